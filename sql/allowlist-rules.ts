@@ -1,0 +1,46 @@
+import { type CommonQueryMethods, sql } from "slonik";
+import { z } from "zod";
+
+export const allowlistKinds = ["email", "domain", "github_org", "github_team"] as const;
+export type AllowlistKind = (typeof allowlistKinds)[number];
+
+export const allowlistRuleRow = z.object({
+  id: z.uuid(),
+  kind: z.enum(allowlistKinds),
+  value: z.string(),
+  created_by: z.uuid().nullable(),
+  created_at: z.date(),
+});
+export type AllowlistRule = z.infer<typeof allowlistRuleRow>;
+
+const ruleColumns = sql.fragment`id, kind, value, created_by, created_at`;
+
+/** Adds a rule, or returns the existing one for the same (kind, value). */
+export async function upsertAllowlistRule(
+  db: CommonQueryMethods,
+  rule: { kind: AllowlistKind; value: string; createdBy: string | null },
+): Promise<AllowlistRule> {
+  return db.one(sql.type(allowlistRuleRow)`
+    WITH inserted AS (
+      INSERT INTO allowlist_rules (kind, value, created_by)
+      VALUES (${rule.kind}, ${rule.value.toLowerCase()}, ${rule.createdBy})
+      ON CONFLICT (kind, value) DO NOTHING
+      RETURNING ${ruleColumns}
+    )
+    SELECT ${ruleColumns} FROM inserted
+    UNION ALL
+    SELECT ${ruleColumns} FROM allowlist_rules WHERE kind = ${rule.kind} AND value = ${rule.value.toLowerCase()}
+    LIMIT 1`);
+}
+
+export async function listAllowlistRules(
+  db: CommonQueryMethods,
+): Promise<readonly AllowlistRule[]> {
+  return db.any(sql.type(allowlistRuleRow)`
+    SELECT ${ruleColumns} FROM allowlist_rules ORDER BY kind, value`);
+}
+
+export async function deleteAllowlistRule(db: CommonQueryMethods, id: string): Promise<boolean> {
+  const result = await db.query(sql.unsafe`DELETE FROM allowlist_rules WHERE id = ${id}`);
+  return result.rowCount === 1;
+}

@@ -1,0 +1,82 @@
+import { type CommonQueryMethods, sql } from "slonik";
+import { z } from "zod";
+
+export const refreshTokenRow = z.object({
+  id: z.uuid(),
+  family_id: z.uuid(),
+  parent_id: z.uuid().nullable(),
+  user_id: z.uuid(),
+  session_id: z.uuid().nullable(),
+  issued_at: z.date(),
+  expires_at: z.date(),
+  used_at: z.date().nullable(),
+  revoked_at: z.date().nullable(),
+  device_info: z.string().nullable(),
+});
+export type RefreshToken = z.infer<typeof refreshTokenRow>;
+
+const refreshTokenColumns = sql.fragment`
+  id, family_id, parent_id, user_id, session_id, issued_at, expires_at, used_at, revoked_at,
+  device_info`;
+
+export type NewRefreshToken = {
+  tokenHash: Buffer;
+  familyId: string;
+  parentId: string | null;
+  userId: string;
+  sessionId: string | null;
+  expiresAt: Date;
+  deviceInfo: string | null;
+};
+
+export async function insertRefreshToken(
+  db: CommonQueryMethods,
+  token: NewRefreshToken,
+): Promise<RefreshToken> {
+  return db.one(sql.type(refreshTokenRow)`
+    INSERT INTO refresh_tokens (token_hash, family_id, parent_id, user_id, session_id, expires_at, device_info)
+    VALUES (${sql.binary(token.tokenHash)}, ${token.familyId}, ${token.parentId}, ${token.userId},
+            ${token.sessionId}, ${sql.timestamp(token.expiresAt)}, ${token.deviceInfo?.slice(0, 512) ?? null})
+    RETURNING ${refreshTokenColumns}`);
+}
+
+export async function findRefreshTokenByHash(
+  db: CommonQueryMethods,
+  tokenHash: Buffer,
+): Promise<RefreshToken | null> {
+  return db.maybeOne(sql.type(refreshTokenRow)`
+    SELECT ${refreshTokenColumns} FROM refresh_tokens WHERE token_hash = ${sql.binary(tokenHash)}`);
+}
+
+/**
+ * Marks a token used if, and only if, it is still unused, unrevoked and
+ * unexpired: of two concurrent presentations exactly one gets the row back.
+ */
+export async function consumeRefreshToken(
+  db: CommonQueryMethods,
+  tokenHash: Buffer,
+): Promise<RefreshToken | null> {
+  return db.maybeOne(sql.type(refreshTokenRow)`
+    UPDATE refresh_tokens SET used_at = now()
+    WHERE token_hash = ${sql.binary(tokenHash)}
+      AND used_at IS NULL AND revoked_at IS NULL AND expires_at > now()
+    RETURNING ${refreshTokenColumns}`);
+}
+
+export async function revokeRefreshTokenFamily(
+  db: CommonQueryMethods,
+  familyId: string,
+): Promise<number> {
+  const result = await db.query(sql.unsafe`
+    UPDATE refresh_tokens SET revoked_at = now() WHERE family_id = ${familyId} AND revoked_at IS NULL`);
+  return result.rowCount;
+}
+
+export async function revokeRefreshTokensOfUser(
+  db: CommonQueryMethods,
+  userId: string,
+): Promise<number> {
+  const result = await db.query(sql.unsafe`
+    UPDATE refresh_tokens SET revoked_at = now() WHERE user_id = ${userId} AND revoked_at IS NULL`);
+  return result.rowCount;
+}

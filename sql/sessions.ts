@@ -1,0 +1,85 @@
+import { type CommonQueryMethods, sql } from "slonik";
+import { z } from "zod";
+
+export const sessionRow = z.object({
+  id: z.uuid(),
+  user_id: z.uuid(),
+  created_at: z.date(),
+  last_seen_at: z.date(),
+  expires_at: z.date(),
+  /** Seconds of inactivity after which the session ends. */
+  idle_timeout: z.number(),
+  ip: z.string().nullable(),
+  user_agent: z.string().nullable(),
+  revoked_at: z.date().nullable(),
+  revoked_reason: z.string().nullable(),
+});
+export type Session = z.infer<typeof sessionRow>;
+
+const sessionColumns = sql.fragment`
+  id, user_id, created_at, last_seen_at, expires_at, idle_timeout, host(ip) AS ip, user_agent,
+  revoked_at, revoked_reason`;
+
+export type NewSession = {
+  tokenHash: Buffer;
+  userId: string;
+  expiresAt: Date;
+  idleTimeoutSeconds: number;
+  ip: string | null;
+  userAgent: string | null;
+};
+
+export async function insertSession(db: CommonQueryMethods, session: NewSession): Promise<Session> {
+  return db.one(sql.type(sessionRow)`
+    INSERT INTO sessions (token_hash, user_id, expires_at, idle_timeout, ip, user_agent)
+    VALUES (${sql.binary(session.tokenHash)}, ${session.userId}, ${sql.timestamp(session.expiresAt)},
+            make_interval(secs => ${session.idleTimeoutSeconds}), ${session.ip},
+            ${session.userAgent?.slice(0, 512) ?? null})
+    RETURNING ${sessionColumns}`);
+}
+
+/** A live session: not revoked, not past its absolute expiry, not idle for too long. */
+export async function findLiveSessionByTokenHash(
+  db: CommonQueryMethods,
+  tokenHash: Buffer,
+): Promise<Session | null> {
+  return db.maybeOne(sql.type(sessionRow)`
+    SELECT ${sessionColumns} FROM sessions
+    WHERE token_hash = ${sql.binary(tokenHash)}
+      AND revoked_at IS NULL
+      AND expires_at > now()
+      AND last_seen_at + idle_timeout > now()`);
+}
+
+export async function listLiveSessionsOfUser(
+  db: CommonQueryMethods,
+  userId: string,
+): Promise<readonly Session[]> {
+  return db.any(sql.type(sessionRow)`
+    SELECT ${sessionColumns} FROM sessions
+    WHERE user_id = ${userId} AND revoked_at IS NULL AND expires_at > now()
+      AND last_seen_at + idle_timeout > now()
+    ORDER BY last_seen_at DESC`);
+}
+
+export async function revokeSession(
+  db: CommonQueryMethods,
+  id: string,
+  reason: string,
+): Promise<boolean> {
+  const result = await db.query(sql.unsafe`
+    UPDATE sessions SET revoked_at = now(), revoked_reason = ${reason}
+    WHERE id = ${id} AND revoked_at IS NULL`);
+  return result.rowCount === 1;
+}
+
+export async function revokeSessionsOfUser(
+  db: CommonQueryMethods,
+  userId: string,
+  reason: string,
+): Promise<number> {
+  const result = await db.query(sql.unsafe`
+    UPDATE sessions SET revoked_at = now(), revoked_reason = ${reason}
+    WHERE user_id = ${userId} AND revoked_at IS NULL`);
+  return result.rowCount;
+}

@@ -1,0 +1,51 @@
+import { Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { requestId } from "hono/request-id";
+import { secureHeaders } from "hono/secure-headers";
+import type { DatabasePool } from "slonik";
+import type { Config } from "./config.ts";
+import type { AppEnv } from "./http/app-env.ts";
+import { clientIp } from "./http/client-ip.ts";
+import { handleError, handleNotFound, Problem } from "./http/problem.ts";
+import { requestLogger } from "./http/request-logger.ts";
+import type { Logger } from "./logger.ts";
+import { healthRoutes } from "./routes/health.ts";
+
+export type AppDeps = {
+  config: Config;
+  pool: DatabasePool;
+  logger: Logger;
+  /** Migration names the code expects applied; /readyz compares against them. */
+  expectedMigrations: readonly string[];
+};
+
+/** Builds the whole HTTP application; main.ts serves it, tests call it over real HTTP. */
+export function createApp(deps: AppDeps) {
+  const { config, logger } = deps;
+  const app = new Hono<AppEnv>();
+
+  app.use(requestId());
+  app.use(requestLogger(logger));
+  app.use(clientIp(config.TRUST_PROXY_HOPS));
+  app.use(secureHeaders());
+  app.use(
+    bodyLimit({
+      maxSize: config.BODY_LIMIT_BYTES,
+      onError: () => {
+        throw new Problem(
+          413,
+          "Content Too Large",
+          `Request bodies are limited to ${config.BODY_LIMIT_BYTES} bytes.`,
+        );
+      },
+    }),
+  );
+
+  app.route("/", healthRoutes(deps));
+
+  app.notFound(handleNotFound);
+  app.onError(handleError);
+  return app;
+}
+
+export type App = ReturnType<typeof createApp>;

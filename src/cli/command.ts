@@ -1,0 +1,49 @@
+import type { ParseArgsConfig } from "node:util";
+import { type Config, parseConfig } from "../config.ts";
+import { type OpenDatabase, openDatabase } from "../db/open-database.ts";
+import { createLogger, type Logger } from "../logger.ts";
+
+/** A failure the command explains itself: printed as one line, exit code 1. */
+export class CliError extends Error {
+  override name = "CliError";
+}
+
+export type CliInput = {
+  values: Record<string, string | boolean | (string | boolean)[] | undefined>;
+  positionals: string[];
+  json: boolean;
+};
+
+export type CliCommand = {
+  summary: string;
+  help: string;
+  options?: ParseArgsConfig["options"];
+  run: (input: CliInput) => Promise<number>;
+};
+
+/**
+ * The server's config and database for a command, logging warnings and worse
+ * to stderr so stdout stays the command's own output.
+ */
+export async function withDatabase<T>(
+  run: (context: { config: Config; db: OpenDatabase; logger: Logger }) => Promise<T>,
+): Promise<T> {
+  const config = parseConfig();
+  const logger = createLogger(process.env.LOG_LEVEL ?? "warn", process.stderr as never);
+  const db = await openDatabase(
+    { ...config, DB_MAX_RETRIES: Math.min(config.DB_MAX_RETRIES, 1) },
+    logger,
+  ).catch((error: Error) => {
+    throw new CliError(`cannot reach the database: ${error.message}`);
+  });
+  try {
+    return await run({ config, db, logger });
+  } finally {
+    await db.close();
+  }
+}
+
+/** Prints a result: JSON for machines, else the human rendering. */
+export function output(json: boolean, data: unknown, human: () => string): void {
+  console.log(json ? JSON.stringify(data, null, 2) : human());
+}

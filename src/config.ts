@@ -1,0 +1,205 @@
+import { z } from "zod";
+import { parseDuration } from "./duration.ts";
+
+// Every setting comes from the environment, parsed once here. A bad value
+// stops the process with one line naming the variable (see formatConfigError).
+
+const integer = (fallback: number, { min = 0, max = Number.MAX_SAFE_INTEGER } = {}) =>
+  z
+    .string()
+    .trim()
+    .regex(/^\d+$/, "expected an integer")
+    .transform(Number)
+    .pipe(
+      z
+        .number()
+        .min(min, `expected an integer >= ${min}`)
+        .max(max, `expected an integer <= ${max}`),
+    )
+    .default(fallback);
+
+const duration = (fallback: string) =>
+  z
+    .string()
+    .trim()
+    .default(fallback)
+    .transform((value, ctx) => {
+      const ms = parseDuration(value);
+      if (ms === null) {
+        ctx.addIssue({ code: "custom", message: "expected a duration like 90s, 15m, 12h or 30d" });
+        return z.NEVER;
+      }
+      return ms;
+    });
+
+const boolean = (fallback: boolean) =>
+  z
+    .enum(["true", "false", "1", "0", "yes", "no"], { message: "expected true or false" })
+    .default(fallback ? "true" : "false")
+    .transform((v) => v === "true" || v === "1" || v === "yes");
+
+const list = z
+  .string()
+  .default("")
+  .transform((v) =>
+    v
+      .split(",")
+      .map((s) => s.trim())
+      .filter(Boolean),
+  );
+
+const optionalText = z
+  .string()
+  .trim()
+  .optional()
+  .transform((v) => (v === "" ? undefined : v));
+
+const postgresUrl = optionalText.refine(
+  (v) => v === undefined || /^postgres(ql)?:\/\//.test(v),
+  "expected a postgres:// URL",
+);
+
+const httpUrl = z
+  .string()
+  .trim()
+  .refine((v) => {
+    try {
+      const u = new URL(v);
+      return u.protocol === "http:" || u.protocol === "https:";
+    } catch {
+      return false;
+    }
+  }, "expected an http(s) URL");
+
+const origins = list.transform((values, ctx) => {
+  const out: string[] = [];
+  for (const value of values) {
+    try {
+      const u = new URL(value);
+      if (u.protocol !== "https:" && u.protocol !== "http:") throw new Error();
+      out.push(u.origin);
+    } catch {
+      ctx.addIssue({ code: "custom", message: `expected http(s) origins, got ${value}` });
+      return z.NEVER;
+    }
+  }
+  return out;
+});
+
+// `kid:base64key,...`; the first key encrypts, all of them decrypt.
+const encryptionKeys = list.transform((entries, ctx) => {
+  const keys: { id: string; key: Uint8Array }[] = [];
+  for (const entry of entries) {
+    const colon = entry.indexOf(":");
+    const id = entry.slice(0, colon);
+    const key = Buffer.from(entry.slice(colon + 1), "base64");
+    if (colon < 1 || !/^[A-Za-z0-9_-]{1,32}$/.test(id) || key.length !== 32) {
+      ctx.addIssue({
+        code: "custom",
+        message: "expected kid:base64 entries, each key 32 bytes (openssl rand -base64 32)",
+      });
+      return z.NEVER;
+    }
+    keys.push({ id, key: new Uint8Array(key) });
+  }
+  return keys;
+});
+
+/** Providers that @hono/oauth-providers ships, by their environment prefix. */
+export const oauthProviderNames = [
+  "github",
+  "google",
+  "discord",
+  "facebook",
+  "linkedin",
+  "x",
+  "twitch",
+  "msentra",
+] as const;
+export type OAuthProviderName = (typeof oauthProviderNames)[number];
+
+const providerCredentials = Object.fromEntries(
+  oauthProviderNames.flatMap((name) => [
+    [`${name.toUpperCase()}_CLIENT_ID`, optionalText],
+    [`${name.toUpperCase()}_CLIENT_SECRET`, optionalText],
+  ]),
+) as Record<`${Uppercase<OAuthProviderName>}_CLIENT_${"ID" | "SECRET"}`, typeof optionalText>;
+
+export const environmentSchema = z.object({
+  NODE_ENV: z
+    .enum(["development", "production", "test"], {
+      message: "expected development, production or test",
+    })
+    .default("development"),
+  LOG_LEVEL: z
+    .enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"], {
+      message: "expected fatal, error, warn, info, debug, trace or silent",
+    })
+    .default("info"),
+  HOST: z.string().trim().min(1).default("0.0.0.0"),
+  PORT: integer(3000, { min: 0, max: 65535 }),
+  PUBLIC_URL: httpUrl.optional(),
+  DATA_DIR: z.string().trim().min(1).default(".data"),
+
+  DATABASE_URL: postgresUrl,
+  DB_POOL_MIN: integer(2, { max: 1000 }),
+  DB_POOL_MAX: integer(10, { min: 1, max: 1000 }),
+  DB_CONNECTION_TIMEOUT_MS: integer(5000, { min: 1 }),
+  DB_STATEMENT_TIMEOUT_MS: integer(30000, { min: 1 }),
+  DB_MAX_RETRIES: integer(3, { max: 100 }),
+  DB_RETRY_DELAY_MS: integer(1000),
+  DB_SLOW_QUERY_MS: integer(200),
+  MIGRATE_ON_START: boolean(true),
+
+  TRUST_PROXY_HOPS: integer(0, { max: 10 }),
+  TRUSTED_PROXIES: list,
+  BODY_LIMIT_BYTES: integer(64 * 1024, { min: 1024 }),
+  SHUTDOWN_TIMEOUT_MS: integer(10000),
+
+  SESSION_TTL: duration("30d"),
+  SESSION_IDLE_TTL: duration("7d"),
+  ACCESS_TOKEN_TTL: duration("10m"),
+  REFRESH_TOKEN_TTL: duration("30d"),
+  TOKEN_ENCRYPTION_KEYS: encryptionKeys,
+  JWT_SIGNING_KEYS: optionalText,
+
+  ...providerCredentials,
+  OIDC_ISSUER: httpUrl.optional(),
+  OIDC_CLIENT_ID: optionalText,
+  OIDC_CLIENT_SECRET: optionalText,
+  OIDC_NAME: z.string().trim().min(1).default("OpenID Connect"),
+
+  ADMIN_EMAILS: list.transform((emails) => emails.map((e) => e.toLowerCase())),
+  ALLOWED_REDIRECT_ORIGINS: origins,
+  COOKIE_DOMAIN: optionalText,
+
+  SMTP_URL: optionalText,
+  MAIL_FROM: z.string().trim().min(3).default("Gatehouse <gatehouse@localhost>"),
+  AUDIT_RETENTION_DAYS: integer(90, { min: 1 }),
+  CLEANUP_INTERVAL: duration("1h"),
+  REDIS_URL: optionalText,
+  METRICS_TOKEN: optionalText,
+});
+
+export type Environment = z.infer<typeof environmentSchema>;
+export type Config = Environment & { PUBLIC_URL: string };
+
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+/** Parses an environment (process.env by default) into the typed config, or throws ConfigError. */
+export function parseConfig(env: Record<string, string | undefined> = process.env): Config {
+  const result = environmentSchema.safeParse(env);
+  if (!result.success) {
+    throw new ConfigError(
+      result.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; "),
+    );
+  }
+  const parsed = result.data;
+  if (parsed.DB_POOL_MIN > parsed.DB_POOL_MAX) {
+    throw new ConfigError("DB_POOL_MIN: must not be larger than DB_POOL_MAX");
+  }
+  const publicUrl = (parsed.PUBLIC_URL ?? `http://localhost:${parsed.PORT}`).replace(/\/+$/, "");
+  return { ...parsed, PUBLIC_URL: publicUrl };
+}

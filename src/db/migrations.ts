@@ -1,0 +1,65 @@
+import { readdir, writeFile } from "node:fs/promises";
+import { join, resolve } from "node:path";
+import { runner } from "node-pg-migrate";
+import type { Logger } from "../logger.ts";
+
+export const migrationsDir = resolve(import.meta.dir, "../../migrations");
+export const migrationsTable = "pgmigrations";
+
+export type MigrationDirection = "up" | "down";
+
+/**
+ * Applies (up) or reverts (down) migrations. node-pg-migrate holds a
+ * PostgreSQL advisory lock for the run; in "wait" mode a second replica
+ * starting at the same moment blocks until the first is done, then finds
+ * nothing left to do, so both come up.
+ */
+export async function runMigrations({
+  databaseUrl,
+  direction,
+  count,
+  logger,
+}: {
+  databaseUrl: string;
+  direction: MigrationDirection;
+  count?: number;
+  logger: Logger;
+}): Promise<string[]> {
+  const applied = await runner({
+    databaseUrl,
+    dir: migrationsDir,
+    migrationsTable,
+    direction,
+    count: count ?? (direction === "up" ? Number.POSITIVE_INFINITY : 1),
+    advisoryLockMode: "wait",
+    checkOrder: true,
+    singleTransaction: true,
+    log: () => {},
+    logger: {
+      debug: () => {},
+      info: (message: string) => logger.debug({ migrations: message }, "migration runner"),
+      warn: (message: string) => logger.warn({ migrations: message }, "migration runner"),
+      error: (message: string) => logger.error({ migrations: message }, "migration runner"),
+    },
+  });
+  return applied.map((m) => m.name);
+}
+
+/** Names of the migration files on disk, in the order they apply. */
+export async function migrationNamesOnDisk(): Promise<string[]> {
+  const files = await readdir(migrationsDir);
+  return files
+    .filter((f) => f.endsWith(".sql"))
+    .map((f) => f.replace(/\.sql$/, ""))
+    .sort();
+}
+
+/** Writes an empty migration `<timestamp>_<name>.sql` and returns its path. */
+export async function createMigrationFile(name: string): Promise<string> {
+  if (!/^[a-z0-9][a-z0-9_-]{0,80}$/.test(name)) {
+    throw new Error("migration names are lower-case letters, digits, - and _");
+  }
+  const path = join(migrationsDir, `${Date.now()}_${name}.sql`);
+  await writeFile(path, "-- Up Migration\n\n-- Down Migration\n", { flag: "wx" });
+  return path;
+}

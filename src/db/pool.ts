@@ -1,0 +1,100 @@
+import {
+  createPool,
+  createTypeParserPreset,
+  type DatabasePool,
+  type Interceptor,
+  type QueryResultRow,
+  SchemaValidationError,
+  sql,
+} from "slonik";
+import type { Logger } from "../logger.ts";
+
+export type { DatabasePool };
+
+export type PoolOptions = {
+  url: string;
+  minPoolSize: number;
+  maxPoolSize: number;
+  connectionTimeoutMs: number;
+  statementTimeoutMs: number;
+  slowQueryMs: number;
+  logger: Logger;
+};
+
+// timestamptz comes back as a Date everywhere (slonik's default is epoch
+// milliseconds), so row parsers say z.date() and code never guesses the unit.
+const typeParsers = [
+  ...createTypeParserPreset().filter((parser) => parser.name !== "timestamptz"),
+  {
+    name: "timestamptz",
+    parse: (value: string) => new Date(value),
+  },
+];
+
+// slonik passes a query's sql.type() schema along but does not apply it by
+// itself: this is what makes every row go through its zod parser.
+const rowParser: Interceptor = {
+  name: "gatehouse.row-parser",
+  transformRow: (context, query, row) => {
+    const parser = context.resultParser;
+    if (!parser) return row;
+    const result = parser["~standard"].validate(row);
+    if (result instanceof Promise) throw new TypeError("row parsers must be synchronous");
+    if (result.issues) throw new SchemaValidationError(query, row, result.issues);
+    return result.value as QueryResultRow;
+  },
+};
+
+function slowQueryLogger(thresholdMs: number, logger: Logger): Interceptor {
+  return {
+    name: "gatehouse.slow-query",
+    afterQueryExecution: (context, query) => {
+      const elapsedMs = Number(process.hrtime.bigint() - BigInt(context.queryInputTime)) / 1e6;
+      if (elapsedMs >= thresholdMs) {
+        // The SQL text only: parameter values may carry secrets or personal data.
+        logger.warn({ elapsedMs: Math.round(elapsedMs), sql: query.sql }, "slow query");
+      }
+      return null;
+    },
+  };
+}
+
+export async function createDatabasePool(options: PoolOptions): Promise<DatabasePool> {
+  return createPool(options.url, {
+    minPoolSize: options.minPoolSize,
+    maxPoolSize: options.maxPoolSize,
+    connectionTimeout: options.connectionTimeoutMs,
+    statementTimeout: options.statementTimeoutMs,
+    idleTimeout: 30_000,
+    // No session state is ever set on a pooled connection, so slonik's default
+    // DISCARD ALL on release is a wasted round trip on every request.
+    resetConnection: async () => {},
+    typeParsers,
+    interceptors: [rowParser, slowQueryLogger(options.slowQueryMs, options.logger)],
+  });
+}
+
+/**
+ * Waits for the database at start-up: attempt n sleeps baseDelayMs × 2^n before
+ * trying again, so a database that comes up a few seconds after us is fine.
+ */
+export async function waitForDatabase(
+  pool: DatabasePool,
+  { maxRetries, baseDelayMs, logger }: { maxRetries: number; baseDelayMs: number; logger: Logger },
+): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await pool.oneFirst(sql.unsafe`SELECT 1`);
+      if (attempt > 0) logger.info({ attempt: attempt + 1 }, "database reachable");
+      return;
+    } catch (error) {
+      if (attempt >= maxRetries) throw error;
+      const delayMs = baseDelayMs * 2 ** attempt;
+      logger.warn(
+        { attempt: attempt + 1, of: maxRetries + 1, retryInMs: delayMs, err: error },
+        "database not reachable yet",
+      );
+      await Bun.sleep(delayMs);
+    }
+  }
+}

@@ -1,0 +1,68 @@
+import { createApp } from "./app.ts";
+import { type Config, ConfigError, parseConfig } from "./config.ts";
+import { migrationNamesOnDisk, runMigrations } from "./db/migrations.ts";
+import { openDatabase } from "./db/open-database.ts";
+import { createLogger } from "./logger.ts";
+
+// Process wiring: config → database → migrations → serve → shutdown.
+
+function loadConfig(): Config {
+  try {
+    return parseConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(`gatehouse: invalid configuration: ${error.message}`);
+      process.exit(2);
+    }
+    throw error;
+  }
+}
+
+const config = loadConfig();
+const logger = createLogger(config.LOG_LEVEL);
+
+const db = await openDatabase(config, logger).catch((error: unknown) => {
+  logger.fatal({ err: error }, "cannot reach the database; giving up");
+  process.exit(1);
+});
+
+if (config.MIGRATE_ON_START) {
+  const applied = await runMigrations({ databaseUrl: db.url, direction: "up", logger });
+  logger.info({ applied: applied.length }, "migrations are current");
+}
+
+const app = createApp({
+  config,
+  pool: db.pool,
+  logger,
+  expectedMigrations: await migrationNamesOnDisk(),
+});
+
+let server: ReturnType<typeof Bun.serve>;
+try {
+  server = Bun.serve({ hostname: config.HOST, port: config.PORT, fetch: app.fetch });
+} catch (error) {
+  logger.fatal({ err: error, port: config.PORT }, "cannot listen");
+  await db.close();
+  process.exit(1);
+}
+logger.info(
+  { url: `http://${config.HOST}:${server.port}`, publicUrl: config.PUBLIC_URL },
+  "listening",
+);
+
+let shuttingDown = false;
+async function shutdown(signal: string) {
+  if (shuttingDown) return;
+  shuttingDown = true;
+  logger.info({ signal }, "shutting down: no new connections, finishing in-flight requests");
+  // stop() resolves once in-flight requests are answered; force-close after the grace period.
+  const forced = setTimeout(() => server.stop(true), config.SHUTDOWN_TIMEOUT_MS);
+  await server.stop();
+  clearTimeout(forced);
+  await db.close();
+  logger.info("stopped");
+  process.exit(0);
+}
+process.on("SIGTERM", () => void shutdown("SIGTERM"));
+process.on("SIGINT", () => void shutdown("SIGINT"));

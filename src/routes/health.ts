@@ -1,0 +1,40 @@
+import { Hono } from "hono";
+import type { DatabasePool } from "slonik";
+import { listAppliedMigrations } from "../../sql/schema-migrations.ts";
+import type { AppEnv } from "../http/app-env.ts";
+import { Problem } from "../http/problem.ts";
+
+/**
+ * /healthz: the process answers (no database: a load balancer must not kill
+ * every replica because PostgreSQL blinked). /readyz: the database answers
+ * and its schema is the one this code expects.
+ */
+export function healthRoutes({
+  pool,
+  expectedMigrations,
+}: {
+  pool: DatabasePool;
+  expectedMigrations: readonly string[];
+}) {
+  const app = new Hono<AppEnv>();
+
+  app.get("/healthz", (c) => c.json({ status: "ok" }));
+
+  app.get("/readyz", async (c) => {
+    let applied: readonly { name: string }[];
+    try {
+      applied = await listAppliedMigrations(pool);
+    } catch (error) {
+      c.get("logger").warn({ err: error }, "readiness: database unreachable");
+      throw new Problem(503, "Service Unavailable", "The database is unreachable.");
+    }
+    const appliedNames = new Set(applied.map((m) => m.name));
+    const pending = expectedMigrations.filter((name) => !appliedNames.has(name));
+    if (pending.length > 0) {
+      throw new Problem(503, "Service Unavailable", `${pending.length} migration(s) not applied.`);
+    }
+    return c.json({ status: "ready", migrations: applied.length });
+  });
+
+  return app;
+}

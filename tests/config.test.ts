@@ -1,0 +1,76 @@
+import { describe, expect, test } from "bun:test";
+import { ConfigError, parseConfig } from "../src/config.ts";
+
+describe("configuration", () => {
+  test("defaults make a working development config", () => {
+    const config = parseConfig({});
+    expect(config.PORT).toBe(3000);
+    expect(config.PUBLIC_URL).toBe("http://localhost:3000");
+    expect(config.DB_POOL_MIN).toBe(2);
+    expect(config.DB_POOL_MAX).toBe(10);
+    expect(config.DB_CONNECTION_TIMEOUT_MS).toBe(5000);
+    expect(config.DB_MAX_RETRIES).toBe(3);
+    expect(config.DB_RETRY_DELAY_MS).toBe(1000);
+    expect(config.TRUST_PROXY_HOPS).toBe(0);
+    expect(config.AUDIT_RETENTION_DAYS).toBe(90);
+    expect(config.SESSION_TTL).toBe(30 * 86_400_000);
+    expect(config.ACCESS_TOKEN_TTL).toBe(10 * 60_000);
+    expect(config.MIGRATE_ON_START).toBe(true);
+  });
+
+  test.each([
+    [{ PORT: "abc" }, "PORT: expected an integer"],
+    [{ PORT: "70000" }, "PORT: expected an integer <= 65535"],
+    [{ DB_POOL_MAX: "0" }, "DB_POOL_MAX: expected an integer >= 1"],
+    [{ DB_POOL_MIN: "20", DB_POOL_MAX: "10" }, "DB_POOL_MIN: must not be larger than DB_POOL_MAX"],
+    [{ SESSION_TTL: "forever" }, "SESSION_TTL: expected a duration like 90s, 15m, 12h or 30d"],
+    [{ DATABASE_URL: "mysql://localhost/db" }, "DATABASE_URL: expected a postgres:// URL"],
+    [{ PUBLIC_URL: "ftp://example.com" }, "PUBLIC_URL: expected an http(s) URL"],
+    [{ MIGRATE_ON_START: "maybe" }, "MIGRATE_ON_START: expected true or false"],
+    [{ LOG_LEVEL: "loud" }, "LOG_LEVEL: expected fatal, error, warn, info, debug, trace or silent"],
+    [
+      { TOKEN_ENCRYPTION_KEYS: "k1:dG9vc2hvcnQ=" },
+      "TOKEN_ENCRYPTION_KEYS: expected kid:base64 entries",
+    ],
+    [
+      { ALLOWED_REDIRECT_ORIGINS: "not a url" },
+      "ALLOWED_REDIRECT_ORIGINS: expected http(s) origins",
+    ],
+  ])("%p is refused with a message naming the variable", (env, message) => {
+    expect(() => parseConfig(env)).toThrow(ConfigError);
+    expect(() => parseConfig(env)).toThrow(message);
+  });
+
+  test("durations accept seconds, minutes, hours and days", () => {
+    const config = parseConfig({
+      SESSION_IDLE_TTL: "90s",
+      ACCESS_TOKEN_TTL: "15m",
+      REFRESH_TOKEN_TTL: "12h",
+      SESSION_TTL: "7d",
+    });
+    expect(config.SESSION_IDLE_TTL).toBe(90_000);
+    expect(config.ACCESS_TOKEN_TTL).toBe(900_000);
+    expect(config.REFRESH_TOKEN_TTL).toBe(43_200_000);
+    expect(config.SESSION_TTL).toBe(604_800_000);
+  });
+
+  test("encryption keys keep their order and ids; the first one encrypts", () => {
+    const a = Buffer.alloc(32, 1).toString("base64");
+    const b = Buffer.alloc(32, 2).toString("base64");
+    const config = parseConfig({ TOKEN_ENCRYPTION_KEYS: `new:${b}, old:${a}` });
+    expect(config.TOKEN_ENCRYPTION_KEYS.map((k) => k.id)).toEqual(["new", "old"]);
+    expect(config.TOKEN_ENCRYPTION_KEYS[0]?.key).toEqual(new Uint8Array(Buffer.alloc(32, 2)));
+  });
+
+  test("redirect origins are normalised to bare origins and PUBLIC_URL loses its trailing slash", () => {
+    const config = parseConfig({
+      ALLOWED_REDIRECT_ORIGINS: "https://app.example.com/some/path,http://localhost:8080",
+      PUBLIC_URL: "https://auth.example.com/",
+    });
+    expect(config.ALLOWED_REDIRECT_ORIGINS).toEqual([
+      "https://app.example.com",
+      "http://localhost:8080",
+    ]);
+    expect(config.PUBLIC_URL).toBe("https://auth.example.com");
+  });
+});

@@ -1,0 +1,92 @@
+import { afterAll, expect, test } from "bun:test";
+import pg from "pg";
+import { migrationNamesOnDisk, runMigrations } from "../src/db/migrations.ts";
+import { createEmptyDatabase, createTestDatabase, testLogger } from "./support/database.ts";
+
+const database = await createEmptyDatabase();
+afterAll(() => database.drop());
+
+/** Tables, columns, constraints, indexes, triggers and functions of the public schema, as text. */
+async function describeSchema(url: string): Promise<string[]> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ line: string }>(`
+      SELECT 'column ' || table_name || '.' || column_name || ' ' || data_type || ' ' || is_nullable
+             || ' ' || coalesce(column_default, '') AS line
+        FROM information_schema.columns WHERE table_schema = 'public' AND table_name <> 'pgmigrations'
+      UNION ALL
+      SELECT 'constraint ' || conrelid::regclass || ' ' || pg_get_constraintdef(oid)
+        FROM pg_constraint WHERE connamespace = 'public'::regnamespace AND conrelid::regclass::text <> 'pgmigrations'
+      UNION ALL
+      SELECT 'index ' || indexdef FROM pg_indexes WHERE schemaname = 'public' AND tablename <> 'pgmigrations'
+      UNION ALL
+      SELECT 'trigger ' || tgname || ' ' || pg_get_triggerdef(oid) FROM pg_trigger WHERE NOT tgisinternal
+      UNION ALL
+      SELECT 'function ' || proname || ' ' || md5(prosrc) FROM pg_proc WHERE pronamespace = 'public'::regnamespace
+      UNION ALL
+      SELECT 'relation ' || relname || ' ' || relkind::text || ' ' || relpersistence::text
+        FROM pg_class WHERE relnamespace = 'public'::regnamespace AND relname NOT LIKE 'pgmigrations%'
+      ORDER BY 1`);
+    return rows.map((r) => r.line);
+  } finally {
+    await client.end();
+  }
+}
+
+test("migrations apply in full, revert to zero and apply again to the same schema", async () => {
+  const all = await migrationNamesOnDisk();
+  const applied = await runMigrations({
+    databaseUrl: database.url,
+    direction: "up",
+    logger: testLogger,
+  });
+  expect(applied).toEqual(all);
+  const first = await describeSchema(database.url);
+  expect(
+    first.some(
+      (l) =>
+        l.startsWith("column users.email USER-DEFINED NO") ||
+        l.startsWith("column users.email USER-DEFINED YES"),
+    ),
+  ).toBe(true);
+
+  const reverted = await runMigrations({
+    databaseUrl: database.url,
+    direction: "down",
+    count: Number.POSITIVE_INFINITY,
+    logger: testLogger,
+  });
+  expect(reverted).toEqual([...all].reverse());
+  expect(await describeSchema(database.url)).toEqual([]);
+
+  await runMigrations({ databaseUrl: database.url, direction: "up", logger: testLogger });
+  expect(await describeSchema(database.url)).toEqual(first);
+});
+
+test("two replicas migrating at once both succeed and apply each migration once", async () => {
+  const fresh = await createEmptyDatabase();
+  try {
+    const [a, b] = await Promise.all([
+      runMigrations({ databaseUrl: fresh.url, direction: "up", logger: testLogger }),
+      runMigrations({ databaseUrl: fresh.url, direction: "up", logger: testLogger }),
+    ]);
+    expect([...a, ...b].sort()).toEqual(await migrationNamesOnDisk());
+  } finally {
+    await fresh.drop();
+  }
+});
+
+test("the schema includes the audit partitions for the coming months and an unlogged counter table", async () => {
+  const migrated = await createTestDatabase();
+  const lines = await describeSchema(migrated.url);
+  await migrated.drop();
+  const now = new Date();
+  const month = (offset: number) => {
+    const d = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + offset, 1));
+    return `audit_events_y${d.getUTCFullYear()}m${String(d.getUTCMonth() + 1).padStart(2, "0")}`;
+  };
+  for (const offset of [0, 1, 2, 3]) expect(lines).toContain(`relation ${month(offset)} r p`);
+  expect(lines).toContain("relation audit_events_default r p");
+  expect(lines).toContain("relation rate_limit_counters r u");
+});

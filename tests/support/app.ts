@@ -1,0 +1,44 @@
+import { createApp } from "../../src/app.ts";
+import { type Config, parseConfig } from "../../src/config.ts";
+import { migrationNamesOnDisk } from "../../src/db/migrations.ts";
+import type { DatabasePool } from "../../src/db/pool.ts";
+import { testLogger } from "./database.ts";
+
+export type TestApp = {
+  /** http://127.0.0.1:<port> */
+  url: string;
+  config: Config;
+  /** A real HTTP request to the running app; `path` is relative to its URL. */
+  request: (path: string, init?: RequestInit) => Promise<Response>;
+  close: () => Promise<void>;
+};
+
+/**
+ * Serves createApp over real HTTP on 127.0.0.1 with a test configuration;
+ * `env` overrides environment variables as an operator would set them.
+ */
+export async function startTestApp(
+  pool: DatabasePool,
+  env: Record<string, string> = {},
+): Promise<TestApp> {
+  const config = parseConfig({
+    NODE_ENV: "test",
+    LOG_LEVEL: "silent",
+    DATABASE_URL: "postgres://unused",
+    ...env,
+  });
+  const app = createApp({
+    config,
+    pool,
+    logger: testLogger,
+    expectedMigrations: await migrationNamesOnDisk(),
+  });
+  const server = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: app.fetch });
+  const url = `http://127.0.0.1:${server.port}`;
+  return {
+    url,
+    config,
+    request: (path, init) => fetch(new URL(path, url), init),
+    close: () => server.stop(true),
+  };
+}

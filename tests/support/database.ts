@@ -1,0 +1,122 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import pg from "pg";
+import { startEmbeddedPostgres } from "../../src/db/embedded-postgres.ts";
+import { runMigrations } from "../../src/db/migrations.ts";
+import { createDatabasePool, type DatabasePool } from "../../src/db/pool.ts";
+import { createLogger } from "../../src/logger.ts";
+
+// One PostgreSQL server per `bun test` run (TEST_DATABASE_URL, or an embedded
+// one in a temporary folder) and one migrated template database; every test
+// file clones its own database from the template, which takes milliseconds
+// where running the migrations would take far longer.
+
+export const testLogger = createLogger(process.env.TEST_LOG_LEVEL ?? "silent");
+
+const runId = `${process.pid}_${Date.now().toString(36)}`;
+const templateName = `gatehouse_template_${runId}`;
+let server: { adminUrl: string; stop: () => Promise<void> } | null = null;
+let databaseCount = 0;
+
+export function databaseUrl(adminUrl: string, database: string): string {
+  const url = new URL(adminUrl);
+  url.pathname = `/${database}`;
+  return url.toString();
+}
+
+async function withAdminClient<T>(run: (client: pg.Client) => Promise<T>): Promise<T> {
+  if (!server) throw new Error("test database server not started (is the preload missing?)");
+  const client = new pg.Client({ connectionString: server.adminUrl });
+  await client.connect();
+  try {
+    return await run(client);
+  } finally {
+    await client.end();
+  }
+}
+
+export async function startTestDatabaseServer(): Promise<void> {
+  const external = process.env.TEST_DATABASE_URL;
+  if (external) {
+    server = { adminUrl: external, stop: async () => {} };
+  } else {
+    const dataDir = await mkdtemp(join(tmpdir(), "gatehouse-test-"));
+    const embedded = await startEmbeddedPostgres({ dataDir, logger: testLogger, ephemeral: true });
+    server = {
+      adminUrl: embedded.url,
+      stop: async () => {
+        await embedded.stop();
+        await rm(dataDir, { recursive: true, force: true });
+      },
+    };
+  }
+  await withAdminClient((c) => c.query(`CREATE DATABASE ${templateName}`));
+  await runMigrations({
+    databaseUrl: databaseUrl(server.adminUrl, templateName),
+    direction: "up",
+    logger: testLogger,
+  });
+}
+
+export async function stopTestDatabaseServer(): Promise<void> {
+  if (!server) return;
+  await withAdminClient(async (client) => {
+    const { rows } = await client.query<{ datname: string }>(
+      "SELECT datname FROM pg_database WHERE datname LIKE $1",
+      [`gatehouse_%${runId}%`],
+    );
+    for (const { datname } of rows) {
+      await client.query(
+        `DROP DATABASE IF EXISTS ${client.escapeIdentifier(datname)} WITH (FORCE)`,
+      );
+    }
+  });
+  await server.stop();
+  server = null;
+}
+
+export type TestDatabase = {
+  url: string;
+  /** A pool configured as the application configures its own. */
+  pool: DatabasePool;
+  /** Closes the pool and drops the database. */
+  drop: () => Promise<void>;
+};
+
+/** A fresh, migrated database of this test file's own. */
+export async function createTestDatabase(): Promise<TestDatabase> {
+  const name = `gatehouse_test_${runId}_${++databaseCount}`;
+  await withAdminClient((c) => c.query(`CREATE DATABASE ${name} TEMPLATE ${templateName}`));
+  const url = databaseUrl(server?.adminUrl ?? "", name);
+  const pool = await createDatabasePool({
+    url,
+    minPoolSize: 0,
+    maxPoolSize: 10,
+    connectionTimeoutMs: 5000,
+    statementTimeoutMs: 30000,
+    slowQueryMs: 1000,
+    logger: testLogger,
+  });
+  return {
+    url,
+    pool,
+    drop: async () => {
+      await pool.end();
+      await withAdminClient((c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
+    },
+  };
+}
+
+/** An empty database (no migrations), for tests of the migrations themselves. */
+export async function createEmptyDatabase(): Promise<{ url: string; drop: () => Promise<void> }> {
+  const name = `gatehouse_empty_${runId}_${++databaseCount}`;
+  await withAdminClient((c) => c.query(`CREATE DATABASE ${name}`));
+  return {
+    url: databaseUrl(server?.adminUrl ?? "", name),
+    drop: () =>
+      withAdminClient((c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)).then(
+        () => {},
+      ),
+  };
+}
