@@ -83,3 +83,42 @@ export async function revokeSessionsOfUser(
     WHERE user_id = ${userId} AND revoked_at IS NULL`);
   return result.rowCount;
 }
+
+export const sessionWithUserRow = z.object({
+  session_id: z.uuid(),
+  last_seen_at: z.date(),
+  expires_at: z.date(),
+  user_id: z.uuid(),
+  email: z.string().nullable(),
+  email_verified: z.boolean(),
+  full_name: z.string().nullable(),
+  role: z.enum(["user", "admin"]),
+  status: z.enum(["active", "inactive", "locked", "deleted"]),
+  is_whitelisted: z.boolean(),
+});
+export type SessionWithUser = z.infer<typeof sessionWithUserRow>;
+
+/**
+ * The session check of every request (cookie sign-in, forward-auth): one
+ * statement, two primary/unique-key lookups, no write.
+ */
+export async function findLiveSessionWithUser(
+  db: CommonQueryMethods,
+  tokenHash: Buffer,
+): Promise<SessionWithUser | null> {
+  return db.maybeOne(sql.type(sessionWithUserRow)`
+    SELECT s.id AS session_id, s.last_seen_at, s.expires_at, u.id AS user_id, u.email,
+           u.email_verified, u.full_name, u.role, u.status, u.is_whitelisted
+    FROM sessions s JOIN users u ON u.id = s.user_id
+    WHERE s.token_hash = ${sql.binary(tokenHash)}
+      AND s.revoked_at IS NULL
+      AND s.expires_at > now()
+      AND s.last_seen_at + s.idle_timeout > now()`);
+}
+
+/** Moves last_seen_at forward, at most once a minute per session. */
+export async function touchSession(db: CommonQueryMethods, id: string): Promise<void> {
+  await db.query(sql.unsafe`
+    UPDATE sessions SET last_seen_at = now()
+    WHERE id = ${id} AND last_seen_at < now() - interval '1 minute'`);
+}

@@ -5,6 +5,7 @@ import { secureHeaders } from "hono/secure-headers";
 import type { DatabasePool } from "slonik";
 import type { Config } from "./config.ts";
 import type { AppEnv } from "./http/app-env.ts";
+import { authenticate } from "./http/authenticate.ts";
 import { clientIp } from "./http/client-ip.ts";
 import { handleError, handleNotFound, Problem } from "./http/problem.ts";
 import { requestLogger } from "./http/request-logger.ts";
@@ -41,7 +42,10 @@ export function createApp(deps: AppDeps) {
     }),
   );
 
+  // Probes come first: they never read credentials or touch the session table.
   app.route("/", healthRoutes(deps));
+
+  app.use(authenticate(deps));
 
   app.notFound(handleNotFound);
   app.onError(handleError);

@@ -88,7 +88,7 @@ const origins = list.transform((values, ctx) => {
 
 // `kid:base64key,...`; the first key encrypts, all of them decrypt.
 const encryptionKeys = list.transform((entries, ctx) => {
-  const keys: { id: string; key: Uint8Array }[] = [];
+  const keys: { id: string; key: Uint8Array<ArrayBuffer> }[] = [];
   for (const entry of entries) {
     const colon = entry.indexOf(":");
     const id = entry.slice(0, colon);
@@ -100,7 +100,7 @@ const encryptionKeys = list.transform((entries, ctx) => {
       });
       return z.NEVER;
     }
-    keys.push({ id, key: new Uint8Array(key) });
+    keys.push({ id, key: new Uint8Array(key) as Uint8Array<ArrayBuffer> });
   }
   return keys;
 });

@@ -1,4 +1,16 @@
+import type { SessionWithUser } from "../auth/sessions.ts";
 import type { Logger } from "../logger.ts";
+
+/** Who is making the request, when anyone: set by the authenticate middleware. */
+export type Principal = {
+  /** The browser session (cookie), or the session a bearer token was issued from. */
+  sessionId: string | null;
+  via: "cookie" | "bearer";
+  user: Pick<
+    SessionWithUser,
+    "user_id" | "email" | "email_verified" | "full_name" | "role" | "status" | "is_whitelisted"
+  >;
+};
 
 /** The typed context of every request: what middleware sets for handlers to read. */
 export type AppEnv = {
@@ -7,5 +19,7 @@ export type AppEnv = {
     logger: Logger;
     /** The client's address, through TRUST_PROXY_HOPS trusted proxies; null when unknown. */
     clientIp: string | null;
+    /** null when the request carries no valid credentials. */
+    principal: Principal | null;
   };
 };

@@ -1,0 +1,76 @@
+import { createHash, randomBytes } from "node:crypto";
+import type { CommonQueryMethods } from "slonik";
+import {
+  findLiveSessionWithUser,
+  insertSession,
+  revokeSession,
+  type Session,
+  type SessionWithUser,
+  touchSession,
+} from "../../sql/sessions.ts";
+
+// Sessions after the Copenhagen Book: the cookie carries 256 random bits; the
+// database keeps only their SHA-256, so a leaked table opens no session.
+
+export type { SessionWithUser };
+
+export const sessionSecretBytes = 32;
+const touchIntervalMs = 60_000;
+
+export function newSessionSecret(): string {
+  return randomBytes(sessionSecretBytes).toString("base64url");
+}
+
+export function hashSecret(secret: string): Buffer {
+  return createHash("sha256").update(secret).digest();
+}
+
+/** A fresh session (a new id on every sign-in, so a planted one is never promoted). */
+export async function createSession(
+  db: CommonQueryMethods,
+  input: {
+    userId: string;
+    ttlMs: number;
+    idleTtlMs: number;
+    ip: string | null;
+    userAgent: string | null;
+  },
+): Promise<{ session: Session; secret: string }> {
+  const secret = newSessionSecret();
+  const session = await insertSession(db, {
+    tokenHash: hashSecret(secret),
+    userId: input.userId,
+    expiresAt: new Date(Date.now() + input.ttlMs),
+    idleTimeoutSeconds: Math.ceil(input.idleTtlMs / 1000),
+    ip: input.ip,
+    userAgent: input.userAgent,
+  });
+  return { session, secret };
+}
+
+/**
+ * The live session behind a cookie secret, with its user; null when unknown,
+ * revoked, expired or idle. A read; last_seen_at is written in the background
+ * at most once a minute.
+ */
+export async function validateSession(
+  db: CommonQueryMethods,
+  secret: string,
+  onTouchError: (error: unknown) => void,
+): Promise<SessionWithUser | null> {
+  // Anything that is not one of our secrets is rejected before the database.
+  if (!/^[A-Za-z0-9_-]{43}$/.test(secret)) return null;
+  const found = await findLiveSessionWithUser(db, hashSecret(secret));
+  if (found && Date.now() - found.last_seen_at.getTime() > touchIntervalMs) {
+    touchSession(db, found.session_id).catch(onTouchError);
+  }
+  return found;
+}
+
+export async function invalidateSession(
+  db: CommonQueryMethods,
+  id: string,
+  reason: string,
+): Promise<boolean> {
+  return revokeSession(db, id, reason);
+}

@@ -1,0 +1,49 @@
+import type { MiddlewareHandler } from "hono";
+import type { AppEnv, Principal } from "./app-env.ts";
+import { Problem } from "./problem.ts";
+
+// SPEC's access levels. "Gated" = signed in AND whitelisted AND active: a
+// signed-in user awaiting approval may read /me and sign out, nothing else.
+
+export function requireSignedIn(): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    if (!c.get("principal")) {
+      throw new Problem(401, "Unauthorized", "Sign in first.", {
+        headers: { "www-authenticate": 'Bearer realm="gatehouse"' },
+      });
+    }
+    await next();
+  };
+}
+
+/** Why a signed-in principal may not pass the gate, or null when it may. */
+export function gateRefusal(principal: Principal): string | null {
+  if (principal.user.status !== "active") return `This account is ${principal.user.status}.`;
+  if (!principal.user.is_whitelisted)
+    return "Your account is waiting for an administrator's approval.";
+  return null;
+}
+
+export function requireGated(): MiddlewareHandler<AppEnv> {
+  const signedIn = requireSignedIn();
+  return (c, next) =>
+    signedIn(c, async () => {
+      const refusal = gateRefusal(c.get("principal") as Principal);
+      if (refusal)
+        throw new Problem(403, "Forbidden", refusal, {
+          type: "urn:gatehouse:problem:not-approved",
+        });
+      await next();
+    });
+}
+
+export function requireAdmin(): MiddlewareHandler<AppEnv> {
+  const gated = requireGated();
+  return (c, next) =>
+    gated(c, async () => {
+      if (c.get("principal")?.user.role !== "admin") {
+        throw new Problem(403, "Forbidden", "Administrators only.");
+      }
+      await next();
+    });
+}

@@ -1,0 +1,39 @@
+import type { Context } from "hono";
+import { deleteCookie, getCookie, setCookie } from "hono/cookie";
+import type { Config } from "../config.ts";
+
+// With https, the cookie is Secure and `__Host-` prefixed: the browser then
+// refuses it from plain http and from any sibling sub-domain. A shared
+// COOKIE_DOMAIN (one sign-in for every app under it) cannot carry a Domain
+// attribute under `__Host-`, so it gets `__Secure-` instead.
+
+export function sessionCookieName(config: Config): string {
+  if (!config.PUBLIC_URL.startsWith("https:")) return "gatehouse_session";
+  return config.COOKIE_DOMAIN ? "__Secure-gatehouse_session" : "__Host-gatehouse_session";
+}
+
+function cookieOptions(config: Config) {
+  const secure = config.PUBLIC_URL.startsWith("https:");
+  return {
+    path: "/",
+    httpOnly: true,
+    secure,
+    sameSite: "Lax" as const,
+    ...(config.COOKIE_DOMAIN ? { domain: config.COOKIE_DOMAIN } : {}),
+  };
+}
+
+export function readSessionCookie(c: Context, config: Config): string | undefined {
+  return getCookie(c, sessionCookieName(config));
+}
+
+export function writeSessionCookie(c: Context, config: Config, secret: string): void {
+  setCookie(c, sessionCookieName(config), secret, {
+    ...cookieOptions(config),
+    maxAge: Math.floor(config.SESSION_TTL / 1000),
+  });
+}
+
+export function clearSessionCookie(c: Context, config: Config): void {
+  deleteCookie(c, sessionCookieName(config), cookieOptions(config));
+}
