@@ -209,7 +209,7 @@ CREATE TABLE allowlist_rules (
 CREATE TABLE audit_events (
   id             uuid NOT NULL DEFAULT gen_random_uuid(),
   occurred_at    timestamptz NOT NULL DEFAULT now(),
-  event_type     text NOT NULL CHECK (event_type ~ '^[a-z_]+(\.[a-z_]+)+$'),
+  event_type     text NOT NULL CHECK (event_type ~ '^[a-z_]+(\.[a-z_]+)*$'),
   result         text NOT NULL CHECK (result IN ('success', 'failure')),
   -- Plain values, not foreign keys: audit rows outlive the users they name.
   user_id        uuid,

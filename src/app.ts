@@ -7,10 +7,13 @@ import type { Config } from "./config.ts";
 import type { AppEnv } from "./http/app-env.ts";
 import { authenticate } from "./http/authenticate.ts";
 import { clientIp } from "./http/client-ip.ts";
+import { csrfProtection } from "./http/csrf.ts";
 import { handleError, handleNotFound, Problem } from "./http/problem.ts";
 import { requestLogger } from "./http/request-logger.ts";
 import type { Logger } from "./logger.ts";
+import { authRoutes } from "./routes/auth.ts";
 import { healthRoutes } from "./routes/health.ts";
+import { meRoutes } from "./routes/me.ts";
 
 export type AppDeps = {
   config: Config;
@@ -46,6 +49,10 @@ export function createApp(deps: AppDeps) {
   app.route("/", healthRoutes(deps));
 
   app.use(authenticate(deps));
+  app.use(csrfProtection(config));
+
+  app.route("/", authRoutes(deps));
+  app.route("/", meRoutes(deps));
 
   app.notFound(handleNotFound);
   app.onError(handleError);

@@ -1,4 +1,4 @@
-import { createApp } from "../../src/app.ts";
+import { type App, createApp } from "../../src/app.ts";
 import { type Config, parseConfig } from "../../src/config.ts";
 import { migrationNamesOnDisk } from "../../src/db/migrations.ts";
 import type { DatabasePool } from "../../src/db/pool.ts";
@@ -20,6 +20,8 @@ export type TestApp = {
 export async function startTestApp(
   pool: DatabasePool,
   env: Record<string, string> = {},
+  /** Extra routes mounted behind the real middleware, for testing a helper such as readBody. */
+  extraRoutes?: (app: App) => void,
 ): Promise<TestApp> {
   const config = parseConfig({
     NODE_ENV: "test",
@@ -33,6 +35,7 @@ export async function startTestApp(
     logger: testLogger,
     expectedMigrations: await migrationNamesOnDisk(),
   });
+  extraRoutes?.(app);
   const server = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: app.fetch });
   const url = `http://127.0.0.1:${server.port}`;
   return {

@@ -1,0 +1,37 @@
+import { Hono } from "hono";
+import type { DatabasePool } from "slonik";
+import { recordAudit } from "../audit.ts";
+import { invalidateSession } from "../auth/sessions.ts";
+import type { Config } from "../config.ts";
+import type { AppEnv } from "../http/app-env.ts";
+import { requestAuditFields } from "../http/audit-fields.ts";
+import { requireSignedIn } from "../http/gate.ts";
+import { clearSessionCookie } from "../http/session-cookie.ts";
+import type { Logger } from "../logger.ts";
+
+export function authRoutes({
+  config,
+  pool,
+  logger,
+}: {
+  config: Config;
+  pool: DatabasePool;
+  logger: Logger;
+}) {
+  const app = new Hono<AppEnv>();
+
+  app.post("/auth/logout", requireSignedIn(), async (c) => {
+    const principal = c.get("principal");
+    if (principal?.sessionId) await invalidateSession(pool, principal.sessionId, "logout");
+    clearSessionCookie(c, config);
+    await recordAudit(pool, logger, {
+      eventType: "logout",
+      result: "success",
+      userId: principal?.user.user_id,
+      ...requestAuditFields(c),
+    });
+    return c.body(null, 204);
+  });
+
+  return app;
+}

@@ -1,0 +1,33 @@
+import type { DatabasePool } from "slonik";
+import { insertUser, type NewUser, type User } from "../../sql/users.ts";
+import { createSession } from "../../src/auth/sessions.ts";
+import type { Config } from "../../src/config.ts";
+import { sessionCookieName } from "../../src/http/session-cookie.ts";
+
+export const testPasswordHash = "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA";
+let counter = 0;
+
+/**
+ * A user with a live session, written through the same domain code a sign-in
+ * uses, for tests of what comes after signing in. Returns the Cookie header.
+ */
+export async function signedInUser(
+  pool: DatabasePool,
+  config: Config,
+  user: Partial<NewUser> = {},
+): Promise<{ user: User; sessionId: string; cookie: string }> {
+  const created = await insertUser(pool, {
+    email: `user${++counter}-${crypto.randomUUID().slice(0, 8)}@example.com`,
+    emailVerified: true,
+    passwordHash: testPasswordHash,
+    ...user,
+  });
+  const { session, secret } = await createSession(pool, {
+    userId: created.id,
+    ttlMs: config.SESSION_TTL,
+    idleTtlMs: config.SESSION_IDLE_TTL,
+    ip: "127.0.0.1",
+    userAgent: "test",
+  });
+  return { user: created, sessionId: session.id, cookie: `${sessionCookieName(config)}=${secret}` };
+}
