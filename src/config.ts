@@ -200,6 +200,10 @@ export function parseConfig(env: Record<string, string | undefined> = process.en
   if (parsed.DB_POOL_MIN > parsed.DB_POOL_MAX) {
     throw new ConfigError("DB_POOL_MIN: must not be larger than DB_POOL_MAX");
   }
+  if (parsed.NODE_ENV === "production" && !parsed.DATABASE_URL) {
+    // The embedded PostgreSQL is a development convenience; production data lives on a real server.
+    throw new ConfigError("DATABASE_URL: required when NODE_ENV=production");
+  }
   const publicUrl = (parsed.PUBLIC_URL ?? `http://localhost:${parsed.PORT}`).replace(/\/+$/, "");
   return { ...parsed, PUBLIC_URL: publicUrl };
 }
