@@ -18,7 +18,7 @@ const redactPaths = [
   "*.id_token",
   "*.client_secret",
   "*.secret",
-  "*.code",
+  "*.code_verifier",
   "*.databaseUrl",
 ];
 

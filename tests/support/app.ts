@@ -2,6 +2,7 @@ import { type App, createApp } from "../../src/app.ts";
 import { type Config, parseConfig } from "../../src/config.ts";
 import { migrationNamesOnDisk } from "../../src/db/migrations.ts";
 import type { DatabasePool } from "../../src/db/pool.ts";
+import type { Logger } from "../../src/logger.ts";
 import { testLogger } from "./database.ts";
 
 export type TestApp = {
@@ -22,6 +23,7 @@ export async function startTestApp(
   env: Record<string, string> = {},
   /** Extra routes mounted behind the real middleware, for testing a helper such as readBody. */
   extraRoutes?: (app: App) => void,
+  logger: Logger = testLogger,
 ): Promise<TestApp> {
   const config = parseConfig({
     NODE_ENV: "test",
@@ -32,7 +34,7 @@ export async function startTestApp(
   const app = createApp({
     config,
     pool,
-    logger: testLogger,
+    logger,
     expectedMigrations: await migrationNamesOnDisk(),
   });
   extraRoutes?.(app);
