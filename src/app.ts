@@ -11,9 +11,13 @@ import { csrfProtection } from "./http/csrf.ts";
 import { handleError, handleNotFound, Problem } from "./http/problem.ts";
 import { requestLogger } from "./http/request-logger.ts";
 import type { Logger } from "./logger.ts";
-import { authRoutes } from "./routes/auth.ts";
-import { healthRoutes } from "./routes/health.ts";
-import { meRoutes } from "./routes/me.ts";
+import { apiDocsApi, apiDocsRoutes } from "./routes/api-docs.tsx";
+import { authApi, authRoutes } from "./routes/auth.ts";
+import { healthApi, healthRoutes } from "./routes/health.ts";
+import { meApi, meRoutes } from "./routes/me.ts";
+
+/** Every route's OpenAPI description; a test checks each registered route is here. */
+export const apiRoutes = [...healthApi, ...apiDocsApi, ...authApi, ...meApi];
 
 export type AppDeps = {
   config: Config;
@@ -51,6 +55,7 @@ export function createApp(deps: AppDeps) {
   app.use(authenticate(deps));
   app.use(csrfProtection(config));
 
+  app.route("/", apiDocsRoutes({ routes: apiRoutes, publicUrl: config.PUBLIC_URL }));
   app.route("/", authRoutes(deps));
   app.route("/", meRoutes(deps));
 

@@ -6,8 +6,20 @@ import type { Config } from "../config.ts";
 import type { AppEnv } from "../http/app-env.ts";
 import { requestAuditFields } from "../http/audit-fields.ts";
 import { requireSignedIn } from "../http/gate.ts";
+import type { ApiRoute } from "../http/openapi.ts";
 import { clearSessionCookie } from "../http/session-cookie.ts";
 import type { Logger } from "../logger.ts";
+
+export const authApi: ApiRoute[] = [
+  {
+    method: "post",
+    path: "/auth/logout",
+    summary: "Sign out: revoke the session on the server and clear the cookie",
+    tag: "auth",
+    access: "signed-in",
+    responses: { 204: { description: "Signed out" }, 401: { description: "Not signed in" } },
+  },
+];
 
 export function authRoutes({
   config,

@@ -1,8 +1,35 @@
 import { Hono } from "hono";
 import type { DatabasePool } from "slonik";
+import { z } from "zod";
 import { listAppliedMigrations } from "../../sql/schema-migrations.ts";
 import type { AppEnv } from "../http/app-env.ts";
+import type { ApiRoute } from "../http/openapi.ts";
 import { Problem } from "../http/problem.ts";
+
+export const healthApi: ApiRoute[] = [
+  {
+    method: "get",
+    path: "/healthz",
+    summary: "Liveness: the process answers (no database involved)",
+    tag: "health",
+    access: "anyone",
+    responses: { 200: { description: "Alive", body: z.object({ status: z.literal("ok") }) } },
+  },
+  {
+    method: "get",
+    path: "/readyz",
+    summary: "Readiness: the database answers and every migration is applied",
+    tag: "health",
+    access: "anyone",
+    responses: {
+      200: {
+        description: "Ready",
+        body: z.object({ status: z.literal("ready"), migrations: z.number().int() }),
+      },
+      503: { description: "Database unreachable or migrations pending" },
+    },
+  },
+];
 
 /**
  * /healthz: the process answers (no database: a load balancer must not kill

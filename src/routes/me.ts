@@ -1,12 +1,43 @@
 import { Hono } from "hono";
 import type { DatabasePool } from "slonik";
+import { z } from "zod";
 import { findUserById, type User } from "../../sql/users.ts";
 import type { AppEnv } from "../http/app-env.ts";
 import { requireSignedIn } from "../http/gate.ts";
+import type { ApiRoute } from "../http/openapi.ts";
 import { Problem } from "../http/problem.ts";
 
+export const meResponse = z.object({
+  id: z.uuid(),
+  email: z.string().nullable(),
+  email_verified: z.boolean(),
+  username: z.string().nullable(),
+  full_name: z.string().nullable(),
+  avatar_url: z.string().nullable(),
+  role: z.enum(["user", "admin"]),
+  status: z.enum(["active", "inactive", "locked", "deleted"]),
+  is_whitelisted: z.boolean(),
+  has_password: z.boolean(),
+  created_at: z.iso.datetime(),
+  last_login_at: z.iso.datetime().nullable(),
+});
+
+export const meApi: ApiRoute[] = [
+  {
+    method: "get",
+    path: "/me",
+    summary: "The signed-in user, including is_whitelisted and status",
+    tag: "account",
+    access: "signed-in",
+    responses: {
+      200: { description: "The user", body: meResponse },
+      401: { description: "Not signed in" },
+    },
+  },
+];
+
 /** What a user may see of their own record: never hashes, counters or token state. */
-export function toMeResponse(user: User) {
+export function toMeResponse(user: User): z.infer<typeof meResponse> {
   return {
     id: user.id,
     email: user.email,
