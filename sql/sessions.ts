@@ -1,5 +1,6 @@
 import { type CommonQueryMethods, sql } from "slonik";
 import { z } from "zod";
+import { userRow } from "./users.ts";
 
 export const sessionRow = z.object({
   id: z.uuid(),
@@ -92,8 +93,8 @@ export const sessionWithUserRow = z.object({
   email: z.string().nullable(),
   email_verified: z.boolean(),
   full_name: z.string().nullable(),
-  role: z.enum(["user", "admin"]),
-  status: z.enum(["active", "inactive", "locked", "deleted"]),
+  role: userRow.shape.role,
+  status: userRow.shape.status,
   is_whitelisted: z.boolean(),
 });
 export type SessionWithUser = z.infer<typeof sessionWithUserRow>;

@@ -1,26 +1,29 @@
 import { Hono } from "hono";
 import type { DatabasePool } from "slonik";
 import { z } from "zod";
-import { findUserById, type User } from "../../sql/users.ts";
+import { findUserById, type User, userRow } from "../../sql/users.ts";
 import type { AppEnv } from "../http/app-env.ts";
 import { requireSignedIn } from "../http/gate.ts";
 import type { ApiRoute } from "../http/openapi.ts";
 import { Problem } from "../http/problem.ts";
 
-export const meResponse = z.object({
-  id: z.uuid(),
-  email: z.string().nullable(),
-  email_verified: z.boolean(),
-  username: z.string().nullable(),
-  full_name: z.string().nullable(),
-  avatar_url: z.string().nullable(),
-  role: z.enum(["user", "admin"]),
-  status: z.enum(["active", "inactive", "locked", "deleted"]),
-  is_whitelisted: z.boolean(),
-  has_password: z.boolean(),
-  created_at: z.iso.datetime(),
-  last_login_at: z.iso.datetime().nullable(),
-});
+export const meResponse = userRow
+  .pick({
+    id: true,
+    email: true,
+    email_verified: true,
+    username: true,
+    full_name: true,
+    avatar_url: true,
+    role: true,
+    status: true,
+    is_whitelisted: true,
+  })
+  .extend({
+    has_password: z.boolean(),
+    created_at: z.iso.datetime(),
+    last_login_at: z.iso.datetime().nullable(),
+  });
 
 export const meApi: ApiRoute[] = [
   {
