@@ -80,7 +80,7 @@ export async function listAuditMonthPartitions(
 ): Promise<readonly z.infer<typeof auditPartitionRow>[]> {
   return db.any(sql.type(auditPartitionRow)`
     SELECT c.relname AS name,
-           (regexp_match(pg_get_expr(c.relpartbound, c.oid), 'TO \(''([^'']+)''\)'))[1]::timestamptz AS ends_at
+           (regexp_match(pg_get_expr(c.relpartbound, c.oid), 'TO [(]''([^'']+)''[)]'))[1]::timestamptz AS ends_at
     FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
     WHERE i.inhparent = 'audit_events'::regclass
       AND pg_get_expr(c.relpartbound, c.oid) <> 'DEFAULT'

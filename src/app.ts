@@ -8,12 +8,14 @@ import type { AppEnv } from "./http/app-env.ts";
 import { authenticate } from "./http/authenticate.ts";
 import { clientIp } from "./http/client-ip.ts";
 import { csrfProtection } from "./http/csrf.ts";
+import { httpMetrics } from "./http/metrics.ts";
 import { handleError, handleNotFound, Problem } from "./http/problem.ts";
 import { requestLogger } from "./http/request-logger.ts";
 import type { Logger } from "./logger.ts";
 import { authRoutes } from "./routes/auth.ts";
 import { healthRoutes } from "./routes/health.ts";
 import { meRoutes } from "./routes/me.ts";
+import { metricsRoutes } from "./routes/metrics.ts";
 
 export type AppDeps = {
   config: Config;
@@ -30,6 +32,7 @@ export function createApp(deps: AppDeps) {
 
   app.use(requestId());
   app.use(requestLogger(logger));
+  app.use(httpMetrics());
   app.use(clientIp(config.TRUST_PROXY_HOPS));
   app.use(secureHeaders());
   app.use(
@@ -47,6 +50,7 @@ export function createApp(deps: AppDeps) {
 
   // Probes come first: they never read credentials or touch the session table.
   app.route("/", healthRoutes(deps));
+  app.route("/", metricsRoutes(deps));
 
   app.use(authenticate(deps));
   app.use(csrfProtection(config));

@@ -1,14 +1,18 @@
-import { afterAll, describe, expect, test } from "bun:test";
+import { afterAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { mkdtemp, readFile, rm, truncate, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { sql } from "slonik";
+import { z } from "zod";
 import { listBackupTables, readAllRowsAsJson } from "../sql/database-backup.ts";
 import { listAppliedMigrations } from "../sql/schema-migrations.ts";
 import { createDatabasePool } from "../src/db/pool.ts";
 import { sha256OfFile } from "../src/ops/backup-file.ts";
 import { runCli, testKey } from "./support/cli.ts";
 import { createEmptyDatabase, createTestDatabase, testLogger } from "./support/database.ts";
+
+// Every test drives the CLI as separate processes (and argon2id hashing in seed).
+setDefaultTimeout(60_000);
 
 const db = await createTestDatabase();
 const dir = await mkdtemp(join(tmpdir(), "gatehouse-backups-"));
@@ -68,7 +72,15 @@ describe("seed", () => {
     expect(report.passwords.length).toBeGreaterThan(3);
     const afterFirst = await snapshotRows();
 
-    const states = await db.pool.any(sql.unsafe`
+    const states = await db.pool.any(sql.type(
+      z.object({
+        status: z.string(),
+        email_verified: z.boolean(),
+        is_whitelisted: z.boolean(),
+        role: z.string(),
+        locked_until: z.boolean(),
+      }),
+    )`
       SELECT status, email_verified, is_whitelisted, role, locked_until IS NOT NULL AS locked_until
       FROM users`);
     const statuses = new Set(states.map((s) => s.status));
@@ -220,7 +232,8 @@ describe("backup and restore", () => {
   test("a corrupted backup is refused by restore and nothing changes", async () => {
     const meta = await backup();
     const bytes = await readFile(meta.path);
-    bytes[Math.floor(bytes.length / 2)] ^= 0xff;
+    const middle = Math.floor(bytes.length / 2);
+    bytes[middle] = (bytes[middle] ?? 0) ^ 0xff;
     await writeFile(meta.path, bytes);
     const { stderr } = await expectRefused(meta.path);
     expect(stderr).toContain("checksum");

@@ -309,6 +309,26 @@ export async function seedDevelopmentData({
       });
     }
 
+    // The last hours: a burst of wrong passwords that locked Erin out.
+    for (const [hoursAgo, eventType, result] of [
+      [4, "login.password", "failure"],
+      [3, "login.password", "failure"],
+      [2, "login.password", "failure"],
+      [2, "account.locked", "success"],
+    ] as const) {
+      await insertAuditEventAt(tx, {
+        id: crypto.randomUUID(),
+        occurredAt: at(-hoursAgo * hour),
+        eventType,
+        result,
+        userId: id("locked"),
+        ip: "127.0.0.1",
+        userAgent: "Mozilla/5.0 (seed)",
+        failureReason: result === "failure" ? "bad_password" : null,
+        context: { seed: true },
+      });
+    }
+
     return {
       seeded: true,
       users: people.length,
