@@ -82,7 +82,16 @@ export async function restoreBackup({
 }): Promise<Record<string, number>> {
   await migrateTo(pool, databaseUrl, metadata.migrations, logger);
   const restored = await pool.transaction(async (tx) => {
-    await suspendTriggersForRestore(tx);
+    await suspendTriggersForRestore(tx).catch(
+      (error: { code?: string; cause?: { code?: string } }) => {
+        if (error.code === "42501" || error.cause?.code === "42501") {
+          throw new RestoreRefused(
+            "restore needs a superuser, or (PostgreSQL 15+) GRANT SET ON PARAMETER session_replication_role TO <this role>",
+          );
+        }
+        throw error;
+      },
+    );
     await truncateTables(
       tx,
       (await listBackupTables(tx)).map((t) => t.name),
