@@ -1,12 +1,14 @@
 import { afterAll, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { mkdtemp, readFile, rm, truncate, writeFile } from "node:fs/promises";
+import { mkdtemp, readdir, readFile, rm, truncate, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import pg from "pg";
 import { sql } from "slonik";
 import { z } from "zod";
 import { listBackupTables, readAllRowsAsJson } from "../sql/database-backup.ts";
 import { listAppliedMigrations } from "../sql/schema-migrations.ts";
 import { createDatabasePool } from "../src/db/pool.ts";
+import { createBackup } from "../src/ops/backup.ts";
 import { sha256OfFile } from "../src/ops/backup-file.ts";
 import { runCli, testKey } from "./support/cli.ts";
 import { createEmptyDatabase, createTestDatabase, testLogger } from "./support/database.ts";
@@ -131,6 +133,63 @@ describe("backup and restore", () => {
     const gz = await readFile(meta.path);
     expect(gz[0]).toBe(0x1f);
     expect(gz[1]).toBe(0x8b);
+  });
+
+  test("a backup is one snapshot: rows written while it runs are not in it", async () => {
+    const other = await mkdtemp(join(tmpdir(), "gatehouse-snapshot-"));
+    try {
+      const usersBefore = (await tableCounts()).users;
+      let wrote = false;
+      const meta = await createBackup({
+        pool: db.pool,
+        databaseUrl: db.url,
+        dir: other,
+        compress: true,
+        validate: true,
+        onProgress: async () => {
+          if (wrote) return;
+          wrote = true;
+          // A write from another connection after the snapshot was taken, before users is read.
+          // A plain pg client: slonik refuses a second pool inside the backup's transaction context.
+          const writer = new pg.Client({ connectionString: db.url });
+          await writer.connect();
+          try {
+            await writer.query(
+              "INSERT INTO users (email, email_verified, password_hash) VALUES ($1, true, $2)",
+              ["during-backup@example.com", "$argon2id$x"],
+            );
+          } finally {
+            await writer.end();
+          }
+        },
+      });
+      expect(wrote).toBe(true);
+      expect(meta.tables.users).toBe(usersBefore);
+      expect((await tableCounts()).users).toBe((usersBefore ?? 0) + 1);
+    } finally {
+      await db.pool.query(sql.unsafe`DELETE FROM users WHERE email = 'during-backup@example.com'`);
+      await rm(other, { recursive: true, force: true });
+    }
+  });
+
+  test("a backup that fails part-way leaves no file behind, under the final name or any other", async () => {
+    const other = await mkdtemp(join(tmpdir(), "gatehouse-failing-"));
+    try {
+      const failing = createBackup({
+        pool: db.pool,
+        databaseUrl: db.url,
+        dir: other,
+        compress: true,
+        validate: true,
+        onProgress: (message) => {
+          if (message.startsWith("oauth_accounts")) throw new Error("disk full");
+        },
+      });
+      await expect(failing).rejects.toThrow("disk full");
+      expect(await readdir(other)).toEqual([]);
+    } finally {
+      await rm(other, { recursive: true, force: true });
+    }
   });
 
   test("--no-compress writes plain JSON lines and --dir another folder", async () => {

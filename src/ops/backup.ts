@@ -37,7 +37,8 @@ export type BackupOptions = {
   validate: boolean;
   /** Rows per read; bounds memory, not correctness. */
   pageSize?: number;
-  onProgress?: (message: string) => void;
+  /** Awaited, so a caller can pace the run (tests write between tables with it). */
+  onProgress?: (message: string) => void | Promise<void>;
 };
 
 async function gatehouseVersion(): Promise<string> {
@@ -101,12 +102,12 @@ export async function createBackup(options: BackupOptions): Promise<BackupMetada
             const last = page.at(-1);
             if (!last || page.length < pageSize) break;
             after = last.position;
-            onProgress?.(`${table.name}: ${rows} rows`);
+            await onProgress?.(`${table.name}: ${rows} rows`);
           }
         }
         await write(`#${JSON.stringify({ end: table.name, rows })}`);
         tables[table.name] = rows;
-        onProgress?.(`${table.name}: ${rows} rows`);
+        await onProgress?.(`${table.name}: ${rows} rows`);
       }
       await write(`#${JSON.stringify({ complete: true, tables })}`);
       return { migrations, version, tables };
@@ -131,7 +132,7 @@ export async function createBackup(options: BackupOptions): Promise<BackupMetada
       validated: false,
     };
     if (options.validate) {
-      onProgress?.("validating");
+      await onProgress?.("validating");
       await validateBackup(partial, metadata);
       metadata.validated = true;
     }
