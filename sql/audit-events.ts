@@ -56,3 +56,87 @@ export async function listAuditEventsOfUser(
     ORDER BY occurred_at DESC, id DESC
     LIMIT ${limit}`);
 }
+
+/** An event at a given time (seed data spread over past months). */
+export async function insertAuditEventAt(
+  db: CommonQueryMethods,
+  event: NewAuditEvent & { id: string; occurredAt: Date },
+): Promise<void> {
+  await db.query(sql.unsafe`
+    INSERT INTO audit_events (id, occurred_at, event_type, result, user_id, actor_id, ip, user_agent,
+                              failure_reason, context)
+    VALUES (${event.id}, ${sql.timestamp(event.occurredAt)}, ${event.eventType}, ${event.result},
+            ${event.userId ?? null}, ${event.actorId ?? null}, ${event.ip ?? null},
+            ${event.userAgent?.slice(0, 512) ?? null}, ${event.failureReason?.slice(0, 200) ?? null},
+            ${sql.jsonb(event.context ?? {})})
+    ON CONFLICT DO NOTHING`);
+}
+
+export const auditPartitionRow = z.object({ name: z.string(), ends_at: z.date() });
+
+/** The monthly partitions (not the default one), with the instant each one's range ends. */
+export async function listAuditMonthPartitions(
+  db: CommonQueryMethods,
+): Promise<readonly z.infer<typeof auditPartitionRow>[]> {
+  return db.any(sql.type(auditPartitionRow)`
+    SELECT c.relname AS name,
+           (regexp_match(pg_get_expr(c.relpartbound, c.oid), 'TO [(]''([^'']+)''[)]'))[1]::timestamptz AS ends_at
+    FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+    WHERE i.inhparent = 'audit_events'::regclass
+      AND pg_get_expr(c.relpartbound, c.oid) <> 'DEFAULT'
+    ORDER BY ends_at`);
+}
+
+/** Retention by dropping a whole month: no row-by-row delete, no table bloat. */
+export async function dropAuditPartition(db: CommonQueryMethods, name: string): Promise<void> {
+  await db.query(sql.unsafe`DROP TABLE ${sql.identifier([name])}`);
+}
+
+/** Creates this month's and the next `monthsAhead` months' partitions; returns how many were new. */
+export async function ensureAuditPartitions(
+  db: CommonQueryMethods,
+  monthsAhead: number,
+): Promise<number> {
+  return db.oneFirst(sql.type(z.object({ created: z.number().int() }))`
+    SELECT ensure_audit_partitions(${monthsAhead}) AS created`);
+}
+
+/** Rows that fell into the default partition (months with no partition) older than the cutoff. */
+export async function deleteDefaultPartitionEventsBefore(
+  db: CommonQueryMethods,
+  cutoff: Date,
+  limit: number,
+): Promise<number> {
+  const result = await db.query(sql.unsafe`
+    DELETE FROM audit_events_default WHERE ctid IN (
+      SELECT ctid FROM audit_events_default WHERE occurred_at < ${sql.timestamp(cutoff)}
+      LIMIT ${limit})`);
+  return result.rowCount;
+}
+
+export async function countDefaultPartitionEventsBefore(
+  db: CommonQueryMethods,
+  cutoff: Date,
+): Promise<number> {
+  return db.oneFirst(sql.type(z.object({ count: z.number().int() }))`
+    SELECT count(*)::int AS count FROM audit_events_default WHERE occurred_at < ${sql.timestamp(cutoff)}`);
+}
+
+export const authEventFiguresRow = z.object({
+  failed_logins: z.number().int(),
+  lockouts: z.number().int(),
+});
+
+/**
+ * Failed sign-ins (any `login*` event with result failure) and lockouts
+ * (`account.locked`) since an instant.
+ */
+export async function countAuthFailuresSince(
+  db: CommonQueryMethods,
+  since: Date,
+): Promise<z.infer<typeof authEventFiguresRow>> {
+  return db.one(sql.type(authEventFiguresRow)`
+    SELECT count(*) FILTER (WHERE event_type LIKE 'login%' AND result = 'failure')::int AS failed_logins,
+           count(*) FILTER (WHERE event_type = 'account.locked')::int AS lockouts
+    FROM audit_events WHERE occurred_at >= ${sql.timestamp(since)}`);
+}

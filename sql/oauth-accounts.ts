@@ -68,3 +68,54 @@ export async function listOAuthAccountsOfUser(
   return db.any(sql.type(oauthAccountRow)`
     SELECT ${accountColumns} FROM oauth_accounts WHERE user_id = ${userId} ORDER BY created_at`);
 }
+
+export const tokenKeyCountRow = z.object({ key_id: z.string(), tokens: z.number().int() });
+
+/** How many stored tokens (access and refresh alike) each key id seals. */
+export async function countTokensByKey(
+  db: CommonQueryMethods,
+): Promise<readonly z.infer<typeof tokenKeyCountRow>[]> {
+  return db.any(sql.type(tokenKeyCountRow)`
+    SELECT split_part(token, '.', 2) AS key_id, count(*)::int AS tokens
+    FROM oauth_accounts, LATERAL (VALUES (access_token), (refresh_token)) AS t(token)
+    WHERE token IS NOT NULL
+    GROUP BY 1 ORDER BY 1`);
+}
+
+export const accountTokensRow = z.object({
+  id: z.uuid(),
+  access_token: z.string().nullable(),
+  refresh_token: z.string().nullable(),
+});
+export type AccountTokens = z.infer<typeof accountTokensRow>;
+
+/** Accounts with a token sealed by some key other than `keyId`, in id order after `afterId`. */
+export async function listAccountsNotUnderKey(
+  db: CommonQueryMethods,
+  keyId: string,
+  afterId: string | null,
+  limit: number,
+): Promise<readonly AccountTokens[]> {
+  return db.any(sql.type(accountTokensRow)`
+    SELECT id, access_token, refresh_token FROM oauth_accounts
+    WHERE (split_part(access_token, '.', 2) <> ${keyId} OR split_part(refresh_token, '.', 2) <> ${keyId})
+      AND id > ${afterId ?? "00000000-0000-0000-0000-000000000000"}
+    ORDER BY id LIMIT ${limit}`);
+}
+
+/**
+ * Swaps in re-encrypted tokens only if the row still holds the ciphertexts
+ * they were made from: a sign-in that stored fresh tokens meanwhile wins.
+ */
+export async function replaceAccountTokens(
+  db: CommonQueryMethods,
+  before: AccountTokens,
+  after: { access_token: string | null; refresh_token: string | null },
+): Promise<boolean> {
+  const result = await db.query(sql.unsafe`
+    UPDATE oauth_accounts SET access_token = ${after.access_token}, refresh_token = ${after.refresh_token}
+    WHERE id = ${before.id}
+      AND access_token IS NOT DISTINCT FROM ${before.access_token}
+      AND refresh_token IS NOT DISTINCT FROM ${before.refresh_token}`);
+  return result.rowCount === 1;
+}

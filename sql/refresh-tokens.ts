@@ -80,3 +80,51 @@ export async function revokeRefreshTokensOfUser(
     UPDATE refresh_tokens SET revoked_at = now() WHERE user_id = ${userId} AND revoked_at IS NULL`);
   return result.rowCount;
 }
+
+/** A refresh token with given times and state (seed data, cleanup tests). */
+export async function insertRefreshTokenAt(
+  db: CommonQueryMethods,
+  token: NewRefreshToken & { issuedAt: Date; usedAt?: Date | null; revokedAt?: Date | null },
+): Promise<RefreshToken> {
+  return db.one(sql.type(refreshTokenRow)`
+    INSERT INTO refresh_tokens (token_hash, family_id, parent_id, user_id, session_id, issued_at,
+                                expires_at, used_at, revoked_at, device_info)
+    VALUES (${sql.binary(token.tokenHash)}, ${token.familyId}, ${token.parentId}, ${token.userId},
+            ${token.sessionId}, ${sql.timestamp(token.issuedAt)}, ${sql.timestamp(token.expiresAt)},
+            ${token.usedAt ? sql.timestamp(token.usedAt) : null},
+            ${token.revokedAt ? sql.timestamp(token.revokedAt) : null},
+            ${token.deviceInfo?.slice(0, 512) ?? null})
+    RETURNING ${refreshTokenColumns}`);
+}
+
+/** Families in which some token can still be redeemed. */
+export async function countLiveRefreshFamilies(db: CommonQueryMethods): Promise<number> {
+  return db.oneFirst(sql.type(z.object({ count: z.number().int() }))`
+    SELECT count(DISTINCT family_id)::int AS count FROM refresh_tokens
+    WHERE used_at IS NULL AND revoked_at IS NULL AND expires_at > now()`);
+}
+
+// Dead before the cutoff: expired or revoked. Used tokens of a live family
+// stay until they expire, so presenting one again is still caught as reuse.
+const deadRefreshToken = (cutoff: Date) => sql.fragment`
+  (expires_at < ${sql.timestamp(cutoff)} OR revoked_at < ${sql.timestamp(cutoff)})`;
+
+export async function deleteDeadRefreshTokens(
+  db: CommonQueryMethods,
+  cutoff: Date,
+  limit: number,
+): Promise<number> {
+  const result = await db.query(sql.unsafe`
+    DELETE FROM refresh_tokens WHERE id IN (
+      SELECT id FROM refresh_tokens WHERE ${deadRefreshToken(cutoff)}
+      LIMIT ${limit} FOR UPDATE SKIP LOCKED)`);
+  return result.rowCount;
+}
+
+export async function countDeadRefreshTokens(
+  db: CommonQueryMethods,
+  cutoff: Date,
+): Promise<number> {
+  return db.oneFirst(sql.type(z.object({ count: z.number().int() }))`
+    SELECT count(*)::int AS count FROM refresh_tokens WHERE ${deadRefreshToken(cutoff)}`);
+}

@@ -27,3 +27,20 @@ export async function findRevokedAccessToken(
   return db.maybeOne(sql.type(revokedAccessTokenRow)`
     SELECT jti, user_id, revoked_at, expires_at FROM revoked_access_tokens WHERE jti = ${jti}`);
 }
+
+/** Deletes at most `limit` deny-list rows whose token has expired anyway; returns how many. */
+export async function deleteExpiredDeniedTokens(
+  db: CommonQueryMethods,
+  limit: number,
+): Promise<number> {
+  const result = await db.query(sql.unsafe`
+    DELETE FROM revoked_access_tokens WHERE jti IN (
+      SELECT jti FROM revoked_access_tokens WHERE expires_at < now()
+      LIMIT ${limit} FOR UPDATE SKIP LOCKED)`);
+  return result.rowCount;
+}
+
+export async function countExpiredDeniedTokens(db: CommonQueryMethods): Promise<number> {
+  return db.oneFirst(sql.type(z.object({ count: z.number().int() }))`
+    SELECT count(*)::int AS count FROM revoked_access_tokens WHERE expires_at < now()`);
+}

@@ -123,3 +123,53 @@ export async function touchSession(db: CommonQueryMethods, id: string): Promise<
     UPDATE sessions SET last_seen_at = now()
     WHERE id = ${id} AND last_seen_at < now() - interval '1 minute'`);
 }
+
+/** A session with given times, e.g. an already expired one (seed data, cleanup tests). */
+export async function insertSessionAt(
+  db: CommonQueryMethods,
+  session: NewSession & { createdAt: Date; lastSeenAt: Date; revokedAt?: Date | null },
+): Promise<Session> {
+  return db.one(sql.type(sessionRow)`
+    INSERT INTO sessions (token_hash, user_id, created_at, last_seen_at, expires_at, idle_timeout,
+                          ip, user_agent, revoked_at, revoked_reason)
+    VALUES (${sql.binary(session.tokenHash)}, ${session.userId}, ${sql.timestamp(session.createdAt)},
+            ${sql.timestamp(session.lastSeenAt)}, ${sql.timestamp(session.expiresAt)},
+            make_interval(secs => ${session.idleTimeoutSeconds}), ${session.ip},
+            ${session.userAgent?.slice(0, 512) ?? null},
+            ${session.revokedAt ? sql.timestamp(session.revokedAt) : null},
+            ${session.revokedAt ? "seed" : null})
+    RETURNING ${sessionColumns}`);
+}
+
+export async function countLiveSessions(db: CommonQueryMethods): Promise<number> {
+  return db.oneFirst(sql.type(z.object({ count: z.number().int() }))`
+    SELECT count(*)::int AS count FROM sessions
+    WHERE revoked_at IS NULL AND expires_at > now() AND last_seen_at + idle_timeout > now()`);
+}
+
+// Dead before the cutoff: revoked, past absolute expiry, or idle past its
+// timeout. A session some live refresh token still hangs off is kept:
+// deleting it would cascade to that token and sign a CLI client out.
+const deadSession = (cutoff: Date) => sql.fragment`
+  (s.revoked_at < ${sql.timestamp(cutoff)} OR s.expires_at < ${sql.timestamp(cutoff)}
+   OR s.last_seen_at + s.idle_timeout < ${sql.timestamp(cutoff)})
+  AND NOT EXISTS (SELECT 1 FROM refresh_tokens r
+                  WHERE r.session_id = s.id AND r.revoked_at IS NULL AND r.expires_at > now())`;
+
+/** Deletes at most `limit` sessions dead before `cutoff`; returns how many. */
+export async function deleteDeadSessions(
+  db: CommonQueryMethods,
+  cutoff: Date,
+  limit: number,
+): Promise<number> {
+  const result = await db.query(sql.unsafe`
+    DELETE FROM sessions WHERE id IN (
+      SELECT s.id FROM sessions s WHERE ${deadSession(cutoff)}
+      LIMIT ${limit} FOR UPDATE SKIP LOCKED)`);
+  return result.rowCount;
+}
+
+export async function countDeadSessions(db: CommonQueryMethods, cutoff: Date): Promise<number> {
+  return db.oneFirst(sql.type(z.object({ count: z.number().int() }))`
+    SELECT count(*)::int AS count FROM sessions s WHERE ${deadSession(cutoff)}`);
+}

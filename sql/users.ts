@@ -84,3 +84,54 @@ export async function setUserWhitelisted(
   return db.maybeOne(sql.type(userRow)`
     UPDATE users SET is_whitelisted = ${isWhitelisted} WHERE id = ${id} RETURNING ${userColumns}`);
 }
+
+/** Puts a user into a given state at once (seed data; admin tooling). */
+export async function setUserState(
+  db: CommonQueryMethods,
+  id: string,
+  state: {
+    status: UserStatus;
+    lockedUntil?: Date | null;
+    failedLoginAttempts?: number;
+    lockoutCount?: number;
+    lastLoginAt?: Date | null;
+  },
+): Promise<User | null> {
+  return db.maybeOne(sql.type(userRow)`
+    UPDATE users SET status = ${state.status},
+      locked_until = ${state.lockedUntil ? sql.timestamp(state.lockedUntil) : null},
+      failed_login_attempts = ${state.failedLoginAttempts ?? 0},
+      lockout_count = ${state.lockoutCount ?? 0},
+      last_login_at = ${state.lastLoginAt ? sql.timestamp(state.lastLoginAt) : null}
+    WHERE id = ${id} RETURNING ${userColumns}`);
+}
+
+export const userFiguresRow = z.object({
+  total: z.number().int(),
+  active: z.number().int(),
+  inactive: z.number().int(),
+  locked: z.number().int(),
+  deleted: z.number().int(),
+  unverified: z.number().int(),
+  locked_out_now: z.number().int(),
+  whitelisted: z.number().int(),
+  pending_approval: z.number().int(),
+  admins: z.number().int(),
+});
+export type UserFigures = z.infer<typeof userFiguresRow>;
+
+/** Users by status and gate state, for health reports (deleted users count only as deleted). */
+export async function countUsersByState(db: CommonQueryMethods): Promise<UserFigures> {
+  return db.one(sql.type(userFiguresRow)`
+    SELECT count(*)::int AS total,
+      count(*) FILTER (WHERE status = 'active')::int AS active,
+      count(*) FILTER (WHERE status = 'inactive')::int AS inactive,
+      count(*) FILTER (WHERE status = 'locked')::int AS locked,
+      count(*) FILTER (WHERE status = 'deleted')::int AS deleted,
+      count(*) FILTER (WHERE status <> 'deleted' AND NOT email_verified)::int AS unverified,
+      count(*) FILTER (WHERE status <> 'deleted' AND locked_until > now())::int AS locked_out_now,
+      count(*) FILTER (WHERE status <> 'deleted' AND is_whitelisted)::int AS whitelisted,
+      count(*) FILTER (WHERE status = 'active' AND NOT is_whitelisted)::int AS pending_approval,
+      count(*) FILTER (WHERE status <> 'deleted' AND role = 'admin')::int AS admins
+    FROM users`);
+}

@@ -53,3 +53,47 @@ export async function invalidateUnusedTokensOf(
     WHERE user_id = ${userId} AND purpose = ${purpose} AND used_at IS NULL AND expires_at > now()`);
   return result.rowCount;
 }
+
+/** A token with given times and state (seed data, cleanup tests). */
+export async function insertVerificationTokenAt(
+  db: CommonQueryMethods,
+  token: {
+    tokenHash: Buffer;
+    userId: string;
+    purpose: VerificationPurpose;
+    createdAt: Date;
+    expiresAt: Date;
+    usedAt?: Date | null;
+  },
+): Promise<VerificationToken> {
+  return db.one(sql.type(verificationTokenRow)`
+    INSERT INTO verification_tokens (token_hash, user_id, purpose, created_at, expires_at, used_at)
+    VALUES (${sql.binary(token.tokenHash)}, ${token.userId}, ${token.purpose},
+            ${sql.timestamp(token.createdAt)}, ${sql.timestamp(token.expiresAt)},
+            ${token.usedAt ? sql.timestamp(token.usedAt) : null})
+    RETURNING ${tokenColumns}`);
+}
+
+const spentVerificationToken = (cutoff: Date) => sql.fragment`
+  (used_at < ${sql.timestamp(cutoff)} OR expires_at < ${sql.timestamp(cutoff)})`;
+
+/** Deletes at most `limit` tokens used or expired before `cutoff`; returns how many. */
+export async function deleteSpentVerificationTokens(
+  db: CommonQueryMethods,
+  cutoff: Date,
+  limit: number,
+): Promise<number> {
+  const result = await db.query(sql.unsafe`
+    DELETE FROM verification_tokens WHERE id IN (
+      SELECT id FROM verification_tokens WHERE ${spentVerificationToken(cutoff)}
+      LIMIT ${limit} FOR UPDATE SKIP LOCKED)`);
+  return result.rowCount;
+}
+
+export async function countSpentVerificationTokens(
+  db: CommonQueryMethods,
+  cutoff: Date,
+): Promise<number> {
+  return db.oneFirst(sql.type(z.object({ count: z.number().int() }))`
+    SELECT count(*)::int AS count FROM verification_tokens WHERE ${spentVerificationToken(cutoff)}`);
+}

@@ -8,6 +8,7 @@ import type { AppEnv } from "./http/app-env.ts";
 import { authenticate } from "./http/authenticate.ts";
 import { clientIp } from "./http/client-ip.ts";
 import { csrfProtection } from "./http/csrf.ts";
+import { httpMetrics } from "./http/metrics.ts";
 import { handleError, handleNotFound, Problem } from "./http/problem.ts";
 import { requestLogger } from "./http/request-logger.ts";
 import type { Logger } from "./logger.ts";
@@ -15,9 +16,10 @@ import { apiDocsApi, apiDocsRoutes } from "./routes/api-docs.tsx";
 import { authApi, authRoutes } from "./routes/auth.ts";
 import { healthApi, healthRoutes } from "./routes/health.ts";
 import { meApi, meRoutes } from "./routes/me.ts";
+import { metricsApi, metricsRoutes } from "./routes/metrics.ts";
 
 /** Every route's OpenAPI description; a test checks each registered route is here. */
-export const apiRoutes = [...healthApi, ...apiDocsApi, ...authApi, ...meApi];
+export const apiRoutes = [...healthApi, ...metricsApi, ...apiDocsApi, ...authApi, ...meApi];
 
 export type AppDeps = {
   config: Config;
@@ -34,6 +36,7 @@ export function createApp(deps: AppDeps) {
 
   app.use(requestId());
   app.use(requestLogger(logger));
+  app.use(httpMetrics());
   app.use(clientIp(config.TRUST_PROXY_HOPS));
   app.use(secureHeaders());
   app.use(
@@ -51,6 +54,7 @@ export function createApp(deps: AppDeps) {
 
   // Probes come first: they never read credentials or touch the session table.
   app.route("/", healthRoutes(deps));
+  app.route("/", metricsRoutes(deps));
 
   app.use(authenticate(deps));
   app.use(csrfProtection(config));

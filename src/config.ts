@@ -177,6 +177,9 @@ export const environmentSchema = z.object({
   MAIL_FROM: z.string().trim().min(3).default("Gatehouse <gatehouse@localhost>"),
   AUDIT_RETENTION_DAYS: integer(90, { min: 1 }),
   CLEANUP_INTERVAL: duration("1h"),
+  CLEANUP_GRACE_PERIOD: duration("7d"),
+  BACKUP_DIR: z.string().trim().min(1).default(".data/backups"),
+  BACKUP_RETENTION: duration("30d"),
   REDIS_URL: optionalText,
   METRICS_TOKEN: optionalText,
 });

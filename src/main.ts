@@ -3,6 +3,7 @@ import { type Config, ConfigError, parseConfig } from "./config.ts";
 import { migrationNamesOnDisk, runMigrations } from "./db/migrations.ts";
 import { openDatabase } from "./db/open-database.ts";
 import { createLogger } from "./logger.ts";
+import { startCleanupSchedule } from "./ops/cleanup-schedule.ts";
 
 // Process wiring: config → database → migrations → serve → shutdown.
 
@@ -51,6 +52,8 @@ logger.info(
   "listening",
 );
 
+const cleanupSchedule = startCleanupSchedule({ pool: db.pool, config, logger });
+
 let shuttingDown = false;
 async function shutdown(signal: string) {
   if (shuttingDown) return;
@@ -60,6 +63,7 @@ async function shutdown(signal: string) {
   const forced = setTimeout(() => server.stop(true), config.SHUTDOWN_TIMEOUT_MS);
   await server.stop();
   clearTimeout(forced);
+  await cleanupSchedule.stop();
   await db.close();
   logger.info("stopped");
   process.exit(0);

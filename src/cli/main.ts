@@ -1,12 +1,26 @@
 import { parseArgs } from "node:util";
 import { ConfigError } from "../config.ts";
+import { backupCommand } from "./backup.ts";
+import { backupsCommand } from "./backups.ts";
+import { cleanupCommand } from "./cleanup.ts";
 import { type CliCommand, CliError } from "./command.ts";
+import { healthCommand } from "./health.ts";
 import { migrateCommand } from "./migrate.ts";
+import { restoreCommand } from "./restore.ts";
+import { rotateKeysCommand } from "./rotate-keys.ts";
+import { seedCommand } from "./seed.ts";
 
 // `gatehouse <command>`: one file per command, each a CliCommand.
 
 const commands: Record<string, CliCommand> = {
   migrate: migrateCommand,
+  backup: backupCommand,
+  backups: backupsCommand,
+  restore: restoreCommand,
+  health: healthCommand,
+  cleanup: cleanupCommand,
+  "rotate-keys": rotateKeysCommand,
+  seed: seedCommand,
 };
 
 function usage(): string {

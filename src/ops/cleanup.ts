@@ -1,0 +1,154 @@
+import type { DatabasePool } from "slonik";
+import { releaseAdvisoryLock, tryAdvisoryLock } from "../../sql/advisory-locks.ts";
+import {
+  countDefaultPartitionEventsBefore,
+  deleteDefaultPartitionEventsBefore,
+  dropAuditPartition,
+  ensureAuditPartitions,
+  listAuditMonthPartitions,
+} from "../../sql/audit-events.ts";
+import { countDeadRefreshTokens, deleteDeadRefreshTokens } from "../../sql/refresh-tokens.ts";
+import {
+  countExpiredDeniedTokens,
+  deleteExpiredDeniedTokens,
+} from "../../sql/revoked-access-tokens.ts";
+import { countDeadSessions, deleteDeadSessions } from "../../sql/sessions.ts";
+import {
+  countSpentVerificationTokens,
+  deleteSpentVerificationTokens,
+} from "../../sql/verification-tokens.ts";
+import { cleanupRowsRemoved, cleanupRuns } from "../metrics.ts";
+import { pruneBackups } from "./backup-catalog.ts";
+
+// The housekeeping job, shared by `gatehouse cleanup` and the server's
+// schedule. It holds an advisory lock for the whole run, so of N replicas
+// (and an operator's CLI) one works and the others skip. Deletes go in
+// small batches, each its own statement, so no lock is held for long.
+
+export const cleanupLockName = "gatehouse.cleanup";
+const auditMonthsAhead = 3;
+
+export type CleanupOptions = {
+  pool: DatabasePool;
+  /** Expired/revoked/used rows are kept this long after they died. */
+  graceMs: number;
+  auditRetentionDays: number;
+  backupDir: string;
+  backupRetentionMs: number;
+  dryRun?: boolean;
+  batchSize?: number;
+  now?: Date;
+  /** Runs while the lock is held, before any work (tests hold a run here). */
+  whileLocked?: () => Promise<void>;
+  onProgress?: (message: string) => void;
+};
+
+export type CleanupReport =
+  | { ran: false; reason: string }
+  | {
+      ran: true;
+      dry_run: boolean;
+      removed: {
+        sessions: number;
+        refresh_tokens: number;
+        verification_tokens: number;
+        revoked_access_tokens: number;
+        audit_events_default: number;
+        backups: number;
+      };
+      audit_partitions_dropped: string[];
+      audit_partitions_created: number;
+    };
+
+async function inBatches(
+  deleteBatch: (limit: number) => Promise<number>,
+  batchSize: number,
+  onBatch: (total: number) => void,
+): Promise<number> {
+  let total = 0;
+  for (;;) {
+    const removed = await deleteBatch(batchSize);
+    total += removed;
+    if (removed > 0) onBatch(total);
+    if (removed < batchSize) return total;
+  }
+}
+
+export async function runCleanup(options: CleanupOptions): Promise<CleanupReport> {
+  const { pool, dryRun = false, batchSize = 1000, onProgress } = options;
+  return pool.connect(async (lockConnection) => {
+    if (!(await tryAdvisoryLock(lockConnection, cleanupLockName))) {
+      cleanupRuns.inc({ outcome: "skipped" });
+      return { ran: false, reason: "another cleanup run holds the lock" } as const;
+    }
+    try {
+      await options.whileLocked?.();
+      const now = options.now ?? new Date();
+      const cutoff = new Date(now.getTime() - options.graceMs);
+      const auditCutoff = new Date(now.getTime() - options.auditRetentionDays * 86_400_000);
+      const batched = (label: string, fn: (limit: number) => Promise<number>) =>
+        inBatches(fn, batchSize, (n) => onProgress?.(`${label}: ${n} removed`));
+
+      const removed = dryRun
+        ? {
+            sessions: await countDeadSessions(pool, cutoff),
+            refresh_tokens: await countDeadRefreshTokens(pool, cutoff),
+            verification_tokens: await countSpentVerificationTokens(pool, cutoff),
+            revoked_access_tokens: await countExpiredDeniedTokens(pool),
+            audit_events_default: await countDefaultPartitionEventsBefore(pool, auditCutoff),
+            backups: 0,
+          }
+        : {
+            // Refresh tokens first: a session is only removable once its tokens are gone.
+            refresh_tokens: await batched("refresh_tokens", (n) =>
+              deleteDeadRefreshTokens(pool, cutoff, n),
+            ),
+            sessions: await batched("sessions", (n) => deleteDeadSessions(pool, cutoff, n)),
+            verification_tokens: await batched("verification_tokens", (n) =>
+              deleteSpentVerificationTokens(pool, cutoff, n),
+            ),
+            revoked_access_tokens: await batched("revoked_access_tokens", (n) =>
+              deleteExpiredDeniedTokens(pool, n),
+            ),
+            audit_events_default: await batched("audit_events_default", (n) =>
+              deleteDefaultPartitionEventsBefore(pool, auditCutoff, n),
+            ),
+            backups: 0,
+          };
+
+      // A month is dropped once all of it is older than the retention.
+      const expiredPartitions = (await listAuditMonthPartitions(pool)).filter(
+        (p) => p.ends_at <= auditCutoff,
+      );
+      if (!dryRun) {
+        for (const partition of expiredPartitions) await dropAuditPartition(pool, partition.name);
+      }
+      const created = dryRun ? 0 : await ensureAuditPartitions(pool, auditMonthsAhead);
+      removed.backups = await pruneBackups(
+        options.backupDir,
+        new Date(now.getTime() - options.backupRetentionMs),
+        { dryRun },
+      );
+
+      if (!dryRun) {
+        cleanupRuns.inc({ outcome: "done" });
+        for (const [what, count] of Object.entries(removed)) {
+          cleanupRowsRemoved.inc({ what }, count);
+        }
+        cleanupRowsRemoved.inc({ what: "audit_partitions" }, expiredPartitions.length);
+      }
+      return {
+        ran: true,
+        dry_run: dryRun,
+        removed,
+        audit_partitions_dropped: expiredPartitions.map((p) => p.name),
+        audit_partitions_created: created,
+      } as const;
+    } catch (error) {
+      cleanupRuns.inc({ outcome: "failed" });
+      throw error;
+    } finally {
+      await releaseAdvisoryLock(lockConnection, cleanupLockName);
+    }
+  });
+}

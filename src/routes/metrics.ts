@@ -1,0 +1,53 @@
+import { timingSafeEqual } from "node:crypto";
+import { Hono } from "hono";
+import type { DatabasePool } from "slonik";
+import type { Config } from "../config.ts";
+import type { AppEnv } from "../http/app-env.ts";
+import type { ApiRoute } from "../http/openapi.ts";
+import { Problem } from "../http/problem.ts";
+import { databasePoolConnections, metricsRegistry } from "../metrics.ts";
+
+function sameSecret(given: string, expected: string): boolean {
+  const a = Buffer.from(given);
+  const b = Buffer.from(expected);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+export const metricsApi: ApiRoute[] = [
+  {
+    method: "get",
+    path: "/metrics",
+    summary: "Prometheus metrics (text exposition format)",
+    tag: "operations",
+    access: "client",
+    responses: {
+      200: { description: "Metrics", contentType: "text/plain" },
+      401: { description: "METRICS_TOKEN is set and the bearer token is missing or wrong" },
+    },
+  },
+];
+
+/** GET /metrics: Prometheus text, behind `Authorization: Bearer METRICS_TOKEN` when that is set. */
+export function metricsRoutes({ config, pool }: { config: Config; pool: DatabasePool }) {
+  const app = new Hono<AppEnv>();
+  app.get("/metrics", async (c) => {
+    if (config.METRICS_TOKEN) {
+      const header = c.req.header("authorization") ?? "";
+      const token = header.startsWith("Bearer ") ? header.slice(7).trim() : "";
+      if (!sameSecret(token, config.METRICS_TOKEN)) {
+        throw new Problem(401, "Unauthorized", "Metrics need the metrics bearer token.", {
+          headers: { "www-authenticate": 'Bearer realm="metrics"' },
+        });
+      }
+    }
+    const state = pool.state();
+    databasePoolConnections.set({ state: "acquired" }, state.acquiredConnections);
+    databasePoolConnections.set({ state: "idle" }, state.idleConnections);
+    databasePoolConnections.set({ state: "waiting" }, state.waitingClients);
+    return c.body(await metricsRegistry.metrics(), 200, {
+      "content-type": metricsRegistry.contentType,
+      "cache-control": "no-store",
+    });
+  });
+  return app;
+}

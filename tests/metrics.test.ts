@@ -1,0 +1,117 @@
+import { afterAll, describe, expect, test } from "bun:test";
+import { logins } from "../src/metrics.ts";
+import { startTestApp } from "./support/app.ts";
+import { createTestDatabase } from "./support/database.ts";
+
+const db = await createTestDatabase();
+const open = await startTestApp(db.pool);
+const guarded = await startTestApp(db.pool, { METRICS_TOKEN: "scrape-secret-123" });
+afterAll(async () => {
+  await open.close();
+  await guarded.close();
+  await db.drop();
+});
+
+type Sample = { name: string; labels: Record<string, string>; value: number };
+
+/**
+ * A strict reader of the Prometheus text format (0.0.4): every sample line
+ * must parse, and every sample must belong to a family declared by # TYPE.
+ */
+function parsePrometheus(text: string): Sample[] {
+  const types = new Map<string, string>();
+  const samples: Sample[] = [];
+  for (const line of text.split("\n")) {
+    if (line === "") continue;
+    const type =
+      /^# TYPE ([a-zA-Z_:][a-zA-Z0-9_:]*) (counter|gauge|histogram|summary|untyped)$/.exec(line);
+    if (type) {
+      types.set(type[1] as string, type[2] as string);
+      continue;
+    }
+    if (/^# HELP [a-zA-Z_:][a-zA-Z0-9_:]* .*$/.test(line)) continue;
+    const match = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (-?[0-9.e+-]+|NaN|\+Inf|-Inf)$/.exec(
+      line,
+    );
+    if (!match) throw new Error(`not Prometheus text: ${line}`);
+    const labels: Record<string, string> = {};
+    for (const pair of (match[2] ?? "").matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g)) {
+      labels[pair[1] as string] = pair[2] as string;
+    }
+    const name = match[1] as string;
+    const family = name.replace(/_(bucket|sum|count)$/, "");
+    if (!types.has(name) && !types.has(family)) throw new Error(`sample without # TYPE: ${name}`);
+    samples.push({ name, labels, value: Number(match[3]) });
+  }
+  return samples;
+}
+
+const value = (samples: Sample[], name: string, labels: Record<string, string>) =>
+  samples.find(
+    (s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v),
+  )?.value;
+
+describe("GET /metrics", () => {
+  test("answers Prometheus text counting requests by route pattern and status", async () => {
+    await open.request("/healthz");
+    await open.request("/healthz");
+    await open.request("/no/such/page/123");
+    const response = await open.request("/metrics");
+    expect(response.status).toBe(200);
+    expect(response.headers.get("content-type")).toContain("text/plain");
+    const samples = parsePrometheus(await response.text());
+    expect(
+      value(samples, "gatehouse_http_requests_total", { route: "/healthz", status: "200" }),
+    ).toBeGreaterThanOrEqual(2);
+    // Unknown paths share one series, so a URL scan cannot grow the series count.
+    expect(
+      value(samples, "gatehouse_http_requests_total", { route: "unmatched", status: "404" }),
+    ).toBeGreaterThanOrEqual(1);
+    expect(samples.some((s) => s.labels.route === "/no/such/page/123")).toBe(false);
+    expect(
+      value(samples, "gatehouse_http_request_duration_seconds_bucket", {
+        route: "/healthz",
+        le: "+Inf",
+      }),
+    ).toBeGreaterThanOrEqual(2);
+    expect(
+      value(samples, "gatehouse_db_pool_connections", { state: "idle" }),
+    ).toBeGreaterThanOrEqual(0);
+    expect(value(samples, "gatehouse_db_pool_connections", { state: "waiting" })).toBe(0);
+  });
+
+  test("exposes the feature counters, e.g. a login counted by method and result", async () => {
+    const read = async () =>
+      value(
+        parsePrometheus(await (await open.request("/metrics")).text()),
+        "gatehouse_logins_total",
+        {
+          method: "password",
+          result: "failure",
+        },
+      ) ?? 0;
+    const before = await read();
+    logins.inc({ method: "password", result: "failure" });
+    expect(await read()).toBe(before + 1);
+  });
+
+  test("with METRICS_TOKEN set, no or a wrong bearer token is a 401 problem", async () => {
+    const none = await guarded.request("/metrics");
+    expect(none.status).toBe(401);
+    expect(none.headers.get("content-type")).toBe("application/problem+json");
+    expect(none.headers.get("www-authenticate")).toContain("Bearer");
+    const wrong = await guarded.request("/metrics", {
+      headers: { authorization: "Bearer scrape-secret-12" },
+    });
+    expect(wrong.status).toBe(401);
+    expect(await wrong.text()).not.toContain("gatehouse_");
+  });
+
+  test("with METRICS_TOKEN set, the right bearer token gets the metrics", async () => {
+    const response = await guarded.request("/metrics", {
+      headers: { authorization: "Bearer scrape-secret-123" },
+    });
+    expect(response.status).toBe(200);
+    expect(parsePrometheus(await response.text()).length).toBeGreaterThan(0);
+  });
+});
