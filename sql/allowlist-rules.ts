@@ -44,3 +44,24 @@ export async function deleteAllowlistRule(db: CommonQueryMethods, id: string): P
   const result = await db.query(sql.unsafe`DELETE FROM allowlist_rules WHERE id = ${id}`);
   return result.rowCount === 1;
 }
+
+/** Adds a rule; null when the same (kind, value) already exists. */
+export async function insertAllowlistRule(
+  db: CommonQueryMethods,
+  rule: { kind: AllowlistKind; value: string; createdBy: string | null },
+): Promise<AllowlistRule | null> {
+  return db.maybeOne(sql.type(allowlistRuleRow)`
+    INSERT INTO allowlist_rules (kind, value, created_by)
+    VALUES (${rule.kind}, ${rule.value.toLowerCase()}, ${rule.createdBy})
+    ON CONFLICT (kind, value) DO NOTHING
+    RETURNING ${ruleColumns}`);
+}
+
+/** Deletes a rule and returns what it was (for the audit trail); null when unknown. */
+export async function removeAllowlistRule(
+  db: CommonQueryMethods,
+  id: string,
+): Promise<AllowlistRule | null> {
+  return db.maybeOne(sql.type(allowlistRuleRow)`
+    DELETE FROM allowlist_rules WHERE id = ${id} RETURNING ${ruleColumns}`);
+}

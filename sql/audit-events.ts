@@ -140,3 +140,82 @@ export async function countAuthFailuresSince(
            count(*) FILTER (WHERE event_type = 'account.locked')::int AS lockouts
     FROM audit_events WHERE occurred_at >= ${sql.timestamp(since)}`);
 }
+
+export const auditPageRow = auditEventRow.extend({ cursor_occurred_at: z.string() });
+export type AuditPageRow = z.infer<typeof auditPageRow>;
+
+export type AuditFilter = {
+  userId?: string;
+  actorId?: string;
+  eventType?: string;
+  result?: AuditEvent["result"];
+  since?: Date;
+  until?: Date;
+  /** Keyset cursor: events strictly older than this (occurred_at, id). */
+  before?: { occurredAt: string; id: string };
+  limit: number;
+};
+
+/**
+ * Newest first, keyset-paginated on (occurred_at, id), the table's primary
+ * key; occurred_at bounds prune the monthly partitions. The cursor's time is
+ * rendered to the microsecond (a Date would round it and skip or repeat rows).
+ */
+export async function listAuditEvents(
+  db: CommonQueryMethods,
+  filter: AuditFilter,
+): Promise<readonly AuditPageRow[]> {
+  const conditions = [sql.fragment`TRUE`];
+  if (filter.userId) conditions.push(sql.fragment`user_id = ${filter.userId}`);
+  if (filter.actorId) conditions.push(sql.fragment`actor_id = ${filter.actorId}`);
+  if (filter.eventType) conditions.push(sql.fragment`event_type = ${filter.eventType}`);
+  if (filter.result) conditions.push(sql.fragment`result = ${filter.result}`);
+  if (filter.since) conditions.push(sql.fragment`occurred_at >= ${sql.timestamp(filter.since)}`);
+  if (filter.until) conditions.push(sql.fragment`occurred_at < ${sql.timestamp(filter.until)}`);
+  if (filter.before) {
+    conditions.push(
+      sql.fragment`(occurred_at, id) < (${filter.before.occurredAt}::timestamptz, ${filter.before.id}::uuid)`,
+    );
+  }
+  return db.any(sql.type(auditPageRow)`
+    SELECT ${auditColumns},
+           to_char(occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS cursor_occurred_at
+    FROM audit_events
+    WHERE ${sql.join(conditions, sql.fragment` AND `)}
+    ORDER BY occurred_at DESC, id DESC
+    LIMIT ${filter.limit}`);
+}
+
+/**
+ * Every event about the user, newest first (the GDPR export). Events an admin
+ * performed on others are about those others and stay out of it.
+ */
+export async function listAuditEventsAboutUser(
+  db: CommonQueryMethods,
+  userId: string,
+): Promise<readonly AuditEvent[]> {
+  return db.any(sql.type(auditEventRow)`
+    SELECT ${auditColumns} FROM audit_events
+    WHERE user_id = ${userId}
+    ORDER BY occurred_at DESC, id DESC`);
+}
+
+/** Context keys that can name a person; erased from a deleted user's events. */
+const personalContextKeys = ["email", "username", "full_name", "name", "ip", "user_agent"];
+
+/**
+ * After an account is deleted its audit rows stay (they are the security
+ * record) but keep only the user id: address, user agent and identifying
+ * context keys are erased.
+ */
+export async function eraseAuditPersonalData(
+  db: CommonQueryMethods,
+  userId: string,
+): Promise<number> {
+  const result = await db.query(sql.unsafe`
+    UPDATE audit_events
+    SET ip = NULL, user_agent = NULL,
+        context = context - ${sql.array(personalContextKeys, "text")}
+    WHERE user_id = ${userId}`);
+  return result.rowCount;
+}

@@ -119,3 +119,51 @@ export async function replaceAccountTokens(
       AND refresh_token IS NOT DISTINCT FROM ${before.refresh_token}`);
   return result.rowCount === 1;
 }
+
+/** A linked account as its owner may see it: no provider tokens, not even ciphertext. */
+export const linkedAccountRow = z.object({
+  provider: z.string(),
+  provider_user_id: z.string(),
+  email: z.string().nullable(),
+  email_verified: z.boolean(),
+  scope: z.string().nullable(),
+  created_at: z.date(),
+  updated_at: z.date(),
+});
+export type LinkedAccount = z.infer<typeof linkedAccountRow>;
+
+export async function listLinkedAccountsOfUser(
+  db: CommonQueryMethods,
+  userId: string,
+): Promise<readonly LinkedAccount[]> {
+  return db.any(sql.type(linkedAccountRow)`
+    SELECT provider, provider_user_id, email, email_verified, scope, created_at, updated_at
+    FROM oauth_accounts WHERE user_id = ${userId} ORDER BY created_at`);
+}
+
+export async function countOAuthAccountsOfUser(
+  db: CommonQueryMethods,
+  userId: string,
+): Promise<number> {
+  return db.oneFirst(sql.type(z.object({ count: z.number() }))`
+    SELECT count(*)::int AS count FROM oauth_accounts WHERE user_id = ${userId}`);
+}
+
+/** Unlinks one provider; the deferred sign-in-method trigger checks what is left at COMMIT. */
+export async function deleteOAuthAccountOfUser(
+  db: CommonQueryMethods,
+  userId: string,
+  provider: string,
+): Promise<boolean> {
+  const result = await db.query(sql.unsafe`
+    DELETE FROM oauth_accounts WHERE user_id = ${userId} AND provider = ${provider}`);
+  return result.rowCount === 1;
+}
+
+export async function deleteOAuthAccountsOfUser(
+  db: CommonQueryMethods,
+  userId: string,
+): Promise<number> {
+  const result = await db.query(sql.unsafe`DELETE FROM oauth_accounts WHERE user_id = ${userId}`);
+  return result.rowCount;
+}

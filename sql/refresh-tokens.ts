@@ -128,3 +128,24 @@ export async function countDeadRefreshTokens(
   return db.oneFirst(sql.type(z.object({ count: z.number().int() }))`
     SELECT count(*)::int AS count FROM refresh_tokens WHERE ${deadRefreshToken(cutoff)}`);
 }
+
+/** A user's refresh tokens, newest first; the hash column is never selected. */
+export async function listRefreshTokensOfUser(
+  db: CommonQueryMethods,
+  userId: string,
+  limit: number,
+): Promise<readonly RefreshToken[]> {
+  return db.any(sql.type(refreshTokenRow)`
+    SELECT ${refreshTokenColumns} FROM refresh_tokens
+    WHERE user_id = ${userId}
+    ORDER BY issued_at DESC
+    LIMIT ${limit}`);
+}
+
+export async function deleteRefreshTokensOfUser(
+  db: CommonQueryMethods,
+  userId: string,
+): Promise<number> {
+  const result = await db.query(sql.unsafe`DELETE FROM refresh_tokens WHERE user_id = ${userId}`);
+  return result.rowCount;
+}

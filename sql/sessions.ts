@@ -173,3 +173,29 @@ export async function countDeadSessions(db: CommonQueryMethods, cutoff: Date): P
   return db.oneFirst(sql.type(z.object({ count: z.number().int() }))`
     SELECT count(*)::int AS count FROM sessions s WHERE ${deadSession(cutoff)}`);
 }
+
+export async function findSessionById(db: CommonQueryMethods, id: string): Promise<Session | null> {
+  return db.maybeOne(sql.type(sessionRow)`SELECT ${sessionColumns} FROM sessions WHERE id = ${id}`);
+}
+
+/** Every session row of a user, ended ones included, newest first (export, admin view). */
+export async function listSessionsOfUser(
+  db: CommonQueryMethods,
+  userId: string,
+  limit: number,
+): Promise<readonly Session[]> {
+  return db.any(sql.type(sessionRow)`
+    SELECT ${sessionColumns} FROM sessions
+    WHERE user_id = ${userId}
+    ORDER BY created_at DESC
+    LIMIT ${limit}`);
+}
+
+/** Erases a user's sessions (their addresses and user agents are personal data). */
+export async function deleteSessionsOfUser(
+  db: CommonQueryMethods,
+  userId: string,
+): Promise<number> {
+  const result = await db.query(sql.unsafe`DELETE FROM sessions WHERE user_id = ${userId}`);
+  return result.rowCount;
+}

@@ -135,3 +135,180 @@ export async function countUsersByState(db: CommonQueryMethods): Promise<UserFig
       count(*) FILTER (WHERE status <> 'deleted' AND role = 'admin')::int AS admins
     FROM users`);
 }
+
+/** A page row: the user plus its created_at at full microsecond precision, for the cursor. */
+export const userPageRow = userRow.extend({ cursor_created_at: z.string() });
+export type UserPageRow = z.infer<typeof userPageRow>;
+
+export type UserListFilter = {
+  /** Substring of email, username or full name (case-insensitive). */
+  query?: string;
+  /** Without a status, deleted (anonymised) users are left out. */
+  status?: UserStatus;
+  whitelisted?: boolean;
+  /** Keyset cursor: rows strictly older than this (created_at, id). */
+  before?: { createdAt: string; id: string };
+  limit: number;
+};
+
+// A timestamptz rendered to the microsecond in UTC: a JavaScript Date keeps
+// only milliseconds, and a cursor rounded to them would skip or repeat rows.
+const exactCreatedAt = sql.fragment`
+  to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS cursor_created_at`;
+
+function likePattern(text: string): string {
+  return `%${text.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+}
+
+/**
+ * Newest first, keyset-paginated on (created_at, id): each page is one index
+ * range scan however deep it is, and a row inserted meanwhile lands before the
+ * cursor, so no row already listed or still to come is skipped or repeated.
+ */
+export async function listUsersPage(
+  db: CommonQueryMethods,
+  filter: UserListFilter,
+): Promise<readonly UserPageRow[]> {
+  const conditions = [
+    filter.status ? sql.fragment`status = ${filter.status}` : sql.fragment`status <> 'deleted'`,
+  ];
+  if (filter.query) {
+    conditions.push(
+      sql.fragment`users_search_text(email, username, full_name) LIKE ${likePattern(filter.query)}`,
+    );
+  }
+  if (filter.whitelisted !== undefined) {
+    conditions.push(sql.fragment`is_whitelisted = ${filter.whitelisted}`);
+  }
+  if (filter.before) {
+    conditions.push(
+      sql.fragment`(created_at, id) < (${filter.before.createdAt}::timestamptz, ${filter.before.id}::uuid)`,
+    );
+  }
+  return db.any(sql.type(userPageRow)`
+    SELECT ${userColumns}, ${exactCreatedAt}
+    FROM users
+    WHERE ${sql.join(conditions, sql.fragment` AND `)}
+    ORDER BY created_at DESC, id DESC
+    LIMIT ${filter.limit}`);
+}
+
+/** Signed-in users waiting for approval, oldest first (served by users_pending_idx). */
+export async function listPendingUsers(
+  db: CommonQueryMethods,
+  limit: number,
+): Promise<readonly User[]> {
+  return db.any(sql.type(userRow)`
+    SELECT ${userColumns} FROM users
+    WHERE NOT is_whitelisted AND status = 'active'
+    ORDER BY created_at
+    LIMIT ${limit}`);
+}
+
+/**
+ * Locks every usable administrator (admin, active, whitelisted) until the
+ * transaction ends and returns their ids. Two transactions that each demote
+ * one of the last two admins serialise here; the second then sees one admin.
+ */
+export async function lockUsableAdmins(db: CommonQueryMethods): Promise<readonly string[]> {
+  return db.anyFirst(sql.type(z.object({ id: z.uuid() }))`
+    SELECT id FROM users
+    WHERE role = 'admin' AND status = 'active' AND is_whitelisted
+    ORDER BY id
+    FOR UPDATE`);
+}
+
+/** The user, row-locked until the transaction ends. */
+export async function lockUserById(db: CommonQueryMethods, id: string): Promise<User | null> {
+  return db.maybeOne(sql.type(userRow)`
+    SELECT ${userColumns} FROM users WHERE id = ${id} FOR UPDATE`);
+}
+
+export type AdministrativeChange = {
+  status?: "active" | "inactive" | "locked";
+  isWhitelisted?: boolean;
+  role?: UserRole;
+};
+
+/**
+ * Applies an administrator's change to a live (not deleted) user. Making a
+ * user active also clears a failed-login lockout. Any change that takes access
+ * away moves tokens_valid_after to now, so bearer tokens already issued stop
+ * working at once.
+ */
+export async function applyAdministrativeChange(
+  db: CommonQueryMethods,
+  id: string,
+  change: AdministrativeChange,
+): Promise<User | null> {
+  const status = change.status ?? null;
+  const whitelisted = change.isWhitelisted ?? null;
+  const role = change.role ?? null;
+  const reducesAccess =
+    (status !== null && status !== "active") || whitelisted === false || role === "user";
+  return db.maybeOne(sql.type(userRow)`
+    UPDATE users SET
+      status = coalesce(${status}::text, status),
+      is_whitelisted = coalesce(${whitelisted}::boolean, is_whitelisted),
+      role = coalesce(${role}::text, role),
+      locked_until = CASE WHEN ${status}::text = 'active' THEN NULL ELSE locked_until END,
+      failed_login_attempts =
+        CASE WHEN ${status}::text = 'active' THEN 0 ELSE failed_login_attempts END,
+      tokens_valid_after = CASE WHEN ${reducesAccess} THEN now() ELSE tokens_valid_after END
+    WHERE id = ${id} AND status <> 'deleted'
+    RETURNING ${userColumns}`);
+}
+
+/** Stops every bearer token issued to the user until now. */
+export async function invalidateTokensOfUser(db: CommonQueryMethods, id: string): Promise<void> {
+  await db.query(sql.unsafe`UPDATE users SET tokens_valid_after = now() WHERE id = ${id}`);
+}
+
+/**
+ * Soft deletion: the row stays (so audit rows and foreign keys keep a target)
+ * but holds nothing that identifies a person or lets anyone sign in.
+ */
+export async function anonymiseUser(db: CommonQueryMethods, id: string): Promise<User | null> {
+  return db.maybeOne(sql.type(userRow)`
+    UPDATE users SET
+      status = 'deleted', email = NULL, email_verified = false, username = NULL,
+      full_name = NULL, avatar_url = NULL, password_hash = NULL, role = 'user',
+      is_whitelisted = false, failed_login_attempts = 0, locked_until = NULL,
+      last_login_at = NULL, password_changed_at = NULL, consent_at = NULL,
+      tokens_valid_after = now()
+    WHERE id = ${id} AND status <> 'deleted'
+    RETURNING ${userColumns}`);
+}
+
+/** Removes the row; sessions, tokens and linked accounts go with it (ON DELETE CASCADE). */
+export async function deleteUser(db: CommonQueryMethods, id: string): Promise<boolean> {
+  const result = await db.query(sql.unsafe`DELETE FROM users WHERE id = ${id}`);
+  return result.rowCount === 1;
+}
+
+export type ProfileChange = {
+  fullName?: string | null;
+  username?: string | null;
+  avatarUrl?: string | null;
+};
+
+/**
+ * Changes the given profile fields (undefined: unchanged, null: cleared). A
+ * taken username raises slonik's UniqueIntegrityConstraintViolationError.
+ */
+export async function updateUserProfile(
+  db: CommonQueryMethods,
+  id: string,
+  change: ProfileChange,
+): Promise<User | null> {
+  const assignments = [];
+  if (change.fullName !== undefined) assignments.push(sql.fragment`full_name = ${change.fullName}`);
+  if (change.username !== undefined) assignments.push(sql.fragment`username = ${change.username}`);
+  if (change.avatarUrl !== undefined)
+    assignments.push(sql.fragment`avatar_url = ${change.avatarUrl}`);
+  if (assignments.length === 0) return findUserById(db, id);
+  return db.maybeOne(sql.type(userRow)`
+    UPDATE users SET ${sql.join(assignments, sql.fragment`, `)}
+    WHERE id = ${id} AND status <> 'deleted'
+    RETURNING ${userColumns}`);
+}

@@ -97,3 +97,13 @@ export async function countSpentVerificationTokens(
   return db.oneFirst(sql.type(z.object({ count: z.number().int() }))`
     SELECT count(*)::int AS count FROM verification_tokens WHERE ${spentVerificationToken(cutoff)}`);
 }
+
+export async function deleteVerificationTokensOfUser(
+  db: CommonQueryMethods,
+  userId: string,
+): Promise<number> {
+  const result = await db.query(
+    sql.unsafe`DELETE FROM verification_tokens WHERE user_id = ${userId}`,
+  );
+  return result.rowCount;
+}

@@ -12,14 +12,29 @@ import { httpMetrics } from "./http/metrics.ts";
 import { handleError, handleNotFound, Problem } from "./http/problem.ts";
 import { requestLogger } from "./http/request-logger.ts";
 import type { Logger } from "./logger.ts";
+import { adminAllowlistApi, adminAllowlistRoutes } from "./routes/admin-allowlist.ts";
+import { adminAuditApi, adminAuditRoutes } from "./routes/admin-audit.ts";
+import { adminPageRoutes } from "./routes/admin-page.tsx";
+import { adminUserRoutes, adminUsersApi } from "./routes/admin-users.ts";
 import { apiDocsApi, apiDocsRoutes } from "./routes/api-docs.tsx";
 import { authApi, authRoutes } from "./routes/auth.ts";
 import { healthApi, healthRoutes } from "./routes/health.ts";
 import { meApi, meRoutes } from "./routes/me.ts";
+import { meAccountApi, meAccountRoutes } from "./routes/me-account.ts";
 import { metricsApi, metricsRoutes } from "./routes/metrics.ts";
 
 /** Every route's OpenAPI description; a test checks each registered route is here. */
-export const apiRoutes = [...healthApi, ...metricsApi, ...apiDocsApi, ...authApi, ...meApi];
+export const apiRoutes = [
+  ...healthApi,
+  ...metricsApi,
+  ...apiDocsApi,
+  ...authApi,
+  ...meApi,
+  ...meAccountApi,
+  ...adminUsersApi,
+  ...adminAllowlistApi,
+  ...adminAuditApi,
+];
 
 export type AppDeps = {
   config: Config;
@@ -62,6 +77,11 @@ export function createApp(deps: AppDeps) {
   app.route("/", apiDocsRoutes({ routes: apiRoutes, publicUrl: config.PUBLIC_URL }));
   app.route("/", authRoutes(deps));
   app.route("/", meRoutes(deps));
+  app.route("/", meAccountRoutes(deps));
+  app.route("/", adminUserRoutes(deps));
+  app.route("/", adminAllowlistRoutes(deps));
+  app.route("/", adminAuditRoutes(deps));
+  app.route("/", adminPageRoutes(deps));
 
   app.notFound(handleNotFound);
   app.onError(handleError);

@@ -170,6 +170,10 @@ export const environmentSchema = z.object({
   OIDC_NAME: z.string().trim().min(1).default("OpenID Connect"),
 
   ADMIN_EMAILS: list.transform((emails) => emails.map((e) => e.toLowerCase())),
+  /** Record consent_at at sign-up / first sign-in (the sign-in flows read it). */
+  REQUIRE_CONSENT: boolean(false),
+  /** How fresh the session must be for DELETE /me (sign in again after this). */
+  REAUTH_MAX_AGE: duration("5m"),
   ALLOWED_REDIRECT_ORIGINS: origins,
   COOKIE_DOMAIN: optionalText,
 

@@ -48,6 +48,15 @@ const securityFor: Record<ApiRoute["access"], { [scheme: string]: string[] }[] |
   admin: [{ sessionCookie: [] }, { bearer: [] }],
 };
 
+// The refusals every route of an access level can answer, and 400 for any input.
+const refusalsFor: Record<ApiRoute["access"], Record<number, string>> = {
+  anyone: {},
+  client: {},
+  "signed-in": { 401: "Not signed in" },
+  gated: { 401: "Not signed in", 403: "Not approved yet, or the account is not active" },
+  admin: { 401: "Not signed in", 403: "Not an administrator" },
+};
+
 export function buildOpenApiDocument(routes: readonly ApiRoute[], publicUrl: string) {
   const paths: Record<string, Record<string, unknown>> = {};
   for (const route of routes) {
@@ -65,8 +74,14 @@ export function buildOpenApiDocument(routes: readonly ApiRoute[], publicUrl: str
         schema: jsonSchema(schema as z.ZodType, "input"),
       })),
     ];
+    const declared: ApiRoute["responses"] = {};
+    for (const [status, description] of Object.entries(refusalsFor[route.access])) {
+      declared[Number(status)] = { description };
+    }
+    if (route.body || route.query) declared[400] = { description: "Invalid input" };
+    Object.assign(declared, route.responses);
     const responses = Object.fromEntries(
-      Object.entries(route.responses).map(([status, response]) => {
+      Object.entries(declared).map(([status, response]) => {
         const body = response.body ?? (Number(status) >= 400 ? problemSchema : undefined);
         const contentType =
           response.contentType ??

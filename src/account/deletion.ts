@@ -1,0 +1,75 @@
+import type { DatabasePool } from "slonik";
+import { eraseAuditPersonalData } from "../../sql/audit-events.ts";
+import { deleteOAuthAccountsOfUser } from "../../sql/oauth-accounts.ts";
+import { deleteRefreshTokensOfUser } from "../../sql/refresh-tokens.ts";
+import { deleteSessionsOfUser } from "../../sql/sessions.ts";
+import { anonymiseUser, deleteUser, findUserById } from "../../sql/users.ts";
+import { deleteVerificationTokensOfUser } from "../../sql/verification-tokens.ts";
+import { LastAdministrator, UserNotFound } from "../admin/refusals.ts";
+import { guardLastAdministrator } from "../admin/user-administration.ts";
+import { recordAudit } from "../audit.ts";
+import type { Logger } from "../logger.ts";
+
+export type DeletionRequest = {
+  userId: string;
+  /** The administrator deleting someone, or null when users delete themselves. */
+  actorId: string | null;
+  ip: string | null;
+  userAgent: string | null;
+  /** Remove the row itself instead of keeping an anonymised one. */
+  hard: boolean;
+};
+
+/**
+ * Deletes an account in one transaction. Soft: the user row stays, anonymised
+ * (status 'deleted', no email, name, avatar or credentials), and everything
+ * else about the person goes: sessions, refresh tokens, linked accounts,
+ * verification tokens. Hard: the row goes too (cascading to the same data).
+ * Either way bearer tokens stop at once and audit rows stay, keeping the user
+ * id and nothing else that identifies the person.
+ */
+export async function deleteAccount(
+  { pool, logger }: { pool: DatabasePool; logger: Logger },
+  request: DeletionRequest,
+): Promise<void> {
+  const eventType = request.actorId ? "admin.user_deleted" : "account.deleted";
+  try {
+    await pool.transaction(async (tx) => {
+      const user = await findUserById(tx, request.userId);
+      if (!user || (user.status === "deleted" && !request.hard)) throw new UserNotFound();
+      await guardLastAdministrator(tx, user);
+      await deleteRefreshTokensOfUser(tx, user.id);
+      await deleteSessionsOfUser(tx, user.id);
+      await deleteVerificationTokensOfUser(tx, user.id);
+      if (request.hard) {
+        await deleteUser(tx, user.id);
+      } else {
+        await deleteOAuthAccountsOfUser(tx, user.id);
+        await anonymiseUser(tx, user.id);
+      }
+      await eraseAuditPersonalData(tx, user.id);
+      await recordAudit(tx, logger, {
+        eventType,
+        result: "success",
+        userId: user.id,
+        actorId: request.actorId,
+        // A self-deletion keeps no address or agent; an admin's is the admin's own.
+        ip: request.actorId ? request.ip : null,
+        userAgent: request.actorId ? request.userAgent : null,
+        context: { hard: request.hard },
+      });
+    });
+  } catch (error) {
+    if (error instanceof LastAdministrator) {
+      await recordAudit(pool, logger, {
+        eventType,
+        result: "failure",
+        userId: request.userId,
+        actorId: request.actorId,
+        failureReason: "last administrator",
+        context: { hard: request.hard },
+      });
+    }
+    throw error;
+  }
+}

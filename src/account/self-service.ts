@@ -1,0 +1,172 @@
+import { type DatabasePool, UniqueIntegrityConstraintViolationError } from "slonik";
+import { listAuditEventsAboutUser } from "../../sql/audit-events.ts";
+import {
+  countOAuthAccountsOfUser,
+  deleteOAuthAccountOfUser,
+  listLinkedAccountsOfUser,
+} from "../../sql/oauth-accounts.ts";
+import { listRefreshTokensOfUser } from "../../sql/refresh-tokens.ts";
+import { findSessionById, listSessionsOfUser } from "../../sql/sessions.ts";
+import {
+  findUserById,
+  lockUserById,
+  type ProfileChange,
+  type User,
+  updateUserProfile,
+} from "../../sql/users.ts";
+import {
+  NoSignInMethodLeft,
+  NotLinked,
+  RecentSignInRequired,
+  UserNotFound,
+  UsernameTaken,
+} from "../admin/refusals.ts";
+import { recordAudit } from "../audit.ts";
+import type { Logger } from "../logger.ts";
+
+type Deps = { pool: DatabasePool; logger: Logger };
+type RequestFacts = { ip: string | null; userAgent: string | null };
+
+export async function updateProfile(
+  { pool, logger }: Deps,
+  userId: string,
+  change: ProfileChange,
+  facts: RequestFacts,
+): Promise<User> {
+  let user: User | null;
+  try {
+    user = await updateUserProfile(pool, userId, change);
+  } catch (error) {
+    if (error instanceof UniqueIntegrityConstraintViolationError) throw new UsernameTaken();
+    throw error;
+  }
+  if (!user) throw new UserNotFound();
+  await recordAudit(pool, logger, {
+    eventType: "account.profile_updated",
+    result: "success",
+    userId,
+    ...facts,
+    // Which fields changed, not their values: the audit trail is not a copy of the profile.
+    context: { fields: Object.keys(change).join(",") },
+  });
+  return user;
+}
+
+// The database's deferred trigger (users_have_a_sign_in_method) refuses the
+// same thing at COMMIT; we check first, under a lock on the user row, so two
+// concurrent unlinks of a user's last two providers cannot both pass.
+export async function unlinkProvider(
+  { pool, logger }: Deps,
+  userId: string,
+  provider: string,
+  facts: RequestFacts,
+): Promise<void> {
+  try {
+    await pool.transaction(async (tx) => {
+      const user = await lockUserById(tx, userId);
+      if (!user) throw new UserNotFound();
+      const linked = await countOAuthAccountsOfUser(tx, userId);
+      if (!(await deleteOAuthAccountOfUser(tx, userId, provider))) throw new NotLinked(provider);
+      if (user.password_hash === null && linked <= 1) throw new NoSignInMethodLeft();
+      await recordAudit(tx, logger, {
+        eventType: "account.provider_unlinked",
+        result: "success",
+        userId,
+        ...facts,
+        context: { provider },
+      });
+    });
+  } catch (error) {
+    if (isSignInMethodViolation(error)) throw new NoSignInMethodLeft();
+    throw error;
+  }
+}
+
+function isSignInMethodViolation(error: unknown): boolean {
+  for (let e: unknown = error; e instanceof Error; e = e.cause) {
+    const found = e as Error & { code?: string; constraint?: string };
+    if (found.code === "23514" && found.constraint === "users_have_a_sign_in_method") return true;
+  }
+  return false;
+}
+
+/**
+ * Everything held about the user, for GDPR access requests: profile, linked
+ * accounts (never their tokens), sessions, refresh-token grants (never their
+ * hashes) and the audit events about them.
+ */
+export async function exportAccount({ pool, logger }: Deps, userId: string, facts: RequestFacts) {
+  const user = await findUserById(pool, userId);
+  if (!user) throw new UserNotFound();
+  const [accounts, sessions, grants, events] = await Promise.all([
+    listLinkedAccountsOfUser(pool, userId),
+    listSessionsOfUser(pool, userId, 10_000),
+    listRefreshTokensOfUser(pool, userId, 10_000),
+    listAuditEventsAboutUser(pool, userId),
+  ]);
+  await recordAudit(pool, logger, {
+    eventType: "account.exported",
+    result: "success",
+    userId,
+    ...facts,
+  });
+  return {
+    exported_at: new Date().toISOString(),
+    profile: {
+      id: user.id,
+      email: user.email,
+      email_verified: user.email_verified,
+      username: user.username,
+      full_name: user.full_name,
+      avatar_url: user.avatar_url,
+      role: user.role,
+      status: user.status,
+      is_whitelisted: user.is_whitelisted,
+      has_password: user.password_hash !== null,
+      failed_login_attempts: user.failed_login_attempts,
+      locked_until: user.locked_until,
+      last_login_at: user.last_login_at,
+      password_changed_at: user.password_changed_at,
+      consent_at: user.consent_at,
+      created_at: user.created_at,
+      updated_at: user.updated_at,
+    },
+    linked_accounts: accounts,
+    sessions: sessions.map((s) => ({
+      id: s.id,
+      created_at: s.created_at,
+      last_seen_at: s.last_seen_at,
+      expires_at: s.expires_at,
+      ip: s.ip,
+      user_agent: s.user_agent,
+      revoked_at: s.revoked_at,
+      revoked_reason: s.revoked_reason,
+    })),
+    token_grants: grants.map((t) => ({
+      id: t.id,
+      family_id: t.family_id,
+      session_id: t.session_id,
+      issued_at: t.issued_at,
+      expires_at: t.expires_at,
+      used_at: t.used_at,
+      revoked_at: t.revoked_at,
+      device_info: t.device_info,
+    })),
+    audit_events: events,
+  };
+}
+
+/**
+ * Deleting an account is irreversible, so a stolen but old session must not
+ * be enough: the session making the request must itself be fresh.
+ */
+export async function assertRecentSignIn(
+  pool: DatabasePool,
+  sessionId: string | null,
+  maxAgeMs: number,
+): Promise<void> {
+  const session = sessionId ? await findSessionById(pool, sessionId) : null;
+  if (!session || Date.now() - session.created_at.getTime() > maxAgeMs) {
+    throw new RecentSignInRequired();
+  }
+}

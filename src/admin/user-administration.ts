@@ -1,0 +1,135 @@
+import type { CommonQueryMethods, DatabasePool } from "slonik";
+import { revokeRefreshTokensOfUser } from "../../sql/refresh-tokens.ts";
+import { revokeSessionsOfUser } from "../../sql/sessions.ts";
+import {
+  type AdministrativeChange,
+  applyAdministrativeChange,
+  findUserById,
+  invalidateTokensOfUser,
+  lockUsableAdmins,
+  type User,
+} from "../../sql/users.ts";
+import { recordAudit } from "../audit.ts";
+import type { Logger } from "../logger.ts";
+import { LastAdministrator, UserNotFound } from "./refusals.ts";
+
+/** Who is acting, and from where: every admin action is audited with it. */
+export type Actor = { actorId: string; ip: string | null; userAgent: string | null };
+export type AdminDeps = { pool: DatabasePool; logger: Logger };
+
+export function isUsableAdmin(user: User): boolean {
+  return user.role === "admin" && user.status === "active" && user.is_whitelisted;
+}
+
+/**
+ * Refuses (LastAdministrator) when `target`, a usable admin, is about to stop
+ * being one and nobody else is. The usable admins are row-locked first, so of
+ * two transactions demoting the last two admins the second waits, then counts
+ * afresh and is refused. Call inside a transaction.
+ */
+export async function guardLastAdministrator(tx: CommonQueryMethods, target: User): Promise<void> {
+  if (!isUsableAdmin(target)) return;
+  const admins = await lockUsableAdmins(tx);
+  if (admins.includes(target.id) && admins.length <= 1) throw new LastAdministrator();
+}
+
+function removesAdministration(change: AdministrativeChange): boolean {
+  return (
+    change.role === "user" ||
+    (change.status !== undefined && change.status !== "active") ||
+    change.isWhitelisted === false
+  );
+}
+
+/**
+ * Ends every way the user is signed in: sessions and refresh-token families
+ * are revoked and bearer tokens issued so far stop (tokens_valid_after).
+ */
+async function revokeAllAccess(tx: CommonQueryMethods, userId: string, reason: string) {
+  const sessions = await revokeSessionsOfUser(tx, userId, reason);
+  const refreshTokens = await revokeRefreshTokensOfUser(tx, userId);
+  await invalidateTokensOfUser(tx, userId);
+  return { sessions, refreshTokens };
+}
+
+/**
+ * An administrator's change of status, allowlisting or role. Deactivating or
+ * locking revokes every session and token in the same transaction.
+ */
+export async function changeUser(
+  { pool, logger }: AdminDeps,
+  actor: Actor,
+  targetId: string,
+  change: AdministrativeChange,
+): Promise<User> {
+  try {
+    return await pool.transaction(async (tx) => {
+      const before = await findUserById(tx, targetId);
+      if (!before || before.status === "deleted") throw new UserNotFound();
+      if (removesAdministration(change)) await guardLastAdministrator(tx, before);
+      const after = await applyAdministrativeChange(tx, targetId, change);
+      if (!after) throw new UserNotFound();
+      const revoked =
+        after.status !== "active"
+          ? await revokeAllAccess(tx, targetId, `admin:${after.status}`)
+          : null;
+      await recordAudit(tx, logger, {
+        eventType: "admin.user_updated",
+        result: "success",
+        userId: targetId,
+        ...actor,
+        context: {
+          ...changeContext(change),
+          ...(revoked
+            ? { revoked_sessions: revoked.sessions, revoked_refresh_tokens: revoked.refreshTokens }
+            : {}),
+        },
+      });
+      return after;
+    });
+  } catch (error) {
+    if (error instanceof LastAdministrator) {
+      await recordAudit(pool, logger, {
+        eventType: "admin.user_updated",
+        result: "failure",
+        userId: targetId,
+        ...actor,
+        failureReason: "last administrator",
+        context: changeContext(change),
+      });
+    }
+    throw error;
+  }
+}
+
+function changeContext(change: AdministrativeChange): Record<string, string | boolean> {
+  const context: Record<string, string | boolean> = {};
+  if (change.status !== undefined) context.status = change.status;
+  if (change.isWhitelisted !== undefined) context.is_whitelisted = change.isWhitelisted;
+  if (change.role !== undefined) context.role = change.role;
+  return context;
+}
+
+/** Signs the user out everywhere: sessions, refresh tokens and bearer tokens. */
+export async function revokeUserAccess(
+  { pool, logger }: AdminDeps,
+  actor: Actor,
+  targetId: string,
+): Promise<{ sessions: number; refreshTokens: number }> {
+  return pool.transaction(async (tx) => {
+    const user = await findUserById(tx, targetId);
+    if (!user) throw new UserNotFound();
+    const revoked = await revokeAllAccess(tx, targetId, "admin:revoked");
+    await recordAudit(tx, logger, {
+      eventType: "admin.sessions_revoked",
+      result: "success",
+      userId: targetId,
+      ...actor,
+      context: {
+        revoked_sessions: revoked.sessions,
+        revoked_refresh_tokens: revoked.refreshTokens,
+      },
+    });
+    return revoked;
+  });
+}

@@ -1,0 +1,42 @@
+import type { CommonQueryMethods } from "slonik";
+import { listUsersPage, type User, type UserListFilter } from "../../sql/users.ts";
+
+/** What an administrator sees of a user: never the password hash or token state. */
+export function adminUserView(user: User) {
+  return {
+    id: user.id,
+    email: user.email,
+    email_verified: user.email_verified,
+    username: user.username,
+    full_name: user.full_name,
+    avatar_url: user.avatar_url,
+    role: user.role,
+    status: user.status,
+    is_whitelisted: user.is_whitelisted,
+    has_password: user.password_hash !== null,
+    failed_login_attempts: user.failed_login_attempts,
+    locked_until: user.locked_until?.toISOString() ?? null,
+    last_login_at: user.last_login_at?.toISOString() ?? null,
+    created_at: user.created_at.toISOString(),
+    updated_at: user.updated_at.toISOString(),
+  };
+}
+export type AdminUserView = ReturnType<typeof adminUserView>;
+
+/**
+ * One page of users, newest first. Reads one row more than asked to learn
+ * whether another page exists; the cursor names the last row returned.
+ */
+export async function pageOfUsers(
+  db: CommonQueryMethods,
+  filter: Omit<UserListFilter, "limit">,
+  limit: number,
+): Promise<{ users: User[]; next: { createdAt: string; id: string } | null }> {
+  const rows = await listUsersPage(db, { ...filter, limit: limit + 1 });
+  const page = rows.slice(0, limit);
+  const last = page.at(-1);
+  return {
+    users: page,
+    next: rows.length > limit && last ? { createdAt: last.cursor_created_at, id: last.id } : null,
+  };
+}

@@ -1,0 +1,103 @@
+import { Hono } from "hono";
+import type { DatabasePool } from "slonik";
+import { z } from "zod";
+import { listAllowlistRules } from "../../sql/allowlist-rules.ts";
+import { addAllowlistRule, deleteAllowlistRuleAudited } from "../admin/allowlist-administration.ts";
+import { RuleNotFound } from "../admin/refusals.ts";
+import type { AppEnv } from "../http/app-env.ts";
+import { requireAdmin } from "../http/gate.ts";
+import { readBody } from "../http/json-body.ts";
+import type { ApiRoute } from "../http/openapi.ts";
+import { refusalProblem, refusalsAsProblems } from "../http/refusal-problem.ts";
+import type { Logger } from "../logger.ts";
+import { actorOf } from "./admin-users.ts";
+
+// The same shapes as the table's CHECK constraints, checked first so bad input
+// is a 400 naming the field rather than a database error.
+const lowerText = (max: number) => z.string().trim().toLowerCase().min(1).max(max);
+export const allowlistRuleBody = z.discriminatedUnion("kind", [
+  z.strictObject({
+    kind: z.literal("email"),
+    value: lowerText(254).regex(/^[^@\s]+@[^@\s]+$/, "expected an email address"),
+  }),
+  z.strictObject({
+    kind: z.literal("domain"),
+    value: lowerText(254).regex(
+      /^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$/,
+      "expected a domain name such as example.com",
+    ),
+  }),
+  z.strictObject({
+    kind: z.literal("github_org"),
+    value: lowerText(39).regex(/^[a-z0-9][a-z0-9-]{0,38}$/, "expected a GitHub organisation"),
+  }),
+  z.strictObject({
+    kind: z.literal("github_team"),
+    value: lowerText(140).regex(
+      /^[a-z0-9][a-z0-9-]{0,38}\/[a-z0-9_.-]{1,100}$/,
+      "expected org/team-slug",
+    ),
+  }),
+]);
+
+export function toRuleView(rule: {
+  id: string;
+  kind: string;
+  value: string;
+  created_by: string | null;
+  created_at: Date;
+}) {
+  return { ...rule, created_at: rule.created_at.toISOString() };
+}
+
+export function adminAllowlistRoutes(deps: { pool: DatabasePool; logger: Logger }) {
+  const app = new Hono<AppEnv>();
+
+  app.get("/admin/allowlist", requireAdmin(), async (c) => {
+    const rules = await listAllowlistRules(deps.pool);
+    return c.json({ rules: rules.map(toRuleView) });
+  });
+
+  app.post("/admin/allowlist", requireAdmin(), async (c) => {
+    const body = await readBody(c, allowlistRuleBody);
+    const rule = await refusalsAsProblems(addAllowlistRule(deps, actorOf(c), body));
+    return c.json(toRuleView(rule), 201);
+  });
+
+  app.delete("/admin/allowlist/:id", requireAdmin(), async (c) => {
+    const id = z.uuid().safeParse(c.req.param("id"));
+    if (!id.success) throw refusalProblem(new RuleNotFound());
+    await refusalsAsProblems(deleteAllowlistRuleAudited(deps, actorOf(c), id.data));
+    return c.body(null, 204);
+  });
+
+  return app;
+}
+
+export const adminAllowlistApi: ApiRoute[] = [
+  {
+    method: "get",
+    path: "/admin/allowlist",
+    summary: "Allowlist rules",
+    tag: "admin",
+    access: "admin",
+    responses: { 200: { description: "{rules}" } },
+  },
+  {
+    method: "post",
+    path: "/admin/allowlist",
+    summary: "Add an allowlist rule (email, domain, github_org, github_team)",
+    tag: "admin",
+    access: "admin",
+    body: allowlistRuleBody,
+    responses: { 201: { description: "The new rule" } },
+  },
+  {
+    method: "delete",
+    path: "/admin/allowlist/:id",
+    summary: "Delete an allowlist rule",
+    tag: "admin",
+    access: "admin",
+    responses: { 204: { description: "Deleted" }, 404: { description: "No such rule" } },
+  },
+];

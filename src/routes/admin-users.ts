@@ -1,0 +1,205 @@
+import type { Context } from "hono";
+import { Hono } from "hono";
+import type { DatabasePool } from "slonik";
+import { z } from "zod";
+import { listLinkedAccountsOfUser } from "../../sql/oauth-accounts.ts";
+import { listLiveSessionsOfUser } from "../../sql/sessions.ts";
+import { findUserById, userStatuses } from "../../sql/users.ts";
+import { deleteAccount } from "../account/deletion.ts";
+import { UserNotFound } from "../admin/refusals.ts";
+import { type Actor, changeUser, revokeUserAccess } from "../admin/user-administration.ts";
+import { adminUserView, pageOfUsers } from "../admin/user-list.ts";
+import type { AppEnv } from "../http/app-env.ts";
+import { requestAuditFields } from "../http/audit-fields.ts";
+import { decodeCursor, encodeCursor } from "../http/cursor.ts";
+import { requireAdmin } from "../http/gate.ts";
+import { readBody } from "../http/json-body.ts";
+import type { ApiRoute } from "../http/openapi.ts";
+import { readQuery } from "../http/query-params.ts";
+import { refusalProblem, refusalsAsProblems } from "../http/refusal-problem.ts";
+import type { Logger } from "../logger.ts";
+
+const booleanParam = z.enum(["true", "false"]).transform((v) => v === "true");
+
+export const userListQuery = z.object({
+  q: z.string().trim().max(200).optional(),
+  status: z.enum(userStatuses).optional(),
+  whitelisted: booleanParam.optional(),
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+  cursor: z.string().max(200).optional(),
+});
+
+export const userChangeBody = z
+  .strictObject({
+    status: z.enum(["active", "inactive", "locked"]),
+    is_whitelisted: z.boolean(),
+    role: z.enum(["user", "admin"]),
+  })
+  .partial()
+  .refine((v) => Object.keys(v).length > 0, "give at least one of status, is_whitelisted, role");
+
+const deleteQuery = z.object({ hard: booleanParam.default(false) });
+
+export const userIdParam = z.uuid();
+
+/** The :id of the path, or 404: a malformed id names no user. */
+export function targetUserId(c: Context): string {
+  const parsed = userIdParam.safeParse(c.req.param("id"));
+  if (!parsed.success) throw refusalProblem(new UserNotFound());
+  return parsed.data;
+}
+
+export function actorOf(c: Context<AppEnv>): Actor {
+  return { actorId: c.get("principal")?.user.user_id ?? "", ...requestAuditFields(c) };
+}
+
+export function adminUserRoutes(deps: { pool: DatabasePool; logger: Logger }) {
+  const { pool } = deps;
+  const app = new Hono<AppEnv>();
+
+  app.get("/admin/users", requireAdmin(), async (c) => {
+    const query = readQuery(c, userListQuery);
+    const cursor = query.cursor ? decodeCursor(query.cursor) : undefined;
+    const { users, next } = await pageOfUsers(
+      pool,
+      {
+        query: query.q || undefined,
+        status: query.status,
+        whitelisted: query.whitelisted,
+        before: cursor ? { createdAt: cursor.time, id: cursor.id } : undefined,
+      },
+      query.limit,
+    );
+    return c.json({
+      users: users.map(adminUserView),
+      next_cursor: next ? encodeCursor(next.createdAt, next.id) : null,
+    });
+  });
+
+  app.get("/admin/users/:id", requireAdmin(), async (c) => {
+    const id = targetUserId(c);
+    const user = await findUserById(pool, id);
+    if (!user) throw refusalProblem(new UserNotFound());
+    const [accounts, sessions] = await Promise.all([
+      listLinkedAccountsOfUser(pool, id),
+      listLiveSessionsOfUser(pool, id),
+    ]);
+    return c.json({
+      user: adminUserView(user),
+      linked_accounts: accounts.map((a) => ({
+        provider: a.provider,
+        email: a.email,
+        email_verified: a.email_verified,
+        created_at: a.created_at.toISOString(),
+      })),
+      sessions: sessions.map((s) => ({
+        id: s.id,
+        created_at: s.created_at.toISOString(),
+        last_seen_at: s.last_seen_at.toISOString(),
+        expires_at: s.expires_at.toISOString(),
+        ip: s.ip,
+        user_agent: s.user_agent,
+      })),
+    });
+  });
+
+  app.patch("/admin/users/:id", requireAdmin(), async (c) => {
+    const id = targetUserId(c);
+    const body = await readBody(c, userChangeBody);
+    const user = await refusalsAsProblems(
+      changeUser(deps, actorOf(c), id, {
+        status: body.status,
+        isWhitelisted: body.is_whitelisted,
+        role: body.role,
+      }),
+    );
+    return c.json(adminUserView(user));
+  });
+
+  app.delete("/admin/users/:id", requireAdmin(), async (c) => {
+    const id = targetUserId(c);
+    const { hard } = readQuery(c, deleteQuery);
+    const actor = actorOf(c);
+    await refusalsAsProblems(
+      deleteAccount(deps, {
+        userId: id,
+        actorId: actor.actorId,
+        ip: actor.ip,
+        userAgent: actor.userAgent,
+        hard,
+      }),
+    );
+    return c.body(null, 204);
+  });
+
+  app.post("/admin/users/:id/sessions/revoke", requireAdmin(), async (c) => {
+    const id = targetUserId(c);
+    const revoked = await refusalsAsProblems(revokeUserAccess(deps, actorOf(c), id));
+    return c.json({
+      revoked_sessions: revoked.sessions,
+      revoked_refresh_tokens: revoked.refreshTokens,
+    });
+  });
+
+  return app;
+}
+
+export const adminUsersApi: ApiRoute[] = [
+  {
+    method: "get",
+    path: "/admin/users",
+    summary: "List users: search, status and whitelisted filters, keyset cursor",
+    tag: "admin",
+    access: "admin",
+    query: userListQuery,
+    responses: { 200: { description: "{users, next_cursor}" } },
+  },
+  {
+    method: "get",
+    path: "/admin/users/:id",
+    summary: "One user with linked providers and live sessions",
+    tag: "admin",
+    access: "admin",
+    responses: {
+      200: { description: "{user, linked_accounts, sessions}" },
+      404: { description: "No such user" },
+    },
+  },
+  {
+    method: "patch",
+    path: "/admin/users/:id",
+    summary: "Activate, deactivate, lock, unlock, approve, change role",
+    tag: "admin",
+    access: "admin",
+    body: userChangeBody,
+    responses: {
+      200: { description: "The updated user" },
+      404: { description: "No such user" },
+      409: { description: "Would remove the last admin" },
+    },
+  },
+  {
+    method: "delete",
+    path: "/admin/users/:id",
+    summary: "Delete a user (anonymise; ?hard=true removes the row)",
+    tag: "admin",
+    access: "admin",
+    query: z.object({ hard: z.enum(["true", "false"]).optional() }),
+    responses: {
+      204: { description: "Deleted" },
+      404: { description: "No such user" },
+      409: { description: "Would remove the last admin" },
+    },
+  },
+  {
+    method: "post",
+    path: "/admin/users/:id/sessions/revoke",
+    summary: "Sign a user out everywhere (sessions and refresh-token families)",
+    tag: "admin",
+    access: "admin",
+    responses: {
+      200: { description: "{revoked_sessions, revoked_refresh_tokens}" },
+      404: { description: "No such user" },
+    },
+  },
+];
