@@ -1,4 +1,4 @@
-import { randomBytes } from "node:crypto";
+import { generateKeyPairSync, randomBytes } from "node:crypto";
 import { mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -23,7 +23,9 @@ export type Gatehouse = ServerProcess & {
 
 /**
  * The production environment the bench gives Gatehouse: every secret it
- * requires, generated per run. LOG_LEVEL=warn keeps one JSON line per request
+ * requires, generated per run. The login rate limits are lifted: one client
+ * signing one account in thousands of times a second is exactly what they
+ * exist to stop, and the bench measures the sign-in itself. LOG_LEVEL=warn keeps one JSON line per request
  * out of the figures (BENCH_LOG_LEVEL=info measures with it). Cleanup's grace
  * and audit retention are pushed out of reach so the server's own cleanup
  * job cannot delete what `bench scale` planted while it measures.
@@ -38,6 +40,12 @@ export async function gatehouseEnvironment(databaseUrl: string): Promise<Record<
     PUBLIC_URL: `http://127.0.0.1:${port}`,
     DATABASE_URL: databaseUrl,
     TOKEN_ENCRYPTION_KEYS: `bench:${randomBytes(32).toString("base64")}`,
+    JWT_SIGNING_KEYS: JSON.stringify({
+      ...generateKeyPairSync("ed25519").privateKey.export({ format: "jwk" }),
+      kid: "bench",
+    }),
+    RATE_LIMIT_LOGIN_IP: "999999999/1m",
+    RATE_LIMIT_LOGIN_ACCOUNT: "999999999/1m",
     LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? "warn",
     DATA_DIR: dataDir,
     BACKUP_DIR: join(dataDir, "backups"),

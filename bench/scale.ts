@@ -11,6 +11,7 @@ import { runLoad } from "./load.ts";
 import { describeMachine } from "./machine.ts";
 import type { BenchOptions } from "./options.ts";
 import { p99Growth, type ScaleReport, type ScaleStep } from "./report.ts";
+import { forwardedHeaders } from "./scenarios.ts";
 
 // `bench scale`: grow sessions and audit events by powers of ten and, at each
 // size, measure the session check under load, the batched cleanup of expired
@@ -53,7 +54,9 @@ async function timed<T>(run: () => Promise<T>): Promise<{ value: T; ms: number }
 /** The forward-auth route when this server has it, else GET /me (the same session check). */
 async function sessionCheckRoute(gatehouse: Gatehouse): Promise<string> {
   const cookie = `${gatehouse.cookieName}=${filledSessionSecret(1)}`;
-  const verify = await fetch(`${gatehouse.baseUrl}/auth/verify`, { headers: { cookie } });
+  const verify = await fetch(`${gatehouse.baseUrl}/auth/verify`, {
+    headers: { ...forwardedHeaders, cookie },
+  });
   await verify.body?.cancel();
   return verify.status === 404 ? "/me" : "/auth/verify";
 }
@@ -124,6 +127,7 @@ export async function runScale(
           setup: () => ({
             path: route,
             headers: {
+              ...(route === "/auth/verify" ? forwardedHeaders : {}),
               cookie: `${gatehouse.cookieName}=${filledSessionSecret(randomLiveSession(size))}`,
             },
           }),

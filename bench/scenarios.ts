@@ -30,6 +30,14 @@ export type GatehouseScenario = {
 
 export const notBuiltYet = "not built yet";
 
+/** What nginx/Caddy/Traefik send along with a forward-auth call. */
+export const forwardedHeaders = {
+  "x-forwarded-method": "GET",
+  "x-forwarded-proto": "https",
+  "x-forwarded-host": "app.example.com",
+  "x-forwarded-uri": "/dashboard?tab=1",
+};
+
 async function send(gatehouse: Gatehouse, request: LoadRequest): Promise<Response> {
   return fetch(`${gatehouse.baseUrl}${request.path}`, {
     method: request.method ?? "GET",
@@ -101,7 +109,7 @@ export const gatehouseScenarios: GatehouseScenario[] = [
     ceiling: "ceiling-pg",
     comparePeer: true,
     prepare: ({ gatehouse, cookie }) =>
-      loadIfProbed(gatehouse, { path: "/auth/verify", headers: { cookie } }),
+      loadIfProbed(gatehouse, { path: "/auth/verify", headers: { ...forwardedHeaders, cookie } }),
   },
   {
     id: "verify-bearer",
@@ -109,13 +117,17 @@ export const gatehouseScenarios: GatehouseScenario[] = [
     ceiling: "ceiling-json",
     comparePeer: false,
     prepare: async (context) => {
-      const verify = await probe(context.gatehouse, { path: "/auth/verify" }, 401);
+      const verify = await probe(
+        context.gatehouse,
+        { path: "/auth/verify", headers: forwardedHeaders },
+        401,
+      );
       if (verify) return verify;
       const pair = await issueTokenPair(context);
       if (!pair) return { kind: "skipped", note: `${notBuiltYet} (no way to obtain a token)` };
       return loadIfProbed(context.gatehouse, {
         path: "/auth/verify",
-        headers: { authorization: `Bearer ${pair.access_token}` },
+        headers: { ...forwardedHeaders, authorization: `Bearer ${pair.access_token}` },
       });
     },
   },
