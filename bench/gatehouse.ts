@@ -57,8 +57,14 @@ export async function gatehouseEnvironment(databaseUrl: string): Promise<Record<
 
 export async function startGatehouse(databaseUrl: string, logger: Logger): Promise<Gatehouse> {
   const env = await gatehouseEnvironment(databaseUrl);
+  // BENCH_CPU_PROF=<dir>: a CPU profile of each Gatehouse process (JSON and
+  // markdown summary) lands there when it stops: where the time goes.
+  const profileDir = process.env.BENCH_CPU_PROF;
   const server = await startServer({
     script: "src/main.ts",
+    runtimeArgs: profileDir
+      ? ["--cpu-prof", "--cpu-prof-md", `--cpu-prof-dir=${resolve(profileDir)}`]
+      : [],
     cwd: repositoryRoot,
     env,
     readyPath: "/readyz",

@@ -29,6 +29,7 @@ export function freePort(): Promise<number> {
 export async function startServer({
   script,
   args = [],
+  runtimeArgs = [],
   env,
   cwd,
   readyPath,
@@ -36,6 +37,8 @@ export async function startServer({
 }: {
   script: string;
   args?: string[];
+  /** Flags for bun itself, e.g. --cpu-prof. */
+  runtimeArgs?: string[];
   env: Record<string, string>;
   cwd: string;
   readyPath: string;
@@ -43,7 +46,7 @@ export async function startServer({
 }): Promise<ServerProcess> {
   const port = env.PORT ? Number(env.PORT) : await freePort();
   const baseUrl = `http://127.0.0.1:${port}`;
-  const child = Bun.spawn([process.execPath, script, ...args], {
+  const child = Bun.spawn([process.execPath, ...runtimeArgs, script, ...args], {
     cwd,
     env: { ...process.env, ...env, PORT: String(port) },
     stdout: "pipe",
