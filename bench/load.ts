@@ -44,6 +44,22 @@ export async function residentMb(pid: number): Promise<number | null> {
   return ps.exitCode === 0 && kb > 0 ? kb / 1024 : null;
 }
 
+/**
+ * CPU time (user + system) a process has used so far, in seconds, from Linux
+ * /proc (clock ticks of 1/100 s); null elsewhere. Per request it is a figure
+ * that the other processes on a busy machine disturb far less than req/s.
+ */
+export async function cpuSeconds(pid: number): Promise<number | null> {
+  try {
+    const stat = await readFile(`/proc/${pid}/stat`, "utf8");
+    // Fields after the parenthesised command name; utime and stime are the 14th and 15th.
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return null;
+  }
+}
+
 export function percentile(sorted: Float64Array, p: number): number {
   if (sorted.length === 0) return 0;
   const index = Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1));
@@ -120,7 +136,9 @@ export async function runLoad(options: LoadOptions): Promise<Measurement> {
     if (rss !== null) peakRss = Math.max(peakRss ?? 0, rss);
   }, 250);
   const latencies: Latencies = { values: new Float64Array(1 << 16), length: 0 };
+  const cpuBefore = await cpuSeconds(options.pid);
   const { result, failures } = await drive(options, options.durationSeconds, latencies);
+  const cpuAfter = await cpuSeconds(options.pid);
   clearInterval(sampler);
   const final = await residentMb(options.pid);
   if (final !== null) peakRss = Math.max(peakRss ?? 0, final);
@@ -130,6 +148,10 @@ export async function runLoad(options: LoadOptions): Promise<Measurement> {
     p50Ms: percentile(sorted, 0.5),
     p99Ms: percentile(sorted, 0.99),
     rssMb: peakRss,
+    cpuUsPerRequest:
+      cpuBefore === null || cpuAfter === null || result.requests.total === 0
+        ? null
+        : ((cpuAfter - cpuBefore) * 1e6) / result.requests.total,
     requests: result.requests.total,
     failures,
   };

@@ -7,6 +7,8 @@ export type Measurement = {
   p99Ms: number;
   /** Peak resident memory of the server process during the load (MB); null when unreadable. */
   rssMb: number | null;
+  /** CPU time the server process spent per request (µs); null when unreadable. */
+  cpuUsPerRequest: number | null;
   requests: number;
   /** Connection errors, timeouts and responses other than the expected status. */
   failures: number;
@@ -123,13 +125,13 @@ export function formatHotPathTable(report: HotPathReport): string {
   const { results } = report;
   const label = (id: string) => results.find((r) => r.id === id)?.label ?? id;
   const lines = [
-    "| scenario | req/s | p50 ms | p99 ms | server RSS MB | vs its ceiling | vs better-auth (no cache) | vs better-auth (cookie cache) |",
-    "| --- | ---: | ---: | ---: | ---: | --- | ---: | ---: |",
+    "| scenario | req/s | p50 ms | p99 ms | server CPU µs/req | server RSS MB | vs its ceiling | vs better-auth (no cache) | vs better-auth (cookie cache) |",
+    "| --- | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: |",
   ];
   for (const row of results) {
     const m = row.measurement;
     if (row.outcome !== "measured" || !m) {
-      lines.push(`| ${row.label} | ${row.outcome}: ${row.note ?? ""} | | | | | | |`);
+      lines.push(`| ${row.label} | ${row.outcome}: ${row.note ?? ""} | | | | | | | |`);
       continue;
     }
     const vsCeiling = row.ceiling
@@ -138,7 +140,7 @@ export function formatHotPathTable(report: HotPathReport): string {
     const vsPeer = (peer: string) => (row.comparePeer ? times(ratio(results, row.id, peer)) : "");
     const failures = m.failures > 0 ? ` (${m.failures} failed)` : "";
     lines.push(
-      `| ${row.label}${row.note ? ` (${row.note})` : ""} | ${formatRate(m.requestsPerSecond)}${failures} | ${fixed(m.p50Ms, 2)} | ${fixed(m.p99Ms, 2)} | ${m.rssMb === null ? "–" : fixed(m.rssMb, 0)} | ${vsCeiling} | ${vsPeer(peerIds.noCache)} | ${vsPeer(peerIds.cookieCache)} |`,
+      `| ${row.label}${row.note ? ` (${row.note})` : ""} | ${formatRate(m.requestsPerSecond)}${failures} | ${fixed(m.p50Ms, 2)} | ${fixed(m.p99Ms, 2)} | ${m.cpuUsPerRequest === null ? "–" : fixed(m.cpuUsPerRequest, 0)} | ${m.rssMb === null ? "–" : fixed(m.rssMb, 0)} | ${vsCeiling} | ${vsPeer(peerIds.noCache)} | ${vsPeer(peerIds.cookieCache)} |`,
     );
   }
   return lines.join("\n");
@@ -208,13 +210,13 @@ export function p99Growth(steps: readonly ScaleStep[]): number | null {
 
 export function formatScaleTable(steps: readonly ScaleStep[]): string {
   const lines = [
-    "| sessions | audit events | fill s | route | req/s | p50 ms | p99 ms | expired-session cleanup | longest batch ms | audit month: DROP partition ms | DELETE same rows ms |",
-    "| ---: | ---: | ---: | --- | ---: | ---: | ---: | --- | ---: | ---: | ---: |",
+    "| sessions | audit events | fill s | route | req/s | p50 ms | p99 ms | server CPU µs/req | expired-session cleanup | longest batch ms | audit month: DROP partition ms | DELETE same rows ms |",
+    "| ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: |",
   ];
   for (const s of steps) {
     const load = s.load;
     lines.push(
-      `| ${formatRate(s.sessions)} | ${formatRate(s.auditEvents)} | ${fixed(s.fillSeconds, 1)} | ${s.route} | ${load ? formatRate(load.requestsPerSecond) : "–"} | ${load ? fixed(load.p50Ms, 2) : "–"} | ${load ? fixed(load.p99Ms, 2) : "–"} | ${formatRate(s.cleanup.removed)} rows in ${fixed(s.cleanup.seconds, 2)} s (${s.cleanup.batches} batches) | ${fixed(s.cleanup.longestBatchMs, 0)} | ${fixed(s.retention.dropPartitionMs, 1)} | ${fixed(s.retention.deleteRowsMs, 1)} (${formatRate(s.retention.rowsPerMonth)} rows) |`,
+      `| ${formatRate(s.sessions)} | ${formatRate(s.auditEvents)} | ${fixed(s.fillSeconds, 1)} | ${s.route} | ${load ? formatRate(load.requestsPerSecond) : "–"} | ${load ? fixed(load.p50Ms, 2) : "–"} | ${load ? fixed(load.p99Ms, 2) : "–"} | ${load?.cpuUsPerRequest != null ? fixed(load.cpuUsPerRequest, 0) : "–"} | ${formatRate(s.cleanup.removed)} rows in ${fixed(s.cleanup.seconds, 2)} s (${s.cleanup.batches} batches) | ${fixed(s.cleanup.longestBatchMs, 0)} | ${fixed(s.retention.dropPartitionMs, 1)} | ${fixed(s.retention.deleteRowsMs, 1)} (${formatRate(s.retention.rowsPerMonth)} rows) |`,
     );
   }
   return lines.join("\n");

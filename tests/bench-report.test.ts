@@ -27,6 +27,7 @@ const measured = (id: string, requestsPerSecond: number, extra: Partial<Scenario
       p50Ms: 1.234,
       p99Ms: 5.678,
       rssMb: 80.4,
+      cpuUsPerRequest: 312.4,
       requests: requestsPerSecond * 10,
       failures: 0,
     },
@@ -107,7 +108,7 @@ describe("bench report", () => {
     const lines = formatHotPathTable(report).split("\n");
     expect(lines).toHaveLength(2 + results.length);
     expect(lines.find((l) => l.startsWith("| verify-cookie |"))).toBe(
-      "| verify-cookie | 8,000 | 1.23 | 5.68 | 80 | 0.80× ceiling-pg | 8.00× | 2.00× |",
+      "| verify-cookie | 8,000 | 1.23 | 5.68 | 312 | 80 | 0.80× ceiling-pg | 8.00× | 2.00× |",
     );
     expect(lines.find((l) => l.startsWith("| bearer |"))).toContain("skipped: not built yet");
   });
@@ -118,6 +119,7 @@ describe("bench report", () => {
       p50Ms: 1,
       p99Ms,
       rssMb: null,
+      cpuUsPerRequest: null,
       requests: 10_000,
       failures: 0,
     });
