@@ -51,7 +51,8 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
     quick,
     big,
     durationSeconds: duration ?? (quick ? 1 : 10),
-    warmupSeconds: quick ? 0.5 : 2,
+    // Bun's JIT (and better-auth's, which warms up slowly) settles within a few seconds.
+    warmupSeconds: quick ? 0.5 : 5,
     connections,
   };
 }
