@@ -108,7 +108,7 @@ describe("bench report", () => {
     const lines = formatHotPathTable(report).split("\n");
     expect(lines).toHaveLength(2 + results.length);
     expect(lines.find((l) => l.startsWith("| verify-cookie |"))).toBe(
-      "| verify-cookie | 8,000 | 1.23 | 5.68 | 312 | 80 | 0.80× ceiling-pg | 8.00× | 2.00× |",
+      "| verify-cookie | 8,000 | 1.23 | 5.68 | 312 | 80 | 0.80× raw pg | 8.00× | 2.00× |",
     );
     expect(lines.find((l) => l.startsWith("| bearer |"))).toContain("skipped: not built yet");
   });
