@@ -86,15 +86,17 @@ export async function runHotPaths(
 
   const databaseUrl = await createGatehouseDatabase(postgres, "gatehouse_bench", logger);
 
-  // Ceilings ------------------------------------------------------------------
+  // Seed ---------------------------------------------------------------------
   const gatehouse = await startGatehouse(databaseUrl, logger);
   const passwordHash = await Bun.password.hash(benchPassword, { algorithm: "argon2id" });
   const email = "bench@example.com";
   const userId = await seedUser(gatehouse.pool, email, passwordHash);
   const cookie = await seedSessionCookie(gatehouse, userId);
-  // The ceilings run while Gatehouse idles, on the same database and user row.
+  // Only one server runs at a time, so none competes with another for the
+  // cores; the ceilings look up this same user row in this same database.
   await gatehouse.stop();
 
+  // Ceilings -----------------------------------------------------------------
   const ceilings = [
     { id: "ceiling-json", mode: "json", label: "ceiling: Hono on Bun, small JSON", path: "/json" },
     {
