@@ -18,6 +18,7 @@ import { adminPageRoutes } from "./routes/admin-page.tsx";
 import { adminUserRoutes, adminUsersApi } from "./routes/admin-users.ts";
 import { apiDocsApi, apiDocsRoutes } from "./routes/api-docs.tsx";
 import { authApi, authRoutes } from "./routes/auth.ts";
+import { forwardAuthApi, forwardAuthRoutes } from "./routes/forward-auth.ts";
 import { healthApi, healthRoutes } from "./routes/health.ts";
 import { meApi, meRoutes } from "./routes/me.ts";
 import { meAccountApi, meAccountRoutes } from "./routes/me-account.ts";
@@ -34,6 +35,7 @@ export const apiRoutes = [
   ...adminUsersApi,
   ...adminAllowlistApi,
   ...adminAuditApi,
+  ...forwardAuthApi,
 ];
 
 export type AppDeps = {
@@ -52,7 +54,7 @@ export function createApp(deps: AppDeps) {
   app.use(requestId());
   app.use(requestLogger(logger));
   app.use(httpMetrics());
-  app.use(clientIp(config.TRUST_PROXY_HOPS));
+  app.use(clientIp(config));
   app.use(secureHeaders());
   app.use(
     bodyLimit({
@@ -82,6 +84,7 @@ export function createApp(deps: AppDeps) {
   app.route("/", adminAllowlistRoutes(deps));
   app.route("/", adminAuditRoutes(deps));
   app.route("/", adminPageRoutes(deps));
+  app.route("/", forwardAuthRoutes(deps));
 
   app.notFound(handleNotFound);
   app.onError(handleError);
