@@ -13,8 +13,8 @@ import { recordAudit } from "../audit.ts";
 import type { Logger } from "../logger.ts";
 import { LastAdministrator, UserNotFound } from "./refusals.ts";
 
-/** Who is acting, and from where: every admin action is audited with it. */
-export type Actor = { actorId: string; ip: string | null; userAgent: string | null };
+/** Who is acting, and from where: every admin action is audited with it (actorId null: the CLI). */
+export type Actor = { actorId: string | null; ip: string | null; userAgent: string | null };
 export type AdminDeps = { pool: DatabasePool; logger: Logger };
 
 export function isUsableAdmin(user: User): boolean {
