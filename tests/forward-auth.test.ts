@@ -278,6 +278,34 @@ describe("advisory lessons: nothing about the original request skips the check",
     }
   });
 
+  test("ambiguous descriptions of the original request count as unknown, never as a target", async () => {
+    const ambiguous: Record<string, string>[] = [
+      forwarded("app.example.com, evil.example", "/p"), // two proxies' worth of hosts
+      forwarded("app.example.com", "https://evil.example/p"), // absolute-form URI
+      forwarded("app.example.com", "p"),
+      forwarded("app.example.com", "/p", "javascript"),
+      forwarded("user@app.example.com", "/p"),
+      forwarded("app.example.com/evil", "/p"),
+      { "x-original-url": "https://app.example.com@evil.example/p" },
+      { "x-original-url": "//app.example.com/p" },
+    ];
+    for (const headers of ambiguous) {
+      const response = await verify(behindProxy, { accept: html, ...headers });
+      expect(response.status).toBe(302);
+      expect(response.headers.get("location")).toBe(`${publicUrl}/`);
+    }
+  });
+
+  test("TRUST_PROXY_HOPS > 0 without TRUSTED_PROXIES believes the connecting proxy", async () => {
+    const hops = await startTestApp(pool, { ...domainEnv, TRUST_PROXY_HOPS: "1" });
+    try {
+      const response = await verify(hops, { accept: html, ...forwarded("app.example.com", "/h") });
+      expect(redirectTo(response)).toBe("https://app.example.com/h");
+    } finally {
+      await hops.close();
+    }
+  });
+
   test("redirect targets: COOKIE_DOMAIN hosts on PUBLIC_URL's scheme and ALLOWED_REDIRECT_ORIGINS only", async () => {
     const cases: [string, string, string | null][] = [
       ["https", "example.com", "https://example.com/p"],
