@@ -14,6 +14,7 @@ import { requestLogger } from "./http/request-logger.ts";
 import type { Logger } from "./logger.ts";
 import { adminAllowlistApi, adminAllowlistRoutes } from "./routes/admin-allowlist.ts";
 import { adminAuditApi, adminAuditRoutes } from "./routes/admin-audit.ts";
+import { adminHealthApi, adminHealthRoutes } from "./routes/admin-health.ts";
 import { adminPageRoutes } from "./routes/admin-page.tsx";
 import { adminUserRoutes, adminUsersApi } from "./routes/admin-users.ts";
 import { apiDocsApi, apiDocsRoutes } from "./routes/api-docs.tsx";
@@ -35,6 +36,7 @@ export const apiRoutes = [
   ...adminUsersApi,
   ...adminAllowlistApi,
   ...adminAuditApi,
+  ...adminHealthApi,
   ...forwardAuthApi,
 ];
 
@@ -83,6 +85,7 @@ export function createApp(deps: AppDeps) {
   app.route("/", adminUserRoutes(deps));
   app.route("/", adminAllowlistRoutes(deps));
   app.route("/", adminAuditRoutes(deps));
+  app.route("/", adminHealthRoutes(deps));
   app.route("/", adminPageRoutes(deps));
   app.route("/", forwardAuthRoutes(deps));
 
