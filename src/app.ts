@@ -22,6 +22,7 @@ import { healthApi, healthRoutes } from "./routes/health.ts";
 import { meApi, meRoutes } from "./routes/me.ts";
 import { meAccountApi, meAccountRoutes } from "./routes/me-account.ts";
 import { metricsApi, metricsRoutes } from "./routes/metrics.ts";
+import { passwordApi, passwordRoutes } from "./routes/password.ts";
 
 /** Every route's OpenAPI description; a test checks each registered route is here. */
 export const apiRoutes = [
@@ -34,6 +35,7 @@ export const apiRoutes = [
   ...adminUsersApi,
   ...adminAllowlistApi,
   ...adminAuditApi,
+  ...passwordApi,
 ];
 
 export type AppDeps = {
@@ -82,6 +84,7 @@ export function createApp(deps: AppDeps) {
   app.route("/", adminAllowlistRoutes(deps));
   app.route("/", adminAuditRoutes(deps));
   app.route("/", adminPageRoutes(deps));
+  app.route("/", passwordRoutes(deps));
 
   app.notFound(handleNotFound);
   app.onError(handleError);
