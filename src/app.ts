@@ -3,6 +3,7 @@ import { bodyLimit } from "hono/body-limit";
 import { requestId } from "hono/request-id";
 import { secureHeaders } from "hono/secure-headers";
 import type { DatabasePool } from "slonik";
+import { createAccessTokens } from "./auth/access-tokens.ts";
 import type { Config } from "./config.ts";
 import type { AppEnv } from "./http/app-env.ts";
 import { authenticate } from "./http/authenticate.ts";
@@ -22,6 +23,7 @@ import { healthApi, healthRoutes } from "./routes/health.ts";
 import { meApi, meRoutes } from "./routes/me.ts";
 import { meAccountApi, meAccountRoutes } from "./routes/me-account.ts";
 import { metricsApi, metricsRoutes } from "./routes/metrics.ts";
+import { tokenRoutes, tokensApi } from "./routes/tokens.ts";
 
 /** Every route's OpenAPI description; a test checks each registered route is here. */
 export const apiRoutes = [
@@ -34,6 +36,7 @@ export const apiRoutes = [
   ...adminUsersApi,
   ...adminAllowlistApi,
   ...adminAuditApi,
+  ...tokensApi,
 ];
 
 export type AppDeps = {
@@ -48,6 +51,8 @@ export type AppDeps = {
 export function createApp(deps: AppDeps) {
   const { config, logger } = deps;
   const app = new Hono<AppEnv>();
+  // Signing keys are loaded once here (a development key may be generated).
+  const accessTokens = createAccessTokens(config, logger);
 
   app.use(requestId());
   app.use(requestLogger(logger));
@@ -71,7 +76,7 @@ export function createApp(deps: AppDeps) {
   app.route("/", healthRoutes(deps));
   app.route("/", metricsRoutes(deps));
 
-  app.use(authenticate(deps));
+  app.use(authenticate({ ...deps, accessTokens }));
   app.use(csrfProtection(config));
 
   app.route("/", apiDocsRoutes({ routes: apiRoutes, publicUrl: config.PUBLIC_URL }));
@@ -82,6 +87,7 @@ export function createApp(deps: AppDeps) {
   app.route("/", adminAllowlistRoutes(deps));
   app.route("/", adminAuditRoutes(deps));
   app.route("/", adminPageRoutes(deps));
+  app.route("/", tokenRoutes({ ...deps, accessTokens }));
 
   app.notFound(handleNotFound);
   app.onError(handleError);
