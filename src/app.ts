@@ -22,6 +22,7 @@ import { authApi, authRoutes } from "./routes/auth.ts";
 import { healthApi, healthRoutes } from "./routes/health.ts";
 import { meApi, meRoutes } from "./routes/me.ts";
 import { meAccountApi, meAccountRoutes } from "./routes/me-account.ts";
+import { meSessionRoutes, meSessionsApi } from "./routes/me-sessions.ts";
 import { metricsApi, metricsRoutes } from "./routes/metrics.ts";
 import { tokenRoutes, tokensApi } from "./routes/tokens.ts";
 
@@ -37,6 +38,7 @@ export const apiRoutes = [
   ...adminAllowlistApi,
   ...adminAuditApi,
   ...tokensApi,
+  ...meSessionsApi,
 ];
 
 export type AppDeps = {
@@ -88,6 +90,7 @@ export function createApp(deps: AppDeps) {
   app.route("/", adminAuditRoutes(deps));
   app.route("/", adminPageRoutes(deps));
   app.route("/", tokenRoutes({ ...deps, accessTokens }));
+  app.route("/", meSessionRoutes(deps));
 
   app.notFound(handleNotFound);
   app.onError(handleError);
