@@ -1,5 +1,6 @@
 import { cpus } from "node:os";
 import type { Logger } from "../src/logger.ts";
+import { hashPassword } from "../src/password/hashing.ts";
 import { type BenchPostgres, createGatehouseDatabase } from "./database.ts";
 import { benchPassword, seedSessionCookie, seedUser, startGatehouse } from "./gatehouse.ts";
 import { type LoadOptions, percentile, runLoad } from "./load.ts";
@@ -76,7 +77,7 @@ export async function runHotPaths(
   const measure = async (
     row: Omit<ScenarioResult, "outcome">,
     target: { baseUrl: string; pid: number },
-    load: Pick<LoadOptions, "request" | "perConnection" | "expectStatus">,
+    load: Pick<LoadOptions, "request" | "perRequest" | "expectStatus">,
   ) => {
     const measurement = await runLoad({ ...settings, ...target, ...load });
     const result: ScenarioResult = { ...row, outcome: "measured", measurement };
@@ -88,7 +89,8 @@ export async function runHotPaths(
 
   // Seed ---------------------------------------------------------------------
   const gatehouse = await startGatehouse(databaseUrl, logger);
-  const passwordHash = await Bun.password.hash(benchPassword, { algorithm: "argon2id" });
+  // The cost the server is configured with, as a sign-up would store it.
+  const passwordHash = await hashPassword(benchPassword, gatehouse.config);
   const email = "bench@example.com";
   const userId = await seedUser(gatehouse.pool, email, passwordHash);
   const cookie = await seedSessionCookie(gatehouse, userId);

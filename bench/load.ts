@@ -20,13 +20,14 @@ export type LoadOptions = {
   expectStatus: number;
   request: LoadRequest;
   /**
-   * Per-connection request builder for scenarios whose requests differ
-   * (a random session, the next refresh token of a chain). `context` lives as
-   * long as the connection; `onResponse` sees each response body.
+   * For scenarios whose requests differ (a random session, the next refresh
+   * token): `next` builds each request just before it is sent, `onResponse`
+   * sees each response body. (autocannon's per-connection context is reset
+   * after every pass over its request list, so state lives in the closure.)
    */
-  perConnection?: {
-    setup: (context: Record<string, unknown>) => LoadRequest;
-    onResponse?: (status: number, body: string, context: Record<string, unknown>) => void;
+  perRequest?: {
+    next: () => LoadRequest;
+    onResponse?: (status: number, body: string) => void;
   };
 };
 
@@ -78,12 +79,12 @@ function record(latencies: Latencies, ms: number) {
 }
 
 async function drive(options: LoadOptions, seconds: number, latencies: Latencies | null) {
-  const { request, perConnection } = options;
-  const requests = perConnection
+  const { request, perRequest } = options;
+  const requests = perRequest
     ? [
         {
-          setupRequest: (req: autocannon.Request, context: Record<string, unknown>) => {
-            const r = perConnection.setup(context);
+          setupRequest: (req: autocannon.Request) => {
+            const r = perRequest.next();
             return {
               ...req,
               method: r.method ?? "GET",
@@ -92,10 +93,9 @@ async function drive(options: LoadOptions, seconds: number, latencies: Latencies
               body: r.body,
             };
           },
-          ...(perConnection.onResponse
+          ...(perRequest.onResponse
             ? {
-                onResponse: (status: number, body: string, context: Record<string, unknown>) =>
-                  perConnection.onResponse?.(status, body, context),
+                onResponse: (status: number, body: string) => perRequest.onResponse?.(status, body),
               }
             : {}),
         },

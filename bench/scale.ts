@@ -123,8 +123,8 @@ export async function runScale(
         pid: gatehouse.pid,
         expectStatus: 200,
         request: { path: route },
-        perConnection: {
-          setup: () => ({
+        perRequest: {
+          next: () => ({
             path: route,
             headers: {
               ...(route === "/auth/verify" ? forwardedHeaders : {}),

@@ -17,7 +17,7 @@ export type ScenarioContext = {
 };
 
 export type Prepared =
-  | { kind: "load"; load: Pick<LoadOptions, "request" | "perConnection" | "expectStatus"> }
+  | { kind: "load"; load: Pick<LoadOptions, "request" | "perRequest" | "expectStatus"> }
   | { kind: "skipped" | "failed"; note: string };
 
 export type GatehouseScenario = {
@@ -160,28 +160,24 @@ export const gatehouseScenarios: GatehouseScenario[] = [
           note: `refresh probe answered ${probed.status}`,
         };
       }
-      // Every connection follows its own rotation chain: a used token must
-      // never be sent again, or reuse detection (rightly) revokes the family.
-      const spare: string[] = [];
-      for (let i = 0; i < context.connections * 3 + 8; i++) {
+      // Tokens not yet used: each request takes one and its answer puts the
+      // rotated one back. A used token is never sent again, or reuse
+      // detection (rightly) revokes its family.
+      const unused: string[] = [((await probed.json()) as TokenPair).refresh_token];
+      while (unused.length < context.connections * 2) {
         const pair = await issueTokenPair(context);
-        if (pair) spare.push(pair.refresh_token);
+        if (!pair) return { kind: "failed", note: "could not issue enough token pairs" };
+        unused.push(pair.refresh_token);
       }
       return {
         kind: "load",
         load: {
           expectStatus: 200,
-          request: refresh(first.refresh_token),
-          perConnection: {
-            setup: (state) => {
-              state.token ??= spare.pop();
-              return refresh(String(state.token));
-            },
-            onResponse: (status, body, state) => {
-              state.token =
-                status === 200
-                  ? (JSON.parse(body) as TokenPair).refresh_token
-                  : (spare.pop() ?? state.token);
+          request: refresh(unused[0] ?? ""),
+          perRequest: {
+            next: () => refresh(unused.shift() ?? "none left"),
+            onResponse: (status, body) => {
+              if (status === 200) unused.push((JSON.parse(body) as TokenPair).refresh_token);
             },
           },
         },
