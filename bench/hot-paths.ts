@@ -15,7 +15,7 @@ import {
   peerIds,
   type ScenarioResult,
 } from "./report.ts";
-import { gatehouseScenarios } from "./scenarios.ts";
+import { forwardedHeaders, gatehouseScenarios } from "./scenarios.ts";
 
 type Log = (line: string) => void;
 
@@ -94,6 +94,7 @@ export async function runHotPaths(
   const email = "bench@example.com";
   const userId = await seedUser(gatehouse.pool, email, passwordHash);
   const cookie = await seedSessionCookie(gatehouse, userId);
+  const { cookieName } = gatehouse;
   // Only one server runs at a time, so none competes with another for the
   // cores; the ceilings look up this same user row in this same database.
   await gatehouse.stop();
@@ -114,18 +115,26 @@ export async function runHotPaths(
       path: `/users/${userId}`,
       ceiling: "ceiling-pg",
     },
+    {
+      id: "bare-session-check",
+      mode: "session",
+      label: "diagnostic: Hono + Gatehouse's session check (validateSession), no middleware",
+      path: "/auth/verify",
+      ceiling: "ceiling-pg",
+      headers: { ...forwardedHeaders, cookie },
+    },
   ];
   for (const c of ceilings) {
     const server = await startServer({
       script: "bench/ceiling-server.ts",
       args: [c.mode],
       cwd: `${import.meta.dir}/..`,
-      env: { DATABASE_URL: databaseUrl, NODE_ENV: "production" },
+      env: { DATABASE_URL: databaseUrl, NODE_ENV: "production", SESSION_COOKIE: cookieName },
       readyPath: "/healthz",
     });
     try {
       await measure({ id: c.id, label: c.label, kind: "ceiling", ceiling: c.ceiling }, server, {
-        request: { path: c.path },
+        request: { path: c.path, headers: c.headers },
         expectStatus: 200,
       });
     } finally {
