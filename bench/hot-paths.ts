@@ -77,9 +77,14 @@ export async function runHotPaths(
   const measure = async (
     row: Omit<ScenarioResult, "outcome">,
     target: { baseUrl: string; pid: number },
-    load: Pick<LoadOptions, "request" | "perRequest" | "expectStatus">,
+    load: Pick<LoadOptions, "request" | "perRequest" | "expectStatus"> & { connections?: number },
   ) => {
-    const measurement = await runLoad({ ...settings, ...target, ...load });
+    const measurement = await runLoad({
+      ...settings,
+      ...target,
+      ...load,
+      connections: load.connections ?? settings.connections,
+    });
     const result: ScenarioResult = { ...row, outcome: "measured", measurement };
     results.push(result);
     log(summary(result));
