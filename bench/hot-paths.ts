@@ -206,7 +206,12 @@ export async function runHotPaths(
         connections: settings.connections,
       });
       if (prepared.kind === "load") {
-        await measure(row, server, prepared.load);
+        const { connections } = prepared.load;
+        await measure(
+          connections ? { ...row, note: `${connections} connections` } : row,
+          server,
+          prepared.load,
+        );
       } else {
         const result: ScenarioResult = { ...row, outcome: prepared.kind, note: prepared.note };
         results.push(result);
