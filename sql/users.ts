@@ -312,3 +312,8 @@ export async function updateUserProfile(
     WHERE id = ${id} AND status <> 'deleted'
     RETURNING ${userColumns}`);
 }
+
+/** Stamps a successful sign-in. */
+export async function recordUserLogin(db: CommonQueryMethods, id: string): Promise<void> {
+  await db.query(sql.unsafe`UPDATE users SET last_login_at = now() WHERE id = ${id}`);
+}
