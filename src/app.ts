@@ -22,6 +22,8 @@ import { healthApi, healthRoutes } from "./routes/health.ts";
 import { meApi, meRoutes } from "./routes/me.ts";
 import { meAccountApi, meAccountRoutes } from "./routes/me-account.ts";
 import { metricsApi, metricsRoutes } from "./routes/metrics.ts";
+import { oauthApi, oauthRoutes } from "./routes/oauth.ts";
+import { signInPageRoutes } from "./routes/sign-in-page.tsx";
 
 /** Every route's OpenAPI description; a test checks each registered route is here. */
 export const apiRoutes = [
@@ -34,6 +36,7 @@ export const apiRoutes = [
   ...adminUsersApi,
   ...adminAllowlistApi,
   ...adminAuditApi,
+  ...oauthApi,
 ];
 
 export type AppDeps = {
@@ -82,6 +85,8 @@ export function createApp(deps: AppDeps) {
   app.route("/", adminAllowlistRoutes(deps));
   app.route("/", adminAuditRoutes(deps));
   app.route("/", adminPageRoutes(deps));
+  app.route("/", oauthRoutes(deps));
+  app.route("/", signInPageRoutes(deps));
 
   app.notFound(handleNotFound);
   app.onError(handleError);
