@@ -35,6 +35,14 @@ export async function startOidcIssuer(redirectUri: string) {
     cookies: { keys: ["a-cookie-signing-key-for-tests-only"] },
     claims: { openid: ["sub"], email: ["email", "email_verified"], profile: ["name"] },
     features: { devInteractions: { enabled: false } },
+    ttl: {
+      AccessToken: 600,
+      AuthorizationCode: 60,
+      Grant: 3600,
+      IdToken: 600,
+      Interaction: 600,
+      Session: 3600,
+    },
     // Every authorization must carry PKCE (S256), so a flow without it fails.
     pkce: { required: () => true },
     findAccount: async (_ctx, sub) => {
