@@ -619,3 +619,35 @@ test("a Google refresh token is stored encrypted", async () => {
   expect(await cipher.decrypt(row.refresh_token)).toMatch(/^1\/\//);
   expect(row.expires_at).toBeInstanceOf(Date);
 });
+
+test("signing in again from a signed-in browser revokes that browser's previous session", async () => {
+  fake.signInToGitHub(gitHubUser("twice@somewhere.example"));
+  const b = browser();
+  await signIn(b, "github");
+  const firstSecret = b.cookie(publicHost, sessionCookie);
+  await signIn(b, "github");
+  expect(b.cookie(publicHost, sessionCookie)).not.toBe(firstSecret);
+  const stale = new TestBrowser({ [publicHost]: app.url });
+  stale.setCookie(publicHost, sessionCookie, firstSecret ?? "");
+  expect((await me(stale)).status).toBe(401);
+  expect((await me(b)).status).toBe(200);
+});
+
+test("with REQUIRE_CONSENT the first sign-in records consent_at; without it, nothing", async () => {
+  fake.signInToGitHub(gitHubUser("plain@somewhere.example"));
+  const plain = browser();
+  await signIn(plain, "github");
+  const consentOf = (id: string) =>
+    pool.oneFirst(sql.unsafe`SELECT consent_at IS NOT NULL FROM users WHERE id = ${id}`);
+  expect(await consentOf((await me(plain)).body.id as string)).toBe(false);
+
+  const consenting = await startTestApp(pool, { ...env, REQUIRE_CONSENT: "true" });
+  try {
+    fake.signInToGitHub(gitHubUser("consenting@somewhere.example"));
+    const b = new TestBrowser({ [publicHost]: consenting.url });
+    await signIn(b, "github");
+    expect(await consentOf((await me(b)).body.id as string)).toBe(true);
+  } finally {
+    await consenting.close();
+  }
+});
