@@ -137,7 +137,8 @@ describe("sign-up and verification", () => {
     expect(answers.map((a) => a.status).sort()).toEqual([200, 400]);
     const refused = answers.find((a) => a.status === 400);
     expect(refused?.headers.get("content-type")).toBe("application/problem+json");
-    expect(((await refused?.json()) as { errors: { pointer: string }[] }).errors[0]?.pointer).toBe(
+    if (!refused) throw new Error("expected one refusal");
+    expect(((await refused.json()) as { errors: { pointer: string }[] }).errors[0]?.pointer).toBe(
       "#/token",
     );
   });
