@@ -136,6 +136,19 @@ function proxyBehaviour(
     expect(upstreamHits).toBe(before);
   });
 
+  test("a client's own X-Original-URL or X-Forwarded-* cannot choose redirect_to", async () => {
+    const response = await get("/mine", {
+      accept: html,
+      "x-original-url": "http://other.example.com/chosen",
+      "x-forwarded-host": "other.example.com",
+      "x-forwarded-uri": "/chosen",
+      "x-forwarded-proto": "http",
+    });
+    expect(response.status).toBe(302);
+    const back = new URL(response.headers.get("location") ?? "").searchParams.get("redirect_to");
+    expect([null, "http://app.example.com/mine"]).toContain(back);
+  });
+
   test("a pending user and an inactive user get 403 and the app is never asked", async () => {
     const pending = await signedInUser(db.pool, gatehouse.config, { isWhitelisted: false });
     const inactive = await signedInUser(db.pool, gatehouse.config, { isWhitelisted: true });

@@ -296,6 +296,22 @@ describe("advisory lessons: nothing about the original request skips the check",
     }
   });
 
+  test("X-Original-URL and X-Forwarded-* that disagree (one is the client's) give no redirect_to", async () => {
+    const disagreeing = await verify(behindProxy, {
+      accept: html,
+      ...forwarded("app.example.com", "/real"),
+      "x-original-url": "https://other.example.com/chosen",
+    });
+    expect(disagreeing.status).toBe(302);
+    expect(disagreeing.headers.get("location")).toBe(`${publicUrl}/`);
+    const agreeing = await verify(behindProxy, {
+      accept: html,
+      ...forwarded("App.example.com", "/real"),
+      "x-original-url": "https://app.example.com/real",
+    });
+    expect(redirectTo(agreeing)).toBe("https://app.example.com/real");
+  });
+
   test("TRUST_PROXY_HOPS > 0 without TRUSTED_PROXIES believes the connecting proxy", async () => {
     const hops = await startTestApp(pool, { ...domainEnv, TRUST_PROXY_HOPS: "1" });
     try {
