@@ -24,6 +24,7 @@ import { healthApi, healthRoutes } from "./routes/health.ts";
 import { meApi, meRoutes } from "./routes/me.ts";
 import { meAccountApi, meAccountRoutes } from "./routes/me-account.ts";
 import { metricsApi, metricsRoutes } from "./routes/metrics.ts";
+import { passwordApi, passwordRoutes } from "./routes/password.ts";
 
 /** Every route's OpenAPI description; a test checks each registered route is here. */
 export const apiRoutes = [
@@ -38,6 +39,7 @@ export const apiRoutes = [
   ...adminAuditApi,
   ...adminHealthApi,
   ...forwardAuthApi,
+  ...passwordApi,
 ];
 
 export type AppDeps = {
@@ -88,6 +90,7 @@ export function createApp(deps: AppDeps) {
   app.route("/", adminHealthRoutes(deps));
   app.route("/", adminPageRoutes(deps));
   app.route("/", forwardAuthRoutes(deps));
+  app.route("/", passwordRoutes(deps));
 
   app.notFound(handleNotFound);
   app.onError(handleError);

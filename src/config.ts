@@ -1,6 +1,7 @@
 import { isIP } from "node:net";
 import { z } from "zod";
 import { parseDuration } from "./duration.ts";
+import { rateLimitSetting } from "./rate-limits/rate-limit-setting.ts";
 
 // Every setting comes from the environment, parsed once here. A bad value
 // stops the process with one line naming the variable (see formatConfigError).
@@ -225,6 +226,26 @@ export const environmentSchema = z.object({
   BACKUP_RETENTION: duration("30d"),
   REDIS_URL: optionalText,
   METRICS_TOKEN: optionalText,
+
+  // Email + password accounts (issue 5).
+  /** NIST SP 800-63B: at least 8; 15 when the password is the only factor. */
+  PASSWORD_MIN_LENGTH: integer(8, { min: 8, max: 128 }),
+  /** argon2id cost; the defaults are OWASP's (19 MiB, 2 passes, 1 lane). */
+  PASSWORD_HASH_MEMORY_KIB: integer(19456, { min: 7168, max: 4_194_304 }),
+  PASSWORD_HASH_TIME_COST: integer(2, { min: 1, max: 50 }),
+  LOGIN_MAX_FAILURES: integer(5, { min: 1, max: 1000 }),
+  LOGIN_LOCKOUT: duration("15m"),
+  LOGIN_LOCKOUT_MAX: duration("24h"),
+  RATE_LIMIT_LOGIN_IP: rateLimitSetting("20/5m"),
+  RATE_LIMIT_LOGIN_ACCOUNT: rateLimitSetting("10/5m"),
+  RATE_LIMIT_SIGNUP_IP: rateLimitSetting("10/1h"),
+  RATE_LIMIT_MAIL_IP: rateLimitSetting("10/1h"),
+  RATE_LIMIT_MAIL_ACCOUNT: rateLimitSetting("3/1h"),
+  EMAIL_VERIFICATION_TTL: duration("24h"),
+  PASSWORD_RESET_TTL: duration("1h"),
+  SMTP_TIMEOUT: duration("10s"),
+  /** GET /dev/outbox; unset: on in development only; never served in production. */
+  DEV_OUTBOX: boolean(false).optional(),
 });
 
 export type Environment = z.infer<typeof environmentSchema>;

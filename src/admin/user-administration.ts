@@ -46,7 +46,7 @@ function removesAdministration(change: AdministrativeChange): boolean {
  * Ends every way the user is signed in: sessions and refresh-token families
  * are revoked and bearer tokens issued so far stop (tokens_valid_after).
  */
-async function revokeAllAccess(tx: CommonQueryMethods, userId: string, reason: string) {
+export async function revokeAllAccess(tx: CommonQueryMethods, userId: string, reason: string) {
   const sessions = await revokeSessionsOfUser(tx, userId, reason);
   sessionsRevoked.inc({ reason }, sessions);
   const refreshTokens = await revokeRefreshTokensOfUser(tx, userId);
