@@ -1,5 +1,6 @@
 import { isIP } from "node:net";
 import { z } from "zod";
+import { parseSigningKeys } from "./auth/signing-keys.ts";
 import { parseDuration } from "./duration.ts";
 import { rateLimitSetting } from "./rate-limits/rate-limit-setting.ts";
 
@@ -200,13 +201,30 @@ export const environmentSchema = z.object({
   ACCESS_TOKEN_TTL: duration("10m"),
   REFRESH_TOKEN_TTL: duration("30d"),
   TOKEN_ENCRYPTION_KEYS: encryptionKeys,
-  JWT_SIGNING_KEYS: optionalText,
+  /** Access-token signing keys (JWK, JWK array or Set, or PEM), newest first; see signing-keys.ts. */
+  JWT_SIGNING_KEYS: optionalText.transform((value, ctx) => {
+    if (value === undefined) return [];
+    try {
+      return parseSigningKeys(value);
+    } catch (error) {
+      ctx.addIssue({ code: "custom", message: (error as Error).message });
+      return z.NEVER;
+    }
+  }),
+  /** The access tokens' `aud`; PUBLIC_URL when unset. */
+  ACCESS_TOKEN_AUDIENCE: optionalText,
 
   ...providerCredentials,
   OIDC_ISSUER: httpUrl.optional(),
   OIDC_CLIENT_ID: optionalText,
   OIDC_CLIENT_SECRET: optionalText,
   OIDC_NAME: z.string().trim().min(1).default("OpenID Connect"),
+  /** Scopes asked of the OpenID Connect issuer (openid is always included). */
+  OIDC_SCOPES: z.string().trim().min(1).default("openid email profile"),
+  /** Microsoft Entra tenant: common, organizations, consumers or a tenant id. */
+  MSENTRA_TENANT_ID: z.string().trim().min(1).default("common"),
+  /** How long a browser may take at the provider before the sign-in must start again. */
+  OAUTH_FLOW_TTL: duration("10m"),
 
   ADMIN_EMAILS: list.transform((emails) => emails.map((e) => e.toLowerCase())),
   /** Record consent_at at sign-up / first sign-in (the sign-in flows read it). */
