@@ -1,4 +1,4 @@
-import { afterAll, describe, expect, test } from "bun:test";
+import { afterAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { sql } from "slonik";
 import { insertUser, type User } from "../sql/users.ts";
 import { parseConfig } from "../src/config.ts";
@@ -7,6 +7,9 @@ import { verifyPasswordLogin } from "../src/password/login.ts";
 import { clientNetwork } from "../src/rate-limits/rate-limiter.ts";
 import { startTestApp } from "./support/app.ts";
 import { createTestDatabase, testLogger } from "./support/database.ts";
+
+// Argon2id at the production cost, lock waits and SMTP round trips take seconds.
+setDefaultTimeout(30_000);
 
 const { pool, drop } = await createTestDatabase();
 // TRUST_PROXY_HOPS=1 lets each test claim its own client address through

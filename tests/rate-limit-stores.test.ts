@@ -1,4 +1,4 @@
-import { afterAll, describe, expect, test } from "bun:test";
+import { afterAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { RedisClient } from "bun";
 import { sql } from "slonik";
 import { insertUser } from "../sql/users.ts";
@@ -14,6 +14,9 @@ import { createTestDatabase } from "./support/database.ts";
 // Both counter stores must behave alike. The Redis half runs when a server
 // answers on REDIS_TEST_URL (default redis://127.0.0.1:6379), as in CI, and
 // skips itself on a machine without one.
+
+// Argon2id at the production cost, lock waits and SMTP round trips take seconds.
+setDefaultTimeout(30_000);
 
 const { pool, drop } = await createTestDatabase();
 const redisUrl = process.env.REDIS_TEST_URL ?? "redis://127.0.0.1:6379";
