@@ -3,6 +3,7 @@ import { bodyLimit } from "hono/body-limit";
 import { requestId } from "hono/request-id";
 import { secureHeaders } from "hono/secure-headers";
 import type { DatabasePool } from "slonik";
+import { createAccessTokens } from "./auth/access-tokens.ts";
 import type { Config } from "./config.ts";
 import type { AppEnv } from "./http/app-env.ts";
 import { authenticate } from "./http/authenticate.ts";
@@ -14,15 +15,19 @@ import { requestLogger } from "./http/request-logger.ts";
 import type { Logger } from "./logger.ts";
 import { adminAllowlistApi, adminAllowlistRoutes } from "./routes/admin-allowlist.ts";
 import { adminAuditApi, adminAuditRoutes } from "./routes/admin-audit.ts";
+import { adminHealthApi, adminHealthRoutes } from "./routes/admin-health.ts";
 import { adminPageRoutes } from "./routes/admin-page.tsx";
 import { adminUserRoutes, adminUsersApi } from "./routes/admin-users.ts";
 import { apiDocsApi, apiDocsRoutes } from "./routes/api-docs.tsx";
 import { authApi, authRoutes } from "./routes/auth.ts";
+import { forwardAuthApi, forwardAuthRoutes } from "./routes/forward-auth.ts";
 import { healthApi, healthRoutes } from "./routes/health.ts";
 import { meApi, meRoutes } from "./routes/me.ts";
 import { meAccountApi, meAccountRoutes } from "./routes/me-account.ts";
+import { meSessionRoutes, meSessionsApi } from "./routes/me-sessions.ts";
 import { metricsApi, metricsRoutes } from "./routes/metrics.ts";
 import { passwordApi, passwordRoutes } from "./routes/password.ts";
+import { tokenRoutes, tokensApi } from "./routes/tokens.ts";
 
 /** Every route's OpenAPI description; a test checks each registered route is here. */
 export const apiRoutes = [
@@ -35,7 +40,11 @@ export const apiRoutes = [
   ...adminUsersApi,
   ...adminAllowlistApi,
   ...adminAuditApi,
+  ...adminHealthApi,
+  ...forwardAuthApi,
   ...passwordApi,
+  ...tokensApi,
+  ...meSessionsApi,
 ];
 
 export type AppDeps = {
@@ -50,11 +59,13 @@ export type AppDeps = {
 export function createApp(deps: AppDeps) {
   const { config, logger } = deps;
   const app = new Hono<AppEnv>();
+  // Signing keys are loaded once here (a development key may be generated).
+  const accessTokens = createAccessTokens(config, logger);
 
   app.use(requestId());
   app.use(requestLogger(logger));
   app.use(httpMetrics());
-  app.use(clientIp(config.TRUST_PROXY_HOPS));
+  app.use(clientIp(config));
   app.use(secureHeaders());
   app.use(
     bodyLimit({
@@ -73,7 +84,7 @@ export function createApp(deps: AppDeps) {
   app.route("/", healthRoutes(deps));
   app.route("/", metricsRoutes(deps));
 
-  app.use(authenticate(deps));
+  app.use(authenticate({ ...deps, accessTokens }));
   app.use(csrfProtection(config));
 
   app.route("/", apiDocsRoutes({ routes: apiRoutes, publicUrl: config.PUBLIC_URL }));
@@ -83,8 +94,12 @@ export function createApp(deps: AppDeps) {
   app.route("/", adminUserRoutes(deps));
   app.route("/", adminAllowlistRoutes(deps));
   app.route("/", adminAuditRoutes(deps));
+  app.route("/", adminHealthRoutes(deps));
   app.route("/", adminPageRoutes(deps));
+  app.route("/", forwardAuthRoutes(deps));
   app.route("/", passwordRoutes(deps));
+  app.route("/", tokenRoutes({ ...deps, accessTokens }));
+  app.route("/", meSessionRoutes(deps));
 
   app.notFound(handleNotFound);
   app.onError(handleError);

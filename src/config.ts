@@ -1,4 +1,6 @@
+import { isIP } from "node:net";
 import { z } from "zod";
+import { parseSigningKeys } from "./auth/signing-keys.ts";
 import { parseDuration } from "./duration.ts";
 import { rateLimitSetting } from "./rate-limits/rate-limit-setting.ts";
 
@@ -106,6 +108,42 @@ const encryptionKeys = list.transform((entries, ctx) => {
   return keys;
 });
 
+// `10.0.0.0/8,::1,192.168.1.7`: a bare address is its own /32 or /128.
+const cidrList = list.transform((entries, ctx) => {
+  const out: { network: string; prefix: number; family: "ipv4" | "ipv6" }[] = [];
+  for (const entry of entries) {
+    const [network = "", prefixText, extra] = entry.split("/");
+    const version = isIP(network);
+    const max = version === 4 ? 32 : 128;
+    const prefix = prefixText === undefined ? max : Number(prefixText);
+    if (
+      version === 0 ||
+      extra !== undefined ||
+      !/^\d{1,3}$/.test(prefixText ?? "0") ||
+      prefix > max
+    ) {
+      ctx.addIssue({
+        code: "custom",
+        message: `expected IP addresses or CIDR ranges, got ${entry}`,
+      });
+      return z.NEVER;
+    }
+    out.push({ network, prefix, family: version === 4 ? "ipv4" : "ipv6" });
+  }
+  return out;
+});
+
+// Stored without the leading dot (browsers ignore it) and in lower case, for host matching.
+const cookieDomain = optionalText.transform((value, ctx) => {
+  if (value === undefined) return undefined;
+  const domain = value.toLowerCase().replace(/^\./, "");
+  if (!/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/.test(domain)) {
+    ctx.addIssue({ code: "custom", message: "expected a domain name such as .example.com" });
+    return z.NEVER;
+  }
+  return domain;
+});
+
 /** Providers that @hono/oauth-providers ships, by their environment prefix. */
 export const oauthProviderNames = [
   "github",
@@ -153,7 +191,8 @@ export const environmentSchema = z.object({
   MIGRATE_ON_START: boolean(true),
 
   TRUST_PROXY_HOPS: integer(0, { max: 10 }),
-  TRUSTED_PROXIES: list,
+  /** Addresses or CIDR ranges of the proxies whose X-Forwarded-* headers are believed. */
+  TRUSTED_PROXIES: cidrList,
   BODY_LIMIT_BYTES: integer(64 * 1024, { min: 1024 }),
   SHUTDOWN_TIMEOUT_MS: integer(10000),
 
@@ -162,7 +201,18 @@ export const environmentSchema = z.object({
   ACCESS_TOKEN_TTL: duration("10m"),
   REFRESH_TOKEN_TTL: duration("30d"),
   TOKEN_ENCRYPTION_KEYS: encryptionKeys,
-  JWT_SIGNING_KEYS: optionalText,
+  /** Access-token signing keys (JWK, JWK array or Set, or PEM), newest first; see signing-keys.ts. */
+  JWT_SIGNING_KEYS: optionalText.transform((value, ctx) => {
+    if (value === undefined) return [];
+    try {
+      return parseSigningKeys(value);
+    } catch (error) {
+      ctx.addIssue({ code: "custom", message: (error as Error).message });
+      return z.NEVER;
+    }
+  }),
+  /** The access tokens' `aud`; PUBLIC_URL when unset. */
+  ACCESS_TOKEN_AUDIENCE: optionalText,
 
   ...providerCredentials,
   OIDC_ISSUER: httpUrl.optional(),
@@ -176,7 +226,8 @@ export const environmentSchema = z.object({
   /** How fresh the session must be for DELETE /me (sign in again after this). */
   REAUTH_MAX_AGE: duration("5m"),
   ALLOWED_REDIRECT_ORIGINS: origins,
-  COOKIE_DOMAIN: optionalText,
+  /** One session cookie for every app under this domain (forward-auth), e.g. `.example.com`. */
+  COOKIE_DOMAIN: cookieDomain,
 
   SMTP_URL: optionalText,
   MAIL_FROM: z.string().trim().min(3).default("Gatehouse <gatehouse@localhost>"),
@@ -233,5 +284,11 @@ export function parseConfig(env: Record<string, string | undefined> = process.en
     throw new ConfigError("DATABASE_URL: required when NODE_ENV=production");
   }
   const publicUrl = (parsed.PUBLIC_URL ?? `http://localhost:${parsed.PORT}`).replace(/\/+$/, "");
+  const cookieDomain = parsed.COOKIE_DOMAIN;
+  const publicHost = new URL(publicUrl).hostname;
+  if (cookieDomain && publicHost !== cookieDomain && !publicHost.endsWith(`.${cookieDomain}`)) {
+    // A browser drops a cookie whose Domain does not cover the host that set it.
+    throw new ConfigError(`COOKIE_DOMAIN: must contain PUBLIC_URL's host (${publicHost})`);
+  }
   return { ...parsed, PUBLIC_URL: publicUrl };
 }

@@ -1,4 +1,5 @@
 import { afterAll, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { generateKeyPairSync } from "node:crypto";
 import { createServer } from "node:net";
 import { sql } from "slonik";
 import { insertRefreshToken } from "../sql/refresh-tokens.ts";
@@ -7,9 +8,6 @@ import { sessionCookieName } from "../src/http/session-cookie.ts";
 import { startTestApp, type TestApp } from "./support/app.ts";
 import { createTestDatabase } from "./support/database.ts";
 import { startTestSmtpServer, tokenFromMail } from "./support/smtp.ts";
-
-// Argon2id at the production cost, lock waits and SMTP round trips take seconds.
-setDefaultTimeout(30_000);
 
 const { pool, drop } = await createTestDatabase();
 const smtp = await startTestSmtpServer();
@@ -480,6 +478,10 @@ describe("mail delivery", () => {
       NODE_ENV: "production",
       SMTP_URL: "",
       DEV_OUTBOX: "true",
+      JWT_SIGNING_KEYS: JSON.stringify({
+        ...generateKeyPairSync("ed25519").privateKey.export({ format: "jwk" }),
+        kid: "production-test",
+      }),
     });
     try {
       expect((await production.request("/dev/outbox")).status).toBe(404);

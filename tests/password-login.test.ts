@@ -8,9 +8,6 @@ import { clientNetwork } from "../src/rate-limits/rate-limiter.ts";
 import { startTestApp } from "./support/app.ts";
 import { createTestDatabase, testLogger } from "./support/database.ts";
 
-// Argon2id at the production cost, lock waits and SMTP round trips take seconds.
-setDefaultTimeout(30_000);
-
 const { pool, drop } = await createTestDatabase();
 // TRUST_PROXY_HOPS=1 lets each test claim its own client address through
 // X-Forwarded-For, so the per-IP counters of one test do not touch another's.

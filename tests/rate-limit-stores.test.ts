@@ -19,9 +19,6 @@ import { createTestDatabase } from "./support/database.ts";
 // answers on REDIS_TEST_URL (default redis://127.0.0.1:6379), as in CI, and
 // skips itself on a machine without one.
 
-// Argon2id at the production cost, lock waits and SMTP round trips take seconds.
-setDefaultTimeout(30_000);
-
 const { pool, drop } = await createTestDatabase();
 const redisUrl = process.env.REDIS_TEST_URL ?? "redis://127.0.0.1:6379";
 

@@ -2,6 +2,7 @@ import { type Context, Hono } from "hono";
 import type { Child } from "hono/jsx";
 import type { DatabasePool } from "slonik";
 import { z } from "zod";
+import { meResponse, toMeResponse } from "../account/user-view.ts";
 import { createSession } from "../auth/sessions.ts";
 import type { Config } from "../config.ts";
 import type { AppEnv, Principal } from "../http/app-env.ts";
@@ -23,7 +24,6 @@ import {
   verifyEmail,
 } from "../password/accounts.ts";
 import { verifyPasswordLogin } from "../password/login.ts";
-import { meResponse, toMeResponse } from "./me.ts";
 import {
   AccountPage,
   ChangeForm,
