@@ -363,3 +363,22 @@ describe("verifyPasswordLogin options and reasons", () => {
     expect(await reasonsOf(user.id)).toEqual([]);
   });
 });
+
+test("the domain function answers unstorable addresses like unknown ones (no 5xx from a second caller)", async () => {
+  const config = parseConfig({ NODE_ENV: "test", DATABASE_URL: "postgres://unused" });
+  const deps = { config, pool, logger: testLogger };
+  for (const email of [
+    "nul\u0000@example.com",
+    "\ud800@example.com",
+    `${"x".repeat(400)}@example.com`,
+  ]) {
+    const status = await verifyPasswordLogin(deps, {
+      email,
+      password: "whatever pass",
+      ip: nextIp(),
+    })
+      .then(() => 200)
+      .catch((problem: { status: number }) => problem.status);
+    expect(status).toBe(401);
+  }
+});

@@ -115,6 +115,10 @@ export async function verifyPasswordLogin(
   const facts = { ip: input.ip, userAgent: input.userAgent ?? null };
   const limits = { store: rateLimitStoreFor(config, pool), pool, logger };
   const email = input.email.trim();
+  // Whatever a caller failed to validate (the token grant reads forms too)
+  // must not reach the database: an address PostgreSQL cannot even store
+  // answers like an unknown one.
+  const plausible = email.length <= 254 && email.isWellFormed() && !/\p{Cc}/u.test(email);
 
   await enforceRateLimit(limits, {
     name: "login_ip",
@@ -122,7 +126,7 @@ export async function verifyPasswordLogin(
     setting: config.RATE_LIMIT_LOGIN_IP,
     audit: facts,
   });
-  const user = await findUserByEmail(pool, email);
+  const user = plausible ? await findUserByEmail(pool, email) : null;
   await enforceRateLimit(limits, {
     name: "login_account",
     key: accountKey(user?.id ?? null, email),
