@@ -701,3 +701,30 @@ describe("browser forms (no JavaScript)", () => {
     expect(answer.status).toBe(403);
   });
 });
+
+test("with REQUIRE_CONSENT, sign-up needs consent and records when it was given", async () => {
+  const consenting = await startTestApp(pool, { ...env, REQUIRE_CONSENT: "true" });
+  try {
+    const email = nextEmail("consent");
+    const refused = await post("/auth/signup", { email, password }, { target: consenting });
+    expect(refused.status).toBe(400);
+    expect(((await refused.json()) as { errors: { pointer: string }[] }).errors[0]?.pointer).toBe(
+      "#/consent",
+    );
+    expect(
+      await pool.oneFirst(sql.unsafe`SELECT count(*)::int FROM users WHERE email = ${email}`),
+    ).toBe(0);
+    const accepted = await post(
+      "/auth/signup",
+      { email, password, consent: true },
+      { target: consenting },
+    );
+    expect(accepted.status).toBe(201);
+    const consentAt = await pool.oneFirst(
+      sql.unsafe`SELECT consent_at FROM users WHERE email = ${email}`,
+    );
+    expect(consentAt).not.toBeNull();
+  } finally {
+    await consenting.close();
+  }
+});
