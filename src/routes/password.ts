@@ -23,6 +23,7 @@ import {
   signUp,
   verifyEmail,
 } from "../password/accounts.ts";
+import { dummyHash } from "../password/hashing.ts";
 import { verifyPasswordLogin } from "../password/login.ts";
 import {
   AccountPage,
@@ -232,6 +233,7 @@ export function passwordRoutes(deps: { config: Config; pool: DatabasePool; logge
   const { config, pool } = deps;
   const accounts = { ...deps, mailer: createMailer(config, deps.logger) };
   const minLength = config.PASSWORD_MIN_LENGTH;
+  void dummyHash(config);
   const app = new Hono<AppEnv>();
   const html = (c: Context, node: Child, status: 200 | 201 | 202 = 200) =>
     c.html(node as string, status);
