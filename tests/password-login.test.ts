@@ -1,4 +1,4 @@
-import { afterAll, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { afterAll, describe, expect, test } from "bun:test";
 import { sql } from "slonik";
 import { insertUser, type User } from "../sql/users.ts";
 import { parseConfig } from "../src/config.ts";
