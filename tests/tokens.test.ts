@@ -378,6 +378,7 @@ describe("access token verification", () => {
     for (const [name, token] of Object.entries(forged)) {
       const response = await withBearer("/me", token);
       expect({ name, status: response.status }).toEqual({ name, status: 401 });
+      expect(response.headers.get("www-authenticate")).toContain('error="invalid_token"');
     }
     // None of them reached the user's record or changed it.
     expect((await withBearer("/me", pair.access_token)).status).toBe(200);
