@@ -15,15 +15,18 @@ import { requestLogger } from "./http/request-logger.ts";
 import type { Logger } from "./logger.ts";
 import { adminAllowlistApi, adminAllowlistRoutes } from "./routes/admin-allowlist.ts";
 import { adminAuditApi, adminAuditRoutes } from "./routes/admin-audit.ts";
+import { adminHealthApi, adminHealthRoutes } from "./routes/admin-health.ts";
 import { adminPageRoutes } from "./routes/admin-page.tsx";
 import { adminUserRoutes, adminUsersApi } from "./routes/admin-users.ts";
 import { apiDocsApi, apiDocsRoutes } from "./routes/api-docs.tsx";
 import { authApi, authRoutes } from "./routes/auth.ts";
+import { forwardAuthApi, forwardAuthRoutes } from "./routes/forward-auth.ts";
 import { healthApi, healthRoutes } from "./routes/health.ts";
 import { meApi, meRoutes } from "./routes/me.ts";
 import { meAccountApi, meAccountRoutes } from "./routes/me-account.ts";
 import { meSessionRoutes, meSessionsApi } from "./routes/me-sessions.ts";
 import { metricsApi, metricsRoutes } from "./routes/metrics.ts";
+import { passwordApi, passwordRoutes } from "./routes/password.ts";
 import { tokenRoutes, tokensApi } from "./routes/tokens.ts";
 
 /** Every route's OpenAPI description; a test checks each registered route is here. */
@@ -37,6 +40,9 @@ export const apiRoutes = [
   ...adminUsersApi,
   ...adminAllowlistApi,
   ...adminAuditApi,
+  ...adminHealthApi,
+  ...forwardAuthApi,
+  ...passwordApi,
   ...tokensApi,
   ...meSessionsApi,
 ];
@@ -59,7 +65,7 @@ export function createApp(deps: AppDeps) {
   app.use(requestId());
   app.use(requestLogger(logger));
   app.use(httpMetrics());
-  app.use(clientIp(config.TRUST_PROXY_HOPS));
+  app.use(clientIp(config));
   app.use(secureHeaders());
   app.use(
     bodyLimit({
@@ -88,7 +94,10 @@ export function createApp(deps: AppDeps) {
   app.route("/", adminUserRoutes(deps));
   app.route("/", adminAllowlistRoutes(deps));
   app.route("/", adminAuditRoutes(deps));
+  app.route("/", adminHealthRoutes(deps));
   app.route("/", adminPageRoutes(deps));
+  app.route("/", forwardAuthRoutes(deps));
+  app.route("/", passwordRoutes(deps));
   app.route("/", tokenRoutes({ ...deps, accessTokens }));
   app.route("/", meSessionRoutes(deps));
 
