@@ -293,6 +293,18 @@ describe("POST /auth/revoke", () => {
     expect((await withBearer("/me", next.access_token)).status).toBe(200);
   });
 
+  test("a revoked access token fails at /auth/verify before it expires", async () => {
+    const { user, cookie } = await approved();
+    const pair = await pairFor(cookie);
+    const verify = () => withBearer("/auth/verify?mode=401", pair.access_token);
+    const allowed = await verify();
+    expect(allowed.status).toBe(200);
+    expect(allowed.headers.get("x-auth-user-id")).toBe(user.id);
+    expect(allowed.headers.get("x-auth-role")).toBe("user");
+    expect((await revoke(pair.access_token)).status).toBe(200);
+    expect((await verify()).status).toBe(401);
+  });
+
   test("answers 200 for unknown, forged or malformed tokens and 400 without a token", async () => {
     for (const token of ["A".repeat(43), "x.y.z", "whatever"]) {
       expect((await revoke(token)).status).toBe(200);
