@@ -3,6 +3,9 @@ import { createPublicKey, generateKeyPairSync } from "node:crypto";
 import { createRemoteJWKSet, jwtVerify, SignJWT } from "jose";
 import { sql } from "slonik";
 import { z } from "zod";
+import { insertSessionAt } from "../sql/sessions.ts";
+import { hashSecret, newSessionSecret } from "../src/auth/sessions.ts";
+import { sessionCookieName } from "../src/http/session-cookie.ts";
 import { startTestApp } from "./support/app.ts";
 import { createTestDatabase } from "./support/database.ts";
 import { signedInUser } from "./support/sign-in.ts";
@@ -104,6 +107,31 @@ describe("POST /auth/token/session", () => {
     const pair = await pairFor(cookie);
     const bearer = await withBearer("/auth/token/session", pair.access_token, { method: "POST" });
     expect(bearer.status).toBe(403);
+  });
+
+  test("a pair from an old browser session does not pass for a recent sign-in", async () => {
+    const { user } = await approved();
+    const secret = newSessionSecret();
+    const signedInAt = new Date(Date.now() - 60 * 60_000);
+    await insertSessionAt(db.pool, {
+      tokenHash: hashSecret(secret),
+      userId: user.id,
+      createdAt: signedInAt,
+      lastSeenAt: new Date(),
+      expiresAt: new Date(Date.now() + 86_400_000),
+      idleTimeoutSeconds: 86_400,
+      ip: null,
+      userAgent: null,
+    });
+    const pair = await pairFor(`${sessionCookieName(app.config)}=${secret}`);
+    const deletion = await withBearer("/me", pair.access_token, { method: "DELETE" });
+    expect(deletion.status).toBe(403);
+    expect(await deletion.json()).toMatchObject({
+      type: "urn:gatehouse:problem:reauthentication-required",
+    });
+    const device = await db.pool.oneFirst(sql.type(z.object({ created_at: z.date() }))`
+      SELECT created_at FROM sessions WHERE id = ${decodePayload(pair.access_token).sid as string}`);
+    expect(device.getTime()).toBe(signedInAt.getTime());
   });
 
   test("refuses a cross-site request carrying the cookie", async () => {

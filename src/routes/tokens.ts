@@ -1,5 +1,6 @@
 import { type Context, Hono } from "hono";
 import { z } from "zod";
+import { findSessionById } from "../../sql/sessions.ts";
 import {
   refreshTokenPair,
   revokeToken,
@@ -216,7 +217,7 @@ export function tokenRoutes(deps: TokenDeps) {
           ...client,
           method: "token",
         });
-        return answer(c, 200, await startTokenSession(deps, user, "password", client));
+        return answer(c, 200, await startTokenSession(deps, user, { type: "password" }, client));
       }
       throw new TokenGrantRefused(
         "unsupported_grant_type",
@@ -238,10 +239,14 @@ export function tokenRoutes(deps: TokenDeps) {
     if (principal?.via !== "cookie") {
       throw new Problem(403, "Forbidden", "Only a browser session can be exchanged for tokens.");
     }
+    const browser = principal.sessionId
+      ? await findSessionById(deps.pool, principal.sessionId)
+      : null;
+    if (!browser) throw new Problem(401, "Unauthorized", "Sign in first.");
     const pair = await startTokenSession(
       deps,
       { id: principal.user.user_id, role: principal.user.role },
-      "session",
+      { type: "session", signedInAt: browser.created_at },
       requestAuditFields(c),
     );
     return answer(c, 200, pair);
