@@ -9,7 +9,7 @@ import { createTestDatabase } from "./support/database.ts";
 const db = await createTestDatabase();
 // TRUST_PROXY_HOPS=1 lets each test claim its own client address, so the
 // per-IP counters of one test do not touch another's.
-const env = { TRUST_PROXY_HOPS: "1", LOGIN_LOCKOUT: "2s", RATE_LIMIT_LOGIN_ACCOUNT: "50/5m" };
+const env = { TRUST_PROXY_HOPS: "1", LOGIN_LOCKOUT: "4s", RATE_LIMIT_LOGIN_ACCOUNT: "50/5m" };
 const app = await startTestApp(db.pool, env);
 afterAll(async () => {
   await app.close();
@@ -143,11 +143,11 @@ describe("grant_type=password", () => {
     expect(viaToken.status).toBe(400);
     expect(viaToken.headers.get("retry-after")).toMatch(/^\d+$/);
     expect(await viaToken.json()).toMatchObject({ error: "invalid_grant" });
-    await Bun.sleep(2100);
+    await Bun.sleep(4100);
     expect(
       (await grant({ grant_type: "password", email: user.email ?? "", password }, ip)).status,
     ).toBe(200);
-  });
+  }, 20000);
 
   test("an inactive account is refused even with the right password", async () => {
     const user = await passwordUser();
@@ -183,5 +183,5 @@ describe("grant_type=password", () => {
     } finally {
       await strict.close();
     }
-  });
+  }, 20000);
 });
