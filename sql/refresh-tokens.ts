@@ -149,3 +149,16 @@ export async function deleteRefreshTokensOfUser(
   const result = await db.query(sql.unsafe`DELETE FROM refresh_tokens WHERE user_id = ${userId}`);
   return result.rowCount;
 }
+
+/** Revokes the user's refresh tokens except those bound to `keptSessionId`. */
+export async function revokeRefreshTokensOfUserExceptSession(
+  db: CommonQueryMethods,
+  userId: string,
+  keptSessionId: string | null,
+): Promise<number> {
+  const result = await db.query(sql.unsafe`
+    UPDATE refresh_tokens SET revoked_at = now()
+    WHERE user_id = ${userId} AND revoked_at IS NULL
+      AND session_id IS DISTINCT FROM ${keptSessionId}::uuid`);
+  return result.rowCount;
+}

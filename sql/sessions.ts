@@ -199,3 +199,17 @@ export async function deleteSessionsOfUser(
   const result = await db.query(sql.unsafe`DELETE FROM sessions WHERE user_id = ${userId}`);
   return result.rowCount;
 }
+
+/** Signs the user out everywhere but `keptSessionId` (a password change keeps the caller's session). */
+export async function revokeOtherSessionsOfUser(
+  db: CommonQueryMethods,
+  userId: string,
+  keptSessionId: string | null,
+  reason: string,
+): Promise<number> {
+  const result = await db.query(sql.unsafe`
+    UPDATE sessions SET revoked_at = now(), revoked_reason = ${reason}
+    WHERE user_id = ${userId} AND revoked_at IS NULL
+      AND id IS DISTINCT FROM ${keptSessionId}::uuid`);
+  return result.rowCount;
+}

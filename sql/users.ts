@@ -331,3 +331,86 @@ export async function grantSignInRights(
     WHERE id = ${id} AND status <> 'deleted'
     RETURNING ${userColumns}`);
 }
+
+export const failedLoginRow = z.object({
+  failed_login_attempts: z.number().int(),
+  lockout_count: z.number().int(),
+  locked_until: z.date().nullable(),
+  just_locked: z.boolean(),
+});
+export type FailedLogin = z.infer<typeof failedLoginRow>;
+
+/**
+ * Counts a wrong password, in one statement so concurrent guesses are all
+ * counted. The failure that reaches `maxFailures` locks the account for
+ * `lockoutMs × 2^(earlier lockouts)`, capped at `maxLockoutMs`, and restarts
+ * the count. Guesses during a lock are not counted (null): the lock already
+ * stops them, and counting them would only lengthen it for the real owner.
+ */
+export async function recordFailedLogin(
+  db: CommonQueryMethods,
+  id: string,
+  policy: { maxFailures: number; lockoutMs: number; maxLockoutMs: number },
+): Promise<FailedLogin | null> {
+  const reachesLimit = sql.fragment`failed_login_attempts + 1 >= ${policy.maxFailures}`;
+  return db.maybeOne(sql.type(failedLoginRow)`
+    UPDATE users SET
+      failed_login_attempts = CASE WHEN ${reachesLimit} THEN 0 ELSE failed_login_attempts + 1 END,
+      lockout_count = CASE WHEN ${reachesLimit} THEN lockout_count + 1 ELSE lockout_count END,
+      locked_until = CASE WHEN ${reachesLimit}
+        THEN now() + make_interval(secs => least(
+          ${policy.lockoutMs / 1000}::float8 * power(2, least(lockout_count, 40)),
+          ${policy.maxLockoutMs / 1000}::float8))
+        ELSE locked_until END
+    WHERE id = ${id} AND (locked_until IS NULL OR locked_until <= now())
+    RETURNING failed_login_attempts, lockout_count, locked_until,
+      (failed_login_attempts = 0 AND locked_until > now()) AS just_locked`);
+}
+
+/**
+ * A successful login: clears the failure count and lockout history, stamps
+ * last_login_at, and stores `rehashed` when the hash is still the one that
+ * was verified (a concurrent password change wins). Null when the account
+ * got locked in the meantime.
+ */
+export async function recordSuccessfulLogin(
+  db: CommonQueryMethods,
+  id: string,
+  rehash: { verifiedHash: string; newHash: string } | null,
+): Promise<User | null> {
+  const hash = rehash
+    ? sql.fragment`CASE WHEN password_hash = ${rehash.verifiedHash} THEN ${rehash.newHash}
+                        ELSE password_hash END`
+    : sql.fragment`password_hash`;
+  return db.maybeOne(sql.type(userRow)`
+    UPDATE users SET failed_login_attempts = 0, lockout_count = 0, locked_until = NULL,
+      last_login_at = now(), password_hash = ${hash}
+    WHERE id = ${id} AND (locked_until IS NULL OR locked_until <= now())
+    RETURNING ${userColumns}`);
+}
+
+/**
+ * Sets a new password: clears any lockout and stops bearer tokens issued so
+ * far. `emailProven` (a reset link was opened from the mailbox) also marks
+ * the address verified.
+ */
+export async function setUserPassword(
+  db: CommonQueryMethods,
+  id: string,
+  passwordHash: string,
+  emailProven: boolean,
+): Promise<User | null> {
+  return db.maybeOne(sql.type(userRow)`
+    UPDATE users SET password_hash = ${passwordHash}, password_changed_at = now(),
+      failed_login_attempts = 0, lockout_count = 0, locked_until = NULL,
+      email_verified = email_verified OR ${emailProven}, tokens_valid_after = now()
+    WHERE id = ${id} AND status <> 'deleted'
+    RETURNING ${userColumns}`);
+}
+
+export async function markEmailVerified(db: CommonQueryMethods, id: string): Promise<User | null> {
+  return db.maybeOne(sql.type(userRow)`
+    UPDATE users SET email_verified = true
+    WHERE id = ${id} AND status <> 'deleted' AND email IS NOT NULL
+    RETURNING ${userColumns}`);
+}

@@ -14,15 +14,18 @@ import { requestLogger } from "./http/request-logger.ts";
 import type { Logger } from "./logger.ts";
 import { adminAllowlistApi, adminAllowlistRoutes } from "./routes/admin-allowlist.ts";
 import { adminAuditApi, adminAuditRoutes } from "./routes/admin-audit.ts";
+import { adminHealthApi, adminHealthRoutes } from "./routes/admin-health.ts";
 import { adminPageRoutes } from "./routes/admin-page.tsx";
 import { adminUserRoutes, adminUsersApi } from "./routes/admin-users.ts";
 import { apiDocsApi, apiDocsRoutes } from "./routes/api-docs.tsx";
 import { authApi, authRoutes } from "./routes/auth.ts";
+import { forwardAuthApi, forwardAuthRoutes } from "./routes/forward-auth.ts";
 import { healthApi, healthRoutes } from "./routes/health.ts";
 import { meApi, meRoutes } from "./routes/me.ts";
 import { meAccountApi, meAccountRoutes } from "./routes/me-account.ts";
 import { metricsApi, metricsRoutes } from "./routes/metrics.ts";
 import { oauthApi, oauthRoutes } from "./routes/oauth.ts";
+import { passwordApi, passwordRoutes } from "./routes/password.ts";
 import { signInPageRoutes } from "./routes/sign-in-page.tsx";
 
 /** Every route's OpenAPI description; a test checks each registered route is here. */
@@ -36,6 +39,9 @@ export const apiRoutes = [
   ...adminUsersApi,
   ...adminAllowlistApi,
   ...adminAuditApi,
+  ...adminHealthApi,
+  ...forwardAuthApi,
+  ...passwordApi,
   ...oauthApi,
 ];
 
@@ -55,7 +61,7 @@ export function createApp(deps: AppDeps) {
   app.use(requestId());
   app.use(requestLogger(logger));
   app.use(httpMetrics());
-  app.use(clientIp(config.TRUST_PROXY_HOPS));
+  app.use(clientIp(config));
   app.use(secureHeaders());
   app.use(
     bodyLimit({
@@ -84,7 +90,10 @@ export function createApp(deps: AppDeps) {
   app.route("/", adminUserRoutes(deps));
   app.route("/", adminAllowlistRoutes(deps));
   app.route("/", adminAuditRoutes(deps));
+  app.route("/", adminHealthRoutes(deps));
   app.route("/", adminPageRoutes(deps));
+  app.route("/", forwardAuthRoutes(deps));
+  app.route("/", passwordRoutes(deps));
   app.route("/", oauthRoutes(deps));
   app.route("/", signInPageRoutes(deps));
 

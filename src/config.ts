@@ -1,5 +1,7 @@
+import { isIP } from "node:net";
 import { z } from "zod";
 import { parseDuration } from "./duration.ts";
+import { rateLimitSetting } from "./rate-limits/rate-limit-setting.ts";
 
 // Every setting comes from the environment, parsed once here. A bad value
 // stops the process with one line naming the variable (see formatConfigError).
@@ -105,6 +107,42 @@ const encryptionKeys = list.transform((entries, ctx) => {
   return keys;
 });
 
+// `10.0.0.0/8,::1,192.168.1.7`: a bare address is its own /32 or /128.
+const cidrList = list.transform((entries, ctx) => {
+  const out: { network: string; prefix: number; family: "ipv4" | "ipv6" }[] = [];
+  for (const entry of entries) {
+    const [network = "", prefixText, extra] = entry.split("/");
+    const version = isIP(network);
+    const max = version === 4 ? 32 : 128;
+    const prefix = prefixText === undefined ? max : Number(prefixText);
+    if (
+      version === 0 ||
+      extra !== undefined ||
+      !/^\d{1,3}$/.test(prefixText ?? "0") ||
+      prefix > max
+    ) {
+      ctx.addIssue({
+        code: "custom",
+        message: `expected IP addresses or CIDR ranges, got ${entry}`,
+      });
+      return z.NEVER;
+    }
+    out.push({ network, prefix, family: version === 4 ? "ipv4" : "ipv6" });
+  }
+  return out;
+});
+
+// Stored without the leading dot (browsers ignore it) and in lower case, for host matching.
+const cookieDomain = optionalText.transform((value, ctx) => {
+  if (value === undefined) return undefined;
+  const domain = value.toLowerCase().replace(/^\./, "");
+  if (!/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/.test(domain)) {
+    ctx.addIssue({ code: "custom", message: "expected a domain name such as .example.com" });
+    return z.NEVER;
+  }
+  return domain;
+});
+
 /** Providers that @hono/oauth-providers ships, by their environment prefix. */
 export const oauthProviderNames = [
   "github",
@@ -152,7 +190,8 @@ export const environmentSchema = z.object({
   MIGRATE_ON_START: boolean(true),
 
   TRUST_PROXY_HOPS: integer(0, { max: 10 }),
-  TRUSTED_PROXIES: list,
+  /** Addresses or CIDR ranges of the proxies whose X-Forwarded-* headers are believed. */
+  TRUSTED_PROXIES: cidrList,
   BODY_LIMIT_BYTES: integer(64 * 1024, { min: 1024 }),
   SHUTDOWN_TIMEOUT_MS: integer(10000),
 
@@ -181,7 +220,8 @@ export const environmentSchema = z.object({
   /** How fresh the session must be for DELETE /me (sign in again after this). */
   REAUTH_MAX_AGE: duration("5m"),
   ALLOWED_REDIRECT_ORIGINS: origins,
-  COOKIE_DOMAIN: optionalText,
+  /** One session cookie for every app under this domain (forward-auth), e.g. `.example.com`. */
+  COOKIE_DOMAIN: cookieDomain,
 
   SMTP_URL: optionalText,
   MAIL_FROM: z.string().trim().min(3).default("Gatehouse <gatehouse@localhost>"),
@@ -192,6 +232,26 @@ export const environmentSchema = z.object({
   BACKUP_RETENTION: duration("30d"),
   REDIS_URL: optionalText,
   METRICS_TOKEN: optionalText,
+
+  // Email + password accounts (issue 5).
+  /** NIST SP 800-63B: at least 8; 15 when the password is the only factor. */
+  PASSWORD_MIN_LENGTH: integer(8, { min: 8, max: 128 }),
+  /** argon2id cost; the defaults are OWASP's (19 MiB, 2 passes, 1 lane). */
+  PASSWORD_HASH_MEMORY_KIB: integer(19456, { min: 7168, max: 4_194_304 }),
+  PASSWORD_HASH_TIME_COST: integer(2, { min: 1, max: 50 }),
+  LOGIN_MAX_FAILURES: integer(5, { min: 1, max: 1000 }),
+  LOGIN_LOCKOUT: duration("15m"),
+  LOGIN_LOCKOUT_MAX: duration("24h"),
+  RATE_LIMIT_LOGIN_IP: rateLimitSetting("20/5m"),
+  RATE_LIMIT_LOGIN_ACCOUNT: rateLimitSetting("10/5m"),
+  RATE_LIMIT_SIGNUP_IP: rateLimitSetting("10/1h"),
+  RATE_LIMIT_MAIL_IP: rateLimitSetting("10/1h"),
+  RATE_LIMIT_MAIL_ACCOUNT: rateLimitSetting("3/1h"),
+  EMAIL_VERIFICATION_TTL: duration("24h"),
+  PASSWORD_RESET_TTL: duration("1h"),
+  SMTP_TIMEOUT: duration("10s"),
+  /** GET /dev/outbox; unset: on in development only; never served in production. */
+  DEV_OUTBOX: boolean(false).optional(),
 });
 
 export type Environment = z.infer<typeof environmentSchema>;
@@ -218,5 +278,11 @@ export function parseConfig(env: Record<string, string | undefined> = process.en
     throw new ConfigError("DATABASE_URL: required when NODE_ENV=production");
   }
   const publicUrl = (parsed.PUBLIC_URL ?? `http://localhost:${parsed.PORT}`).replace(/\/+$/, "");
+  const cookieDomain = parsed.COOKIE_DOMAIN;
+  const publicHost = new URL(publicUrl).hostname;
+  if (cookieDomain && publicHost !== cookieDomain && !publicHost.endsWith(`.${cookieDomain}`)) {
+    // A browser drops a cookie whose Domain does not cover the host that set it.
+    throw new ConfigError(`COOKIE_DOMAIN: must contain PUBLIC_URL's host (${publicHost})`);
+  }
   return { ...parsed, PUBLIC_URL: publicUrl };
 }

@@ -53,6 +53,7 @@ describe("who may use the admin API", () => {
     ["POST", "/admin/allowlist", { kind: "domain", value: "example.org" }],
     ["DELETE", `/admin/allowlist/${someId}`],
     ["GET", "/admin/audit"],
+    ["GET", "/admin/health"],
   ];
 
   test("anonymous callers get 401 on every admin route", async () => {
@@ -550,5 +551,25 @@ describe("the audit log", () => {
     ]) {
       await expectProblem(await send("GET", `/admin/audit?${query}`, adminCookie), 400);
     }
+  });
+});
+
+describe("admin health", () => {
+  test("GET /admin/health serves the detailed health report with the auth figures", async () => {
+    const { cookie } = await admin();
+    await member();
+    const response = await send("GET", "/admin/health", cookie);
+    expect(response.status).toBe(200);
+    const report = (await response.json()) as {
+      status: string;
+      database: { reachable: boolean; server_version: string };
+      tables: { table: string }[];
+      auth: { users: { admins: number; total: number }; active_sessions: number };
+    };
+    expect(report.status).toBe("ok");
+    expect(report.database.reachable).toBe(true);
+    expect(report.tables.map((t) => t.table)).toContain("users");
+    expect(report.auth.users.admins).toBeGreaterThanOrEqual(1);
+    expect(report.auth.active_sessions).toBeGreaterThanOrEqual(2);
   });
 });

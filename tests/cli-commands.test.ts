@@ -2,7 +2,7 @@ import { afterAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { runCli, testKey } from "./support/cli.ts";
+import { cliEnv, runCli } from "./support/cli.ts";
 import { createTestDatabase } from "./support/database.ts";
 
 // One subprocess per case.
@@ -10,14 +10,7 @@ setDefaultTimeout(60_000);
 
 const db = await createTestDatabase();
 const dir = await mkdtemp(join(tmpdir(), "gatehouse-cli-"));
-const env = {
-  DATABASE_URL: db.url,
-  NODE_ENV: "test",
-  LOG_LEVEL: "silent",
-  TOKEN_ENCRYPTION_KEYS: testKey("k1", 1),
-  BACKUP_DIR: dir,
-  DATA_DIR: dir,
-};
+const env = cliEnv(db.url, dir);
 afterAll(async () => {
   await db.drop();
   await rm(dir, { recursive: true, force: true });

@@ -2,6 +2,7 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { logins } from "../src/metrics.ts";
 import { startTestApp } from "./support/app.ts";
 import { createTestDatabase } from "./support/database.ts";
+import { signedInUser } from "./support/sign-in.ts";
 
 const db = await createTestDatabase();
 const open = await startTestApp(db.pool);
@@ -93,6 +94,24 @@ describe("GET /metrics", () => {
     const before = await read();
     logins.inc({ method: "password", result: "failure" });
     expect(await read()).toBe(before + 1);
+  });
+
+  test("a sign-in and a sign-out are counted as a session created and one revoked", async () => {
+    const read = async () => {
+      const samples = parsePrometheus(await (await open.request("/metrics")).text());
+      return {
+        created: value(samples, "gatehouse_sessions_created_total", {}) ?? 0,
+        revoked: value(samples, "gatehouse_sessions_revoked_total", { reason: "logout" }) ?? 0,
+      };
+    };
+    const before = await read();
+    const { cookie } = await signedInUser(db.pool, open.config);
+    const logout = await open.request("/auth/logout", {
+      method: "POST",
+      headers: { cookie, origin: open.config.PUBLIC_URL },
+    });
+    expect(logout.status).toBe(204);
+    expect(await read()).toEqual({ created: before.created + 1, revoked: before.revoked + 1 });
   });
 
   test("with METRICS_TOKEN set, no or a wrong bearer token is a 401 problem", async () => {

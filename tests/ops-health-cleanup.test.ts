@@ -16,7 +16,7 @@ import { createBackup } from "../src/ops/backup.ts";
 import { listBackups } from "../src/ops/backup-catalog.ts";
 import { runCleanup } from "../src/ops/cleanup.ts";
 import { readHealth } from "../src/ops/health.ts";
-import { runCli, testKey } from "./support/cli.ts";
+import { cliEnv, runCli } from "./support/cli.ts";
 import { createTestDatabase } from "./support/database.ts";
 import { testPasswordHash } from "./support/sign-in.ts";
 
@@ -25,14 +25,7 @@ setDefaultTimeout(60_000);
 
 const db = await createTestDatabase();
 const dir = await mkdtemp(join(tmpdir(), "gatehouse-cleanup-"));
-const env = {
-  DATABASE_URL: db.url,
-  NODE_ENV: "test",
-  LOG_LEVEL: "silent",
-  TOKEN_ENCRYPTION_KEYS: testKey("k1", 1),
-  BACKUP_DIR: dir,
-  DATA_DIR: dir,
-};
+const env = cliEnv(db.url, dir);
 afterAll(async () => {
   await db.drop();
   await rm(dir, { recursive: true, force: true });

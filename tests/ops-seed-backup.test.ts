@@ -10,7 +10,7 @@ import { listAppliedMigrations } from "../sql/schema-migrations.ts";
 import { createDatabasePool } from "../src/db/pool.ts";
 import { createBackup } from "../src/ops/backup.ts";
 import { sha256OfFile } from "../src/ops/backup-file.ts";
-import { runCli, testKey } from "./support/cli.ts";
+import { cliEnv, runCli } from "./support/cli.ts";
 import { createEmptyDatabase, createTestDatabase, testLogger } from "./support/database.ts";
 
 // Every test drives the CLI as separate processes (and argon2id hashing in seed).
@@ -18,14 +18,7 @@ setDefaultTimeout(60_000);
 
 const db = await createTestDatabase();
 const dir = await mkdtemp(join(tmpdir(), "gatehouse-backups-"));
-const env = {
-  DATABASE_URL: db.url,
-  NODE_ENV: "test",
-  LOG_LEVEL: "silent",
-  TOKEN_ENCRYPTION_KEYS: testKey("k1", 1),
-  BACKUP_DIR: dir,
-  DATA_DIR: dir,
-};
+const env = cliEnv(db.url, dir);
 afterAll(async () => {
   await db.drop();
   await rm(dir, { recursive: true, force: true });

@@ -23,6 +23,7 @@ import {
 } from "../admin/refusals.ts";
 import { recordAudit } from "../audit.ts";
 import type { Logger } from "../logger.ts";
+import { toMeResponse } from "./user-view.ts";
 
 type Deps = { pool: DatabasePool; logger: Logger };
 type RequestFacts = { ip: string | null; userAgent: string | null };
@@ -113,22 +114,11 @@ export async function exportAccount({ pool, logger }: Deps, userId: string, fact
   return {
     exported_at: new Date().toISOString(),
     profile: {
-      id: user.id,
-      email: user.email,
-      email_verified: user.email_verified,
-      username: user.username,
-      full_name: user.full_name,
-      avatar_url: user.avatar_url,
-      role: user.role,
-      status: user.status,
-      is_whitelisted: user.is_whitelisted,
-      has_password: user.password_hash !== null,
+      ...toMeResponse(user),
       failed_login_attempts: user.failed_login_attempts,
       locked_until: user.locked_until,
-      last_login_at: user.last_login_at,
       password_changed_at: user.password_changed_at,
       consent_at: user.consent_at,
-      created_at: user.created_at,
       updated_at: user.updated_at,
     },
     linked_accounts: accounts,

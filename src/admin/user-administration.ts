@@ -11,10 +11,11 @@ import {
 } from "../../sql/users.ts";
 import { recordAudit } from "../audit.ts";
 import type { Logger } from "../logger.ts";
+import { sessionsRevoked } from "../metrics.ts";
 import { LastAdministrator, UserNotFound } from "./refusals.ts";
 
-/** Who is acting, and from where: every admin action is audited with it. */
-export type Actor = { actorId: string; ip: string | null; userAgent: string | null };
+/** Who is acting, and from where: every admin action is audited with it (actorId null: the CLI). */
+export type Actor = { actorId: string | null; ip: string | null; userAgent: string | null };
 export type AdminDeps = { pool: DatabasePool; logger: Logger };
 
 export function isUsableAdmin(user: User): boolean {
@@ -45,8 +46,9 @@ function removesAdministration(change: AdministrativeChange): boolean {
  * Ends every way the user is signed in: sessions and refresh-token families
  * are revoked and bearer tokens issued so far stop (tokens_valid_after).
  */
-async function revokeAllAccess(tx: CommonQueryMethods, userId: string, reason: string) {
+export async function revokeAllAccess(tx: CommonQueryMethods, userId: string, reason: string) {
   const sessions = await revokeSessionsOfUser(tx, userId, reason);
+  sessionsRevoked.inc({ reason }, sessions);
   const refreshTokens = await revokeRefreshTokensOfUser(tx, userId);
   await invalidateTokensOfUser(tx, userId);
   return { sessions, refreshTokens };

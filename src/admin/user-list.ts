@@ -1,23 +1,13 @@
 import type { CommonQueryMethods } from "slonik";
 import { listUsersPage, type User, type UserListFilter } from "../../sql/users.ts";
+import { toMeResponse } from "../account/user-view.ts";
 
-/** What an administrator sees of a user: never the password hash or token state. */
+/** What an administrator sees of a user: the /me view plus lockout state, never the hash. */
 export function adminUserView(user: User) {
   return {
-    id: user.id,
-    email: user.email,
-    email_verified: user.email_verified,
-    username: user.username,
-    full_name: user.full_name,
-    avatar_url: user.avatar_url,
-    role: user.role,
-    status: user.status,
-    is_whitelisted: user.is_whitelisted,
-    has_password: user.password_hash !== null,
+    ...toMeResponse(user),
     failed_login_attempts: user.failed_login_attempts,
     locked_until: user.locked_until?.toISOString() ?? null,
-    last_login_at: user.last_login_at?.toISOString() ?? null,
-    created_at: user.created_at.toISOString(),
     updated_at: user.updated_at.toISOString(),
   };
 }

@@ -8,6 +8,7 @@ import {
   type SessionWithUser,
   touchSession,
 } from "../../sql/sessions.ts";
+import { sessionsCreated, sessionsRevoked } from "../metrics.ts";
 
 // Sessions after the Copenhagen Book: the cookie carries 256 random bits; the
 // database keeps only their SHA-256, so a leaked table opens no session.
@@ -45,6 +46,7 @@ export async function createSession(
     ip: input.ip,
     userAgent: input.userAgent,
   });
+  sessionsCreated.inc();
   return { session, secret };
 }
 
@@ -72,5 +74,7 @@ export async function invalidateSession(
   id: string,
   reason: string,
 ): Promise<boolean> {
-  return revokeSession(db, id, reason);
+  const revoked = await revokeSession(db, id, reason);
+  if (revoked) sessionsRevoked.inc({ reason });
+  return revoked;
 }

@@ -1,5 +1,6 @@
 import { parseArgs } from "node:util";
 import { ConfigError } from "../config.ts";
+import { allowlistCommand } from "./allowlist.ts";
 import { backupCommand } from "./backup.ts";
 import { backupsCommand } from "./backups.ts";
 import { cleanupCommand } from "./cleanup.ts";
@@ -9,6 +10,7 @@ import { migrateCommand } from "./migrate.ts";
 import { restoreCommand } from "./restore.ts";
 import { rotateKeysCommand } from "./rotate-keys.ts";
 import { seedCommand } from "./seed.ts";
+import { usersCommand } from "./users.ts";
 
 // `gatehouse <command>`: one file per command, each a CliCommand.
 
@@ -21,6 +23,8 @@ const commands: Record<string, CliCommand> = {
   cleanup: cleanupCommand,
   "rotate-keys": rotateKeysCommand,
   seed: seedCommand,
+  users: usersCommand,
+  allowlist: allowlistCommand,
 };
 
 function usage(): string {

@@ -1,33 +1,51 @@
 import type { MiddlewareHandler } from "hono";
 import { getConnInfo } from "hono/bun";
+import type { Config } from "../config.ts";
 import type { AppEnv } from "./app-env.ts";
+import { proxyTrust } from "./trusted-proxies.ts";
 
 /**
  * The client's address. X-Forwarded-For is spoofable by anyone, so it is read
- * only through `trustedHops` proxies we run: with one load balancer in front,
- * the client is the last entry that balancer appended, and entries further
- * left are whatever the client chose to send.
+ * only through proxies we run. With TRUSTED_PROXIES, the client is the
+ * rightmost address that is not one of them (entries further left are
+ * whatever the client chose to send); otherwise, with TRUST_PROXY_HOPS
+ * balancers in front, it is the entry the outermost of them appended.
  */
-export function clientIp(trustedHops: number): MiddlewareHandler<AppEnv> {
+export function clientIp(
+  config: Pick<Config, "TRUST_PROXY_HOPS" | "TRUSTED_PROXIES">,
+): MiddlewareHandler<AppEnv> {
+  const trustedHops = config.TRUST_PROXY_HOPS;
+  const byAddress = config.TRUSTED_PROXIES.length > 0;
+  const isProxy = proxyTrust(config);
   return async (c, next) => {
-    let peer: string | null = null;
-    try {
-      peer = getConnInfo(c).remote.address ?? null;
-    } catch {
-      peer = null; // not served by Bun.serve (app.request in a unit test)
-    }
+    const peer = peerAddress(c);
     let ip = peer;
-    if (trustedHops > 0) {
+    if (byAddress ? isProxy(peer) : trustedHops > 0) {
       const forwarded = (c.req.header("x-forwarded-for") ?? "")
         .split(",")
         .map((s) => s.trim())
         .filter(Boolean);
       const chain = [...forwarded, ...(peer ? [peer] : [])];
-      ip = chain[Math.max(0, chain.length - 1 - trustedHops)] ?? peer;
+      if (byAddress) {
+        let index = chain.length - 1;
+        while (index > 0 && isProxy(normaliseIp(chain[index] ?? null))) index--;
+        ip = chain[index] ?? peer;
+      } else {
+        ip = chain[Math.max(0, chain.length - 1 - trustedHops)] ?? peer;
+      }
     }
     c.set("clientIp", normaliseIp(ip));
     await next();
   };
+}
+
+/** The address of whoever opened the TCP connection (a proxy, or the client itself). */
+export function peerAddress(c: Parameters<MiddlewareHandler<AppEnv>>[0]): string | null {
+  try {
+    return getConnInfo(c).remote.address ?? null;
+  } catch {
+    return null; // not served by Bun.serve (app.request in a unit test)
+  }
 }
 
 function normaliseIp(ip: string | null): string | null {

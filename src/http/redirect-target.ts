@@ -1,44 +1,48 @@
 import type { Config } from "../config.ts";
 
-// Where a browser may be sent after signing in. An open redirect on the
-// sign-in endpoint turns a trusted link into a phishing one, so only: a path
-// on our own origin, PUBLIC_URL's origin, an origin in
-// ALLOWED_REDIRECT_ORIGINS, or (with COOKIE_DOMAIN) a host under that domain
-// on PUBLIC_URL's scheme, which the shared cookie covers anyway. Everything
-// else becomes "/". `//evil.example` and `/\evil.example` are not paths:
-// browsers read both as another host.
+type RedirectConfig = Pick<Config, "PUBLIC_URL" | "ALLOWED_REDIRECT_ORIGINS" | "COOKIE_DOMAIN">;
 
-export function safeRedirectTarget(config: Config, requested: string | undefined | null): string {
-  if (!requested || requested.length > 2048) return "/";
-  // Control characters and backslashes are how "relative" URLs escape their origin.
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: that is the point
-  if (/[\u0000-\u001f\u007f\\]/.test(requested)) return "/";
-  const ours = new URL(config.PUBLIC_URL);
-  if (requested.startsWith("/")) {
-    if (requested.startsWith("//")) return "/";
-    const resolved = new URL(requested, ours);
-    return resolved.origin === ours.origin
-      ? `${resolved.pathname}${resolved.search}${resolved.hash}`
-      : "/";
+/**
+ * Where we may send a browser after sign-in: our own origin, an origin in
+ * ALLOWED_REDIRECT_ORIGINS, or (with COOKIE_DOMAIN) any host under that
+ * domain on PUBLIC_URL's scheme, since the session cookie reaches those hosts
+ * anyway. Anything else would make us an open redirector for phishing.
+ */
+export function isAllowedRedirect(target: URL, config: RedirectConfig): boolean {
+  const own = new URL(config.PUBLIC_URL);
+  if (target.origin === own.origin) return true;
+  if (config.ALLOWED_REDIRECT_ORIGINS.includes(target.origin)) return true;
+  const domain = config.COOKIE_DOMAIN;
+  if (!domain || target.protocol !== own.protocol || target.username || target.password) {
+    return false;
   }
+  const host = target.hostname.replace(/\.+$/, "");
+  return host === domain || host.endsWith(`.${domain}`);
+}
+
+/**
+ * A `redirect_to` parameter made safe: a path on our own origin or an
+ * allowed absolute URL, else "/". `//evil.example` and `/\evil.example` are
+ * absolute URLs in disguise and are judged as such.
+ */
+export function safeRedirectTarget(value: string | undefined, config: RedirectConfig): string {
+  if (!value) return "/";
   let target: URL;
   try {
-    target = new URL(requested);
+    target = new URL(value, config.PUBLIC_URL);
   } catch {
     return "/";
   }
-  if (target.protocol !== "https:" && target.protocol !== "http:") return "/";
-  if (target.username || target.password) return "/";
-  if (target.origin === ours.origin || config.ALLOWED_REDIRECT_ORIGINS.includes(target.origin)) {
-    return target.toString();
-  }
-  const domain = config.COOKIE_DOMAIN?.replace(/^\./, "").toLowerCase();
-  if (
-    domain &&
-    target.protocol === ours.protocol &&
-    (target.hostname === domain || target.hostname.endsWith(`.${domain}`))
-  ) {
-    return target.toString();
-  }
-  return "/";
+  if (target.protocol !== "http:" && target.protocol !== "https:") return "/";
+  if (!isAllowedRedirect(target, config)) return "/";
+  return target.origin === new URL(config.PUBLIC_URL).origin
+    ? `${target.pathname}${target.search}${target.hash}`
+    : target.href;
+}
+
+/** The sign-in page, asked to come back to `original` when that is an allowed target. */
+export function signInPageUrl(original: URL | null, config: RedirectConfig): string {
+  const page = `${config.PUBLIC_URL}/`;
+  if (!original || !isAllowedRedirect(original, config)) return page;
+  return `${page}?redirect_to=${encodeURIComponent(original.href)}`;
 }

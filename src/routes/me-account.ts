@@ -9,6 +9,7 @@ import {
   unlinkProvider,
   updateProfile,
 } from "../account/self-service.ts";
+import { toMeResponse } from "../account/user-view.ts";
 import type { Config } from "../config.ts";
 import type { AppEnv, Principal } from "../http/app-env.ts";
 import { requestAuditFields } from "../http/audit-fields.ts";
@@ -19,7 +20,6 @@ import { Problem } from "../http/problem.ts";
 import { refusalsAsProblems } from "../http/refusal-problem.ts";
 import { clearSessionCookie } from "../http/session-cookie.ts";
 import type { Logger } from "../logger.ts";
-import { toMeResponse } from "./me.ts";
 
 // An avatar is shown in other people's browsers: https only, so it can be
 // neither mixed content nor a javascript:/data: URL.

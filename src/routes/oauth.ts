@@ -196,7 +196,7 @@ export function oauthRoutes(deps: Deps) {
 
   app.get("/auth/:provider/login", async (c) => {
     const provider = providerOf(c);
-    const redirectTo = safeRedirectTarget(config, c.req.query("redirect_to"));
+    const redirectTo = safeRedirectTarget(c.req.query("redirect_to"), config);
     let started: Awaited<ReturnType<SignInProvider["begin"]>>;
     try {
       started = await provider.begin(await needsOf(provider));
@@ -289,7 +289,7 @@ export function oauthRoutes(deps: Deps) {
       method: provider.name,
       context: { created: signedIn.created, linked: signedIn.linked },
     });
-    return c.redirect(safeRedirectTarget(config, flow.redirectTo), 302);
+    return c.redirect(safeRedirectTarget(flow.redirectTo, config), 302);
   });
 
   return app;

@@ -133,7 +133,7 @@ export function signInPageRoutes({
   app.get("/", (c) => {
     const principal = c.get("principal");
     const requested = c.req.query("redirect_to");
-    const redirectTo = safeRedirectTarget(config, requested);
+    const redirectTo = safeRedirectTarget(requested, config);
     c.header("cache-control", "no-store");
     if (principal) {
       return c.html(

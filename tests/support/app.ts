@@ -38,7 +38,12 @@ export async function startTestApp(
     expectedMigrations: await migrationNamesOnDisk(),
   });
   extraRoutes?.(app);
-  const server = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: app.fetch });
+  // Port 0 (any free one) unless the test fixes PORT, e.g. so PUBLIC_URL can name it.
+  const server = Bun.serve({
+    hostname: "127.0.0.1",
+    port: env.PORT ? config.PORT : 0,
+    fetch: app.fetch,
+  });
   const url = `http://127.0.0.1:${server.port}`;
   return {
     url,

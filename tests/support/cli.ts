@@ -27,3 +27,15 @@ export async function runCli(args: string[], env: Record<string, string>): Promi
 export function testKey(id: string, fill: number): string {
   return `${id}:${Buffer.alloc(32, fill).toString("base64")}`;
 }
+
+/** The environment an operator would give the CLI: one database, files under `dir`. */
+export function cliEnv(databaseUrl: string, dir: string): Record<string, string> {
+  return {
+    DATABASE_URL: databaseUrl,
+    NODE_ENV: "test",
+    LOG_LEVEL: "silent",
+    TOKEN_ENCRYPTION_KEYS: testKey("k1", 1),
+    BACKUP_DIR: dir,
+    DATA_DIR: dir,
+  };
+}

@@ -1,0 +1,95 @@
+import { z } from "zod";
+import { listAllowlistRules } from "../../sql/allowlist-rules.ts";
+import { addAllowlistRule, deleteAllowlistRuleAudited } from "../admin/allowlist-administration.ts";
+import { commandLineActor } from "../admin/bootstrap.ts";
+import { RuleExists, RuleNotFound } from "../admin/refusals.ts";
+import { allowlistRuleBody, toRuleView } from "../routes/admin-allowlist.ts";
+import { type CliCommand, CliError, output, withDatabase } from "./command.ts";
+
+const help = `usage: gatehouse allowlist <add KIND VALUE | list | remove ID> [--json]
+
+  add KIND VALUE   add a rule that whitelists matching users at sign-in:
+                     email        alice@example.com
+                     domain       example.com (verified emails at that domain)
+                     github_org   acme
+                     github_team  acme/platform
+                   Adding a rule that exists changes nothing (exit 0).
+  list             every rule
+  remove ID        delete a rule by its id
+
+Rules apply from each user's next sign-in. Changes are audited as
+admin.allowlist_rule_added / admin.allowlist_rule_deleted.`;
+
+type RuleView = ReturnType<typeof toRuleView>;
+const line = (r: RuleView) => `${r.id}  ${r.kind.padEnd(11)}  ${r.value}`;
+
+export const allowlistCommand: CliCommand = {
+  summary: "manage allowlist rules: allowlist add KIND VALUE | list | remove ID",
+  help,
+  run: async ({ positionals, json }) => {
+    const [action, ...args] = positionals;
+    switch (action) {
+      case "add": {
+        const [kind, value, ...extra] = args;
+        if (!kind || !value || extra.length > 0) {
+          throw new CliError("allowlist add needs KIND VALUE");
+        }
+        const parsed = allowlistRuleBody.safeParse({ kind, value });
+        if (!parsed.success) {
+          const issue = parsed.error.issues[0];
+          throw new CliError(
+            issue?.path[0] === "value"
+              ? `invalid ${kind} value '${value}': ${issue.message}`
+              : `unknown KIND '${kind}' (email, domain, github_org or github_team)`,
+          );
+        }
+        const { rule, created } = await withDatabase(async ({ db, logger }) => {
+          try {
+            const added = await addAllowlistRule(
+              { pool: db.pool, logger },
+              commandLineActor(),
+              parsed.data,
+            );
+            return { rule: added, created: true };
+          } catch (error) {
+            if (!(error instanceof RuleExists)) throw error;
+            const existing = (await listAllowlistRules(db.pool)).find(
+              (r) => r.kind === parsed.data.kind && r.value === parsed.data.value,
+            );
+            if (!existing) throw error;
+            return { rule: existing, created: false };
+          }
+        });
+        const view = toRuleView(rule);
+        output(json, { ...view, created }, () =>
+          created ? `added ${line(view)}` : `already present ${line(view)}`,
+        );
+        return 0;
+      }
+      case "list": {
+        if (args.length > 0) throw new CliError("allowlist list takes no arguments");
+        const rules = (await withDatabase(({ db }) => listAllowlistRules(db.pool))).map(toRuleView);
+        output(json, rules, () =>
+          rules.length === 0 ? "no allowlist rules" : rules.map(line).join("\n"),
+        );
+        return 0;
+      }
+      case "remove": {
+        const [id, ...extra] = args;
+        if (!id || extra.length > 0) throw new CliError("allowlist remove needs exactly one ID");
+        if (!z.uuid().safeParse(id).success) throw new CliError(`no allowlist rule with id ${id}`);
+        const removed = await withDatabase(({ db, logger }) =>
+          deleteAllowlistRuleAudited({ pool: db.pool, logger }, commandLineActor(), id),
+        ).catch((error: Error) => {
+          if (error instanceof RuleNotFound) throw new CliError(`no allowlist rule with id ${id}`);
+          throw error;
+        });
+        const view = toRuleView(removed);
+        output(json, view, () => `removed ${line(view)}`);
+        return 0;
+      }
+      default:
+        throw new CliError("allowlist needs add, list or remove (see gatehouse allowlist --help)");
+    }
+  },
+};

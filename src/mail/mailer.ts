@@ -1,0 +1,61 @@
+import nodemailer from "nodemailer";
+import type { Config } from "../config.ts";
+import type { Logger } from "../logger.ts";
+import type { MailContent } from "./templates.ts";
+
+export type OutboxEntry = MailContent & { to: string; from: string; queuedAt: string };
+
+export type Mailer = {
+  /** Sends now; rejects when the mail server cannot be reached or refuses. */
+  send(to: string, content: MailContent): Promise<void>;
+  /** Messages kept for GET /dev/outbox, newest last; null when the outbox is off. */
+  outbox: OutboxEntry[] | null;
+};
+
+const outboxSize = 100;
+
+/** The development outbox: only without SMTP, never in production, on by default in development. */
+export function outboxEnabled(config: Config): boolean {
+  if (config.NODE_ENV === "production" || config.SMTP_URL) return false;
+  return config.DEV_OUTBOX ?? config.NODE_ENV === "development";
+}
+
+/**
+ * SMTP_URL set: SMTP through nodemailer (`smtps://` is TLS from the start;
+ * `smtp://` upgrades with STARTTLS when the server offers it). Unset: the
+ * message is not sent; the log says one was queued (to and subject only: a
+ * mail's link is a credential) and the development outbox keeps it whole.
+ * In production without SMTP_URL sending fails, like a server that is down.
+ */
+export function createMailer(config: Config, logger: Logger): Mailer {
+  if (config.SMTP_URL) {
+    const transport = nodemailer.createTransport({
+      url: config.SMTP_URL,
+      connectionTimeout: config.SMTP_TIMEOUT,
+      greetingTimeout: config.SMTP_TIMEOUT,
+      socketTimeout: config.SMTP_TIMEOUT,
+    });
+    return {
+      outbox: null,
+      async send(to, content) {
+        await transport.sendMail({ from: config.MAIL_FROM, to, ...content });
+        logger.info({ subject: content.subject }, "mail sent");
+      },
+    };
+  }
+  const outbox = outboxEnabled(config) ? ([] as OutboxEntry[]) : null;
+  return {
+    outbox,
+    async send(to, content) {
+      if (config.NODE_ENV === "production") {
+        throw new Error("SMTP_URL is not set: mail cannot be delivered");
+      }
+      outbox?.push({ ...content, to, from: config.MAIL_FROM, queuedAt: new Date().toISOString() });
+      if (outbox && outbox.length > outboxSize) outbox.shift();
+      logger.info(
+        { to, subject: content.subject, outbox: outbox ? "/dev/outbox" : null },
+        "mail queued without SMTP_URL (not sent)",
+      );
+    },
+  };
+}

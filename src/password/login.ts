@@ -1,0 +1,208 @@
+import type { DatabasePool } from "slonik";
+import {
+  findUserByEmail,
+  recordFailedLogin,
+  recordSuccessfulLogin,
+  type User,
+} from "../../sql/users.ts";
+import { recordAudit } from "../audit.ts";
+import type { Config } from "../config.ts";
+import { Problem } from "../http/problem.ts";
+import type { Logger } from "../logger.ts";
+import { logins } from "../metrics.ts";
+import { rateLimitStoreFor } from "../rate-limits/rate-limit-stores.ts";
+import { accountKey, clientNetwork, enforceRateLimit } from "../rate-limits/rate-limiter.ts";
+import { hashPassword, needsRehash, verifyAgainstDummy, verifyPassword } from "./hashing.ts";
+
+/** Wrong email or password: one answer for both, so it reveals nothing. */
+export class InvalidCredentials extends Problem {
+  constructor() {
+    super(401, "Unauthorized", "The email or password is wrong.", {
+      type: "urn:gatehouse:problem:invalid-credentials",
+    });
+  }
+}
+
+/** The password was right but the account is locked (after failures, or by an administrator). */
+export class AccountLocked extends Problem {
+  constructor(retryAfterSeconds: number | null) {
+    super(
+      423,
+      "Locked",
+      retryAfterSeconds === null
+        ? "This account is locked; contact an administrator."
+        : "Too many failed sign-ins: this account is locked for a while.",
+      {
+        type: "urn:gatehouse:problem:account-locked",
+        ...(retryAfterSeconds === null
+          ? {}
+          : { headers: { "retry-after": String(retryAfterSeconds) } }),
+      },
+    );
+  }
+}
+
+export class AccountInactive extends Problem {
+  constructor() {
+    super(403, "Forbidden", "This account is inactive.", {
+      type: "urn:gatehouse:problem:account-inactive",
+    });
+  }
+}
+
+export class EmailNotVerified extends Problem {
+  constructor() {
+    super(403, "Forbidden", "Confirm your email address first.", {
+      type: "urn:gatehouse:problem:email-not-verified",
+    });
+  }
+}
+
+export type PasswordLoginDeps = { config: Config; pool: DatabasePool; logger: Logger };
+
+export type PasswordLoginInput = {
+  email: string;
+  password: string;
+  /** The client address (c.get("clientIp")); IPv6 addresses are counted per /64. */
+  ip: string | null;
+  userAgent?: string | null;
+  /** Which front door was used, for audit and metrics: POST /auth/login or the token grant. */
+  method?: "password" | "token";
+  /** Refuse (403) an account whose email is not verified yet; sign-in allows them by default. */
+  requireVerifiedEmail?: boolean;
+};
+
+/**
+ * Checks an email and password exactly as every password sign-in must, and
+ * returns the user. POST /auth/login and the `grant_type=password` token
+ * grant both call this, so neither is a way around the other's limits.
+ *
+ * In order:
+ * 1. Per-client rate limit (RATE_LIMIT_LOGIN_IP, keyed on the IPv4 address
+ *    or the IPv6 /64), then per-account (RATE_LIMIT_LOGIN_ACCOUNT, keyed on
+ *    the user id; an unknown address gets a counter of its own so both answer
+ *    alike): throws `RateLimited` (429, Retry-After). Counters live in
+ *    PostgreSQL or Redis, shared by every replica and both login paths.
+ * 2. Unknown email, or an account without a password: a dummy hash of the
+ *    same cost is verified (same timing), then `InvalidCredentials` (401).
+ * 3. Wrong password: `InvalidCredentials` (401), the same answer, also while
+ *    the account is locked. The LOGIN_MAX_FAILURES-th failure in a row locks
+ *    the account for LOGIN_LOCKOUT, doubling with each further lockout
+ *    (audited `account.locked`).
+ * 4. Right password on a locked account: `AccountLocked` (423, Retry-After);
+ *    on an administrator-locked one 423 without Retry-After; on an inactive
+ *    one `AccountInactive` (403). Only someone who knows the password learns
+ *    the account's state.
+ * 5. Success: the failure count and lockout history are cleared, a hash made
+ *    with a weaker cost than configured is replaced, `login.succeeded` is
+ *    audited. Unverified users may sign in (to resend their mail) unless
+ *    `requireVerifiedEmail`.
+ *
+ * Every refusal is audited as `login.failed` with a reason (unknown_email,
+ * no_password, bad_password, locked, inactive, unverified) or `rate_limited`.
+ * Starting a session or issuing tokens is the caller's business.
+ */
+export async function verifyPasswordLogin(
+  { config, pool, logger }: PasswordLoginDeps,
+  input: PasswordLoginInput,
+): Promise<User> {
+  const method = input.method ?? "password";
+  const facts = { ip: input.ip, userAgent: input.userAgent ?? null };
+  const limits = { store: rateLimitStoreFor(config, pool), pool, logger };
+  const email = input.email.trim();
+
+  await enforceRateLimit(limits, {
+    name: "login_ip",
+    key: clientNetwork(input.ip),
+    setting: config.RATE_LIMIT_LOGIN_IP,
+    audit: facts,
+  });
+  const user = await findUserByEmail(pool, email);
+  await enforceRateLimit(limits, {
+    name: "login_account",
+    key: accountKey(user?.id ?? null, email),
+    setting: config.RATE_LIMIT_LOGIN_ACCOUNT,
+    audit: { ...facts, userId: user?.id ?? null },
+  });
+
+  const refuse = async (reason: string, problem: Problem, userId: string | null) => {
+    logins.inc({ method, result: problem.status === 423 ? "locked" : "failure" });
+    await recordAudit(pool, logger, {
+      eventType: "login.failed",
+      result: "failure",
+      userId,
+      failureReason: reason,
+      ...facts,
+      context: { method },
+    });
+    return problem;
+  };
+
+  if (!user?.password_hash) {
+    await verifyAgainstDummy(input.password, config);
+    throw await refuse(
+      user ? "no_password" : "unknown_email",
+      new InvalidCredentials(),
+      user?.id ?? null,
+    );
+  }
+
+  const lockedFor = secondsUntil(user.locked_until);
+  if (!(await verifyPassword(input.password, user.password_hash))) {
+    if (lockedFor === null) {
+      const failed = await recordFailedLogin(pool, user.id, {
+        maxFailures: config.LOGIN_MAX_FAILURES,
+        lockoutMs: config.LOGIN_LOCKOUT,
+        maxLockoutMs: config.LOGIN_LOCKOUT_MAX,
+      });
+      if (failed?.just_locked) {
+        await recordAudit(pool, logger, {
+          eventType: "account.locked",
+          result: "success",
+          userId: user.id,
+          ...facts,
+          context: {
+            until: failed.locked_until?.toISOString() ?? null,
+            lockout_count: failed.lockout_count,
+          },
+        });
+      }
+    }
+    throw await refuse("bad_password", new InvalidCredentials(), user.id);
+  }
+
+  if (lockedFor !== null) throw await refuse("locked", new AccountLocked(lockedFor), user.id);
+  if (user.status === "locked") throw await refuse("locked", new AccountLocked(null), user.id);
+  if (user.status !== "active") throw await refuse("inactive", new AccountInactive(), user.id);
+  if (input.requireVerifiedEmail && !user.email_verified) {
+    throw await refuse("unverified", new EmailNotVerified(), user.id);
+  }
+
+  const rehash = needsRehash(user.password_hash, config)
+    ? { verifiedHash: user.password_hash, newHash: await hashPassword(input.password, config) }
+    : null;
+  const signedIn = await recordSuccessfulLogin(pool, user.id, rehash);
+  if (!signedIn) {
+    // Locked by concurrent failures between our read and this write.
+    throw await refuse(
+      "locked",
+      new AccountLocked(Math.ceil(config.LOGIN_LOCKOUT / 1000)),
+      user.id,
+    );
+  }
+  logins.inc({ method, result: "success" });
+  await recordAudit(pool, logger, {
+    eventType: "login.succeeded",
+    result: "success",
+    userId: user.id,
+    ...facts,
+    context: { method, email_verified: user.email_verified, rehashed: rehash !== null },
+  });
+  return signedIn;
+}
+
+function secondsUntil(time: Date | null): number | null {
+  if (!time) return null;
+  const ms = time.getTime() - Date.now();
+  return ms > 0 ? Math.ceil(ms / 1000) : null;
+}

@@ -1,0 +1,28 @@
+import { z } from "zod";
+import { parseDuration } from "../duration.ts";
+
+export type RateLimitSetting = { limit: number; windowMs: number };
+
+/** `20/5m`: at most 20 requests per 5-minute window. */
+export function parseRateLimitSetting(value: string): RateLimitSetting | null {
+  const match = /^(\d{1,9})\/(\S+)$/.exec(value.trim());
+  if (!match) return null;
+  const windowMs = parseDuration(match[2] ?? "");
+  const limit = Number(match[1]);
+  return windowMs !== null && limit > 0 ? { limit, windowMs } : null;
+}
+
+/** A config entry `COUNT/DURATION`, e.g. `20/5m`. */
+export const rateLimitSetting = (fallback: string) =>
+  z
+    .string()
+    .trim()
+    .default(fallback)
+    .transform((value, ctx) => {
+      const parsed = parseRateLimitSetting(value);
+      if (!parsed) {
+        ctx.addIssue({ code: "custom", message: "expected COUNT/DURATION like 20/5m" });
+        return z.NEVER;
+      }
+      return parsed;
+    });

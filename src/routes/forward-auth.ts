@@ -1,0 +1,135 @@
+import { Hono } from "hono";
+import { z } from "zod";
+import { userRoles } from "../../sql/users.ts";
+import type { Config } from "../config.ts";
+import type { AppEnv, Principal } from "../http/app-env.ts";
+import { peerAddress } from "../http/client-ip.ts";
+import { acceptsHtml, originalRequest } from "../http/forwarded-request.ts";
+import { gateRefusal } from "../http/gate.ts";
+import type { ApiRoute } from "../http/openapi.ts";
+import { Problem } from "../http/problem.ts";
+import { readQuery } from "../http/query-params.ts";
+import { signInPageUrl } from "../http/redirect-target.ts";
+import { proxyTrust } from "../http/trusted-proxies.ts";
+
+// GET /auth/verify: nginx auth_request, Caddy forward_auth and Traefik
+// forwardAuth call it for every request to every protected app. The answer
+// depends only on the credentials (the authenticate middleware's one indexed
+// read) and the optional requirement in our own query string, never on the
+// original path, host, headers or user agent: bypasses in peers came from
+// rules that some spelling of those could dodge. The original URL only
+// decides where the sign-in page sends the browser back to.
+
+export const verifyQuery = z.object({
+  mode: z
+    .literal("401")
+    .optional()
+    .describe("Answer 401 instead of 302 for browsers (nginx, which redirects itself)"),
+  role: z.enum(userRoles).optional().describe("Minimum role: admin, or user (every approved user)"),
+  group: z
+    .string()
+    .regex(/^[a-z0-9_-]+(,[a-z0-9_-]+)*$/, "expected comma-separated group names")
+    .optional()
+    .describe("Any of these groups; for now a user's groups are their role (admins are in both)"),
+});
+
+export const forwardAuthApi: ApiRoute[] = [
+  {
+    method: "get",
+    path: "/auth/verify",
+    summary:
+      "Forward-auth for nginx auth_request, Caddy forward_auth and Traefik forwardAuth: 200 with X-Auth-User-Id, X-Auth-Email, X-Auth-Role and X-Auth-Name",
+    tag: "auth",
+    access: "anyone",
+    query: verifyQuery,
+    responses: {
+      200: { description: "Allowed; the X-Auth-* headers name the user (empty when unknown)" },
+      302: {
+        description:
+          "Not signed in, and the original request is a browser asking for a page: to the sign-in page with redirect_to",
+      },
+      401: { description: "Not signed in (Location names the sign-in page)" },
+      403: {
+        description: "Signed in but pending approval, not active, or lacking the role or group",
+      },
+    },
+  },
+];
+
+/** Groups a user belongs to. Until group membership exists, a user's groups are their role. */
+function groupsOf(user: Principal["user"]): readonly string[] {
+  return user.role === "admin" ? ["admin", "user"] : ["user"];
+}
+
+function requirementRefusal(
+  user: Principal["user"],
+  query: z.infer<typeof verifyQuery>,
+): string | null {
+  if (query.role === "admin" && user.role !== "admin") return "This app needs the admin role.";
+  if (query.group) {
+    const wanted = query.group.split(",");
+    const groups = groupsOf(user);
+    if (!wanted.some((g) => groups.includes(g))) {
+      return `This app needs membership of ${wanted.join(" or ")}.`;
+    }
+  }
+  return null;
+}
+
+/**
+ * Header values are bytes: a name such as "李雷" goes out as raw UTF-8 (what
+ * nginx and Caddy pass on untouched) and control characters never reach a
+ * header, so no user-chosen name can add one.
+ */
+function headerValue(text: string | null): string {
+  if (!text) return "";
+  return Buffer.from(text.replace(/\p{Cc}/gu, " "), "utf8").toString("latin1");
+}
+
+export function forwardAuthRoutes({ config }: { config: Config }) {
+  const app = new Hono<AppEnv>();
+  const trusted = proxyTrust(config);
+  const noStore = { "cache-control": "no-store" };
+
+  app.get("/auth/verify", (c) => {
+    const query = readQuery(c, verifyQuery);
+    const principal = c.get("principal");
+    if (!principal) {
+      const original = originalRequest(c, trusted(peerAddress(c)));
+      const signIn = signInPageUrl(original.url, config);
+      const browserPage =
+        (original.method === "GET" || original.method === "HEAD") &&
+        acceptsHtml(c.req.header("accept"));
+      if (browserPage && query.mode !== "401") {
+        return c.body(null, 302, { location: signIn, ...noStore });
+      }
+      throw new Problem(401, "Unauthorized", "Sign in first.", {
+        headers: { location: signIn, "www-authenticate": 'Bearer realm="gatehouse"', ...noStore },
+      });
+    }
+    const pending = gateRefusal(principal);
+    if (pending) {
+      throw new Problem(403, "Forbidden", pending, {
+        type: "urn:gatehouse:problem:not-approved",
+        headers: noStore,
+      });
+    }
+    const unmet = requirementRefusal(principal.user, query);
+    if (unmet) {
+      throw new Problem(403, "Forbidden", unmet, {
+        type: "urn:gatehouse:problem:requirement-not-met",
+        headers: noStore,
+      });
+    }
+    const { user } = principal;
+    return c.body(null, 200, {
+      "x-auth-user-id": user.user_id,
+      "x-auth-email": headerValue(user.email),
+      "x-auth-role": user.role,
+      "x-auth-name": headerValue(user.full_name),
+      ...noStore,
+    });
+  });
+
+  return app;
+}

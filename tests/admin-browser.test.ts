@@ -1,0 +1,89 @@
+import { afterAll, expect, test } from "bun:test";
+import { existsSync } from "node:fs";
+import { mkdir } from "node:fs/promises";
+import { createServer } from "node:net";
+import { join } from "node:path";
+import { chromium } from "playwright-core";
+import { findUserById } from "../sql/users.ts";
+import { startTestApp } from "./support/app.ts";
+import { createTestDatabase } from "./support/database.ts";
+import { signedInUser } from "./support/sign-in.ts";
+
+// A real browser on the admin page. .ci/run installs Debian's chromium when it
+// can; where no Chromium exists the test is skipped and says why.
+const chromiumPath = [process.env.CHROMIUM_PATH, "/usr/bin/chromium", "/usr/bin/chromium-browser"]
+  .filter((p): p is string => Boolean(p))
+  .find((p) => existsSync(p));
+if (!chromiumPath) {
+  console.warn(
+    "admin browser test skipped: no Chromium (apt-get install chromium, or set CHROMIUM_PATH)",
+  );
+}
+
+const artifacts = join(import.meta.dir, "artifacts");
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once("error", reject);
+    probe.listen(0, "127.0.0.1", () => {
+      const { port } = probe.address() as { port: number };
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+const db = await createTestDatabase();
+// The browser's Origin must be PUBLIC_URL's for the CSRF check, so fix the port.
+const port = await freePort();
+const app = await startTestApp(db.pool, {
+  PORT: String(port),
+  PUBLIC_URL: `http://127.0.0.1:${port}`,
+});
+afterAll(async () => {
+  await app.close();
+  await db.drop();
+});
+
+test.skipIf(!chromiumPath)(
+  "an admin approves a pending user on /admin in a real browser",
+  async () => {
+    const admin = await signedInUser(db.pool, app.config, { role: "admin", isWhitelisted: true });
+    const pending = await signedInUser(db.pool, app.config, { fullName: "Pat Pending" });
+    const [name, value] = admin.cookie.split("=") as [string, string];
+
+    const browser = await chromium.launch({
+      executablePath: chromiumPath,
+      args: [
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+      ],
+    });
+    try {
+      const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+      await context.addCookies([{ name, value, url: app.url, httpOnly: true, sameSite: "Lax" }]);
+      const page = await context.newPage();
+      await page.goto(`${app.url}/admin`);
+      const row = page.locator("tr", { hasText: "Pat Pending" }).first();
+      await row.getByRole("button", { name: /approve/i }).click();
+      await page.waitForURL(/notice=/);
+      await expect(
+        page
+          .getByText(/approved/i)
+          .first()
+          .isVisible(),
+      ).resolves.toBe(true);
+      await mkdir(artifacts, { recursive: true });
+      await page.screenshot({ path: join(artifacts, "admin-approve.png"), fullPage: true });
+    } finally {
+      await browser.close();
+    }
+    expect((await findUserById(db.pool, pending.user.id))?.is_whitelisted).toBe(true);
+  },
+  60_000,
+);

@@ -1,0 +1,247 @@
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { setUserState } from "../sql/users.ts";
+import { startTestApp, type TestApp } from "./support/app.ts";
+import { createTestDatabase } from "./support/database.ts";
+import { signedInUser } from "./support/sign-in.ts";
+
+// The README's nginx and Caddy snippets, run as written in front of a real
+// Gatehouse and a small upstream app; only addresses and ports are rewritten.
+// Each proxy's tests skip themselves where its binary is not installed.
+
+const nginx = Bun.which("nginx") ?? Bun.which("nginx", { PATH: "/usr/sbin:/sbin" });
+const caddy = Bun.which("caddy");
+
+const readme = await readFile(resolve(import.meta.dir, "../README.md"), "utf8");
+const section = readme.slice(readme.indexOf("## Forward-auth behind nginx, Caddy and Traefik"));
+
+function snippet(language: string): string {
+  const match = new RegExp(`\`\`\`${language}\\n([\\s\\S]*?)\`\`\``).exec(section);
+  if (!match?.[1]) throw new Error(`no ${language} snippet in the README's forward-auth section`);
+  return match[1];
+}
+
+function replaceOnce(text: string, from: string, to: string): string {
+  if (!text.includes(from)) throw new Error(`the snippet no longer contains ${from}`);
+  return text.replaceAll(from, to);
+}
+
+async function freePort(): Promise<number> {
+  const server = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: () => new Response() });
+  const port = server.port as number;
+  server.stop(true);
+  return port;
+}
+
+async function waitForPort(port: number, proc: Bun.Subprocess, log: () => Promise<string>) {
+  for (let i = 0; i < 100; i++) {
+    if (proc.exitCode !== null) throw new Error(`proxy exited: ${await log()}`);
+    try {
+      await fetch(`http://127.0.0.1:${port}/`, { redirect: "manual" });
+      return;
+    } catch {
+      await Bun.sleep(50);
+    }
+  }
+  throw new Error(`proxy did not listen on ${port}: ${await log()}`);
+}
+
+const db = await createTestDatabase();
+let gatehouse: TestApp;
+let upstreamHits = 0;
+const upstream = Bun.serve({
+  hostname: "127.0.0.1",
+  port: 0,
+  fetch(request) {
+    upstreamHits++;
+    const seen: Record<string, string | null> = { url: new URL(request.url).pathname };
+    for (const name of ["x-auth-user-id", "x-auth-email", "x-auth-role", "x-auth-name"]) {
+      seen[name] = request.headers.get(name);
+    }
+    return Response.json(seen);
+  },
+});
+const dir = await mkdtemp(join(tmpdir(), "gatehouse-proxies-"));
+const html = "text/html,application/xhtml+xml,*/*;q=0.8";
+
+beforeAll(async () => {
+  gatehouse = await startTestApp(db.pool, {
+    // http so that the test's plain-http proxies are a valid redirect target.
+    PUBLIC_URL: "http://auth.example.com",
+    COOKIE_DOMAIN: ".example.com",
+    TRUSTED_PROXIES: "127.0.0.1,::1",
+  });
+});
+afterAll(async () => {
+  await gatehouse.close();
+  upstream.stop(true);
+  await db.drop();
+  await rm(dir, { recursive: true, force: true });
+});
+
+const gatehouseAddress = () => new URL(gatehouse.url).host;
+
+/** The same behaviour through either proxy: `get` sends a request as a browser would. */
+function proxyBehaviour(
+  get: (path: string, headers?: Record<string, string>) => Promise<Response>,
+) {
+  test("a signed-in, approved user reaches the app, which sees who it is", async () => {
+    const { user, cookie } = await signedInUser(db.pool, gatehouse.config, {
+      isWhitelisted: true,
+      fullName: "Grace Hopper",
+    });
+    const response = await get("/dashboard?tab=1", { cookie, accept: html });
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({
+      url: "/dashboard",
+      "x-auth-user-id": user.id,
+      "x-auth-email": user.email,
+      "x-auth-role": "user",
+      "x-auth-name": "Grace Hopper",
+    });
+  });
+
+  test("X-Auth-* sent by the client are replaced by Gatehouse's answer", async () => {
+    const { user, cookie } = await signedInUser(db.pool, gatehouse.config, {
+      isWhitelisted: true,
+      fullName: null,
+    });
+    const response = await get("/", {
+      cookie,
+      "x-auth-user-id": "00000000-0000-0000-0000-000000000000",
+      "x-auth-role": "admin",
+      "x-auth-name": "Mallory",
+    });
+    expect(response.status).toBe(200);
+    const seen = (await response.json()) as Record<string, string | null>;
+    expect(seen["x-auth-user-id"]).toBe(user.id);
+    expect(seen["x-auth-role"]).toBe("user");
+    expect(seen["x-auth-name"] ?? "").toBe("");
+  });
+
+  test("a browser without a session is sent to the sign-in page and the app is never asked", async () => {
+    const before = upstreamHits;
+    const response = await get("/reports/q3?year=2026&x=a%20b", {
+      accept: html,
+      "x-auth-user-id": "00000000-0000-0000-0000-000000000000",
+    });
+    expect(response.status).toBe(302);
+    const location = new URL(response.headers.get("location") ?? "");
+    expect(location.origin).toBe("http://auth.example.com");
+    expect(location.searchParams.get("redirect_to")).toBe(
+      "http://app.example.com/reports/q3?year=2026&x=a%20b",
+    );
+    expect(upstreamHits).toBe(before);
+  });
+
+  test("a pending user and an inactive user get 403 and the app is never asked", async () => {
+    const pending = await signedInUser(db.pool, gatehouse.config, { isWhitelisted: false });
+    const inactive = await signedInUser(db.pool, gatehouse.config, { isWhitelisted: true });
+    await setUserState(db.pool, inactive.user.id, { status: "inactive" });
+    const before = upstreamHits;
+    for (const { cookie } of [pending, inactive]) {
+      expect((await get("/", { cookie, accept: html })).status).toBe(403);
+    }
+    expect(upstreamHits).toBe(before);
+  });
+
+  test("a health-check agent and a `//` path get no bypass", async () => {
+    const before = upstreamHits;
+    for (const [path, agent] of [
+      ["/healthz", "kube-probe/1.30"],
+      ["//admin", "ELB-HealthChecker/2.0"],
+      ["/ADMIN/..;/x", "curl/8"],
+    ] as const) {
+      const response = await get(path, { "user-agent": agent });
+      expect([302, 401]).toContain(response.status);
+    }
+    expect(upstreamHits).toBe(before);
+  });
+}
+
+describe.skipIf(!nginx)("nginx auth_request with the README snippet", () => {
+  let port = 0;
+  let proc: Bun.Subprocess;
+  const errorLog = join(dir, "nginx-error.log");
+
+  beforeAll(async () => {
+    port = await freePort();
+    let server = snippet("nginx");
+    server = replaceOnce(server, "listen 80;", `listen 127.0.0.1:${port};`);
+    server = replaceOnce(server, "http://gatehouse:3000", `http://${gatehouseAddress()}`);
+    server = replaceOnce(server, "http://app:8080", `http://127.0.0.1:${upstream.port}`);
+    const conf = join(dir, "nginx.conf");
+    await writeFile(
+      conf,
+      `daemon off;
+master_process off;
+pid ${join(dir, "nginx.pid")};
+error_log ${errorLog} warn;
+events { worker_connections 64; }
+http {
+  access_log off;
+  client_body_temp_path ${dir}/nginx-body;
+  proxy_temp_path ${dir}/nginx-proxy;
+  fastcgi_temp_path ${dir}/nginx-fastcgi;
+  uwsgi_temp_path ${dir}/nginx-uwsgi;
+  scgi_temp_path ${dir}/nginx-scgi;
+${server}
+}
+`,
+    );
+    proc = Bun.spawn([nginx as string, "-c", conf, "-p", dir, "-e", errorLog], {
+      stdout: "ignore",
+      stderr: "pipe",
+    });
+    await waitForPort(port, proc, () => readFile(errorLog, "utf8").catch(() => ""));
+  });
+  afterAll(async () => {
+    proc?.kill();
+    await proc?.exited;
+  });
+
+  proxyBehaviour((path, headers = {}) =>
+    fetch(`http://127.0.0.1:${port}${path}`, {
+      headers: { host: "app.example.com", ...headers },
+      redirect: "manual",
+    }),
+  );
+});
+
+describe.skipIf(!caddy)("Caddy forward_auth with the README snippet", () => {
+  let port = 0;
+  let proc: Bun.Subprocess;
+  let stderr = "";
+
+  beforeAll(async () => {
+    port = await freePort();
+    let site = snippet("caddyfile");
+    site = replaceOnce(site, "app.example.com {", `http://app.example.com:${port} {`);
+    site = replaceOnce(site, "gatehouse:3000", gatehouseAddress());
+    site = replaceOnce(site, "app:8080", `127.0.0.1:${upstream.port}`);
+    const conf = join(dir, "Caddyfile");
+    await writeFile(conf, `{\n\tadmin off\n}\n\n${site}`);
+    proc = Bun.spawn([caddy as string, "run", "--config", conf, "--adapter", "caddyfile"], {
+      env: { PATH: process.env.PATH ?? "", HOME: dir, XDG_DATA_HOME: dir, XDG_CONFIG_HOME: dir },
+      stdout: "ignore",
+      stderr: "pipe",
+    });
+    new Response(proc.stderr as ReadableStream).text().then((text) => {
+      stderr = text;
+    });
+    await waitForPort(port, proc, async () => stderr);
+  });
+  afterAll(async () => {
+    proc?.kill();
+    await proc?.exited;
+  });
+
+  proxyBehaviour((path, headers = {}) =>
+    fetch(`http://127.0.0.1:${port}${path}`, {
+      headers: { host: "app.example.com", ...headers },
+      redirect: "manual",
+    }),
+  );
+});

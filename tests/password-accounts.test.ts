@@ -1,0 +1,622 @@
+import { afterAll, describe, expect, test } from "bun:test";
+import { createServer } from "node:net";
+import { sql } from "slonik";
+import { insertRefreshToken } from "../sql/refresh-tokens.ts";
+import { createSession, hashSecret } from "../src/auth/sessions.ts";
+import { sessionCookieName } from "../src/http/session-cookie.ts";
+import { startTestApp, type TestApp } from "./support/app.ts";
+import { createTestDatabase } from "./support/database.ts";
+import { startTestSmtpServer, tokenFromMail } from "./support/smtp.ts";
+
+const { pool, drop } = await createTestDatabase();
+const smtp = await startTestSmtpServer();
+const env = { TRUST_PROXY_HOPS: "1", SMTP_URL: smtp.url, PUBLIC_URL: "http://gatehouse.test" };
+const app = await startTestApp(pool, env);
+afterAll(async () => {
+  await app.close();
+  await smtp.close();
+  await drop();
+});
+
+const password = "correct horse battery staple";
+let counter = 0;
+const nextEmail = (name = "user") => `${name}${++counter}@example.com`;
+let ipCounter = 0;
+const nextIp = () => `198.51.100.${++ipCounter}`;
+
+function post(
+  path: string,
+  body: unknown,
+  init: { ip?: string; cookie?: string; target?: TestApp } = {},
+) {
+  return (init.target ?? app).request(path, {
+    method: "POST",
+    headers: {
+      "content-type": "application/json",
+      "x-forwarded-for": init.ip ?? nextIp(),
+      origin: app.config.PUBLIC_URL,
+      ...(init.cookie ? { cookie: init.cookie } : {}),
+    },
+    body: typeof body === "string" ? body : JSON.stringify(body),
+  });
+}
+
+const cookieOf = (response: Response) => response.headers.get("set-cookie")?.split(";")[0] ?? "";
+
+async function count(table: string): Promise<number> {
+  return Number(
+    await pool.oneFirst(sql.unsafe`SELECT count(*)::int FROM ${sql.identifier([table])}`),
+  );
+}
+
+async function auditTypes(userId: string): Promise<string[]> {
+  const rows = (await pool.any(sql.unsafe`
+    SELECT event_type, result FROM audit_events WHERE user_id = ${userId}
+    ORDER BY occurred_at, id`)) as readonly { event_type: string; result: string }[];
+  return rows.map((r) => `${r.event_type}:${r.result}`);
+}
+
+/** Signs up and verifies through the mail, as a new user would. */
+async function verifiedAccount(email = nextEmail()) {
+  expect((await post("/auth/signup", { email, password })).status).toBe(201);
+  const mail = await smtp.waitForMail(email, /Confirm/);
+  expect(
+    (await post("/auth/email/verify", { token: tokenFromMail(mail, "/auth/email/verify") })).status,
+  ).toBe(200);
+  const userId = String(
+    await pool.oneFirst(sql.unsafe`SELECT id FROM users WHERE email = ${email}`),
+  );
+  return { email, userId };
+}
+
+async function loginCookie(email: string, pw = password): Promise<string> {
+  const response = await post("/auth/login", { email, password: pw });
+  expect(response.status).toBe(200);
+  return cookieOf(response);
+}
+
+describe("sign-up and verification", () => {
+  test("sign-up → mail → verify → login", async () => {
+    const email = nextEmail("new");
+    const signup = await post("/auth/signup", { email, password, full_name: "Ada Lovelace" });
+    expect(signup.status).toBe(201);
+    expect(signup.headers.get("set-cookie")).toBeNull();
+    const mail = await smtp.waitForMail(email, /Confirm your email/);
+    expect(mail.source).toContain("Content-Type: text/plain");
+    expect(mail.source).toContain("Content-Type: text/html");
+    expect(mail.source).toContain("http://gatehouse.test/auth/email/verify?token=");
+    const token = tokenFromMail(mail, "/auth/email/verify");
+    // Only the token's hash is stored.
+    const stored = await pool.oneFirst(sql.unsafe`
+      SELECT count(*)::int FROM verification_tokens WHERE token_hash = ${sql.binary(hashSecret(token))}`);
+    expect(stored).toBe(1);
+
+    // Unverified users may sign in (to resend the mail) but are not approved.
+    const early = await loginCookie(email);
+    const meBefore = (await (await app.request("/me", { headers: { cookie: early } })).json()) as {
+      email_verified: boolean;
+      is_whitelisted: boolean;
+      full_name: string;
+    };
+    expect(meBefore).toMatchObject({
+      email_verified: false,
+      is_whitelisted: false,
+      full_name: "Ada Lovelace",
+    });
+
+    const verified = await post("/auth/email/verify", { token });
+    expect(verified.status).toBe(200);
+    expect(
+      ((await verified.json()) as { user: { email_verified: boolean } }).user.email_verified,
+    ).toBe(true);
+    const cookie = await loginCookie(email);
+    const me = (await (await app.request("/me", { headers: { cookie } })).json()) as {
+      email_verified: boolean;
+    };
+    expect(me.email_verified).toBe(true);
+    const userId = String(
+      await pool.oneFirst(sql.unsafe`SELECT id FROM users WHERE email = ${email}`),
+    );
+    expect(await auditTypes(userId)).toEqual([
+      "signup:success",
+      "login.succeeded:success",
+      "email.verified:success",
+      "login.succeeded:success",
+    ]);
+  });
+
+  test("a verification link works once", async () => {
+    const email = nextEmail();
+    await post("/auth/signup", { email, password });
+    const token = tokenFromMail(await smtp.waitForMail(email), "/auth/email/verify");
+    const answers = await Promise.all([
+      post("/auth/email/verify", { token }),
+      post("/auth/email/verify", { token }),
+    ]);
+    expect(answers.map((a) => a.status).sort()).toEqual([200, 400]);
+    const refused = answers.find((a) => a.status === 400);
+    expect(refused?.headers.get("content-type")).toBe("application/problem+json");
+    expect(((await refused?.json()) as { errors: { pointer: string }[] }).errors[0]?.pointer).toBe(
+      "#/token",
+    );
+  });
+
+  test("resending the mail invalidates the older link", async () => {
+    const email = nextEmail();
+    await post("/auth/signup", { email, password });
+    const first = tokenFromMail(await smtp.waitForMail(email), "/auth/email/verify");
+    expect((await post("/auth/email/resend", { email })).status).toBe(202);
+    let second = first;
+    for (let i = 0; i < 100 && second === first; i++) {
+      const mails = smtp.received.filter((m) => m.to.includes(email));
+      if (mails.length > 1)
+        second = tokenFromMail(mails[1] as (typeof mails)[number], "/auth/email/verify");
+      else await Bun.sleep(20);
+    }
+    expect(second).not.toBe(first);
+    expect((await post("/auth/email/verify", { token: first })).status).toBe(400);
+    expect((await post("/auth/email/verify", { token: second })).status).toBe(200);
+  });
+
+  test("sign-up with a taken address answers the same 201 and mails the owner a notice", async () => {
+    const { email, userId } = await verifiedAccount();
+    const users = await count("users");
+    const again = await post("/auth/signup", {
+      email: email.toUpperCase(),
+      password: "another fine passphrase",
+    });
+    const fresh = await post("/auth/signup", {
+      email: nextEmail(),
+      password: "another fine passphrase",
+    });
+    expect(again.status).toBe(201);
+    expect(await again.json()).toEqual(await fresh.json());
+    expect(again.headers.get("set-cookie")).toBeNull();
+    expect(await count("users")).toBe(users + 1);
+    const notice = await smtp.waitForMail(email, /tried to create an account/);
+    expect(notice.source).not.toContain("token=");
+    // The owner's password is untouched.
+    await loginCookie(email);
+    expect(await auditTypes(userId)).toContain("signup:failure");
+  });
+
+  test("resend answers 202 for unknown, verified and unverified addresses alike", async () => {
+    const { email } = await verifiedAccount();
+    const answers = await Promise.all(
+      [email, "nobody-here@example.com"].map((e) => post("/auth/email/resend", { email: e })),
+    );
+    expect(answers.map((a) => a.status)).toEqual([202, 202]);
+    const [a, b] = await Promise.all(answers.map((r) => r.json()));
+    expect(a).toEqual(b);
+  });
+});
+
+describe("password reset", () => {
+  async function resetToken(email: string): Promise<string> {
+    const before = smtp.received.filter(
+      (m) => m.to.includes(email) && /Reset/.test(m.subject),
+    ).length;
+    expect((await post("/auth/password/forgot", { email })).status).toBe(202);
+    for (let i = 0; i < 250; i++) {
+      const mails = smtp.received.filter((m) => m.to.includes(email) && /Reset/.test(m.subject));
+      const latest = mails[before];
+      if (latest) return tokenFromMail(latest, "/auth/password/reset");
+      await Bun.sleep(20);
+    }
+    throw new Error("no reset mail");
+  }
+
+  test("forgot answers known and unknown addresses the same way; only the known one gets mail", async () => {
+    const { email } = await verifiedAccount();
+    const unknown = nextEmail("ghost");
+    const known = await post("/auth/password/forgot", { email });
+    const other = await post("/auth/password/forgot", { email: unknown });
+    expect([known.status, other.status]).toEqual([202, 202]);
+    expect(await known.json()).toEqual(await other.json());
+    await smtp.waitForMail(email, /Reset your password/);
+    await Bun.sleep(200);
+    expect(smtp.received.some((m) => m.to.includes(unknown))).toBe(false);
+  });
+
+  test("two concurrent uses of one reset token: exactly one 200", async () => {
+    const { email } = await verifiedAccount();
+    const token = await resetToken(email);
+    const answers = await Promise.all(
+      ["first new passphrase", "second new passphrase"].map((pw) =>
+        post("/auth/password/reset", { token, password: pw }),
+      ),
+    );
+    expect(answers.map((a) => a.status).sort()).toEqual([200, 400]);
+    const winner = answers[0]?.status === 200 ? "first new passphrase" : "second new passphrase";
+    const loser = winner.startsWith("first") ? "second new passphrase" : "first new passphrase";
+    await loginCookie(email, winner);
+    expect((await post("/auth/login", { email, password: loser })).status).toBe(401);
+  });
+
+  test("a reset revokes every session and refresh token of the user", async () => {
+    const { email, userId } = await verifiedAccount();
+    const cookies = [await loginCookie(email), await loginCookie(email)];
+    const { session } = await createSession(pool, {
+      userId,
+      ttlMs: 3_600_000,
+      idleTtlMs: 3_600_000,
+      ip: null,
+      userAgent: null,
+    });
+    await insertRefreshToken(pool, {
+      tokenHash: hashSecret(crypto.randomUUID()),
+      familyId: crypto.randomUUID(),
+      userId,
+      sessionId: session.id,
+      parentId: null,
+      deviceInfo: null,
+      expiresAt: new Date(Date.now() + 3_600_000),
+    });
+    const token = await resetToken(email);
+    expect(
+      (await post("/auth/password/reset", { token, password: "a brand new passphrase" })).status,
+    ).toBe(200);
+    for (const cookie of cookies) {
+      expect((await app.request("/me", { headers: { cookie } })).status).toBe(401);
+    }
+    const live = await pool.oneFirst(sql.unsafe`
+      SELECT (SELECT count(*) FROM sessions WHERE user_id = ${userId} AND revoked_at IS NULL)
+           + (SELECT count(*) FROM refresh_tokens WHERE user_id = ${userId} AND revoked_at IS NULL)`);
+    expect(Number(live)).toBe(0);
+    expect((await post("/auth/login", { email, password })).status).toBe(401);
+    await loginCookie(email, "a brand new passphrase");
+    expect(await auditTypes(userId)).toContain("password.reset:success");
+    await smtp.waitForMail(email, /password was changed/);
+  });
+
+  test("a reset lifts a lockout and verifies the address", async () => {
+    const email = nextEmail();
+    await post("/auth/signup", { email, password });
+    await smtp.waitForMail(email);
+    for (let i = 0; i < 5; i++) await post("/auth/login", { email, password: "wrong password" });
+    expect((await post("/auth/login", { email, password })).status).toBe(423);
+    const token = await resetToken(email);
+    expect(
+      (await post("/auth/password/reset", { token, password: "unlocked new passphrase" })).status,
+    ).toBe(200);
+    const cookie = await loginCookie(email, "unlocked new passphrase");
+    const me = (await (await app.request("/me", { headers: { cookie } })).json()) as {
+      email_verified: boolean;
+    };
+    expect(me.email_verified).toBe(true);
+  });
+
+  test("a new reset link invalidates the older one, and a refused password keeps the link", async () => {
+    const { email } = await verifiedAccount();
+    const first = await resetToken(email);
+    const second = await resetToken(email);
+    expect(
+      (await post("/auth/password/reset", { token: first, password: "fresh passphrase one" }))
+        .status,
+    ).toBe(400);
+    const weak = await post("/auth/password/reset", { token: second, password: "password" });
+    expect(weak.status).toBe(400);
+    expect(((await weak.json()) as { errors: { pointer: string }[] }).errors[0]?.pointer).toBe(
+      "#/password",
+    );
+    expect(
+      (await post("/auth/password/reset", { token: second, password: "fresh passphrase two" }))
+        .status,
+    ).toBe(200);
+  });
+});
+
+describe("password change", () => {
+  test("a change keeps the current session and signs out every other", async () => {
+    const { email, userId } = await verifiedAccount();
+    const current = await loginCookie(email);
+    const other = await loginCookie(email);
+    const changed = await post(
+      "/auth/password/change",
+      { current_password: password, new_password: "my changed passphrase" },
+      { cookie: current },
+    );
+    expect(changed.status).toBe(200);
+    expect((await app.request("/me", { headers: { cookie: current } })).status).toBe(200);
+    expect((await app.request("/me", { headers: { cookie: other } })).status).toBe(401);
+    expect((await post("/auth/login", { email, password })).status).toBe(401);
+    await loginCookie(email, "my changed passphrase");
+    expect(await auditTypes(userId)).toContain("password.changed:success");
+  });
+
+  test("a wrong current password is a field error and changes nothing", async () => {
+    const { email } = await verifiedAccount();
+    const cookie = await loginCookie(email);
+    const other = await loginCookie(email);
+    const answer = await post(
+      "/auth/password/change",
+      { current_password: "not my password", new_password: "my changed passphrase" },
+      { cookie },
+    );
+    expect(answer.status).toBe(400);
+    expect(((await answer.json()) as { errors: { pointer: string }[] }).errors[0]?.pointer).toBe(
+      "#/current_password",
+    );
+    expect((await app.request("/me", { headers: { cookie: other } })).status).toBe(200);
+    await loginCookie(email);
+  });
+
+  test("a change needs a session", async () => {
+    const answer = await post("/auth/password/change", {
+      current_password: password,
+      new_password: "whatever passphrase",
+    });
+    expect(answer.status).toBe(401);
+  });
+});
+
+describe("password rules", () => {
+  const refused = [
+    ["short", "Use at least 8 characters."],
+    ["password1", "too common"],
+    ["iloveyou", "too common"],
+    ["QWERTYUIOP", "too common"],
+    ["a".repeat(129), "at most 128"],
+    ["aaaaaaaaaa", "single character"],
+  ] as const;
+
+  test("common and too-short passwords are refused with a field error, and nothing is written", async () => {
+    const users = await count("users");
+    for (const [pw, reason] of refused) {
+      const answer = await post("/auth/signup", { email: nextEmail(), password: pw });
+      expect(answer.status).toBe(400);
+      const body = (await answer.json()) as { errors: { pointer: string; detail: string }[] };
+      expect(body.errors).toHaveLength(1);
+      expect(body.errors[0]?.pointer).toBe("#/password");
+      expect(body.errors[0]?.detail).toContain(reason);
+    }
+    expect(await count("users")).toBe(users);
+  });
+
+  test("the address itself is refused as a password", async () => {
+    const email = nextEmail("samename");
+    const answer = await post("/auth/signup", { email, password: email });
+    expect(answer.status).toBe(400);
+  });
+
+  test("any Unicode is accepted and lengths count characters after NFKC", async () => {
+    const email = nextEmail("unicode");
+    // 8 characters, 24 bytes in UTF-8: long enough.
+    const japanese = "日本語のパスワド";
+    expect((await post("/auth/signup", { email, password: japanese })).status).toBe(201);
+    // Seven full-width letters are seven characters after NFKC: too short.
+    expect(
+      (await post("/auth/signup", { email: nextEmail(), password: "ｐａｓｓｗｏｒ" })).status,
+    ).toBe(400);
+    await loginCookie(email, japanese);
+  });
+
+  test("PASSWORD_MIN_LENGTH raises the floor", async () => {
+    const strict = await startTestApp(pool, { ...env, PASSWORD_MIN_LENGTH: "15" });
+    try {
+      const answer = await post(
+        "/auth/signup",
+        { email: nextEmail(), password: "fourteen chars" },
+        { target: strict },
+      );
+      expect(answer.status).toBe(400);
+      const ok = await post(
+        "/auth/signup",
+        { email: nextEmail(), password: "fifteen chars!!" },
+        { target: strict },
+      );
+      expect(ok.status).toBe(201);
+    } finally {
+      await strict.close();
+    }
+  });
+});
+
+describe("mail delivery", () => {
+  test("SMTP down at sign-up loses nothing: the account exists, the failure is audited, resend works later", async () => {
+    const port = await new Promise<number>((resolve) => {
+      const probe = createServer().listen(0, "127.0.0.1", () => {
+        const { port } = probe.address() as { port: number };
+        probe.close(() => resolve(port));
+      });
+    });
+    const down = await startTestApp(pool, {
+      ...env,
+      SMTP_URL: `smtp://127.0.0.1:${port}`,
+      SMTP_TIMEOUT: "2s",
+    });
+    try {
+      const email = nextEmail("smtpdown");
+      const answer = await post("/auth/signup", { email, password }, { target: down });
+      expect(answer.status).toBe(201);
+      const userId = String(
+        await pool.oneFirst(sql.unsafe`SELECT id FROM users WHERE email = ${email}`),
+      );
+      let audited: string[] = [];
+      for (let i = 0; i < 200 && !audited.includes("mail.failed:failure"); i++) {
+        await Bun.sleep(25);
+        audited = await auditTypes(userId);
+      }
+      expect(audited).toEqual(["signup:success", "mail.failed:failure"]);
+      // The mail server comes back; the user asks again.
+      const later = await startTestSmtpServer(port);
+      try {
+        expect((await post("/auth/email/resend", { email }, { target: down })).status).toBe(202);
+        const mail = await later.waitForMail(email, /Confirm/);
+        const token = tokenFromMail(mail, "/auth/email/verify");
+        expect((await post("/auth/email/verify", { token }, { target: down })).status).toBe(200);
+        await loginCookie(email);
+      } finally {
+        await later.close();
+      }
+    } finally {
+      await down.close();
+    }
+  });
+
+  test("without SMTP_URL the development outbox keeps the mail; it is absent otherwise", async () => {
+    const dev = await startTestApp(pool, { ...env, SMTP_URL: "", DEV_OUTBOX: "true" });
+    try {
+      const email = nextEmail("outbox");
+      expect((await post("/auth/signup", { email, password }, { target: dev })).status).toBe(201);
+      let messages: { to: string; subject: string; text: string }[] = [];
+      for (let i = 0; i < 100 && messages.length === 0; i++) {
+        await Bun.sleep(20);
+        messages = (
+          (await (await dev.request("/dev/outbox")).json()) as { messages: typeof messages }
+        ).messages;
+      }
+      expect(messages[0]).toMatchObject({ to: email, subject: "Confirm your email address" });
+      expect(messages[0]?.text).toContain("http://gatehouse.test/auth/email/verify?token=");
+    } finally {
+      await dev.close();
+    }
+    expect((await app.request("/dev/outbox")).status).toBe(404);
+    const production = await startTestApp(pool, {
+      ...env,
+      NODE_ENV: "production",
+      SMTP_URL: "",
+      DEV_OUTBOX: "true",
+    });
+    try {
+      expect((await production.request("/dev/outbox")).status).toBe(404);
+    } finally {
+      await production.close();
+    }
+  });
+});
+
+describe("rate limits on mail-sending routes", () => {
+  test("signup, forgot and resend answer 429 with Retry-After past their limits", async () => {
+    const strict = await startTestApp(pool, {
+      ...env,
+      RATE_LIMIT_SIGNUP_IP: "2/1h",
+      RATE_LIMIT_MAIL_IP: "2/1h",
+      RATE_LIMIT_MAIL_ACCOUNT: "100/1h",
+    });
+    try {
+      for (const [path, body] of [
+        ["/auth/signup", () => ({ email: nextEmail(), password })],
+        ["/auth/password/forgot", () => ({ email: nextEmail() })],
+        ["/auth/email/resend", () => ({ email: nextEmail() })],
+      ] as const) {
+        const ip = nextIp();
+        const statuses = [];
+        for (let i = 0; i < 3; i++)
+          statuses.push((await post(path, body(), { ip, target: strict })).status);
+        expect(statuses[2]).toBe(429);
+        expect(statuses.slice(0, 2).every((s) => s !== 429)).toBe(true);
+      }
+    } finally {
+      await strict.close();
+    }
+  });
+
+  test("one address gets a bounded number of mails, whatever the client", async () => {
+    const { email } = await verifiedAccount();
+    const statuses = [];
+    for (let i = 0; i < 4; i++)
+      statuses.push((await post("/auth/password/forgot", { email })).status);
+    expect(statuses).toEqual([202, 202, 202, 429]);
+    const unknown = nextEmail("nobody");
+    const unknownStatuses = [];
+    for (let i = 0; i < 4; i++)
+      unknownStatuses.push((await post("/auth/password/forgot", { email: unknown })).status);
+    expect(unknownStatuses).toEqual(statuses);
+  });
+});
+
+describe("bad input on every route", () => {
+  const routes = [
+    "/auth/signup",
+    "/auth/login",
+    "/auth/email/verify",
+    "/auth/email/resend",
+    "/auth/password/forgot",
+    "/auth/password/reset",
+    "/auth/password/change",
+  ];
+  const odd = [
+    "{",
+    "[]",
+    "null",
+    '"text"',
+    JSON.stringify({
+      email: 42,
+      password: true,
+      token: [],
+      current_password: {},
+      new_password: null,
+    }),
+    JSON.stringify({
+      email: "a\u0000b@example.com",
+      password: "nul\u0000 inside password",
+      token: "\u0000",
+    }),
+    JSON.stringify({
+      email: "\ud800@example.com",
+      password: "\ud800\udfff\ud800 x",
+      full_name: "\ud800",
+    }),
+    JSON.stringify({
+      email: "' OR 1=1 --@example.com",
+      password: "'; DROP TABLE users; --",
+      token: "' OR ''='",
+    }),
+    JSON.stringify({
+      email: "x".repeat(300) + "@example.com",
+      password: "p".repeat(5000),
+      token: "t".repeat(5000),
+    }),
+    JSON.stringify({
+      email: "rtl\u202e@example.com",
+      password: "\u0301\u0301\u0301\u0301\u0301\u0301\u0301",
+      full_name: "\u0007bell",
+    }),
+    JSON.stringify({ email: "", password: "", token: "", current_password: "", new_password: "" }),
+  ];
+
+  test("wrong types, odd Unicode, SQL-looking strings: 4xx problem+json and nothing written", async () => {
+    const { email } = await verifiedAccount();
+    const cookie = await loginCookie(email);
+    const tables = [
+      "users",
+      "sessions",
+      "verification_tokens",
+      "audit_events",
+      "rate_limit_counters",
+    ];
+    const before = await Promise.all(tables.map(count));
+    for (const path of routes) {
+      for (const body of odd) {
+        const answer = await post(path, body, { cookie });
+        expect(answer.status).toBeGreaterThanOrEqual(400);
+        expect(answer.status).toBeLessThan(500);
+        expect(answer.headers.get("content-type")).toBe("application/problem+json");
+      }
+    }
+    expect(await Promise.all(tables.map(count))).toEqual(before);
+  });
+
+  test("huge bodies and other content types are refused", async () => {
+    const huge = await post("/auth/signup", { email: nextEmail(), password: "x".repeat(200_000) });
+    expect(huge.status).toBe(413);
+    const text = await app.request("/auth/login", {
+      method: "POST",
+      body: "email=a",
+      headers: { "content-type": "text/plain" },
+    });
+    expect(text.status).toBe(415);
+  });
+
+  test("a SQL-looking but well-formed address is just an address", async () => {
+    const email = `o'brien+${++counter}@example.com`;
+    expect((await post("/auth/signup", { email, password })).status).toBe(201);
+    await smtp.waitForMail(email);
+    expect(await count("users")).toBeGreaterThan(0);
+  });
+});
+
+test("the session cookie name follows PUBLIC_URL", () => {
+  expect(sessionCookieName(app.config)).toBe("gatehouse_session");
+});
