@@ -651,3 +651,10 @@ test("with REQUIRE_CONSENT the first sign-in records consent_at; without it, not
     await consenting.close();
   }
 });
+
+test("a redirect_to too long for the flow cookie lands on / instead of breaking the sign-in", async () => {
+  fake.signInToGitHub(gitHubUser("longpath@somewhere.example"));
+  const { response } = await signIn(browser(), "github", `/${"a".repeat(3000)}`);
+  expect(response.status).toBe(302);
+  expect(response.headers.get("location")).toBe("/");
+});

@@ -274,6 +274,21 @@ async function runMiddleware(
   return { context, response: response ?? undefined, reachedNext };
 }
 
+// The library's requests carry no timeout; a provider that never answers
+// must not hold the browser (and a connection) forever.
+const providerTimeoutMs = 15_000;
+
+function withTimeout<T>(work: Promise<T>): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new ProviderFailure("unavailable", "no answer within 15 s")),
+      providerTimeoutMs,
+    );
+  });
+  return Promise.race([work, expired]).finally(() => clearTimeout(timer));
+}
+
 function cookieValue(setCookies: string[], name: string): string | undefined {
   for (const header of setCookies) {
     const [pair] = header.split(";");
@@ -398,10 +413,12 @@ export function socialProvider(name: OAuthProviderName, config: Config): SignInP
       if (secrets.codeVerifier) cookies["code-verifier"] = secrets.codeVerifier;
       let context: Context;
       try {
-        const run = await runMiddleware(
-          definition.middleware(credentials, needs),
-          `https://gatehouse.internal/callback?${query}`,
-          cookies,
+        const run = await withTimeout(
+          runMiddleware(
+            definition.middleware(credentials, needs),
+            `https://gatehouse.internal/callback?${query}`,
+            cookies,
+          ),
         );
         if (!run.reachedNext) throw new ProviderFailure("refused", "the library did not finish");
         context = run.context;

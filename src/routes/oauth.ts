@@ -196,7 +196,9 @@ export function oauthRoutes(deps: Deps) {
 
   app.get("/auth/:provider/login", async (c) => {
     const provider = providerOf(c);
-    const redirectTo = safeRedirectTarget(c.req.query("redirect_to"), config);
+    const target = safeRedirectTarget(c.req.query("redirect_to"), config);
+    // It rides in the flow cookie, which has to stay well under 4 KB.
+    const redirectTo = target.length <= 2048 ? target : "/";
     let started: Awaited<ReturnType<SignInProvider["begin"]>>;
     try {
       started = await provider.begin(await needsOf(provider));
