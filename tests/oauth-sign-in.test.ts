@@ -1,9 +1,11 @@
 import { afterAll, afterEach, describe, expect, test } from "bun:test";
+import { Writable } from "node:stream";
 import { sql } from "slonik";
 import { z } from "zod";
 import { upsertAllowlistRule } from "../sql/allowlist-rules.ts";
 import { createTokenCipher } from "../src/auth/token-encryption.ts";
 import { parseConfig } from "../src/config.ts";
+import { createLogger } from "../src/logger.ts";
 import { startTestApp } from "./support/app.ts";
 import { TestBrowser } from "./support/browser.ts";
 import { testKey } from "./support/cli.ts";
@@ -105,7 +107,7 @@ async function auditTypes(userId: string) {
 }
 
 describe("providers", () => {
-  test("GET /auth/providers lists the enabled providers only", async () => {
+  test("GET /auth/providers lists the enabled providers only, and password sign-in", async () => {
     const response = await app.request("/auth/providers");
     expect(response.status).toBe(200);
     expect(await response.json()).toEqual({
@@ -113,6 +115,7 @@ describe("providers", () => {
         { id: "github", name: "GitHub", login_url: "/auth/github/login" },
         { id: "google", name: "Google", login_url: "/auth/google/login" },
       ],
+      password: { login_url: "/auth/login", signup_url: "/auth/signup" },
     });
   });
 
@@ -657,4 +660,46 @@ test("a redirect_to too long for the flow cookie lands on / instead of breaking 
   const { response } = await signIn(browser(), "github", `/${"a".repeat(3000)}`);
   expect(response.status).toBe(302);
   expect(response.headers.get("location")).toBe("/");
+});
+
+test("client secrets, codes, states and provider tokens never reach the log", async () => {
+  const lines: string[] = [];
+  const logged = await startTestApp(
+    pool,
+    env,
+    undefined,
+    createLogger(
+      "trace",
+      new Writable({
+        write(chunk, _encoding, done) {
+          lines.push(String(chunk));
+          done();
+        },
+      }),
+    ),
+  );
+  try {
+    fake.signInToGitHub(gitHubUser("quiet@somewhere.example"));
+    const b = new TestBrowser({ [publicHost]: logged.url });
+    const callback = new URL(await callbackUrlFor(b, "github"));
+    expect((await b.request(callback.toString())).status).toBe(302);
+    fake.breakNext("github.com/login/oauth/access_token", "garbage");
+    const failing = new TestBrowser({ [publicHost]: logged.url }, "application/json");
+    const failed = new URL(await callbackUrlFor(failing, "github"));
+    expect((await failing.request(failed.toString())).status).toBe(502);
+
+    const log = lines.join("");
+    expect(log).toContain("sign-in failed");
+    const secrets = [
+      fakeClient.secret,
+      callback.searchParams.get("code"),
+      callback.searchParams.get("state"),
+      failed.searchParams.get("code"),
+      "gho_",
+      b.cookie(publicHost, sessionCookie),
+    ];
+    for (const secret of secrets) expect(log).not.toContain(secret ?? "never-null");
+  } finally {
+    await logged.close();
+  }
 });

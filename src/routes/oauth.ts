@@ -36,6 +36,9 @@ export const providersResponse = z.object({
       login_url: z.string().meta({ description: "Where to send the browser to sign in" }),
     }),
   ),
+  password: z
+    .object({ login_url: z.string(), signup_url: z.string() })
+    .meta({ description: "Email + password accounts: POST JSON to these" }),
 });
 
 const loginQuery = z.object({
@@ -56,7 +59,7 @@ export const oauthApi: ApiRoute[] = [
   {
     method: "get",
     path: "/auth/providers",
-    summary: "The enabled sign-in providers",
+    summary: "The enabled login methods: providers, and email + password",
     tag: "auth",
     access: "anyone",
     responses: { 200: { description: "Enabled providers", body: providersResponse } },
@@ -191,6 +194,7 @@ export function oauthRoutes(deps: Deps) {
         name: p.label,
         login_url: `/auth/${p.name}/login`,
       })),
+      password: { login_url: "/auth/login", signup_url: "/auth/signup" },
     }),
   );
 
