@@ -80,7 +80,12 @@ const definitions: Record<OAuthProviderName, Definition> = {
     // primary address without looking at whether GitHub verified it.
     profile: (user) => {
       const u = z
-        .object({ id: z.number(), login: z.string(), name: text, avatar_url: text })
+        .object({
+          id: z.union([z.number(), z.string().min(1)]),
+          login: z.string(),
+          name: text,
+          avatar_url: text,
+        })
         .parse(user);
       return profileOf(String(u.id), null, false, u.name ?? u.login, u.avatar_url);
     },
@@ -325,8 +330,13 @@ async function readGitHub(path: string, token: string): Promise<unknown> {
   }
 }
 
+// A missing flag counts as "no": an address is verified only when GitHub says so.
 const githubEmails = z.array(
-  z.object({ email: z.string(), primary: z.boolean(), verified: z.boolean() }),
+  z.object({
+    email: z.string(),
+    primary: z.boolean().optional(),
+    verified: z.boolean().optional(),
+  }),
 );
 const githubOrgs = z.array(z.object({ login: z.string() }));
 const githubTeams = z.array(
