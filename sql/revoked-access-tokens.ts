@@ -1,5 +1,6 @@
 import { type CommonQueryMethods, sql } from "slonik";
 import { z } from "zod";
+import { sessionWithUserRow } from "./sessions.ts";
 
 export const revokedAccessTokenRow = z.object({
   jti: z.string(),
@@ -43,4 +44,40 @@ export async function deleteExpiredDeniedTokens(
 export async function countExpiredDeniedTokens(db: CommonQueryMethods): Promise<number> {
   return db.oneFirst(sql.type(z.object({ count: z.number().int() }))`
     SELECT count(*)::int AS count FROM revoked_access_tokens WHERE expires_at < now()`);
+}
+
+export const bearerSubjectRow = sessionWithUserRow.pick({
+  user_id: true,
+  email: true,
+  email_verified: true,
+  full_name: true,
+  role: true,
+  status: true,
+  is_whitelisted: true,
+});
+export type BearerSubject = z.infer<typeof bearerSubjectRow>;
+
+/**
+ * The check behind every bearer request, after the signature: the user is
+ * active and has not had their tokens cut off since `issuedAt`, the session
+ * the token came from is not revoked, and the jti is not deny-listed. One
+ * statement, three primary-key lookups, no write; null when any fails.
+ * `iat` has whole seconds, so a token of the very second of a cut-off passes
+ * the tokens_valid_after test (a fresh sign-in right after must work); every
+ * path that cuts tokens off also revokes the sessions, caught exactly here.
+ */
+export async function findBearerSubject(
+  db: CommonQueryMethods,
+  token: { userId: string; sessionId: string; jti: string; issuedAt: Date },
+): Promise<BearerSubject | null> {
+  return db.maybeOne(sql.type(bearerSubjectRow)`
+    SELECT u.id AS user_id, u.email, u.email_verified, u.full_name, u.role, u.status,
+           u.is_whitelisted
+    FROM sessions s JOIN users u ON u.id = s.user_id
+    WHERE s.id = ${token.sessionId} AND u.id = ${token.userId}
+      AND s.revoked_at IS NULL
+      AND u.status = 'active'
+      AND (u.tokens_valid_after IS NULL
+           OR u.tokens_valid_after < ${sql.timestamp(token.issuedAt)} + interval '1 second')
+      AND NOT EXISTS (SELECT 1 FROM revoked_access_tokens r WHERE r.jti = ${token.jti})`);
 }

@@ -313,25 +313,6 @@ export async function updateUserProfile(
     RETURNING ${userColumns}`);
 }
 
-/** Stamps a successful sign-in. */
-export async function recordUserLogin(db: CommonQueryMethods, id: string): Promise<void> {
-  await db.query(sql.unsafe`UPDATE users SET last_login_at = now() WHERE id = ${id}`);
-}
-
-/** Rights a sign-in grants by itself (allowlist rule, ADMIN_EMAILS); never takes any away. */
-export async function grantSignInRights(
-  db: CommonQueryMethods,
-  id: string,
-  grant: { whitelist: boolean; admin: boolean },
-): Promise<User | null> {
-  return db.maybeOne(sql.type(userRow)`
-    UPDATE users SET
-      is_whitelisted = is_whitelisted OR ${grant.whitelist},
-      role = CASE WHEN ${grant.admin} THEN 'admin' ELSE role END
-    WHERE id = ${id} AND status <> 'deleted'
-    RETURNING ${userColumns}`);
-}
-
 export const failedLoginRow = z.object({
   failed_login_attempts: z.number().int(),
   lockout_count: z.number().int(),
@@ -412,5 +393,24 @@ export async function markEmailVerified(db: CommonQueryMethods, id: string): Pro
   return db.maybeOne(sql.type(userRow)`
     UPDATE users SET email_verified = true
     WHERE id = ${id} AND status <> 'deleted' AND email IS NOT NULL
+    RETURNING ${userColumns}`);
+}
+
+/** Stamps a successful sign-in. */
+export async function recordUserLogin(db: CommonQueryMethods, id: string): Promise<void> {
+  await db.query(sql.unsafe`UPDATE users SET last_login_at = now() WHERE id = ${id}`);
+}
+
+/** Rights a sign-in grants by itself (allowlist rule, ADMIN_EMAILS); never takes any away. */
+export async function grantSignInRights(
+  db: CommonQueryMethods,
+  id: string,
+  grant: { whitelist: boolean; admin: boolean },
+): Promise<User | null> {
+  return db.maybeOne(sql.type(userRow)`
+    UPDATE users SET
+      is_whitelisted = is_whitelisted OR ${grant.whitelist},
+      role = CASE WHEN ${grant.admin} THEN 'admin' ELSE role END
+    WHERE id = ${id} AND status <> 'deleted'
     RETURNING ${userColumns}`);
 }

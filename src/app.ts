@@ -3,6 +3,7 @@ import { bodyLimit } from "hono/body-limit";
 import { requestId } from "hono/request-id";
 import { secureHeaders } from "hono/secure-headers";
 import type { DatabasePool } from "slonik";
+import { createAccessTokens } from "./auth/access-tokens.ts";
 import type { Config } from "./config.ts";
 import type { AppEnv } from "./http/app-env.ts";
 import { authenticate } from "./http/authenticate.ts";
@@ -23,10 +24,12 @@ import { forwardAuthApi, forwardAuthRoutes } from "./routes/forward-auth.ts";
 import { healthApi, healthRoutes } from "./routes/health.ts";
 import { meApi, meRoutes } from "./routes/me.ts";
 import { meAccountApi, meAccountRoutes } from "./routes/me-account.ts";
+import { meSessionRoutes, meSessionsApi } from "./routes/me-sessions.ts";
 import { metricsApi, metricsRoutes } from "./routes/metrics.ts";
 import { oauthApi, oauthRoutes } from "./routes/oauth.ts";
 import { passwordApi, passwordRoutes } from "./routes/password.ts";
 import { signInPageRoutes } from "./routes/sign-in-page.tsx";
+import { tokenRoutes, tokensApi } from "./routes/tokens.ts";
 
 /** Every route's OpenAPI description; a test checks each registered route is here. */
 export const apiRoutes = [
@@ -42,6 +45,8 @@ export const apiRoutes = [
   ...adminHealthApi,
   ...forwardAuthApi,
   ...passwordApi,
+  ...tokensApi,
+  ...meSessionsApi,
   ...oauthApi,
 ];
 
@@ -57,6 +62,8 @@ export type AppDeps = {
 export function createApp(deps: AppDeps) {
   const { config, logger } = deps;
   const app = new Hono<AppEnv>();
+  // Signing keys are loaded once here (a development key may be generated).
+  const accessTokens = createAccessTokens(config, logger);
 
   app.use(requestId());
   app.use(requestLogger(logger));
@@ -80,7 +87,7 @@ export function createApp(deps: AppDeps) {
   app.route("/", healthRoutes(deps));
   app.route("/", metricsRoutes(deps));
 
-  app.use(authenticate(deps));
+  app.use(authenticate({ ...deps, accessTokens }));
   app.use(csrfProtection(config));
 
   app.route("/", apiDocsRoutes({ routes: apiRoutes, publicUrl: config.PUBLIC_URL }));
@@ -94,6 +101,8 @@ export function createApp(deps: AppDeps) {
   app.route("/", adminPageRoutes(deps));
   app.route("/", forwardAuthRoutes(deps));
   app.route("/", passwordRoutes(deps));
+  app.route("/", tokenRoutes({ ...deps, accessTokens }));
+  app.route("/", meSessionRoutes(deps));
   app.route("/", oauthRoutes(deps));
   app.route("/", signInPageRoutes(deps));
 

@@ -1,5 +1,6 @@
 import { isIP } from "node:net";
 import { z } from "zod";
+import { parseSigningKeys } from "./auth/signing-keys.ts";
 import { parseDuration } from "./duration.ts";
 import { rateLimitSetting } from "./rate-limits/rate-limit-setting.ts";
 
@@ -200,7 +201,18 @@ export const environmentSchema = z.object({
   ACCESS_TOKEN_TTL: duration("10m"),
   REFRESH_TOKEN_TTL: duration("30d"),
   TOKEN_ENCRYPTION_KEYS: encryptionKeys,
-  JWT_SIGNING_KEYS: optionalText,
+  /** Access-token signing keys (JWK, JWK array or Set, or PEM), newest first; see signing-keys.ts. */
+  JWT_SIGNING_KEYS: optionalText.transform((value, ctx) => {
+    if (value === undefined) return [];
+    try {
+      return parseSigningKeys(value);
+    } catch (error) {
+      ctx.addIssue({ code: "custom", message: (error as Error).message });
+      return z.NEVER;
+    }
+  }),
+  /** The access tokens' `aud`; PUBLIC_URL when unset. */
+  ACCESS_TOKEN_AUDIENCE: optionalText,
 
   ...providerCredentials,
   OIDC_ISSUER: httpUrl.optional(),

@@ -32,12 +32,17 @@ if (config.MIGRATE_ON_START) {
   logger.info({ applied: applied.length }, "migrations are current");
 }
 
-const app = createApp({
-  config,
-  pool: db.pool,
-  logger,
-  expectedMigrations: await migrationNamesOnDisk(),
-});
+const expectedMigrations = await migrationNamesOnDisk();
+let app: ReturnType<typeof createApp>;
+try {
+  app = createApp({ config, pool: db.pool, logger, expectedMigrations });
+} catch (error) {
+  // Settings only checkable against keys (JWT_SIGNING_KEYS in production).
+  if (!(error instanceof ConfigError)) throw error;
+  console.error(`gatehouse: invalid configuration: ${error.message}`);
+  await db.close();
+  process.exit(2);
+}
 
 let server: ReturnType<typeof Bun.serve>;
 try {

@@ -1,4 +1,5 @@
 import { afterAll, describe, expect, test } from "bun:test";
+import { generateKeyPairSync } from "node:crypto";
 import { createServer } from "node:net";
 import { sql } from "slonik";
 import { insertRefreshToken } from "../sql/refresh-tokens.ts";
@@ -477,6 +478,10 @@ describe("mail delivery", () => {
       NODE_ENV: "production",
       SMTP_URL: "",
       DEV_OUTBOX: "true",
+      JWT_SIGNING_KEYS: JSON.stringify({
+        ...generateKeyPairSync("ed25519").privateKey.export({ format: "jwk" }),
+        kid: "production-test",
+      }),
     });
     try {
       expect((await production.request("/dev/outbox")).status).toBe(404);

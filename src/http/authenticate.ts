@@ -1,30 +1,46 @@
 import type { MiddlewareHandler } from "hono";
 import type { DatabasePool } from "slonik";
+import type { AccessTokens } from "../auth/access-tokens.ts";
+import { authenticateBearer, bearerTokenOf } from "../auth/bearer.ts";
 import { validateSession } from "../auth/sessions.ts";
 import type { Config } from "../config.ts";
-import type { AppEnv } from "./app-env.ts";
+import type { AppEnv, Principal } from "./app-env.ts";
 import { readSessionCookie } from "./session-cookie.ts";
 
 /**
- * Resolves the caller from the session cookie into c.var.principal (null when
- * absent or invalid). It never refuses a request itself: routes decide with
- * the gate middleware what an anonymous or pending caller may do.
+ * Resolves the caller into c.var.principal (null when absent or invalid):
+ * from `Authorization: Bearer <access token>` when that header is sent,
+ * else from the session cookie. A request that presents a bearer token is
+ * judged by it alone: a bad token is not rescued by a cookie riding along.
+ * It never refuses a request itself: routes decide with the gate middleware
+ * what an anonymous or pending caller may do.
  */
 export function authenticate({
   config,
   pool,
+  accessTokens,
 }: {
   config: Config;
   pool: DatabasePool;
+  accessTokens: AccessTokens;
 }): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
-    const secret = readSessionCookie(c, config);
-    const found = secret
-      ? await validateSession(pool, secret, (error) =>
-          c.get("logger").warn({ err: error }, "could not record session activity"),
-        )
-      : null;
-    c.set("principal", found ? { sessionId: found.session_id, via: "cookie", user: found } : null);
+    const authorization = c.req.header("authorization");
+    let principal: Principal | null = null;
+    if (authorization !== undefined && /^bearer(\s|$)/i.test(authorization)) {
+      const token = bearerTokenOf(authorization);
+      const found = token ? await authenticateBearer(pool, accessTokens, token) : null;
+      if (found) principal = { sessionId: found.claims.sid, via: "bearer", user: found.subject };
+    } else {
+      const secret = readSessionCookie(c, config);
+      const found = secret
+        ? await validateSession(pool, secret, (error) =>
+            c.get("logger").warn({ err: error }, "could not record session activity"),
+          )
+        : null;
+      if (found) principal = { sessionId: found.session_id, via: "cookie", user: found };
+    }
+    c.set("principal", principal);
     await next();
   };
 }

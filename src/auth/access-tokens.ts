@@ -1,0 +1,98 @@
+import { randomUUID } from "node:crypto";
+import { type JWTHeaderParameters, jwtVerify, SignJWT } from "jose";
+import { z } from "zod";
+import { userRoles } from "../../sql/users.ts";
+import type { Config } from "../config.ts";
+import type { Logger } from "../logger.ts";
+import { loadSigningKeys, type PublicJwk, type SigningKey } from "./signing-keys.ts";
+
+// Access tokens are JWTs (RFC 9068 profile: typ at+jwt) signed with our
+// newest key. Anyone can verify them with the JWKS alone; Gatehouse itself
+// also checks, on every request, that the user, session and jti are still
+// good (src/auth/bearer.ts).
+
+/** Exp and iat may be this far off between our clock and the verifier's. */
+export const clockToleranceSeconds = 30;
+/** Longer than any token we sign: refused before any parsing or crypto. */
+const maxTokenLength = 4096;
+
+const claimsSchema = z.object({
+  sub: z.uuid(),
+  sid: z.uuid(),
+  jti: z.string().regex(/^[A-Za-z0-9_-]{1,128}$/),
+  iat: z.number().int(),
+  exp: z.number().int(),
+  role: z.enum(userRoles),
+});
+export type AccessTokenClaims = z.infer<typeof claimsSchema>;
+
+export type IssuedAccessToken = { token: string; jti: string; expiresIn: number };
+
+export type AccessTokens = {
+  /** The public keys, as GET /.well-known/jwks.json serves them. */
+  jwks: { keys: PublicJwk[] };
+  issue: (subject: {
+    userId: string;
+    sessionId: string;
+    role: AccessTokenClaims["role"];
+  }) => Promise<IssuedAccessToken>;
+  /**
+   * The claims of a token we signed that is still within its lifetime, for
+   * our issuer and audience; null for anything else (no reason is given: the
+   * caller answers 401 either way).
+   */
+  verify: (token: string) => Promise<AccessTokenClaims | null>;
+};
+
+export function createAccessTokens(config: Config, logger: Logger): AccessTokens {
+  const keys = loadSigningKeys(config, logger);
+  const [current] = keys as [SigningKey, ...SigningKey[]];
+  const byKid = new Map(keys.map((k) => [k.kid, k]));
+  const issuer = config.PUBLIC_URL;
+  const audience = config.ACCESS_TOKEN_AUDIENCE ?? config.PUBLIC_URL;
+  const ttlSeconds = Math.max(1, Math.floor(config.ACCESS_TOKEN_TTL / 1000));
+
+  // The key is chosen by kid and must be used with its own algorithm: a
+  // token claiming HS256 (HMAC keyed with our public key), `none`, or another
+  // key's algorithm is refused before any signature check.
+  const keyFor = (header: JWTHeaderParameters) => {
+    const key = header.kid === undefined ? undefined : byKid.get(header.kid);
+    if (!key || header.alg !== key.alg) throw new Error("unknown key or algorithm");
+    return key.publicKey;
+  };
+  const verifyOptions = {
+    issuer,
+    audience,
+    algorithms: ["EdDSA", "ES256"],
+    typ: "at+jwt",
+    clockTolerance: clockToleranceSeconds,
+    requiredClaims: ["sub", "sid", "jti", "iat", "exp"],
+  };
+
+  return {
+    jwks: { keys: keys.map((k) => k.publicJwk) },
+    issue: async ({ userId, sessionId, role }) => {
+      const jti = randomUUID();
+      const token = await new SignJWT({ sid: sessionId, role })
+        .setProtectedHeader({ alg: current.alg, kid: current.kid, typ: "at+jwt" })
+        .setIssuer(issuer)
+        .setAudience(audience)
+        .setSubject(userId)
+        .setJti(jti)
+        .setIssuedAt()
+        .setExpirationTime(`${ttlSeconds}s`)
+        .sign(current.privateKey);
+      return { token, jti, expiresIn: ttlSeconds };
+    },
+    verify: async (token) => {
+      if (token.length > maxTokenLength) return null;
+      try {
+        const { payload } = await jwtVerify(token, keyFor, verifyOptions);
+        const claims = claimsSchema.safeParse(payload);
+        return claims.success ? claims.data : null;
+      } catch {
+        return null;
+      }
+    },
+  };
+}

@@ -1,0 +1,32 @@
+import type { CommonQueryMethods } from "slonik";
+import { type BearerSubject, findBearerSubject } from "../../sql/revoked-access-tokens.ts";
+import type { AccessTokenClaims, AccessTokens } from "./access-tokens.ts";
+
+/**
+ * The caller behind `Authorization: Bearer <token>`, or null. The signature,
+ * issuer, audience, type and lifetime are checked in memory first, so a
+ * forged or expired token costs no database read; a good one costs one
+ * (findBearerSubject): a deactivated user, a revoked session or a
+ * deny-listed jti stop the token at once rather than at its expiry.
+ */
+export async function authenticateBearer(
+  db: CommonQueryMethods,
+  accessTokens: AccessTokens,
+  token: string,
+): Promise<{ claims: AccessTokenClaims; subject: BearerSubject } | null> {
+  const claims = await accessTokens.verify(token);
+  if (!claims) return null;
+  const subject = await findBearerSubject(db, {
+    userId: claims.sub,
+    sessionId: claims.sid,
+    jti: claims.jti,
+    issuedAt: new Date(claims.iat * 1000),
+  });
+  return subject ? { claims, subject } : null;
+}
+
+/** The token of an `Authorization: Bearer` header (RFC 6750 §2.1), or null. */
+export function bearerTokenOf(authorization: string | undefined): string | null {
+  const match = authorization ? /^Bearer +([A-Za-z0-9._~+/-]+=*) *$/i.exec(authorization) : null;
+  return match?.[1] ?? null;
+}

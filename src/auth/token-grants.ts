@@ -1,0 +1,250 @@
+import { randomUUID } from "node:crypto";
+import type { DatabasePool } from "slonik";
+import {
+  consumeRefreshToken,
+  findRefreshTokenByHash,
+  insertRefreshToken,
+  revokeRefreshTokenFamily,
+} from "../../sql/refresh-tokens.ts";
+import { denyAccessToken } from "../../sql/revoked-access-tokens.ts";
+import { revokeSession, touchSession } from "../../sql/sessions.ts";
+import { findUserById, type User } from "../../sql/users.ts";
+import { recordAudit } from "../audit.ts";
+import type { Config } from "../config.ts";
+import type { Logger } from "../logger.ts";
+import { refreshTokenReuse, sessionsRevoked, tokensIssued, tokensRefreshed } from "../metrics.ts";
+import { type AccessTokens, clockToleranceSeconds } from "./access-tokens.ts";
+import { createSession, hashSecret, newSessionSecret } from "./sessions.ts";
+
+// Token clients (CLIs, apps, services). Each sign-in of a client opens a
+// session of its own (a "device": listed and revocable like a browser) and a
+// refresh-token family bound to it, ending when the session does
+// (REFRESH_TOKEN_TTL after sign-in, however often it is refreshed). Refresh
+// tokens are 256 random bits stored as SHA-256 and single-use: every
+// redemption marks the token used and issues its successor in one
+// transaction. A used token presented again means two parties hold the
+// family (OAuth 2.0 Security BCP §4.14), so the whole family and its session
+// are revoked: the thief's and the victim's tokens stop alike.
+
+export type TokenDeps = {
+  config: Config;
+  pool: DatabasePool;
+  logger: Logger;
+  accessTokens: AccessTokens;
+};
+
+/** Where a request came from, for the audit trail and the device list. */
+export type ClientFacts = { ip: string | null; userAgent: string | null };
+
+export type TokenPair = {
+  access_token: string;
+  token_type: "Bearer";
+  expires_in: number;
+  refresh_token: string;
+};
+
+/** A refusal of the token endpoint, answered as RFC 6749 §5.2 `{error, error_description}`. */
+export class TokenGrantRefused extends Error {
+  override name = "TokenGrantRefused";
+  constructor(
+    readonly error: "invalid_request" | "invalid_grant" | "unsupported_grant_type",
+    readonly description: string,
+  ) {
+    super(description);
+  }
+}
+
+const invalidGrant = () =>
+  new TokenGrantRefused("invalid_grant", "The refresh token is invalid, expired or revoked.");
+
+/** Refresh tokens look like session secrets: 32 random bytes, base64url. */
+const isRefreshSecret = (value: string) => /^[A-Za-z0-9_-]{43}$/.test(value);
+
+/**
+ * Signs a token client in: a new session for it, a new refresh-token family
+ * and a first pair. The caller has authenticated the user (password grant,
+ * or an existing browser session for CLI sign-in).
+ */
+export async function startTokenSession(
+  { config, pool, logger, accessTokens }: TokenDeps,
+  user: Pick<User, "id" | "role">,
+  grant: "password" | "session",
+  client: ClientFacts,
+): Promise<TokenPair> {
+  const refreshSecret = newSessionSecret();
+  const session = await pool.transaction(async (tx) => {
+    // The session's own secret is discarded: this device holds tokens, not a cookie.
+    const { session } = await createSession(tx, {
+      userId: user.id,
+      ttlMs: config.REFRESH_TOKEN_TTL,
+      idleTtlMs: config.REFRESH_TOKEN_TTL,
+      ip: client.ip,
+      userAgent: client.userAgent,
+    });
+    const familyId = randomUUID();
+    await insertRefreshToken(tx, {
+      tokenHash: hashSecret(refreshSecret),
+      familyId,
+      parentId: null,
+      userId: user.id,
+      sessionId: session.id,
+      expiresAt: session.expires_at,
+      deviceInfo: client.userAgent,
+    });
+    await recordAudit(tx, logger, {
+      eventType: "token.issued",
+      result: "success",
+      userId: user.id,
+      ...client,
+      context: { grant, session_id: session.id, family_id: familyId },
+    });
+    return session;
+  });
+  tokensIssued.inc({ grant });
+  const access = await accessTokens.issue({
+    userId: user.id,
+    sessionId: session.id,
+    role: user.role,
+  });
+  return {
+    access_token: access.token,
+    token_type: "Bearer",
+    expires_in: access.expiresIn,
+    refresh_token: refreshSecret,
+  };
+}
+
+/**
+ * Redeems a refresh token for a new pair (grant_type=refresh_token). Of any
+ * number of concurrent redemptions of one token exactly one wins: the
+ * conditional UPDATE in consumeRefreshToken settles it in the database, and
+ * the losers, finding the token used, revoke the family as reuse.
+ */
+export async function refreshTokenPair(
+  { pool, logger, accessTokens }: TokenDeps,
+  refreshToken: string,
+  client: ClientFacts,
+): Promise<TokenPair> {
+  if (!isRefreshSecret(refreshToken)) throw invalidGrant();
+  const tokenHash = hashSecret(refreshToken);
+  const outcome = await pool.transaction(async (tx) => {
+    const consumed = await consumeRefreshToken(tx, tokenHash);
+    if (consumed) {
+      const user = await findUserById(tx, consumed.user_id);
+      if (user?.status !== "active" || !consumed.session_id) {
+        await revokeRefreshTokenFamily(tx, consumed.family_id);
+        return null;
+      }
+      const nextSecret = newSessionSecret();
+      await insertRefreshToken(tx, {
+        tokenHash: hashSecret(nextSecret),
+        familyId: consumed.family_id,
+        parentId: consumed.id,
+        userId: user.id,
+        sessionId: consumed.session_id,
+        // The family's absolute end, carried down from its first token.
+        expiresAt: consumed.expires_at,
+        deviceInfo: consumed.device_info,
+      });
+      await touchSession(tx, consumed.session_id);
+      await recordAudit(tx, logger, {
+        eventType: "token.refreshed",
+        result: "success",
+        userId: user.id,
+        ...client,
+        context: { session_id: consumed.session_id, family_id: consumed.family_id },
+      });
+      return { user, sessionId: consumed.session_id, nextSecret };
+    }
+
+    const presented = await findRefreshTokenByHash(tx, tokenHash);
+    if (presented?.used_at) {
+      const revokedTokens = await revokeRefreshTokenFamily(tx, presented.family_id);
+      const revokedSession = presented.session_id
+        ? await revokeSession(tx, presented.session_id, "refresh_token_reuse")
+        : false;
+      await recordAudit(tx, logger, {
+        eventType: "token.reuse_detected",
+        result: "failure",
+        userId: presented.user_id,
+        ...client,
+        failureReason: "used refresh token presented again",
+        context: {
+          family_id: presented.family_id,
+          session_id: presented.session_id,
+          revoked_refresh_tokens: revokedTokens,
+          revoked_session: revokedSession,
+        },
+      });
+      refreshTokenReuse.inc();
+      if (revokedSession) sessionsRevoked.inc({ reason: "refresh_token_reuse" });
+    }
+    return null;
+  });
+  if (!outcome) throw invalidGrant();
+  tokensRefreshed.inc();
+  const access = await accessTokens.issue({
+    userId: outcome.user.id,
+    sessionId: outcome.sessionId,
+    role: outcome.user.role,
+  });
+  return {
+    access_token: access.token,
+    token_type: "Bearer",
+    expires_in: access.expiresIn,
+    refresh_token: outcome.nextSecret,
+  };
+}
+
+/**
+ * RFC 7009 revocation. A refresh token ends its family and the session it
+ * belongs to (so that device's access tokens stop too, §2.1); an access
+ * token's jti is deny-listed until the token would have expired anyway.
+ * Anything else (unknown, expired, forged) is ignored: the answer is the
+ * same either way, so revocation reveals nothing about a token.
+ */
+export async function revokeToken(
+  { pool, logger, accessTokens }: TokenDeps,
+  token: string,
+  client: ClientFacts,
+): Promise<void> {
+  if (isRefreshSecret(token)) {
+    const found = await findRefreshTokenByHash(pool, hashSecret(token));
+    if (!found) return;
+    await pool.transaction(async (tx) => {
+      const revokedTokens = await revokeRefreshTokenFamily(tx, found.family_id);
+      const revokedSession = found.session_id
+        ? await revokeSession(tx, found.session_id, "token_revoked")
+        : false;
+      if (revokedTokens === 0 && !revokedSession) return;
+      await recordAudit(tx, logger, {
+        eventType: "token.revoked",
+        result: "success",
+        userId: found.user_id,
+        ...client,
+        context: {
+          token_type: "refresh_token",
+          family_id: found.family_id,
+          session_id: found.session_id,
+          revoked_refresh_tokens: revokedTokens,
+        },
+      });
+    });
+    return;
+  }
+  const claims = await accessTokens.verify(token);
+  if (!claims) return;
+  await denyAccessToken(pool, {
+    jti: claims.jti,
+    userId: claims.sub,
+    // Verifiers accept a token up to the clock tolerance past exp.
+    expiresAt: new Date((claims.exp + clockToleranceSeconds) * 1000),
+  });
+  await recordAudit(pool, logger, {
+    eventType: "token.revoked",
+    result: "success",
+    userId: claims.sub,
+    ...client,
+    context: { token_type: "access_token", jti: claims.jti, session_id: claims.sid },
+  });
+}

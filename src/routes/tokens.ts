@@ -1,0 +1,213 @@
+import { type Context, Hono } from "hono";
+import { z } from "zod";
+import {
+  refreshTokenPair,
+  revokeToken,
+  startTokenSession,
+  type TokenDeps,
+  TokenGrantRefused,
+  type TokenPair,
+} from "../auth/token-grants.ts";
+import type { AppEnv } from "../http/app-env.ts";
+import { requestAuditFields } from "../http/audit-fields.ts";
+import { requireSignedIn } from "../http/gate.ts";
+import type { ApiRoute } from "../http/openapi.ts";
+import { Problem } from "../http/problem.ts";
+
+// The token endpoint speaks OAuth 2.0 (RFC 6749 §5), not problem+json: its
+// clients are OAuth libraries that read `error` from the body. Every other
+// route here answers problems like the rest of the API.
+
+export const tokenResponse = z.object({
+  access_token: z.string(),
+  token_type: z.literal("Bearer"),
+  expires_in: z.number().int(),
+  refresh_token: z.string(),
+});
+
+export const tokenError = z
+  .object({
+    error: z.enum(["invalid_request", "invalid_grant", "unsupported_grant_type"]),
+    error_description: z.string(),
+  })
+  .meta({ id: "OAuthError", description: "RFC 6749 §5.2 error response" });
+
+const refreshGrant = z.object({
+  grant_type: z.literal("refresh_token"),
+  refresh_token: z.string().min(1).max(512),
+});
+
+/** As documented; the handler validates field by field to answer RFC 6749 errors. */
+export const tokenRequest = z.discriminatedUnion("grant_type", [refreshGrant]);
+
+export const revokeRequest = z.object({
+  token: z.string().min(1).max(8192),
+  token_type_hint: z.enum(["refresh_token", "access_token"]).optional(),
+});
+
+const jwksResponse = z.object({
+  keys: z.array(
+    z.object({
+      kty: z.string(),
+      crv: z.string(),
+      x: z.string(),
+      y: z.string().optional(),
+      kid: z.string(),
+      alg: z.string(),
+      use: z.literal("sig"),
+    }),
+  ),
+});
+
+export const tokensApi: ApiRoute[] = [
+  {
+    method: "post",
+    path: "/auth/token",
+    summary:
+      "OAuth 2.0 token endpoint: grant_type=refresh_token (JSON or form); errors are RFC 6749 {error, error_description}",
+    tag: "tokens",
+    access: "client",
+    body: tokenRequest,
+    responses: {
+      200: { description: "A new token pair (the refresh token rotates)", body: tokenResponse },
+      400: {
+        description: "invalid_request, invalid_grant or unsupported_grant_type",
+        body: tokenError,
+        contentType: "application/json",
+      },
+    },
+  },
+  {
+    method: "post",
+    path: "/auth/token/session",
+    summary: "Exchange the browser session (cookie) for a token pair, for CLI sign-in",
+    tag: "tokens",
+    access: "signed-in",
+    responses: {
+      200: { description: "A token pair bound to a new device session", body: tokenResponse },
+      403: { description: "Only a browser session (cookie) can be exchanged" },
+    },
+  },
+  {
+    method: "post",
+    path: "/auth/revoke",
+    summary: "RFC 7009 revocation of a refresh or access token; always 200",
+    tag: "tokens",
+    access: "client",
+    body: revokeRequest,
+    responses: {
+      200: { description: "Revoked, or nothing to revoke" },
+      400: { description: "No token given", body: tokenError, contentType: "application/json" },
+    },
+  },
+  {
+    method: "get",
+    path: "/.well-known/jwks.json",
+    summary: "Public keys that verify our access tokens (JWK Set)",
+    tag: "tokens",
+    access: "anyone",
+    responses: { 200: { description: "The JWK Set", body: jwksResponse } },
+  },
+];
+
+/** The fields of a JSON or urlencoded body; null when it is neither or malformed. */
+async function readFields(c: Context): Promise<Record<string, unknown> | null> {
+  const type = c.req.header("content-type")?.split(";")[0]?.trim().toLowerCase() ?? "";
+  try {
+    if (type === "application/json") {
+      const body: unknown = await c.req.json();
+      return typeof body === "object" && body !== null && !Array.isArray(body)
+        ? (body as Record<string, unknown>)
+        : null;
+    }
+    if (type === "application/x-www-form-urlencoded") {
+      return Object.fromEntries(new URLSearchParams(await c.req.text()));
+    }
+  } catch {
+    return null;
+  }
+  return null;
+}
+
+function answer(c: Context, status: 200 | 400, body: TokenPair | z.infer<typeof tokenError>) {
+  // RFC 6749 §5.1: responses carrying tokens must not be cached.
+  c.header("cache-control", "no-store");
+  c.header("pragma", "no-cache");
+  return c.json(body, status);
+}
+
+export function tokenRoutes(deps: TokenDeps) {
+  const app = new Hono<AppEnv>();
+
+  app.post("/auth/token", async (c) => {
+    try {
+      const fields = await readFields(c);
+      if (!fields) {
+        throw new TokenGrantRefused(
+          "invalid_request",
+          "Send application/x-www-form-urlencoded or application/json.",
+        );
+      }
+      const grantType = fields.grant_type;
+      if (typeof grantType !== "string" || grantType === "") {
+        throw new TokenGrantRefused("invalid_request", "grant_type is required.");
+      }
+      if (grantType === "refresh_token") {
+        const grant = refreshGrant.safeParse(fields);
+        if (!grant.success) {
+          throw new TokenGrantRefused("invalid_request", "refresh_token is required.");
+        }
+        return answer(
+          c,
+          200,
+          await refreshTokenPair(deps, grant.data.refresh_token, requestAuditFields(c)),
+        );
+      }
+      throw new TokenGrantRefused(
+        "unsupported_grant_type",
+        "grant_type must be refresh_token or password.",
+      );
+    } catch (error) {
+      if (!(error instanceof TokenGrantRefused)) throw error;
+      return answer(c, 400, { error: error.error, error_description: error.description });
+    }
+  });
+
+  app.post("/auth/token/session", requireSignedIn(), async (c) => {
+    const principal = c.get("principal");
+    // A bearer token must not mint a fresh 30-day family: that would turn a
+    // stolen 10-minute token into a long-lived one.
+    if (principal?.via !== "cookie") {
+      throw new Problem(403, "Forbidden", "Only a browser session can be exchanged for tokens.");
+    }
+    const pair = await startTokenSession(
+      deps,
+      { id: principal.user.user_id, role: principal.user.role },
+      "session",
+      requestAuditFields(c),
+    );
+    return answer(c, 200, pair);
+  });
+
+  app.post("/auth/revoke", async (c) => {
+    const fields = await readFields(c);
+    const request = revokeRequest.safeParse(fields ?? {});
+    // RFC 7009 §2.2: an unknown or invalid token is still a 200; only a
+    // request without a token at all is malformed.
+    if (!request.success) {
+      c.header("cache-control", "no-store");
+      return c.json({ error: "invalid_request", error_description: "token is required." }, 400);
+    }
+    await revokeToken(deps, request.data.token, requestAuditFields(c));
+    c.header("cache-control", "no-store");
+    return c.body(null, 200);
+  });
+
+  app.get("/.well-known/jwks.json", (c) => {
+    // Verifiers may cache for five minutes: publish a new key that long before it signs.
+    c.header("cache-control", "public, max-age=300");
+    return c.json(deps.accessTokens.jwks);
+  });
+
+  return app;
+}
