@@ -703,3 +703,21 @@ test("client secrets, codes, states and provider tokens never reach the log", as
     await logged.close();
   }
 });
+
+test("forward-auth after sign-in: 403 for a new user, 200 with identity headers once a rule admits them", async () => {
+  const verify = (b: TestBrowser) =>
+    b.request(`${base}/auth/verify?mode=401`, { headers: { accept: "application/json" } });
+  fake.signInToGitHub(gitHubUser("pending@elsewhere.example"));
+  const pending = browser();
+  await signIn(pending, "github");
+  expect((await verify(pending)).status).toBe(403);
+
+  await upsertAllowlistRule(pool, { kind: "domain", value: "admitted.example", createdBy: null });
+  fake.signInToGitHub(gitHubUser("in@admitted.example"));
+  const admitted = browser();
+  await signIn(admitted, "github");
+  const allowed = await verify(admitted);
+  expect(allowed.status).toBe(200);
+  expect(allowed.headers.get("x-auth-email")).toBe("in@admitted.example");
+  expect(allowed.headers.get("x-auth-role")).toBe("user");
+});
