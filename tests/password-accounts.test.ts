@@ -569,7 +569,7 @@ describe("bad input on every route", () => {
       token: "' OR ''='",
     }),
     JSON.stringify({
-      email: "x".repeat(300) + "@example.com",
+      email: `${"x".repeat(300)}@example.com`,
       password: "p".repeat(5000),
       token: "t".repeat(5000),
     }),
