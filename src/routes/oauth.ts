@@ -212,6 +212,9 @@ export function oauthRoutes(deps: Deps) {
         { provider: provider.name, detail: error.detail },
         "sign-in not started",
       );
+      if (c.req.header("accept")?.includes("text/html")) {
+        return c.redirect(`/?${new URLSearchParams({ error: "provider_unavailable" })}`, 302);
+      }
       throw new Problem(
         502,
         failures.provider_unavailable.title,
