@@ -721,3 +721,55 @@ test("forward-auth after sign-in: 403 for a new user, 200 with identity headers 
   expect(allowed.headers.get("x-auth-email")).toBe("in@admitted.example");
   expect(allowed.headers.get("x-auth-role")).toBe("user");
 });
+
+describe("X (PKCE carried through the flow cookie)", () => {
+  const withX = () =>
+    startTestApp(pool, { ...env, X_CLIENT_ID: fakeClient.id, X_CLIENT_SECRET: fakeClient.secret });
+
+  const xCallback = async (b: TestBrowser) => {
+    let callback = "";
+    await b.follow(`${base}/auth/x/login`, {
+      stopAt: (url) => {
+        if (url.pathname === "/auth/x/callback") callback = url.toString();
+        return callback !== "";
+      },
+    });
+    return callback;
+  };
+
+  test("a full sign-in redeems the code with the verifier of its challenge", async () => {
+    const x = await withX();
+    try {
+      fake.signInToX({ id: "x-42", name: "Exie", username: "exie" });
+      const b = new TestBrowser({ [publicHost]: x.url });
+      const callback = await xCallback(b);
+      const landing = await b.request(callback);
+      expect(landing.status).toBe(302);
+      expect((await me(b)).body).toMatchObject({ full_name: "Exie", email: null });
+      expect(fake.calls).toContain("POST api.twitter.com/2/oauth2/token");
+    } finally {
+      await x.close();
+    }
+  });
+
+  test("a flow cookie with another verifier fails at the token endpoint and writes nothing", async () => {
+    const x = await withX();
+    try {
+      fake.signInToX({ id: "x-43", name: "Mallory", username: "mallory" });
+      const b = new TestBrowser({ [publicHost]: x.url }, "application/json");
+      const callback = await xCallback(b);
+      const flow = JSON.parse(
+        Buffer.from(b.cookie(publicHost, flowCookie) ?? "", "base64url").toString(),
+      ) as Record<string, string>;
+      expect(flow.codeVerifier?.length).toBeGreaterThan(40);
+      flow.codeVerifier = "z".repeat(43);
+      b.setCookie(publicHost, flowCookie, Buffer.from(JSON.stringify(flow)).toString("base64url"));
+      const before = await counts();
+      const response = await b.request(callback);
+      expect(response.status).toBe(400);
+      expect(await counts()).toEqual(before);
+    } finally {
+      await x.close();
+    }
+  });
+});
