@@ -428,6 +428,7 @@ describe("returning and linking", () => {
     const { response } = await signIn(api, "github");
     expect(response.status).toBe(403);
     expect(await counts()).toEqual(before);
+    expect(await auditTypes(userId)).toContain("login.failed");
   });
 });
 

@@ -231,7 +231,11 @@ export function oauthRoutes(deps: Deps) {
     // Whatever happens next, this flow is over: the cookie cannot serve twice.
     clearFlowCookie(c, config);
 
-    const fail = async (reason: SignInFailureReason, logDetail?: string) => {
+    const fail = async (
+      reason: SignInFailureReason,
+      logDetail?: string,
+      userId?: string | null,
+    ) => {
       const failure = failures[reason];
       c.get("logger").info(
         { provider: provider.name, reason, detail: logDetail },
@@ -242,6 +246,7 @@ export function oauthRoutes(deps: Deps) {
         eventType: "login.failed",
         result: "failure",
         failureReason: reason,
+        userId: userId ?? null,
         ...requestAuditFields(c),
         context: { method: provider.name },
       });
@@ -291,7 +296,7 @@ export function oauthRoutes(deps: Deps) {
       );
     } catch (error) {
       if (!(error instanceof SignInRefused)) throw error;
-      return fail(error.reason);
+      return fail(error.reason, undefined, error.userId);
     }
     await startBrowserSession(c, deps, {
       userId: signedIn.user.id,
