@@ -395,3 +395,41 @@ export async function markEmailVerified(db: CommonQueryMethods, id: string): Pro
     WHERE id = ${id} AND status <> 'deleted' AND email IS NOT NULL
     RETURNING ${userColumns}`);
 }
+
+/** Stamps a successful sign-in. */
+export async function recordUserLogin(db: CommonQueryMethods, id: string): Promise<void> {
+  await db.query(sql.unsafe`UPDATE users SET last_login_at = now() WHERE id = ${id}`);
+}
+
+/** Rights a sign-in grants by itself (allowlist rule, ADMIN_EMAILS); never takes any away. */
+export async function grantSignInRights(
+  db: CommonQueryMethods,
+  id: string,
+  grant: { whitelist: boolean; admin: boolean },
+): Promise<User | null> {
+  return db.maybeOne(sql.type(userRow)`
+    UPDATE users SET
+      is_whitelisted = is_whitelisted OR ${grant.whitelist},
+      role = CASE WHEN ${grant.admin} THEN 'admin' ELSE role END
+    WHERE id = ${id} AND status <> 'deleted'
+    RETURNING ${userColumns}`);
+}
+
+/**
+ * The real owner of an address reclaims an account someone else signed up
+ * with and never verified: the password they chose stops working, the
+ * profile they typed goes, and the address counts as verified (the caller
+ * holds proof of it). Null when the account was verified meanwhile.
+ */
+export async function reclaimUnverifiedUser(
+  db: CommonQueryMethods,
+  id: string,
+): Promise<User | null> {
+  return db.maybeOne(sql.type(userRow)`
+    UPDATE users SET password_hash = NULL, password_changed_at = NULL, email_verified = true,
+      full_name = NULL, username = NULL, avatar_url = NULL,
+      failed_login_attempts = 0, lockout_count = 0, locked_until = NULL,
+      tokens_valid_after = now()
+    WHERE id = ${id} AND NOT email_verified AND status <> 'deleted'
+    RETURNING ${userColumns}`);
+}
