@@ -223,7 +223,11 @@ export async function runHotPaths(
       label: "Gatehouse OAuth callback against a local provider",
       kind: "gatehouse",
       outcome: "skipped",
-      note: "not measured: every request needs a fresh authorization code from a provider round trip",
+      // In production Gatehouse talks to https issuers only, so this needs a
+      // fake OIDC issuer with TLS under a locally trusted CA (discovery, JWKS,
+      // PKCE-checking token endpoint, nonce-bearing ID tokens), and a fresh
+      // login flow (flow cookie, state, code) minted before every callback.
+      note: "not measured yet: needs a TLS fake OIDC issuer and a fresh flow per request",
     };
     results.push(oauth);
     log(summary(oauth));
