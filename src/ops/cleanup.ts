@@ -7,6 +7,10 @@ import {
   ensureAuditPartitions,
   listAuditMonthPartitions,
 } from "../../sql/audit-events.ts";
+import {
+  countExpiredRateLimitCounters,
+  deleteExpiredRateLimitCounters,
+} from "../../sql/rate-limit-counters.ts";
 import { countDeadRefreshTokens, deleteDeadRefreshTokens } from "../../sql/refresh-tokens.ts";
 import {
   countExpiredDeniedTokens,
@@ -54,6 +58,7 @@ export type CleanupReport =
         verification_tokens: number;
         revoked_access_tokens: number;
         audit_events_default: number;
+        rate_limit_counters: number;
         backups: number;
       };
       audit_partitions_dropped: string[];
@@ -72,6 +77,21 @@ async function inBatches(
     if (removed > 0) onBatch(total);
     if (removed < batchSize) return total;
   }
+}
+
+/** Adapts a keyset batch (which reports the last id it passed) to inBatches. */
+function keysetSteps(
+  deleteBatch: (
+    limit: number,
+    after: string | null,
+  ) => Promise<{ removed: number; last: string | null }>,
+): (limit: number) => Promise<number> {
+  let after: string | null = null;
+  return async (limit) => {
+    const batch = await deleteBatch(limit, after);
+    after = batch.last ?? after;
+    return batch.removed;
+  };
 }
 
 export async function runCleanup(options: CleanupOptions): Promise<CleanupReport> {
@@ -96,6 +116,7 @@ export async function runCleanup(options: CleanupOptions): Promise<CleanupReport
             verification_tokens: await countSpentVerificationTokens(pool, cutoff),
             revoked_access_tokens: await countExpiredDeniedTokens(pool),
             audit_events_default: await countDefaultPartitionEventsBefore(pool, auditCutoff),
+            rate_limit_counters: await countExpiredRateLimitCounters(pool),
             backups: 0,
           }
         : {
@@ -103,7 +124,10 @@ export async function runCleanup(options: CleanupOptions): Promise<CleanupReport
             refresh_tokens: await batched("refresh_tokens", (n) =>
               deleteDeadRefreshTokens(pool, cutoff, n),
             ),
-            sessions: await batched("sessions", (n) => deleteDeadSessions(pool, cutoff, n)),
+            sessions: await batched(
+              "sessions",
+              keysetSteps((n, after) => deleteDeadSessions(pool, cutoff, n, after)),
+            ),
             verification_tokens: await batched("verification_tokens", (n) =>
               deleteSpentVerificationTokens(pool, cutoff, n),
             ),
@@ -112,6 +136,9 @@ export async function runCleanup(options: CleanupOptions): Promise<CleanupReport
             ),
             audit_events_default: await batched("audit_events_default", (n) =>
               deleteDefaultPartitionEventsBefore(pool, auditCutoff, n),
+            ),
+            rate_limit_counters: await batched("rate_limit_counters", (n) =>
+              deleteExpiredRateLimitCounters(pool, n),
             ),
             backups: 0,
           };
