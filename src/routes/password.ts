@@ -224,7 +224,10 @@ async function answering(
     return await run(form);
   } catch (error) {
     if (!(form && error instanceof Problem)) throw error;
-    return c.html(formPage(error) as string, error.status, error.extra.headers);
+    return c.html(formPage(error) as string, error.status, {
+      "cache-control": "no-store",
+      ...error.extra.headers,
+    });
   }
 }
 
@@ -250,8 +253,9 @@ export function passwordRoutes(deps: { config: Config; pool: DatabasePool; logge
   const minLength = config.PASSWORD_MIN_LENGTH;
   void dummyHash(config);
   const app = new Hono<AppEnv>();
+  // Pages may carry a mail link's token: never kept by a cache.
   const html = (c: Context, node: Child, status: 200 | 201 | 202 = 200) =>
-    c.html(node as string, status);
+    c.html(node as string, status, { "cache-control": "no-store" });
 
   const signupPage = (problem?: Problem) =>
     AccountPage({
