@@ -53,7 +53,11 @@ function checkPassword(
 }
 
 function rateLimits(deps: AccountDeps) {
-  return { store: rateLimitStoreFor(deps.config, deps.pool), pool: deps.pool, logger: deps.logger };
+  return {
+    store: rateLimitStoreFor(deps.config, deps.pool, deps.logger),
+    pool: deps.pool,
+    logger: deps.logger,
+  };
 }
 
 const link = (deps: AccountDeps, path: string, token?: string) =>

@@ -115,7 +115,7 @@ export async function verifyPasswordLogin(
 ): Promise<User> {
   const method = input.method ?? "password";
   const facts = { ip: input.ip, userAgent: input.userAgent ?? null };
-  const limits = { store: rateLimitStoreFor(config, pool), pool, logger };
+  const limits = { store: rateLimitStoreFor(config, pool, logger), pool, logger };
   const email = input.email.trim();
   // Whatever a caller failed to validate (the token grant reads forms too)
   // must not reach the database: an address PostgreSQL cannot even store
