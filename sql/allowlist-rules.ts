@@ -65,3 +65,45 @@ export async function removeAllowlistRule(
   return db.maybeOne(sql.type(allowlistRuleRow)`
     DELETE FROM allowlist_rules WHERE id = ${id} RETURNING ${ruleColumns}`);
 }
+
+export type AllowlistCandidate = {
+  /** A verified email only; null when the person has none. */
+  email: string | null;
+  githubOrgs: readonly string[];
+  /** `org/team-slug` */
+  githubTeams: readonly string[];
+};
+
+/** The first rule that lets this person in, or null. One indexed probe per kind. */
+export async function findMatchingAllowlistRule(
+  db: CommonQueryMethods,
+  candidate: AllowlistCandidate,
+): Promise<AllowlistRule | null> {
+  const email = candidate.email?.toLowerCase() ?? null;
+  const domain = email ? email.slice(email.lastIndexOf("@") + 1) : null;
+  return db.maybeOne(sql.type(allowlistRuleRow)`
+    SELECT ${ruleColumns} FROM allowlist_rules
+    WHERE (kind = 'email' AND value = ${email})
+       OR (kind = 'domain' AND value = ${domain})
+       OR (kind = 'github_org'
+           AND value = ANY(${sql.array(
+             candidate.githubOrgs.map((o) => o.toLowerCase()),
+             "text",
+           )}))
+       OR (kind = 'github_team'
+           AND value = ANY(${sql.array(
+             candidate.githubTeams.map((t) => t.toLowerCase()),
+             "text",
+           )}))
+    ORDER BY kind, value
+    LIMIT 1`);
+}
+
+/** Which GitHub rule kinds exist: sign-in asks GitHub for orgs/teams (and read:org) only then. */
+export async function githubAllowlistRuleKinds(
+  db: CommonQueryMethods,
+): Promise<{ orgs: boolean; teams: boolean }> {
+  return db.one(sql.type(z.object({ orgs: z.boolean(), teams: z.boolean() }))`
+    SELECT EXISTS (SELECT 1 FROM allowlist_rules WHERE kind = 'github_org') AS orgs,
+           EXISTS (SELECT 1 FROM allowlist_rules WHERE kind = 'github_team') AS teams`);
+}

@@ -167,3 +167,53 @@ export async function deleteOAuthAccountsOfUser(
   const result = await db.query(sql.unsafe`DELETE FROM oauth_accounts WHERE user_id = ${userId}`);
   return result.rowCount;
 }
+
+/**
+ * Links an account unless (provider, provider_user_id) or (provider, user_id)
+ * is already taken; null then. Concurrent first sign-ins of one identity are
+ * settled here by the unique constraints: one insert wins, the others get null.
+ */
+export async function insertOAuthAccountIfAbsent(
+  db: CommonQueryMethods,
+  account: NewOAuthAccount,
+): Promise<OAuthAccount | null> {
+  return db.maybeOne(sql.type(oauthAccountRow)`
+    INSERT INTO oauth_accounts (user_id, provider, provider_user_id, email, email_verified,
+                                access_token, refresh_token, token_type, scope, expires_at)
+    VALUES (${account.userId}, ${account.provider}, ${account.providerUserId}, ${account.email},
+            ${account.emailVerified}, ${account.encryptedAccessToken}, ${account.encryptedRefreshToken},
+            ${account.tokenType}, ${account.scope},
+            ${account.expiresAt ? sql.timestamp(account.expiresAt) : null})
+    ON CONFLICT DO NOTHING
+    RETURNING ${accountColumns}`);
+}
+
+export async function findOAuthAccountOfUser(
+  db: CommonQueryMethods,
+  userId: string,
+  provider: string,
+): Promise<OAuthAccount | null> {
+  return db.maybeOne(sql.type(oauthAccountRow)`
+    SELECT ${accountColumns} FROM oauth_accounts WHERE user_id = ${userId} AND provider = ${provider}`);
+}
+
+/**
+ * What a repeated sign-in refreshes: the provider's email claim and fresh
+ * tokens. A provider that sends no refresh token this time (Google sends one
+ * only at first consent) leaves the stored one in place.
+ */
+export async function updateOAuthAccountAtSignIn(
+  db: CommonQueryMethods,
+  id: string,
+  update: Omit<NewOAuthAccount, "userId" | "provider" | "providerUserId">,
+): Promise<void> {
+  await db.query(sql.unsafe`
+    UPDATE oauth_accounts SET
+      email = ${update.email}, email_verified = ${update.emailVerified},
+      access_token = ${update.encryptedAccessToken},
+      refresh_token = coalesce(${update.encryptedRefreshToken}::text, refresh_token),
+      token_type = ${update.tokenType}, scope = ${update.scope},
+      expires_at = ${update.expiresAt ? sql.timestamp(update.expiresAt) : null},
+      revoked_at = NULL
+    WHERE id = ${id}`);
+}

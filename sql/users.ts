@@ -395,3 +395,22 @@ export async function markEmailVerified(db: CommonQueryMethods, id: string): Pro
     WHERE id = ${id} AND status <> 'deleted' AND email IS NOT NULL
     RETURNING ${userColumns}`);
 }
+
+/** Stamps a successful sign-in. */
+export async function recordUserLogin(db: CommonQueryMethods, id: string): Promise<void> {
+  await db.query(sql.unsafe`UPDATE users SET last_login_at = now() WHERE id = ${id}`);
+}
+
+/** Rights a sign-in grants by itself (allowlist rule, ADMIN_EMAILS); never takes any away. */
+export async function grantSignInRights(
+  db: CommonQueryMethods,
+  id: string,
+  grant: { whitelist: boolean; admin: boolean },
+): Promise<User | null> {
+  return db.maybeOne(sql.type(userRow)`
+    UPDATE users SET
+      is_whitelisted = is_whitelisted OR ${grant.whitelist},
+      role = CASE WHEN ${grant.admin} THEN 'admin' ELSE role END
+    WHERE id = ${id} AND status <> 'deleted'
+    RETURNING ${userColumns}`);
+}

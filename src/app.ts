@@ -26,7 +26,9 @@ import { meApi, meRoutes } from "./routes/me.ts";
 import { meAccountApi, meAccountRoutes } from "./routes/me-account.ts";
 import { meSessionRoutes, meSessionsApi } from "./routes/me-sessions.ts";
 import { metricsApi, metricsRoutes } from "./routes/metrics.ts";
+import { oauthApi, oauthRoutes } from "./routes/oauth.ts";
 import { passwordApi, passwordRoutes } from "./routes/password.ts";
+import { signInPageRoutes } from "./routes/sign-in-page.tsx";
 import { tokenRoutes, tokensApi } from "./routes/tokens.ts";
 
 /** Every route's OpenAPI description; a test checks each registered route is here. */
@@ -45,6 +47,7 @@ export const apiRoutes = [
   ...passwordApi,
   ...tokensApi,
   ...meSessionsApi,
+  ...oauthApi,
 ];
 
 export type AppDeps = {
@@ -100,6 +103,8 @@ export function createApp(deps: AppDeps) {
   app.route("/", passwordRoutes(deps));
   app.route("/", tokenRoutes({ ...deps, accessTokens }));
   app.route("/", meSessionRoutes(deps));
+  app.route("/", oauthRoutes(deps));
+  app.route("/", signInPageRoutes(deps));
 
   app.notFound(handleNotFound);
   app.onError(handleError);

@@ -219,6 +219,12 @@ export const environmentSchema = z.object({
   OIDC_CLIENT_ID: optionalText,
   OIDC_CLIENT_SECRET: optionalText,
   OIDC_NAME: z.string().trim().min(1).default("OpenID Connect"),
+  /** Scopes asked of the OpenID Connect issuer (openid is always included). */
+  OIDC_SCOPES: z.string().trim().min(1).default("openid email profile"),
+  /** Microsoft Entra tenant: common, organizations, consumers or a tenant id. */
+  MSENTRA_TENANT_ID: z.string().trim().min(1).default("common"),
+  /** How long a browser may take at the provider before the sign-in must start again. */
+  OAUTH_FLOW_TTL: duration("10m"),
 
   ADMIN_EMAILS: list.transform((emails) => emails.map((e) => e.toLowerCase())),
   /** Record consent_at at sign-up / first sign-in (the sign-in flows read it). */

@@ -1,8 +1,7 @@
 import { afterAll, describe, expect, test } from "bun:test";
-import { createHash, randomBytes } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import { sql } from "slonik";
 import { insertAuditEvent } from "../sql/audit-events.ts";
-import { insertRefreshToken } from "../sql/refresh-tokens.ts";
 import { findUserById, insertUser } from "../sql/users.ts";
 import { startTestApp } from "./support/app.ts";
 import { createTestDatabase } from "./support/database.ts";
@@ -95,6 +94,7 @@ describe("managing a user", () => {
     const { cookie: adminCookie } = await admin();
     const pending = await signedInUser(db.pool, app.config);
     await expectProblem(await send("GET", "/me/accounts", pending.cookie), 403);
+    expect((await send("GET", "/auth/verify", pending.cookie)).status).toBe(403);
 
     const response = await send("PATCH", `/admin/users/${pending.user.id}`, adminCookie, {
       is_whitelisted: true,
@@ -105,20 +105,19 @@ describe("managing a user", () => {
     const me = await send("GET", "/me", pending.cookie);
     expect(await me.json()).toMatchObject({ is_whitelisted: true });
     expect((await send("GET", "/me/accounts", pending.cookie)).status).toBe(200);
+    const verify = await send("GET", "/auth/verify", pending.cookie);
+    expect(verify.status).toBe(200);
+    expect(verify.headers.get("x-auth-user-id")).toBe(pending.user.id);
   });
 
   test("deactivation kills the user's sessions, refresh tokens and bearer tokens at once", async () => {
     const { user: actor, cookie: adminCookie } = await admin();
     const target = await member();
-    await insertRefreshToken(db.pool, {
-      tokenHash: createHash("sha256").update(randomBytes(32)).digest(),
-      familyId: crypto.randomUUID(),
-      parentId: null,
-      userId: target.user.id,
-      sessionId: target.sessionId,
-      expiresAt: new Date(Date.now() + 3_600_000),
-      deviceInfo: null,
-    });
+    const issued = await send("POST", "/auth/token/session", target.cookie);
+    expect(issued.status).toBe(200);
+    const pair = (await issued.json()) as { access_token: string; refresh_token: string };
+    const bearer = { authorization: `Bearer ${pair.access_token}` };
+    expect((await app.request("/me", { headers: bearer })).status).toBe(200);
     expect((await send("GET", "/me", target.cookie)).status).toBe(200);
 
     const response = await send("PATCH", `/admin/users/${target.user.id}`, adminCookie, {
@@ -127,6 +126,13 @@ describe("managing a user", () => {
     expect(response.status).toBe(200);
 
     await expectProblem(await send("GET", "/me", target.cookie), 401);
+    expect((await app.request("/me", { headers: bearer })).status).toBe(401);
+    const refresh = await app.request("/auth/token", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ grant_type: "refresh_token", refresh_token: pair.refresh_token }),
+    });
+    expect(refresh.status).toBe(400);
     const state = await db.pool.one(sql.unsafe`
       SELECT (SELECT count(*)::int FROM sessions WHERE user_id = u.id AND revoked_at IS NULL) AS live_sessions,
              (SELECT count(*)::int FROM refresh_tokens WHERE user_id = u.id AND revoked_at IS NULL) AS live_refresh,

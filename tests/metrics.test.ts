@@ -1,5 +1,4 @@
 import { afterAll, describe, expect, test } from "bun:test";
-import { logins } from "../src/metrics.ts";
 import { startTestApp } from "./support/app.ts";
 import { createTestDatabase } from "./support/database.ts";
 import { signedInUser } from "./support/sign-in.ts";
@@ -81,7 +80,7 @@ describe("GET /metrics", () => {
     expect(value(samples, "gatehouse_db_pool_connections", { state: "waiting" })).toBe(0);
   });
 
-  test("exposes the feature counters, e.g. a login counted by method and result", async () => {
+  test("a failed password login is counted by method and result", async () => {
     const read = async () =>
       value(
         parsePrometheus(await (await open.request("/metrics")).text()),
@@ -92,7 +91,12 @@ describe("GET /metrics", () => {
         },
       ) ?? 0;
     const before = await read();
-    logins.inc({ method: "password", result: "failure" });
+    const login = await open.request("/auth/login", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ email: "nobody@example.com", password: "not the password" }),
+    });
+    expect(login.status).toBe(401);
     expect(await read()).toBe(before + 1);
   });
 

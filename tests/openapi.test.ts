@@ -11,8 +11,8 @@ afterAll(async () => {
   await db.drop();
 });
 
-// The admin page and its form endpoints are for browsers, not part of the JSON API.
-const browserOnly = [/^\/admin$/, /^\/admin\/view\//, /^\/admin\/forms\//];
+// The admin page, the sign-in page and their form endpoints are for browsers, not part of the JSON API.
+const browserOnly = [/^\/admin$/, /^\/admin\/view\//, /^\/admin\/forms\//, /^\/$/, /^\/sign-out$/];
 
 type Document = { openapi: string; paths: Record<string, Record<string, { responses: object }>> };
 

@@ -1,4 +1,5 @@
 import { afterAll, describe, expect, test } from "bun:test";
+import { generateKeyPairSync } from "node:crypto";
 import { createServer } from "node:net";
 import { sql } from "slonik";
 import { insertRefreshToken } from "../sql/refresh-tokens.ts";
@@ -136,7 +137,8 @@ describe("sign-up and verification", () => {
     expect(answers.map((a) => a.status).sort()).toEqual([200, 400]);
     const refused = answers.find((a) => a.status === 400);
     expect(refused?.headers.get("content-type")).toBe("application/problem+json");
-    expect(((await refused?.json()) as { errors: { pointer: string }[] }).errors[0]?.pointer).toBe(
+    if (!refused) throw new Error("expected one refusal");
+    expect(((await refused.json()) as { errors: { pointer: string }[] }).errors[0]?.pointer).toBe(
       "#/token",
     );
   });
@@ -477,6 +479,10 @@ describe("mail delivery", () => {
       NODE_ENV: "production",
       SMTP_URL: "",
       DEV_OUTBOX: "true",
+      JWT_SIGNING_KEYS: JSON.stringify({
+        ...generateKeyPairSync("ed25519").privateKey.export({ format: "jwk" }),
+        kid: "production-test",
+      }),
     });
     try {
       expect((await production.request("/dev/outbox")).status).toBe(404);
@@ -564,7 +570,7 @@ describe("bad input on every route", () => {
       token: "' OR ''='",
     }),
     JSON.stringify({
-      email: "x".repeat(300) + "@example.com",
+      email: `${"x".repeat(300)}@example.com`,
       password: "p".repeat(5000),
       token: "t".repeat(5000),
     }),

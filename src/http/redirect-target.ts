@@ -26,7 +26,10 @@ export function isAllowedRedirect(target: URL, config: RedirectConfig): boolean 
  * absolute URLs in disguise and are judged as such.
  */
 export function safeRedirectTarget(value: string | undefined, config: RedirectConfig): string {
-  if (!value) return "/";
+  if (!value || value.length > 2048) return "/";
+  // Control characters and backslashes are how "relative" URLs escape their origin.
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: that is the point
+  if (/[\u0000-\u001f\u007f\\]/.test(value)) return "/";
   let target: URL;
   try {
     target = new URL(value, config.PUBLIC_URL);

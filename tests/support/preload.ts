@@ -1,5 +1,9 @@
-import { afterAll } from "bun:test";
+import { afterAll, setDefaultTimeout } from "bun:test";
 import { startTestDatabaseServer, stopTestDatabaseServer } from "./database.ts";
+
+// bunfig's [test] timeout is not applied by every bun version; a database test
+// on a loaded machine may take seconds, never minutes.
+setDefaultTimeout(30_000);
 
 try {
   await startTestDatabaseServer();

@@ -1,0 +1,63 @@
+import { Hono } from "hono";
+import pg from "pg";
+import { sql } from "slonik";
+import { z } from "zod";
+import { createDatabasePool } from "../src/db/pool.ts";
+import { createLogger } from "../src/logger.ts";
+
+// The ceilings: the least a Hono app on Bun can do for one request, without
+// a database (`json`) and with one primary-key lookup through the raw `pg`
+// driver (`pg`) or through slonik configured exactly as Gatehouse's pool
+// (`slonik`: same interceptors, type parsers and zod row parser). Gatehouse's
+// session check can approach the `pg` figure but not pass it without a cache.
+// `bun bench/ceiling-server.ts json|pg|slonik`, PORT and DATABASE_URL from the environment.
+
+const mode = process.argv[2];
+const port = Number(process.env.PORT);
+const poolSize = 10; // Gatehouse's DB_POOL_MAX default
+const app = new Hono();
+app.get("/healthz", (c) => c.json({ status: "ok" }));
+
+if (mode === "json") {
+  app.get("/json", (c) => c.json({ status: "ok", user: "b3f1", role: "user" }));
+} else if (mode === "pg") {
+  const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL, max: poolSize });
+  app.get("/users/:id", async (c) => {
+    const { rows } = await pool.query(
+      "SELECT id, email, role, status, is_whitelisted FROM users WHERE id = $1",
+      [c.req.param("id")],
+    );
+    return rows[0] ? c.json(rows[0]) : c.json({ error: "not found" }, 404);
+  });
+} else if (mode === "slonik") {
+  const pool = await createDatabasePool({
+    url: process.env.DATABASE_URL ?? "",
+    minPoolSize: 2,
+    maxPoolSize: poolSize,
+    connectionTimeoutMs: 5000,
+    statementTimeoutMs: 30_000,
+    slowQueryMs: 200,
+    logger: createLogger("warn"),
+  });
+  const userRow = z.object({
+    id: z.uuid(),
+    email: z.string().nullable(),
+    role: z.string(),
+    status: z.string(),
+    is_whitelisted: z.boolean(),
+  });
+  app.get("/users/:id", async (c) => {
+    const row = await pool.maybeOne(sql.type(userRow)`
+      SELECT id, email, role, status, is_whitelisted FROM users WHERE id = ${c.req.param("id")}`);
+    return row ? c.json(row) : c.json({ error: "not found" }, 404);
+  });
+} else {
+  console.error("usage: bun bench/ceiling-server.ts json|pg|slonik");
+  process.exit(2);
+}
+
+const server = Bun.serve({ hostname: "127.0.0.1", port, fetch: app.fetch });
+process.on("SIGTERM", () => {
+  server.stop(true);
+  process.exit(0);
+});

@@ -1,0 +1,234 @@
+import { cpus } from "node:os";
+import type { Logger } from "../src/logger.ts";
+import { hashPassword } from "../src/password/hashing.ts";
+import { type BenchPostgres, createGatehouseDatabase } from "./database.ts";
+import { benchPassword, seedSessionCookie, seedUser, startGatehouse } from "./gatehouse.ts";
+import { type LoadOptions, percentile, runLoad } from "./load.ts";
+import { describeMachine } from "./machine.ts";
+import type { BenchOptions } from "./options.ts";
+import { createPeerDatabase, ensurePeerInstalled, startPeer } from "./peer.ts";
+import { startServer } from "./processes.ts";
+import {
+  checkTargets,
+  type HotPathReport,
+  type Measurement,
+  peerIds,
+  type ScenarioResult,
+} from "./report.ts";
+import { gatehouseScenarios } from "./scenarios.ts";
+
+type Log = (line: string) => void;
+
+function loadSettings(options: BenchOptions) {
+  return {
+    durationSeconds: options.durationSeconds,
+    warmupSeconds: options.warmupSeconds,
+    connections: options.connections,
+  };
+}
+
+function summary(row: ScenarioResult): string {
+  const m = row.measurement;
+  if (!m) return `${row.label}: ${row.outcome}: ${row.note ?? ""}`;
+  return `${row.label}: ${Math.round(m.requestsPerSecond)} req/s, p50 ${m.p50Ms.toFixed(2)} ms, p99 ${m.p99Ms.toFixed(2)} ms${m.failures ? `, ${m.failures} failed` : ""}`;
+}
+
+/**
+ * Bun.password.verify's own rate against the hash Gatehouse stores: as many
+ * verifications in flight as there are cores, for the scenario's duration.
+ * Password sign-in cannot beat it; it is the login scenario's ceiling.
+ */
+async function measurePasswordVerify(hash: string, seconds: number): Promise<Measurement> {
+  const latencies: number[] = [];
+  const end = performance.now() + seconds * 1000;
+  const started = performance.now();
+  const cpuBefore = process.cpuUsage();
+  await Promise.all(
+    cpus().map(async () => {
+      while (performance.now() < end) {
+        const t = performance.now();
+        if (!(await Bun.password.verify(benchPassword, hash))) throw new Error("verify failed");
+        latencies.push(performance.now() - t);
+      }
+    }),
+  );
+  const elapsed = (performance.now() - started) / 1000;
+  const cpu = process.cpuUsage(cpuBefore);
+  const sorted = Float64Array.from(latencies).sort();
+  return {
+    requestsPerSecond: latencies.length / elapsed,
+    p50Ms: percentile(sorted, 0.5),
+    p99Ms: percentile(sorted, 0.99),
+    rssMb: null,
+    cpuUsPerRequest: (cpu.user + cpu.system) / Math.max(1, latencies.length),
+    requests: latencies.length,
+    failures: 0,
+  };
+}
+
+export async function runHotPaths(
+  options: BenchOptions,
+  postgres: BenchPostgres,
+  logger: Logger,
+  log: Log,
+): Promise<HotPathReport> {
+  const settings = loadSettings(options);
+  const results: ScenarioResult[] = [];
+  const measure = async (
+    row: Omit<ScenarioResult, "outcome">,
+    target: { baseUrl: string; pid: number },
+    load: Pick<LoadOptions, "request" | "perRequest" | "expectStatus">,
+  ) => {
+    const measurement = await runLoad({ ...settings, ...target, ...load });
+    const result: ScenarioResult = { ...row, outcome: "measured", measurement };
+    results.push(result);
+    log(summary(result));
+  };
+
+  const databaseUrl = await createGatehouseDatabase(postgres, "gatehouse_bench", logger);
+
+  // Seed ---------------------------------------------------------------------
+  const gatehouse = await startGatehouse(databaseUrl, logger);
+  // The cost the server is configured with, as a sign-up would store it.
+  const passwordHash = await hashPassword(benchPassword, gatehouse.config);
+  const email = "bench@example.com";
+  const userId = await seedUser(gatehouse.pool, email, passwordHash);
+  const cookie = await seedSessionCookie(gatehouse, userId);
+  // Only one server runs at a time, so none competes with another for the
+  // cores; the ceilings look up this same user row in this same database.
+  await gatehouse.stop();
+
+  // Ceilings -----------------------------------------------------------------
+  const ceilings = [
+    { id: "ceiling-json", mode: "json", label: "ceiling: Hono on Bun, small JSON", path: "/json" },
+    {
+      id: "ceiling-pg",
+      mode: "pg",
+      label: "ceiling: Hono + one PK lookup, raw pg",
+      path: `/users/${userId}`,
+    },
+    {
+      id: "ceiling-slonik",
+      mode: "slonik",
+      label: "ceiling: Hono + one PK lookup, slonik (Gatehouse's pool)",
+      path: `/users/${userId}`,
+      ceiling: "ceiling-pg",
+    },
+  ];
+  for (const c of ceilings) {
+    const server = await startServer({
+      script: "bench/ceiling-server.ts",
+      args: [c.mode],
+      cwd: `${import.meta.dir}/..`,
+      env: { DATABASE_URL: databaseUrl, NODE_ENV: "production" },
+      readyPath: "/healthz",
+    });
+    try {
+      await measure({ id: c.id, label: c.label, kind: "ceiling", ceiling: c.ceiling }, server, {
+        request: { path: c.path },
+        expectStatus: 200,
+      });
+    } finally {
+      await server.stop();
+    }
+  }
+
+  // Peer ----------------------------------------------------------------------
+  try {
+    await ensurePeerInstalled(log);
+    const peerDatabase = await createPeerDatabase(postgres);
+    for (const cookieCache of [false, true]) {
+      const peer = await startPeer(peerDatabase, cookieCache);
+      try {
+        await measure(
+          {
+            id: cookieCache ? peerIds.cookieCache : peerIds.noCache,
+            label: `peer: better-auth get-session, cookie cache ${cookieCache ? "on" : "off"}`,
+            kind: "peer",
+            ceiling: "ceiling-pg",
+          },
+          peer,
+          { request: peer.request, expectStatus: 200 },
+        );
+      } finally {
+        await peer.stop();
+      }
+    }
+  } catch (error) {
+    const note = error instanceof Error ? error.message.split("\n")[0] : String(error);
+    for (const [id, on] of [
+      [peerIds.noCache, "off"],
+      [peerIds.cookieCache, "on"],
+    ] as const) {
+      if (results.some((r) => r.id === id)) continue;
+      results.push({
+        id,
+        label: `peer: better-auth get-session, cookie cache ${on}`,
+        kind: "peer",
+        outcome: "failed",
+        note,
+      });
+    }
+    log(`better-auth: ${note}`);
+  }
+
+  // Gatehouse -----------------------------------------------------------------
+  const server = await startGatehouse(databaseUrl, logger);
+  try {
+    for (const scenario of gatehouseScenarios) {
+      const row = {
+        id: scenario.id,
+        label: scenario.label,
+        kind: "gatehouse" as const,
+        ceiling: scenario.ceiling,
+        comparePeer: scenario.comparePeer,
+      };
+      const prepared = await scenario.prepare({
+        gatehouse: server,
+        userId,
+        email,
+        password: benchPassword,
+        cookie,
+        connections: settings.connections,
+      });
+      if (prepared.kind === "load") {
+        await measure(row, server, prepared.load);
+      } else {
+        const result: ScenarioResult = { ...row, outcome: prepared.kind, note: prepared.note };
+        results.push(result);
+        log(summary(result));
+      }
+    }
+    const oauth: ScenarioResult = {
+      id: "oauth-callback",
+      label: "Gatehouse OAuth callback against a local provider",
+      kind: "gatehouse",
+      outcome: "skipped",
+      note: "not measured: every request needs a fresh authorization code from a provider round trip",
+    };
+    results.push(oauth);
+    log(summary(oauth));
+  } finally {
+    await server.stop();
+  }
+
+  const verify: ScenarioResult = {
+    id: "password-verify",
+    label: "raw Bun.password.verify (argon2id, same hash), in-process",
+    kind: "raw",
+    outcome: "measured",
+    measurement: await measurePasswordVerify(passwordHash, settings.durationSeconds),
+  };
+  results.push(verify);
+  log(summary(verify));
+
+  return {
+    kind: "hot-paths",
+    date: new Date().toISOString(),
+    quick: options.quick,
+    machine: await describeMachine(postgres),
+    settings,
+    results,
+    targets: checkTargets(results),
+  };
+}

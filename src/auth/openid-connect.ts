@@ -1,0 +1,143 @@
+import * as client from "openid-client";
+import type { Config } from "../config.ts";
+import type { Logger } from "../logger.ts";
+import {
+  callbackUrlOf,
+  ProviderFailure,
+  type ProviderIdentity,
+  type SignInProvider,
+} from "./sign-in-providers.ts";
+
+// Any OpenID Connect issuer (Keycloak, Okta, Entra ID, Auth0, Google
+// Workspace) through openid-client: discovery from OIDC_ISSUER, the
+// authorization code flow with PKCE (S256) and a nonce, and the ID token
+// validated by the library (signature against the issuer's JWKS, iss, aud,
+// exp, nonce). The user is the ID token's `sub`.
+
+const timeoutSeconds = 10;
+
+function failureOf(error: unknown): ProviderFailure {
+  if (error instanceof ProviderFailure) return error;
+  if (error instanceof client.ResponseBodyError) {
+    // invalid_grant (a used or forged code) and its kin are the issuer refusing.
+    return new ProviderFailure(
+      error.status < 500 ? "refused" : "unavailable",
+      `${error.error}: ${error.error_description ?? ""}`,
+    );
+  }
+  if (error instanceof client.AuthorizationResponseError) {
+    return new ProviderFailure("refused", `${error.error}: ${error.error_description ?? ""}`);
+  }
+  if (error instanceof client.ClientError && /JWT|CLAIM|NONCE|STATE/.test(error.code ?? "")) {
+    // An ID token that fails validation: a wrong nonce, audience, issuer or signature.
+    return new ProviderFailure("refused", `${error.code}: ${error.message}`);
+  }
+  return new ProviderFailure("unavailable", String(error));
+}
+
+export function openIdConnectProvider(config: Config, logger: Logger): SignInProvider | null {
+  const issuer = config.OIDC_ISSUER;
+  const clientId = config.OIDC_CLIENT_ID;
+  if (!issuer || !clientId) return null;
+  const redirectUri = callbackUrlOf(config, "oidc");
+  const scope = config.OIDC_SCOPES.split(/\s+/).includes("openid")
+    ? config.OIDC_SCOPES
+    : `openid ${config.OIDC_SCOPES}`;
+
+  // Discovery happens on first use, not at start, so an issuer that is down
+  // does not stop Gatehouse; a failed discovery is retried on the next sign-in.
+  let discovered: Promise<client.Configuration> | null = null;
+  const configuration = () => {
+    discovered ??= client
+      .discovery(
+        new URL(issuer),
+        clientId,
+        config.OIDC_CLIENT_SECRET ? { client_secret: config.OIDC_CLIENT_SECRET } : undefined,
+        config.OIDC_CLIENT_SECRET
+          ? client.ClientSecretPost(config.OIDC_CLIENT_SECRET)
+          : client.None(),
+        {
+          timeout: timeoutSeconds,
+          // Plain-http issuers only outside production (a local Keycloak, tests).
+          execute:
+            issuer.startsWith("http:") && config.NODE_ENV !== "production"
+              ? [client.allowInsecureRequests]
+              : [],
+        },
+      )
+      .catch((error: unknown) => {
+        discovered = null;
+        logger.warn({ err: error, issuer }, "OpenID Connect discovery failed");
+        throw new ProviderFailure("unavailable", `discovery: ${String(error)}`);
+      });
+    return discovered;
+  };
+
+  return {
+    name: "oidc",
+    label: config.OIDC_NAME,
+
+    begin: async () => {
+      const oidc = await configuration();
+      const secrets = {
+        state: client.randomState(),
+        nonce: client.randomNonce(),
+        codeVerifier: client.randomPKCECodeVerifier(),
+      };
+      const url = client.buildAuthorizationUrl(oidc, {
+        redirect_uri: redirectUri,
+        scope,
+        state: secrets.state,
+        nonce: secrets.nonce,
+        code_challenge: await client.calculatePKCECodeChallenge(secrets.codeVerifier),
+        code_challenge_method: "S256",
+      });
+      return { authorizationUrl: url.toString(), secrets };
+    },
+
+    finish: async (callbackUrl, secrets) => {
+      const oidc = await configuration();
+      if (!secrets.nonce || !secrets.codeVerifier) {
+        throw new ProviderFailure("refused", "the flow cookie lacks the nonce or PKCE verifier");
+      }
+      try {
+        const tokens = await client.authorizationCodeGrant(oidc, callbackUrl, {
+          pkceCodeVerifier: secrets.codeVerifier,
+          expectedState: secrets.state,
+          expectedNonce: secrets.nonce,
+          idTokenExpected: true,
+        });
+        const claims = tokens.claims();
+        const expiresIn = tokens.expiresIn();
+        if (!claims) throw new ProviderFailure("refused", "no ID token");
+        let profile: Record<string, unknown> = claims;
+        // Many issuers keep email and name out of the ID token and serve them at userinfo.
+        if (claims.email === undefined && oidc.serverMetadata().userinfo_endpoint) {
+          profile = { ...(await client.fetchUserInfo(oidc, tokens.access_token, claims.sub)) };
+        }
+        const email = typeof profile.email === "string" ? profile.email : null;
+        const validEmail = email && email.length <= 254 && /^[^@\s]+@[^@\s]+$/.test(email);
+        const name = typeof profile.name === "string" ? profile.name.trim().slice(0, 200) : "";
+        const picture = typeof profile.picture === "string" ? profile.picture : "";
+        const identity: ProviderIdentity = {
+          provider: "oidc",
+          providerUserId: claims.sub,
+          email: validEmail ? email : null,
+          emailVerified: Boolean(validEmail) && profile.email_verified === true,
+          fullName: name || null,
+          avatarUrl: /^https?:\/\//.test(picture) && picture.length <= 2048 ? picture : null,
+          tokens: {
+            accessToken: tokens.access_token,
+            refreshToken: tokens.refresh_token ?? null,
+            tokenType: tokens.token_type ?? null,
+            scope: tokens.scope ?? null,
+            expiresAt: expiresIn ? new Date(Date.now() + expiresIn * 1000) : null,
+          },
+        };
+        return identity;
+      } catch (error) {
+        throw failureOf(error);
+      }
+    },
+  };
+}

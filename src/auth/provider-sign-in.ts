@@ -1,0 +1,162 @@
+import type { DatabaseTransactionConnection } from "slonik";
+import { type DatabasePool, UniqueIntegrityConstraintViolationError } from "slonik";
+import { githubAllowlistRuleKinds } from "../../sql/allowlist-rules.ts";
+import {
+  findOAuthAccount,
+  findOAuthAccountOfUser,
+  insertOAuthAccountIfAbsent,
+  type NewOAuthAccount,
+  updateOAuthAccountAtSignIn,
+} from "../../sql/oauth-accounts.ts";
+import {
+  findUserByEmail,
+  findUserById,
+  grantSignInRights,
+  insertUser,
+  type User,
+} from "../../sql/users.ts";
+import { recordAudit } from "../audit.ts";
+import type { Config } from "../config.ts";
+import type { Logger } from "../logger.ts";
+import { decideSignInGrants } from "./sign-in-grants.ts";
+import type { MembershipNeeds, ProviderIdentity } from "./sign-in-providers.ts";
+import type { TokenCipher } from "./token-encryption.ts";
+
+// What a successful provider callback does to our data, in one transaction:
+//   1. a known (provider, provider_user_id) is that user: tokens refreshed;
+//   2. else a provider-verified email that belongs to a user whose own email
+//      is verified links the account to that user;
+//   3. else a new user, approved only by an allowlist rule or ADMIN_EMAILS.
+// Links are bound to (provider, provider_user_id), never to an email alone,
+// and an unverified email neither links nor is stored on the user: a provider
+// that lets anyone type any address would otherwise hand over the account of
+// whoever owns it (or let an attacker pre-claim it before its owner arrives).
+
+export class SignInRefused extends Error {
+  override name = "SignInRefused";
+  constructor(readonly reason: "account_inactive" | "account_conflict") {
+    super(reason);
+  }
+}
+
+/** Another sign-in of the same identity committed first: start again, it will be found. */
+class LostRace extends Error {}
+
+export type ProviderSignIn = { user: User; created: boolean; linked: boolean };
+
+type Deps = { pool: DatabasePool; logger: Logger; config: Config; cipher: TokenCipher };
+type RequestFacts = { ip: string | null; userAgent: string | null };
+
+/** Which GitHub memberships the allowlist rules ask about (and so which scopes to request). */
+export async function membershipNeeds(pool: DatabasePool): Promise<MembershipNeeds> {
+  const kinds = await githubAllowlistRuleKinds(pool);
+  return { githubOrgs: kinds.orgs, githubTeams: kinds.teams };
+}
+
+export async function signInWithProvider(
+  deps: Deps,
+  identity: ProviderIdentity,
+  request: RequestFacts,
+): Promise<ProviderSignIn> {
+  const seal = (token: string | null) => (token === null ? null : deps.cipher.encrypt(token));
+  const stored = {
+    email: identity.email,
+    emailVerified: identity.emailVerified,
+    encryptedAccessToken: await seal(identity.tokens.accessToken),
+    encryptedRefreshToken: await seal(identity.tokens.refreshToken),
+    tokenType: identity.tokens.tokenType,
+    scope: identity.tokens.scope,
+    expiresAt: identity.tokens.expiresAt,
+  };
+  // Twenty browsers finishing the same first sign-in at once: the losers of
+  // the unique-constraint race roll back and find the winner's rows.
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await deps.pool.transaction((tx) => signInOnce(deps, tx, identity, stored, request));
+    } catch (error) {
+      const raced =
+        error instanceof LostRace || error instanceof UniqueIntegrityConstraintViolationError;
+      if (!raced || attempt >= 4) throw error;
+    }
+  }
+}
+
+async function signInOnce(
+  { config, logger }: Deps,
+  tx: DatabaseTransactionConnection,
+  identity: ProviderIdentity,
+  stored: Omit<NewOAuthAccount, "userId" | "provider" | "providerUserId">,
+  request: RequestFacts,
+): Promise<ProviderSignIn> {
+  const grants = await decideSignInGrants(tx, config.ADMIN_EMAILS, identity);
+  const grantsOf = async (user: User) =>
+    (grants.whitelisted && !user.is_whitelisted) || (grants.bootstrapAdmin && user.role !== "admin")
+      ? ((await grantSignInRights(tx, user.id, {
+          whitelist: grants.whitelisted,
+          admin: grants.bootstrapAdmin,
+        })) ?? user)
+      : user;
+  const auditContext = {
+    provider: identity.provider,
+    ...(grants.rule ? { allowlist_rule: `${grants.rule.kind}:${grants.rule.value}` } : {}),
+    ...(grants.bootstrapAdmin ? { bootstrap_admin: true } : {}),
+  };
+
+  const known = await findOAuthAccount(tx, identity.provider, identity.providerUserId);
+  if (known) {
+    const user = await findUserById(tx, known.user_id);
+    if (user?.status !== "active") throw new SignInRefused("account_inactive");
+    await updateOAuthAccountAtSignIn(tx, known.id, stored);
+    return { user: await grantsOf(user), created: false, linked: false };
+  }
+
+  const account = (userId: string): NewOAuthAccount => ({
+    userId,
+    provider: identity.provider,
+    providerUserId: identity.providerUserId,
+    ...stored,
+  });
+
+  const owner =
+    identity.email && identity.emailVerified ? await findUserByEmail(tx, identity.email) : null;
+  if (owner?.email_verified) {
+    if (owner.status !== "active") throw new SignInRefused("account_inactive");
+    const existing = await findOAuthAccountOfUser(tx, owner.id, identity.provider);
+    // The same identity committed by a concurrent sign-in after our first
+    // look: start again and find it. Another identity: the owner already
+    // signs in with a different account at this provider.
+    if (existing?.provider_user_id === identity.providerUserId) throw new LostRace();
+    if (existing) throw new SignInRefused("account_conflict");
+    if (!(await insertOAuthAccountIfAbsent(tx, account(owner.id)))) throw new LostRace();
+    await recordAudit(tx, logger, {
+      eventType: "account.linked",
+      result: "success",
+      userId: owner.id,
+      ...request,
+      context: { ...auditContext, provider_user_id: identity.providerUserId },
+    });
+    return { user: await grantsOf(owner), created: false, linked: true };
+  }
+
+  // An address held by a user who never verified it stays with them, unused
+  // for linking; the newcomer gets an account without an email on file.
+  const email = identity.email && identity.emailVerified && !owner ? identity.email : null;
+  const user = await insertUser(tx, {
+    email,
+    emailVerified: email !== null,
+    fullName: identity.fullName,
+    avatarUrl: identity.avatarUrl,
+    role: grants.bootstrapAdmin ? "admin" : "user",
+    isWhitelisted: grants.whitelisted,
+    consentAt: config.REQUIRE_CONSENT ? new Date() : null,
+  });
+  if (!(await insertOAuthAccountIfAbsent(tx, account(user.id)))) throw new LostRace();
+  await recordAudit(tx, logger, {
+    eventType: "user.created",
+    result: "success",
+    userId: user.id,
+    ...request,
+    context: { ...auditContext, whitelisted: user.is_whitelisted, role: user.role },
+  });
+  return { user, created: true, linked: false };
+}

@@ -1,0 +1,106 @@
+import type { Config, OAuthProviderName } from "../config.ts";
+import type { Logger } from "../logger.ts";
+import { openIdConnectProvider } from "./openid-connect.ts";
+import { socialProvider } from "./social-providers.ts";
+
+// The sign-in methods that redirect to someone else: every provider that
+// @hono/oauth-providers ships, and any OpenID Connect issuer. Each one is
+// reduced to two steps so the routes and the account logic never see a
+// provider's quirks: begin (where to send the browser, and the secrets to keep
+// in the flow cookie) and finish (code → tokens → one normalised identity).
+
+export type ProviderName = OAuthProviderName | "oidc";
+
+/** Kept in the browser's short-lived flow cookie between begin and finish. */
+export type FlowSecrets = {
+  state: string;
+  /** PKCE (RFC 7636), where the provider's flow supports it. */
+  codeVerifier?: string;
+  /** OpenID Connect nonce, bound into the ID token. */
+  nonce?: string;
+};
+
+export type ProviderTokens = {
+  accessToken: string | null;
+  refreshToken: string | null;
+  tokenType: string | null;
+  scope: string | null;
+  expiresAt: Date | null;
+};
+
+/** Who the provider says the person is; an email counts only when `emailVerified`. */
+export type ProviderIdentity = {
+  provider: ProviderName;
+  providerUserId: string;
+  email: string | null;
+  emailVerified: boolean;
+  fullName: string | null;
+  avatarUrl: string | null;
+  /** GitHub only, and only read when a github_org/github_team rule exists. */
+  githubOrgs?: string[];
+  githubTeams?: string[];
+  tokens: ProviderTokens;
+};
+
+/** What the sign-in needs to know about allowlist rules before talking to the provider. */
+export type MembershipNeeds = { githubOrgs: boolean; githubTeams: boolean };
+
+export type SignInProvider = {
+  name: ProviderName;
+  /** Shown on the sign-in page. */
+  label: string;
+  begin: (needs: MembershipNeeds) => Promise<{ authorizationUrl: string; secrets: FlowSecrets }>;
+  /** `callbackUrl` is PUBLIC_URL's callback address with the provider's query string. */
+  finish: (
+    callbackUrl: URL,
+    secrets: FlowSecrets,
+    needs: MembershipNeeds,
+  ) => Promise<ProviderIdentity>;
+};
+
+/**
+ * A sign-in that the provider refused (`refused`: a bad or replayed code, an
+ * ID token that fails validation) or that failed because the provider's answer
+ * was unusable (`unavailable`: a 5xx, HTML, garbage, a timeout). `detail` is
+ * for the log only: it may quote the provider.
+ */
+export class ProviderFailure extends Error {
+  override name = "ProviderFailure";
+  constructor(
+    readonly kind: "refused" | "unavailable",
+    readonly detail: string,
+  ) {
+    super(`${kind}: ${detail}`);
+  }
+}
+
+export const providerLabels: Record<ProviderName, string> = {
+  github: "GitHub",
+  google: "Google",
+  discord: "Discord",
+  facebook: "Facebook",
+  linkedin: "LinkedIn",
+  x: "X",
+  twitch: "Twitch",
+  msentra: "Microsoft",
+  oidc: "OpenID Connect",
+};
+
+/** PUBLIC_URL's callback address: providers must see the public one, never the request's. */
+export function callbackUrlOf(config: Config, provider: ProviderName): string {
+  return `${config.PUBLIC_URL}/auth/${provider}/callback`;
+}
+
+/** The providers configured with credentials, in the order the sign-in page lists them. */
+export function enabledProviders(
+  config: Config,
+  logger: Logger,
+): Map<ProviderName, SignInProvider> {
+  const providers = new Map<ProviderName, SignInProvider>();
+  for (const name of Object.keys(providerLabels) as ProviderName[]) {
+    const provider =
+      name === "oidc" ? openIdConnectProvider(config, logger) : socialProvider(name, config);
+    if (provider) providers.set(name, provider);
+  }
+  return providers;
+}

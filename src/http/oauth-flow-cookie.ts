@@ -1,0 +1,67 @@
+import type { Context } from "hono";
+import { deleteCookie, getCookie, setCookie } from "hono/cookie";
+import { z } from "zod";
+import type { FlowSecrets, ProviderName } from "../auth/sign-in-providers.ts";
+import type { Config } from "../config.ts";
+
+// Between the redirect to a provider and its callback, the browser holds one
+// short-lived HttpOnly cookie: which provider, the state (CSRF on the
+// callback: a code the attacker obtained for their own account cannot be
+// pushed into a victim's browser, RFC 6749 §10.12), the PKCE verifier and
+// nonce where used, and where to go afterwards. SameSite=Lax lets it ride the
+// top-level redirect back from the provider. It is cleared by the callback
+// whatever the outcome, so a callback URL cannot be replayed in that browser.
+
+const flowCookie = z.object({
+  provider: z.string(),
+  state: z.string().min(16).max(256),
+  codeVerifier: z.string().max(256).optional(),
+  nonce: z.string().max(256).optional(),
+  redirectTo: z.string().max(2048),
+});
+export type FlowCookie = z.infer<typeof flowCookie>;
+
+function cookieName(config: Config): string {
+  return config.PUBLIC_URL.startsWith("https:") ? "__Host-gatehouse_oauth" : "gatehouse_oauth";
+}
+
+function options(config: Config) {
+  return {
+    path: "/",
+    httpOnly: true,
+    secure: config.PUBLIC_URL.startsWith("https:"),
+    sameSite: "Lax" as const,
+  };
+}
+
+export function writeFlowCookie(
+  c: Context,
+  config: Config,
+  flow: { provider: ProviderName; secrets: FlowSecrets; redirectTo: string },
+): void {
+  const value: FlowCookie = {
+    provider: flow.provider,
+    ...flow.secrets,
+    redirectTo: flow.redirectTo,
+  };
+  setCookie(c, cookieName(config), Buffer.from(JSON.stringify(value)).toString("base64url"), {
+    ...options(config),
+    maxAge: Math.max(1, Math.floor(config.OAUTH_FLOW_TTL / 1000)),
+  });
+}
+
+/** The flow cookie, or null when absent or not one of ours. */
+export function readFlowCookie(c: Context, config: Config): FlowCookie | null {
+  const raw = getCookie(c, cookieName(config));
+  if (!raw || raw.length > 4096) return null;
+  try {
+    const parsed = flowCookie.safeParse(JSON.parse(Buffer.from(raw, "base64url").toString("utf8")));
+    return parsed.success ? parsed.data : null;
+  } catch {
+    return null;
+  }
+}
+
+export function clearFlowCookie(c: Context, config: Config): void {
+  deleteCookie(c, cookieName(config), options(config));
+}

@@ -1,0 +1,296 @@
+import { timingSafeEqual } from "node:crypto";
+import { type Context, Hono } from "hono";
+import type { DatabasePool } from "slonik";
+import { z } from "zod";
+import { recordAudit } from "../audit.ts";
+import { membershipNeeds, SignInRefused, signInWithProvider } from "../auth/provider-sign-in.ts";
+import {
+  callbackUrlOf,
+  enabledProviders,
+  type MembershipNeeds,
+  ProviderFailure,
+  type ProviderName,
+  type SignInProvider,
+} from "../auth/sign-in-providers.ts";
+import {
+  createTokenCipher,
+  loadEncryptionKeys,
+  type TokenCipher,
+} from "../auth/token-encryption.ts";
+import type { Config } from "../config.ts";
+import type { AppEnv } from "../http/app-env.ts";
+import { requestAuditFields } from "../http/audit-fields.ts";
+import { clearFlowCookie, readFlowCookie, writeFlowCookie } from "../http/oauth-flow-cookie.ts";
+import type { ApiRoute } from "../http/openapi.ts";
+import { Problem, problemResponse } from "../http/problem.ts";
+import { safeRedirectTarget } from "../http/redirect-target.ts";
+import { startBrowserSession } from "../http/start-session.ts";
+import type { Logger } from "../logger.ts";
+import { logins } from "../metrics.ts";
+
+export const providersResponse = z.object({
+  providers: z.array(
+    z.object({
+      id: z.string().meta({ description: "github, google, ..., oidc" }),
+      name: z.string(),
+      login_url: z.string().meta({ description: "Where to send the browser to sign in" }),
+    }),
+  ),
+});
+
+const loginQuery = z.object({
+  redirect_to: z.string().optional().meta({
+    description:
+      "Where to land after signing in: a path, or an origin in ALLOWED_REDIRECT_ORIGINS; anything else lands on /",
+  }),
+});
+
+const callbackQuery = z.looseObject({
+  code: z.string().optional(),
+  state: z.string().optional(),
+  error: z.string().optional().meta({ description: "access_denied when consent was refused" }),
+  error_description: z.string().optional(),
+});
+
+export const oauthApi: ApiRoute[] = [
+  {
+    method: "get",
+    path: "/auth/providers",
+    summary: "The enabled sign-in providers",
+    tag: "auth",
+    access: "anyone",
+    responses: { 200: { description: "Enabled providers", body: providersResponse } },
+  },
+  {
+    method: "get",
+    path: "/auth/:provider/login",
+    summary: "Start signing in with a provider: 302 to its authorization page",
+    tag: "auth",
+    access: "anyone",
+    query: loginQuery,
+    responses: {
+      302: { description: "To the provider; a short-lived flow cookie holds state, PKCE, nonce" },
+      404: { description: "No such provider is enabled" },
+      502: { description: "The provider could not be reached (OpenID Connect discovery)" },
+    },
+  },
+  {
+    method: "get",
+    path: "/auth/:provider/callback",
+    summary: "The provider's redirect back: signs in (or creates the user) and 302s to redirect_to",
+    tag: "auth",
+    access: "anyone",
+    query: callbackQuery,
+    responses: {
+      302: {
+        description:
+          "Signed in: a new session cookie, to redirect_to. Browsers (Accept: text/html) are sent to /?error=... on failure instead of a problem",
+      },
+      400: { description: "Missing, tampered or replayed state; the provider refused the code" },
+      401: { description: "Consent was denied at the provider" },
+      403: { description: "The account is inactive or locked" },
+      404: { description: "No such provider is enabled" },
+      409: { description: "The email's owner already signs in with another identity there" },
+      502: { description: "The provider answered with an error or something unreadable" },
+    },
+  },
+];
+
+type Failure = {
+  reason: string;
+  status: 400 | 401 | 403 | 409 | 502;
+  title: string;
+  detail: string;
+};
+
+const failures = {
+  access_denied: {
+    status: 401,
+    title: "Sign-in cancelled",
+    detail: "Consent was refused at the provider; nothing was changed.",
+  },
+  provider_error: {
+    status: 502,
+    title: "Provider error",
+    detail: "The provider reported an error instead of signing you in.",
+  },
+  bad_state: {
+    status: 400,
+    title: "Sign-in expired or forged",
+    detail:
+      "This sign-in was not started from this browser, was already used, or took too long. Start again.",
+  },
+  provider_refused: {
+    status: 400,
+    title: "Sign-in refused by the provider",
+    detail: "The provider did not accept this sign-in (the code may have been used already).",
+  },
+  provider_unavailable: {
+    status: 502,
+    title: "Provider unavailable",
+    detail: "The provider's answer could not be used. Try again later.",
+  },
+  account_inactive: {
+    status: 403,
+    title: "Account not active",
+    detail: "This account has been deactivated or locked by an administrator.",
+  },
+  account_conflict: {
+    status: 409,
+    title: "Account already linked",
+    detail:
+      "The account with this email already signs in with a different identity at this provider.",
+  },
+} as const satisfies Record<string, Omit<Failure, "reason">>;
+export type SignInFailureReason = keyof typeof failures;
+
+/** The message the sign-in page shows for `/?error=<reason>`. */
+export function signInFailureMessage(reason: string | undefined): string | null {
+  if (!reason || !(reason in failures)) return null;
+  const failure = failures[reason as SignInFailureReason];
+  return `${failure.title}: ${failure.detail}`;
+}
+
+const noNeeds: MembershipNeeds = { githubOrgs: false, githubTeams: false };
+
+function sameSecret(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+type Deps = { config: Config; pool: DatabasePool; logger: Logger };
+
+export function oauthRoutes(deps: Deps) {
+  const { config, pool, logger } = deps;
+  const app = new Hono<AppEnv>();
+  const providers = enabledProviders(config, logger);
+  let cipher: Promise<TokenCipher> | null = null;
+  const tokenCipher = () => {
+    cipher ??= loadEncryptionKeys(config, logger)
+      .then(createTokenCipher)
+      .catch((error: unknown) => {
+        cipher = null;
+        throw error;
+      });
+    return cipher;
+  };
+  const needsOf = (provider: SignInProvider) =>
+    provider.name === "github" ? membershipNeeds(pool) : Promise.resolve(noNeeds);
+  const providerOf = (c: Context<AppEnv>) => {
+    const provider = providers.get(c.req.param("provider") as ProviderName);
+    if (!provider)
+      throw new Problem(404, "Not Found", "No sign-in provider by that name is enabled.");
+    return provider;
+  };
+
+  app.get("/auth/providers", (c) =>
+    c.json({
+      providers: [...providers.values()].map((p) => ({
+        id: p.name,
+        name: p.label,
+        login_url: `/auth/${p.name}/login`,
+      })),
+    }),
+  );
+
+  app.get("/auth/:provider/login", async (c) => {
+    const provider = providerOf(c);
+    const redirectTo = safeRedirectTarget(c.req.query("redirect_to"), config);
+    let started: Awaited<ReturnType<SignInProvider["begin"]>>;
+    try {
+      started = await provider.begin(await needsOf(provider));
+    } catch (error) {
+      if (!(error instanceof ProviderFailure)) throw error;
+      c.get("logger").warn(
+        { provider: provider.name, detail: error.detail },
+        "sign-in not started",
+      );
+      throw new Problem(
+        502,
+        failures.provider_unavailable.title,
+        failures.provider_unavailable.detail,
+      );
+    }
+    writeFlowCookie(c, config, { provider: provider.name, secrets: started.secrets, redirectTo });
+    return c.redirect(started.authorizationUrl, 302);
+  });
+
+  app.get("/auth/:provider/callback", async (c) => {
+    const provider = providerOf(c);
+    const flow = readFlowCookie(c, config);
+    // Whatever happens next, this flow is over: the cookie cannot serve twice.
+    clearFlowCookie(c, config);
+
+    const fail = async (reason: SignInFailureReason, logDetail?: string) => {
+      const failure = failures[reason];
+      c.get("logger").info(
+        { provider: provider.name, reason, detail: logDetail },
+        "sign-in failed",
+      );
+      logins.inc({ method: provider.name, result: "failure" });
+      await recordAudit(pool, logger, {
+        eventType: "login.failed",
+        result: "failure",
+        failureReason: reason,
+        ...requestAuditFields(c),
+        context: { method: provider.name },
+      });
+      if (c.req.header("accept")?.includes("text/html")) {
+        const back = new URLSearchParams({ error: reason });
+        if (flow && flow.redirectTo !== "/") back.set("redirect_to", flow.redirectTo);
+        return c.redirect(`/?${back}`, 302);
+      }
+      // Built through the context so the cookie-clearing header goes with it.
+      const problem = problemResponse(
+        c,
+        new Problem(failure.status, failure.title, failure.detail),
+      );
+      return c.body(await problem.text(), failure.status, Object.fromEntries(problem.headers));
+    };
+
+    const error = c.req.query("error");
+    if (error) return fail(error === "access_denied" ? "access_denied" : "provider_error", error);
+    const state = c.req.query("state");
+    if (!flow || flow.provider !== provider.name || !state || !sameSecret(state, flow.state)) {
+      return fail("bad_state", flow ? "state mismatch" : "no flow cookie");
+    }
+    if (!c.req.query("code")) return fail("provider_refused", "no code in the callback");
+
+    // The provider redirected to PUBLIC_URL's callback; the request URL may be
+    // an internal one, so rebuild it from PUBLIC_URL with the query string.
+    const callbackUrl = new URL(callbackUrlOf(config, provider.name));
+    callbackUrl.search = new URL(c.req.url).search;
+    const needs = await needsOf(provider);
+    let identity: Awaited<ReturnType<SignInProvider["finish"]>>;
+    try {
+      identity = await provider.finish(callbackUrl, flow, needs);
+    } catch (error) {
+      if (!(error instanceof ProviderFailure)) throw error;
+      return fail(
+        error.kind === "refused" ? "provider_refused" : "provider_unavailable",
+        error.detail,
+      );
+    }
+
+    let signedIn: Awaited<ReturnType<typeof signInWithProvider>>;
+    try {
+      signedIn = await signInWithProvider(
+        { ...deps, cipher: await tokenCipher() },
+        identity,
+        requestAuditFields(c),
+      );
+    } catch (error) {
+      if (!(error instanceof SignInRefused)) throw error;
+      return fail(error.reason);
+    }
+    await startBrowserSession(c, deps, {
+      userId: signedIn.user.id,
+      method: provider.name,
+      context: { created: signedIn.created, linked: signedIn.linked },
+    });
+    return c.redirect(safeRedirectTarget(flow.redirectTo, config), 302);
+  });
+
+  return app;
+}

@@ -1,0 +1,175 @@
+import { Hono } from "hono";
+import { raw } from "hono/html";
+import type { Child } from "hono/jsx";
+import type { DatabasePool } from "slonik";
+import { recordAudit } from "../audit.ts";
+import { invalidateSession } from "../auth/sessions.ts";
+import { enabledProviders } from "../auth/sign-in-providers.ts";
+import type { Config } from "../config.ts";
+import type { AppEnv, Principal } from "../http/app-env.ts";
+import { requestAuditFields } from "../http/audit-fields.ts";
+import { safeRedirectTarget } from "../http/redirect-target.ts";
+import { clearSessionCookie } from "../http/session-cookie.ts";
+import type { Logger } from "../logger.ts";
+import { signInFailureMessage } from "./oauth.ts";
+
+// The sign-in page: server-rendered, no JavaScript. Provider buttons are plain
+// links to /auth/<provider>/login carrying redirect_to through; a failed
+// callback comes back here as /?error=<reason> and the page says why. Signed
+// in, it shows who you are, whether you are still waiting for approval, and a
+// sign-out button (a form: POST, so a link on another site cannot sign you out).
+
+const css = `
+*{box-sizing:border-box}body{margin:0;min-height:100vh;display:grid;place-items:center;font:16px/1.5 system-ui,-apple-system,"Segoe UI",sans-serif;color:#1f2328;background:#f6f8fa}
+main{width:min(26rem,100% - 2rem);background:#fff;border:1px solid #d0d7de;border-radius:12px;padding:2rem}
+h1{font-size:1.4rem;margin:0 0 .3rem}p{margin:.5rem 0}.muted{color:#57606a;font-size:.9rem}
+.methods{display:flex;flex-direction:column;gap:.6rem;margin:1.4rem 0 .6rem}
+a.button,button{display:block;width:100%;text-align:center;font:inherit;font-weight:600;padding:.6rem 1rem;border-radius:8px;border:1px solid #d0d7de;background:#f6f8fa;color:#1f2328;text-decoration:none;cursor:pointer}
+a.button:hover,button:hover{background:#eaeef2}a.primary{background:#1f883d;border-color:#1a7f37;color:#fff}a.primary:hover{background:#1a7f37}
+.error{background:#ffebe9;border:1px solid #ff8182;padding:.6rem .9rem;border-radius:8px}
+.pending{background:#fff8c5;border:1px solid #d4a72c;padding:.6rem .9rem;border-radius:8px}
+`;
+
+function Page(props: { children: Child }) {
+  return (
+    <>
+      {raw("<!DOCTYPE html>")}
+      <html lang="en">
+        <head>
+          <meta charset="utf-8" />
+          <meta name="viewport" content="width=device-width, initial-scale=1" />
+          <meta name="referrer" content="no-referrer" />
+          <title>Sign in · Gatehouse</title>
+          <style>{raw(css)}</style>
+        </head>
+        <body>
+          <main>{props.children}</main>
+        </body>
+      </html>
+    </>
+  );
+}
+
+function SignedIn(props: { principal: Principal; continueTo: string | null }) {
+  const { user } = props.principal;
+  const refusal =
+    user.status !== "active"
+      ? `This account is ${user.status}. Ask an administrator.`
+      : !user.is_whitelisted
+        ? "Your account is waiting for an administrator's approval. You will get in as soon as they approve it."
+        : null;
+  return (
+    <>
+      <h1>Signed in</h1>
+      <p>
+        as <strong>{user.full_name ?? user.email ?? "you"}</strong>
+        {user.email && user.full_name ? <span class="muted"> ({user.email})</span> : null}
+      </p>
+      {refusal ? <p class="pending">{refusal}</p> : null}
+      <div class="methods">
+        {props.continueTo && !refusal ? (
+          <a class="button primary" href={props.continueTo}>
+            Continue
+          </a>
+        ) : null}
+        <form method="post" action="/sign-out">
+          <button type="submit">Sign out</button>
+        </form>
+      </div>
+    </>
+  );
+}
+
+function SignIn(props: {
+  providers: { id: string; label: string }[];
+  redirectTo: string;
+  error: string | null;
+  consentNotice: boolean;
+}) {
+  const query =
+    props.redirectTo === "/" ? "" : `?redirect_to=${encodeURIComponent(props.redirectTo)}`;
+  return (
+    <>
+      <h1>Sign in</h1>
+      <p class="muted">to continue to the applications behind Gatehouse.</p>
+      {props.error ? <p class="error">{props.error}</p> : null}
+      <div class="methods">
+        {props.providers.map((p) => (
+          <a class="button" href={`/auth/${p.id}/login${query}`}>
+            Continue with {p.label}
+          </a>
+        ))}
+      </div>
+      {/* Email + password sign-in (issue 5) goes here, below the providers. */}
+      {props.providers.length === 0 ? (
+        <p class="muted">No sign-in method is configured yet.</p>
+      ) : null}
+      {props.consentNotice ? (
+        <p class="muted">
+          Signing in for the first time records your consent to this service keeping your name,
+          email and sign-in history.
+        </p>
+      ) : null}
+      <p class="muted">New accounts wait for an administrator's approval.</p>
+    </>
+  );
+}
+
+export function signInPageRoutes({
+  config,
+  pool,
+  logger,
+}: {
+  config: Config;
+  pool: DatabasePool;
+  logger: Logger;
+}) {
+  const app = new Hono<AppEnv>();
+  const providers = [...enabledProviders(config, logger).values()].map((p) => ({
+    id: p.name,
+    label: p.label,
+  }));
+
+  app.get("/", (c) => {
+    const principal = c.get("principal");
+    const requested = c.req.query("redirect_to");
+    const redirectTo = safeRedirectTarget(requested, config);
+    c.header("cache-control", "no-store");
+    if (principal) {
+      return c.html(
+        <Page>
+          <SignedIn principal={principal} continueTo={requested ? redirectTo : null} />
+        </Page>,
+      );
+    }
+    return c.html(
+      <Page>
+        <SignIn
+          providers={providers}
+          redirectTo={redirectTo}
+          error={signInFailureMessage(c.req.query("error"))}
+          consentNotice={config.REQUIRE_CONSENT}
+        />
+      </Page>,
+    );
+  });
+
+  // The page's sign-out button: POST /auth/logout's work, then back to the
+  // page (a 204 would leave the browser looking at a stale page).
+  app.post("/sign-out", async (c) => {
+    const principal = c.get("principal");
+    if (principal?.sessionId) {
+      await invalidateSession(pool, principal.sessionId, "logout");
+      await recordAudit(pool, logger, {
+        eventType: "logout",
+        result: "success",
+        userId: principal.user.user_id,
+        ...requestAuditFields(c),
+      });
+    }
+    clearSessionCookie(c, config);
+    return c.redirect("/", 303);
+  });
+
+  return app;
+}

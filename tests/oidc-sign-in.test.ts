@@ -1,0 +1,177 @@
+import { afterAll, describe, expect, test } from "bun:test";
+import { sql } from "slonik";
+import { z } from "zod";
+import { startTestApp } from "./support/app.ts";
+import { TestBrowser } from "./support/browser.ts";
+import { testKey } from "./support/cli.ts";
+import { createTestDatabase } from "./support/database.ts";
+import { oidcClient, startOidcIssuer } from "./support/oidc-issuer.ts";
+
+const db = await createTestDatabase();
+const { pool } = db;
+const publicHost = "auth.example.test";
+const base = `https://${publicHost}`;
+const issuer = await startOidcIssuer(`${base}/auth/oidc/callback`);
+const app = await startTestApp(pool, {
+  PUBLIC_URL: base,
+  OIDC_ISSUER: issuer.issuer,
+  OIDC_CLIENT_ID: oidcClient.id,
+  OIDC_CLIENT_SECRET: oidcClient.secret,
+  OIDC_NAME: "Company SSO",
+  TOKEN_ENCRYPTION_KEYS: testKey("k1", 7),
+});
+const flowCookie = "__Host-gatehouse_oauth";
+
+afterAll(async () => {
+  await app.close();
+  await issuer.close();
+  await db.drop();
+});
+
+const browser = (accept?: string) => new TestBrowser({ [publicHost]: app.url }, accept);
+
+async function counts() {
+  return pool.one(sql.type(
+    z.object({ users: z.number(), accounts: z.number(), sessions: z.number() }),
+  )`
+    SELECT (SELECT count(*)::int FROM users) AS users,
+           (SELECT count(*)::int FROM oauth_accounts) AS accounts,
+           (SELECT count(*)::int FROM sessions) AS sessions`);
+}
+
+/** Walks login → issuer (login and consent) and stops before our callback. */
+async function callbackUrlFor(b: TestBrowser) {
+  let callback = "";
+  const { hops } = await b.follow(`${base}/auth/oidc/login`, {
+    stopAt: (url) => {
+      if (url.pathname === "/auth/oidc/callback") callback = url.toString();
+      return callback !== "";
+    },
+  });
+  return { callback, authorize: new URL(hops[0]?.location ?? "") };
+}
+
+describe("generic OpenID Connect", () => {
+  test("it is listed under OIDC_NAME", async () => {
+    const listed = (await (await app.request("/auth/providers")).json()) as {
+      providers: unknown[];
+    };
+    expect(listed.providers).toEqual([
+      { id: "oidc", name: "Company SSO", login_url: "/auth/oidc/login" },
+    ]);
+  });
+
+  test("a full sign-in uses PKCE (S256) and a nonce, validates the ID token and creates the user", async () => {
+    issuer.signInAs({
+      sub: "emp-1",
+      email: "ada@corp.example",
+      email_verified: true,
+      name: "Ada Lovelace",
+    });
+    const b = browser();
+    const { callback, authorize } = await callbackUrlFor(b);
+    expect(authorize.origin).toBe(issuer.issuer);
+    expect(authorize.searchParams.get("code_challenge_method")).toBe("S256");
+    expect(authorize.searchParams.get("code_challenge")?.length).toBe(43);
+    expect(authorize.searchParams.get("nonce")?.length).toBeGreaterThanOrEqual(43);
+    expect(authorize.searchParams.get("redirect_uri")).toBe(`${base}/auth/oidc/callback`);
+    expect(authorize.searchParams.get("scope")).toBe("openid email profile");
+    expect(new URL(callback).searchParams.get("iss")).toBe(issuer.issuer);
+
+    const landing = await b.request(callback);
+    expect(landing.status).toBe(302);
+    expect(landing.headers.get("location")).toBe("/");
+    const me = await b.request(`${base}/me`, { headers: { accept: "application/json" } });
+    expect(await me.json()).toMatchObject({
+      email: "ada@corp.example",
+      email_verified: true,
+      full_name: "Ada Lovelace",
+      is_whitelisted: false,
+    });
+    const account = await pool.one(
+      sql.type(
+        z.object({
+          provider_user_id: z.string(),
+          access_token: z.string(),
+          email_verified: z.boolean(),
+        }),
+      )`SELECT provider_user_id, access_token, email_verified FROM oauth_accounts WHERE provider = 'oidc'`,
+    );
+    expect(account.provider_user_id).toBe("emp-1");
+    expect(account.access_token.startsWith("v1.k1.")).toBe(true);
+  });
+
+  test("a nonce that does not match the ID token's is refused and writes nothing", async () => {
+    issuer.signInAs({ sub: "emp-2", email: "bob@corp.example", email_verified: true, name: "Bob" });
+    const b = browser("application/json");
+    const { callback } = await callbackUrlFor(b);
+    const flow = JSON.parse(
+      Buffer.from(b.cookie(publicHost, flowCookie) ?? "", "base64url").toString(),
+    ) as Record<string, string>;
+    flow.nonce = "x".repeat(43);
+    b.setCookie(publicHost, flowCookie, Buffer.from(JSON.stringify(flow)).toString("base64url"));
+    const before = await counts();
+    const response = await b.request(callback);
+    expect(response.status).toBe(400);
+    expect(response.headers.get("content-type")).toBe("application/problem+json");
+    expect(await counts()).toEqual(before);
+  });
+
+  test("a wrong PKCE verifier is refused by the issuer and writes nothing", async () => {
+    issuer.signInAs({ sub: "emp-3", email: "cy@corp.example", email_verified: true, name: "Cy" });
+    const b = browser("application/json");
+    const { callback } = await callbackUrlFor(b);
+    const flow = JSON.parse(
+      Buffer.from(b.cookie(publicHost, flowCookie) ?? "", "base64url").toString(),
+    ) as Record<string, string>;
+    flow.codeVerifier = "y".repeat(43);
+    b.setCookie(publicHost, flowCookie, Buffer.from(JSON.stringify(flow)).toString("base64url"));
+    const before = await counts();
+    const response = await b.request(callback);
+    expect(response.status).toBe(400);
+    expect(await counts()).toEqual(before);
+  });
+
+  test("a replayed code is refused and writes nothing", async () => {
+    issuer.signInAs({ sub: "emp-4", email: "di@corp.example", email_verified: true, name: "Di" });
+    const b = browser("application/json");
+    const { callback } = await callbackUrlFor(b);
+    const flow = b.cookie(publicHost, flowCookie) ?? "";
+    expect((await b.request(callback)).status).toBe(302);
+    const before = await counts();
+    b.setCookie(publicHost, flowCookie, flow);
+    expect((await b.request(callback)).status).toBe(400);
+    expect(await counts()).toEqual(before);
+  });
+
+  test("an unverified issuer email does not link to the user who owns it", async () => {
+    issuer.signInAs({
+      sub: "emp-5",
+      email: "ada@corp.example",
+      email_verified: false,
+      name: "Eve",
+    });
+    const b = browser();
+    const { callback } = await callbackUrlFor(b);
+    expect((await b.request(callback)).status).toBe(302);
+    const me = (await (
+      await b.request(`${base}/me`, { headers: { accept: "application/json" } })
+    ).json()) as { email: string | null; full_name: string };
+    expect(me).toMatchObject({ email: null, full_name: "Eve" });
+  });
+
+  test("an unreachable issuer is a 502 problem at login, not a crash", async () => {
+    const down = await startTestApp(pool, {
+      OIDC_ISSUER: "http://127.0.0.1:9",
+      OIDC_CLIENT_ID: "x",
+      OIDC_CLIENT_SECRET: "y",
+    });
+    try {
+      const response = await down.request("/auth/oidc/login", { redirect: "manual" });
+      expect(response.status).toBe(502);
+      expect(response.headers.get("content-type")).toBe("application/problem+json");
+    } finally {
+      await down.close();
+    }
+  });
+});

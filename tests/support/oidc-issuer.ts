@@ -1,0 +1,101 @@
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import { exportJWK, generateKeyPair } from "jose";
+import Provider from "oidc-provider";
+
+// A real OpenID Connect issuer (the oidc-provider package) on 127.0.0.1 for
+// the generic provider's tests. Its login and consent screens are replaced by
+// a handler that signs in `signedInAs` and grants the requested scopes, so a
+// cookie-jar client can walk the whole flow without filling in forms.
+
+export type IssuerAccount = { sub: string; email: string; email_verified: boolean; name: string };
+
+export const oidcClient = { id: "gatehouse-test", secret: "gatehouse-test-secret-0123456789" };
+
+export async function startOidcIssuer(redirectUri: string) {
+  const accounts = new Map<string, IssuerAccount>();
+  const state = { signedInAs: "" };
+  const { privateKey } = await generateKeyPair("RS256", { extractable: true });
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+
+  const provider = new Provider(issuer, {
+    clients: [
+      {
+        client_id: oidcClient.id,
+        client_secret: oidcClient.secret,
+        redirect_uris: [redirectUri],
+        response_types: ["code"],
+        grant_types: ["authorization_code"],
+        token_endpoint_auth_method: "client_secret_post",
+      },
+    ],
+    jwks: { keys: [{ ...(await exportJWK(privateKey)), kid: "test", alg: "RS256", use: "sig" }] },
+    cookies: { keys: ["a-cookie-signing-key-for-tests-only"] },
+    claims: { openid: ["sub"], email: ["email", "email_verified"], profile: ["name"] },
+    features: { devInteractions: { enabled: false } },
+    ttl: {
+      AccessToken: 600,
+      AuthorizationCode: 60,
+      Grant: 3600,
+      IdToken: 600,
+      Interaction: 600,
+      Session: 3600,
+    },
+    // Every authorization must carry PKCE (S256), so a flow without it fails.
+    pkce: { required: () => true },
+    findAccount: async (_ctx, sub) => {
+      const account = accounts.get(sub);
+      if (!account) return undefined;
+      return { accountId: sub, claims: async () => ({ ...account }) };
+    },
+  });
+  provider.on("server_error", (_ctx, error) => console.error("oidc-provider:", error));
+
+  const callback = provider.callback();
+  server.on("request", async (req, res) => {
+    if (!req.url?.startsWith("/interaction/")) return callback(req, res);
+    try {
+      const details = await provider.interactionDetails(req, res);
+      if (details.prompt.name === "login") {
+        await provider.interactionFinished(
+          req,
+          res,
+          { login: { accountId: state.signedInAs } },
+          { mergeWithLastSubmission: false },
+        );
+        return;
+      }
+      const grant = new provider.Grant({
+        accountId: details.session?.accountId ?? state.signedInAs,
+        clientId: String(details.params.client_id),
+      });
+      grant.addOIDCScope(String(details.params.scope));
+      const grantId = await grant.save();
+      await provider.interactionFinished(
+        req,
+        res,
+        { consent: { grantId } },
+        { mergeWithLastSubmission: true },
+      );
+    } catch (error) {
+      res.statusCode = 500;
+      res.end(String(error));
+    }
+  });
+
+  return {
+    issuer,
+    provider,
+    signInAs(account: IssuerAccount) {
+      accounts.set(account.sub, account);
+      state.signedInAs = account.sub;
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
