@@ -332,6 +332,29 @@ describe("POST /auth/revoke", () => {
     expect((await verify()).status).toBe(401);
   });
 
+  test("with BEARER_CHECK_CACHE_MS, a revoked token is refused once that staleness bound has passed", async () => {
+    const cached = await startTestApp(db.pool, {
+      JWT_SIGNING_KEYS: JSON.stringify({ ...signer.export({ format: "jwk" }), kid }),
+      BEARER_CHECK_CACHE_MS: "3000",
+    });
+    try {
+      const { cookie } = await approved();
+      const pair = await pairFor(cookie);
+      const verify = () =>
+        cached.request("/auth/verify?mode=401", {
+          headers: { authorization: `Bearer ${pair.access_token}` },
+        });
+      expect((await verify()).status).toBe(200);
+      expect((await revoke(pair.access_token)).status).toBe(200);
+      // The documented lag: this replica checked the token a moment ago.
+      expect((await verify()).status).toBe(200);
+      await Bun.sleep(3100);
+      expect((await verify()).status).toBe(401);
+    } finally {
+      await cached.close();
+    }
+  }, 15_000);
+
   test("answers 200 for unknown, forged or malformed tokens and 400 without a token", async () => {
     for (const token of ["A".repeat(43), "x.y.z", "whatever"]) {
       expect((await revoke(token)).status).toBe(200);
