@@ -1,9 +1,11 @@
 import { afterAll, afterEach, describe, expect, test } from "bun:test";
+import { Writable } from "node:stream";
 import { sql } from "slonik";
 import { z } from "zod";
 import { upsertAllowlistRule } from "../sql/allowlist-rules.ts";
 import { createTokenCipher } from "../src/auth/token-encryption.ts";
 import { parseConfig } from "../src/config.ts";
+import { createLogger } from "../src/logger.ts";
 import { startTestApp } from "./support/app.ts";
 import { TestBrowser } from "./support/browser.ts";
 import { testKey } from "./support/cli.ts";
@@ -105,7 +107,7 @@ async function auditTypes(userId: string) {
 }
 
 describe("providers", () => {
-  test("GET /auth/providers lists the enabled providers only", async () => {
+  test("GET /auth/providers lists the enabled providers only, and password sign-in", async () => {
     const response = await app.request("/auth/providers");
     expect(response.status).toBe(200);
     expect(await response.json()).toEqual({
@@ -113,6 +115,7 @@ describe("providers", () => {
         { id: "github", name: "GitHub", login_url: "/auth/github/login" },
         { id: "google", name: "Google", login_url: "/auth/google/login" },
       ],
+      password: { login_url: "/auth/login", signup_url: "/auth/signup" },
     });
   });
 
@@ -425,6 +428,7 @@ describe("returning and linking", () => {
     const { response } = await signIn(api, "github");
     expect(response.status).toBe(403);
     expect(await counts()).toEqual(before);
+    expect(await auditTypes(userId)).toContain("login.failed");
   });
 });
 
@@ -650,4 +654,123 @@ test("with REQUIRE_CONSENT the first sign-in records consent_at; without it, not
   } finally {
     await consenting.close();
   }
+});
+
+test("a redirect_to too long for the flow cookie lands on / instead of breaking the sign-in", async () => {
+  fake.signInToGitHub(gitHubUser("longpath@somewhere.example"));
+  const { response } = await signIn(browser(), "github", `/${"a".repeat(3000)}`);
+  expect(response.status).toBe(302);
+  expect(response.headers.get("location")).toBe("/");
+});
+
+test("client secrets, codes, states and provider tokens never reach the log", async () => {
+  const lines: string[] = [];
+  const logged = await startTestApp(
+    pool,
+    env,
+    undefined,
+    createLogger(
+      "trace",
+      new Writable({
+        write(chunk, _encoding, done) {
+          lines.push(String(chunk));
+          done();
+        },
+      }),
+    ),
+  );
+  try {
+    fake.signInToGitHub(gitHubUser("quiet@somewhere.example"));
+    const b = new TestBrowser({ [publicHost]: logged.url });
+    const callback = new URL(await callbackUrlFor(b, "github"));
+    expect((await b.request(callback.toString())).status).toBe(302);
+    fake.breakNext("github.com/login/oauth/access_token", "garbage");
+    const failing = new TestBrowser({ [publicHost]: logged.url }, "application/json");
+    const failed = new URL(await callbackUrlFor(failing, "github"));
+    expect((await failing.request(failed.toString())).status).toBe(502);
+
+    const log = lines.join("");
+    expect(log).toContain("sign-in failed");
+    const secrets = [
+      fakeClient.secret,
+      callback.searchParams.get("code"),
+      callback.searchParams.get("state"),
+      failed.searchParams.get("code"),
+      "gho_",
+      b.cookie(publicHost, sessionCookie),
+    ];
+    for (const secret of secrets) expect(log).not.toContain(secret ?? "never-null");
+  } finally {
+    await logged.close();
+  }
+});
+
+test("forward-auth after sign-in: 403 for a new user, 200 with identity headers once a rule admits them", async () => {
+  const verify = (b: TestBrowser) =>
+    b.request(`${base}/auth/verify?mode=401`, { headers: { accept: "application/json" } });
+  fake.signInToGitHub(gitHubUser("pending@elsewhere.example"));
+  const pending = browser();
+  await signIn(pending, "github");
+  expect((await verify(pending)).status).toBe(403);
+
+  await upsertAllowlistRule(pool, { kind: "domain", value: "admitted.example", createdBy: null });
+  fake.signInToGitHub(gitHubUser("in@admitted.example"));
+  const admitted = browser();
+  await signIn(admitted, "github");
+  const allowed = await verify(admitted);
+  expect(allowed.status).toBe(200);
+  expect(allowed.headers.get("x-auth-email")).toBe("in@admitted.example");
+  expect(allowed.headers.get("x-auth-role")).toBe("user");
+});
+
+describe("X (PKCE carried through the flow cookie)", () => {
+  const withX = () =>
+    startTestApp(pool, { ...env, X_CLIENT_ID: fakeClient.id, X_CLIENT_SECRET: fakeClient.secret });
+
+  const xCallback = async (b: TestBrowser) => {
+    let callback = "";
+    await b.follow(`${base}/auth/x/login`, {
+      stopAt: (url) => {
+        if (url.pathname === "/auth/x/callback") callback = url.toString();
+        return callback !== "";
+      },
+    });
+    return callback;
+  };
+
+  test("a full sign-in redeems the code with the verifier of its challenge", async () => {
+    const x = await withX();
+    try {
+      fake.signInToX({ id: "x-42", name: "Exie", username: "exie" });
+      const b = new TestBrowser({ [publicHost]: x.url });
+      const callback = await xCallback(b);
+      const landing = await b.request(callback);
+      expect(landing.status).toBe(302);
+      expect((await me(b)).body).toMatchObject({ full_name: "Exie", email: null });
+      expect(fake.calls).toContain("POST api.twitter.com/2/oauth2/token");
+    } finally {
+      await x.close();
+    }
+  });
+
+  test("a flow cookie with another verifier fails at the token endpoint and writes nothing", async () => {
+    const x = await withX();
+    try {
+      fake.signInToX({ id: "x-43", name: "Mallory", username: "mallory" });
+      const b = new TestBrowser({ [publicHost]: x.url }, "application/json");
+      const callback = await xCallback(b);
+      const flow = JSON.parse(
+        Buffer.from(b.cookie(publicHost, flowCookie) ?? "", "base64url").toString(),
+      ) as Record<string, string>;
+      expect(flow.codeVerifier?.length).toBeGreaterThan(40);
+      flow.codeVerifier = "z".repeat(43);
+      b.setCookie(publicHost, flowCookie, Buffer.from(JSON.stringify(flow)).toString("base64url"));
+      const before = await counts();
+      const response = await b.request(callback);
+      expect(response.status).toBe(400);
+      expect(await counts()).toEqual(before);
+    } finally {
+      await x.close();
+    }
+  });
 });

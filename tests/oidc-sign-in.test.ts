@@ -160,7 +160,7 @@ describe("generic OpenID Connect", () => {
     expect(me).toMatchObject({ email: null, full_name: "Eve" });
   });
 
-  test("an unreachable issuer is a 502 problem at login, not a crash", async () => {
+  test("an unreachable issuer is a 502 problem at login (the sign-in page for browsers), not a crash", async () => {
     const down = await startTestApp(pool, {
       OIDC_ISSUER: "http://127.0.0.1:9",
       OIDC_CLIENT_ID: "x",
@@ -170,6 +170,12 @@ describe("generic OpenID Connect", () => {
       const response = await down.request("/auth/oidc/login", { redirect: "manual" });
       expect(response.status).toBe(502);
       expect(response.headers.get("content-type")).toBe("application/problem+json");
+      const fromBrowser = await down.request("/auth/oidc/login", {
+        redirect: "manual",
+        headers: { accept: "text/html" },
+      });
+      expect(fromBrowser.status).toBe(302);
+      expect(fromBrowser.headers.get("location")).toBe("/?error=provider_unavailable");
     } finally {
       await down.close();
     }

@@ -34,7 +34,11 @@ import type { TokenCipher } from "./token-encryption.ts";
 
 export class SignInRefused extends Error {
   override name = "SignInRefused";
-  constructor(readonly reason: "account_inactive" | "account_conflict") {
+  constructor(
+    readonly reason: "account_inactive" | "account_conflict",
+    /** Whose account it was, for the audit trail. */
+    readonly userId: string | null,
+  ) {
     super(reason);
   }
 }
@@ -105,7 +109,7 @@ async function signInOnce(
   const known = await findOAuthAccount(tx, identity.provider, identity.providerUserId);
   if (known) {
     const user = await findUserById(tx, known.user_id);
-    if (user?.status !== "active") throw new SignInRefused("account_inactive");
+    if (user?.status !== "active") throw new SignInRefused("account_inactive", known.user_id);
     await updateOAuthAccountAtSignIn(tx, known.id, stored);
     return { user: await grantsOf(user), created: false, linked: false };
   }
@@ -120,13 +124,13 @@ async function signInOnce(
   const owner =
     identity.email && identity.emailVerified ? await findUserByEmail(tx, identity.email) : null;
   if (owner?.email_verified) {
-    if (owner.status !== "active") throw new SignInRefused("account_inactive");
+    if (owner.status !== "active") throw new SignInRefused("account_inactive", owner.id);
     const existing = await findOAuthAccountOfUser(tx, owner.id, identity.provider);
     // The same identity committed by a concurrent sign-in after our first
     // look: start again and find it. Another identity: the owner already
     // signs in with a different account at this provider.
     if (existing?.provider_user_id === identity.providerUserId) throw new LostRace();
-    if (existing) throw new SignInRefused("account_conflict");
+    if (existing) throw new SignInRefused("account_conflict", owner.id);
     if (!(await insertOAuthAccountIfAbsent(tx, account(owner.id)))) throw new LostRace();
     await recordAudit(tx, logger, {
       eventType: "account.linked",

@@ -66,11 +66,16 @@ export type SignInProvider = {
  */
 export class ProviderFailure extends Error {
   override name = "ProviderFailure";
+  readonly detail: string;
   constructor(
     readonly kind: "refused" | "unavailable",
-    readonly detail: string,
+    detail: string,
   ) {
-    super(`${kind}: ${detail}`);
+    // Library errors can quote a request URL, and some providers (Facebook)
+    // take the client secret and the code in the query string.
+    const safe = detail.replace(/\?[^\s"'`]*/g, "?[query removed]").slice(0, 500);
+    super(`${kind}: ${safe}`);
+    this.detail = safe;
   }
 }
 

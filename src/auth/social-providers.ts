@@ -80,7 +80,12 @@ const definitions: Record<OAuthProviderName, Definition> = {
     // primary address without looking at whether GitHub verified it.
     profile: (user) => {
       const u = z
-        .object({ id: z.number(), login: z.string(), name: text, avatar_url: text })
+        .object({
+          id: z.union([z.number(), z.string().min(1)]),
+          login: z.string(),
+          name: text,
+          avatar_url: text,
+        })
         .parse(user);
       return profileOf(String(u.id), null, false, u.name ?? u.login, u.avatar_url);
     },
@@ -274,6 +279,21 @@ async function runMiddleware(
   return { context, response: response ?? undefined, reachedNext };
 }
 
+// The library's requests carry no timeout; a provider that never answers
+// must not hold the browser (and a connection) forever.
+const providerTimeoutMs = 15_000;
+
+function withTimeout<T>(work: Promise<T>): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new ProviderFailure("unavailable", "no answer within 15 s")),
+      providerTimeoutMs,
+    );
+  });
+  return Promise.race([work, expired]).finally(() => clearTimeout(timer));
+}
+
 function cookieValue(setCookies: string[], name: string): string | undefined {
   for (const header of setCookies) {
     const [pair] = header.split(";");
@@ -310,8 +330,13 @@ async function readGitHub(path: string, token: string): Promise<unknown> {
   }
 }
 
+// A missing flag counts as "no": an address is verified only when GitHub says so.
 const githubEmails = z.array(
-  z.object({ email: z.string(), primary: z.boolean(), verified: z.boolean() }),
+  z.object({
+    email: z.string(),
+    primary: z.boolean().optional(),
+    verified: z.boolean().optional(),
+  }),
 );
 const githubOrgs = z.array(z.object({ login: z.string() }));
 const githubTeams = z.array(
@@ -398,10 +423,12 @@ export function socialProvider(name: OAuthProviderName, config: Config): SignInP
       if (secrets.codeVerifier) cookies["code-verifier"] = secrets.codeVerifier;
       let context: Context;
       try {
-        const run = await runMiddleware(
-          definition.middleware(credentials, needs),
-          `https://gatehouse.internal/callback?${query}`,
-          cookies,
+        const run = await withTimeout(
+          runMiddleware(
+            definition.middleware(credentials, needs),
+            `https://gatehouse.internal/callback?${query}`,
+            cookies,
+          ),
         );
         if (!run.reachedNext) throw new ProviderFailure("refused", "the library did not finish");
         context = run.context;

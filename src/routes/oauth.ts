@@ -36,6 +36,9 @@ export const providersResponse = z.object({
       login_url: z.string().meta({ description: "Where to send the browser to sign in" }),
     }),
   ),
+  password: z
+    .object({ login_url: z.string(), signup_url: z.string() })
+    .meta({ description: "Email + password accounts: POST JSON to these" }),
 });
 
 const loginQuery = z.object({
@@ -56,7 +59,7 @@ export const oauthApi: ApiRoute[] = [
   {
     method: "get",
     path: "/auth/providers",
-    summary: "The enabled sign-in providers",
+    summary: "The enabled login methods: providers, and email + password",
     tag: "auth",
     access: "anyone",
     responses: { 200: { description: "Enabled providers", body: providersResponse } },
@@ -191,12 +194,15 @@ export function oauthRoutes(deps: Deps) {
         name: p.label,
         login_url: `/auth/${p.name}/login`,
       })),
+      password: { login_url: "/auth/login", signup_url: "/auth/signup" },
     }),
   );
 
   app.get("/auth/:provider/login", async (c) => {
     const provider = providerOf(c);
-    const redirectTo = safeRedirectTarget(c.req.query("redirect_to"), config);
+    const target = safeRedirectTarget(c.req.query("redirect_to"), config);
+    // It rides in the flow cookie, which has to stay well under 4 KB.
+    const redirectTo = target.length <= 2048 ? target : "/";
     let started: Awaited<ReturnType<SignInProvider["begin"]>>;
     try {
       started = await provider.begin(await needsOf(provider));
@@ -206,6 +212,9 @@ export function oauthRoutes(deps: Deps) {
         { provider: provider.name, detail: error.detail },
         "sign-in not started",
       );
+      if (c.req.header("accept")?.includes("text/html")) {
+        return c.redirect(`/?${new URLSearchParams({ error: "provider_unavailable" })}`, 302);
+      }
       throw new Problem(
         502,
         failures.provider_unavailable.title,
@@ -222,7 +231,11 @@ export function oauthRoutes(deps: Deps) {
     // Whatever happens next, this flow is over: the cookie cannot serve twice.
     clearFlowCookie(c, config);
 
-    const fail = async (reason: SignInFailureReason, logDetail?: string) => {
+    const fail = async (
+      reason: SignInFailureReason,
+      logDetail?: string,
+      userId?: string | null,
+    ) => {
       const failure = failures[reason];
       c.get("logger").info(
         { provider: provider.name, reason, detail: logDetail },
@@ -233,6 +246,7 @@ export function oauthRoutes(deps: Deps) {
         eventType: "login.failed",
         result: "failure",
         failureReason: reason,
+        userId: userId ?? null,
         ...requestAuditFields(c),
         context: { method: provider.name },
       });
@@ -282,7 +296,7 @@ export function oauthRoutes(deps: Deps) {
       );
     } catch (error) {
       if (!(error instanceof SignInRefused)) throw error;
-      return fail(error.reason);
+      return fail(error.reason, undefined, error.userId);
     }
     await startBrowserSession(c, deps, {
       userId: signedIn.user.id,

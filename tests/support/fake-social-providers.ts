@@ -1,7 +1,8 @@
-// A small fake GitHub and Google on 127.0.0.1, speaking the endpoints that
+// A small fake GitHub, Google and X on 127.0.0.1, speaking the endpoints that
 // @hono/oauth-providers and our GitHub reads call: authorize, token, user,
-// user/emails, user/orgs, user/teams, and Google's userinfo. Codes are
-// single-use and bound to the client and redirect_uri, as the real ones are.
+// user/emails, user/orgs, user/teams, Google's userinfo and X's users/me.
+// Codes are single-use and bound to the client and redirect_uri, as the real
+// ones are; X's are also bound to their PKCE challenge (S256).
 // Outbound requests reach it through tests/support/provider-routing.ts.
 
 export type FakeGitHubUser = {
@@ -23,18 +24,27 @@ export type FakeGoogleUser = {
 /** What an endpoint does instead of answering properly, for the next `times` calls. */
 export type Breakage = "500-html" | "garbage" | "500-json";
 
-type Grant = { provider: "github" | "google"; userKey: string; redirectUri: string | null };
+export type FakeXUser = { id: string; name: string; username: string };
+
+type Provider = "github" | "google" | "x";
+type Grant = {
+  provider: Provider;
+  userKey: string;
+  redirectUri: string | null;
+  codeChallenge?: string | null;
+};
 
 export const fakeClient = { id: "fake-client-id", secret: "fake-client-secret" };
 
 export async function startFakeSocialProviders() {
   const githubUsers = new Map<string, FakeGitHubUser>();
   const googleUsers = new Map<string, FakeGoogleUser>();
+  const xUsers = new Map<string, FakeXUser>();
   const codes = new Map<string, Grant>();
   const tokens = new Map<string, Grant>();
   const breakages = new Map<string, { kind: Breakage; times: number }>();
-  const signedIn = { github: "", google: "" };
-  const deny = { github: false, google: false };
+  const signedIn = { github: "", google: "", x: "" };
+  const deny = { github: false, google: false, x: false };
   /** Every request the fake saw: `host path`, for asserting what was called. */
   const calls: string[] = [];
   /** redirect_uri and scope as each authorize request carried them. */
@@ -57,7 +67,7 @@ export async function startFakeSocialProviders() {
     return new Response("\u0000not json{", { headers: { "content-type": "application/json" } });
   }
 
-  function authorize(provider: "github" | "google", url: URL): Response {
+  function authorize(provider: Provider, url: URL): Response {
     const params = url.searchParams;
     authorizeRequests.push(params);
     const redirectUri = params.get("redirect_uri");
@@ -71,13 +81,18 @@ export async function startFakeSocialProviders() {
       back.searchParams.set("error_description", "The user has denied your application access.");
     } else {
       const code = newSecret();
-      codes.set(code, { provider, userKey: signedIn[provider], redirectUri });
+      codes.set(code, {
+        provider,
+        userKey: signedIn[provider],
+        redirectUri,
+        codeChallenge: params.get("code_challenge"),
+      });
       back.searchParams.set("code", code);
     }
     return Response.redirect(back.toString(), 302);
   }
 
-  function redeem(provider: "github" | "google", body: Record<string, unknown>): Grant | null {
+  function redeem(provider: Provider, body: Record<string, unknown>): Grant | null {
     const clientId = body.client_id ?? body.clientId;
     const clientSecret = body.client_secret ?? body.clientSecret;
     const grant = codes.get(String(body.code));
@@ -88,7 +103,7 @@ export async function startFakeSocialProviders() {
     return grant;
   }
 
-  function bearer(request: Request, provider: "github" | "google"): Grant | null {
+  function bearer(request: Request, provider: Provider): Grant | null {
     const token = request.headers.get("authorization")?.replace(/^Bearer /i, "") ?? "";
     const grant = tokens.get(token);
     return grant?.provider === provider ? grant : null;
@@ -174,6 +189,45 @@ export async function startFakeSocialProviders() {
           if (!user) return json({ error: { code: 401, message: "Invalid Credentials" } }, 401);
           return json(user);
         }
+        case "GET x.com/i/oauth2/authorize":
+          return authorize("x", inner);
+        case "POST api.twitter.com/2/oauth2/token": {
+          // X takes the grant in the query string, the client in Basic auth, and checks PKCE.
+          const params = inner.searchParams;
+          const basic = `Basic ${btoa(`${fakeClient.id}:${fakeClient.secret}`)}`;
+          const grant = codes.get(params.get("code") ?? "");
+          codes.delete(params.get("code") ?? "");
+          const verifier = params.get("code_verifier") ?? "";
+          const challenge = new Bun.CryptoHasher("sha256").update(verifier).digest("base64url");
+          if (
+            request.headers.get("authorization") !== basic ||
+            grant?.provider !== "x" ||
+            grant.redirectUri !== params.get("redirect_uri") ||
+            grant.codeChallenge !== challenge
+          ) {
+            return json(
+              {
+                error: "invalid_request",
+                error_description: "Value passed for the authorization code was invalid.",
+              },
+              400,
+            );
+          }
+          const token = `x-${newSecret()}`;
+          tokens.set(token, grant);
+          return json({
+            token_type: "bearer",
+            expires_in: 7200,
+            access_token: token,
+            scope: "users.read tweet.read offline.access",
+            refresh_token: `xr-${newSecret()}`,
+          });
+        }
+        case "GET api.twitter.com/2/users/me": {
+          const user = xUsers.get(bearer(request, "x")?.userKey ?? "");
+          if (!user) return json({ title: "Unauthorized", status: 401 }, 401);
+          return json({ data: user });
+        }
         default:
           return json({ message: "Not Found" }, 404);
       }
@@ -193,8 +247,12 @@ export async function startFakeSocialProviders() {
       googleUsers.set(user.id, user);
       signedIn.google = user.id;
     },
+    signInToX(user: FakeXUser) {
+      xUsers.set(user.id, user);
+      signedIn.x = user.id;
+    },
     /** The person refuses consent on the provider's page. */
-    denyConsent(provider: "github" | "google", denied = true) {
+    denyConsent(provider: Provider, denied = true) {
       deny[provider] = denied;
     },
     /** `endpoint` as `host/path`, e.g. `github.com/login/oauth/access_token`. */
@@ -205,6 +263,7 @@ export async function startFakeSocialProviders() {
       breakages.clear();
       deny.github = false;
       deny.google = false;
+      deny.x = false;
       calls.length = 0;
       authorizeRequests.length = 0;
     },

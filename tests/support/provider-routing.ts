@@ -31,4 +31,6 @@ export const socialProviderHosts = [
   "accounts.google.com",
   "oauth2.googleapis.com",
   "www.googleapis.com",
+  "x.com",
+  "api.twitter.com",
 ] as const;
