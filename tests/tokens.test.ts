@@ -411,6 +411,7 @@ describe("access token verification", () => {
     const publicPem = createPublicKey(signer).export({ format: "pem", type: "spki" }).toString();
     const publicJwk = JSON.stringify(createPublicKey(signer).export({ format: "jwk" }));
     const now = Math.floor(Date.now() / 1000);
+    const someoneElse = await approved();
 
     const forged: Record<string, string> = {
       "changed payload": `${header}.${b64({ ...good, role: "admin" })}.${signature}`,
@@ -433,7 +434,9 @@ describe("access token verification", () => {
       expired: await forge({ ...good, iat: now - 3600, exp: now - 120 }),
       "not an access token (typ)": await forge(good, { typ: "JWT" }),
       "unknown session": await forge({ ...good, sid: crypto.randomUUID() }),
-      "someone else's sub": await forge({ ...good, sub: crypto.randomUUID() }),
+      "an unknown sub": await forge({ ...good, sub: crypto.randomUUID() }),
+      "someone else's sub": await forge({ ...good, sub: someoneElse.user.id }),
+      "someone else's session": await forge({ ...good, sid: someoneElse.sessionId }),
       "malformed sid": await forge({ ...good, sid: "not-a-uuid" }),
       garbage: "abc.def.ghi",
     };
