@@ -381,6 +381,7 @@ describe("access token verification", () => {
     const pair = await pairFor(cookie);
     const jwks = await app.request("/.well-known/jwks.json");
     expect(jwks.headers.get("cache-control")).toContain("max-age=");
+    expect(jwks.headers.get("access-control-allow-origin")).toBe("*");
     const { keys } = (await jwks.json()) as { keys: Record<string, unknown>[] };
     expect(keys).toHaveLength(1);
     expect(keys[0]).toMatchObject({ kid, alg: "EdDSA", use: "sig", kty: "OKP", crv: "Ed25519" });
