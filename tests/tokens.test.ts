@@ -196,6 +196,31 @@ describe("refresh token rotation", () => {
     expect(live).toBe(0);
   });
 
+  test("concurrent refreshes through two replicas: exactly one succeeds", async () => {
+    const other = await startTestApp(db.pool, {
+      JWT_SIGNING_KEYS: JSON.stringify({ ...signer.export({ format: "jwk" }), kid }),
+    });
+    try {
+      const { cookie } = await approved();
+      const pair = await pairFor(cookie);
+      const viaOther = (token: string) =>
+        other.request("/auth/token", {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({ grant_type: "refresh_token", refresh_token: token }),
+        });
+      const responses = await Promise.all(
+        Array.from({ length: 10 }, (_, i) =>
+          i % 2 ? viaOther(pair.refresh_token) : refresh(pair.refresh_token),
+        ),
+      );
+      expect(responses.filter((r) => r.status === 200)).toHaveLength(1);
+      expect(responses.filter((r) => r.status === 400)).toHaveLength(9);
+    } finally {
+      await other.close();
+    }
+  });
+
   test("two concurrent refreshes with one token: at most one succeeds", async () => {
     for (let round = 0; round < 5; round++) {
       const { cookie } = await approved();
