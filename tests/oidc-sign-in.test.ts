@@ -5,7 +5,7 @@ import { startTestApp } from "./support/app.ts";
 import { TestBrowser } from "./support/browser.ts";
 import { testKey } from "./support/cli.ts";
 import { createTestDatabase } from "./support/database.ts";
-import { oidcClient, startOidcIssuer } from "./support/oidc-issuer.ts";
+import { oidcClient, oidcPostClient, startOidcIssuer } from "./support/oidc-issuer.ts";
 
 const db = await createTestDatabase();
 const { pool } = db;
@@ -158,6 +158,30 @@ describe("generic OpenID Connect", () => {
       await b.request(`${base}/me`, { headers: { accept: "application/json" } })
     ).json()) as { email: string | null; full_name: string };
     expect(me).toMatchObject({ email: null, full_name: "Eve" });
+  });
+
+  test("a client registered for client_secret_post signs in with OIDC_TOKEN_AUTH_METHOD", async () => {
+    const post = await startTestApp(pool, {
+      PUBLIC_URL: base,
+      OIDC_ISSUER: issuer.issuer,
+      OIDC_CLIENT_ID: oidcPostClient.id,
+      OIDC_CLIENT_SECRET: oidcPostClient.secret,
+      OIDC_TOKEN_AUTH_METHOD: "client_secret_post",
+      TOKEN_ENCRYPTION_KEYS: testKey("k1", 7),
+    });
+    try {
+      issuer.signInAs({
+        sub: "emp-6",
+        email: "fay@corp.example",
+        email_verified: true,
+        name: "Fay",
+      });
+      const b = new TestBrowser({ [publicHost]: post.url });
+      const { callback } = await callbackUrlFor(b);
+      expect((await b.request(callback)).status).toBe(302);
+    } finally {
+      await post.close();
+    }
   });
 
   test("an unreachable issuer is a 502 problem at login (the sign-in page for browsers), not a crash", async () => {

@@ -10,7 +10,10 @@ import Provider from "oidc-provider";
 
 export type IssuerAccount = { sub: string; email: string; email_verified: boolean; name: string };
 
+/** Registered without a token_endpoint_auth_method: client_secret_basic, as at most issuers. */
 export const oidcClient = { id: "gatehouse-test", secret: "gatehouse-test-secret-0123456789" };
+/** Registered for client_secret_post only. */
+export const oidcPostClient = { id: "gatehouse-post", secret: "gatehouse-post-secret-0123456789" };
 
 export async function startOidcIssuer(redirectUri: string) {
   const accounts = new Map<string, IssuerAccount>();
@@ -25,6 +28,13 @@ export async function startOidcIssuer(redirectUri: string) {
       {
         client_id: oidcClient.id,
         client_secret: oidcClient.secret,
+        redirect_uris: [redirectUri],
+        response_types: ["code"],
+        grant_types: ["authorization_code"],
+      },
+      {
+        client_id: oidcPostClient.id,
+        client_secret: oidcPostClient.secret,
         redirect_uris: [redirectUri],
         response_types: ["code"],
         grant_types: ["authorization_code"],
