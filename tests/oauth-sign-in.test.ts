@@ -498,6 +498,20 @@ describe("refused sign-ins write nothing", () => {
     expect(attacker.cookie(publicHost, sessionCookie)).toBeUndefined();
   });
 
+  test("a flow cookie kept past OAUTH_FLOW_TTL is refused", async () => {
+    fake.signInToGitHub(gitHubUser("late@somewhere.example"));
+    const b = apiClient();
+    const callback = await callbackUrlFor(b, "github");
+    const flow = JSON.parse(
+      Buffer.from(b.cookie(publicHost, flowCookie) ?? "", "base64url").toString(),
+    ) as Record<string, unknown>;
+    flow.startedAt = Date.now() - 11 * 60_000;
+    b.setCookie(publicHost, flowCookie, Buffer.from(JSON.stringify(flow)).toString("base64url"));
+    const before = await counts();
+    expect((await b.request(callback)).status).toBe(400);
+    expect(await counts()).toEqual(before);
+  });
+
   test("a flow started for one provider cannot finish at another", async () => {
     fake.signInToGitHub(gitHubUser("crossed@somewhere.example"));
     const b = apiClient();
