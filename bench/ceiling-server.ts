@@ -1,7 +1,9 @@
 import { Hono } from "hono";
+import { getCookie } from "hono/cookie";
 import pg from "pg";
 import { sql } from "slonik";
 import { z } from "zod";
+import { validateSession } from "../src/auth/sessions.ts";
 import { createDatabasePool } from "../src/db/pool.ts";
 import { createLogger } from "../src/logger.ts";
 
@@ -10,7 +12,10 @@ import { createLogger } from "../src/logger.ts";
 // driver (`pg`) or through slonik configured exactly as Gatehouse's pool
 // (`slonik`: same interceptors, type parsers and zod row parser). Gatehouse's
 // session check can approach the `pg` figure but not pass it without a cache.
-// `bun bench/ceiling-server.ts json|pg|slonik`, PORT and DATABASE_URL from the environment.
+// `session` is a diagnostic, not a ceiling: Gatehouse's own session check
+// (validateSession: the session⋈user read) behind a bare Hono route, so the
+// difference to Gatehouse's forward-auth is what its middleware stack costs.
+// `bun bench/ceiling-server.ts json|pg|slonik|session`, PORT and DATABASE_URL from the environment.
 
 const mode = process.argv[2];
 const port = Number(process.env.PORT);
@@ -51,8 +56,27 @@ if (mode === "json") {
       SELECT id, email, role, status, is_whitelisted FROM users WHERE id = ${c.req.param("id")}`);
     return row ? c.json(row) : c.json({ error: "not found" }, 404);
   });
+} else if (mode === "session") {
+  const pool = await createDatabasePool({
+    url: process.env.DATABASE_URL ?? "",
+    minPoolSize: 2,
+    maxPoolSize: poolSize,
+    connectionTimeoutMs: 5000,
+    statementTimeoutMs: 30_000,
+    slowQueryMs: 200,
+    logger: createLogger("warn"),
+  });
+  app.get("/auth/verify", async (c) => {
+    const found = await validateSession(
+      pool,
+      getCookie(c, process.env.SESSION_COOKIE ?? "gatehouse_session") ?? "",
+      () => {},
+    );
+    if (!found) return c.body(null, 401);
+    return c.body(null, 200, { "x-auth-user-id": found.user_id, "x-auth-role": found.role });
+  });
 } else {
-  console.error("usage: bun bench/ceiling-server.ts json|pg|slonik");
+  console.error("usage: bun bench/ceiling-server.ts json|pg|slonik|session");
   process.exit(2);
 }
 

@@ -15,7 +15,7 @@ import {
   peerIds,
   type ScenarioResult,
 } from "./report.ts";
-import { gatehouseScenarios } from "./scenarios.ts";
+import { forwardedHeaders, gatehouseScenarios } from "./scenarios.ts";
 
 type Log = (line: string) => void;
 
@@ -77,9 +77,14 @@ export async function runHotPaths(
   const measure = async (
     row: Omit<ScenarioResult, "outcome">,
     target: { baseUrl: string; pid: number },
-    load: Pick<LoadOptions, "request" | "perRequest" | "expectStatus">,
+    load: Pick<LoadOptions, "request" | "perRequest" | "expectStatus"> & { connections?: number },
   ) => {
-    const measurement = await runLoad({ ...settings, ...target, ...load });
+    const measurement = await runLoad({
+      ...settings,
+      ...target,
+      ...load,
+      connections: load.connections ?? settings.connections,
+    });
     const result: ScenarioResult = { ...row, outcome: "measured", measurement };
     results.push(result);
     log(summary(result));
@@ -94,6 +99,7 @@ export async function runHotPaths(
   const email = "bench@example.com";
   const userId = await seedUser(gatehouse.pool, email, passwordHash);
   const cookie = await seedSessionCookie(gatehouse, userId);
+  const { cookieName } = gatehouse;
   // Only one server runs at a time, so none competes with another for the
   // cores; the ceilings look up this same user row in this same database.
   await gatehouse.stop();
@@ -114,18 +120,26 @@ export async function runHotPaths(
       path: `/users/${userId}`,
       ceiling: "ceiling-pg",
     },
+    {
+      id: "bare-session-check",
+      mode: "session",
+      label: "diagnostic: Hono + Gatehouse's session check (validateSession), no middleware",
+      path: "/auth/verify",
+      ceiling: "ceiling-pg",
+      headers: { ...forwardedHeaders, cookie },
+    },
   ];
   for (const c of ceilings) {
     const server = await startServer({
       script: "bench/ceiling-server.ts",
       args: [c.mode],
       cwd: `${import.meta.dir}/..`,
-      env: { DATABASE_URL: databaseUrl, NODE_ENV: "production" },
+      env: { DATABASE_URL: databaseUrl, NODE_ENV: "production", SESSION_COOKIE: cookieName },
       readyPath: "/healthz",
     });
     try {
       await measure({ id: c.id, label: c.label, kind: "ceiling", ceiling: c.ceiling }, server, {
-        request: { path: c.path },
+        request: { path: c.path, headers: c.headers },
         expectStatus: 200,
       });
     } finally {
@@ -192,7 +206,12 @@ export async function runHotPaths(
         connections: settings.connections,
       });
       if (prepared.kind === "load") {
-        await measure(row, server, prepared.load);
+        const { connections } = prepared.load;
+        await measure(
+          connections ? { ...row, note: `${connections} connections` } : row,
+          server,
+          prepared.load,
+        );
       } else {
         const result: ScenarioResult = { ...row, outcome: prepared.kind, note: prepared.note };
         results.push(result);

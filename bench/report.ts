@@ -127,6 +127,7 @@ const comparedNames: Record<string, string> = {
   "ceiling-pg": "raw pg",
   "ceiling-slonik": "slonik",
   "password-verify": "raw verify",
+  "bare-session-check": "bare session check",
 };
 
 export function formatHotPathTable(report: HotPathReport): string {

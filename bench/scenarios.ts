@@ -1,3 +1,4 @@
+import { cpus } from "node:os";
 import type { Gatehouse } from "./gatehouse.ts";
 import type { LoadOptions, LoadRequest } from "./load.ts";
 
@@ -17,7 +18,10 @@ export type ScenarioContext = {
 };
 
 export type Prepared =
-  | { kind: "load"; load: Pick<LoadOptions, "request" | "perRequest" | "expectStatus"> }
+  | {
+      kind: "load";
+      load: Pick<LoadOptions, "request" | "perRequest" | "expectStatus"> & { connections?: number };
+    }
   | { kind: "skipped" | "failed"; note: string };
 
 export type GatehouseScenario = {
@@ -189,12 +193,18 @@ export const gatehouseScenarios: GatehouseScenario[] = [
     label: "Gatehouse POST /auth/login, password",
     ceiling: "password-verify",
     comparePeer: false,
-    prepare: ({ gatehouse, email, password }) =>
-      loadIfProbed(gatehouse, {
+    prepare: async ({ gatehouse, email, password }) => {
+      const prepared = await loadIfProbed(gatehouse, {
         method: "POST",
         path: "/auth/login",
         headers: { "content-type": "application/json" },
         body: JSON.stringify({ email, password }),
-      }),
+      });
+      // Hash-bound: two verifications in flight per core keep every core
+      // busy; more connections would only queue past autocannon's timeout.
+      return prepared.kind === "load"
+        ? { ...prepared, load: { ...prepared.load, connections: cpus().length * 2 } }
+        : prepared;
+    },
   },
 ];

@@ -31,3 +31,20 @@ export async function hitRateLimitCounter(
 export async function resetRateLimitCounter(db: CommonQueryMethods, key: string): Promise<void> {
   await db.query(sql.unsafe`DELETE FROM rate_limit_counters WHERE key = ${key}`);
 }
+
+/** Deletes at most `limit` counters whose window has ended (they would restart at 1 anyway). */
+export async function deleteExpiredRateLimitCounters(
+  db: CommonQueryMethods,
+  limit: number,
+): Promise<number> {
+  const result = await db.query(sql.unsafe`
+    DELETE FROM rate_limit_counters WHERE key IN (
+      SELECT key FROM rate_limit_counters WHERE window_ends_at <= now()
+      LIMIT ${limit} FOR UPDATE SKIP LOCKED)`);
+  return result.rowCount;
+}
+
+export async function countExpiredRateLimitCounters(db: CommonQueryMethods): Promise<number> {
+  return db.oneFirst(sql.type(z.object({ count: z.number().int() }))`
+    SELECT count(*)::int AS count FROM rate_limit_counters WHERE window_ends_at <= now()`);
+}

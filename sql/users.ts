@@ -414,3 +414,22 @@ export async function grantSignInRights(
     WHERE id = ${id} AND status <> 'deleted'
     RETURNING ${userColumns}`);
 }
+
+/**
+ * The real owner of an address reclaims an account someone else signed up
+ * with and never verified: the password they chose stops working, the
+ * profile they typed goes, and the address counts as verified (the caller
+ * holds proof of it). Null when the account was verified meanwhile.
+ */
+export async function reclaimUnverifiedUser(
+  db: CommonQueryMethods,
+  id: string,
+): Promise<User | null> {
+  return db.maybeOne(sql.type(userRow)`
+    UPDATE users SET password_hash = NULL, password_changed_at = NULL, email_verified = true,
+      full_name = NULL, username = NULL, avatar_url = NULL,
+      failed_login_attempts = 0, lockout_count = 0, locked_until = NULL,
+      tokens_valid_after = now()
+    WHERE id = ${id} AND NOT email_verified AND status <> 'deleted'
+    RETURNING ${userColumns}`);
+}

@@ -6,7 +6,7 @@ import { sql } from "slonik";
 import { z } from "zod";
 import { findUserById } from "../sql/users.ts";
 import { startTestApp } from "./support/app.ts";
-import { runCli, testKey } from "./support/cli.ts";
+import { cliEnv, runCli } from "./support/cli.ts";
 import { createTestDatabase } from "./support/database.ts";
 import { signedInUser } from "./support/sign-in.ts";
 
@@ -16,13 +16,7 @@ setDefaultTimeout(60_000);
 
 const db = await createTestDatabase();
 const dir = await mkdtemp(join(tmpdir(), "gatehouse-bootstrap-"));
-const env = {
-  DATABASE_URL: db.url,
-  NODE_ENV: "test",
-  LOG_LEVEL: "silent",
-  TOKEN_ENCRYPTION_KEYS: testKey("k1", 1),
-  DATA_DIR: dir,
-};
+const env = cliEnv(db.url, dir);
 const app = await startTestApp(db.pool);
 afterAll(async () => {
   await app.close();

@@ -2,7 +2,8 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { setUserState } from "../sql/users.ts";
+import { insertUser, setUserState } from "../sql/users.ts";
+import { hashPassword } from "../src/password/hashing.ts";
 import { startTestApp, type TestApp } from "./support/app.ts";
 import { createTestDatabase } from "./support/database.ts";
 import { signedInUser } from "./support/sign-in.ts";
@@ -103,6 +104,39 @@ function proxyBehaviour(
     });
   });
 
+  test("one sign-in at the auth host covers the app: 302, password sign-in, cookie for the domain, through", async () => {
+    const password = "correct horse battery staple";
+    const user = await insertUser(db.pool, {
+      email: `walk-${crypto.randomUUID().slice(0, 8)}@example.com`,
+      emailVerified: true,
+      isWhitelisted: true,
+      passwordHash: await hashPassword(password, gatehouse.config),
+    });
+    const first = await get("/projects/7?view=board", { accept: html });
+    expect(first.status).toBe(302);
+    const signInPage = new URL(first.headers.get("location") ?? "");
+    expect(signInPage.searchParams.get("redirect_to")).toBe(
+      "http://app.example.com/projects/7?view=board",
+    );
+
+    const login = await gatehouse.request("/auth/login", {
+      method: "POST",
+      headers: { "content-type": "application/json", origin: signInPage.origin },
+      body: JSON.stringify({ email: user.email, password }),
+    });
+    expect(login.status).toBe(200);
+    const cookie = Bun.Cookie.parse(login.headers.get("set-cookie") ?? "");
+    // Domain=example.com: a browser sends it to app.example.com too (RFC 6265 5.1.3).
+    expect(cookie.domain).toBe("example.com");
+
+    const back = await get("/projects/7?view=board", {
+      accept: html,
+      cookie: `${cookie.name}=${cookie.value}`,
+    });
+    expect(back.status).toBe(200);
+    expect(((await back.json()) as Record<string, string>)["x-auth-user-id"]).toBe(user.id);
+  });
+
   test("X-Auth-* sent by the client are replaced by Gatehouse's answer", async () => {
     const { user, cookie } = await signedInUser(db.pool, gatehouse.config, {
       isWhitelisted: true,
@@ -134,6 +168,19 @@ function proxyBehaviour(
       "http://app.example.com/reports/q3?year=2026&x=a%20b",
     );
     expect(upstreamHits).toBe(before);
+  });
+
+  test("a client's own X-Original-URL or X-Forwarded-* cannot choose redirect_to", async () => {
+    const response = await get("/mine", {
+      accept: html,
+      "x-original-url": "http://other.example.com/chosen",
+      "x-forwarded-host": "other.example.com",
+      "x-forwarded-uri": "/chosen",
+      "x-forwarded-proto": "http",
+    });
+    expect(response.status).toBe(302);
+    const back = new URL(response.headers.get("location") ?? "").searchParams.get("redirect_to");
+    expect([null, "http://app.example.com/mine"]).toContain(back);
   });
 
   test("a pending user and an inactive user get 403 and the app is never asked", async () => {

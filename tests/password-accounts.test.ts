@@ -137,7 +137,8 @@ describe("sign-up and verification", () => {
     expect(answers.map((a) => a.status).sort()).toEqual([200, 400]);
     const refused = answers.find((a) => a.status === 400);
     expect(refused?.headers.get("content-type")).toBe("application/problem+json");
-    expect(((await refused?.json()) as { errors: { pointer: string }[] }).errors[0]?.pointer).toBe(
+    if (!refused) throw new Error("expected one refusal");
+    expect(((await refused.json()) as { errors: { pointer: string }[] }).errors[0]?.pointer).toBe(
       "#/token",
     );
   });
@@ -624,4 +625,107 @@ describe("bad input on every route", () => {
 
 test("the session cookie name follows PUBLIC_URL", () => {
   expect(sessionCookieName(app.config)).toBe("gatehouse_session");
+});
+
+describe("browser forms (no JavaScript)", () => {
+  function submit(path: string, fields: Record<string, string>, cookie?: string) {
+    return app.request(path, {
+      method: "POST",
+      redirect: "manual",
+      headers: {
+        "content-type": "application/x-www-form-urlencoded",
+        "sec-fetch-site": "same-origin",
+        origin: app.config.PUBLIC_URL,
+        "x-forwarded-for": nextIp(),
+        ...(cookie ? { cookie } : {}),
+      },
+      body: new URLSearchParams(fields).toString(),
+    });
+  }
+
+  test("sign up, confirm from the mail link and sign in, all through HTML forms", async () => {
+    const email = nextEmail("browser");
+    const form = await app.request("/auth/signup");
+    expect(form.headers.get("content-type")).toContain("text/html");
+    expect(await form.text()).toContain('action="/auth/signup"');
+    const signedUp = await submit("/auth/signup", { email, password, full_name: "" });
+    expect(signedUp.status).toBe(201);
+    expect(await signedUp.text()).toContain("Check your inbox");
+
+    const link = /https?:\/\/\S+\/auth\/email\/verify\?token=[A-Za-z0-9_-]{43}/.exec(
+      (await smtp.waitForMail(email)).source,
+    )?.[0];
+    const token = tokenFromMail(await smtp.waitForMail(email), "/auth/email/verify");
+    const page = await app.request(new URL(link ?? "").pathname + new URL(link ?? "").search);
+    expect(page.status).toBe(200);
+    const pageHtml = await page.text();
+    expect(pageHtml).toContain(`name="token" value="${token}"`);
+    // Opening the link consumed nothing: a mail scanner's prefetch is harmless.
+    const confirmed = await submit("/auth/email/verify", { token });
+    expect(confirmed.status).toBe(200);
+    expect(await confirmed.text()).toContain("Address confirmed");
+
+    const wrong = await submit("/auth/login", { email, password: "not the password" });
+    expect(wrong.status).toBe(401);
+    expect(await wrong.text()).toContain("The email or password is wrong.");
+    const signedIn = await submit("/auth/login", { email, password });
+    expect(signedIn.status).toBe(303);
+    expect(signedIn.headers.get("location")).toBe("/");
+    expect(cookieOf(signedIn)).toStartWith("gatehouse_session=");
+  });
+
+  test("a refused new password shows the reset form again with the link still in it", async () => {
+    const { email } = await verifiedAccount();
+    await submit("/auth/password/forgot", { email });
+    const token = tokenFromMail(await smtp.waitForMail(email, /Reset/), "/auth/password/reset");
+    const weak = await submit("/auth/password/reset", { token, password: "12345678" });
+    expect(weak.status).toBe(400);
+    const html = await weak.text();
+    expect(html).toContain("too common");
+    expect(html).toContain(`name="token" value="${token}"`);
+    const done = await submit("/auth/password/reset", { token, password: "a good new passphrase" });
+    expect(done.status).toBe(200);
+    expect(await done.text()).toContain("Password changed");
+    await loginCookie(email, "a good new passphrase");
+  });
+
+  test("a cross-site form post is refused", async () => {
+    const answer = await app.request("/auth/password/forgot", {
+      method: "POST",
+      headers: {
+        "content-type": "application/x-www-form-urlencoded",
+        "sec-fetch-site": "cross-site",
+        origin: "https://evil.example",
+      },
+      body: "email=victim%40example.com",
+    });
+    expect(answer.status).toBe(403);
+  });
+});
+
+test("with REQUIRE_CONSENT, sign-up needs consent and records when it was given", async () => {
+  const consenting = await startTestApp(pool, { ...env, REQUIRE_CONSENT: "true" });
+  try {
+    const email = nextEmail("consent");
+    const refused = await post("/auth/signup", { email, password }, { target: consenting });
+    expect(refused.status).toBe(400);
+    expect(((await refused.json()) as { errors: { pointer: string }[] }).errors[0]?.pointer).toBe(
+      "#/consent",
+    );
+    expect(
+      await pool.oneFirst(sql.unsafe`SELECT count(*)::int FROM users WHERE email = ${email}`),
+    ).toBe(0);
+    const accepted = await post(
+      "/auth/signup",
+      { email, password, consent: true },
+      { target: consenting },
+    );
+    expect(accepted.status).toBe(201);
+    const consentAt = await pool.oneFirst(
+      sql.unsafe`SELECT consent_at FROM users WHERE email = ${email}`,
+    );
+    expect(consentAt).not.toBeNull();
+  } finally {
+    await consenting.close();
+  }
 });

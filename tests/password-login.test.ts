@@ -313,3 +313,72 @@ describe("login rate limits", () => {
     expect(await attempt(nextIp())).toBe(429);
   });
 });
+
+describe("verifyPasswordLogin options and reasons", () => {
+  const config = parseConfig({ NODE_ENV: "test", DATABASE_URL: "postgres://unused" });
+  const deps = { config, pool, logger: testLogger };
+  const statusOf = (promise: Promise<unknown>) =>
+    promise.then(() => 200).catch((problem: { status: number }) => problem.status);
+  const reasonsOf = async (userId: string) =>
+    (await auditOf(userId)).map((e) => `${e.event_type}:${e.failure_reason ?? ""}`);
+
+  test("requireVerifiedEmail refuses an unverified account, after the password, with 403", async () => {
+    const user = await insertUser(pool, {
+      email: `unverified${++counter}@example.com`,
+      emailVerified: false,
+      passwordHash: await hashPassword(password, config),
+    });
+    const email = user.email ?? "";
+    const input = { email, password, ip: nextIp(), requireVerifiedEmail: true };
+    expect(await statusOf(verifyPasswordLogin(deps, input))).toBe(403);
+    expect(await statusOf(verifyPasswordLogin(deps, { ...input, password: "wrong one" }))).toBe(
+      401,
+    );
+    expect(await statusOf(verifyPasswordLogin(deps, { email, password, ip: nextIp() }))).toBe(200);
+    expect(await reasonsOf(user.id)).toEqual([
+      "login.failed:unverified",
+      "login.failed:bad_password",
+      "login.succeeded:",
+    ]);
+  });
+
+  test("an account without a password answers like an unknown one", async () => {
+    const user = await insertUser(pool, {
+      email: `nopassword${++counter}@example.com`,
+      emailVerified: true,
+      passwordHash: await hashPassword(password, config),
+    });
+    await pool.query(sql.unsafe`
+      INSERT INTO oauth_accounts (user_id, provider, provider_user_id) VALUES (${user.id}, 'github', ${user.id})`);
+    await pool.query(sql.unsafe`UPDATE users SET password_hash = NULL WHERE id = ${user.id}`);
+    const input = { email: user.email ?? "", password, ip: nextIp() };
+    expect(await statusOf(verifyPasswordLogin(deps, input))).toBe(401);
+    expect(await reasonsOf(user.id)).toEqual(["login.failed:no_password"]);
+  });
+
+  test("recordSuccess: false leaves the success to the caller's own record", async () => {
+    const user = await passwordUser();
+    const input = { email: user.email ?? "", password, ip: nextIp(), recordSuccess: false };
+    expect(await statusOf(verifyPasswordLogin(deps, input))).toBe(200);
+    expect(await reasonsOf(user.id)).toEqual([]);
+  });
+});
+
+test("the domain function answers unstorable addresses like unknown ones (no 5xx from a second caller)", async () => {
+  const config = parseConfig({ NODE_ENV: "test", DATABASE_URL: "postgres://unused" });
+  const deps = { config, pool, logger: testLogger };
+  for (const email of [
+    "nul\u0000@example.com",
+    "\ud800@example.com",
+    `${"x".repeat(400)}@example.com`,
+  ]) {
+    const status = await verifyPasswordLogin(deps, {
+      email,
+      password: "whatever pass",
+      ip: nextIp(),
+    })
+      .then(() => 200)
+      .catch((problem: { status: number }) => problem.status);
+    expect(status).toBe(401);
+  }
+});

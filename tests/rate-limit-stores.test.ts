@@ -1,7 +1,11 @@
 import { afterAll, describe, expect, test } from "bun:test";
+import { mkdtemp } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { RedisClient } from "bun";
 import { sql } from "slonik";
 import { insertUser } from "../sql/users.ts";
+import { runCleanup } from "../src/ops/cleanup.ts";
 import { hashPassword } from "../src/password/hashing.ts";
 import {
   postgresRateLimitStore,
@@ -107,4 +111,23 @@ describe.skipIf(redis === null)("rate limits with REDIS_URL", () => {
       await two.close();
     }
   });
+});
+
+test("cleanup removes PostgreSQL counters whose window has ended, and only those", async () => {
+  const store = postgresRateLimitStore(pool);
+  const [ended, live] = [`test:${crypto.randomUUID()}`, `test:${crypto.randomUUID()}`];
+  await store.hit(ended, 100);
+  await store.hit(live, 60_000);
+  await Bun.sleep(150);
+  const report = await runCleanup({
+    pool,
+    graceMs: 86_400_000,
+    auditRetentionDays: 90,
+    backupDir: await mkdtemp(join(tmpdir(), "gatehouse-cleanup-")),
+    backupRetentionMs: 86_400_000,
+  });
+  expect(report.ran && report.removed.rate_limit_counters).toBeGreaterThanOrEqual(1);
+  const keys = await pool.anyFirst(sql.unsafe`
+    SELECT key FROM rate_limit_counters WHERE key IN (${ended}, ${live})`);
+  expect(keys).toEqual([live]);
 });

@@ -3,7 +3,7 @@ import { generateKeyPairSync } from "node:crypto";
 import { mkdtemp, readFile, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createLocalJWKSet, jwtVerify } from "jose";
+import { createLocalJWKSet, jwtVerify, SignJWT } from "jose";
 import { createAccessTokens } from "../src/auth/access-tokens.ts";
 import { loadSigningKeys } from "../src/auth/signing-keys.ts";
 import { ConfigError, parseConfig } from "../src/config.ts";
@@ -141,5 +141,31 @@ describe("JWT_SIGNING_KEYS", () => {
     expect(stderr.trim().split("\n")).toEqual([
       "gatehouse: invalid configuration: JWT_SIGNING_KEYS: required in production (an Ed25519 or P-256 key)",
     ]);
-  });
+  }, 20000);
+});
+
+describe("verified-token cache", () => {
+  test("a token verified once is still refused after it expires", async () => {
+    const key = ed25519();
+    const tokens = createAccessTokens(
+      config({ JWT_SIGNING_KEYS: JSON.stringify({ ...key.export({ format: "jwk" }), kid: "c" }) }),
+      testLogger,
+    );
+    const publicUrl = "http://localhost:3000";
+    // Inside the 30 s leeway for two to three more seconds.
+    const exp = Math.ceil(Date.now() / 1000) - 28;
+    const token = await new SignJWT({ sid: crypto.randomUUID(), role: "user" })
+      .setProtectedHeader({ alg: "EdDSA", kid: "c", typ: "at+jwt" })
+      .setIssuer(publicUrl)
+      .setAudience(publicUrl)
+      .setSubject(crypto.randomUUID())
+      .setJti(crypto.randomUUID())
+      .setIssuedAt(exp - 600)
+      .setExpirationTime(exp)
+      .sign(key);
+    expect(await tokens.verify(token)).not.toBeNull();
+    expect(await tokens.verify(token)).not.toBeNull();
+    await Bun.sleep(3100);
+    expect(await tokens.verify(token)).toBeNull();
+  }, 10000);
 });

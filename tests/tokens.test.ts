@@ -3,6 +3,9 @@ import { createPublicKey, generateKeyPairSync } from "node:crypto";
 import { createRemoteJWKSet, jwtVerify, SignJWT } from "jose";
 import { sql } from "slonik";
 import { z } from "zod";
+import { insertSessionAt } from "../sql/sessions.ts";
+import { hashSecret, newSessionSecret } from "../src/auth/sessions.ts";
+import { sessionCookieName } from "../src/http/session-cookie.ts";
 import { startTestApp } from "./support/app.ts";
 import { createTestDatabase } from "./support/database.ts";
 import { signedInUser } from "./support/sign-in.ts";
@@ -106,6 +109,31 @@ describe("POST /auth/token/session", () => {
     expect(bearer.status).toBe(403);
   });
 
+  test("a pair from an old browser session does not pass for a recent sign-in", async () => {
+    const { user } = await approved();
+    const secret = newSessionSecret();
+    const signedInAt = new Date(Date.now() - 60 * 60_000);
+    await insertSessionAt(db.pool, {
+      tokenHash: hashSecret(secret),
+      userId: user.id,
+      createdAt: signedInAt,
+      lastSeenAt: new Date(),
+      expiresAt: new Date(Date.now() + 86_400_000),
+      idleTimeoutSeconds: 86_400,
+      ip: null,
+      userAgent: null,
+    });
+    const pair = await pairFor(`${sessionCookieName(app.config)}=${secret}`);
+    const deletion = await withBearer("/me", pair.access_token, { method: "DELETE" });
+    expect(deletion.status).toBe(403);
+    expect(await deletion.json()).toMatchObject({
+      type: "urn:gatehouse:problem:reauthentication-required",
+    });
+    const device = await db.pool.oneFirst(sql.type(z.object({ created_at: z.date() }))`
+      SELECT created_at FROM sessions WHERE id = ${decodePayload(pair.access_token).sid as string}`);
+    expect(device.getTime()).toBe(signedInAt.getTime());
+  });
+
   test("refuses a cross-site request carrying the cookie", async () => {
     const { cookie } = await approved();
     const response = await app.request("/auth/token/session", {
@@ -178,7 +206,7 @@ describe("refresh token rotation", () => {
   });
 
   test("a family older than REFRESH_TOKEN_TTL is refused, however often it was refreshed", async () => {
-    const shortLived = await startTestApp(db.pool, { REFRESH_TOKEN_TTL: "2s" });
+    const shortLived = await startTestApp(db.pool, { REFRESH_TOKEN_TTL: "3s" });
     try {
       const { cookie } = await approved();
       const issued = await shortLived.request("/auth/token/session", {
@@ -192,18 +220,17 @@ describe("refresh token rotation", () => {
           headers: { "content-type": "application/x-www-form-urlencoded" },
           body: `grant_type=refresh_token&refresh_token=${token}`,
         });
-      await Bun.sleep(1000);
       const early = await redeem(pair.refresh_token);
       expect(early.status).toBe(200);
       pair = (await early.json()) as Pair;
-      await Bun.sleep(1200);
+      await Bun.sleep(3100);
       const late = await redeem(pair.refresh_token);
       expect(late.status).toBe(400);
       expect(await late.json()).toMatchObject({ error: "invalid_grant" });
     } finally {
       await shortLived.close();
     }
-  });
+  }, 15000);
 
   test("a refresh token of a deactivated user is refused", async () => {
     const { user, cookie } = await approved();
@@ -293,6 +320,18 @@ describe("POST /auth/revoke", () => {
     expect((await withBearer("/me", next.access_token)).status).toBe(200);
   });
 
+  test("a revoked access token fails at /auth/verify before it expires", async () => {
+    const { user, cookie } = await approved();
+    const pair = await pairFor(cookie);
+    const verify = () => withBearer("/auth/verify?mode=401", pair.access_token);
+    const allowed = await verify();
+    expect(allowed.status).toBe(200);
+    expect(allowed.headers.get("x-auth-user-id")).toBe(user.id);
+    expect(allowed.headers.get("x-auth-role")).toBe("user");
+    expect((await revoke(pair.access_token)).status).toBe(200);
+    expect((await verify()).status).toBe(401);
+  });
+
   test("answers 200 for unknown, forged or malformed tokens and 400 without a token", async () => {
     for (const token of ["A".repeat(43), "x.y.z", "whatever"]) {
       expect((await revoke(token)).status).toBe(200);
@@ -378,6 +417,7 @@ describe("access token verification", () => {
     for (const [name, token] of Object.entries(forged)) {
       const response = await withBearer("/me", token);
       expect({ name, status: response.status }).toEqual({ name, status: 401 });
+      expect(response.headers.get("www-authenticate")).toContain('error="invalid_token"');
     }
     // None of them reached the user's record or changed it.
     expect((await withBearer("/me", pair.access_token)).status).toBe(200);

@@ -15,6 +15,16 @@ import { loadSigningKeys, type PublicJwk, type SigningKey } from "./signing-keys
 export const clockToleranceSeconds = 30;
 /** Longer than any token we sign: refused before any parsing or crypto. */
 const maxTokenLength = 4096;
+/**
+ * Tokens already verified, by their exact text. A client sends the same
+ * token for its whole lifetime, and the signature check (~0.1 ms of Ed25519)
+ * is the largest CPU cost of a bearer request; a hit skips it. Only tokens
+ * that passed verification are stored, the key is the whole token (signature
+ * included), and `exp` is checked again on every hit, so a hit can never
+ * accept what verification would refuse. Revocation is not cached: that is
+ * the database read that follows. Oldest entries are dropped beyond this.
+ */
+const verifiedCacheSize = 10_000;
 
 const claimsSchema = z.object({
   sub: z.uuid(),
@@ -69,6 +79,16 @@ export function createAccessTokens(config: Config, logger: Logger): AccessTokens
     requiredClaims: ["sub", "sid", "jti", "iat", "exp"],
   };
 
+  const verified = new Map<string, AccessTokenClaims>();
+  const remember = (token: string, claims: AccessTokenClaims) => {
+    if (verified.size >= verifiedCacheSize) {
+      verified.delete(verified.keys().next().value as string);
+    }
+    verified.set(token, claims);
+  };
+  const unexpired = (claims: AccessTokenClaims) =>
+    claims.exp + clockToleranceSeconds > Date.now() / 1000;
+
   return {
     jwks: { keys: keys.map((k) => k.publicJwk) },
     issue: async ({ userId, sessionId, role }) => {
@@ -86,10 +106,18 @@ export function createAccessTokens(config: Config, logger: Logger): AccessTokens
     },
     verify: async (token) => {
       if (token.length > maxTokenLength) return null;
+      const known = verified.get(token);
+      if (known) {
+        if (unexpired(known)) return known;
+        verified.delete(token);
+        return null;
+      }
       try {
         const { payload } = await jwtVerify(token, keyFor, verifyOptions);
         const claims = claimsSchema.safeParse(payload);
-        return claims.success ? claims.data : null;
+        if (!claims.success) return null;
+        remember(token, claims.data);
+        return claims.data;
       } catch {
         return null;
       }

@@ -7,14 +7,14 @@ import {
   revokeRefreshTokenFamily,
 } from "../../sql/refresh-tokens.ts";
 import { denyAccessToken } from "../../sql/revoked-access-tokens.ts";
-import { revokeSession, touchSession } from "../../sql/sessions.ts";
+import { insertSessionAt, revokeSession, touchSession } from "../../sql/sessions.ts";
 import { findUserById, type User } from "../../sql/users.ts";
 import { recordAudit } from "../audit.ts";
 import type { Config } from "../config.ts";
 import type { Logger } from "../logger.ts";
 import { refreshTokenReuse, sessionsRevoked, tokensIssued, tokensRefreshed } from "../metrics.ts";
 import { type AccessTokens, clockToleranceSeconds } from "./access-tokens.ts";
-import { createSession, hashSecret, newSessionSecret } from "./sessions.ts";
+import { hashSecret, newSessionSecret } from "./sessions.ts";
 
 // Token clients (CLIs, apps, services). Each sign-in of a client opens a
 // session of its own (a "device": listed and revocable like a browser) and a
@@ -62,22 +62,29 @@ const isRefreshSecret = (value: string) => /^[A-Za-z0-9_-]{43}$/.test(value);
 
 /**
  * Signs a token client in: a new session for it, a new refresh-token family
- * and a first pair. The caller has authenticated the user (password grant,
- * or an existing browser session for CLI sign-in).
+ * and a first pair. The caller has authenticated the user: with a password
+ * just now, or through a browser session signed in at `signedInAt`.
  */
 export async function startTokenSession(
   { config, pool, logger, accessTokens }: TokenDeps,
   user: Pick<User, "id" | "role">,
-  grant: "password" | "session",
+  grant: { type: "password" } | { type: "session"; signedInAt: Date },
   client: ClientFacts,
 ): Promise<TokenPair> {
   const refreshSecret = newSessionSecret();
+  const now = new Date();
   const session = await pool.transaction(async (tx) => {
-    // The session's own secret is discarded: this device holds tokens, not a cookie.
-    const { session } = await createSession(tx, {
+    // The session's own secret is discarded: this device holds tokens, not a
+    // cookie. Its created_at is when the user last proved who they are, which
+    // "recent sign-in" checks (DELETE /me) read: exchanging an old browser
+    // session must not pass for a fresh sign-in.
+    const session = await insertSessionAt(tx, {
+      tokenHash: hashSecret(newSessionSecret()),
       userId: user.id,
-      ttlMs: config.REFRESH_TOKEN_TTL,
-      idleTtlMs: config.REFRESH_TOKEN_TTL,
+      createdAt: grant.type === "session" ? grant.signedInAt : now,
+      lastSeenAt: now,
+      expiresAt: new Date(now.getTime() + config.REFRESH_TOKEN_TTL),
+      idleTimeoutSeconds: Math.ceil(config.REFRESH_TOKEN_TTL / 1000),
       ip: client.ip,
       userAgent: client.userAgent,
     });
@@ -96,11 +103,11 @@ export async function startTokenSession(
       result: "success",
       userId: user.id,
       ...client,
-      context: { grant, session_id: session.id, family_id: familyId },
+      context: { grant: grant.type, session_id: session.id, family_id: familyId },
     });
     return session;
   });
-  tokensIssued.inc({ grant });
+  tokensIssued.inc({ grant: grant.type });
   const access = await accessTokens.issue({
     userId: user.id,
     sessionId: session.id,

@@ -11,7 +11,9 @@ export type OriginalRequest = {
  * The original request of a forward-auth call. Proxies describe it in
  * X-Forwarded-Method/-Proto/-Host/-Uri (Traefik, Caddy) or X-Original-URL
  * (nginx); those are believed only from a trusted proxy: from anyone else
- * they are whatever an attacker wants us to think was asked.
+ * they are whatever an attacker wants us to think was asked. A proxy sets its
+ * own set but passes the client's copy of the other one along, so when both
+ * are present and disagree, one of them is the client's: the URL is unknown.
  */
 export function originalRequest(c: Context, fromTrustedProxy: boolean): OriginalRequest {
   if (!fromTrustedProxy) return { method: c.req.method, url: null };
@@ -21,18 +23,23 @@ export function originalRequest(c: Context, fromTrustedProxy: boolean): Original
     c.req.method
   ).toUpperCase();
   const originalUrl = c.req.header("x-original-url");
-  if (originalUrl !== undefined) {
-    const match = /^(https?):\/\/([^/?#]*)(.*)$/i.exec(originalUrl);
-    return { method, url: match ? canonicalUrl(match[1], match[2], match[3] || "/") : null };
+  const fromOriginalUrl = originalUrl === undefined ? undefined : parseOriginalUrl(originalUrl);
+  const host = c.req.header("x-forwarded-host");
+  const uri = c.req.header("x-forwarded-uri");
+  const fromForwarded =
+    host === undefined && uri === undefined
+      ? undefined
+      : canonicalUrl(c.req.header("x-forwarded-proto"), host, uri ?? "/");
+  if (fromOriginalUrl !== undefined && fromForwarded !== undefined) {
+    const agree = fromOriginalUrl && fromForwarded && fromOriginalUrl.href === fromForwarded.href;
+    return { method, url: agree ? fromOriginalUrl : null };
   }
-  return {
-    method,
-    url: canonicalUrl(
-      c.req.header("x-forwarded-proto"),
-      c.req.header("x-forwarded-host"),
-      c.req.header("x-forwarded-uri") ?? "/",
-    ),
-  };
+  return { method, url: fromOriginalUrl ?? fromForwarded ?? null };
+}
+
+function parseOriginalUrl(value: string): URL | null {
+  const match = /^(https?):\/\/([^/?#]*)(.*)$/i.exec(value);
+  return match ? canonicalUrl(match[1], match[2], match[3] || "/") : null;
 }
 
 const hostPattern = /^([a-z0-9_-]+(\.[a-z0-9_-]+)*\.*|\[[0-9a-f:.]+\])(:\d{1,5})?$/;

@@ -8,8 +8,14 @@ import { Problem } from "./problem.ts";
 export function requireSignedIn(): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     if (!c.get("principal")) {
+      // RFC 6750 §3.1: tell a client whose token was refused that it was the token.
+      const refusedToken = /^bearer\s/i.test(c.req.header("authorization") ?? "");
       throw new Problem(401, "Unauthorized", "Sign in first.", {
-        headers: { "www-authenticate": 'Bearer realm="gatehouse"' },
+        headers: {
+          "www-authenticate": refusedToken
+            ? 'Bearer realm="gatehouse", error="invalid_token"'
+            : 'Bearer realm="gatehouse"',
+        },
       });
     }
     await next();

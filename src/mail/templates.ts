@@ -4,13 +4,13 @@
 
 export type MailContent = { subject: string; text: string; html: string };
 
-const escape = (value: string) => Bun.escapeHTML(value);
+const escapeHtml = (value: string) => Bun.escapeHTML(value);
 
 function compose(subject: string, paragraphs: string[], action?: { label: string; url: string }) {
   const text = [...paragraphs, ...(action ? [`${action.label}: ${action.url}`] : [])].join("\n\n");
   const html = `<!doctype html><html><body style="font-family: sans-serif; line-height: 1.5">
-${paragraphs.map((p) => `<p>${escape(p)}</p>`).join("\n")}
-${action ? `<p><a href="${escape(action.url)}">${escape(action.label)}</a></p>\n<p style="color: #555">${escape(action.url)}</p>` : ""}
+${paragraphs.map((p) => `<p>${escapeHtml(p)}</p>`).join("\n")}
+${action ? `<p><a href="${escapeHtml(action.url)}">${escapeHtml(action.label)}</a></p>\n<p style="color: #555">${escapeHtml(action.url)}</p>` : ""}
 </body></html>`;
   return { subject, text: `${text}\n`, html };
 }

@@ -7,6 +7,10 @@ import {
   ensureAuditPartitions,
   listAuditMonthPartitions,
 } from "../../sql/audit-events.ts";
+import {
+  countExpiredRateLimitCounters,
+  deleteExpiredRateLimitCounters,
+} from "../../sql/rate-limit-counters.ts";
 import { countDeadRefreshTokens, deleteDeadRefreshTokens } from "../../sql/refresh-tokens.ts";
 import {
   countExpiredDeniedTokens,
@@ -54,6 +58,7 @@ export type CleanupReport =
         verification_tokens: number;
         revoked_access_tokens: number;
         audit_events_default: number;
+        rate_limit_counters: number;
         backups: number;
       };
       audit_partitions_dropped: string[];
@@ -96,6 +101,7 @@ export async function runCleanup(options: CleanupOptions): Promise<CleanupReport
             verification_tokens: await countSpentVerificationTokens(pool, cutoff),
             revoked_access_tokens: await countExpiredDeniedTokens(pool),
             audit_events_default: await countDefaultPartitionEventsBefore(pool, auditCutoff),
+            rate_limit_counters: await countExpiredRateLimitCounters(pool),
             backups: 0,
           }
         : {
@@ -112,6 +118,9 @@ export async function runCleanup(options: CleanupOptions): Promise<CleanupReport
             ),
             audit_events_default: await batched("audit_events_default", (n) =>
               deleteDefaultPartitionEventsBefore(pool, auditCutoff, n),
+            ),
+            rate_limit_counters: await batched("rate_limit_counters", (n) =>
+              deleteExpiredRateLimitCounters(pool, n),
             ),
             backups: 0,
           };

@@ -13,7 +13,6 @@ import { invalidateUnusedTokensOf } from "../../sql/verification-tokens.ts";
 import { revokeAllAccess } from "../admin/user-administration.ts";
 import { recordAudit } from "../audit.ts";
 import { Problem } from "../http/problem.ts";
-import type { Logger } from "../logger.ts";
 import type { Mailer } from "../mail/mailer.ts";
 import {
   existingAccountMail,

@@ -70,6 +70,11 @@ export type PasswordLoginInput = {
   method?: "password" | "token";
   /** Refuse (403) an account whose email is not verified yet; sign-in allows them by default. */
   requireVerifiedEmail?: boolean;
+  /**
+   * Audit `login.succeeded` and count the login here (default). A caller that
+   * records the completed sign-in itself (startBrowserSession) passes false.
+   */
+  recordSuccess?: boolean;
 };
 
 /**
@@ -95,8 +100,8 @@ export type PasswordLoginInput = {
  *    the account's state.
  * 5. Success: the failure count and lockout history are cleared, a hash made
  *    with a weaker cost than configured is replaced, `login.succeeded` is
- *    audited. Unverified users may sign in (to resend their mail) unless
- *    `requireVerifiedEmail`.
+ *    audited (unless `recordSuccess: false`). Unverified users may sign in
+ *    (to resend their mail) unless `requireVerifiedEmail`.
  *
  * Every refusal is audited as `login.failed` with a reason (unknown_email,
  * no_password, bad_password, locked, inactive, unverified) or `rate_limited`.
@@ -110,6 +115,10 @@ export async function verifyPasswordLogin(
   const facts = { ip: input.ip, userAgent: input.userAgent ?? null };
   const limits = { store: rateLimitStoreFor(config, pool), pool, logger };
   const email = input.email.trim();
+  // Whatever a caller failed to validate (the token grant reads forms too)
+  // must not reach the database: an address PostgreSQL cannot even store
+  // answers like an unknown one.
+  const plausible = email.length <= 254 && email.isWellFormed() && !/\p{Cc}/u.test(email);
 
   await enforceRateLimit(limits, {
     name: "login_ip",
@@ -117,7 +126,7 @@ export async function verifyPasswordLogin(
     setting: config.RATE_LIMIT_LOGIN_IP,
     audit: facts,
   });
-  const user = await findUserByEmail(pool, email);
+  const user = plausible ? await findUserByEmail(pool, email) : null;
   await enforceRateLimit(limits, {
     name: "login_account",
     key: accountKey(user?.id ?? null, email),
@@ -190,14 +199,16 @@ export async function verifyPasswordLogin(
       user.id,
     );
   }
-  logins.inc({ method, result: "success" });
-  await recordAudit(pool, logger, {
-    eventType: "login.succeeded",
-    result: "success",
-    userId: user.id,
-    ...facts,
-    context: { method, email_verified: user.email_verified, rehashed: rehash !== null },
-  });
+  if (input.recordSuccess !== false) {
+    logins.inc({ method, result: "success" });
+    await recordAudit(pool, logger, {
+      eventType: "login.succeeded",
+      result: "success",
+      userId: user.id,
+      ...facts,
+      context: { method, email_verified: user.email_verified, rehashed: rehash !== null },
+    });
+  }
   return signedIn;
 }
 

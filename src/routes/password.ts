@@ -1,14 +1,16 @@
-import { Hono } from "hono";
+import { type Context, Hono } from "hono";
+import type { Child } from "hono/jsx";
 import type { DatabasePool } from "slonik";
 import { z } from "zod";
 import { meResponse, toMeResponse } from "../account/user-view.ts";
 import { createSession } from "../auth/sessions.ts";
 import type { Config } from "../config.ts";
-import type { AppEnv } from "../http/app-env.ts";
+import type { AppEnv, Principal } from "../http/app-env.ts";
 import { requestAuditFields } from "../http/audit-fields.ts";
 import { requireSignedIn } from "../http/gate.ts";
 import { readBody } from "../http/json-body.ts";
 import type { ApiRoute } from "../http/openapi.ts";
+import { Problem } from "../http/problem.ts";
 import { writeSessionCookie } from "../http/session-cookie.ts";
 import type { Logger } from "../logger.ts";
 import { createMailer } from "../mail/mailer.ts";
@@ -21,7 +23,17 @@ import {
   signUp,
   verifyEmail,
 } from "../password/accounts.ts";
+import { dummyHash } from "../password/hashing.ts";
 import { verifyPasswordLogin } from "../password/login.ts";
+import {
+  AccountPage,
+  ChangeForm,
+  EmailForm,
+  LoginForm,
+  ResetForm,
+  SignupForm,
+  VerifyForm,
+} from "./password-pages.tsx";
 
 // Input schemas: what a field may be before any domain rule looks at it.
 // Strings are bounded (no unbounded hashing or storage work) and must be
@@ -44,16 +56,22 @@ const tokenInput = z.string().max(100, "This link is invalid.");
 const fullNameInput = z
   .string()
   .trim()
-  .min(1)
   .max(200, "Use at most 200 characters.")
-  .refine(noControlCharacters, "Use printable characters only.");
+  .refine(noControlCharacters, "Use printable characters only.")
+  .transform((v) => (v === "" ? null : v));
+
+/** A JSON boolean, or a form checkbox's value. */
+const consentInput = z
+  .union([z.boolean(), z.literal("true"), z.literal("on")])
+  .optional()
+  .transform((v) => v === true || v === "true" || v === "on");
 
 export const loginBody = z.object({ email: emailInput, password: passwordInput });
 export const signupBody = z.object({
   email: emailInput,
   password: passwordInput,
   full_name: fullNameInput.nullish(),
-  consent: z.boolean().optional(),
+  consent: consentInput,
 });
 export const emailBody = z.object({ email: emailInput });
 export const verifyBody = z.object({ token: tokenInput });
@@ -70,7 +88,30 @@ const rateLimitedResponse = {
   429: { description: "Too many requests from this client or for this address (Retry-After)" },
 };
 
+const tokenQuery = z.object({ token: tokenInput.optional() });
+const page = (summary: string, query?: z.ZodObject): ApiRoute => ({
+  method: "get",
+  path: "",
+  summary,
+  tag: "pages",
+  access: "anyone",
+  ...(query ? { query } : {}),
+  responses: { 200: { description: "HTML form", contentType: "text/html", body: z.string() } },
+});
+
 export const passwordApi: ApiRoute[] = [
+  { ...page("Sign-up form (HTML)"), path: "/auth/signup" },
+  {
+    ...page("Confirm-address page the verification mail links to (HTML)", tokenQuery),
+    path: "/auth/email/verify",
+  },
+  { ...page("Resend-verification form (HTML)"), path: "/auth/email/resend" },
+  { ...page("Forgot-password form (HTML)"), path: "/auth/password/forgot" },
+  {
+    ...page("New-password page the reset mail links to (HTML)", tokenQuery),
+    path: "/auth/password/reset",
+  },
+  { ...page("Change-password form (HTML)"), path: "/auth/password/change" },
   {
     method: "post",
     path: "/auth/signup",
@@ -159,79 +200,194 @@ export const passwordApi: ApiRoute[] = [
   },
 ];
 
+/** A browser form (HTML in, HTML out); anything else is the JSON API. */
+function isFormPost(c: Context): boolean {
+  const type = c.req.header("content-type")?.split(";")[0]?.trim().toLowerCase() ?? "";
+  return type === "application/x-www-form-urlencoded" || type === "multipart/form-data";
+}
+
+/**
+ * Runs a POST route; a refused form post gets its page again with the
+ * problem shown (same status and headers), a JSON request the problem+json.
+ */
+async function answering(
+  c: Context<AppEnv>,
+  formPage: (problem: Problem) => Child,
+  run: (form: boolean) => Promise<Response>,
+): Promise<Response> {
+  const form = isFormPost(c);
+  try {
+    return await run(form);
+  } catch (error) {
+    if (!(form && error instanceof Problem)) throw error;
+    return c.html(formPage(error) as string, error.status, error.extra.headers);
+  }
+}
+
+const tokenOf = (c: Context) => {
+  const token = c.req.query("token") ?? "";
+  return /^[A-Za-z0-9_-]{1,100}$/.test(token) ? token : "";
+};
+
 export function passwordRoutes(deps: { config: Config; pool: DatabasePool; logger: Logger }) {
   const { config, pool } = deps;
   const accounts = { ...deps, mailer: createMailer(config, deps.logger) };
+  const minLength = config.PASSWORD_MIN_LENGTH;
+  void dummyHash(config);
   const app = new Hono<AppEnv>();
+  const html = (c: Context, node: Child, status: 200 | 201 | 202 = 200) =>
+    c.html(node as string, status);
 
-  app.post("/auth/signup", async (c) => {
-    const body = await readBody(c, signupBody);
-    await signUp(
-      accounts,
-      {
-        email: body.email,
-        password: body.password,
-        fullName: body.full_name ?? null,
-        consent: body.consent,
-      },
-      requestAuditFields(c),
-    );
-    return c.json({ message: "Check your inbox to confirm your email address." }, 201);
-  });
-
-  app.post("/auth/login", async (c) => {
-    const body = await readBody(c, loginBody);
-    const user = await verifyPasswordLogin(deps, { ...body, ...requestAuditFields(c) });
-    const { secret } = await createSession(pool, {
-      userId: user.id,
-      ttlMs: config.SESSION_TTL,
-      idleTtlMs: config.SESSION_IDLE_TTL,
-      ip: c.get("clientIp"),
-      userAgent: c.req.header("user-agent")?.slice(0, 512) ?? null,
+  const signupPage = (problem?: Problem) =>
+    AccountPage({
+      title: "Create an account",
+      problem,
+      children: SignupForm({ askConsent: config.REQUIRE_CONSENT, minLength }),
     });
-    sessionsCreated.inc();
-    writeSessionCookie(c, config, secret);
-    return c.json(loginResponse.parse({ user: toMeResponse(user) }));
-  });
+  app.get("/auth/signup", (c) => html(c, signupPage()));
+  app.post("/auth/signup", (c) =>
+    answering(c, signupPage, async (form) => {
+      const body = await readBody(c, signupBody);
+      await signUp(
+        accounts,
+        {
+          email: body.email,
+          password: body.password,
+          fullName: body.full_name ?? null,
+          consent: body.consent,
+        },
+        requestAuditFields(c),
+      );
+      const message = "Check your inbox to confirm your email address.";
+      return form
+        ? html(c, AccountPage({ title: "Almost there", notice: message }), 201)
+        : c.json({ message }, 201);
+    }),
+  );
 
-  app.post("/auth/email/verify", async (c) => {
-    const { token } = await readBody(c, verifyBody);
-    const user = await verifyEmail(accounts, token, requestAuditFields(c));
-    return c.json(loginResponse.parse({ user: toMeResponse(user) }));
-  });
+  const loginPage = (problem?: Problem) =>
+    AccountPage({ title: "Sign in", problem, children: LoginForm({}) });
+  app.post("/auth/login", (c) =>
+    answering(c, loginPage, async (form) => {
+      const body = await readBody(c, loginBody);
+      const user = await verifyPasswordLogin(deps, { ...body, ...requestAuditFields(c) });
+      const { secret } = await createSession(pool, {
+        userId: user.id,
+        ttlMs: config.SESSION_TTL,
+        idleTtlMs: config.SESSION_IDLE_TTL,
+        ip: c.get("clientIp"),
+        userAgent: c.req.header("user-agent")?.slice(0, 512) ?? null,
+      });
+      sessionsCreated.inc();
+      writeSessionCookie(c, config, secret);
+      if (form) return c.redirect("/", 303);
+      return c.json(loginResponse.parse({ user: toMeResponse(user) }));
+    }),
+  );
 
-  app.post("/auth/email/resend", async (c) => {
-    const { email } = await readBody(c, emailBody);
-    await resendVerification(accounts, email, requestAuditFields(c));
-    return c.json(
-      { message: "If this address has an unconfirmed account, a new mail is on its way." },
-      202,
-    );
-  });
+  const verifyPage = (token: string) => (problem?: Problem) =>
+    AccountPage({
+      title: "Confirm your email address",
+      problem,
+      children: token
+        ? VerifyForm({ token })
+        : EmailForm({ action: "/auth/email/resend", button: "Send a new link" }),
+    });
+  app.get("/auth/email/verify", (c) => html(c, verifyPage(tokenOf(c))()));
+  app.post("/auth/email/verify", (c) =>
+    answering(c, verifyPage(""), async (form) => {
+      const { token } = await readBody(c, verifyBody);
+      const user = await verifyEmail(accounts, token, requestAuditFields(c));
+      return form
+        ? html(
+            c,
+            AccountPage({ title: "Address confirmed", notice: "Your email address is confirmed." }),
+          )
+        : c.json(loginResponse.parse({ user: toMeResponse(user) }));
+    }),
+  );
 
-  app.post("/auth/password/forgot", async (c) => {
-    const { email } = await readBody(c, emailBody);
-    await requestPasswordReset(accounts, email, requestAuditFields(c));
-    return c.json({ message: "If this address has an account, a reset link is on its way." }, 202);
-  });
+  const resendPage = (problem?: Problem) =>
+    AccountPage({
+      title: "Send the confirmation mail again",
+      problem,
+      children: EmailForm({ action: "/auth/email/resend", button: "Send" }),
+    });
+  app.get("/auth/email/resend", (c) => html(c, resendPage()));
+  app.post("/auth/email/resend", (c) =>
+    answering(c, resendPage, async (form) => {
+      const { email } = await readBody(c, emailBody);
+      await resendVerification(accounts, email, requestAuditFields(c));
+      const message = "If this address has an unconfirmed account, a new mail is on its way.";
+      return form
+        ? html(c, AccountPage({ title: "Mail sent", notice: message }), 202)
+        : c.json({ message }, 202);
+    }),
+  );
 
+  const forgotPage = (problem?: Problem) =>
+    AccountPage({
+      title: "Forgot your password?",
+      problem,
+      children: EmailForm({ action: "/auth/password/forgot", button: "Mail me a reset link" }),
+    });
+  app.get("/auth/password/forgot", (c) => html(c, forgotPage()));
+  app.post("/auth/password/forgot", (c) =>
+    answering(c, forgotPage, async (form) => {
+      const { email } = await readBody(c, emailBody);
+      await requestPasswordReset(accounts, email, requestAuditFields(c));
+      const message = "If this address has an account, a reset link is on its way.";
+      return form
+        ? html(c, AccountPage({ title: "Check your inbox", notice: message }), 202)
+        : c.json({ message }, 202);
+    }),
+  );
+
+  const resetPage = (token: string) => (problem?: Problem) =>
+    AccountPage({
+      title: "Choose a new password",
+      problem,
+      children: token
+        ? ResetForm({ token, minLength })
+        : EmailForm({ action: "/auth/password/forgot", button: "Mail me a new link" }),
+    });
+  app.get("/auth/password/reset", (c) => html(c, resetPage(tokenOf(c))()));
   app.post("/auth/password/reset", async (c) => {
-    const body = await readBody(c, resetBody);
-    await resetPassword(accounts, body, requestAuditFields(c));
-    return c.json({ message: "Password changed; sign in with the new one." });
+    // The form page needs the token back when only the password was refused.
+    const token = isFormPost(c) ? String((await c.req.parseBody()).token ?? "") : "";
+    return answering(
+      c,
+      resetPage(/^[A-Za-z0-9_-]{1,100}$/.test(token) ? token : ""),
+      async (form) => {
+        const body = await readBody(c, resetBody);
+        await resetPassword(accounts, body, requestAuditFields(c));
+        const message = "Password changed; sign in with the new one.";
+        return form
+          ? html(c, AccountPage({ title: "Password changed", notice: message }))
+          : c.json({ message });
+      },
+    );
   });
 
-  app.post("/auth/password/change", requireSignedIn(), async (c) => {
-    const body = await readBody(c, changeBody);
-    const principal = c.get("principal");
-    await changePassword(
-      accounts,
-      { userId: principal?.user.user_id ?? "", sessionId: principal?.sessionId ?? null },
-      { currentPassword: body.current_password, newPassword: body.new_password },
-      requestAuditFields(c),
-    );
-    return c.json({ message: "Password changed; your other sessions were signed out." });
-  });
+  const changePage = (problem?: Problem) =>
+    AccountPage({ title: "Change your password", problem, children: ChangeForm({ minLength }) });
+  app.get("/auth/password/change", (c) => html(c, changePage()));
+  app.post("/auth/password/change", requireSignedIn(), (c) =>
+    answering(c, changePage, async (form) => {
+      const principal = c.get("principal") as Principal;
+      const body = await readBody(c, changeBody);
+      await changePassword(
+        accounts,
+        { userId: principal.user.user_id, sessionId: principal.sessionId },
+        { currentPassword: body.current_password, newPassword: body.new_password },
+        requestAuditFields(c),
+      );
+      const message = "Password changed; your other sessions were signed out.";
+      return form
+        ? html(c, AccountPage({ title: "Password changed", notice: message }))
+        : c.json({ message });
+    }),
+  );
 
   if (accounts.mailer.outbox) {
     const outbox = accounts.mailer.outbox;

@@ -1,5 +1,6 @@
 import { type Context, Hono } from "hono";
 import { z } from "zod";
+import { findSessionById } from "../../sql/sessions.ts";
 import {
   refreshTokenPair,
   revokeToken,
@@ -13,6 +14,8 @@ import { requestAuditFields } from "../http/audit-fields.ts";
 import { requireSignedIn } from "../http/gate.ts";
 import type { ApiRoute } from "../http/openapi.ts";
 import { Problem } from "../http/problem.ts";
+import { verifyPasswordLogin } from "../password/login.ts";
+import { loginBody } from "./password.ts";
 
 // The token endpoint speaks OAuth 2.0 (RFC 6749 §5), not problem+json: its
 // clients are OAuth libraries that read `error` from the body. Every other
@@ -27,7 +30,7 @@ export const tokenResponse = z.object({
 
 export const tokenError = z
   .object({
-    error: z.enum(["invalid_request", "invalid_grant", "unsupported_grant_type"]),
+    error: z.enum(["invalid_request", "invalid_grant", "unsupported_grant_type", "slow_down"]),
     error_description: z.string(),
   })
   .meta({ id: "OAuthError", description: "RFC 6749 §5.2 error response" });
@@ -37,8 +40,11 @@ const refreshGrant = z.object({
   refresh_token: z.string().min(1).max(512),
 });
 
+// RFC 6749 §4.3 names the field `username`; `email` (as /auth/login) is accepted too.
+const passwordGrant = loginBody.extend({ grant_type: z.literal("password") });
+
 /** As documented; the handler validates field by field to answer RFC 6749 errors. */
-export const tokenRequest = z.discriminatedUnion("grant_type", [refreshGrant]);
+export const tokenRequest = z.discriminatedUnion("grant_type", [passwordGrant, refreshGrant]);
 
 export const revokeRequest = z.object({
   token: z.string().min(1).max(8192),
@@ -64,14 +70,24 @@ export const tokensApi: ApiRoute[] = [
     method: "post",
     path: "/auth/token",
     summary:
-      "OAuth 2.0 token endpoint: grant_type=refresh_token (JSON or form); errors are RFC 6749 {error, error_description}",
+      "OAuth 2.0 token endpoint: grant_type=password (email or username, password) or refresh_token; JSON or form; errors are RFC 6749 {error, error_description}",
     tag: "tokens",
     access: "client",
     body: tokenRequest,
     responses: {
-      200: { description: "A new token pair (the refresh token rotates)", body: tokenResponse },
+      200: {
+        description:
+          "A token pair (a refresh token is single-use: each answer carries its successor)",
+        body: tokenResponse,
+      },
       400: {
-        description: "invalid_request, invalid_grant or unsupported_grant_type",
+        description:
+          "invalid_request, invalid_grant (also a wrong password, or a locked or inactive account) or unsupported_grant_type",
+        body: tokenError,
+        contentType: "application/json",
+      },
+      429: {
+        description: "The sign-in rate limits of /auth/login (Retry-After)",
         body: tokenError,
         contentType: "application/json",
       },
@@ -136,6 +152,25 @@ function answer(c: Context, status: 200 | 400, body: TokenPair | z.infer<typeof 
   return c.json(body, status);
 }
 
+/**
+ * A password-login refusal in OAuth dress: a wrong password, a lock or an
+ * inactive account is `invalid_grant` (400, RFC 6749 §5.2) with the same
+ * description /auth/login gives, and Retry-After when it has one; a rate
+ * limit stays 429.
+ */
+function loginRefusal(c: Context, problem: Problem) {
+  for (const [name, value] of Object.entries(problem.extra.headers ?? {})) c.header(name, value);
+  c.header("cache-control", "no-store");
+  const rateLimited = problem.status === 429;
+  return c.json(
+    {
+      error: rateLimited ? "slow_down" : "invalid_grant",
+      error_description: problem.detail ?? problem.title,
+    },
+    rateLimited ? 429 : 400,
+  );
+}
+
 export function tokenRoutes(deps: TokenDeps) {
   const app = new Hono<AppEnv>();
 
@@ -163,13 +198,37 @@ export function tokenRoutes(deps: TokenDeps) {
           await refreshTokenPair(deps, grant.data.refresh_token, requestAuditFields(c)),
         );
       }
+      if (grantType === "password") {
+        const grant = passwordGrant.safeParse({
+          ...fields,
+          email: fields.email ?? fields.username,
+        });
+        if (!grant.success) {
+          throw new TokenGrantRefused(
+            "invalid_request",
+            "email (or username) and password are required.",
+          );
+        }
+        const client = requestAuditFields(c);
+        // The very checks of POST /auth/login: rate limits, lockout, timing.
+        const user = await verifyPasswordLogin(deps, {
+          email: grant.data.email,
+          password: grant.data.password,
+          ...client,
+          method: "token",
+        });
+        return answer(c, 200, await startTokenSession(deps, user, { type: "password" }, client));
+      }
       throw new TokenGrantRefused(
         "unsupported_grant_type",
-        "grant_type must be refresh_token or password.",
+        "grant_type must be password or refresh_token.",
       );
     } catch (error) {
-      if (!(error instanceof TokenGrantRefused)) throw error;
-      return answer(c, 400, { error: error.error, error_description: error.description });
+      if (error instanceof TokenGrantRefused) {
+        return answer(c, 400, { error: error.error, error_description: error.description });
+      }
+      if (error instanceof Problem && error.status < 500) return loginRefusal(c, error);
+      throw error;
     }
   });
 
@@ -180,10 +239,14 @@ export function tokenRoutes(deps: TokenDeps) {
     if (principal?.via !== "cookie") {
       throw new Problem(403, "Forbidden", "Only a browser session can be exchanged for tokens.");
     }
+    const browser = principal.sessionId
+      ? await findSessionById(deps.pool, principal.sessionId)
+      : null;
+    if (!browser) throw new Problem(401, "Unauthorized", "Sign in first.");
     const pair = await startTokenSession(
       deps,
       { id: principal.user.user_id, role: principal.user.role },
-      "session",
+      { type: "session", signedInAt: browser.created_at },
       requestAuditFields(c),
     );
     return answer(c, 200, pair);

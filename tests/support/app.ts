@@ -1,3 +1,4 @@
+import { generateKeyPairSync } from "node:crypto";
 import { type App, createApp } from "../../src/app.ts";
 import { type Config, parseConfig } from "../../src/config.ts";
 import { migrationNamesOnDisk } from "../../src/db/migrations.ts";
@@ -14,6 +15,13 @@ export type TestApp = {
   close: () => Promise<void>;
 };
 
+// One signing key for the run, as an operator would configure it, so a test
+// may also start an app with NODE_ENV=production.
+const testSigningKeys = JSON.stringify({
+  ...generateKeyPairSync("ed25519").privateKey.export({ format: "jwk" }),
+  kid: "test",
+});
+
 /**
  * Serves createApp over real HTTP on 127.0.0.1 with a test configuration;
  * `env` overrides environment variables as an operator would set them.
@@ -29,6 +37,7 @@ export async function startTestApp(
     NODE_ENV: "test",
     LOG_LEVEL: "silent",
     DATABASE_URL: "postgres://unused",
+    JWT_SIGNING_KEYS: testSigningKeys,
     ...env,
   });
   const app = createApp({

@@ -1,0 +1,213 @@
+import { raw } from "hono/html";
+import type { Child } from "hono/jsx";
+import type { Problem } from "../http/problem.ts";
+
+// The browser side of password accounts: plain HTML forms that post to the
+// JSON routes' own URLs (a form post gets HTML back), so every step works
+// without JavaScript. Mail links land on these pages; nothing is consumed by
+// opening a link (mail scanners prefetch links), only by submitting its form.
+
+const css = `
+*{box-sizing:border-box}body{margin:0;font:16px/1.5 system-ui,-apple-system,"Segoe UI",sans-serif;color:#1f2328;background:#f6f8fa}
+main{max-width:26rem;margin:3rem auto;padding:1.5rem 1.75rem;background:#fff;border:1px solid #d0d7de;border-radius:10px}
+h1{font-size:1.35rem;margin:0 0 1rem}label{display:block;margin:.8rem 0 .2rem;font-weight:600}
+input[type=email],input[type=password],input[type=text]{width:100%;font:inherit;padding:.45rem .6rem;border:1px solid #d0d7de;border-radius:6px}
+button{margin-top:1.1rem;font:inherit;padding:.45rem 1rem;border-radius:6px;border:1px solid #1a7f37;background:#1f883d;color:#fff;cursor:pointer}
+.notice{background:#dafbe1;border:1px solid #4ac26b;padding:.6rem 1rem;border-radius:6px}
+.error{background:#ffebe9;border:1px solid #ff8182;padding:.6rem 1rem;border-radius:6px}
+.muted{color:#57606a;font-size:.9rem}nav{margin-top:1.2rem;display:flex;gap:1rem;flex-wrap:wrap;font-size:.9rem}
+`;
+
+export function AccountPage(props: {
+  title: string;
+  notice?: string;
+  problem?: Problem;
+  children?: Child;
+}) {
+  const problem = props.problem;
+  return (
+    <>
+      {raw("<!DOCTYPE html>")}
+      <html lang="en">
+        <head>
+          <meta charset="utf-8" />
+          <meta name="viewport" content="width=device-width, initial-scale=1" />
+          <meta name="referrer" content="no-referrer" />
+          <title>{props.title} · Gatehouse</title>
+          <style>{raw(css)}</style>
+        </head>
+        <body>
+          <main>
+            <h1>{props.title}</h1>
+            {props.notice ? <p class="notice">{props.notice}</p> : null}
+            {problem ? (
+              <div class="error" role="alert">
+                {problem.extra.errors?.length ? (
+                  <ul>
+                    {problem.extra.errors.map((e) => (
+                      <li>{e.detail}</li>
+                    ))}
+                  </ul>
+                ) : (
+                  <p>{problem.detail ?? problem.title}</p>
+                )}
+              </div>
+            ) : null}
+            {props.children}
+            <nav>
+              <a href="/">Sign in</a>
+              <a href="/auth/signup">Create an account</a>
+              <a href="/auth/password/forgot">Forgot your password?</a>
+            </nav>
+          </main>
+        </body>
+      </html>
+    </>
+  );
+}
+
+export function LoginForm(props: { email?: string }) {
+  return (
+    <form method="post" action="/auth/login">
+      <label for="email">Email</label>
+      <input
+        id="email"
+        name="email"
+        type="email"
+        required
+        autocomplete="username"
+        value={props.email ?? ""}
+      />
+      <label for="password">Password</label>
+      <input
+        id="password"
+        name="password"
+        type="password"
+        required
+        autocomplete="current-password"
+      />
+      <button type="submit">Sign in</button>
+    </form>
+  );
+}
+
+export function SignupForm(props: {
+  email?: string;
+  fullName?: string;
+  askConsent: boolean;
+  minLength: number;
+}) {
+  return (
+    <form method="post" action="/auth/signup">
+      <label for="email">Email</label>
+      <input
+        id="email"
+        name="email"
+        type="email"
+        required
+        autocomplete="email"
+        value={props.email ?? ""}
+      />
+      <label for="full_name">Name (optional)</label>
+      <input
+        id="full_name"
+        name="full_name"
+        type="text"
+        autocomplete="name"
+        value={props.fullName ?? ""}
+      />
+      <label for="password">Password</label>
+      <input
+        id="password"
+        name="password"
+        type="password"
+        required
+        minlength={props.minLength}
+        maxlength={128}
+        autocomplete="new-password"
+      />
+      <p class="muted">
+        At least {props.minLength} characters; a long phrase is best. Common passwords are refused.
+      </p>
+      {props.askConsent ? (
+        <label>
+          <input type="checkbox" name="consent" value="true" required /> I accept the terms of use
+        </label>
+      ) : null}
+      <button type="submit">Create account</button>
+    </form>
+  );
+}
+
+export function EmailForm(props: { action: string; button: string; email?: string }) {
+  return (
+    <form method="post" action={props.action}>
+      <label for="email">Email</label>
+      <input
+        id="email"
+        name="email"
+        type="email"
+        required
+        autocomplete="email"
+        value={props.email ?? ""}
+      />
+      <button type="submit">{props.button}</button>
+    </form>
+  );
+}
+
+export function VerifyForm(props: { token: string }) {
+  return (
+    <form method="post" action="/auth/email/verify">
+      <input type="hidden" name="token" value={props.token} />
+      <button type="submit">Confirm my email address</button>
+    </form>
+  );
+}
+
+export function ResetForm(props: { token: string; minLength: number }) {
+  return (
+    <form method="post" action="/auth/password/reset">
+      <input type="hidden" name="token" value={props.token} />
+      <label for="password">New password</label>
+      <input
+        id="password"
+        name="password"
+        type="password"
+        required
+        minlength={props.minLength}
+        maxlength={128}
+        autocomplete="new-password"
+      />
+      <p class="muted">Saving it signs you out on every device.</p>
+      <button type="submit">Set the new password</button>
+    </form>
+  );
+}
+
+export function ChangeForm(props: { minLength: number }) {
+  return (
+    <form method="post" action="/auth/password/change">
+      <label for="current_password">Current password</label>
+      <input
+        id="current_password"
+        name="current_password"
+        type="password"
+        required
+        autocomplete="current-password"
+      />
+      <label for="new_password">New password</label>
+      <input
+        id="new_password"
+        name="new_password"
+        type="password"
+        required
+        minlength={props.minLength}
+        maxlength={128}
+        autocomplete="new-password"
+      />
+      <p class="muted">Your other sessions will be signed out.</p>
+      <button type="submit">Change password</button>
+    </form>
+  );
+}
