@@ -5,7 +5,12 @@ import { startTestApp } from "./support/app.ts";
 import { TestBrowser } from "./support/browser.ts";
 import { testKey } from "./support/cli.ts";
 import { createTestDatabase } from "./support/database.ts";
-import { oidcClient, oidcPostClient, startOidcIssuer } from "./support/oidc-issuer.ts";
+import {
+  oidcClient,
+  oidcPostClient,
+  oidcPublicClient,
+  startOidcIssuer,
+} from "./support/oidc-issuer.ts";
 
 const db = await createTestDatabase();
 const { pool } = db;
@@ -181,6 +186,30 @@ describe("generic OpenID Connect", () => {
       expect((await b.request(callback)).status).toBe(302);
     } finally {
       await post.close();
+    }
+  });
+
+  test("a public client (no secret) signs in with PKCE alone", async () => {
+    const publicApp = await startTestApp(pool, {
+      PUBLIC_URL: base,
+      OIDC_ISSUER: issuer.issuer,
+      OIDC_CLIENT_ID: oidcPublicClient.id,
+      TOKEN_ENCRYPTION_KEYS: testKey("k1", 7),
+    });
+    try {
+      issuer.signInAs({
+        sub: "emp-7",
+        email: "gus@corp.example",
+        email_verified: true,
+        name: "Gus",
+      });
+      const b = new TestBrowser({ [publicHost]: publicApp.url });
+      const { callback } = await callbackUrlFor(b);
+      expect((await b.request(callback)).status).toBe(302);
+      const me = await b.request(`${base}/me`, { headers: { accept: "application/json" } });
+      expect(await me.json()).toMatchObject({ email: "gus@corp.example" });
+    } finally {
+      await publicApp.close();
     }
   });
 

@@ -12,6 +12,8 @@ export type IssuerAccount = { sub: string; email: string; email_verified: boolea
 
 /** Registered without a token_endpoint_auth_method: client_secret_basic, as at most issuers. */
 export const oidcClient = { id: "gatehouse-test", secret: "gatehouse-test-secret-0123456789" };
+/** A public client: no secret, PKCE alone protects the code. */
+export const oidcPublicClient = { id: "gatehouse-public" };
 /** Registered for client_secret_post only. */
 export const oidcPostClient = { id: "gatehouse-post", secret: "gatehouse-post-secret-0123456789" };
 
@@ -31,6 +33,13 @@ export async function startOidcIssuer(redirectUri: string) {
         redirect_uris: [redirectUri],
         response_types: ["code"],
         grant_types: ["authorization_code"],
+      },
+      {
+        client_id: oidcPublicClient.id,
+        redirect_uris: [redirectUri],
+        response_types: ["code"],
+        grant_types: ["authorization_code"],
+        token_endpoint_auth_method: "none",
       },
       {
         client_id: oidcPostClient.id,
