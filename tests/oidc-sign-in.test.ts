@@ -213,6 +213,33 @@ describe("generic OpenID Connect", () => {
     }
   });
 
+  test("an issuer that puts email and name in the ID token itself works too", async () => {
+    const direct = await startOidcIssuer(`${base}/auth/oidc/callback`, { claimsInIdToken: true });
+    const directApp = await startTestApp(pool, {
+      PUBLIC_URL: base,
+      OIDC_ISSUER: direct.issuer,
+      OIDC_CLIENT_ID: oidcClient.id,
+      OIDC_CLIENT_SECRET: oidcClient.secret,
+      TOKEN_ENCRYPTION_KEYS: testKey("k1", 7),
+    });
+    try {
+      direct.signInAs({
+        sub: "emp-8",
+        email: "hal@corp.example",
+        email_verified: true,
+        name: "Hal",
+      });
+      const b = new TestBrowser({ [publicHost]: directApp.url });
+      const { callback } = await callbackUrlFor(b);
+      expect((await b.request(callback)).status).toBe(302);
+      const me = await b.request(`${base}/me`, { headers: { accept: "application/json" } });
+      expect(await me.json()).toMatchObject({ email: "hal@corp.example", full_name: "Hal" });
+    } finally {
+      await directApp.close();
+      await direct.close();
+    }
+  });
+
   test("an unreachable issuer is a 502 problem at login (the sign-in page for browsers), not a crash", async () => {
     const down = await startTestApp(pool, {
       OIDC_ISSUER: "http://127.0.0.1:9",

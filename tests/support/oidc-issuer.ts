@@ -17,7 +17,11 @@ export const oidcPublicClient = { id: "gatehouse-public" };
 /** Registered for client_secret_post only. */
 export const oidcPostClient = { id: "gatehouse-post", secret: "gatehouse-post-secret-0123456789" };
 
-export async function startOidcIssuer(redirectUri: string) {
+export async function startOidcIssuer(
+  redirectUri: string,
+  /** Put the scope's claims (email, name) in the ID token instead of userinfo only. */
+  { claimsInIdToken = false } = {},
+) {
   const accounts = new Map<string, IssuerAccount>();
   const state = { signedInAs: "" };
   const { privateKey } = await generateKeyPair("RS256", { extractable: true });
@@ -54,6 +58,7 @@ export async function startOidcIssuer(redirectUri: string) {
     cookies: { keys: ["a-cookie-signing-key-for-tests-only"] },
     claims: { openid: ["sub"], email: ["email", "email_verified"], profile: ["name"] },
     features: { devInteractions: { enabled: false } },
+    conformIdTokenClaims: !claimsInIdToken,
     ttl: {
       AccessToken: 600,
       AuthorizationCode: 60,
