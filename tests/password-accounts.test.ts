@@ -456,6 +456,24 @@ describe("mail delivery", () => {
     }
   });
 
+  test("an smtps:// SMTP_URL sends over TLS", async () => {
+    const tls = await startTestSmtpServer(0, { secure: true });
+    const secureApp = await startTestApp(pool, { ...env, SMTP_URL: tls.url });
+    try {
+      const email = nextEmail("tls");
+      expect((await post("/auth/signup", { email, password }, { target: secureApp })).status).toBe(
+        201,
+      );
+      const mail = await tls.waitForMail(email, /Confirm/);
+      expect(mail.secure).toBe(true);
+      expect(tokenFromMail(mail, "/auth/email/verify")).toHaveLength(43);
+      expect(smtp.received.some((m) => m.to.includes(email))).toBe(false);
+    } finally {
+      await secureApp.close();
+      await tls.close();
+    }
+  });
+
   test("without SMTP_URL the development outbox keeps the mail; it is absent otherwise", async () => {
     const dev = await startTestApp(pool, { ...env, SMTP_URL: "", DEV_OUTBOX: "true" });
     try {
