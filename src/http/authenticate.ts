@@ -1,7 +1,7 @@
 import type { MiddlewareHandler } from "hono";
 import type { DatabasePool } from "slonik";
 import type { AccessTokens } from "../auth/access-tokens.ts";
-import { authenticateBearer, bearerTokenOf } from "../auth/bearer.ts";
+import { bearerTokenOf, createBearerAuthenticator } from "../auth/bearer.ts";
 import { validateSession } from "../auth/sessions.ts";
 import type { Config } from "../config.ts";
 import type { AppEnv, Principal } from "./app-env.ts";
@@ -24,12 +24,15 @@ export function authenticate({
   pool: DatabasePool;
   accessTokens: AccessTokens;
 }): MiddlewareHandler<AppEnv> {
+  const authenticateBearer = createBearerAuthenticator(pool, accessTokens, {
+    cacheMs: config.BEARER_CHECK_CACHE_MS,
+  });
   return async (c, next) => {
     const authorization = c.req.header("authorization");
     let principal: Principal | null = null;
     if (authorization !== undefined && /^bearer(\s|$)/i.test(authorization)) {
       const token = bearerTokenOf(authorization);
-      const found = token ? await authenticateBearer(pool, accessTokens, token) : null;
+      const found = token ? await authenticateBearer(token) : null;
       if (found) principal = { sessionId: found.claims.sid, via: "bearer", user: found.subject };
     } else {
       const secret = readSessionCookie(c, config);

@@ -394,16 +394,18 @@ export async function changePassword(
   const user = await deps.pool.transaction(async (tx) => {
     const updated = await setUserPassword(tx, caller.userId, passwordHash, false);
     if (!updated) throw new Problem(401, "Unauthorized", "Sign in first.");
+    // Refresh tokens first: revoking a session also revokes its tokens (a
+    // trigger), which would leave nothing here to count.
+    const refreshTokens = await revokeRefreshTokensOfUserExceptSession(
+      tx,
+      caller.userId,
+      caller.sessionId,
+    );
     const sessions = await revokeOtherSessionsOfUser(
       tx,
       caller.userId,
       caller.sessionId,
       "password_changed",
-    );
-    const refreshTokens = await revokeRefreshTokensOfUserExceptSession(
-      tx,
-      caller.userId,
-      caller.sessionId,
     );
     await recordAudit(tx, deps.logger, {
       eventType: "password.changed",

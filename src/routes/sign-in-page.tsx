@@ -102,7 +102,11 @@ function SignIn(props: {
     <>
       <h1>Sign in</h1>
       <p class="muted">to continue to the applications behind Gatehouse.</p>
-      {props.error ? <p class="error">{props.error}</p> : null}
+      {props.error ? (
+        <p class="error" role="alert">
+          {props.error}
+        </p>
+      ) : null}
       <div class="methods">
         {props.providers.map((p) => (
           <a class="button" href={`/auth/${p.id}/login${query}`}>
