@@ -622,6 +622,24 @@ describe("bad input on every route", () => {
     expect(await Promise.all(tables.map(count))).toEqual(before);
   });
 
+  test("the pages a mail links to take any query without reflecting it", async () => {
+    for (const path of ["/auth/email/verify", "/auth/password/reset"]) {
+      for (const token of [
+        '"><script>alert(1)</script>',
+        "' OR 1=1 --",
+        "\u0000",
+        "x".repeat(5000),
+        "%ZZ",
+      ]) {
+        const answer = await app.request(`${path}?token=${encodeURIComponent(token)}`);
+        expect(answer.status).toBe(200);
+        const html = await answer.text();
+        expect(html).not.toContain("<script>");
+        expect(html).not.toContain("OR 1=1");
+      }
+    }
+  });
+
   test("huge bodies and other content types are refused", async () => {
     const huge = await post("/auth/signup", { email: nextEmail(), password: "x".repeat(200_000) });
     expect(huge.status).toBe(413);
