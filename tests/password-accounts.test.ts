@@ -271,6 +271,28 @@ describe("password reset", () => {
     await smtp.waitForMail(email, /password was changed/);
   });
 
+  test("a reset stops bearer tokens and refresh tokens issued by the password grant", async () => {
+    const { email } = await verifiedAccount();
+    const issued = await post("/auth/token", { grant_type: "password", email, password });
+    expect(issued.status).toBe(200);
+    const pair = (await issued.json()) as { access_token: string; refresh_token: string };
+    const bearer = { authorization: `Bearer ${pair.access_token}` };
+    expect((await app.request("/me", { headers: bearer })).status).toBe(200);
+    // An access token's iat has whole seconds, so one issued in the very
+    // second of the reset still passes (a fresh sign-in right after must work).
+    await Bun.sleep(1100);
+    const token = await resetToken(email);
+    expect(
+      (await post("/auth/password/reset", { token, password: "after the reset phrase" })).status,
+    ).toBe(200);
+    expect((await app.request("/me", { headers: bearer })).status).toBe(401);
+    const refreshed = await post("/auth/token", {
+      grant_type: "refresh_token",
+      refresh_token: pair.refresh_token,
+    });
+    expect(refreshed.status).toBe(400);
+  });
+
   test("a reset lifts a lockout and verifies the address", async () => {
     const email = nextEmail();
     await post("/auth/signup", { email, password });
