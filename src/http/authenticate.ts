@@ -2,6 +2,7 @@ import type { MiddlewareHandler } from "hono";
 import type { DatabasePool } from "slonik";
 import type { AccessTokens } from "../auth/access-tokens.ts";
 import { authenticateBearer, bearerTokenOf } from "../auth/bearer.ts";
+import type { CredentialCache } from "../auth/credential-cache.ts";
 import { validateSession } from "../auth/sessions.ts";
 import type { Config } from "../config.ts";
 import type { AppEnv, Principal } from "./app-env.ts";
@@ -19,23 +20,30 @@ export function authenticate({
   config,
   pool,
   accessTokens,
+  credentialCache,
 }: {
   config: Config;
   pool: DatabasePool;
   accessTokens: AccessTokens;
+  credentialCache?: CredentialCache | undefined;
 }): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     const authorization = c.req.header("authorization");
     let principal: Principal | null = null;
     if (authorization !== undefined && /^bearer(\s|$)/i.test(authorization)) {
       const token = bearerTokenOf(authorization);
-      const found = token ? await authenticateBearer(pool, accessTokens, token) : null;
+      const found = token
+        ? await authenticateBearer(pool, accessTokens, token, credentialCache)
+        : null;
       if (found) principal = { sessionId: found.claims.sid, via: "bearer", user: found.subject };
     } else {
       const secret = readSessionCookie(c, config);
       const found = secret
-        ? await validateSession(pool, secret, (error) =>
-            c.get("logger").warn({ err: error }, "could not record session activity"),
+        ? await validateSession(
+            pool,
+            secret,
+            (error) => c.get("logger").warn({ err: error }, "could not record session activity"),
+            credentialCache,
           )
         : null;
       if (found) principal = { sessionId: found.session_id, via: "cookie", user: found };
