@@ -55,8 +55,12 @@ export async function gatehouseEnvironment(databaseUrl: string): Promise<Record<
   };
 }
 
-export async function startGatehouse(databaseUrl: string, logger: Logger): Promise<Gatehouse> {
-  const env = await gatehouseEnvironment(databaseUrl);
+export async function startGatehouse(
+  databaseUrl: string,
+  logger: Logger,
+  extraEnv: Record<string, string> = {},
+): Promise<Gatehouse> {
+  const env = { ...(await gatehouseEnvironment(databaseUrl)), ...extraEnv };
   // BENCH_CPU_PROF=<dir>: a CPU profile of each Gatehouse process (JSON and
   // markdown summary) lands there when it stops: where the time goes.
   const profileDir = process.env.BENCH_CPU_PROF;

@@ -5,6 +5,7 @@ import { type BenchPostgres, createGatehouseDatabase } from "./database.ts";
 import { benchPassword, seedSessionCookie, seedUser, startGatehouse } from "./gatehouse.ts";
 import { type LoadOptions, percentile, runLoad } from "./load.ts";
 import { describeMachine } from "./machine.ts";
+import { startOidcIssuer } from "./oidc-issuer.ts";
 import type { BenchOptions } from "./options.ts";
 import { createPeerDatabase, ensurePeerInstalled, startPeer } from "./peer.ts";
 import { startServer } from "./processes.ts";
@@ -187,7 +188,25 @@ export async function runHotPaths(
   }
 
   // Gatehouse -----------------------------------------------------------------
-  const server = await startGatehouse(databaseUrl, logger);
+  const issuer = await startOidcIssuer({
+    sub: "bench-oidc-user",
+    email: "bench-oidc@example.com",
+  }).catch((error: unknown) => {
+    log(`no local OIDC issuer: ${error instanceof Error ? error.message : String(error)}`);
+    return null;
+  });
+  const server = await startGatehouse(
+    databaseUrl,
+    logger,
+    issuer
+      ? {
+          OIDC_ISSUER: issuer.url,
+          OIDC_CLIENT_ID: "gatehouse-bench",
+          OIDC_CLIENT_SECRET: "gatehouse-bench-secret",
+          NODE_EXTRA_CA_CERTS: issuer.caFile,
+        }
+      : {},
+  );
   try {
     for (const scenario of gatehouseScenarios) {
       const row = {
@@ -204,6 +223,8 @@ export async function runHotPaths(
         password: benchPassword,
         cookie,
         connections: settings.connections,
+        loadSeconds: settings.warmupSeconds + settings.durationSeconds,
+        oidcIssuer: issuer ? { url: issuer.url, ca: issuer.ca } : null,
       });
       if (prepared.kind === "load") {
         const { connections } = prepared.load;
@@ -218,17 +239,9 @@ export async function runHotPaths(
         log(summary(result));
       }
     }
-    const oauth: ScenarioResult = {
-      id: "oauth-callback",
-      label: "Gatehouse OAuth callback against a local provider",
-      kind: "gatehouse",
-      outcome: "skipped",
-      note: "not measured: every request needs a fresh authorization code from a provider round trip",
-    };
-    results.push(oauth);
-    log(summary(oauth));
   } finally {
     await server.stop();
+    issuer?.stop();
   }
 
   const verify: ScenarioResult = {

@@ -15,6 +15,10 @@ export type ScenarioContext = {
   /** `name=value` of a live session of the user. */
   cookie: string;
   connections: number;
+  /** Warm-up plus measured seconds: how many one-use OAuth flows to prepare. */
+  loadSeconds: number;
+  /** The fake OIDC issuer Gatehouse is configured with (and its certificate), when it started. */
+  oidcIssuer: { url: string; ca: string } | null;
 };
 
 export type Prepared =
@@ -104,6 +108,28 @@ export async function issueTokenPair(context: ScenarioContext): Promise<TokenPai
   });
   if (fromPassword.status === 200) return (await fromPassword.json()) as TokenPair;
   return null;
+}
+
+type PreparedFlow = { cookie: string; path: string };
+
+/**
+ * One sign-in flow started and consented: the flow cookie Gatehouse set at
+ * /auth/oidc/login and the callback path (code, state) the issuer sent the
+ * browser back to. Each can be completed once.
+ */
+async function prepareFlow(gatehouse: Gatehouse, ca: string): Promise<PreparedFlow | null> {
+  const login = await fetch(`${gatehouse.baseUrl}/auth/oidc/login`, { redirect: "manual" });
+  const authorize = login.headers.get("location");
+  if (login.status !== 302 || !authorize) return null;
+  const cookie = login.headers
+    .getSetCookie()
+    .map((c) => c.split(";")[0])
+    .join("; ");
+  const consent = await fetch(authorize, { redirect: "manual", tls: { ca } });
+  const callback = consent.headers.get("location");
+  if (consent.status !== 302 || !callback) return null;
+  const url = new URL(callback);
+  return { cookie, path: `${url.pathname}${url.search}` };
 }
 
 export const gatehouseScenarios: GatehouseScenario[] = [
@@ -205,6 +231,47 @@ export const gatehouseScenarios: GatehouseScenario[] = [
       return prepared.kind === "load"
         ? { ...prepared, load: { ...prepared.load, connections: cpus().length * 2 } }
         : prepared;
+    },
+  },
+  {
+    id: "oauth-callback",
+    label: "Gatehouse OAuth callback (OIDC, local issuer over TLS)",
+    ceiling: "ceiling-pg",
+    comparePeer: false,
+    prepare: async ({ gatehouse, oidcIssuer, loadSeconds }) => {
+      if (!oidcIssuer) return { kind: "skipped", note: "no local issuer (openssl missing?)" };
+      const probe = await prepareFlow(gatehouse, oidcIssuer.ca);
+      if (!probe) return { kind: "skipped", note: notBuiltYet };
+      const first = await fetch(`${gatehouse.baseUrl}${probe.path}`, {
+        headers: { cookie: probe.cookie },
+        redirect: "manual",
+      });
+      if (first.status !== 302 || !first.headers.get("location")?.startsWith("/")) {
+        return { kind: "failed", note: `callback probe answered ${first.status}` };
+      }
+      // Every callback consumes its flow: prepare enough for 300 callbacks a
+      // second, well above what one replica completes (token exchange over
+      // TLS, ID token check, user and session writes).
+      const flows: PreparedFlow[] = [];
+      const wanted = Math.ceil(loadSeconds * 300);
+      while (flows.length < wanted) {
+        const batch = await Promise.all(
+          Array.from({ length: 8 }, () => prepareFlow(gatehouse, oidcIssuer.ca)),
+        );
+        for (const flow of batch) if (flow) flows.push(flow);
+      }
+      const callback = (flow: PreparedFlow | undefined): LoadRequest => ({
+        path: flow?.path ?? "/auth/oidc/callback",
+        headers: { cookie: flow?.cookie ?? "" },
+      });
+      return {
+        kind: "load",
+        load: {
+          expectStatus: 302,
+          request: callback(flows[0]),
+          perRequest: { next: () => callback(flows.shift()) },
+        },
+      };
     },
   },
 ];

@@ -158,17 +158,30 @@ const deadSession = (cutoff: Date) => sql.fragment`
   AND NOT EXISTS (SELECT 1 FROM refresh_tokens r
                   WHERE r.session_id = s.id AND r.revoked_at IS NULL AND r.expires_at > now())`;
 
-/** Deletes at most `limit` sessions dead before `cutoff`; returns how many. */
+export const deletedBatchRow = z.object({ removed: z.number().int(), last: z.uuid().nullable() });
+export type DeletedBatch = z.infer<typeof deletedBatchRow>;
+
+/**
+ * Deletes at most `limit` sessions dead before `cutoff` whose id is past
+ * `after`, walking the primary key, and returns how many and the last id
+ * seen. Keyset steps keep each batch short at any table size: a plain
+ * "first N dead rows" would rescan the rows earlier batches passed over, as
+ * no index serves the dead-session condition.
+ */
 export async function deleteDeadSessions(
   db: CommonQueryMethods,
   cutoff: Date,
   limit: number,
-): Promise<number> {
-  const result = await db.query(sql.unsafe`
-    DELETE FROM sessions WHERE id IN (
-      SELECT s.id FROM sessions s WHERE ${deadSession(cutoff)}
-      LIMIT ${limit} FOR UPDATE SKIP LOCKED)`);
-  return result.rowCount;
+  after: string | null,
+): Promise<DeletedBatch> {
+  return db.one(sql.type(deletedBatchRow)`
+    WITH doomed AS (
+      SELECT s.id FROM sessions s
+      WHERE ${after ? sql.fragment`s.id > ${after} AND` : sql.fragment``} ${deadSession(cutoff)}
+      ORDER BY s.id LIMIT ${limit} FOR UPDATE SKIP LOCKED),
+    gone AS (DELETE FROM sessions WHERE id IN (SELECT id FROM doomed) RETURNING id)
+    SELECT (SELECT count(*)::int FROM gone) AS removed,
+           (SELECT id FROM doomed ORDER BY id DESC LIMIT 1) AS last`);
 }
 
 export async function countDeadSessions(db: CommonQueryMethods, cutoff: Date): Promise<number> {

@@ -213,6 +213,8 @@ export const environmentSchema = z.object({
   }),
   /** The access tokens' `aud`; PUBLIC_URL when unset. */
   ACCESS_TOKEN_AUDIENCE: optionalText,
+  /** Reuse a passed bearer check this long (ms; 0 = read every time): revocation may lag as much. */
+  BEARER_CHECK_CACHE_MS: integer(0, { max: 60_000 }),
 
   ...providerCredentials,
   OIDC_ISSUER: httpUrl.optional(),
@@ -221,6 +223,12 @@ export const environmentSchema = z.object({
   OIDC_NAME: z.string().trim().min(1).default("OpenID Connect"),
   /** Scopes asked of the OpenID Connect issuer (openid is always included). */
   OIDC_SCOPES: z.string().trim().min(1).default("openid email profile"),
+  /** How the client secret reaches the token endpoint; unset: Basic unless the issuer only takes POST. */
+  OIDC_TOKEN_AUTH_METHOD: z
+    .enum(["client_secret_basic", "client_secret_post"], {
+      message: "expected client_secret_basic or client_secret_post",
+    })
+    .optional(),
   /** Microsoft Entra tenant: common, organizations, consumers or a tenant id. */
   MSENTRA_TENANT_ID: z.string().trim().min(1).default("common"),
   /** How long a browser may take at the provider before the sign-in must start again. */

@@ -2,10 +2,15 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { upsertAllowlistRule } from "../sql/allowlist-rules.ts";
 import { insertUser, setUserState } from "../sql/users.ts";
 import { hashPassword } from "../src/password/hashing.ts";
 import { startTestApp, type TestApp } from "./support/app.ts";
+import { TestBrowser } from "./support/browser.ts";
+import { testKey } from "./support/cli.ts";
 import { createTestDatabase } from "./support/database.ts";
+import { fakeClient, startFakeSocialProviders } from "./support/fake-social-providers.ts";
+import { routeHostsTo, socialProviderHosts } from "./support/provider-routing.ts";
 import { signedInUser } from "./support/sign-in.ts";
 
 // The README's nginx and Caddy snippets, run as written in front of a real
@@ -50,6 +55,8 @@ async function waitForPort(port: number, proc: Bun.Subprocess, log: () => Promis
 }
 
 const db = await createTestDatabase();
+const fake = await startFakeSocialProviders();
+const unroute = routeHostsTo(fake.origin, socialProviderHosts);
 let gatehouse: TestApp;
 let upstreamHits = 0;
 const upstream = Bun.serve({
@@ -73,15 +80,22 @@ beforeAll(async () => {
     PUBLIC_URL: "http://auth.example.com",
     COOKIE_DOMAIN: ".example.com",
     TRUSTED_PROXIES: "127.0.0.1,::1",
+    GITHUB_CLIENT_ID: fakeClient.id,
+    GITHUB_CLIENT_SECRET: fakeClient.secret,
+    TOKEN_ENCRYPTION_KEYS: testKey("k1", 1),
   });
+  await upsertAllowlistRule(db.pool, { kind: "domain", value: "team.example", createdBy: null });
 });
 afterAll(async () => {
+  unroute();
+  fake.close();
   await gatehouse.close();
   upstream.stop(true);
   await db.drop();
   await rm(dir, { recursive: true, force: true });
 });
 
+let gitHubIds = 5000;
 const gatehouseAddress = () => new URL(gatehouse.url).host;
 
 /** The same behaviour through either proxy: `get` sends a request as a browser would. */
@@ -135,6 +149,42 @@ function proxyBehaviour(
     });
     expect(back.status).toBe(200);
     expect(((await back.json()) as Record<string, string>)["x-auth-user-id"]).toBe(user.id);
+  });
+
+  test("a first GitHub sign-in, started by the proxy's redirect, lands back on the app signed in for the domain", async () => {
+    const id = ++gitHubIds;
+    const email = `dev${id}@team.example`;
+    fake.signInToGitHub({
+      id,
+      login: `dev${id}`,
+      name: "Dev",
+      emails: [{ email, primary: true, verified: true }],
+    });
+    const first = await get("/board?sprint=12", { accept: html });
+    expect(first.status).toBe(302);
+    const signInPage = first.headers.get("location") ?? "";
+
+    // The sign-in page and the provider round trip, on the auth host.
+    const browser = new TestBrowser({ "auth.example.com": gatehouse.url });
+    const page = await browser.request(signInPage);
+    const login = /href="(\/auth\/github\/login[^"]*)"/.exec(await page.text())?.[1];
+    expect(login).toBeDefined();
+    const walk = await browser.follow(`http://auth.example.com${login?.replaceAll("&amp;", "&")}`, {
+      stopAt: (url) => url.host === "app.example.com",
+    });
+    expect(walk.response.headers.get("location")).toBe("http://app.example.com/board?sprint=12");
+    const session = walk.response.headers
+      .getSetCookie()
+      .map((header) => Bun.Cookie.parse(header))
+      .find((cookie) => cookie.name === "gatehouse_session");
+    expect(session?.domain).toBe("example.com");
+
+    const back = await get("/board?sprint=12", {
+      accept: html,
+      cookie: `gatehouse_session=${session?.value}`,
+    });
+    expect(back.status).toBe(200);
+    expect(((await back.json()) as Record<string, string>)["x-auth-email"]).toBe(email);
   });
 
   test("X-Auth-* sent by the client are replaced by Gatehouse's answer", async () => {

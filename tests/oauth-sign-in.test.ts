@@ -498,6 +498,20 @@ describe("refused sign-ins write nothing", () => {
     expect(attacker.cookie(publicHost, sessionCookie)).toBeUndefined();
   });
 
+  test("a flow cookie kept past OAUTH_FLOW_TTL is refused", async () => {
+    fake.signInToGitHub(gitHubUser("late@somewhere.example"));
+    const b = apiClient();
+    const callback = await callbackUrlFor(b, "github");
+    const flow = JSON.parse(
+      Buffer.from(b.cookie(publicHost, flowCookie) ?? "", "base64url").toString(),
+    ) as Record<string, unknown>;
+    flow.startedAt = Date.now() - 11 * 60_000;
+    b.setCookie(publicHost, flowCookie, Buffer.from(JSON.stringify(flow)).toString("base64url"));
+    const before = await counts();
+    expect((await b.request(callback)).status).toBe(400);
+    expect(await counts()).toEqual(before);
+  });
+
   test("a flow started for one provider cannot finish at another", async () => {
     fake.signInToGitHub(gitHubUser("crossed@somewhere.example"));
     const b = apiClient();
@@ -773,4 +787,28 @@ describe("X (PKCE carried through the flow cookie)", () => {
       await x.close();
     }
   });
+});
+
+test("20 concurrent first Google sign-ins for an existing user link exactly one account", async () => {
+  fake.signInToGitHub(gitHubUser("linker@somewhere.example"));
+  const first = browser();
+  await signIn(first, "github");
+  const userId = (await me(first)).body.id as string;
+
+  fake.signInToGoogle({
+    id: "g-linker",
+    email: "linker@somewhere.example",
+    verified_email: true,
+    name: "Linker",
+  });
+  const browsers = Array.from({ length: 20 }, () => apiClient());
+  const callbacks = await Promise.all(browsers.map((b) => callbackUrlFor(b, "google")));
+  const responses = await Promise.all(browsers.map((b, i) => b.request(callbacks[i] ?? "")));
+  expect(responses.map((r) => r.status)).toEqual(Array(20).fill(302));
+  const accounts = await pool.anyFirst(sql.unsafe`
+    SELECT provider FROM oauth_accounts WHERE user_id = ${userId} ORDER BY provider`);
+  expect(accounts).toEqual(["github", "google"]);
+  const linked = await pool.oneFirst(sql.unsafe`
+    SELECT count(*)::int FROM audit_events WHERE user_id = ${userId} AND event_type = 'account.linked'`);
+  expect(linked).toBe(1);
 });

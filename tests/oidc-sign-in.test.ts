@@ -5,7 +5,12 @@ import { startTestApp } from "./support/app.ts";
 import { TestBrowser } from "./support/browser.ts";
 import { testKey } from "./support/cli.ts";
 import { createTestDatabase } from "./support/database.ts";
-import { oidcClient, startOidcIssuer } from "./support/oidc-issuer.ts";
+import {
+  oidcClient,
+  oidcPostClient,
+  oidcPublicClient,
+  startOidcIssuer,
+} from "./support/oidc-issuer.ts";
 
 const db = await createTestDatabase();
 const { pool } = db;
@@ -158,6 +163,81 @@ describe("generic OpenID Connect", () => {
       await b.request(`${base}/me`, { headers: { accept: "application/json" } })
     ).json()) as { email: string | null; full_name: string };
     expect(me).toMatchObject({ email: null, full_name: "Eve" });
+  });
+
+  test("a client registered for client_secret_post signs in with OIDC_TOKEN_AUTH_METHOD", async () => {
+    const post = await startTestApp(pool, {
+      PUBLIC_URL: base,
+      OIDC_ISSUER: issuer.issuer,
+      OIDC_CLIENT_ID: oidcPostClient.id,
+      OIDC_CLIENT_SECRET: oidcPostClient.secret,
+      OIDC_TOKEN_AUTH_METHOD: "client_secret_post",
+      TOKEN_ENCRYPTION_KEYS: testKey("k1", 7),
+    });
+    try {
+      issuer.signInAs({
+        sub: "emp-6",
+        email: "fay@corp.example",
+        email_verified: true,
+        name: "Fay",
+      });
+      const b = new TestBrowser({ [publicHost]: post.url });
+      const { callback } = await callbackUrlFor(b);
+      expect((await b.request(callback)).status).toBe(302);
+    } finally {
+      await post.close();
+    }
+  });
+
+  test("a public client (no secret) signs in with PKCE alone", async () => {
+    const publicApp = await startTestApp(pool, {
+      PUBLIC_URL: base,
+      OIDC_ISSUER: issuer.issuer,
+      OIDC_CLIENT_ID: oidcPublicClient.id,
+      TOKEN_ENCRYPTION_KEYS: testKey("k1", 7),
+    });
+    try {
+      issuer.signInAs({
+        sub: "emp-7",
+        email: "gus@corp.example",
+        email_verified: true,
+        name: "Gus",
+      });
+      const b = new TestBrowser({ [publicHost]: publicApp.url });
+      const { callback } = await callbackUrlFor(b);
+      expect((await b.request(callback)).status).toBe(302);
+      const me = await b.request(`${base}/me`, { headers: { accept: "application/json" } });
+      expect(await me.json()).toMatchObject({ email: "gus@corp.example" });
+    } finally {
+      await publicApp.close();
+    }
+  });
+
+  test("an issuer that puts email and name in the ID token itself works too", async () => {
+    const direct = await startOidcIssuer(`${base}/auth/oidc/callback`, { claimsInIdToken: true });
+    const directApp = await startTestApp(pool, {
+      PUBLIC_URL: base,
+      OIDC_ISSUER: direct.issuer,
+      OIDC_CLIENT_ID: oidcClient.id,
+      OIDC_CLIENT_SECRET: oidcClient.secret,
+      TOKEN_ENCRYPTION_KEYS: testKey("k1", 7),
+    });
+    try {
+      direct.signInAs({
+        sub: "emp-8",
+        email: "hal@corp.example",
+        email_verified: true,
+        name: "Hal",
+      });
+      const b = new TestBrowser({ [publicHost]: directApp.url });
+      const { callback } = await callbackUrlFor(b);
+      expect((await b.request(callback)).status).toBe(302);
+      const me = await b.request(`${base}/me`, { headers: { accept: "application/json" } });
+      expect(await me.json()).toMatchObject({ email: "hal@corp.example", full_name: "Hal" });
+    } finally {
+      await directApp.close();
+      await direct.close();
+    }
   });
 
   test("an unreachable issuer is a 502 problem at login (the sign-in page for browsers), not a crash", async () => {

@@ -236,6 +236,38 @@ describe("cleanup", () => {
     expect(report.removed.revoked_access_tokens).toBe(dryReport.removed.revoked_access_tokens);
   });
 
+  test("small batches walk the sessions once and remove every dead one between live ones", async () => {
+    const user = await insertUser(db.pool, {
+      email: "batches@example.com",
+      emailVerified: true,
+      passwordHash: testPasswordHash,
+    });
+    const session = (dead: boolean) =>
+      insertSessionAt(db.pool, {
+        tokenHash: hash(),
+        userId: user.id,
+        createdAt: at(-40 * day),
+        lastSeenAt: at(-day),
+        expiresAt: dead ? at(-10 * day) : at(10 * day),
+        idleTimeoutSeconds: 30 * 86_400,
+        ip: null,
+        userAgent: null,
+        revokedAt: null,
+      });
+    const rows = [];
+    for (let i = 0; i < 21; i++) rows.push(await session(i % 3 !== 0));
+    const report = await runCleanup({ ...cleanupOptions, batchSize: 2 });
+    expect(report.ran && report.removed.sessions).toBeGreaterThanOrEqual(14);
+    const left = await db.pool.anyFirst(sql.type(z.object({ id: z.string() }))`
+      SELECT id FROM sessions WHERE user_id = ${user.id}`);
+    expect([...left].sort()).toEqual(
+      rows
+        .filter((_, i) => i % 3 === 0)
+        .map((r) => r.id)
+        .sort(),
+    );
+  });
+
   test("drops an audit partition older than the retention and creates the coming months", async () => {
     await createRangePartition(db.pool, "audit_events", {
       name: "audit_events_y2020m01",

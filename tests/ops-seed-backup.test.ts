@@ -51,6 +51,22 @@ async function backup(...args: string[]) {
 }
 
 describe("seed", () => {
+  test("on a database that has never been migrated, seed brings the schema up first", async () => {
+    const empty = await createEmptyDatabase();
+    try {
+      const result = await runCli(["seed", "--json"], { ...env, DATABASE_URL: empty.url });
+      expect(result.stderr).toBe("");
+      expect(result.code).toBe(0);
+      const again = await runCli(["allowlist", "list", "--json"], {
+        ...env,
+        DATABASE_URL: empty.url,
+      });
+      expect(again.code).toBe(0);
+    } finally {
+      await empty.drop();
+    }
+  });
+
   test("refuses to run with NODE_ENV=production and writes nothing", async () => {
     const result = await runCli(["seed"], { ...env, NODE_ENV: "production" });
     expect(result.code).toBe(1);

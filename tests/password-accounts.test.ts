@@ -658,6 +658,7 @@ describe("browser forms (no JavaScript)", () => {
     const token = tokenFromMail(await smtp.waitForMail(email), "/auth/email/verify");
     const page = await app.request(new URL(link ?? "").pathname + new URL(link ?? "").search);
     expect(page.status).toBe(200);
+    expect(page.headers.get("cache-control")).toBe("no-store");
     const pageHtml = await page.text();
     expect(pageHtml).toContain(`name="token" value="${token}"`);
     // Opening the link consumed nothing: a mail scanner's prefetch is harmless.

@@ -1,5 +1,6 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { mkdtemp } from "node:fs/promises";
+import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { RedisClient } from "bun";
@@ -130,4 +131,36 @@ test("cleanup removes PostgreSQL counters whose window has ended, and only those
   const keys = await pool.anyFirst(sql.unsafe`
     SELECT key FROM rate_limit_counters WHERE key IN (${ended}, ${live})`);
   expect(keys).toEqual([live]);
+});
+
+test("while Redis cannot be reached the PostgreSQL counters stand in (no 500s, limits hold)", async () => {
+  const port = await new Promise<number>((resolve) => {
+    const probe = createServer().listen(0, "127.0.0.1", () => {
+      const { port } = probe.address() as { port: number };
+      probe.close(() => resolve(port));
+    });
+  });
+  const down = await startTestApp(pool, {
+    TRUST_PROXY_HOPS: "1",
+    REDIS_URL: `redis://127.0.0.1:${port}`,
+    RATE_LIMIT_LOGIN_IP: "3/5m",
+  });
+  try {
+    const ip = "192.0.2.77";
+    const statuses = [];
+    for (let i = 0; i < 5; i++) {
+      const answer = await down.request("/auth/login", {
+        method: "POST",
+        headers: { "content-type": "application/json", "x-forwarded-for": ip },
+        body: JSON.stringify({ email: `nobody${i}@example.com`, password: "wrong password" }),
+      });
+      statuses.push(answer.status);
+    }
+    expect(statuses).toEqual([401, 401, 401, 429, 429]);
+    const counted = await pool.oneFirst(sql.unsafe`
+      SELECT hits FROM rate_limit_counters WHERE key = ${`login_ip:${ip}`}`);
+    expect(counted).toBe(5);
+  } finally {
+    await down.close();
+  }
 });

@@ -196,6 +196,31 @@ describe("refresh token rotation", () => {
     expect(live).toBe(0);
   });
 
+  test("concurrent refreshes through two replicas: exactly one succeeds", async () => {
+    const other = await startTestApp(db.pool, {
+      JWT_SIGNING_KEYS: JSON.stringify({ ...signer.export({ format: "jwk" }), kid }),
+    });
+    try {
+      const { cookie } = await approved();
+      const pair = await pairFor(cookie);
+      const viaOther = (token: string) =>
+        other.request("/auth/token", {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({ grant_type: "refresh_token", refresh_token: token }),
+        });
+      const responses = await Promise.all(
+        Array.from({ length: 10 }, (_, i) =>
+          i % 2 ? viaOther(pair.refresh_token) : refresh(pair.refresh_token),
+        ),
+      );
+      expect(responses.filter((r) => r.status === 200)).toHaveLength(1);
+      expect(responses.filter((r) => r.status === 400)).toHaveLength(9);
+    } finally {
+      await other.close();
+    }
+  });
+
   test("two concurrent refreshes with one token: at most one succeeds", async () => {
     for (let round = 0; round < 5; round++) {
       const { cookie } = await approved();
@@ -332,6 +357,29 @@ describe("POST /auth/revoke", () => {
     expect((await verify()).status).toBe(401);
   });
 
+  test("with BEARER_CHECK_CACHE_MS, a revoked token is refused once that staleness bound has passed", async () => {
+    const cached = await startTestApp(db.pool, {
+      JWT_SIGNING_KEYS: JSON.stringify({ ...signer.export({ format: "jwk" }), kid }),
+      BEARER_CHECK_CACHE_MS: "3000",
+    });
+    try {
+      const { cookie } = await approved();
+      const pair = await pairFor(cookie);
+      const verify = () =>
+        cached.request("/auth/verify?mode=401", {
+          headers: { authorization: `Bearer ${pair.access_token}` },
+        });
+      expect((await verify()).status).toBe(200);
+      expect((await revoke(pair.access_token)).status).toBe(200);
+      // The documented lag: this replica checked the token a moment ago.
+      expect((await verify()).status).toBe(200);
+      await Bun.sleep(3100);
+      expect((await verify()).status).toBe(401);
+    } finally {
+      await cached.close();
+    }
+  }, 15_000);
+
   test("answers 200 for unknown, forged or malformed tokens and 400 without a token", async () => {
     for (const token of ["A".repeat(43), "x.y.z", "whatever"]) {
       expect((await revoke(token)).status).toBe(200);
@@ -358,6 +406,7 @@ describe("access token verification", () => {
     const pair = await pairFor(cookie);
     const jwks = await app.request("/.well-known/jwks.json");
     expect(jwks.headers.get("cache-control")).toContain("max-age=");
+    expect(jwks.headers.get("access-control-allow-origin")).toBe("*");
     const { keys } = (await jwks.json()) as { keys: Record<string, unknown>[] };
     expect(keys).toHaveLength(1);
     expect(keys[0]).toMatchObject({ kid, alg: "EdDSA", use: "sig", kty: "OKP", crv: "Ed25519" });
@@ -388,6 +437,7 @@ describe("access token verification", () => {
     const publicPem = createPublicKey(signer).export({ format: "pem", type: "spki" }).toString();
     const publicJwk = JSON.stringify(createPublicKey(signer).export({ format: "jwk" }));
     const now = Math.floor(Date.now() / 1000);
+    const someoneElse = await approved();
 
     const forged: Record<string, string> = {
       "changed payload": `${header}.${b64({ ...good, role: "admin" })}.${signature}`,
@@ -410,7 +460,9 @@ describe("access token verification", () => {
       expired: await forge({ ...good, iat: now - 3600, exp: now - 120 }),
       "not an access token (typ)": await forge(good, { typ: "JWT" }),
       "unknown session": await forge({ ...good, sid: crypto.randomUUID() }),
-      "someone else's sub": await forge({ ...good, sub: crypto.randomUUID() }),
+      "an unknown sub": await forge({ ...good, sub: crypto.randomUUID() }),
+      "someone else's sub": await forge({ ...good, sub: someoneElse.user.id }),
+      "someone else's session": await forge({ ...good, sid: someoneElse.sessionId }),
       "malformed sid": await forge({ ...good, sid: "not-a-uuid" }),
       garbage: "abc.def.ghi",
     };

@@ -47,9 +47,11 @@ function removesAdministration(change: AdministrativeChange): boolean {
  * are revoked and bearer tokens issued so far stop (tokens_valid_after).
  */
 export async function revokeAllAccess(tx: CommonQueryMethods, userId: string, reason: string) {
+  // Refresh tokens first: revoking a session also revokes its tokens (a
+  // trigger), which would leave nothing here to count.
+  const refreshTokens = await revokeRefreshTokensOfUser(tx, userId);
   const sessions = await revokeSessionsOfUser(tx, userId, reason);
   sessionsRevoked.inc({ reason }, sessions);
-  const refreshTokens = await revokeRefreshTokensOfUser(tx, userId);
   await invalidateTokensOfUser(tx, userId);
   return { sessions, refreshTokens };
 }

@@ -35,6 +35,17 @@ function failureOf(error: unknown): ProviderFailure {
   return new ProviderFailure("unavailable", String(error));
 }
 
+/**
+ * client_secret_basic unless the issuer says it only takes the secret in the
+ * body: Basic is the one every server must accept (RFC 6749 §2.3.1) and the
+ * default an unspecified registration gets (OpenID Connect Registration §2),
+ * e.g. at Okta and oidc-provider.
+ */
+function tokenAuthMethod(supported: readonly string[] | undefined) {
+  if (!supported || supported.includes("client_secret_basic")) return "client_secret_basic";
+  return supported.includes("client_secret_post") ? "client_secret_post" : "client_secret_basic";
+}
+
 export function openIdConnectProvider(config: Config, logger: Logger): SignInProvider | null {
   const issuer = config.OIDC_ISSUER;
   const clientId = config.OIDC_CLIENT_ID;
@@ -44,27 +55,39 @@ export function openIdConnectProvider(config: Config, logger: Logger): SignInPro
     ? config.OIDC_SCOPES
     : `openid ${config.OIDC_SCOPES}`;
 
+  const secret = config.OIDC_CLIENT_SECRET;
+  const insecure = issuer.startsWith("http:") && config.NODE_ENV !== "production";
+
   // Discovery happens on first use, not at start, so an issuer that is down
   // does not stop Gatehouse; a failed discovery is retried on the next sign-in.
   let discovered: Promise<client.Configuration> | null = null;
   const configuration = () => {
     discovered ??= client
-      .discovery(
-        new URL(issuer),
-        clientId,
-        config.OIDC_CLIENT_SECRET ? { client_secret: config.OIDC_CLIENT_SECRET } : undefined,
-        config.OIDC_CLIENT_SECRET
-          ? client.ClientSecretPost(config.OIDC_CLIENT_SECRET)
-          : client.None(),
-        {
-          timeout: timeoutSeconds,
-          // Plain-http issuers only outside production (a local Keycloak, tests).
-          execute:
-            issuer.startsWith("http:") && config.NODE_ENV !== "production"
-              ? [client.allowInsecureRequests]
-              : [],
-        },
-      )
+      .discovery(new URL(issuer), clientId, undefined, client.None(), {
+        timeout: timeoutSeconds,
+        // Plain-http issuers only outside production (a local Keycloak, tests).
+        execute: insecure ? [client.allowInsecureRequests] : [],
+      })
+      .then((probe) => {
+        const server = probe.serverMetadata();
+        const method = secret
+          ? (config.OIDC_TOKEN_AUTH_METHOD ??
+            tokenAuthMethod(server.token_endpoint_auth_methods_supported))
+          : "none";
+        const oidc = new client.Configuration(
+          server,
+          clientId,
+          secret ? { client_secret: secret } : undefined,
+          method === "client_secret_basic"
+            ? client.ClientSecretBasic(secret)
+            : method === "client_secret_post"
+              ? client.ClientSecretPost(secret)
+              : client.None(),
+        );
+        oidc.timeout = timeoutSeconds;
+        if (insecure) client.allowInsecureRequests(oidc);
+        return oidc;
+      })
       .catch((error: unknown) => {
         discovered = null;
         logger.warn({ err: error, issuer }, "OpenID Connect discovery failed");
@@ -123,7 +146,10 @@ export function openIdConnectProvider(config: Config, logger: Logger): SignInPro
           provider: "oidc",
           providerUserId: claims.sub,
           email: validEmail ? email : null,
-          emailVerified: Boolean(validEmail) && profile.email_verified === true,
+          // Some issuers (Cognito's userinfo) send the claim as the string "true".
+          emailVerified:
+            Boolean(validEmail) &&
+            (profile.email_verified === true || profile.email_verified === "true"),
           fullName: name || null,
           avatarUrl: /^https?:\/\//.test(picture) && picture.length <= 2048 ? picture : null,
           tokens: {

@@ -8,24 +8,20 @@ import {
   type NewOAuthAccount,
   updateOAuthAccountAtSignIn,
 } from "../../sql/oauth-accounts.ts";
-import {
-  findUserByEmail,
-  findUserById,
-  grantSignInRights,
-  insertUser,
-  type User,
-} from "../../sql/users.ts";
+import { findUserByEmail, findUserById, insertUser, type User } from "../../sql/users.ts";
 import { recordAudit } from "../audit.ts";
 import type { Config } from "../config.ts";
 import type { Logger } from "../logger.ts";
-import { decideSignInGrants } from "./sign-in-grants.ts";
+import { reclaimUnverifiedAccount } from "../password/reclaim.ts";
+import { applySignInGrants, decideSignInGrants } from "./sign-in-grants.ts";
 import type { MembershipNeeds, ProviderIdentity } from "./sign-in-providers.ts";
 import type { TokenCipher } from "./token-encryption.ts";
 
 // What a successful provider callback does to our data, in one transaction:
 //   1. a known (provider, provider_user_id) is that user: tokens refreshed;
 //   2. else a provider-verified email that belongs to a user whose own email
-//      is verified links the account to that user;
+//      is verified links the account to that user (a password sign-up that
+//      never verified the address is reclaimed first: see reclaim.ts);
 //   3. else a new user, approved only by an allowlist rule or ADMIN_EMAILS.
 // Links are bound to (provider, provider_user_id), never to an email alone,
 // and an unverified email neither links nor is stored on the user: a provider
@@ -93,13 +89,7 @@ async function signInOnce(
   request: RequestFacts,
 ): Promise<ProviderSignIn> {
   const grants = await decideSignInGrants(tx, config.ADMIN_EMAILS, identity);
-  const grantsOf = async (user: User) =>
-    (grants.whitelisted && !user.is_whitelisted) || (grants.bootstrapAdmin && user.role !== "admin")
-      ? ((await grantSignInRights(tx, user.id, {
-          whitelist: grants.whitelisted,
-          admin: grants.bootstrapAdmin,
-        })) ?? user)
-      : user;
+  const grantsOf = (user: User) => applySignInGrants(tx, user, grants);
   const auditContext = {
     provider: identity.provider,
     ...(grants.rule ? { allowlist_rule: `${grants.rule.kind}:${grants.rule.value}` } : {}),
@@ -121,8 +111,18 @@ async function signInOnce(
     ...stored,
   });
 
-  const owner =
+  const holder =
     identity.email && identity.emailVerified ? await findUserByEmail(tx, identity.email) : null;
+  // Someone signed up with this address and never verified it: the provider
+  // just proved it belongs to the person signing in, who gets the account
+  // without the squatter's password (issue 5, pre-account takeover).
+  const owner =
+    holder && !holder.email_verified && holder.status === "active"
+      ? await reclaimUnverifiedAccount(tx, logger, holder, {
+          provider: identity.provider,
+          ...request,
+        })
+      : holder;
   if (owner?.email_verified) {
     if (owner.status !== "active") throw new SignInRefused("account_inactive", owner.id);
     const existing = await findOAuthAccountOfUser(tx, owner.id, identity.provider);
@@ -142,8 +142,8 @@ async function signInOnce(
     return { user: await grantsOf(owner), created: false, linked: true };
   }
 
-  // An address held by a user who never verified it stays with them, unused
-  // for linking; the newcomer gets an account without an email on file.
+  // An address held by an inactive user who never verified it stays with
+  // them, unused for linking; the newcomer gets an account without an email.
   const email = identity.email && identity.emailVerified && !owner ? identity.email : null;
   const user = await insertUser(tx, {
     email,

@@ -1,5 +1,6 @@
 import type { CommonQueryMethods } from "slonik";
 import { type AllowlistRule, findMatchingAllowlistRule } from "../../sql/allowlist-rules.ts";
+import { grantSignInRights, type User } from "../../sql/users.ts";
 
 // What a sign-in grants on its own, before any administrator acts: approval
 // by an allowlist rule, and administrator rights for ADMIN_EMAILS. Both rest
@@ -39,4 +40,22 @@ export async function decideSignInGrants(
     githubTeams: identity.githubTeams ?? [],
   });
   return { whitelisted: bootstrapAdmin || rule !== null, bootstrapAdmin, rule };
+}
+
+/** Gives `user` what `grants` allow (one write, only when it changes something); the user as it now is. */
+export async function applySignInGrants(
+  db: CommonQueryMethods,
+  user: User,
+  grants: SignInGrants,
+): Promise<User> {
+  const changes =
+    (grants.whitelisted && !user.is_whitelisted) ||
+    (grants.bootstrapAdmin && user.role !== "admin");
+  if (!changes) return user;
+  return (
+    (await grantSignInRights(db, user.id, {
+      whitelist: grants.whitelisted,
+      admin: grants.bootstrapAdmin,
+    })) ?? user
+  );
 }

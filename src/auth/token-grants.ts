@@ -19,10 +19,10 @@ import { hashSecret, newSessionSecret } from "./sessions.ts";
 // Token clients (CLIs, apps, services). Each sign-in of a client opens a
 // session of its own (a "device": listed and revocable like a browser) and a
 // refresh-token family bound to it, ending when the session does
-// (REFRESH_TOKEN_TTL after sign-in, however often it is refreshed). Refresh
-// tokens are 256 random bits stored as SHA-256 and single-use: every
-// redemption marks the token used and issues its successor in one
-// transaction. A used token presented again means two parties hold the
+// (REFRESH_TOKEN_TTL after the client signed in, however often it
+// refreshes). Refresh tokens are 256 random bits stored as SHA-256 and
+// single-use: every redemption marks the token used and issues its
+// successor in one transaction. A used token presented again means two parties hold the
 // family (OAuth 2.0 Security BCP §4.14), so the whole family and its session
 // are revoked: the thief's and the victim's tokens stop alike.
 

@@ -43,23 +43,26 @@ export const allowlistCommand: CliCommand = {
               : `unknown KIND '${kind}' (email, domain, github_org or github_team)`,
           );
         }
-        const { rule, created } = await withDatabase(async ({ db, logger }) => {
-          try {
-            const added = await addAllowlistRule(
-              { pool: db.pool, logger },
-              commandLineActor(),
-              parsed.data,
-            );
-            return { rule: added, created: true };
-          } catch (error) {
-            if (!(error instanceof RuleExists)) throw error;
-            const existing = (await listAllowlistRules(db.pool)).find(
-              (r) => r.kind === parsed.data.kind && r.value === parsed.data.value,
-            );
-            if (!existing) throw error;
-            return { rule: existing, created: false };
-          }
-        });
+        const { rule, created } = await withDatabase(
+          async ({ db, logger }) => {
+            try {
+              const added = await addAllowlistRule(
+                { pool: db.pool, logger },
+                commandLineActor(),
+                parsed.data,
+              );
+              return { rule: added, created: true };
+            } catch (error) {
+              if (!(error instanceof RuleExists)) throw error;
+              const existing = (await listAllowlistRules(db.pool)).find(
+                (r) => r.kind === parsed.data.kind && r.value === parsed.data.value,
+              );
+              if (!existing) throw error;
+              return { rule: existing, created: false };
+            }
+          },
+          { migrate: true },
+        );
         const view = toRuleView(rule);
         output(json, { ...view, created }, () =>
           created ? `added ${line(view)}` : `already present ${line(view)}`,
@@ -68,7 +71,9 @@ export const allowlistCommand: CliCommand = {
       }
       case "list": {
         if (args.length > 0) throw new CliError("allowlist list takes no arguments");
-        const rules = (await withDatabase(({ db }) => listAllowlistRules(db.pool))).map(toRuleView);
+        const rules = (
+          await withDatabase(({ db }) => listAllowlistRules(db.pool), { migrate: true })
+        ).map(toRuleView);
         output(json, rules, () =>
           rules.length === 0 ? "no allowlist rules" : rules.map(line).join("\n"),
         );
@@ -78,8 +83,10 @@ export const allowlistCommand: CliCommand = {
         const [id, ...extra] = args;
         if (!id || extra.length > 0) throw new CliError("allowlist remove needs exactly one ID");
         if (!z.uuid().safeParse(id).success) throw new CliError(`no allowlist rule with id ${id}`);
-        const removed = await withDatabase(({ db, logger }) =>
-          deleteAllowlistRuleAudited({ pool: db.pool, logger }, commandLineActor(), id),
+        const removed = await withDatabase(
+          ({ db, logger }) =>
+            deleteAllowlistRuleAudited({ pool: db.pool, logger }, commandLineActor(), id),
+          { migrate: true },
         ).catch((error: Error) => {
           if (error instanceof RuleNotFound) throw new CliError(`no allowlist rule with id ${id}`);
           throw error;

@@ -37,16 +37,18 @@ export const cleanupCommand: CliCommand = {
   run: async ({ values, positionals, json }) => {
     if (positionals.length > 0) throw new CliError("cleanup takes no arguments");
     const progress = progressLine();
-    const report = await withDatabase(({ config, db }) =>
-      runCleanup({
-        pool: db.pool,
-        graceMs: durationOption("grace", values.grace, config.CLEANUP_GRACE_PERIOD),
-        auditRetentionDays: config.AUDIT_RETENTION_DAYS,
-        backupDir: resolve(config.BACKUP_DIR),
-        backupRetentionMs: durationOption("retention", values.retention, config.BACKUP_RETENTION),
-        dryRun: values["dry-run"] === true,
-        onProgress: progress.update,
-      }),
+    const report = await withDatabase(
+      ({ config, db }) =>
+        runCleanup({
+          pool: db.pool,
+          graceMs: durationOption("grace", values.grace, config.CLEANUP_GRACE_PERIOD),
+          auditRetentionDays: config.AUDIT_RETENTION_DAYS,
+          backupDir: resolve(config.BACKUP_DIR),
+          backupRetentionMs: durationOption("retention", values.retention, config.BACKUP_RETENTION),
+          dryRun: values["dry-run"] === true,
+          onProgress: progress.update,
+        }),
+      { migrate: true },
     );
     progress.done();
     output(json, report, () => {

@@ -1,5 +1,6 @@
 import type { ParseArgsConfig } from "node:util";
 import { type Config, parseConfig } from "../config.ts";
+import { runMigrations } from "../db/migrations.ts";
 import { type OpenDatabase, openDatabase } from "../db/open-database.ts";
 import { createLogger, type Logger } from "../logger.ts";
 
@@ -23,10 +24,14 @@ export type CliCommand = {
 
 /**
  * The server's config and database for a command, logging warnings and worse
- * to stderr so stdout stays the command's own output.
+ * to stderr so stdout stays the command's own output. Commands that work on
+ * the data (`migrate: true`) first bring the schema up to date as the server
+ * does at start-up (unless MIGRATE_ON_START=false), so they work on a fresh
+ * checkout before the server ever ran.
  */
 export async function withDatabase<T>(
   run: (context: { config: Config; db: OpenDatabase; logger: Logger }) => Promise<T>,
+  { migrate = false }: { migrate?: boolean } = {},
 ): Promise<T> {
   const config = parseConfig();
   const logger = createLogger(process.env.LOG_LEVEL ?? "warn", process.stderr as never);
@@ -37,6 +42,9 @@ export async function withDatabase<T>(
     throw new CliError(`cannot reach the database: ${error.message}`);
   });
   try {
+    if (migrate && config.MIGRATE_ON_START) {
+      await runMigrations({ databaseUrl: db.url, direction: "up", logger });
+    }
     return await run({ config, db, logger });
   } finally {
     await db.close();

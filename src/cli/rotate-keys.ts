@@ -32,14 +32,16 @@ export const rotateKeysCommand: CliCommand = {
     const batchSize = positive("batch-size", values["batch-size"], 100);
     const maxBatches = positive("max-batches", values["max-batches"], Number.POSITIVE_INFINITY);
     const progress = progressLine();
-    const report = await withDatabase(async ({ config, db, logger }) =>
-      rotateEncryptionKeys({
-        pool: db.pool,
-        keys: await loadEncryptionKeys(config, logger),
-        batchSize,
-        maxBatches,
-        onProgress: (n) => progress.update(`${n} rows re-encrypted`),
-      }),
+    const report = await withDatabase(
+      async ({ config, db, logger }) =>
+        rotateEncryptionKeys({
+          pool: db.pool,
+          keys: await loadEncryptionKeys(config, logger),
+          batchSize,
+          maxBatches,
+          onProgress: (n) => progress.update(`${n} rows re-encrypted`),
+        }),
+      { migrate: true },
     ).catch((error: Error) => {
       if (error instanceof UnconfiguredKeys)
         throw new CliError(`refusing to rotate: ${error.message}`);

@@ -21,12 +21,14 @@ export const seedCommand: CliCommand = {
     if (parseConfig().NODE_ENV === "production") {
       throw new CliError("seed writes fake users and refuses to run with NODE_ENV=production");
     }
-    const report = await withDatabase(async ({ config, db, logger }) =>
-      seedDevelopmentData({
-        pool: db.pool,
-        nodeEnv: config.NODE_ENV,
-        keys: await loadEncryptionKeys(config, logger),
-      }),
+    const report = await withDatabase(
+      async ({ config, db, logger }) =>
+        seedDevelopmentData({
+          pool: db.pool,
+          nodeEnv: config.NODE_ENV,
+          keys: await loadEncryptionKeys(config, logger),
+        }),
+      { migrate: true },
     ).catch((error: Error) => {
       if (error instanceof SeedRefused) throw new CliError(error.message);
       throw error;

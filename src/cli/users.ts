@@ -24,8 +24,10 @@ export const usersCommand: CliCommand = {
       throw new CliError("users grant-admin needs exactly one EMAIL");
     if (!email.safeParse(address).success)
       throw new CliError(`'${address}' is not an email address`);
-    const result = await withDatabase(({ db, logger }) =>
-      grantAdministrator({ pool: db.pool, logger }, commandLineActor(), address),
+    const result = await withDatabase(
+      ({ db, logger }) =>
+        grantAdministrator({ pool: db.pool, logger }, commandLineActor(), address),
+      { migrate: true },
     ).catch((error: Error) => {
       if (error instanceof UserNotFound) {
         throw new CliError(`no user with email ${address} (they must sign up or sign in first)`);

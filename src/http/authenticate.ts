@@ -1,7 +1,7 @@
 import type { MiddlewareHandler } from "hono";
 import type { DatabasePool } from "slonik";
 import type { AccessTokens } from "../auth/access-tokens.ts";
-import { authenticateBearer, bearerTokenOf } from "../auth/bearer.ts";
+import { bearerTokenOf, createBearerAuthenticator } from "../auth/bearer.ts";
 import type { CredentialCache } from "../auth/credential-cache.ts";
 import { validateSession } from "../auth/sessions.ts";
 import type { Config } from "../config.ts";
@@ -27,14 +27,16 @@ export function authenticate({
   accessTokens: AccessTokens;
   credentialCache?: CredentialCache | undefined;
 }): MiddlewareHandler<AppEnv> {
+  const authenticateBearer = createBearerAuthenticator(pool, accessTokens, {
+    cacheMs: config.BEARER_CHECK_CACHE_MS,
+    credentialCache,
+  });
   return async (c, next) => {
     const authorization = c.req.header("authorization");
     let principal: Principal | null = null;
     if (authorization !== undefined && /^bearer(\s|$)/i.test(authorization)) {
       const token = bearerTokenOf(authorization);
-      const found = token
-        ? await authenticateBearer(pool, accessTokens, token, credentialCache)
-        : null;
+      const found = token ? await authenticateBearer(token) : null;
       if (found) principal = { sessionId: found.claims.sid, via: "bearer", user: found.subject };
     } else {
       const secret = readSessionCookie(c, config);

@@ -18,6 +18,8 @@ const flowCookie = z.object({
   codeVerifier: z.string().max(256).optional(),
   nonce: z.string().max(256).optional(),
   redirectTo: z.string().max(2048),
+  /** Epoch ms; a copy kept past OAUTH_FLOW_TTL is refused even if a browser would send it. */
+  startedAt: z.number().int(),
 });
 export type FlowCookie = z.infer<typeof flowCookie>;
 
@@ -43,6 +45,7 @@ export function writeFlowCookie(
     provider: flow.provider,
     ...flow.secrets,
     redirectTo: flow.redirectTo,
+    startedAt: Date.now(),
   };
   setCookie(c, cookieName(config), Buffer.from(JSON.stringify(value)).toString("base64url"), {
     ...options(config),
@@ -56,7 +59,9 @@ export function readFlowCookie(c: Context, config: Config): FlowCookie | null {
   if (!raw || raw.length > 4096) return null;
   try {
     const parsed = flowCookie.safeParse(JSON.parse(Buffer.from(raw, "base64url").toString("utf8")));
-    return parsed.success ? parsed.data : null;
+    if (!parsed.success) return null;
+    const age = Date.now() - parsed.data.startedAt;
+    return age >= 0 && age <= config.OAUTH_FLOW_TTL ? parsed.data : null;
   } catch {
     return null;
   }

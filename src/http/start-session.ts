@@ -28,7 +28,9 @@ export async function startBrowserSession(
   },
 ): Promise<{ sessionId: string }> {
   const audit = requestAuditFields(c);
-  const previous = c.get("principal")?.sessionId ?? null;
+  // Only the cookie's own session is replaced; a bearer token's session is another client's.
+  const principal = c.get("principal");
+  const previous = principal?.via === "cookie" ? principal.sessionId : null;
   const { session, secret } = await pool.transaction(async (tx) => {
     if (previous) await invalidateSession(tx, previous, "replaced by a new sign-in");
     const created = await createSession(tx, {

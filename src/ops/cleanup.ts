@@ -79,6 +79,21 @@ async function inBatches(
   }
 }
 
+/** Adapts a keyset batch (which reports the last id it passed) to inBatches. */
+function keysetSteps(
+  deleteBatch: (
+    limit: number,
+    after: string | null,
+  ) => Promise<{ removed: number; last: string | null }>,
+): (limit: number) => Promise<number> {
+  let after: string | null = null;
+  return async (limit) => {
+    const batch = await deleteBatch(limit, after);
+    after = batch.last ?? after;
+    return batch.removed;
+  };
+}
+
 export async function runCleanup(options: CleanupOptions): Promise<CleanupReport> {
   const { pool, dryRun = false, batchSize = 1000, onProgress } = options;
   return pool.connect(async (lockConnection) => {
@@ -109,7 +124,10 @@ export async function runCleanup(options: CleanupOptions): Promise<CleanupReport
             refresh_tokens: await batched("refresh_tokens", (n) =>
               deleteDeadRefreshTokens(pool, cutoff, n),
             ),
-            sessions: await batched("sessions", (n) => deleteDeadSessions(pool, cutoff, n)),
+            sessions: await batched(
+              "sessions",
+              keysetSteps((n, after) => deleteDeadSessions(pool, cutoff, n, after)),
+            ),
             verification_tokens: await batched("verification_tokens", (n) =>
               deleteSpentVerificationTokens(pool, cutoff, n),
             ),

@@ -23,6 +23,7 @@ import {
 } from "../mail/templates.ts";
 import { rateLimitStoreFor } from "../rate-limits/rate-limit-stores.ts";
 import { accountKey, clientNetwork, enforceRateLimit } from "../rate-limits/rate-limiter.ts";
+import { grantRightsOfVerifiedEmail } from "./email-grants.ts";
 import { issueEmailToken, redeemEmailToken } from "./email-tokens.ts";
 import { hashPassword, verifyPassword } from "./hashing.ts";
 import type { PasswordLoginDeps } from "./login.ts";
@@ -52,7 +53,11 @@ function checkPassword(
 }
 
 function rateLimits(deps: AccountDeps) {
-  return { store: rateLimitStoreFor(deps.config, deps.pool), pool: deps.pool, logger: deps.logger };
+  return {
+    store: rateLimitStoreFor(deps.config, deps.pool, deps.logger),
+    pool: deps.pool,
+    logger: deps.logger,
+  };
 }
 
 const link = (deps: AccountDeps, path: string, token?: string) =>
@@ -203,7 +208,7 @@ export async function verifyEmail(
       userId: user.id,
       ...facts,
     });
-    return user;
+    return grantRightsOfVerifiedEmail(tx, deps, user, { ...facts, via: "email_verification" });
   });
 }
 
@@ -389,16 +394,18 @@ export async function changePassword(
   const user = await deps.pool.transaction(async (tx) => {
     const updated = await setUserPassword(tx, caller.userId, passwordHash, false);
     if (!updated) throw new Problem(401, "Unauthorized", "Sign in first.");
+    // Refresh tokens first: revoking a session also revokes its tokens (a
+    // trigger), which would leave nothing here to count.
+    const refreshTokens = await revokeRefreshTokensOfUserExceptSession(
+      tx,
+      caller.userId,
+      caller.sessionId,
+    );
     const sessions = await revokeOtherSessionsOfUser(
       tx,
       caller.userId,
       caller.sessionId,
       "password_changed",
-    );
-    const refreshTokens = await revokeRefreshTokensOfUserExceptSession(
-      tx,
-      caller.userId,
-      caller.sessionId,
     );
     await recordAudit(tx, deps.logger, {
       eventType: "password.changed",

@@ -12,6 +12,7 @@ import type { Logger } from "../logger.ts";
 import { logins } from "../metrics.ts";
 import { rateLimitStoreFor } from "../rate-limits/rate-limit-stores.ts";
 import { accountKey, clientNetwork, enforceRateLimit } from "../rate-limits/rate-limiter.ts";
+import { grantRightsOfVerifiedEmail } from "./email-grants.ts";
 import { hashPassword, needsRehash, verifyAgainstDummy, verifyPassword } from "./hashing.ts";
 
 /** Wrong email or password: one answer for both, so it reveals nothing. */
@@ -99,7 +100,8 @@ export type PasswordLoginInput = {
  *    one `AccountInactive` (403). Only someone who knows the password learns
  *    the account's state.
  * 5. Success: the failure count and lockout history are cleared, a hash made
- *    with a weaker cost than configured is replaced, `login.succeeded` is
+ *    with a weaker cost than configured is replaced, a verified address gets
+ *    what allowlist rules and ADMIN_EMAILS grant it, `login.succeeded` is
  *    audited (unless `recordSuccess: false`). Unverified users may sign in
  *    (to resend their mail) unless `requireVerifiedEmail`.
  *
@@ -113,7 +115,7 @@ export async function verifyPasswordLogin(
 ): Promise<User> {
   const method = input.method ?? "password";
   const facts = { ip: input.ip, userAgent: input.userAgent ?? null };
-  const limits = { store: rateLimitStoreFor(config, pool), pool, logger };
+  const limits = { store: rateLimitStoreFor(config, pool, logger), pool, logger };
   const email = input.email.trim();
   // Whatever a caller failed to validate (the token grant reads forms too)
   // must not reach the database: an address PostgreSQL cannot even store
@@ -199,6 +201,10 @@ export async function verifyPasswordLogin(
       user.id,
     );
   }
+  const granted = await grantRightsOfVerifiedEmail(pool, { config, logger }, signedIn, {
+    ...facts,
+    via: `${method}_login`,
+  });
   if (input.recordSuccess !== false) {
     logins.inc({ method, result: "success" });
     await recordAudit(pool, logger, {
@@ -209,7 +215,7 @@ export async function verifyPasswordLogin(
       context: { method, email_verified: user.email_verified, rehashed: rehash !== null },
     });
   }
-  return signedIn;
+  return granted;
 }
 
 function secondsUntil(time: Date | null): number | null {

@@ -1,6 +1,7 @@
 import { RedisClient } from "bun";
 import type { CommonQueryMethods } from "slonik";
 import { hitRateLimitCounter } from "../../sql/rate-limit-counters.ts";
+import type { Logger } from "../logger.ts";
 
 /** A counter store shared by every replica: one hit, one round trip. */
 export type RateLimitStore = {
@@ -40,25 +41,81 @@ export function redisRateLimitStore(client: RedisClient): RateLimitStore {
   };
 }
 
-// One connection per Redis URL for the whole process: Bun's client pipelines
-// commands over it, and every app instance and login path shares it.
-const redisClients = new Map<string, RedisClient>();
+// After a failure Redis is left alone this long: an outage costs a failed
+// connection attempt per replica now and then, not a slow request each time.
+const redisRetryMs = 5000;
 
-export function sharedRedisClient(url: string): RedisClient {
-  let client = redisClients.get(url);
-  if (!client) {
-    client = new RedisClient(url, { connectionTimeout: 5000, enableOfflineQueue: true });
-    redisClients.set(url, client);
+type RedisConnection = {
+  client: RedisClient | null;
+  ready: Promise<void> | null;
+  skipUntil: number;
+};
+
+// One Redis connection per URL for the whole process (Bun's client pipelines
+// commands over it), shared by every app instance and login path. While
+// Redis cannot be reached the PostgreSQL counters stand in: an outage must
+// neither lift the limits nor turn every sign-in into a 500. Bun's own
+// reconnection waits through some twenty retries before a command fails, so
+// it is off: a lost connection is dropped and a new one tried later.
+const redisConnections = new Map<string, RedisConnection>();
+
+/** The hit counted in Redis; null while resting after a failure. */
+async function hitRedis(
+  url: string,
+  key: string,
+  windowMs: number,
+): Promise<{ hits: number; resetsAt: Date } | null> {
+  let connection = redisConnections.get(url);
+  if (!connection) {
+    connection = { client: null, ready: null, skipUntil: 0 };
+    redisConnections.set(url, connection);
   }
-  return client;
+  if (Date.now() < connection.skipUntil) return null;
+  if (!connection.client) {
+    const client = new RedisClient(url, {
+      connectionTimeout: 1000,
+      autoReconnect: false,
+      enableOfflineQueue: false,
+    });
+    connection.client = client;
+    connection.ready = client.connect();
+  }
+  const client = connection.client;
+  try {
+    await connection.ready;
+    return await redisRateLimitStore(client).hit(key, windowMs);
+  } catch (error) {
+    if (connection.client === client) {
+      client.close();
+      connection.client = null;
+      connection.ready = null;
+      connection.skipUntil = Date.now() + redisRetryMs;
+    }
+    throw error;
+  }
 }
 
-/** Redis when REDIS_URL is set, else the PostgreSQL table. */
+function redisWithFallback(url: string, fallback: RateLimitStore, logger: Logger): RateLimitStore {
+  return {
+    async hit(key, windowMs) {
+      try {
+        const counted = await hitRedis(url, key, windowMs);
+        if (counted) return counted;
+      } catch (error) {
+        logger.warn({ err: error }, "Redis unreachable: rate limits use PostgreSQL for now");
+      }
+      return fallback.hit(key, windowMs);
+    },
+  };
+}
+
+/** Redis when REDIS_URL is set (PostgreSQL while Redis is down), else the PostgreSQL table. */
 export function rateLimitStoreFor(
   config: { REDIS_URL?: string | undefined },
   db: CommonQueryMethods,
+  logger: Logger,
 ): RateLimitStore {
   return config.REDIS_URL
-    ? redisRateLimitStore(sharedRedisClient(config.REDIS_URL))
+    ? redisWithFallback(config.REDIS_URL, postgresRateLimitStore(db), logger)
     : postgresRateLimitStore(db);
 }

@@ -264,7 +264,12 @@ export function oauthRoutes(deps: Deps) {
     };
 
     const error = c.req.query("error");
-    if (error) return fail(error === "access_denied" ? "access_denied" : "provider_error", error);
+    if (error) {
+      return fail(
+        error === "access_denied" ? "access_denied" : "provider_error",
+        error.slice(0, 100),
+      );
+    }
     const state = c.req.query("state");
     if (!flow || flow.provider !== provider.name || !state || !sameSecret(state, flow.state)) {
       return fail("bad_state", flow ? "state mismatch" : "no flow cookie");

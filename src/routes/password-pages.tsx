@@ -66,18 +66,15 @@ export function AccountPage(props: {
   );
 }
 
-export function LoginForm(props: { email?: string }) {
+/** Email and password sign-in; also shown on the sign-in page, below the providers. */
+export function LoginForm(props: { redirectTo: string }) {
   return (
     <form method="post" action="/auth/login">
+      {props.redirectTo === "/" ? null : (
+        <input type="hidden" name="redirect_to" value={props.redirectTo} />
+      )}
       <label for="email">Email</label>
-      <input
-        id="email"
-        name="email"
-        type="email"
-        required
-        autocomplete="username"
-        value={props.email ?? ""}
-      />
+      <input id="email" name="email" type="email" required autocomplete="username" />
       <label for="password">Password</label>
       <input
         id="password"

@@ -3,7 +3,6 @@ import type { Child } from "hono/jsx";
 import type { DatabasePool } from "slonik";
 import { z } from "zod";
 import { meResponse, toMeResponse } from "../account/user-view.ts";
-import { createSession } from "../auth/sessions.ts";
 import type { Config } from "../config.ts";
 import type { AppEnv, Principal } from "../http/app-env.ts";
 import { requestAuditFields } from "../http/audit-fields.ts";
@@ -11,10 +10,10 @@ import { requireSignedIn } from "../http/gate.ts";
 import { readBody } from "../http/json-body.ts";
 import type { ApiRoute } from "../http/openapi.ts";
 import { Problem } from "../http/problem.ts";
-import { writeSessionCookie } from "../http/session-cookie.ts";
+import { safeRedirectTarget } from "../http/redirect-target.ts";
+import { startBrowserSession } from "../http/start-session.ts";
 import type { Logger } from "../logger.ts";
 import { createMailer } from "../mail/mailer.ts";
-import { sessionsCreated } from "../metrics.ts";
 import {
   changePassword,
   requestPasswordReset,
@@ -66,7 +65,12 @@ const consentInput = z
   .optional()
   .transform((v) => v === true || v === "true" || v === "on");
 
-export const loginBody = z.object({ email: emailInput, password: passwordInput });
+export const loginBody = z.object({
+  email: emailInput,
+  password: passwordInput,
+  /** Forms only: where to go once signed in (an allowed target, else "/"). */
+  redirect_to: z.string().max(2048).optional(),
+});
 export const signupBody = z.object({
   email: emailInput,
   password: passwordInput,
@@ -220,7 +224,21 @@ async function answering(
     return await run(form);
   } catch (error) {
     if (!(form && error instanceof Problem)) throw error;
-    return c.html(formPage(error) as string, error.status, error.extra.headers);
+    return c.html(formPage(error) as string, error.status, {
+      "cache-control": "no-store",
+      ...error.extra.headers,
+    });
+  }
+}
+
+/** One text field of a form post ("" otherwise), read before the body is validated. */
+async function formField(c: Context, name: string): Promise<string> {
+  if (!isFormPost(c)) return "";
+  try {
+    const value = (await c.req.parseBody())[name];
+    return typeof value === "string" ? value : "";
+  } catch {
+    return ""; // a malformed form is refused by readBody in a moment
   }
 }
 
@@ -230,13 +248,14 @@ const tokenOf = (c: Context) => {
 };
 
 export function passwordRoutes(deps: { config: Config; pool: DatabasePool; logger: Logger }) {
-  const { config, pool } = deps;
+  const { config } = deps;
   const accounts = { ...deps, mailer: createMailer(config, deps.logger) };
   const minLength = config.PASSWORD_MIN_LENGTH;
   void dummyHash(config);
   const app = new Hono<AppEnv>();
+  // Pages may carry a mail link's token: never kept by a cache.
   const html = (c: Context, node: Child, status: 200 | 201 | 202 = 200) =>
-    c.html(node as string, status);
+    c.html(node as string, status, { "cache-control": "no-store" });
 
   const signupPage = (problem?: Problem) =>
     AccountPage({
@@ -265,25 +284,24 @@ export function passwordRoutes(deps: { config: Config; pool: DatabasePool; logge
     }),
   );
 
-  const loginPage = (problem?: Problem) =>
-    AccountPage({ title: "Sign in", problem, children: LoginForm({}) });
-  app.post("/auth/login", (c) =>
-    answering(c, loginPage, async (form) => {
+  const loginPage = (redirectTo: string) => (problem?: Problem) =>
+    AccountPage({ title: "Sign in", problem, children: LoginForm({ redirectTo }) });
+  app.post("/auth/login", async (c) => {
+    const redirectTo = safeRedirectTarget(await formField(c, "redirect_to"), config);
+    return answering(c, loginPage(redirectTo), async (form) => {
       const body = await readBody(c, loginBody);
-      const user = await verifyPasswordLogin(deps, { ...body, ...requestAuditFields(c) });
-      const { secret } = await createSession(pool, {
-        userId: user.id,
-        ttlMs: config.SESSION_TTL,
-        idleTtlMs: config.SESSION_IDLE_TTL,
-        ip: c.get("clientIp"),
-        userAgent: c.req.header("user-agent")?.slice(0, 512) ?? null,
+      const user = await verifyPasswordLogin(deps, {
+        email: body.email,
+        password: body.password,
+        ...requestAuditFields(c),
+        // startBrowserSession records the completed sign-in.
+        recordSuccess: false,
       });
-      sessionsCreated.inc();
-      writeSessionCookie(c, config, secret);
-      if (form) return c.redirect("/", 303);
+      await startBrowserSession(c, deps, { userId: user.id, method: "password" });
+      if (form) return c.redirect(redirectTo, 303);
       return c.json(loginResponse.parse({ user: toMeResponse(user) }));
-    }),
-  );
+    });
+  });
 
   const verifyPage = (token: string) => (problem?: Problem) =>
     AccountPage({
@@ -354,7 +372,7 @@ export function passwordRoutes(deps: { config: Config; pool: DatabasePool; logge
   app.get("/auth/password/reset", (c) => html(c, resetPage(tokenOf(c))()));
   app.post("/auth/password/reset", async (c) => {
     // The form page needs the token back when only the password was refused.
-    const token = isFormPost(c) ? String((await c.req.parseBody()).token ?? "") : "";
+    const token = await formField(c, "token");
     return answering(
       c,
       resetPage(/^[A-Za-z0-9_-]{1,100}$/.test(token) ? token : ""),

@@ -12,6 +12,7 @@ import { safeRedirectTarget } from "../http/redirect-target.ts";
 import { clearSessionCookie } from "../http/session-cookie.ts";
 import type { Logger } from "../logger.ts";
 import { signInFailureMessage } from "./oauth.ts";
+import { LoginForm } from "./password-pages.tsx";
 
 // The sign-in page: server-rendered, no JavaScript. Provider buttons are plain
 // links to /auth/<provider>/login carrying redirect_to through; a failed
@@ -27,6 +28,9 @@ h1{font-size:1.4rem;margin:0 0 .3rem}p{margin:.5rem 0}.muted{color:#57606a;font-
 a.button,button{display:block;width:100%;text-align:center;font:inherit;font-weight:600;padding:.6rem 1rem;border-radius:8px;border:1px solid #d0d7de;background:#f6f8fa;color:#1f2328;text-decoration:none;cursor:pointer}
 a.button:hover,button:hover{background:#eaeef2}a.primary{background:#1f883d;border-color:#1a7f37;color:#fff}a.primary:hover{background:#1a7f37}
 .error{background:#ffebe9;border:1px solid #ff8182;padding:.6rem .9rem;border-radius:8px}
+label{display:block;margin:.7rem 0 .2rem;font-weight:600}form button{margin-top:1rem}
+input[type=email],input[type=password]{width:100%;font:inherit;padding:.5rem .6rem;border:1px solid #d0d7de;border-radius:8px}
+.links{display:flex;gap:1rem;flex-wrap:wrap;font-size:.9rem;margin-top:1rem}.or{text-align:center}
 .pending{background:#fff8c5;border:1px solid #d4a72c;padding:.6rem .9rem;border-radius:8px}
 `;
 
@@ -92,7 +96,11 @@ function SignIn(props: {
     <>
       <h1>Sign in</h1>
       <p class="muted">to continue to the applications behind Gatehouse.</p>
-      {props.error ? <p class="error">{props.error}</p> : null}
+      {props.error ? (
+        <p class="error" role="alert">
+          {props.error}
+        </p>
+      ) : null}
       <div class="methods">
         {props.providers.map((p) => (
           <a class="button" href={`/auth/${p.id}/login${query}`}>
@@ -100,10 +108,12 @@ function SignIn(props: {
           </a>
         ))}
       </div>
-      {/* Email + password sign-in (issue 5) goes here, below the providers. */}
-      {props.providers.length === 0 ? (
-        <p class="muted">No sign-in method is configured yet.</p>
-      ) : null}
+      {props.providers.length > 0 ? <p class="muted or">or with your email and password</p> : null}
+      <LoginForm redirectTo={props.redirectTo} />
+      <p class="links">
+        <a href="/auth/signup">Create an account</a>
+        <a href="/auth/password/forgot">Forgot your password?</a>
+      </p>
       {props.consentNotice ? (
         <p class="muted">
           Signing in for the first time records your consent to this service keeping your name,

@@ -269,6 +269,8 @@ export function tokenRoutes(deps: TokenDeps) {
   app.get("/.well-known/jwks.json", (c) => {
     // Verifiers may cache for five minutes: publish a new key that long before it signs.
     c.header("cache-control", "public, max-age=300");
+    // Public keys: any origin may read them (a browser-side verifier, say).
+    c.header("access-control-allow-origin", "*");
     return c.json(deps.accessTokens.jwks);
   });
 

@@ -10,9 +10,18 @@ import Provider from "oidc-provider";
 
 export type IssuerAccount = { sub: string; email: string; email_verified: boolean; name: string };
 
+/** Registered without a token_endpoint_auth_method: client_secret_basic, as at most issuers. */
 export const oidcClient = { id: "gatehouse-test", secret: "gatehouse-test-secret-0123456789" };
+/** A public client: no secret, PKCE alone protects the code. */
+export const oidcPublicClient = { id: "gatehouse-public" };
+/** Registered for client_secret_post only. */
+export const oidcPostClient = { id: "gatehouse-post", secret: "gatehouse-post-secret-0123456789" };
 
-export async function startOidcIssuer(redirectUri: string) {
+export async function startOidcIssuer(
+  redirectUri: string,
+  /** Put the scope's claims (email, name) in the ID token instead of userinfo only. */
+  { claimsInIdToken = false } = {},
+) {
   const accounts = new Map<string, IssuerAccount>();
   const state = { signedInAs: "" };
   const { privateKey } = await generateKeyPair("RS256", { extractable: true });
@@ -28,6 +37,20 @@ export async function startOidcIssuer(redirectUri: string) {
         redirect_uris: [redirectUri],
         response_types: ["code"],
         grant_types: ["authorization_code"],
+      },
+      {
+        client_id: oidcPublicClient.id,
+        redirect_uris: [redirectUri],
+        response_types: ["code"],
+        grant_types: ["authorization_code"],
+        token_endpoint_auth_method: "none",
+      },
+      {
+        client_id: oidcPostClient.id,
+        client_secret: oidcPostClient.secret,
+        redirect_uris: [redirectUri],
+        response_types: ["code"],
+        grant_types: ["authorization_code"],
         token_endpoint_auth_method: "client_secret_post",
       },
     ],
@@ -35,6 +58,7 @@ export async function startOidcIssuer(redirectUri: string) {
     cookies: { keys: ["a-cookie-signing-key-for-tests-only"] },
     claims: { openid: ["sub"], email: ["email", "email_verified"], profile: ["name"] },
     features: { devInteractions: { enabled: false } },
+    conformIdTokenClaims: !claimsInIdToken,
     ttl: {
       AccessToken: 600,
       AuthorizationCode: 60,

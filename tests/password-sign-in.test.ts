@@ -1,0 +1,215 @@
+import { afterAll, describe, expect, test } from "bun:test";
+import { sql } from "slonik";
+import { upsertAllowlistRule } from "../sql/allowlist-rules.ts";
+import { startTestApp } from "./support/app.ts";
+import { TestBrowser } from "./support/browser.ts";
+import { testKey } from "./support/cli.ts";
+import { createTestDatabase } from "./support/database.ts";
+import { fakeClient, startFakeSocialProviders } from "./support/fake-social-providers.ts";
+import { routeHostsTo, socialProviderHosts } from "./support/provider-routing.ts";
+import { startTestSmtpServer, tokenFromMail } from "./support/smtp.ts";
+
+// Password accounts where they meet the rest of sign-in: the sign-in page,
+// allowlist rules and ADMIN_EMAILS, and provider sign-in of the same address.
+
+const db = await createTestDatabase();
+const { pool } = db;
+const smtp = await startTestSmtpServer();
+const fake = await startFakeSocialProviders();
+const unroute = routeHostsTo(fake.origin, socialProviderHosts);
+const publicHost = "auth.example.test";
+const base = `https://${publicHost}`;
+const app = await startTestApp(pool, {
+  PUBLIC_URL: base,
+  SMTP_URL: smtp.url,
+  GITHUB_CLIENT_ID: fakeClient.id,
+  GITHUB_CLIENT_SECRET: fakeClient.secret,
+  TOKEN_ENCRYPTION_KEYS: testKey("kp", 5),
+  ADMIN_EMAILS: "Chief@Bosses.example",
+  ALLOWED_REDIRECT_ORIGINS: "https://app.example.test",
+});
+afterAll(async () => {
+  unroute();
+  await app.close();
+  fake.close();
+  await smtp.close();
+  await db.drop();
+});
+
+const password = "correct horse battery staple";
+const browser = () => new TestBrowser({ [publicHost]: app.url });
+let n = 0;
+
+/** A form post from a page of ours, as a browser sends it. */
+function submit(b: TestBrowser, path: string, fields: Record<string, string>) {
+  return b.request(`${base}${path}`, {
+    method: "POST",
+    headers: {
+      "content-type": "application/x-www-form-urlencoded",
+      origin: base,
+      "sec-fetch-site": "same-origin",
+    },
+    body: new URLSearchParams(fields).toString(),
+  });
+}
+
+async function me(b: TestBrowser) {
+  const response = await b.request(`${base}/me`, { headers: { accept: "application/json" } });
+  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+}
+
+async function signUp(b: TestBrowser, email: string) {
+  expect((await submit(b, "/auth/signup", { email, password })).status).toBe(201);
+  return tokenFromMail(await smtp.waitForMail(email, /Confirm/), "/auth/email/verify");
+}
+
+async function signIn(b: TestBrowser, email: string, pw = password) {
+  const answer = await submit(b, "/auth/login", { email, password: pw });
+  expect(answer.status).toBe(303);
+}
+
+describe("the sign-in page", () => {
+  test("offers email and password, and its form returns to an allowed redirect_to", async () => {
+    const email = `page${++n}@example.com`;
+    const b = browser();
+    await signUp(b, email);
+    const target = "https://app.example.test/reports?q=1";
+    const page = await b.request(`${base}/?redirect_to=${encodeURIComponent(target)}`);
+    const html = await page.text();
+    expect(html).toContain('action="/auth/login"');
+    expect(html).toContain(`name="redirect_to" value="${target}"`);
+    expect(html).toContain('href="/auth/signup"');
+    expect(html).toContain('href="/auth/password/forgot"');
+
+    const answer = await submit(b, "/auth/login", { email, password, redirect_to: target });
+    expect(answer.status).toBe(303);
+    expect(answer.headers.get("location")).toBe(target);
+    expect((await me(b)).status).toBe(200);
+  });
+
+  test("a redirect_to elsewhere falls back to the sign-in page", async () => {
+    const email = `page${++n}@example.com`;
+    const b = browser();
+    await signUp(b, email);
+    for (const target of ["https://evil.example/", "//evil.example", "/\\evil.example"]) {
+      const answer = await submit(b, "/auth/login", { email, password, redirect_to: target });
+      expect(answer.headers.get("location")).toBe("/");
+    }
+  });
+
+  test("a second sign-in in one browser replaces its session", async () => {
+    const email = `page${++n}@example.com`;
+    const b = browser();
+    await signUp(b, email);
+    await signIn(b, email);
+    const first = b.cookie(publicHost, "__Host-gatehouse_session");
+    await signIn(b, email);
+    const second = b.cookie(publicHost, "__Host-gatehouse_session");
+    expect(second).not.toBe(first);
+    const live = await pool.oneFirst(sql.unsafe`
+      SELECT count(*)::int FROM sessions s JOIN users u ON u.id = s.user_id
+      WHERE u.email = ${email} AND s.revoked_at IS NULL`);
+    expect(live).toBe(1);
+  });
+});
+
+describe("allowlist rules and ADMIN_EMAILS", () => {
+  test("a domain rule admits a password user only once the address is verified", async () => {
+    await upsertAllowlistRule(pool, { kind: "domain", value: "corp.example", createdBy: null });
+    const email = `alice${++n}@corp.example`;
+    const b = browser();
+    const token = await signUp(b, email);
+    await signIn(b, email);
+    expect((await me(b)).body).toMatchObject({ email_verified: false, is_whitelisted: false });
+    expect((await submit(b, "/auth/email/verify", { token })).status).toBe(200);
+    expect((await me(b)).body).toMatchObject({ email_verified: true, is_whitelisted: true });
+    const events = await pool.anyFirst(sql.unsafe`
+      SELECT context->>'allowlist_rule' FROM audit_events
+      WHERE event_type = 'account.auto_approved'
+        AND user_id = (SELECT id FROM users WHERE email = ${email})`);
+    expect(events).toEqual(["domain:corp.example"]);
+  });
+
+  test("ADMIN_EMAILS makes a password user an admin once the address is verified", async () => {
+    const b = browser();
+    const token = await signUp(b, "chief@bosses.example");
+    await signIn(b, "chief@bosses.example");
+    expect((await me(b)).body).toMatchObject({ role: "user", is_whitelisted: false });
+    await submit(b, "/auth/email/verify", { token });
+    expect((await me(b)).body).toMatchObject({ role: "admin", is_whitelisted: true });
+  });
+
+  test("a rule added after sign-up takes effect at the next password sign-in", async () => {
+    const email = `late${++n}@example.com`;
+    const b = browser();
+    await submit(b, "/auth/email/verify", { token: await signUp(b, email) });
+    await signIn(b, email);
+    expect((await me(b)).body).toMatchObject({ is_whitelisted: false });
+    await upsertAllowlistRule(pool, { kind: "email", value: email, createdBy: null });
+    await signIn(b, email);
+    expect((await me(b)).body).toMatchObject({ is_whitelisted: true });
+  });
+});
+
+describe("pre-account takeover", () => {
+  test("the address's owner arriving through a provider reclaims a squatter's unverified account", async () => {
+    const email = `victim${++n}@example.com`;
+    const squatter = browser();
+    await signUp(squatter, email);
+    await signIn(squatter, email);
+    const userId = String(
+      await pool.oneFirst(sql.unsafe`SELECT id FROM users WHERE email = ${email}`),
+    );
+    const users = await pool.oneFirst(sql.unsafe`SELECT count(*)::int FROM users`);
+
+    fake.signInToGitHub({
+      id: 900 + n,
+      login: `owner${n}`,
+      name: "The Owner",
+      emails: [{ email, primary: true, verified: true }],
+    });
+    const owner = browser();
+    await owner.follow(`${base}/auth/github/login`, {
+      stopAt: (url) =>
+        !(url.host === publicHost && url.pathname.startsWith("/auth/")) &&
+        !(socialProviderHosts as readonly string[]).includes(url.host),
+    });
+
+    // The owner holds the same account, now verified and without the squatter's password.
+    expect((await me(owner)).body).toMatchObject({
+      id: userId,
+      email_verified: true,
+      has_password: false,
+    });
+    expect(await pool.oneFirst(sql.unsafe`SELECT count(*)::int FROM users`)).toBe(users);
+    // The squatter is out: session revoked, password gone.
+    expect((await me(squatter)).status).toBe(401);
+    const again = await submit(squatter, "/auth/login", { email, password });
+    expect(again.status).toBe(401);
+    const events = await pool.anyFirst(sql.unsafe`
+      SELECT event_type FROM audit_events WHERE user_id = ${userId} ORDER BY occurred_at, id`);
+    // One transaction: reclaimed and linked together, or neither.
+    expect(events).toContain("account.reclaimed");
+    expect(events).toContain("account.linked");
+  });
+
+  test("a verified password account is linked and keeps its password", async () => {
+    const email = `linked${++n}@example.com`;
+    const b = browser();
+    await submit(b, "/auth/email/verify", { token: await signUp(b, email) });
+    fake.signInToGitHub({
+      id: 1900 + n,
+      login: `linked${n}`,
+      name: "Linked",
+      emails: [{ email, primary: true, verified: true }],
+    });
+    const other = browser();
+    await other.follow(`${base}/auth/github/login`, {
+      stopAt: (url) =>
+        !(url.host === publicHost && url.pathname.startsWith("/auth/")) &&
+        !(socialProviderHosts as readonly string[]).includes(url.host),
+    });
+    expect((await me(other)).body).toMatchObject({ email, has_password: true });
+    await signIn(b, email);
+  });
+});
