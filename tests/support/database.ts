@@ -111,7 +111,8 @@ export async function createTestDatabase(): Promise<TestDatabase> {
 /** An empty database (no migrations), for tests of the migrations themselves. */
 export async function createEmptyDatabase(): Promise<{ url: string; drop: () => Promise<void> }> {
   const name = `gatehouse_empty_${runId}_${++databaseCount}`;
-  await withAdminClient((c) => c.query(`CREATE DATABASE ${name}`));
+  // template0 takes no connections, so concurrent copies of it never collide.
+  await withAdminClient((c) => c.query(`CREATE DATABASE ${name} TEMPLATE template0`));
   return {
     url: databaseUrl(server?.adminUrl ?? "", name),
     drop: () =>
