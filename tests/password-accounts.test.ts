@@ -662,7 +662,7 @@ describe("bad input on every route", () => {
     }
   });
 
-  test("a malformed multipart form is a 400 on every route", async () => {
+  test("a malformed multipart form is refused (4xx) on every route", async () => {
     for (const path of routes) {
       const answer = await app.request(path, {
         method: "POST",
