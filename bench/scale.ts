@@ -108,8 +108,12 @@ export async function runScale(
             end.toISOString(),
           ]);
         }
-        // What autovacuum would have done by the time a real table got this big.
+        // What autovacuum would have done by the time a real table got this
+        // big; and a checkpoint, so the fill's dirty pages are not written
+        // out in the middle of the load (that needs a superuser; without
+        // one the load may share the disk with that write-out).
         await client.query("VACUUM ANALYZE sessions, users, audit_events");
+        await client.query("CHECKPOINT").catch(() => {});
       });
       sessions = size;
       bulkEvents = bulkTarget;

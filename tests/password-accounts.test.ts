@@ -271,6 +271,28 @@ describe("password reset", () => {
     await smtp.waitForMail(email, /password was changed/);
   });
 
+  test("a reset stops bearer tokens and refresh tokens issued by the password grant", async () => {
+    const { email } = await verifiedAccount();
+    const issued = await post("/auth/token", { grant_type: "password", email, password });
+    expect(issued.status).toBe(200);
+    const pair = (await issued.json()) as { access_token: string; refresh_token: string };
+    const bearer = { authorization: `Bearer ${pair.access_token}` };
+    expect((await app.request("/me", { headers: bearer })).status).toBe(200);
+    // An access token's iat has whole seconds, so one issued in the very
+    // second of the reset still passes (a fresh sign-in right after must work).
+    await Bun.sleep(1100);
+    const token = await resetToken(email);
+    expect(
+      (await post("/auth/password/reset", { token, password: "after the reset phrase" })).status,
+    ).toBe(200);
+    expect((await app.request("/me", { headers: bearer })).status).toBe(401);
+    const refreshed = await post("/auth/token", {
+      grant_type: "refresh_token",
+      refresh_token: pair.refresh_token,
+    });
+    expect(refreshed.status).toBe(400);
+  });
+
   test("a reset lifts a lockout and verifies the address", async () => {
     const email = nextEmail();
     await post("/auth/signup", { email, password });
@@ -456,6 +478,24 @@ describe("mail delivery", () => {
     }
   });
 
+  test("an smtps:// SMTP_URL sends over TLS", async () => {
+    const tls = await startTestSmtpServer(0, { secure: true });
+    const secureApp = await startTestApp(pool, { ...env, SMTP_URL: tls.url });
+    try {
+      const email = nextEmail("tls");
+      expect((await post("/auth/signup", { email, password }, { target: secureApp })).status).toBe(
+        201,
+      );
+      const mail = await tls.waitForMail(email, /Confirm/);
+      expect(mail.secure).toBe(true);
+      expect(tokenFromMail(mail, "/auth/email/verify")).toHaveLength(43);
+      expect(smtp.received.some((m) => m.to.includes(email))).toBe(false);
+    } finally {
+      await secureApp.close();
+      await tls.close();
+    }
+  });
+
   test("without SMTP_URL the development outbox keeps the mail; it is absent otherwise", async () => {
     const dev = await startTestApp(pool, { ...env, SMTP_URL: "", DEV_OUTBOX: "true" });
     try {
@@ -602,6 +642,24 @@ describe("bad input on every route", () => {
       }
     }
     expect(await Promise.all(tables.map(count))).toEqual(before);
+  });
+
+  test("the pages a mail links to take any query without reflecting it", async () => {
+    for (const path of ["/auth/email/verify", "/auth/password/reset"]) {
+      for (const token of [
+        '"><script>alert(1)</script>',
+        "' OR 1=1 --",
+        "\u0000",
+        "x".repeat(5000),
+        "%ZZ",
+      ]) {
+        const answer = await app.request(`${path}?token=${encodeURIComponent(token)}`);
+        expect(answer.status).toBe(200);
+        const html = await answer.text();
+        expect(html).not.toContain("<script>");
+        expect(html).not.toContain("OR 1=1");
+      }
+    }
   });
 
   test("huge bodies and other content types are refused", async () => {

@@ -121,6 +121,8 @@ describe("allowlist rules and ADMIN_EMAILS", () => {
     const token = await signUp(b, email);
     await signIn(b, email);
     expect((await me(b)).body).toMatchObject({ email_verified: false, is_whitelisted: false });
+    // The sign-in page tells an unverified user how to get the mail again.
+    expect(await (await b.request(`${base}/`)).text()).toContain('href="/auth/email/resend"');
     expect((await submit(b, "/auth/email/verify", { token })).status).toBe(200);
     expect((await me(b)).body).toMatchObject({ email_verified: true, is_whitelisted: true });
     const events = await pool.anyFirst(sql.unsafe`

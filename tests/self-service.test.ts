@@ -293,3 +293,12 @@ describe("DELETE /me", () => {
     expect((await findUserById(db.pool, pending.user.id))?.status).toBe("active");
   });
 });
+
+test("PATCH /me refuses a name PostgreSQL cannot store (NUL, lone surrogate) with a 400", async () => {
+  const { user, cookie } = await approved();
+  for (const full_name of ["a\u0000b", "\ud800", "bell\u0007"]) {
+    const response = await send("PATCH", "/me", cookie, { full_name });
+    expect(response.status).toBe(400);
+  }
+  expect((await findUserById(db.pool, user.id))?.full_name).toBe(user.full_name);
+});

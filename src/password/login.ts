@@ -8,6 +8,7 @@ import {
 import { recordAudit } from "../audit.ts";
 import type { Config } from "../config.ts";
 import { Problem } from "../http/problem.ts";
+import { isPrintableText } from "../http/text-input.ts";
 import type { Logger } from "../logger.ts";
 import { logins } from "../metrics.ts";
 import { rateLimitStoreFor } from "../rate-limits/rate-limit-stores.ts";
@@ -120,7 +121,7 @@ export async function verifyPasswordLogin(
   // Whatever a caller failed to validate (the token grant reads forms too)
   // must not reach the database: an address PostgreSQL cannot even store
   // answers like an unknown one.
-  const plausible = email.length <= 254 && email.isWellFormed() && !/\p{Cc}/u.test(email);
+  const plausible = email.length <= 254 && isPrintableText(email);
 
   await enforceRateLimit(limits, {
     name: "login_ip",

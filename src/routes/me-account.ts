@@ -19,6 +19,7 @@ import type { ApiRoute } from "../http/openapi.ts";
 import { Problem } from "../http/problem.ts";
 import { refusalsAsProblems } from "../http/refusal-problem.ts";
 import { clearSessionCookie } from "../http/session-cookie.ts";
+import { isPrintableText } from "../http/text-input.ts";
 import type { Logger } from "../logger.ts";
 
 // An avatar is shown in other people's browsers: https only, so it can be
@@ -27,7 +28,13 @@ const httpsUrl = z.url({ protocol: /^https$/, message: "expected an https:// URL
 
 export const profileBody = z
   .strictObject({
-    full_name: z.string().trim().min(1).max(200).nullable(),
+    full_name: z
+      .string()
+      .trim()
+      .min(1)
+      .max(200)
+      .refine(isPrintableText, "Use printable characters only.")
+      .nullable(),
     username: z
       .string()
       .trim()

@@ -12,6 +12,7 @@ import type { ApiRoute } from "../http/openapi.ts";
 import { Problem } from "../http/problem.ts";
 import { safeRedirectTarget } from "../http/redirect-target.ts";
 import { startBrowserSession } from "../http/start-session.ts";
+import { isPrintableText } from "../http/text-input.ts";
 import type { Logger } from "../logger.ts";
 import { createMailer } from "../mail/mailer.ts";
 import {
@@ -38,14 +39,12 @@ import {
 // Strings are bounded (no unbounded hashing or storage work) and must be
 // well-formed Unicode without control characters (PostgreSQL refuses NUL).
 
-const noControlCharacters = (s: string) => s.isWellFormed() && !/\p{Cc}/u.test(s);
-
 export const emailInput = z
   .string()
   .trim()
   .max(254, "Use at most 254 characters.")
   .pipe(z.email("Enter an email address."))
-  .refine(noControlCharacters, "Enter an email address.");
+  .refine(isPrintableText, "Enter an email address.");
 
 /** Long enough for any valid password; the policy itself is checked by the domain. */
 const passwordInput = z.string().min(1, "Enter a password.").max(1024, "Too long.");
@@ -56,7 +55,7 @@ const fullNameInput = z
   .string()
   .trim()
   .max(200, "Use at most 200 characters.")
-  .refine(noControlCharacters, "Use printable characters only.")
+  .refine(isPrintableText, "Use printable characters only.")
   .transform((v) => (v === "" ? null : v));
 
 /** A JSON boolean, or a form checkbox's value. */

@@ -70,6 +70,12 @@ function SignedIn(props: { principal: Principal; continueTo: string | null }) {
         {user.email && user.full_name ? <span class="muted"> ({user.email})</span> : null}
       </p>
       {refusal ? <p class="pending">{refusal}</p> : null}
+      {user.email && !user.email_verified ? (
+        <p class="pending">
+          Confirm your email address with the link we mailed you.{" "}
+          <a href="/auth/email/resend">Send it again</a>
+        </p>
+      ) : null}
       <div class="methods">
         {props.continueTo && !refusal ? (
           <a class="button primary" href={props.continueTo}>

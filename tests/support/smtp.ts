@@ -3,6 +3,8 @@ import { SMTPServer } from "smtp-server";
 
 export type ReceivedMail = {
   to: string[];
+  /** Received over TLS. */
+  secure: boolean;
   subject: string;
   /** The whole message, quoted-printable soft breaks and escapes decoded. */
   source: string;
@@ -23,10 +25,18 @@ function decodeQuotedPrintable(text: string): string {
     .replace(/=([0-9A-F]{2})/g, (_, hex: string) => String.fromCharCode(Number.parseInt(hex, 16)));
 }
 
-/** A real SMTP server on 127.0.0.1 (no TLS, no auth) that keeps what it receives. */
-export async function startTestSmtpServer(port = 0): Promise<TestSmtpServer> {
+/**
+ * A real SMTP server on 127.0.0.1 (no auth) that keeps what it receives.
+ * Plain by default; `secure` speaks TLS from the first byte (smtps) with
+ * smtp-server's built-in self-signed certificate.
+ */
+export async function startTestSmtpServer(
+  port = 0,
+  { secure = false }: { secure?: boolean } = {},
+): Promise<TestSmtpServer> {
   const received: ReceivedMail[] = [];
   const server = new SMTPServer({
+    secure,
     authOptional: true,
     disabledCommands: ["STARTTLS", "AUTH"],
     logger: false,
@@ -37,6 +47,7 @@ export async function startTestSmtpServer(port = 0): Promise<TestSmtpServer> {
         const source = decodeQuotedPrintable(Buffer.concat(chunks).toString("utf8"));
         received.push({
           to: session.envelope.rcptTo.map((r) => r.address.toLowerCase()),
+          secure: session.secure,
           subject: /^Subject: (.*)$/m.exec(source)?.[1]?.trim() ?? "",
           source,
         });
@@ -50,7 +61,9 @@ export async function startTestSmtpServer(port = 0): Promise<TestSmtpServer> {
   });
   const actualPort = (server.server.address() as AddressInfo).port;
   return {
-    url: `smtp://127.0.0.1:${actualPort}`,
+    url: secure
+      ? `smtps://127.0.0.1:${actualPort}/?tls.rejectUnauthorized=false`
+      : `smtp://127.0.0.1:${actualPort}`,
     port: actualPort,
     received,
     async waitForMail(to, subject, timeoutMs = 5000) {
