@@ -9,11 +9,13 @@
 -- Payloads: s:<session id>, u:<user id>, j:<access-token jti>.
 
 -- Any change to a session but the once-a-minute last_seen_at touch, and the
--- deletion of a session that was not already revoked (revoking notified).
+-- deletion of a session that was neither revoked (revoking notified) nor past
+-- its absolute expiry (a cached copy checks that itself), so that cleanup's
+-- batches of dead sessions stay quiet.
 CREATE FUNCTION sessions_notify_credentials() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
   IF TG_OP = 'DELETE' THEN
-    IF OLD.revoked_at IS NULL THEN
+    IF OLD.revoked_at IS NULL AND OLD.expires_at > now() THEN
       PERFORM pg_notify('gatehouse_credentials', 's:' || OLD.id);
     END IF;
   ELSIF to_jsonb(OLD) - 'last_seen_at' IS DISTINCT FROM to_jsonb(NEW) - 'last_seen_at' THEN

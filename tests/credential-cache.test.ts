@@ -150,6 +150,31 @@ describe("credential cache across replicas", () => {
   });
 });
 
+describe("credential cache without its listening connection", () => {
+  test("a replica that loses its listening connection drops its cache, reads the database, and caches again once it listens", async () => {
+    const { sessionId, cookie } = await signedInUser(pool, first.config, { isWhitelisted: true });
+    await cachedIn(first, { cookie }, cookieKey(cookie));
+
+    await pool.query(sql.unsafe`
+      SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+      WHERE datname = current_database() AND application_name LIKE 'gatehouse % listener'`);
+    const deadline = performance.now() + 5000;
+    while (first.credentialCache?.get(cookieKey(cookie)) !== undefined) {
+      if (performance.now() > deadline) throw new Error("the cache outlived its connection");
+      await Bun.sleep(5);
+    }
+    // Revoked with triggers off, so no notification could tell anyone.
+    await pool.transaction(async (tx) => {
+      await tx.query(sql.unsafe`SET LOCAL session_replication_role = replica`);
+      await tx.query(sql.unsafe`UPDATE sessions SET revoked_at = now() WHERE id = ${sessionId}`);
+    });
+    expect((await verify(first, { cookie })).status).toBe(401);
+
+    const other = await signedInUser(pool, first.config, { isWhitelisted: true });
+    await cachedIn(first, { cookie: other.cookie }, cookieKey(other.cookie));
+  });
+});
+
 describe("credential cache bookkeeping", () => {
   test("nothing is stored before the listener listens, and everything is dropped when it stops", () => {
     const cache = createCredentialCache(10_000);

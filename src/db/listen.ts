@@ -44,7 +44,12 @@ export function listenForever({
   };
 
   const connect = async () => {
-    const current = new pg.Client({ connectionString: url, keepAlive: true });
+    const current = new pg.Client({
+      connectionString: url,
+      keepAlive: true,
+      // How an operator tells it apart in pg_stat_activity.
+      application_name: `gatehouse ${channel} listener`,
+    });
     client = current;
     current.on("error", (error) => lost(current, error));
     current.on("end", () => lost(current));
