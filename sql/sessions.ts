@@ -89,6 +89,8 @@ export const sessionWithUserRow = z.object({
   session_id: z.uuid(),
   last_seen_at: z.date(),
   expires_at: z.date(),
+  /** Seconds; with last_seen_at, lets a cached copy enforce the idle timeout. */
+  idle_timeout: z.number(),
   user_id: z.uuid(),
   email: z.string().nullable(),
   email_verified: z.boolean(),
@@ -108,7 +110,7 @@ export async function findLiveSessionWithUser(
   tokenHash: Buffer,
 ): Promise<SessionWithUser | null> {
   return db.maybeOne(sql.type(sessionWithUserRow)`
-    SELECT s.id AS session_id, s.last_seen_at, s.expires_at, u.id AS user_id, u.email,
+    SELECT s.id AS session_id, s.last_seen_at, s.expires_at, s.idle_timeout, u.id AS user_id, u.email,
            u.email_verified, u.full_name, u.role, u.status, u.is_whitelisted
     FROM sessions s JOIN users u ON u.id = s.user_id
     WHERE s.token_hash = ${sql.binary(tokenHash)}

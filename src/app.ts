@@ -4,11 +4,13 @@ import { requestId } from "hono/request-id";
 import { secureHeaders } from "hono/secure-headers";
 import type { DatabasePool } from "slonik";
 import { createAccessTokens } from "./auth/access-tokens.ts";
+import type { CredentialCache } from "./auth/credential-cache.ts";
 import type { Config } from "./config.ts";
 import type { AppEnv } from "./http/app-env.ts";
 import { authenticate } from "./http/authenticate.ts";
 import { clientIp } from "./http/client-ip.ts";
 import { csrfProtection } from "./http/csrf.ts";
+import { leanRequestLogger, secureHeadersUnlessOk } from "./http/lean-request.ts";
 import { httpMetrics } from "./http/metrics.ts";
 import { handleError, handleNotFound, Problem } from "./http/problem.ts";
 import { requestLogger } from "./http/request-logger.ts";
@@ -56,6 +58,8 @@ export type AppDeps = {
   logger: Logger;
   /** Migration names the code expects applied; /readyz compares against them. */
   expectedMigrations: readonly string[];
+  /** Validated sessions and bearer checks kept between requests; none: every request reads. */
+  credentialCache?: CredentialCache | undefined;
 };
 
 /** Builds the whole HTTP application; main.ts serves it, tests call it over real HTTP. */
@@ -64,10 +68,25 @@ export function createApp(deps: AppDeps) {
   const app = new Hono<AppEnv>();
   // Signing keys are loaded once here (a development key may be generated).
   const accessTokens = createAccessTokens(config, logger);
+  const metrics = httpMetrics();
+  const authenticated = authenticate({ ...deps, accessTokens });
+
+  // Forward-auth is asked about every request to every protected app: it is
+  // answered here, before the general middleware, with only the parts it
+  // needs (src/http/lean-request.ts says what it skips and why).
+  app.get(
+    "/auth/verify",
+    requestId(),
+    leanRequestLogger(logger),
+    metrics,
+    secureHeadersUnlessOk(),
+    authenticated,
+  );
+  app.route("/", forwardAuthRoutes(deps));
 
   app.use(requestId());
   app.use(requestLogger(logger));
-  app.use(httpMetrics());
+  app.use(metrics);
   app.use(clientIp(config));
   app.use(secureHeaders());
   app.use(
@@ -87,7 +106,7 @@ export function createApp(deps: AppDeps) {
   app.route("/", healthRoutes(deps));
   app.route("/", metricsRoutes(deps));
 
-  app.use(authenticate({ ...deps, accessTokens }));
+  app.use(authenticated);
   app.use(csrfProtection(config));
 
   app.route("/", apiDocsRoutes({ routes: apiRoutes, publicUrl: config.PUBLIC_URL }));
@@ -99,7 +118,6 @@ export function createApp(deps: AppDeps) {
   app.route("/", adminAuditRoutes(deps));
   app.route("/", adminHealthRoutes(deps));
   app.route("/", adminPageRoutes(deps));
-  app.route("/", forwardAuthRoutes(deps));
   app.route("/", passwordRoutes(deps));
   app.route("/", tokenRoutes({ ...deps, accessTokens }));
   app.route("/", meSessionRoutes(deps));

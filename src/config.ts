@@ -272,6 +272,24 @@ export const environmentSchema = z.object({
   SMTP_TIMEOUT: duration("10s"),
   /** GET /dev/outbox; unset: on in development only; never served in production. */
   DEV_OUTBOX: boolean(false).optional(),
+
+  /**
+   * How long a replica may reuse a validated session or bearer-token check
+   * (src/auth/credential-cache.ts): the bound on staleness should change
+   * notifications fail. 0 turns the cache off.
+   */
+  AUTH_CACHE_TTL: z
+    .string()
+    .trim()
+    .default("1s")
+    .transform((value, ctx) => {
+      const ms = value === "0" ? 0 : parseDuration(value);
+      if (ms === null || ms > 10_000) {
+        ctx.addIssue({ code: "custom", message: "expected 0 or a duration up to 10s, like 1s" });
+        return z.NEVER;
+      }
+      return ms;
+    }),
 });
 
 export type Environment = z.infer<typeof environmentSchema>;

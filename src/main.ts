@@ -1,4 +1,5 @@
 import { createApp } from "./app.ts";
+import { startCredentialCache } from "./auth/credential-cache.ts";
 import { type Config, ConfigError, parseConfig } from "./config.ts";
 import { migrationNamesOnDisk, runMigrations } from "./db/migrations.ts";
 import { openDatabase } from "./db/open-database.ts";
@@ -33,9 +34,19 @@ if (config.MIGRATE_ON_START) {
 }
 
 const expectedMigrations = await migrationNamesOnDisk();
+const credentials =
+  config.AUTH_CACHE_TTL > 0
+    ? startCredentialCache({ url: db.url, ttlMs: config.AUTH_CACHE_TTL, logger })
+    : null;
 let app: ReturnType<typeof createApp>;
 try {
-  app = createApp({ config, pool: db.pool, logger, expectedMigrations });
+  app = createApp({
+    config,
+    pool: db.pool,
+    logger,
+    expectedMigrations,
+    credentialCache: credentials?.cache,
+  });
 } catch (error) {
   // Settings only checkable against keys (JWT_SIGNING_KEYS in production).
   if (!(error instanceof ConfigError)) throw error;
@@ -69,6 +80,7 @@ async function shutdown(signal: string) {
   await server.stop();
   clearTimeout(forced);
   await cleanupSchedule.stop();
+  await credentials?.close();
   await db.close();
   logger.info("stopped");
   process.exit(0);

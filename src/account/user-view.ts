@@ -1,5 +1,7 @@
+import type { CommonQueryMethods } from "slonik";
 import { z } from "zod";
-import { type User, userRow } from "../../sql/users.ts";
+import { findUserById, type User, userRow } from "../../sql/users.ts";
+import type { CredentialCache } from "../auth/credential-cache.ts";
 
 export const meResponse = userRow
   .pick({
@@ -35,4 +37,25 @@ export function toMeResponse(user: User): z.infer<typeof meResponse> {
     created_at: user.created_at.toISOString(),
     last_login_at: user.last_login_at?.toISOString() ?? null,
   };
+}
+
+/**
+ * GET /me's answer for a user, or null when the row is gone. With `cache`,
+ * reused like the session check that precedes it: dropped whenever the user's
+ * row changes (credential-cache.ts), and for at most the cache's TTL.
+ */
+export async function ownUserView(
+  db: CommonQueryMethods,
+  userId: string,
+  cache?: CredentialCache,
+): Promise<z.infer<typeof meResponse> | null> {
+  const key = `m:${userId}`;
+  const cached = cache?.get<z.infer<typeof meResponse>>(key);
+  if (cached) return cached;
+  const generation = cache?.generation() ?? 0;
+  const user = await findUserById(db, userId);
+  if (!user) return null;
+  const view = toMeResponse(user);
+  cache?.set(key, view, [`u:${userId}`], generation);
+  return view;
 }

@@ -1,6 +1,7 @@
 import type { CommonQueryMethods } from "slonik";
 import { type BearerSubject, findBearerSubject } from "../../sql/revoked-access-tokens.ts";
 import type { AccessTokenClaims, AccessTokens } from "./access-tokens.ts";
+import { bearerKey, type CredentialCache } from "./credential-cache.ts";
 
 export type BearerCaller = { claims: AccessTokenClaims; subject: BearerSubject };
 
@@ -18,17 +19,25 @@ const checkCacheSize = 10_000;
  * that long per jti, so a busy client's requests skip the read: revocation
  * and deactivation then take up to `cacheMs` to reach a replica that has
  * just checked the token. Off (0) by default.
+ *
+ * With `credentialCache` (AUTH_CACHE_TTL), a passed check is reused until a
+ * change to its user, session or jti is notified (credential-cache.ts), and
+ * for at most that TTL.
  */
 export function createBearerAuthenticator(
   db: CommonQueryMethods,
   accessTokens: AccessTokens,
-  { cacheMs }: { cacheMs: number },
+  { cacheMs, credentialCache }: { cacheMs: number; credentialCache?: CredentialCache | undefined },
 ): (token: string) => Promise<BearerCaller | null> {
   const passed = new Map<string, { subject: BearerSubject; until: number }>();
 
   return async (token) => {
     const claims = await accessTokens.verify(token);
     if (!claims) return null;
+    const key = bearerKey(token);
+    const cached = credentialCache?.get<BearerSubject>(key);
+    if (cached) return { claims, subject: cached };
+    const generation = credentialCache?.generation() ?? 0;
     if (cacheMs > 0) {
       const hit = passed.get(claims.jti);
       if (hit && hit.until > Date.now()) return { claims, subject: hit.subject };
@@ -41,6 +50,8 @@ export function createBearerAuthenticator(
       issuedAt: new Date(claims.iat * 1000),
     });
     if (!subject) return null;
+    const tags = [`u:${claims.sub}`, `s:${claims.sid}`, `j:${claims.jti}`];
+    credentialCache?.set(key, subject, tags, generation);
     if (cacheMs > 0) {
       if (passed.size >= checkCacheSize) passed.delete(passed.keys().next().value as string);
       passed.set(claims.jti, { subject, until: Date.now() + cacheMs });

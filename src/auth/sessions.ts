@@ -9,6 +9,7 @@ import {
   touchSession,
 } from "../../sql/sessions.ts";
 import { sessionsCreated, sessionsRevoked } from "../metrics.ts";
+import { type CredentialCache, sessionKey } from "./credential-cache.ts";
 
 // Sessions after the Copenhagen Book: the cookie carries 256 random bits; the
 // database keeps only their SHA-256, so a leaked table opens no session.
@@ -52,21 +53,47 @@ export async function createSession(
 
 /**
  * The live session behind a cookie secret, with its user; null when unknown,
- * revoked, expired or idle. A read; last_seen_at is written in the background
- * at most once a minute.
+ * revoked, expired or idle. A read (or a hit in `cache`, see
+ * credential-cache.ts); last_seen_at is written in the background at most
+ * once a minute.
  */
 export async function validateSession(
   db: CommonQueryMethods,
   secret: string,
   onTouchError: (error: unknown) => void,
+  cache?: CredentialCache,
 ): Promise<SessionWithUser | null> {
   // Anything that is not one of our secrets is rejected before the database.
   if (!/^[A-Za-z0-9_-]{43}$/.test(secret)) return null;
-  const found = await findLiveSessionWithUser(db, hashSecret(secret));
-  if (found && Date.now() - found.last_seen_at.getTime() > touchIntervalMs) {
+  const tokenHash = hashSecret(secret);
+  const key = cache ? sessionKey(tokenHash) : "";
+  const now = Date.now();
+  let found = cache?.get<SessionWithUser>(key);
+  if (found && !stillLive(found, now)) {
+    // Expired or idle by the cached times; another replica may have moved
+    // last_seen_at since, so the database decides.
+    cache?.delete(key);
+    found = undefined;
+  }
+  if (!found) {
+    const generation = cache?.generation() ?? 0;
+    found = (await findLiveSessionWithUser(db, tokenHash)) ?? undefined;
+    if (!found) return null;
+    cache?.set(key, found, [`s:${found.session_id}`, `u:${found.user_id}`], generation);
+  }
+  if (now - found.last_seen_at.getTime() > touchIntervalMs) {
+    // The cached copy moves too, so each replica touches at most once a minute.
+    found.last_seen_at = new Date(now);
     touchSession(db, found.session_id).catch(onTouchError);
   }
   return found;
+}
+
+function stillLive(session: SessionWithUser, now: number): boolean {
+  return (
+    session.expires_at.getTime() > now &&
+    session.last_seen_at.getTime() + session.idle_timeout * 1000 > now
+  );
 }
 
 export async function invalidateSession(

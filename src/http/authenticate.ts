@@ -2,6 +2,7 @@ import type { MiddlewareHandler } from "hono";
 import type { DatabasePool } from "slonik";
 import type { AccessTokens } from "../auth/access-tokens.ts";
 import { bearerTokenOf, createBearerAuthenticator } from "../auth/bearer.ts";
+import type { CredentialCache } from "../auth/credential-cache.ts";
 import { validateSession } from "../auth/sessions.ts";
 import type { Config } from "../config.ts";
 import type { AppEnv, Principal } from "./app-env.ts";
@@ -19,13 +20,16 @@ export function authenticate({
   config,
   pool,
   accessTokens,
+  credentialCache,
 }: {
   config: Config;
   pool: DatabasePool;
   accessTokens: AccessTokens;
+  credentialCache?: CredentialCache | undefined;
 }): MiddlewareHandler<AppEnv> {
   const authenticateBearer = createBearerAuthenticator(pool, accessTokens, {
     cacheMs: config.BEARER_CHECK_CACHE_MS,
+    credentialCache,
   });
   return async (c, next) => {
     const authorization = c.req.header("authorization");
@@ -37,8 +41,11 @@ export function authenticate({
     } else {
       const secret = readSessionCookie(c, config);
       const found = secret
-        ? await validateSession(pool, secret, (error) =>
-            c.get("logger").warn({ err: error }, "could not record session activity"),
+        ? await validateSession(
+            pool,
+            secret,
+            (error) => c.get("logger").warn({ err: error }, "could not record session activity"),
+            credentialCache,
           )
         : null;
       if (found) principal = { sessionId: found.session_id, via: "cookie", user: found };

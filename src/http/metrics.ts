@@ -9,6 +9,10 @@ import type { AppEnv } from "./app-env.ts";
  * grow the number of series: anything no route matched is `unmatched`.
  */
 export function httpMetrics(): MiddlewareHandler<AppEnv> {
+  // prom-client hashes the label set on every call; the bound series are
+  // kept instead (as many as the series themselves).
+  const counters = new Map<string, { inc: () => void }>();
+  const timers = new Map<string, { observe: (seconds: number) => void }>();
   return async (c, next) => {
     const started = performance.now();
     try {
@@ -17,8 +21,20 @@ export function httpMetrics(): MiddlewareHandler<AppEnv> {
       const handler = matchedRoutes(c).findLast((r) => r.method !== "ALL");
       const route = handler?.path ?? "unmatched";
       const method = c.req.method;
-      httpRequests.inc({ method, route, status: String(c.res.status) });
-      httpRequestDuration.observe({ method, route }, (performance.now() - started) / 1000);
+      const status = String(c.res.status);
+      const series = `${method} ${route}`;
+      let counter = counters.get(`${series} ${status}`);
+      if (!counter) {
+        counter = httpRequests.labels({ method, route, status });
+        counters.set(`${series} ${status}`, counter);
+      }
+      let timer = timers.get(series);
+      if (!timer) {
+        timer = httpRequestDuration.labels({ method, route });
+        timers.set(series, timer);
+      }
+      counter.inc();
+      timer.observe((performance.now() - started) / 1000);
     }
   };
 }

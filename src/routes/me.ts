@@ -1,7 +1,7 @@
 import { Hono } from "hono";
 import type { DatabasePool } from "slonik";
-import { findUserById } from "../../sql/users.ts";
-import { meResponse, toMeResponse } from "../account/user-view.ts";
+import { meResponse, ownUserView } from "../account/user-view.ts";
+import type { CredentialCache } from "../auth/credential-cache.ts";
 import type { AppEnv } from "../http/app-env.ts";
 import { requireSignedIn } from "../http/gate.ts";
 import type { ApiRoute } from "../http/openapi.ts";
@@ -21,14 +21,20 @@ export const meApi: ApiRoute[] = [
   },
 ];
 
-export function meRoutes({ pool }: { pool: DatabasePool }) {
+export function meRoutes({
+  pool,
+  credentialCache,
+}: {
+  pool: DatabasePool;
+  credentialCache?: CredentialCache | undefined;
+}) {
   const app = new Hono<AppEnv>();
 
   // Readable by a signed-in user awaiting approval too: it is how they learn they are pending.
   app.get("/me", requireSignedIn(), async (c) => {
-    const user = await findUserById(pool, c.get("principal")?.user.user_id ?? "");
-    if (!user) throw new Problem(401, "Unauthorized", "Sign in first.");
-    return c.json(toMeResponse(user));
+    const view = await ownUserView(pool, c.get("principal")?.user.user_id ?? "", credentialCache);
+    if (!view) throw new Problem(401, "Unauthorized", "Sign in first.");
+    return c.json(view);
   });
 
   return app;

@@ -1,5 +1,6 @@
 import { generateKeyPairSync } from "node:crypto";
 import { type App, createApp } from "../../src/app.ts";
+import { type CredentialCache, startCredentialCache } from "../../src/auth/credential-cache.ts";
 import { type Config, parseConfig } from "../../src/config.ts";
 import { migrationNamesOnDisk } from "../../src/db/migrations.ts";
 import type { DatabasePool } from "../../src/db/pool.ts";
@@ -13,6 +14,8 @@ export type TestApp = {
   /** A real HTTP request to the running app; `path` is relative to its URL. */
   request: (path: string, init?: RequestInit) => Promise<Response>;
   close: () => Promise<void>;
+  /** The app's credential cache, when AUTH_CACHE_TTL turns it on. */
+  credentialCache: CredentialCache | undefined;
 };
 
 // One signing key for the run, as an operator would configure it, so a test
@@ -38,13 +41,25 @@ export async function startTestApp(
     LOG_LEVEL: "silent",
     DATABASE_URL: "postgres://unused",
     JWT_SIGNING_KEYS: testSigningKeys,
+    // Off unless a test turns it on: a test that changes the database and
+    // asks again at once would otherwise race the change's notification.
+    AUTH_CACHE_TTL: "0",
     ...env,
   });
+  const credentials =
+    config.AUTH_CACHE_TTL > 0
+      ? startCredentialCache({
+          url: pool.configuration.connectionUri,
+          ttlMs: config.AUTH_CACHE_TTL,
+          logger,
+        })
+      : null;
   const app = createApp({
     config,
     pool,
     logger,
     expectedMigrations: await migrationNamesOnDisk(),
+    credentialCache: credentials?.cache,
   });
   extraRoutes?.(app);
   // Port 0 (any free one) unless the test fixes PORT, e.g. so PUBLIC_URL can name it.
@@ -58,6 +73,10 @@ export async function startTestApp(
     url,
     config,
     request: (path, init) => fetch(new URL(path, url), init),
-    close: () => server.stop(true),
+    credentialCache: credentials?.cache,
+    close: async () => {
+      await server.stop(true);
+      await credentials?.close();
+    },
   };
 }

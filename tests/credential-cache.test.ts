@@ -1,0 +1,224 @@
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { sql } from "slonik";
+import { bearerKey, createCredentialCache, sessionKey } from "../src/auth/credential-cache.ts";
+import { createSession, hashSecret } from "../src/auth/sessions.ts";
+import { sessionCookieName } from "../src/http/session-cookie.ts";
+import { startTestApp, type TestApp } from "./support/app.ts";
+import { createTestDatabase } from "./support/database.ts";
+import { signedInUser } from "./support/sign-in.ts";
+
+// Two replicas on one database, each with its own credential cache and its
+// own LISTEN connection. The TTL is the longest allowed, so anything refused
+// within the wait below was refused because of the notification, not expiry.
+
+const db = await createTestDatabase();
+const { pool } = db;
+const cacheEnv = { AUTH_CACHE_TTL: "10s" };
+/** Revocation must reach every replica within a second (issue 7). */
+const propagationBoundMs = 1000;
+
+let first: TestApp;
+let second: TestApp;
+
+beforeAll(async () => {
+  first = await startTestApp(pool, cacheEnv);
+  second = await startTestApp(pool, cacheEnv);
+});
+afterAll(async () => {
+  await Promise.all([first.close(), second.close()]);
+  await db.drop();
+});
+
+const verify = (app: TestApp, headers: Record<string, string>) =>
+  app.request("/auth/verify?mode=401", { headers });
+
+/** Asks until the app holds the answer (its cache stores only once it listens). */
+async function cachedIn(app: TestApp, headers: Record<string, string>, key: string) {
+  const deadline = performance.now() + 5000;
+  while (app.credentialCache?.get(key) === undefined) {
+    if (performance.now() > deadline) throw new Error("the answer was never cached");
+    expect((await verify(app, headers)).status).toBe(200);
+  }
+}
+
+const cookieKey = (cookie: string) => sessionKey(hashSecret(cookie.slice(cookie.indexOf("=") + 1)));
+
+/** The status once it settles on `expected`, asking every 10 ms up to the bound. */
+async function statusWithin(
+  app: TestApp,
+  headers: Record<string, string>,
+  expected: number,
+): Promise<number> {
+  const deadline = performance.now() + propagationBoundMs;
+  for (;;) {
+    const status = (await verify(app, headers)).status;
+    if (status === expected || performance.now() > deadline) return status;
+    await Bun.sleep(10);
+  }
+}
+
+describe("credential cache across replicas", () => {
+  test("a session cached by both replicas and signed out through one is refused by the other", async () => {
+    const { cookie } = await signedInUser(pool, first.config, { isWhitelisted: true });
+    await cachedIn(first, { cookie }, cookieKey(cookie));
+    await cachedIn(second, { cookie }, cookieKey(cookie));
+
+    const logout = await first.request("/auth/logout", {
+      method: "POST",
+      headers: { cookie, origin: first.config.PUBLIC_URL },
+    });
+    expect(logout.status).toBe(204);
+
+    expect(await statusWithin(second, { cookie }, 401)).toBe(401);
+    expect(await statusWithin(first, { cookie }, 401)).toBe(401);
+  });
+
+  test("a bearer token cached by both replicas is refused by the other once an admin deactivates its user through one", async () => {
+    const admin = await signedInUser(pool, first.config, { role: "admin", isWhitelisted: true });
+    const holder = await signedInUser(pool, first.config, { isWhitelisted: true });
+    const issued = await first.request("/auth/token/session", {
+      method: "POST",
+      headers: { cookie: holder.cookie, origin: first.config.PUBLIC_URL },
+    });
+    expect(issued.status).toBe(200);
+    const { access_token } = (await issued.json()) as { access_token: string };
+    const bearer = { authorization: `Bearer ${access_token}` };
+    await cachedIn(first, bearer, bearerKey(access_token));
+    await cachedIn(second, bearer, bearerKey(access_token));
+
+    const deactivated = await first.request(`/admin/users/${holder.user.id}`, {
+      method: "PATCH",
+      headers: {
+        cookie: admin.cookie,
+        origin: first.config.PUBLIC_URL,
+        "content-type": "application/json",
+      },
+      body: JSON.stringify({ status: "inactive" }),
+    });
+    expect(deactivated.status).toBe(200);
+
+    expect(await statusWithin(second, bearer, 401)).toBe(401);
+    expect(await statusWithin(first, bearer, 401)).toBe(401);
+  });
+
+  test("an approval withdrawn in the database turns a cached 200 into 403 on both replicas", async () => {
+    const { user, cookie } = await signedInUser(pool, first.config, { isWhitelisted: true });
+    await cachedIn(first, { cookie }, cookieKey(cookie));
+    await cachedIn(second, { cookie }, cookieKey(cookie));
+
+    // Straight SQL, as an operator at a console would: the trigger notifies all the same.
+    await pool.query(sql.unsafe`UPDATE users SET is_whitelisted = false WHERE id = ${user.id}`);
+
+    expect(await statusWithin(second, { cookie }, 403)).toBe(403);
+    expect(await statusWithin(first, { cookie }, 403)).toBe(403);
+  });
+
+  test("a cached session still ends at its absolute expiry, with nothing notified", async () => {
+    const { user } = await signedInUser(pool, first.config, { isWhitelisted: true });
+    const ttlMs = 600;
+    const { session, secret } = await createSession(pool, {
+      userId: user.id,
+      ttlMs,
+      idleTtlMs: 60_000,
+      ip: null,
+      userAgent: null,
+    });
+    const cookie = `${sessionCookieName(second.config)}=${secret}`;
+    await cachedIn(second, { cookie }, cookieKey(cookie));
+    await Bun.sleep(Math.max(0, session.expires_at.getTime() - Date.now() + 20));
+    expect((await verify(second, { cookie })).status).toBe(401);
+  });
+
+  test("a change made without a notification is seen once the TTL runs out, not before", async () => {
+    const shortLived = await startTestApp(pool, { AUTH_CACHE_TTL: "300ms" });
+    try {
+      const { sessionId, cookie } = await signedInUser(pool, shortLived.config, {
+        isWhitelisted: true,
+      });
+      await cachedIn(shortLived, { cookie }, cookieKey(cookie));
+      // Triggers do not fire for a replica-role session (as during a restore).
+      await pool.transaction(async (tx) => {
+        await tx.query(sql.unsafe`SET LOCAL session_replication_role = replica`);
+        await tx.query(sql.unsafe`UPDATE sessions SET revoked_at = now() WHERE id = ${sessionId}`);
+      });
+      expect((await verify(shortLived, { cookie })).status).toBe(200);
+      await Bun.sleep(320);
+      expect((await verify(shortLived, { cookie })).status).toBe(401);
+    } finally {
+      await shortLived.close();
+    }
+  });
+});
+
+describe("credential cache without its listening connection", () => {
+  test("a replica that loses its listening connection drops its cache, reads the database, and caches again once it listens", async () => {
+    const { sessionId, cookie } = await signedInUser(pool, first.config, { isWhitelisted: true });
+    await cachedIn(first, { cookie }, cookieKey(cookie));
+
+    await pool.query(sql.unsafe`
+      SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+      WHERE datname = current_database() AND application_name LIKE 'gatehouse % listener'`);
+    const deadline = performance.now() + 5000;
+    while (first.credentialCache?.get(cookieKey(cookie)) !== undefined) {
+      if (performance.now() > deadline) throw new Error("the cache outlived its connection");
+      await Bun.sleep(5);
+    }
+    // Revoked with triggers off, so no notification could tell anyone.
+    await pool.transaction(async (tx) => {
+      await tx.query(sql.unsafe`SET LOCAL session_replication_role = replica`);
+      await tx.query(sql.unsafe`UPDATE sessions SET revoked_at = now() WHERE id = ${sessionId}`);
+    });
+    expect((await verify(first, { cookie })).status).toBe(401);
+
+    const other = await signedInUser(pool, first.config, { isWhitelisted: true });
+    await cachedIn(first, { cookie: other.cookie }, cookieKey(other.cookie));
+  });
+});
+
+describe("credential cache bookkeeping", () => {
+  test("nothing is stored before the listener listens, and everything is dropped when it stops", () => {
+    const cache = createCredentialCache(10_000);
+    cache.set("k", 1, ["u:a"], cache.generation());
+    expect(cache.get("k")).toBeUndefined();
+    cache.setListening(true);
+    cache.set("k", 1, ["u:a"], cache.generation());
+    expect(cache.get<number>("k")).toBe(1);
+    cache.setListening(false);
+    expect(cache.get("k")).toBeUndefined();
+    cache.set("k", 1, ["u:a"], cache.generation());
+    expect(cache.get("k")).toBeUndefined();
+  });
+
+  test("a read that was in flight when a notification arrived is not stored", () => {
+    const cache = createCredentialCache(10_000);
+    cache.setListening(true);
+    const readStarted = cache.generation();
+    cache.invalidate("s:other"); // any notification: the read may predate the change
+    cache.set("k", 1, ["s:mine"], readStarted);
+    expect(cache.get("k")).toBeUndefined();
+  });
+
+  test("a notification drops every entry tagged with it and no other", () => {
+    const cache = createCredentialCache(10_000);
+    cache.setListening(true);
+    cache.set("a", 1, ["u:1", "s:1"], cache.generation());
+    cache.set("b", 2, ["u:1", "s:2"], cache.generation());
+    cache.set("c", 3, ["u:2", "s:3"], cache.generation());
+    cache.invalidate("u:1");
+    expect(cache.get("a")).toBeUndefined();
+    expect(cache.get("b")).toBeUndefined();
+    expect(cache.get<number>("c")).toBe(3);
+    expect(cache.size).toBe(1);
+  });
+
+  test("an entry is dropped once older than the TTL", () => {
+    let now = 0;
+    const cache = createCredentialCache(1000, () => now);
+    cache.setListening(true);
+    cache.set("k", 1, [], cache.generation());
+    now = 999;
+    expect(cache.get<number>("k")).toBe(1);
+    now = 1000;
+    expect(cache.get("k")).toBeUndefined();
+  });
+});
