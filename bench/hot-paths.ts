@@ -216,25 +216,33 @@ export async function runHotPaths(
         ceiling: scenario.ceiling,
         comparePeer: scenario.comparePeer,
       };
-      const prepared = await scenario.prepare({
-        gatehouse: server,
-        userId,
-        email,
-        password: benchPassword,
-        cookie,
-        connections: settings.connections,
-        loadSeconds: settings.warmupSeconds + settings.durationSeconds,
-        oidcIssuer: issuer ? { url: issuer.url, ca: issuer.ca } : null,
-      });
-      if (prepared.kind === "load") {
-        const { connections } = prepared.load;
-        await measure(
-          connections ? { ...row, note: `${connections} connections` } : row,
-          server,
-          prepared.load,
-        );
-      } else {
-        const result: ScenarioResult = { ...row, outcome: prepared.kind, note: prepared.note };
+      // One broken scenario is a row saying why, not a lost run.
+      try {
+        const prepared = await scenario.prepare({
+          gatehouse: server,
+          userId,
+          email,
+          password: benchPassword,
+          cookie,
+          connections: settings.connections,
+          loadSeconds: settings.warmupSeconds + settings.durationSeconds,
+          oidcIssuer: issuer ? { url: issuer.url, ca: issuer.ca } : null,
+        });
+        if (prepared.kind === "load") {
+          const { connections } = prepared.load;
+          await measure(
+            connections ? { ...row, note: `${connections} connections` } : row,
+            server,
+            prepared.load,
+          );
+        } else {
+          const result: ScenarioResult = { ...row, outcome: prepared.kind, note: prepared.note };
+          results.push(result);
+          log(summary(result));
+        }
+      } catch (error) {
+        const note = error instanceof Error ? error.message.split("\n")[0] : String(error);
+        const result: ScenarioResult = { ...row, outcome: "failed", note };
         results.push(result);
         log(summary(result));
       }

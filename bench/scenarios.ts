@@ -255,10 +255,11 @@ export const gatehouseScenarios: GatehouseScenario[] = [
       const flows: PreparedFlow[] = [];
       const wanted = Math.ceil(loadSeconds * 300);
       while (flows.length < wanted) {
-        const batch = await Promise.all(
-          Array.from({ length: 8 }, () => prepareFlow(gatehouse, oidcIssuer.ca)),
-        );
-        for (const flow of batch) if (flow) flows.push(flow);
+        const batch = (
+          await Promise.all(Array.from({ length: 8 }, () => prepareFlow(gatehouse, oidcIssuer.ca)))
+        ).filter((flow) => flow !== null);
+        if (batch.length === 0) return { kind: "failed", note: "could not start sign-in flows" };
+        flows.push(...batch);
       }
       const callback = (flow: PreparedFlow | undefined): LoadRequest => ({
         path: flow?.path ?? "/auth/oidc/callback",

@@ -662,6 +662,18 @@ describe("bad input on every route", () => {
     }
   });
 
+  test("a malformed multipart form is refused (4xx) on every route", async () => {
+    for (const path of routes) {
+      const answer = await app.request(path, {
+        method: "POST",
+        headers: { "content-type": "multipart/form-data; boundary=nope" },
+        body: "--wrong\r\ngarbage",
+      });
+      expect(answer.status).toBeGreaterThanOrEqual(400);
+      expect(answer.status).toBeLessThan(500);
+    }
+  });
+
   test("huge bodies and other content types are refused", async () => {
     const huge = await post("/auth/signup", { email: nextEmail(), password: "x".repeat(200_000) });
     expect(huge.status).toBe(413);

@@ -103,20 +103,37 @@ export async function createTestDatabase(): Promise<TestDatabase> {
     pool,
     drop: async () => {
       await pool.end();
-      await withAdminClient((c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
+      await dropDatabase(name);
     },
   };
+}
+
+/**
+ * Drops a test database once the connections closed just before have left
+ * (a client's end() can resolve before the server lets go): forcing out a
+ * connection its owner still holds would raise an unhandled error there.
+ */
+async function dropDatabase(name: string): Promise<void> {
+  await withAdminClient(async (c) => {
+    for (let attempt = 0; attempt < 40; attempt++) {
+      const { rows } = await c.query<{ n: number }>(
+        "SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1",
+        [name],
+      );
+      if (rows[0]?.n === 0) break;
+      await Bun.sleep(50);
+    }
+    await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+  });
 }
 
 /** An empty database (no migrations), for tests of the migrations themselves. */
 export async function createEmptyDatabase(): Promise<{ url: string; drop: () => Promise<void> }> {
   const name = `gatehouse_empty_${runId}_${++databaseCount}`;
-  await withAdminClient((c) => c.query(`CREATE DATABASE ${name}`));
+  // template0 takes no connections, so concurrent copies of it never collide.
+  await withAdminClient((c) => c.query(`CREATE DATABASE ${name} TEMPLATE template0`));
   return {
     url: databaseUrl(server?.adminUrl ?? "", name),
-    drop: () =>
-      withAdminClient((c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)).then(
-        () => {},
-      ),
+    drop: () => dropDatabase(name),
   };
 }
