@@ -1,5 +1,4 @@
 import { type Context, Hono, type MiddlewareHandler } from "hono";
-import { raw } from "hono/html";
 import type { Child } from "hono/jsx";
 import type { DatabasePool } from "slonik";
 import { z } from "zod";
@@ -17,6 +16,7 @@ import { pageOfUsers } from "../admin/user-list.ts";
 import type { AppEnv } from "../http/app-env.ts";
 import { decodeCursor, encodeCursor } from "../http/cursor.ts";
 import { gateRefusal } from "../http/gate.ts";
+import { HtmlDocument } from "../http/html-document.tsx";
 import { readBody } from "../http/json-body.ts";
 import { Problem } from "../http/problem.ts";
 import type { Logger } from "../logger.ts";
@@ -50,32 +50,21 @@ input,select{font:inherit;padding:.3rem .5rem;border:1px solid #d0d7de;border-ra
 
 function Layout(props: { title: string; notice?: string; error?: string; children: Child }) {
   return (
-    <>
-      {raw("<!DOCTYPE html>")}
-      <html lang="en">
-        <head>
-          <meta charset="utf-8" />
-          <meta name="viewport" content="width=device-width, initial-scale=1" />
-          <title>{props.title} · Gatehouse admin</title>
-          <style>{raw(css)}</style>
-        </head>
-        <body>
-          <header>
-            <a href="/admin">Gatehouse admin</a>
-            <nav>
-              <a href="/admin#pending">Pending</a>
-              <a href="/admin#users">Users</a>
-              <a href="/admin#allowlist">Allowlist</a>
-            </nav>
-          </header>
-          <main>
-            {props.notice ? <p class="notice">{props.notice}</p> : null}
-            {props.error ? <p class="error">{props.error}</p> : null}
-            {props.children}
-          </main>
-        </body>
-      </html>
-    </>
+    <HtmlDocument title={`${props.title} · Gatehouse admin`} css={css}>
+      <header>
+        <a href="/admin">Gatehouse admin</a>
+        <nav>
+          <a href="/admin#pending">Pending</a>
+          <a href="/admin#users">Users</a>
+          <a href="/admin#allowlist">Allowlist</a>
+        </nav>
+      </header>
+      <main>
+        {props.notice ? <p class="notice">{props.notice}</p> : null}
+        {props.error ? <p class="error">{props.error}</p> : null}
+        {props.children}
+      </main>
+    </HtmlDocument>
   );
 }
 

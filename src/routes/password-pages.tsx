@@ -1,5 +1,5 @@
-import { raw } from "hono/html";
 import type { Child } from "hono/jsx";
+import { HtmlDocument } from "../http/html-document.tsx";
 import type { Problem } from "../http/problem.ts";
 
 // The browser side of password accounts: plain HTML forms that post to the
@@ -26,43 +26,31 @@ export function AccountPage(props: {
 }) {
   const problem = props.problem;
   return (
-    <>
-      {raw("<!DOCTYPE html>")}
-      <html lang="en">
-        <head>
-          <meta charset="utf-8" />
-          <meta name="viewport" content="width=device-width, initial-scale=1" />
-          <meta name="referrer" content="no-referrer" />
-          <title>{props.title} · Gatehouse</title>
-          <style>{raw(css)}</style>
-        </head>
-        <body>
-          <main>
-            <h1>{props.title}</h1>
-            {props.notice ? <p class="notice">{props.notice}</p> : null}
-            {problem ? (
-              <div class="error" role="alert">
-                {problem.extra.errors?.length ? (
-                  <ul>
-                    {problem.extra.errors.map((e) => (
-                      <li>{e.detail}</li>
-                    ))}
-                  </ul>
-                ) : (
-                  <p>{problem.detail ?? problem.title}</p>
-                )}
-              </div>
-            ) : null}
-            {props.children}
-            <nav>
-              <a href="/">Sign in</a>
-              <a href="/auth/signup">Create an account</a>
-              <a href="/auth/password/forgot">Forgot your password?</a>
-            </nav>
-          </main>
-        </body>
-      </html>
-    </>
+    <HtmlDocument title={`${props.title} · Gatehouse`} css={css}>
+      <main>
+        <h1>{props.title}</h1>
+        {props.notice ? <p class="notice">{props.notice}</p> : null}
+        {problem ? (
+          <div class="error" role="alert">
+            {problem.extra.errors?.length ? (
+              <ul>
+                {problem.extra.errors.map((e) => (
+                  <li>{e.detail}</li>
+                ))}
+              </ul>
+            ) : (
+              <p>{problem.detail ?? problem.title}</p>
+            )}
+          </div>
+        ) : null}
+        {props.children}
+        <nav>
+          <a href="/">Sign in</a>
+          <a href="/auth/signup">Create an account</a>
+          <a href="/auth/password/forgot">Forgot your password?</a>
+        </nav>
+      </main>
+    </HtmlDocument>
   );
 }
 

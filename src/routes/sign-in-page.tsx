@@ -1,5 +1,4 @@
 import { Hono } from "hono";
-import { raw } from "hono/html";
 import type { Child } from "hono/jsx";
 import type { DatabasePool } from "slonik";
 import { recordAudit } from "../audit.ts";
@@ -8,6 +7,7 @@ import { enabledProviders } from "../auth/sign-in-providers.ts";
 import type { Config } from "../config.ts";
 import type { AppEnv, Principal } from "../http/app-env.ts";
 import { requestAuditFields } from "../http/audit-fields.ts";
+import { HtmlDocument } from "../http/html-document.tsx";
 import { safeRedirectTarget } from "../http/redirect-target.ts";
 import { clearSessionCookie } from "../http/session-cookie.ts";
 import type { Logger } from "../logger.ts";
@@ -36,21 +36,9 @@ input[type=email],input[type=password]{width:100%;font:inherit;padding:.5rem .6r
 
 function Page(props: { children: Child }) {
   return (
-    <>
-      {raw("<!DOCTYPE html>")}
-      <html lang="en">
-        <head>
-          <meta charset="utf-8" />
-          <meta name="viewport" content="width=device-width, initial-scale=1" />
-          <meta name="referrer" content="no-referrer" />
-          <title>Sign in · Gatehouse</title>
-          <style>{raw(css)}</style>
-        </head>
-        <body>
-          <main>{props.children}</main>
-        </body>
-      </html>
-    </>
+    <HtmlDocument title={"Sign in · Gatehouse"} css={css}>
+      <main>{props.children}</main>
+    </HtmlDocument>
   );
 }
 
