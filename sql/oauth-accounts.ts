@@ -37,17 +37,20 @@ export type NewOAuthAccount = {
   expiresAt: Date | null;
 };
 
+const insertAccount = (account: NewOAuthAccount) => sql.fragment`
+  INSERT INTO oauth_accounts (user_id, provider, provider_user_id, email, email_verified,
+                              access_token, refresh_token, token_type, scope, expires_at)
+  VALUES (${account.userId}, ${account.provider}, ${account.providerUserId}, ${account.email},
+          ${account.emailVerified}, ${account.encryptedAccessToken}, ${account.encryptedRefreshToken},
+          ${account.tokenType}, ${account.scope},
+          ${account.expiresAt ? sql.timestamp(account.expiresAt) : null})`;
+
 export async function insertOAuthAccount(
   db: CommonQueryMethods,
   account: NewOAuthAccount,
 ): Promise<OAuthAccount> {
   return db.one(sql.type(oauthAccountRow)`
-    INSERT INTO oauth_accounts (user_id, provider, provider_user_id, email, email_verified,
-                                access_token, refresh_token, token_type, scope, expires_at)
-    VALUES (${account.userId}, ${account.provider}, ${account.providerUserId}, ${account.email},
-            ${account.emailVerified}, ${account.encryptedAccessToken}, ${account.encryptedRefreshToken},
-            ${account.tokenType}, ${account.scope},
-            ${account.expiresAt ? sql.timestamp(account.expiresAt) : null})
+    ${insertAccount(account)}
     RETURNING ${accountColumns}`);
 }
 
@@ -178,12 +181,7 @@ export async function insertOAuthAccountIfAbsent(
   account: NewOAuthAccount,
 ): Promise<OAuthAccount | null> {
   return db.maybeOne(sql.type(oauthAccountRow)`
-    INSERT INTO oauth_accounts (user_id, provider, provider_user_id, email, email_verified,
-                                access_token, refresh_token, token_type, scope, expires_at)
-    VALUES (${account.userId}, ${account.provider}, ${account.providerUserId}, ${account.email},
-            ${account.emailVerified}, ${account.encryptedAccessToken}, ${account.encryptedRefreshToken},
-            ${account.tokenType}, ${account.scope},
-            ${account.expiresAt ? sql.timestamp(account.expiresAt) : null})
+    ${insertAccount(account)}
     ON CONFLICT DO NOTHING
     RETURNING ${accountColumns}`);
 }
