@@ -1,4 +1,4 @@
-import { Hono } from "hono";
+import { Hono, type MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { requestId } from "hono/request-id";
 import { secureHeaders } from "hono/secure-headers";
@@ -10,6 +10,7 @@ import type { AppEnv } from "./http/app-env.ts";
 import { authenticate } from "./http/authenticate.ts";
 import { clientIp } from "./http/client-ip.ts";
 import { csrfProtection } from "./http/csrf.ts";
+import { gateDenialAuditor } from "./http/gate-denials.ts";
 import { leanRequestLogger, secureHeadersUnlessOk } from "./http/lean-request.ts";
 import { httpMetrics } from "./http/metrics.ts";
 import { handleError, handleNotFound, Problem } from "./http/problem.ts";
@@ -70,6 +71,11 @@ export function createApp(deps: AppDeps) {
   const accessTokens = createAccessTokens(config, logger);
   const metrics = httpMetrics();
   const authenticated = authenticate({ ...deps, accessTokens });
+  const auditGateDenial = gateDenialAuditor(deps);
+  const withGateAudit: MiddlewareHandler<AppEnv> = (c, next) => {
+    c.set("auditGateDenial", auditGateDenial);
+    return next();
+  };
 
   // Forward-auth is asked about every request to every protected app: it is
   // answered here, before the general middleware, with only the parts it
@@ -81,6 +87,7 @@ export function createApp(deps: AppDeps) {
     metrics,
     secureHeadersUnlessOk(),
     authenticated,
+    withGateAudit,
   );
   app.route("/", forwardAuthRoutes(deps));
 
@@ -107,6 +114,7 @@ export function createApp(deps: AppDeps) {
   app.route("/", metricsRoutes(deps));
 
   app.use(authenticated);
+  app.use(withGateAudit);
   app.use(csrfProtection(config));
 
   app.route("/", apiDocsRoutes({ routes: apiRoutes, publicUrl: config.PUBLIC_URL }));

@@ -1,5 +1,6 @@
 import type { SessionWithUser } from "../auth/sessions.ts";
 import type { Logger } from "../logger.ts";
+import type { GateDenialAuditor } from "./gate-denials.ts";
 
 /** Who is making the request, when anyone: set by the authenticate middleware. */
 export type Principal = {
@@ -21,5 +22,7 @@ export type AppEnv = {
     clientIp: string | null;
     /** null when the request carries no valid credentials. */
     principal: Principal | null;
+    /** Records a refusal by the gate (throttled); set for every route that can refuse. */
+    auditGateDenial: GateDenialAuditor;
   };
 };

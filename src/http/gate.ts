@@ -1,5 +1,6 @@
 import type { MiddlewareHandler } from "hono";
 import type { AppEnv, Principal } from "./app-env.ts";
+import { gateDenialReason } from "./gate-denials.ts";
 import { Problem } from "./problem.ts";
 
 // SPEC's access levels. "Gated" = signed in AND whitelisted AND active: a
@@ -34,11 +35,17 @@ export function requireGated(): MiddlewareHandler<AppEnv> {
   const signedIn = requireSignedIn();
   return (c, next) =>
     signedIn(c, async () => {
-      const refusal = gateRefusal(c.get("principal") as Principal);
-      if (refusal)
+      const principal = c.get("principal") as Principal;
+      const refusal = gateRefusal(principal);
+      if (refusal) {
+        c.get("auditGateDenial")?.(
+          c,
+          gateDenialReason(principal.user.status, principal.user.is_whitelisted),
+        );
         throw new Problem(403, "Forbidden", refusal, {
           type: "urn:gatehouse:problem:not-approved",
         });
+      }
       await next();
     });
 }
@@ -48,6 +55,7 @@ export function requireAdmin(): MiddlewareHandler<AppEnv> {
   return (c, next) =>
     gated(c, async () => {
       if (c.get("principal")?.user.role !== "admin") {
+        c.get("auditGateDenial")?.(c, "not_admin");
         throw new Problem(403, "Forbidden", "Administrators only.");
       }
       await next();

@@ -6,6 +6,7 @@ import type { AppEnv, Principal } from "../http/app-env.ts";
 import { peerAddress } from "../http/client-ip.ts";
 import { acceptsHtml, originalRequest } from "../http/forwarded-request.ts";
 import { gateRefusal } from "../http/gate.ts";
+import { gateDenialReason } from "../http/gate-denials.ts";
 import type { ApiRoute } from "../http/openapi.ts";
 import { Problem } from "../http/problem.ts";
 import { readQuery } from "../http/query-params.ts";
@@ -109,6 +110,10 @@ export function forwardAuthRoutes({ config }: { config: Config }) {
     }
     const pending = gateRefusal(principal);
     if (pending) {
+      c.get("auditGateDenial")?.(
+        c,
+        gateDenialReason(principal.user.status, principal.user.is_whitelisted),
+      );
       throw new Problem(403, "Forbidden", pending, {
         type: "urn:gatehouse:problem:not-approved",
         headers: noStore,
@@ -116,6 +121,7 @@ export function forwardAuthRoutes({ config }: { config: Config }) {
     }
     const unmet = requirementRefusal(principal.user, query);
     if (unmet) {
+      c.get("auditGateDenial")?.(c, "requirement_not_met");
       throw new Problem(403, "Forbidden", unmet, {
         type: "urn:gatehouse:problem:requirement-not-met",
         headers: noStore,

@@ -1,0 +1,55 @@
+import { afterAll, expect, test } from "bun:test";
+import { sql } from "slonik";
+import { z } from "zod";
+import { startTestApp } from "./support/app.ts";
+import { createTestDatabase } from "./support/database.ts";
+import { signedInUser } from "./support/sign-in.ts";
+
+const db = await createTestDatabase();
+const app = await startTestApp(db.pool);
+afterAll(async () => {
+  await app.close();
+  await db.drop();
+});
+
+const deniedEvents = (userId: string) =>
+  db.pool.any(sql.type(z.object({ failure_reason: z.string().nullable(), path: z.string() }))`
+    SELECT failure_reason, context->>'path' AS path FROM audit_events
+    WHERE user_id = ${userId} AND event_type = 'gate.denied' ORDER BY occurred_at`);
+
+/** The audit write is not awaited by the refusal: give it a moment. */
+async function eventually<T>(read: () => Promise<T>, done: (value: T) => boolean): Promise<T> {
+  for (let i = 0; i < 50; i++) {
+    const value = await read();
+    if (done(value)) return value;
+    await Bun.sleep(20);
+  }
+  return read();
+}
+
+test("a pending user refused by the gate is audited once a minute per reason, not per request", async () => {
+  const pending = await signedInUser(db.pool, app.config);
+  const headers = { cookie: pending.cookie };
+  for (let i = 0; i < 5; i++) {
+    expect((await app.request("/auth/verify", { headers })).status).toBe(403);
+  }
+  expect((await app.request("/me/accounts", { headers })).status).toBe(403);
+  const events = await eventually(
+    () => deniedEvents(pending.user.id),
+    (rows) => rows.length >= 1,
+  );
+  await Bun.sleep(100);
+  expect(await deniedEvents(pending.user.id)).toEqual(events);
+  expect(events).toEqual([{ failure_reason: "pending_approval", path: "/auth/verify" }]);
+});
+
+test("a member asking for an admin route is audited as not_admin", async () => {
+  const member = await signedInUser(db.pool, app.config, { isWhitelisted: true });
+  const response = await app.request("/admin/users", { headers: { cookie: member.cookie } });
+  expect(response.status).toBe(403);
+  const events = await eventually(
+    () => deniedEvents(member.user.id),
+    (rows) => rows.length >= 1,
+  );
+  expect(events).toEqual([{ failure_reason: "not_admin", path: "/admin/users" }]);
+});
