@@ -20,6 +20,18 @@ import { createLogger } from "../src/logger.ts";
 const mode = process.argv[2];
 const port = Number(process.env.PORT);
 const poolSize = 10; // Gatehouse's DB_POOL_MAX default
+
+/** A slonik pool configured as Gatehouse configures its own. */
+const slonikPool = () =>
+  createDatabasePool({
+    url: process.env.DATABASE_URL ?? "",
+    minPoolSize: 2,
+    maxPoolSize: poolSize,
+    connectionTimeoutMs: 5000,
+    statementTimeoutMs: 30_000,
+    slowQueryMs: 200,
+    logger: createLogger("warn"),
+  });
 const app = new Hono();
 app.get("/healthz", (c) => c.json({ status: "ok" }));
 
@@ -35,15 +47,7 @@ if (mode === "json") {
     return rows[0] ? c.json(rows[0]) : c.json({ error: "not found" }, 404);
   });
 } else if (mode === "slonik") {
-  const pool = await createDatabasePool({
-    url: process.env.DATABASE_URL ?? "",
-    minPoolSize: 2,
-    maxPoolSize: poolSize,
-    connectionTimeoutMs: 5000,
-    statementTimeoutMs: 30_000,
-    slowQueryMs: 200,
-    logger: createLogger("warn"),
-  });
+  const pool = await slonikPool();
   const userRow = z.object({
     id: z.uuid(),
     email: z.string().nullable(),
@@ -57,15 +61,7 @@ if (mode === "json") {
     return row ? c.json(row) : c.json({ error: "not found" }, 404);
   });
 } else if (mode === "session") {
-  const pool = await createDatabasePool({
-    url: process.env.DATABASE_URL ?? "",
-    minPoolSize: 2,
-    maxPoolSize: poolSize,
-    connectionTimeoutMs: 5000,
-    statementTimeoutMs: 30_000,
-    slowQueryMs: 200,
-    logger: createLogger("warn"),
-  });
+  const pool = await slonikPool();
   app.get("/auth/verify", async (c) => {
     const found = await validateSession(
       pool,

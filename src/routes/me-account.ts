@@ -10,7 +10,7 @@ import {
   updateProfile,
 } from "../account/self-service.ts";
 import { toMeResponse } from "../account/user-view.ts";
-import type { Config } from "../config.ts";
+import { type Config, oauthProviderNames } from "../config.ts";
 import type { AppEnv, Principal } from "../http/app-env.ts";
 import { requestAuditFields } from "../http/audit-fields.ts";
 import { requireGated } from "../http/gate.ts";
@@ -44,17 +44,7 @@ export const profileBody = z
   })
   .partial();
 
-const providerParam = z.enum([
-  "github",
-  "google",
-  "discord",
-  "facebook",
-  "linkedin",
-  "x",
-  "twitch",
-  "msentra",
-  "oidc",
-]);
+const providerParam = z.enum([...oauthProviderNames, "oidc"]);
 
 const userIdOf = (c: { get: (k: "principal") => Principal | null }) =>
   c.get("principal")?.user.user_id ?? "";
