@@ -13,19 +13,19 @@ import { fakeClient, startFakeSocialProviders } from "./support/fake-social-prov
 import { routeHostsTo, socialProviderHosts } from "./support/provider-routing.ts";
 import { signedInUser } from "./support/sign-in.ts";
 
-// The README's nginx and Caddy snippets, run as written in front of a real
-// Gatehouse and a small upstream app; only addresses and ports are rewritten.
+// The nginx and Caddy snippets of docs/forward-auth.md, run as written in
+// front of a real Gatehouse and a small upstream app; only addresses and
+// ports are rewritten.
 // Each proxy's tests skip themselves where its binary is not installed.
 
 const nginx = Bun.which("nginx") ?? Bun.which("nginx", { PATH: "/usr/sbin:/sbin" });
 const caddy = Bun.which("caddy");
 
-const readme = await readFile(resolve(import.meta.dir, "../README.md"), "utf8");
-const section = readme.slice(readme.indexOf("## Forward-auth behind nginx, Caddy and Traefik"));
+const section = await readFile(resolve(import.meta.dir, "../docs/forward-auth.md"), "utf8");
 
 function snippet(language: string): string {
   const match = new RegExp(`\`\`\`${language}\\n([\\s\\S]*?)\`\`\``).exec(section);
-  if (!match?.[1]) throw new Error(`no ${language} snippet in the README's forward-auth section`);
+  if (!match?.[1]) throw new Error(`no ${language} snippet in docs/forward-auth.md`);
   return match[1];
 }
 
@@ -258,7 +258,7 @@ function proxyBehaviour(
   });
 }
 
-describe.skipIf(!nginx)("nginx auth_request with the README snippet", () => {
+describe.skipIf(!nginx)("nginx auth_request with the documented snippet", () => {
   let port = 0;
   let proc: Bun.Subprocess;
   const errorLog = join(dir, "nginx-error.log");
@@ -307,7 +307,7 @@ ${server}
   );
 });
 
-describe.skipIf(!caddy)("Caddy forward_auth with the README snippet", () => {
+describe.skipIf(!caddy)("Caddy forward_auth with the documented snippet", () => {
   let port = 0;
   let proc: Bun.Subprocess;
   let stderr = "";
