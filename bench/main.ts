@@ -7,8 +7,8 @@ import { parseBenchOptions, UsageError, usage } from "./options.ts";
 import { formatHotPathReport, formatScaleReport } from "./report.ts";
 import { runScale } from "./scale.ts";
 
-// `bun run bench`: see bench/options.ts for the arguments and the README's
-// Benchmarks section for what the figures mean.
+// `bun run bench`: see bench/options.ts for the arguments and
+// docs/benchmarks.md for what the figures mean.
 
 let options: ReturnType<typeof parseBenchOptions>;
 try {
