@@ -3,10 +3,12 @@ import { generateKeyPairSync } from "node:crypto";
 import { createServer } from "node:net";
 import { sql } from "slonik";
 import { insertRefreshToken } from "../sql/refresh-tokens.ts";
+import { insertUser } from "../sql/users.ts";
 import { createSession, hashSecret } from "../src/auth/sessions.ts";
 import { sessionCookieName } from "../src/http/session-cookie.ts";
 import { startTestApp, type TestApp } from "./support/app.ts";
 import { createTestDatabase } from "./support/database.ts";
+import { testPasswordHash } from "./support/sign-in.ts";
 import { startTestSmtpServer, tokenFromMail } from "./support/smtp.ts";
 
 const { pool, drop } = await createTestDatabase();
@@ -569,6 +571,36 @@ describe("rate limits on mail-sending routes", () => {
     for (let i = 0; i < 4; i++)
       unknownStatuses.push((await post("/auth/password/forgot", { email: unknown })).status);
     expect(unknownStatuses).toEqual(statuses);
+  });
+
+  test("sign-ups past the per-address limit answer alike for a taken and a new address", async () => {
+    // An account made outside sign-up (a provider, an earlier hour): no count yet.
+    const taken = nextEmail("taken");
+    const { id: userId } = await insertUser(pool, {
+      email: taken,
+      emailVerified: true,
+      passwordHash: testPasswordHash,
+    });
+    const fresh = nextEmail("fresh");
+    const answers = async (email: string) => {
+      const statuses = [];
+      // Each from another client: only the per-address limit (3/1h) can refuse.
+      for (let i = 0; i < 5; i++)
+        statuses.push((await post("/auth/signup", { email, password })).status);
+      return statuses;
+    };
+    const takenStatuses = await answers(taken);
+    expect(takenStatuses).toEqual([201, 201, 201, 429, 429]);
+    expect(await answers(fresh)).toEqual(takenStatuses);
+    // The taken address is unchanged; the new one got exactly one account.
+    expect(
+      await pool.oneFirst(
+        sql.unsafe`SELECT count(*)::int FROM users WHERE id = ${userId} AND email_verified`,
+      ),
+    ).toBe(1);
+    expect(
+      await pool.oneFirst(sql.unsafe`SELECT count(*)::int FROM users WHERE email = ${fresh}`),
+    ).toBe(1);
   });
 });
 

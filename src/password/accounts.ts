@@ -118,9 +118,13 @@ export async function signUp(
   }
   checkPassword(deps, "#/password", input.password, input.email);
   const existing = await findUserByEmail(pool, input.email);
+  // Keyed on the address whether or not it has an account: a user-id key
+  // would start a fresh count once the first sign-up created the account,
+  // and the limit would fall one request later for a new address than for a
+  // taken one, telling the two apart.
   await enforceRateLimit(rateLimits(deps), {
     name: "signup_account",
-    key: accountKey(existing?.id ?? null, input.email),
+    key: accountKey(null, input.email),
     setting: config.RATE_LIMIT_MAIL_ACCOUNT,
     audit: { ...facts, userId: existing?.id ?? null },
   });
