@@ -22,6 +22,10 @@ export const userRow = z.object({
   password_changed_at: z.date().nullable(),
   tokens_valid_after: z.date().nullable(),
   consent_at: z.date().nullable(),
+  /** When an administrator last set the role: sign-ins no longer grant it (ADMIN_EMAILS). */
+  role_decided_at: z.date().nullable(),
+  /** When an administrator last set is_whitelisted: allowlist rules no longer change it. */
+  approval_decided_at: z.date().nullable(),
   created_at: z.date(),
   updated_at: z.date(),
 });
@@ -32,7 +36,8 @@ export type UserStatus = User["status"];
 const userColumns = sql.fragment`
   id, email, email_verified, username, full_name, avatar_url, password_hash, role, status,
   is_whitelisted, failed_login_attempts, lockout_count, locked_until, last_login_at,
-  password_changed_at, tokens_valid_after, consent_at, created_at, updated_at`;
+  password_changed_at, tokens_valid_after, consent_at, role_decided_at, approval_decided_at,
+  created_at, updated_at`;
 
 export type NewUser = {
   email: string | null;
@@ -231,8 +236,10 @@ export type AdministrativeChange = {
 };
 
 /**
- * Applies an administrator's change to a live (not deleted) user. Making a
- * user active also clears a failed-login lockout. Any change that takes access
+ * Applies an administrator's change to a live (not deleted) user. Setting the
+ * role or approval (even to its current value) records the decision, which
+ * sign-in grants then leave alone. Making a user active also clears a
+ * failed-login lockout. Any change that takes access
  * away moves tokens_valid_after to now, so bearer tokens already issued stop
  * working at once.
  */
@@ -251,6 +258,9 @@ export async function applyAdministrativeChange(
       status = coalesce(${status}::text, status),
       is_whitelisted = coalesce(${whitelisted}::boolean, is_whitelisted),
       role = coalesce(${role}::text, role),
+      role_decided_at = CASE WHEN ${role}::text IS NULL THEN role_decided_at ELSE now() END,
+      approval_decided_at =
+        CASE WHEN ${whitelisted}::boolean IS NULL THEN approval_decided_at ELSE now() END,
       locked_until = CASE WHEN ${status}::text = 'active' THEN NULL ELSE locked_until END,
       failed_login_attempts =
         CASE WHEN ${status}::text = 'active' THEN 0 ELSE failed_login_attempts END,
@@ -401,7 +411,11 @@ export async function recordUserLogin(db: CommonQueryMethods, id: string): Promi
   await db.query(sql.unsafe`UPDATE users SET last_login_at = now() WHERE id = ${id}`);
 }
 
-/** Rights a sign-in grants by itself (allowlist rule, ADMIN_EMAILS); never takes any away. */
+/**
+ * Rights a sign-in grants by itself (allowlist rule, ADMIN_EMAILS); never
+ * takes any away, and never overrides an administrator's decision on the
+ * same right (checked here too, against a decision committed meanwhile).
+ */
 export async function grantSignInRights(
   db: CommonQueryMethods,
   id: string,
@@ -409,8 +423,8 @@ export async function grantSignInRights(
 ): Promise<User | null> {
   return db.maybeOne(sql.type(userRow)`
     UPDATE users SET
-      is_whitelisted = is_whitelisted OR ${grant.whitelist},
-      role = CASE WHEN ${grant.admin} THEN 'admin' ELSE role END
+      is_whitelisted = is_whitelisted OR (${grant.whitelist} AND approval_decided_at IS NULL),
+      role = CASE WHEN ${grant.admin} AND role_decided_at IS NULL THEN 'admin' ELSE role END
     WHERE id = ${id} AND status <> 'deleted'
     RETURNING ${userColumns}`);
 }

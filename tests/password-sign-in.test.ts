@@ -7,6 +7,7 @@ import { testKey } from "./support/cli.ts";
 import { createTestDatabase } from "./support/database.ts";
 import { fakeClient, startFakeSocialProviders } from "./support/fake-social-providers.ts";
 import { routeHostsTo, socialProviderHosts } from "./support/provider-routing.ts";
+import { signedInUser } from "./support/sign-in.ts";
 import { startTestSmtpServer, tokenFromMail } from "./support/smtp.ts";
 
 // Password accounts where they meet the rest of sign-in: the sign-in page,
@@ -25,7 +26,7 @@ const app = await startTestApp(pool, {
   GITHUB_CLIENT_ID: fakeClient.id,
   GITHUB_CLIENT_SECRET: fakeClient.secret,
   TOKEN_ENCRYPTION_KEYS: testKey("kp", 5),
-  ADMIN_EMAILS: "Chief@Bosses.example",
+  ADMIN_EMAILS: "Chief@Bosses.example,demoted@bosses.example,gh-demoted@bosses.example",
   ALLOWED_REDIRECT_ORIGINS: "https://app.example.test",
 });
 afterAll(async () => {
@@ -66,6 +67,50 @@ async function signUp(b: TestBrowser, email: string) {
 async function signIn(b: TestBrowser, email: string, pw = password) {
   const answer = await submit(b, "/auth/login", { email, password: pw });
   expect(answer.status).toBe(303);
+}
+
+/** A GitHub sign-in in a fresh browser, through the fake provider. */
+async function signInWithGitHub(user: Parameters<typeof fake.signInToGitHub>[0]) {
+  fake.signInToGitHub(user);
+  const b = browser();
+  await b.follow(`${base}/auth/github/login`, {
+    stopAt: (url) =>
+      !(url.host === publicHost && url.pathname.startsWith("/auth/")) &&
+      !(socialProviderHosts as readonly string[]).includes(url.host),
+  });
+  return b;
+}
+
+/** An administrator's change through the admin API, as the admin page sends it. */
+async function adminChange(userId: string, change: Record<string, unknown>) {
+  const admin = await signedInUser(pool, app.config, { role: "admin", isWhitelisted: true });
+  const answer = await app.request(`/admin/users/${userId}`, {
+    method: "PATCH",
+    headers: { cookie: admin.cookie, origin: base, "content-type": "application/json" },
+    body: JSON.stringify(change),
+  });
+  expect(answer.status).toBe(200);
+}
+
+async function rightsOf(email: string) {
+  return pool.one(sql.unsafe`
+    SELECT id, role, is_whitelisted, role_decided_at IS NOT NULL AS role_decided,
+      approval_decided_at IS NOT NULL AS approval_decided
+    FROM users WHERE email = ${email}`) as Promise<{
+    id: string;
+    role: string;
+    is_whitelisted: boolean;
+    role_decided: boolean;
+    approval_decided: boolean;
+  }>;
+}
+
+async function autoApprovals(userId: string): Promise<number> {
+  return Number(
+    await pool.oneFirst(sql.unsafe`
+      SELECT count(*)::int FROM audit_events
+      WHERE user_id = ${userId} AND event_type = 'account.auto_approved'`),
+  );
 }
 
 describe("the sign-in page", () => {
@@ -150,6 +195,105 @@ describe("allowlist rules and ADMIN_EMAILS", () => {
     await upsertAllowlistRule(pool, { kind: "email", value: email, createdBy: null });
     await signIn(b, email);
     expect((await me(b)).body).toMatchObject({ is_whitelisted: true });
+  });
+});
+
+describe("an administrator's decision outranks ADMIN_EMAILS and allowlist rules", () => {
+  test("a demoted and un-approved bootstrap admin stays so after signing in again", async () => {
+    const email = "demoted@bosses.example";
+    const b = browser();
+    const token = await signUp(b, email);
+    await signIn(b, email);
+    expect((await submit(b, "/auth/email/verify", { token })).status).toBe(200);
+    const before = await rightsOf(email);
+    expect(before).toMatchObject({ role: "admin", is_whitelisted: true, role_decided: false });
+    expect(await autoApprovals(before.id)).toBe(1);
+
+    await adminChange(before.id, { role: "user", is_whitelisted: false });
+    await signIn(b, email);
+    expect((await me(b)).body).toMatchObject({ role: "user", is_whitelisted: false });
+    expect(await rightsOf(email)).toMatchObject({
+      role: "user",
+      is_whitelisted: false,
+      role_decided: true,
+      approval_decided: true,
+    });
+    expect(await autoApprovals(before.id)).toBe(1);
+    const decisions = await pool.anyFirst(sql.unsafe`
+      SELECT context FROM audit_events
+      WHERE user_id = ${before.id} AND event_type = 'admin.user_updated' AND result = 'success'`);
+    expect(decisions).toEqual([{ role: "user", is_whitelisted: false }]);
+  });
+
+  test("an allowlist rule does not re-approve a password user an administrator denied", async () => {
+    await upsertAllowlistRule(pool, { kind: "domain", value: "denied.example", createdBy: null });
+    const email = `denied${++n}@denied.example`;
+    const b = browser();
+    const token = await signUp(b, email);
+    await signIn(b, email);
+    await submit(b, "/auth/email/verify", { token });
+    const { id } = await rightsOf(email);
+    expect((await me(b)).body).toMatchObject({ is_whitelisted: true });
+
+    await adminChange(id, { is_whitelisted: false });
+    await signIn(b, email);
+    expect((await me(b)).body).toMatchObject({ is_whitelisted: false });
+    expect(await rightsOf(email)).toMatchObject({ is_whitelisted: false, approval_decided: true });
+    expect(await autoApprovals(id)).toBe(1);
+  });
+
+  test("a demoted bootstrap admin signing in with GitHub again stays demoted", async () => {
+    const email = "gh-demoted@bosses.example";
+    const github = {
+      id: 5000 + ++n,
+      login: `ghdemoted${n}`,
+      name: "Demoted",
+      emails: [{ email, primary: true, verified: true }],
+    };
+    expect((await me(await signInWithGitHub(github))).body).toMatchObject({
+      role: "admin",
+      is_whitelisted: true,
+    });
+    const { id } = await rightsOf(email);
+
+    await adminChange(id, { role: "user", is_whitelisted: false });
+    const again = await signInWithGitHub(github);
+    expect((await me(again)).body).toMatchObject({ id, role: "user", is_whitelisted: false });
+    expect(await rightsOf(email)).toMatchObject({ role: "user", is_whitelisted: false });
+  });
+
+  test("a GitHub organisation rule does not re-approve a user an administrator denied", async () => {
+    await upsertAllowlistRule(pool, { kind: "github_org", value: "denied-org", createdBy: null });
+    const email = `org${++n}@example.com`;
+    const github = {
+      id: 6000 + n,
+      login: `orgmember${n}`,
+      name: "Member",
+      emails: [{ email, primary: true, verified: true }],
+      orgs: ["denied-org"],
+    };
+    expect((await me(await signInWithGitHub(github))).body).toMatchObject({ is_whitelisted: true });
+    const { id } = await rightsOf(email);
+
+    await adminChange(id, { is_whitelisted: false });
+    const again = await signInWithGitHub(github);
+    expect((await me(again)).body).toMatchObject({ id, is_whitelisted: false });
+    expect(await rightsOf(email)).toMatchObject({ is_whitelisted: false, approval_decided: true });
+  });
+
+  test("a user an administrator never decided on still gets a rule added later", async () => {
+    const email = `undecided${++n}@example.com`;
+    const github = {
+      id: 7000 + n,
+      login: `undecided${n}`,
+      name: "Undecided",
+      emails: [{ email, primary: true, verified: true }],
+    };
+    expect((await me(await signInWithGitHub(github))).body).toMatchObject({
+      is_whitelisted: false,
+    });
+    await upsertAllowlistRule(pool, { kind: "email", value: email, createdBy: null });
+    expect((await me(await signInWithGitHub(github))).body).toMatchObject({ is_whitelisted: true });
   });
 });
 

@@ -42,20 +42,29 @@ export async function decideSignInGrants(
   return { whitelisted: bootstrapAdmin || rule !== null, bootstrapAdmin, rule };
 }
 
-/** Gives `user` what `grants` allow (one write, only when it changes something); the user as it now is. */
+/**
+ * What of `grants` `user` still lacks and may get: a right an administrator
+ * has decided on (demoted, denied, approved: role_decided_at,
+ * approval_decided_at) is theirs to keep, whatever ADMIN_EMAILS and the
+ * allowlist rules say, or the next sign-in would undo the decision.
+ */
+export function grantsDue(
+  user: User,
+  grants: SignInGrants,
+): { whitelist: boolean; admin: boolean } {
+  return {
+    whitelist: grants.whitelisted && !user.is_whitelisted && user.approval_decided_at === null,
+    admin: grants.bootstrapAdmin && user.role !== "admin" && user.role_decided_at === null,
+  };
+}
+
+/** Gives `user` what `grants` allow and is due (one write, only when it changes something); the user as it now is. */
 export async function applySignInGrants(
   db: CommonQueryMethods,
   user: User,
   grants: SignInGrants,
 ): Promise<User> {
-  const changes =
-    (grants.whitelisted && !user.is_whitelisted) ||
-    (grants.bootstrapAdmin && user.role !== "admin");
-  if (!changes) return user;
-  return (
-    (await grantSignInRights(db, user.id, {
-      whitelist: grants.whitelisted,
-      admin: grants.bootstrapAdmin,
-    })) ?? user
-  );
+  const due = grantsDue(user, grants);
+  if (!due.whitelist && !due.admin) return user;
+  return (await grantSignInRights(db, user.id, due)) ?? user;
 }

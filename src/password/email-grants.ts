@@ -11,7 +11,8 @@ import type { Logger } from "../logger.ts";
  * address is verified: anyone can sign up with an address they do not own,
  * and a rule on `example.com` must not let in whoever typed `@example.com`.
  * Applied at each password sign-in (a rule added later takes effect then) and
- * when the address is verified.
+ * when the address is verified, except to a right an administrator has
+ * decided on: a demoted or denied user stays so.
  */
 export async function grantRightsOfVerifiedEmail(
   db: CommonQueryMethods,
@@ -32,10 +33,14 @@ export async function grantRightsOfVerifiedEmail(
     userId: user.id,
     ip: facts.ip,
     userAgent: facts.userAgent,
+    // What this sign-in changed, not what it would have: a right an
+    // administrator decided on is not granted (sign-in-grants.ts).
     context: {
       via: facts.via,
-      ...(grants.rule ? { allowlist_rule: `${grants.rule.kind}:${grants.rule.value}` } : {}),
-      ...(grants.bootstrapAdmin ? { bootstrap_admin: true } : {}),
+      ...(grants.rule && granted.is_whitelisted && !user.is_whitelisted
+        ? { allowlist_rule: `${grants.rule.kind}:${grants.rule.value}` }
+        : {}),
+      ...(granted.role === "admin" && user.role !== "admin" ? { bootstrap_admin: true } : {}),
     },
   });
   return granted;
