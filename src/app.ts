@@ -23,6 +23,7 @@ import { adminPageRoutes } from "./routes/admin-page.tsx";
 import { adminUserRoutes, adminUsersApi } from "./routes/admin-users.ts";
 import { apiDocsApi, apiDocsRoutes } from "./routes/api-docs.tsx";
 import { authApi, authRoutes } from "./routes/auth.ts";
+import { emailConfirmationApi, emailConfirmationRoutes } from "./routes/email-confirmation.ts";
 import { forwardAuthApi, forwardAuthRoutes } from "./routes/forward-auth.ts";
 import { healthApi, healthRoutes } from "./routes/health.ts";
 import { meApi, meRoutes } from "./routes/me.ts";
@@ -48,6 +49,7 @@ export const apiRoutes = [
   ...adminHealthApi,
   ...forwardAuthApi,
   ...passwordApi,
+  ...emailConfirmationApi,
   ...tokensApi,
   ...meSessionsApi,
   ...oauthApi,
@@ -127,6 +129,7 @@ export function createApp(deps: AppDeps) {
   app.route("/", adminHealthRoutes(deps));
   app.route("/", adminPageRoutes(deps));
   app.route("/", passwordRoutes(deps));
+  app.route("/", emailConfirmationRoutes(deps));
   app.route("/", tokenRoutes({ ...deps, accessTokens }));
   app.route("/", meSessionRoutes(deps));
   app.route("/", oauthRoutes(deps));

@@ -59,13 +59,13 @@ async function auditTypes(userId: string): Promise<string[]> {
   return rows.map((r) => `${r.event_type}:${r.result}`);
 }
 
-/** Signs up and verifies through the mail, as a new user would. */
+/** Signs up, signs in and confirms through the mail, as a new user would. */
 async function verifiedAccount(email = nextEmail()) {
   expect((await post("/auth/signup", { email, password })).status).toBe(201);
   const mail = await smtp.waitForMail(email, /Confirm/);
-  expect(
-    (await post("/auth/email/verify", { token: tokenFromMail(mail, "/auth/email/verify") })).status,
-  ).toBe(200);
+  const cookie = await loginCookie(email);
+  const token = tokenFromMail(mail, "/auth/email/verify");
+  expect((await post("/auth/email/verify", { token }, { cookie })).status).toBe(200);
   const userId = String(
     await pool.oneFirst(sql.unsafe`SELECT id FROM users WHERE email = ${email}`),
   );
@@ -107,7 +107,7 @@ describe("sign-up and verification", () => {
       full_name: "Ada Lovelace",
     });
 
-    const verified = await post("/auth/email/verify", { token });
+    const verified = await post("/auth/email/verify", { token }, { cookie: early });
     expect(verified.status).toBe(200);
     expect(
       ((await verified.json()) as { user: { email_verified: boolean } }).user.email_verified,
@@ -132,9 +132,10 @@ describe("sign-up and verification", () => {
     const email = nextEmail();
     await post("/auth/signup", { email, password });
     const token = tokenFromMail(await smtp.waitForMail(email), "/auth/email/verify");
+    const cookie = await loginCookie(email);
     const answers = await Promise.all([
-      post("/auth/email/verify", { token }),
-      post("/auth/email/verify", { token }),
+      post("/auth/email/verify", { token }, { cookie }),
+      post("/auth/email/verify", { token }, { cookie }),
     ]);
     expect(answers.map((a) => a.status).sort()).toEqual([200, 400]);
     const refused = answers.find((a) => a.status === 400);
@@ -158,8 +159,9 @@ describe("sign-up and verification", () => {
       else await Bun.sleep(20);
     }
     expect(second).not.toBe(first);
-    expect((await post("/auth/email/verify", { token: first })).status).toBe(400);
-    expect((await post("/auth/email/verify", { token: second })).status).toBe(200);
+    const cookie = await loginCookie(email);
+    expect((await post("/auth/email/verify", { token: first }, { cookie })).status).toBe(400);
+    expect((await post("/auth/email/verify", { token: second }, { cookie })).status).toBe(200);
   });
 
   test("sign-up with a taken address answers the same 201 and mails the owner a notice", async () => {
@@ -470,8 +472,10 @@ describe("mail delivery", () => {
         expect((await post("/auth/email/resend", { email }, { target: down })).status).toBe(202);
         const mail = await later.waitForMail(email, /Confirm/);
         const token = tokenFromMail(mail, "/auth/email/verify");
-        expect((await post("/auth/email/verify", { token }, { target: down })).status).toBe(200);
-        await loginCookie(email);
+        const cookie = await loginCookie(email);
+        expect((await post("/auth/email/verify", { token }, { target: down, cookie })).status).toBe(
+          200,
+        );
       } finally {
         await later.close();
       }
@@ -609,6 +613,7 @@ describe("bad input on every route", () => {
     "/auth/signup",
     "/auth/login",
     "/auth/email/verify",
+    "/auth/email/not-me",
     "/auth/email/resend",
     "/auth/password/forgot",
     "/auth/password/reset",
@@ -677,7 +682,7 @@ describe("bad input on every route", () => {
   });
 
   test("the pages a mail links to take any query without reflecting it", async () => {
-    for (const path of ["/auth/email/verify", "/auth/password/reset"]) {
+    for (const path of ["/auth/email/verify", "/auth/email/not-me", "/auth/password/reset"]) {
       for (const token of [
         '"><script>alert(1)</script>',
         "' OR 1=1 --",
@@ -762,19 +767,30 @@ describe("browser forms (no JavaScript)", () => {
     expect(page.status).toBe(200);
     expect(page.headers.get("cache-control")).toBe("no-store");
     const pageHtml = await page.text();
+    // Signed out, the page asks to sign in first (coming back here), and offers "not me".
+    const here = `/auth/email/verify?token=${token}`;
+    expect(pageHtml).toContain(`name="redirect_to" value="${here}"`);
+    expect(pageHtml).toContain('action="/auth/email/not-me"');
     expect(pageHtml).toContain(`name="token" value="${token}"`);
-    // Opening the link consumed nothing: a mail scanner's prefetch is harmless.
-    const confirmed = await submit("/auth/email/verify", { token });
-    expect(confirmed.status).toBe(200);
-    expect(await confirmed.text()).toContain("Address confirmed");
 
     const wrong = await submit("/auth/login", { email, password: "not the password" });
     expect(wrong.status).toBe(401);
     expect(await wrong.text()).toContain("The email or password is wrong.");
-    const signedIn = await submit("/auth/login", { email, password });
+    const signedIn = await submit("/auth/login", { email, password, redirect_to: here });
     expect(signedIn.status).toBe(303);
-    expect(signedIn.headers.get("location")).toBe("/");
-    expect(cookieOf(signedIn)).toStartWith("gatehouse_session=");
+    expect(signedIn.headers.get("location")).toBe(here);
+    const cookie = cookieOf(signedIn);
+    expect(cookie).toStartWith("gatehouse_session=");
+
+    const back = await (await app.request(here, { headers: { cookie } })).text();
+    expect(back).toContain('action="/auth/email/verify"');
+    // Opening the link consumed nothing: a mail scanner's prefetch is harmless.
+    const confirmed = await submit("/auth/email/verify", { token }, cookie);
+    expect(confirmed.status).toBe(200);
+    expect(await confirmed.text()).toContain("Address confirmed");
+    expect(
+      await pool.oneFirst(sql.unsafe`SELECT email_verified FROM users WHERE email = ${email}`),
+    ).toBe(true);
   });
 
   test("a refused new password shows the reset form again with the link still in it", async () => {

@@ -26,8 +26,12 @@ const app = await startTestApp(pool, {
   GITHUB_CLIENT_ID: fakeClient.id,
   GITHUB_CLIENT_SECRET: fakeClient.secret,
   TOKEN_ENCRYPTION_KEYS: testKey("kp", 5),
-  ADMIN_EMAILS: "Chief@Bosses.example,demoted@bosses.example,gh-demoted@bosses.example",
+  ADMIN_EMAILS:
+    "Chief@Bosses.example,demoted@bosses.example,gh-demoted@bosses.example,squatted@bosses.example",
   ALLOWED_REDIRECT_ORIGINS: "https://app.example.test",
+  // Every browser here is one client: room for all of this file's sign-ups.
+  RATE_LIMIT_SIGNUP_IP: "100/1h",
+  RATE_LIMIT_LOGIN_IP: "200/1h",
 });
 afterAll(async () => {
   unroute();
@@ -189,7 +193,9 @@ describe("allowlist rules and ADMIN_EMAILS", () => {
   test("a rule added after sign-up takes effect at the next password sign-in", async () => {
     const email = `late${++n}@example.com`;
     const b = browser();
-    await submit(b, "/auth/email/verify", { token: await signUp(b, email) });
+    const token = await signUp(b, email);
+    await signIn(b, email);
+    expect((await submit(b, "/auth/email/verify", { token })).status).toBe(200);
     await signIn(b, email);
     expect((await me(b)).body).toMatchObject({ is_whitelisted: false });
     await upsertAllowlistRule(pool, { kind: "email", value: email, createdBy: null });
@@ -297,6 +303,149 @@ describe("an administrator's decision outranks ADMIN_EMAILS and allowlist rules"
   });
 });
 
+/** The confirmation mail of a sign-up by `b`: its token, shared by both links. */
+async function squat(b: TestBrowser, email: string) {
+  expect((await submit(b, "/auth/signup", { email, password })).status).toBe(201);
+  const mail = await smtp.waitForMail(email, /Confirm/);
+  const token = tokenFromMail(mail, "/auth/email/verify");
+  expect(tokenFromMail(mail, "/auth/email/not-me")).toBe(token);
+  return token;
+}
+
+async function addressState(email: string) {
+  return pool.one(sql.unsafe`
+    SELECT u.id, u.email_verified, u.role, u.is_whitelisted,
+      (SELECT count(*)::int FROM verification_tokens t
+        WHERE t.user_id = u.id AND t.used_at IS NULL) AS unused_links
+    FROM users u WHERE u.email = ${email}`) as Promise<{
+    id: string;
+    email_verified: boolean;
+    role: string;
+    is_whitelisted: boolean;
+    unused_links: number;
+  }>;
+}
+
+describe("the confirmation link proves the mailbox and the password together", () => {
+  test("a confirmation link without a session asks to sign in and confirms nothing", async () => {
+    const email = `nosession${++n}@example.com`;
+    const token = await squat(browser(), email);
+    const owner = browser();
+    const page = await (await owner.request(`${base}/auth/email/verify?token=${token}`)).text();
+    expect(page).toContain('action="/auth/login"');
+    expect(page).toContain(`value="/auth/email/verify?token=${token}"`);
+    expect(page).toContain('action="/auth/email/not-me"');
+
+    const refused = await submit(owner, "/auth/email/verify", { token });
+    expect(refused.status).toBe(401);
+    expect(await refused.text()).toContain("Sign in with this account");
+    const json = await app.request("/auth/email/verify", {
+      method: "POST",
+      headers: { "content-type": "application/json", origin: base },
+      body: JSON.stringify({ token }),
+    });
+    expect(json.status).toBe(401);
+    expect(json.headers.get("content-type")).toBe("application/problem+json");
+    expect(await addressState(email)).toMatchObject({ email_verified: false, unused_links: 1 });
+  });
+
+  test("a confirmation link does not confirm in another account's session", async () => {
+    const email = `othersession${++n}@example.com`;
+    const token = await squat(browser(), email);
+    const other = await signedInUser(pool, app.config);
+    const answer = await app.request("/auth/email/verify", {
+      method: "POST",
+      headers: { "content-type": "application/json", origin: base, cookie: other.cookie },
+      body: JSON.stringify({ token }),
+    });
+    expect(answer.status).toBe(403);
+    expect(((await answer.json()) as { type: string }).type).toBe(
+      "urn:gatehouse:problem:link-of-another-account",
+    );
+    expect(await addressState(email)).toMatchObject({ email_verified: false, unused_links: 1 });
+  });
+
+  test("the mailbox holder's “not me” takes the account over and shuts the squatter out", async () => {
+    const email = "squatted@bosses.example";
+    const squatter = browser();
+    const token = await squat(squatter, email);
+    await signIn(squatter, email);
+    const pair = (await (
+      await app.request("/auth/token", {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ grant_type: "password", email, password }),
+      })
+    ).json()) as { refresh_token: string };
+    const { id } = await addressState(email);
+
+    // The owner has the mail, not the password.
+    const owner = browser();
+    const page = await (await owner.request(`${base}/auth/email/not-me?token=${token}`)).text();
+    expect(page).toContain(`name="token" value="${token}"`);
+    const ownPassword = "the owner's own passphrase";
+    const taken = await submit(owner, "/auth/email/not-me", { token, password: ownPassword });
+    expect(taken.status).toBe(200);
+    expect(await taken.text()).toContain("The account is yours");
+
+    // The squatter: old session out, old password refused, refresh token dead.
+    expect((await me(squatter)).status).toBe(401);
+    expect((await submit(squatter, "/auth/login", { email, password })).status).toBe(401);
+    const refreshed = await app.request("/auth/token", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ grant_type: "refresh_token", refresh_token: pair.refresh_token }),
+    });
+    expect(refreshed.status).toBe(400);
+    const live = await pool.oneFirst(sql.unsafe`
+      SELECT (SELECT count(*)::int FROM sessions WHERE user_id = ${id} AND revoked_at IS NULL)
+        + (SELECT count(*)::int FROM refresh_tokens WHERE user_id = ${id} AND revoked_at IS NULL)`);
+    expect(live).toBe(0);
+
+    // The owner: the same account, verified, bootstrap admin, with their password.
+    await signIn(owner, email, ownPassword);
+    expect((await me(owner)).body).toMatchObject({
+      id,
+      email_verified: true,
+      role: "admin",
+      is_whitelisted: true,
+    });
+    expect(await addressState(email)).toMatchObject({ unused_links: 0 });
+    const events = await pool.anyFirst(sql.unsafe`
+      SELECT event_type FROM audit_events WHERE user_id = ${id} ORDER BY occurred_at, id`);
+    expect(events).toContain("account.reclaimed");
+    expect(events).toContain("password.reset");
+    expect(events).toContain("account.auto_approved");
+  });
+
+  test("before the owner acts, the squatter's session sees no verified address and no admin role", async () => {
+    const email = `waiting${++n}@bosses.example`;
+    const squatter = browser();
+    await squat(squatter, email);
+    await signIn(squatter, email);
+    expect((await me(squatter)).body).toMatchObject({
+      email_verified: false,
+      role: "user",
+      is_whitelisted: false,
+    });
+  });
+
+  test("“not me” with a link already used changes nothing", async () => {
+    const email = `honest${++n}@example.com`;
+    const b = browser();
+    const token = await squat(b, email);
+    await signIn(b, email);
+    expect((await submit(b, "/auth/email/verify", { token })).status).toBe(200);
+    const refused = await submit(browser(), "/auth/email/not-me", {
+      token,
+      password: "somebody else's passphrase",
+    });
+    expect(refused.status).toBe(400);
+    await signIn(b, email);
+    expect((await me(b)).status).toBe(200);
+  });
+});
+
 describe("pre-account takeover", () => {
   test("the address's owner arriving through a provider reclaims a squatter's unverified account", async () => {
     const email = `victim${++n}@example.com`;
@@ -342,7 +491,9 @@ describe("pre-account takeover", () => {
   test("a verified password account is linked and keeps its password", async () => {
     const email = `linked${++n}@example.com`;
     const b = browser();
-    await submit(b, "/auth/email/verify", { token: await signUp(b, email) });
+    const token = await signUp(b, email);
+    await signIn(b, email);
+    expect((await submit(b, "/auth/email/verify", { token })).status).toBe(200);
     fake.signInToGitHub({
       id: 1900 + n,
       login: `linked${n}`,

@@ -6,11 +6,24 @@ export type MailContent = { subject: string; text: string; html: string };
 
 const escapeHtml = (value: string) => Bun.escapeHTML(value);
 
-function compose(subject: string, paragraphs: string[], action?: { label: string; url: string }) {
-  const text = [...paragraphs, ...(action ? [`${action.label}: ${action.url}`] : [])].join("\n\n");
+type Action = { label: string; url: string };
+
+/** Paragraphs, then each action's link; an action may follow a paragraph of its own. */
+function compose(
+  subject: string,
+  paragraphs: string[],
+  ...actions: { label: string; url: string; before?: string }[]
+) {
+  const textOf = (a: Action & { before?: string }) => [
+    ...(a.before ? [a.before] : []),
+    `${a.label}: ${a.url}`,
+  ];
+  const htmlOf = (a: Action & { before?: string }) =>
+    `${a.before ? `<p>${escapeHtml(a.before)}</p>\n` : ""}<p><a href="${escapeHtml(a.url)}">${escapeHtml(a.label)}</a></p>\n<p style="color: #555">${escapeHtml(a.url)}</p>`;
+  const text = [...paragraphs, ...actions.flatMap(textOf)].join("\n\n");
   const html = `<!doctype html><html><body style="font-family: sans-serif; line-height: 1.5">
 ${paragraphs.map((p) => `<p>${escapeHtml(p)}</p>`).join("\n")}
-${action ? `<p><a href="${escapeHtml(action.url)}">${escapeHtml(action.label)}</a></p>\n<p style="color: #555">${escapeHtml(action.url)}</p>` : ""}
+${actions.map(htmlOf).join("\n")}
 </body></html>`;
   return { subject, text: `${text}\n`, html };
 }
@@ -20,14 +33,28 @@ const hours = (ms: number) => {
   return h === 1 ? "1 hour" : `${h} hours`;
 };
 
-export function verificationMail(link: string, ttlMs: number): MailContent {
+/**
+ * Confirming needs the account's password too (the link's page asks to sign
+ * in first): a mailbox holder who never chose that password did not create
+ * the account, and gets a second link that takes it over instead.
+ */
+export function verificationMail(
+  links: { confirm: string; notMe: string },
+  ttlMs: number,
+): MailContent {
   return compose(
     "Confirm your email address",
     [
       "Someone (hopefully you) created a Gatehouse account with this email address.",
-      `Confirm the address within ${hours(ttlMs)}. If it was not you, ignore this message: without confirmation the address stays unverified.`,
+      `If it was you, confirm the address within ${hours(ttlMs)}: the page asks you to sign in with the password you chose, then confirms.`,
     ],
-    { label: "Confirm my email address", url: link },
+    { label: "Confirm my email address", url: links.confirm },
+    {
+      before:
+        "If it was not you, someone else chose that password. Do not confirm: take the account over instead. You choose a new password, theirs stops working and every session of the account ends.",
+      label: "This was not me",
+      url: links.notMe,
+    },
   );
 }
 

@@ -5,7 +5,6 @@ import {
   findUserByEmail,
   findUserById,
   insertUser,
-  markEmailVerified,
   setUserPassword,
   type User,
 } from "../../sql/users.ts";
@@ -23,7 +22,6 @@ import {
 } from "../mail/templates.ts";
 import { rateLimitStoreFor } from "../rate-limits/rate-limit-stores.ts";
 import { accountKey, clientNetwork, enforceRateLimit } from "../rate-limits/rate-limiter.ts";
-import { grantRightsOfVerifiedEmail } from "./email-grants.ts";
 import { issueEmailToken, redeemEmailToken } from "./email-tokens.ts";
 import { hashPassword, verifyPassword } from "./hashing.ts";
 import type { PasswordLoginDeps } from "./login.ts";
@@ -32,18 +30,18 @@ import { passwordRefusal } from "./policy.ts";
 export type AccountDeps = PasswordLoginDeps & { mailer: Mailer };
 export type RequestFacts = { ip: string | null; userAgent: string | null };
 
-function invalidField(pointer: string, detail: string): Problem {
+export function invalidField(pointer: string, detail: string): Problem {
   return new Problem(400, "Invalid request", "Some fields are missing or invalid.", {
     type: "urn:gatehouse:problem:validation",
     errors: [{ pointer, detail }],
   });
 }
 
-const invalidLink = (pointer: string) =>
+export const invalidLink = (pointer: string) =>
   invalidField(pointer, "This link is invalid, already used or expired; ask for a new one.");
 
-function checkPassword(
-  deps: AccountDeps,
+export function checkPassword(
+  deps: Pick<AccountDeps, "config">,
   pointer: string,
   password: string,
   email?: string | null,
@@ -62,6 +60,16 @@ function rateLimits(deps: AccountDeps) {
 
 const link = (deps: AccountDeps, path: string, token?: string) =>
   `${deps.config.PUBLIC_URL}${path}${token ? `?token=${token}` : ""}`;
+
+/** The confirmation mail: one token, two links (confirm when signed in; "this was not me"). */
+const confirmationMail = (deps: AccountDeps, token: string) =>
+  verificationMail(
+    {
+      confirm: link(deps, "/auth/email/verify", token),
+      notMe: link(deps, "/auth/email/not-me", token),
+    },
+    deps.config.EMAIL_VERIFICATION_TTL,
+  );
 
 /**
  * Sends a mail after the request is answered. A mail server that is down
@@ -163,10 +171,7 @@ export async function signUp(
       deps,
       {
         to: input.email,
-        content: verificationMail(
-          link(deps, "/auth/email/verify", created.token),
-          config.EMAIL_VERIFICATION_TTL,
-        ),
+        content: confirmationMail(deps, created.token),
         userId: created.user.id,
         purpose: "email_verification",
       },
@@ -194,26 +199,6 @@ export async function signUp(
       facts,
     );
   }
-}
-
-/** POST /auth/email/verify: marks the address verified; the link works once. */
-export async function verifyEmail(
-  deps: AccountDeps,
-  token: string,
-  facts: RequestFacts,
-): Promise<User> {
-  return deps.pool.transaction(async (tx) => {
-    const used = await redeemEmailToken(tx, token, "email_verification");
-    const user = used ? await markEmailVerified(tx, used.user_id) : null;
-    if (!user) throw invalidLink("#/token");
-    await recordAudit(tx, deps.logger, {
-      eventType: "email.verified",
-      result: "success",
-      userId: user.id,
-      ...facts,
-    });
-    return grantRightsOfVerifiedEmail(tx, deps, user, { ...facts, via: "email_verification" });
-  });
 }
 
 async function mailRequestLimits(
@@ -263,10 +248,7 @@ export async function resendVerification(
       deps,
       {
         to: user.email,
-        content: verificationMail(
-          link(deps, "/auth/email/verify", token),
-          deps.config.EMAIL_VERIFICATION_TTL,
-        ),
+        content: confirmationMail(deps, token),
         userId: user.id,
         purpose: "email_verification",
       },

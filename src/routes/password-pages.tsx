@@ -10,7 +10,7 @@ import type { Problem } from "../http/problem.ts";
 const css = `
 *{box-sizing:border-box}body{margin:0;font:16px/1.5 system-ui,-apple-system,"Segoe UI",sans-serif;color:#1f2328;background:#f6f8fa}
 main{max-width:26rem;margin:3rem auto;padding:1.5rem 1.75rem;background:#fff;border:1px solid #d0d7de;border-radius:10px}
-h1{font-size:1.35rem;margin:0 0 1rem}label{display:block;margin:.8rem 0 .2rem;font-weight:600}
+h1{font-size:1.35rem;margin:0 0 1rem}h2{font-size:1.1rem;margin:1.6rem 0 .4rem}label{display:block;margin:.8rem 0 .2rem;font-weight:600}
 input[type=email],input[type=password],input[type=text]{width:100%;font:inherit;padding:.45rem .6rem;border:1px solid #d0d7de;border-radius:6px}
 button{margin-top:1.1rem;font:inherit;padding:.45rem 1rem;border-radius:6px;border:1px solid #1a7f37;background:#1f883d;color:#fff;cursor:pointer}
 .notice{background:#dafbe1;border:1px solid #4ac26b;padding:.6rem 1rem;border-radius:6px}
@@ -146,6 +146,56 @@ export function VerifyForm(props: { token: string }) {
     <form method="post" action="/auth/email/verify">
       <input type="hidden" name="token" value={props.token} />
       <button type="submit">Confirm my email address</button>
+    </form>
+  );
+}
+
+/**
+ * What the confirmation link offers: confirming, in a session of the account
+ * (else the sign-in form first, coming back here), or "this was not me".
+ */
+export function ConfirmChoices(props: { token: string; signedIn: boolean; minLength: number }) {
+  const here = `/auth/email/verify?token=${props.token}`;
+  return (
+    <>
+      {props.signedIn ? (
+        <VerifyForm token={props.token} />
+      ) : (
+        <>
+          <p>Sign in with the password you chose for this account, then confirm.</p>
+          <LoginForm redirectTo={here} />
+        </>
+      )}
+      <h2>This was not me</h2>
+      <NotMeForm token={props.token} minLength={props.minLength} />
+    </>
+  );
+}
+
+/**
+ * For a mailbox holder who did not create the account: a password of their
+ * own takes it over (the link's token proves the mailbox).
+ */
+export function NotMeForm(props: { token: string; minLength: number }) {
+  return (
+    <form method="post" action="/auth/email/not-me">
+      <input type="hidden" name="token" value={props.token} />
+      <p class="muted">
+        Did someone else create this account with your address? Do not confirm. Choose a password of
+        your own instead: the account becomes yours, the other person's password stops working and
+        every session of the account ends.
+      </p>
+      <label for="not_me_password">Your new password</label>
+      <input
+        id="not_me_password"
+        name="password"
+        type="password"
+        required
+        minlength={props.minLength}
+        maxlength={128}
+        autocomplete="new-password"
+      />
+      <button type="submit">This was not me: take the account over</button>
     </form>
   );
 }

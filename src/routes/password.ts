@@ -1,5 +1,4 @@
-import { type Context, Hono } from "hono";
-import type { Child } from "hono/jsx";
+import { Hono } from "hono";
 import type { DatabasePool } from "slonik";
 import { z } from "zod";
 import { meResponse, toMeResponse } from "../account/user-view.ts";
@@ -9,7 +8,7 @@ import { requestAuditFields } from "../http/audit-fields.ts";
 import { requireSignedIn } from "../http/gate.ts";
 import { readBody } from "../http/json-body.ts";
 import type { ApiRoute } from "../http/openapi.ts";
-import { Problem } from "../http/problem.ts";
+import type { Problem } from "../http/problem.ts";
 import { safeRedirectTarget } from "../http/redirect-target.ts";
 import { startBrowserSession } from "../http/start-session.ts";
 import { isPrintableText } from "../http/text-input.ts";
@@ -21,10 +20,10 @@ import {
   resendVerification,
   resetPassword,
   signUp,
-  verifyEmail,
 } from "../password/accounts.ts";
 import { dummyHash } from "../password/hashing.ts";
 import { verifyPasswordLogin } from "../password/login.ts";
+import { answering, formField, htmlPage as html, tokenOf } from "./form-answers.ts";
 import {
   AccountPage,
   ChangeForm,
@@ -32,7 +31,6 @@ import {
   LoginForm,
   ResetForm,
   SignupForm,
-  VerifyForm,
 } from "./password-pages.tsx";
 
 // Input schemas: what a field may be before any domain rule looks at it.
@@ -49,7 +47,7 @@ export const emailInput = z
 /** Long enough for any valid password; the policy itself is checked by the domain. */
 const passwordInput = z.string().min(1, "Enter a password.").max(1024, "Too long.");
 
-const tokenInput = z.string().max(100, "This link is invalid.");
+export const tokenInput = z.string().max(100, "This link is invalid.");
 
 const fullNameInput = z
   .string()
@@ -77,7 +75,6 @@ export const signupBody = z.object({
   consent: consentInput,
 });
 export const emailBody = z.object({ email: emailInput });
-export const verifyBody = z.object({ token: tokenInput });
 export const resetBody = z.object({ token: tokenInput, password: passwordInput });
 export const changeBody = z.object({
   current_password: passwordInput,
@@ -85,14 +82,14 @@ export const changeBody = z.object({
 });
 
 export const loginResponse = z.object({ user: meResponse });
-const messageResponse = z.object({ message: z.string() });
+export const messageResponse = z.object({ message: z.string() });
 
 const rateLimitedResponse = {
   429: { description: "Too many requests from this client or for this address (Retry-After)" },
 };
 
-const tokenQuery = z.object({ token: tokenInput.optional() });
-const page = (summary: string, query?: z.ZodObject): ApiRoute => ({
+export const tokenQuery = z.object({ token: tokenInput.optional() });
+export const page = (summary: string, query?: z.ZodObject): ApiRoute => ({
   method: "get",
   path: "",
   summary,
@@ -104,10 +101,6 @@ const page = (summary: string, query?: z.ZodObject): ApiRoute => ({
 
 export const passwordApi: ApiRoute[] = [
   { ...page("Sign-up form (HTML)"), path: "/auth/signup" },
-  {
-    ...page("Confirm-address page the verification mail links to (HTML)", tokenQuery),
-    path: "/auth/email/verify",
-  },
   { ...page("Resend-verification form (HTML)"), path: "/auth/email/resend" },
   { ...page("Forgot-password form (HTML)"), path: "/auth/password/forgot" },
   {
@@ -143,18 +136,6 @@ export const passwordApi: ApiRoute[] = [
       403: { description: "Right password, but the account is inactive" },
       423: { description: "Right password, but the account is locked (Retry-After)" },
       ...rateLimitedResponse,
-    },
-  },
-  {
-    method: "post",
-    path: "/auth/email/verify",
-    summary: "Confirm an email address with the token from the mail (single use, 24 h)",
-    tag: "auth",
-    access: "anyone",
-    body: verifyBody,
-    responses: {
-      200: { description: "Verified", body: loginResponse },
-      400: { description: "Invalid input, or a link that is unknown, used or expired" },
     },
   },
   {
@@ -203,58 +184,12 @@ export const passwordApi: ApiRoute[] = [
   },
 ];
 
-/** A browser form (HTML in, HTML out); anything else is the JSON API. */
-function isFormPost(c: Context): boolean {
-  const type = c.req.header("content-type")?.split(";")[0]?.trim().toLowerCase() ?? "";
-  return type === "application/x-www-form-urlencoded" || type === "multipart/form-data";
-}
-
-/**
- * Runs a POST route; a refused form post gets its page again with the
- * problem shown (same status and headers), a JSON request the problem+json.
- */
-async function answering(
-  c: Context<AppEnv>,
-  formPage: (problem: Problem) => Child,
-  run: (form: boolean) => Promise<Response>,
-): Promise<Response> {
-  const form = isFormPost(c);
-  try {
-    return await run(form);
-  } catch (error) {
-    if (!(form && error instanceof Problem)) throw error;
-    return c.html(formPage(error) as string, error.status, {
-      "cache-control": "no-store",
-      ...error.extra.headers,
-    });
-  }
-}
-
-/** One text field of a form post ("" otherwise), read before the body is validated. */
-async function formField(c: Context, name: string): Promise<string> {
-  if (!isFormPost(c)) return "";
-  try {
-    const value = (await c.req.parseBody())[name];
-    return typeof value === "string" ? value : "";
-  } catch {
-    return ""; // a malformed form is refused by readBody in a moment
-  }
-}
-
-const tokenOf = (c: Context) => {
-  const token = c.req.query("token") ?? "";
-  return /^[A-Za-z0-9_-]{1,100}$/.test(token) ? token : "";
-};
-
 export function passwordRoutes(deps: { config: Config; pool: DatabasePool; logger: Logger }) {
   const { config } = deps;
   const accounts = { ...deps, mailer: createMailer(config, deps.logger) };
   const minLength = config.PASSWORD_MIN_LENGTH;
   void dummyHash(config);
   const app = new Hono<AppEnv>();
-  // Pages may carry a mail link's token: never kept by a cache.
-  const html = (c: Context, node: Child, status: 200 | 201 | 202 = 200) =>
-    c.html(node as string, status, { "cache-control": "no-store" });
 
   const signupPage = (problem?: Problem) =>
     AccountPage({
@@ -301,28 +236,6 @@ export function passwordRoutes(deps: { config: Config; pool: DatabasePool; logge
       return c.json(loginResponse.parse({ user: toMeResponse(user) }));
     });
   });
-
-  const verifyPage = (token: string) => (problem?: Problem) =>
-    AccountPage({
-      title: "Confirm your email address",
-      problem,
-      children: token
-        ? VerifyForm({ token })
-        : EmailForm({ action: "/auth/email/resend", button: "Send a new link" }),
-    });
-  app.get("/auth/email/verify", (c) => html(c, verifyPage(tokenOf(c))()));
-  app.post("/auth/email/verify", (c) =>
-    answering(c, verifyPage(""), async (form) => {
-      const { token } = await readBody(c, verifyBody);
-      const user = await verifyEmail(accounts, token, requestAuditFields(c));
-      return form
-        ? html(
-            c,
-            AccountPage({ title: "Address confirmed", notice: "Your email address is confirmed." }),
-          )
-        : c.json(loginResponse.parse({ user: toMeResponse(user) }));
-    }),
-  );
 
   const resendPage = (problem?: Problem) =>
     AccountPage({

@@ -1,0 +1,143 @@
+import { Hono } from "hono";
+import type { DatabasePool } from "slonik";
+import { z } from "zod";
+import { toMeResponse } from "../account/user-view.ts";
+import type { Config } from "../config.ts";
+import type { AppEnv } from "../http/app-env.ts";
+import { requestAuditFields } from "../http/audit-fields.ts";
+import { readBody } from "../http/json-body.ts";
+import type { ApiRoute } from "../http/openapi.ts";
+import type { Problem } from "../http/problem.ts";
+import type { Logger } from "../logger.ts";
+import { confirmEmail, disownSignUp } from "../password/email-confirmation.ts";
+import { answering, formField, htmlPage, linkToken, tokenOf } from "./form-answers.ts";
+import {
+  loginResponse,
+  messageResponse,
+  page,
+  resetBody,
+  tokenInput,
+  tokenQuery,
+} from "./password.ts";
+import { AccountPage, ConfirmChoices, EmailForm, NotMeForm } from "./password-pages.tsx";
+
+// The confirmation mail's two links. "Confirm" works only in a session of
+// the account the link was sent for (its page signs in first); "this was not
+// me" lets the mailbox holder take over an account someone else created with
+// their address. See src/password/email-confirmation.ts.
+
+export const verifyBody = z.object({ token: tokenInput });
+/** The same fields as a password reset: the link's token and the new password. */
+export const notMeBody = resetBody;
+
+export const emailConfirmationApi: ApiRoute[] = [
+  {
+    ...page("Confirm-address page the verification mail links to (HTML)", tokenQuery),
+    path: "/auth/email/verify",
+  },
+  {
+    ...page("“This was not me” page the verification mail links to (HTML)", tokenQuery),
+    path: "/auth/email/not-me",
+  },
+  {
+    method: "post",
+    path: "/auth/email/verify",
+    summary:
+      "Confirm the email address with the token from the mail (single use, 24 h), in a session of the account it was sent for",
+    tag: "auth",
+    access: "signed-in",
+    body: verifyBody,
+    responses: {
+      200: { description: "Verified", body: loginResponse },
+      400: { description: "Invalid input, or a link that is unknown, used or expired" },
+      401: { description: "Not signed in: sign in with the account's password first" },
+      403: { description: "The link belongs to another account (it stays unused)" },
+    },
+  },
+  {
+    method: "post",
+    path: "/auth/email/not-me",
+    summary:
+      "“This was not me”: take over an unconfirmed account created with your address, with the mail's token and a new password; signs out everywhere",
+    tag: "auth",
+    access: "anyone",
+    body: notMeBody,
+    responses: {
+      200: {
+        description:
+          "The account is the mailbox holder's: password set, address verified, every session and token revoked",
+        body: messageResponse,
+      },
+      400: { description: "Invalid input, a refused password, or a used/expired link" },
+    },
+  },
+];
+
+export function emailConfirmationRoutes(deps: {
+  config: Config;
+  pool: DatabasePool;
+  logger: Logger;
+}) {
+  const minLength = deps.config.PASSWORD_MIN_LENGTH;
+  const app = new Hono<AppEnv>();
+
+  const resendForm = () => EmailForm({ action: "/auth/email/resend", button: "Send a new link" });
+  const verifyPage = (token: string, signedIn: boolean) => (problem?: Problem) =>
+    AccountPage({
+      title: "Confirm your email address",
+      problem,
+      children: token ? ConfirmChoices({ token, signedIn, minLength }) : resendForm(),
+    });
+  app.get("/auth/email/verify", (c) =>
+    htmlPage(c, verifyPage(tokenOf(c), c.get("principal") !== null)()),
+  );
+  app.post("/auth/email/verify", async (c) => {
+    const principal = c.get("principal");
+    const token = linkToken(await formField(c, "token"));
+    // A dead link gets the resend form; any other refusal keeps the link's choices.
+    const formPage = (problem: Problem) =>
+      verifyPage(problem.status === 400 ? "" : token, principal !== null)(problem);
+    return answering(c, formPage, async (form) => {
+      const body = await readBody(c, verifyBody);
+      const user = await confirmEmail(
+        deps,
+        principal?.user.user_id ?? null,
+        body.token,
+        requestAuditFields(c),
+      );
+      return form
+        ? htmlPage(
+            c,
+            AccountPage({ title: "Address confirmed", notice: "Your email address is confirmed." }),
+          )
+        : c.json(loginResponse.parse({ user: toMeResponse(user) }));
+    });
+  });
+
+  const notMePage = (token: string) => (problem?: Problem) =>
+    AccountPage({
+      title: "This was not me",
+      problem,
+      children: token ? NotMeForm({ token, minLength }) : resendForm(),
+    });
+  app.get("/auth/email/not-me", (c) => htmlPage(c, notMePage(tokenOf(c))()));
+  app.post("/auth/email/not-me", async (c) => {
+    const token = linkToken(await formField(c, "token"));
+    // Only a refused password is worth another try with the same link.
+    const formPage = (problem: Problem) =>
+      notMePage(problem.extra.errors?.some((e) => e.pointer === "#/password") ? token : "")(
+        problem,
+      );
+    return answering(c, formPage, async (form) => {
+      const body = await readBody(c, notMeBody);
+      await disownSignUp(deps, body, requestAuditFields(c));
+      const message =
+        "The account is yours: the address is confirmed, your password is set and every other session was signed out. Sign in with your new password.";
+      return form
+        ? htmlPage(c, AccountPage({ title: "The account is yours", notice: message }))
+        : c.json({ message });
+    });
+  });
+
+  return app;
+}
