@@ -90,3 +90,50 @@ test("the schema includes the audit partitions for the coming months and an unlo
   expect(lines).toContain("relation audit_events_default r p");
   expect(lines).toContain("relation rate_limit_counters r u");
 });
+
+test("an administrator's demotion audited before the upgrade still outranks ADMIN_EMAILS after it", async () => {
+  const older = await createEmptyDatabase();
+  const client = new pg.Client({ connectionString: older.url });
+  try {
+    const all = await migrationNamesOnDisk();
+    const decisions = all.indexOf("1763910000000_administrator-decisions-outrank-sign-in-grants");
+    expect(decisions).toBeGreaterThan(0);
+    await runMigrations({
+      databaseUrl: older.url,
+      direction: "up",
+      count: decisions,
+      logger: testLogger,
+    });
+    await client.connect();
+    const hash = "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA";
+    const { rows } = await client.query<{ id: string }>(
+      `INSERT INTO users (email, email_verified, password_hash) VALUES
+         ('demoted@example.com', true, $1), ('untouched@example.com', true, $1)
+       RETURNING id`,
+      [hash],
+    );
+    const [demoted, untouched] = rows.map((r) => r.id);
+    await client.query(
+      `INSERT INTO audit_events (event_type, result, user_id, context) VALUES
+         ('admin.user_updated', 'success', $1, '{"role": "user"}'),
+         ('admin.user_updated', 'success', $2, '{"status": "active"}')`,
+      [demoted, untouched],
+    );
+
+    await runMigrations({ databaseUrl: older.url, direction: "up", logger: testLogger });
+    const after = await client.query<{
+      email: string;
+      role_decided: boolean;
+      approval_decided: boolean;
+    }>(`SELECT email, role_decided_at IS NOT NULL AS role_decided,
+               approval_decided_at IS NOT NULL AS approval_decided
+        FROM users ORDER BY email`);
+    expect(after.rows).toEqual([
+      { email: "demoted@example.com", role_decided: true, approval_decided: false },
+      { email: "untouched@example.com", role_decided: false, approval_decided: false },
+    ]);
+  } finally {
+    await client.end().catch(() => {});
+    await older.drop();
+  }
+});
