@@ -35,11 +35,18 @@ const duration = (fallback: string) =>
       return ms;
     });
 
+const booleanText = z.enum(["true", "false", "1", "0", "yes", "no"], {
+  message: "expected true or false",
+});
+const isTrue = (v: string) => v === "true" || v === "1" || v === "yes";
+
 const boolean = (fallback: boolean) =>
-  z
-    .enum(["true", "false", "1", "0", "yes", "no"], { message: "expected true or false" })
-    .default(fallback ? "true" : "false")
-    .transform((v) => v === "true" || v === "1" || v === "yes");
+  booleanText.default(fallback ? "true" : "false").transform(isTrue);
+
+/** Unset stays undefined, for settings whose default depends on another one. */
+const optionalBoolean = booleanText
+  .optional()
+  .transform((v) => (v === undefined ? undefined : isTrue(v)));
 
 const list = z
   .string()
@@ -57,10 +64,29 @@ const optionalText = z
   .optional()
   .transform((v) => (v === "" ? undefined : v));
 
-const postgresUrl = optionalText.refine(
-  (v) => v === undefined || /^postgres(ql)?:\/\//.test(v),
-  "expected a postgres:// URL",
-);
+// Checked as a whole here so that `postgres://` or a bad port is one line at
+// start-up, not a stack trace from the driver. A unix socket is `?host=/path`.
+const postgresUrl = optionalText.refine((v) => {
+  if (v === undefined) return true;
+  if (!/^postgres(ql)?:\/\//.test(v)) return false;
+  try {
+    const url = new URL(v);
+    return url.hostname !== "" || (url.searchParams.get("host") ?? "") !== "";
+  } catch {
+    return false;
+  }
+}, "expected a postgres://user:password@host:port/database URL");
+
+const urlWithScheme = (schemes: string[], example: string) =>
+  optionalText.refine((v) => {
+    if (v === undefined) return true;
+    try {
+      const url = new URL(v);
+      return schemes.includes(url.protocol) && url.hostname !== "";
+    } catch {
+      return false;
+    }
+  }, `expected a URL like ${example}`);
 
 const httpUrl = z
   .string()
@@ -175,7 +201,8 @@ export const environmentSchema = z.object({
       message: "expected fatal, error, warn, info, debug, trace or silent",
     })
     .default("info"),
-  HOST: z.string().trim().min(1).default("0.0.0.0"),
+  /** Unset: 127.0.0.1 outside production (see serverHost), every interface in production. */
+  HOST: optionalText,
   PORT: integer(3000, { min: 0, max: 65535 }),
   PUBLIC_URL: httpUrl.optional(),
   DATA_DIR: z.string().trim().min(1).default(".data"),
@@ -243,14 +270,14 @@ export const environmentSchema = z.object({
   /** One session cookie for every app under this domain (forward-auth), e.g. `.example.com`. */
   COOKIE_DOMAIN: cookieDomain,
 
-  SMTP_URL: optionalText,
+  SMTP_URL: urlWithScheme(["smtp:", "smtps:"], "smtp://user:password@mail.example.com:587"),
   MAIL_FROM: z.string().trim().min(3).default("Gatehouse <gatehouse@localhost>"),
   AUDIT_RETENTION_DAYS: integer(90, { min: 1 }),
   CLEANUP_INTERVAL: duration("1h"),
   CLEANUP_GRACE_PERIOD: duration("7d"),
   BACKUP_DIR: z.string().trim().min(1).default(".data/backups"),
   BACKUP_RETENTION: duration("30d"),
-  REDIS_URL: optionalText,
+  REDIS_URL: urlWithScheme(["redis:", "rediss:"], "redis://redis.internal:6379"),
   METRICS_TOKEN: optionalText,
 
   // Email + password accounts (issue 5).
@@ -271,7 +298,7 @@ export const environmentSchema = z.object({
   PASSWORD_RESET_TTL: duration("1h"),
   SMTP_TIMEOUT: duration("10s"),
   /** GET /dev/outbox; unset: on in development only; never served in production. */
-  DEV_OUTBOX: boolean(false).optional(),
+  DEV_OUTBOX: optionalBoolean,
 
   /**
    * How long a replica may reuse a validated session or bearer-token check
@@ -293,7 +320,7 @@ export const environmentSchema = z.object({
 });
 
 export type Environment = z.infer<typeof environmentSchema>;
-export type Config = Environment & { PUBLIC_URL: string };
+export type Config = Environment & { PUBLIC_URL: string; HOST: string };
 
 export class ConfigError extends Error {
   override name = "ConfigError";
@@ -322,5 +349,36 @@ export function parseConfig(env: Record<string, string | undefined> = process.en
     // A browser drops a cookie whose Domain does not cover the host that set it.
     throw new ConfigError(`COOKIE_DOMAIN: must contain PUBLIC_URL's host (${publicHost})`);
   }
-  return { ...parsed, PUBLIC_URL: publicUrl };
+  // A development server (with its mail outbox of reset links) stays on this
+  // machine unless asked; a production server is meant to be reached.
+  const host = parsed.HOST ?? (parsed.NODE_ENV === "production" ? "0.0.0.0" : "127.0.0.1");
+  return { ...parsed, PUBLIC_URL: publicUrl, HOST: host };
 }
+
+/**
+ * parseConfig plus what only the server needs (the CLI's migrate or backup
+ * must not): checked before anything touches the database.
+ */
+export function parseServerConfig(env: Record<string, string | undefined> = process.env): Config {
+  const config = parseConfig(env);
+  if (config.NODE_ENV === "production" && config.JWT_SIGNING_KEYS.length === 0) {
+    // Every replica must sign with, and publish, the same keys.
+    throw new ConfigError("JWT_SIGNING_KEYS: required in production (an Ed25519 or P-256 key)");
+  }
+  const providerConfigured =
+    config.OIDC_CLIENT_ID !== undefined ||
+    oauthProviderNames.some((name) => config[`${toUpper(name)}_CLIENT_ID`] !== undefined);
+  if (
+    config.NODE_ENV === "production" &&
+    providerConfigured &&
+    !config.TOKEN_ENCRYPTION_KEYS.length
+  ) {
+    // Otherwise the first provider sign-in would fail on storing the provider's tokens.
+    throw new ConfigError(
+      "TOKEN_ENCRYPTION_KEYS: required in production when a sign-in provider is configured (kid:base64 of 32 random bytes)",
+    );
+  }
+  return config;
+}
+
+const toUpper = <T extends string>(name: T) => name.toUpperCase() as Uppercase<T>;

@@ -1,6 +1,6 @@
 import { createApp } from "./app.ts";
 import { startCredentialCache } from "./auth/credential-cache.ts";
-import { type Config, ConfigError, parseConfig } from "./config.ts";
+import { type Config, ConfigError, parseServerConfig } from "./config.ts";
 import { migrationNamesOnDisk, runMigrations } from "./db/migrations.ts";
 import { openDatabase } from "./db/open-database.ts";
 import { createLogger } from "./logger.ts";
@@ -10,7 +10,7 @@ import { startCleanupSchedule } from "./ops/cleanup-schedule.ts";
 
 function loadConfig(): Config {
   try {
-    return parseConfig();
+    return parseServerConfig();
   } catch (error) {
     if (error instanceof ConfigError) {
       console.error(`gatehouse: invalid configuration: ${error.message}`);

@@ -2,7 +2,7 @@ import { resolve } from "node:path";
 import type { Config } from "../config.ts";
 import type { Logger } from "../logger.ts";
 import { startEmbeddedPostgres } from "./embedded-postgres.ts";
-import { createDatabasePool, type DatabasePool, waitForDatabase } from "./pool.ts";
+import { connectWithRetry, createDatabasePool, type DatabasePool } from "./pool.ts";
 
 export type OpenDatabase = {
   url: string;
@@ -14,7 +14,7 @@ export type OpenDatabase = {
 /**
  * DATABASE_URL when set; otherwise the embedded PostgreSQL under DATA_DIR,
  * so a fresh checkout runs with nothing installed. Waits for the database
- * with backoff before returning.
+ * with backoff (DB_MAX_RETRIES, DB_RETRY_DELAY_MS) before returning.
  */
 export async function openDatabase(config: Config, logger: Logger): Promise<OpenDatabase> {
   let url = config.DATABASE_URL;
@@ -29,23 +29,22 @@ export async function openDatabase(config: Config, logger: Logger): Promise<Open
       "no DATABASE_URL: using the embedded PostgreSQL kept in this folder; set DATABASE_URL=postgres://... to use a real server",
     );
   }
-  const pool = await createDatabasePool({
-    url,
-    minPoolSize: config.DB_POOL_MIN,
-    maxPoolSize: config.DB_POOL_MAX,
-    connectionTimeoutMs: config.DB_CONNECTION_TIMEOUT_MS,
-    statementTimeoutMs: config.DB_STATEMENT_TIMEOUT_MS,
-    slowQueryMs: config.DB_SLOW_QUERY_MS,
-    logger,
-  });
+  let pool: DatabasePool;
   try {
-    await waitForDatabase(pool, {
-      maxRetries: config.DB_MAX_RETRIES,
-      baseDelayMs: config.DB_RETRY_DELAY_MS,
-      logger,
-    });
+    pool = await connectWithRetry(
+      () =>
+        createDatabasePool({
+          url,
+          minPoolSize: config.DB_POOL_MIN,
+          maxPoolSize: config.DB_POOL_MAX,
+          connectionTimeoutMs: config.DB_CONNECTION_TIMEOUT_MS,
+          statementTimeoutMs: config.DB_STATEMENT_TIMEOUT_MS,
+          slowQueryMs: config.DB_SLOW_QUERY_MS,
+          logger,
+        }),
+      { maxRetries: config.DB_MAX_RETRIES, baseDelayMs: config.DB_RETRY_DELAY_MS, logger },
+    );
   } catch (error) {
-    await pool.end();
     await stopEmbedded();
     throw error;
   }

@@ -75,19 +75,24 @@ export async function createDatabasePool(options: PoolOptions): Promise<Database
 }
 
 /**
- * Waits for the database at start-up: attempt n sleeps baseDelayMs × 2^n before
- * trying again, so a database that comes up a few seconds after us is fine.
+ * Opens the pool at start-up, trying again when the database is not there
+ * yet: attempt n sleeps baseDelayMs × 2^n before the next one, so a database
+ * that comes up a few seconds after us (any container orchestrator) is fine.
+ * slonik's createPool itself connects and throws, so it is inside the loop.
  */
-export async function waitForDatabase(
-  pool: DatabasePool,
+export async function connectWithRetry(
+  connect: () => Promise<DatabasePool>,
   { maxRetries, baseDelayMs, logger }: { maxRetries: number; baseDelayMs: number; logger: Logger },
-): Promise<void> {
+): Promise<DatabasePool> {
   for (let attempt = 0; ; attempt++) {
+    let pool: DatabasePool | null = null;
     try {
+      pool = await connect();
       await pool.oneFirst(sql.unsafe`SELECT 1`);
       if (attempt > 0) logger.info({ attempt: attempt + 1 }, "database reachable");
-      return;
+      return pool;
     } catch (error) {
+      await pool?.end().catch(() => {});
       if (attempt >= maxRetries) throw error;
       const delayMs = baseDelayMs * 2 ** attempt;
       logger.warn(

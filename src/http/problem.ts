@@ -1,6 +1,7 @@
 import type { Context, ErrorHandler, NotFoundHandler } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
+import { isDatabaseUnavailable } from "../db/unavailable.ts";
 import type { AppEnv } from "./app-env.ts";
 
 /** One entry of RFC 9457's `errors` extension: what is wrong, and where in the body. */
@@ -20,6 +21,9 @@ export class Problem extends Error {
     super(detail ?? title);
   }
 }
+
+/** A pool reconnects on its next query; a few seconds covers a restart or fail-over. */
+const databaseRetryAfterSeconds = 5;
 
 const statusTitles: Partial<Record<number, string>> = {
   400: "Bad Request",
@@ -64,6 +68,19 @@ export const handleError: ErrorHandler<AppEnv> = (error, c) => {
   if (error instanceof HTTPException && error.status < 500) {
     const title = statusTitles[error.status] ?? "Request refused";
     return problemResponse(c, new Problem(error.status, title, error.message || undefined));
+  }
+  if (isDatabaseUnavailable(error)) {
+    // An outage, not a bug: clients and proxies may retry, and /readyz says the same.
+    c.get("logger")?.warn(
+      { reason: error.message, requestId: c.get("requestId") },
+      "database unavailable",
+    );
+    return problemResponse(
+      c,
+      new Problem(503, "Service Unavailable", "The database is unavailable; try again shortly.", {
+        headers: { "retry-after": String(databaseRetryAfterSeconds) },
+      }),
+    );
   }
   // Our fault: the details go to the log under the request id, never to the client.
   c.get("logger").error({ err: error, requestId: c.get("requestId") }, "unhandled error");
