@@ -75,7 +75,7 @@ const postgresUrl = optionalText.refine((v) => {
   } catch {
     return false;
   }
-}, "expected a postgres://user:password@host:port/database URL");
+}, "expected a postgres:// URL with a host, like postgres://user:password@host:5432/database");
 
 const urlWithScheme = (schemes: string[], example: string) =>
   optionalText.refine((v) => {

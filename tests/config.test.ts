@@ -1,5 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { ConfigError, parseConfig } from "../src/config.ts";
+import { outboxEnabled } from "../src/mail/mailer.ts";
 
 describe("configuration", () => {
   test("defaults make a working development config", () => {
@@ -39,6 +40,32 @@ describe("configuration", () => {
   ])("%p is refused with a message naming the variable", (env, message) => {
     expect(() => parseConfig(env)).toThrow(ConfigError);
     expect(() => parseConfig(env)).toThrow(message);
+  });
+
+  test("HOST defaults to this machine only outside production, every interface in production", () => {
+    expect(parseConfig({}).HOST).toBe("127.0.0.1");
+    expect(parseConfig({ NODE_ENV: "test" }).HOST).toBe("127.0.0.1");
+    expect(parseConfig({ NODE_ENV: "production", DATABASE_URL: "postgres://db/x" }).HOST).toBe(
+      "0.0.0.0",
+    );
+    expect(parseConfig({ HOST: "::" }).HOST).toBe("::");
+  });
+
+  test("with no settings the development outbox is on; SMTP_URL, production or DEV_OUTBOX=false turn it off", () => {
+    expect(outboxEnabled(parseConfig({}))).toBe(true);
+    expect(outboxEnabled(parseConfig({ SMTP_URL: "smtp://mail.example.com:587" }))).toBe(false);
+    expect(outboxEnabled(parseConfig({ DEV_OUTBOX: "false" }))).toBe(false);
+    expect(outboxEnabled(parseConfig({ NODE_ENV: "test" }))).toBe(false);
+    expect(outboxEnabled(parseConfig({ NODE_ENV: "test", DEV_OUTBOX: "true" }))).toBe(true);
+    expect(
+      outboxEnabled(
+        parseConfig({
+          NODE_ENV: "production",
+          DATABASE_URL: "postgres://db/x",
+          DEV_OUTBOX: "true",
+        }),
+      ),
+    ).toBe(false);
   });
 
   test("durations accept seconds, minutes, hours and days", () => {

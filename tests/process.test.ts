@@ -6,6 +6,7 @@ import { sql } from "slonik";
 import { parseConfig } from "../src/config.ts";
 import { openDatabase } from "../src/db/open-database.ts";
 import { createTestDatabase, testLogger } from "./support/database.ts";
+import { startTcpProxy } from "./support/tcp-proxy.ts";
 
 const db = await createTestDatabase();
 afterAll(() => db.drop());
@@ -20,14 +21,20 @@ function startServer(env: Record<string, string>) {
   });
 }
 
-/** Reads the server's JSON log lines until the "listening" line; returns its port. */
-async function waitForListening(stdout: ReadableStream<Uint8Array>): Promise<number> {
+type LogLine = { msg: string; url?: string; retryInMs?: number };
+
+/** Reads the server's JSON log lines until the "listening" line; returns its port and the lines so far. */
+async function waitForListening(
+  stdout: ReadableStream<Uint8Array>,
+): Promise<{ port: number; lines: LogLine[] }> {
   const decoder = new TextDecoder();
   let buffered = "";
   for await (const chunk of stdout) {
     buffered += decoder.decode(chunk);
-    const line = buffered.split("\n").find((l) => l.includes('"msg":"listening"'));
-    if (line) return Number(new URL(JSON.parse(line).url).port);
+    const complete = buffered.split("\n").slice(0, -1);
+    const lines = complete.map((l) => JSON.parse(l) as LogLine);
+    const listening = lines.find((l) => l.msg === "listening");
+    if (listening) return { port: Number(new URL(listening.url ?? "").port), lines };
   }
   throw new Error(`server exited before listening: ${buffered}`);
 }
@@ -47,6 +54,128 @@ describe("the server process", () => {
     expect(stdout).toBe("");
   });
 
+  const urlFormat =
+    "expected a postgres:// URL with a host, like postgres://user:password@host:5432/database";
+  test.each([
+    ["DATABASE_URL=postgres://", { DATABASE_URL: "postgres://" }, `DATABASE_URL: ${urlFormat}`],
+    [
+      "a port out of range",
+      { DATABASE_URL: "postgres://db:99999/x" },
+      `DATABASE_URL: ${urlFormat}`,
+    ],
+    [
+      "SMTP_URL=nope",
+      { SMTP_URL: "nope" },
+      "SMTP_URL: expected a URL like smtp://user:password@mail.example.com:587",
+    ],
+    [
+      "REDIS_URL without a scheme",
+      { REDIS_URL: "localhost:6379" },
+      "REDIS_URL: expected a URL like redis://redis.internal:6379",
+    ],
+    ["DEV_OUTBOX=sometimes", { DEV_OUTBOX: "sometimes" }, "DEV_OUTBOX: expected true or false"],
+    [
+      "production without JWT_SIGNING_KEYS",
+      { NODE_ENV: "production" },
+      "JWT_SIGNING_KEYS: required in production (an Ed25519 or P-256 key)",
+    ],
+  ])(
+    "%s is refused in one line with exit code 2 before the database is touched",
+    async (_name, env, message) => {
+      // A stand-in database that only counts who connects to it.
+      let connections = 0;
+      const listener = Bun.listen({
+        hostname: "127.0.0.1",
+        port: 0,
+        socket: {
+          open(socket) {
+            connections++;
+            socket.end();
+          },
+          data() {},
+        },
+      });
+      try {
+        const child = startServer({
+          DATABASE_URL: `postgres://gatehouse:secret@127.0.0.1:${listener.port}/gatehouse`,
+          DB_MAX_RETRIES: "0",
+          PORT: "0",
+          ...env,
+        });
+        const [code, stderr, stdout] = await Promise.all([
+          child.exited,
+          new Response(child.stderr).text(),
+          new Response(child.stdout).text(),
+        ]);
+        expect(stderr.trim().split("\n")).toEqual([`gatehouse: invalid configuration: ${message}`]);
+        expect(stdout).toBe("");
+        expect(code).toBe(2);
+        expect(connections).toBe(0);
+      } finally {
+        listener.stop(true);
+      }
+    },
+  );
+
+  test("a database that comes up seconds after the server is waited for with growing delays", async () => {
+    const target = new URL(db.url);
+    const proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port) });
+    proxy.cut();
+    const late = new URL(db.url);
+    late.port = String(proxy.port);
+    const upAfterMs = 2500;
+    const started = Date.now();
+    const opening = Bun.sleep(upAfterMs).then(() => proxy.restore());
+    const child = startServer({
+      DATABASE_URL: late.toString(),
+      DB_MAX_RETRIES: "5",
+      DB_RETRY_DELAY_MS: "200",
+      PORT: "0",
+      HOST: "127.0.0.1",
+    });
+    try {
+      const { port, lines } = await waitForListening(child.stdout);
+      expect(Date.now() - started).toBeGreaterThanOrEqual(upAfterMs);
+      const retries = lines.filter((l) => l.msg === "database not reachable yet");
+      // 200, 400, 800, 1600 ms: the fourth wait is the one the database comes up in.
+      expect(retries.map((l) => l.retryInMs)).toEqual(
+        [200, 400, 800, 1600].slice(0, retries.length),
+      );
+      expect(retries.length).toBeGreaterThanOrEqual(3);
+      expect((await fetch(`http://127.0.0.1:${port}/readyz`)).status).toBe(200);
+    } finally {
+      await opening;
+      child.kill("SIGTERM");
+      await child.exited;
+      proxy.close();
+    }
+  });
+
+  test("a database that never comes up is given up on after DB_MAX_RETRIES, exit code 1", async () => {
+    const target = new URL(db.url);
+    const proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port) });
+    proxy.cut();
+    const down = new URL(db.url);
+    down.port = String(proxy.port);
+    const started = Date.now();
+    const child = startServer({
+      DATABASE_URL: down.toString(),
+      DB_MAX_RETRIES: "2",
+      DB_RETRY_DELAY_MS: "300",
+      PORT: "0",
+    });
+    const [code, stdout] = await Promise.all([child.exited, new Response(child.stdout).text()]);
+    proxy.close();
+    const lines = stdout
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as { msg: string });
+    expect(lines.filter((l) => l.msg === "database not reachable yet")).toHaveLength(2);
+    expect(lines.at(-1)?.msg).toBe("cannot reach the database; giving up");
+    expect(Date.now() - started).toBeGreaterThanOrEqual(300 + 600);
+    expect(code).toBe(1);
+  });
+
   test("SIGTERM lets in-flight requests finish, then exits 0", async () => {
     const child = startServer({
       DATABASE_URL: db.url,
@@ -54,7 +183,7 @@ describe("the server process", () => {
       HOST: "127.0.0.1",
       LOG_LEVEL: "info",
     });
-    const port = await waitForListening(child.stdout);
+    const { port } = await waitForListening(child.stdout);
 
     // Requests whose bodies trickle in over ~600 ms are still in flight when SIGTERM lands.
     const slowRequest = () =>
