@@ -23,10 +23,27 @@ function loadConfig(): Config {
 const config = loadConfig();
 const logger = createLogger(config.LOG_LEVEL);
 
-const db = await openDatabase(config, logger).catch((error: unknown) => {
+// Until the server listens, a stop signal (an orchestrator giving up on a
+// slow start, Ctrl-C) ends start-up at its next step and still closes what
+// start-up opened: an embedded PostgreSQL must not outlive this process.
+const startup = new AbortController();
+let onStopSignal = (signal: string) => startup.abort(signal);
+process.on("SIGTERM", () => onStopSignal("SIGTERM"));
+process.on("SIGINT", () => onStopSignal("SIGINT"));
+
+async function stopIfAsked(close: () => Promise<void>) {
+  if (!startup.signal.aborted) return;
+  await close();
+  logger.info({ signal: startup.signal.reason }, "stopped during start-up");
+  process.exit(0);
+}
+
+const db = await openDatabase(config, logger, startup.signal).catch(async (error: unknown) => {
+  await stopIfAsked(async () => {});
   logger.fatal({ err: error }, "cannot reach the database; giving up");
   process.exit(1);
 });
+await stopIfAsked(db.close);
 
 if (config.MIGRATE_ON_START) {
   const applied = await runMigrations({ databaseUrl: db.url, direction: "up", logger });
@@ -34,6 +51,7 @@ if (config.MIGRATE_ON_START) {
 }
 
 const expectedMigrations = await migrationNamesOnDisk();
+await stopIfAsked(db.close);
 const credentials =
   config.AUTH_CACHE_TTL > 0
     ? startCredentialCache({ url: db.url, ttlMs: config.AUTH_CACHE_TTL, logger })
@@ -85,5 +103,4 @@ async function shutdown(signal: string) {
   logger.info("stopped");
   process.exit(0);
 }
-process.on("SIGTERM", () => void shutdown("SIGTERM"));
-process.on("SIGINT", () => void shutdown("SIGINT"));
+onStopSignal = (signal) => void shutdown(signal);

@@ -176,6 +176,34 @@ describe("the server process", () => {
     expect(code).toBe(1);
   });
 
+  test("SIGTERM while start-up waits for the database stops the process at once, exit 0", async () => {
+    const target = new URL(db.url);
+    const proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port) });
+    proxy.cut();
+    const down = new URL(db.url);
+    down.port = String(proxy.port);
+    const child = startServer({
+      DATABASE_URL: down.toString(),
+      DB_MAX_RETRIES: "10",
+      DB_RETRY_DELAY_MS: "5000",
+      PORT: "0",
+    });
+    try {
+      const decoder = new TextDecoder();
+      let output = "";
+      for await (const chunk of child.stdout) {
+        output += decoder.decode(chunk);
+        if (output.includes("database not reachable yet")) break;
+      }
+      const signalled = Date.now();
+      child.kill("SIGTERM");
+      expect(await child.exited).toBe(0);
+      expect(Date.now() - signalled).toBeLessThan(3000);
+    } finally {
+      proxy.close();
+    }
+  });
+
   test("SIGTERM lets in-flight requests finish, then exits 0", async () => {
     const child = startServer({
       DATABASE_URL: db.url,

@@ -16,7 +16,12 @@ export type OpenDatabase = {
  * so a fresh checkout runs with nothing installed. Waits for the database
  * with backoff (DB_MAX_RETRIES, DB_RETRY_DELAY_MS) before returning.
  */
-export async function openDatabase(config: Config, logger: Logger): Promise<OpenDatabase> {
+export async function openDatabase(
+  config: Config,
+  logger: Logger,
+  /** Start-up stops waiting for the database once this aborts (a stop signal). */
+  signal?: AbortSignal,
+): Promise<OpenDatabase> {
   let url = config.DATABASE_URL;
   let stopEmbedded = async () => {};
   if (!url) {
@@ -42,7 +47,7 @@ export async function openDatabase(config: Config, logger: Logger): Promise<Open
           slowQueryMs: config.DB_SLOW_QUERY_MS,
           logger,
         }),
-      { maxRetries: config.DB_MAX_RETRIES, baseDelayMs: config.DB_RETRY_DELAY_MS, logger },
+      { maxRetries: config.DB_MAX_RETRIES, baseDelayMs: config.DB_RETRY_DELAY_MS, logger, signal },
     );
   } catch (error) {
     await stopEmbedded();

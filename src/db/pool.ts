@@ -82,9 +82,15 @@ export async function createDatabasePool(options: PoolOptions): Promise<Database
  */
 export async function connectWithRetry(
   connect: () => Promise<DatabasePool>,
-  { maxRetries, baseDelayMs, logger }: { maxRetries: number; baseDelayMs: number; logger: Logger },
+  {
+    maxRetries,
+    baseDelayMs,
+    logger,
+    signal,
+  }: { maxRetries: number; baseDelayMs: number; logger: Logger; signal?: AbortSignal },
 ): Promise<DatabasePool> {
   for (let attempt = 0; ; attempt++) {
+    signal?.throwIfAborted();
     let pool: DatabasePool | null = null;
     try {
       pool = await connect();
@@ -99,7 +105,19 @@ export async function connectWithRetry(
         { attempt: attempt + 1, of: maxRetries + 1, retryInMs: delayMs, err: error },
         "database not reachable yet",
       );
-      await Bun.sleep(delayMs);
+      await sleepUnlessAborted(delayMs, signal);
     }
   }
+}
+
+function sleepUnlessAborted(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener("abort", done, { once: true });
+    function done() {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", done);
+      resolve();
+    }
+  });
 }
