@@ -23,20 +23,33 @@ function startServer(env: Record<string, string>) {
 
 type LogLine = { msg: string; url?: string; retryInMs?: number };
 
-/** Reads the server's JSON log lines until the "listening" line; returns its port and the lines so far. */
-async function waitForListening(
-  stdout: ReadableStream<Uint8Array>,
-): Promise<{ port: number; lines: LogLine[] }> {
+/** The server's JSON log lines as they come; `until` reads on until a line matches. */
+function readLog(stdout: ReadableStream<Uint8Array>) {
+  const reader = stdout.getReader();
   const decoder = new TextDecoder();
-  let buffered = "";
-  for await (const chunk of stdout) {
-    buffered += decoder.decode(chunk);
-    const complete = buffered.split("\n").slice(0, -1);
-    const lines = complete.map((l) => JSON.parse(l) as LogLine);
-    const listening = lines.find((l) => l.msg === "listening");
-    if (listening) return { port: Number(new URL(listening.url ?? "").port), lines };
-  }
-  throw new Error(`server exited before listening: ${buffered}`);
+  const lines: LogLine[] = [];
+  let partial = "";
+  return {
+    lines,
+    async until(match: (line: LogLine) => boolean): Promise<LogLine> {
+      for (;;) {
+        const found = lines.find(match);
+        if (found) return found;
+        const { done, value } = await reader.read();
+        if (done) throw new Error(`server exited: ${JSON.stringify(lines)}`);
+        partial += decoder.decode(value);
+        const complete = partial.split("\n");
+        partial = complete.pop() ?? "";
+        lines.push(...complete.filter(Boolean).map((l) => JSON.parse(l) as LogLine));
+      }
+    },
+  };
+}
+
+/** Reads the server's log until the "listening" line; returns its port. */
+async function waitForListening(stdout: ReadableStream<Uint8Array>): Promise<number> {
+  const listening = await readLog(stdout).until((l) => l.msg === "listening");
+  return Number(new URL(listening.url ?? "").port);
 }
 
 describe("the server process", () => {
@@ -123,9 +136,6 @@ describe("the server process", () => {
     proxy.cut();
     const late = new URL(db.url);
     late.port = String(proxy.port);
-    const upAfterMs = 2500;
-    const started = Date.now();
-    const opening = Bun.sleep(upAfterMs).then(() => proxy.restore());
     const child = startServer({
       DATABASE_URL: late.toString(),
       DB_MAX_RETRIES: "5",
@@ -133,15 +143,22 @@ describe("the server process", () => {
       PORT: "0",
       HOST: "127.0.0.1",
     });
+    const log = readLog(child.stdout);
+    let opening: Promise<void> = Promise.resolve();
     try {
-      const { port, lines } = await waitForListening(child.stdout);
-      expect(Date.now() - started).toBeGreaterThanOrEqual(upAfterMs);
-      const retries = lines.filter((l) => l.msg === "database not reachable yet");
+      await log.until((l) => l.msg === "database not reachable yet");
+      // The database comes up 3 s after the server first failed to reach it.
+      const firstFailure = Date.now();
+      opening = Bun.sleep(3000).then(() => proxy.restore());
+      const listening = await log.until((l) => l.msg === "listening");
+      expect(Date.now() - firstFailure).toBeGreaterThanOrEqual(3000);
+      const retries = log.lines.filter((l) => l.msg === "database not reachable yet");
       // 200, 400, 800, 1600 ms: the fourth wait is the one the database comes up in.
+      expect(retries.length).toBeGreaterThanOrEqual(3);
       expect(retries.map((l) => l.retryInMs)).toEqual(
         [200, 400, 800, 1600].slice(0, retries.length),
       );
-      expect(retries.length).toBeGreaterThanOrEqual(3);
+      const port = new URL(listening.url ?? "").port;
       expect((await fetch(`http://127.0.0.1:${port}/readyz`)).status).toBe(200);
     } finally {
       await opening;
@@ -189,12 +206,7 @@ describe("the server process", () => {
       PORT: "0",
     });
     try {
-      const decoder = new TextDecoder();
-      let output = "";
-      for await (const chunk of child.stdout) {
-        output += decoder.decode(chunk);
-        if (output.includes("database not reachable yet")) break;
-      }
+      await readLog(child.stdout).until((l) => l.msg === "database not reachable yet");
       const signalled = Date.now();
       child.kill("SIGTERM");
       expect(await child.exited).toBe(0);
@@ -211,7 +223,7 @@ describe("the server process", () => {
       HOST: "127.0.0.1",
       LOG_LEVEL: "info",
     });
-    const { port } = await waitForListening(child.stdout);
+    const port = await waitForListening(child.stdout);
 
     // Requests whose bodies trickle in over ~600 ms are still in flight when SIGTERM lands.
     const slowRequest = () =>
