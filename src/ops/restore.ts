@@ -1,3 +1,4 @@
+import { stat } from "node:fs/promises";
 import type { DatabasePool } from "slonik";
 import {
   createRangePartition,
@@ -30,6 +31,9 @@ const rangeBound = /^FOR VALUES FROM \('([^']+)'\) TO \('([^']+)'\)$/;
 
 /** Reads and checks a backup before anything is touched; throws InvalidBackup / RestoreRefused. */
 export async function checkBackupForRestore(file: string): Promise<BackupMetadata> {
+  const found = await stat(file).catch(() => null);
+  if (!found) throw new InvalidBackup(`${file} does not exist`);
+  if (!found.isFile()) throw new InvalidBackup(`${file} is not a file`);
   const metadata = await readBackupMetadata(file);
   await validateBackup(file, metadata);
   const onDisk = await migrationNamesOnDisk();
