@@ -111,6 +111,15 @@ export async function loadEncryptionKeys(config: Config, logger: Logger): Promis
     );
   }
   const file = resolve(config.DATA_DIR, "token-encryption.key");
+  logger.warn(
+    { file },
+    "TOKEN_ENCRYPTION_KEYS is not set: provider tokens are encrypted with a development key kept in this file",
+  );
+  return [await readOrCreateDevelopmentKey(file)];
+}
+
+/** A `kid:base64` key kept in `file`, made (32 random bytes, id `dev`) on first use. */
+export async function readOrCreateDevelopmentKey(file: string): Promise<EncryptionKey> {
   let entry: string;
   try {
     entry = (await readFile(file, "utf8")).trim();
@@ -119,10 +128,6 @@ export async function loadEncryptionKeys(config: Config, logger: Logger): Promis
     await mkdir(dirname(file), { recursive: true });
     await writeFile(file, `${entry}\n`, { mode: 0o600 });
   }
-  logger.warn(
-    { file },
-    "TOKEN_ENCRYPTION_KEYS is not set: provider tokens are encrypted with a development key kept in this file",
-  );
   const [id, key] = entry.split(":");
-  return [{ id: id ?? "dev", key: new Uint8Array(Buffer.from(key ?? "", "base64")) }];
+  return { id: id ?? "dev", key: new Uint8Array(Buffer.from(key ?? "", "base64")) };
 }

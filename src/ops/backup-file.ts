@@ -3,6 +3,7 @@ import { createReadStream } from "node:fs";
 import { open, readFile } from "node:fs/promises";
 import { createGunzip } from "node:zlib";
 import { z } from "zod";
+import { backupSignature } from "./backup-signature.ts";
 
 // The backup file: JSON lines, gzip-compressed by default. Lines starting
 // with '#' are control records (header, table start/end, trailer); every
@@ -47,6 +48,8 @@ export const backupMetadata = z.object({
   tables: z.record(z.string(), z.number().int()),
   database_url: z.string(),
   validated: z.boolean(),
+  /** HMAC over the rest of this metadata (backup-signature.ts); absent before it existed. */
+  signature: backupSignature.optional(),
 });
 export type BackupMetadata = z.infer<typeof backupMetadata>;
 
