@@ -153,6 +153,22 @@ test("a signed backup that holds a table Gatehouse does not own is refused", asy
   await expectRefused(file, [], "the backup holds tables Gatehouse does not own: pgmigrations");
 });
 
+test("a signed backup whose partition would create a table outside its parent's name is refused", async () => {
+  const file = await backup();
+  const text = await readFile(file, "utf8");
+  const changed = text.replace(/"name":"audit_events_default"/, '"name":"users_shadow"');
+  expect(changed).not.toBe(text);
+  await writeFile(file, changed);
+  const metadata = JSON.parse(await readFile(`${file}.json`, "utf8"));
+  metadata.sha256 = await sha256OfFile(file);
+  await writeFile(`${file}.json`, JSON.stringify(metadata));
+  await resignBackup(file, testBackupKey);
+  await expectRefused(file, [], `${file}: partition users_shadow is not named after audit_events`);
+  expect(await db.pool.oneFirst(sql.unsafe`SELECT to_regclass('users_shadow')::text AS t`)).toBe(
+    null,
+  );
+});
+
 test("a table another program keeps in the same schema is neither backed up nor touched by restore", async () => {
   await db.pool.query(sql.unsafe`CREATE TABLE IF NOT EXISTS other_app_notes (note text)`);
   await db.pool.query(sql.unsafe`TRUNCATE other_app_notes`);

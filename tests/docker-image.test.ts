@@ -135,7 +135,7 @@ test.skipIf(unreachableRegistry !== null)(
       format: "pem",
       type: "pkcs8",
     });
-    const env = {
+    const env: Record<string, string> = {
       PATH: dirname(process.execPath),
       HOME: workspace,
       ...runtime.env,

@@ -3,7 +3,6 @@ import type { DatabasePool } from "slonik";
 import {
   createRangePartition,
   insertJsonRows,
-  isPartitionNameOf,
   listBackupTables,
   serviceTables,
   suspendTriggersForRestore,
@@ -149,11 +148,6 @@ export async function restoreBackup({
         }
         counts[record.table] = 0;
         for (const partition of record.partitions) {
-          if (!isPartitionNameOf(record.table, partition.name)) {
-            throw new InvalidBackup(
-              `partition ${partition.name} is not named after ${record.table}`,
-            );
-          }
           const bound = rangeBound.exec(partition.bound);
           if (partition.bound === "DEFAULT") continue;
           if (!bound?.[1] || !bound[2]) {
