@@ -3,7 +3,10 @@
 # Production dependencies only, installed from the lockfile. Optional packages
 # are left out: they are the embedded PostgreSQL binaries (and Bun itself),
 # which a container never needs because it always runs with DATABASE_URL.
-FROM node:22-bookworm-slim AS deps
+# Node 24 brings npm 11, the npm that writes the lockfile (with every
+# platform's optional packages), and the engines slonik asks for.
+# tests/docker-image.test.ts assembles this image from these lines and runs it.
+FROM node:24-bookworm-slim AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --omit=optional --ignore-scripts --no-audit --no-fund
@@ -14,7 +17,9 @@ ENV NODE_ENV=production \
     HOST=0.0.0.0 \
     PORT=3000
 COPY --from=deps /app/node_modules ./node_modules
-COPY package.json ./
+# tsconfig.json carries jsxImportSource (hono/jsx): without it Bun compiles the
+# .tsx pages for React and the server dies at its first import.
+COPY package.json tsconfig.json ./
 COPY bin ./bin
 COPY src ./src
 COPY sql ./sql

@@ -11,14 +11,35 @@ export async function beginReadOnlySnapshot(tx: DatabaseTransactionConnection): 
   await tx.query(sql.unsafe`SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY`);
 }
 
+/**
+ * The tables Gatehouse's migrations create and its backups carry; a restore
+ * writes into these and no others. A migration that adds a table adds it here
+ * (tests/backup-integrity.test.ts compares this list with the schema).
+ */
+export const serviceTables: readonly string[] = [
+  "allowlist_rules",
+  "audit_events",
+  "oauth_accounts",
+  "refresh_tokens",
+  "revoked_access_tokens",
+  "sessions",
+  "users",
+  "verification_tokens",
+];
+
+/** A leaf partition a backup may create: named after its parent, nothing else. */
+export const isPartitionNameOf = (parent: string, name: string) =>
+  name.startsWith(`${parent}_`) && /^[a-z][a-z0-9_]{0,62}$/.test(name);
+
 export const backupTableRow = z.object({ name: z.string(), partitioned: z.boolean() });
 export type BackupTable = z.infer<typeof backupTableRow>;
 
 /**
- * The tables a backup holds: every permanent table of the public schema
- * except the migration log (the restoring side keeps its own) and leaf
- * partitions (their rows are read through the partitioned parent's leaves).
- * UNLOGGED tables (rate-limit counters) are scratch state and left out.
+ * The tables a backup holds: the service's tables (serviceTables) present in
+ * the public schema, without leaf partitions (their rows are read through the
+ * partitioned parent's leaves). The migration log stays out (the restoring
+ * side keeps its own), as do UNLOGGED scratch tables (rate-limit counters)
+ * and any table some other software keeps in the same schema.
  */
 export async function listBackupTables(db: CommonQueryMethods): Promise<readonly BackupTable[]> {
   return db.any(sql.type(backupTableRow)`
@@ -28,7 +49,7 @@ export async function listBackupTables(db: CommonQueryMethods): Promise<readonly
       AND c.relkind IN ('r', 'p')
       AND NOT c.relispartition
       AND c.relpersistence = 'p'
-      AND c.relname <> 'pgmigrations'
+      AND c.relname = ANY(${sql.array([...serviceTables], "text")})
     ORDER BY c.relname`);
 }
 

@@ -8,7 +8,7 @@ export const oauthAccountRow = z.object({
   provider_user_id: z.string(),
   email: z.string().nullable(),
   email_verified: z.boolean(),
-  /** Ciphertext (v1.<kid>.<iv>.<data>), never the provider's token itself. */
+  /** Ciphertext (v2.<kid>.<iv>.<data>, bound to this row and column), never the provider's token itself. */
   access_token: z.string().nullable(),
   refresh_token: z.string().nullable(),
   token_type: z.string().nullable(),
@@ -25,6 +25,8 @@ const accountColumns = sql.fragment`
   token_type, scope, expires_at, revoked_at, created_at, updated_at`;
 
 export type NewOAuthAccount = {
+  /** Chosen by the caller when there are tokens: their ciphertexts are bound to it. */
+  id?: string;
   userId: string;
   provider: string;
   providerUserId: string;
@@ -38,9 +40,9 @@ export type NewOAuthAccount = {
 };
 
 const insertAccount = (account: NewOAuthAccount) => sql.fragment`
-  INSERT INTO oauth_accounts (user_id, provider, provider_user_id, email, email_verified,
+  INSERT INTO oauth_accounts (id, user_id, provider, provider_user_id, email, email_verified,
                               access_token, refresh_token, token_type, scope, expires_at)
-  VALUES (${account.userId}, ${account.provider}, ${account.providerUserId}, ${account.email},
+  VALUES (coalesce(${account.id ?? null}::uuid, gen_random_uuid()), ${account.userId}, ${account.provider}, ${account.providerUserId}, ${account.email},
           ${account.emailVerified}, ${account.encryptedAccessToken}, ${account.encryptedRefreshToken},
           ${account.tokenType}, ${account.scope},
           ${account.expiresAt ? sql.timestamp(account.expiresAt) : null})`;
@@ -92,16 +94,21 @@ export const accountTokensRow = z.object({
 });
 export type AccountTokens = z.infer<typeof accountTokensRow>;
 
-/** Accounts with a token sealed by some key other than `keyId`, in id order after `afterId`. */
+/**
+ * Accounts with a token not sealed as `<format>.<keyId>` (another key, or an
+ * older format), in id order after `afterId`.
+ */
 export async function listAccountsNotUnderKey(
   db: CommonQueryMethods,
+  format: string,
   keyId: string,
   afterId: string | null,
   limit: number,
 ): Promise<readonly AccountTokens[]> {
+  const prefix = `${format}.${keyId}.`;
   return db.any(sql.type(accountTokensRow)`
     SELECT id, access_token, refresh_token FROM oauth_accounts
-    WHERE (split_part(access_token, '.', 2) <> ${keyId} OR split_part(refresh_token, '.', 2) <> ${keyId})
+    WHERE (NOT starts_with(access_token, ${prefix}) OR NOT starts_with(refresh_token, ${prefix}))
       AND id > ${afterId ?? "00000000-0000-0000-0000-000000000000"}
     ORDER BY id LIMIT ${limit}`);
 }
@@ -203,7 +210,7 @@ export async function findOAuthAccountOfUser(
 export async function updateOAuthAccountAtSignIn(
   db: CommonQueryMethods,
   id: string,
-  update: Omit<NewOAuthAccount, "userId" | "provider" | "providerUserId">,
+  update: Omit<NewOAuthAccount, "id" | "userId" | "provider" | "providerUserId">,
 ): Promise<void> {
   await db.query(sql.unsafe`
     UPDATE oauth_accounts SET

@@ -277,6 +277,8 @@ export const environmentSchema = z.object({
   CLEANUP_GRACE_PERIOD: duration("7d"),
   BACKUP_DIR: z.string().trim().min(1).default(".data/backups"),
   BACKUP_RETENTION: duration("30d"),
+  // kid:base64 keys (32 bytes) for the backups' HMAC; the first signs, all verify.
+  BACKUP_SIGNING_KEYS: encryptionKeys,
   REDIS_URL: urlWithScheme(["redis:", "rediss:"], "redis://redis.internal:6379"),
   METRICS_TOKEN: optionalText,
 

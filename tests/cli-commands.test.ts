@@ -58,7 +58,7 @@ describe("every operations command", () => {
     const result = await runCli(["restore", join(dir, "nope.jsonl.gz"), "--yes"], env);
     expect(result.code).toBe(1);
     expect(result.stderr.trim()).toStartWith(
-      "gatehouse: refusing to restore: no metadata beside the backup",
+      `gatehouse: refusing to restore: ${join(dir, "nope.jsonl.gz")} does not exist`,
     );
   });
 

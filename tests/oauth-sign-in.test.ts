@@ -3,6 +3,7 @@ import { Writable } from "node:stream";
 import { sql } from "slonik";
 import { z } from "zod";
 import { upsertAllowlistRule } from "../sql/allowlist-rules.ts";
+import { bindingOf } from "../src/auth/provider-tokens.ts";
 import { createTokenCipher } from "../src/auth/token-encryption.ts";
 import { parseConfig } from "../src/config.ts";
 import { createLogger } from "../src/logger.ts";
@@ -598,16 +599,19 @@ test("provider tokens are stored encrypted and still open after a new key is put
   const b = browser();
   await signIn(b, "github");
   const userId = (await me(b)).body.id as string;
-  const stored = (await pool.oneFirst(sql.unsafe`
-    SELECT access_token FROM oauth_accounts WHERE user_id = ${userId}`)) as string;
-  expect(stored.startsWith("v1.ka.")).toBe(true);
+  const { id: accountId, access_token: stored } = await pool.one(sql.type(
+    z.object({ id: z.string(), access_token: z.string() }),
+  )`
+    SELECT id, access_token FROM oauth_accounts WHERE user_id = ${userId}`);
+  const binding = bindingOf(accountId, "access_token");
+  expect(stored.startsWith("v2.ka.")).toBe(true);
   expect(stored).not.toContain("gho_");
 
   // Rotation: a new key encrypts, the old one still decrypts.
   const keyB = testKey("kb", 2);
   const rotated = parseConfig({ TOKEN_ENCRYPTION_KEYS: `${keyB},${keyA}` }).TOKEN_ENCRYPTION_KEYS;
   const cipher = await createTokenCipher(rotated);
-  expect(await cipher.decrypt(stored)).toMatch(/^gho_[0-9a-f]{32}$/);
+  expect(await cipher.decrypt(stored, binding)).toMatch(/^gho_[0-9a-f]{32}$/);
 
   const rotatedApp = await startTestApp(pool, { ...env, TOKEN_ENCRYPTION_KEYS: `${keyB},${keyA}` });
   try {
@@ -615,8 +619,8 @@ test("provider tokens are stored encrypted and still open after a new key is put
     await signIn(again, "github");
     const resealed = (await pool.oneFirst(sql.unsafe`
       SELECT access_token FROM oauth_accounts WHERE user_id = ${userId}`)) as string;
-    expect(resealed.startsWith("v1.kb.")).toBe(true);
-    expect(await cipher.decrypt(resealed)).toMatch(/^gho_/);
+    expect(resealed.startsWith("v2.kb.")).toBe(true);
+    expect(await cipher.decrypt(resealed, binding)).toMatch(/^gho_/);
   } finally {
     await rotatedApp.close();
   }
@@ -628,13 +632,15 @@ test("a Google refresh token is stored encrypted", async () => {
   await signIn(b, "google");
   const userId = (await me(b)).body.id as string;
   const row = await pool.one(sql.type(
-    z.object({ refresh_token: z.string(), expires_at: z.date() }),
+    z.object({ id: z.string(), refresh_token: z.string(), expires_at: z.date() }),
   )`
-    SELECT refresh_token, expires_at FROM oauth_accounts WHERE user_id = ${userId}`);
+    SELECT id, refresh_token, expires_at FROM oauth_accounts WHERE user_id = ${userId}`);
   const cipher = await createTokenCipher(
     parseConfig({ TOKEN_ENCRYPTION_KEYS: keyA }).TOKEN_ENCRYPTION_KEYS,
   );
-  expect(await cipher.decrypt(row.refresh_token)).toMatch(/^1\/\//);
+  expect(await cipher.decrypt(row.refresh_token, bindingOf(row.id, "refresh_token"))).toMatch(
+    /^1\/\//,
+  );
   expect(row.expires_at).toBeInstanceOf(Date);
 });
 

@@ -103,7 +103,7 @@ describe("generic OpenID Connect", () => {
       )`SELECT provider_user_id, access_token, email_verified FROM oauth_accounts WHERE provider = 'oidc'`,
     );
     expect(account.provider_user_id).toBe("emp-1");
-    expect(account.access_token.startsWith("v1.k1.")).toBe(true);
+    expect(account.access_token.startsWith("v2.k1.")).toBe(true);
   });
 
   test("a nonce that does not match the ID token's is refused and writes nothing", async () => {

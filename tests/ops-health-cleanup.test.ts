@@ -16,7 +16,7 @@ import { createBackup } from "../src/ops/backup.ts";
 import { listBackups } from "../src/ops/backup-catalog.ts";
 import { runCleanup } from "../src/ops/cleanup.ts";
 import { readHealth } from "../src/ops/health.ts";
-import { cliEnv, runCli } from "./support/cli.ts";
+import { cliEnv, runCli, testBackupKey } from "./support/cli.ts";
 import { createTestDatabase } from "./support/database.ts";
 import { testPasswordHash } from "./support/sign-in.ts";
 
@@ -305,6 +305,7 @@ describe("cleanup", () => {
       dir,
       compress: true,
       validate: false,
+      signingKey: testBackupKey,
     });
     await Bun.sleep(5);
     const recent = await createBackup({
@@ -313,6 +314,7 @@ describe("cleanup", () => {
       dir,
       compress: true,
       validate: false,
+      signingKey: testBackupKey,
     });
     const metadataPath = join(dir, `${old.file}.json`);
     const metadata = JSON.parse(await readFile(metadataPath, "utf8"));

@@ -10,7 +10,7 @@ import { listAppliedMigrations } from "../sql/schema-migrations.ts";
 import { createDatabasePool } from "../src/db/pool.ts";
 import { createBackup } from "../src/ops/backup.ts";
 import { sha256OfFile } from "../src/ops/backup-file.ts";
-import { cliEnv, runCli } from "./support/cli.ts";
+import { cliEnv, resignBackup, runCli, testBackupKey } from "./support/cli.ts";
 import { createEmptyDatabase, createTestDatabase, testLogger } from "./support/database.ts";
 
 // Every test drives the CLI as separate processes (and argon2id hashing in seed).
@@ -101,7 +101,7 @@ describe("seed", () => {
     expect(states.some((s) => s.role === "admin")).toBe(true);
     expect(states.some((s) => s.status === "locked" && s.locked_until)).toBe(true);
     const providers = await db.pool.anyFirst(
-      sql.unsafe`SELECT provider FROM oauth_accounts WHERE access_token LIKE 'v1.k1.%' ORDER BY 1`,
+      sql.unsafe`SELECT provider FROM oauth_accounts WHERE access_token LIKE 'v2.k1.%' ORDER BY 1`,
     );
     expect(providers).toEqual(["github", "google"]);
     const months = await db.pool.oneFirst(
@@ -155,6 +155,7 @@ describe("backup and restore", () => {
         dir: other,
         compress: true,
         validate: true,
+        signingKey: testBackupKey,
         onProgress: async () => {
           if (wrote) return;
           wrote = true;
@@ -190,6 +191,7 @@ describe("backup and restore", () => {
         dir: other,
         compress: true,
         validate: true,
+        signingKey: testBackupKey,
         onProgress: (message) => {
           if (message.startsWith("oauth_accounts")) throw new Error("disk full");
         },
@@ -319,6 +321,7 @@ describe("backup and restore", () => {
     const metadata = JSON.parse(await readFile(`${meta.path}.json`, "utf8"));
     metadata.sha256 = await sha256OfFile(meta.path);
     await writeFile(`${meta.path}.json`, JSON.stringify(metadata));
+    await resignBackup(meta.path);
     const { stderr } = await expectRefused(meta.path);
     expect(stderr).toContain("unreadable");
   });
@@ -335,6 +338,7 @@ describe("backup and restore", () => {
     metadata.migrations = header.migrations;
     metadata.sha256 = await sha256OfFile(meta.path);
     await writeFile(`${meta.path}.json`, JSON.stringify(metadata));
+    await resignBackup(meta.path);
     const { stderr } = await expectRefused(meta.path);
     expect(stderr).toContain("newer than this code");
   });

@@ -13,6 +13,7 @@ import { recordAudit } from "../audit.ts";
 import type { Config } from "../config.ts";
 import type { Logger } from "../logger.ts";
 import { reclaimUnverifiedAccount } from "../password/reclaim.ts";
+import { sealAccountTokens } from "./provider-tokens.ts";
 import { applySignInGrants, decideSignInGrants } from "./sign-in-grants.ts";
 import type { MembershipNeeds, ProviderIdentity } from "./sign-in-providers.ts";
 import type { TokenCipher } from "./token-encryption.ts";
@@ -45,6 +46,7 @@ class LostRace extends Error {}
 export type ProviderSignIn = { user: User; created: boolean; linked: boolean };
 
 type Deps = { pool: DatabasePool; logger: Logger; config: Config; cipher: TokenCipher };
+type AccountFields = Omit<NewOAuthAccount, "id" | "userId" | "provider" | "providerUserId">;
 type RequestFacts = { ip: string | null; userAgent: string | null };
 
 /** Which GitHub memberships the allowlist rules ask about (and so which scopes to request). */
@@ -58,16 +60,15 @@ export async function signInWithProvider(
   identity: ProviderIdentity,
   request: RequestFacts,
 ): Promise<ProviderSignIn> {
-  const seal = (token: string | null) => (token === null ? null : deps.cipher.encrypt(token));
-  const stored = {
+  // Tokens are sealed for the row they go into (see provider-tokens.ts).
+  const stored = async (accountId: string) => ({
     email: identity.email,
     emailVerified: identity.emailVerified,
-    encryptedAccessToken: await seal(identity.tokens.accessToken),
-    encryptedRefreshToken: await seal(identity.tokens.refreshToken),
+    ...(await sealAccountTokens(deps.cipher, accountId, identity.tokens)),
     tokenType: identity.tokens.tokenType,
     scope: identity.tokens.scope,
     expiresAt: identity.tokens.expiresAt,
-  };
+  });
   // Twenty browsers finishing the same first sign-in at once: the losers of
   // the unique-constraint race roll back and find the winner's rows.
   for (let attempt = 0; ; attempt++) {
@@ -85,7 +86,7 @@ async function signInOnce(
   { config, logger }: Deps,
   tx: DatabaseTransactionConnection,
   identity: ProviderIdentity,
-  stored: Omit<NewOAuthAccount, "userId" | "provider" | "providerUserId">,
+  stored: (accountId: string) => Promise<AccountFields>,
   request: RequestFacts,
 ): Promise<ProviderSignIn> {
   const grants = await decideSignInGrants(tx, config.ADMIN_EMAILS, identity);
@@ -100,16 +101,20 @@ async function signInOnce(
   if (known) {
     const user = await findUserById(tx, known.user_id);
     if (user?.status !== "active") throw new SignInRefused("account_inactive", known.user_id);
-    await updateOAuthAccountAtSignIn(tx, known.id, stored);
+    await updateOAuthAccountAtSignIn(tx, known.id, await stored(known.id));
     return { user: await grantsOf(user), created: false, linked: false };
   }
 
-  const account = (userId: string): NewOAuthAccount => ({
-    userId,
-    provider: identity.provider,
-    providerUserId: identity.providerUserId,
-    ...stored,
-  });
+  const account = async (userId: string): Promise<NewOAuthAccount> => {
+    const id = crypto.randomUUID();
+    return {
+      id,
+      userId,
+      provider: identity.provider,
+      providerUserId: identity.providerUserId,
+      ...(await stored(id)),
+    };
+  };
 
   const holder =
     identity.email && identity.emailVerified ? await findUserByEmail(tx, identity.email) : null;
@@ -131,7 +136,7 @@ async function signInOnce(
     // signs in with a different account at this provider.
     if (existing?.provider_user_id === identity.providerUserId) throw new LostRace();
     if (existing) throw new SignInRefused("account_conflict", owner.id);
-    if (!(await insertOAuthAccountIfAbsent(tx, account(owner.id)))) throw new LostRace();
+    if (!(await insertOAuthAccountIfAbsent(tx, await account(owner.id)))) throw new LostRace();
     await recordAudit(tx, logger, {
       eventType: "account.linked",
       result: "success",
@@ -154,7 +159,7 @@ async function signInOnce(
     isWhitelisted: grants.whitelisted,
     consentAt: config.REQUIRE_CONSENT ? new Date() : null,
   });
-  if (!(await insertOAuthAccountIfAbsent(tx, account(user.id)))) throw new LostRace();
+  if (!(await insertOAuthAccountIfAbsent(tx, await account(user.id)))) throw new LostRace();
   await recordAudit(tx, logger, {
     eventType: "user.created",
     result: "success",

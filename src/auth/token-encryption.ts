@@ -4,10 +4,13 @@ import { type Config, ConfigError } from "../config.ts";
 import type { Logger } from "../logger.ts";
 
 // Provider tokens at rest: AES-256-GCM through WebCrypto. A ciphertext reads
-// `v1.<key id>.<iv>.<sealed>` (base64url parts), so any configured key can
-// open it and rotation knows which rows still use an old key. The version and
-// key id are authenticated as additional data: relabelling a ciphertext with
-// another key id makes it fail to open rather than decrypt under a wrong key.
+// `v2.<key id>.<iv>.<sealed>` (base64url parts), so any configured key can
+// open it and rotation knows which rows still use an old key. The version,
+// key id and the place the ciphertext belongs to (table, row id, column) are
+// authenticated as additional data: relabelling the key id, or copying a
+// ciphertext into another row or column, makes it fail to open rather than
+// hand one account's token to another. `v1` ciphertexts (version and key id
+// only) still open anywhere; `rotate-keys` rewrites them as v2.
 
 export type EncryptionKey = { id: string; key: Uint8Array<ArrayBuffer> };
 
@@ -15,12 +18,25 @@ export class UnknownEncryptionKey extends Error {
   override name = "UnknownEncryptionKey";
 }
 
+/** Where a ciphertext is stored; it opens only there. */
+export type TokenBinding = { table: string; row: string; column: string };
+
 export type TokenCipher = {
   /** Id of the key new ciphertexts are sealed with. */
   currentKeyId: string;
-  encrypt: (plaintext: string) => Promise<string>;
-  decrypt: (ciphertext: string) => Promise<string>;
+  encrypt: (plaintext: string, binding: TokenBinding) => Promise<string>;
+  decrypt: (ciphertext: string, binding: TokenBinding) => Promise<string>;
 };
+
+export const currentFormat = "v2";
+
+// Parts joined with a separator none of them can contain unescaped.
+const additionalData = (version: string, keyId: string, binding: TokenBinding | null) =>
+  new TextEncoder().encode(
+    binding
+      ? JSON.stringify([version, keyId, binding.table, binding.row, binding.column])
+      : `${version}.${keyId}`,
+  );
 
 const b64url = (bytes: Uint8Array) => Buffer.from(bytes).toString("base64url");
 const fromB64url = (text: string) => new Uint8Array(Buffer.from(text, "base64url"));
@@ -40,23 +56,28 @@ export async function createTokenCipher(keys: readonly EncryptionKey[]): Promise
 
   return {
     currentKeyId: current.id,
-    encrypt: async (plaintext) => {
+    encrypt: async (plaintext, binding) => {
       const iv = crypto.getRandomValues(new Uint8Array(12));
-      const header = `v1.${current.id}`;
       const sealed = await crypto.subtle.encrypt(
-        { name: "AES-GCM", iv, additionalData: encoder.encode(header) },
+        { name: "AES-GCM", iv, additionalData: additionalData(currentFormat, current.id, binding) },
         currentKey,
         encoder.encode(plaintext),
       );
-      return `${header}.${b64url(iv)}.${b64url(new Uint8Array(sealed))}`;
+      return `${currentFormat}.${current.id}.${b64url(iv)}.${b64url(new Uint8Array(sealed))}`;
     },
-    decrypt: async (ciphertext) => {
-      const [version, keyId, iv, sealed] = ciphertext.split(".");
-      if (version !== "v1" || !keyId || !iv || !sealed) throw new Error("not a v1 ciphertext");
+    decrypt: async (ciphertext, binding) => {
+      const [version, keyId, iv, sealed, ...rest] = ciphertext.split(".");
+      if ((version !== "v1" && version !== "v2") || !keyId || !iv || !sealed || rest.length > 0) {
+        throw new Error("not a token ciphertext");
+      }
       const key = cryptoKeys.get(keyId);
       if (!key) throw new UnknownEncryptionKey(`no configured key has id ${keyId}`);
       const opened = await crypto.subtle.decrypt(
-        { name: "AES-GCM", iv: fromB64url(iv), additionalData: encoder.encode(`v1.${keyId}`) },
+        {
+          name: "AES-GCM",
+          iv: fromB64url(iv),
+          additionalData: additionalData(version, keyId, version === "v1" ? null : binding),
+        },
         key,
         fromB64url(sealed),
       );
@@ -68,7 +89,13 @@ export async function createTokenCipher(keys: readonly EncryptionKey[]): Promise
 /** The key id a ciphertext names, without opening it. */
 export function keyIdOf(ciphertext: string): string | null {
   const [version, keyId] = ciphertext.split(".");
-  return version === "v1" && keyId ? keyId : null;
+  return (version === "v1" || version === "v2") && keyId ? keyId : null;
+}
+
+/** True when the ciphertext is sealed in the current format under `keyId`: nothing to rewrite. */
+export function isCurrent(ciphertext: string, keyId: string): boolean {
+  const [version, id] = ciphertext.split(".");
+  return version === currentFormat && id === keyId;
 }
 
 /**
@@ -84,6 +111,15 @@ export async function loadEncryptionKeys(config: Config, logger: Logger): Promis
     );
   }
   const file = resolve(config.DATA_DIR, "token-encryption.key");
+  logger.warn(
+    { file },
+    "TOKEN_ENCRYPTION_KEYS is not set: provider tokens are encrypted with a development key kept in this file",
+  );
+  return [await readOrCreateDevelopmentKey(file)];
+}
+
+/** A `kid:base64` key kept in `file`, made (32 random bytes, id `dev`) on first use. */
+export async function readOrCreateDevelopmentKey(file: string): Promise<EncryptionKey> {
   let entry: string;
   try {
     entry = (await readFile(file, "utf8")).trim();
@@ -92,10 +128,6 @@ export async function loadEncryptionKeys(config: Config, logger: Logger): Promis
     await mkdir(dirname(file), { recursive: true });
     await writeFile(file, `${entry}\n`, { mode: 0o600 });
   }
-  logger.warn(
-    { file },
-    "TOKEN_ENCRYPTION_KEYS is not set: provider tokens are encrypted with a development key kept in this file",
-  );
   const [id, key] = entry.split(":");
-  return [{ id: id ?? "dev", key: new Uint8Array(Buffer.from(key ?? "", "base64")) }];
+  return { id: id ?? "dev", key: new Uint8Array(Buffer.from(key ?? "", "base64")) };
 }

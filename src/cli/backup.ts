@@ -1,6 +1,8 @@
 import { resolve } from "node:path";
+import { parseConfig } from "../config.ts";
 import { createBackup } from "../ops/backup.ts";
-import { type CliCommand, output, withDatabase } from "./command.ts";
+import { loadBackupSigningKeys } from "../ops/backup-signature.ts";
+import { type CliCommand, cliLogger, output, withDatabase } from "./command.ts";
 import { progressLine } from "./progress.ts";
 
 const help = `usage: gatehouse backup [--dir DIR] [--no-compress] [--no-validate] [--json]
@@ -8,7 +10,8 @@ const help = `usage: gatehouse backup [--dir DIR] [--no-compress] [--no-validate
 Writes a consistent snapshot of the database (one REPEATABLE READ transaction)
 to DIR (default BACKUP_DIR, .data/backups) as gatehouse-<time>.jsonl.gz, with
 <file>.json beside it: time, size, PostgreSQL version, schema version, tables
-and row counts, SHA-256 and the database URL with its password masked.
+and row counts, SHA-256, the database URL with its password masked, and an
+HMAC-SHA256 under the first key of BACKUP_SIGNING_KEYS (restore checks it).
 
   --dir DIR       write into DIR instead of BACKUP_DIR
   --no-compress   plain JSON lines instead of gzip
@@ -23,6 +26,9 @@ export const backupCommand: CliCommand = {
     "no-validate": { type: "boolean" },
   },
   run: async ({ values, json }) => {
+    // Before connecting: production without a signing key stops here.
+    const [signingKey] = await loadBackupSigningKeys(parseConfig(), cliLogger());
+    if (!signingKey) throw new Error("no backup signing key");
     const progress = progressLine();
     const { path, metadata } = await withDatabase(async ({ config, db }) => {
       const dir = resolve(typeof values.dir === "string" ? values.dir : config.BACKUP_DIR);
@@ -32,6 +38,7 @@ export const backupCommand: CliCommand = {
         dir,
         compress: values["no-compress"] !== true,
         validate: values["no-validate"] !== true,
+        signingKey,
         onProgress: progress.update,
       });
       return { path: resolve(dir, metadata.file), metadata };
@@ -42,7 +49,7 @@ export const backupCommand: CliCommand = {
       [
         `backup written: ${path}`,
         `  ${metadata.size_bytes} bytes, ${rows} rows in ${Object.keys(metadata.tables).length} tables, schema ${metadata.schema_version ?? "(none)"}`,
-        `  sha256 ${metadata.sha256}${metadata.validated ? ", validated" : ", not validated"}`,
+        `  sha256 ${metadata.sha256}${metadata.validated ? ", validated" : ", not validated"}, signed with key '${signingKey.id}'`,
       ].join("\n"),
     );
     return 0;

@@ -34,7 +34,7 @@ export async function withDatabase<T>(
   { migrate = false }: { migrate?: boolean } = {},
 ): Promise<T> {
   const config = parseConfig();
-  const logger = createLogger(process.env.LOG_LEVEL ?? "warn", process.stderr as never);
+  const logger = cliLogger();
   const db = await openDatabase(
     { ...config, DB_MAX_RETRIES: Math.min(config.DB_MAX_RETRIES, 1) },
     logger,
@@ -50,6 +50,10 @@ export async function withDatabase<T>(
     await db.close();
   }
 }
+
+/** Warnings and worse on stderr, so stdout stays the command's own output. */
+export const cliLogger = (): Logger =>
+  createLogger(process.env.LOG_LEVEL ?? "warn", process.stderr as never);
 
 /** Prints a result: JSON for machines, else the human rendering. */
 export function output(json: boolean, data: unknown, human: () => string): void {

@@ -81,3 +81,6 @@ try {
   }
   process.exitCode = 1;
 }
+// Exit explicitly: the embedded PostgreSQL's exit hook (async-exit-hook) turns
+// `beforeExit` into process.exit(0), which would swallow the code set above.
+process.exit(process.exitCode);

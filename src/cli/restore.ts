@@ -1,20 +1,26 @@
 import { resolve } from "node:path";
 import { createInterface } from "node:readline/promises";
+import { parseConfig } from "../config.ts";
 import { maskDatabaseUrl } from "../logger.ts";
 import { InvalidBackup } from "../ops/backup-file.ts";
+import { loadBackupSigningKeys } from "../ops/backup-signature.ts";
 import { checkBackupForRestore, RestoreRefused, restoreBackup } from "../ops/restore.ts";
-import { type CliCommand, CliError, output, withDatabase } from "./command.ts";
+import { type CliCommand, CliError, cliLogger, output, withDatabase } from "./command.ts";
 import { progressLine } from "./progress.ts";
 
-const help = `usage: gatehouse restore FILE [--yes] [--json]
+const help = `usage: gatehouse restore FILE [--yes] [--trust-unsigned] [--json]
 
-Replaces every row of the configured database with the backup's, in one
-transaction. Refuses a backup whose checksum or contents do not match its
-metadata (FILE.json), or whose schema is newer than this code. The schema is
-brought to the backup's migration version, the rows loaded, and the newer
-migrations applied again, so pgmigrations stays consistent.
+Replaces every row of the service's tables with the backup's, in one
+transaction. Refuses a backup that no key of BACKUP_SIGNING_KEYS signed,
+whose checksum or contents do not match its metadata (FILE.json), whose
+schema is newer than this code, or that holds tables Gatehouse does not own.
+The schema is brought to the backup's migration version, the rows loaded, and
+the newer migrations applied again, so pgmigrations stays consistent.
 
-  --yes   do not ask for confirmation (needed when stdin is not a terminal)`;
+  --yes              do not ask for confirmation (needed when stdin is not a terminal)
+  --trust-unsigned   restore without checking the signature (a backup made before
+                     backups were signed, or signed with a key you no longer have):
+                     only for a file whose origin you know`;
 
 async function confirm(question: string): Promise<boolean> {
   const prompt = createInterface({ input: process.stdin, output: process.stderr });
@@ -28,17 +34,24 @@ async function confirm(question: string): Promise<boolean> {
 export const restoreCommand: CliCommand = {
   summary: "restore a backup into the configured database (refuses a bad one)",
   help,
-  options: { yes: { type: "boolean", short: "y" } },
+  options: { yes: { type: "boolean", short: "y" }, "trust-unsigned": { type: "boolean" } },
   run: async ({ values, positionals, json }) => {
     const [given, ...extra] = positionals;
     if (!given || extra.length > 0) throw new CliError("restore needs exactly one FILE");
     const file = resolve(given);
-    const metadata = await checkBackupForRestore(file).catch((error: Error) => {
-      if (error instanceof InvalidBackup || error instanceof RestoreRefused) {
-        throw new CliError(`refusing to restore: ${error.message}`);
-      }
-      throw error;
-    });
+    const trustUnsigned = values["trust-unsigned"] === true;
+    const keys = trustUnsigned ? [] : await loadBackupSigningKeys(parseConfig(), cliLogger());
+    if (trustUnsigned) {
+      console.error("gatehouse: --trust-unsigned: not checking who made this backup");
+    }
+    const metadata = await checkBackupForRestore(file, { keys, trustUnsigned }).catch(
+      (error: Error) => {
+        if (error instanceof InvalidBackup || error instanceof RestoreRefused) {
+          throw new CliError(`refusing to restore: ${error.message}`);
+        }
+        throw error;
+      },
+    );
     const progress = progressLine();
     const tables = await withDatabase(async ({ db, logger }) => {
       if (values.yes !== true) {

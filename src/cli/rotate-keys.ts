@@ -6,7 +6,9 @@ import { progressLine } from "./progress.ts";
 const help = `usage: gatehouse rotate-keys [--batch-size N] [--max-batches N] [--json]
 
 Re-encrypts every stored provider token under the first key of
-TOKEN_ENCRYPTION_KEYS (put the new key first, keep the old ones after it).
+TOKEN_ENCRYPTION_KEYS (put the new key first, keep the old ones after it),
+bound to its row and column; tokens written before that binding existed are
+rewritten even when their key is already the first one.
 Each batch commits on its own: an interrupted run continues where it stopped
 when run again, and a finished one finds nothing to do. Refuses to start when
 a stored token names a key that is not configured, so no token is lost.
@@ -57,6 +59,11 @@ export const rotateKeysCommand: CliCommand = {
         `tokens per key before: ${counts(report.before)}`,
         `re-encrypted ${report.rows_rotated} rows in ${report.batches} batches under '${report.current_key}'`,
         `tokens per key after:  ${counts(report.after)}`,
+        ...(report.unreadable > 0
+          ? [
+              `${report.unreadable} tokens did not open for their row (copied or tampered with): left as they are, read as absent`,
+            ]
+          : []),
         report.finished ? "done" : "stopped early: run again to finish",
       ].join("\n"),
     );

@@ -3,6 +3,8 @@ import { createReadStream } from "node:fs";
 import { open, readFile } from "node:fs/promises";
 import { createGunzip } from "node:zlib";
 import { z } from "zod";
+import { isPartitionNameOf } from "../../sql/database-backup.ts";
+import { backupSignature } from "./backup-signature.ts";
 
 // The backup file: JSON lines, gzip-compressed by default. Lines starting
 // with '#' are control records (header, table start/end, trailer); every
@@ -47,6 +49,8 @@ export const backupMetadata = z.object({
   tables: z.record(z.string(), z.number().int()),
   database_url: z.string(),
   validated: z.boolean(),
+  /** HMAC over the rest of this metadata (backup-signature.ts); absent before it existed. */
+  signature: backupSignature.optional(),
 });
 export type BackupMetadata = z.infer<typeof backupMetadata>;
 
@@ -159,6 +163,9 @@ export async function* readBackup(file: string, batchSize = 500): AsyncGenerator
       const start = parseControl(tableStart, line);
       if (start) {
         if (current) fail(`table ${start.table} starts inside ${current.table}`);
+        // Restore creates these partitions: only under their own table's name.
+        const stray = start.partitions.find((p) => !isPartitionNameOf(start.table, p.name));
+        if (stray) fail(`partition ${stray.name} is not named after ${start.table}`);
         current = { table: start.table, rows: 0 };
         yield { kind: "table", table: start.table, partitions: start.partitions };
         continue;

@@ -14,6 +14,7 @@ import {
   serverVersion,
 } from "../../sql/database-backup.ts";
 import { listAppliedMigrations } from "../../sql/schema-migrations.ts";
+import type { EncryptionKey } from "../auth/token-encryption.ts";
 import { maskDatabaseUrl } from "../logger.ts";
 import {
   type BackupMetadata,
@@ -22,6 +23,7 @@ import {
   metadataPathOf,
   validateBackup,
 } from "./backup-file.ts";
+import { signBackupMetadata } from "./backup-signature.ts";
 
 // A logical backup taken by Gatehouse itself rather than pg_dump: the
 // embedded server ships no pg_dump and pg_dump refuses servers newer than
@@ -35,6 +37,8 @@ export type BackupOptions = {
   dir: string;
   compress: boolean;
   validate: boolean;
+  /** Signs the metadata (BACKUP_SIGNING_KEYS' first key), so restore knows the backup is ours. */
+  signingKey: EncryptionKey;
   /** Rows per read; bounds memory, not correctness. */
   pageSize?: number;
   /** Awaited, so a caller can pace the run (tests write between tables with it). */
@@ -136,6 +140,7 @@ export async function createBackup(options: BackupOptions): Promise<BackupMetada
       await validateBackup(partial, metadata);
       metadata.validated = true;
     }
+    metadata.signature = signBackupMetadata(metadata, options.signingKey);
     await writeFile(`${metadataPathOf(file)}.tmp`, JSON.stringify(metadata, null, 2), {
       mode: 0o600,
     });

@@ -1,12 +1,15 @@
+import { stat } from "node:fs/promises";
 import type { DatabasePool } from "slonik";
 import {
   createRangePartition,
   insertJsonRows,
   listBackupTables,
+  serviceTables,
   suspendTriggersForRestore,
   truncateTables,
 } from "../../sql/database-backup.ts";
 import { listAppliedMigrations } from "../../sql/schema-migrations.ts";
+import type { EncryptionKey } from "../auth/token-encryption.ts";
 import { migrationNamesOnDisk, runMigrations } from "../db/migrations.ts";
 import type { Logger } from "../logger.ts";
 import {
@@ -16,6 +19,7 @@ import {
   readBackupMetadata,
   validateBackup,
 } from "./backup-file.ts";
+import { checkBackupSignature } from "./backup-signature.ts";
 
 // Restore replaces every table's rows with the backup's in one transaction,
 // so a failure part-way leaves the database as it was. The schema is first
@@ -28,10 +32,47 @@ export class RestoreRefused extends Error {
 
 const rangeBound = /^FOR VALUES FROM \('([^']+)'\) TO \('([^']+)'\)$/;
 
-/** Reads and checks a backup before anything is touched; throws InvalidBackup / RestoreRefused. */
-export async function checkBackupForRestore(file: string): Promise<BackupMetadata> {
+function refuseUnlessSigned(metadata: BackupMetadata, keys: readonly EncryptionKey[]) {
+  const check = checkBackupSignature(metadata, keys);
+  if (check.status === "unsigned") {
+    throw new RestoreRefused(
+      "the backup is not signed (no MAC from BACKUP_SIGNING_KEYS); restore it with --trust-unsigned only if you know where it came from",
+    );
+  }
+  if (check.status === "unknown_key") {
+    throw new RestoreRefused(
+      `the backup is signed with key '${check.keyId}', which BACKUP_SIGNING_KEYS does not hold`,
+    );
+  }
+  if (check.status === "invalid") {
+    throw new RestoreRefused(
+      "the backup's signature does not match: it was changed, or made without the signing key",
+    );
+  }
+}
+
+/**
+ * Reads and checks a backup before anything is touched: its origin (the MAC,
+ * unless the operator vouches for it with `trustUnsigned`), its integrity,
+ * its schema version and that it holds only the service's tables. Throws
+ * InvalidBackup / RestoreRefused.
+ */
+export async function checkBackupForRestore(
+  file: string,
+  { keys, trustUnsigned }: { keys: readonly EncryptionKey[]; trustUnsigned: boolean },
+): Promise<BackupMetadata> {
+  const found = await stat(file).catch(() => null);
+  if (!found) throw new InvalidBackup(`${file} does not exist`);
+  if (!found.isFile()) throw new InvalidBackup(`${file} is not a file`);
   const metadata = await readBackupMetadata(file);
+  if (!trustUnsigned) refuseUnlessSigned(metadata, keys);
   await validateBackup(file, metadata);
+  const foreign = Object.keys(metadata.tables).filter((t) => !serviceTables.includes(t));
+  if (foreign.length > 0) {
+    throw new RestoreRefused(
+      `the backup holds tables Gatehouse does not own: ${foreign.join(", ")}`,
+    );
+  }
   const onDisk = await migrationNamesOnDisk();
   const unknown = metadata.migrations.filter((name) => !onDisk.includes(name));
   if (unknown.length > 0) {
@@ -99,6 +140,12 @@ export async function restoreBackup({
     const counts: Record<string, number> = {};
     for await (const record of readBackup(file)) {
       if (record.kind === "table") {
+        // Checked again here, as the rows are read: the metadata said so, the file must too.
+        if (!serviceTables.includes(record.table)) {
+          throw new RestoreRefused(
+            `the backup holds a table Gatehouse does not own: ${record.table}`,
+          );
+        }
         counts[record.table] = 0;
         for (const partition of record.partitions) {
           const bound = rangeBound.exec(partition.bound);

@@ -4,9 +4,17 @@ import {
   listAccountsNotUnderKey,
   replaceAccountTokens,
 } from "../../sql/oauth-accounts.ts";
-import { createTokenCipher, type EncryptionKey, keyIdOf } from "../auth/token-encryption.ts";
+import { type AccountTokenColumn, bindingOf } from "../auth/provider-tokens.ts";
+import {
+  createTokenCipher,
+  currentFormat,
+  type EncryptionKey,
+  isCurrent,
+} from "../auth/token-encryption.ts";
 
-// Re-encrypts stored provider tokens under the first configured key. Each
+// Re-encrypts stored provider tokens under the first configured key, in the
+// current format (bound to their row and column; older unbound ones are
+// upgraded even when their key is already the current one). Each
 // batch commits on its own and rows already under the current key are never
 // selected, so an interrupted run simply continues where it stopped and a
 // second run finds nothing to do.
@@ -27,6 +35,11 @@ export type KeyRotationReport = {
   before: Record<string, number>;
   after: Record<string, number>;
   rows_rotated: number;
+  /**
+   * Tokens that did not open for their row (copied from elsewhere or
+   * tampered with): left as they are, and read as absent.
+   */
+  unreadable: number;
   batches: number;
   /** False when stopped by maxBatches with rows still to do. */
   finished: boolean;
@@ -54,17 +67,30 @@ export async function rotateEncryptionKeys({
   const unknown = Object.fromEntries(Object.entries(before).filter(([id]) => !configured.has(id)));
   if (Object.keys(unknown).length > 0) throw new UnconfiguredKeys(unknown);
 
-  const reseal = async (token: string | null) =>
-    token === null || keyIdOf(token) === cipher.currentKeyId
-      ? token
-      : cipher.encrypt(await cipher.decrypt(token));
+  let unreadable = 0;
+  const reseal = async (id: string, column: AccountTokenColumn, token: string | null) => {
+    if (token === null || isCurrent(token, cipher.currentKeyId)) return token;
+    const binding = bindingOf(id, column);
+    try {
+      return await cipher.encrypt(await cipher.decrypt(token, binding), binding);
+    } catch {
+      unreadable++;
+      return token;
+    }
+  };
 
   let rotated = 0;
   let batches = 0;
   let afterId: string | null = null;
   let finished = false;
   while (batches < maxBatches) {
-    const batch = await listAccountsNotUnderKey(pool, cipher.currentKeyId, afterId, batchSize);
+    const batch = await listAccountsNotUnderKey(
+      pool,
+      currentFormat,
+      cipher.currentKeyId,
+      afterId,
+      batchSize,
+    );
     if (batch.length === 0) {
       finished = true;
       break;
@@ -72,10 +98,12 @@ export async function rotateEncryptionKeys({
     await pool.transaction(async (tx) => {
       for (const row of batch) {
         const next = {
-          access_token: await reseal(row.access_token),
-          refresh_token: await reseal(row.refresh_token),
+          access_token: await reseal(row.id, "access_token", row.access_token),
+          refresh_token: await reseal(row.id, "refresh_token", row.refresh_token),
         };
-        if (await replaceAccountTokens(tx, row, next)) rotated++;
+        const changed =
+          next.access_token !== row.access_token || next.refresh_token !== row.refresh_token;
+        if (changed && (await replaceAccountTokens(tx, row, next))) rotated++;
       }
     });
     afterId = batch.at(-1)?.id ?? afterId;
@@ -83,13 +111,15 @@ export async function rotateEncryptionKeys({
     onProgress?.(rotated);
   }
   if (!finished) {
-    finished = (await listAccountsNotUnderKey(pool, cipher.currentKeyId, null, 1)).length === 0;
+    const left = await listAccountsNotUnderKey(pool, currentFormat, cipher.currentKeyId, null, 1);
+    finished = left.length === 0;
   }
   return {
     current_key: cipher.currentKeyId,
     before,
     after: asRecord(await countTokensByKey(pool)),
     rows_rotated: rotated,
+    unreadable,
     batches,
     finished,
   };

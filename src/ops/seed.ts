@@ -14,6 +14,7 @@ import {
   type UserStatus,
 } from "../../sql/users.ts";
 import { insertVerificationTokenAt } from "../../sql/verification-tokens.ts";
+import { sealAccountTokens } from "../auth/provider-tokens.ts";
 import { hashSecret } from "../auth/sessions.ts";
 import { createTokenCipher, type EncryptionKey } from "../auth/token-encryption.ts";
 
@@ -167,18 +168,18 @@ export async function seedDevelopmentData({
       ["github", "github", "583231", "read:user user:email read:org"],
       ["google", "google", "108234992310001", "openid email profile"],
     ] as const) {
+      const accountId = crypto.randomUUID();
       await insertOAuthAccount(tx, {
+        id: accountId,
         userId: id(key),
         provider,
         providerUserId,
         email: key === "github" ? `grace@${seedDomain}` : `gus@${seedDomain}`,
         emailVerified: true,
-        encryptedAccessToken: await cipher.encrypt(
-          `${provider}-access-${randomBytes(12).toString("hex")}`,
-        ),
-        encryptedRefreshToken: await cipher.encrypt(
-          `${provider}-refresh-${randomBytes(12).toString("hex")}`,
-        ),
+        ...(await sealAccountTokens(cipher, accountId, {
+          accessToken: `${provider}-access-${randomBytes(12).toString("hex")}`,
+          refreshToken: `${provider}-refresh-${randomBytes(12).toString("hex")}`,
+        })),
         tokenType: "bearer",
         scope,
         expiresAt: at(8 * hour),

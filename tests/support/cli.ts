@@ -1,4 +1,7 @@
+import { readFile, writeFile } from "node:fs/promises";
 import { resolve } from "node:path";
+import type { EncryptionKey } from "../../src/auth/token-encryption.ts";
+import { signBackupMetadata } from "../../src/ops/backup-signature.ts";
 
 export type CliResult = { code: number; stdout: string; stderr: string };
 
@@ -28,6 +31,22 @@ export function testKey(id: string, fill: number): string {
   return `${id}:${Buffer.alloc(32, fill).toString("base64")}`;
 }
 
+/** The backup signing key of cliEnv, for backups a test makes or re-signs itself. */
+export const testBackupKey: EncryptionKey = {
+  id: "b1",
+  key: new Uint8Array(Buffer.alloc(32, 7)),
+};
+
+/**
+ * Signs a backup's metadata again after a test changed it, as the holder of
+ * the key could: the restore's other checks are then what refuses it.
+ */
+export async function resignBackup(file: string, key: EncryptionKey = testBackupKey) {
+  const metadata = JSON.parse(await readFile(`${file}.json`, "utf8"));
+  metadata.signature = signBackupMetadata(metadata, key);
+  await writeFile(`${file}.json`, JSON.stringify(metadata));
+}
+
 /** The environment an operator would give the CLI: one database, files under `dir`. */
 export function cliEnv(databaseUrl: string, dir: string): Record<string, string> {
   return {
@@ -35,6 +54,7 @@ export function cliEnv(databaseUrl: string, dir: string): Record<string, string>
     NODE_ENV: "test",
     LOG_LEVEL: "silent",
     TOKEN_ENCRYPTION_KEYS: testKey("k1", 1),
+    BACKUP_SIGNING_KEYS: `${testBackupKey.id}:${Buffer.from(testBackupKey.key).toString("base64")}`,
     BACKUP_DIR: dir,
     DATA_DIR: dir,
   };
