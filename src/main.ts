@@ -1,7 +1,7 @@
 import { createApp } from "./app.ts";
 import { startCredentialCache } from "./auth/credential-cache.ts";
 import { type Config, ConfigError, parseConfig } from "./config.ts";
-import { migrationNamesOnDisk, runMigrations } from "./db/migrations.ts";
+import { applyPendingMigrations, migrationNamesOnDisk } from "./db/migrations.ts";
 import { openDatabase } from "./db/open-database.ts";
 import { createLogger } from "./logger.ts";
 import { startCleanupSchedule } from "./ops/cleanup-schedule.ts";
@@ -29,7 +29,7 @@ const db = await openDatabase(config, logger).catch((error: unknown) => {
 });
 
 if (config.MIGRATE_ON_START) {
-  const applied = await runMigrations({ databaseUrl: db.url, direction: "up", logger });
+  const applied = await applyPendingMigrations({ pool: db.pool, ownerUrl: db.ownerUrl, logger });
   logger.info({ applied: applied.length }, "migrations are current");
 }
 

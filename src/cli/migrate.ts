@@ -20,8 +20,10 @@ export const migrateCommand: CliCommand = {
       case "up":
       case "down": {
         const count = action === "up" ? undefined : parseCount(argument);
-        const names = await withDatabase(({ db, logger }) =>
-          runMigrations({ databaseUrl: db.url, direction: action, count, logger }),
+        const names = await withDatabase(
+          ({ db, logger }) =>
+            runMigrations({ databaseUrl: db.ownerUrl, direction: action, count, logger }),
+          { owner: true },
         );
         output(json, { direction: action, migrations: names }, () =>
           names.length === 0
@@ -32,7 +34,9 @@ export const migrateCommand: CliCommand = {
       }
       case "status": {
         const onDisk = await migrationNamesOnDisk();
-        const applied = await withDatabase(({ db }) => listAppliedMigrations(db.pool));
+        const applied = await withDatabase(({ db }) => listAppliedMigrations(db.pool), {
+          owner: true,
+        });
         const appliedNames = new Set(applied.map((m) => m.name));
         const pending = onDisk.filter((n) => !appliedNames.has(n));
         output(

@@ -40,25 +40,28 @@ export const restoreCommand: CliCommand = {
       throw error;
     });
     const progress = progressLine();
-    const tables = await withDatabase(async ({ db, logger }) => {
-      if (values.yes !== true) {
-        if (!process.stdin.isTTY) {
-          throw new CliError("restore replaces every row: confirm with --yes");
+    const tables = await withDatabase(
+      async ({ db, logger }) => {
+        if (values.yes !== true) {
+          if (!process.stdin.isTTY) {
+            throw new CliError("restore replaces every row: confirm with --yes");
+          }
+          const ok = await confirm(
+            `Replace every row of ${maskDatabaseUrl(db.url)} with ${file} (${metadata.created_at})? [y/N] `,
+          );
+          if (!ok) throw new CliError("restore cancelled; nothing changed");
         }
-        const ok = await confirm(
-          `Replace every row of ${maskDatabaseUrl(db.url)} with ${file} (${metadata.created_at})? [y/N] `,
-        );
-        if (!ok) throw new CliError("restore cancelled; nothing changed");
-      }
-      return restoreBackup({
-        pool: db.pool,
-        databaseUrl: db.url,
-        file,
-        metadata,
-        logger,
-        onProgress: progress.update,
-      });
-    });
+        return restoreBackup({
+          pool: db.pool,
+          databaseUrl: db.url,
+          file,
+          metadata,
+          logger,
+          onProgress: progress.update,
+        });
+      },
+      { owner: true },
+    );
     progress.done();
     const rows = Object.values(tables).reduce((a, b) => a + b, 0);
     output(

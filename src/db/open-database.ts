@@ -3,20 +3,35 @@ import type { Config } from "../config.ts";
 import type { Logger } from "../logger.ts";
 import { startEmbeddedPostgres } from "./embedded-postgres.ts";
 import { createDatabasePool, type DatabasePool, waitForDatabase } from "./pool.ts";
+import { explainTlsFailure, withCaFile } from "./tls.ts";
 
 export type OpenDatabase = {
+  /** What the pool connects with: DATABASE_URL, or the owner's URL for owner work. */
   url: string;
+  /** The schema owner's (DATABASE_MIGRATION_URL, else DATABASE_URL): for migrations. */
+  ownerUrl: string;
   pool: DatabasePool;
   embedded: boolean;
   close: () => Promise<void>;
 };
 
+/** A connection failure restated when TLS is the reason (the driver's words say little). */
+function explained(error: unknown): unknown {
+  const tls = explainTlsFailure(error);
+  return tls ? new Error(tls, { cause: error }) : error;
+}
+
 /**
  * DATABASE_URL when set; otherwise the embedded PostgreSQL under DATA_DIR,
  * so a fresh checkout runs with nothing installed. Waits for the database
- * with backoff before returning.
+ * with backoff before returning. `as: "owner"` connects the pool as the
+ * schema owner (DATABASE_MIGRATION_URL) for the CLI's owner work.
  */
-export async function openDatabase(config: Config, logger: Logger): Promise<OpenDatabase> {
+export async function openDatabase(
+  config: Config,
+  logger: Logger,
+  { as = "service" }: { as?: "service" | "owner" } = {},
+): Promise<OpenDatabase> {
   let url = config.DATABASE_URL;
   let stopEmbedded = async () => {};
   if (!url) {
@@ -29,6 +44,11 @@ export async function openDatabase(config: Config, logger: Logger): Promise<Open
       "no DATABASE_URL: using the embedded PostgreSQL kept in this folder; set DATABASE_URL=postgres://... to use a real server",
     );
   }
+  const serviceUrl = withCaFile(url, config.DATABASE_CA_FILE);
+  const ownerUrl = config.DATABASE_MIGRATION_URL
+    ? withCaFile(config.DATABASE_MIGRATION_URL, config.DATABASE_CA_FILE)
+    : serviceUrl;
+  url = as === "owner" ? ownerUrl : serviceUrl;
   const pool = await createDatabasePool({
     url,
     minPoolSize: config.DB_POOL_MIN,
@@ -37,6 +57,9 @@ export async function openDatabase(config: Config, logger: Logger): Promise<Open
     statementTimeoutMs: config.DB_STATEMENT_TIMEOUT_MS,
     slowQueryMs: config.DB_SLOW_QUERY_MS,
     logger,
+  }).catch(async (error: unknown) => {
+    await stopEmbedded();
+    throw explained(error);
   });
   try {
     await waitForDatabase(pool, {
@@ -47,10 +70,11 @@ export async function openDatabase(config: Config, logger: Logger): Promise<Open
   } catch (error) {
     await pool.end();
     await stopEmbedded();
-    throw error;
+    throw explained(error);
   }
   return {
     url,
+    ownerUrl,
     pool,
     embedded: !config.DATABASE_URL,
     close: async () => {
