@@ -134,8 +134,13 @@ export function withCaFile(url: string, caFile: string | undefined): string {
 export function databaseTlsProblem(url: string, caFile?: string): string | null {
   try {
     const parsed = new URL(url);
-    if (caFile && parsed.searchParams.get("sslrootcert")) {
-      return "the URL names its own sslrootcert; set DATABASE_CA_FILE or sslrootcert, not both";
+    const own = parsed.searchParams.get("sslrootcert");
+    const mode = parsed.searchParams.get("sslmode");
+    if (caFile && (mode === "disable" || mode === "no-verify")) {
+      return `sslmode=${mode} checks no certificate, so DATABASE_CA_FILE would be ignored`;
+    }
+    if (caFile && own && own !== caFile) {
+      return "the URL names another sslrootcert than DATABASE_CA_FILE; set one of them";
     }
     databaseConnection(withCaFile(url, caFile));
     return null;
@@ -156,9 +161,8 @@ const certificateErrorCodes = new Set([
   "CERT_NOT_YET_VALID",
   "CERT_UNTRUSTED",
   "CERT_SIGNATURE_FAILURE",
-  "ERR_TLS_CERT_ALTNAME_INVALID",
-  "HOSTNAME_MISMATCH",
 ]);
+const hostNameErrorCodes = new Set(["ERR_TLS_CERT_ALTNAME_INVALID", "HOSTNAME_MISMATCH"]);
 
 /**
  * A connection error restated for an operator when TLS is why it failed
@@ -167,7 +171,10 @@ const certificateErrorCodes = new Set([
 export function explainTlsFailure(error: unknown): string | null {
   for (let e = error as { code?: string; message?: string; cause?: unknown } | undefined; e; ) {
     if (e.code && certificateErrorCodes.has(e.code)) {
-      return `the database server's certificate was refused (${e.code}: ${e.message}); check DATABASE_CA_FILE (or the URL's sslrootcert) and the URL's host name`;
+      return `the database server's certificate was refused (${e.code}: ${e.message}); check that DATABASE_CA_FILE (or the URL's sslrootcert) is the CA that signed it`;
+    }
+    if (e.code && hostNameErrorCodes.has(e.code)) {
+      return `the database server's certificate does not name the URL's host (${e.code}: ${e.message}); connect by a name it carries, or use sslmode=verify-ca`;
     }
     if (e.message === "The server does not support SSL connections") {
       return "the database server does not accept TLS connections, but the URL's sslmode asks for TLS";

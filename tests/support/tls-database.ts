@@ -74,9 +74,15 @@ export async function startTlsDatabaseServer(): Promise<TlsDatabaseServer> {
     ],
     dataDir,
   );
+  // TLS or nothing: a connection that does not ask for it is turned away, so
+  // any that succeeds proves the client spoke TLS.
+  await writeFile(
+    join(dataDir, "pg_hba.conf"),
+    "hostssl all all 127.0.0.1/32 password\nhostssl all all ::1/128 password\n",
+  );
   // PostgreSQL refuses a key that others may read, or that another user owns.
   const owner = postgresUser();
-  for (const file of ["server.key", "server.crt"]) {
+  for (const file of ["server.key", "server.crt", "pg_hba.conf"]) {
     if (owner) await chown(join(dataDir, file), owner.uid, owner.gid);
   }
   execFileSync("chmod", ["600", join(dataDir, "server.key")]);
@@ -89,6 +95,7 @@ export async function startTlsDatabaseServer(): Promise<TlsDatabaseServer> {
       ssl: "on",
       ssl_cert_file: join(dataDir, "server.crt"),
       ssl_key_file: join(dataDir, "server.key"),
+      hba_file: join(dataDir, "pg_hba.conf"),
     },
   });
   const url = new URL(embedded.url);
