@@ -53,6 +53,14 @@ export async function withDatabase<T>(
   }
 }
 
+/** withDatabase connected as the schema owner: for migrations, restore and role grants. */
+export function withOwnerDatabase<T>(
+  run: (context: { config: Config; db: OpenDatabase; logger: Logger }) => Promise<T>,
+  { migrate = false }: { migrate?: boolean } = {},
+): Promise<T> {
+  return withDatabase(run, { migrate, owner: true });
+}
+
 /** Prints a result: JSON for machines, else the human rendering. */
 export function output(json: boolean, data: unknown, human: () => string): void {
   console.log(json ? JSON.stringify(data, null, 2) : human());

@@ -4,7 +4,7 @@ import {
   runtimeRoleNameProblem,
   runtimeRoleScript,
 } from "../db/runtime-role.ts";
-import { type CliCommand, CliError, output, withDatabase } from "./command.ts";
+import { type CliCommand, CliError, output, withOwnerDatabase } from "./command.ts";
 
 const help = `usage: gatehouse db roles [--role NAME] [--nologin] [--apply [--password]] [--json]
 
@@ -51,7 +51,7 @@ export const dbCommand: CliCommand = {
       output(json, { role, login, applied: false, sql: script }, () => script.trimEnd());
       return 0;
     }
-    const result = await withDatabase(
+    const result = await withOwnerDatabase(
       ({ config, db }) =>
         applyRuntimeRole(db.pool, {
           role,
@@ -60,7 +60,7 @@ export const dbCommand: CliCommand = {
           // As configured (the CA file stays a setting of its own), else the embedded server's.
           ownerUrl: config.DATABASE_MIGRATION_URL ?? config.DATABASE_URL ?? db.ownerUrl,
         }),
-      { migrate: true, owner: true },
+      { migrate: true },
     );
     const data = {
       role,

@@ -3,7 +3,7 @@ import { createInterface } from "node:readline/promises";
 import { maskDatabaseUrl } from "../logger.ts";
 import { InvalidBackup } from "../ops/backup-file.ts";
 import { checkBackupForRestore, RestoreRefused, restoreBackup } from "../ops/restore.ts";
-import { type CliCommand, CliError, output, withDatabase } from "./command.ts";
+import { type CliCommand, CliError, output, withOwnerDatabase } from "./command.ts";
 import { progressLine } from "./progress.ts";
 
 const help = `usage: gatehouse restore FILE [--yes] [--json]
@@ -40,28 +40,25 @@ export const restoreCommand: CliCommand = {
       throw error;
     });
     const progress = progressLine();
-    const tables = await withDatabase(
-      async ({ db, logger }) => {
-        if (values.yes !== true) {
-          if (!process.stdin.isTTY) {
-            throw new CliError("restore replaces every row: confirm with --yes");
-          }
-          const ok = await confirm(
-            `Replace every row of ${maskDatabaseUrl(db.url)} with ${file} (${metadata.created_at})? [y/N] `,
-          );
-          if (!ok) throw new CliError("restore cancelled; nothing changed");
+    const tables = await withOwnerDatabase(async ({ db, logger }) => {
+      if (values.yes !== true) {
+        if (!process.stdin.isTTY) {
+          throw new CliError("restore replaces every row: confirm with --yes");
         }
-        return restoreBackup({
-          pool: db.pool,
-          databaseUrl: db.url,
-          file,
-          metadata,
-          logger,
-          onProgress: progress.update,
-        });
-      },
-      { owner: true },
-    );
+        const ok = await confirm(
+          `Replace every row of ${maskDatabaseUrl(db.url)} with ${file} (${metadata.created_at})? [y/N] `,
+        );
+        if (!ok) throw new CliError("restore cancelled; nothing changed");
+      }
+      return restoreBackup({
+        pool: db.pool,
+        databaseUrl: db.url,
+        file,
+        metadata,
+        logger,
+        onProgress: progress.update,
+      });
+    });
     progress.done();
     const rows = Object.values(tables).reduce((a, b) => a + b, 0);
     output(
