@@ -21,6 +21,18 @@ import { createTestDatabase, testLogger } from "./support/database.ts";
 setDefaultTimeout(60_000);
 
 const owner = await createTestDatabase();
+const poolFor = (url: string) =>
+  createDatabasePool({
+    url,
+    minPoolSize: 0,
+    maxPoolSize: 5,
+    connectionTimeoutMs: 5000,
+    statementTimeoutMs: 30000,
+    slowQueryMs: 1000,
+    logger: testLogger,
+  });
+// The owner's own pool (owner.pool is a runtime role's under TEST_DATABASE_ROLE=runtime).
+const ownerPool = await poolFor(owner.url);
 const dir = await mkdtemp(join(tmpdir(), "gatehouse-roles-"));
 // Roles are cluster-wide and the test server may be shared: a name of this run's own.
 const role = `gatehouse_rt_${randomBytes(5).toString("hex")}`;
@@ -33,15 +45,7 @@ const applied = await runCli(
 if (applied.code !== 0) throw new Error(`db roles --apply failed: ${applied.stderr}`);
 const grant = JSON.parse(applied.stdout) as { created: boolean; database_url: string };
 const runtimeUrl = grant.database_url;
-const runtime = await createDatabasePool({
-  url: runtimeUrl,
-  minPoolSize: 0,
-  maxPoolSize: 5,
-  connectionTimeoutMs: 5000,
-  statementTimeoutMs: 30000,
-  slowQueryMs: 1000,
-  logger: testLogger,
-});
+const runtime = await poolFor(runtimeUrl);
 const adminEmail = `chief-${role}@example.com`;
 const app = await startTestApp(runtime, {
   ADMIN_EMAILS: adminEmail,
@@ -53,8 +57,9 @@ const runtimeEnv = { ...ownerEnv, DATABASE_URL: runtimeUrl };
 afterAll(async () => {
   await app.close();
   await runtime.end();
-  await owner.pool.query(sql.unsafe`DROP OWNED BY ${sql.identifier([role])}`);
-  await owner.pool.query(sql.unsafe`DROP ROLE ${sql.identifier([role])}`);
+  await ownerPool.query(sql.unsafe`DROP OWNED BY ${sql.identifier([role])}`);
+  await ownerPool.query(sql.unsafe`DROP ROLE ${sql.identifier([role])}`);
+  await ownerPool.end();
   await owner.drop();
   await rm(dir, { recursive: true, force: true });
 });
@@ -107,7 +112,7 @@ describe("gatehouse db roles", () => {
       `GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO "${other}"`,
     );
     expect(
-      await owner.pool.oneFirst(sql.type(z.object({ n: z.number() }))`
+      await ownerPool.oneFirst(sql.type(z.object({ n: z.number() }))`
         SELECT count(*)::int AS n FROM pg_roles WHERE rolname = ${other}`),
     ).toBe(0);
   });
@@ -129,19 +134,19 @@ describe("gatehouse db roles", () => {
 
   test("a role that could change the schema is refused and granted nothing", async () => {
     const risky = `gatehouse_rt_${randomBytes(5).toString("hex")}`;
-    await owner.pool.query(sql.unsafe`CREATE ROLE ${sql.identifier([risky])}`);
-    await owner.pool.query(sql.unsafe`GRANT CREATE ON SCHEMA public TO ${sql.identifier([risky])}`);
+    await ownerPool.query(sql.unsafe`CREATE ROLE ${sql.identifier([risky])}`);
+    await ownerPool.query(sql.unsafe`GRANT CREATE ON SCHEMA public TO ${sql.identifier([risky])}`);
     try {
       const refused = await runCli(["db", "roles", "--apply", "--role", risky], ownerEnv);
       expect(refused.code).toBe(1);
       expect(refused.stderr).toContain("could still change the schema");
       expect(
-        await owner.pool.oneFirst(sql.type(z.object({ ok: z.boolean() }))`
+        await ownerPool.oneFirst(sql.type(z.object({ ok: z.boolean() }))`
           SELECT has_table_privilege(${risky}, 'users', 'SELECT') AS ok`),
       ).toBe(false);
     } finally {
-      await owner.pool.query(sql.unsafe`DROP OWNED BY ${sql.identifier([risky])}`);
-      await owner.pool.query(sql.unsafe`DROP ROLE ${sql.identifier([risky])}`);
+      await ownerPool.query(sql.unsafe`DROP OWNED BY ${sql.identifier([risky])}`);
+      await ownerPool.query(sql.unsafe`DROP ROLE ${sql.identifier([risky])}`);
     }
   });
 });
@@ -165,7 +170,7 @@ describe("the runtime role", () => {
       expect({ sql: attempt.sql, code: code(error) }).toEqual({ sql: attempt.sql, code: "42501" });
     }
     expect(
-      await owner.pool.oneFirst(sql.type(z.object({ n: z.number() }))`
+      await ownerPool.oneFirst(sql.type(z.object({ n: z.number() }))`
         SELECT count(*)::int AS n FROM information_schema.columns
         WHERE table_name = 'users' AND column_name = 'sneaky'`),
     ).toBe(0);
@@ -181,7 +186,7 @@ describe("the runtime role", () => {
       );
       expect(error).not.toBeNull();
     }
-    const names = (await listAuditMonthPartitions(owner.pool)).map((p) => p.name);
+    const names = (await listAuditMonthPartitions(ownerPool)).map((p) => p.name);
     expect(names).toContain(current);
   });
 
@@ -263,14 +268,14 @@ describe("the runtime role", () => {
   });
 
   test("cleanup drops expired audit months and creates the coming ones", async () => {
-    await createRangePartition(owner.pool, "audit_events", {
+    await createRangePartition(ownerPool, "audit_events", {
       name: "audit_events_y2020m03",
       from: "2020-03-01 00:00:00+00",
       to: "2020-04-01 00:00:00+00",
     });
-    const last = (await listAuditMonthPartitions(owner.pool)).at(-1);
+    const last = (await listAuditMonthPartitions(ownerPool)).at(-1);
     if (!last) throw new Error("no audit partitions");
-    await owner.pool.query(sql.unsafe`DROP TABLE ${sql.identifier([last.name])}`);
+    await ownerPool.query(sql.unsafe`DROP TABLE ${sql.identifier([last.name])}`);
 
     const report = await runCleanup({
       pool: runtime,
@@ -283,7 +288,7 @@ describe("the runtime role", () => {
     if (!report.ran) return;
     expect(report.audit_partitions_dropped).toEqual(["audit_events_y2020m03"]);
     expect(report.audit_partitions_created).toBe(1);
-    const names = (await listAuditMonthPartitions(owner.pool)).map((p) => p.name);
+    const names = (await listAuditMonthPartitions(ownerPool)).map((p) => p.name);
     expect(names).toContain(last.name);
     // The new month belongs to the owner, and the role may write to it.
     expect(
@@ -300,19 +305,17 @@ describe("migrations with a runtime DATABASE_URL", () => {
   });
 
   test("pending migrations without DATABASE_MIGRATION_URL fail with one line saying so", async () => {
-    const latest = await owner.pool.one(sql.type(
-      z.object({ name: z.string(), run_on: z.string() }),
-    )`
+    const latest = await ownerPool.one(sql.type(z.object({ name: z.string(), run_on: z.string() }))`
       SELECT name, run_on::text AS run_on FROM pgmigrations ORDER BY id DESC LIMIT 1`);
     // The record says the newest migration is pending; its objects are all still there.
-    await owner.pool.query(sql.unsafe`DELETE FROM pgmigrations WHERE name = ${latest.name}`);
+    await ownerPool.query(sql.unsafe`DELETE FROM pgmigrations WHERE name = ${latest.name}`);
     try {
       const result = await runCli(["migrate", "up"], runtimeEnv);
       expect(result.code).toBe(1);
       expect(result.stderr.trim().split("\n")).toHaveLength(1);
       expect(result.stderr).toContain("DATABASE_MIGRATION_URL");
     } finally {
-      await owner.pool.query(sql.unsafe`
+      await ownerPool.query(sql.unsafe`
         INSERT INTO pgmigrations (name, run_on) VALUES (${latest.name}, ${latest.run_on}::timestamp)`);
     }
   });
