@@ -1,6 +1,7 @@
 import { isIP } from "node:net";
 import { z } from "zod";
 import { parseSigningKeys } from "./auth/signing-keys.ts";
+import { databaseSettingsProblem } from "./db/database-settings.ts";
 import { parseDuration } from "./duration.ts";
 import { rateLimitSetting } from "./rate-limits/rate-limit-setting.ts";
 
@@ -208,6 +209,10 @@ export const environmentSchema = z.object({
   DATA_DIR: z.string().trim().min(1).default(".data"),
 
   DATABASE_URL: postgresUrl,
+  /** The schema owner, for migrations and the CLI's owner work; DATABASE_URL when unset. */
+  DATABASE_MIGRATION_URL: postgresUrl,
+  /** PEM file of the CA that signed the database server's certificate (implies verify-full). */
+  DATABASE_CA_FILE: optionalText,
   DB_POOL_MIN: integer(2, { max: 1000 }),
   DB_POOL_MAX: integer(10, { min: 1, max: 1000 }),
   DB_CONNECTION_TIMEOUT_MS: integer(5000, { min: 1 }),
@@ -340,6 +345,8 @@ export function parseConfig(env: Record<string, string | undefined> = process.en
   if (parsed.DB_POOL_MIN > parsed.DB_POOL_MAX) {
     throw new ConfigError("DB_POOL_MIN: must not be larger than DB_POOL_MAX");
   }
+  const databaseProblem = databaseSettingsProblem(parsed);
+  if (databaseProblem) throw new ConfigError(databaseProblem);
   if (parsed.NODE_ENV === "production" && !parsed.DATABASE_URL) {
     // The embedded PostgreSQL is a development convenience; production data lives on a real server.
     throw new ConfigError("DATABASE_URL: required when NODE_ENV=production");

@@ -1,7 +1,7 @@
 import { createApp } from "./app.ts";
 import { startCredentialCache } from "./auth/credential-cache.ts";
 import { type Config, ConfigError, parseServerConfig } from "./config.ts";
-import { migrationNamesOnDisk, runMigrations } from "./db/migrations.ts";
+import { applyPendingMigrations, migrationNamesOnDisk } from "./db/migrations.ts";
 import { openDatabase } from "./db/open-database.ts";
 import { createLogger } from "./logger.ts";
 import { startCleanupSchedule } from "./ops/cleanup-schedule.ts";
@@ -38,7 +38,7 @@ async function stopIfAsked(close: () => Promise<void>) {
   process.exit(0);
 }
 
-const db = await openDatabase(config, logger, startup.signal).catch(async (error: unknown) => {
+const db = await openDatabase(config, logger, { signal: startup.signal }).catch(async (error: unknown) => {
   await stopIfAsked(async () => {});
   logger.fatal({ err: error }, "cannot reach the database; giving up");
   process.exit(1);
@@ -46,7 +46,7 @@ const db = await openDatabase(config, logger, startup.signal).catch(async (error
 await stopIfAsked(db.close);
 
 if (config.MIGRATE_ON_START) {
-  const applied = await runMigrations({ databaseUrl: db.url, direction: "up", logger });
+  const applied = await applyPendingMigrations({ pool: db.pool, ownerUrl: db.ownerUrl, logger });
   logger.info({ applied: applied.length }, "migrations are current");
 }
 

@@ -1,6 +1,6 @@
 import type { ParseArgsConfig } from "node:util";
 import { type Config, parseConfig } from "../config.ts";
-import { runMigrations } from "../db/migrations.ts";
+import { applyPendingMigrations } from "../db/migrations.ts";
 import { type OpenDatabase, openDatabase } from "../db/open-database.ts";
 import { createLogger, type Logger } from "../logger.ts";
 
@@ -27,23 +27,25 @@ export type CliCommand = {
  * to stderr so stdout stays the command's own output. Commands that work on
  * the data (`migrate: true`) first bring the schema up to date as the server
  * does at start-up (unless MIGRATE_ON_START=false), so they work on a fresh
- * checkout before the server ever ran.
+ * checkout before the server ever ran. `owner: true` connects as the schema
+ * owner (DATABASE_MIGRATION_URL when set) for work that changes the schema.
  */
 export async function withDatabase<T>(
   run: (context: { config: Config; db: OpenDatabase; logger: Logger }) => Promise<T>,
-  { migrate = false }: { migrate?: boolean } = {},
+  { migrate = false, owner = false }: { migrate?: boolean; owner?: boolean } = {},
 ): Promise<T> {
   const config = parseConfig();
   const logger = cliLogger();
   const db = await openDatabase(
     { ...config, DB_MAX_RETRIES: Math.min(config.DB_MAX_RETRIES, 1) },
     logger,
+    { as: owner ? "owner" : "service" },
   ).catch((error: Error) => {
     throw new CliError(`cannot reach the database: ${error.message}`);
   });
   try {
     if (migrate && config.MIGRATE_ON_START) {
-      await runMigrations({ databaseUrl: db.url, direction: "up", logger });
+      await applyPendingMigrations({ pool: db.pool, ownerUrl: db.ownerUrl, logger });
     }
     return await run({ config, db, logger });
   } finally {
@@ -54,6 +56,14 @@ export async function withDatabase<T>(
 /** Warnings and worse on stderr, so stdout stays the command's own output. */
 export const cliLogger = (): Logger =>
   createLogger(process.env.LOG_LEVEL ?? "warn", process.stderr as never);
+
+/** withDatabase connected as the schema owner: for migrations, restore and role grants. */
+export function withOwnerDatabase<T>(
+  run: (context: { config: Config; db: OpenDatabase; logger: Logger }) => Promise<T>,
+  { migrate = false }: { migrate?: boolean } = {},
+): Promise<T> {
+  return withDatabase(run, { migrate, owner: true });
+}
 
 /** Prints a result: JSON for machines, else the human rendering. */
 export function output(json: boolean, data: unknown, human: () => string): void {

@@ -5,6 +5,7 @@ import { backupCommand } from "./backup.ts";
 import { backupsCommand } from "./backups.ts";
 import { cleanupCommand } from "./cleanup.ts";
 import { type CliCommand, CliError } from "./command.ts";
+import { dbCommand } from "./db.ts";
 import { healthCommand } from "./health.ts";
 import { migrateCommand } from "./migrate.ts";
 import { restoreCommand } from "./restore.ts";
@@ -25,6 +26,7 @@ const commands: Record<string, CliCommand> = {
   seed: seedCommand,
   users: usersCommand,
   allowlist: allowlistCommand,
+  db: dbCommand,
 };
 
 function usage(): string {

@@ -1,6 +1,6 @@
 import { listAppliedMigrations } from "../../sql/schema-migrations.ts";
 import { createMigrationFile, migrationNamesOnDisk, runMigrations } from "../db/migrations.ts";
-import { type CliCommand, CliError, output, withDatabase } from "./command.ts";
+import { type CliCommand, CliError, output, withOwnerDatabase } from "./command.ts";
 
 const help = `usage: gatehouse migrate <up | down [N] | status | create NAME> [--json]
 
@@ -20,8 +20,8 @@ export const migrateCommand: CliCommand = {
       case "up":
       case "down": {
         const count = action === "up" ? undefined : parseCount(argument);
-        const names = await withDatabase(({ db, logger }) =>
-          runMigrations({ databaseUrl: db.url, direction: action, count, logger }),
+        const names = await withOwnerDatabase(({ db, logger }) =>
+          runMigrations({ databaseUrl: db.ownerUrl, direction: action, count, logger }),
         );
         output(json, { direction: action, migrations: names }, () =>
           names.length === 0
@@ -32,7 +32,7 @@ export const migrateCommand: CliCommand = {
       }
       case "status": {
         const onDisk = await migrationNamesOnDisk();
-        const applied = await withDatabase(({ db }) => listAppliedMigrations(db.pool));
+        const applied = await withOwnerDatabase(({ db }) => listAppliedMigrations(db.pool));
         const appliedNames = new Set(applied.map((m) => m.name));
         const pending = onDisk.filter((n) => !appliedNames.has(n));
         output(

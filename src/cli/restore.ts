@@ -5,7 +5,7 @@ import { maskDatabaseUrl } from "../logger.ts";
 import { InvalidBackup } from "../ops/backup-file.ts";
 import { loadBackupSigningKeys } from "../ops/backup-signature.ts";
 import { checkBackupForRestore, RestoreRefused, restoreBackup } from "../ops/restore.ts";
-import { type CliCommand, CliError, cliLogger, output, withDatabase } from "./command.ts";
+import { type CliCommand, CliError, cliLogger, output, withOwnerDatabase } from "./command.ts";
 import { progressLine } from "./progress.ts";
 
 const help = `usage: gatehouse restore FILE [--yes] [--trust-unsigned] [--json]
@@ -53,7 +53,7 @@ export const restoreCommand: CliCommand = {
       },
     );
     const progress = progressLine();
-    const tables = await withDatabase(async ({ db, logger }) => {
+    const tables = await withOwnerDatabase(async ({ db, logger }) => {
       if (values.yes !== true) {
         if (!process.stdin.isTTY) {
           throw new CliError("restore replaces every row: confirm with --yes");

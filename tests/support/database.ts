@@ -1,10 +1,13 @@
+import { randomBytes } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pg from "pg";
+import { runtimeRoleStatements } from "../../sql/database-roles.ts";
 import { startEmbeddedPostgres } from "../../src/db/embedded-postgres.ts";
 import { runMigrations } from "../../src/db/migrations.ts";
 import { createDatabasePool, type DatabasePool } from "../../src/db/pool.ts";
+import { scramSha256Verifier } from "../../src/db/runtime-role.ts";
 import { createLogger } from "../../src/logger.ts";
 
 // One PostgreSQL server per `bun test` run (TEST_DATABASE_URL, or an embedded
@@ -18,6 +21,15 @@ const runId = `${process.pid}_${Date.now().toString(36)}`;
 const templateName = `gatehouse_template_${runId}`;
 let server: { adminUrl: string; stop: () => Promise<void> } | null = null;
 let databaseCount = 0;
+
+// TEST_DATABASE_ROLE=runtime: every test database's pool connects as a
+// runtime role made by `gatehouse db roles`' own SQL (one per run, dropped
+// at the end), to check that the routes work without schema rights. Tests
+// that change the schema through that pool themselves fail in this mode.
+const runtimeRole =
+  process.env.TEST_DATABASE_ROLE === "runtime"
+    ? { name: `gatehouse_rt_${runId}`, password: randomBytes(18).toString("base64url") }
+    : null;
 
 export function databaseUrl(adminUrl: string, database: string): string {
   const url = new URL(adminUrl);
@@ -71,6 +83,8 @@ export async function stopTestDatabaseServer(): Promise<void> {
         `DROP DATABASE IF EXISTS ${client.escapeIdentifier(datname)} WITH (FORCE)`,
       );
     }
+    // Roles are cluster-wide; its grants went with the databases.
+    if (runtimeRole) await client.query(`DROP ROLE IF EXISTS ${runtimeRole.name}`);
   });
   await server.stop();
   server = null;
@@ -90,7 +104,7 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   await withAdminClient((c) => c.query(`CREATE DATABASE ${name} TEMPLATE ${templateName}`));
   const url = databaseUrl(server?.adminUrl ?? "", name);
   const pool = await createDatabasePool({
-    url,
+    url: runtimeRole ? await grantRuntimeRole(url, runtimeRole) : url,
     minPoolSize: 0,
     maxPoolSize: 10,
     connectionTimeoutMs: 5000,
@@ -106,6 +120,29 @@ export async function createTestDatabase(): Promise<TestDatabase> {
       await dropDatabase(name);
     },
   };
+}
+
+/** Creates (once) and grants the runtime role in a database; returns its URL as that role. */
+async function grantRuntimeRole(
+  url: string,
+  role: { name: string; password: string },
+): Promise<string> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query("BEGIN");
+    for (const statement of runtimeRoleStatements(role.name, { login: true })) {
+      await client.query(statement.sql);
+    }
+    await client.query(`ALTER ROLE ${role.name} PASSWORD '${scramSha256Verifier(role.password)}'`);
+    await client.query("COMMIT");
+  } finally {
+    await client.end();
+  }
+  const runtime = new URL(url);
+  runtime.username = role.name;
+  runtime.password = role.password;
+  return runtime.toString();
 }
 
 /**
