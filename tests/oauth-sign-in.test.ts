@@ -475,7 +475,7 @@ describe("refused sign-ins write nothing", () => {
     for (const query of [
       "?error=server_error",
       "?error=access_denied&error_description=x",
-      "?error=temporarily_unavailable&state=" + "A".repeat(43),
+      `?error=temporarily_unavailable&state=${"A".repeat(43)}`,
     ]) {
       const response = await apiClient().request(`${base}/auth/github/callback${query}`);
       expect(response.status).toBe(400);
