@@ -245,7 +245,12 @@ export function tokenRoutes(deps: TokenDeps) {
     if (!browser) throw new Problem(401, "Unauthorized", "Sign in first.");
     const pair = await startTokenSession(
       deps,
-      { id: principal.user.user_id, role: principal.user.role },
+      {
+        id: principal.user.user_id,
+        role: principal.user.role,
+        email: principal.user.email,
+        email_verified: principal.user.email_verified,
+      },
       { type: "session", signedInAt: browser.created_at },
       requestAuditFields(c),
     );
