@@ -165,6 +165,8 @@ const passwordHash = await Bun.password.hash(password, {
 });
 const member = await signedInUser(pool, app.config, { passwordHash, isWhitelisted: true });
 const memberEmail = member.user.email as string;
+const administrator = await signedInUser(pool, app.config, { role: "admin", isWhitelisted: true });
+const pendingUser = await signedInUser(pool, app.config);
 
 /** Each route: the payload in, the Location (or link) a browser would follow out, and the page it is on. */
 type Route = (
@@ -244,6 +246,26 @@ const routes: Record<string, Route> = {
     });
     const href = /<a class="button primary" href="([^"]*)"/.exec(await continued.text())?.[1];
     return { location: href === undefined ? "/" : decodeAttribute(href), page: page.href };
+  },
+
+  "admin page form's back field Location": async (payload) => {
+    const response = await app.request(`/admin/forms/users/${pendingUser.user.id}`, {
+      method: "POST",
+      redirect: "manual",
+      headers: {
+        cookie: administrator.cookie,
+        "content-type": "application/x-www-form-urlencoded",
+        origin: base,
+        "sec-fetch-site": "same-origin",
+      },
+      body: new URLSearchParams({ action: "approve", back: payload }).toString(),
+    });
+    const page = `${base}/admin/forms/users/${pendingUser.user.id}`;
+    // Only /admin pages are a back: anything else is a 400 that goes nowhere.
+    if (response.status === 400 && !response.headers.has("location"))
+      return { refused: true, page };
+    expect(response.status).toBe(303);
+    return { location: response.headers.get("location"), page };
   },
 
   "page sign-out (POST /sign-out?redirect_to=) Location": async (payload) => {

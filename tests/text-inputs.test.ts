@@ -148,6 +148,37 @@ describe("NUL and lone surrogates are refused on every route", () => {
     expect(await rowCounts()).toEqual(before);
   });
 
+  test("in any urlencoded form field, the admin page's forms included: 4xx, nothing written", async () => {
+    const before = await rowCounts();
+    const forms: [string, string[]][] = [
+      ["/admin/forms/allowlist", ["kind", "value"]],
+      [`/admin/forms/users/${target.user.id}`, ["action", "back"]],
+    ];
+    for (const route of apiRoutes) {
+      if (route.body && route.method === "post") {
+        forms.push([pathOf(route.path, "x"), bodyFields(route.body)]);
+      }
+    }
+    for (const [path, fields] of forms) {
+      for (const value of ["%00", "a%00b"]) {
+        const body = fields.map((f) => `${f}=${value}`).join("&");
+        for (const accept of ["application/json", "text/html"]) {
+          const response = await app.request(path, {
+            method: "POST",
+            headers: headers({ "content-type": "application/x-www-form-urlencoded", accept }),
+            body,
+            redirect: "manual",
+          });
+          expect(response.status, `POST ${path} ${body} (${accept})`).toBeLessThan(500);
+          if (response.status < 300) {
+            throw new Error(`POST ${path} ${body} was accepted (${response.status})`);
+          }
+        }
+      }
+    }
+    expect(await rowCounts()).toEqual(before);
+  });
+
   test("in any path parameter: 4xx problem, never 5xx, nothing written", async () => {
     const before = await rowCounts();
     for (const route of apiRoutes.filter((r) => r.path.includes("/:"))) {

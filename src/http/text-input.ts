@@ -41,3 +41,29 @@ export const mailDomain = z
     (domain) => emailAddress.safeParse(`postmaster@${domain}`).success,
     "expected a domain name such as example.com",
   );
+
+/**
+ * Text no field of ours can hold, whatever it is for: NUL (PostgreSQL's text
+ * refuses it) or a lone surrogate (not Unicode). Passwords may hold other
+ * control characters, so only these two are refused across a whole body.
+ */
+export function isStorableText(text: string): boolean {
+  return text.isWellFormed() && !text.includes("\u0000");
+}
+
+/** JSON pointers (RFC 6901) of every string, key included, that `accept` refuses. */
+export function refusedTextPointers(
+  value: unknown,
+  accept: (text: string) => boolean,
+  at = "#",
+): string[] {
+  if (typeof value === "string") return accept(value) ? [] : [at];
+  if (!value || typeof value !== "object") return [];
+  const found: string[] = [];
+  for (const [key, item] of Object.entries(value)) {
+    const pointer = `${at}/${key.replaceAll("~", "~0").replaceAll("/", "~1")}`;
+    if (!accept(key)) found.push(pointer.toWellFormed());
+    else found.push(...refusedTextPointers(item, accept, pointer));
+  }
+  return found;
+}
