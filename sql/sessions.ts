@@ -101,22 +101,29 @@ export const sessionWithUserRow = z.object({
 });
 export type SessionWithUser = z.infer<typeof sessionWithUserRow>;
 
+const sessionCheckRow = sessionWithUserRow.extend({
+  /** Within its absolute lifetime and idle timeout, by the database's clock. */
+  live: z.boolean(),
+});
+export type SessionCheckRow = z.infer<typeof sessionCheckRow>;
+
 /**
  * The session check of every request (cookie sign-in, forward-auth): one
- * statement, two primary/unique-key lookups, no write.
+ * statement, two primary/unique-key lookups, no write. An unrevoked session
+ * past its expiry or idle timeout comes back with `live` false, so a refusal
+ * can say "expired" without a second read; null for unknown or revoked.
  */
-export async function findLiveSessionWithUser(
+export async function findUnrevokedSessionWithUser(
   db: CommonQueryMethods,
   tokenHash: Buffer,
-): Promise<SessionWithUser | null> {
-  return db.maybeOne(sql.type(sessionWithUserRow)`
+): Promise<SessionCheckRow | null> {
+  return db.maybeOne(sql.type(sessionCheckRow)`
     SELECT s.id AS session_id, s.last_seen_at, s.expires_at, s.idle_timeout, u.id AS user_id, u.email,
-           u.email_verified, u.full_name, u.role, u.status, u.is_whitelisted
+           u.email_verified, u.full_name, u.role, u.status, u.is_whitelisted,
+           (s.expires_at > now() AND s.last_seen_at + s.idle_timeout > now()) AS live
     FROM sessions s JOIN users u ON u.id = s.user_id
     WHERE s.token_hash = ${sql.binary(tokenHash)}
-      AND s.revoked_at IS NULL
-      AND s.expires_at > now()
-      AND s.last_seen_at + s.idle_timeout > now()`);
+      AND s.revoked_at IS NULL`);
 }
 
 /** Moves last_seen_at forward, at most once a minute per session. */

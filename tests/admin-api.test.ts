@@ -471,6 +471,34 @@ describe("allowlist rules", () => {
     }
     expect(await db.pool.oneFirst(sql.unsafe`SELECT count(*)::int FROM allowlist_rules`)).toBe(0);
   });
+
+  test("allowlist rule values take the same address and domain checks as sign-up: `%@%` is refused", async () => {
+    const { cookie: adminCookie } = await admin();
+    const bad = [
+      { kind: "email", value: "%@%" },
+      { kind: "email", value: "%@example.com" },
+      { kind: "email", value: "*@example.com" },
+      { kind: "email", value: "a@b" },
+      { kind: "email", value: "a@%.example.com" },
+      { kind: "email", value: "nul\u0000@example.com" },
+      { kind: "email", value: "\ud800@example.com" },
+      { kind: "domain", value: "%" },
+      { kind: "domain", value: "%.example.com" },
+      { kind: "domain", value: "*.example.com" },
+      { kind: "domain", value: "example.123" },
+    ];
+    for (const body of bad) {
+      await expectProblem(await send("POST", "/admin/allowlist", adminCookie, body), 400);
+    }
+    expect(await db.pool.oneFirst(sql.unsafe`SELECT count(*)::int FROM allowlist_rules`)).toBe(0);
+    const good = await send("POST", "/admin/allowlist", adminCookie, {
+      kind: "email",
+      value: " Ann.O'Brien+x@Example.org ",
+    });
+    expect(good.status).toBe(201);
+    expect(((await good.json()) as { value: string }).value).toBe("ann.o'brien+x@example.org");
+    await db.pool.query(sql.unsafe`DELETE FROM allowlist_rules`);
+  });
 });
 
 describe("the audit log", () => {

@@ -152,6 +152,23 @@ describe("gatehouse allowlist", () => {
     );
   });
 
+  test("allowlist add takes the same address and domain checks as sign-up: `%@%` is refused", async () => {
+    for (const [kind, value] of [
+      ["email", "%@%"],
+      ["email", "*@example.com"],
+      ["domain", "%.example.com"],
+    ] as const) {
+      const result = await runCli(["allowlist", "add", kind, value], env);
+      expect(result.code).not.toBe(0);
+      expect(oneErrorLine(result)).toContain(`invalid ${kind} value '${value}'`);
+    }
+    const count = await db.pool.oneFirst(
+      sql.type(z.object({ n: z.number() }))`
+        SELECT count(*)::int AS n FROM allowlist_rules WHERE value IN ('%@%', '*@example.com', '%.example.com')`,
+    );
+    expect(count).toBe(0);
+  });
+
   test("list shows every rule; remove deletes one, audited; an unknown id is exit 1", async () => {
     await runCli(["allowlist", "add", "github_org", "acme"], env);
     const listed = JSON.parse((await runCli(["allowlist", "list", "--json"], env)).stdout) as {

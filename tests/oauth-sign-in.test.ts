@@ -470,6 +470,29 @@ describe("refused sign-ins write nothing", () => {
     expect(await counts()).toEqual(before);
   });
 
+  test("a provider error callback without state or flow is refused as forged: 400, no audit row", async () => {
+    const auditRows = () => pool.oneFirst(sql.unsafe`SELECT count(*)::int FROM audit_events`);
+    const before = { ...(await counts()), audit: await auditRows() };
+    for (const query of [
+      "?error=server_error",
+      "?error=access_denied&error_description=x",
+      `?error=temporarily_unavailable&state=${"A".repeat(43)}`,
+    ]) {
+      const response = await apiClient().request(`${base}/auth/github/callback${query}`);
+      expect(response.status).toBe(400);
+      expect(response.headers.get("content-type")).toBe("application/problem+json");
+      expect(((await response.json()) as { title: string }).title).toBe(
+        "Sign-in expired or forged",
+      );
+    }
+    // With the flow cookie of a real start but another state, still forged.
+    const b = apiClient();
+    const callback = new URL(await callbackUrlFor(b, "github"));
+    callback.search = `?error=server_error&state=${"B".repeat(43)}`;
+    expect((await b.request(callback.toString())).status).toBe(400);
+    expect({ ...(await counts()), audit: await auditRows() }).toEqual(before);
+  });
+
   test("a replayed callback (state already used) is refused", async () => {
     fake.signInToGitHub(gitHubUser("replay@somewhere.example"));
     const b = apiClient();

@@ -35,6 +35,8 @@ describe("JWT_SIGNING_KEYS", () => {
       userId: crypto.randomUUID(),
       sessionId: crypto.randomUUID(),
       role: "user",
+      email: null,
+      emailVerified: false,
     });
     const { protectedHeader } = await jwtVerify(issued.token, createLocalJWKSet(tokens.jwks));
     expect(protectedHeader.kid).toBe(parsed.JWT_SIGNING_KEYS[0]?.kid);
@@ -60,6 +62,8 @@ describe("JWT_SIGNING_KEYS", () => {
       userId: crypto.randomUUID(),
       sessionId: crypto.randomUUID(),
       role: "admin",
+      email: null,
+      emailVerified: false,
     });
     expect(await tokens.verify(issued.token)).toMatchObject({ role: "admin" });
   });

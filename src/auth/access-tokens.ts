@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { type JWTHeaderParameters, jwtVerify, SignJWT } from "jose";
+import { errors, type JWTHeaderParameters, jwtVerify, SignJWT } from "jose";
 import { z } from "zod";
 import { userRoles } from "../../sql/users.ts";
 import type { Config } from "../config.ts";
@@ -33,6 +33,9 @@ const claimsSchema = z.object({
   iat: z.number().int(),
   exp: z.number().int(),
   role: z.enum(userRoles),
+  // Optional for tokens signed before these claims existed.
+  email: z.string().optional(),
+  email_verified: z.boolean().optional(),
 });
 export type AccessTokenClaims = z.infer<typeof claimsSchema>;
 
@@ -45,6 +48,8 @@ export type AccessTokens = {
     userId: string;
     sessionId: string;
     role: AccessTokenClaims["role"];
+    email: string | null;
+    emailVerified: boolean;
   }) => Promise<IssuedAccessToken>;
   /**
    * The claims of a token we signed that is still within its lifetime, for
@@ -52,6 +57,12 @@ export type AccessTokens = {
    * caller answers 401 either way).
    */
   verify: (token: string) => Promise<AccessTokenClaims | null>;
+  /**
+   * Whether `token` is one of ours whose only fault is its age (signature,
+   * issuer and audience good, exp past): a client that should refresh rather
+   * than sign in again. For refusals only: it checks the signature again.
+   */
+  expired: (token: string) => Promise<boolean>;
 };
 
 export function createAccessTokens(config: Config, logger: Logger): AccessTokens {
@@ -91,9 +102,13 @@ export function createAccessTokens(config: Config, logger: Logger): AccessTokens
 
   return {
     jwks: { keys: keys.map((k) => k.publicJwk) },
-    issue: async ({ userId, sessionId, role }) => {
+    issue: async ({ userId, sessionId, role, email, emailVerified }) => {
       const jti = randomUUID();
-      const token = await new SignJWT({ sid: sessionId, role })
+      // An address the user never confirmed is only their claim: apps that
+      // trust `email` must not be handed one (OIDC Core §5.1 email_verified).
+      const identity =
+        emailVerified && email ? { email, email_verified: true } : { email_verified: false };
+      const token = await new SignJWT({ sid: sessionId, role, ...identity })
         .setProtectedHeader({ alg: current.alg, kid: current.kid, typ: "at+jwt" })
         .setIssuer(issuer)
         .setAudience(audience)
@@ -120,6 +135,16 @@ export function createAccessTokens(config: Config, logger: Logger): AccessTokens
         return claims.data;
       } catch {
         return null;
+      }
+    },
+    expired: async (token) => {
+      if (token.length > maxTokenLength) return false;
+      try {
+        await jwtVerify(token, keyFor, verifyOptions);
+        return false;
+      } catch (error) {
+        // jose checks the signature and typ, iss and aud before exp.
+        return error instanceof errors.JWTExpired;
       }
     },
   };

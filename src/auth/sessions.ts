@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from "node:crypto";
 import type { CommonQueryMethods } from "slonik";
 import {
-  findLiveSessionWithUser,
+  findUnrevokedSessionWithUser,
   insertSession,
   revokeSession,
   type Session,
@@ -53,9 +53,7 @@ export async function createSession(
 
 /**
  * The live session behind a cookie secret, with its user; null when unknown,
- * revoked, expired or idle. A read (or a hit in `cache`, see
- * credential-cache.ts); last_seen_at is written in the background at most
- * once a minute.
+ * revoked, expired or idle. See checkSession.
  */
 export async function validateSession(
   db: CommonQueryMethods,
@@ -63,6 +61,23 @@ export async function validateSession(
   onTouchError: (error: unknown) => void,
   cache?: CredentialCache,
 ): Promise<SessionWithUser | null> {
+  const checked = await checkSession(db, secret, onTouchError, cache);
+  return checked === "expired" ? null : checked;
+}
+
+/**
+ * The live session behind a cookie secret, with its user; "expired" when the
+ * session is past its lifetime or idle timeout (and not revoked), so a
+ * refusal can say so; null when unknown or revoked. A read (or a hit in
+ * `cache`, see credential-cache.ts); last_seen_at is written in the
+ * background at most once a minute.
+ */
+export async function checkSession(
+  db: CommonQueryMethods,
+  secret: string,
+  onTouchError: (error: unknown) => void,
+  cache?: CredentialCache,
+): Promise<SessionWithUser | "expired" | null> {
   // Anything that is not one of our secrets is rejected before the database.
   if (!/^[A-Za-z0-9_-]{43}$/.test(secret)) return null;
   const tokenHash = hashSecret(secret);
@@ -77,8 +92,11 @@ export async function validateSession(
   }
   if (!found) {
     const generation = cache?.generation() ?? 0;
-    found = (await findLiveSessionWithUser(db, tokenHash)) ?? undefined;
-    if (!found) return null;
+    const row = await findUnrevokedSessionWithUser(db, tokenHash);
+    if (!row) return null;
+    const { live, ...session } = row;
+    if (!live) return "expired";
+    found = session;
     cache?.set(key, found, [`s:${found.session_id}`, `u:${found.user_id}`], generation);
   }
   if (now - found.last_seen_at.getTime() > touchIntervalMs) {

@@ -67,7 +67,7 @@ const isRefreshSecret = (value: string) => /^[A-Za-z0-9_-]{43}$/.test(value);
  */
 export async function startTokenSession(
   { config, pool, logger, accessTokens }: TokenDeps,
-  user: Pick<User, "id" | "role">,
+  user: Pick<User, "id" | "role" | "email" | "email_verified">,
   grant: { type: "password" } | { type: "session"; signedInAt: Date },
   client: ClientFacts,
 ): Promise<TokenPair> {
@@ -112,6 +112,8 @@ export async function startTokenSession(
     userId: user.id,
     sessionId: session.id,
     role: user.role,
+    email: user.email,
+    emailVerified: user.email_verified,
   });
   return {
     access_token: access.token,
@@ -194,6 +196,8 @@ export async function refreshTokenPair(
     userId: outcome.user.id,
     sessionId: outcome.sessionId,
     role: outcome.user.role,
+    email: outcome.user.email,
+    emailVerified: outcome.user.email_verified,
   });
   return {
     access_token: access.token,

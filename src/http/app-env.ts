@@ -22,6 +22,8 @@ export type AppEnv = {
     clientIp: string | null;
     /** null when the request carries no valid credentials. */
     principal: Principal | null;
+    /** True when the credentials presented were good once and have expired (principal is null). */
+    credentialExpired: boolean | undefined;
     /** Records a refusal by the gate (throttled); set for every route that can refuse. */
     auditGateDenial: GateDenialAuditor;
   };

@@ -3,7 +3,7 @@ import type { DatabasePool } from "slonik";
 import type { AccessTokens } from "../auth/access-tokens.ts";
 import { bearerTokenOf, createBearerAuthenticator } from "../auth/bearer.ts";
 import type { CredentialCache } from "../auth/credential-cache.ts";
-import { validateSession } from "../auth/sessions.ts";
+import { checkSession } from "../auth/sessions.ts";
 import type { Config } from "../config.ts";
 import type { AppEnv, Principal } from "./app-env.ts";
 import { readSessionCookie } from "./session-cookie.ts";
@@ -38,17 +38,20 @@ export function authenticate({
       const token = bearerTokenOf(authorization);
       const found = token ? await authenticateBearer(token) : null;
       if (found) principal = { sessionId: found.claims.sid, via: "bearer", user: found.subject };
+      // Refusals only: a second signature check tells "refresh it" from "sign in".
+      else if (token && (await accessTokens.expired(token))) c.set("credentialExpired", true);
     } else {
       const secret = readSessionCookie(c, config);
       const found = secret
-        ? await validateSession(
+        ? await checkSession(
             pool,
             secret,
             (error) => c.get("logger").warn({ err: error }, "could not record session activity"),
             credentialCache,
           )
         : null;
-      if (found) principal = { sessionId: found.session_id, via: "cookie", user: found };
+      if (found === "expired") c.set("credentialExpired", true);
+      else if (found) principal = { sessionId: found.session_id, via: "cookie", user: found };
     }
     c.set("principal", principal);
     await next();

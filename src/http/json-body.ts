@@ -1,6 +1,7 @@
 import type { Context } from "hono";
 import type { z } from "zod";
 import { type FieldError, Problem } from "./problem.ts";
+import { isStorableText, refusedTextPointers } from "./text-input.ts";
 
 /**
  * Reads and validates a request body: JSON, or a urlencoded/multipart form.
@@ -32,6 +33,18 @@ export async function readBody<Schema extends z.ZodType>(
       "Unsupported Media Type",
       "Send application/json (or a urlencoded form).",
     );
+  }
+  // Before any field's own rule: NUL or a lone surrogate anywhere would
+  // otherwise reach PostgreSQL (a 500) through any field that forgot to check.
+  const unstorable = refusedTextPointers(raw, isStorableText);
+  if (unstorable.length > 0) {
+    throw new Problem(400, "Invalid request", "Some fields are missing or invalid.", {
+      type: "urn:gatehouse:problem:validation",
+      errors: unstorable.map((pointer) => ({
+        pointer,
+        detail: "Use text without NUL characters or lone surrogates.",
+      })),
+    });
   }
   const result = schema.safeParse(raw);
   if (!result.success) {

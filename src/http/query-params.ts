@@ -2,10 +2,23 @@ import type { Context } from "hono";
 import type { z } from "zod";
 import { fieldErrors } from "./json-body.ts";
 import { Problem } from "./problem.ts";
+import { isPrintableText, refusedTextPointers } from "./text-input.ts";
 
 /** Validates the query string (first value of each parameter); invalid → 400 naming each one. */
 export function readQuery<Schema extends z.ZodType>(c: Context, schema: Schema): z.infer<Schema> {
-  const result = schema.safeParse(c.req.query());
+  const raw = c.req.query();
+  // Nothing a query string carries is a password: every value is printable text.
+  const unprintable = refusedTextPointers(raw, isPrintableText);
+  if (unprintable.length > 0) {
+    throw new Problem(400, "Invalid request", "Some query parameters are invalid.", {
+      type: "urn:gatehouse:problem:validation",
+      errors: unprintable.map((pointer) => ({
+        pointer,
+        detail: "Use printable characters only.",
+      })),
+    });
+  }
+  const result = schema.safeParse(raw);
   if (!result.success) {
     throw new Problem(400, "Invalid request", "Some query parameters are invalid.", {
       type: "urn:gatehouse:problem:validation",

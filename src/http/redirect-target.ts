@@ -21,9 +21,10 @@ export function isAllowedRedirect(target: URL, config: RedirectConfig): boolean 
 }
 
 /**
- * A `redirect_to` parameter made safe: a path on our own origin or an
- * allowed absolute URL, else "/". `//evil.example` and `/\evil.example` are
- * absolute URLs in disguise and are judged as such.
+ * A `redirect_to` parameter made safe: a path on our own origin (never
+ * starting with `//` or `/\`) or an allowed absolute URL, else "/".
+ * `//evil.example` and `/\evil.example` are absolute URLs in disguise and
+ * are judged as such.
  */
 export function safeRedirectTarget(value: string | undefined, config: RedirectConfig): string {
   if (!value || value.length > 2048) return "/";
@@ -38,9 +39,11 @@ export function safeRedirectTarget(value: string | undefined, config: RedirectCo
   }
   if (target.protocol !== "http:" && target.protocol !== "https:") return "/";
   if (!isAllowedRedirect(target, config)) return "/";
-  return target.origin === new URL(config.PUBLIC_URL).origin
-    ? `${target.pathname}${target.search}${target.hash}`
-    : target.href;
+  if (target.origin !== new URL(config.PUBLIC_URL).origin) return target.href;
+  // A path of ours can still begin with "//" once dot segments are resolved
+  // (`/.//evil.example`, `/%2e//evil.example`): as a Location or an href that
+  // is another host. One leading slash, always.
+  return `/${target.pathname.replace(/^[/\\]+/, "")}${target.search}${target.hash}`;
 }
 
 /** The sign-in page, asked to come back to `original` when that is an allowed target. */

@@ -9,6 +9,7 @@ import { requireAdmin } from "../http/gate.ts";
 import { readBody } from "../http/json-body.ts";
 import type { ApiRoute } from "../http/openapi.ts";
 import { refusalProblem, refusalsAsProblems } from "../http/refusal-problem.ts";
+import { emailAddress, mailDomain } from "../http/text-input.ts";
 import type { Logger } from "../logger.ts";
 import { actorOf } from "./admin-users.ts";
 
@@ -16,17 +17,13 @@ import { actorOf } from "./admin-users.ts";
 // is a 400 naming the field rather than a database error.
 const lowerText = (max: number) => z.string().trim().toLowerCase().min(1).max(max);
 export const allowlistRuleBody = z.discriminatedUnion("kind", [
+  // The same address and domain checks as sign-up: a rule value such as
+  // `%@%` is no address, and a rule is matched only by equality anyway.
   z.strictObject({
     kind: z.literal("email"),
-    value: lowerText(254).regex(/^[^@\s]+@[^@\s]+$/, "expected an email address"),
+    value: emailAddress.transform((email) => email.toLowerCase()),
   }),
-  z.strictObject({
-    kind: z.literal("domain"),
-    value: lowerText(254).regex(
-      /^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$/,
-      "expected a domain name such as example.com",
-    ),
-  }),
+  z.strictObject({ kind: z.literal("domain"), value: mailDomain }),
   z.strictObject({
     kind: z.literal("github_org"),
     value: lowerText(39).regex(/^[a-z0-9][a-z0-9-]{0,38}$/, "expected a GitHub organisation"),

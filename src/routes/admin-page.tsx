@@ -118,7 +118,11 @@ function PendingSection({ pending }: { pending: readonly User[] }) {
             {pending.map((u) => (
               <tr>
                 <td>
-                  <a href={`/admin/view/users/${u.id}`}>{u.email ?? u.username ?? u.id}</a>
+                  <a href={`/admin/view/users/${u.id}`}>{u.email ?? u.username ?? u.id}</a>{" "}
+                  {/* Approving on the strength of an address nobody confirmed is approving a stranger. */}
+                  {u.email && !u.email_verified ? (
+                    <span class="badge pending">unverified</span>
+                  ) : null}
                   {u.full_name ? <span class="muted"> · {u.full_name}</span> : null}
                 </td>
                 <td>{when(u.created_at)}</td>

@@ -17,12 +17,13 @@ import { readBody } from "../http/json-body.ts";
 import type { ApiRoute } from "../http/openapi.ts";
 import { readQuery } from "../http/query-params.ts";
 import { refusalProblem, refusalsAsProblems } from "../http/refusal-problem.ts";
+import { printableText } from "../http/text-input.ts";
 import type { Logger } from "../logger.ts";
 
 const booleanParam = z.enum(["true", "false"]).transform((v) => v === "true");
 
 export const userListQuery = z.object({
-  q: z.string().trim().max(200).optional(),
+  q: printableText(200).trim().optional(),
   status: z.enum(userStatuses).optional(),
   whitelisted: booleanParam.optional(),
   limit: z.coerce.number().int().min(1).max(200).default(50),

@@ -39,23 +39,43 @@ export const forwardAuthApi: ApiRoute[] = [
     method: "get",
     path: "/auth/verify",
     summary:
-      "Forward-auth for nginx auth_request, Caddy forward_auth and Traefik forwardAuth: 200 with X-Auth-User-Id, X-Auth-Email, X-Auth-Role and X-Auth-Name",
+      "Forward-auth for nginx auth_request, Caddy forward_auth and Traefik forwardAuth: 200 with X-Auth-User-Id, X-Auth-Email (verified addresses only), X-Auth-Email-Verified, X-Auth-Role and X-Auth-Name; every refusal names its X-Auth-Reason",
     tag: "auth",
     access: "anyone",
     query: verifyQuery,
     responses: {
-      200: { description: "Allowed; the X-Auth-* headers name the user (empty when unknown)" },
+      200: {
+        description:
+          "Allowed; the X-Auth-* headers name the user (empty when unknown). X-Auth-Email is empty unless the address is verified; X-Auth-Email-Verified is true or false",
+      },
       302: {
         description:
           "Not signed in, and the original request is a browser asking for a page: to the sign-in page with redirect_to",
       },
-      401: { description: "Not signed in (Location names the sign-in page)" },
+      401: {
+        description:
+          "Not signed in (Location names the sign-in page); X-Auth-Reason: unauthenticated, or expired for a session or token past its lifetime",
+      },
       403: {
-        description: "Signed in but pending approval, not active, or lacking the role or group",
+        description:
+          "Signed in but not allowed; X-Auth-Reason: pending_approval, inactive or requirement_not_met",
       },
     },
   },
 ];
+
+/**
+ * Why /auth/verify refused, in X-Auth-Reason: stable words a proxy can log
+ * and a page can explain (the problem body says it in prose).
+ */
+export const verifyRefusalReasons = [
+  "unauthenticated",
+  "expired",
+  "pending_approval",
+  "inactive",
+  "requirement_not_met",
+] as const;
+type VerifyRefusalReason = (typeof verifyRefusalReasons)[number];
 
 /** Groups a user belongs to. Until group membership exists, a user's groups are their role. */
 function groupsOf(user: Principal["user"]): readonly string[] {
@@ -98,39 +118,51 @@ export function forwardAuthRoutes({ config }: { config: Config }) {
     if (!principal) {
       const original = originalRequest(c, trusted(peerAddress(c)));
       const signIn = signInPageUrl(original.url, config);
+      const reason: VerifyRefusalReason = c.get("credentialExpired")
+        ? "expired"
+        : "unauthenticated";
       const browserPage =
         (original.method === "GET" || original.method === "HEAD") &&
         acceptsHtml(c.req.header("accept"));
       if (browserPage && query.mode !== "401") {
-        return c.body(null, 302, { location: signIn, ...noStore });
+        return c.body(null, 302, { location: signIn, "x-auth-reason": reason, ...noStore });
       }
       throw new Problem(401, "Unauthorized", "Sign in first.", {
-        headers: { location: signIn, "www-authenticate": 'Bearer realm="gatehouse"', ...noStore },
+        headers: {
+          location: signIn,
+          "www-authenticate": 'Bearer realm="gatehouse"',
+          "x-auth-reason": reason,
+          ...noStore,
+        },
       });
     }
     const pending = gateRefusal(principal);
     if (pending) {
-      c.get("auditGateDenial")?.(
-        c,
-        gateDenialReason(principal.user.status, principal.user.is_whitelisted),
-      );
+      const { status, is_whitelisted } = principal.user;
+      c.get("auditGateDenial")?.(c, gateDenialReason(status, is_whitelisted));
+      const reason: VerifyRefusalReason = status !== "active" ? "inactive" : "pending_approval";
       throw new Problem(403, "Forbidden", pending, {
         type: "urn:gatehouse:problem:not-approved",
-        headers: noStore,
+        headers: { "x-auth-reason": reason, ...noStore },
       });
     }
     const unmet = requirementRefusal(principal.user, query);
     if (unmet) {
       c.get("auditGateDenial")?.(c, "requirement_not_met");
+      const reason: VerifyRefusalReason = "requirement_not_met";
       throw new Problem(403, "Forbidden", unmet, {
         type: "urn:gatehouse:problem:requirement-not-met",
-        headers: noStore,
+        headers: { "x-auth-reason": reason, ...noStore },
       });
     }
     const { user } = principal;
+    // An address nobody confirmed is only what the user typed at sign-up:
+    // apps behind us must not take it as who they are.
+    const verified = user.email_verified && user.email !== null;
     return c.body(null, 200, {
       "x-auth-user-id": user.user_id,
-      "x-auth-email": headerValue(user.email),
+      "x-auth-email": verified ? headerValue(user.email) : "",
+      "x-auth-email-verified": verified ? "true" : "false",
       "x-auth-role": user.role,
       "x-auth-name": headerValue(user.full_name),
       ...noStore,

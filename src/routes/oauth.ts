@@ -235,6 +235,7 @@ export function oauthRoutes(deps: Deps) {
       reason: SignInFailureReason,
       logDetail?: string,
       userId?: string | null,
+      audited = true,
     ) => {
       const failure = failures[reason];
       c.get("logger").info(
@@ -242,14 +243,16 @@ export function oauthRoutes(deps: Deps) {
         "sign-in failed",
       );
       logins.inc({ method: provider.name, result: "failure" });
-      await recordAudit(pool, logger, {
-        eventType: "login.failed",
-        result: "failure",
-        failureReason: reason,
-        userId: userId ?? null,
-        ...requestAuditFields(c),
-        context: { method: provider.name },
-      });
+      if (audited) {
+        await recordAudit(pool, logger, {
+          eventType: "login.failed",
+          result: "failure",
+          failureReason: reason,
+          userId: userId ?? null,
+          ...requestAuditFields(c),
+          context: { method: provider.name },
+        });
+      }
       if (c.req.header("accept")?.includes("text/html")) {
         const back = new URLSearchParams({ error: reason });
         if (flow && flow.redirectTo !== "/") back.set("redirect_to", flow.redirectTo);
@@ -263,16 +266,20 @@ export function oauthRoutes(deps: Deps) {
       return c.body(await problem.text(), failure.status, Object.fromEntries(problem.headers));
     };
 
+    // The flow cookie and state come first, error reports included (RFC 6749
+    // §4.1.2.1 echoes state in them): a callback this browser did not start
+    // is anyone's link, so it is refused as forged and writes no audit row
+    // that a stranger could fill the trail with.
+    const state = c.req.query("state");
+    if (!flow || flow.provider !== provider.name || !state || !sameSecret(state, flow.state)) {
+      return fail("bad_state", flow ? "state mismatch" : "no flow cookie", null, false);
+    }
     const error = c.req.query("error");
     if (error) {
       return fail(
         error === "access_denied" ? "access_denied" : "provider_error",
         error.slice(0, 100),
       );
-    }
-    const state = c.req.query("state");
-    if (!flow || flow.provider !== provider.name || !state || !sameSecret(state, flow.state)) {
-      return fail("bad_state", flow ? "state mismatch" : "no flow cookie");
     }
     if (!c.req.query("code")) return fail("provider_refused", "no code in the callback");
 

@@ -11,7 +11,7 @@ import type { ApiRoute } from "../http/openapi.ts";
 import type { Problem } from "../http/problem.ts";
 import { safeRedirectTarget } from "../http/redirect-target.ts";
 import { startBrowserSession } from "../http/start-session.ts";
-import { isPrintableText } from "../http/text-input.ts";
+import { emailAddress, isPrintableText } from "../http/text-input.ts";
 import type { Logger } from "../logger.ts";
 import { createMailer } from "../mail/mailer.ts";
 import {
@@ -37,12 +37,7 @@ import {
 // Strings are bounded (no unbounded hashing or storage work) and must be
 // well-formed Unicode without control characters (PostgreSQL refuses NUL).
 
-export const emailInput = z
-  .string()
-  .trim()
-  .max(254, "Use at most 254 characters.")
-  .pipe(z.email("Enter an email address."))
-  .refine(isPrintableText, "Enter an email address.");
+export const emailInput = emailAddress;
 
 /** Long enough for any valid password; the policy itself is checked by the domain. */
 const passwordInput = z.string().min(1, "Enter a password.").max(1024, "Too long.");

@@ -14,6 +14,7 @@ import { requestAuditFields } from "../http/audit-fields.ts";
 import { requireSignedIn } from "../http/gate.ts";
 import type { ApiRoute } from "../http/openapi.ts";
 import { Problem } from "../http/problem.ts";
+import { isStorableText, refusedTextPointers } from "../http/text-input.ts";
 import { verifyPasswordLogin } from "../password/login.ts";
 import { loginBody } from "./password.ts";
 
@@ -126,23 +127,26 @@ export const tokensApi: ApiRoute[] = [
   },
 ];
 
-/** The fields of a JSON or urlencoded body; null when it is neither or malformed. */
+/**
+ * The fields of a JSON or urlencoded body; null when it is neither, is
+ * malformed, or carries text no field can hold (readBody's rule).
+ */
 async function readFields(c: Context): Promise<Record<string, unknown> | null> {
   const type = c.req.header("content-type")?.split(";")[0]?.trim().toLowerCase() ?? "";
+  let fields: Record<string, unknown> | null = null;
   try {
     if (type === "application/json") {
       const body: unknown = await c.req.json();
-      return typeof body === "object" && body !== null && !Array.isArray(body)
-        ? (body as Record<string, unknown>)
-        : null;
-    }
-    if (type === "application/x-www-form-urlencoded") {
-      return Object.fromEntries(new URLSearchParams(await c.req.text()));
+      if (typeof body === "object" && body !== null && !Array.isArray(body)) {
+        fields = body as Record<string, unknown>;
+      }
+    } else if (type === "application/x-www-form-urlencoded") {
+      fields = Object.fromEntries(new URLSearchParams(await c.req.text()));
     }
   } catch {
     return null;
   }
-  return null;
+  return fields && refusedTextPointers(fields, isStorableText).length === 0 ? fields : null;
 }
 
 function answer(c: Context, status: 200 | 400, body: TokenPair | z.infer<typeof tokenError>) {
@@ -245,7 +249,12 @@ export function tokenRoutes(deps: TokenDeps) {
     if (!browser) throw new Problem(401, "Unauthorized", "Sign in first.");
     const pair = await startTokenSession(
       deps,
-      { id: principal.user.user_id, role: principal.user.role },
+      {
+        id: principal.user.user_id,
+        role: principal.user.role,
+        email: principal.user.email,
+        email_verified: principal.user.email_verified,
+      },
       { type: "session", signedInAt: browser.created_at },
       requestAuditFields(c),
     );
