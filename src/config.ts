@@ -213,8 +213,6 @@ export const environmentSchema = z.object({
   }),
   /** The access tokens' `aud`; PUBLIC_URL when unset. */
   ACCESS_TOKEN_AUDIENCE: optionalText,
-  /** Reuse a passed bearer check this long (ms; 0 = read every time): revocation may lag as much. */
-  BEARER_CHECK_CACHE_MS: integer(0, { max: 60_000 }),
 
   ...providerCredentials,
   OIDC_ISSUER: httpUrl.optional(),

@@ -36,7 +36,12 @@ if (config.MIGRATE_ON_START) {
 const expectedMigrations = await migrationNamesOnDisk();
 const credentials =
   config.AUTH_CACHE_TTL > 0
-    ? startCredentialCache({ url: db.url, ttlMs: config.AUTH_CACHE_TTL, logger })
+    ? startCredentialCache({
+        url: db.url,
+        pool: db.pool,
+        ttlMs: config.AUTH_CACHE_TTL,
+        logger,
+      })
     : null;
 let app: ReturnType<typeof createApp>;
 try {

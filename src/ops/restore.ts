@@ -1,5 +1,9 @@
 import type { DatabasePool } from "slonik";
 import {
+  flushAllCredentials,
+  notifyCredentialListeners,
+} from "../../sql/credential-notifications.ts";
+import {
   createRangePartition,
   insertJsonRows,
   listBackupTables,
@@ -118,6 +122,8 @@ export async function restoreBackup({
         onProgress?.(`${record.table}: ${counts[record.table]} rows`);
       }
     }
+    // Triggers were off: at commit, every replica drops its cached credentials.
+    await notifyCredentialListeners(tx, flushAllCredentials);
     return counts;
   });
   await runMigrations({ databaseUrl, direction: "up", logger });
