@@ -88,6 +88,7 @@ export function createApp(deps: AppDeps) {
     leanRequestLogger(logger),
     metrics,
     secureHeadersUnlessOk(),
+    clientIp(config),
     authenticated,
     withGateAudit,
   );
