@@ -88,7 +88,6 @@ export function createApp(deps: AppDeps) {
     leanRequestLogger(logger),
     metrics,
     secureHeadersUnlessOk(),
-    clientIp(config),
     authenticated,
     withGateAudit,
   );
