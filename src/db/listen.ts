@@ -20,9 +20,13 @@ import type { Logger } from "../logger.ts";
 // connection, which is then opened anew.
 
 /** How often the listener notifies itself. */
-export const heartbeatIntervalMs = 2_000;
-/** How late an echo may be: commit, delivery and a busy event loop. */
-export const heartbeatAllowanceMs = 1_000;
+export const heartbeatIntervalMs = 1_000;
+/**
+ * How late an echo may be: a pool queue, a commit, delivery, a busy event
+ * loop. Twice the interval, so that ordinary latency never switches the
+ * cache off; interval + allowance bounds a missed notification's effect.
+ */
+export const heartbeatAllowanceMs = 2_000;
 /** A committed heartbeat unheard for this long: the connection is deaf. */
 const deadAfterMs = 5_000;
 const maxRetryDelayMs = 10_000;
@@ -116,6 +120,7 @@ export function listenForever({
     const heartbeat = outstanding.get(seq);
     if (!heartbeat) return;
     for (const earlier of outstanding.keys()) if (earlier <= seq) outstanding.delete(earlier);
+    if (failures > 0) logger.info("credential-cache listener hears again; cache on");
     failures = 0;
     onHearing(heartbeat.sentAt + heartbeatIntervalMs + heartbeatAllowanceMs);
   };
