@@ -274,7 +274,7 @@ export const environmentSchema = z.object({
   /**
    * How long a replica may reuse a validated session or bearer-token check
    * (src/auth/credential-cache.ts): the bound on staleness should change
-   * notifications fail. 0 turns the cache off.
+   * notifications fail unnoticed by the listener's heartbeat. 0: no cache.
    */
   AUTH_CACHE_TTL: z
     .string()
