@@ -257,18 +257,25 @@ describe("credential cache whose listener cannot be relied on", () => {
   }, 30_000);
 
   test("a listener that LISTENs without error but never hears, as through a pooler in transaction mode, caches nothing", async () => {
-    const listening = () =>
-      pool.oneFirst(sql.unsafe`
-        SELECT count(*)::int FROM pg_stat_activity
-        WHERE datname = current_database() AND application_name LIKE 'gatehouse % listener'
-          AND query LIKE 'LISTEN %'`);
-    const before = Number(await listening());
+    // Listeners of earlier tests may still be ending: only one started from now on counts.
+    const since = await pool.oneFirst(sql.unsafe`SELECT clock_timestamp()::text`);
+    const listening = async () =>
+      Number(
+        await pool.oneFirst(sql.unsafe`
+          SELECT count(*)::int FROM pg_stat_activity
+          WHERE datname = current_database() AND application_name LIKE 'gatehouse % listener'
+            AND query LIKE 'LISTEN %' AND backend_start > ${String(since)}::timestamptz`),
+      );
     const proxy = await startTcpProxy(proxyTarget, { fromServer: dropNotifications });
     const app = await startTestApp(pool, cacheEnv, undefined, testLogger, {
       listenUrl: viaPort(proxy.port),
     });
     try {
-      while (Number(await listening()) <= before) await Bun.sleep(10);
+      const deadline = performance.now() + 5000;
+      while ((await listening()) === 0) {
+        if (performance.now() > deadline) throw new Error("the listener never listened");
+        await Bun.sleep(10);
+      }
       const { cookie } = await signedInUser(pool, app.config, { isWhitelisted: true });
       // Longer than a heartbeat round: the echo that would allow caching never comes.
       const until = performance.now() + heartbeatWindowMs;
