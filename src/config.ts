@@ -245,8 +245,6 @@ export const environmentSchema = z.object({
   }),
   /** The access tokens' `aud`; PUBLIC_URL when unset. */
   ACCESS_TOKEN_AUDIENCE: optionalText,
-  /** Reuse a passed bearer check this long (ms; 0 = read every time): revocation may lag as much. */
-  BEARER_CHECK_CACHE_MS: integer(0, { max: 60_000 }),
 
   ...providerCredentials,
   OIDC_ISSUER: httpUrl.optional(),
@@ -310,7 +308,7 @@ export const environmentSchema = z.object({
   /**
    * How long a replica may reuse a validated session or bearer-token check
    * (src/auth/credential-cache.ts): the bound on staleness should change
-   * notifications fail. 0 turns the cache off.
+   * notifications fail unnoticed by the listener's heartbeat. 0: no cache.
    */
   AUTH_CACHE_TTL: z
     .string()

@@ -54,7 +54,12 @@ const expectedMigrations = await migrationNamesOnDisk();
 await stopIfAsked(db.close);
 const credentials =
   config.AUTH_CACHE_TTL > 0
-    ? startCredentialCache({ url: db.url, ttlMs: config.AUTH_CACHE_TTL, logger })
+    ? startCredentialCache({
+        url: db.url,
+        pool: db.pool,
+        ttlMs: config.AUTH_CACHE_TTL,
+        logger,
+      })
     : null;
 let app: ReturnType<typeof createApp>;
 try {

@@ -136,7 +136,11 @@ test("allowlist rules are added and deleted through the page's forms", async () 
   const bad = await postForm("/admin/forms/allowlist", cookie, { kind: "domain", value: "nope" });
   expect(bad.status).toBe(303);
   const location = new URL(bad.headers.get("location") ?? "", app.url);
-  expect(location.searchParams.get("error")).toStartWith("Rule not added");
+  expect(location.searchParams.get("error")).toBe("rule_invalid");
+  const explained = await (
+    await app.request(`${location.pathname}${location.search}`, { headers: { cookie } })
+  ).text();
+  expect(explained).toContain("Rule not added");
 
   const deleted = await postForm(`/admin/forms/allowlist/${id}/delete`, cookie, {});
   expect(deleted.status).toBe(303);
@@ -153,6 +157,27 @@ test("the last admin's refusal is shown on the page, not as an error", async () 
   expect(response.status).toBe(303);
   expect(response.headers.get("location")).toContain("error=");
   expect((await findUserById(db.pool, user.id))?.role).toBe("admin");
+});
+
+test("the page's notice and error come from fixed messages named by a code, never from the query string's text", async () => {
+  const { cookie } = await admin();
+  const planted = "Session expired: sign in again at https://evil.example";
+  const forged = await app.request(
+    `/admin?notice=${encodeURIComponent(planted)}&error=${encodeURIComponent(planted)}`,
+    { headers: { cookie } },
+  );
+  expect(forged.status).toBe(200);
+  const html = await forged.text();
+  expect(html).not.toContain("evil.example");
+  expect(html).not.toContain('class="notice"');
+  expect(html).not.toContain('class="error"');
+
+  const named = await app.request("/admin?notice=revoke_sessions&error=last_admin", {
+    headers: { cookie },
+  });
+  const text = await named.text();
+  expect(text).toContain('<p class="notice">Signed out everywhere.</p>');
+  expect(text).toContain("This is the last administrator");
 });
 
 test("anonymous visitors are sent to sign in; non-admins see a 403 page", async () => {

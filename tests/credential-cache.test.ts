@@ -2,10 +2,12 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { sql } from "slonik";
 import { bearerKey, createCredentialCache, sessionKey } from "../src/auth/credential-cache.ts";
 import { createSession, hashSecret } from "../src/auth/sessions.ts";
+import { heartbeatAllowanceMs, heartbeatIntervalMs } from "../src/db/listen.ts";
 import { sessionCookieName } from "../src/http/session-cookie.ts";
 import { startTestApp, type TestApp } from "./support/app.ts";
-import { createTestDatabase } from "./support/database.ts";
+import { createTestDatabase, testLogger } from "./support/database.ts";
 import { signedInUser } from "./support/sign-in.ts";
+import { dropNotifications, startTcpProxy } from "./support/tcp-proxy.ts";
 
 // Two replicas on one database, each with its own credential cache and its
 // own LISTEN connection. The TTL is the longest allowed, so anything refused
@@ -32,9 +34,14 @@ afterAll(async () => {
 const verify = (app: TestApp, headers: Record<string, string>) =>
   app.request("/auth/verify?mode=401", { headers });
 
-/** Asks until the app holds the answer (its cache stores only once it listens). */
-async function cachedIn(app: TestApp, headers: Record<string, string>, key: string) {
-  const deadline = performance.now() + 5000;
+/** Asks until the app holds the answer (its cache stores only once it hears its heartbeat). */
+async function cachedIn(
+  app: TestApp,
+  headers: Record<string, string>,
+  key: string,
+  withinMs = 5000,
+) {
+  const deadline = performance.now() + withinMs;
   while (app.credentialCache?.get(key) === undefined) {
     if (performance.now() > deadline) throw new Error("the answer was never cached");
     expect((await verify(app, headers)).status).toBe(200);
@@ -48,8 +55,9 @@ async function statusWithin(
   app: TestApp,
   headers: Record<string, string>,
   expected: number,
+  boundMs = propagationBoundMs,
 ): Promise<number> {
-  const deadline = performance.now() + propagationBoundMs;
+  const deadline = performance.now() + boundMs;
   for (;;) {
     const status = (await verify(app, headers)).status;
     if (status === expected || performance.now() > deadline) return status;
@@ -175,23 +183,180 @@ describe("credential cache without its listening connection", () => {
   });
 });
 
+/** The database's address with another port: a proxy in front of it. */
+function viaPort(port: number): string {
+  const url = new URL(db.url);
+  url.hostname = "127.0.0.1";
+  url.port = String(port);
+  return url.toString();
+}
+
+const target = new URL(db.url);
+const proxyTarget = { host: target.hostname, port: Number(target.port) };
+/** The longest a missed notification can go unnoticed while the cache keeps serving. */
+const heartbeatWindowMs = heartbeatIntervalMs + heartbeatAllowanceMs;
+
+/** Revoked with triggers off, so no notification could tell anyone. */
+async function revokeQuietly(sessionId: string) {
+  await pool.transaction(async (tx) => {
+    await tx.query(sql.unsafe`SET LOCAL session_replication_role = replica`);
+    await tx.query(sql.unsafe`UPDATE sessions SET revoked_at = now() WHERE id = ${sessionId}`);
+  });
+}
+
+describe("credential cache whose listener cannot be relied on", () => {
+  test("a listener whose connection silently stops carrying anything drops the cache within the heartbeat window, so a session signed out meanwhile is refused", async () => {
+    const proxy = await startTcpProxy(proxyTarget);
+    const app = await startTestApp(pool, cacheEnv, undefined, testLogger, {
+      listenUrl: viaPort(proxy.port),
+    });
+    try {
+      const { cookie } = await signedInUser(pool, app.config, { isWhitelisted: true });
+      await cachedIn(app, { cookie }, cookieKey(cookie));
+
+      // Half-open: nothing arrives, nothing fails, nothing is closed.
+      proxy.blackhole();
+      const logout = await app.request("/auth/logout", {
+        method: "POST",
+        headers: { cookie, origin: app.config.PUBLIC_URL },
+      });
+      expect(logout.status).toBe(204);
+
+      // The sign-out's notification never reaches this listener, and the TTL
+      // (10 s) is far off: only the missing heartbeat echo can end the entry.
+      const slackMs = 1000;
+      expect(await statusWithin(app, { cookie }, 401, heartbeatWindowMs + slackMs)).toBe(401);
+      expect(app.credentialCache?.get(cookieKey(cookie))).toBeUndefined();
+    } finally {
+      await app.close();
+      proxy.close();
+    }
+  });
+
+  test("a listener that went deaf opens a new connection and the cache serves again once it hears its heartbeat", async () => {
+    const proxy = await startTcpProxy(proxyTarget);
+    const app = await startTestApp(pool, cacheEnv, undefined, testLogger, {
+      listenUrl: viaPort(proxy.port),
+    });
+    try {
+      const { cookie } = await signedInUser(pool, app.config, { isWhitelisted: true });
+      await cachedIn(app, { cookie }, cookieKey(cookie));
+      proxy.blackhole();
+      const deadline = performance.now() + heartbeatWindowMs + 1000;
+      while (app.credentialCache?.get(cookieKey(cookie)) !== undefined) {
+        if (performance.now() > deadline) throw new Error("the cache outlived its heartbeat");
+        await Bun.sleep(20);
+      }
+      // New connections get through again; the deaf one stays deaf.
+      proxy.unblackhole();
+      await cachedIn(app, { cookie }, cookieKey(cookie), 20_000);
+    } finally {
+      await app.close();
+      proxy.close();
+    }
+  }, 30_000);
+
+  test("a listener that LISTENs without error but never hears, as through a pooler in transaction mode, caches nothing", async () => {
+    // Listeners of earlier tests may still be ending: only one started from now on counts.
+    const since = await pool.oneFirst(sql.unsafe`SELECT clock_timestamp()::text`);
+    const listening = async () =>
+      Number(
+        await pool.oneFirst(sql.unsafe`
+          SELECT count(*)::int FROM pg_stat_activity
+          WHERE datname = current_database() AND application_name LIKE 'gatehouse % listener'
+            AND query LIKE 'LISTEN %' AND backend_start > ${String(since)}::timestamptz`),
+      );
+    const proxy = await startTcpProxy(proxyTarget, { fromServer: dropNotifications });
+    const app = await startTestApp(pool, cacheEnv, undefined, testLogger, {
+      listenUrl: viaPort(proxy.port),
+    });
+    try {
+      const deadline = performance.now() + 5000;
+      while ((await listening()) === 0) {
+        if (performance.now() > deadline) throw new Error("the listener never listened");
+        await Bun.sleep(10);
+      }
+      const { cookie } = await signedInUser(pool, app.config, { isWhitelisted: true });
+      // Longer than a heartbeat round: the echo that would allow caching never comes.
+      const until = performance.now() + heartbeatWindowMs;
+      while (performance.now() < until) {
+        expect((await verify(app, { cookie })).status).toBe(200);
+        expect(app.credentialCache?.size).toBe(0);
+        await Bun.sleep(50);
+      }
+      const logout = await app.request("/auth/logout", {
+        method: "POST",
+        headers: { cookie, origin: app.config.PUBLIC_URL },
+      });
+      expect(logout.status).toBe(204);
+      expect((await verify(app, { cookie })).status).toBe(401);
+    } finally {
+      await app.close();
+      proxy.close();
+    }
+  });
+
+  test("with the listener unable to connect, nothing is cached and every check reads the database", async () => {
+    const proxy = await startTcpProxy(proxyTarget);
+    proxy.cut(); // its port now refuses connections
+    const app = await startTestApp(pool, cacheEnv, undefined, testLogger, {
+      listenUrl: viaPort(proxy.port),
+    });
+    try {
+      const { sessionId, cookie } = await signedInUser(pool, app.config, { isWhitelisted: true });
+      for (let i = 0; i < 5; i++) {
+        expect((await verify(app, { cookie })).status).toBe(200);
+        expect(app.credentialCache?.size).toBe(0);
+      }
+      await revokeQuietly(sessionId);
+      expect((await verify(app, { cookie })).status).toBe(401);
+    } finally {
+      await app.close();
+    }
+  });
+});
+
 describe("credential cache bookkeeping", () => {
-  test("nothing is stored before the listener listens, and everything is dropped when it stops", () => {
+  test("nothing is stored before the listener hears its heartbeat, and everything is dropped when it is lost", () => {
     const cache = createCredentialCache(10_000);
     cache.set("k", 1, ["u:a"], cache.generation());
     expect(cache.get("k")).toBeUndefined();
-    cache.setListening(true);
+    cache.trustUntil(Number.POSITIVE_INFINITY);
     cache.set("k", 1, ["u:a"], cache.generation());
     expect(cache.get<number>("k")).toBe(1);
-    cache.setListening(false);
+    cache.distrust();
     expect(cache.get("k")).toBeUndefined();
     cache.set("k", 1, ["u:a"], cache.generation());
     expect(cache.get("k")).toBeUndefined();
   });
 
+  test("with no echo to extend it, trust lapses: entries are dropped and nothing is stored", () => {
+    let now = 0;
+    const cache = createCredentialCache(10_000, () => now);
+    cache.trustUntil(3000);
+    cache.set("k", 1, [], cache.generation());
+    now = 2999;
+    expect(cache.get<number>("k")).toBe(1);
+    now = 3000;
+    expect(cache.get("k")).toBeUndefined();
+    cache.set("k", 1, [], cache.generation());
+    expect(cache.size).toBe(0);
+  });
+
+  test("a read that began before trust lapsed and came back is not stored", () => {
+    let now = 0;
+    const cache = createCredentialCache(10_000, () => now);
+    cache.trustUntil(1000);
+    const readStarted = cache.generation();
+    now = 1500; // lapsed: a notification may have been missed meanwhile
+    cache.trustUntil(4000);
+    cache.set("k", 1, ["s:mine"], readStarted);
+    expect(cache.get("k")).toBeUndefined();
+  });
+
   test("a read that was in flight when a notification arrived is not stored", () => {
     const cache = createCredentialCache(10_000);
-    cache.setListening(true);
+    cache.trustUntil(Number.POSITIVE_INFINITY);
     const readStarted = cache.generation();
     cache.invalidate("s:other"); // any notification: the read may predate the change
     cache.set("k", 1, ["s:mine"], readStarted);
@@ -200,7 +365,7 @@ describe("credential cache bookkeeping", () => {
 
   test("a notification drops every entry tagged with it and no other", () => {
     const cache = createCredentialCache(10_000);
-    cache.setListening(true);
+    cache.trustUntil(Number.POSITIVE_INFINITY);
     cache.set("a", 1, ["u:1", "s:1"], cache.generation());
     cache.set("b", 2, ["u:1", "s:2"], cache.generation());
     cache.set("c", 3, ["u:2", "s:3"], cache.generation());
@@ -211,10 +376,19 @@ describe("credential cache bookkeeping", () => {
     expect(cache.size).toBe(1);
   });
 
+  test("the flush-all notification a restore sends drops every entry", () => {
+    const cache = createCredentialCache(10_000);
+    cache.trustUntil(Number.POSITIVE_INFINITY);
+    cache.set("a", 1, ["u:1"], cache.generation());
+    cache.set("b", 2, ["u:2"], cache.generation());
+    cache.invalidate("*");
+    expect(cache.size).toBe(0);
+  });
+
   test("an entry is dropped once older than the TTL", () => {
     let now = 0;
     const cache = createCredentialCache(1000, () => now);
-    cache.setListening(true);
+    cache.trustUntil(Number.POSITIVE_INFINITY);
     cache.set("k", 1, [], cache.generation());
     now = 999;
     expect(cache.get<number>("k")).toBe(1);

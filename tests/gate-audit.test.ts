@@ -53,3 +53,25 @@ test("a member asking for an admin route is audited as not_admin", async () => {
   );
   expect(events).toEqual([{ failure_reason: "not_admin", path: "/admin/users" }]);
 });
+
+test("a gate.denied row written by forward-auth records the client's address the proxy forwarded", async () => {
+  // Forward-auth is called by the reverse proxy: the client is the address it appended.
+  const behindProxy = await startTestApp(db.pool, { TRUST_PROXY_HOPS: "1" });
+  try {
+    const pending = await signedInUser(db.pool, behindProxy.config);
+    const refused = await behindProxy.request("/auth/verify", {
+      headers: { cookie: pending.cookie, "x-forwarded-for": "203.0.113.77" },
+    });
+    expect(refused.status).toBe(403);
+    const ips = await eventually(
+      () =>
+        db.pool.anyFirst(sql.type(z.object({ ip: z.string().nullable() }))`
+          SELECT host(ip) AS ip FROM audit_events
+          WHERE user_id = ${pending.user.id} AND event_type = 'gate.denied'`),
+      (rows) => rows.length >= 1,
+    );
+    expect(ips).toEqual(["203.0.113.77"]);
+  } finally {
+    await behindProxy.close();
+  }
+});

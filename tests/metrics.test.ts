@@ -1,7 +1,8 @@
 import { afterAll, describe, expect, test } from "bun:test";
+import { insertUser } from "../sql/users.ts";
+import { hashPassword } from "../src/password/hashing.ts";
 import { startTestApp } from "./support/app.ts";
 import { createTestDatabase } from "./support/database.ts";
-import { signedInUser } from "./support/sign-in.ts";
 
 const db = await createTestDatabase();
 const open = await startTestApp(db.pool);
@@ -100,7 +101,7 @@ describe("GET /metrics", () => {
     expect(await read()).toBe(before + 1);
   });
 
-  test("a sign-in and a sign-out are counted as a session created and one revoked", async () => {
+  test("a browser sign-in counts one session created, and its sign-out one revoked", async () => {
     const read = async () => {
       const samples = parsePrometheus(await (await open.request("/metrics")).text());
       return {
@@ -108,8 +109,22 @@ describe("GET /metrics", () => {
         revoked: value(samples, "gatehouse_sessions_revoked_total", { reason: "logout" }) ?? 0,
       };
     };
+    const password = "correct horse battery staple";
+    const user = await insertUser(db.pool, {
+      email: `metrics-${crypto.randomUUID().slice(0, 8)}@example.com`,
+      emailVerified: true,
+      isWhitelisted: true,
+      passwordHash: await hashPassword(password, open.config),
+    });
     const before = await read();
-    const { cookie } = await signedInUser(db.pool, open.config);
+    const login = await open.request("/auth/login", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ email: user.email, password }),
+    });
+    expect(login.status).toBe(200);
+    const cookie = login.headers.get("set-cookie")?.split(";")[0] ?? "";
+    expect(await read()).toEqual({ created: before.created + 1, revoked: before.revoked });
     const logout = await open.request("/auth/logout", {
       method: "POST",
       headers: { cookie, origin: open.config.PUBLIC_URL },

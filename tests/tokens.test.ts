@@ -357,8 +357,8 @@ describe("POST /auth/revoke", () => {
     expect((await verify()).status).toBe(401);
   });
 
-  test("with BEARER_CHECK_CACHE_MS, a revoked token is refused once that staleness bound has passed", async () => {
-    const cached = await startTestApp(db.pool, {
+  test("BEARER_CHECK_CACHE_MS is gone: a token revoked just after a check is refused at once, not after that delay", async () => {
+    const lagging = await startTestApp(db.pool, {
       JWT_SIGNING_KEYS: JSON.stringify({ ...signer.export({ format: "jwk" }), kid }),
       BEARER_CHECK_CACHE_MS: "3000",
     });
@@ -366,19 +366,16 @@ describe("POST /auth/revoke", () => {
       const { cookie } = await approved();
       const pair = await pairFor(cookie);
       const verify = () =>
-        cached.request("/auth/verify?mode=401", {
+        lagging.request("/auth/verify?mode=401", {
           headers: { authorization: `Bearer ${pair.access_token}` },
         });
       expect((await verify()).status).toBe(200);
       expect((await revoke(pair.access_token)).status).toBe(200);
-      // The documented lag: this replica checked the token a moment ago.
-      expect((await verify()).status).toBe(200);
-      await Bun.sleep(3100);
       expect((await verify()).status).toBe(401);
     } finally {
-      await cached.close();
+      await lagging.close();
     }
-  }, 15_000);
+  });
 
   test("answers 200 for unknown, forged or malformed tokens and 400 without a token", async () => {
     for (const token of ["A".repeat(43), "x.y.z", "whatever"]) {

@@ -5,9 +5,6 @@ import { bearerKey, type CredentialCache } from "./credential-cache.ts";
 
 export type BearerCaller = { claims: AccessTokenClaims; subject: BearerSubject };
 
-/** Most answers kept by the optional check cache; the oldest go first. */
-const checkCacheSize = 10_000;
-
 /**
  * Resolves `Authorization: Bearer <token>` to its caller, or null. The
  * signature, issuer, audience, type and lifetime are checked in memory first,
@@ -15,34 +12,22 @@ const checkCacheSize = 10_000;
  * (findBearerSubject): a deactivated user, a revoked session or a
  * deny-listed jti stop the token at once rather than at its expiry.
  *
- * With `cacheMs` > 0 (BEARER_CHECK_CACHE_MS) a passed check is reused for
- * that long per jti, so a busy client's requests skip the read: revocation
- * and deactivation then take up to `cacheMs` to reach a replica that has
- * just checked the token. Off (0) by default.
- *
  * With `credentialCache` (AUTH_CACHE_TTL), a passed check is reused until a
  * change to its user, session or jti is notified (credential-cache.ts), and
- * for at most that TTL.
+ * for at most that TTL: the same cache, by the same rules, as sessions.
  */
 export function createBearerAuthenticator(
   db: CommonQueryMethods,
   accessTokens: AccessTokens,
-  { cacheMs, credentialCache }: { cacheMs: number; credentialCache?: CredentialCache | undefined },
+  credentialCache?: CredentialCache,
 ): (token: string) => Promise<BearerCaller | null> {
-  const passed = new Map<string, { subject: BearerSubject; until: number }>();
-
   return async (token) => {
     const claims = await accessTokens.verify(token);
     if (!claims) return null;
-    const key = bearerKey(token);
+    const key = credentialCache ? bearerKey(token) : "";
     const cached = credentialCache?.get<BearerSubject>(key);
     if (cached) return { claims, subject: cached };
     const generation = credentialCache?.generation() ?? 0;
-    if (cacheMs > 0) {
-      const hit = passed.get(claims.jti);
-      if (hit && hit.until > Date.now()) return { claims, subject: hit.subject };
-      passed.delete(claims.jti);
-    }
     const subject = await findBearerSubject(db, {
       userId: claims.sub,
       sessionId: claims.sid,
@@ -52,10 +37,6 @@ export function createBearerAuthenticator(
     if (!subject) return null;
     const tags = [`u:${claims.sub}`, `s:${claims.sid}`, `j:${claims.jti}`];
     credentialCache?.set(key, subject, tags, generation);
-    if (cacheMs > 0) {
-      if (passed.size >= checkCacheSize) passed.delete(passed.keys().next().value as string);
-      passed.set(claims.jti, { subject, until: Date.now() + cacheMs });
-    }
     return { claims, subject };
   };
 }

@@ -1,8 +1,16 @@
+import { createHash } from "node:crypto";
+import type { CommonQueryMethods } from "slonik";
+import {
+  credentialsChannel,
+  flushAllCredentials,
+  notifyCredentialListeners,
+} from "../../sql/credential-notifications.ts";
 import { listenForever } from "../db/listen.ts";
 import type { Logger } from "../logger.ts";
 
-// Validated sessions (by the SHA-256 of their secret) and bearer-token checks
-// (by the token) are kept in memory for at most `ttlMs`, so the hot paths
+// The one cache of credential checks: validated sessions (cookie) and bearer
+// checks, each by the SHA-256 of the credential, and GET /me's view of a
+// user, are kept in memory for at most `ttlMs`, so the hot paths
 // (forward-auth, GET /me) skip the database read. Safe because:
 //
 // - every change that could turn a "yes" into a "no" (revocation, sign-out,
@@ -10,23 +18,26 @@ import type { Logger } from "../logger.ts";
 //   a deny-listed jti) notifies every replica from a trigger in the same
 //   transaction (migrations/*_notify-credential-changes.sql); an entry is
 //   tagged with the session, user and jti it depends on and dropped when
-//   one of them is named;
-// - an entry is only ever stored when no notification arrived while its
-//   database read was in flight (the read could predate the change);
-// - while the listening connection is down, the cache is emptied and
-//   bypassed until it listens again (notifications sent meanwhile are lost);
-// - whatever happens to notifications, no entry outlives `ttlMs`: that is the
-//   documented staleness bound;
+//   one of them is named; a restore, which runs with triggers off, notifies
+//   "*", which drops everything;
+// - the cache serves and stores only while its listener has recently heard
+//   its own heartbeat (src/db/listen.ts): a listener that is not connected,
+//   or connected but deaf (half-open TCP, a pooler in transaction mode), lets
+//   that trust lapse within heartbeat interval + allowance, and the cache is
+//   emptied and bypassed until an echo is heard again;
+// - an entry is only ever stored when no notification arrived (and trust did
+//   not lapse) while its database read was in flight (the read could predate
+//   the change);
+// - whatever happens to notifications, no entry outlives `ttlMs`;
 // - only positive answers are cached: a refusal always comes from the
 //   database, and an entry that fails a check (expiry, idle timeout) is
 //   dropped and the database asked again.
 
-export const credentialsChannel = "gatehouse_credentials";
-
 /** The entry of a session, by the SHA-256 of its secret. */
 export const sessionKey = (tokenHash: Buffer) => `c:${tokenHash.toString("base64")}`;
-/** The entry of a bearer check, by the whole token (its signature included). */
-export const bearerKey = (token: string) => `b:${token}`;
+/** The entry of a bearer check, by the SHA-256 of the whole token (its signature included). */
+export const bearerKey = (token: string) =>
+  `b:${createHash("sha256").update(token).digest("base64")}`;
 /** Entries live a second by default, so this is ten thousand callers a second per replica. */
 const maxEntries = 10_000;
 
@@ -37,13 +48,18 @@ export type CredentialCache = {
   get: <T>(key: string) => T | undefined;
   /** Pass to `set`: the state of invalidations before a database read began. */
   generation: () => number;
-  /** Stores unless invalidated (or not listening) since `generation` was read. */
+  /** Stores unless invalidated (or not trusted) since `generation` was read. */
   set: (key: string, value: unknown, tags: readonly string[], generation: number) => void;
   delete: (key: string) => void;
-  /** Drops every entry tagged `tag` (s:<session>, u:<user>, j:<jti>). */
+  /** Drops every entry tagged `tag` (s:<session>, u:<user>, j:<jti>); "*" drops all. */
   invalidate: (tag: string) => void;
-  /** Drops everything; stored again only once `setListening(true)`. */
-  setListening: (listening: boolean) => void;
+  /**
+   * The listener heard every notification until a moment ago: serve and
+   * store until `until` (the clock given to createCredentialCache).
+   */
+  trustUntil: (until: number) => void;
+  /** Drops everything; nothing is served or stored until `trustUntil` again. */
+  distrust: () => void;
   readonly size: number;
 };
 
@@ -51,7 +67,8 @@ export function createCredentialCache(ttlMs: number, now = () => performance.now
   const entries = new Map<string, Entry>();
   const byTag = new Map<string, Set<string>>();
   let generation = 0;
-  let listening = false;
+  /** Nothing is trusted before the listener's first echo. */
+  let trustedUntil = Number.NEGATIVE_INFINITY;
 
   const remove = (key: string) => {
     const entry = entries.get(key);
@@ -73,7 +90,13 @@ export function createCredentialCache(ttlMs: number, now = () => performance.now
     get: <T>(key: string) => {
       const entry = entries.get(key);
       if (!entry) return undefined;
-      if (now() - entry.storedAt >= ttlMs) {
+      const at = now();
+      if (at >= trustedUntil) {
+        // The listener has not been heard from in time: notifications may be lost.
+        clear();
+        return undefined;
+      }
+      if (at - entry.storedAt >= ttlMs) {
         remove(key);
         return undefined;
       }
@@ -81,11 +104,13 @@ export function createCredentialCache(ttlMs: number, now = () => performance.now
     },
     generation: () => generation,
     set: (key, value, tags, readAt) => {
-      if (!listening || readAt !== generation) return;
+      if (readAt !== generation) return;
+      const at = now();
+      if (at >= trustedUntil) return;
       remove(key);
       // The oldest entry goes first (Map keeps insertion order).
       if (entries.size >= maxEntries) remove(entries.keys().next().value as string);
-      entries.set(key, { value, storedAt: now(), tags });
+      entries.set(key, { value, storedAt: at, tags });
       for (const tag of tags) {
         const keys = byTag.get(tag);
         if (keys) keys.add(key);
@@ -94,13 +119,23 @@ export function createCredentialCache(ttlMs: number, now = () => performance.now
     },
     delete: remove,
     invalidate: (tag) => {
+      if (tag === flushAllCredentials) {
+        clear();
+        return;
+      }
       generation++;
       const keys = byTag.get(tag);
       if (!keys) return;
       for (const key of [...keys]) remove(key);
     },
-    setListening: (value) => {
-      listening = value;
+    trustUntil: (until) => {
+      // Coming back from a lapse: a read that began while notifications
+      // could be missed must not be stored now.
+      if (now() >= trustedUntil) clear();
+      trustedUntil = Math.max(trustedUntil, until);
+    },
+    distrust: () => {
+      trustedUntil = Number.NEGATIVE_INFINITY;
       clear();
     },
     get size() {
@@ -111,15 +146,18 @@ export function createCredentialCache(ttlMs: number, now = () => performance.now
 }
 
 /**
- * A cache fed by its own LISTEN connection to `url`; `close` ends it. The
- * cache is bypassed (empty) until the first LISTEN succeeds.
+ * A cache fed by its own LISTEN connection to `url`, whose heartbeats go
+ * through `pool`; `close` ends it. The cache is bypassed (empty) until the
+ * listener first hears its own heartbeat.
  */
 export function startCredentialCache({
   url,
+  pool,
   ttlMs,
   logger,
 }: {
   url: string;
+  pool: CommonQueryMethods;
   ttlMs: number;
   logger: Logger;
 }): { cache: CredentialCache; close: () => Promise<void> } {
@@ -128,8 +166,9 @@ export function startCredentialCache({
     url,
     channel: credentialsChannel,
     logger,
-    onListening: () => cache.setListening(true),
-    onLost: () => cache.setListening(false),
+    sendHeartbeat: (payload) => notifyCredentialListeners(pool, payload),
+    onHearing: (until) => cache.trustUntil(until),
+    onLost: () => cache.distrust(),
     onNotification: (payload) => cache.invalidate(payload),
   });
   return { cache, close: listener.close };

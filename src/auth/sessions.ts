@@ -8,7 +8,7 @@ import {
   type SessionWithUser,
   touchSession,
 } from "../../sql/sessions.ts";
-import { sessionsCreated, sessionsRevoked } from "../metrics.ts";
+import { sessionsRevoked } from "../metrics.ts";
 import { type CredentialCache, sessionKey } from "./credential-cache.ts";
 
 // Sessions after the Copenhagen Book: the cookie carries 256 random bits; the
@@ -47,7 +47,7 @@ export async function createSession(
     ip: input.ip,
     userAgent: input.userAgent,
   });
-  sessionsCreated.inc();
+  // Counted by the caller once its transaction commits (startBrowserSession).
   return { session, secret };
 }
 

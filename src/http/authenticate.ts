@@ -27,10 +27,7 @@ export function authenticate({
   accessTokens: AccessTokens;
   credentialCache?: CredentialCache | undefined;
 }): MiddlewareHandler<AppEnv> {
-  const authenticateBearer = createBearerAuthenticator(pool, accessTokens, {
-    cacheMs: config.BEARER_CHECK_CACHE_MS,
-    credentialCache,
-  });
+  const authenticateBearer = createBearerAuthenticator(pool, accessTokens, credentialCache);
   return async (c, next) => {
     const authorization = c.req.header("authorization");
     let principal: Principal | null = null;

@@ -1,4 +1,4 @@
-import type { MiddlewareHandler } from "hono";
+import type { Context, MiddlewareHandler } from "hono";
 import { getConnInfo } from "hono/bun";
 import type { Config } from "../config.ts";
 import type { AppEnv } from "./app-env.ts";
@@ -14,10 +14,21 @@ import { proxyTrust } from "./trusted-proxies.ts";
 export function clientIp(
   config: Pick<Config, "TRUST_PROXY_HOPS" | "TRUSTED_PROXIES">,
 ): MiddlewareHandler<AppEnv> {
+  const resolve = clientIpResolver(config);
+  return async (c, next) => {
+    c.set("clientIp", resolve(c));
+    await next();
+  };
+}
+
+/** What the clientIp middleware sets, for a chain that resolves it only when needed. */
+export function clientIpResolver(
+  config: Pick<Config, "TRUST_PROXY_HOPS" | "TRUSTED_PROXIES">,
+): (c: Context<AppEnv>) => string | null {
   const trustedHops = config.TRUST_PROXY_HOPS;
   const byAddress = config.TRUSTED_PROXIES.length > 0;
   const isProxy = proxyTrust(config);
-  return async (c, next) => {
+  return (c) => {
     const peer = peerAddress(c);
     let ip = peer;
     if (byAddress ? isProxy(peer) : trustedHops > 0) {
@@ -34,8 +45,7 @@ export function clientIp(
         ip = chain[Math.max(0, chain.length - 1 - trustedHops)] ?? peer;
       }
     }
-    c.set("clientIp", normaliseIp(ip));
-    await next();
+    return normaliseIp(ip);
   };
 }
 

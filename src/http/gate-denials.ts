@@ -1,8 +1,10 @@
 import type { Context } from "hono";
 import type { DatabasePool } from "slonik";
 import { recordAudit } from "../audit.ts";
+import type { Config } from "../config.ts";
 import type { Logger } from "../logger.ts";
 import type { AppEnv } from "./app-env.ts";
+import { clientIpResolver } from "./client-ip.ts";
 
 // A pending user's browser asks forward-auth for every asset of a page, so
 // one refusal per user, reason and minute is audited per replica: the trail
@@ -22,13 +24,18 @@ export function gateDenialReason(status: string, whitelisted: boolean): string {
 }
 
 export function gateDenialAuditor({
+  config,
   pool,
   logger,
 }: {
+  config: Pick<Config, "TRUST_PROXY_HOPS" | "TRUSTED_PROXIES">;
   pool: DatabasePool;
   logger: Logger;
 }): GateDenialAuditor {
   const lastAudited = new Map<string, number>();
+  // Forward-auth's lean chain leaves the address out of every 200: it is
+  // resolved here, for the few requests that are refused.
+  const clientIpOf = clientIpResolver(config);
   return (c, reason) => {
     const userId = c.get("principal")?.user.user_id ?? null;
     const key = `${userId} ${reason}`;
@@ -43,7 +50,7 @@ export function gateDenialAuditor({
       userId,
       failureReason: reason,
       context: { path: c.req.path },
-      ip: c.get("clientIp") ?? null,
+      ip: c.get("clientIp") === undefined ? clientIpOf(c) : c.get("clientIp"),
       userAgent: c.req.header("user-agent") ?? null,
     });
   };

@@ -11,7 +11,9 @@ import type { AppEnv } from "./app-env.ts";
 //   proxy, which copies only the X-Auth-* headers onward; a refusal (302,
 //   401, 403) can reach the browser (Caddy, Traefik), so it gets them;
 // - body limit and CSRF: the route is a GET that reads no body and changes
-//   nothing; client address: the route reads none.
+//   nothing;
+// - the client address: only a refusal's gate.denied row needs it, and the
+//   auditor resolves it then (gate-denials.ts), not on every 200.
 
 /** The request line, as requestLogger writes it, without a child logger. */
 export function leanRequestLogger(logger: Logger): MiddlewareHandler<AppEnv> {

@@ -51,6 +51,7 @@ export async function startBrowserSession(
   });
   writeSessionCookie(c, config, secret);
   logins.inc({ method: signIn.method, result: "success" });
+  // Here, after the commit, and nowhere else: a rolled-back session is no session.
   sessionsCreated.inc();
   return { sessionId: session.id };
 }

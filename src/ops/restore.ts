@@ -1,6 +1,10 @@
 import { stat } from "node:fs/promises";
 import type { DatabasePool } from "slonik";
 import {
+  flushAllCredentials,
+  notifyCredentialListeners,
+} from "../../sql/credential-notifications.ts";
+import {
   createRangePartition,
   insertJsonRows,
   listBackupTables,
@@ -165,6 +169,8 @@ export async function restoreBackup({
         onProgress?.(`${record.table}: ${counts[record.table]} rows`);
       }
     }
+    // Triggers were off: at commit, every replica drops its cached credentials.
+    await notifyCredentialListeners(tx, flushAllCredentials);
     return counts;
   });
   await runMigrations({ databaseUrl, direction: "up", logger });

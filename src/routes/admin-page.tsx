@@ -10,7 +10,7 @@ import type { AdministrativeChange } from "../../sql/users.ts";
 import { findUserById, listPendingUsers, type User, userStatuses } from "../../sql/users.ts";
 import { deleteAccount } from "../account/deletion.ts";
 import { addAllowlistRule, deleteAllowlistRuleAudited } from "../admin/allowlist-administration.ts";
-import { Refusal } from "../admin/refusals.ts";
+import { Refusal, RuleNotFound } from "../admin/refusals.ts";
 import { changeUser, revokeUserAccess } from "../admin/user-administration.ts";
 import { pageOfUsers } from "../admin/user-list.ts";
 import type { AppEnv } from "../http/app-env.ts";
@@ -21,6 +21,7 @@ import { readBody } from "../http/json-body.ts";
 import { Problem } from "../http/problem.ts";
 import type { Logger } from "../logger.ts";
 import { allowlistRuleBody } from "./admin-allowlist.ts";
+import { errorCodeOf, flashMessages, withFlash } from "./admin-flash.ts";
 import { actorOf, targetUserId, userListQuery } from "./admin-users.ts";
 
 // The operator's page: server-rendered HTML with plain forms, so it works
@@ -465,21 +466,6 @@ const formActions = {
 } satisfies Record<string, AdministrativeChange | null>;
 type FormAction = keyof typeof formActions;
 
-const actionNotices: Record<FormAction, string> = {
-  approve: "Approved: the user is let in at once.",
-  deny: "Denied: the account is deactivated.",
-  activate: "Activated.",
-  deactivate: "Deactivated: every session and token is revoked.",
-  lock: "Locked: every session and token is revoked.",
-  unlock: "Unlocked.",
-  whitelist: "Approved.",
-  unwhitelist: "Approval revoked.",
-  make_admin: "Now an administrator.",
-  remove_admin: "No longer an administrator.",
-  revoke_sessions: "Signed out everywhere.",
-  delete: "Account deleted.",
-};
-
 const userActionForm = z.object({
   action: z.enum(Object.keys(formActions) as [FormAction, ...FormAction[]]),
   // Only our own pages: a crafted `back` must not turn this into an open redirect.
@@ -488,16 +474,6 @@ const userActionForm = z.object({
     .regex(/^\/admin(\/[A-Za-z0-9/_-]*)?$/)
     .default("/admin"),
 });
-
-const flashQuery = z.object({
-  notice: z.string().max(300).optional(),
-  error: z.string().max(300).optional(),
-});
-
-function withFlash(path: string, flash: { notice?: string; error?: string }): string {
-  const params = new URLSearchParams(flash as Record<string, string>);
-  return `${path}?${params}`;
-}
 
 /**
  * Pages answer people, not programs: anonymous visitors are sent to sign in,
@@ -519,8 +495,7 @@ function requireAdminPage(): MiddlewareHandler<AppEnv> {
 }
 
 function flashOf(c: Context<AppEnv>) {
-  const parsed = flashQuery.safeParse(c.req.query());
-  return parsed.success ? parsed.data : {};
+  return flashMessages({ notice: c.req.query("notice"), error: c.req.query("error") });
 }
 
 export function adminPageRoutes(deps: { pool: DatabasePool; logger: Logger }) {
@@ -599,10 +574,10 @@ export function adminPageRoutes(deps: { pool: DatabasePool; logger: Logger }) {
         });
     } catch (error) {
       if (error instanceof Refusal)
-        return c.redirect(withFlash(form.back, { error: error.message }), 303);
+        return c.redirect(withFlash(form.back, { error: errorCodeOf(error) }), 303);
       throw error;
     }
-    return c.redirect(withFlash(form.back, { notice: actionNotices[form.action] }), 303);
+    return c.redirect(withFlash(form.back, { notice: form.action }), 303);
   });
 
   app.post("/admin/forms/allowlist", requireAdminPage(), async (c) => {
@@ -611,11 +586,7 @@ export function adminPageRoutes(deps: { pool: DatabasePool; logger: Logger }) {
       rule = await readBody(c, allowlistRuleBody);
     } catch (error) {
       if (error instanceof Problem && error.status === 400) {
-        const detail = error.extra.errors?.map((e) => e.detail).join("; ") ?? error.message;
-        return c.redirect(
-          `${withFlash("/admin", { error: `Rule not added: ${detail}` })}#allowlist`,
-          303,
-        );
+        return c.redirect(`${withFlash("/admin", { error: "rule_invalid" })}#allowlist`, 303);
       }
       throw error;
     }
@@ -623,26 +594,23 @@ export function adminPageRoutes(deps: { pool: DatabasePool; logger: Logger }) {
       await addAllowlistRule(deps, actorOf(c), rule);
     } catch (error) {
       if (error instanceof Refusal)
-        return c.redirect(withFlash("/admin", { error: error.message }), 303);
+        return c.redirect(withFlash("/admin", { error: errorCodeOf(error) }), 303);
       throw error;
     }
-    return c.redirect(
-      withFlash("/admin", { notice: `Rule added: ${rule.kind} ${rule.value}` }),
-      303,
-    );
+    return c.redirect(withFlash("/admin", { notice: "rule_added" }), 303);
   });
 
   app.post("/admin/forms/allowlist/:id/delete", requireAdminPage(), async (c) => {
     const id = z.uuid().safeParse(c.req.param("id"));
     try {
-      if (!id.success) throw new Refusal("No such allowlist rule.");
+      if (!id.success) throw new RuleNotFound();
       await deleteAllowlistRuleAudited(deps, actorOf(c), id.data);
     } catch (error) {
       if (error instanceof Refusal)
-        return c.redirect(withFlash("/admin", { error: error.message }), 303);
+        return c.redirect(withFlash("/admin", { error: errorCodeOf(error) }), 303);
       throw error;
     }
-    return c.redirect(withFlash("/admin", { notice: "Rule deleted." }), 303);
+    return c.redirect(withFlash("/admin", { notice: "rule_deleted" }), 303);
   });
 
   return app;

@@ -35,6 +35,8 @@ export async function startTestApp(
   /** Extra routes mounted behind the real middleware, for testing a helper such as readBody. */
   extraRoutes?: (app: App) => void,
   logger: Logger = testLogger,
+  /** listenUrl: where the credential cache's LISTEN connection goes (the pool's database by default). */
+  { listenUrl }: { listenUrl?: string } = {},
 ): Promise<TestApp> {
   const config = parseConfig({
     NODE_ENV: "test",
@@ -49,7 +51,8 @@ export async function startTestApp(
   const credentials =
     config.AUTH_CACHE_TTL > 0
       ? startCredentialCache({
-          url: pool.configuration.connectionUri,
+          url: listenUrl ?? pool.configuration.connectionUri,
+          pool,
           ttlMs: config.AUTH_CACHE_TTL,
           logger,
         })
