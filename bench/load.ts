@@ -29,6 +29,11 @@ export type LoadOptions = {
     next: () => LoadRequest;
     onResponse?: (status: number, body: string) => void;
   };
+  /**
+   * A database counter read before and after the measured load (index scans
+   * of the sessions table); the difference per request is reported.
+   */
+  sessionReads?: () => Promise<number>;
 };
 
 /** Resident set size of a process in MB (Linux /proc, else ps), null when neither answers. */
@@ -136,9 +141,11 @@ export async function runLoad(options: LoadOptions): Promise<Measurement> {
     if (rss !== null) peakRss = Math.max(peakRss ?? 0, rss);
   }, 250);
   const latencies: Latencies = { values: new Float64Array(1 << 16), length: 0 };
+  const readsBefore = await options.sessionReads?.();
   const cpuBefore = await cpuSeconds(options.pid);
   const { result, failures } = await drive(options, options.durationSeconds, latencies);
   const cpuAfter = await cpuSeconds(options.pid);
+  const readsAfter = await options.sessionReads?.();
   clearInterval(sampler);
   const final = await residentMb(options.pid);
   if (final !== null) peakRss = Math.max(peakRss ?? 0, final);
@@ -154,5 +161,13 @@ export async function runLoad(options: LoadOptions): Promise<Measurement> {
         : ((cpuAfter - cpuBefore) * 1e6) / result.requests.total,
     requests: result.requests.total,
     failures,
+    ...(options.sessionReads
+      ? {
+          sessionReadsPerRequest:
+            readsBefore === undefined || readsAfter === undefined || result.requests.total === 0
+              ? null
+              : (readsAfter - readsBefore) / result.requests.total,
+        }
+      : {}),
   };
 }
