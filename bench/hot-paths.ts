@@ -79,11 +79,9 @@ export async function runHotPaths(
   const measure = async (
     row: Omit<ScenarioResult, "outcome">,
     target: { baseUrl: string; pid: number },
-    load: Pick<LoadOptions, "request" | "perRequest" | "expectStatus" | "sessionReads"> & {
-      connections?: number;
-    },
+    load: Pick<LoadOptions, "request" | "perRequest" | "expectStatus"> & { connections?: number },
   ) => {
-    const measurement = await runLoad({
+    const { warmupRequests, ...measurement } = await runLoad({
       ...settings,
       ...target,
       ...load,
@@ -92,6 +90,7 @@ export async function runHotPaths(
     const result: ScenarioResult = { ...row, outcome: "measured", measurement };
     results.push(result);
     log(summary(result));
+    return { result, warmupRequests };
   };
 
   const databaseUrl = await createGatehouseDatabase(postgres, "gatehouse_bench", logger);

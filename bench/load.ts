@@ -29,11 +29,6 @@ export type LoadOptions = {
     next: () => LoadRequest;
     onResponse?: (status: number, body: string) => void;
   };
-  /**
-   * A database counter read before and after the measured load (index scans
-   * of the sessions table); the difference per request is reported.
-   */
-  sessionReads?: () => Promise<number>;
 };
 
 /** Resident set size of a process in MB (Linux /proc, else ps), null when neither answers. */
@@ -132,20 +127,24 @@ async function drive(options: LoadOptions, seconds: number, latencies: Latencies
   return { result, failures: failures + result.errors + result.timeouts };
 }
 
-/** Warm-up, then a measured load: requests/s, p50, p99, peak server RSS. */
-export async function runLoad(options: LoadOptions): Promise<Measurement> {
-  if (options.warmupSeconds > 0) await drive(options, options.warmupSeconds, null);
+/**
+ * Warm-up, then a measured load: requests/s, p50, p99, peak server RSS; and
+ * how many requests the warm-up sent (for counts taken over the whole load).
+ */
+export async function runLoad(
+  options: LoadOptions,
+): Promise<Measurement & { warmupRequests: number }> {
+  const warmup =
+    options.warmupSeconds > 0 ? await drive(options, options.warmupSeconds, null) : null;
   let peakRss: number | null = null;
   const sampler = setInterval(async () => {
     const rss = await residentMb(options.pid);
     if (rss !== null) peakRss = Math.max(peakRss ?? 0, rss);
   }, 250);
   const latencies: Latencies = { values: new Float64Array(1 << 16), length: 0 };
-  const readsBefore = await options.sessionReads?.();
   const cpuBefore = await cpuSeconds(options.pid);
   const { result, failures } = await drive(options, options.durationSeconds, latencies);
   const cpuAfter = await cpuSeconds(options.pid);
-  const readsAfter = await options.sessionReads?.();
   clearInterval(sampler);
   const final = await residentMb(options.pid);
   if (final !== null) peakRss = Math.max(peakRss ?? 0, final);
@@ -161,13 +160,6 @@ export async function runLoad(options: LoadOptions): Promise<Measurement> {
         : ((cpuAfter - cpuBefore) * 1e6) / result.requests.total,
     requests: result.requests.total,
     failures,
-    ...(options.sessionReads
-      ? {
-          sessionReadsPerRequest:
-            readsBefore === undefined || readsAfter === undefined || result.requests.total === 0
-              ? null
-              : (readsAfter - readsBefore) / result.requests.total,
-        }
-      : {}),
+    warmupRequests: warmup?.result.requests.total ?? 0,
   };
 }

@@ -1,20 +1,16 @@
 import pg from "pg";
 import { createAccessTokens } from "../src/auth/access-tokens.ts";
-import type { Logger } from "../src/logger.ts";
-import { type BenchPostgres, createGatehouseDatabase } from "./database.ts";
-import { type Gatehouse, startGatehouse } from "./gatehouse.ts";
-import type { LoadOptions, LoadRequest } from "./load.ts";
+import { parseConfig } from "../src/config.ts";
+import { sessionCookieName } from "../src/http/session-cookie.ts";
+import { type Load, type ManySessionsContext, measureCounted, randomItem } from "./counted-load.ts";
+import { createGatehouseDatabase } from "./database.ts";
+import { gatehouseEnvironment, startGatehouse } from "./gatehouse.ts";
+import type { LoadRequest } from "./load.ts";
+import { peerRows } from "./many-sessions-peer.ts";
 import type { BenchOptions } from "./options.ts";
-import {
-  createPeerDatabase,
-  ensurePeerInstalled,
-  type Peer,
-  peerCookieValue,
-  peerSessionCookie,
-  startPeer,
-} from "./peer.ts";
+import { createPeerDatabase, ensurePeerInstalled } from "./peer.ts";
 import { startServer } from "./processes.ts";
-import { formatCount, manyIds, type ScenarioResult } from "./report.ts";
+import { formatCount, manyIds } from "./report.ts";
 import { filledSessionSecret, fillUsers, sqlFile } from "./scale.ts";
 import { forwardedHeaders } from "./scenarios.ts";
 import { filledForLive, uniformPicker, zipfPicker } from "./session-picks.ts";
@@ -24,22 +20,8 @@ import { filledForLive, uniformPicker, zipfPicker } from "./session-picks.ts";
 // the credential cache mostly misses, next to the raw pg and slonik
 // primary-key ceilings on the same sessions table and better-auth over as
 // many of its own sessions. Tables are filled by bench/sql/*.sql (the same
-// fill as `bench scale`), growing from one size to the next.
-
-type Row = Omit<ScenarioResult, "outcome" | "measurement">;
-type Load = Pick<LoadOptions, "request" | "perRequest" | "expectStatus" | "sessionReads">;
-type Target = { baseUrl: string; pid: number };
-
-export type ManySessionsContext = {
-  options: BenchOptions;
-  postgres: BenchPostgres;
-  logger: Logger;
-  log: (line: string) => void;
-  /** Runs the load and records the row. */
-  measure: (row: Row, target: Target, load: Load) => Promise<void>;
-  /** Records a row that could not be measured. */
-  record: (row: ScenarioResult) => void;
-};
+// fill as `bench scale`), growing from one size to the next. Every row runs
+// on a server process of its own, so its database reads can be counted.
 
 /** Live sessions the many-users rows spread their requests over. */
 export function manySessionSizes(options: BenchOptions): number[] {
@@ -56,81 +38,61 @@ export function manySessionSizes(options: BenchOptions): number[] {
  * page of a 10^6-row table.
  */
 export const bearerPoolSize = (live: number) => Math.min(live, 100_000);
-/** Browsers whose better-auth cache cookie is collected for the cache-on row. */
-const peerCachePool = 2_000;
-
-const randomItem = <T>(items: readonly T[]) => items[Math.floor(Math.random() * items.length)] as T;
-
-/** Index scans of `table` so far (pg_stat_user_tables, flushed by each backend at most once a second). */
-async function indexScans(client: pg.Client, table: string): Promise<number> {
-  const { rows } = await client.query<{ n: number }>(
-    "SELECT coalesce(sum(idx_scan), 0)::float8 AS n FROM pg_stat_user_tables WHERE relname = $1",
-    [table],
-  );
-  return rows[0]?.n ?? 0;
-}
-
-async function answers(baseUrl: string, request: LoadRequest, status: number): Promise<string> {
-  const response = await fetch(`${baseUrl}${request.path}`, { headers: request.headers });
-  const body = await response.text();
-  return response.status === status
-    ? ""
-    : `probe answered ${response.status}: ${body.slice(0, 200)}`;
-}
 
 async function gatehouseRows(
   context: ManySessionsContext,
-  gatehouse: Gatehouse,
+  databaseUrl: string,
   client: pg.Client,
   live: number,
   largest: boolean,
 ) {
   const ids = manyIds(live);
-  const ttl = `AUTH_CACHE_TTL=${gatehouse.config.AUTH_CACHE_TTL / 1000}s`;
+  // One set of keys and one issuer for the row's processes, so the tokens
+  // signed for the bearer row verify in the process that measures it.
+  const env = await gatehouseEnvironment(databaseUrl);
+  const shared = {
+    PUBLIC_URL: env.PUBLIC_URL ?? "",
+    JWT_SIGNING_KEYS: env.JWT_SIGNING_KEYS ?? "",
+    TOKEN_ENCRYPTION_KEYS: env.TOKEN_ENCRYPTION_KEYS ?? "",
+  };
+  const config = parseConfig({ ...env, ...shared });
+  const cacheTtl = `AUTH_CACHE_TTL=${config.AUTH_CACHE_TTL / 1000}s`;
+  const cookieName = sessionCookieName(config);
+  const start = () => startGatehouse(databaseUrl, context.logger, shared);
+  const count = { client, table: "sessions" };
   const peerRows = { noCache: ids.peerNoCache, cookieCache: ids.peerCookieCache };
-  const sessionReads = () => indexScans(client, "sessions");
-  const cookieRequest = (n: number): LoadRequest => ({
-    path: "/auth/verify",
-    headers: { ...forwardedHeaders, cookie: `${gatehouse.cookieName}=${filledSessionSecret(n)}` },
-  });
-  const run = async (row: Row, next: () => LoadRequest) => {
-    const request = next();
-    const problem = await answers(gatehouse.baseUrl, request, 200);
-    if (problem) {
-      context.record({ ...row, outcome: "failed", note: problem });
-      return;
-    }
-    await context.measure(row, gatehouse, {
-      request,
-      expectStatus: 200,
-      perRequest: { next },
-      sessionReads,
+  const cookieLoad = (pick: () => number) => async (): Promise<Load> => {
+    const next = (): LoadRequest => ({
+      path: "/auth/verify",
+      headers: { ...forwardedHeaders, cookie: `${cookieName}=${filledSessionSecret(pick())}` },
     });
+    return { request: next(), expectStatus: 200, perRequest: { next } };
   };
 
-  const uniform = uniformPicker(live);
-  await run(
+  await measureCounted(
+    context,
     {
       id: ids.cookie,
-      label: `Gatehouse forward-auth, cookie, random session (${ttl})`,
+      label: `Gatehouse forward-auth, cookie, random session (${cacheTtl})`,
       kind: "gatehouse",
       ceiling: ids.ceilingPg,
       peerRows,
       sessions: live,
     },
-    () => cookieRequest(uniform()),
+    start,
+    cookieLoad(uniformPicker(live)),
+    count,
   );
-
   const poolSize = bearerPoolSize(live);
   context.log(`signing ${poolSize.toLocaleString("en-US")} access tokens ...`);
+  const signing = performance.now();
   const { rows } = await client.query<{ id: string; user_id: string; role: "user" | "admin" }>(
     `SELECT s.id, s.user_id, u.role FROM sessions s JOIN users u ON u.id = s.user_id
      WHERE s.expires_at > now() AND s.revoked_at IS NULL ORDER BY random() LIMIT $1`,
     [poolSize],
   );
-  const accessTokens = createAccessTokens(gatehouse.config, context.logger);
+  const accessTokens = createAccessTokens(config, context.logger);
   const tokens: string[] = [];
-  const signing = performance.now();
   for (let i = 0; i < rows.length; i += 1000) {
     const batch = rows.slice(i, i + 1000);
     const issued = await Promise.all(
@@ -139,123 +101,42 @@ async function gatehouseRows(
     for (const t of issued) tokens.push(t.token);
   }
   context.log(`signed in ${((performance.now() - signing) / 1000).toFixed(1)} s`);
-  await run(
+  await measureCounted(
+    context,
     {
       id: ids.bearer,
-      label: `Gatehouse forward-auth, bearer, random token (${ttl})`,
+      label: `Gatehouse forward-auth, bearer, random token (${cacheTtl})`,
       kind: "gatehouse",
       ceiling: ids.ceilingPg,
       sessions: live,
       note: `a pool of ${formatCount(tokens.length)} tokens over distinct sessions`,
     },
-    () => ({
-      path: "/auth/verify",
-      headers: { ...forwardedHeaders, authorization: `Bearer ${randomItem(tokens)}` },
-    }),
+    start,
+    async () => {
+      const next = (): LoadRequest => ({
+        path: "/auth/verify",
+        headers: { ...forwardedHeaders, authorization: `Bearer ${randomItem(tokens)}` },
+      });
+      return { request: next(), expectStatus: 200, perRequest: { next } };
+    },
+    count,
   );
 
   if (largest) {
-    const zipf = zipfPicker(live);
-    await run(
+    await measureCounted(
+      context,
       {
         id: ids.zipf,
-        label: `Gatehouse forward-auth, cookie, Zipf-distributed sessions (s=1, ${ttl}): realistic mix`,
+        label: `Gatehouse forward-auth, cookie, Zipf-distributed sessions (s=1, ${cacheTtl}): realistic mix`,
         kind: "gatehouse",
         ceiling: ids.ceilingPg,
         peerRows,
         sessions: live,
       },
-      () => cookieRequest(zipf()),
+      start,
+      cookieLoad(zipfPicker(live)),
+      count,
     );
-  }
-}
-
-async function peerRows(
-  context: ManySessionsContext,
-  peerDatabase: string,
-  filled: { sessions: number },
-  live: number,
-) {
-  const ids = manyIds(live);
-  const client = new pg.Client({ connectionString: peerDatabase });
-  await client.connect();
-  try {
-    for (const cookieCache of [false, true]) {
-      const row: Row = {
-        id: cookieCache ? ids.peerCookieCache : ids.peerNoCache,
-        label: `peer: better-auth get-session, random session, cookie cache ${cookieCache ? "on" : "off"}`,
-        kind: "peer",
-        ceiling: ids.ceilingPg,
-        sessions: live,
-      };
-      let peer: Peer | null = null;
-      try {
-        peer = await startPeer(peerDatabase, cookieCache);
-        const target = filledForLive(live);
-        if (filled.sessions < target) {
-          // The peer's own migrations made its tables when it first started.
-          context.log(`filling better-auth to ${formatCount(live)} live sessions ...`);
-          await client.query(await sqlFile("fill-peer-users"), [fillUsers]);
-          await client.query(await sqlFile("fill-peer-sessions"), [filled.sessions, target]);
-          await client.query('VACUUM ANALYZE "session", "user"');
-          await client.query("CHECKPOINT").catch(() => {});
-          filled.sessions = target;
-        }
-        const { secret, baseUrl } = peer;
-        const uniform = uniformPicker(live);
-        const tokenCookie = (n: number) =>
-          `${peerSessionCookie}=${peerCookieValue(String(n).padStart(32, "x"), secret)}`;
-        let next = (): LoadRequest => ({
-          path: "/api/auth/get-session",
-          headers: { cookie: tokenCookie(uniform()) },
-        });
-        if (cookieCache) {
-          // A browser that asked within the cache's lifetime holds its signed
-          // session-data cookie, so better-auth answers without the database:
-          // collect that cookie for a pool of sessions, as their browsers would.
-          const pool: string[] = [];
-          while (pool.length < Math.min(peerCachePool, live)) {
-            const batch = await Promise.all(
-              Array.from({ length: 16 }, async () => {
-                const cookie = tokenCookie(uniform());
-                const response = await fetch(`${baseUrl}/api/auth/get-session`, {
-                  headers: { cookie },
-                });
-                await response.body?.cancel();
-                const data = response.headers
-                  .getSetCookie()
-                  .map((c) => c.split(";")[0] ?? "")
-                  .filter((c) => c.startsWith("better-auth.session_data="));
-                return data.length > 0 ? `${cookie}; ${data.join("; ")}` : null;
-              }),
-            );
-            const got = batch.filter((c) => c !== null);
-            if (got.length === 0) throw new Error("better-auth set no session_data cookie");
-            pool.push(...got);
-          }
-          next = () => ({ path: "/api/auth/get-session", headers: { cookie: randomItem(pool) } });
-        }
-        const request = next();
-        const probe = await fetch(`${baseUrl}${request.path}`, { headers: request.headers });
-        const body = (await probe.json().catch(() => null)) as { session?: unknown } | null;
-        if (probe.status !== 200 || !body?.session) {
-          throw new Error(`better-auth get-session of a filled session answered ${probe.status}`);
-        }
-        await context.measure(row, peer, {
-          request,
-          expectStatus: 200,
-          perRequest: { next },
-          sessionReads: () => indexScans(client, "session"),
-        });
-      } catch (error) {
-        const note = error instanceof Error ? error.message.split("\n")[0] : String(error);
-        context.record({ ...row, outcome: "failed", note });
-      } finally {
-        await peer?.stop();
-      }
-    }
-  } finally {
-    await client.end();
   }
 }
 
@@ -285,7 +166,6 @@ export async function runManySessions(context: ManySessionsContext): Promise<voi
       await client.query("VACUUM ANALYZE sessions, users");
       await client.query("CHECKPOINT").catch(() => {});
       log(`filled in ${((performance.now() - fillStarted) / 1000).toFixed(1)} s`);
-      const sessionReads = () => indexScans(client, "sessions");
 
       // Ceilings: one primary-key lookup of a random live session.
       let sessionIds = (
@@ -298,38 +178,33 @@ export async function runManySessions(context: ManySessionsContext): Promise<voi
         ["pg", ids.ceilingPg, "ceiling: Hono + one sessions PK lookup, raw pg"],
         ["slonik", ids.ceilingSlonik, "ceiling: Hono + one sessions PK lookup, slonik"],
       ] as const) {
-        const server = await startServer({
-          script: "bench/ceiling-server.ts",
-          args: [mode],
-          cwd: `${import.meta.dir}/..`,
-          env: { DATABASE_URL: databaseUrl, NODE_ENV: "production" },
-          readyPath: "/healthz",
-        });
-        try {
-          const next = () => ({ path: `/sessions/${randomItem(sessionIds)}` });
-          await context.measure(
-            {
-              id,
-              label,
-              kind: "ceiling",
-              sessions: live,
-              ...(mode === "slonik" ? { ceiling: ids.ceilingPg } : {}),
-            },
-            server,
-            { request: next(), expectStatus: 200, perRequest: { next }, sessionReads },
-          );
-        } finally {
-          await server.stop();
-        }
+        await measureCounted(
+          context,
+          {
+            id,
+            label,
+            kind: "ceiling",
+            sessions: live,
+            ...(mode === "slonik" ? { ceiling: ids.ceilingPg } : {}),
+          },
+          () =>
+            startServer({
+              script: "bench/ceiling-server.ts",
+              args: [mode],
+              cwd: `${import.meta.dir}/..`,
+              env: { DATABASE_URL: databaseUrl, NODE_ENV: "production" },
+              readyPath: "/healthz",
+            }),
+          async () => {
+            const next = () => ({ path: `/sessions/${randomItem(sessionIds)}` });
+            return { request: next(), expectStatus: 200, perRequest: { next } };
+          },
+          { client, table: "sessions" },
+        );
       }
       sessionIds = [];
 
-      const gatehouse = await startGatehouse(databaseUrl, logger);
-      try {
-        await gatehouseRows(context, gatehouse, client, live, live === sizes[sizes.length - 1]);
-      } finally {
-        await gatehouse.stop();
-      }
+      await gatehouseRows(context, databaseUrl, client, live, live === sizes[sizes.length - 1]);
 
       if (peerDatabase) await peerRows(context, peerDatabase, peerFilled, live);
       else {

@@ -46,8 +46,11 @@ export function peerCookieValue(token: string, secret: string): string {
  * that user's cookies (the session token, plus the session-data cookie when
  * the cache is on).
  */
-export async function startPeer(databaseUrl: string, cookieCache: boolean): Promise<Peer> {
-  const secret = randomBytes(32).toString("base64url");
+export async function startPeer(
+  databaseUrl: string,
+  cookieCache: boolean,
+  secret = randomBytes(32).toString("base64url"),
+): Promise<Peer> {
   const server = await startServer({
     script: join(peerDir, "server.ts"),
     cwd: peerDir,

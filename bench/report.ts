@@ -13,9 +13,10 @@ export type Measurement = {
   /** Connection errors, timeouts and responses other than the expected status. */
   failures: number;
   /**
-   * Index scans of the sessions table per measured request, from PostgreSQL's
-   * statistics (pg_stat_user_tables): for Gatehouse, about the share of
-   * requests that missed the credential cache. Absent where not counted.
+   * Index scans of the sessions table per request over the whole load
+   * (warm-up included), from PostgreSQL's statistics (pg_stat_user_tables):
+   * for Gatehouse, the share of requests that missed the credential cache.
+   * Absent where not counted.
    */
   sessionReadsPerRequest?: number | null;
 };
