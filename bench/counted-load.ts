@@ -55,9 +55,10 @@ export async function measureCounted(
   count: { client: pg.Client; table: string },
 ) {
   const before = await indexScans(count.client, count.table);
-  const server = await start();
+  let server: ServerProcess | null = null;
   let measured: Awaited<ReturnType<ManySessionsContext["measure"]>> | null = null;
   try {
+    server = await start();
     const load = await prepare(server);
     const problem = await answers(server.baseUrl, load.request, load.expectStatus);
     if (problem) throw new Error(problem);
@@ -66,7 +67,7 @@ export async function measureCounted(
     const note = error instanceof Error ? error.message.split("\n")[0] : String(error);
     context.record({ ...row, outcome: "failed", note });
   } finally {
-    await server.stop();
+    await server?.stop();
   }
   if (!measured?.result.measurement) return;
   // The backends exit just after the server closed their connections.

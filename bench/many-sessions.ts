@@ -10,7 +10,7 @@ import { peerRows } from "./many-sessions-peer.ts";
 import type { BenchOptions } from "./options.ts";
 import { createPeerDatabase, ensurePeerInstalled } from "./peer.ts";
 import { startServer } from "./processes.ts";
-import { formatCount, manyIds } from "./report.ts";
+import { formatCount, manyIds, type ScenarioResult } from "./report.ts";
 import { filledSessionSecret, fillUsers, sqlFile } from "./scale.ts";
 import { forwardedHeaders } from "./scenarios.ts";
 import { filledForLive, uniformPicker, zipfPicker } from "./session-picks.ts";
@@ -140,6 +140,37 @@ async function gatehouseRows(
   }
 }
 
+/**
+ * Runs one part of a size's rows; if it throws, each of `rows` it did not
+ * record is recorded as failed with the reason, and the run goes on.
+ */
+async function part(
+  context: ManySessionsContext,
+  rows: { id: string; label: string; kind: ScenarioResult["kind"]; sessions: number }[],
+  run: (context: ManySessionsContext) => Promise<void>,
+) {
+  const seen = new Set<string>();
+  try {
+    await run({
+      ...context,
+      measure: (row, target, load) => {
+        seen.add(row.id);
+        return context.measure(row, target, load);
+      },
+      record: (row) => {
+        seen.add(row.id);
+        context.record(row);
+      },
+    });
+  } catch (error) {
+    const note = error instanceof Error ? error.message.split("\n")[0] : String(error);
+    context.log(`many users: ${note}`);
+    for (const row of rows) {
+      if (!seen.has(row.id)) context.record({ ...row, outcome: "failed", note });
+    }
+  }
+}
+
 export async function runManySessions(context: ManySessionsContext): Promise<void> {
   const { postgres, logger, log, options } = context;
   const databaseUrl = await createGatehouseDatabase(postgres, "gatehouse_bench_many", logger);
@@ -204,24 +235,56 @@ export async function runManySessions(context: ManySessionsContext): Promise<voi
       }
       sessionIds = [];
 
-      await gatehouseRows(context, databaseUrl, client, live, live === sizes[sizes.length - 1]);
-
-      if (peerDatabase) await peerRows(context, peerDatabase, peerFilled, live);
-      else {
-        for (const [id, on] of [
-          [ids.peerNoCache, "off"],
-          [ids.peerCookieCache, "on"],
-        ] as const) {
-          context.record({
-            id,
-            label: `peer: better-auth get-session, random session, cookie cache ${on}`,
-            kind: "peer",
-            outcome: "failed",
-            note: "better-auth could not be installed",
+      const largest = live === sizes[sizes.length - 1];
+      await part(
+        context,
+        [
+          {
+            id: ids.cookie,
+            label: "Gatehouse forward-auth, cookie, random session",
+            kind: "gatehouse",
             sessions: live,
-          });
-        }
-      }
+          },
+          {
+            id: ids.bearer,
+            label: "Gatehouse forward-auth, bearer, random token",
+            kind: "gatehouse",
+            sessions: live,
+          },
+          ...(largest
+            ? [
+                {
+                  id: ids.zipf,
+                  label: "Gatehouse forward-auth, cookie, Zipf-distributed sessions",
+                  kind: "gatehouse" as const,
+                  sessions: live,
+                },
+              ]
+            : []),
+        ],
+        (c) => gatehouseRows(c, databaseUrl, client, live, largest),
+      );
+      await part(
+        context,
+        [
+          {
+            id: ids.peerNoCache,
+            label: "peer: better-auth get-session, random session, cookie cache off",
+            kind: "peer",
+            sessions: live,
+          },
+          {
+            id: ids.peerCookieCache,
+            label: "peer: better-auth get-session, random session, cookie cache on",
+            kind: "peer",
+            sessions: live,
+          },
+        ],
+        async (c) => {
+          if (!peerDatabase) throw new Error("better-auth could not be installed");
+          await peerRows(c, peerDatabase, peerFilled, live);
+        },
+      );
     }
   } finally {
     await client.end();
