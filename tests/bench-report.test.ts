@@ -3,6 +3,7 @@ import { parseBenchOptions, UsageError } from "../bench/options.ts";
 import {
   checkTargets,
   formatCount,
+  formatHotPathReport,
   formatHotPathTable,
   formatManySessionsTable,
   formatScaleTable,
@@ -200,6 +201,16 @@ describe("bench report", () => {
       const cookieP99 = byText("(cookie) p99 at 10^6 sessions ≤ 1.5× p99 at 10^4");
       expect(cookieP99?.ratio).toBeCloseTo(1.75);
       expect(cookieP99).toMatchObject({ atMost: 1.5, met: false });
+    });
+
+    test("the report prints both tables and judges the many-users targets before the best case", () => {
+      const text = formatHotPathReport(report(many));
+      const manyTable = text.indexOf("| scenario | live sessions |");
+      expect(text.indexOf("| scenario | req/s |")).toBeLessThan(manyTable);
+      const firstTarget = text.indexOf("- forward-auth (cookie, random among 10^6 sessions)");
+      expect(firstTarget).toBeGreaterThan(manyTable);
+      expect(firstTarget).toBeLessThan(text.indexOf("- best case:"));
+      expect(text).toContain("≤ 1.5× p99 at 10^4: 1.75× → missed");
     });
 
     test("a p99 ratio at its bound meets it; one above misses", () => {
