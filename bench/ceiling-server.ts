@@ -15,6 +15,8 @@ import { createLogger } from "../src/logger.ts";
 // `session` is a diagnostic, not a ceiling: Gatehouse's own session check
 // (validateSession: the session⋈user read) behind a bare Hono route, so the
 // difference to Gatehouse's forward-auth is what its middleware stack costs.
+// The many-users rows use `/sessions/:id` (one primary-key lookup in the
+// sessions table, a random one of many per request) in `pg` and `slonik`.
 // `bun bench/ceiling-server.ts json|pg|slonik|session`, PORT and DATABASE_URL from the environment.
 
 const mode = process.argv[2];
@@ -46,6 +48,13 @@ if (mode === "json") {
     );
     return rows[0] ? c.json(rows[0]) : c.json({ error: "not found" }, 404);
   });
+  app.get("/sessions/:id", async (c) => {
+    const { rows } = await pool.query(
+      "SELECT id, user_id, expires_at, revoked_at FROM sessions WHERE id = $1",
+      [c.req.param("id")],
+    );
+    return rows[0] ? c.json(rows[0]) : c.json({ error: "not found" }, 404);
+  });
 } else if (mode === "slonik") {
   const pool = await slonikPool();
   const userRow = z.object({
@@ -58,6 +67,17 @@ if (mode === "json") {
   app.get("/users/:id", async (c) => {
     const row = await pool.maybeOne(sql.type(userRow)`
       SELECT id, email, role, status, is_whitelisted FROM users WHERE id = ${c.req.param("id")}`);
+    return row ? c.json(row) : c.json({ error: "not found" }, 404);
+  });
+  const sessionRow = z.object({
+    id: z.uuid(),
+    user_id: z.uuid(),
+    expires_at: z.date(),
+    revoked_at: z.date().nullable(),
+  });
+  app.get("/sessions/:id", async (c) => {
+    const row = await pool.maybeOne(sql.type(sessionRow)`
+      SELECT id, user_id, expires_at, revoked_at FROM sessions WHERE id = ${c.req.param("id")}`);
     return row ? c.json(row) : c.json({ error: "not found" }, 404);
   });
 } else if (mode === "session") {

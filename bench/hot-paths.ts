@@ -5,6 +5,7 @@ import { type BenchPostgres, createGatehouseDatabase } from "./database.ts";
 import { benchPassword, seedSessionCookie, seedUser, startGatehouse } from "./gatehouse.ts";
 import { type LoadOptions, percentile, runLoad } from "./load.ts";
 import { describeMachine } from "./machine.ts";
+import { runManySessions } from "./many-sessions.ts";
 import { startOidcIssuer } from "./oidc-issuer.ts";
 import type { BenchOptions } from "./options.ts";
 import { createPeerDatabase, ensurePeerInstalled, startPeer } from "./peer.ts";
@@ -80,7 +81,7 @@ export async function runHotPaths(
     target: { baseUrl: string; pid: number },
     load: Pick<LoadOptions, "request" | "perRequest" | "expectStatus"> & { connections?: number },
   ) => {
-    const measurement = await runLoad({
+    const { warmupRequests, ...measurement } = await runLoad({
       ...settings,
       ...target,
       ...load,
@@ -89,6 +90,7 @@ export async function runHotPaths(
     const result: ScenarioResult = { ...row, outcome: "measured", measurement };
     results.push(result);
     log(summary(result));
+    return { result, warmupRequests };
   };
 
   const databaseUrl = await createGatehouseDatabase(postgres, "gatehouse_bench", logger);
@@ -158,7 +160,7 @@ export async function runHotPaths(
         await measure(
           {
             id: cookieCache ? peerIds.cookieCache : peerIds.noCache,
-            label: `peer: better-auth get-session, cookie cache ${cookieCache ? "on" : "off"}`,
+            label: `peer: better-auth get-session, one session, cookie cache ${cookieCache ? "on" : "off"}`,
             kind: "peer",
             ceiling: "ceiling-pg",
           },
@@ -178,7 +180,7 @@ export async function runHotPaths(
       if (results.some((r) => r.id === id)) continue;
       results.push({
         id,
-        label: `peer: better-auth get-session, cookie cache ${on}`,
+        label: `peer: better-auth get-session, one session, cookie cache ${on}`,
         kind: "peer",
         outcome: "failed",
         note,
@@ -261,6 +263,19 @@ export async function runHotPaths(
   };
   results.push(verify);
   log(summary(verify));
+
+  // Many users -----------------------------------------------------------------
+  await runManySessions({
+    options,
+    postgres,
+    logger,
+    log,
+    measure,
+    record: (row) => {
+      results.push(row);
+      log(summary(row));
+    },
+  });
 
   return {
     kind: "hot-paths",

@@ -127,9 +127,15 @@ async function drive(options: LoadOptions, seconds: number, latencies: Latencies
   return { result, failures: failures + result.errors + result.timeouts };
 }
 
-/** Warm-up, then a measured load: requests/s, p50, p99, peak server RSS. */
-export async function runLoad(options: LoadOptions): Promise<Measurement> {
-  if (options.warmupSeconds > 0) await drive(options, options.warmupSeconds, null);
+/**
+ * Warm-up, then a measured load: requests/s, p50, p99, peak server RSS; and
+ * how many requests the warm-up sent (for counts taken over the whole load).
+ */
+export async function runLoad(
+  options: LoadOptions,
+): Promise<Measurement & { warmupRequests: number }> {
+  const warmup =
+    options.warmupSeconds > 0 ? await drive(options, options.warmupSeconds, null) : null;
   let peakRss: number | null = null;
   const sampler = setInterval(async () => {
     const rss = await residentMb(options.pid);
@@ -154,5 +160,6 @@ export async function runLoad(options: LoadOptions): Promise<Measurement> {
         : ((cpuAfter - cpuBefore) * 1e6) / result.requests.total,
     requests: result.requests.total,
     failures,
+    warmupRequests: warmup?.result.requests.total ?? 0,
   };
 }

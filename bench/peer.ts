@@ -1,4 +1,4 @@
-import { randomBytes } from "node:crypto";
+import { createHmac, randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import type { BenchPostgres } from "./database.ts";
@@ -22,7 +22,23 @@ export async function ensurePeerInstalled(log: (line: string) => void): Promise<
   if ((await npm.exited) !== 0) throw new Error("npm ci in bench/peers/better-auth failed");
 }
 
-export type Peer = ServerProcess & { request: LoadRequest };
+export type Peer = ServerProcess & {
+  request: LoadRequest;
+  /** BETTER_AUTH_SECRET of this process: its session cookies are signed with it. */
+  secret: string;
+};
+
+export const peerSessionCookie = "better-auth.session_token";
+
+/**
+ * The session-token cookie better-auth sets for `token`: the token, a dot
+ * and the base64 HMAC-SHA256 of the token under the secret, URI-encoded
+ * (better-call's signCookieValue).
+ */
+export function peerCookieValue(token: string, secret: string): string {
+  const signature = createHmac("sha256", secret).update(token).digest("base64");
+  return encodeURIComponent(`${token}.${signature}`);
+}
 
 /**
  * Starts better-auth (cookie cache off or on) on its own database, signs a
@@ -30,7 +46,11 @@ export type Peer = ServerProcess & { request: LoadRequest };
  * that user's cookies (the session token, plus the session-data cookie when
  * the cache is on).
  */
-export async function startPeer(databaseUrl: string, cookieCache: boolean): Promise<Peer> {
+export async function startPeer(
+  databaseUrl: string,
+  cookieCache: boolean,
+  secret = randomBytes(32).toString("base64url"),
+): Promise<Peer> {
   const server = await startServer({
     script: join(peerDir, "server.ts"),
     cwd: peerDir,
@@ -38,7 +58,7 @@ export async function startPeer(databaseUrl: string, cookieCache: boolean): Prom
       NODE_ENV: "production",
       DATABASE_URL: databaseUrl,
       COOKIE_CACHE: cookieCache ? "on" : "off",
-      BETTER_AUTH_SECRET: randomBytes(32).toString("base64url"),
+      BETTER_AUTH_SECRET: secret,
     },
     readyPath: "/healthz",
   });
@@ -65,13 +85,16 @@ export async function startPeer(databaseUrl: string, cookieCache: boolean): Prom
     if (probe.status !== 200 || !body?.session) {
       throw new Error(`better-auth get-session answered ${probe.status} without a session`);
     }
-    return { ...server, request };
+    return { ...server, request, secret };
   } catch (error) {
     await server.stop();
     throw error;
   }
 }
 
-export async function createPeerDatabase(postgres: BenchPostgres): Promise<string> {
-  return postgres.createDatabase("better_auth_bench");
+export async function createPeerDatabase(
+  postgres: BenchPostgres,
+  name = "better_auth_bench",
+): Promise<string> {
+  return postgres.createDatabase(name);
 }

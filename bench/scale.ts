@@ -20,10 +20,12 @@ import { forwardedHeaders } from "./scenarios.ts";
 // made by bench/sql/*.sql with generate_series: bulk fills no service code
 // needs, so they stay out of sql/.
 
-const fillUsers = 10_000;
+/** Users owning the filled sessions (fill-sessions.sql spreads sessions over them). */
+export const fillUsers = 10_000;
 const retentionMonths = { deleted: "2001-01-01", dropped: "2001-02-01" };
 
-async function sqlFile(name: string): Promise<string> {
+/** The text of bench/sql/<name>.sql. */
+export async function sqlFile(name: string): Promise<string> {
   return readFile(join(import.meta.dir, "sql", `${name}.sql`), "utf8");
 }
 

@@ -135,7 +135,7 @@ async function prepareFlow(gatehouse: Gatehouse, ca: string): Promise<PreparedFl
 export const gatehouseScenarios: GatehouseScenario[] = [
   {
     id: "verify-cookie",
-    label: "Gatehouse forward-auth GET /auth/verify, cookie",
+    label: "Gatehouse forward-auth GET /auth/verify, cookie, one session (best case)",
     ceiling: "ceiling-pg",
     comparePeer: true,
     prepare: ({ gatehouse, cookie }) =>
@@ -143,7 +143,7 @@ export const gatehouseScenarios: GatehouseScenario[] = [
   },
   {
     id: "verify-bearer",
-    label: "Gatehouse forward-auth GET /auth/verify, bearer token",
+    label: "Gatehouse forward-auth GET /auth/verify, bearer token, one token (best case)",
     ceiling: "ceiling-json",
     comparePeer: false,
     prepare: async (context) => {
@@ -163,7 +163,7 @@ export const gatehouseScenarios: GatehouseScenario[] = [
   },
   {
     id: "me-cookie",
-    label: "Gatehouse GET /me, cookie",
+    label: "Gatehouse GET /me, cookie, one session (best case)",
     ceiling: "ceiling-pg",
     comparePeer: true,
     prepare: ({ gatehouse, cookie }) =>
