@@ -86,8 +86,14 @@ async function gatehouseRows(
   const poolSize = bearerPoolSize(live);
   context.log(`signing ${poolSize.toLocaleString("en-US")} access tokens ...`);
   const signing = performance.now();
-  const { rows } = await client.query<{ id: string; user_id: string; role: "user" | "admin" }>(
-    `SELECT s.id, s.user_id, u.role FROM sessions s JOIN users u ON u.id = s.user_id
+  const { rows } = await client.query<{
+    id: string;
+    user_id: string;
+    role: "user" | "admin";
+    email: string | null;
+    email_verified: boolean;
+  }>(
+    `SELECT s.id, s.user_id, u.role, u.email, u.email_verified FROM sessions s JOIN users u ON u.id = s.user_id
      WHERE s.expires_at > now() AND s.revoked_at IS NULL ORDER BY random() LIMIT $1`,
     [poolSize],
   );
@@ -96,7 +102,15 @@ async function gatehouseRows(
   for (let i = 0; i < rows.length; i += 1000) {
     const batch = rows.slice(i, i + 1000);
     const issued = await Promise.all(
-      batch.map((r) => accessTokens.issue({ userId: r.user_id, sessionId: r.id, role: r.role })),
+      batch.map((r) =>
+        accessTokens.issue({
+          userId: r.user_id,
+          sessionId: r.id,
+          role: r.role,
+          email: r.email,
+          emailVerified: r.email_verified,
+        }),
+      ),
     );
     for (const t of issued) tokens.push(t.token);
   }

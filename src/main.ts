@@ -38,11 +38,13 @@ async function stopIfAsked(close: () => Promise<void>) {
   process.exit(0);
 }
 
-const db = await openDatabase(config, logger, { signal: startup.signal }).catch(async (error: unknown) => {
-  await stopIfAsked(async () => {});
-  logger.fatal({ err: error }, "cannot reach the database; giving up");
-  process.exit(1);
-});
+const db = await openDatabase(config, logger, { signal: startup.signal }).catch(
+  async (error: unknown) => {
+    await stopIfAsked(async () => {});
+    logger.fatal({ err: error }, "cannot reach the database; giving up");
+    process.exit(1);
+  },
+);
 await stopIfAsked(db.close);
 
 if (config.MIGRATE_ON_START) {

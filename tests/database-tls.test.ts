@@ -64,14 +64,22 @@ describe("sslmode=verify-full with DATABASE_CA_FILE", () => {
         SELECT name FROM pgmigrations ORDER BY id`);
       expect([...applied]).toEqual(await migrationNamesOnDisk());
 
+      let sent = false;
       const heard = new Promise<string>((resolve, reject) => {
         const timer = setTimeout(() => reject(new Error("no notification over TLS")), 10_000);
         const listener = listenForever({
           url: db.url,
           channel: "gatehouse_tls_test",
           logger: testLogger,
-          onListening: () =>
-            void db.pool.query(sql.unsafe`SELECT pg_notify('gatehouse_tls_test', 'hello')`),
+          sendHeartbeat: async (payload) => {
+            await db.pool.query(sql.unsafe`SELECT pg_notify('gatehouse_tls_test', ${payload})`);
+          },
+          // Hearing its own heartbeat proves LISTEN works over TLS; then the real message.
+          onHearing: () => {
+            if (sent) return;
+            sent = true;
+            void db.pool.query(sql.unsafe`SELECT pg_notify('gatehouse_tls_test', 'hello')`);
+          },
           onLost: () => {},
           onNotification: (payload) => {
             clearTimeout(timer);
