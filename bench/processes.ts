@@ -1,4 +1,4 @@
-import { createServer } from "node:net";
+import { freePort } from "../src/free-port.ts";
 
 // The servers under load run as separate processes, as they would in
 // production: the load generator's work never shares their event loop.
@@ -8,18 +8,6 @@ export type ServerProcess = {
   pid: number;
   stop: () => Promise<void>;
 };
-
-export function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const probe = createServer();
-    probe.once("error", reject);
-    probe.listen(0, "127.0.0.1", () => {
-      const address = probe.address();
-      const port = typeof address === "object" && address ? address.port : 0;
-      probe.close(() => resolvePort(port));
-    });
-  });
-}
 
 /**
  * Starts `bun <script> ...args` with `env` on its PORT (a free one when unset) and

@@ -1,10 +1,10 @@
 import { afterAll, expect, setDefaultTimeout, test } from "bun:test";
 import { generateKeyPairSync } from "node:crypto";
 import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { sql } from "slonik";
+import { freePort } from "../src/free-port.ts";
 import { testKey } from "./support/cli.ts";
 import { createTestDatabase } from "./support/database.ts";
 import { buildStages, hostPath, parseDockerfile, readStages } from "./support/dockerfile.ts";
@@ -80,17 +80,6 @@ async function filesUnder(dir: string): Promise<string[]> {
   return (await readdir(dir, { recursive: true }))
     .filter((path) => !path.startsWith(join("node_modules", ".cache")))
     .sort();
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const probe = createServer();
-    probe.once("error", reject);
-    probe.listen(0, "127.0.0.1", () => {
-      const address = probe.address();
-      probe.close(() => resolvePort(typeof address === "object" && address ? address.port : 0));
-    });
-  });
 }
 
 /** The image's command (`bun` is this test's own bun), as the container would run it. */

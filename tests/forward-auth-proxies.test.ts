@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { upsertAllowlistRule } from "../sql/allowlist-rules.ts";
 import { insertUser, setUserState } from "../sql/users.ts";
+import { freePort } from "../src/free-port.ts";
 import { hashPassword } from "../src/password/hashing.ts";
 import { startTestApp, type TestApp } from "./support/app.ts";
 import { TestBrowser } from "./support/browser.ts";
@@ -32,13 +33,6 @@ function snippet(language: string): string {
 function replaceOnce(text: string, from: string, to: string): string {
   if (!text.includes(from)) throw new Error(`the snippet no longer contains ${from}`);
   return text.replaceAll(from, to);
-}
-
-async function freePort(): Promise<number> {
-  const server = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: () => new Response() });
-  const port = server.port as number;
-  server.stop(true);
-  return port;
 }
 
 async function waitForPort(port: number, proc: Bun.Subprocess, log: () => Promise<string>) {

@@ -1,9 +1,9 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { existsSync } from "node:fs";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { delimiter, join, resolve } from "node:path";
+import { freePort } from "../src/free-port.ts";
 
 // What a newcomer does on a machine with Node and npm and nothing else: the
 // README's `npm start` with no settings, a sign-up through the development
@@ -21,18 +21,6 @@ const pathWithoutBun = (process.env.PATH ?? "")
 
 const dataDir = await mkdtemp(join(tmpdir(), "gatehouse-fresh-"));
 afterAll(() => rm(dataDir, { recursive: true, force: true }));
-
-function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const probe = createServer();
-    probe.once("error", reject);
-    probe.listen(0, "127.0.0.1", () => {
-      const address = probe.address();
-      const port = typeof address === "object" && address ? address.port : 0;
-      probe.close(() => resolvePort(port));
-    });
-  });
-}
 
 type Started = {
   npm: ReturnType<typeof Bun.spawn>;

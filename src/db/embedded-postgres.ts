@@ -1,8 +1,8 @@
 import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { chmod, chown, mkdir, readFile, stat, symlink, writeFile } from "node:fs/promises";
-import { createServer } from "node:net";
 import { dirname, join, relative, resolve } from "node:path";
+import { freePort } from "../free-port.ts";
 import type { Logger } from "../logger.ts";
 
 export type EmbeddedDatabase = {
@@ -185,16 +185,4 @@ async function portOfRunningServer(clusterDir: string): Promise<number | null> {
   } catch {
     return null; // stale pid file: PostgreSQL removes it itself on start.
   }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const probe = createServer();
-    probe.once("error", reject);
-    probe.listen(0, "127.0.0.1", () => {
-      const address = probe.address();
-      const port = typeof address === "object" && address ? address.port : 0;
-      probe.close(() => resolvePort(port));
-    });
-  });
 }
