@@ -48,8 +48,15 @@ const db = await openDatabase(config, logger, { signal: startup.signal }).catch(
 await stopIfAsked(db.close);
 
 if (config.MIGRATE_ON_START) {
-  const applied = await applyPendingMigrations({ pool: db.pool, ownerUrl: db.ownerUrl, logger });
-  logger.info({ applied: applied.length }, "migrations are current");
+  try {
+    const applied = await applyPendingMigrations({ pool: db.pool, ownerUrl: db.ownerUrl, logger });
+    logger.info({ applied: applied.length }, "migrations are current");
+  } catch (error) {
+    // Closing stops an embedded PostgreSQL too, which an uncaught rejection left running.
+    logger.fatal({ err: error }, "cannot apply migrations; giving up");
+    await db.close();
+    process.exit(1);
+  }
 }
 
 const expectedMigrations = await migrationNamesOnDisk();

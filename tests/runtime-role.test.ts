@@ -330,6 +330,35 @@ describe("migrations with a runtime DATABASE_URL", () => {
 });
 
 describe("the server process as the runtime role", () => {
+  test("with migrations pending and no DATABASE_MIGRATION_URL it stops with exit 1 and says why", async () => {
+    const latest = await ownerPool.one(sql.type(z.object({ name: z.string(), run_on: z.string() }))`
+      SELECT name, run_on::text AS run_on FROM pgmigrations ORDER BY id DESC LIMIT 1`);
+    await ownerPool.query(sql.unsafe`DELETE FROM pgmigrations WHERE name = ${latest.name}`);
+    try {
+      const child = Bun.spawn([process.execPath, "src/main.ts"], {
+        env: {
+          PATH: process.env.PATH ?? "",
+          HOME: process.env.HOME ?? "/tmp",
+          DATABASE_URL: runtimeUrl,
+          PORT: "0",
+          HOST: "127.0.0.1",
+          DATA_DIR: dir,
+        },
+        stdout: "pipe",
+        stderr: "pipe",
+      });
+      expect(await child.exited).toBe(1);
+      const log = await new Response(child.stdout).text();
+      const fatal = log.split("\n").find((line) => line.includes('"level":60'));
+      expect(fatal).toContain("cannot apply migrations");
+      expect(fatal).toContain("DATABASE_MIGRATION_URL");
+      expect(await new Response(child.stderr).text()).toBe("");
+    } finally {
+      await ownerPool.query(sql.unsafe`
+        INSERT INTO pgmigrations (name, run_on) VALUES (${latest.name}, ${latest.run_on}::timestamp)`);
+    }
+  });
+
   test("starts with DATABASE_MIGRATION_URL beside it, answers /readyz and stops cleanly", async () => {
     const child = Bun.spawn([process.execPath, "src/main.ts"], {
       env: {
