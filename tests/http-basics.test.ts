@@ -164,6 +164,28 @@ describe("signed-in basics", () => {
     );
   });
 
+  test("a refused cross-site request says why in its detail", async () => {
+    const { cookie } = await signedInUser(db.pool, app.config);
+    const body = await expectProblem(
+      await app.request("/auth/logout", { method: "POST", headers: { cookie } }),
+      403,
+    );
+    expect(body.detail).toContain("Origin");
+  });
+
+  test("a cross-site sign-in form without cookie or Sec-Fetch-Site is refused (login CSRF)", async () => {
+    const response = await app.request("/auth/login", {
+      method: "POST",
+      headers: {
+        origin: "https://evil.example",
+        "content-type": "application/x-www-form-urlencoded",
+      },
+      body: "email=attacker%40example.com&password=whatever-it-is",
+    });
+    await expectProblem(response, 403);
+    expect(response.headers.get("set-cookie")).toBeNull();
+  });
+
   test("a same-origin form POST with the session cookie is accepted", async () => {
     const { cookie } = await signedInUser(db.pool, app.config);
     const response = await app.request("/auth/logout", {

@@ -56,6 +56,20 @@ const auditCount = (userId: string, eventType: string, method?: string) =>
       AND (${method ?? null}::text IS NULL OR context->>'method' = ${method ?? null}::text)`);
 
 describe("grant_type=password", () => {
+  test("a NUL in a form field is an invalid_request naming the field, not the media type", async () => {
+    const response = await grant(
+      { grant_type: "password", email: "bob@example.com\u0000", password },
+      nextIp(),
+      app,
+      true,
+    );
+    expect(response.status).toBe(400);
+    const body = (await response.json()) as { error: string; error_description: string };
+    expect(body.error).toBe("invalid_request");
+    expect(body.error_description).toContain("#/email");
+    expect(body.error_description).not.toContain("application/json");
+  });
+
   test("the right password buys a pair whose access token works on /me and whose device is listed", async () => {
     const user = await passwordUser();
     const response = await grant(

@@ -1,7 +1,9 @@
 import type { MiddlewareHandler } from "hono";
 import { csrf } from "hono/csrf";
+import { HTTPException } from "hono/http-exception";
 import type { Config } from "../config.ts";
 import type { AppEnv } from "./app-env.ts";
+import { Problem } from "./problem.ts";
 import { readSessionCookie } from "./session-cookie.ts";
 
 /**
@@ -10,8 +12,10 @@ import { readSessionCookie } from "./session-cookie.ts";
  * own origin (Sec-Fetch-Site: same-origin, or an Origin equal to PUBLIC_URL's;
  * the request URL is no guide behind a load balancer). JSON bodies cannot be
  * sent cross-site without a CORS preflight we never grant, so Hono's check
- * covers the form and text types. REST clients (no cookie, no Sec-Fetch-*)
- * are not browsers and pass.
+ * covers the form and text types. REST clients (no cookie, no Sec-Fetch-*,
+ * no Origin) are not browsers and pass. An Origin alone marks a browser too:
+ * a cross-site form that signs the victim into the attacker's account (login
+ * CSRF) carries no cookie, and older browsers send no Sec-Fetch-Site.
  */
 export function csrfProtection(config: Config): MiddlewareHandler<AppEnv> {
   const check = csrf({ origin: new URL(config.PUBLIC_URL).origin, secFetchSite: "same-origin" });
@@ -20,8 +24,24 @@ export function csrfProtection(config: Config): MiddlewareHandler<AppEnv> {
     // What Hono's check passes anyway, without parsing the cookies again.
     if (safeMethod.test(c.req.method)) return next();
     const fromBrowser =
-      readSessionCookie(c, config) !== undefined || c.req.header("sec-fetch-site") !== undefined;
+      readSessionCookie(c, config) !== undefined ||
+      c.req.header("sec-fetch-site") !== undefined ||
+      c.req.header("origin") !== undefined;
     if (!fromBrowser) return next();
-    return check(c, next);
+    let passed = false;
+    try {
+      return await check(c, () => {
+        passed = true;
+        return next();
+      });
+    } catch (error) {
+      // Hono's refusal is a bare 403; say what a client developer needs to know.
+      if (passed || !(error instanceof HTTPException) || error.status !== 403) throw error;
+      throw new Problem(
+        403,
+        "Forbidden",
+        "A browser request that changes something must come from this site's own pages; its Origin or Sec-Fetch-Site header says it does not.",
+      );
+    }
   };
 }

@@ -131,7 +131,10 @@ export const tokensApi: ApiRoute[] = [
  * The fields of a JSON or urlencoded body; null when it is neither, is
  * malformed, or carries text no field can hold (readBody's rule).
  */
-async function readFields(c: Context): Promise<Record<string, unknown> | null> {
+/** The request's fields, or why they cannot be read (an RFC 6749 error description). */
+async function readFields(
+  c: Context,
+): Promise<{ fields: Record<string, unknown> } | { refused: string }> {
   const type = c.req.header("content-type")?.split(";")[0]?.trim().toLowerCase() ?? "";
   let fields: Record<string, unknown> | null = null;
   try {
@@ -144,9 +147,16 @@ async function readFields(c: Context): Promise<Record<string, unknown> | null> {
       fields = Object.fromEntries(new URLSearchParams(await c.req.text()));
     }
   } catch {
-    return null;
+    fields = null;
   }
-  return fields && refusedTextPointers(fields, isStorableText).length === 0 ? fields : null;
+  if (!fields) return { refused: "Send application/x-www-form-urlencoded or application/json." };
+  const unstorable = refusedTextPointers(fields, isStorableText);
+  if (unstorable.length > 0) {
+    return {
+      refused: `${unstorable.join(", ")}: use text without NUL characters or lone surrogates.`,
+    };
+  }
+  return { fields };
 }
 
 function answer(c: Context, status: 200 | 400, body: TokenPair | z.infer<typeof tokenError>) {
@@ -180,13 +190,9 @@ export function tokenRoutes(deps: TokenDeps) {
 
   app.post("/auth/token", async (c) => {
     try {
-      const fields = await readFields(c);
-      if (!fields) {
-        throw new TokenGrantRefused(
-          "invalid_request",
-          "Send application/x-www-form-urlencoded or application/json.",
-        );
-      }
+      const read = await readFields(c);
+      if ("refused" in read) throw new TokenGrantRefused("invalid_request", read.refused);
+      const { fields } = read;
       const grantType = fields.grant_type;
       if (typeof grantType !== "string" || grantType === "") {
         throw new TokenGrantRefused("invalid_request", "grant_type is required.");
@@ -262,13 +268,14 @@ export function tokenRoutes(deps: TokenDeps) {
   });
 
   app.post("/auth/revoke", async (c) => {
-    const fields = await readFields(c);
-    const request = revokeRequest.safeParse(fields ?? {});
+    const read = await readFields(c);
+    const request = revokeRequest.safeParse("fields" in read ? read.fields : {});
     // RFC 7009 §2.2: an unknown or invalid token is still a 200; only a
     // request without a token at all is malformed.
-    if (!request.success) {
+    if ("refused" in read || !request.success) {
       c.header("cache-control", "no-store");
-      return c.json({ error: "invalid_request", error_description: "token is required." }, 400);
+      const description = "refused" in read ? read.refused : "token is required.";
+      return c.json({ error: "invalid_request", error_description: description }, 400);
     }
     await revokeToken(deps, request.data.token, requestAuditFields(c));
     c.header("cache-control", "no-store");
