@@ -285,7 +285,7 @@ export const environmentSchema = z.object({
   REDIS_URL: urlWithScheme(["redis:", "rediss:"], "redis://redis.internal:6379"),
   METRICS_TOKEN: optionalText,
 
-  // Email + password accounts (issue 5).
+  // Email + password accounts.
   /** NIST SP 800-63B: at least 8; 15 when the password is the only factor. */
   PASSWORD_MIN_LENGTH: integer(8, { min: 8, max: 128 }),
   /** argon2id cost; the defaults are OWASP's (19 MiB, 2 passes, 1 lane). */

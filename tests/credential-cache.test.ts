@@ -16,7 +16,7 @@ import { dropNotifications, startTcpProxy } from "./support/tcp-proxy.ts";
 const db = await createTestDatabase();
 const { pool } = db;
 const cacheEnv = { AUTH_CACHE_TTL: "10s" };
-/** Revocation must reach every replica within a second (issue 7). */
+/** Revocation must reach every replica within a second. */
 const propagationBoundMs = 1000;
 
 let first: TestApp;

@@ -120,7 +120,7 @@ async function signInOnce(
     identity.email && identity.emailVerified ? await findUserByEmail(tx, identity.email) : null;
   // Someone signed up with this address and never verified it: the provider
   // just proved it belongs to the person signing in, who gets the account
-  // without the squatter's password (issue 5, pre-account takeover).
+  // without the squatter's password (pre-account takeover).
   const owner =
     holder && !holder.email_verified && holder.status === "active"
       ? await reclaimUnverifiedAccount(tx, logger, holder, {
