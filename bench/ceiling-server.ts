@@ -3,9 +3,9 @@ import { getCookie } from "hono/cookie";
 import pg from "pg";
 import { sql } from "slonik";
 import { z } from "zod";
-import { validateSession } from "../src/auth/sessions.ts";
 import { createDatabasePool } from "../src/db/pool.ts";
 import { createLogger } from "../src/logger.ts";
+import { validateSession } from "../src/sessions/sessions.ts";
 
 // The ceilings: the least a Hono app on Bun can do for one request, without
 // a database (`json`) and with one primary-key lookup through the raw `pg`

@@ -4,12 +4,12 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import type { DatabasePool } from "slonik";
 import { insertUser } from "../sql/users.ts";
-import { createSession } from "../src/auth/sessions.ts";
 import { type Config, parseConfig } from "../src/config.ts";
 import { createDatabasePool } from "../src/db/pool.ts";
 import { freePort } from "../src/free-port.ts";
 import { sessionCookieName } from "../src/http/session-cookie.ts";
 import type { Logger } from "../src/logger.ts";
+import { createSession } from "../src/sessions/sessions.ts";
 import { type ServerProcess, startServer } from "./processes.ts";
 
 export const repositoryRoot = resolve(import.meta.dir, "..");

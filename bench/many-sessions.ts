@@ -1,7 +1,7 @@
 import pg from "pg";
-import { createAccessTokens } from "../src/auth/access-tokens.ts";
 import { parseConfig } from "../src/config.ts";
 import { sessionCookieName } from "../src/http/session-cookie.ts";
+import { createAccessTokens } from "../src/tokens/access-tokens.ts";
 import { type Load, type ManySessionsContext, measureCounted, randomItem } from "./counted-load.ts";
 import { createGatehouseDatabase } from "./database.ts";
 import { gatehouseEnvironment, startGatehouse } from "./gatehouse.ts";
@@ -33,7 +33,7 @@ export function manySessionSizes(options: BenchOptions): number[] {
  * as much as verifying one, so a token for each of 10^6 sessions would take
  * minutes and hundreds of MB in the bench process; 10^5 tokens over distinct
  * random sessions are ten times the server's verified-signature cache
- * (src/auth/access-tokens.ts), so most requests still pay the signature
+ * (src/tokens/access-tokens.ts), so most requests still pay the signature
  * check and the database read, and 10^5 random rows touch nearly every heap
  * page of a 10^6-row table.
  */

@@ -1,7 +1,7 @@
 import { type CommonQueryMethods, sql } from "slonik";
 
 // The channel every replica's credential cache listens on
-// (src/auth/credential-cache.ts). The triggers of
+// (src/sessions/credential-cache.ts). The triggers of
 // migrations/1763909000000_notify-credential-changes.sql send s:, u: and j:
 // payloads on it; the listeners' heartbeats send h: payloads.
 

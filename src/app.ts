@@ -3,8 +3,6 @@ import { bodyLimit } from "hono/body-limit";
 import { requestId } from "hono/request-id";
 import { secureHeaders } from "hono/secure-headers";
 import type { DatabasePool } from "slonik";
-import { createAccessTokens } from "./auth/access-tokens.ts";
-import type { CredentialCache } from "./auth/credential-cache.ts";
 import type { Config } from "./config.ts";
 import type { AppEnv } from "./http/app-env.ts";
 import { authenticate } from "./http/authenticate.ts";
@@ -16,12 +14,13 @@ import { httpMetrics } from "./http/metrics.ts";
 import { handleError, handleNotFound, Problem } from "./http/problem.ts";
 import { requestLogger } from "./http/request-logger.ts";
 import type { Logger } from "./logger.ts";
+import { adminPageRoutes } from "./pages/admin-page.tsx";
+import { apiDocsApi, apiDocsRoutes } from "./pages/api-docs.tsx";
+import { signInPageRoutes } from "./pages/sign-in-page.tsx";
 import { adminAllowlistApi, adminAllowlistRoutes } from "./routes/admin-allowlist.ts";
 import { adminAuditApi, adminAuditRoutes } from "./routes/admin-audit.ts";
 import { adminHealthApi, adminHealthRoutes } from "./routes/admin-health.ts";
-import { adminPageRoutes } from "./routes/admin-page.tsx";
 import { adminUserRoutes, adminUsersApi } from "./routes/admin-users.ts";
-import { apiDocsApi, apiDocsRoutes } from "./routes/api-docs.tsx";
 import { authApi, authRoutes } from "./routes/auth.ts";
 import { emailConfirmationApi, emailConfirmationRoutes } from "./routes/email-confirmation.ts";
 import { forwardAuthApi, forwardAuthRoutes } from "./routes/forward-auth.ts";
@@ -32,8 +31,9 @@ import { meSessionRoutes, meSessionsApi } from "./routes/me-sessions.ts";
 import { metricsApi, metricsRoutes } from "./routes/metrics.ts";
 import { oauthApi, oauthRoutes } from "./routes/oauth.ts";
 import { passwordApi, passwordRoutes } from "./routes/password.ts";
-import { signInPageRoutes } from "./routes/sign-in-page.tsx";
 import { tokenRoutes, tokensApi } from "./routes/tokens.ts";
+import type { CredentialCache } from "./sessions/credential-cache.ts";
+import { createAccessTokens } from "./tokens/access-tokens.ts";
 
 /** Every route's OpenAPI description; a test checks each registered route is here. */
 export const apiRoutes = [

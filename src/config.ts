@@ -1,8 +1,8 @@
 import { isIP } from "node:net";
 import { z } from "zod";
-import { parseSigningKeys } from "./auth/signing-keys.ts";
 import { databaseSettingsProblem } from "./db/database-settings.ts";
 import { parseDuration } from "./duration.ts";
+import { parseSigningKeys } from "./keys/signing-keys.ts";
 import { rateLimitSetting } from "./rate-limits/rate-limit-setting.ts";
 
 // Every setting comes from the environment, parsed once here. A bad value
@@ -307,7 +307,7 @@ export const environmentSchema = z.object({
 
   /**
    * How long a replica may reuse a validated session or bearer-token check
-   * (src/auth/credential-cache.ts): the bound on staleness should change
+   * (src/sessions/credential-cache.ts): the bound on staleness should change
    * notifications fail unnoticed by the listener's heartbeat. 0: no cache.
    */
   AUTH_CACHE_TTL: z

@@ -1,10 +1,10 @@
 import { createApp } from "./app.ts";
-import { startCredentialCache } from "./auth/credential-cache.ts";
 import { type Config, ConfigError, parseServerConfig } from "./config.ts";
 import { applyPendingMigrations, migrationNamesOnDisk } from "./db/migrations.ts";
 import { openDatabase } from "./db/open-database.ts";
 import { createLogger } from "./logger.ts";
 import { startCleanupSchedule } from "./ops/cleanup-schedule.ts";
+import { startCredentialCache } from "./sessions/credential-cache.ts";
 
 // Process wiring: config → database → migrations → serve → shutdown.
 

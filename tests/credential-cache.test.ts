@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { sql } from "slonik";
-import { bearerKey, createCredentialCache, sessionKey } from "../src/auth/credential-cache.ts";
-import { createSession, hashSecret } from "../src/auth/sessions.ts";
 import { heartbeatAllowanceMs, heartbeatIntervalMs } from "../src/db/listen.ts";
 import { sessionCookieName } from "../src/http/session-cookie.ts";
+import { bearerKey, createCredentialCache, sessionKey } from "../src/sessions/credential-cache.ts";
+import { createSession, hashSecret } from "../src/sessions/sessions.ts";
 import { startTestApp, type TestApp } from "./support/app.ts";
 import { createTestDatabase, testLogger } from "./support/database.ts";
 import { signedInUser } from "./support/sign-in.ts";

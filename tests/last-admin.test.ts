@@ -1,7 +1,7 @@
 import { afterAll, beforeEach, expect, test } from "bun:test";
 import { sql } from "slonik";
-import { LastAdministrator } from "../src/admin/refusals.ts";
-import { changeUser } from "../src/admin/user-administration.ts";
+import { changeUser } from "../src/users/administration.ts";
+import { LastAdministrator } from "../src/users/refusals.ts";
 import { startTestApp } from "./support/app.ts";
 import { createTestDatabase, testLogger } from "./support/database.ts";
 import { signedInUser } from "./support/sign-in.ts";

@@ -4,10 +4,14 @@ import { sql } from "slonik";
 import { z } from "zod";
 import { countTokensByKey, insertOAuthAccount } from "../sql/oauth-accounts.ts";
 import { insertUser } from "../sql/users.ts";
-import { bindingOf, openAccountTokens, sealAccountTokens } from "../src/auth/provider-tokens.ts";
-import { createTokenCipher } from "../src/auth/token-encryption.ts";
 import { parseConfig } from "../src/config.ts";
+import { createTokenCipher } from "../src/keys/token-encryption.ts";
 import { rotateEncryptionKeys } from "../src/ops/rotate-keys.ts";
+import {
+  bindingOf,
+  openAccountTokens,
+  sealAccountTokens,
+} from "../src/providers/provider-tokens.ts";
 import { runCli, testKey } from "./support/cli.ts";
 import { createTestDatabase, testLogger } from "./support/database.ts";
 import { legacyV1Ciphertext } from "./support/legacy-token.ts";

@@ -3,8 +3,8 @@ import { sql } from "slonik";
 import { insertUser, type User } from "../sql/users.ts";
 import { parseConfig } from "../src/config.ts";
 import { hashPassword } from "../src/password/hashing.ts";
-import { verifyPasswordLogin } from "../src/password/login.ts";
 import { clientNetwork } from "../src/rate-limits/rate-limiter.ts";
+import { verifyPasswordLogin } from "../src/sign-in/password-login.ts";
 import { startTestApp } from "./support/app.ts";
 import { createTestDatabase, testLogger } from "./support/database.ts";
 

@@ -6,7 +6,7 @@ import {
   hashSecret,
   invalidateSession,
   validateSession,
-} from "../src/auth/sessions.ts";
+} from "../src/sessions/sessions.ts";
 import { createTestDatabase } from "./support/database.ts";
 
 const { pool, drop } = await createTestDatabase();

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { upsertAllowlistRule } from "../sql/allowlist-rules.ts";
-import { decideSignInGrants } from "../src/auth/sign-in-grants.ts";
+import { decideSignInGrants } from "../src/gate/sign-in-grants.ts";
 import { createTestDatabase } from "./support/database.ts";
 
 const { pool, drop } = await createTestDatabase();

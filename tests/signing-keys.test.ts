@@ -4,9 +4,9 @@ import { mkdtemp, readFile, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createLocalJWKSet, jwtVerify, SignJWT } from "jose";
-import { createAccessTokens } from "../src/auth/access-tokens.ts";
-import { loadSigningKeys } from "../src/auth/signing-keys.ts";
 import { ConfigError, parseConfig } from "../src/config.ts";
+import { loadSigningKeys } from "../src/keys/signing-keys.ts";
+import { createAccessTokens } from "../src/tokens/access-tokens.ts";
 import { createTestDatabase, testLogger } from "./support/database.ts";
 
 const db = await createTestDatabase();

@@ -4,7 +4,7 @@ import {
   keyIdOf,
   type TokenBinding,
   UnknownEncryptionKey,
-} from "../src/auth/token-encryption.ts";
+} from "../src/keys/token-encryption.ts";
 import { legacyV1Ciphertext } from "./support/legacy-token.ts";
 
 const key = (fill: number) => new Uint8Array(32).fill(fill);

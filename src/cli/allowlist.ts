@@ -1,9 +1,9 @@
 import { z } from "zod";
 import { listAllowlistRules } from "../../sql/allowlist-rules.ts";
-import { addAllowlistRule, deleteAllowlistRuleAudited } from "../admin/allowlist-administration.ts";
-import { commandLineActor } from "../admin/bootstrap.ts";
-import { RuleExists, RuleNotFound } from "../admin/refusals.ts";
+import { addAllowlistRule, deleteAllowlistRuleAudited } from "../gate/allowlist.ts";
 import { allowlistRuleBody, toRuleView } from "../routes/admin-allowlist.ts";
+import { commandLineActor } from "../users/bootstrap.ts";
+import { RuleExists, RuleNotFound } from "../users/refusals.ts";
 import { type CliCommand, CliError, output, withDatabase } from "./command.ts";
 
 const help = `usage: gatehouse allowlist <add KIND VALUE | list | remove ID> [--json]

@@ -1,4 +1,4 @@
-import { loadEncryptionKeys } from "../auth/token-encryption.ts";
+import { loadEncryptionKeys } from "../keys/token-encryption.ts";
 import { rotateEncryptionKeys, UnconfiguredKeys } from "../ops/rotate-keys.ts";
 import { type CliCommand, CliError, output, withDatabase } from "./command.ts";
 import { progressLine } from "./progress.ts";

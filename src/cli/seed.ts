@@ -1,5 +1,5 @@
-import { loadEncryptionKeys } from "../auth/token-encryption.ts";
 import { parseConfig } from "../config.ts";
+import { loadEncryptionKeys } from "../keys/token-encryption.ts";
 import { SeedRefused, seedDevelopmentData } from "../ops/seed.ts";
 import { type CliCommand, CliError, output, withDatabase } from "./command.ts";
 

@@ -1,6 +1,6 @@
 import { z } from "zod";
-import { commandLineActor, grantAdministrator } from "../admin/bootstrap.ts";
-import { UserNotFound } from "../admin/refusals.ts";
+import { commandLineActor, grantAdministrator } from "../users/bootstrap.ts";
+import { UserNotFound } from "../users/refusals.ts";
 import { type CliCommand, CliError, output, withDatabase } from "./command.ts";
 
 const help = `usage: gatehouse users grant-admin EMAIL [--json]

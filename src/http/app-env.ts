@@ -1,5 +1,5 @@
-import type { SessionWithUser } from "../auth/sessions.ts";
 import type { Logger } from "../logger.ts";
+import type { SessionWithUser } from "../sessions/sessions.ts";
 import type { GateDenialAuditor } from "./gate-denials.ts";
 
 /** Who is making the request, when anyone: set by the authenticate middleware. */

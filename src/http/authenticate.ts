@@ -1,10 +1,10 @@
 import type { MiddlewareHandler } from "hono";
 import type { DatabasePool } from "slonik";
-import type { AccessTokens } from "../auth/access-tokens.ts";
-import { bearerTokenOf, createBearerAuthenticator } from "../auth/bearer.ts";
-import type { CredentialCache } from "../auth/credential-cache.ts";
-import { checkSession } from "../auth/sessions.ts";
 import type { Config } from "../config.ts";
+import type { CredentialCache } from "../sessions/credential-cache.ts";
+import { checkSession } from "../sessions/sessions.ts";
+import type { AccessTokens } from "../tokens/access-tokens.ts";
+import { bearerTokenOf, createBearerAuthenticator } from "../tokens/bearer.ts";
 import type { AppEnv, Principal } from "./app-env.ts";
 import { readSessionCookie } from "./session-cookie.ts";
 

@@ -1,8 +1,8 @@
 import type { Context } from "hono";
 import { deleteCookie, getCookie, setCookie } from "hono/cookie";
 import { z } from "zod";
-import type { FlowSecrets, ProviderName } from "../auth/sign-in-providers.ts";
 import type { Config } from "../config.ts";
+import type { FlowSecrets, ProviderName } from "../providers/sign-in-providers.ts";
 
 // Between the redirect to a provider and its callback, the browser holds one
 // short-lived HttpOnly cookie: which provider, the state (CSRF on the

@@ -8,7 +8,7 @@ import {
   RuleNotFound,
   UserNotFound,
   UsernameTaken,
-} from "../admin/refusals.ts";
+} from "../users/refusals.ts";
 import { Problem } from "./problem.ts";
 
 /** The one place account refusals become HTTP problems. */

@@ -1,8 +1,8 @@
 import { createHmac, timingSafeEqual } from "node:crypto";
 import { resolve } from "node:path";
 import { z } from "zod";
-import { type EncryptionKey, readOrCreateDevelopmentKey } from "../auth/token-encryption.ts";
 import { type Config, ConfigError } from "../config.ts";
+import { type EncryptionKey, readOrCreateDevelopmentKey } from "../keys/token-encryption.ts";
 import type { Logger } from "../logger.ts";
 
 // Who made a backup, not only whether it is intact: its metadata carries an

@@ -14,7 +14,7 @@ import {
   serverVersion,
 } from "../../sql/database-backup.ts";
 import { listAppliedMigrations } from "../../sql/schema-migrations.ts";
-import type { EncryptionKey } from "../auth/token-encryption.ts";
+import type { EncryptionKey } from "../keys/token-encryption.ts";
 import { maskDatabaseUrl } from "../logger.ts";
 import {
   type BackupMetadata,

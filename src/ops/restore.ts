@@ -13,8 +13,8 @@ import {
   truncateTables,
 } from "../../sql/database-backup.ts";
 import { listAppliedMigrations } from "../../sql/schema-migrations.ts";
-import type { EncryptionKey } from "../auth/token-encryption.ts";
 import { migrationNamesOnDisk, runMigrations } from "../db/migrations.ts";
+import type { EncryptionKey } from "../keys/token-encryption.ts";
 import type { Logger } from "../logger.ts";
 import {
   type BackupMetadata,

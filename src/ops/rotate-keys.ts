@@ -4,13 +4,13 @@ import {
   listAccountsNotUnderKey,
   replaceAccountTokens,
 } from "../../sql/oauth-accounts.ts";
-import { type AccountTokenColumn, bindingOf } from "../auth/provider-tokens.ts";
 import {
   createTokenCipher,
   currentFormat,
   type EncryptionKey,
   isCurrent,
-} from "../auth/token-encryption.ts";
+} from "../keys/token-encryption.ts";
+import { type AccountTokenColumn, bindingOf } from "../providers/provider-tokens.ts";
 
 // Re-encrypts stored provider tokens under the first configured key, in the
 // current format (bound to their row and column; older unbound ones are

@@ -14,9 +14,9 @@ import {
   type UserStatus,
 } from "../../sql/users.ts";
 import { insertVerificationTokenAt } from "../../sql/verification-tokens.ts";
-import { sealAccountTokens } from "../auth/provider-tokens.ts";
-import { hashSecret } from "../auth/sessions.ts";
-import { createTokenCipher, type EncryptionKey } from "../auth/token-encryption.ts";
+import { createTokenCipher, type EncryptionKey } from "../keys/token-encryption.ts";
+import { sealAccountTokens } from "../providers/provider-tokens.ts";
+import { hashSecret } from "../sessions/sessions.ts";
 
 // Development data covering every user state. Everything is written in one
 // transaction and only when the seed admin does not exist yet: a second run

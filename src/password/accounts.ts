@@ -9,7 +9,6 @@ import {
   type User,
 } from "../../sql/users.ts";
 import { invalidateUnusedTokensOf } from "../../sql/verification-tokens.ts";
-import { revokeAllAccess } from "../admin/user-administration.ts";
 import { recordAudit } from "../audit.ts";
 import { Problem } from "../http/problem.ts";
 import type { Mailer } from "../mail/mailer.ts";
@@ -22,9 +21,10 @@ import {
 } from "../mail/templates.ts";
 import { rateLimitStoreFor } from "../rate-limits/rate-limit-stores.ts";
 import { accountKey, clientNetwork, enforceRateLimit } from "../rate-limits/rate-limiter.ts";
+import type { PasswordLoginDeps } from "../sign-in/password-login.ts";
+import { revokeAllAccess } from "../users/administration.ts";
 import { issueEmailToken, redeemEmailToken } from "./email-tokens.ts";
 import { hashPassword, verifyPassword } from "./hashing.ts";
-import type { PasswordLoginDeps } from "./login.ts";
 import { passwordRefusal } from "./policy.ts";
 
 export type AccountDeps = PasswordLoginDeps & { mailer: Mailer };

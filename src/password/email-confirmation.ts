@@ -1,11 +1,11 @@
 import { findUserById, markEmailVerified, setUserPassword, type User } from "../../sql/users.ts";
 import { recordAudit } from "../audit.ts";
 import { Problem } from "../http/problem.ts";
+import type { PasswordLoginDeps } from "../sign-in/password-login.ts";
 import { checkPassword, invalidLink, type RequestFacts } from "./accounts.ts";
 import { grantRightsOfVerifiedEmail } from "./email-grants.ts";
 import { redeemEmailToken } from "./email-tokens.ts";
 import { hashPassword } from "./hashing.ts";
-import type { PasswordLoginDeps } from "./login.ts";
 import { reclaimUnverifiedAccount } from "./reclaim.ts";
 
 // Anyone can sign up with an address they do not own and keep the password.

@@ -1,8 +1,8 @@
 import type { CommonQueryMethods } from "slonik";
 import type { User } from "../../sql/users.ts";
 import { recordAudit } from "../audit.ts";
-import { applySignInGrants, decideSignInGrants } from "../auth/sign-in-grants.ts";
 import type { Config } from "../config.ts";
+import { applySignInGrants, decideSignInGrants } from "../gate/sign-in-grants.ts";
 import type { Logger } from "../logger.ts";
 
 /**

@@ -7,7 +7,7 @@ import {
   type VerificationPurpose,
   type VerificationToken,
 } from "../../sql/verification-tokens.ts";
-import { hashSecret } from "../auth/sessions.ts";
+import { hashSecret } from "../sessions/sessions.ts";
 
 // Verification and reset links carry 256 random bits; the table keeps only
 // their SHA-256, so a leaked table or backup opens nothing.

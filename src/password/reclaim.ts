@@ -1,9 +1,9 @@
 import type { DatabaseTransactionConnection } from "slonik";
 import { reclaimUnverifiedUser, type User } from "../../sql/users.ts";
 import { deleteVerificationTokensOfUser } from "../../sql/verification-tokens.ts";
-import { revokeAllAccess } from "../admin/user-administration.ts";
 import { recordAudit } from "../audit.ts";
 import type { Logger } from "../logger.ts";
+import { revokeAllAccess } from "../users/administration.ts";
 
 /**
  * Pre-account takeover: anyone can sign up with an address they do not own

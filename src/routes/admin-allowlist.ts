@@ -2,8 +2,7 @@ import { Hono } from "hono";
 import type { DatabasePool } from "slonik";
 import { z } from "zod";
 import { listAllowlistRules } from "../../sql/allowlist-rules.ts";
-import { addAllowlistRule, deleteAllowlistRuleAudited } from "../admin/allowlist-administration.ts";
-import { RuleNotFound } from "../admin/refusals.ts";
+import { addAllowlistRule, deleteAllowlistRuleAudited } from "../gate/allowlist.ts";
 import type { AppEnv } from "../http/app-env.ts";
 import { requireAdmin } from "../http/gate.ts";
 import { readBody } from "../http/json-body.ts";
@@ -11,6 +10,7 @@ import type { ApiRoute } from "../http/openapi.ts";
 import { refusalProblem, refusalsAsProblems } from "../http/refusal-problem.ts";
 import { emailAddress, mailDomain } from "../http/text-input.ts";
 import type { Logger } from "../logger.ts";
+import { RuleNotFound } from "../users/refusals.ts";
 import { actorOf } from "./admin-users.ts";
 
 // The same shapes as the table's CHECK constraints, checked first so bad input

@@ -5,10 +5,6 @@ import { z } from "zod";
 import { listLinkedAccountsOfUser } from "../../sql/oauth-accounts.ts";
 import { listLiveSessionsOfUser } from "../../sql/sessions.ts";
 import { findUserById, userStatuses } from "../../sql/users.ts";
-import { deleteAccount } from "../account/deletion.ts";
-import { UserNotFound } from "../admin/refusals.ts";
-import { type Actor, changeUser, revokeUserAccess } from "../admin/user-administration.ts";
-import { adminUserView, pageOfUsers } from "../admin/user-list.ts";
 import type { AppEnv } from "../http/app-env.ts";
 import { requestAuditFields } from "../http/audit-fields.ts";
 import { decodeCursor, encodeCursor } from "../http/cursor.ts";
@@ -19,6 +15,10 @@ import { readQuery } from "../http/query-params.ts";
 import { refusalProblem, refusalsAsProblems } from "../http/refusal-problem.ts";
 import { printableText } from "../http/text-input.ts";
 import type { Logger } from "../logger.ts";
+import { type Actor, changeUser, revokeUserAccess } from "../users/administration.ts";
+import { deleteAccount } from "../users/deletion.ts";
+import { UserNotFound } from "../users/refusals.ts";
+import { adminUserView, pageOfUsers } from "../users/user-list.ts";
 
 const booleanParam = z.enum(["true", "false"]).transform((v) => v === "true");
 

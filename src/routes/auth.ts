@@ -1,7 +1,6 @@
 import { Hono } from "hono";
 import type { DatabasePool } from "slonik";
 import { recordAudit } from "../audit.ts";
-import { invalidateSession } from "../auth/sessions.ts";
 import type { Config } from "../config.ts";
 import type { AppEnv } from "../http/app-env.ts";
 import { requestAuditFields } from "../http/audit-fields.ts";
@@ -9,6 +8,7 @@ import { requireSignedIn } from "../http/gate.ts";
 import type { ApiRoute } from "../http/openapi.ts";
 import { clearSessionCookie } from "../http/session-cookie.ts";
 import type { Logger } from "../logger.ts";
+import { invalidateSession } from "../sessions/sessions.ts";
 
 export const authApi: ApiRoute[] = [
   {

@@ -1,7 +1,6 @@
 import { Hono } from "hono";
 import type { DatabasePool } from "slonik";
 import { z } from "zod";
-import { toMeResponse } from "../account/user-view.ts";
 import type { Config } from "../config.ts";
 import type { AppEnv } from "../http/app-env.ts";
 import { requestAuditFields } from "../http/audit-fields.ts";
@@ -9,7 +8,9 @@ import { readBody } from "../http/json-body.ts";
 import type { ApiRoute } from "../http/openapi.ts";
 import type { Problem } from "../http/problem.ts";
 import type { Logger } from "../logger.ts";
+import { AccountPage, ConfirmChoices, EmailForm, NotMeForm } from "../pages/password-pages.tsx";
 import { confirmEmail, disownSignUp } from "../password/email-confirmation.ts";
+import { toMeResponse } from "../users/user-view.ts";
 import { answering, formField, htmlPage, linkToken, tokenOf } from "./form-answers.ts";
 import {
   loginResponse,
@@ -19,7 +20,6 @@ import {
   tokenInput,
   tokenQuery,
 } from "./password.ts";
-import { AccountPage, ConfirmChoices, EmailForm, NotMeForm } from "./password-pages.tsx";
 
 // The confirmation mail's two links. "Confirm" works only in a session of
 // the account the link was sent for (its page signs in first); "this was not

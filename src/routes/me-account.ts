@@ -2,14 +2,6 @@ import { Hono } from "hono";
 import type { DatabasePool } from "slonik";
 import { z } from "zod";
 import { listLinkedAccountsOfUser } from "../../sql/oauth-accounts.ts";
-import { deleteAccount } from "../account/deletion.ts";
-import {
-  assertRecentSignIn,
-  exportAccount,
-  unlinkProvider,
-  updateProfile,
-} from "../account/self-service.ts";
-import { toMeResponse } from "../account/user-view.ts";
 import { type Config, oauthProviderNames } from "../config.ts";
 import type { AppEnv, Principal } from "../http/app-env.ts";
 import { requestAuditFields } from "../http/audit-fields.ts";
@@ -21,6 +13,14 @@ import { refusalsAsProblems } from "../http/refusal-problem.ts";
 import { clearSessionCookie } from "../http/session-cookie.ts";
 import { isPrintableText } from "../http/text-input.ts";
 import type { Logger } from "../logger.ts";
+import { deleteAccount } from "../users/deletion.ts";
+import {
+  assertRecentSignIn,
+  exportAccount,
+  unlinkProvider,
+  updateProfile,
+} from "../users/self-service.ts";
+import { toMeResponse } from "../users/user-view.ts";
 
 // An avatar is shown in other people's browsers: https only, so it can be
 // neither mixed content nor a javascript:/data: URL.

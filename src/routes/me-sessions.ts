@@ -1,7 +1,6 @@
 import { Hono } from "hono";
 import type { DatabasePool } from "slonik";
 import { z } from "zod";
-import { listDevices, revokeDevice, revokeOtherDevices } from "../account/devices.ts";
 import type { Config } from "../config.ts";
 import type { AppEnv, Principal } from "../http/app-env.ts";
 import { requestAuditFields } from "../http/audit-fields.ts";
@@ -10,6 +9,7 @@ import type { ApiRoute } from "../http/openapi.ts";
 import { Problem } from "../http/problem.ts";
 import { clearSessionCookie } from "../http/session-cookie.ts";
 import type { Logger } from "../logger.ts";
+import { listDevices, revokeDevice, revokeOtherDevices } from "../users/devices.ts";
 
 export const deviceResponse = z.object({
   id: z.uuid(),

@@ -1,11 +1,11 @@
 import { Hono } from "hono";
 import type { DatabasePool } from "slonik";
-import { meResponse, ownUserView } from "../account/user-view.ts";
-import type { CredentialCache } from "../auth/credential-cache.ts";
 import type { AppEnv } from "../http/app-env.ts";
 import { requireSignedIn } from "../http/gate.ts";
 import type { ApiRoute } from "../http/openapi.ts";
 import { Problem } from "../http/problem.ts";
+import type { CredentialCache } from "../sessions/credential-cache.ts";
+import { meResponse, ownUserView } from "../users/user-view.ts";
 
 export const meApi: ApiRoute[] = [
   {

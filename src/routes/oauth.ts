@@ -3,20 +3,6 @@ import { type Context, Hono } from "hono";
 import type { DatabasePool } from "slonik";
 import { z } from "zod";
 import { recordAudit } from "../audit.ts";
-import { membershipNeeds, SignInRefused, signInWithProvider } from "../auth/provider-sign-in.ts";
-import {
-  callbackUrlOf,
-  enabledProviders,
-  type MembershipNeeds,
-  ProviderFailure,
-  type ProviderName,
-  type SignInProvider,
-} from "../auth/sign-in-providers.ts";
-import {
-  createTokenCipher,
-  loadEncryptionKeys,
-  type TokenCipher,
-} from "../auth/token-encryption.ts";
 import type { Config } from "../config.ts";
 import type { AppEnv } from "../http/app-env.ts";
 import { requestAuditFields } from "../http/audit-fields.ts";
@@ -25,8 +11,22 @@ import type { ApiRoute } from "../http/openapi.ts";
 import { Problem, problemResponse } from "../http/problem.ts";
 import { safeRedirectTarget } from "../http/redirect-target.ts";
 import { startBrowserSession } from "../http/start-session.ts";
+import {
+  createTokenCipher,
+  loadEncryptionKeys,
+  type TokenCipher,
+} from "../keys/token-encryption.ts";
 import type { Logger } from "../logger.ts";
 import { logins } from "../metrics.ts";
+import {
+  callbackUrlOf,
+  enabledProviders,
+  type MembershipNeeds,
+  ProviderFailure,
+  type ProviderName,
+  type SignInProvider,
+} from "../providers/sign-in-providers.ts";
+import { membershipNeeds, SignInRefused, signInWithProvider } from "../sign-in/provider-sign-in.ts";
 
 export const providersResponse = z.object({
   providers: z.array(

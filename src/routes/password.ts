@@ -1,7 +1,6 @@
 import { Hono } from "hono";
 import type { DatabasePool } from "slonik";
 import { z } from "zod";
-import { meResponse, toMeResponse } from "../account/user-view.ts";
 import type { Config } from "../config.ts";
 import type { AppEnv, Principal } from "../http/app-env.ts";
 import { requestAuditFields } from "../http/audit-fields.ts";
@@ -15,6 +14,14 @@ import { emailAddress, isPrintableText } from "../http/text-input.ts";
 import type { Logger } from "../logger.ts";
 import { createMailer } from "../mail/mailer.ts";
 import {
+  AccountPage,
+  ChangeForm,
+  EmailForm,
+  LoginForm,
+  ResetForm,
+  SignupForm,
+} from "../pages/password-pages.tsx";
+import {
   changePassword,
   requestPasswordReset,
   resendVerification,
@@ -22,16 +29,9 @@ import {
   signUp,
 } from "../password/accounts.ts";
 import { dummyHash } from "../password/hashing.ts";
-import { verifyPasswordLogin } from "../password/login.ts";
+import { verifyPasswordLogin } from "../sign-in/password-login.ts";
+import { meResponse, toMeResponse } from "../users/user-view.ts";
 import { answering, formField, htmlPage as html, tokenOf } from "./form-answers.ts";
-import {
-  AccountPage,
-  ChangeForm,
-  EmailForm,
-  LoginForm,
-  ResetForm,
-  SignupForm,
-} from "./password-pages.tsx";
 
 // Input schemas: what a field may be before any domain rule looks at it.
 // Strings are bounded (no unbounded hashing or storage work) and must be

@@ -1,6 +1,13 @@
 import { type Context, Hono } from "hono";
 import { z } from "zod";
 import { findSessionById } from "../../sql/sessions.ts";
+import type { AppEnv } from "../http/app-env.ts";
+import { requestAuditFields } from "../http/audit-fields.ts";
+import { requireSignedIn } from "../http/gate.ts";
+import type { ApiRoute } from "../http/openapi.ts";
+import { Problem } from "../http/problem.ts";
+import { isStorableText, refusedTextPointers } from "../http/text-input.ts";
+import { verifyPasswordLogin } from "../sign-in/password-login.ts";
 import {
   refreshTokenPair,
   revokeToken,
@@ -8,14 +15,7 @@ import {
   type TokenDeps,
   TokenGrantRefused,
   type TokenPair,
-} from "../auth/token-grants.ts";
-import type { AppEnv } from "../http/app-env.ts";
-import { requestAuditFields } from "../http/audit-fields.ts";
-import { requireSignedIn } from "../http/gate.ts";
-import type { ApiRoute } from "../http/openapi.ts";
-import { Problem } from "../http/problem.ts";
-import { isStorableText, refusedTextPointers } from "../http/text-input.ts";
-import { verifyPasswordLogin } from "../password/login.ts";
+} from "../tokens/token-grants.ts";
 import { loginBody } from "./password.ts";
 
 // The token endpoint speaks OAuth 2.0 (RFC 6749 §5), not problem+json: its

@@ -1,10 +1,10 @@
 import { generateKeyPairSync } from "node:crypto";
 import { type App, createApp } from "../../src/app.ts";
-import { type CredentialCache, startCredentialCache } from "../../src/auth/credential-cache.ts";
 import { type Config, parseConfig } from "../../src/config.ts";
 import { migrationNamesOnDisk } from "../../src/db/migrations.ts";
 import type { DatabasePool } from "../../src/db/pool.ts";
 import type { Logger } from "../../src/logger.ts";
+import { type CredentialCache, startCredentialCache } from "../../src/sessions/credential-cache.ts";
 import { testLogger } from "./database.ts";
 
 export type TestApp = {

@@ -1,6 +1,6 @@
 import { readFile, writeFile } from "node:fs/promises";
 import { resolve } from "node:path";
-import type { EncryptionKey } from "../../src/auth/token-encryption.ts";
+import type { EncryptionKey } from "../../src/keys/token-encryption.ts";
 import { signBackupMetadata } from "../../src/ops/backup-signature.ts";
 
 export type CliResult = { code: number; stdout: string; stderr: string };

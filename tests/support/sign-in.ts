@@ -1,8 +1,8 @@
 import type { DatabasePool } from "slonik";
 import { insertUser, type NewUser, type User } from "../../sql/users.ts";
-import { createSession } from "../../src/auth/sessions.ts";
 import type { Config } from "../../src/config.ts";
 import { sessionCookieName } from "../../src/http/session-cookie.ts";
+import { createSession } from "../../src/sessions/sessions.ts";
 
 export const testPasswordHash = "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA";
 let counter = 0;

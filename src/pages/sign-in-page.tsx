@@ -2,16 +2,16 @@ import { Hono } from "hono";
 import type { Child } from "hono/jsx";
 import type { DatabasePool } from "slonik";
 import { recordAudit } from "../audit.ts";
-import { invalidateSession } from "../auth/sessions.ts";
-import { enabledProviders } from "../auth/sign-in-providers.ts";
 import type { Config } from "../config.ts";
 import type { AppEnv, Principal } from "../http/app-env.ts";
 import { requestAuditFields } from "../http/audit-fields.ts";
-import { HtmlDocument } from "../http/html-document.tsx";
 import { safeRedirectTarget } from "../http/redirect-target.ts";
 import { clearSessionCookie } from "../http/session-cookie.ts";
 import type { Logger } from "../logger.ts";
-import { signInFailureMessage } from "./oauth.ts";
+import { enabledProviders } from "../providers/sign-in-providers.ts";
+import { signInFailureMessage } from "../routes/oauth.ts";
+import { invalidateSession } from "../sessions/sessions.ts";
+import { HtmlDocument } from "./html-document.tsx";
 import { LoginForm } from "./password-pages.tsx";
 
 // The sign-in page: server-rendered, no JavaScript. Provider buttons are plain

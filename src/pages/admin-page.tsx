@@ -8,21 +8,21 @@ import { listLinkedAccountsOfUser } from "../../sql/oauth-accounts.ts";
 import { listSessionsOfUser, type Session } from "../../sql/sessions.ts";
 import type { AdministrativeChange } from "../../sql/users.ts";
 import { findUserById, listPendingUsers, type User, userStatuses } from "../../sql/users.ts";
-import { deleteAccount } from "../account/deletion.ts";
-import { addAllowlistRule, deleteAllowlistRuleAudited } from "../admin/allowlist-administration.ts";
-import { Refusal, RuleNotFound } from "../admin/refusals.ts";
-import { changeUser, revokeUserAccess } from "../admin/user-administration.ts";
-import { pageOfUsers } from "../admin/user-list.ts";
+import { addAllowlistRule, deleteAllowlistRuleAudited } from "../gate/allowlist.ts";
 import type { AppEnv } from "../http/app-env.ts";
 import { decodeCursor, encodeCursor } from "../http/cursor.ts";
 import { gateRefusal } from "../http/gate.ts";
-import { HtmlDocument } from "../http/html-document.tsx";
 import { readBody } from "../http/json-body.ts";
 import { Problem } from "../http/problem.ts";
 import type { Logger } from "../logger.ts";
-import { allowlistRuleBody } from "./admin-allowlist.ts";
-import { errorCodeOf, flashMessages, withFlash } from "./admin-flash.ts";
-import { actorOf, targetUserId, userListQuery } from "./admin-users.ts";
+import { allowlistRuleBody } from "../routes/admin-allowlist.ts";
+import { errorCodeOf, flashMessages, withFlash } from "../routes/admin-flash.ts";
+import { actorOf, targetUserId, userListQuery } from "../routes/admin-users.ts";
+import { changeUser, revokeUserAccess } from "../users/administration.ts";
+import { deleteAccount } from "../users/deletion.ts";
+import { Refusal, RuleNotFound } from "../users/refusals.ts";
+import { pageOfUsers } from "../users/user-list.ts";
+import { HtmlDocument } from "./html-document.tsx";
 
 // The operator's page: server-rendered HTML with plain forms, so it works
 // without JavaScript. Forms post to /admin/forms/*, which call the same domain

@@ -13,8 +13,8 @@ import { recordAudit } from "../audit.ts";
 import type { Config } from "../config.ts";
 import type { Logger } from "../logger.ts";
 import { refreshTokenReuse, sessionsRevoked, tokensIssued, tokensRefreshed } from "../metrics.ts";
+import { hashSecret, newSessionSecret } from "../sessions/sessions.ts";
 import { type AccessTokens, clockToleranceSeconds } from "./access-tokens.ts";
-import { hashSecret, newSessionSecret } from "./sessions.ts";
 
 // Token clients (CLIs, apps, services). Each sign-in of a client opens a
 // session of its own (a "device": listed and revocable like a browser) and a

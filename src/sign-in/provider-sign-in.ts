@@ -11,12 +11,12 @@ import {
 import { findUserByEmail, findUserById, insertUser, type User } from "../../sql/users.ts";
 import { recordAudit } from "../audit.ts";
 import type { Config } from "../config.ts";
+import { applySignInGrants, decideSignInGrants } from "../gate/sign-in-grants.ts";
+import type { TokenCipher } from "../keys/token-encryption.ts";
 import type { Logger } from "../logger.ts";
 import { reclaimUnverifiedAccount } from "../password/reclaim.ts";
-import { sealAccountTokens } from "./provider-tokens.ts";
-import { applySignInGrants, decideSignInGrants } from "./sign-in-grants.ts";
-import type { MembershipNeeds, ProviderIdentity } from "./sign-in-providers.ts";
-import type { TokenCipher } from "./token-encryption.ts";
+import { sealAccountTokens } from "../providers/provider-tokens.ts";
+import type { MembershipNeeds, ProviderIdentity } from "../providers/sign-in-providers.ts";
 
 // What a successful provider callback does to our data, in one transaction:
 //   1. a known (provider, provider_user_id) is that user: tokens refreshed;

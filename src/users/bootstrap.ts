@@ -1,7 +1,7 @@
 import { userInfo } from "node:os";
 import { findUserByEmail, type User } from "../../sql/users.ts";
+import { type Actor, type AdminDeps, changeUser } from "./administration.ts";
 import { UserNotFound } from "./refusals.ts";
-import { type Actor, type AdminDeps, changeUser } from "./user-administration.ts";
 
 /**
  * The actor of a command run on the server: no user id, and the operating

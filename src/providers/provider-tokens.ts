@@ -1,5 +1,5 @@
+import type { TokenBinding, TokenCipher } from "../keys/token-encryption.ts";
 import type { Logger } from "../logger.ts";
-import type { TokenBinding, TokenCipher } from "./token-encryption.ts";
 
 // A linked account's provider tokens, sealed for and opened from their own
 // row and column of oauth_accounts: a ciphertext moved elsewhere does not open.

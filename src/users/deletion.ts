@@ -5,10 +5,10 @@ import { deleteRefreshTokensOfUser } from "../../sql/refresh-tokens.ts";
 import { deleteSessionsOfUser } from "../../sql/sessions.ts";
 import { anonymiseUser, deleteUser, findUserById } from "../../sql/users.ts";
 import { deleteVerificationTokensOfUser } from "../../sql/verification-tokens.ts";
-import { LastAdministrator, UserNotFound } from "../admin/refusals.ts";
-import { guardLastAdministrator } from "../admin/user-administration.ts";
 import { recordAudit } from "../audit.ts";
 import type { Logger } from "../logger.ts";
+import { guardLastAdministrator } from "./administration.ts";
+import { LastAdministrator, UserNotFound } from "./refusals.ts";
 
 export type DeletionRequest = {
   userId: string;

@@ -1,7 +1,7 @@
 import type { CommonQueryMethods } from "slonik";
 import { type BearerSubject, findBearerSubject } from "../../sql/revoked-access-tokens.ts";
+import { bearerKey, type CredentialCache } from "../sessions/credential-cache.ts";
 import type { AccessTokenClaims, AccessTokens } from "./access-tokens.ts";
-import { bearerKey, type CredentialCache } from "./credential-cache.ts";
 
 export type BearerCaller = { claims: AccessTokenClaims; subject: BearerSubject };
 

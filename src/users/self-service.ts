@@ -14,15 +14,15 @@ import {
   type User,
   updateUserProfile,
 } from "../../sql/users.ts";
+import { recordAudit } from "../audit.ts";
+import type { Logger } from "../logger.ts";
 import {
   NoSignInMethodLeft,
   NotLinked,
   RecentSignInRequired,
   UserNotFound,
   UsernameTaken,
-} from "../admin/refusals.ts";
-import { recordAudit } from "../audit.ts";
-import type { Logger } from "../logger.ts";
+} from "./refusals.ts";
 import { toMeResponse } from "./user-view.ts";
 
 type Deps = { pool: DatabasePool; logger: Logger };

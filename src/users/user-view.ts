@@ -1,7 +1,7 @@
 import type { CommonQueryMethods } from "slonik";
 import { z } from "zod";
 import { findUserById, type User, userRow } from "../../sql/users.ts";
-import type { CredentialCache } from "../auth/credential-cache.ts";
+import type { CredentialCache } from "../sessions/credential-cache.ts";
 
 export const meResponse = userRow
   .pick({

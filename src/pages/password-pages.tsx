@@ -1,6 +1,6 @@
 import type { Child } from "hono/jsx";
-import { HtmlDocument } from "../http/html-document.tsx";
 import type { Problem } from "../http/problem.ts";
+import { HtmlDocument } from "./html-document.tsx";
 
 // The browser side of password accounts: plain HTML forms that post to the
 // JSON routes' own URLs (a form post gets HTML back), so every step works

@@ -1,6 +1,6 @@
 import type { CommonQueryMethods } from "slonik";
 import { listUsersPage, type User, type UserListFilter } from "../../sql/users.ts";
-import { toMeResponse } from "../account/user-view.ts";
+import { toMeResponse } from "./user-view.ts";
 
 /** What an administrator sees of a user: the /me view plus lockout state, never the hash. */
 export function adminUserView(user: User) {

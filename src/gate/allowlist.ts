@@ -7,8 +7,8 @@ import {
 } from "../../sql/allowlist-rules.ts";
 import { recordAudit } from "../audit.ts";
 import type { Logger } from "../logger.ts";
-import { RuleExists, RuleNotFound } from "./refusals.ts";
-import type { Actor } from "./user-administration.ts";
+import type { Actor } from "../users/administration.ts";
+import { RuleExists, RuleNotFound } from "../users/refusals.ts";
 
 type Deps = { pool: DatabasePool; logger: Logger };
 

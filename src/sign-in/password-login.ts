@@ -11,10 +11,15 @@ import { Problem } from "../http/problem.ts";
 import { isPrintableText } from "../http/text-input.ts";
 import type { Logger } from "../logger.ts";
 import { logins } from "../metrics.ts";
+import { grantRightsOfVerifiedEmail } from "../password/email-grants.ts";
+import {
+  hashPassword,
+  needsRehash,
+  verifyAgainstDummy,
+  verifyPassword,
+} from "../password/hashing.ts";
 import { rateLimitStoreFor } from "../rate-limits/rate-limit-stores.ts";
 import { accountKey, clientNetwork, enforceRateLimit } from "../rate-limits/rate-limiter.ts";
-import { grantRightsOfVerifiedEmail } from "./email-grants.ts";
-import { hashPassword, needsRehash, verifyAgainstDummy, verifyPassword } from "./hashing.ts";
 
 /** Wrong email or password: one answer for both, so it reveals nothing. */
 export class InvalidCredentials extends Problem {

@@ -3,13 +3,13 @@ import { errors, type JWTHeaderParameters, jwtVerify, SignJWT } from "jose";
 import { z } from "zod";
 import { userRoles } from "../../sql/users.ts";
 import type { Config } from "../config.ts";
+import { loadSigningKeys, type PublicJwk, type SigningKey } from "../keys/signing-keys.ts";
 import type { Logger } from "../logger.ts";
-import { loadSigningKeys, type PublicJwk, type SigningKey } from "./signing-keys.ts";
 
 // Access tokens are JWTs (RFC 9068 profile: typ at+jwt) signed with our
 // newest key. Anyone can verify them with the JWKS alone; Gatehouse itself
 // also checks, on every request, that the user, session and jti are still
-// good (src/auth/bearer.ts).
+// good (src/tokens/bearer.ts).
 
 /** Exp and iat may be this far off between our clock and the verifier's. */
 export const clockToleranceSeconds = 30;
