@@ -407,8 +407,9 @@ export async function markEmailVerified(db: CommonQueryMethods, id: string): Pro
 }
 
 /** Stamps a successful sign-in. */
-export async function recordUserLogin(db: CommonQueryMethods, id: string): Promise<void> {
-  await db.query(sql.unsafe`UPDATE users SET last_login_at = now() WHERE id = ${id}`);
+export async function recordUserLogin(db: CommonQueryMethods, id: string): Promise<User | null> {
+  return db.maybeOne(sql.type(userRow)`
+    UPDATE users SET last_login_at = now() WHERE id = ${id} RETURNING ${userColumns}`);
 }
 
 /**

@@ -128,11 +128,11 @@ export function createApp(deps: AppDeps) {
   app.route("/", adminAuditRoutes(deps));
   app.route("/", adminHealthRoutes(deps));
   app.route("/", adminPageRoutes(deps));
-  app.route("/", passwordRoutes(deps));
+  app.route("/", passwordRoutes({ ...deps, accessTokens }));
   app.route("/", emailConfirmationRoutes(deps));
   app.route("/", tokenRoutes({ ...deps, accessTokens }));
   app.route("/", meSessionRoutes(deps));
-  app.route("/", oauthRoutes(deps));
+  app.route("/", oauthRoutes({ ...deps, accessTokens }));
   app.route("/", signInPageRoutes(deps));
 
   app.notFound(handleNotFound);

@@ -334,7 +334,8 @@ describe("verifyPasswordLogin options and reasons", () => {
     expect(await statusOf(verifyPasswordLogin(deps, { ...input, password: "wrong one" }))).toBe(
       401,
     );
-    expect(await statusOf(verifyPasswordLogin(deps, { email, password, ip: nextIp() }))).toBe(200);
+    // Without the option, the right password signs in (through the route, which completes it).
+    expect((await login({ email, password }, nextIp())).status).toBe(200);
     expect(await reasonsOf(user.id)).toEqual([
       "login.failed:unverified",
       "login.failed:bad_password",
@@ -356,11 +357,13 @@ describe("verifyPasswordLogin options and reasons", () => {
     expect(await reasonsOf(user.id)).toEqual(["login.failed:no_password"]);
   });
 
-  test("recordSuccess: false leaves the success to the caller's own record", async () => {
+  test("checking a password records no success: completing the sign-in does, once", async () => {
     const user = await passwordUser();
-    const input = { email: user.email ?? "", password, ip: nextIp(), recordSuccess: false };
+    const input = { email: user.email ?? "", password, ip: nextIp() };
     expect(await statusOf(verifyPasswordLogin(deps, input))).toBe(200);
     expect(await reasonsOf(user.id)).toEqual([]);
+    expect((await login(input, nextIp())).status).toBe(200);
+    expect(await reasonsOf(user.id)).toEqual(["login.succeeded:"]);
   });
 });
 

@@ -1,9 +1,9 @@
 import { findUserById, markEmailVerified, setUserPassword, type User } from "../../sql/users.ts";
 import { recordAudit } from "../audit.ts";
+import { grantRightsOfVerifiedEmail } from "../gate/grant-rights.ts";
 import { Problem } from "../http/problem.ts";
 import type { PasswordLoginDeps } from "../sign-in/password-login.ts";
 import { checkPassword, invalidLink, type RequestFacts } from "./accounts.ts";
-import { grantRightsOfVerifiedEmail } from "./email-grants.ts";
 import { redeemEmailToken } from "./email-tokens.ts";
 import { hashPassword } from "./hashing.ts";
 import { reclaimUnverifiedAccount } from "./reclaim.ts";

@@ -1,22 +1,18 @@
 import { timingSafeEqual } from "node:crypto";
 import { type Context, Hono } from "hono";
-import type { DatabasePool } from "slonik";
 import { z } from "zod";
-import { recordAudit } from "../audit.ts";
-import type { Config } from "../config.ts";
 import type { AppEnv } from "../http/app-env.ts";
 import { requestAuditFields } from "../http/audit-fields.ts";
+import { signInBrowser } from "../http/browser-sign-in.ts";
 import { clearFlowCookie, readFlowCookie, writeFlowCookie } from "../http/oauth-flow-cookie.ts";
 import type { ApiRoute } from "../http/openapi.ts";
 import { Problem, problemResponse } from "../http/problem.ts";
 import { safeRedirectTarget } from "../http/redirect-target.ts";
-import { startBrowserSession } from "../http/start-session.ts";
 import {
   createTokenCipher,
   loadEncryptionKeys,
   type TokenCipher,
 } from "../keys/token-encryption.ts";
-import type { Logger } from "../logger.ts";
 import { logins } from "../metrics.ts";
 import {
   callbackUrlOf,
@@ -26,6 +22,9 @@ import {
   type ProviderName,
   type SignInProvider,
 } from "../providers/sign-in-providers.ts";
+import type { SignInDeps } from "../sign-in/complete.ts";
+import { recordSignInFailure } from "../sign-in/failures.ts";
+import { AccountInactive, AccountLocked } from "../sign-in/password-login.ts";
 import { membershipNeeds, SignInRefused, signInWithProvider } from "../sign-in/provider-sign-in.ts";
 
 export const providersResponse = z.object({
@@ -162,9 +161,7 @@ function sameSecret(a: string, b: string): boolean {
   return x.length === y.length && timingSafeEqual(x, y);
 }
 
-type Deps = { config: Config; pool: DatabasePool; logger: Logger };
-
-export function oauthRoutes(deps: Deps) {
+export function oauthRoutes(deps: SignInDeps) {
   const { config, pool, logger } = deps;
   const app = new Hono<AppEnv>();
   const providers = enabledProviders(config, logger);
@@ -231,27 +228,31 @@ export function oauthRoutes(deps: Deps) {
     // Whatever happens next, this flow is over: the cookie cannot serve twice.
     clearFlowCookie(c, config);
 
+    /**
+     * `recorded`: "all" audits `login.failed` and counts it; "counted" only
+     * counts (a forged callback must not fill the audit trail); "done" when
+     * completeSignIn recorded it already.
+     */
     const fail = async (
       reason: SignInFailureReason,
       logDetail?: string,
       userId?: string | null,
-      audited = true,
+      recorded: "all" | "counted" | "done" = "all",
     ) => {
       const failure = failures[reason];
       c.get("logger").info(
         { provider: provider.name, reason, detail: logDetail },
         "sign-in failed",
       );
-      logins.inc({ method: provider.name, result: "failure" });
-      if (audited) {
-        await recordAudit(pool, logger, {
-          eventType: "login.failed",
-          result: "failure",
-          failureReason: reason,
+      if (recorded === "all") {
+        await recordSignInFailure(pool, logger, {
+          method: provider.name,
+          reason,
           userId: userId ?? null,
           ...requestAuditFields(c),
-          context: { method: provider.name },
         });
+      } else if (recorded === "counted") {
+        logins.inc({ method: provider.name, result: "failure" });
       }
       if (c.req.header("accept")?.includes("text/html")) {
         const back = new URLSearchParams({ error: reason });
@@ -272,7 +273,7 @@ export function oauthRoutes(deps: Deps) {
     // that a stranger could fill the trail with.
     const state = c.req.query("state");
     if (!flow || flow.provider !== provider.name || !state || !sameSecret(state, flow.state)) {
-      return fail("bad_state", flow ? "state mismatch" : "no flow cookie", null, false);
+      return fail("bad_state", flow ? "state mismatch" : "no flow cookie", null, "counted");
     }
     const error = c.req.query("error");
     if (error) {
@@ -310,11 +311,18 @@ export function oauthRoutes(deps: Deps) {
       if (!(error instanceof SignInRefused)) throw error;
       return fail(error.reason, undefined, error.userId);
     }
-    await startBrowserSession(c, deps, {
-      userId: signedIn.user.id,
-      method: provider.name,
-      context: { created: signedIn.created, linked: signedIn.linked },
-    });
+    try {
+      await signInBrowser(c, deps, {
+        user: signedIn.user,
+        method: provider.name,
+        identity,
+        context: { created: signedIn.created, linked: signedIn.linked },
+      });
+    } catch (error) {
+      // Locked or deactivated meanwhile: completeSignIn recorded the failure.
+      if (!(error instanceof AccountInactive || error instanceof AccountLocked)) throw error;
+      return fail("account_inactive", undefined, signedIn.user.id, "done");
+    }
     return c.redirect(safeRedirectTarget(flow.redirectTo, config), 302);
   });
 

@@ -1,17 +1,14 @@
 import { Hono } from "hono";
-import type { DatabasePool } from "slonik";
 import { z } from "zod";
-import type { Config } from "../config.ts";
 import type { AppEnv, Principal } from "../http/app-env.ts";
 import { requestAuditFields } from "../http/audit-fields.ts";
+import { signInBrowser } from "../http/browser-sign-in.ts";
 import { requireSignedIn } from "../http/gate.ts";
 import { readBody } from "../http/json-body.ts";
 import type { ApiRoute } from "../http/openapi.ts";
 import type { Problem } from "../http/problem.ts";
 import { safeRedirectTarget } from "../http/redirect-target.ts";
-import { startBrowserSession } from "../http/start-session.ts";
 import { emailAddress, isPrintableText } from "../http/text-input.ts";
-import type { Logger } from "../logger.ts";
 import { createMailer } from "../mail/mailer.ts";
 import {
   AccountPage,
@@ -29,6 +26,7 @@ import {
   signUp,
 } from "../password/accounts.ts";
 import { dummyHash } from "../password/hashing.ts";
+import type { SignInDeps } from "../sign-in/complete.ts";
 import { verifyPasswordLogin } from "../sign-in/password-login.ts";
 import { meResponse, toMeResponse } from "../users/user-view.ts";
 import { answering, formField, htmlPage as html, tokenOf } from "./form-answers.ts";
@@ -179,7 +177,7 @@ export const passwordApi: ApiRoute[] = [
   },
 ];
 
-export function passwordRoutes(deps: { config: Config; pool: DatabasePool; logger: Logger }) {
+export function passwordRoutes(deps: SignInDeps) {
   const { config } = deps;
   const accounts = { ...deps, mailer: createMailer(config, deps.logger) };
   const minLength = config.PASSWORD_MIN_LENGTH;
@@ -219,14 +217,12 @@ export function passwordRoutes(deps: { config: Config; pool: DatabasePool; logge
     const redirectTo = safeRedirectTarget(await formField(c, "redirect_to"), config);
     return answering(c, loginPage(redirectTo), async (form) => {
       const body = await readBody(c, loginBody);
-      const user = await verifyPasswordLogin(deps, {
+      const factor = await verifyPasswordLogin(deps, {
         email: body.email,
         password: body.password,
         ...requestAuditFields(c),
-        // startBrowserSession records the completed sign-in.
-        recordSuccess: false,
       });
-      await startBrowserSession(c, deps, { userId: user.id, method: "password" });
+      const { user } = await signInBrowser(c, deps, factor);
       if (form) return c.redirect(redirectTo, 303);
       return c.json(loginResponse.parse({ user: toMeResponse(user) }));
     });

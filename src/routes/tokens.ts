@@ -7,6 +7,7 @@ import { requireSignedIn } from "../http/gate.ts";
 import type { ApiRoute } from "../http/openapi.ts";
 import { Problem } from "../http/problem.ts";
 import { isStorableText, refusedTextPointers } from "../http/text-input.ts";
+import { completeSignIn } from "../sign-in/complete.ts";
 import { verifyPasswordLogin } from "../sign-in/password-login.ts";
 import {
   refreshTokenPair,
@@ -221,13 +222,14 @@ export function tokenRoutes(deps: TokenDeps) {
         }
         const client = requestAuditFields(c);
         // The very checks of POST /auth/login: rate limits, lockout, timing.
-        const user = await verifyPasswordLogin(deps, {
+        const factor = await verifyPasswordLogin(deps, {
           email: grant.data.email,
           password: grant.data.password,
           ...client,
           method: "token",
         });
-        return answer(c, 200, await startTokenSession(deps, user, { type: "password" }, client));
+        const { pair } = await completeSignIn(deps, factor, { kind: "token" }, client);
+        return answer(c, 200, pair);
       }
       throw new TokenGrantRefused(
         "unsupported_grant_type",
@@ -261,7 +263,7 @@ export function tokenRoutes(deps: TokenDeps) {
         email: principal.user.email,
         email_verified: principal.user.email_verified,
       },
-      { type: "session", signedInAt: browser.created_at },
+      browser.created_at,
       requestAuditFields(c),
     );
     return answer(c, 200, pair);

@@ -47,7 +47,7 @@ export async function createSession(
     ip: input.ip,
     userAgent: input.userAgent,
   });
-  // Counted by the caller once its transaction commits (startBrowserSession).
+  // Counted by the caller once its transaction commits (completeSignIn).
   return { session, secret };
 }
 

@@ -1,17 +1,10 @@
 import type { DatabasePool } from "slonik";
-import {
-  findUserByEmail,
-  recordFailedLogin,
-  recordSuccessfulLogin,
-  type User,
-} from "../../sql/users.ts";
+import { findUserByEmail, recordFailedLogin } from "../../sql/users.ts";
 import { recordAudit } from "../audit.ts";
 import type { Config } from "../config.ts";
 import { Problem } from "../http/problem.ts";
 import { isPrintableText } from "../http/text-input.ts";
 import type { Logger } from "../logger.ts";
-import { logins } from "../metrics.ts";
-import { grantRightsOfVerifiedEmail } from "../password/email-grants.ts";
 import {
   hashPassword,
   needsRehash,
@@ -20,6 +13,8 @@ import {
 } from "../password/hashing.ts";
 import { rateLimitStoreFor } from "../rate-limits/rate-limit-stores.ts";
 import { accountKey, clientNetwork, enforceRateLimit } from "../rate-limits/rate-limiter.ts";
+import type { FirstFactor } from "./complete.ts";
+import { recordSignInFailure } from "./failures.ts";
 
 /** Wrong email or password: one answer for both, so it reveals nothing. */
 export class InvalidCredentials extends Problem {
@@ -77,17 +72,14 @@ export type PasswordLoginInput = {
   method?: "password" | "token";
   /** Refuse (403) an account whose email is not verified yet; sign-in allows them by default. */
   requireVerifiedEmail?: boolean;
-  /**
-   * Audit `login.succeeded` and count the login here (default). A caller that
-   * records the completed sign-in itself (startBrowserSession) passes false.
-   */
-  recordSuccess?: boolean;
 };
 
 /**
  * Checks an email and password exactly as every password sign-in must, and
- * returns the user. POST /auth/login and the `grant_type=password` token
- * grant both call this, so neither is a way around the other's limits.
+ * returns the proved first factor for completeSignIn (src/sign-in/complete.ts),
+ * which clears the failures, replaces a weak hash, grants and starts the
+ * session. POST /auth/login and the `grant_type=password` token grant both
+ * call this, so neither is a way around the other's limits.
  *
  * In order:
  * 1. Per-client rate limit (RATE_LIMIT_LOGIN_IP, keyed on the IPv4 address
@@ -105,11 +97,9 @@ export type PasswordLoginInput = {
  *    on an administrator-locked one 423 without Retry-After; on an inactive
  *    one `AccountInactive` (403). Only someone who knows the password learns
  *    the account's state.
- * 5. Success: the failure count and lockout history are cleared, a hash made
- *    with a weaker cost than configured is replaced, a verified address gets
- *    what allowlist rules and ADMIN_EMAILS grant it, `login.succeeded` is
- *    audited (unless `recordSuccess: false`). Unverified users may sign in
- *    (to resend their mail) unless `requireVerifiedEmail`.
+ * 5. Success: the user, and a new hash when the stored one was made with a
+ *    weaker cost than configured. Unverified users may sign in (to resend
+ *    their mail) unless `requireVerifiedEmail`.
  *
  * Every refusal is audited as `login.failed` with a reason (unknown_email,
  * no_password, bad_password, locked, inactive, unverified) or `rate_limited`.
@@ -118,7 +108,7 @@ export type PasswordLoginInput = {
 export async function verifyPasswordLogin(
   { config, pool, logger }: PasswordLoginDeps,
   input: PasswordLoginInput,
-): Promise<User> {
+): Promise<FirstFactor> {
   const method = input.method ?? "password";
   const facts = { ip: input.ip, userAgent: input.userAgent ?? null };
   const limits = { store: rateLimitStoreFor(config, pool, logger), pool, logger };
@@ -143,14 +133,12 @@ export async function verifyPasswordLogin(
   });
 
   const refuse = async (reason: string, problem: Problem, userId: string | null) => {
-    logins.inc({ method, result: problem.status === 423 ? "locked" : "failure" });
-    await recordAudit(pool, logger, {
-      eventType: "login.failed",
-      result: "failure",
+    await recordSignInFailure(pool, logger, {
+      method,
+      reason,
       userId,
-      failureReason: reason,
       ...facts,
-      context: { method },
+      locked: problem.status === 423,
     });
     return problem;
   };
@@ -198,30 +186,7 @@ export async function verifyPasswordLogin(
   const rehash = needsRehash(user.password_hash, config)
     ? { verifiedHash: user.password_hash, newHash: await hashPassword(input.password, config) }
     : null;
-  const signedIn = await recordSuccessfulLogin(pool, user.id, rehash);
-  if (!signedIn) {
-    // Locked by concurrent failures between our read and this write.
-    throw await refuse(
-      "locked",
-      new AccountLocked(Math.ceil(config.LOGIN_LOCKOUT / 1000)),
-      user.id,
-    );
-  }
-  const granted = await grantRightsOfVerifiedEmail(pool, { config, logger }, signedIn, {
-    ...facts,
-    via: `${method}_login`,
-  });
-  if (input.recordSuccess !== false) {
-    logins.inc({ method, result: "success" });
-    await recordAudit(pool, logger, {
-      eventType: "login.succeeded",
-      result: "success",
-      userId: user.id,
-      ...facts,
-      context: { method, email_verified: user.email_verified, rehashed: rehash !== null },
-    });
-  }
-  return granted;
+  return { user, method, password: { rehash } };
 }
 
 function secondsUntil(time: Date | null): number | null {

@@ -11,7 +11,7 @@ import {
 import { findUserByEmail, findUserById, insertUser, type User } from "../../sql/users.ts";
 import { recordAudit } from "../audit.ts";
 import type { Config } from "../config.ts";
-import { applySignInGrants, decideSignInGrants } from "../gate/sign-in-grants.ts";
+import { decideSignInGrants } from "../gate/sign-in-grants.ts";
 import type { TokenCipher } from "../keys/token-encryption.ts";
 import type { Logger } from "../logger.ts";
 import { reclaimUnverifiedAccount } from "../password/reclaim.ts";
@@ -89,8 +89,9 @@ async function signInOnce(
   stored: (accountId: string) => Promise<AccountFields>,
   request: RequestFacts,
 ): Promise<ProviderSignIn> {
+  // A new user is created with what the identity grants; an existing one
+  // gets it from completeSignIn, like every other sign-in.
   const grants = await decideSignInGrants(tx, config.ADMIN_EMAILS, identity);
-  const grantsOf = (user: User) => applySignInGrants(tx, user, grants);
   const auditContext = {
     provider: identity.provider,
     ...(grants.rule ? { allowlist_rule: `${grants.rule.kind}:${grants.rule.value}` } : {}),
@@ -102,7 +103,7 @@ async function signInOnce(
     const user = await findUserById(tx, known.user_id);
     if (user?.status !== "active") throw new SignInRefused("account_inactive", known.user_id);
     await updateOAuthAccountAtSignIn(tx, known.id, await stored(known.id));
-    return { user: await grantsOf(user), created: false, linked: false };
+    return { user, created: false, linked: false };
   }
 
   const account = async (userId: string): Promise<NewOAuthAccount> => {
@@ -144,7 +145,7 @@ async function signInOnce(
       ...request,
       context: { ...auditContext, provider_user_id: identity.providerUserId },
     });
-    return { user: await grantsOf(owner), created: false, linked: true };
+    return { user: owner, created: false, linked: true };
   }
 
   // An address held by an inactive user who never verified it stays with

@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import type { DatabasePool } from "slonik";
+import type { DatabasePool, DatabaseTransactionConnection } from "slonik";
 import {
   consumeRefreshToken,
   findRefreshTokenByHash,
@@ -60,57 +60,67 @@ const invalidGrant = () =>
 /** Refresh tokens look like session secrets: 32 random bytes, base64url. */
 const isRefreshSecret = (value: string) => /^[A-Za-z0-9_-]{43}$/.test(value);
 
+/** A token client's new session and refresh-token family, written inside the caller's transaction. */
+export type OpenedTokenSession = { sessionId: string; familyId: string; refreshSecret: string };
+
 /**
- * Signs a token client in: a new session for it, a new refresh-token family
- * and a first pair. The caller has authenticated the user: with a password
- * just now, or through a browser session signed in at `signedInAt`.
+ * Opens a session for a token client (a "device") and the first token of a
+ * new refresh-token family, audited `token.issued`. Runs in the caller's
+ * transaction: a sign-in completes it (src/sign-in/complete.ts), and so does
+ * the exchange of a browser session (startTokenSession).
  */
-export async function startTokenSession(
-  { config, pool, logger, accessTokens }: TokenDeps,
-  user: Pick<User, "id" | "role" | "email" | "email_verified">,
+export async function openTokenSession(
+  tx: DatabaseTransactionConnection,
+  { config, logger }: Pick<TokenDeps, "config" | "logger">,
+  userId: string,
   grant: { type: "password" } | { type: "session"; signedInAt: Date },
   client: ClientFacts,
-): Promise<TokenPair> {
+): Promise<OpenedTokenSession> {
   const refreshSecret = newSessionSecret();
   const now = new Date();
-  const session = await pool.transaction(async (tx) => {
-    // The session's own secret is discarded: this device holds tokens, not a
-    // cookie. Its created_at is when the user last proved who they are, which
-    // "recent sign-in" checks (DELETE /me) read: exchanging an old browser
-    // session must not pass for a fresh sign-in.
-    const session = await insertSessionAt(tx, {
-      tokenHash: hashSecret(newSessionSecret()),
-      userId: user.id,
-      createdAt: grant.type === "session" ? grant.signedInAt : now,
-      lastSeenAt: now,
-      expiresAt: new Date(now.getTime() + config.REFRESH_TOKEN_TTL),
-      idleTimeoutSeconds: Math.ceil(config.REFRESH_TOKEN_TTL / 1000),
-      ip: client.ip,
-      userAgent: client.userAgent,
-    });
-    const familyId = randomUUID();
-    await insertRefreshToken(tx, {
-      tokenHash: hashSecret(refreshSecret),
-      familyId,
-      parentId: null,
-      userId: user.id,
-      sessionId: session.id,
-      expiresAt: session.expires_at,
-      deviceInfo: client.userAgent,
-    });
-    await recordAudit(tx, logger, {
-      eventType: "token.issued",
-      result: "success",
-      userId: user.id,
-      ...client,
-      context: { grant: grant.type, session_id: session.id, family_id: familyId },
-    });
-    return session;
+  // The session's own secret is discarded: this device holds tokens, not a
+  // cookie. Its created_at is when the user last proved who they are, which
+  // "recent sign-in" checks (DELETE /me) read: exchanging an old browser
+  // session must not pass for a fresh sign-in.
+  const session = await insertSessionAt(tx, {
+    tokenHash: hashSecret(newSessionSecret()),
+    userId,
+    createdAt: grant.type === "session" ? grant.signedInAt : now,
+    lastSeenAt: now,
+    expiresAt: new Date(now.getTime() + config.REFRESH_TOKEN_TTL),
+    idleTimeoutSeconds: Math.ceil(config.REFRESH_TOKEN_TTL / 1000),
+    ip: client.ip,
+    userAgent: client.userAgent,
   });
-  tokensIssued.inc({ grant: grant.type });
+  const familyId = randomUUID();
+  await insertRefreshToken(tx, {
+    tokenHash: hashSecret(refreshSecret),
+    familyId,
+    parentId: null,
+    userId,
+    sessionId: session.id,
+    expiresAt: session.expires_at,
+    deviceInfo: client.userAgent,
+  });
+  await recordAudit(tx, logger, {
+    eventType: "token.issued",
+    result: "success",
+    userId,
+    ...client,
+    context: { grant: grant.type, session_id: session.id, family_id: familyId },
+  });
+  return { sessionId: session.id, familyId, refreshSecret };
+}
+
+/** The pair a client receives for an opened (committed) token session. */
+export async function tokenPairFor(
+  accessTokens: AccessTokens,
+  user: Pick<User, "id" | "role" | "email" | "email_verified">,
+  opened: Pick<OpenedTokenSession, "sessionId" | "refreshSecret">,
+): Promise<TokenPair> {
   const access = await accessTokens.issue({
     userId: user.id,
-    sessionId: session.id,
+    sessionId: opened.sessionId,
     role: user.role,
     email: user.email,
     emailVerified: user.email_verified,
@@ -119,8 +129,26 @@ export async function startTokenSession(
     access_token: access.token,
     token_type: "Bearer",
     expires_in: access.expiresIn,
-    refresh_token: refreshSecret,
+    refresh_token: opened.refreshSecret,
   };
+}
+
+/**
+ * Exchanges a browser session, signed in at `signedInAt`, for a token
+ * client's own session and first pair (POST /auth/token/session). Not a
+ * sign-in: the browser's sign-in was completed already.
+ */
+export async function startTokenSession(
+  deps: TokenDeps,
+  user: Pick<User, "id" | "role" | "email" | "email_verified">,
+  signedInAt: Date,
+  client: ClientFacts,
+): Promise<TokenPair> {
+  const opened = await deps.pool.transaction((tx) =>
+    openTokenSession(tx, deps, user.id, { type: "session", signedInAt }, client),
+  );
+  tokensIssued.inc({ grant: "session" });
+  return tokenPairFor(deps.accessTokens, user, opened);
 }
 
 /**
@@ -192,19 +220,10 @@ export async function refreshTokenPair(
   });
   if (!outcome) throw invalidGrant();
   tokensRefreshed.inc();
-  const access = await accessTokens.issue({
-    userId: outcome.user.id,
+  return tokenPairFor(accessTokens, outcome.user, {
     sessionId: outcome.sessionId,
-    role: outcome.user.role,
-    email: outcome.user.email,
-    emailVerified: outcome.user.email_verified,
+    refreshSecret: outcome.nextSecret,
   });
-  return {
-    access_token: access.token,
-    token_type: "Bearer",
-    expires_in: access.expiresIn,
-    refresh_token: outcome.nextSecret,
-  };
 }
 
 /**

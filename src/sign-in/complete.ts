@@ -1,0 +1,167 @@
+import type { DatabasePool, DatabaseTransactionConnection } from "slonik";
+import { recordSuccessfulLogin, recordUserLogin, type User } from "../../sql/users.ts";
+import { recordAudit } from "../audit.ts";
+import type { Config } from "../config.ts";
+import { grantRightsOfIdentity } from "../gate/grant-rights.ts";
+import type { SignInIdentity } from "../gate/sign-in-grants.ts";
+import type { Logger } from "../logger.ts";
+import { logins, sessionsCreated, tokensIssued } from "../metrics.ts";
+import { createSession, invalidateSession } from "../sessions/sessions.ts";
+import type { AccessTokens } from "../tokens/access-tokens.ts";
+import { openTokenSession, type TokenPair, tokenPairFor } from "../tokens/token-grants.ts";
+import { recordSignInFailure } from "./failures.ts";
+import { AccountInactive, AccountLocked } from "./password-login.ts";
+import { secondFactorStep } from "./second-factor.ts";
+
+// Every way in ends here: the password form and JSON login, the token
+// password grant and the provider callback (and the ways in still to come)
+// prove a first factor their own way, then call completeSignIn, which does
+// the rest in one place and one transaction. A step added here (the second
+// factor) cannot be skipped by a way in that someone forgot.
+
+export type SignInDeps = {
+  config: Config;
+  pool: DatabasePool;
+  logger: Logger;
+  accessTokens: AccessTokens;
+};
+
+type AuditContext = Record<string, string | number | boolean | null>;
+
+/** What a way in proved before calling completeSignIn. */
+export type FirstFactor = {
+  user: User;
+  /** For audit and metrics: password, token (the password grant), github, google, oidc, ... */
+  method: string;
+  /** What the grants read; the user's own verified address when absent. */
+  identity?: SignInIdentity;
+  /**
+   * A password was checked: its success clears the failure count and lockout
+   * history, and replaces a hash made with a weaker cost than configured.
+   */
+  password?: { rehash: { verifiedHash: string; newHash: string } | null };
+  /** Extra facts for `login.succeeded` (a provider sign-in: created, linked). */
+  context?: AuditContext;
+};
+
+/** How the result is handed over: a browser gets a session cookie, a token client a token pair. */
+export type Door = { kind: "browser"; replaces: string | null } | { kind: "token" };
+
+export type SessionOutcome = { kind: "session"; user: User; sessionId: string; secret: string };
+export type TokensOutcome = { kind: "tokens"; user: User; pair: TokenPair };
+/** What each door hands over. */
+export type OutcomeAt<D extends Door> = D extends { kind: "token" }
+  ? TokensOutcome
+  : SessionOutcome;
+
+type RequestFacts = { ip: string | null; userAgent: string | null };
+
+/**
+ * Completes a sign-in whose first factor was proved, in one transaction:
+ *  1. lockout bookkeeping (a password's success clears its failures) and last_login_at;
+ *  2. the gate: an account that became locked or inactive meanwhile is refused;
+ *  3. what the identity grants by itself (allowlist rules, ADMIN_EMAILS);
+ *  4. the second-factor step (src/sign-in/second-factor.ts);
+ *  5. a new session: a browser's replaces the one it came with (a planted
+ *     cookie is never promoted), a token client's gets a refresh-token family;
+ *  6. `login.succeeded` (and `token.issued`) in the audit trail;
+ * then, after the commit and nowhere else, the counters: a rolled-back
+ * session is no session. A refusal is recorded as a failed sign-in and thrown.
+ */
+export async function completeSignIn<D extends Door>(
+  deps: SignInDeps,
+  factor: FirstFactor,
+  door: D,
+  request: RequestFacts,
+): Promise<OutcomeAt<D>> {
+  const { pool, logger } = deps;
+  let committed: Committed;
+  try {
+    committed = await pool.transaction((tx) =>
+      completeInTransaction(tx, deps, factor, door, request),
+    );
+  } catch (error) {
+    if (error instanceof AccountLocked || error instanceof AccountInactive) {
+      await recordSignInFailure(pool, logger, {
+        method: factor.method,
+        reason: error instanceof AccountLocked ? "locked" : "inactive",
+        userId: factor.user.id,
+        ...request,
+        locked: error instanceof AccountLocked,
+      });
+    }
+    throw error;
+  }
+  logins.inc({ method: factor.method, result: "success" });
+  if (committed.kind === "session") {
+    sessionsCreated.inc();
+    return committed as OutcomeAt<D>;
+  }
+  tokensIssued.inc({ grant: "password" });
+  const pair = await tokenPairFor(deps.accessTokens, committed.user, committed.opened);
+  return { kind: "tokens", user: committed.user, pair } as OutcomeAt<D>;
+}
+
+type Committed =
+  | SessionOutcome
+  | { kind: "tokens"; user: User; opened: Awaited<ReturnType<typeof openTokenSession>> };
+
+async function completeInTransaction(
+  tx: DatabaseTransactionConnection,
+  deps: SignInDeps,
+  factor: FirstFactor,
+  door: Door,
+  request: RequestFacts,
+): Promise<Committed> {
+  const { config, logger } = deps;
+  const recorded = factor.password
+    ? await recordSuccessfulLogin(tx, factor.user.id, factor.password.rehash)
+    : await recordUserLogin(tx, factor.user.id);
+  // Locked by failures that committed between the first factor's read and now.
+  if (!recorded) throw new AccountLocked(Math.ceil(config.LOGIN_LOCKOUT / 1000));
+  if (recorded.status === "locked") throw new AccountLocked(null);
+  if (recorded.status !== "active") throw new AccountInactive();
+
+  const identity = factor.identity ?? {
+    email: recorded.email,
+    emailVerified: recorded.email_verified,
+  };
+  const user = await grantRightsOfIdentity(tx, deps, recorded, identity, {
+    ...request,
+    via: `${factor.method}_login`,
+  });
+  await secondFactorStep(tx, user, factor);
+
+  const audited = (sessionId: string): AuditContext => ({
+    method: factor.method,
+    session_id: sessionId,
+    ...(factor.password ? { rehashed: factor.password.rehash !== null } : {}),
+    ...factor.context,
+  });
+  if (door.kind === "token") {
+    const opened = await openTokenSession(tx, deps, user.id, { type: "password" }, request);
+    await recordAudit(tx, logger, {
+      eventType: "login.succeeded",
+      result: "success",
+      userId: user.id,
+      ...request,
+      context: audited(opened.sessionId),
+    });
+    return { kind: "tokens", user, opened };
+  }
+  if (door.replaces) await invalidateSession(tx, door.replaces, "replaced by a new sign-in");
+  const { session, secret } = await createSession(tx, {
+    userId: user.id,
+    ttlMs: config.SESSION_TTL,
+    idleTtlMs: config.SESSION_IDLE_TTL,
+    ...request,
+  });
+  await recordAudit(tx, logger, {
+    eventType: "login.succeeded",
+    result: "success",
+    userId: user.id,
+    ...request,
+    context: audited(session.id),
+  });
+  return { kind: "session", user, sessionId: session.id, secret };
+}

@@ -1,0 +1,257 @@
+import { afterAll, describe, expect, test } from "bun:test";
+import { sql } from "slonik";
+import { upsertAllowlistRule } from "../sql/allowlist-rules.ts";
+import { insertUser, type User } from "../sql/users.ts";
+import { hashPassword } from "../src/password/hashing.ts";
+import { completeSignIn } from "../src/sign-in/complete.ts";
+import { verifyPasswordLogin } from "../src/sign-in/password-login.ts";
+import { createAccessTokens } from "../src/tokens/access-tokens.ts";
+import { startTestApp } from "./support/app.ts";
+import { TestBrowser } from "./support/browser.ts";
+import { createTestDatabase, testLogger } from "./support/database.ts";
+import { fakeClient, startFakeSocialProviders } from "./support/fake-social-providers.ts";
+import { routeHostsTo, socialProviderHosts } from "./support/provider-routing.ts";
+
+// Every way in ends in one completeSignIn (src/sign-in/complete.ts): these
+// tests hold each way in to what that one place does.
+
+const { pool, drop } = await createTestDatabase();
+const fake = await startFakeSocialProviders();
+const unroute = routeHostsTo(fake.origin, socialProviderHosts);
+const publicHost = "auth.example.test";
+const base = `https://${publicHost}`;
+const app = await startTestApp(pool, {
+  PUBLIC_URL: base,
+  TRUST_PROXY_HOPS: "1",
+  GITHUB_CLIENT_ID: fakeClient.id,
+  GITHUB_CLIENT_SECRET: fakeClient.secret,
+});
+const deps = {
+  config: app.config,
+  pool,
+  logger: testLogger,
+  accessTokens: createAccessTokens(app.config, testLogger),
+};
+afterAll(async () => {
+  unroute();
+  await app.close();
+  fake.close();
+  await drop();
+});
+
+const password = "correct horse battery staple";
+let counter = 0;
+const nextIp = () => `198.51.100.${++counter}`;
+const request = () => ({ ip: nextIp(), userAgent: "pipeline-test" });
+
+async function passwordUser(): Promise<User> {
+  return insertUser(pool, {
+    email: `pipeline${++counter}@example.com`,
+    emailVerified: true,
+    passwordHash: await hashPassword(password, app.config),
+  });
+}
+
+type Event = { event_type: string; context: Record<string, unknown> | null };
+const eventsOf = async (userId: string) =>
+  (await pool.any(sql.unsafe`
+    SELECT event_type, context FROM audit_events WHERE user_id = ${userId}
+    ORDER BY occurred_at, id`)) as readonly Event[];
+const liveSessions = async (userId: string) =>
+  pool.oneFirst(sql.unsafe`
+    SELECT count(*)::int FROM sessions WHERE user_id = ${userId} AND revoked_at IS NULL`);
+
+async function loginsCounted(method: string): Promise<number> {
+  const text = await (await app.request("/metrics")).text();
+  const line = text
+    .split("\n")
+    .find((l) => l.startsWith(`gatehouse_logins_total{method="${method}",result="success"}`));
+  return line ? Number(line.split(" ").at(-1)) : 0;
+}
+
+/** One completed sign-in: one session, one login.succeeded naming it, counted once. */
+async function expectOneCompletion(userId: string, method: string, before: number) {
+  const succeeded = (await eventsOf(userId)).filter((e) => e.event_type === "login.succeeded");
+  expect(succeeded).toHaveLength(1);
+  expect(succeeded[0]?.context).toMatchObject({ method });
+  const sessionId = succeeded[0]?.context?.session_id as string;
+  const session = await pool.maybeOneFirst(sql.unsafe`
+    SELECT user_id FROM sessions WHERE id = ${sessionId} AND revoked_at IS NULL`);
+  expect(session).toBe(userId);
+  expect(await loginsCounted(method)).toBe(before + 1);
+}
+
+describe("every way in completes in one place", () => {
+  test("the JSON login completes once: one session, one login.succeeded, one count", async () => {
+    const user = await passwordUser();
+    const before = await loginsCounted("password");
+    const response = await app.request("/auth/login", {
+      method: "POST",
+      headers: { "content-type": "application/json", "x-forwarded-for": nextIp() },
+      body: JSON.stringify({ email: user.email, password }),
+    });
+    expect(response.status).toBe(200);
+    await expectOneCompletion(user.id, "password", before);
+  });
+
+  test("the sign-in form completes once, like the JSON login", async () => {
+    const user = await passwordUser();
+    const before = await loginsCounted("password");
+    const response = await app.request("/auth/login", {
+      method: "POST",
+      headers: {
+        "content-type": "application/x-www-form-urlencoded",
+        "x-forwarded-for": nextIp(),
+        "sec-fetch-site": "same-origin",
+      },
+      body: new URLSearchParams({ email: user.email ?? "", password }),
+      redirect: "manual",
+    });
+    expect(response.status).toBe(303);
+    await expectOneCompletion(user.id, "password", before);
+  });
+
+  test("the token password grant completes once, and its session is the token's", async () => {
+    const user = await passwordUser();
+    const before = await loginsCounted("token");
+    const response = await app.request("/auth/token", {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded", "x-forwarded-for": nextIp() },
+      body: new URLSearchParams({ grant_type: "password", username: user.email ?? "", password }),
+    });
+    expect(response.status).toBe(200);
+    await expectOneCompletion(user.id, "token", before);
+    const issued = (await eventsOf(user.id)).filter((e) => e.event_type === "token.issued");
+    const succeeded = (await eventsOf(user.id)).find((e) => e.event_type === "login.succeeded");
+    expect(issued[0]?.context?.session_id).toBe(succeeded?.context?.session_id);
+  });
+
+  test("a provider callback completes once, through the same place", async () => {
+    fake.signInToGitHub({
+      id: 4242,
+      login: "pipeliner",
+      name: "Pipe Liner",
+      emails: [{ email: "pipeliner@example.com", primary: true, verified: true }],
+    });
+    const before = await loginsCounted("github");
+    const browser = new TestBrowser({ [publicHost]: app.url });
+    await browser.follow(`${base}/auth/github/login`, {
+      stopAt: (url) =>
+        !(url.host === publicHost && url.pathname.startsWith("/auth/")) &&
+        !(socialProviderHosts as readonly string[]).includes(url.host),
+    });
+    const userId = await pool.oneFirst(sql.unsafe`
+      SELECT id FROM users WHERE email = 'pipeliner@example.com'`);
+    await expectOneCompletion(userId as string, "github", before);
+  });
+});
+
+describe("completeSignIn", () => {
+  test("an account deactivated after its first factor gets no session, and the failure is recorded", async () => {
+    const user = await passwordUser();
+    const factor = await verifyPasswordLogin(deps, {
+      email: user.email ?? "",
+      password,
+      ...request(),
+    });
+    await pool.query(sql.unsafe`UPDATE users SET status = 'inactive' WHERE id = ${user.id}`);
+    const refused = await completeSignIn(
+      deps,
+      factor,
+      { kind: "browser", replaces: null },
+      request(),
+    )
+      .then(() => null)
+      .catch((error: { status: number }) => error.status);
+    expect(refused).toBe(403);
+    expect(await liveSessions(user.id)).toBe(0);
+    expect((await eventsOf(user.id)).map((e) => e.event_type)).toEqual(["login.failed"]);
+  });
+
+  test("an account locked by failures committed after its first factor gets no token", async () => {
+    const user = await passwordUser();
+    const factor = await verifyPasswordLogin(deps, {
+      email: user.email ?? "",
+      password,
+      ...request(),
+    });
+    await pool.query(sql.unsafe`
+      UPDATE users SET locked_until = now() + interval '1 minute' WHERE id = ${user.id}`);
+    const refused = await completeSignIn(deps, factor, { kind: "token" }, request())
+      .then(() => null)
+      .catch((error: { status: number }) => error.status);
+    expect(refused).toBe(423);
+    expect(await liveSessions(user.id)).toBe(0);
+    const refreshTokens = await pool.oneFirst(sql.unsafe`
+      SELECT count(*)::int FROM refresh_tokens WHERE user_id = ${user.id}`);
+    expect(refreshTokens).toBe(0);
+  });
+
+  test("a password's failures are cleared only when the sign-in completes", async () => {
+    const user = await passwordUser();
+    await pool.query(sql.unsafe`UPDATE users SET failed_login_attempts = 3 WHERE id = ${user.id}`);
+    const factor = await verifyPasswordLogin(deps, {
+      email: user.email ?? "",
+      password,
+      ...request(),
+    });
+    const failures = () =>
+      pool.oneFirst(sql.unsafe`SELECT failed_login_attempts FROM users WHERE id = ${user.id}`);
+    expect(await failures()).toBe(3);
+    await completeSignIn(deps, factor, { kind: "browser", replaces: null }, request());
+    expect(await failures()).toBe(0);
+  });
+
+  test("a browser's sign-in replaces the session it came with", async () => {
+    const user = await passwordUser();
+    const first = await completeSignIn(
+      deps,
+      await verifyPasswordLogin(deps, { email: user.email ?? "", password, ...request() }),
+      { kind: "browser", replaces: null },
+      request(),
+    );
+    await completeSignIn(
+      deps,
+      await verifyPasswordLogin(deps, { email: user.email ?? "", password, ...request() }),
+      { kind: "browser", replaces: first.sessionId },
+      request(),
+    );
+    const revoked = await pool.oneFirst(sql.unsafe`
+      SELECT revoked_at IS NOT NULL FROM sessions WHERE id = ${first.sessionId}`);
+    expect(revoked).toBe(true);
+    expect(await liveSessions(user.id)).toBe(1);
+  });
+
+  test("a rule added after a provider user's first sign-in approves them at the next, audited", async () => {
+    const person = {
+      id: 5151,
+      login: "later",
+      name: "Later Approved",
+      emails: [{ email: "later@approved.example", primary: true, verified: true }],
+    };
+    const signIn = async () => {
+      fake.signInToGitHub(person);
+      const browser = new TestBrowser({ [publicHost]: app.url });
+      await browser.follow(`${base}/auth/github/login`, {
+        stopAt: (url) =>
+          !(url.host === publicHost && url.pathname.startsWith("/auth/")) &&
+          !(socialProviderHosts as readonly string[]).includes(url.host),
+      });
+    };
+    await signIn();
+    const approved = () =>
+      pool.oneFirst(sql.unsafe`
+        SELECT is_whitelisted FROM users WHERE email = 'later@approved.example'`);
+    expect(await approved()).toBe(false);
+    await upsertAllowlistRule(pool, { kind: "domain", value: "approved.example", createdBy: null });
+    await signIn();
+    expect(await approved()).toBe(true);
+    const userId = (await pool.oneFirst(sql.unsafe`
+      SELECT id FROM users WHERE email = 'later@approved.example'`)) as string;
+    const auto = (await eventsOf(userId)).find((e) => e.event_type === "account.auto_approved");
+    expect(auto?.context).toMatchObject({
+      via: "github_login",
+      allowlist_rule: "domain:approved.example",
+    });
+  });
+});
