@@ -171,7 +171,7 @@ const cookieDomain = optionalText.transform((value, ctx) => {
   return domain;
 });
 
-/** Providers that @hono/oauth-providers ships, by their environment prefix. */
+/** The social providers Gatehouse knows (src/providers/social-definitions.ts), by their environment prefix. */
 export const oauthProviderNames = [
   "github",
   "google",

@@ -841,3 +841,40 @@ test("20 concurrent first Google sign-ins for an existing user link exactly one 
     SELECT count(*)::int FROM audit_events WHERE user_id = ${userId} AND event_type = 'account.linked'`);
   expect(linked).toBe(1);
 });
+
+describe("PKCE at GitHub and Google", () => {
+  for (const provider of ["github", "google"] as const) {
+    test(`${provider}'s login carries an S256 challenge whose verifier rides in the flow cookie`, async () => {
+      const b = apiClient();
+      const response = await b.request(`${base}/auth/${provider}/login`);
+      const location = new URL(response.headers.get("location") ?? "");
+      expect(location.searchParams.get("code_challenge_method")).toBe("S256");
+      const flow = JSON.parse(
+        Buffer.from(b.cookie(publicHost, flowCookie) ?? "", "base64url").toString(),
+      ) as Record<string, string>;
+      const challenge = new Bun.CryptoHasher("sha256")
+        .update(flow.codeVerifier ?? "")
+        .digest("base64url");
+      expect(location.searchParams.get("code_challenge")).toBe(challenge);
+    });
+
+    test(`a ${provider} flow cookie with another verifier is refused by the provider and writes nothing`, async () => {
+      if (provider === "github") fake.signInToGitHub(gitHubUser("pkce-swap@somewhere.example"));
+      else fake.signInToGoogle({ id: "g-pkce-swap", email: "p@x.example", verified_email: true });
+      const b = apiClient();
+      const callback = await callbackUrlFor(b, provider);
+      const flow = JSON.parse(
+        Buffer.from(b.cookie(publicHost, flowCookie) ?? "", "base64url").toString(),
+      ) as Record<string, string>;
+      flow.codeVerifier = "z".repeat(43);
+      b.setCookie(publicHost, flowCookie, Buffer.from(JSON.stringify(flow)).toString("base64url"));
+      const before = await counts();
+      const response = await b.request(callback);
+      expect(response.status).toBe(400);
+      expect(((await response.json()) as { title: string }).title).toBe(
+        "Sign-in refused by the provider",
+      );
+      expect(await counts()).toEqual(before);
+    });
+  }
+});

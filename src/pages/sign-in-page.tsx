@@ -8,7 +8,7 @@ import { requestAuditFields } from "../http/audit-fields.ts";
 import { safeRedirectTarget } from "../http/redirect-target.ts";
 import { clearSessionCookie } from "../http/session-cookie.ts";
 import type { Logger } from "../logger.ts";
-import { enabledProviders } from "../providers/sign-in-providers.ts";
+import { enabledProviders } from "../providers/enabled-providers.ts";
 import { signInFailureMessage } from "../routes/oauth.ts";
 import { invalidateSession } from "../sessions/sessions.ts";
 import { HtmlDocument } from "./html-document.tsx";

@@ -1,6 +1,7 @@
 import * as client from "openid-client";
 import type { Config } from "../config.ts";
 import type { Logger } from "../logger.ts";
+import { profileOf } from "./profile.ts";
 import {
   callbackUrlOf,
   ProviderFailure,
@@ -138,20 +139,17 @@ export function openIdConnectProvider(config: Config, logger: Logger): SignInPro
         if (claims.email === undefined && oidc.serverMetadata().userinfo_endpoint) {
           profile = { ...(await client.fetchUserInfo(oidc, tokens.access_token, claims.sub)) };
         }
-        const email = typeof profile.email === "string" ? profile.email : null;
-        const validEmail = email && email.length <= 254 && /^[^@\s]+@[^@\s]+$/.test(email);
-        const name = typeof profile.name === "string" ? profile.name.trim().slice(0, 200) : "";
-        const picture = typeof profile.picture === "string" ? profile.picture : "";
+        const text = (value: unknown) => (typeof value === "string" ? value : null);
         const identity: ProviderIdentity = {
           provider: "oidc",
-          providerUserId: claims.sub,
-          email: validEmail ? email : null,
-          // Some issuers (Cognito's userinfo) send the claim as the string "true".
-          emailVerified:
-            Boolean(validEmail) &&
-            (profile.email_verified === true || profile.email_verified === "true"),
-          fullName: name || null,
-          avatarUrl: /^https?:\/\//.test(picture) && picture.length <= 2048 ? picture : null,
+          ...profileOf(
+            claims.sub,
+            text(profile.email),
+            // Some issuers (Cognito's userinfo) send the claim as the string "true".
+            profile.email_verified === true || profile.email_verified === "true",
+            text(profile.name),
+            text(profile.picture),
+          ),
           tokens: {
             accessToken: tokens.access_token,
             refreshToken: tokens.refresh_token ?? null,

@@ -1,13 +1,13 @@
 import type { Config, OAuthProviderName } from "../config.ts";
-import type { Logger } from "../logger.ts";
-import { openIdConnectProvider } from "./openid-connect.ts";
-import { socialProvider } from "./social-providers.ts";
+import type { Profile } from "./profile.ts";
 
-// The sign-in methods that redirect to someone else: every provider that
-// @hono/oauth-providers ships, and any OpenID Connect issuer. Each one is
-// reduced to two steps so the routes and the account logic never see a
-// provider's quirks: begin (where to send the browser, and the secrets to keep
-// in the flow cookie) and finish (code → tokens → one normalised identity).
+// What a sign-in provider is: the social providers (social-provider.ts) and
+// any OpenID Connect issuer (openid-connect.ts) alike. Each one is reduced to
+// two steps so the routes and the account logic never see a provider's
+// quirks: begin (where to send the browser, and the secrets to keep in the
+// flow cookie) and finish (the callback → one normalised identity, or a
+// ProviderFailure). This module names the shape only; enabled-providers.ts
+// builds the configured ones.
 
 export type ProviderName = OAuthProviderName | "oidc";
 
@@ -29,13 +29,8 @@ export type ProviderTokens = {
 };
 
 /** Who the provider says the person is; an email counts only when `emailVerified`. */
-export type ProviderIdentity = {
+export type ProviderIdentity = Profile & {
   provider: ProviderName;
-  providerUserId: string;
-  email: string | null;
-  emailVerified: boolean;
-  fullName: string | null;
-  avatarUrl: string | null;
   /** GitHub only, and only read when a github_org/github_team rule exists. */
   githubOrgs?: string[];
   githubTeams?: string[];
@@ -94,18 +89,4 @@ export const providerLabels: Record<ProviderName, string> = {
 /** PUBLIC_URL's callback address: providers must see the public one, never the request's. */
 export function callbackUrlOf(config: Config, provider: ProviderName): string {
   return `${config.PUBLIC_URL}/auth/${provider}/callback`;
-}
-
-/** The providers configured with credentials, in the order the sign-in page lists them. */
-export function enabledProviders(
-  config: Config,
-  logger: Logger,
-): Map<ProviderName, SignInProvider> {
-  const providers = new Map<ProviderName, SignInProvider>();
-  for (const name of Object.keys(providerLabels) as ProviderName[]) {
-    const provider =
-      name === "oidc" ? openIdConnectProvider(config, logger) : socialProvider(name, config);
-    if (provider) providers.set(name, provider);
-  }
-  return providers;
 }

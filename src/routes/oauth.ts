@@ -14,9 +14,9 @@ import {
   type TokenCipher,
 } from "../keys/token-encryption.ts";
 import { logins } from "../metrics.ts";
+import { enabledProviders } from "../providers/enabled-providers.ts";
 import {
   callbackUrlOf,
-  enabledProviders,
   type MembershipNeeds,
   ProviderFailure,
   type ProviderName,

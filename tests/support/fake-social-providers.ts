@@ -1,8 +1,10 @@
 // A small fake GitHub, Google and X on 127.0.0.1, speaking the endpoints that
-// @hono/oauth-providers and our GitHub reads call: authorize, token, user,
-// user/emails, user/orgs, user/teams, Google's userinfo and X's users/me.
-// Codes are single-use and bound to the client and redirect_uri, as the real
-// ones are; X's are also bound to their PKCE challenge (S256).
+// our social sign-in calls: authorize, token, user, user/emails, user/orgs,
+// user/teams, Google's userinfo and X's users/me. Token requests are read as
+// the real providers document them: a form body (RFC 6749 §4.1.3), X's client
+// in Basic auth. Codes are single-use and bound to the client and
+// redirect_uri, as the real ones are; X's are also bound to their PKCE
+// challenge (S256).
 // Outbound requests reach it through tests/support/provider-routing.ts.
 
 export type FakeGitHubUser = {
@@ -33,6 +35,9 @@ type Grant = {
   redirectUri: string | null;
   codeChallenge?: string | null;
 };
+
+const challengeOf = (verifier: string) =>
+  new Bun.CryptoHasher("sha256").update(verifier).digest("base64url");
 
 export const fakeClient = { id: "fake-client-id", secret: "fake-client-secret" };
 
@@ -100,7 +105,22 @@ export async function startFakeSocialProviders() {
     if (clientId !== fakeClient.id || clientSecret !== fakeClient.secret) return null;
     if (!grant || grant.provider !== provider) return null;
     if (provider === "google" && body.redirect_uri !== grant.redirectUri) return null;
+    // A code asked for with a PKCE challenge is redeemed only with its verifier.
+    if (
+      grant.codeChallenge &&
+      challengeOf(String(body.code_verifier ?? "")) !== grant.codeChallenge
+    ) {
+      return null;
+    }
     return grant;
+  }
+
+  /** A token request's parameters: a form body, or JSON (GitHub and Google take both). */
+  async function tokenRequest(request: Request): Promise<Record<string, unknown>> {
+    if (request.headers.get("content-type")?.includes("json")) {
+      return (await request.json()) as Record<string, unknown>;
+    }
+    return Object.fromEntries(new URLSearchParams(await request.text()));
   }
 
   function bearer(request: Request, provider: Provider): Grant | null {
@@ -127,7 +147,7 @@ export async function startFakeSocialProviders() {
         case "GET github.com/login/oauth/authorize":
           return authorize("github", inner);
         case "POST github.com/login/oauth/access_token": {
-          const grant = redeem("github", (await request.json()) as Record<string, unknown>);
+          const grant = redeem("github", await tokenRequest(request));
           // GitHub answers a bad code with 200 and an error body.
           if (!grant) {
             return json({
@@ -171,7 +191,7 @@ export async function startFakeSocialProviders() {
         case "GET accounts.google.com/o/oauth2/v2/auth":
           return authorize("google", inner);
         case "POST oauth2.googleapis.com/token": {
-          const grant = redeem("google", (await request.json()) as Record<string, unknown>);
+          const grant = redeem("google", await tokenRequest(request));
           if (!grant)
             return json({ error: "invalid_grant", error_description: "Bad Request" }, 400);
           const token = `ya29.${newSecret()}`;
@@ -192,13 +212,12 @@ export async function startFakeSocialProviders() {
         case "GET x.com/i/oauth2/authorize":
           return authorize("x", inner);
         case "POST api.twitter.com/2/oauth2/token": {
-          // X takes the grant in the query string, the client in Basic auth, and checks PKCE.
-          const params = inner.searchParams;
+          // X takes the grant in a form body, the client in Basic auth, and checks PKCE.
+          const params = new URLSearchParams(await request.text());
           const basic = `Basic ${btoa(`${fakeClient.id}:${fakeClient.secret}`)}`;
           const grant = codes.get(params.get("code") ?? "");
           codes.delete(params.get("code") ?? "");
-          const verifier = params.get("code_verifier") ?? "";
-          const challenge = new Bun.CryptoHasher("sha256").update(verifier).digest("base64url");
+          const challenge = challengeOf(params.get("code_verifier") ?? "");
           if (
             request.headers.get("authorization") !== basic ||
             grant?.provider !== "x" ||

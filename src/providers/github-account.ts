@@ -1,0 +1,68 @@
+import { z } from "zod";
+import { readProviderJson } from "./oauth2-code-flow.ts";
+import { type Profile, profileOf } from "./profile.ts";
+import {
+  type MembershipNeeds,
+  ProviderFailure,
+  type ProviderIdentity,
+} from "./sign-in-providers.ts";
+
+// What GitHub's /user does not say: whether the primary email is verified
+// (GitHub's /user shows the primary address without saying), and, only when
+// an allowlist rule asks about them, the person's organisations and teams
+// (the first 100 of each: one page, one request).
+
+const githubApi = "https://api.github.com";
+
+// A missing flag counts as "no": an address is verified only when GitHub says so.
+const githubEmails = z.array(
+  z.object({
+    email: z.string(),
+    primary: z.boolean().optional(),
+    verified: z.boolean().optional(),
+  }),
+);
+const githubOrgs = z.array(z.object({ login: z.string() }));
+const githubTeams = z.array(
+  z.object({ slug: z.string(), organization: z.object({ login: z.string() }) }),
+);
+
+async function readGitHub<T>(schema: z.ZodType<T>, path: string, token: string): Promise<T> {
+  const body = await readProviderJson(`GitHub ${path}`, `${githubApi}${path}`, {
+    headers: { authorization: `Bearer ${token}`, accept: "application/vnd.github+json" },
+  });
+  const parsed = schema.safeParse(body);
+  if (!parsed.success) throw new ProviderFailure("unavailable", `GitHub ${path}: unexpected shape`);
+  return parsed.data;
+}
+
+/** The identity with GitHub's verified primary email and, where needed, its memberships. */
+export async function withGitHubEmailAndMemberships(
+  identity: ProviderIdentity,
+  needs: MembershipNeeds,
+): Promise<ProviderIdentity> {
+  const token = identity.tokens.accessToken ?? "";
+  const emails = await readGitHub(githubEmails, "/user/emails", token);
+  const primary = emails.find((e) => e.primary) ?? null;
+  const checked: Profile = profileOf(
+    identity.providerUserId,
+    primary?.email,
+    primary?.verified === true,
+    "",
+    "",
+  );
+  const enriched: ProviderIdentity = {
+    ...identity,
+    email: checked.email,
+    emailVerified: checked.emailVerified,
+  };
+  if (needs.githubOrgs || needs.githubTeams) {
+    const orgs = await readGitHub(githubOrgs, "/user/orgs?per_page=100", token);
+    enriched.githubOrgs = orgs.map((o) => o.login.toLowerCase());
+  }
+  if (needs.githubTeams) {
+    const teams = await readGitHub(githubTeams, "/user/teams?per_page=100", token);
+    enriched.githubTeams = teams.map((t) => `${t.organization.login}/${t.slug}`.toLowerCase());
+  }
+  return enriched;
+}
