@@ -5,6 +5,7 @@ import { sql } from "slonik";
 import { z } from "zod";
 import { createDatabasePool } from "../src/db/pool.ts";
 import { createLogger } from "../src/logger.ts";
+import { startSessionTouches } from "../src/sessions/session-touches.ts";
 import { validateSession } from "../src/sessions/sessions.ts";
 
 // The ceilings: the least a Hono app on Bun can do for one request, without
@@ -82,11 +83,12 @@ if (mode === "json") {
   });
 } else if (mode === "session") {
   const pool = await slonikPool();
+  const touches = startSessionTouches(pool, createLogger("warn"));
   app.get("/auth/verify", async (c) => {
     const found = await validateSession(
       pool,
       getCookie(c, process.env.SESSION_COOKIE ?? "gatehouse_session") ?? "",
-      () => {},
+      touches,
     );
     if (!found) return c.body(null, 401);
     return c.body(null, 200, { "x-auth-user-id": found.user_id, "x-auth-role": found.role });

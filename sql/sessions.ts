@@ -126,6 +126,24 @@ export async function findUnrevokedSessionWithUser(
       AND s.revoked_at IS NULL`);
 }
 
+/**
+ * Moves last_seen_at of many sessions forward in one statement (the batch a
+ * replica collected over a second, see src/sessions/session-touches.ts);
+ * never backwards, so replicas flushing out of order cannot undo each other.
+ */
+export async function touchSessions(
+  db: CommonQueryMethods,
+  touches: ReadonlyMap<string, Date>,
+): Promise<void> {
+  if (touches.size === 0) return;
+  const ids = [...touches.keys()];
+  const times = [...touches.values()].map((t) => t.toISOString());
+  await db.query(sql.unsafe`
+    UPDATE sessions s SET last_seen_at = v.seen
+    FROM unnest(${sql.array(ids, "uuid")}, ${sql.array(times, "timestamptz")}) AS v(id, seen)
+    WHERE s.id = v.id AND s.last_seen_at < v.seen`);
+}
+
 /** Moves last_seen_at forward, at most once a minute per session. */
 export async function touchSession(db: CommonQueryMethods, id: string): Promise<void> {
   await db.query(sql.unsafe`

@@ -33,6 +33,7 @@ import { oauthApi, oauthRoutes } from "./routes/oauth.ts";
 import { passwordApi, passwordRoutes } from "./routes/password.ts";
 import { tokenRoutes, tokensApi } from "./routes/tokens.ts";
 import type { CredentialCache } from "./sessions/credential-cache.ts";
+import type { SessionTouches } from "./sessions/session-touches.ts";
 import { createAccessTokens } from "./tokens/access-tokens.ts";
 
 /** Every route's OpenAPI description; a test checks each registered route is here. */
@@ -63,6 +64,8 @@ export type AppDeps = {
   expectedMigrations: readonly string[];
   /** Validated sessions and bearer checks kept between requests; none: every request reads. */
   credentialCache?: CredentialCache | undefined;
+  /** Where session checks leave their last_seen_at, written once a second. */
+  sessionTouches: SessionTouches;
 };
 
 /** Builds the whole HTTP application; main.ts serves it, tests call it over real HTTP. */

@@ -5,6 +5,7 @@ import { openDatabase } from "./db/open-database.ts";
 import { createLogger } from "./logger.ts";
 import { startCleanupSchedule } from "./ops/cleanup-schedule.ts";
 import { startCredentialCache } from "./sessions/credential-cache.ts";
+import { startSessionTouches } from "./sessions/session-touches.ts";
 
 // Process wiring: config → database → migrations → serve → shutdown.
 
@@ -70,6 +71,7 @@ const credentials =
         logger,
       })
     : null;
+const sessionTouches = startSessionTouches(db.pool, logger);
 let app: ReturnType<typeof createApp>;
 try {
   app = createApp({
@@ -78,6 +80,7 @@ try {
     logger,
     expectedMigrations,
     credentialCache: credentials?.cache,
+    sessionTouches,
   });
 } catch (error) {
   // Settings only checkable against keys (JWT_SIGNING_KEYS in production).
@@ -112,6 +115,7 @@ async function shutdown(signal: string) {
   await server.stop();
   clearTimeout(forced);
   await cleanupSchedule.stop();
+  await sessionTouches.close();
   await credentials?.close();
   await db.close();
   logger.info("stopped");

@@ -1,6 +1,7 @@
 import { afterAll, expect, test } from "bun:test";
 import { apiRoutes, createApp } from "../src/app.ts";
 import { parseConfig } from "../src/config.ts";
+import { startSessionTouches } from "../src/sessions/session-touches.ts";
 import { startTestApp } from "./support/app.ts";
 import { createTestDatabase, testLogger } from "./support/database.ts";
 
@@ -30,6 +31,7 @@ test("every route the app registers is described in the document", async () => {
     pool: db.pool,
     logger: testLogger,
     expectedMigrations: [],
+    sessionTouches: startSessionTouches(db.pool, testLogger),
   });
   const document = (await (await app.request("/openapi.json")).json()) as Document;
   const registered = hono.routes

@@ -1,21 +1,24 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { sql } from "slonik";
 import { insertUser } from "../sql/users.ts";
+import { startSessionTouches } from "../src/sessions/session-touches.ts";
 import {
   createSession,
   hashSecret,
   invalidateSession,
   validateSession,
 } from "../src/sessions/sessions.ts";
-import { createTestDatabase } from "./support/database.ts";
+import { createTestDatabase, testLogger } from "./support/database.ts";
 
 const { pool, drop } = await createTestDatabase();
-afterAll(drop);
+// A long interval: these tests flush by hand, when they mean to.
+const touches = startSessionTouches(pool, testLogger, { intervalMs: 3_600_000 });
+afterAll(async () => {
+  await touches.close();
+  await drop();
+});
 
 const argon = "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA";
-const failOnTouchError = (error: unknown) => {
-  throw error;
-};
 let n = 0;
 async function signIn(overrides: { ttlMs?: number; idleTtlMs?: number } = {}) {
   const user = await insertUser(pool, {
@@ -47,7 +50,7 @@ describe("sessions", () => {
 
   test("a valid secret yields the session with its user", async () => {
     const { user, secret, session } = await signIn();
-    const found = await validateSession(pool, secret, failOnTouchError);
+    const found = await validateSession(pool, secret, touches);
     expect(found).toMatchObject({
       session_id: session.id,
       user_id: user.id,
@@ -71,24 +74,24 @@ describe("sessions", () => {
   });
 
   test("malformed, unknown, revoked, expired and idle secrets yield nothing", async () => {
-    expect(await validateSession(pool, "short", failOnTouchError)).toBeNull();
-    expect(await validateSession(pool, "A".repeat(43), failOnTouchError)).toBeNull();
+    expect(await validateSession(pool, "short", touches)).toBeNull();
+    expect(await validateSession(pool, "A".repeat(43), touches)).toBeNull();
 
     const revoked = await signIn();
     expect(await invalidateSession(pool, revoked.session.id, "logout")).toBe(true);
-    expect(await validateSession(pool, revoked.secret, failOnTouchError)).toBeNull();
+    expect(await validateSession(pool, revoked.secret, touches)).toBeNull();
 
     const expired = await signIn();
     await pool.query(
       sql.unsafe`UPDATE sessions SET created_at = now() - interval '2 hours', expires_at = now() - interval '1 second' WHERE id = ${expired.session.id}`,
     );
-    expect(await validateSession(pool, expired.secret, failOnTouchError)).toBeNull();
+    expect(await validateSession(pool, expired.secret, touches)).toBeNull();
 
     const idle = await signIn({ idleTtlMs: 60_000 });
     await pool.query(
       sql.unsafe`UPDATE sessions SET last_seen_at = now() - interval '61 seconds' WHERE id = ${idle.session.id}`,
     );
-    expect(await validateSession(pool, idle.secret, failOnTouchError)).toBeNull();
+    expect(await validateSession(pool, idle.secret, touches)).toBeNull();
   });
 
   test("last_seen_at moves at most once a minute", async () => {
@@ -96,16 +99,46 @@ describe("sessions", () => {
     const lastSeen = () =>
       pool.oneFirst(sql.unsafe`SELECT last_seen_at FROM sessions WHERE id = ${session.id}`);
     const initial = (await lastSeen()) as Date;
-    await validateSession(pool, secret, failOnTouchError);
-    await Bun.sleep(50);
+    await validateSession(pool, secret, touches);
+    await touches.flush();
     expect(await lastSeen()).toEqual(initial);
 
     await pool.query(
       sql.unsafe`UPDATE sessions SET last_seen_at = now() - interval '5 minutes' WHERE id = ${session.id}`,
     );
     const stale = (await lastSeen()) as Date;
-    await validateSession(pool, secret, failOnTouchError);
-    await Bun.sleep(50);
+    await validateSession(pool, secret, touches);
+    // Off the request path: written by the next flush, not by the check.
+    expect(await lastSeen()).toEqual(stale);
+    await touches.flush();
     expect(((await lastSeen()) as Date).getTime()).toBeGreaterThan(stale.getTime());
+  });
+
+  test("a second's touches of many sessions are written in one statement, never backwards", async () => {
+    const sessions = await Promise.all([signIn(), signIn(), signIn()]);
+    const ids = sessions.map((s) => s.session.id);
+    await pool.query(sql.unsafe`
+      UPDATE sessions SET last_seen_at = now() - interval '5 minutes'
+      WHERE id = ANY(${sql.array(ids, "uuid")})`);
+    for (const { secret } of sessions) await validateSession(pool, secret, touches);
+    await touches.flush();
+    const moved = await pool.oneFirst(sql.unsafe`
+      SELECT count(*)::int FROM sessions
+      WHERE id = ANY(${sql.array(ids, "uuid")}) AND last_seen_at > now() - interval '1 minute'`);
+    expect(moved).toBe(3);
+    // A late flush carrying an older time leaves a newer last_seen_at alone.
+    const first = ids[0] ?? "";
+    await pool.query(
+      sql.unsafe`UPDATE sessions SET last_seen_at = now() + interval '1 minute' WHERE id = ${first}`,
+    );
+    const newer = await pool.oneFirst(
+      sql.unsafe`SELECT last_seen_at FROM sessions WHERE id = ${first}`,
+    );
+    const late = startSessionTouches(pool, testLogger, { intervalMs: 3_600_000 });
+    late.touch(first);
+    await late.close();
+    expect(
+      await pool.oneFirst(sql.unsafe`SELECT last_seen_at FROM sessions WHERE id = ${first}`),
+    ).toEqual(newer);
   });
 });

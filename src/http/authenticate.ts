@@ -2,6 +2,7 @@ import type { MiddlewareHandler } from "hono";
 import type { DatabasePool } from "slonik";
 import type { Config } from "../config.ts";
 import type { CredentialCache } from "../sessions/credential-cache.ts";
+import type { SessionTouches } from "../sessions/session-touches.ts";
 import { checkSession } from "../sessions/sessions.ts";
 import type { AccessTokens } from "../tokens/access-tokens.ts";
 import { bearerTokenOf, createBearerAuthenticator } from "../tokens/bearer.ts";
@@ -21,11 +22,13 @@ export function authenticate({
   pool,
   accessTokens,
   credentialCache,
+  sessionTouches,
 }: {
   config: Config;
   pool: DatabasePool;
   accessTokens: AccessTokens;
   credentialCache?: CredentialCache | undefined;
+  sessionTouches: SessionTouches;
 }): MiddlewareHandler<AppEnv> {
   const authenticateBearer = createBearerAuthenticator(pool, accessTokens, credentialCache);
   return async (c, next) => {
@@ -40,12 +43,7 @@ export function authenticate({
     } else {
       const secret = readSessionCookie(c, config);
       const found = secret
-        ? await checkSession(
-            pool,
-            secret,
-            (error) => c.get("logger").warn({ err: error }, "could not record session activity"),
-            credentialCache,
-          )
+        ? await checkSession(pool, secret, sessionTouches, credentialCache)
         : null;
       if (found === "expired") c.set("credentialExpired", true);
       else if (found) principal = { sessionId: found.session_id, via: "cookie", user: found };

@@ -6,10 +6,10 @@ import {
   revokeSession,
   type Session,
   type SessionWithUser,
-  touchSession,
 } from "../../sql/sessions.ts";
 import { sessionsRevoked } from "../metrics.ts";
 import { type CredentialCache, sessionKey } from "./credential-cache.ts";
+import type { SessionTouches } from "./session-touches.ts";
 
 // Sessions after the Copenhagen Book: the cookie carries 256 random bits; the
 // database keeps only their SHA-256, so a leaked table opens no session.
@@ -58,10 +58,10 @@ export async function createSession(
 export async function validateSession(
   db: CommonQueryMethods,
   secret: string,
-  onTouchError: (error: unknown) => void,
+  touches: Pick<SessionTouches, "touch">,
   cache?: CredentialCache,
 ): Promise<SessionWithUser | null> {
-  const checked = await checkSession(db, secret, onTouchError, cache);
+  const checked = await checkSession(db, secret, touches, cache);
   return checked === "expired" ? null : checked;
 }
 
@@ -69,13 +69,13 @@ export async function validateSession(
  * The live session behind a cookie secret, with its user; "expired" when the
  * session is past its lifetime or idle timeout (and not revoked), so a
  * refusal can say so; null when unknown or revoked. A read (or a hit in
- * `cache`, see credential-cache.ts); last_seen_at is written in the
- * background at most once a minute.
+ * `cache`, see credential-cache.ts); last_seen_at is moved at most once a
+ * minute, by `touches`, off the request path (session-touches.ts).
  */
 export async function checkSession(
   db: CommonQueryMethods,
   secret: string,
-  onTouchError: (error: unknown) => void,
+  touches: Pick<SessionTouches, "touch">,
   cache?: CredentialCache,
 ): Promise<SessionWithUser | "expired" | null> {
   // Anything that is not one of our secrets is rejected before the database.
@@ -102,7 +102,7 @@ export async function checkSession(
   if (now - found.last_seen_at.getTime() > touchIntervalMs) {
     // The cached copy moves too, so each replica touches at most once a minute.
     found.last_seen_at = new Date(now);
-    touchSession(db, found.session_id).catch(onTouchError);
+    touches.touch(found.session_id);
   }
   return found;
 }

@@ -5,6 +5,7 @@ import { migrationNamesOnDisk } from "../../src/db/migrations.ts";
 import type { DatabasePool } from "../../src/db/pool.ts";
 import type { Logger } from "../../src/logger.ts";
 import { type CredentialCache, startCredentialCache } from "../../src/sessions/credential-cache.ts";
+import { startSessionTouches } from "../../src/sessions/session-touches.ts";
 import { testLogger } from "./database.ts";
 
 export type TestApp = {
@@ -57,12 +58,14 @@ export async function startTestApp(
           logger,
         })
       : null;
+  const sessionTouches = startSessionTouches(pool, logger);
   const app = createApp({
     config,
     pool,
     logger,
     expectedMigrations: await migrationNamesOnDisk(),
     credentialCache: credentials?.cache,
+    sessionTouches,
   });
   extraRoutes?.(app);
   // Port 0 (any free one) unless the test fixes PORT, e.g. so PUBLIC_URL can name it.
@@ -79,6 +82,7 @@ export async function startTestApp(
     credentialCache: credentials?.cache,
     close: async () => {
       await server.stop(true);
+      await sessionTouches.close();
       await credentials?.close();
     },
   };
