@@ -1,5 +1,6 @@
 import type { Context } from "hono";
-import { completeSignIn, type FirstFactor, type SignInDeps } from "../sign-in/complete.ts";
+import { completeSignIn, type SignInDeps } from "../sign-in/complete.ts";
+import type { FirstFactor } from "../sign-in/first-factor.ts";
 import type { AppEnv } from "./app-env.ts";
 import { requestAuditFields } from "./audit-fields.ts";
 import { writeSessionCookie } from "./session-cookie.ts";

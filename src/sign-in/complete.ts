@@ -3,13 +3,13 @@ import { recordSuccessfulLogin, recordUserLogin, type User } from "../../sql/use
 import { recordAudit } from "../audit.ts";
 import type { Config } from "../config.ts";
 import { grantRightsOfIdentity } from "../gate/grant-rights.ts";
-import type { SignInIdentity } from "../gate/sign-in-grants.ts";
 import type { Logger } from "../logger.ts";
 import { logins, sessionsCreated, tokensIssued } from "../metrics.ts";
 import { createSession, invalidateSession } from "../sessions/sessions.ts";
 import type { AccessTokens } from "../tokens/access-tokens.ts";
 import { openTokenSession, type TokenPair, tokenPairFor } from "../tokens/token-grants.ts";
 import { recordSignInFailure } from "./failures.ts";
+import type { AuditContext, FirstFactor } from "./first-factor.ts";
 import { AccountInactive, AccountLocked } from "./password-login.ts";
 import { secondFactorStep } from "./second-factor.ts";
 
@@ -24,24 +24,6 @@ export type SignInDeps = {
   pool: DatabasePool;
   logger: Logger;
   accessTokens: AccessTokens;
-};
-
-type AuditContext = Record<string, string | number | boolean | null>;
-
-/** What a way in proved before calling completeSignIn. */
-export type FirstFactor = {
-  user: User;
-  /** For audit and metrics: password, token (the password grant), github, google, oidc, ... */
-  method: string;
-  /** What the grants read; the user's own verified address when absent. */
-  identity?: SignInIdentity;
-  /**
-   * A password was checked: its success clears the failure count and lockout
-   * history, and replaces a hash made with a weaker cost than configured.
-   */
-  password?: { rehash: { verifiedHash: string; newHash: string } | null };
-  /** Extra facts for `login.succeeded` (a provider sign-in: created, linked). */
-  context?: AuditContext;
 };
 
 /** How the result is handed over: a browser gets a session cookie, a token client a token pair. */

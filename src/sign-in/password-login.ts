@@ -13,8 +13,8 @@ import {
 } from "../password/hashing.ts";
 import { rateLimitStoreFor } from "../rate-limits/rate-limit-stores.ts";
 import { accountKey, clientNetwork, enforceRateLimit } from "../rate-limits/rate-limiter.ts";
-import type { FirstFactor } from "./complete.ts";
 import { recordSignInFailure } from "./failures.ts";
+import type { FirstFactor } from "./first-factor.ts";
 
 /** Wrong email or password: one answer for both, so it reveals nothing. */
 export class InvalidCredentials extends Problem {

@@ -1,6 +1,6 @@
 import type { DatabaseTransactionConnection } from "slonik";
 import type { User } from "../../sql/users.ts";
-import type { FirstFactor } from "./complete.ts";
+import type { FirstFactor } from "./first-factor.ts";
 
 /**
  * The second-factor step of every sign-in, called by completeSignIn before

@@ -1,0 +1,20 @@
+import type { User } from "../../sql/users.ts";
+import type { SignInIdentity } from "../gate/sign-in-grants.ts";
+
+export type AuditContext = Record<string, string | number | boolean | null>;
+
+/** What a way in proved before calling completeSignIn. */
+export type FirstFactor = {
+  user: User;
+  /** For audit and metrics: password, token (the password grant), github, google, oidc, ... */
+  method: string;
+  /** What the grants read; the user's own verified address when absent. */
+  identity?: SignInIdentity;
+  /**
+   * A password was checked: its success clears the failure count and lockout
+   * history, and replaces a hash made with a weaker cost than configured.
+   */
+  password?: { rehash: { verifiedHash: string; newHash: string } | null };
+  /** Extra facts for `login.succeeded` (a provider sign-in: created, linked). */
+  context?: AuditContext;
+};
