@@ -52,6 +52,20 @@ async function passwordUser(): Promise<User> {
   });
 }
 
+const passwordFactor = (user: User) =>
+  verifyPasswordLogin(deps, { email: user.email ?? "", password, ...request() });
+
+/** A browser walks GitHub's sign-in: login → provider → callback → landing. */
+async function gitHubSignIn(person: Parameters<typeof fake.signInToGitHub>[0]) {
+  fake.signInToGitHub(person);
+  const browser = new TestBrowser({ [publicHost]: app.url });
+  await browser.follow(`${base}/auth/github/login`, {
+    stopAt: (url) =>
+      !(url.host === publicHost && url.pathname.startsWith("/auth/")) &&
+      !(socialProviderHosts as readonly string[]).includes(url.host),
+  });
+}
+
 type Event = { event_type: string; context: Record<string, unknown> | null };
 const eventsOf = async (userId: string) =>
   (await pool.any(sql.unsafe`
@@ -82,63 +96,73 @@ async function expectOneCompletion(userId: string, method: string, before: numbe
 }
 
 describe("every way in completes in one place", () => {
-  test("the JSON login completes once: one session, one login.succeeded, one count", async () => {
-    const user = await passwordUser();
-    const before = await loginsCounted("password");
-    const response = await app.request("/auth/login", {
-      method: "POST",
-      headers: { "content-type": "application/json", "x-forwarded-for": nextIp() },
-      body: JSON.stringify({ email: user.email, password }),
+  const passwordWays = {
+    "the JSON login": {
+      method: "password",
+      status: 200,
+      send: (email: string) =>
+        app.request("/auth/login", {
+          method: "POST",
+          headers: { "content-type": "application/json", "x-forwarded-for": nextIp() },
+          body: JSON.stringify({ email, password }),
+        }),
+    },
+    "the sign-in form": {
+      method: "password",
+      status: 303,
+      send: (email: string) =>
+        app.request("/auth/login", {
+          method: "POST",
+          headers: {
+            "content-type": "application/x-www-form-urlencoded",
+            "x-forwarded-for": nextIp(),
+            "sec-fetch-site": "same-origin",
+          },
+          body: new URLSearchParams({ email, password }),
+          redirect: "manual",
+        }),
+    },
+    "the token password grant": {
+      method: "token",
+      status: 200,
+      send: (email: string) =>
+        app.request("/auth/token", {
+          method: "POST",
+          headers: {
+            "content-type": "application/x-www-form-urlencoded",
+            "x-forwarded-for": nextIp(),
+          },
+          body: new URLSearchParams({ grant_type: "password", username: email, password }),
+        }),
+    },
+  };
+  for (const [way, { method, status, send }] of Object.entries(passwordWays)) {
+    test(`${way} completes once: one session, one login.succeeded, one count`, async () => {
+      const user = await passwordUser();
+      const before = await loginsCounted(method);
+      expect((await send(user.email ?? "")).status).toBe(status);
+      await expectOneCompletion(user.id, method, before);
     });
-    expect(response.status).toBe(200);
-    await expectOneCompletion(user.id, "password", before);
-  });
+  }
 
-  test("the sign-in form completes once, like the JSON login", async () => {
+  test("the token grant's login.succeeded names the session its tokens belong to", async () => {
     const user = await passwordUser();
-    const before = await loginsCounted("password");
-    const response = await app.request("/auth/login", {
-      method: "POST",
-      headers: {
-        "content-type": "application/x-www-form-urlencoded",
-        "x-forwarded-for": nextIp(),
-        "sec-fetch-site": "same-origin",
-      },
-      body: new URLSearchParams({ email: user.email ?? "", password }),
-      redirect: "manual",
-    });
-    expect(response.status).toBe(303);
-    await expectOneCompletion(user.id, "password", before);
-  });
-
-  test("the token password grant completes once, and its session is the token's", async () => {
-    const user = await passwordUser();
-    const before = await loginsCounted("token");
-    const response = await app.request("/auth/token", {
-      method: "POST",
-      headers: { "content-type": "application/x-www-form-urlencoded", "x-forwarded-for": nextIp() },
-      body: new URLSearchParams({ grant_type: "password", username: user.email ?? "", password }),
-    });
-    expect(response.status).toBe(200);
-    await expectOneCompletion(user.id, "token", before);
-    const issued = (await eventsOf(user.id)).filter((e) => e.event_type === "token.issued");
-    const succeeded = (await eventsOf(user.id)).find((e) => e.event_type === "login.succeeded");
-    expect(issued[0]?.context?.session_id).toBe(succeeded?.context?.session_id);
+    expect((await passwordWays["the token password grant"].send(user.email ?? "")).status).toBe(
+      200,
+    );
+    const events = await eventsOf(user.id);
+    const issued = events.find((e) => e.event_type === "token.issued");
+    const succeeded = events.find((e) => e.event_type === "login.succeeded");
+    expect(issued?.context?.session_id).toBe(succeeded?.context?.session_id);
   });
 
   test("a provider callback completes once, through the same place", async () => {
-    fake.signInToGitHub({
+    const before = await loginsCounted("github");
+    await gitHubSignIn({
       id: 4242,
       login: "pipeliner",
       name: "Pipe Liner",
       emails: [{ email: "pipeliner@example.com", primary: true, verified: true }],
-    });
-    const before = await loginsCounted("github");
-    const browser = new TestBrowser({ [publicHost]: app.url });
-    await browser.follow(`${base}/auth/github/login`, {
-      stopAt: (url) =>
-        !(url.host === publicHost && url.pathname.startsWith("/auth/")) &&
-        !(socialProviderHosts as readonly string[]).includes(url.host),
     });
     const userId = await pool.oneFirst(sql.unsafe`
       SELECT id FROM users WHERE email = 'pipeliner@example.com'`);
@@ -149,20 +173,17 @@ describe("every way in completes in one place", () => {
 describe("completeSignIn", () => {
   test("an account deactivated after its first factor gets no session, and the failure is recorded", async () => {
     const user = await passwordUser();
-    const factor = await verifyPasswordLogin(deps, {
-      email: user.email ?? "",
-      password,
-      ...request(),
-    });
+    const factor = await passwordFactor(user);
     await pool.query(sql.unsafe`UPDATE users SET status = 'inactive' WHERE id = ${user.id}`);
     const refused = await completeSignIn(
       deps,
       factor,
       { kind: "browser", replaces: null },
       request(),
-    )
-      .then(() => null)
-      .catch((error: { status: number }) => error.status);
+    ).then(
+      () => null,
+      (error: { status: number }) => error.status,
+    );
     expect(refused).toBe(403);
     expect(await liveSessions(user.id)).toBe(0);
     expect((await eventsOf(user.id)).map((e) => e.event_type)).toEqual(["login.failed"]);
@@ -170,16 +191,13 @@ describe("completeSignIn", () => {
 
   test("an account locked by failures committed after its first factor gets no token", async () => {
     const user = await passwordUser();
-    const factor = await verifyPasswordLogin(deps, {
-      email: user.email ?? "",
-      password,
-      ...request(),
-    });
+    const factor = await passwordFactor(user);
     await pool.query(sql.unsafe`
       UPDATE users SET locked_until = now() + interval '1 minute' WHERE id = ${user.id}`);
-    const refused = await completeSignIn(deps, factor, { kind: "token" }, request())
-      .then(() => null)
-      .catch((error: { status: number }) => error.status);
+    const refused = await completeSignIn(deps, factor, { kind: "token" }, request()).then(
+      () => null,
+      (error: { status: number }) => error.status,
+    );
     expect(refused).toBe(423);
     expect(await liveSessions(user.id)).toBe(0);
     const refreshTokens = await pool.oneFirst(sql.unsafe`
@@ -190,11 +208,7 @@ describe("completeSignIn", () => {
   test("a password's failures are cleared only when the sign-in completes", async () => {
     const user = await passwordUser();
     await pool.query(sql.unsafe`UPDATE users SET failed_login_attempts = 3 WHERE id = ${user.id}`);
-    const factor = await verifyPasswordLogin(deps, {
-      email: user.email ?? "",
-      password,
-      ...request(),
-    });
+    const factor = await passwordFactor(user);
     const failures = () =>
       pool.oneFirst(sql.unsafe`SELECT failed_login_attempts FROM users WHERE id = ${user.id}`);
     expect(await failures()).toBe(3);
@@ -229,15 +243,7 @@ describe("completeSignIn", () => {
       name: "Later Approved",
       emails: [{ email: "later@approved.example", primary: true, verified: true }],
     };
-    const signIn = async () => {
-      fake.signInToGitHub(person);
-      const browser = new TestBrowser({ [publicHost]: app.url });
-      await browser.follow(`${base}/auth/github/login`, {
-        stopAt: (url) =>
-          !(url.host === publicHost && url.pathname.startsWith("/auth/")) &&
-          !(socialProviderHosts as readonly string[]).includes(url.host),
-      });
-    };
+    const signIn = () => gitHubSignIn(person);
     await signIn();
     const approved = () =>
       pool.oneFirst(sql.unsafe`
