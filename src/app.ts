@@ -4,6 +4,7 @@ import { requestId } from "hono/request-id";
 import { secureHeaders } from "hono/secure-headers";
 import type { DatabasePool } from "slonik";
 import type { Config } from "./config.ts";
+import type { ApiOperation, ApiRoutes } from "./http/api-route.ts";
 import type { AppEnv } from "./http/app-env.ts";
 import { authenticate } from "./http/authenticate.ts";
 import { clientIp } from "./http/client-ip.ts";
@@ -15,46 +16,26 @@ import { handleError, handleNotFound, Problem } from "./http/problem.ts";
 import { requestLogger } from "./http/request-logger.ts";
 import type { Logger } from "./logger.ts";
 import { adminPageRoutes } from "./pages/admin-page.tsx";
-import { apiDocsApi, apiDocsRoutes } from "./pages/api-docs.tsx";
+import { apiDocsRoutes } from "./pages/api-docs.tsx";
 import { signInPageRoutes } from "./pages/sign-in-page.tsx";
-import { adminAllowlistApi, adminAllowlistRoutes } from "./routes/admin-allowlist.ts";
-import { adminAuditApi, adminAuditRoutes } from "./routes/admin-audit.ts";
-import { adminHealthApi, adminHealthRoutes } from "./routes/admin-health.ts";
-import { adminUserRoutes, adminUsersApi } from "./routes/admin-users.ts";
-import { authApi, authRoutes } from "./routes/auth.ts";
-import { emailConfirmationApi, emailConfirmationRoutes } from "./routes/email-confirmation.ts";
-import { forwardAuthApi, forwardAuthRoutes } from "./routes/forward-auth.ts";
-import { healthApi, healthRoutes } from "./routes/health.ts";
-import { meApi, meRoutes } from "./routes/me.ts";
-import { meAccountApi, meAccountRoutes } from "./routes/me-account.ts";
-import { meSessionRoutes, meSessionsApi } from "./routes/me-sessions.ts";
-import { metricsApi, metricsRoutes } from "./routes/metrics.ts";
-import { oauthApi, oauthRoutes } from "./routes/oauth.ts";
-import { passwordApi, passwordRoutes } from "./routes/password.ts";
-import { tokenRoutes, tokensApi } from "./routes/tokens.ts";
+import { adminAllowlistRoutes } from "./routes/admin-allowlist.ts";
+import { adminAuditRoutes } from "./routes/admin-audit.ts";
+import { adminHealthRoutes } from "./routes/admin-health.ts";
+import { adminUserRoutes } from "./routes/admin-users.ts";
+import { authRoutes } from "./routes/auth.ts";
+import { emailConfirmationRoutes } from "./routes/email-confirmation.ts";
+import { forwardAuthRoutes } from "./routes/forward-auth.ts";
+import { healthRoutes } from "./routes/health.ts";
+import { meRoutes } from "./routes/me.ts";
+import { meAccountRoutes } from "./routes/me-account.ts";
+import { meSessionRoutes } from "./routes/me-sessions.ts";
+import { metricsRoutes } from "./routes/metrics.ts";
+import { oauthRoutes } from "./routes/oauth.ts";
+import { passwordRoutes } from "./routes/password.ts";
+import { tokenRoutes } from "./routes/tokens.ts";
 import type { CredentialCache } from "./sessions/credential-cache.ts";
 import type { SessionTouches } from "./sessions/session-touches.ts";
 import { createAccessTokens } from "./tokens/access-tokens.ts";
-
-/** Every route's OpenAPI description; a test checks each registered route is here. */
-export const apiRoutes = [
-  ...healthApi,
-  ...metricsApi,
-  ...apiDocsApi,
-  ...authApi,
-  ...meApi,
-  ...meAccountApi,
-  ...adminUsersApi,
-  ...adminAllowlistApi,
-  ...adminAuditApi,
-  ...adminHealthApi,
-  ...forwardAuthApi,
-  ...passwordApi,
-  ...emailConfirmationApi,
-  ...tokensApi,
-  ...meSessionsApi,
-  ...oauthApi,
-];
 
 export type AppDeps = {
   config: Config;
@@ -72,6 +53,13 @@ export type AppDeps = {
 export function createApp(deps: AppDeps) {
   const { config, logger } = deps;
   const app = new Hono<AppEnv>();
+  // Every JSON route is an operation of an ApiRoutes: mounting it records
+  // its operations, which /openapi.json describes.
+  const operations: ApiOperation[] = [];
+  const mount = (routes: ApiRoutes) => {
+    operations.push(...routes.operations);
+    app.route("/", routes.hono);
+  };
   // Signing keys are loaded once here (a development key may be generated).
   const accessTokens = createAccessTokens(config, logger);
   const metrics = httpMetrics();
@@ -94,7 +82,7 @@ export function createApp(deps: AppDeps) {
     authenticated,
     withGateAudit,
   );
-  app.route("/", forwardAuthRoutes(deps));
+  mount(forwardAuthRoutes(deps));
 
   app.use(requestId());
   app.use(requestLogger(logger));
@@ -115,27 +103,27 @@ export function createApp(deps: AppDeps) {
   );
 
   // Probes come first: they never read credentials or touch the session table.
-  app.route("/", healthRoutes(deps));
-  app.route("/", metricsRoutes(deps));
+  mount(healthRoutes(deps));
+  mount(metricsRoutes(deps));
 
   app.use(authenticated);
   app.use(withGateAudit);
   app.use(csrfProtection(config));
 
-  app.route("/", apiDocsRoutes({ routes: apiRoutes, publicUrl: config.PUBLIC_URL }));
-  app.route("/", authRoutes(deps));
-  app.route("/", meRoutes(deps));
-  app.route("/", meAccountRoutes(deps));
-  app.route("/", adminUserRoutes(deps));
-  app.route("/", adminAllowlistRoutes(deps));
-  app.route("/", adminAuditRoutes(deps));
-  app.route("/", adminHealthRoutes(deps));
+  mount(apiDocsRoutes({ operations, publicUrl: config.PUBLIC_URL }));
+  mount(authRoutes(deps));
+  mount(meRoutes(deps));
+  mount(meAccountRoutes(deps));
+  mount(adminUserRoutes(deps));
+  mount(adminAllowlistRoutes(deps));
+  mount(adminAuditRoutes(deps));
+  mount(adminHealthRoutes(deps));
   app.route("/", adminPageRoutes(deps));
-  app.route("/", passwordRoutes({ ...deps, accessTokens }));
-  app.route("/", emailConfirmationRoutes(deps));
-  app.route("/", tokenRoutes({ ...deps, accessTokens }));
-  app.route("/", meSessionRoutes(deps));
-  app.route("/", oauthRoutes({ ...deps, accessTokens }));
+  mount(passwordRoutes({ ...deps, accessTokens }));
+  mount(emailConfirmationRoutes(deps));
+  mount(tokenRoutes({ ...deps, accessTokens }));
+  mount(meSessionRoutes(deps));
+  mount(oauthRoutes({ ...deps, accessTokens }));
   app.route("/", signInPageRoutes(deps));
 
   app.notFound(handleNotFound);

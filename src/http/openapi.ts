@@ -1,22 +1,10 @@
 import { z } from "zod";
+import type { Access, ApiOperation } from "./api-route.ts";
+import { componentSchemas } from "./openapi-components.ts";
 
 // OpenAPI 3.1 from the same zod schemas the routes validate with. OpenAPI 3.1
 // speaks JSON Schema 2020-12, which zod 4 emits itself (z.toJSONSchema), so no
 // generator library sits between the schemas and the document.
-
-export type ApiRoute = {
-  method: "get" | "post" | "put" | "patch" | "delete";
-  /** Hono-style path: `/admin/users/:id`. */
-  path: string;
-  summary: string;
-  tag: string;
-  /** Who may call it; public routes say "anyone". */
-  access: "anyone" | "signed-in" | "gated" | "admin" | "client";
-  query?: z.ZodObject;
-  /** JSON request body (forms with the same fields are accepted where noted). */
-  body?: z.ZodType;
-  responses: Record<number, { description: string; body?: z.ZodType; contentType?: string }>;
-};
 
 export const problemSchema = z
   .object({
@@ -31,103 +19,129 @@ export const problemSchema = z
 
 const toOpenApiPath = (path: string) => path.replace(/:([A-Za-z0-9_]+)/g, "{$1}");
 
-function jsonSchema(schema: z.ZodType, io: "input" | "output") {
-  const { $schema: _ignored, ...rest } = z.toJSONSchema(schema, {
-    io,
-    unrepresentable: "any",
-    target: "draft-2020-12",
-  }) as Record<string, unknown>;
-  return rest;
-}
-
-const securityFor: Record<ApiRoute["access"], { [scheme: string]: string[] }[] | undefined> = {
-  anyone: undefined,
-  client: undefined,
-  "signed-in": [{ sessionCookie: [] }, { bearer: [] }],
-  gated: [{ sessionCookie: [] }, { bearer: [] }],
-  admin: [{ sessionCookie: [] }, { bearer: [] }],
+const session: Record<string, string[]>[] = [{ sessionCookie: [] }, { bearer: [] }];
+const securityFor: Record<Access, { [scheme: string]: string[] }[]> = {
+  anyone: [],
+  // Optional: /metrics asks for the token only when METRICS_TOKEN is set.
+  "metrics-token": [{ metricsToken: [] }, {}],
+  "signed-in": session,
+  gated: session,
+  admin: session,
 };
 
-// The refusals every route of an access level can answer, and 400 for any input.
-const refusalsFor: Record<ApiRoute["access"], Record<number, string>> = {
+// The refusals every route of an access level can answer.
+const refusalsFor: Record<Access, Record<number, string>> = {
   anyone: {},
-  client: {},
+  "metrics-token": {},
   "signed-in": { 401: "Not signed in" },
   gated: { 401: "Not signed in", 403: "Not approved yet, or the account is not active" },
   admin: { 401: "Not signed in", 403: "Not an administrator" },
 };
 
-export function buildOpenApiDocument(routes: readonly ApiRoute[], publicUrl: string) {
+const tagDescriptions: Record<string, string> = {
+  auth: "Signing in and out, passwords, email confirmation, providers, forward-auth",
+  tokens: "OAuth 2.0 token endpoint, revocation and the public keys",
+  account: "The signed-in user's own account, profile and devices",
+  admin: "Administration: users, allowlist, audit trail, health",
+  pages: "HTML pages the mails and forms link to",
+  health: "Liveness and readiness probes",
+  operations: "Metrics",
+  meta: "This document",
+  development: "Development only, never mounted in production",
+};
+
+export function buildOpenApiDocument(operations: readonly ApiOperation[], publicUrl: string) {
+  const schemas = componentSchemas();
   const paths: Record<string, Record<string, unknown>> = {};
-  for (const route of routes) {
-    const parameters = [
-      ...[...route.path.matchAll(/:([A-Za-z0-9_]+)/g)].map((m) => ({
-        name: m[1],
-        in: "path",
-        required: true,
-        schema: { type: "string" },
-      })),
-      ...Object.entries(route.query?.shape ?? {}).map(([name, schema]) => ({
-        name,
-        in: "query",
-        required: !(schema as z.ZodType).safeParse(undefined).success,
-        schema: jsonSchema(schema as z.ZodType, "input"),
-      })),
-    ];
-    const declared: ApiRoute["responses"] = {};
-    for (const [status, description] of Object.entries(refusalsFor[route.access])) {
-      declared[Number(status)] = { description };
+  const operationIds = new Set<string>();
+  for (const operation of operations) {
+    if (operationIds.has(operation.operationId)) {
+      throw new Error(`operationId ${operation.operationId} is used twice`);
     }
-    if (route.body || route.query) declared[400] = { description: "Invalid input" };
-    Object.assign(declared, route.responses);
-    const responses = Object.fromEntries(
-      Object.entries(declared).map(([status, response]) => {
-        const body = response.body ?? (Number(status) >= 400 ? problemSchema : undefined);
-        const contentType =
-          response.contentType ??
-          (Number(status) >= 400 ? "application/problem+json" : "application/json");
-        return [
-          status,
-          {
-            description: response.description,
-            ...(body ? { content: { [contentType]: { schema: jsonSchema(body, "output") } } } : {}),
-          },
-        ];
-      }),
-    );
-    paths[toOpenApiPath(route.path)] ??= {};
-    (paths[toOpenApiPath(route.path)] as Record<string, unknown>)[route.method] = {
-      summary: route.summary,
-      tags: [route.tag],
-      description: `Access: ${route.access}.`,
-      ...(parameters.length > 0 ? { parameters } : {}),
-      ...(route.body
-        ? {
-            requestBody: {
-              required: true,
-              content: { "application/json": { schema: jsonSchema(route.body, "input") } },
-            },
-          }
-        : {}),
-      responses,
-      ...(securityFor[route.access] ? { security: securityFor[route.access] } : {}),
-    };
+    operationIds.add(operation.operationId);
+    const path = toOpenApiPath(operation.path);
+    paths[path] ??= {};
+    (paths[path] as Record<string, unknown>)[operation.method] = describe(operation, schemas);
   }
+  const tags = [...new Set(operations.map((o) => o.tag))];
   return {
     openapi: "3.1.0",
     info: {
       title: "Gatehouse",
       version: "1",
       description:
-        "Self-hosted authentication: sessions, tokens, an allowlist gate and an audit trail.",
+        "Self-hosted authentication: sessions, tokens, an allowlist gate and an audit trail. Errors are application/problem+json (RFC 9457); the token endpoints answer RFC 6749 errors.",
     },
-    servers: [{ url: publicUrl }],
+    servers: [{ url: publicUrl.replace(/\/+$/, "") }],
+    tags: tags.map((name) => ({
+      name,
+      ...(tagDescriptions[name] ? { description: tagDescriptions[name] } : {}),
+    })),
     paths,
     components: {
+      schemas: schemas.all(),
       securitySchemes: {
         sessionCookie: { type: "apiKey", in: "cookie", name: "gatehouse_session" },
         bearer: { type: "http", scheme: "bearer", bearerFormat: "JWT" },
+        metricsToken: { type: "http", scheme: "bearer", description: "METRICS_TOKEN" },
       },
     },
+  };
+}
+
+function describe(operation: ApiOperation, schemas: ReturnType<typeof componentSchemas>) {
+  const parameters = [
+    ...[...operation.path.matchAll(/:([A-Za-z0-9_]+)/g)].map((m) => ({
+      name: m[1],
+      in: "path",
+      required: true,
+      schema: { type: "string" },
+    })),
+    ...Object.entries(operation.query?.shape ?? {}).map(([name, schema]) => ({
+      name,
+      in: "query",
+      required: !(schema as z.ZodType).safeParse(undefined).success,
+      schema: schemas.inline(schema as z.ZodType, "input"),
+    })),
+  ];
+  const declared: ApiOperation["responses"] = {};
+  for (const [status, description] of Object.entries(refusalsFor[operation.access])) {
+    declared[Number(status)] = { description };
+  }
+  if (operation.body || operation.query) declared[400] = { description: "Invalid input" };
+  Object.assign(declared, operation.responses);
+  const responses = Object.fromEntries(
+    Object.entries(declared).map(([status, response]) => {
+      const failure = Number(status) >= 400;
+      const body = response.body ?? (failure ? problemSchema : undefined);
+      const contentType =
+        response.contentType ?? (failure ? "application/problem+json" : "application/json");
+      return [
+        status,
+        {
+          description: response.description,
+          ...(body
+            ? { content: { [contentType]: { schema: schemas.inline(body, "output") } } }
+            : {}),
+        },
+      ];
+    }),
+  );
+  return {
+    operationId: operation.operationId,
+    summary: operation.summary,
+    tags: [operation.tag],
+    description: `Access: ${operation.access}.`,
+    ...(parameters.length > 0 ? { parameters } : {}),
+    ...(operation.body
+      ? {
+          requestBody: {
+            required: true,
+            content: { "application/json": { schema: schemas.inline(operation.body, "input") } },
+          },
+        }
+      : {}),
+    responses,
+    security: securityFor[operation.access],
   };
 }

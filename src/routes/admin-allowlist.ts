@@ -1,12 +1,9 @@
-import { Hono } from "hono";
 import type { DatabasePool } from "slonik";
 import { z } from "zod";
-import { listAllowlistRules } from "../../sql/allowlist-rules.ts";
+import { allowlistKinds, listAllowlistRules } from "../../sql/allowlist-rules.ts";
 import { addAllowlistRule, deleteAllowlistRuleAudited } from "../gate/allowlist.ts";
-import type { AppEnv } from "../http/app-env.ts";
-import { requireAdmin } from "../http/gate.ts";
+import { ApiRoutes, operation } from "../http/api-route.ts";
 import { readBody } from "../http/json-body.ts";
-import type { ApiRoute } from "../http/openapi.ts";
 import { refusalProblem, refusalsAsProblems } from "../http/refusal-problem.ts";
 import { emailAddress, mailDomain } from "../http/text-input.ts";
 import type { Logger } from "../logger.ts";
@@ -37,6 +34,16 @@ export const allowlistRuleBody = z.discriminatedUnion("kind", [
   }),
 ]);
 
+const allowlistRuleResponse = z
+  .object({
+    id: z.uuid(),
+    kind: z.enum(allowlistKinds),
+    value: z.string(),
+    created_by: z.uuid().nullable(),
+    created_at: z.iso.datetime(),
+  })
+  .meta({ id: "AllowlistRule", description: "Who may pass the gate without an approval" });
+
 export function toRuleView(rule: {
   id: string;
   kind: string;
@@ -48,53 +55,61 @@ export function toRuleView(rule: {
 }
 
 export function adminAllowlistRoutes(deps: { pool: DatabasePool; logger: Logger }) {
-  const app = new Hono<AppEnv>();
+  const routes = new ApiRoutes();
 
-  app.get("/admin/allowlist", requireAdmin(), async (c) => {
+  routes.add(listAllowlistRulesOperation, async (c) => {
     const rules = await listAllowlistRules(deps.pool);
     return c.json({ rules: rules.map(toRuleView) });
   });
 
-  app.post("/admin/allowlist", requireAdmin(), async (c) => {
+  routes.add(addAllowlistRuleOperation, async (c) => {
     const body = await readBody(c, allowlistRuleBody);
     const rule = await refusalsAsProblems(addAllowlistRule(deps, actorOf(c), body));
     return c.json(toRuleView(rule), 201);
   });
 
-  app.delete("/admin/allowlist/:id", requireAdmin(), async (c) => {
+  routes.add(deleteAllowlistRuleOperation, async (c) => {
     const id = z.uuid().safeParse(c.req.param("id"));
     if (!id.success) throw refusalProblem(new RuleNotFound());
     await refusalsAsProblems(deleteAllowlistRuleAudited(deps, actorOf(c), id.data));
     return c.body(null, 204);
   });
 
-  return app;
+  return routes;
 }
 
-export const adminAllowlistApi: ApiRoute[] = [
-  {
-    method: "get",
-    path: "/admin/allowlist",
-    summary: "Allowlist rules",
-    tag: "admin",
-    access: "admin",
-    responses: { 200: { description: "{rules}" } },
+const listAllowlistRulesOperation = operation({
+  operationId: "listAllowlistRules",
+  method: "get",
+  path: "/admin/allowlist",
+  summary: "Allowlist rules",
+  tag: "admin",
+  access: "admin",
+  responses: {
+    200: { description: "The rules", body: z.object({ rules: z.array(allowlistRuleResponse) }) },
   },
-  {
-    method: "post",
-    path: "/admin/allowlist",
-    summary: "Add an allowlist rule (email, domain, github_org, github_team)",
-    tag: "admin",
-    access: "admin",
-    body: allowlistRuleBody,
-    responses: { 201: { description: "The new rule" } },
+});
+
+const addAllowlistRuleOperation = operation({
+  operationId: "addAllowlistRule",
+  method: "post",
+  path: "/admin/allowlist",
+  summary: "Add an allowlist rule (email, domain, github_org, github_team)",
+  tag: "admin",
+  access: "admin",
+  body: allowlistRuleBody,
+  responses: {
+    201: { description: "The new rule", body: allowlistRuleResponse },
+    409: { description: "The same rule exists already" },
   },
-  {
-    method: "delete",
-    path: "/admin/allowlist/:id",
-    summary: "Delete an allowlist rule",
-    tag: "admin",
-    access: "admin",
-    responses: { 204: { description: "Deleted" }, 404: { description: "No such rule" } },
-  },
-];
+});
+
+const deleteAllowlistRuleOperation = operation({
+  operationId: "deleteAllowlistRule",
+  method: "delete",
+  path: "/admin/allowlist/:id",
+  summary: "Delete an allowlist rule",
+  tag: "admin",
+  access: "admin",
+  responses: { 204: { description: "Deleted" }, 404: { description: "No such rule" } },
+});

@@ -1,11 +1,8 @@
-import { Hono } from "hono";
 import type { DatabasePool } from "slonik";
 import { z } from "zod";
 import { type AuditEvent, auditResults, listAuditEvents } from "../../sql/audit-events.ts";
-import type { AppEnv } from "../http/app-env.ts";
+import { ApiRoutes, operation } from "../http/api-route.ts";
 import { decodeCursor, encodeCursor } from "../http/cursor.ts";
-import { requireAdmin } from "../http/gate.ts";
-import type { ApiRoute } from "../http/openapi.ts";
 import { readQuery } from "../http/query-params.ts";
 
 const instant = z.iso.datetime({ offset: true }).transform((v) => new Date(v));
@@ -33,6 +30,21 @@ export const auditQuery = z
     path: ["since"],
   });
 
+const auditEventResponse = z
+  .object({
+    id: z.uuid(),
+    occurred_at: z.iso.datetime(),
+    event_type: z.string(),
+    result: z.enum(auditResults),
+    user_id: z.uuid().nullable(),
+    actor_id: z.uuid().nullable(),
+    ip: z.string().nullable(),
+    user_agent: z.string().nullable(),
+    failure_reason: z.string().nullable(),
+    context: z.record(z.string(), z.unknown()),
+  })
+  .meta({ id: "AuditEvent", description: "One entry of the audit trail" });
+
 export function toAuditView(event: AuditEvent) {
   return {
     id: event.id,
@@ -49,9 +61,9 @@ export function toAuditView(event: AuditEvent) {
 }
 
 export function adminAuditRoutes({ pool }: { pool: DatabasePool }) {
-  const app = new Hono<AppEnv>();
+  const routes = new ApiRoutes();
 
-  app.get("/admin/audit", requireAdmin(), async (c) => {
+  routes.add(listAuditEventsOperation, async (c) => {
     const query = readQuery(c, auditQuery);
     const cursor = query.cursor ? decodeCursor(query.cursor) : undefined;
     const rows = await listAuditEvents(pool, {
@@ -73,17 +85,21 @@ export function adminAuditRoutes({ pool }: { pool: DatabasePool }) {
     });
   });
 
-  return app;
+  return routes;
 }
 
-export const adminAuditApi: ApiRoute[] = [
-  {
-    method: "get",
-    path: "/admin/audit",
-    summary: "Audit events, newest first, keyset cursor",
-    tag: "admin",
-    access: "admin",
-    query: auditQuery,
-    responses: { 200: { description: "{events, next_cursor}" } },
+const listAuditEventsOperation = operation({
+  operationId: "listAuditEvents",
+  method: "get",
+  path: "/admin/audit",
+  summary: "Audit events, newest first, keyset cursor",
+  tag: "admin",
+  access: "admin",
+  query: auditQuery,
+  responses: {
+    200: {
+      description: "A page of events; next_cursor asks for the next one",
+      body: z.object({ events: z.array(auditEventResponse), next_cursor: z.string().nullable() }),
+    },
   },
-];
+});

@@ -1,27 +1,23 @@
-import { Hono } from "hono";
 import type { DatabasePool } from "slonik";
-import type { AppEnv } from "../http/app-env.ts";
-import { requireAdmin } from "../http/gate.ts";
-import type { ApiRoute } from "../http/openapi.ts";
+import { ApiRoutes, operation } from "../http/api-route.ts";
 import { readHealth } from "../ops/health.ts";
 
 /** `gatehouse health --detailed` over HTTP: one report shape for the CLI and dashboards. */
 export function adminHealthRoutes({ pool }: { pool: DatabasePool }) {
-  const app = new Hono<AppEnv>();
-  app.get("/admin/health", requireAdmin(), async (c) =>
+  const routes = new ApiRoutes();
+  routes.add(getAdminHealthOperation, async (c) =>
     c.json(await readHealth(pool, { detailed: true })),
   );
-  return app;
+  return routes;
 }
 
-export const adminHealthApi: ApiRoute[] = [
-  {
-    method: "get",
-    path: "/admin/health",
-    summary:
-      "Detailed database and auth health (the same JSON as `gatehouse health --detailed --json`)",
-    tag: "admin",
-    access: "admin",
-    responses: { 200: { description: "The health report" } },
-  },
-];
+const getAdminHealthOperation = operation({
+  operationId: "getAdminHealth",
+  method: "get",
+  path: "/admin/health",
+  summary:
+    "Detailed database and auth health (the same JSON as `gatehouse health --detailed --json`)",
+  tag: "admin",
+  access: "admin",
+  responses: { 200: { description: "The health report" } },
+});

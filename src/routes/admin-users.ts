@@ -1,16 +1,14 @@
 import type { Context } from "hono";
-import { Hono } from "hono";
 import type { DatabasePool } from "slonik";
 import { z } from "zod";
 import { listLinkedAccountsOfUser } from "../../sql/oauth-accounts.ts";
 import { listLiveSessionsOfUser } from "../../sql/sessions.ts";
 import { findUserById, userStatuses } from "../../sql/users.ts";
+import { ApiRoutes, operation } from "../http/api-route.ts";
 import type { AppEnv } from "../http/app-env.ts";
 import { requestAuditFields } from "../http/audit-fields.ts";
 import { decodeCursor, encodeCursor } from "../http/cursor.ts";
-import { requireAdmin } from "../http/gate.ts";
 import { readBody } from "../http/json-body.ts";
-import type { ApiRoute } from "../http/openapi.ts";
 import { readQuery } from "../http/query-params.ts";
 import { refusalProblem, refusalsAsProblems } from "../http/refusal-problem.ts";
 import { printableText } from "../http/text-input.ts";
@@ -19,6 +17,7 @@ import { type Actor, changeUser, revokeUserAccess } from "../users/administratio
 import { deleteAccount } from "../users/deletion.ts";
 import { UserNotFound } from "../users/refusals.ts";
 import { adminUserView, pageOfUsers } from "../users/user-list.ts";
+import { meResponse } from "../users/user-view.ts";
 
 const booleanParam = z.enum(["true", "false"]).transform((v) => v === "true");
 
@@ -39,6 +38,36 @@ export const userChangeBody = z
   .partial()
   .refine((v) => Object.keys(v).length > 0, "give at least one of status, is_whitelisted, role");
 
+const adminUserResponse = meResponse
+  .extend({
+    failed_login_attempts: z.number().int(),
+    locked_until: z.iso.datetime().nullable(),
+    updated_at: z.iso.datetime(),
+  })
+  .meta({ id: "AdminUser", description: "A user as administrators see them" });
+
+const userDetailResponse = z.object({
+  user: adminUserResponse,
+  linked_accounts: z.array(
+    z.object({
+      provider: z.string(),
+      email: z.string().nullable(),
+      email_verified: z.boolean(),
+      created_at: z.iso.datetime(),
+    }),
+  ),
+  sessions: z.array(
+    z.object({
+      id: z.uuid(),
+      created_at: z.iso.datetime(),
+      last_seen_at: z.iso.datetime(),
+      expires_at: z.iso.datetime(),
+      ip: z.string().nullable(),
+      user_agent: z.string().nullable(),
+    }),
+  ),
+});
+
 const deleteQuery = z.object({ hard: booleanParam.default(false) });
 
 export const userIdParam = z.uuid();
@@ -56,9 +85,9 @@ export function actorOf(c: Context<AppEnv>): Actor {
 
 export function adminUserRoutes(deps: { pool: DatabasePool; logger: Logger }) {
   const { pool } = deps;
-  const app = new Hono<AppEnv>();
+  const routes = new ApiRoutes();
 
-  app.get("/admin/users", requireAdmin(), async (c) => {
+  routes.add(listUsersOperation, async (c) => {
     const query = readQuery(c, userListQuery);
     const cursor = query.cursor ? decodeCursor(query.cursor) : undefined;
     const { users, next } = await pageOfUsers(
@@ -77,7 +106,7 @@ export function adminUserRoutes(deps: { pool: DatabasePool; logger: Logger }) {
     });
   });
 
-  app.get("/admin/users/:id", requireAdmin(), async (c) => {
+  routes.add(getUserOperation, async (c) => {
     const id = targetUserId(c);
     const user = await findUserById(pool, id);
     if (!user) throw refusalProblem(new UserNotFound());
@@ -104,7 +133,7 @@ export function adminUserRoutes(deps: { pool: DatabasePool; logger: Logger }) {
     });
   });
 
-  app.patch("/admin/users/:id", requireAdmin(), async (c) => {
+  routes.add(updateUserOperation, async (c) => {
     const id = targetUserId(c);
     const body = await readBody(c, userChangeBody);
     const user = await refusalsAsProblems(
@@ -117,7 +146,7 @@ export function adminUserRoutes(deps: { pool: DatabasePool; logger: Logger }) {
     return c.json(adminUserView(user));
   });
 
-  app.delete("/admin/users/:id", requireAdmin(), async (c) => {
+  routes.add(deleteUserOperation, async (c) => {
     const id = targetUserId(c);
     const { hard } = readQuery(c, deleteQuery);
     const actor = actorOf(c);
@@ -133,7 +162,7 @@ export function adminUserRoutes(deps: { pool: DatabasePool; logger: Logger }) {
     return c.body(null, 204);
   });
 
-  app.post("/admin/users/:id/sessions/revoke", requireAdmin(), async (c) => {
+  routes.add(revokeUserSessionsOperation, async (c) => {
     const id = targetUserId(c);
     const revoked = await refusalsAsProblems(revokeUserAccess(deps, actorOf(c), id));
     return c.json({
@@ -142,65 +171,83 @@ export function adminUserRoutes(deps: { pool: DatabasePool; logger: Logger }) {
     });
   });
 
-  return app;
+  return routes;
 }
 
-export const adminUsersApi: ApiRoute[] = [
-  {
-    method: "get",
-    path: "/admin/users",
-    summary: "List users: search, status and whitelisted filters, keyset cursor",
-    tag: "admin",
-    access: "admin",
-    query: userListQuery,
-    responses: { 200: { description: "{users, next_cursor}" } },
-  },
-  {
-    method: "get",
-    path: "/admin/users/:id",
-    summary: "One user with linked providers and live sessions",
-    tag: "admin",
-    access: "admin",
-    responses: {
-      200: { description: "{user, linked_accounts, sessions}" },
-      404: { description: "No such user" },
+const listUsersOperation = operation({
+  operationId: "listUsers",
+  method: "get",
+  path: "/admin/users",
+  summary: "List users: search, status and whitelisted filters, keyset cursor",
+  tag: "admin",
+  access: "admin",
+  query: userListQuery,
+  responses: {
+    200: {
+      description: "A page of users; next_cursor asks for the next one",
+      body: z.object({ users: z.array(adminUserResponse), next_cursor: z.string().nullable() }),
     },
   },
-  {
-    method: "patch",
-    path: "/admin/users/:id",
-    summary: "Activate, deactivate, lock, unlock, approve, change role",
-    tag: "admin",
-    access: "admin",
-    body: userChangeBody,
-    responses: {
-      200: { description: "The updated user" },
-      404: { description: "No such user" },
-      409: { description: "Would remove the last admin" },
-    },
+});
+
+const getUserOperation = operation({
+  operationId: "getUser",
+  method: "get",
+  path: "/admin/users/:id",
+  summary: "One user with linked providers and live sessions",
+  tag: "admin",
+  access: "admin",
+  responses: {
+    200: { description: "The user, linked providers and live sessions", body: userDetailResponse },
+    404: { description: "No such user" },
   },
-  {
-    method: "delete",
-    path: "/admin/users/:id",
-    summary: "Delete a user (anonymise; ?hard=true removes the row)",
-    tag: "admin",
-    access: "admin",
-    query: z.object({ hard: z.enum(["true", "false"]).optional() }),
-    responses: {
-      204: { description: "Deleted" },
-      404: { description: "No such user" },
-      409: { description: "Would remove the last admin" },
-    },
+});
+
+const updateUserOperation = operation({
+  operationId: "updateUser",
+  method: "patch",
+  path: "/admin/users/:id",
+  summary: "Activate, deactivate, lock, unlock, approve, change role",
+  tag: "admin",
+  access: "admin",
+  body: userChangeBody,
+  responses: {
+    200: { description: "The updated user", body: adminUserResponse },
+    404: { description: "No such user" },
+    409: { description: "Would remove the last admin" },
   },
-  {
-    method: "post",
-    path: "/admin/users/:id/sessions/revoke",
-    summary: "Sign a user out everywhere (sessions and refresh-token families)",
-    tag: "admin",
-    access: "admin",
-    responses: {
-      200: { description: "{revoked_sessions, revoked_refresh_tokens}" },
-      404: { description: "No such user" },
-    },
+});
+
+const deleteUserOperation = operation({
+  operationId: "deleteUser",
+  method: "delete",
+  path: "/admin/users/:id",
+  summary: "Delete a user (anonymise; ?hard=true removes the row)",
+  tag: "admin",
+  access: "admin",
+  query: z.object({ hard: z.enum(["true", "false"]).optional() }),
+  responses: {
+    204: { description: "Deleted" },
+    404: { description: "No such user" },
+    409: { description: "Would remove the last admin" },
   },
-];
+});
+
+const revokeUserSessionsOperation = operation({
+  operationId: "revokeUserSessions",
+  method: "post",
+  path: "/admin/users/:id/sessions/revoke",
+  summary: "Sign a user out everywhere (sessions and refresh-token families)",
+  tag: "admin",
+  access: "admin",
+  responses: {
+    200: {
+      description: "How many sessions and refresh-token families were revoked",
+      body: z.object({
+        revoked_sessions: z.number().int(),
+        revoked_refresh_tokens: z.number().int(),
+      }),
+    },
+    404: { description: "No such user" },
+  },
+});

@@ -1,25 +1,21 @@
-import { Hono } from "hono";
 import type { DatabasePool } from "slonik";
 import { recordAudit } from "../audit.ts";
 import type { Config } from "../config.ts";
-import type { AppEnv } from "../http/app-env.ts";
+import { ApiRoutes, operation } from "../http/api-route.ts";
 import { requestAuditFields } from "../http/audit-fields.ts";
-import { requireSignedIn } from "../http/gate.ts";
-import type { ApiRoute } from "../http/openapi.ts";
 import { clearSessionCookie } from "../http/session-cookie.ts";
 import type { Logger } from "../logger.ts";
 import { invalidateSession } from "../sessions/sessions.ts";
 
-export const authApi: ApiRoute[] = [
-  {
-    method: "post",
-    path: "/auth/logout",
-    summary: "Sign out: revoke the session on the server and clear the cookie",
-    tag: "auth",
-    access: "signed-in",
-    responses: { 204: { description: "Signed out" }, 401: { description: "Not signed in" } },
-  },
-];
+const signOutOperation = operation({
+  operationId: "signOut",
+  method: "post",
+  path: "/auth/logout",
+  summary: "Sign out: revoke the session on the server and clear the cookie",
+  tag: "auth",
+  access: "signed-in",
+  responses: { 204: { description: "Signed out" }, 401: { description: "Not signed in" } },
+});
 
 export function authRoutes({
   config,
@@ -30,9 +26,9 @@ export function authRoutes({
   pool: DatabasePool;
   logger: Logger;
 }) {
-  const app = new Hono<AppEnv>();
+  const routes = new ApiRoutes();
 
-  app.post("/auth/logout", requireSignedIn(), async (c) => {
+  routes.add(signOutOperation, async (c) => {
     const principal = c.get("principal");
     if (principal?.sessionId) await invalidateSession(pool, principal.sessionId, "logout");
     clearSessionCookie(c, config);
@@ -45,5 +41,5 @@ export function authRoutes({
     return c.body(null, 204);
   });
 
-  return app;
+  return routes;
 }

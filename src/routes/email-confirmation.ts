@@ -1,11 +1,9 @@
-import { Hono } from "hono";
 import type { DatabasePool } from "slonik";
 import { z } from "zod";
 import type { Config } from "../config.ts";
-import type { AppEnv } from "../http/app-env.ts";
+import { ApiRoutes, operation } from "../http/api-route.ts";
 import { requestAuditFields } from "../http/audit-fields.ts";
 import { readBody } from "../http/json-body.ts";
-import type { ApiRoute } from "../http/openapi.ts";
 import type { Problem } from "../http/problem.ts";
 import type { Logger } from "../logger.ts";
 import { AccountPage, ConfirmChoices, EmailForm, NotMeForm } from "../pages/password-pages.tsx";
@@ -15,7 +13,7 @@ import { answering, formField, htmlPage, linkToken, tokenOf } from "./form-answe
 import {
   loginResponse,
   messageResponse,
-  page,
+  pageOperation,
   resetBody,
   tokenInput,
   tokenQuery,
@@ -30,48 +28,60 @@ export const verifyBody = z.object({ token: tokenInput });
 /** The same fields as a password reset: the link's token and the new password. */
 export const notMeBody = resetBody;
 
-export const emailConfirmationApi: ApiRoute[] = [
+const showConfirmEmailPageOperation = pageOperation(
   {
-    ...page("Confirm-address page the verification mail links to (HTML)", tokenQuery),
     path: "/auth/email/verify",
+    operationId: "showConfirmEmailPage",
+    summary: "Confirm-address page the verification mail links to (HTML)",
   },
+  tokenQuery,
+);
+const showNotMePageOperation = pageOperation(
   {
-    ...page("“This was not me” page the verification mail links to (HTML)", tokenQuery),
     path: "/auth/email/not-me",
+    operationId: "showNotMePage",
+    summary: "“This was not me” page the verification mail links to (HTML)",
   },
-  {
-    method: "post",
-    path: "/auth/email/verify",
-    summary:
-      "Confirm the email address with the token from the mail (single use, 24 h), in a session of the account it was sent for",
-    tag: "auth",
-    access: "signed-in",
-    body: verifyBody,
-    responses: {
-      200: { description: "Verified", body: loginResponse },
-      400: { description: "Invalid input, or a link that is unknown, used or expired" },
-      401: { description: "Not signed in: sign in with the account's password first" },
-      403: { description: "The link belongs to another account (it stays unused)" },
+  tokenQuery,
+);
+
+const confirmEmailOperation = operation({
+  operationId: "confirmEmail",
+  method: "post",
+  path: "/auth/email/verify",
+  summary:
+    "Confirm the email address with the token from the mail (single use, 24 h), in a session of the account it was sent for",
+  tag: "auth",
+  access: "signed-in",
+  // Without a session the form answers with a page offering to sign in.
+  accessCheckedByHandler: true,
+  body: verifyBody,
+  responses: {
+    200: { description: "Verified", body: loginResponse },
+    400: { description: "Invalid input, or a link that is unknown, used or expired" },
+    401: { description: "Not signed in: sign in with the account's password first" },
+    403: { description: "The link belongs to another account (it stays unused)" },
+  },
+});
+
+const disownSignUpOperation = operation({
+  operationId: "disownSignUp",
+  method: "post",
+  path: "/auth/email/not-me",
+  summary:
+    "“This was not me”: take over an unconfirmed account created with your address, with the mail's token and a new password; signs out everywhere",
+  tag: "auth",
+  access: "anyone",
+  body: notMeBody,
+  responses: {
+    200: {
+      description:
+        "The account is the mailbox holder's: password set, address verified, every session and token revoked",
+      body: messageResponse,
     },
+    400: { description: "Invalid input, a refused password, or a used/expired link" },
   },
-  {
-    method: "post",
-    path: "/auth/email/not-me",
-    summary:
-      "“This was not me”: take over an unconfirmed account created with your address, with the mail's token and a new password; signs out everywhere",
-    tag: "auth",
-    access: "anyone",
-    body: notMeBody,
-    responses: {
-      200: {
-        description:
-          "The account is the mailbox holder's: password set, address verified, every session and token revoked",
-        body: messageResponse,
-      },
-      400: { description: "Invalid input, a refused password, or a used/expired link" },
-    },
-  },
-];
+});
 
 export function emailConfirmationRoutes(deps: {
   config: Config;
@@ -79,7 +89,7 @@ export function emailConfirmationRoutes(deps: {
   logger: Logger;
 }) {
   const minLength = deps.config.PASSWORD_MIN_LENGTH;
-  const app = new Hono<AppEnv>();
+  const routes = new ApiRoutes();
 
   const resendForm = () => EmailForm({ action: "/auth/email/resend", button: "Send a new link" });
   const verifyPage = (token: string, signedIn: boolean) => (problem?: Problem) =>
@@ -88,10 +98,10 @@ export function emailConfirmationRoutes(deps: {
       problem,
       children: token ? ConfirmChoices({ token, signedIn, minLength }) : resendForm(),
     });
-  app.get("/auth/email/verify", (c) =>
+  routes.add(showConfirmEmailPageOperation, (c) =>
     htmlPage(c, verifyPage(tokenOf(c), c.get("principal") !== null)()),
   );
-  app.post("/auth/email/verify", async (c) => {
+  routes.add(confirmEmailOperation, async (c) => {
     const principal = c.get("principal");
     const token = linkToken(await formField(c, "token"));
     // A dead link gets the resend form; any other refusal keeps the link's choices.
@@ -120,8 +130,8 @@ export function emailConfirmationRoutes(deps: {
       problem,
       children: token ? NotMeForm({ token, minLength }) : resendForm(),
     });
-  app.get("/auth/email/not-me", (c) => htmlPage(c, notMePage(tokenOf(c))()));
-  app.post("/auth/email/not-me", async (c) => {
+  routes.add(showNotMePageOperation, (c) => htmlPage(c, notMePage(tokenOf(c))()));
+  routes.add(disownSignUpOperation, async (c) => {
     const token = linkToken(await formField(c, "token"));
     // Only a refused password is worth another try with the same link.
     const formPage = (problem: Problem) =>
@@ -139,5 +149,5 @@ export function emailConfirmationRoutes(deps: {
     });
   });
 
-  return app;
+  return routes;
 }

@@ -1,13 +1,12 @@
-import { Hono } from "hono";
 import { z } from "zod";
 import { userRoles } from "../../sql/users.ts";
 import type { Config } from "../config.ts";
-import type { AppEnv, Principal } from "../http/app-env.ts";
+import { ApiRoutes, operation } from "../http/api-route.ts";
+import type { Principal } from "../http/app-env.ts";
 import { peerAddress } from "../http/client-ip.ts";
 import { acceptsHtml, originalRequest } from "../http/forwarded-request.ts";
 import { gateRefusal } from "../http/gate.ts";
 import { gateDenialReason } from "../http/gate-denials.ts";
-import type { ApiRoute } from "../http/openapi.ts";
 import { Problem } from "../http/problem.ts";
 import { readQuery } from "../http/query-params.ts";
 import { signInPageUrl } from "../http/redirect-target.ts";
@@ -34,35 +33,34 @@ export const verifyQuery = z.object({
     .describe("Any of these groups; for now a user's groups are their role (admins are in both)"),
 });
 
-export const forwardAuthApi: ApiRoute[] = [
-  {
-    method: "get",
-    path: "/auth/verify",
-    summary:
-      "Forward-auth for nginx auth_request, Caddy forward_auth and Traefik forwardAuth: 200 with X-Auth-User-Id, X-Auth-Email (verified addresses only), X-Auth-Email-Verified, X-Auth-Role and X-Auth-Name; every refusal names its X-Auth-Reason",
-    tag: "auth",
-    access: "anyone",
-    query: verifyQuery,
-    responses: {
-      200: {
-        description:
-          "Allowed; the X-Auth-* headers name the user (empty when unknown). X-Auth-Email is empty unless the address is verified; X-Auth-Email-Verified is true or false",
-      },
-      302: {
-        description:
-          "Not signed in, and the original request is a browser asking for a page: to the sign-in page with redirect_to",
-      },
-      401: {
-        description:
-          "Not signed in (Location names the sign-in page); X-Auth-Reason: unauthenticated, or expired for a session or token past its lifetime",
-      },
-      403: {
-        description:
-          "Signed in but not allowed; X-Auth-Reason: pending_approval, inactive or requirement_not_met",
-      },
+const verifyForwardAuthOperation = operation({
+  operationId: "verifyForwardAuth",
+  method: "get",
+  path: "/auth/verify",
+  summary:
+    "Forward-auth for nginx auth_request, Caddy forward_auth and Traefik forwardAuth: 200 with X-Auth-User-Id, X-Auth-Email (verified addresses only), X-Auth-Email-Verified, X-Auth-Role and X-Auth-Name; every refusal names its X-Auth-Reason",
+  tag: "auth",
+  access: "anyone",
+  query: verifyQuery,
+  responses: {
+    200: {
+      description:
+        "Allowed; the X-Auth-* headers name the user (empty when unknown). X-Auth-Email is empty unless the address is verified; X-Auth-Email-Verified is true or false",
+    },
+    302: {
+      description:
+        "Not signed in, and the original request is a browser asking for a page: to the sign-in page with redirect_to",
+    },
+    401: {
+      description:
+        "Not signed in (Location names the sign-in page); X-Auth-Reason: unauthenticated, or expired for a session or token past its lifetime",
+    },
+    403: {
+      description:
+        "Signed in but not allowed; X-Auth-Reason: pending_approval, inactive or requirement_not_met",
     },
   },
-];
+});
 
 /**
  * Why /auth/verify refused, in X-Auth-Reason: stable words a proxy can log
@@ -108,11 +106,11 @@ function headerValue(text: string | null): string {
 }
 
 export function forwardAuthRoutes({ config }: { config: Config }) {
-  const app = new Hono<AppEnv>();
+  const routes = new ApiRoutes();
   const trusted = proxyTrust(config);
   const noStore = { "cache-control": "no-store" };
 
-  app.get("/auth/verify", (c) => {
+  routes.add(verifyForwardAuthOperation, (c) => {
     const query = readQuery(c, verifyQuery);
     const principal = c.get("principal");
     if (!principal) {
@@ -169,5 +167,5 @@ export function forwardAuthRoutes({ config }: { config: Config }) {
     });
   });
 
-  return app;
+  return routes;
 }

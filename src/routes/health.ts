@@ -1,35 +1,34 @@
-import { Hono } from "hono";
 import type { DatabasePool } from "slonik";
 import { z } from "zod";
 import { listAppliedMigrations } from "../../sql/schema-migrations.ts";
-import type { AppEnv } from "../http/app-env.ts";
-import type { ApiRoute } from "../http/openapi.ts";
+import { ApiRoutes, operation } from "../http/api-route.ts";
 import { Problem } from "../http/problem.ts";
 
-export const healthApi: ApiRoute[] = [
-  {
-    method: "get",
-    path: "/healthz",
-    summary: "Liveness: the process answers (no database involved)",
-    tag: "health",
-    access: "anyone",
-    responses: { 200: { description: "Alive", body: z.object({ status: z.literal("ok") }) } },
-  },
-  {
-    method: "get",
-    path: "/readyz",
-    summary: "Readiness: the database answers and every migration is applied",
-    tag: "health",
-    access: "anyone",
-    responses: {
-      200: {
-        description: "Ready",
-        body: z.object({ status: z.literal("ready"), migrations: z.number().int() }),
-      },
-      503: { description: "Database unreachable or migrations pending" },
+const getLivenessOperation = operation({
+  operationId: "getLiveness",
+  method: "get",
+  path: "/healthz",
+  summary: "Liveness: the process answers (no database involved)",
+  tag: "health",
+  access: "anyone",
+  responses: { 200: { description: "Alive", body: z.object({ status: z.literal("ok") }) } },
+});
+
+const getReadinessOperation = operation({
+  operationId: "getReadiness",
+  method: "get",
+  path: "/readyz",
+  summary: "Readiness: the database answers and every migration is applied",
+  tag: "health",
+  access: "anyone",
+  responses: {
+    200: {
+      description: "Ready",
+      body: z.object({ status: z.literal("ready"), migrations: z.number().int() }),
     },
+    503: { description: "Database unreachable or migrations pending" },
   },
-];
+});
 
 /**
  * /healthz: the process answers (no database: a load balancer must not kill
@@ -43,11 +42,11 @@ export function healthRoutes({
   pool: DatabasePool;
   expectedMigrations: readonly string[];
 }) {
-  const app = new Hono<AppEnv>();
+  const routes = new ApiRoutes();
 
-  app.get("/healthz", (c) => c.json({ status: "ok" }));
+  routes.add(getLivenessOperation, (c) => c.json({ status: "ok" }));
 
-  app.get("/readyz", async (c) => {
+  routes.add(getReadinessOperation, async (c) => {
     let applied: readonly { name: string }[];
     try {
       applied = await listAppliedMigrations(pool);
@@ -63,5 +62,5 @@ export function healthRoutes({
     return c.json({ status: "ready", migrations: applied.length });
   });
 
-  return app;
+  return routes;
 }

@@ -1,13 +1,11 @@
-import { Hono } from "hono";
 import type { DatabasePool } from "slonik";
 import { z } from "zod";
 import { listLinkedAccountsOfUser } from "../../sql/oauth-accounts.ts";
 import { type Config, oauthProviderNames } from "../config.ts";
-import type { AppEnv, Principal } from "../http/app-env.ts";
+import { ApiRoutes, operation } from "../http/api-route.ts";
+import type { Principal } from "../http/app-env.ts";
 import { requestAuditFields } from "../http/audit-fields.ts";
-import { requireGated } from "../http/gate.ts";
 import { readBody } from "../http/json-body.ts";
-import type { ApiRoute } from "../http/openapi.ts";
 import { Problem } from "../http/problem.ts";
 import { refusalsAsProblems } from "../http/refusal-problem.ts";
 import { clearSessionCookie } from "../http/session-cookie.ts";
@@ -20,7 +18,7 @@ import {
   unlinkProvider,
   updateProfile,
 } from "../users/self-service.ts";
-import { toMeResponse } from "../users/user-view.ts";
+import { meResponse, toMeResponse } from "../users/user-view.ts";
 
 // An avatar is shown in other people's browsers: https only, so it can be
 // neither mixed content nor a javascript:/data: URL.
@@ -44,6 +42,13 @@ export const profileBody = z
   })
   .partial();
 
+const linkedAccountResponse = z.object({
+  provider: z.string(),
+  email: z.string().nullable(),
+  email_verified: z.boolean(),
+  created_at: z.iso.datetime(),
+});
+
 const providerParam = z.enum([...oauthProviderNames, "oidc"]);
 
 const userIdOf = (c: { get: (k: "principal") => Principal | null }) =>
@@ -51,9 +56,9 @@ const userIdOf = (c: { get: (k: "principal") => Principal | null }) =>
 
 export function meAccountRoutes(deps: { config: Config; pool: DatabasePool; logger: Logger }) {
   const { config, pool } = deps;
-  const app = new Hono<AppEnv>();
+  const routes = new ApiRoutes();
 
-  app.patch("/me", requireGated(), async (c) => {
+  routes.add(updateMeOperation, async (c) => {
     const body = await readBody(c, profileBody);
     const user = await refusalsAsProblems(
       updateProfile(
@@ -66,7 +71,7 @@ export function meAccountRoutes(deps: { config: Config; pool: DatabasePool; logg
     return c.json(toMeResponse(user));
   });
 
-  app.get("/me/accounts", requireGated(), async (c) => {
+  routes.add(listMyLinkedAccountsOperation, async (c) => {
     const accounts = await listLinkedAccountsOfUser(pool, userIdOf(c));
     return c.json({
       accounts: accounts.map((a) => ({
@@ -78,7 +83,7 @@ export function meAccountRoutes(deps: { config: Config; pool: DatabasePool; logg
     });
   });
 
-  app.delete("/me/accounts/:provider", requireGated(), async (c) => {
+  routes.add(unlinkMyProviderOperation, async (c) => {
     const provider = providerParam.safeParse(c.req.param("provider"));
     if (!provider.success) throw new Problem(404, "Not Found", "No such provider is linked.");
     await refusalsAsProblems(
@@ -87,14 +92,14 @@ export function meAccountRoutes(deps: { config: Config; pool: DatabasePool; logg
     return c.body(null, 204);
   });
 
-  app.get("/me/export", requireGated(), async (c) => {
+  routes.add(exportMyDataOperation, async (c) => {
     const data = await refusalsAsProblems(exportAccount(deps, userIdOf(c), requestAuditFields(c)));
     c.header("content-disposition", 'attachment; filename="gatehouse-export.json"');
     c.header("cache-control", "no-store");
     return c.json(data);
   });
 
-  app.delete("/me", requireGated(), async (c) => {
+  routes.add(deleteMeOperation, async (c) => {
     await refusalsAsProblems(
       assertRecentSignIn(pool, c.get("principal")?.sessionId ?? null, config.REAUTH_MAX_AGE),
     );
@@ -110,55 +115,77 @@ export function meAccountRoutes(deps: { config: Config; pool: DatabasePool; logg
     return c.body(null, 204);
   });
 
-  return app;
+  return routes;
 }
 
-export const meAccountApi: ApiRoute[] = [
-  {
-    method: "patch",
-    path: "/me",
-    summary: "Change own profile (full_name, username, https avatar_url)",
-    tag: "account",
-    access: "gated",
-    body: profileBody,
-    responses: { 200: { description: "The updated user" }, 409: { description: "Username taken" } },
+const updateMeOperation = operation({
+  operationId: "updateMe",
+  method: "patch",
+  path: "/me",
+  summary: "Change own profile (full_name, username, https avatar_url)",
+  tag: "account",
+  access: "gated",
+  body: profileBody,
+  responses: {
+    200: { description: "The updated user", body: meResponse },
+    409: { description: "Username taken" },
   },
-  {
-    method: "get",
-    path: "/me/accounts",
-    summary: "Linked sign-in providers (never their tokens)",
-    tag: "account",
-    access: "gated",
-    responses: { 200: { description: "The linked providers" } },
-  },
-  {
-    method: "delete",
-    path: "/me/accounts/:provider",
-    summary: "Unlink a provider (409 when it is the last way to sign in)",
-    tag: "account",
-    access: "gated",
-    responses: {
-      204: { description: "Unlinked" },
-      404: { description: "No such linked provider" },
-      409: { description: "It is the last way to sign in" },
+});
+
+const listMyLinkedAccountsOperation = operation({
+  operationId: "listMyLinkedAccounts",
+  method: "get",
+  path: "/me/accounts",
+  summary: "Linked sign-in providers (never their tokens)",
+  tag: "account",
+  access: "gated",
+  responses: {
+    200: {
+      description: "The linked providers",
+      body: z.object({ accounts: z.array(linkedAccountResponse) }),
     },
   },
-  {
-    method: "get",
-    path: "/me/export",
-    summary: "Everything held about the caller (GDPR export, no secrets)",
-    tag: "account",
-    access: "gated",
-    responses: {
-      200: { description: "Profile, linked accounts, sessions, token grants, audit events" },
+});
+
+const unlinkMyProviderOperation = operation({
+  operationId: "unlinkMyProvider",
+  method: "delete",
+  path: "/me/accounts/:provider",
+  summary: "Unlink a provider (409 when it is the last way to sign in)",
+  tag: "account",
+  access: "gated",
+  responses: {
+    204: { description: "Unlinked" },
+    404: { description: "No such linked provider" },
+    409: { description: "It is the last way to sign in" },
+  },
+});
+
+const exportMyDataOperation = operation({
+  operationId: "exportMyData",
+  method: "get",
+  path: "/me/export",
+  summary: "Everything held about the caller (GDPR export, no secrets)",
+  tag: "account",
+  access: "gated",
+  responses: {
+    200: { description: "Profile, linked accounts, sessions, token grants, audit events" },
+  },
+});
+
+const deleteMeOperation = operation({
+  operationId: "deleteMe",
+  method: "delete",
+  path: "/me",
+  summary: "Delete own account (needs a sign-in within REAUTH_MAX_AGE)",
+  tag: "account",
+  access: "gated",
+  responses: {
+    204: { description: "Deleted" },
+    403: {
+      description:
+        "Not approved yet, not active, or the last sign-in is older than REAUTH_MAX_AGE (sign in again)",
     },
+    409: { description: "The caller is the last administrator" },
   },
-  {
-    method: "delete",
-    path: "/me",
-    summary: "Delete own account (needs a sign-in within REAUTH_MAX_AGE)",
-    tag: "account",
-    access: "gated",
-    responses: { 204: { description: "Deleted" } },
-  },
-];
+});

@@ -1,72 +1,75 @@
-import { Hono } from "hono";
 import type { DatabasePool } from "slonik";
 import { z } from "zod";
 import type { Config } from "../config.ts";
-import type { AppEnv, Principal } from "../http/app-env.ts";
+import { ApiRoutes, operation } from "../http/api-route.ts";
+import type { Principal } from "../http/app-env.ts";
 import { requestAuditFields } from "../http/audit-fields.ts";
-import { requireGated } from "../http/gate.ts";
-import type { ApiRoute } from "../http/openapi.ts";
 import { Problem } from "../http/problem.ts";
 import { clearSessionCookie } from "../http/session-cookie.ts";
 import type { Logger } from "../logger.ts";
 import { listDevices, revokeDevice, revokeOtherDevices } from "../users/devices.ts";
 
-export const deviceResponse = z.object({
-  id: z.uuid(),
-  kind: z.enum(["browser", "token"]),
-  created_at: z.iso.datetime(),
-  last_seen_at: z.iso.datetime(),
-  expires_at: z.iso.datetime(),
-  ip: z.string().nullable(),
-  user_agent: z.string().nullable(),
-  current: z.boolean(),
+export const deviceResponse = z
+  .object({
+    id: z.uuid(),
+    kind: z.enum(["browser", "token"]),
+    created_at: z.iso.datetime(),
+    last_seen_at: z.iso.datetime(),
+    expires_at: z.iso.datetime(),
+    ip: z.string().nullable(),
+    user_agent: z.string().nullable(),
+    current: z.boolean(),
+  })
+  .meta({ id: "Session", description: "A device: a browser session or a token client" });
+
+const listMySessionsOperation = operation({
+  operationId: "listMySessions",
+  method: "get",
+  path: "/me/sessions",
+  summary: "The caller's devices: live browser sessions and token clients, with a current flag",
+  tag: "account",
+  access: "gated",
+  responses: {
+    200: { description: "The devices", body: z.object({ sessions: z.array(deviceResponse) }) },
+  },
 });
 
-export const meSessionsApi: ApiRoute[] = [
-  {
-    method: "get",
-    path: "/me/sessions",
-    summary: "The caller's devices: live browser sessions and token clients, with a current flag",
-    tag: "account",
-    access: "gated",
-    responses: {
-      200: { description: "The devices", body: z.object({ sessions: z.array(deviceResponse) }) },
+const revokeMySessionOperation = operation({
+  operationId: "revokeMySession",
+  method: "delete",
+  path: "/me/sessions/:id",
+  summary: "Revoke one device (its refresh tokens and access tokens stop too)",
+  tag: "account",
+  access: "gated",
+  responses: {
+    204: { description: "Revoked" },
+    404: { description: "No such live session of the caller" },
+  },
+});
+
+const revokeMyOtherSessionsOperation = operation({
+  operationId: "revokeMyOtherSessions",
+  method: "delete",
+  path: "/me/sessions",
+  summary: "Revoke every device but the current one",
+  tag: "account",
+  access: "gated",
+  responses: {
+    200: {
+      description: "How many sessions were revoked",
+      body: z.object({ revoked_sessions: z.number().int() }),
     },
   },
-  {
-    method: "delete",
-    path: "/me/sessions/:id",
-    summary: "Revoke one device (its refresh tokens and access tokens stop too)",
-    tag: "account",
-    access: "gated",
-    responses: {
-      204: { description: "Revoked" },
-      404: { description: "No such live session of the caller" },
-    },
-  },
-  {
-    method: "delete",
-    path: "/me/sessions",
-    summary: "Revoke every device but the current one",
-    tag: "account",
-    access: "gated",
-    responses: {
-      200: {
-        description: "How many sessions were revoked",
-        body: z.object({ revoked_sessions: z.number().int() }),
-      },
-    },
-  },
-];
+});
 
 const sessionId = z.uuid();
 const principalOf = (c: { get: (k: "principal") => Principal | null }) =>
   c.get("principal") as Principal;
 
 export function meSessionRoutes(deps: { config: Config; pool: DatabasePool; logger: Logger }) {
-  const app = new Hono<AppEnv>();
+  const routes = new ApiRoutes();
 
-  app.get("/me/sessions", requireGated(), async (c) => {
+  routes.add(listMySessionsOperation, async (c) => {
     const principal = principalOf(c);
     const devices = await listDevices(deps, principal.user.user_id, principal.sessionId);
     c.header("cache-control", "no-store");
@@ -84,7 +87,7 @@ export function meSessionRoutes(deps: { config: Config; pool: DatabasePool; logg
     });
   });
 
-  app.delete("/me/sessions/:id", requireGated(), async (c) => {
+  routes.add(revokeMySessionOperation, async (c) => {
     const principal = principalOf(c);
     const id = sessionId.safeParse(c.req.param("id"));
     // 404 alike for a malformed id, a missing one and another user's: no probing.
@@ -98,7 +101,7 @@ export function meSessionRoutes(deps: { config: Config; pool: DatabasePool; logg
     return c.body(null, 204);
   });
 
-  app.delete("/me/sessions", requireGated(), async (c) => {
+  routes.add(revokeMyOtherSessionsOperation, async (c) => {
     const principal = principalOf(c);
     const revoked = await revokeOtherDevices(
       deps,
@@ -109,5 +112,5 @@ export function meSessionRoutes(deps: { config: Config; pool: DatabasePool; logg
     return c.json({ revoked_sessions: revoked });
   });
 
-  return app;
+  return routes;
 }

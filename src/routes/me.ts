@@ -1,25 +1,21 @@
-import { Hono } from "hono";
 import type { DatabasePool } from "slonik";
-import type { AppEnv } from "../http/app-env.ts";
-import { requireSignedIn } from "../http/gate.ts";
-import type { ApiRoute } from "../http/openapi.ts";
+import { ApiRoutes, operation } from "../http/api-route.ts";
 import { Problem } from "../http/problem.ts";
 import type { CredentialCache } from "../sessions/credential-cache.ts";
 import { meResponse, ownUserView } from "../users/user-view.ts";
 
-export const meApi: ApiRoute[] = [
-  {
-    method: "get",
-    path: "/me",
-    summary: "The signed-in user, including is_whitelisted and status",
-    tag: "account",
-    access: "signed-in",
-    responses: {
-      200: { description: "The user", body: meResponse },
-      401: { description: "Not signed in" },
-    },
+const getMeOperation = operation({
+  operationId: "getMe",
+  method: "get",
+  path: "/me",
+  summary: "The signed-in user, including is_whitelisted and status",
+  tag: "account",
+  access: "signed-in",
+  responses: {
+    200: { description: "The user", body: meResponse },
+    401: { description: "Not signed in" },
   },
-];
+});
 
 export function meRoutes({
   pool,
@@ -28,14 +24,14 @@ export function meRoutes({
   pool: DatabasePool;
   credentialCache?: CredentialCache | undefined;
 }) {
-  const app = new Hono<AppEnv>();
+  const routes = new ApiRoutes();
 
   // Readable by a signed-in user awaiting approval too: it is how they learn they are pending.
-  app.get("/me", requireSignedIn(), async (c) => {
+  routes.add(getMeOperation, async (c) => {
     const view = await ownUserView(pool, c.get("principal")?.user.user_id ?? "", credentialCache);
     if (!view) throw new Problem(401, "Unauthorized", "Sign in first.");
     return c.json(view);
   });
 
-  return app;
+  return routes;
 }

@@ -1,9 +1,7 @@
 import { timingSafeEqual } from "node:crypto";
-import { Hono } from "hono";
 import type { DatabasePool } from "slonik";
 import type { Config } from "../config.ts";
-import type { AppEnv } from "../http/app-env.ts";
-import type { ApiRoute } from "../http/openapi.ts";
+import { ApiRoutes, operation } from "../http/api-route.ts";
 import { Problem } from "../http/problem.ts";
 import { databasePoolConnections, metricsRegistry } from "../metrics.ts";
 
@@ -13,24 +11,23 @@ function sameSecret(given: string, expected: string): boolean {
   return a.length === b.length && timingSafeEqual(a, b);
 }
 
-export const metricsApi: ApiRoute[] = [
-  {
-    method: "get",
-    path: "/metrics",
-    summary: "Prometheus metrics (text exposition format)",
-    tag: "operations",
-    access: "client",
-    responses: {
-      200: { description: "Metrics", contentType: "text/plain" },
-      401: { description: "METRICS_TOKEN is set and the bearer token is missing or wrong" },
-    },
+const getMetricsOperation = operation({
+  operationId: "getMetrics",
+  method: "get",
+  path: "/metrics",
+  summary: "Prometheus metrics (text exposition format)",
+  tag: "operations",
+  access: "metrics-token",
+  responses: {
+    200: { description: "Metrics", contentType: "text/plain" },
+    401: { description: "METRICS_TOKEN is set and the bearer token is missing or wrong" },
   },
-];
+});
 
 /** GET /metrics: Prometheus text, behind `Authorization: Bearer METRICS_TOKEN` when that is set. */
 export function metricsRoutes({ config, pool }: { config: Config; pool: DatabasePool }) {
-  const app = new Hono<AppEnv>();
-  app.get("/metrics", async (c) => {
+  const routes = new ApiRoutes();
+  routes.add(getMetricsOperation, async (c) => {
     if (config.METRICS_TOKEN) {
       const header = c.req.header("authorization") ?? "";
       const token = header.startsWith("Bearer ") ? header.slice(7).trim() : "";
@@ -49,5 +46,5 @@ export function metricsRoutes({ config, pool }: { config: Config; pool: Database
       "cache-control": "no-store",
     });
   });
-  return app;
+  return routes;
 }

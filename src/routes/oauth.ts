@@ -1,11 +1,11 @@
 import { timingSafeEqual } from "node:crypto";
-import { type Context, Hono } from "hono";
+import type { Context } from "hono";
 import { z } from "zod";
+import { ApiRoutes, operation } from "../http/api-route.ts";
 import type { AppEnv } from "../http/app-env.ts";
 import { requestAuditFields } from "../http/audit-fields.ts";
 import { signInBrowser } from "../http/browser-sign-in.ts";
 import { clearFlowCookie, readFlowCookie, writeFlowCookie } from "../http/oauth-flow-cookie.ts";
-import type { ApiRoute } from "../http/openapi.ts";
 import { Problem, problemResponse } from "../http/problem.ts";
 import { safeRedirectTarget } from "../http/redirect-target.ts";
 import {
@@ -54,49 +54,52 @@ const callbackQuery = z.looseObject({
   error_description: z.string().optional(),
 });
 
-export const oauthApi: ApiRoute[] = [
-  {
-    method: "get",
-    path: "/auth/providers",
-    summary: "The enabled login methods: providers, and email + password",
-    tag: "auth",
-    access: "anyone",
-    responses: { 200: { description: "Enabled providers", body: providersResponse } },
+const listSignInProvidersOperation = operation({
+  operationId: "listSignInProviders",
+  method: "get",
+  path: "/auth/providers",
+  summary: "The enabled login methods: providers, and email + password",
+  tag: "auth",
+  access: "anyone",
+  responses: { 200: { description: "Enabled providers", body: providersResponse } },
+});
+
+const startProviderSignInOperation = operation({
+  operationId: "startProviderSignIn",
+  method: "get",
+  path: "/auth/:provider/login",
+  summary: "Start signing in with a provider: 302 to its authorization page",
+  tag: "auth",
+  access: "anyone",
+  query: loginQuery,
+  responses: {
+    302: { description: "To the provider; a short-lived flow cookie holds state, PKCE, nonce" },
+    404: { description: "No such provider is enabled" },
+    502: { description: "The provider could not be reached (OpenID Connect discovery)" },
   },
-  {
-    method: "get",
-    path: "/auth/:provider/login",
-    summary: "Start signing in with a provider: 302 to its authorization page",
-    tag: "auth",
-    access: "anyone",
-    query: loginQuery,
-    responses: {
-      302: { description: "To the provider; a short-lived flow cookie holds state, PKCE, nonce" },
-      404: { description: "No such provider is enabled" },
-      502: { description: "The provider could not be reached (OpenID Connect discovery)" },
+});
+
+const completeProviderSignInOperation = operation({
+  operationId: "completeProviderSignIn",
+  method: "get",
+  path: "/auth/:provider/callback",
+  summary: "The provider's redirect back: signs in (or creates the user) and 302s to redirect_to",
+  tag: "auth",
+  access: "anyone",
+  query: callbackQuery,
+  responses: {
+    302: {
+      description:
+        "Signed in: a new session cookie, to redirect_to. Browsers (Accept: text/html) are sent to /?error=... on failure instead of a problem",
     },
+    400: { description: "Missing, tampered or replayed state; the provider refused the code" },
+    401: { description: "Consent was denied at the provider" },
+    403: { description: "The account is inactive or locked" },
+    404: { description: "No such provider is enabled" },
+    409: { description: "The email's owner already signs in with another identity there" },
+    502: { description: "The provider answered with an error or something unreadable" },
   },
-  {
-    method: "get",
-    path: "/auth/:provider/callback",
-    summary: "The provider's redirect back: signs in (or creates the user) and 302s to redirect_to",
-    tag: "auth",
-    access: "anyone",
-    query: callbackQuery,
-    responses: {
-      302: {
-        description:
-          "Signed in: a new session cookie, to redirect_to. Browsers (Accept: text/html) are sent to /?error=... on failure instead of a problem",
-      },
-      400: { description: "Missing, tampered or replayed state; the provider refused the code" },
-      401: { description: "Consent was denied at the provider" },
-      403: { description: "The account is inactive or locked" },
-      404: { description: "No such provider is enabled" },
-      409: { description: "The email's owner already signs in with another identity there" },
-      502: { description: "The provider answered with an error or something unreadable" },
-    },
-  },
-];
+});
 
 type Failure = {
   reason: string;
@@ -163,7 +166,7 @@ function sameSecret(a: string, b: string): boolean {
 
 export function oauthRoutes(deps: SignInDeps) {
   const { config, pool, logger } = deps;
-  const app = new Hono<AppEnv>();
+  const routes = new ApiRoutes();
   const providers = enabledProviders(config, logger);
   let cipher: Promise<TokenCipher> | null = null;
   const tokenCipher = () => {
@@ -184,7 +187,7 @@ export function oauthRoutes(deps: SignInDeps) {
     return provider;
   };
 
-  app.get("/auth/providers", (c) =>
+  routes.add(listSignInProvidersOperation, (c) =>
     c.json({
       providers: [...providers.values()].map((p) => ({
         id: p.name,
@@ -195,7 +198,7 @@ export function oauthRoutes(deps: SignInDeps) {
     }),
   );
 
-  app.get("/auth/:provider/login", async (c) => {
+  routes.add(startProviderSignInOperation, async (c) => {
     const provider = providerOf(c);
     const target = safeRedirectTarget(c.req.query("redirect_to"), config);
     // It rides in the flow cookie, which has to stay well under 4 KB.
@@ -222,7 +225,7 @@ export function oauthRoutes(deps: SignInDeps) {
     return c.redirect(started.authorizationUrl, 302);
   });
 
-  app.get("/auth/:provider/callback", async (c) => {
+  routes.add(completeProviderSignInOperation, async (c) => {
     const provider = providerOf(c);
     const flow = readFlowCookie(c, config);
     // Whatever happens next, this flow is over: the cookie cannot serve twice.
@@ -326,5 +329,5 @@ export function oauthRoutes(deps: SignInDeps) {
     return c.redirect(safeRedirectTarget(flow.redirectTo, config), 302);
   });
 
-  return app;
+  return routes;
 }

@@ -1,11 +1,9 @@
-import { Hono } from "hono";
 import { z } from "zod";
-import type { AppEnv, Principal } from "../http/app-env.ts";
+import { ApiRoutes, operation } from "../http/api-route.ts";
+import type { Principal } from "../http/app-env.ts";
 import { requestAuditFields } from "../http/audit-fields.ts";
 import { signInBrowser } from "../http/browser-sign-in.ts";
-import { requireSignedIn } from "../http/gate.ts";
 import { readBody } from "../http/json-body.ts";
-import type { ApiRoute } from "../http/openapi.ts";
 import type { Problem } from "../http/problem.ts";
 import { safeRedirectTarget } from "../http/redirect-target.ts";
 import { emailAddress, isPrintableText } from "../http/text-input.ts";
@@ -82,107 +80,152 @@ const rateLimitedResponse = {
 };
 
 export const tokenQuery = z.object({ token: tokenInput.optional() });
-export const page = (summary: string, query?: z.ZodObject): ApiRoute => ({
-  method: "get",
-  path: "",
-  summary,
-  tag: "pages",
-  access: "anyone",
-  ...(query ? { query } : {}),
-  responses: { 200: { description: "HTML form", contentType: "text/html", body: z.string() } },
+
+/** An HTML page a mail or a form links to: public, the page itself is the answer. */
+export const pageOperation = <P extends string>(
+  declared: { path: P; operationId: string; summary: string },
+  query?: z.ZodObject,
+) =>
+  operation({
+    ...declared,
+    method: "get",
+    tag: "pages",
+    access: "anyone",
+    ...(query ? { query } : {}),
+    responses: { 200: { description: "HTML form", contentType: "text/html", body: z.string() } },
+  });
+
+const showSignUpFormOperation = pageOperation({
+  path: "/auth/signup",
+  operationId: "showSignUpForm",
+  summary: "Sign-up form (HTML)",
+});
+const showResendVerificationFormOperation = pageOperation({
+  path: "/auth/email/resend",
+  operationId: "showResendVerificationForm",
+  summary: "Resend-verification form (HTML)",
+});
+const showForgotPasswordFormOperation = pageOperation({
+  path: "/auth/password/forgot",
+  operationId: "showForgotPasswordForm",
+  summary: "Forgot-password form (HTML)",
+});
+const showResetPasswordPageOperation = pageOperation(
+  {
+    path: "/auth/password/reset",
+    operationId: "showResetPasswordPage",
+    summary: "New-password page the reset mail links to (HTML)",
+  },
+  tokenQuery,
+);
+const showChangePasswordFormOperation = pageOperation({
+  path: "/auth/password/change",
+  operationId: "showChangePasswordForm",
+  summary: "Change-password form (HTML)",
 });
 
-export const passwordApi: ApiRoute[] = [
-  { ...page("Sign-up form (HTML)"), path: "/auth/signup" },
-  { ...page("Resend-verification form (HTML)"), path: "/auth/email/resend" },
-  { ...page("Forgot-password form (HTML)"), path: "/auth/password/forgot" },
-  {
-    ...page("New-password page the reset mail links to (HTML)", tokenQuery),
-    path: "/auth/password/reset",
-  },
-  { ...page("Change-password form (HTML)"), path: "/auth/password/change" },
-  {
-    method: "post",
-    path: "/auth/signup",
-    summary: "Create an email + password account; a verification mail follows",
-    tag: "auth",
-    access: "anyone",
-    body: signupBody,
-    responses: {
-      201: {
-        description: "Accepted; the same answer when the address already has an account",
-        body: messageResponse,
-      },
-      ...rateLimitedResponse,
+const signUpOperation = operation({
+  operationId: "signUp",
+  method: "post",
+  path: "/auth/signup",
+  summary: "Create an email + password account; a verification mail follows",
+  tag: "auth",
+  access: "anyone",
+  body: signupBody,
+  responses: {
+    201: {
+      description: "Accepted; the same answer when the address already has an account",
+      body: messageResponse,
     },
+    ...rateLimitedResponse,
   },
-  {
-    method: "post",
-    path: "/auth/login",
-    summary: "Sign in with email and password; sets the session cookie",
-    tag: "auth",
-    access: "anyone",
-    body: loginBody,
-    responses: {
-      200: { description: "Signed in", body: loginResponse },
-      401: { description: "Wrong email or password (the same answer for an unknown email)" },
-      403: { description: "Right password, but the account is inactive" },
-      423: { description: "Right password, but the account is locked (Retry-After)" },
-      ...rateLimitedResponse,
-    },
+});
+
+const signInOperation = operation({
+  operationId: "signIn",
+  method: "post",
+  path: "/auth/login",
+  summary: "Sign in with email and password; sets the session cookie",
+  tag: "auth",
+  access: "anyone",
+  body: loginBody,
+  responses: {
+    200: { description: "Signed in", body: loginResponse },
+    401: { description: "Wrong email or password (the same answer for an unknown email)" },
+    403: { description: "Right password, but the account is inactive" },
+    423: { description: "Right password, but the account is locked (Retry-After)" },
+    ...rateLimitedResponse,
   },
-  {
-    method: "post",
-    path: "/auth/email/resend",
-    summary: "Send the verification mail again (202 whether or not the address has an account)",
-    tag: "auth",
-    access: "anyone",
-    body: emailBody,
-    responses: { 202: { description: "Accepted", body: messageResponse }, ...rateLimitedResponse },
+});
+
+const resendVerificationOperation = operation({
+  operationId: "resendVerification",
+  method: "post",
+  path: "/auth/email/resend",
+  summary: "Send the verification mail again (202 whether or not the address has an account)",
+  tag: "auth",
+  access: "anyone",
+  body: emailBody,
+  responses: { 202: { description: "Accepted", body: messageResponse }, ...rateLimitedResponse },
+});
+
+const requestPasswordResetOperation = operation({
+  operationId: "requestPasswordReset",
+  method: "post",
+  path: "/auth/password/forgot",
+  summary: "Mail a password-reset link (202 whether or not the address has an account)",
+  tag: "auth",
+  access: "anyone",
+  body: emailBody,
+  responses: { 202: { description: "Accepted", body: messageResponse }, ...rateLimitedResponse },
+});
+
+const resetPasswordOperation = operation({
+  operationId: "resetPassword",
+  method: "post",
+  path: "/auth/password/reset",
+  summary: "Set a new password with the mailed token (single use, 1 h); signs out everywhere",
+  tag: "auth",
+  access: "anyone",
+  body: resetBody,
+  responses: {
+    200: { description: "Password set; every session and token revoked", body: messageResponse },
+    400: { description: "Invalid input, a refused password, or a used/expired link" },
   },
-  {
-    method: "post",
-    path: "/auth/password/forgot",
-    summary: "Mail a password-reset link (202 whether or not the address has an account)",
-    tag: "auth",
-    access: "anyone",
-    body: emailBody,
-    responses: { 202: { description: "Accepted", body: messageResponse }, ...rateLimitedResponse },
+});
+
+const changePasswordOperation = operation({
+  operationId: "changePassword",
+  method: "post",
+  path: "/auth/password/change",
+  summary: "Change the password; other sessions are signed out, this one stays",
+  tag: "auth",
+  access: "signed-in",
+  body: changeBody,
+  responses: {
+    200: { description: "Changed", body: messageResponse },
+    400: { description: "Invalid input, a wrong current password, or a refused new one" },
+    409: { description: "The account has no password (use forgot password)" },
+    ...rateLimitedResponse,
   },
-  {
-    method: "post",
-    path: "/auth/password/reset",
-    summary: "Set a new password with the mailed token (single use, 1 h); signs out everywhere",
-    tag: "auth",
-    access: "anyone",
-    body: resetBody,
-    responses: {
-      200: { description: "Password set; every session and token revoked", body: messageResponse },
-      400: { description: "Invalid input, a refused password, or a used/expired link" },
-    },
-  },
-  {
-    method: "post",
-    path: "/auth/password/change",
-    summary: "Change the password; other sessions are signed out, this one stays",
-    tag: "auth",
-    access: "signed-in",
-    body: changeBody,
-    responses: {
-      200: { description: "Changed", body: messageResponse },
-      400: { description: "Invalid input, a wrong current password, or a refused new one" },
-      409: { description: "The account has no password (use forgot password)" },
-      ...rateLimitedResponse,
-    },
-  },
-];
+});
+
+const listDevOutboxOperation = operation({
+  operationId: "listDevOutbox",
+  method: "get",
+  path: "/dev/outbox",
+  summary: "The mails the development outbox kept instead of sending (development only)",
+  tag: "development",
+  access: "anyone",
+  responses: { 200: { description: "The kept mails, newest last" } },
+});
 
 export function passwordRoutes(deps: SignInDeps) {
   const { config } = deps;
   const accounts = { ...deps, mailer: createMailer(config, deps.logger) };
   const minLength = config.PASSWORD_MIN_LENGTH;
   void dummyHash(config);
-  const app = new Hono<AppEnv>();
+  const routes = new ApiRoutes();
 
   const signupPage = (problem?: Problem) =>
     AccountPage({
@@ -190,8 +233,8 @@ export function passwordRoutes(deps: SignInDeps) {
       problem,
       children: SignupForm({ askConsent: config.REQUIRE_CONSENT, minLength }),
     });
-  app.get("/auth/signup", (c) => html(c, signupPage()));
-  app.post("/auth/signup", (c) =>
+  routes.add(showSignUpFormOperation, (c) => html(c, signupPage()));
+  routes.add(signUpOperation, (c) =>
     answering(c, signupPage, async (form) => {
       const body = await readBody(c, signupBody);
       await signUp(
@@ -213,7 +256,7 @@ export function passwordRoutes(deps: SignInDeps) {
 
   const loginPage = (redirectTo: string) => (problem?: Problem) =>
     AccountPage({ title: "Sign in", problem, children: LoginForm({ redirectTo }) });
-  app.post("/auth/login", async (c) => {
+  routes.add(signInOperation, async (c) => {
     const redirectTo = safeRedirectTarget(await formField(c, "redirect_to"), config);
     return answering(c, loginPage(redirectTo), async (form) => {
       const body = await readBody(c, loginBody);
@@ -234,8 +277,8 @@ export function passwordRoutes(deps: SignInDeps) {
       problem,
       children: EmailForm({ action: "/auth/email/resend", button: "Send" }),
     });
-  app.get("/auth/email/resend", (c) => html(c, resendPage()));
-  app.post("/auth/email/resend", (c) =>
+  routes.add(showResendVerificationFormOperation, (c) => html(c, resendPage()));
+  routes.add(resendVerificationOperation, (c) =>
     answering(c, resendPage, async (form) => {
       const { email } = await readBody(c, emailBody);
       await resendVerification(accounts, email, requestAuditFields(c));
@@ -252,8 +295,8 @@ export function passwordRoutes(deps: SignInDeps) {
       problem,
       children: EmailForm({ action: "/auth/password/forgot", button: "Mail me a reset link" }),
     });
-  app.get("/auth/password/forgot", (c) => html(c, forgotPage()));
-  app.post("/auth/password/forgot", (c) =>
+  routes.add(showForgotPasswordFormOperation, (c) => html(c, forgotPage()));
+  routes.add(requestPasswordResetOperation, (c) =>
     answering(c, forgotPage, async (form) => {
       const { email } = await readBody(c, emailBody);
       await requestPasswordReset(accounts, email, requestAuditFields(c));
@@ -272,8 +315,8 @@ export function passwordRoutes(deps: SignInDeps) {
         ? ResetForm({ token, minLength })
         : EmailForm({ action: "/auth/password/forgot", button: "Mail me a new link" }),
     });
-  app.get("/auth/password/reset", (c) => html(c, resetPage(tokenOf(c))()));
-  app.post("/auth/password/reset", async (c) => {
+  routes.add(showResetPasswordPageOperation, (c) => html(c, resetPage(tokenOf(c))()));
+  routes.add(resetPasswordOperation, async (c) => {
     // The form page needs the token back when only the password was refused.
     const token = await formField(c, "token");
     return answering(
@@ -292,8 +335,8 @@ export function passwordRoutes(deps: SignInDeps) {
 
   const changePage = (problem?: Problem) =>
     AccountPage({ title: "Change your password", problem, children: ChangeForm({ minLength }) });
-  app.get("/auth/password/change", (c) => html(c, changePage()));
-  app.post("/auth/password/change", requireSignedIn(), (c) =>
+  routes.add(showChangePasswordFormOperation, (c) => html(c, changePage()));
+  routes.add(changePasswordOperation, (c) =>
     answering(c, changePage, async (form) => {
       const principal = c.get("principal") as Principal;
       const body = await readBody(c, changeBody);
@@ -313,8 +356,8 @@ export function passwordRoutes(deps: SignInDeps) {
   if (accounts.mailer.outbox) {
     const outbox = accounts.mailer.outbox;
     // Development only (never mounted in production): the mails that were not sent.
-    app.get("/dev/outbox", (c) => c.json({ messages: outbox }));
+    routes.add(listDevOutboxOperation, (c) => c.json({ messages: outbox }));
   }
 
-  return app;
+  return routes;
 }

@@ -1,10 +1,8 @@
-import { type Context, Hono } from "hono";
+import type { Context } from "hono";
 import { z } from "zod";
 import { findSessionById } from "../../sql/sessions.ts";
-import type { AppEnv } from "../http/app-env.ts";
+import { ApiRoutes, operation } from "../http/api-route.ts";
 import { requestAuditFields } from "../http/audit-fields.ts";
-import { requireSignedIn } from "../http/gate.ts";
-import type { ApiRoute } from "../http/openapi.ts";
 import { Problem } from "../http/problem.ts";
 import { isStorableText, refusedTextPointers } from "../http/text-input.ts";
 import { completeSignIn } from "../sign-in/complete.ts";
@@ -23,12 +21,14 @@ import { loginBody } from "./password.ts";
 // clients are OAuth libraries that read `error` from the body. Every other
 // route here answers problems like the rest of the API.
 
-export const tokenResponse = z.object({
-  access_token: z.string(),
-  token_type: z.literal("Bearer"),
-  expires_in: z.number().int(),
-  refresh_token: z.string(),
-});
+export const tokenResponse = z
+  .object({
+    access_token: z.string(),
+    token_type: z.literal("Bearer"),
+    expires_in: z.number().int(),
+    refresh_token: z.string(),
+  })
+  .meta({ id: "TokenPair", description: "RFC 6749 §5.1 access token response" });
 
 export const tokenError = z
   .object({
@@ -67,66 +67,71 @@ const jwksResponse = z.object({
   ),
 });
 
-export const tokensApi: ApiRoute[] = [
-  {
-    method: "post",
-    path: "/auth/token",
-    summary:
-      "OAuth 2.0 token endpoint: grant_type=password (email or username, password) or refresh_token; JSON or form; errors are RFC 6749 {error, error_description}",
-    tag: "tokens",
-    access: "client",
-    body: tokenRequest,
-    responses: {
-      200: {
-        description:
-          "A token pair (a refresh token is single-use: each answer carries its successor)",
-        body: tokenResponse,
-      },
-      400: {
-        description:
-          "invalid_request, invalid_grant (also a wrong password, or a locked or inactive account) or unsupported_grant_type",
-        body: tokenError,
-        contentType: "application/json",
-      },
-      429: {
-        description: "The sign-in rate limits of /auth/login (Retry-After)",
-        body: tokenError,
-        contentType: "application/json",
-      },
+const issueTokenOperation = operation({
+  operationId: "issueToken",
+  method: "post",
+  path: "/auth/token",
+  summary:
+    "OAuth 2.0 token endpoint: grant_type=password (email or username, password) or refresh_token; JSON or form; errors are RFC 6749 {error, error_description}",
+  tag: "tokens",
+  access: "anyone",
+  body: tokenRequest,
+  responses: {
+    200: {
+      description:
+        "A token pair (a refresh token is single-use: each answer carries its successor)",
+      body: tokenResponse,
+    },
+    400: {
+      description:
+        "invalid_request, invalid_grant (also a wrong password, or a locked or inactive account) or unsupported_grant_type",
+      body: tokenError,
+      contentType: "application/json",
+    },
+    429: {
+      description: "The sign-in rate limits of /auth/login (Retry-After)",
+      body: tokenError,
+      contentType: "application/json",
     },
   },
-  {
-    method: "post",
-    path: "/auth/token/session",
-    summary: "Exchange the browser session (cookie) for a token pair, for CLI sign-in",
-    tag: "tokens",
-    access: "signed-in",
-    responses: {
-      200: { description: "A token pair bound to a new device session", body: tokenResponse },
-      403: { description: "Only a browser session (cookie) can be exchanged" },
-    },
+});
+
+const exchangeSessionForTokenOperation = operation({
+  operationId: "exchangeSessionForToken",
+  method: "post",
+  path: "/auth/token/session",
+  summary: "Exchange the browser session (cookie) for a token pair, for CLI sign-in",
+  tag: "tokens",
+  access: "signed-in",
+  responses: {
+    200: { description: "A token pair bound to a new device session", body: tokenResponse },
+    403: { description: "Only a browser session (cookie) can be exchanged" },
   },
-  {
-    method: "post",
-    path: "/auth/revoke",
-    summary: "RFC 7009 revocation of a refresh or access token; always 200",
-    tag: "tokens",
-    access: "client",
-    body: revokeRequest,
-    responses: {
-      200: { description: "Revoked, or nothing to revoke" },
-      400: { description: "No token given", body: tokenError, contentType: "application/json" },
-    },
+});
+
+const revokeTokenOperation = operation({
+  operationId: "revokeToken",
+  method: "post",
+  path: "/auth/revoke",
+  summary: "RFC 7009 revocation of a refresh or access token; always 200",
+  tag: "tokens",
+  access: "anyone",
+  body: revokeRequest,
+  responses: {
+    200: { description: "Revoked, or nothing to revoke" },
+    400: { description: "No token given", body: tokenError, contentType: "application/json" },
   },
-  {
-    method: "get",
-    path: "/.well-known/jwks.json",
-    summary: "Public keys that verify our access tokens (JWK Set)",
-    tag: "tokens",
-    access: "anyone",
-    responses: { 200: { description: "The JWK Set", body: jwksResponse } },
-  },
-];
+});
+
+const getJwksOperation = operation({
+  operationId: "getJwks",
+  method: "get",
+  path: "/.well-known/jwks.json",
+  summary: "Public keys that verify our access tokens (JWK Set)",
+  tag: "tokens",
+  access: "anyone",
+  responses: { 200: { description: "The JWK Set", body: jwksResponse } },
+});
 
 /**
  * The fields of a JSON or urlencoded body; null when it is neither, is
@@ -187,9 +192,9 @@ function loginRefusal(c: Context, problem: Problem) {
 }
 
 export function tokenRoutes(deps: TokenDeps) {
-  const app = new Hono<AppEnv>();
+  const routes = new ApiRoutes();
 
-  app.post("/auth/token", async (c) => {
+  routes.add(issueTokenOperation, async (c) => {
     try {
       const read = await readFields(c);
       if ("refused" in read) throw new TokenGrantRefused("invalid_request", read.refused);
@@ -244,7 +249,7 @@ export function tokenRoutes(deps: TokenDeps) {
     }
   });
 
-  app.post("/auth/token/session", requireSignedIn(), async (c) => {
+  routes.add(exchangeSessionForTokenOperation, async (c) => {
     const principal = c.get("principal");
     // A bearer token must not mint a fresh 30-day family: that would turn a
     // stolen 10-minute token into a long-lived one.
@@ -269,7 +274,7 @@ export function tokenRoutes(deps: TokenDeps) {
     return answer(c, 200, pair);
   });
 
-  app.post("/auth/revoke", async (c) => {
+  routes.add(revokeTokenOperation, async (c) => {
     const read = await readFields(c);
     const request = revokeRequest.safeParse("fields" in read ? read.fields : {});
     // RFC 7009 §2.2: an unknown or invalid token is still a 200; only a
@@ -284,7 +289,7 @@ export function tokenRoutes(deps: TokenDeps) {
     return c.body(null, 200);
   });
 
-  app.get("/.well-known/jwks.json", (c) => {
+  routes.add(getJwksOperation, (c) => {
     // Verifiers may cache for five minutes: publish a new key that long before it signs.
     c.header("cache-control", "public, max-age=300");
     // Public keys: any origin may read them (a browser-side verifier, say).
@@ -292,5 +297,5 @@ export function tokenRoutes(deps: TokenDeps) {
     return c.json(deps.accessTokens.jwks);
   });
 
-  return app;
+  return routes;
 }

@@ -19,7 +19,8 @@ export const meResponse = userRow
     has_password: z.boolean(),
     created_at: z.iso.datetime(),
     last_login_at: z.iso.datetime().nullable(),
-  });
+  })
+  .meta({ id: "User", description: "A user as they see themselves" });
 
 /** What a user may see of their own record: never hashes, counters or token state. */
 export function toMeResponse(user: User): z.infer<typeof meResponse> {

@@ -1,0 +1,73 @@
+import { type Handler, Hono, type MiddlewareHandler } from "hono";
+import type { z } from "zod";
+import type { AppEnv } from "./app-env.ts";
+import { requireAdmin, requireGated, requireSignedIn } from "./gate.ts";
+
+// A JSON route is declared once: the declaration registers the handler
+// behind the gate its `access` names and is what /openapi.json describes, so
+// a route cannot be served undocumented or documented with another gate.
+
+/**
+ * Who may call an operation. It picks the gate middleware and the
+ * document's `security`; "metrics-token" is checked by its handler because
+ * the token is optional configuration.
+ */
+export type Access = "anyone" | "metrics-token" | "signed-in" | "gated" | "admin";
+
+export type ApiResponse = {
+  description: string;
+  /** Omitted for a 4xx/5xx: the shared Problem schema. */
+  body?: z.ZodType;
+  /** Defaults: application/json, or application/problem+json for a 4xx/5xx. */
+  contentType?: string;
+};
+
+export type ApiOperation = {
+  method: "get" | "post" | "put" | "patch" | "delete";
+  /** Hono-style path: `/admin/users/:id`. */
+  path: string;
+  /** Stable: generated clients name their methods after it. */
+  operationId: string;
+  summary: string;
+  tag: string;
+  access: Access;
+  /**
+   * The handler answers a caller without access itself (a form page offers
+   * to sign in) rather than the gate middleware; documented the same.
+   */
+  accessCheckedByHandler?: true;
+  query?: z.ZodObject;
+  /** JSON request body (forms with the same fields are accepted where noted). */
+  body?: z.ZodType;
+  responses: Record<number, ApiResponse>;
+};
+
+const gates: Record<Access, (() => MiddlewareHandler<AppEnv>) | null> = {
+  anyone: null,
+  "metrics-token": null,
+  "signed-in": requireSignedIn,
+  gated: requireGated,
+  admin: requireAdmin,
+};
+
+/** A set of declared operations and the Hono app that serves them; mount it with `app.route("/", routes.hono)`. */
+export class ApiRoutes {
+  readonly hono = new Hono<AppEnv>();
+  readonly operations: ApiOperation[] = [];
+
+  /** Registers `handler` for the operation behind its gate, and records the operation for the document. */
+  add<P extends string>(operation: ApiOperation & { path: P }, handler: Handler<AppEnv, P>): this {
+    const key = `${operation.method} ${operation.path}`;
+    if (this.operations.some((o) => `${o.method} ${o.path}` === key)) {
+      throw new Error(`${key} is declared twice`);
+    }
+    const gate = operation.accessCheckedByHandler ? null : gates[operation.access];
+    const handlers = (gate ? [gate(), handler] : [handler]) as [Handler<AppEnv>];
+    this.hono.on(operation.method.toUpperCase(), operation.path, ...handlers);
+    this.operations.push(operation);
+    return this;
+  }
+}
+
+/** Declares an operation, keeping its path's literal type so the handler sees the path's parameters. */
+export const operation = <P extends string>(declared: ApiOperation & { path: P }) => declared;

@@ -1,0 +1,34 @@
+import { expect, test } from "bun:test";
+import { ApiRoutes, operation } from "../src/http/api-route.ts";
+import { buildOpenApiDocument } from "../src/http/openapi.ts";
+
+const ping = operation({
+  method: "get",
+  path: "/ping",
+  operationId: "ping",
+  summary: "Ping",
+  tag: "meta",
+  access: "anyone",
+  responses: { 200: { description: "Pong" } },
+});
+
+test("a route declared twice is refused when it is registered", () => {
+  const routes = new ApiRoutes().add(ping, (c) => c.text("pong"));
+  expect(() => routes.add(ping, (c) => c.text("pong"))).toThrow("get /ping is declared twice");
+});
+
+test("two operations with one operationId cannot make a document", () => {
+  const other = { ...ping, path: "/ping2" };
+  expect(() => buildOpenApiDocument([ping, other], "http://localhost")).toThrow(
+    "operationId ping is used twice",
+  );
+});
+
+test("a declared route is served behind the gate its access names", async () => {
+  const routes = new ApiRoutes().add({ ...ping, access: "admin" }, (c) => c.text("pong"));
+  // No authenticate middleware runs here: nobody is signed in, so the admin gate refuses.
+  routes.hono.onError((error, c) => c.text(String(error), 500));
+  const answer = await routes.hono.request("/ping");
+  expect(await answer.text()).toContain("Sign in first");
+  expect(routes.operations.map((o) => o.operationId)).toEqual(["ping"]);
+});
