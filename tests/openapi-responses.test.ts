@@ -1,0 +1,107 @@
+import { afterAll, expect, test } from "bun:test";
+import Ajv2020 from "ajv/dist/2020.js";
+import addFormats from "ajv-formats";
+import { startTestApp } from "./support/app.ts";
+import { createTestDatabase } from "./support/database.ts";
+import { signedInUser } from "./support/sign-in.ts";
+
+// What a generated client believes, checked against what the running app
+// answers: live responses validated with the schemas the served document
+// gives them (output schemas refuse unknown fields, so a field added to an
+// answer but not to its schema fails too).
+
+const db = await createTestDatabase();
+const app = await startTestApp(db.pool);
+afterAll(async () => {
+  await app.close();
+  await db.drop();
+});
+
+type Document = {
+  paths: Record<
+    string,
+    Record<string, { responses: Record<string, { content?: Record<string, { schema: object }> }> }>
+  >;
+  components: { schemas: Record<string, object> };
+};
+const document = (await (await app.request("/openapi.json")).json()) as Document;
+
+const ajv = new Ajv2020({ strict: false, allErrors: true });
+addFormats(ajv);
+// The document's own references (#/components/...) resolve against it.
+ajv.addSchema({ $id: "openapi.json", components: document.components });
+const againstDocument = (schema: object) =>
+  JSON.parse(JSON.stringify(schema).replaceAll('"#/components/', '"openapi.json#/components/'));
+
+const admin = await signedInUser(db.pool, app.config, { role: "admin", isWhitelisted: true });
+const member = await signedInUser(db.pool, app.config, { isWhitelisted: true });
+
+async function answerMatches(
+  method: string,
+  path: string,
+  documentedPath: string,
+  { cookie, body }: { cookie?: string; body?: unknown } = {},
+) {
+  const response = await app.request(path, {
+    method: method.toUpperCase(),
+    headers: {
+      accept: "application/json",
+      origin: app.url,
+      "sec-fetch-site": "same-origin",
+      ...(cookie ? { cookie } : {}),
+      ...(body === undefined ? {} : { "content-type": "application/json" }),
+    },
+    body: body === undefined ? null : JSON.stringify(body),
+  });
+  const at = `${method} ${path} → ${response.status}`;
+  const documented = document.paths[documentedPath]?.[method]?.responses[String(response.status)];
+  expect(documented, `${at} is not documented`).toBeDefined();
+  const [type, media] = Object.entries(documented?.content ?? {})[0] ?? [];
+  expect(response.headers.get("content-type") ?? "", at).toStartWith(type ?? "(no body)");
+  const validate = ajv.compile(againstDocument(media?.schema ?? {}));
+  const json: unknown = await response.json();
+  expect(validate(json) ? [] : validate.errors, `${at}: ${JSON.stringify(json)}`).toEqual([]);
+  return json;
+}
+
+test("user, session and provider answers match their documented schemas", async () => {
+  await answerMatches("get", "/me", "/me", { cookie: member.cookie });
+  await answerMatches("patch", "/me", "/me", { cookie: member.cookie, body: { full_name: "Ada" } });
+  await answerMatches("get", "/me/sessions", "/me/sessions", { cookie: member.cookie });
+  await answerMatches("get", "/me/accounts", "/me/accounts", { cookie: member.cookie });
+  await answerMatches("get", "/auth/providers", "/auth/providers");
+  await answerMatches("get", "/.well-known/jwks.json", "/.well-known/jwks.json");
+  await answerMatches("get", "/healthz", "/healthz");
+  await answerMatches("get", "/readyz", "/readyz");
+});
+
+test("administration answers match their documented schemas", async () => {
+  const cookie = admin.cookie;
+  const rule = { kind: "domain", value: "example.net" };
+  await answerMatches("post", "/admin/allowlist", "/admin/allowlist", { cookie, body: rule });
+  await answerMatches("get", "/admin/allowlist", "/admin/allowlist", { cookie });
+  await answerMatches("get", "/admin/users", "/admin/users", { cookie });
+  const one = `/admin/users/${member.user.id}`;
+  await answerMatches("get", one, "/admin/users/{id}", { cookie });
+  await answerMatches("patch", one, "/admin/users/{id}", { cookie, body: { role: "user" } });
+  await answerMatches("post", `${one}/sessions/revoke`, "/admin/users/{id}/sessions/revoke", {
+    cookie,
+  });
+  const audit = (await answerMatches("get", "/admin/audit", "/admin/audit", { cookie })) as {
+    events: unknown[];
+  };
+  expect(audit.events.length).toBeGreaterThan(0);
+});
+
+test("refusals match the shared Problem schema", async () => {
+  await answerMatches("get", "/me", "/me");
+  await answerMatches("get", "/admin/users", "/admin/users", { cookie: member.cookie });
+  await answerMatches("patch", "/admin/users/not-a-uuid", "/admin/users/{id}", {
+    cookie: admin.cookie,
+    body: { role: "user" },
+  });
+  await answerMatches("post", "/admin/allowlist", "/admin/allowlist", {
+    cookie: admin.cookie,
+    body: { kind: "email", value: "not an address" },
+  });
+});
