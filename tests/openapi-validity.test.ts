@@ -158,3 +158,15 @@ test("public operations say security: [], the others name the session cookie or 
 test("servers name PUBLIC_URL", async () => {
   expect((await served()).servers).toEqual([{ url: "https://auth.example.org" }]);
 });
+
+test("the token and revocation endpoints document the form OAuth clients send, and JSON", async () => {
+  const document = (await served()) as unknown as {
+    paths: Record<string, { post: { requestBody: { content: object } } }>;
+  };
+  for (const path of ["/auth/token", "/auth/revoke"]) {
+    expect(Object.keys(document.paths[path]?.post.requestBody.content ?? {})).toEqual([
+      "application/x-www-form-urlencoded",
+      "application/json",
+    ]);
+  }
+});

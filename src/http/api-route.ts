@@ -37,8 +37,10 @@ export type ApiOperation = {
    */
   accessCheckedByHandler?: true;
   query?: z.ZodObject;
-  /** JSON request body (forms with the same fields are accepted where noted). */
+  /** Request body (forms with the same fields are accepted where noted). */
   body?: z.ZodType;
+  /** How the body may be sent; application/json unless said otherwise. */
+  bodyMediaTypes?: readonly string[];
   responses: Record<number, ApiResponse>;
 };
 

@@ -137,7 +137,12 @@ function describe(operation: ApiOperation, schemas: ReturnType<typeof componentS
       ? {
           requestBody: {
             required: true,
-            content: { "application/json": { schema: schemas.inline(operation.body, "input") } },
+            content: Object.fromEntries(
+              (operation.bodyMediaTypes ?? ["application/json"]).map((type) => [
+                type,
+                { schema: schemas.inline(operation.body as z.ZodType, "input") },
+              ]),
+            ),
           },
         }
       : {}),

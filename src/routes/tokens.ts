@@ -75,6 +75,8 @@ const issueTokenOperation = operation({
     "OAuth 2.0 token endpoint: grant_type=password (email or username, password) or refresh_token; JSON or form; errors are RFC 6749 {error, error_description}",
   tag: "tokens",
   access: "anyone",
+  // RFC 6749 §4.3.2 and RFC 7009 §2.1: OAuth clients send a form.
+  bodyMediaTypes: ["application/x-www-form-urlencoded", "application/json"],
   body: tokenRequest,
   responses: {
     200: {
@@ -116,6 +118,8 @@ const revokeTokenOperation = operation({
   summary: "RFC 7009 revocation of a refresh or access token; always 200",
   tag: "tokens",
   access: "anyone",
+  // RFC 6749 §4.3.2 and RFC 7009 §2.1: OAuth clients send a form.
+  bodyMediaTypes: ["application/x-www-form-urlencoded", "application/json"],
   body: revokeRequest,
   responses: {
     200: { description: "Revoked, or nothing to revoke" },
