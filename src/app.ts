@@ -3,7 +3,7 @@ import { bodyLimit } from "hono/body-limit";
 import { requestId } from "hono/request-id";
 import { secureHeaders } from "hono/secure-headers";
 import type { DatabasePool } from "slonik";
-import type { Config } from "./config.ts";
+import type { Config } from "./config/index.ts";
 import type { AppEnv } from "./http/app-env.ts";
 import { authenticate } from "./http/authenticate.ts";
 import { clientIp } from "./http/client-ip.ts";
@@ -76,7 +76,7 @@ export function createApp(deps: AppDeps) {
   const accessTokens = createAccessTokens(config, logger);
   const metrics = httpMetrics();
   const authenticated = authenticate({ ...deps, accessTokens });
-  const auditGateDenial = gateDenialAuditor(deps);
+  const auditGateDenial = gateDenialAuditor({ ...deps, config: config.http });
   const withGateAudit: MiddlewareHandler<AppEnv> = (c, next) => {
     c.set("auditGateDenial", auditGateDenial);
     return next();
@@ -99,16 +99,16 @@ export function createApp(deps: AppDeps) {
   app.use(requestId());
   app.use(requestLogger(logger));
   app.use(metrics);
-  app.use(clientIp(config));
+  app.use(clientIp(config.http));
   app.use(secureHeaders());
   app.use(
     bodyLimit({
-      maxSize: config.BODY_LIMIT_BYTES,
+      maxSize: config.http.BODY_LIMIT_BYTES,
       onError: () => {
         throw new Problem(
           413,
           "Content Too Large",
-          `Request bodies are limited to ${config.BODY_LIMIT_BYTES} bytes.`,
+          `Request bodies are limited to ${config.http.BODY_LIMIT_BYTES} bytes.`,
         );
       },
     }),
@@ -122,7 +122,7 @@ export function createApp(deps: AppDeps) {
   app.use(withGateAudit);
   app.use(csrfProtection(config));
 
-  app.route("/", apiDocsRoutes({ routes: apiRoutes, publicUrl: config.PUBLIC_URL }));
+  app.route("/", apiDocsRoutes({ routes: apiRoutes, publicUrl: config.http.PUBLIC_URL }));
   app.route("/", authRoutes(deps));
   app.route("/", meRoutes(deps));
   app.route("/", meAccountRoutes(deps));

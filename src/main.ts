@@ -1,5 +1,5 @@
 import { createApp } from "./app.ts";
-import { type Config, ConfigError, parseServerConfig } from "./config.ts";
+import { type Config, ConfigError, parseServerConfig } from "./config/index.ts";
 import { applyPendingMigrations, migrationNamesOnDisk } from "./db/migrations.ts";
 import { openDatabase } from "./db/open-database.ts";
 import { createLogger } from "./logger.ts";
@@ -22,7 +22,7 @@ function loadConfig(): Config {
 }
 
 const config = loadConfig();
-const logger = createLogger(config.LOG_LEVEL);
+const logger = createLogger(config.runtime.LOG_LEVEL);
 
 // Until the server listens, a stop signal (an orchestrator giving up on a
 // slow start, Ctrl-C) ends start-up at its next step and still closes what
@@ -48,7 +48,7 @@ const db = await openDatabase(config, logger, { signal: startup.signal }).catch(
 );
 await stopIfAsked(db.close);
 
-if (config.MIGRATE_ON_START) {
+if (config.database.MIGRATE_ON_START) {
   try {
     const applied = await applyPendingMigrations({ pool: db.pool, ownerUrl: db.ownerUrl, logger });
     logger.info({ applied: applied.length }, "migrations are current");
@@ -63,11 +63,11 @@ if (config.MIGRATE_ON_START) {
 const expectedMigrations = await migrationNamesOnDisk();
 await stopIfAsked(db.close);
 const credentials =
-  config.AUTH_CACHE_TTL > 0
+  config.session.AUTH_CACHE_TTL > 0
     ? startCredentialCache({
         url: db.url,
         pool: db.pool,
-        ttlMs: config.AUTH_CACHE_TTL,
+        ttlMs: config.session.AUTH_CACHE_TTL,
         logger,
       })
     : null;
@@ -92,14 +92,14 @@ try {
 
 let server: ReturnType<typeof Bun.serve>;
 try {
-  server = Bun.serve({ hostname: config.HOST, port: config.PORT, fetch: app.fetch });
+  server = Bun.serve({ hostname: config.http.HOST, port: config.http.PORT, fetch: app.fetch });
 } catch (error) {
-  logger.fatal({ err: error, port: config.PORT }, "cannot listen");
+  logger.fatal({ err: error, port: config.http.PORT }, "cannot listen");
   await db.close();
   process.exit(1);
 }
 logger.info(
-  { url: `http://${config.HOST}:${server.port}`, publicUrl: config.PUBLIC_URL },
+  { url: `http://${config.http.HOST}:${server.port}`, publicUrl: config.http.PUBLIC_URL },
   "listening",
 );
 
@@ -111,7 +111,7 @@ async function shutdown(signal: string) {
   shuttingDown = true;
   logger.info({ signal }, "shutting down: no new connections, finishing in-flight requests");
   // stop() resolves once in-flight requests are answered; force-close after the grace period.
-  const forced = setTimeout(() => server.stop(true), config.SHUTDOWN_TIMEOUT_MS);
+  const forced = setTimeout(() => server.stop(true), config.http.SHUTDOWN_TIMEOUT_MS);
   await server.stop();
   clearTimeout(forced);
   await cleanupSchedule.stop();

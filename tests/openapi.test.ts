@@ -1,6 +1,6 @@
 import { afterAll, expect, test } from "bun:test";
 import { apiRoutes, createApp } from "../src/app.ts";
-import { parseConfig } from "../src/config.ts";
+import { parseConfig } from "../src/config/index.ts";
 import { startSessionTouches } from "../src/sessions/session-touches.ts";
 import { startTestApp } from "./support/app.ts";
 import { createTestDatabase, testLogger } from "./support/database.ts";

@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { sql } from "slonik";
 import { insertUser, type User } from "../sql/users.ts";
-import { parseConfig } from "../src/config.ts";
+import { parseConfig } from "../src/config/index.ts";
 import { hashPassword } from "../src/password/hashing.ts";
 import { clientNetwork } from "../src/rate-limits/rate-limiter.ts";
 import { verifyPasswordLogin } from "../src/sign-in/password-login.ts";
@@ -27,7 +27,7 @@ async function passwordUser(overrides: { passwordHash?: string } = {}): Promise<
   return insertUser(pool, {
     email: `login${++counter}@example.com`,
     emailVerified: true,
-    passwordHash: overrides.passwordHash ?? (await hashPassword(password, app.config)),
+    passwordHash: overrides.passwordHash ?? (await hashPassword(password, app.config.passwords)),
   });
 }
 
@@ -187,7 +187,7 @@ describe("POST /auth/login", () => {
     const user = await insertUser(pool, {
       email: `nfkc${++counter}@example.com`,
       emailVerified: true,
-      passwordHash: await hashPassword("ﬁve ﬁne ﬁsh ﬁllets", app.config),
+      passwordHash: await hashPassword("ﬁve ﬁne ﬁsh ﬁllets", app.config.passwords),
     });
     expect(
       (await login({ email: user.email, password: "five fine fish fillets" }, nextIp())).status,
@@ -326,7 +326,7 @@ describe("verifyPasswordLogin options and reasons", () => {
     const user = await insertUser(pool, {
       email: `unverified${++counter}@example.com`,
       emailVerified: false,
-      passwordHash: await hashPassword(password, config),
+      passwordHash: await hashPassword(password, config.passwords),
     });
     const email = user.email ?? "";
     const input = { email, password, ip: nextIp(), requireVerifiedEmail: true };
@@ -347,7 +347,7 @@ describe("verifyPasswordLogin options and reasons", () => {
     const user = await insertUser(pool, {
       email: `nopassword${++counter}@example.com`,
       emailVerified: true,
-      passwordHash: await hashPassword(password, config),
+      passwordHash: await hashPassword(password, config.passwords),
     });
     await pool.query(sql.unsafe`
       INSERT INTO oauth_accounts (user_id, provider, provider_user_id) VALUES (${user.id}, 'github', ${user.id})`);

@@ -48,7 +48,7 @@ async function passwordUser(): Promise<User> {
   return insertUser(pool, {
     email: `pipeline${++counter}@example.com`,
     emailVerified: true,
-    passwordHash: await hashPassword(password, app.config),
+    passwordHash: await hashPassword(password, app.config.passwords),
   });
 }
 

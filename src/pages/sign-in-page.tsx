@@ -2,7 +2,7 @@ import { Hono } from "hono";
 import type { Child } from "hono/jsx";
 import type { DatabasePool } from "slonik";
 import { recordAudit } from "../audit.ts";
-import type { Config } from "../config.ts";
+import type { Config } from "../config/index.ts";
 import type { AppEnv, Principal } from "../http/app-env.ts";
 import { requestAuditFields } from "../http/audit-fields.ts";
 import { safeRedirectTarget } from "../http/redirect-target.ts";
@@ -137,7 +137,7 @@ export function signInPageRoutes({
   app.get("/", (c) => {
     const principal = c.get("principal");
     const requested = c.req.query("redirect_to");
-    const redirectTo = safeRedirectTarget(requested, config);
+    const redirectTo = safeRedirectTarget(requested, config.http);
     c.header("cache-control", "no-store");
     if (principal) {
       return c.html(
@@ -152,7 +152,7 @@ export function signInPageRoutes({
           providers={providers}
           redirectTo={redirectTo}
           error={signInFailureMessage(c.req.query("error"))}
-          consentNotice={config.REQUIRE_CONSENT}
+          consentNotice={config.access.REQUIRE_CONSENT}
         />
       </Page>,
     );

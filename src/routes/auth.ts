@@ -1,7 +1,7 @@
 import { Hono } from "hono";
 import type { DatabasePool } from "slonik";
 import { recordAudit } from "../audit.ts";
-import type { Config } from "../config.ts";
+import type { Config } from "../config/index.ts";
 import type { AppEnv } from "../http/app-env.ts";
 import { requestAuditFields } from "../http/audit-fields.ts";
 import { requireSignedIn } from "../http/gate.ts";

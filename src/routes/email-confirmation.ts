@@ -1,7 +1,7 @@
 import { Hono } from "hono";
 import type { DatabasePool } from "slonik";
 import { z } from "zod";
-import type { Config } from "../config.ts";
+import type { Config } from "../config/index.ts";
 import type { AppEnv } from "../http/app-env.ts";
 import { requestAuditFields } from "../http/audit-fields.ts";
 import { readBody } from "../http/json-body.ts";
@@ -78,7 +78,7 @@ export function emailConfirmationRoutes(deps: {
   pool: DatabasePool;
   logger: Logger;
 }) {
-  const minLength = deps.config.PASSWORD_MIN_LENGTH;
+  const minLength = deps.config.passwords.PASSWORD_MIN_LENGTH;
   const app = new Hono<AppEnv>();
 
   const resendForm = () => EmailForm({ action: "/auth/email/resend", button: "Send a new link" });

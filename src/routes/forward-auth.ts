@@ -1,7 +1,7 @@
 import { Hono } from "hono";
 import { z } from "zod";
 import { userRoles } from "../../sql/users.ts";
-import type { Config } from "../config.ts";
+import type { Config } from "../config/index.ts";
 import type { AppEnv, Principal } from "../http/app-env.ts";
 import { peerAddress } from "../http/client-ip.ts";
 import { acceptsHtml, originalRequest } from "../http/forwarded-request.ts";
@@ -109,7 +109,7 @@ function headerValue(text: string | null): string {
 
 export function forwardAuthRoutes({ config }: { config: Config }) {
   const app = new Hono<AppEnv>();
-  const trusted = proxyTrust(config);
+  const trusted = proxyTrust(config.http);
   const noStore = { "cache-control": "no-store" };
 
   app.get("/auth/verify", (c) => {
@@ -117,7 +117,7 @@ export function forwardAuthRoutes({ config }: { config: Config }) {
     const principal = c.get("principal");
     if (!principal) {
       const original = originalRequest(c, trusted(peerAddress(c)));
-      const signIn = signInPageUrl(original.url, config);
+      const signIn = signInPageUrl(original.url, config.http);
       const reason: VerifyRefusalReason = c.get("credentialExpired")
         ? "expired"
         : "unauthenticated";

@@ -2,7 +2,7 @@ import { Hono } from "hono";
 import type { DatabasePool } from "slonik";
 import { z } from "zod";
 import { listLinkedAccountsOfUser } from "../../sql/oauth-accounts.ts";
-import { type Config, oauthProviderNames } from "../config.ts";
+import { type Config, oauthProviderNames } from "../config/index.ts";
 import type { AppEnv, Principal } from "../http/app-env.ts";
 import { requestAuditFields } from "../http/audit-fields.ts";
 import { requireGated } from "../http/gate.ts";
@@ -96,7 +96,11 @@ export function meAccountRoutes(deps: { config: Config; pool: DatabasePool; logg
 
   app.delete("/me", requireGated(), async (c) => {
     await refusalsAsProblems(
-      assertRecentSignIn(pool, c.get("principal")?.sessionId ?? null, config.REAUTH_MAX_AGE),
+      assertRecentSignIn(
+        pool,
+        c.get("principal")?.sessionId ?? null,
+        config.session.REAUTH_MAX_AGE,
+      ),
     );
     await refusalsAsProblems(
       deleteAccount(deps, {

@@ -1,7 +1,7 @@
 import { timingSafeEqual } from "node:crypto";
 import { Hono } from "hono";
 import type { DatabasePool } from "slonik";
-import type { Config } from "../config.ts";
+import type { Config } from "../config/index.ts";
 import type { AppEnv } from "../http/app-env.ts";
 import type { ApiRoute } from "../http/openapi.ts";
 import { Problem } from "../http/problem.ts";
@@ -31,10 +31,10 @@ export const metricsApi: ApiRoute[] = [
 export function metricsRoutes({ config, pool }: { config: Config; pool: DatabasePool }) {
   const app = new Hono<AppEnv>();
   app.get("/metrics", async (c) => {
-    if (config.METRICS_TOKEN) {
+    if (config.ops.METRICS_TOKEN) {
       const header = c.req.header("authorization") ?? "";
       const token = header.startsWith("Bearer ") ? header.slice(7).trim() : "";
-      if (!sameSecret(token, config.METRICS_TOKEN)) {
+      if (!sameSecret(token, config.ops.METRICS_TOKEN)) {
         throw new Problem(401, "Unauthorized", "Metrics need the metrics bearer token.", {
           headers: { "www-authenticate": 'Bearer realm="metrics"' },
         });

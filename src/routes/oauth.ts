@@ -197,7 +197,7 @@ export function oauthRoutes(deps: SignInDeps) {
 
   app.get("/auth/:provider/login", async (c) => {
     const provider = providerOf(c);
-    const target = safeRedirectTarget(c.req.query("redirect_to"), config);
+    const target = safeRedirectTarget(c.req.query("redirect_to"), config.http);
     // It rides in the flow cookie, which has to stay well under 4 KB.
     const redirectTo = target.length <= 2048 ? target : "/";
     let started: Awaited<ReturnType<SignInProvider["begin"]>>;
@@ -323,7 +323,7 @@ export function oauthRoutes(deps: SignInDeps) {
       if (!(error instanceof AccountInactive || error instanceof AccountLocked)) throw error;
       return fail("account_inactive", undefined, signedIn.user.id, "done");
     }
-    return c.redirect(safeRedirectTarget(flow.redirectTo, config), 302);
+    return c.redirect(safeRedirectTarget(flow.redirectTo, config.http), 302);
   });
 
   return app;

@@ -180,15 +180,15 @@ export const passwordApi: ApiRoute[] = [
 export function passwordRoutes(deps: SignInDeps) {
   const { config } = deps;
   const accounts = { ...deps, mailer: createMailer(config, deps.logger) };
-  const minLength = config.PASSWORD_MIN_LENGTH;
-  void dummyHash(config);
+  const minLength = config.passwords.PASSWORD_MIN_LENGTH;
+  void dummyHash(config.passwords);
   const app = new Hono<AppEnv>();
 
   const signupPage = (problem?: Problem) =>
     AccountPage({
       title: "Create an account",
       problem,
-      children: SignupForm({ askConsent: config.REQUIRE_CONSENT, minLength }),
+      children: SignupForm({ askConsent: config.access.REQUIRE_CONSENT, minLength }),
     });
   app.get("/auth/signup", (c) => html(c, signupPage()));
   app.post("/auth/signup", (c) =>
@@ -214,7 +214,7 @@ export function passwordRoutes(deps: SignInDeps) {
   const loginPage = (redirectTo: string) => (problem?: Problem) =>
     AccountPage({ title: "Sign in", problem, children: LoginForm({ redirectTo }) });
   app.post("/auth/login", async (c) => {
-    const redirectTo = safeRedirectTarget(await formField(c, "redirect_to"), config);
+    const redirectTo = safeRedirectTarget(await formField(c, "redirect_to"), config.http);
     return answering(c, loginPage(redirectTo), async (form) => {
       const body = await readBody(c, loginBody);
       const factor = await verifyPasswordLogin(deps, {

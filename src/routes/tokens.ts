@@ -7,7 +7,7 @@ import { requireSignedIn } from "../http/gate.ts";
 import type { ApiRoute } from "../http/openapi.ts";
 import { Problem } from "../http/problem.ts";
 import { isStorableText, refusedTextPointers } from "../http/text-input.ts";
-import { completeSignIn } from "../sign-in/complete.ts";
+import { completeSignIn, type SignInDeps } from "../sign-in/complete.ts";
 import { verifyPasswordLogin } from "../sign-in/password-login.ts";
 import {
   refreshTokenPair,
@@ -186,7 +186,7 @@ function loginRefusal(c: Context, problem: Problem) {
   );
 }
 
-export function tokenRoutes(deps: TokenDeps) {
+export function tokenRoutes(deps: TokenDeps & SignInDeps) {
   const app = new Hono<AppEnv>();
 
   app.post("/auth/token", async (c) => {

@@ -1,6 +1,6 @@
 import { generateKeyPairSync } from "node:crypto";
 import { type App, createApp } from "../../src/app.ts";
-import { type Config, parseConfig } from "../../src/config.ts";
+import { type Config, parseConfig } from "../../src/config/index.ts";
 import { migrationNamesOnDisk } from "../../src/db/migrations.ts";
 import type { DatabasePool } from "../../src/db/pool.ts";
 import type { Logger } from "../../src/logger.ts";
@@ -50,11 +50,11 @@ export async function startTestApp(
     ...env,
   });
   const credentials =
-    config.AUTH_CACHE_TTL > 0
+    config.session.AUTH_CACHE_TTL > 0
       ? startCredentialCache({
           url: listenUrl ?? pool.configuration.connectionUri,
           pool,
-          ttlMs: config.AUTH_CACHE_TTL,
+          ttlMs: config.session.AUTH_CACHE_TTL,
           logger,
         })
       : null;
@@ -71,7 +71,7 @@ export async function startTestApp(
   // Port 0 (any free one) unless the test fixes PORT, e.g. so PUBLIC_URL can name it.
   const server = Bun.serve({
     hostname: "127.0.0.1",
-    port: env.PORT ? config.PORT : 0,
+    port: env.PORT ? config.http.PORT : 0,
     fetch: app.fetch,
   });
   const url = `http://127.0.0.1:${server.port}`;
