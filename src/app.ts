@@ -2,8 +2,6 @@ import { Hono, type MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { requestId } from "hono/request-id";
 import { secureHeaders } from "hono/secure-headers";
-import type { DatabasePool } from "slonik";
-import type { Config } from "./config/index.ts";
 import type { AppEnv } from "./http/app-env.ts";
 import { authenticate } from "./http/authenticate.ts";
 import { clientIp } from "./http/client-ip.ts";
@@ -13,7 +11,6 @@ import { leanRequestLogger, secureHeadersUnlessOk } from "./http/lean-request.ts
 import { httpMetrics } from "./http/metrics.ts";
 import { handleError, handleNotFound, Problem } from "./http/problem.ts";
 import { requestLogger } from "./http/request-logger.ts";
-import type { Logger } from "./logger.ts";
 import { adminPageRoutes } from "./pages/admin-page.tsx";
 import { apiDocsApi, apiDocsRoutes } from "./pages/api-docs.tsx";
 import { signInPageRoutes } from "./pages/sign-in-page.tsx";
@@ -32,9 +29,7 @@ import { metricsApi, metricsRoutes } from "./routes/metrics.ts";
 import { oauthApi, oauthRoutes } from "./routes/oauth.ts";
 import { passwordApi, passwordRoutes } from "./routes/password.ts";
 import { tokenRoutes, tokensApi } from "./routes/tokens.ts";
-import type { CredentialCache } from "./sessions/credential-cache.ts";
-import type { SessionTouches } from "./sessions/session-touches.ts";
-import { createAccessTokens } from "./tokens/access-tokens.ts";
+import type { Services } from "./services.ts";
 
 /** Every route's OpenAPI description; a test checks each registered route is here. */
 export const apiRoutes = [
@@ -56,26 +51,15 @@ export const apiRoutes = [
   ...oauthApi,
 ];
 
-export type AppDeps = {
-  config: Config;
-  pool: DatabasePool;
-  logger: Logger;
-  /** Migration names the code expects applied; /readyz compares against them. */
-  expectedMigrations: readonly string[];
-  /** Validated sessions and bearer checks kept between requests; none: every request reads. */
-  credentialCache?: CredentialCache | undefined;
-  /** Where session checks leave their last_seen_at, written once a second. */
-  sessionTouches: SessionTouches;
-};
-
-/** Builds the whole HTTP application; main.ts serves it, tests call it over real HTTP. */
-export function createApp(deps: AppDeps) {
+/**
+ * Wires middleware and routes over the services (src/services.ts builds
+ * them); main.ts serves the app, tests call it over real HTTP.
+ */
+export function createApp(deps: Services) {
   const { config, logger } = deps;
   const app = new Hono<AppEnv>();
-  // Signing keys are loaded once here (a development key may be generated).
-  const accessTokens = createAccessTokens(config, logger);
   const metrics = httpMetrics();
-  const authenticated = authenticate({ ...deps, accessTokens });
+  const authenticated = authenticate(deps);
   const auditGateDenial = gateDenialAuditor({ ...deps, config: config.http });
   const withGateAudit: MiddlewareHandler<AppEnv> = (c, next) => {
     c.set("auditGateDenial", auditGateDenial);
@@ -131,11 +115,11 @@ export function createApp(deps: AppDeps) {
   app.route("/", adminAuditRoutes(deps));
   app.route("/", adminHealthRoutes(deps));
   app.route("/", adminPageRoutes(deps));
-  app.route("/", passwordRoutes({ ...deps, accessTokens }));
+  app.route("/", passwordRoutes(deps));
   app.route("/", emailConfirmationRoutes(deps));
-  app.route("/", tokenRoutes({ ...deps, accessTokens }));
+  app.route("/", tokenRoutes(deps));
   app.route("/", meSessionRoutes(deps));
-  app.route("/", oauthRoutes({ ...deps, accessTokens }));
+  app.route("/", oauthRoutes(deps));
   app.route("/", signInPageRoutes(deps));
 
   app.notFound(handleNotFound);

@@ -1,20 +1,22 @@
 import { createApp } from "./app.ts";
-import { type Config, ConfigError, parseServerConfig } from "./config/index.ts";
-import { applyPendingMigrations, migrationNamesOnDisk } from "./db/migrations.ts";
+import { type Config, ConfigError, formatConfigError, parseServerConfig } from "./config/index.ts";
+import { applyPendingMigrations } from "./db/migrations.ts";
 import { openDatabase } from "./db/open-database.ts";
 import { createLogger } from "./logger.ts";
 import { startCleanupSchedule } from "./ops/cleanup-schedule.ts";
-import { startCredentialCache } from "./sessions/credential-cache.ts";
-import { startSessionTouches } from "./sessions/session-touches.ts";
+import { createServices } from "./services.ts";
 
-// Process wiring: config → database → migrations → serve → shutdown.
+// Process wiring: config → database → migrations → services → serve → shutdown.
 
+// Every setting that can stop the server is checked here, before anything
+// touches the database (parseServerConfig includes the server's own, such
+// as JWT_SIGNING_KEYS in production): the one place a ConfigError ends it.
 function loadConfig(): Config {
   try {
     return parseServerConfig();
   } catch (error) {
     if (error instanceof ConfigError) {
-      console.error(`gatehouse: invalid configuration: ${error.message}`);
+      console.error(formatConfigError(error));
       process.exit(2);
     }
     throw error;
@@ -60,41 +62,19 @@ if (config.database.MIGRATE_ON_START) {
   }
 }
 
-const expectedMigrations = await migrationNamesOnDisk();
-await stopIfAsked(db.close);
-const credentials =
-  config.session.AUTH_CACHE_TTL > 0
-    ? startCredentialCache({
-        url: db.url,
-        pool: db.pool,
-        ttlMs: config.session.AUTH_CACHE_TTL,
-        logger,
-      })
-    : null;
-const sessionTouches = startSessionTouches(db.pool, logger);
-let app: ReturnType<typeof createApp>;
-try {
-  app = createApp({
-    config,
-    pool: db.pool,
-    logger,
-    expectedMigrations,
-    credentialCache: credentials?.cache,
-    sessionTouches,
-  });
-} catch (error) {
-  // Settings only checkable against keys (JWT_SIGNING_KEYS in production).
-  if (!(error instanceof ConfigError)) throw error;
-  console.error(`gatehouse: invalid configuration: ${error.message}`);
+const services = await createServices(config, { pool: db.pool, listenUrl: db.url, logger });
+await stopIfAsked(async () => {
+  await services.close();
   await db.close();
-  process.exit(2);
-}
+});
+const app = createApp(services);
 
 let server: ReturnType<typeof Bun.serve>;
 try {
   server = Bun.serve({ hostname: config.http.HOST, port: config.http.PORT, fetch: app.fetch });
 } catch (error) {
   logger.fatal({ err: error, port: config.http.PORT }, "cannot listen");
+  await services.close();
   await db.close();
   process.exit(1);
 }
@@ -115,8 +95,7 @@ async function shutdown(signal: string) {
   await server.stop();
   clearTimeout(forced);
   await cleanupSchedule.stop();
-  await sessionTouches.close();
-  await credentials?.close();
+  await services.close();
   await db.close();
   logger.info("stopped");
   process.exit(0);

@@ -3,6 +3,7 @@ import { sql } from "slonik";
 import { insertUser, type User } from "../sql/users.ts";
 import { parseConfig } from "../src/config/index.ts";
 import { hashPassword } from "../src/password/hashing.ts";
+import { postgresRateLimitStore } from "../src/rate-limits/rate-limit-stores.ts";
 import { clientNetwork } from "../src/rate-limits/rate-limiter.ts";
 import { verifyPasswordLogin } from "../src/sign-in/password-login.ts";
 import { startTestApp } from "./support/app.ts";
@@ -298,7 +299,7 @@ describe("login rate limits", () => {
       RATE_LIMIT_LOGIN_ACCOUNT: "2/5m",
     });
     const user = await passwordUser();
-    const deps = { config, pool, logger: testLogger };
+    const deps = { config, pool, logger: testLogger, rateLimitStore: postgresRateLimitStore(pool) };
     const attempt = (ip: string) =>
       verifyPasswordLogin(deps, {
         email: user.email ?? "",
@@ -316,7 +317,7 @@ describe("login rate limits", () => {
 
 describe("verifyPasswordLogin options and reasons", () => {
   const config = parseConfig({ NODE_ENV: "test", DATABASE_URL: "postgres://unused" });
-  const deps = { config, pool, logger: testLogger };
+  const deps = { config, pool, logger: testLogger, rateLimitStore: postgresRateLimitStore(pool) };
   const statusOf = (promise: Promise<unknown>) =>
     promise.then(() => 200).catch((problem: { status: number }) => problem.status);
   const reasonsOf = async (userId: string) =>
@@ -369,7 +370,7 @@ describe("verifyPasswordLogin options and reasons", () => {
 
 test("the domain function answers unstorable addresses like unknown ones (no 5xx from a second caller)", async () => {
   const config = parseConfig({ NODE_ENV: "test", DATABASE_URL: "postgres://unused" });
-  const deps = { config, pool, logger: testLogger };
+  const deps = { config, pool, logger: testLogger, rateLimitStore: postgresRateLimitStore(pool) };
   for (const email of [
     "nul\u0000@example.com",
     "\ud800@example.com",

@@ -24,7 +24,7 @@ export function authenticate({
   credentialCache,
   sessionTouches,
 }: {
-  config: Config;
+  config: Pick<Config, "http" | "session">;
   pool: DatabasePool;
   accessTokens: AccessTokens;
   credentialCache?: CredentialCache | undefined;

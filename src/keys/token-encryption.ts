@@ -135,3 +135,24 @@ export async function readOrCreateDevelopmentKey(file: string): Promise<Encrypti
   const [id, key] = entry.split(":");
   return { id: id ?? "dev", key: new Uint8Array(Buffer.from(key ?? "", "base64")) };
 }
+
+/**
+ * The provider-token cipher, loaded on first use: a development key is made
+ * only once a provider sign-in needs one, and a failed load is tried again
+ * at the next sign-in.
+ */
+export function lazyTokenCipher(
+  config: Pick<Config, "providers" | "runtime">,
+  logger: Logger,
+): () => Promise<TokenCipher> {
+  let cipher: Promise<TokenCipher> | null = null;
+  return () => {
+    cipher ??= loadEncryptionKeys(config, logger)
+      .then(createTokenCipher)
+      .catch((error: unknown) => {
+        cipher = null;
+        throw error;
+      });
+    return cipher;
+  };
+}

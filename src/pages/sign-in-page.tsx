@@ -8,7 +8,7 @@ import { requestAuditFields } from "../http/audit-fields.ts";
 import { safeRedirectTarget } from "../http/redirect-target.ts";
 import { clearSessionCookie } from "../http/session-cookie.ts";
 import type { Logger } from "../logger.ts";
-import { enabledProviders } from "../providers/enabled-providers.ts";
+import type { ProviderName, SignInProvider } from "../providers/sign-in-providers.ts";
 import { signInFailureMessage } from "../routes/oauth.ts";
 import { invalidateSession } from "../sessions/sessions.ts";
 import { HtmlDocument } from "./html-document.tsx";
@@ -123,13 +123,15 @@ export function signInPageRoutes({
   config,
   pool,
   logger,
+  signInProviders,
 }: {
-  config: Config;
+  config: Pick<Config, "access" | "http" | "session">;
   pool: DatabasePool;
   logger: Logger;
+  signInProviders: ReadonlyMap<ProviderName, SignInProvider>;
 }) {
   const app = new Hono<AppEnv>();
-  const providers = [...enabledProviders(config, logger).values()].map((p) => ({
+  const providers = [...signInProviders.values()].map((p) => ({
     id: p.name,
     label: p.label,
   }));

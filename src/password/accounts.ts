@@ -20,7 +20,6 @@ import {
   passwordResetMail,
   verificationMail,
 } from "../mail/templates.ts";
-import { rateLimitStoreFor } from "../rate-limits/rate-limit-stores.ts";
 import { accountKey, clientNetwork, enforceRateLimit } from "../rate-limits/rate-limiter.ts";
 import type { PasswordLoginDeps } from "../sign-in/password-login.ts";
 import { revokeAllAccess } from "../users/administration.ts";
@@ -53,7 +52,7 @@ export function checkPassword(
 
 function rateLimits(deps: AccountDeps) {
   return {
-    store: rateLimitStoreFor(deps.config.limits, deps.pool, deps.logger),
+    store: deps.rateLimitStore,
     pool: deps.pool,
     logger: deps.logger,
   };

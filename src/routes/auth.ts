@@ -26,7 +26,7 @@ export function authRoutes({
   pool,
   logger,
 }: {
-  config: Config;
+  config: Pick<Config, "http" | "session">;
   pool: DatabasePool;
   logger: Logger;
 }) {

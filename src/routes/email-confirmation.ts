@@ -10,6 +10,7 @@ import type { Problem } from "../http/problem.ts";
 import type { Logger } from "../logger.ts";
 import { AccountPage, ConfirmChoices, EmailForm, NotMeForm } from "../pages/password-pages.tsx";
 import { confirmEmail, disownSignUp } from "../password/email-confirmation.ts";
+import type { RateLimitStore } from "../rate-limits/rate-limit-stores.ts";
 import { toMeResponse } from "../users/user-view.ts";
 import { answering, formField, htmlPage, linkToken, tokenOf } from "./form-answers.ts";
 import {
@@ -74,9 +75,10 @@ export const emailConfirmationApi: ApiRoute[] = [
 ];
 
 export function emailConfirmationRoutes(deps: {
-  config: Config;
+  config: Pick<Config, "access" | "limits" | "passwords">;
   pool: DatabasePool;
   logger: Logger;
+  rateLimitStore: RateLimitStore;
 }) {
   const minLength = deps.config.passwords.PASSWORD_MIN_LENGTH;
   const app = new Hono<AppEnv>();

@@ -107,7 +107,7 @@ function headerValue(text: string | null): string {
   return Buffer.from(text.replace(/\p{Cc}/gu, " "), "utf8").toString("latin1");
 }
 
-export function forwardAuthRoutes({ config }: { config: Config }) {
+export function forwardAuthRoutes({ config }: { config: Pick<Config, "http"> }) {
   const app = new Hono<AppEnv>();
   const trusted = proxyTrust(config.http);
   const noStore = { "cache-control": "no-store" };

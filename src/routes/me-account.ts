@@ -49,7 +49,11 @@ const providerParam = z.enum([...oauthProviderNames, "oidc"]);
 const userIdOf = (c: { get: (k: "principal") => Principal | null }) =>
   c.get("principal")?.user.user_id ?? "";
 
-export function meAccountRoutes(deps: { config: Config; pool: DatabasePool; logger: Logger }) {
+export function meAccountRoutes(deps: {
+  config: Pick<Config, "http" | "session">;
+  pool: DatabasePool;
+  logger: Logger;
+}) {
   const { config, pool } = deps;
   const app = new Hono<AppEnv>();
 

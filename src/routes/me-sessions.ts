@@ -63,7 +63,11 @@ const sessionId = z.uuid();
 const principalOf = (c: { get: (k: "principal") => Principal | null }) =>
   c.get("principal") as Principal;
 
-export function meSessionRoutes(deps: { config: Config; pool: DatabasePool; logger: Logger }) {
+export function meSessionRoutes(deps: {
+  config: Pick<Config, "http" | "session">;
+  pool: DatabasePool;
+  logger: Logger;
+}) {
   const app = new Hono<AppEnv>();
 
   app.get("/me/sessions", requireGated(), async (c) => {

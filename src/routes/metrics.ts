@@ -28,7 +28,13 @@ export const metricsApi: ApiRoute[] = [
 ];
 
 /** GET /metrics: Prometheus text, behind `Authorization: Bearer METRICS_TOKEN` when that is set. */
-export function metricsRoutes({ config, pool }: { config: Config; pool: DatabasePool }) {
+export function metricsRoutes({
+  config,
+  pool,
+}: {
+  config: Pick<Config, "ops">;
+  pool: DatabasePool;
+}) {
   const app = new Hono<AppEnv>();
   app.get("/metrics", async (c) => {
     if (config.ops.METRICS_TOKEN) {

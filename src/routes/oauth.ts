@@ -8,13 +8,8 @@ import { clearFlowCookie, readFlowCookie, writeFlowCookie } from "../http/oauth-
 import type { ApiRoute } from "../http/openapi.ts";
 import { Problem, problemResponse } from "../http/problem.ts";
 import { safeRedirectTarget } from "../http/redirect-target.ts";
-import {
-  createTokenCipher,
-  loadEncryptionKeys,
-  type TokenCipher,
-} from "../keys/token-encryption.ts";
+import type { TokenCipher } from "../keys/token-encryption.ts";
 import { logins } from "../metrics.ts";
-import { enabledProviders } from "../providers/enabled-providers.ts";
 import {
   callbackUrlOf,
   type MembershipNeeds,
@@ -161,20 +156,16 @@ function sameSecret(a: string, b: string): boolean {
   return x.length === y.length && timingSafeEqual(x, y);
 }
 
-export function oauthRoutes(deps: SignInDeps) {
-  const { config, pool, logger } = deps;
+type Deps = SignInDeps & {
+  signInProviders: ReadonlyMap<ProviderName, SignInProvider>;
+  /** Loads the keys on first use (see lazyTokenCipher). */
+  tokenCipher: () => Promise<TokenCipher>;
+};
+
+export function oauthRoutes(deps: Deps) {
+  const { config, pool, logger, tokenCipher } = deps;
   const app = new Hono<AppEnv>();
-  const providers = enabledProviders(config, logger);
-  let cipher: Promise<TokenCipher> | null = null;
-  const tokenCipher = () => {
-    cipher ??= loadEncryptionKeys(config, logger)
-      .then(createTokenCipher)
-      .catch((error: unknown) => {
-        cipher = null;
-        throw error;
-      });
-    return cipher;
-  };
+  const providers = deps.signInProviders;
   const needsOf = (provider: SignInProvider) =>
     provider.name === "github" ? membershipNeeds(pool) : Promise.resolve(noNeeds);
   const providerOf = (c: Context<AppEnv>) => {

@@ -9,7 +9,6 @@ import type { ApiRoute } from "../http/openapi.ts";
 import type { Problem } from "../http/problem.ts";
 import { safeRedirectTarget } from "../http/redirect-target.ts";
 import { emailAddress, isPrintableText } from "../http/text-input.ts";
-import { createMailer } from "../mail/mailer.ts";
 import {
   AccountPage,
   ChangeForm,
@@ -19,6 +18,7 @@ import {
   SignupForm,
 } from "../pages/password-pages.tsx";
 import {
+  type AccountDeps,
   changePassword,
   requestPasswordReset,
   resendVerification,
@@ -177,9 +177,8 @@ export const passwordApi: ApiRoute[] = [
   },
 ];
 
-export function passwordRoutes(deps: SignInDeps) {
+export function passwordRoutes(deps: SignInDeps & AccountDeps) {
   const { config } = deps;
-  const accounts = { ...deps, mailer: createMailer(config, deps.logger) };
   const minLength = config.passwords.PASSWORD_MIN_LENGTH;
   void dummyHash(config.passwords);
   const app = new Hono<AppEnv>();
@@ -195,7 +194,7 @@ export function passwordRoutes(deps: SignInDeps) {
     answering(c, signupPage, async (form) => {
       const body = await readBody(c, signupBody);
       await signUp(
-        accounts,
+        deps,
         {
           email: body.email,
           password: body.password,
@@ -238,7 +237,7 @@ export function passwordRoutes(deps: SignInDeps) {
   app.post("/auth/email/resend", (c) =>
     answering(c, resendPage, async (form) => {
       const { email } = await readBody(c, emailBody);
-      await resendVerification(accounts, email, requestAuditFields(c));
+      await resendVerification(deps, email, requestAuditFields(c));
       const message = "If this address has an unconfirmed account, a new mail is on its way.";
       return form
         ? html(c, AccountPage({ title: "Mail sent", notice: message }), 202)
@@ -256,7 +255,7 @@ export function passwordRoutes(deps: SignInDeps) {
   app.post("/auth/password/forgot", (c) =>
     answering(c, forgotPage, async (form) => {
       const { email } = await readBody(c, emailBody);
-      await requestPasswordReset(accounts, email, requestAuditFields(c));
+      await requestPasswordReset(deps, email, requestAuditFields(c));
       const message = "If this address has an account, a reset link is on its way.";
       return form
         ? html(c, AccountPage({ title: "Check your inbox", notice: message }), 202)
@@ -281,7 +280,7 @@ export function passwordRoutes(deps: SignInDeps) {
       resetPage(/^[A-Za-z0-9_-]{1,100}$/.test(token) ? token : ""),
       async (form) => {
         const body = await readBody(c, resetBody);
-        await resetPassword(accounts, body, requestAuditFields(c));
+        await resetPassword(deps, body, requestAuditFields(c));
         const message = "Password changed; sign in with the new one.";
         return form
           ? html(c, AccountPage({ title: "Password changed", notice: message }))
@@ -298,7 +297,7 @@ export function passwordRoutes(deps: SignInDeps) {
       const principal = c.get("principal") as Principal;
       const body = await readBody(c, changeBody);
       await changePassword(
-        accounts,
+        deps,
         { userId: principal.user.user_id, sessionId: principal.sessionId },
         { currentPassword: body.current_password, newPassword: body.new_password },
         requestAuditFields(c),
@@ -310,8 +309,8 @@ export function passwordRoutes(deps: SignInDeps) {
     }),
   );
 
-  if (accounts.mailer.outbox) {
-    const outbox = accounts.mailer.outbox;
+  if (deps.mailer.outbox) {
+    const outbox = deps.mailer.outbox;
     // Development only (never mounted in production): the mails that were not sent.
     app.get("/dev/outbox", (c) => c.json({ messages: outbox }));
   }

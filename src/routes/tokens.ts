@@ -8,7 +8,7 @@ import type { ApiRoute } from "../http/openapi.ts";
 import { Problem } from "../http/problem.ts";
 import { isStorableText, refusedTextPointers } from "../http/text-input.ts";
 import { completeSignIn, type SignInDeps } from "../sign-in/complete.ts";
-import { verifyPasswordLogin } from "../sign-in/password-login.ts";
+import { type PasswordLoginDeps, verifyPasswordLogin } from "../sign-in/password-login.ts";
 import {
   refreshTokenPair,
   revokeToken,
@@ -186,7 +186,7 @@ function loginRefusal(c: Context, problem: Problem) {
   );
 }
 
-export function tokenRoutes(deps: TokenDeps & SignInDeps) {
+export function tokenRoutes(deps: TokenDeps & SignInDeps & PasswordLoginDeps) {
   const app = new Hono<AppEnv>();
 
   app.post("/auth/token", async (c) => {

@@ -11,7 +11,7 @@ import {
   verifyAgainstDummy,
   verifyPassword,
 } from "../password/hashing.ts";
-import { rateLimitStoreFor } from "../rate-limits/rate-limit-stores.ts";
+import type { RateLimitStore } from "../rate-limits/rate-limit-stores.ts";
 import { accountKey, clientNetwork, enforceRateLimit } from "../rate-limits/rate-limiter.ts";
 import { recordSignInFailure } from "./failures.ts";
 import type { FirstFactor } from "./first-factor.ts";
@@ -63,6 +63,8 @@ export class EmailNotVerified extends Problem {
 export type PasswordLoginDeps = {
   config: Pick<Config, "access" | "limits" | "passwords">;
   pool: DatabasePool;
+  /** The process's rate-limit counters (built once by createServices). */
+  rateLimitStore: RateLimitStore;
   logger: Logger;
 };
 
@@ -110,12 +112,12 @@ export type PasswordLoginInput = {
  * Starting a session or issuing tokens is the caller's business.
  */
 export async function verifyPasswordLogin(
-  { config, pool, logger }: PasswordLoginDeps,
+  { config, pool, logger, rateLimitStore }: PasswordLoginDeps,
   input: PasswordLoginInput,
 ): Promise<FirstFactor> {
   const method = input.method ?? "password";
   const facts = { ip: input.ip, userAgent: input.userAgent ?? null };
-  const limits = { store: rateLimitStoreFor(config.limits, pool, logger), pool, logger };
+  const limits = { store: rateLimitStore, pool, logger };
   const email = input.email.trim();
   // Whatever a caller failed to validate (the token grant reads forms too)
   // must not reach the database: an address PostgreSQL cannot even store
