@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import type { DatabasePool } from "slonik";
 import { insertUser } from "../sql/users.ts";
-import { type Config, parseConfig } from "../src/config.ts";
+import { type Config, parseConfig } from "../src/config/index.ts";
 import { createDatabasePool } from "../src/db/pool.ts";
 import { freePort } from "../src/free-port.ts";
 import { sessionCookieName } from "../src/http/session-cookie.ts";
@@ -116,8 +116,8 @@ export async function seedUser(
 export async function seedSessionCookie(gatehouse: Gatehouse, userId: string): Promise<string> {
   const { secret } = await createSession(gatehouse.pool, {
     userId,
-    ttlMs: gatehouse.config.SESSION_TTL,
-    idleTtlMs: gatehouse.config.SESSION_IDLE_TTL,
+    ttlMs: gatehouse.config.session.SESSION_TTL,
+    idleTtlMs: gatehouse.config.session.SESSION_IDLE_TTL,
     ip: "127.0.0.1",
     userAgent: "gatehouse-bench",
   });

@@ -98,7 +98,7 @@ export async function runHotPaths(
   // Seed ---------------------------------------------------------------------
   const gatehouse = await startGatehouse(databaseUrl, logger);
   // The cost the server is configured with, as a sign-up would store it.
-  const passwordHash = await hashPassword(benchPassword, gatehouse.config);
+  const passwordHash = await hashPassword(benchPassword, gatehouse.config.passwords);
   const email = "bench@example.com";
   const userId = await seedUser(gatehouse.pool, email, passwordHash);
   const cookie = await seedSessionCookie(gatehouse, userId);

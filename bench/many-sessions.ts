@@ -1,5 +1,5 @@
 import pg from "pg";
-import { parseConfig } from "../src/config.ts";
+import { parseConfig } from "../src/config/index.ts";
 import { sessionCookieName } from "../src/http/session-cookie.ts";
 import { createAccessTokens } from "../src/tokens/access-tokens.ts";
 import { type Load, type ManySessionsContext, measureCounted, randomItem } from "./counted-load.ts";
@@ -56,7 +56,7 @@ async function gatehouseRows(
     TOKEN_ENCRYPTION_KEYS: env.TOKEN_ENCRYPTION_KEYS ?? "",
   };
   const config = parseConfig({ ...env, ...shared });
-  const cacheTtl = `AUTH_CACHE_TTL=${config.AUTH_CACHE_TTL / 1000}s`;
+  const cacheTtl = `AUTH_CACHE_TTL=${config.session.AUTH_CACHE_TTL / 1000}s`;
   const cookieName = sessionCookieName(config);
   const start = () => startGatehouse(databaseUrl, context.logger, shared);
   const count = { client, table: "sessions" };

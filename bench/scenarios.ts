@@ -92,7 +92,7 @@ export async function issueTokenPair(context: ScenarioContext): Promise<TokenPai
   const fromSession = await send(gatehouse, {
     method: "POST",
     path: "/auth/token/session",
-    headers: { cookie: context.cookie, origin: gatehouse.config.PUBLIC_URL },
+    headers: { cookie: context.cookie, origin: gatehouse.config.http.PUBLIC_URL },
   });
   if (fromSession.status === 200) return (await fromSession.json()) as TokenPair;
   const fromPassword = await send(gatehouse, {

@@ -2,8 +2,6 @@ import { Hono, type MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { requestId } from "hono/request-id";
 import { secureHeaders } from "hono/secure-headers";
-import type { DatabasePool } from "slonik";
-import type { Config } from "./config.ts";
 import type { ApiOperation, ApiRoutes } from "./http/api-route.ts";
 import type { AppEnv } from "./http/app-env.ts";
 import { authenticate } from "./http/authenticate.ts";
@@ -14,7 +12,6 @@ import { leanRequestLogger, secureHeadersUnlessOk } from "./http/lean-request.ts
 import { httpMetrics } from "./http/metrics.ts";
 import { handleError, handleNotFound, Problem } from "./http/problem.ts";
 import { requestLogger } from "./http/request-logger.ts";
-import type { Logger } from "./logger.ts";
 import { adminPageRoutes } from "./pages/admin-page.tsx";
 import { apiDocsRoutes } from "./pages/api-docs.tsx";
 import { signInPageRoutes } from "./pages/sign-in-page.tsx";
@@ -33,24 +30,13 @@ import { metricsRoutes } from "./routes/metrics.ts";
 import { oauthRoutes } from "./routes/oauth.ts";
 import { passwordRoutes } from "./routes/password.ts";
 import { tokenRoutes } from "./routes/tokens.ts";
-import type { CredentialCache } from "./sessions/credential-cache.ts";
-import type { SessionTouches } from "./sessions/session-touches.ts";
-import { createAccessTokens } from "./tokens/access-tokens.ts";
+import type { Services } from "./services.ts";
 
-export type AppDeps = {
-  config: Config;
-  pool: DatabasePool;
-  logger: Logger;
-  /** Migration names the code expects applied; /readyz compares against them. */
-  expectedMigrations: readonly string[];
-  /** Validated sessions and bearer checks kept between requests; none: every request reads. */
-  credentialCache?: CredentialCache | undefined;
-  /** Where session checks leave their last_seen_at, written once a second. */
-  sessionTouches: SessionTouches;
-};
-
-/** Builds the whole HTTP application; main.ts serves it, tests call it over real HTTP. */
-export function createApp(deps: AppDeps) {
+/**
+ * Wires middleware and routes over the services (src/services.ts builds
+ * them); main.ts serves the app, tests call it over real HTTP.
+ */
+export function createApp(deps: Services) {
   const { config, logger } = deps;
   const app = new Hono<AppEnv>();
   // Every JSON route is an operation of an ApiRoutes: mounting it records
@@ -60,11 +46,9 @@ export function createApp(deps: AppDeps) {
     operations.push(...routes.operations);
     app.route("/", routes.hono);
   };
-  // Signing keys are loaded once here (a development key may be generated).
-  const accessTokens = createAccessTokens(config, logger);
   const metrics = httpMetrics();
-  const authenticated = authenticate({ ...deps, accessTokens });
-  const auditGateDenial = gateDenialAuditor(deps);
+  const authenticated = authenticate(deps);
+  const auditGateDenial = gateDenialAuditor({ ...deps, config: config.http });
   const withGateAudit: MiddlewareHandler<AppEnv> = (c, next) => {
     c.set("auditGateDenial", auditGateDenial);
     return next();
@@ -87,16 +71,16 @@ export function createApp(deps: AppDeps) {
   app.use(requestId());
   app.use(requestLogger(logger));
   app.use(metrics);
-  app.use(clientIp(config));
+  app.use(clientIp(config.http));
   app.use(secureHeaders());
   app.use(
     bodyLimit({
-      maxSize: config.BODY_LIMIT_BYTES,
+      maxSize: config.http.BODY_LIMIT_BYTES,
       onError: () => {
         throw new Problem(
           413,
           "Content Too Large",
-          `Request bodies are limited to ${config.BODY_LIMIT_BYTES} bytes.`,
+          `Request bodies are limited to ${config.http.BODY_LIMIT_BYTES} bytes.`,
         );
       },
     }),
@@ -110,7 +94,7 @@ export function createApp(deps: AppDeps) {
   app.use(withGateAudit);
   app.use(csrfProtection(config));
 
-  mount(apiDocsRoutes({ operations, publicUrl: config.PUBLIC_URL }));
+  mount(apiDocsRoutes({ operations, publicUrl: config.http.PUBLIC_URL }));
   mount(authRoutes(deps));
   mount(meRoutes(deps));
   mount(meAccountRoutes(deps));
@@ -119,11 +103,11 @@ export function createApp(deps: AppDeps) {
   mount(adminAuditRoutes(deps));
   mount(adminHealthRoutes(deps));
   app.route("/", adminPageRoutes(deps));
-  mount(passwordRoutes({ ...deps, accessTokens }));
+  mount(passwordRoutes(deps));
   mount(emailConfirmationRoutes(deps));
-  mount(tokenRoutes({ ...deps, accessTokens }));
+  mount(tokenRoutes(deps));
   mount(meSessionRoutes(deps));
-  mount(oauthRoutes({ ...deps, accessTokens }));
+  mount(oauthRoutes(deps));
   app.route("/", signInPageRoutes(deps));
 
   app.notFound(handleNotFound);

@@ -1,20 +1,22 @@
 import { createApp } from "./app.ts";
-import { type Config, ConfigError, parseServerConfig } from "./config.ts";
-import { applyPendingMigrations, migrationNamesOnDisk } from "./db/migrations.ts";
+import { type Config, ConfigError, formatConfigError, parseServerConfig } from "./config/index.ts";
+import { applyPendingMigrations } from "./db/migrations.ts";
 import { openDatabase } from "./db/open-database.ts";
 import { createLogger } from "./logger.ts";
 import { startCleanupSchedule } from "./ops/cleanup-schedule.ts";
-import { startCredentialCache } from "./sessions/credential-cache.ts";
-import { startSessionTouches } from "./sessions/session-touches.ts";
+import { createServices } from "./services.ts";
 
-// Process wiring: config → database → migrations → serve → shutdown.
+// Process wiring: config → database → migrations → services → serve → shutdown.
 
+// Every setting that can stop the server is checked here, before anything
+// touches the database (parseServerConfig includes the server's own, such
+// as JWT_SIGNING_KEYS in production): the one place a ConfigError ends it.
 function loadConfig(): Config {
   try {
     return parseServerConfig();
   } catch (error) {
     if (error instanceof ConfigError) {
-      console.error(`gatehouse: invalid configuration: ${error.message}`);
+      console.error(formatConfigError(error));
       process.exit(2);
     }
     throw error;
@@ -22,7 +24,7 @@ function loadConfig(): Config {
 }
 
 const config = loadConfig();
-const logger = createLogger(config.LOG_LEVEL);
+const logger = createLogger(config.runtime.LOG_LEVEL);
 
 // Until the server listens, a stop signal (an orchestrator giving up on a
 // slow start, Ctrl-C) ends start-up at its next step and still closes what
@@ -48,7 +50,7 @@ const db = await openDatabase(config, logger, { signal: startup.signal }).catch(
 );
 await stopIfAsked(db.close);
 
-if (config.MIGRATE_ON_START) {
+if (config.database.MIGRATE_ON_START) {
   try {
     const applied = await applyPendingMigrations({ pool: db.pool, ownerUrl: db.ownerUrl, logger });
     logger.info({ applied: applied.length }, "migrations are current");
@@ -60,46 +62,24 @@ if (config.MIGRATE_ON_START) {
   }
 }
 
-const expectedMigrations = await migrationNamesOnDisk();
-await stopIfAsked(db.close);
-const credentials =
-  config.AUTH_CACHE_TTL > 0
-    ? startCredentialCache({
-        url: db.url,
-        pool: db.pool,
-        ttlMs: config.AUTH_CACHE_TTL,
-        logger,
-      })
-    : null;
-const sessionTouches = startSessionTouches(db.pool, logger);
-let app: ReturnType<typeof createApp>;
-try {
-  app = createApp({
-    config,
-    pool: db.pool,
-    logger,
-    expectedMigrations,
-    credentialCache: credentials?.cache,
-    sessionTouches,
-  });
-} catch (error) {
-  // Settings only checkable against keys (JWT_SIGNING_KEYS in production).
-  if (!(error instanceof ConfigError)) throw error;
-  console.error(`gatehouse: invalid configuration: ${error.message}`);
+const services = await createServices(config, { pool: db.pool, listenUrl: db.url, logger });
+await stopIfAsked(async () => {
+  await services.close();
   await db.close();
-  process.exit(2);
-}
+});
+const app = createApp(services);
 
 let server: ReturnType<typeof Bun.serve>;
 try {
-  server = Bun.serve({ hostname: config.HOST, port: config.PORT, fetch: app.fetch });
+  server = Bun.serve({ hostname: config.http.HOST, port: config.http.PORT, fetch: app.fetch });
 } catch (error) {
-  logger.fatal({ err: error, port: config.PORT }, "cannot listen");
+  logger.fatal({ err: error, port: config.http.PORT }, "cannot listen");
+  await services.close();
   await db.close();
   process.exit(1);
 }
 logger.info(
-  { url: `http://${config.HOST}:${server.port}`, publicUrl: config.PUBLIC_URL },
+  { url: `http://${config.http.HOST}:${server.port}`, publicUrl: config.http.PUBLIC_URL },
   "listening",
 );
 
@@ -111,12 +91,11 @@ async function shutdown(signal: string) {
   shuttingDown = true;
   logger.info({ signal }, "shutting down: no new connections, finishing in-flight requests");
   // stop() resolves once in-flight requests are answered; force-close after the grace period.
-  const forced = setTimeout(() => server.stop(true), config.SHUTDOWN_TIMEOUT_MS);
+  const forced = setTimeout(() => server.stop(true), config.http.SHUTDOWN_TIMEOUT_MS);
   await server.stop();
   clearTimeout(forced);
   await cleanupSchedule.stop();
-  await sessionTouches.close();
-  await credentials?.close();
+  await services.close();
   await db.close();
   logger.info("stopped");
   process.exit(0);

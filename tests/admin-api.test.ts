@@ -18,7 +18,7 @@ const admin = () => signedInUser(db.pool, app.config, { role: "admin", isWhiteli
 const member = () => signedInUser(db.pool, app.config, { isWhitelisted: true });
 
 function send(method: string, path: string, cookie: string | null, body?: unknown) {
-  const headers: Record<string, string> = { origin: app.config.PUBLIC_URL };
+  const headers: Record<string, string> = { origin: app.config.http.PUBLIC_URL };
   if (cookie) headers.cookie = cookie;
   if (body !== undefined) headers["content-type"] = "application/json";
   return app.request(path, {
@@ -210,7 +210,7 @@ describe("managing a user", () => {
       method: "PATCH",
       headers: {
         cookie: adminCookie,
-        origin: app.config.PUBLIC_URL,
+        origin: app.config.http.PUBLIC_URL,
         "content-type": "application/json",
       },
       body: "{not json",

@@ -21,7 +21,7 @@ function postForm(path: string, cookie: string, fields: Record<string, string>) 
     redirect: "manual",
     headers: {
       cookie,
-      origin: app.config.PUBLIC_URL,
+      origin: app.config.http.PUBLIC_URL,
       "content-type": "application/x-www-form-urlencoded",
     },
     body: new URLSearchParams(fields).toString(),

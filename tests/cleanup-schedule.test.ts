@@ -2,7 +2,7 @@ import { afterAll, expect, test } from "bun:test";
 import { sql } from "slonik";
 import { z } from "zod";
 import { denyAccessToken } from "../sql/revoked-access-tokens.ts";
-import { parseConfig } from "../src/config.ts";
+import { parseConfig } from "../src/config/index.ts";
 import { startCleanupSchedule } from "../src/ops/cleanup-schedule.ts";
 import { createTestDatabase, testLogger } from "./support/database.ts";
 

@@ -1,22 +1,27 @@
 import { describe, expect, test } from "bun:test";
-import { ConfigError, parseConfig } from "../src/config.ts";
+import {
+  ConfigError,
+  environmentSchema,
+  parseConfig,
+  sectionSchemas,
+} from "../src/config/index.ts";
 import { outboxEnabled } from "../src/mail/mailer.ts";
 
 describe("configuration", () => {
   test("defaults make a working development config", () => {
     const config = parseConfig({});
-    expect(config.PORT).toBe(3000);
-    expect(config.PUBLIC_URL).toBe("http://localhost:3000");
-    expect(config.DB_POOL_MIN).toBe(2);
-    expect(config.DB_POOL_MAX).toBe(10);
-    expect(config.DB_CONNECTION_TIMEOUT_MS).toBe(5000);
-    expect(config.DB_MAX_RETRIES).toBe(3);
-    expect(config.DB_RETRY_DELAY_MS).toBe(1000);
-    expect(config.TRUST_PROXY_HOPS).toBe(0);
-    expect(config.AUDIT_RETENTION_DAYS).toBe(90);
-    expect(config.SESSION_TTL).toBe(30 * 86_400_000);
-    expect(config.ACCESS_TOKEN_TTL).toBe(10 * 60_000);
-    expect(config.MIGRATE_ON_START).toBe(true);
+    expect(config.http.PORT).toBe(3000);
+    expect(config.http.PUBLIC_URL).toBe("http://localhost:3000");
+    expect(config.database.DB_POOL_MIN).toBe(2);
+    expect(config.database.DB_POOL_MAX).toBe(10);
+    expect(config.database.DB_CONNECTION_TIMEOUT_MS).toBe(5000);
+    expect(config.database.DB_MAX_RETRIES).toBe(3);
+    expect(config.database.DB_RETRY_DELAY_MS).toBe(1000);
+    expect(config.http.TRUST_PROXY_HOPS).toBe(0);
+    expect(config.ops.AUDIT_RETENTION_DAYS).toBe(90);
+    expect(config.session.SESSION_TTL).toBe(30 * 86_400_000);
+    expect(config.tokens.ACCESS_TOKEN_TTL).toBe(10 * 60_000);
+    expect(config.database.MIGRATE_ON_START).toBe(true);
   });
 
   test.each([
@@ -43,12 +48,12 @@ describe("configuration", () => {
   });
 
   test("HOST defaults to this machine only outside production, every interface in production", () => {
-    expect(parseConfig({}).HOST).toBe("127.0.0.1");
-    expect(parseConfig({ NODE_ENV: "test" }).HOST).toBe("127.0.0.1");
-    expect(parseConfig({ NODE_ENV: "production", DATABASE_URL: "postgres://db/x" }).HOST).toBe(
+    expect(parseConfig({}).http.HOST).toBe("127.0.0.1");
+    expect(parseConfig({ NODE_ENV: "test" }).http.HOST).toBe("127.0.0.1");
+    expect(parseConfig({ NODE_ENV: "production", DATABASE_URL: "postgres://db/x" }).http.HOST).toBe(
       "0.0.0.0",
     );
-    expect(parseConfig({ HOST: "::" }).HOST).toBe("::");
+    expect(parseConfig({ HOST: "::" }).http.HOST).toBe("::");
   });
 
   test("with no settings the development outbox is on; SMTP_URL, production or DEV_OUTBOX=false turn it off", () => {
@@ -75,18 +80,20 @@ describe("configuration", () => {
       REFRESH_TOKEN_TTL: "12h",
       SESSION_TTL: "7d",
     });
-    expect(config.SESSION_IDLE_TTL).toBe(90_000);
-    expect(config.ACCESS_TOKEN_TTL).toBe(900_000);
-    expect(config.REFRESH_TOKEN_TTL).toBe(43_200_000);
-    expect(config.SESSION_TTL).toBe(604_800_000);
+    expect(config.session.SESSION_IDLE_TTL).toBe(90_000);
+    expect(config.tokens.ACCESS_TOKEN_TTL).toBe(900_000);
+    expect(config.tokens.REFRESH_TOKEN_TTL).toBe(43_200_000);
+    expect(config.session.SESSION_TTL).toBe(604_800_000);
   });
 
   test("encryption keys keep their order and ids; the first one encrypts", () => {
     const a = Buffer.alloc(32, 1).toString("base64");
     const b = Buffer.alloc(32, 2).toString("base64");
     const config = parseConfig({ TOKEN_ENCRYPTION_KEYS: `new:${b}, old:${a}` });
-    expect(config.TOKEN_ENCRYPTION_KEYS.map((k) => k.id)).toEqual(["new", "old"]);
-    expect(config.TOKEN_ENCRYPTION_KEYS[0]?.key).toEqual(new Uint8Array(Buffer.alloc(32, 2)));
+    expect(config.providers.TOKEN_ENCRYPTION_KEYS.map((k) => k.id)).toEqual(["new", "old"]);
+    expect(config.providers.TOKEN_ENCRYPTION_KEYS[0]?.key).toEqual(
+      new Uint8Array(Buffer.alloc(32, 2)),
+    );
   });
 
   test("redirect origins are normalised to bare origins and PUBLIC_URL loses its trailing slash", () => {
@@ -94,10 +101,26 @@ describe("configuration", () => {
       ALLOWED_REDIRECT_ORIGINS: "https://app.example.com/some/path,http://localhost:8080",
       PUBLIC_URL: "https://auth.example.com/",
     });
-    expect(config.ALLOWED_REDIRECT_ORIGINS).toEqual([
+    expect(config.http.ALLOWED_REDIRECT_ORIGINS).toEqual([
       "https://app.example.com",
       "http://localhost:8080",
     ]);
-    expect(config.PUBLIC_URL).toBe("https://auth.example.com");
+    expect(config.http.PUBLIC_URL).toBe("https://auth.example.com");
+  });
+
+  test("every environment variable belongs to exactly one section, and the parsed config has each section", () => {
+    const names = Object.values(sectionSchemas).flatMap((schema) => Object.keys(schema.shape));
+    expect(names.length).toBe(new Set(names).size);
+    expect(names.toSorted()).toEqual(Object.keys(environmentSchema.shape).toSorted());
+    expect(Object.keys(parseConfig({})).toSorted()).toEqual(Object.keys(sectionSchemas).toSorted());
+  });
+
+  test("a cross-field check runs at parse time and names its variable", () => {
+    expect(() =>
+      parseConfig({ PUBLIC_URL: "https://auth.example.com", COOKIE_DOMAIN: "other.org" }),
+    ).toThrow("COOKIE_DOMAIN: must contain PUBLIC_URL's host (auth.example.com)");
+    expect(() => parseConfig({ NODE_ENV: "production" })).toThrow(
+      "DATABASE_URL: required when NODE_ENV=production",
+    );
   });
 });

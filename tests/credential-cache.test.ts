@@ -73,7 +73,7 @@ describe("credential cache across replicas", () => {
 
     const logout = await first.request("/auth/logout", {
       method: "POST",
-      headers: { cookie, origin: first.config.PUBLIC_URL },
+      headers: { cookie, origin: first.config.http.PUBLIC_URL },
     });
     expect(logout.status).toBe(204);
 
@@ -86,7 +86,7 @@ describe("credential cache across replicas", () => {
     const holder = await signedInUser(pool, first.config, { isWhitelisted: true });
     const issued = await first.request("/auth/token/session", {
       method: "POST",
-      headers: { cookie: holder.cookie, origin: first.config.PUBLIC_URL },
+      headers: { cookie: holder.cookie, origin: first.config.http.PUBLIC_URL },
     });
     expect(issued.status).toBe(200);
     const { access_token } = (await issued.json()) as { access_token: string };
@@ -98,7 +98,7 @@ describe("credential cache across replicas", () => {
       method: "PATCH",
       headers: {
         cookie: admin.cookie,
-        origin: first.config.PUBLIC_URL,
+        origin: first.config.http.PUBLIC_URL,
         "content-type": "application/json",
       },
       body: JSON.stringify({ status: "inactive" }),
@@ -218,7 +218,7 @@ describe("credential cache whose listener cannot be relied on", () => {
       proxy.blackhole();
       const logout = await app.request("/auth/logout", {
         method: "POST",
-        headers: { cookie, origin: app.config.PUBLIC_URL },
+        headers: { cookie, origin: app.config.http.PUBLIC_URL },
       });
       expect(logout.status).toBe(204);
 
@@ -286,7 +286,7 @@ describe("credential cache whose listener cannot be relied on", () => {
       }
       const logout = await app.request("/auth/logout", {
         method: "POST",
-        headers: { cookie, origin: app.config.PUBLIC_URL },
+        headers: { cookie, origin: app.config.http.PUBLIC_URL },
       });
       expect(logout.status).toBe(204);
       expect((await verify(app, { cookie })).status).toBe(401);

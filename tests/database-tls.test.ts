@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { sql } from "slonik";
 import { z } from "zod";
-import { ConfigError, parseConfig } from "../src/config.ts";
+import { ConfigError, parseConfig } from "../src/config/index.ts";
 import { listenForever } from "../src/db/listen.ts";
 import { migrationNamesOnDisk, runMigrations } from "../src/db/migrations.ts";
 import { openDatabase } from "../src/db/open-database.ts";

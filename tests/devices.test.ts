@@ -29,13 +29,13 @@ const approved = () => signedInUser(db.pool, app.config, { isWhitelisted: true }
 async function tokenDevice(cookie: string, userAgent = "gatehouse-cli/1.0"): Promise<Pair> {
   const response = await app.request("/auth/token/session", {
     method: "POST",
-    headers: { cookie, origin: app.config.PUBLIC_URL, "user-agent": userAgent },
+    headers: { cookie, origin: app.config.http.PUBLIC_URL, "user-agent": userAgent },
   });
   expect(response.status).toBe(200);
   return (await response.json()) as Pair;
 }
 
-const asCookie = (cookie: string) => ({ cookie, origin: app.config.PUBLIC_URL });
+const asCookie = (cookie: string) => ({ cookie, origin: app.config.http.PUBLIC_URL });
 const asBearer = (token: string) => ({ authorization: `Bearer ${token}` });
 
 async function devices(headers: Record<string, string>): Promise<Device[]> {

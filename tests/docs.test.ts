@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
-import { environmentSchema, oauthProviderNames } from "../src/config.ts";
+import { environmentSchema, oauthProviderNames } from "../src/config/index.ts";
 
 // The documentation is part of the product: a link that leads nowhere or a
 // setting the configuration page does not mention is a bug a newcomer meets

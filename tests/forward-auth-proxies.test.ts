@@ -118,7 +118,7 @@ function proxyBehaviour(
       email: `walk-${crypto.randomUUID().slice(0, 8)}@example.com`,
       emailVerified: true,
       isWhitelisted: true,
-      passwordHash: await hashPassword(password, gatehouse.config),
+      passwordHash: await hashPassword(password, gatehouse.config.passwords),
     });
     const first = await get("/projects/7?view=board", { accept: html });
     expect(first.status).toBe(302);

@@ -126,7 +126,7 @@ describe("signed-in basics", () => {
     const { cookie, sessionId } = await signedInUser(db.pool, app.config);
     const response = await app.request("/auth/logout", {
       method: "POST",
-      headers: { cookie, origin: app.config.PUBLIC_URL },
+      headers: { cookie, origin: app.config.http.PUBLIC_URL },
     });
     expect(response.status).toBe(204);
     expect(response.headers.get("set-cookie")).toContain("Max-Age=0");
@@ -192,7 +192,7 @@ describe("signed-in basics", () => {
       method: "POST",
       headers: {
         cookie,
-        origin: app.config.PUBLIC_URL,
+        origin: app.config.http.PUBLIC_URL,
         "sec-fetch-site": "same-origin",
         "content-type": "application/x-www-form-urlencoded",
       },

@@ -25,7 +25,7 @@ function send(method: string, path: string, cookie: string, body?: unknown) {
     method,
     headers: {
       cookie,
-      origin: app.config.PUBLIC_URL,
+      origin: app.config.http.PUBLIC_URL,
       ...(body === undefined ? {} : { "content-type": "application/json" }),
     },
     body: body === undefined ? undefined : JSON.stringify(body),

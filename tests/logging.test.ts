@@ -34,7 +34,7 @@ test("credentials sent with a request never reach the log", async () => {
   });
   await app.request("/test/boom", {
     method: "POST",
-    headers: { "content-type": "application/json", origin: app.config.PUBLIC_URL },
+    headers: { "content-type": "application/json", origin: app.config.http.PUBLIC_URL },
     body: JSON.stringify({ password: "body-secret" }),
   });
   const log = lines.join("");
@@ -47,7 +47,7 @@ test("credentials sent with a request never reach the log", async () => {
 test("an unexpected error is a 500 problem with a request id, logged but not shown to the client", async () => {
   const response = await app.request("/test/boom", {
     method: "POST",
-    headers: { origin: app.config.PUBLIC_URL },
+    headers: { origin: app.config.http.PUBLIC_URL },
   });
   expect(response.status).toBe(500);
   const body = (await response.json()) as { request_id: string; detail: string };

@@ -114,7 +114,7 @@ describe("GET /metrics", () => {
       email: `metrics-${crypto.randomUUID().slice(0, 8)}@example.com`,
       emailVerified: true,
       isWhitelisted: true,
-      passwordHash: await hashPassword(password, open.config),
+      passwordHash: await hashPassword(password, open.config.passwords),
     });
     const before = await read();
     const login = await open.request("/auth/login", {
@@ -127,7 +127,7 @@ describe("GET /metrics", () => {
     expect(await read()).toEqual({ created: before.created + 1, revoked: before.revoked });
     const logout = await open.request("/auth/logout", {
       method: "POST",
-      headers: { cookie, origin: open.config.PUBLIC_URL },
+      headers: { cookie, origin: open.config.http.PUBLIC_URL },
     });
     expect(logout.status).toBe(204);
     expect(await read()).toEqual({ created: before.created + 1, revoked: before.revoked + 1 });

@@ -3,7 +3,7 @@ import { Writable } from "node:stream";
 import { sql } from "slonik";
 import { z } from "zod";
 import { upsertAllowlistRule } from "../sql/allowlist-rules.ts";
-import { parseConfig } from "../src/config.ts";
+import { parseConfig } from "../src/config/index.ts";
 import { createTokenCipher } from "../src/keys/token-encryption.ts";
 import { createLogger } from "../src/logger.ts";
 import { bindingOf } from "../src/providers/provider-tokens.ts";
@@ -156,7 +156,7 @@ describe("providers", () => {
         const location = new URL(response.headers.get("location") ?? "");
         expect(location.protocol).toBe("https:");
         expect(location.searchParams.get("redirect_uri")).toBe(
-          `${all.config.PUBLIC_URL}/auth/${id}/callback`,
+          `${all.config.http.PUBLIC_URL}/auth/${id}/callback`,
         );
         expect(location.searchParams.get("state")).toBeTruthy();
       }
@@ -632,7 +632,8 @@ test("provider tokens are stored encrypted and still open after a new key is put
 
   // Rotation: a new key encrypts, the old one still decrypts.
   const keyB = testKey("kb", 2);
-  const rotated = parseConfig({ TOKEN_ENCRYPTION_KEYS: `${keyB},${keyA}` }).TOKEN_ENCRYPTION_KEYS;
+  const rotated = parseConfig({ TOKEN_ENCRYPTION_KEYS: `${keyB},${keyA}` }).providers
+    .TOKEN_ENCRYPTION_KEYS;
   const cipher = await createTokenCipher(rotated);
   expect(await cipher.decrypt(stored, binding)).toMatch(/^gho_[0-9a-f]{32}$/);
 
@@ -659,7 +660,7 @@ test("a Google refresh token is stored encrypted", async () => {
   )`
     SELECT id, refresh_token, expires_at FROM oauth_accounts WHERE user_id = ${userId}`);
   const cipher = await createTokenCipher(
-    parseConfig({ TOKEN_ENCRYPTION_KEYS: keyA }).TOKEN_ENCRYPTION_KEYS,
+    parseConfig({ TOKEN_ENCRYPTION_KEYS: keyA }).providers.TOKEN_ENCRYPTION_KEYS,
   );
   expect(await cipher.decrypt(row.refresh_token, bindingOf(row.id, "refresh_token"))).toMatch(
     /^1\/\//,

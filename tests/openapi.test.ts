@@ -1,7 +1,7 @@
 import { afterAll, expect, test } from "bun:test";
 import { createApp } from "../src/app.ts";
-import { parseConfig } from "../src/config.ts";
-import { startSessionTouches } from "../src/sessions/session-touches.ts";
+import { parseConfig } from "../src/config/index.ts";
+import { createServices } from "../src/services.ts";
 import { startTestApp } from "./support/app.ts";
 import { createTestDatabase, testLogger } from "./support/database.ts";
 import { signedInUser } from "./support/sign-in.ts";
@@ -27,13 +27,12 @@ test("/openapi.json is an OpenAPI 3.1 document", async () => {
 });
 
 test("every route the app registers is described in the document", async () => {
-  const hono = createApp({
-    config: parseConfig({ NODE_ENV: "test", DATABASE_URL: "postgres://unused" }),
-    pool: db.pool,
-    logger: testLogger,
-    expectedMigrations: [],
-    sessionTouches: startSessionTouches(db.pool, testLogger),
-  });
+  const services = await createServices(
+    parseConfig({ NODE_ENV: "test", DATABASE_URL: "postgres://unused", AUTH_CACHE_TTL: "0" }),
+    { pool: db.pool, logger: testLogger },
+  );
+  const hono = createApp(services);
+  await services.close();
   const document = (await (await app.request("/openapi.json")).json()) as Document;
   const registered = hono.routes
     .filter((r) => r.method !== "ALL" && !browserOnly.some((p) => p.test(r.path)))

@@ -4,7 +4,7 @@ import { sql } from "slonik";
 import { z } from "zod";
 import { countTokensByKey, insertOAuthAccount } from "../sql/oauth-accounts.ts";
 import { insertUser } from "../sql/users.ts";
-import { parseConfig } from "../src/config.ts";
+import { parseConfig } from "../src/config/index.ts";
 import { createTokenCipher } from "../src/keys/token-encryption.ts";
 import { rotateEncryptionKeys } from "../src/ops/rotate-keys.ts";
 import {
@@ -25,7 +25,7 @@ afterAll(() => db.drop());
 const oldKeys = testKey("k1", 1);
 const bothKeys = `${testKey("k2", 2)},${oldKeys}`;
 const keysOf = (value: string) =>
-  parseConfig({ TOKEN_ENCRYPTION_KEYS: value }).TOKEN_ENCRYPTION_KEYS;
+  parseConfig({ TOKEN_ENCRYPTION_KEYS: value }).providers.TOKEN_ENCRYPTION_KEYS;
 const env = (keys: string) => ({
   DATABASE_URL: db.url,
   NODE_ENV: "test",

@@ -37,7 +37,7 @@ function post(
     headers: {
       "content-type": "application/json",
       "x-forwarded-for": init.ip ?? nextIp(),
-      origin: app.config.PUBLIC_URL,
+      origin: app.config.http.PUBLIC_URL,
       ...(init.cookie ? { cookie: init.cookie } : {}),
     },
     body: typeof body === "string" ? body : JSON.stringify(body),
@@ -742,7 +742,7 @@ describe("browser forms (no JavaScript)", () => {
       headers: {
         "content-type": "application/x-www-form-urlencoded",
         "sec-fetch-site": "same-origin",
-        origin: app.config.PUBLIC_URL,
+        origin: app.config.http.PUBLIC_URL,
         "x-forwarded-for": nextIp(),
         ...(cookie ? { cookie } : {}),
       },

@@ -1,8 +1,9 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { sql } from "slonik";
 import { insertUser, type User } from "../sql/users.ts";
-import { parseConfig } from "../src/config.ts";
+import { parseConfig } from "../src/config/index.ts";
 import { hashPassword } from "../src/password/hashing.ts";
+import { postgresRateLimitStore } from "../src/rate-limits/rate-limit-stores.ts";
 import { clientNetwork } from "../src/rate-limits/rate-limiter.ts";
 import { verifyPasswordLogin } from "../src/sign-in/password-login.ts";
 import { startTestApp } from "./support/app.ts";
@@ -27,7 +28,7 @@ async function passwordUser(overrides: { passwordHash?: string } = {}): Promise<
   return insertUser(pool, {
     email: `login${++counter}@example.com`,
     emailVerified: true,
-    passwordHash: overrides.passwordHash ?? (await hashPassword(password, app.config)),
+    passwordHash: overrides.passwordHash ?? (await hashPassword(password, app.config.passwords)),
   });
 }
 
@@ -187,7 +188,7 @@ describe("POST /auth/login", () => {
     const user = await insertUser(pool, {
       email: `nfkc${++counter}@example.com`,
       emailVerified: true,
-      passwordHash: await hashPassword("ﬁve ﬁne ﬁsh ﬁllets", app.config),
+      passwordHash: await hashPassword("ﬁve ﬁne ﬁsh ﬁllets", app.config.passwords),
     });
     expect(
       (await login({ email: user.email, password: "five fine fish fillets" }, nextIp())).status,
@@ -298,7 +299,7 @@ describe("login rate limits", () => {
       RATE_LIMIT_LOGIN_ACCOUNT: "2/5m",
     });
     const user = await passwordUser();
-    const deps = { config, pool, logger: testLogger };
+    const deps = { config, pool, logger: testLogger, rateLimitStore: postgresRateLimitStore(pool) };
     const attempt = (ip: string) =>
       verifyPasswordLogin(deps, {
         email: user.email ?? "",
@@ -316,7 +317,7 @@ describe("login rate limits", () => {
 
 describe("verifyPasswordLogin options and reasons", () => {
   const config = parseConfig({ NODE_ENV: "test", DATABASE_URL: "postgres://unused" });
-  const deps = { config, pool, logger: testLogger };
+  const deps = { config, pool, logger: testLogger, rateLimitStore: postgresRateLimitStore(pool) };
   const statusOf = (promise: Promise<unknown>) =>
     promise.then(() => 200).catch((problem: { status: number }) => problem.status);
   const reasonsOf = async (userId: string) =>
@@ -326,7 +327,7 @@ describe("verifyPasswordLogin options and reasons", () => {
     const user = await insertUser(pool, {
       email: `unverified${++counter}@example.com`,
       emailVerified: false,
-      passwordHash: await hashPassword(password, config),
+      passwordHash: await hashPassword(password, config.passwords),
     });
     const email = user.email ?? "";
     const input = { email, password, ip: nextIp(), requireVerifiedEmail: true };
@@ -347,7 +348,7 @@ describe("verifyPasswordLogin options and reasons", () => {
     const user = await insertUser(pool, {
       email: `nopassword${++counter}@example.com`,
       emailVerified: true,
-      passwordHash: await hashPassword(password, config),
+      passwordHash: await hashPassword(password, config.passwords),
     });
     await pool.query(sql.unsafe`
       INSERT INTO oauth_accounts (user_id, provider, provider_user_id) VALUES (${user.id}, 'github', ${user.id})`);
@@ -369,7 +370,7 @@ describe("verifyPasswordLogin options and reasons", () => {
 
 test("the domain function answers unstorable addresses like unknown ones (no 5xx from a second caller)", async () => {
   const config = parseConfig({ NODE_ENV: "test", DATABASE_URL: "postgres://unused" });
-  const deps = { config, pool, logger: testLogger };
+  const deps = { config, pool, logger: testLogger, rateLimitStore: postgresRateLimitStore(pool) };
   for (const email of [
     "nul\u0000@example.com",
     "\ud800@example.com",

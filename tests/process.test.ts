@@ -3,7 +3,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { sql } from "slonik";
-import { parseConfig } from "../src/config.ts";
+import { parseConfig } from "../src/config/index.ts";
 import { openDatabase } from "../src/db/open-database.ts";
 import { createTestDatabase, testLogger } from "./support/database.ts";
 import { startTcpProxy } from "./support/tcp-proxy.ts";

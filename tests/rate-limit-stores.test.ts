@@ -89,7 +89,7 @@ describe.skipIf(redis === null)("rate limits with REDIS_URL", () => {
       const user = await insertUser(pool, {
         email: `redis-${crypto.randomUUID()}@example.com`,
         emailVerified: true,
-        passwordHash: await hashPassword("correct horse battery staple", one.config),
+        passwordHash: await hashPassword("correct horse battery staple", one.config.passwords),
       });
       // A fresh address per run: Redis keeps counters between test runs.
       const ip = `10.${Math.floor(Math.random() * 250)}.${Math.floor(Math.random() * 250)}.${Math.floor(Math.random() * 250)}`;

@@ -67,7 +67,7 @@ afterAll(async () => {
 const password = "correct horse battery staple";
 
 function send(method: string, path: string, cookie: string | null, body?: unknown) {
-  const headers: Record<string, string> = { origin: app.config.PUBLIC_URL };
+  const headers: Record<string, string> = { origin: app.config.http.PUBLIC_URL };
   if (cookie) headers.cookie = cookie;
   if (body !== undefined) headers["content-type"] = "application/json";
   return app.request(path, {

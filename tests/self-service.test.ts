@@ -20,7 +20,7 @@ const approved = (overrides: Partial<NewUser> = {}) =>
   signedInUser(db.pool, app.config, { isWhitelisted: true, ...overrides });
 
 function send(method: string, path: string, cookie: string | null, body?: unknown) {
-  const headers: Record<string, string> = { origin: app.config.PUBLIC_URL };
+  const headers: Record<string, string> = { origin: app.config.http.PUBLIC_URL };
   if (cookie) headers.cookie = cookie;
   if (body !== undefined) headers["content-type"] = "application/json";
   return app.request(path, {

@@ -3,6 +3,7 @@ import { sql } from "slonik";
 import { upsertAllowlistRule } from "../sql/allowlist-rules.ts";
 import { insertUser, type User } from "../sql/users.ts";
 import { hashPassword } from "../src/password/hashing.ts";
+import { postgresRateLimitStore } from "../src/rate-limits/rate-limit-stores.ts";
 import { completeSignIn } from "../src/sign-in/complete.ts";
 import { verifyPasswordLogin } from "../src/sign-in/password-login.ts";
 import { createAccessTokens } from "../src/tokens/access-tokens.ts";
@@ -30,6 +31,7 @@ const deps = {
   config: app.config,
   pool,
   logger: testLogger,
+  rateLimitStore: postgresRateLimitStore(pool),
   accessTokens: createAccessTokens(app.config, testLogger),
 };
 afterAll(async () => {
@@ -48,7 +50,7 @@ async function passwordUser(): Promise<User> {
   return insertUser(pool, {
     email: `pipeline${++counter}@example.com`,
     emailVerified: true,
-    passwordHash: await hashPassword(password, app.config),
+    passwordHash: await hashPassword(password, app.config.passwords),
   });
 }
 

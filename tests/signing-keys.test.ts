@@ -4,7 +4,7 @@ import { mkdtemp, readFile, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createLocalJWKSet, jwtVerify, SignJWT } from "jose";
-import { ConfigError, parseConfig } from "../src/config.ts";
+import { ConfigError, parseConfig } from "../src/config/index.ts";
 import { loadSigningKeys } from "../src/keys/signing-keys.ts";
 import { createAccessTokens } from "../src/tokens/access-tokens.ts";
 import { createTestDatabase, testLogger } from "./support/database.ts";
@@ -27,7 +27,7 @@ describe("JWT_SIGNING_KEYS", () => {
     const older = p256().export({ format: "pem", type: "sec1" }).toString();
     // One-line environment values carry PEM newlines as a literal \n.
     const parsed = config({ JWT_SIGNING_KEYS: `${newer}${older}`.replaceAll("\n", "\\n") });
-    expect(parsed.JWT_SIGNING_KEYS.map((k) => k.alg)).toEqual(["EdDSA", "ES256"]);
+    expect(parsed.tokens.JWT_SIGNING_KEYS.map((k) => k.alg)).toEqual(["EdDSA", "ES256"]);
 
     const tokens = createAccessTokens(parsed, testLogger);
     expect(tokens.jwks.keys.map((k) => k.kty)).toEqual(["OKP", "EC"]);
@@ -39,7 +39,7 @@ describe("JWT_SIGNING_KEYS", () => {
       emailVerified: false,
     });
     const { protectedHeader } = await jwtVerify(issued.token, createLocalJWKSet(tokens.jwks));
-    expect(protectedHeader.kid).toBe(parsed.JWT_SIGNING_KEYS[0]?.kid);
+    expect(protectedHeader.kid).toBe(parsed.tokens.JWT_SIGNING_KEYS[0]?.kid);
     expect(protectedHeader.alg).toBe("EdDSA");
   });
 

@@ -26,7 +26,7 @@ async function passwordUser(): Promise<User> {
     email: `grant${++counter}-${crypto.randomUUID().slice(0, 6)}@example.com`,
     emailVerified: true,
     isWhitelisted: true,
-    passwordHash: await hashPassword(password, app.config),
+    passwordHash: await hashPassword(password, app.config.passwords),
   });
 }
 
@@ -144,7 +144,7 @@ describe("grant_type=password", () => {
   test("failures through the token endpoint lock the account for /auth/login too", async () => {
     const user = await passwordUser();
     const ip = nextIp();
-    for (let i = 0; i < app.config.LOGIN_MAX_FAILURES; i++) {
+    for (let i = 0; i < app.config.limits.LOGIN_MAX_FAILURES; i++) {
       const response = await grant(
         { grant_type: "password", email: user.email ?? "", password: "wrong" },
         ip,

@@ -31,7 +31,7 @@ const approved = () => signedInUser(db.pool, app.config, { isWhitelisted: true }
 async function pairFor(cookie: string): Promise<Pair> {
   const response = await app.request("/auth/token/session", {
     method: "POST",
-    headers: { cookie, origin: app.config.PUBLIC_URL },
+    headers: { cookie, origin: app.config.http.PUBLIC_URL },
   });
   expect(response.status).toBe(200);
   return (await response.json()) as Pair;
@@ -236,7 +236,7 @@ describe("refresh token rotation", () => {
       const { cookie } = await approved();
       const issued = await shortLived.request("/auth/token/session", {
         method: "POST",
-        headers: { cookie, origin: shortLived.config.PUBLIC_URL },
+        headers: { cookie, origin: shortLived.config.http.PUBLIC_URL },
       });
       let pair = (await issued.json()) as Pair;
       const redeem = (token: string) =>
@@ -411,8 +411,8 @@ describe("access token verification", () => {
 
     const remote = createRemoteJWKSet(new URL("/.well-known/jwks.json", app.url));
     const { payload, protectedHeader } = await jwtVerify(pair.access_token, remote, {
-      issuer: app.config.PUBLIC_URL,
-      audience: app.config.PUBLIC_URL,
+      issuer: app.config.http.PUBLIC_URL,
+      audience: app.config.http.PUBLIC_URL,
     });
     expect(protectedHeader).toMatchObject({ alg: "EdDSA", kid, typ: "at+jwt" });
     expect(payload.sub).toBe(user.id);
@@ -514,7 +514,7 @@ describe("access token verification", () => {
       method: "PATCH",
       headers: {
         cookie: admin.cookie,
-        origin: app.config.PUBLIC_URL,
+        origin: app.config.http.PUBLIC_URL,
         "content-type": "application/json",
       },
       body: JSON.stringify({ status: "inactive" }),

@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, test } from "bun:test";
-import { ConfigError, parseConfig } from "../src/config.ts";
+import { ConfigError, parseConfig } from "../src/config/index.ts";
 import { safeRedirectTarget } from "../src/http/redirect-target.ts";
 import { proxyTrust } from "../src/http/trusted-proxies.ts";
 import { startTestApp, type TestApp } from "./support/app.ts";
@@ -30,12 +30,12 @@ async function ipApp(env: Record<string, string>) {
 describe("TRUSTED_PROXIES and COOKIE_DOMAIN configuration", () => {
   test("TRUSTED_PROXIES takes addresses and CIDR ranges, IPv4 and IPv6", () => {
     const config = parseConfig({ ...base, TRUSTED_PROXIES: "10.0.0.0/8, 192.168.1.7,fd00::/8" });
-    expect(config.TRUSTED_PROXIES).toEqual([
+    expect(config.http.TRUSTED_PROXIES).toEqual([
       { network: "10.0.0.0", prefix: 8, family: "ipv4" },
       { network: "192.168.1.7", prefix: 32, family: "ipv4" },
       { network: "fd00::", prefix: 8, family: "ipv6" },
     ]);
-    const trusted = proxyTrust(config);
+    const trusted = proxyTrust(config.http);
     expect(trusted("10.1.2.3")).toBe(true);
     expect(trusted("::ffff:10.1.2.3")).toBe(true);
     expect(trusted("192.168.1.8")).toBe(false);
@@ -52,8 +52,10 @@ describe("TRUSTED_PROXIES and COOKIE_DOMAIN configuration", () => {
   });
 
   test("without TRUSTED_PROXIES, only TRUST_PROXY_HOPS > 0 trusts the peer", () => {
-    expect(proxyTrust(parseConfig(base))("127.0.0.1")).toBe(false);
-    expect(proxyTrust(parseConfig({ ...base, TRUST_PROXY_HOPS: "1" }))("203.0.113.9")).toBe(true);
+    expect(proxyTrust(parseConfig(base).http)("127.0.0.1")).toBe(false);
+    expect(proxyTrust(parseConfig({ ...base, TRUST_PROXY_HOPS: "1" }).http)("203.0.113.9")).toBe(
+      true,
+    );
   });
 
   test("COOKIE_DOMAIN is kept without its leading dot and must cover PUBLIC_URL's host", () => {
@@ -62,7 +64,7 @@ describe("TRUSTED_PROXIES and COOKIE_DOMAIN configuration", () => {
       PUBLIC_URL: "https://auth.Example.com",
       COOKIE_DOMAIN: ".Example.COM",
     });
-    expect(config.COOKIE_DOMAIN).toBe("example.com");
+    expect(config.http.COOKIE_DOMAIN).toBe("example.com");
     expect(() =>
       parseConfig({
         ...base,
@@ -96,7 +98,7 @@ describe("TRUSTED_PROXIES and COOKIE_DOMAIN configuration", () => {
       ["javascript:alert(1)", "/"],
     ];
     for (const [value, expected] of cases) {
-      expect(safeRedirectTarget(value, config)).toBe(expected);
+      expect(safeRedirectTarget(value, config.http)).toBe(expected);
     }
   });
 });

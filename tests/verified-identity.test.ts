@@ -28,7 +28,7 @@ afterAll(async () => {
 
 const password = "correct horse battery staple";
 const admin = await signedInUser(pool, app.config, { role: "admin", isWhitelisted: true });
-const json = { "content-type": "application/json", origin: app.config.PUBLIC_URL };
+const json = { "content-type": "application/json", origin: app.config.http.PUBLIC_URL };
 
 const verify = (headers: Record<string, string>, query = "") =>
   app.request(`/auth/verify${query}`, { headers, redirect: "manual" });
@@ -40,7 +40,7 @@ function decodePayload(token: string): Record<string, unknown> {
 async function accessTokenFor(cookie: string): Promise<string> {
   const response = await app.request("/auth/token/session", {
     method: "POST",
-    headers: { cookie, origin: app.config.PUBLIC_URL },
+    headers: { cookie, origin: app.config.http.PUBLIC_URL },
   });
   expect(response.status).toBe(200);
   return ((await response.json()) as { access_token: string }).access_token;
@@ -129,7 +129,7 @@ describe("an unverified address is not an identity", () => {
     const pair = (await (
       await app.request("/auth/token/session", {
         method: "POST",
-        headers: { cookie: user.cookie, origin: app.config.PUBLIC_URL },
+        headers: { cookie: user.cookie, origin: app.config.http.PUBLIC_URL },
       })
     ).json()) as { refresh_token: string };
     await pool.query(sql.unsafe`UPDATE users SET email_verified = true WHERE id = ${user.user.id}`);
@@ -210,8 +210,8 @@ describe("every refusal of /auth/verify names its X-Auth-Reason", () => {
     const now = Math.floor(Date.now() / 1000);
     const stale = await new SignJWT({ sid: holder.sessionId, role: "user" })
       .setProtectedHeader({ alg: "EdDSA", kid, typ: "at+jwt" })
-      .setIssuer(app.config.PUBLIC_URL)
-      .setAudience(app.config.PUBLIC_URL)
+      .setIssuer(app.config.http.PUBLIC_URL)
+      .setAudience(app.config.http.PUBLIC_URL)
       .setSubject(holder.user.id)
       .setJti(crypto.randomUUID())
       .setIssuedAt(now - 3600)
@@ -225,8 +225,8 @@ describe("every refusal of /auth/verify names its X-Auth-Reason", () => {
     const stranger = generateKeyPairSync("ed25519").privateKey;
     const forged = await new SignJWT({ sid: holder.sessionId, role: "user" })
       .setProtectedHeader({ alg: "EdDSA", kid, typ: "at+jwt" })
-      .setIssuer(app.config.PUBLIC_URL)
-      .setAudience(app.config.PUBLIC_URL)
+      .setIssuer(app.config.http.PUBLIC_URL)
+      .setAudience(app.config.http.PUBLIC_URL)
       .setSubject(holder.user.id)
       .setJti(crypto.randomUUID())
       .setIssuedAt(now - 3600)

@@ -1,5 +1,5 @@
 import { resolve } from "node:path";
-import { parseConfig } from "../config.ts";
+import { parseConfig } from "../config/index.ts";
 import { createBackup } from "../ops/backup.ts";
 import { loadBackupSigningKeys } from "../ops/backup-signature.ts";
 import { type CliCommand, cliLogger, output, withDatabase } from "./command.ts";
@@ -31,7 +31,7 @@ export const backupCommand: CliCommand = {
     if (!signingKey) throw new Error("no backup signing key");
     const progress = progressLine();
     const { path, metadata } = await withDatabase(async ({ config, db }) => {
-      const dir = resolve(typeof values.dir === "string" ? values.dir : config.BACKUP_DIR);
+      const dir = resolve(typeof values.dir === "string" ? values.dir : config.ops.BACKUP_DIR);
       const metadata = await createBackup({
         pool: db.pool,
         databaseUrl: db.url,

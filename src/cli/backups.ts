@@ -1,5 +1,5 @@
 import { resolve } from "node:path";
-import { parseConfig } from "../config.ts";
+import { parseConfig } from "../config/index.ts";
 import { listBackups } from "../ops/backup-catalog.ts";
 import { type CliCommand, output } from "./command.ts";
 
@@ -13,7 +13,7 @@ export const backupsCommand: CliCommand = {
   help,
   options: { dir: { type: "string" } },
   run: async ({ values, json }) => {
-    const dir = resolve(typeof values.dir === "string" ? values.dir : parseConfig().BACKUP_DIR);
+    const dir = resolve(typeof values.dir === "string" ? values.dir : parseConfig().ops.BACKUP_DIR);
     const backups = await listBackups(dir);
     output(
       json,

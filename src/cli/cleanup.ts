@@ -41,10 +41,14 @@ export const cleanupCommand: CliCommand = {
       ({ config, db }) =>
         runCleanup({
           pool: db.pool,
-          graceMs: durationOption("grace", values.grace, config.CLEANUP_GRACE_PERIOD),
-          auditRetentionDays: config.AUDIT_RETENTION_DAYS,
-          backupDir: resolve(config.BACKUP_DIR),
-          backupRetentionMs: durationOption("retention", values.retention, config.BACKUP_RETENTION),
+          graceMs: durationOption("grace", values.grace, config.ops.CLEANUP_GRACE_PERIOD),
+          auditRetentionDays: config.ops.AUDIT_RETENTION_DAYS,
+          backupDir: resolve(config.ops.BACKUP_DIR),
+          backupRetentionMs: durationOption(
+            "retention",
+            values.retention,
+            config.ops.BACKUP_RETENTION,
+          ),
           dryRun: values["dry-run"] === true,
           onProgress: progress.update,
         }),

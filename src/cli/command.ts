@@ -1,5 +1,5 @@
 import type { ParseArgsConfig } from "node:util";
-import { type Config, parseConfig } from "../config.ts";
+import { type Config, parseConfig } from "../config/index.ts";
 import { applyPendingMigrations } from "../db/migrations.ts";
 import { type OpenDatabase, openDatabase } from "../db/open-database.ts";
 import { createLogger, type Logger } from "../logger.ts";
@@ -37,14 +37,17 @@ export async function withDatabase<T>(
   const config = parseConfig();
   const logger = cliLogger();
   const db = await openDatabase(
-    { ...config, DB_MAX_RETRIES: Math.min(config.DB_MAX_RETRIES, 1) },
+    {
+      ...config,
+      database: { ...config.database, DB_MAX_RETRIES: Math.min(config.database.DB_MAX_RETRIES, 1) },
+    },
     logger,
     { as: owner ? "owner" : "service" },
   ).catch((error: Error) => {
     throw new CliError(`cannot reach the database: ${error.message}`);
   });
   try {
-    if (migrate && config.MIGRATE_ON_START) {
+    if (migrate && config.database.MIGRATE_ON_START) {
       await applyPendingMigrations({ pool: db.pool, ownerUrl: db.ownerUrl, logger });
     }
     return await run({ config, db, logger });

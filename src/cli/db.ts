@@ -58,7 +58,8 @@ export const dbCommand: CliCommand = {
           login,
           setPassword,
           // As configured (the CA file stays a setting of its own), else the embedded server's.
-          ownerUrl: config.DATABASE_MIGRATION_URL ?? config.DATABASE_URL ?? db.ownerUrl,
+          ownerUrl:
+            config.database.DATABASE_MIGRATION_URL ?? config.database.DATABASE_URL ?? db.ownerUrl,
         }),
       { migrate: true },
     );

@@ -1,5 +1,5 @@
 import { parseArgs } from "node:util";
-import { ConfigError } from "../config.ts";
+import { ConfigError } from "../config/index.ts";
 import { allowlistCommand } from "./allowlist.ts";
 import { backupCommand } from "./backup.ts";
 import { backupsCommand } from "./backups.ts";

@@ -1,6 +1,6 @@
 import { resolve } from "node:path";
 import { createInterface } from "node:readline/promises";
-import { parseConfig } from "../config.ts";
+import { parseConfig } from "../config/index.ts";
 import { maskDatabaseUrl } from "../logger.ts";
 import { InvalidBackup } from "../ops/backup-file.ts";
 import { loadBackupSigningKeys } from "../ops/backup-signature.ts";

@@ -1,4 +1,4 @@
-import { parseConfig } from "../config.ts";
+import { parseConfig } from "../config/index.ts";
 import { loadEncryptionKeys } from "../keys/token-encryption.ts";
 import { SeedRefused, seedDevelopmentData } from "../ops/seed.ts";
 import { type CliCommand, CliError, output, withDatabase } from "./command.ts";
@@ -18,14 +18,14 @@ export const seedCommand: CliCommand = {
   run: async ({ positionals, json }) => {
     if (positionals.length > 0) throw new CliError("seed takes no arguments");
     // Refuse before touching the database (or starting an embedded one).
-    if (parseConfig().NODE_ENV === "production") {
+    if (parseConfig().runtime.NODE_ENV === "production") {
       throw new CliError("seed writes fake users and refuses to run with NODE_ENV=production");
     }
     const report = await withDatabase(
       async ({ config, db, logger }) =>
         seedDevelopmentData({
           pool: db.pool,
-          nodeEnv: config.NODE_ENV,
+          nodeEnv: config.runtime.NODE_ENV,
           keys: await loadEncryptionKeys(config, logger),
         }),
       { migrate: true },

@@ -1,5 +1,5 @@
 import { resolve } from "node:path";
-import type { Config } from "../config.ts";
+import type { Config } from "../config/index.ts";
 import type { Logger } from "../logger.ts";
 import { startEmbeddedPostgres } from "./embedded-postgres.ts";
 import { connectWithRetry, createDatabasePool, type DatabasePool } from "./pool.ts";
@@ -29,14 +29,14 @@ function explained(error: unknown): unknown {
  * CLI's owner work; `signal` stops the waiting (a stop signal during start-up).
  */
 export async function openDatabase(
-  config: Config,
+  config: Pick<Config, "database" | "runtime">,
   logger: Logger,
   { as = "service", signal }: { as?: "service" | "owner"; signal?: AbortSignal } = {},
 ): Promise<OpenDatabase> {
-  let url = config.DATABASE_URL;
+  let url = config.database.DATABASE_URL;
   let stopEmbedded = async () => {};
   if (!url) {
-    const dataDir = resolve(config.DATA_DIR);
+    const dataDir = resolve(config.runtime.DATA_DIR);
     const embedded = await startEmbeddedPostgres({ dataDir, logger });
     url = embedded.url;
     stopEmbedded = embedded.stop;
@@ -45,9 +45,9 @@ export async function openDatabase(
       "no DATABASE_URL: using the embedded PostgreSQL kept in this folder; set DATABASE_URL=postgres://... to use a real server",
     );
   }
-  const serviceUrl = withCaFile(url, config.DATABASE_CA_FILE);
-  const ownerUrl = config.DATABASE_MIGRATION_URL
-    ? withCaFile(config.DATABASE_MIGRATION_URL, config.DATABASE_CA_FILE)
+  const serviceUrl = withCaFile(url, config.database.DATABASE_CA_FILE);
+  const ownerUrl = config.database.DATABASE_MIGRATION_URL
+    ? withCaFile(config.database.DATABASE_MIGRATION_URL, config.database.DATABASE_CA_FILE)
     : serviceUrl;
   url = as === "owner" ? ownerUrl : serviceUrl;
   let pool: DatabasePool;
@@ -56,14 +56,19 @@ export async function openDatabase(
       () =>
         createDatabasePool({
           url,
-          minPoolSize: config.DB_POOL_MIN,
-          maxPoolSize: config.DB_POOL_MAX,
-          connectionTimeoutMs: config.DB_CONNECTION_TIMEOUT_MS,
-          statementTimeoutMs: config.DB_STATEMENT_TIMEOUT_MS,
-          slowQueryMs: config.DB_SLOW_QUERY_MS,
+          minPoolSize: config.database.DB_POOL_MIN,
+          maxPoolSize: config.database.DB_POOL_MAX,
+          connectionTimeoutMs: config.database.DB_CONNECTION_TIMEOUT_MS,
+          statementTimeoutMs: config.database.DB_STATEMENT_TIMEOUT_MS,
+          slowQueryMs: config.database.DB_SLOW_QUERY_MS,
           logger,
         }),
-      { maxRetries: config.DB_MAX_RETRIES, baseDelayMs: config.DB_RETRY_DELAY_MS, logger, signal },
+      {
+        maxRetries: config.database.DB_MAX_RETRIES,
+        baseDelayMs: config.database.DB_RETRY_DELAY_MS,
+        logger,
+        signal,
+      },
     );
   } catch (error) {
     await stopEmbedded();
@@ -73,7 +78,7 @@ export async function openDatabase(
     url,
     ownerUrl,
     pool,
-    embedded: !config.DATABASE_URL,
+    embedded: !config.database.DATABASE_URL,
     close: async () => {
       await pool.end();
       await stopEmbedded();

@@ -1,7 +1,7 @@
 import type { CommonQueryMethods } from "slonik";
 import type { User } from "../../sql/users.ts";
 import { recordAudit } from "../audit.ts";
-import type { Config } from "../config.ts";
+import type { Config } from "../config/index.ts";
 import type { Logger } from "../logger.ts";
 import { applySignInGrants, decideSignInGrants, type SignInIdentity } from "./sign-in-grants.ts";
 
@@ -15,12 +15,12 @@ import { applySignInGrants, decideSignInGrants, type SignInIdentity } from "./si
  */
 export async function grantRightsOfIdentity(
   db: CommonQueryMethods,
-  { config, logger }: { config: Config; logger: Logger },
+  { config, logger }: { config: Pick<Config, "access">; logger: Logger },
   user: User,
   identity: SignInIdentity,
   facts: { ip: string | null; userAgent: string | null; via: string },
 ): Promise<User> {
-  const grants = await decideSignInGrants(db, config.ADMIN_EMAILS, identity);
+  const grants = await decideSignInGrants(db, config.access.ADMIN_EMAILS, identity);
   const granted = await applySignInGrants(db, user, grants);
   if (granted === user) return user;
   await recordAudit(db, logger, {
@@ -49,7 +49,7 @@ export async function grantRightsOfIdentity(
  */
 export async function grantRightsOfVerifiedEmail(
   db: CommonQueryMethods,
-  deps: { config: Config; logger: Logger },
+  deps: { config: Pick<Config, "access">; logger: Logger },
   user: User,
   facts: { ip: string | null; userAgent: string | null; via: string },
 ): Promise<User> {

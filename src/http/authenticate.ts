@@ -1,6 +1,6 @@
 import type { MiddlewareHandler } from "hono";
 import type { DatabasePool } from "slonik";
-import type { Config } from "../config.ts";
+import type { Config } from "../config/index.ts";
 import type { CredentialCache } from "../sessions/credential-cache.ts";
 import type { SessionTouches } from "../sessions/session-touches.ts";
 import { checkSession } from "../sessions/sessions.ts";
@@ -24,7 +24,7 @@ export function authenticate({
   credentialCache,
   sessionTouches,
 }: {
-  config: Config;
+  config: Pick<Config, "http" | "session">;
   pool: DatabasePool;
   accessTokens: AccessTokens;
   credentialCache?: CredentialCache | undefined;

@@ -1,6 +1,6 @@
 import type { Context, MiddlewareHandler } from "hono";
 import { getConnInfo } from "hono/bun";
-import type { Config } from "../config.ts";
+import type { HttpConfig } from "../config/index.ts";
 import type { AppEnv } from "./app-env.ts";
 import { proxyTrust } from "./trusted-proxies.ts";
 
@@ -12,7 +12,7 @@ import { proxyTrust } from "./trusted-proxies.ts";
  * balancers in front, it is the entry the outermost of them appended.
  */
 export function clientIp(
-  config: Pick<Config, "TRUST_PROXY_HOPS" | "TRUSTED_PROXIES">,
+  config: Pick<HttpConfig, "TRUST_PROXY_HOPS" | "TRUSTED_PROXIES">,
 ): MiddlewareHandler<AppEnv> {
   const resolve = clientIpResolver(config);
   return async (c, next) => {
@@ -23,7 +23,7 @@ export function clientIp(
 
 /** What the clientIp middleware sets, for a chain that resolves it only when needed. */
 export function clientIpResolver(
-  config: Pick<Config, "TRUST_PROXY_HOPS" | "TRUSTED_PROXIES">,
+  config: Pick<HttpConfig, "TRUST_PROXY_HOPS" | "TRUSTED_PROXIES">,
 ): (c: Context<AppEnv>) => string | null {
   const trustedHops = config.TRUST_PROXY_HOPS;
   const byAddress = config.TRUSTED_PROXIES.length > 0;

@@ -1,7 +1,7 @@
 import type { MiddlewareHandler } from "hono";
 import { csrf } from "hono/csrf";
 import { HTTPException } from "hono/http-exception";
-import type { Config } from "../config.ts";
+import type { Config } from "../config/index.ts";
 import type { AppEnv } from "./app-env.ts";
 import { Problem } from "./problem.ts";
 import { readSessionCookie } from "./session-cookie.ts";
@@ -17,8 +17,13 @@ import { readSessionCookie } from "./session-cookie.ts";
  * a cross-site form that signs the victim into the attacker's account (login
  * CSRF) carries no cookie, and older browsers send no Sec-Fetch-Site.
  */
-export function csrfProtection(config: Config): MiddlewareHandler<AppEnv> {
-  const check = csrf({ origin: new URL(config.PUBLIC_URL).origin, secFetchSite: "same-origin" });
+export function csrfProtection(
+  config: Pick<Config, "http" | "session">,
+): MiddlewareHandler<AppEnv> {
+  const check = csrf({
+    origin: new URL(config.http.PUBLIC_URL).origin,
+    secFetchSite: "same-origin",
+  });
   const safeMethod = /^(GET|HEAD|OPTIONS)$/;
   return async (c, next) => {
     // What Hono's check passes anyway, without parsing the cookies again.

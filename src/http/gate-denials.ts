@@ -1,7 +1,7 @@
 import type { Context } from "hono";
 import type { DatabasePool } from "slonik";
 import { recordAudit } from "../audit.ts";
-import type { Config } from "../config.ts";
+import type { HttpConfig } from "../config/index.ts";
 import type { Logger } from "../logger.ts";
 import type { AppEnv } from "./app-env.ts";
 import { clientIpResolver } from "./client-ip.ts";
@@ -28,7 +28,7 @@ export function gateDenialAuditor({
   pool,
   logger,
 }: {
-  config: Pick<Config, "TRUST_PROXY_HOPS" | "TRUSTED_PROXIES">;
+  config: Pick<HttpConfig, "TRUST_PROXY_HOPS" | "TRUSTED_PROXIES">;
   pool: DatabasePool;
   logger: Logger;
 }): GateDenialAuditor {

@@ -1,7 +1,7 @@
 import type { Context } from "hono";
 import { deleteCookie, getCookie, setCookie } from "hono/cookie";
 import { z } from "zod";
-import type { Config } from "../config.ts";
+import type { Config } from "../config/index.ts";
 import type { FlowSecrets, ProviderName } from "../providers/sign-in-providers.ts";
 
 // Between the redirect to a provider and its callback, the browser holds one
@@ -23,22 +23,22 @@ const flowCookie = z.object({
 });
 export type FlowCookie = z.infer<typeof flowCookie>;
 
-function cookieName(config: Config): string {
-  return config.PUBLIC_URL.startsWith("https:") ? "__Host-gatehouse_oauth" : "gatehouse_oauth";
+function cookieName(config: Pick<Config, "http" | "providers">): string {
+  return config.http.PUBLIC_URL.startsWith("https:") ? "__Host-gatehouse_oauth" : "gatehouse_oauth";
 }
 
-function options(config: Config) {
+function options(config: Pick<Config, "http" | "providers">) {
   return {
     path: "/",
     httpOnly: true,
-    secure: config.PUBLIC_URL.startsWith("https:"),
+    secure: config.http.PUBLIC_URL.startsWith("https:"),
     sameSite: "Lax" as const,
   };
 }
 
 export function writeFlowCookie(
   c: Context,
-  config: Config,
+  config: Pick<Config, "http" | "providers">,
   flow: { provider: ProviderName; secrets: FlowSecrets; redirectTo: string },
 ): void {
   const value: FlowCookie = {
@@ -49,24 +49,27 @@ export function writeFlowCookie(
   };
   setCookie(c, cookieName(config), Buffer.from(JSON.stringify(value)).toString("base64url"), {
     ...options(config),
-    maxAge: Math.max(1, Math.floor(config.OAUTH_FLOW_TTL / 1000)),
+    maxAge: Math.max(1, Math.floor(config.providers.OAUTH_FLOW_TTL / 1000)),
   });
 }
 
 /** The flow cookie, or null when absent or not one of ours. */
-export function readFlowCookie(c: Context, config: Config): FlowCookie | null {
+export function readFlowCookie(
+  c: Context,
+  config: Pick<Config, "http" | "providers">,
+): FlowCookie | null {
   const raw = getCookie(c, cookieName(config));
   if (!raw || raw.length > 4096) return null;
   try {
     const parsed = flowCookie.safeParse(JSON.parse(Buffer.from(raw, "base64url").toString("utf8")));
     if (!parsed.success) return null;
     const age = Date.now() - parsed.data.startedAt;
-    return age >= 0 && age <= config.OAUTH_FLOW_TTL ? parsed.data : null;
+    return age >= 0 && age <= config.providers.OAUTH_FLOW_TTL ? parsed.data : null;
   } catch {
     return null;
   }
 }
 
-export function clearFlowCookie(c: Context, config: Config): void {
+export function clearFlowCookie(c: Context, config: Pick<Config, "http" | "providers">): void {
   deleteCookie(c, cookieName(config), options(config));
 }

@@ -1,6 +1,6 @@
-import type { Config } from "../config.ts";
+import type { HttpConfig } from "../config/index.ts";
 
-type RedirectConfig = Pick<Config, "PUBLIC_URL" | "ALLOWED_REDIRECT_ORIGINS" | "COOKIE_DOMAIN">;
+type RedirectConfig = Pick<HttpConfig, "PUBLIC_URL" | "ALLOWED_REDIRECT_ORIGINS" | "COOKIE_DOMAIN">;
 
 /**
  * Where we may send a browser after sign-in: our own origin, an origin in

@@ -1,5 +1,5 @@
 import { BlockList } from "node:net";
-import type { Config } from "../config.ts";
+import type { HttpConfig } from "../config/index.ts";
 
 /** Whether a directly connected peer is one of our proxies, whose X-Forwarded-* we may believe. */
 export type ProxyTrust = (peer: string | null) => boolean;
@@ -12,7 +12,7 @@ export type ProxyTrust = (peer: string | null) => boolean;
  * Authelia came from believing X-Forwarded-* sent by the client itself.
  */
 export function proxyTrust(
-  config: Pick<Config, "TRUST_PROXY_HOPS" | "TRUSTED_PROXIES">,
+  config: Pick<HttpConfig, "TRUST_PROXY_HOPS" | "TRUSTED_PROXIES">,
 ): ProxyTrust {
   if (config.TRUSTED_PROXIES.length === 0) {
     const trustAll = config.TRUST_PROXY_HOPS > 0;

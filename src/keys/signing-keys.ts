@@ -1,135 +1,12 @@
-import {
-  createHash,
-  createPrivateKey,
-  createPublicKey,
-  generateKeyPairSync,
-  type JsonWebKeyInput,
-  type KeyObject,
-} from "node:crypto";
+import { generateKeyPairSync, type KeyObject } from "node:crypto";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
-import { type Config, ConfigError } from "../config.ts";
+import { type Config, ConfigError } from "../config/index.ts";
 import type { Logger } from "../logger.ts";
+import { parseSigningKeys, type SigningKey, signingKey } from "./signing-key-text.ts";
 
-// Access-token signing keys. Asymmetric only (Ed25519 or P-256), so the
-// published half verifies but cannot sign, and a verifier that pins the
-// key's algorithm cannot be fooled into HMAC-verifying with the public key.
-
-export type SigningAlgorithm = "EdDSA" | "ES256";
-
-/** The public half as published in the JWKS. */
-export type PublicJwk = {
-  kty: string;
-  crv: string;
-  x: string;
-  y?: string;
-  kid: string;
-  alg: SigningAlgorithm;
-  use: "sig";
-};
-
-export type SigningKey = {
-  kid: string;
-  alg: SigningAlgorithm;
-  privateKey: KeyObject;
-  publicKey: KeyObject;
-  publicJwk: PublicJwk;
-};
-
-function algorithmOf(key: KeyObject): SigningAlgorithm {
-  if (key.asymmetricKeyType === "ed25519") return "EdDSA";
-  if (key.asymmetricKeyType === "ec" && key.asymmetricKeyDetails?.namedCurve === "prime256v1") {
-    return "ES256";
-  }
-  throw new Error("only Ed25519 (EdDSA) and P-256 (ES256) private keys are supported");
-}
-
-/** RFC 7638 thumbprint: SHA-256 over the required members in lexicographic order. */
-function thumbprint(jwk: JsonWebKeyInput["key"]): string {
-  const members =
-    jwk.kty === "EC"
-      ? { crv: jwk.crv, kty: jwk.kty, x: jwk.x, y: jwk.y }
-      : { crv: jwk.crv, kty: jwk.kty, x: jwk.x };
-  return createHash("sha256").update(JSON.stringify(members)).digest("base64url");
-}
-
-function signingKey(privateKey: KeyObject, declared: { kid?: unknown; alg?: unknown }): SigningKey {
-  if (privateKey.type !== "private") throw new Error("a private key is needed to sign");
-  const alg = algorithmOf(privateKey);
-  if (declared.alg !== undefined && declared.alg !== alg) {
-    throw new Error(`a key declares alg ${String(declared.alg)} but is a ${alg} key`);
-  }
-  const publicKey = createPublicKey(privateKey);
-  const { kty, crv, x, y } = publicKey.export({ format: "jwk" });
-  if (typeof declared.kid === "string" && !/^[A-Za-z0-9._-]{1,64}$/.test(declared.kid)) {
-    throw new Error("a kid must be 1-64 letters, digits, '.', '_' or '-'");
-  }
-  const kid = typeof declared.kid === "string" ? declared.kid : thumbprint({ kty, crv, x, y });
-  return {
-    kid,
-    alg,
-    privateKey,
-    publicKey,
-    publicJwk: {
-      kty: kty as string,
-      crv: crv as string,
-      x: x as string,
-      ...(y ? { y } : {}),
-      kid,
-      alg,
-      use: "sig",
-    },
-  };
-}
-
-/**
- * JWT_SIGNING_KEYS: one private JWK, a JSON array of them, a JWK Set
- * (`{"keys": [...]}`), or PEM blocks (PKCS#8 or SEC1; `\n` may be written
- * literally, as one-line environment values need). Newest first: the first
- * key signs, all of them are published and verify. Throws with a message fit
- * for the configuration error line, never quoting the key.
- */
-export function parseSigningKeys(text: string): SigningKey[] {
-  const value = text.trim().replaceAll("\\n", "\n");
-  let keys: SigningKey[];
-  if (value.startsWith("{") || value.startsWith("[")) {
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(value);
-    } catch {
-      throw new Error("expected a JWK, an array of JWKs, a JWK Set, or PEM private keys");
-    }
-    const entries = Array.isArray(parsed)
-      ? parsed
-      : Array.isArray((parsed as { keys?: unknown }).keys)
-        ? (parsed as { keys: unknown[] }).keys
-        : [parsed];
-    keys = entries.map((entry) => {
-      if (typeof entry !== "object" || entry === null) throw new Error("a JWK must be an object");
-      let privateKey: KeyObject;
-      try {
-        privateKey = createPrivateKey({ key: entry as JsonWebKeyInput["key"], format: "jwk" });
-      } catch {
-        throw new Error("a JWK is not a usable private key (kty, crv, x, d)");
-      }
-      return signingKey(privateKey, entry as { kid?: unknown; alg?: unknown });
-    });
-  } else {
-    const blocks = value.match(/-----BEGIN ([A-Z ]+)-----[\s\S]+?-----END \1-----/g) ?? [];
-    keys = blocks.map((pem) => {
-      let privateKey: KeyObject;
-      try {
-        privateKey = createPrivateKey(pem);
-      } catch {
-        throw new Error("a PEM block is not a usable private key");
-      }
-      return signingKey(privateKey, {});
-    });
-  }
-  if (keys.length === 0) throw new Error("no key found");
-  if (new Set(keys.map((k) => k.kid)).size !== keys.length) throw new Error("two keys share a kid");
-  return keys;
-}
+// Loading the access-token signing keys: configured, or (outside
+// production) generated. Their format is read in signing-key-text.ts.
 
 function generatedKey(): KeyObject {
   return generateKeyPairSync("ed25519").privateKey;
@@ -141,13 +18,16 @@ function generatedKey(): KeyObject {
  * get a fresh in-memory key per app; development generates an Ed25519 key
  * once under DATA_DIR, so tokens stay valid across restarts.
  */
-export function loadSigningKeys(config: Config, logger: Logger): SigningKey[] {
-  if (config.JWT_SIGNING_KEYS.length > 0) return config.JWT_SIGNING_KEYS;
-  if (config.NODE_ENV === "production") {
+export function loadSigningKeys(
+  config: Pick<Config, "tokens" | "runtime">,
+  logger: Logger,
+): SigningKey[] {
+  if (config.tokens.JWT_SIGNING_KEYS.length > 0) return config.tokens.JWT_SIGNING_KEYS;
+  if (config.runtime.NODE_ENV === "production") {
     throw new ConfigError("JWT_SIGNING_KEYS: required in production (an Ed25519 or P-256 key)");
   }
-  if (config.NODE_ENV === "test") return [signingKey(generatedKey(), {})];
-  const file = resolve(config.DATA_DIR, "jwt-signing-key.pem");
+  if (config.runtime.NODE_ENV === "test") return [signingKey(generatedKey(), {})];
+  const file = resolve(config.runtime.DATA_DIR, "jwt-signing-key.pem");
   let pem: string;
   try {
     pem = readFileSync(file, "utf8");

@@ -1,6 +1,6 @@
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
-import { type Config, ConfigError } from "../config.ts";
+import { type Config, ConfigError } from "../config/index.ts";
 import type { Logger } from "../logger.ts";
 
 // Provider tokens at rest: AES-256-GCM through WebCrypto. A ciphertext reads
@@ -103,14 +103,18 @@ export function isCurrent(ciphertext: string, keyId: string): boolean {
  * generated once and kept under DATA_DIR so restarts can still decrypt; in
  * production an unset value is a configuration error.
  */
-export async function loadEncryptionKeys(config: Config, logger: Logger): Promise<EncryptionKey[]> {
-  if (config.TOKEN_ENCRYPTION_KEYS.length > 0) return config.TOKEN_ENCRYPTION_KEYS;
-  if (config.NODE_ENV === "production") {
+export async function loadEncryptionKeys(
+  config: Pick<Config, "providers" | "runtime">,
+  logger: Logger,
+): Promise<EncryptionKey[]> {
+  if (config.providers.TOKEN_ENCRYPTION_KEYS.length > 0)
+    return config.providers.TOKEN_ENCRYPTION_KEYS;
+  if (config.runtime.NODE_ENV === "production") {
     throw new ConfigError(
       "TOKEN_ENCRYPTION_KEYS: required in production (kid:base64 of 32 random bytes)",
     );
   }
-  const file = resolve(config.DATA_DIR, "token-encryption.key");
+  const file = resolve(config.runtime.DATA_DIR, "token-encryption.key");
   logger.warn(
     { file },
     "TOKEN_ENCRYPTION_KEYS is not set: provider tokens are encrypted with a development key kept in this file",
@@ -130,4 +134,25 @@ export async function readOrCreateDevelopmentKey(file: string): Promise<Encrypti
   }
   const [id, key] = entry.split(":");
   return { id: id ?? "dev", key: new Uint8Array(Buffer.from(key ?? "", "base64")) };
+}
+
+/**
+ * The provider-token cipher, loaded on first use: a development key is made
+ * only once a provider sign-in needs one, and a failed load is tried again
+ * at the next sign-in.
+ */
+export function lazyTokenCipher(
+  config: Pick<Config, "providers" | "runtime">,
+  logger: Logger,
+): () => Promise<TokenCipher> {
+  let cipher: Promise<TokenCipher> | null = null;
+  return () => {
+    cipher ??= loadEncryptionKeys(config, logger)
+      .then(createTokenCipher)
+      .catch((error: unknown) => {
+        cipher = null;
+        throw error;
+      });
+    return cipher;
+  };
 }

@@ -1,5 +1,5 @@
 import nodemailer from "nodemailer";
-import type { Config } from "../config.ts";
+import type { Config } from "../config/index.ts";
 import type { Logger } from "../logger.ts";
 import type { MailContent } from "./templates.ts";
 
@@ -15,9 +15,9 @@ export type Mailer = {
 const outboxSize = 100;
 
 /** The development outbox: only without SMTP, never in production, on by default in development. */
-export function outboxEnabled(config: Config): boolean {
-  if (config.NODE_ENV === "production" || config.SMTP_URL) return false;
-  return config.DEV_OUTBOX ?? config.NODE_ENV === "development";
+export function outboxEnabled(config: Pick<Config, "mail" | "runtime">): boolean {
+  if (config.runtime.NODE_ENV === "production" || config.mail.SMTP_URL) return false;
+  return config.mail.DEV_OUTBOX ?? config.runtime.NODE_ENV === "development";
 }
 
 /**
@@ -27,18 +27,18 @@ export function outboxEnabled(config: Config): boolean {
  * mail's link is a credential) and the development outbox keeps it whole.
  * In production without SMTP_URL sending fails, like a server that is down.
  */
-export function createMailer(config: Config, logger: Logger): Mailer {
-  if (config.SMTP_URL) {
+export function createMailer(config: Pick<Config, "mail" | "runtime">, logger: Logger): Mailer {
+  if (config.mail.SMTP_URL) {
     const transport = nodemailer.createTransport({
-      url: config.SMTP_URL,
-      connectionTimeout: config.SMTP_TIMEOUT,
-      greetingTimeout: config.SMTP_TIMEOUT,
-      socketTimeout: config.SMTP_TIMEOUT,
+      url: config.mail.SMTP_URL,
+      connectionTimeout: config.mail.SMTP_TIMEOUT,
+      greetingTimeout: config.mail.SMTP_TIMEOUT,
+      socketTimeout: config.mail.SMTP_TIMEOUT,
     });
     return {
       outbox: null,
       async send(to, content) {
-        await transport.sendMail({ from: config.MAIL_FROM, to, ...content });
+        await transport.sendMail({ from: config.mail.MAIL_FROM, to, ...content });
         logger.info({ subject: content.subject }, "mail sent");
       },
     };
@@ -47,10 +47,15 @@ export function createMailer(config: Config, logger: Logger): Mailer {
   return {
     outbox,
     async send(to, content) {
-      if (config.NODE_ENV === "production") {
+      if (config.runtime.NODE_ENV === "production") {
         throw new Error("SMTP_URL is not set: mail cannot be delivered");
       }
-      outbox?.push({ ...content, to, from: config.MAIL_FROM, queuedAt: new Date().toISOString() });
+      outbox?.push({
+        ...content,
+        to,
+        from: config.mail.MAIL_FROM,
+        queuedAt: new Date().toISOString(),
+      });
       if (outbox && outbox.length > outboxSize) outbox.shift();
       logger.info(
         { to, subject: content.subject, outbox: outbox ? "/dev/outbox" : null },

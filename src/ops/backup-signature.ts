@@ -1,7 +1,7 @@
 import { createHmac, timingSafeEqual } from "node:crypto";
 import { resolve } from "node:path";
 import { z } from "zod";
-import { type Config, ConfigError } from "../config.ts";
+import { type Config, ConfigError } from "../config/index.ts";
 import { type EncryptionKey, readOrCreateDevelopmentKey } from "../keys/token-encryption.ts";
 import type { Logger } from "../logger.ts";
 
@@ -73,16 +73,16 @@ export function checkBackupSignature(
  * under DATA_DIR; in production an unset value is a configuration error.
  */
 export async function loadBackupSigningKeys(
-  config: Config,
+  config: Pick<Config, "ops" | "runtime">,
   logger: Logger,
 ): Promise<EncryptionKey[]> {
-  if (config.BACKUP_SIGNING_KEYS.length > 0) return config.BACKUP_SIGNING_KEYS;
-  if (config.NODE_ENV === "production") {
+  if (config.ops.BACKUP_SIGNING_KEYS.length > 0) return config.ops.BACKUP_SIGNING_KEYS;
+  if (config.runtime.NODE_ENV === "production") {
     throw new ConfigError(
       "BACKUP_SIGNING_KEYS: required in production to sign and check backups (kid:base64 of 32 random bytes)",
     );
   }
-  const file = resolve(config.DATA_DIR, "backup-signing.key");
+  const file = resolve(config.runtime.DATA_DIR, "backup-signing.key");
   logger.warn(
     { file },
     "BACKUP_SIGNING_KEYS is not set: backups are signed with a development key kept in this file",

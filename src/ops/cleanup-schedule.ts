@@ -1,5 +1,5 @@
 import type { DatabasePool } from "slonik";
-import type { Config } from "../config.ts";
+import type { Config } from "../config/index.ts";
 import type { Logger } from "../logger.ts";
 import { runCleanup } from "./cleanup.ts";
 
@@ -14,7 +14,7 @@ export function startCleanupSchedule({
   logger,
 }: {
   pool: DatabasePool;
-  config: Config;
+  config: Pick<Config, "ops">;
   logger: Logger;
 }): { stop: () => Promise<void> } {
   let running: Promise<void> | null = null;
@@ -22,10 +22,10 @@ export function startCleanupSchedule({
     if (running) return;
     running = runCleanup({
       pool,
-      graceMs: config.CLEANUP_GRACE_PERIOD,
-      auditRetentionDays: config.AUDIT_RETENTION_DAYS,
-      backupDir: config.BACKUP_DIR,
-      backupRetentionMs: config.BACKUP_RETENTION,
+      graceMs: config.ops.CLEANUP_GRACE_PERIOD,
+      auditRetentionDays: config.ops.AUDIT_RETENTION_DAYS,
+      backupDir: config.ops.BACKUP_DIR,
+      backupRetentionMs: config.ops.BACKUP_RETENTION,
     })
       .then((report) => {
         if (report.ran) logger.info({ cleanup: report }, "cleanup done");
@@ -37,7 +37,7 @@ export function startCleanupSchedule({
       });
   };
   // Timers hold at most 2^31-1 ms; a longer interval would fire at once, forever.
-  const timer = setInterval(tick, Math.min(config.CLEANUP_INTERVAL, 2 ** 31 - 1));
+  const timer = setInterval(tick, Math.min(config.ops.CLEANUP_INTERVAL, 2 ** 31 - 1));
   timer.unref();
   // A first run soon after start, so frequent restarts do not starve the job.
   const first = setTimeout(tick, 30_000);

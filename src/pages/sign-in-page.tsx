@@ -2,13 +2,13 @@ import { Hono } from "hono";
 import type { Child } from "hono/jsx";
 import type { DatabasePool } from "slonik";
 import { recordAudit } from "../audit.ts";
-import type { Config } from "../config.ts";
+import type { Config } from "../config/index.ts";
 import type { AppEnv, Principal } from "../http/app-env.ts";
 import { requestAuditFields } from "../http/audit-fields.ts";
 import { safeRedirectTarget } from "../http/redirect-target.ts";
 import { clearSessionCookie } from "../http/session-cookie.ts";
 import type { Logger } from "../logger.ts";
-import { enabledProviders } from "../providers/enabled-providers.ts";
+import type { ProviderName, SignInProvider } from "../providers/sign-in-providers.ts";
 import { signInFailureMessage } from "../routes/oauth.ts";
 import { invalidateSession } from "../sessions/sessions.ts";
 import { HtmlDocument } from "./html-document.tsx";
@@ -123,13 +123,15 @@ export function signInPageRoutes({
   config,
   pool,
   logger,
+  signInProviders,
 }: {
-  config: Config;
+  config: Pick<Config, "access" | "http" | "session">;
   pool: DatabasePool;
   logger: Logger;
+  signInProviders: ReadonlyMap<ProviderName, SignInProvider>;
 }) {
   const app = new Hono<AppEnv>();
-  const providers = [...enabledProviders(config, logger).values()].map((p) => ({
+  const providers = [...signInProviders.values()].map((p) => ({
     id: p.name,
     label: p.label,
   }));
@@ -137,7 +139,7 @@ export function signInPageRoutes({
   app.get("/", (c) => {
     const principal = c.get("principal");
     const requested = c.req.query("redirect_to");
-    const redirectTo = safeRedirectTarget(requested, config);
+    const redirectTo = safeRedirectTarget(requested, config.http);
     c.header("cache-control", "no-store");
     if (principal) {
       return c.html(
@@ -152,7 +154,7 @@ export function signInPageRoutes({
           providers={providers}
           redirectTo={redirectTo}
           error={signInFailureMessage(c.req.query("error"))}
-          consentNotice={config.REQUIRE_CONSENT}
+          consentNotice={config.access.REQUIRE_CONSENT}
         />
       </Page>,
     );

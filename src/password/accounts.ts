@@ -10,6 +10,7 @@ import {
 } from "../../sql/users.ts";
 import { invalidateUnusedTokensOf } from "../../sql/verification-tokens.ts";
 import { recordAudit } from "../audit.ts";
+import type { Config } from "../config/index.ts";
 import { Problem } from "../http/problem.ts";
 import type { Mailer } from "../mail/mailer.ts";
 import {
@@ -19,7 +20,6 @@ import {
   passwordResetMail,
   verificationMail,
 } from "../mail/templates.ts";
-import { rateLimitStoreFor } from "../rate-limits/rate-limit-stores.ts";
 import { accountKey, clientNetwork, enforceRateLimit } from "../rate-limits/rate-limiter.ts";
 import type { PasswordLoginDeps } from "../sign-in/password-login.ts";
 import { revokeAllAccess } from "../users/administration.ts";
@@ -27,7 +27,7 @@ import { issueEmailToken, redeemEmailToken } from "./email-tokens.ts";
 import { hashPassword, verifyPassword } from "./hashing.ts";
 import { passwordRefusal } from "./policy.ts";
 
-export type AccountDeps = PasswordLoginDeps & { mailer: Mailer };
+export type AccountDeps = PasswordLoginDeps & { config: Pick<Config, "http">; mailer: Mailer };
 export type RequestFacts = { ip: string | null; userAgent: string | null };
 
 export function invalidField(pointer: string, detail: string): Problem {
@@ -41,25 +41,25 @@ export const invalidLink = (pointer: string) =>
   invalidField(pointer, "This link is invalid, already used or expired; ask for a new one.");
 
 export function checkPassword(
-  deps: Pick<AccountDeps, "config">,
+  deps: { config: Pick<Config, "passwords"> },
   pointer: string,
   password: string,
   email?: string | null,
 ): void {
-  const refusal = passwordRefusal(password, deps.config, { email });
+  const refusal = passwordRefusal(password, deps.config.passwords, { email });
   if (refusal) throw invalidField(pointer, refusal);
 }
 
 function rateLimits(deps: AccountDeps) {
   return {
-    store: rateLimitStoreFor(deps.config, deps.pool, deps.logger),
+    store: deps.rateLimitStore,
     pool: deps.pool,
     logger: deps.logger,
   };
 }
 
 const link = (deps: AccountDeps, path: string, token?: string) =>
-  `${deps.config.PUBLIC_URL}${path}${token ? `?token=${token}` : ""}`;
+  `${deps.config.http.PUBLIC_URL}${path}${token ? `?token=${token}` : ""}`;
 
 /** The confirmation mail: one token, two links (confirm when signed in; "this was not me"). */
 const confirmationMail = (deps: AccountDeps, token: string) =>
@@ -68,7 +68,7 @@ const confirmationMail = (deps: AccountDeps, token: string) =>
       confirm: link(deps, "/auth/email/verify", token),
       notMe: link(deps, "/auth/email/not-me", token),
     },
-    deps.config.EMAIL_VERIFICATION_TTL,
+    deps.config.passwords.EMAIL_VERIFICATION_TTL,
   );
 
 /**
@@ -118,10 +118,10 @@ export async function signUp(
   await enforceRateLimit(rateLimits(deps), {
     name: "signup_ip",
     key: clientNetwork(facts.ip),
-    setting: config.RATE_LIMIT_SIGNUP_IP,
+    setting: config.limits.RATE_LIMIT_SIGNUP_IP,
     audit: facts,
   });
-  if (config.REQUIRE_CONSENT && input.consent !== true) {
+  if (config.access.REQUIRE_CONSENT && input.consent !== true) {
     throw invalidField("#/consent", "Accept the terms to create an account.");
   }
   checkPassword(deps, "#/password", input.password, input.email);
@@ -133,11 +133,11 @@ export async function signUp(
   await enforceRateLimit(rateLimits(deps), {
     name: "signup_account",
     key: accountKey(null, input.email),
-    setting: config.RATE_LIMIT_MAIL_ACCOUNT,
+    setting: config.limits.RATE_LIMIT_MAIL_ACCOUNT,
     audit: { ...facts, userId: existing?.id ?? null },
   });
   // Hashed in both cases, so a taken address answers as slowly as a new one.
-  const passwordHash = await hashPassword(input.password, config);
+  const passwordHash = await hashPassword(input.password, config.passwords);
   let created: { user: User; token: string } | null = null;
   try {
     created = await pool.transaction(async (tx) => {
@@ -152,7 +152,7 @@ export async function signUp(
         tx,
         user.id,
         "email_verification",
-        config.EMAIL_VERIFICATION_TTL,
+        config.passwords.EMAIL_VERIFICATION_TTL,
       );
       await recordAudit(tx, logger, {
         eventType: "signup",
@@ -210,14 +210,14 @@ async function mailRequestLimits(
   await enforceRateLimit(rateLimits(deps), {
     name: `${name}_ip`,
     key: clientNetwork(facts.ip),
-    setting: deps.config.RATE_LIMIT_MAIL_IP,
+    setting: deps.config.limits.RATE_LIMIT_MAIL_IP,
     audit: facts,
   });
   const user = await findUserByEmail(deps.pool, email);
   await enforceRateLimit(rateLimits(deps), {
     name: `${name}_account`,
     key: accountKey(user?.id ?? null, email),
-    setting: deps.config.RATE_LIMIT_MAIL_ACCOUNT,
+    setting: deps.config.limits.RATE_LIMIT_MAIL_ACCOUNT,
     audit: { ...facts, userId: user?.id ?? null },
   });
   return user;
@@ -236,7 +236,7 @@ export async function resendVerification(
       deps.pool,
       user.id,
       "email_verification",
-      deps.config.EMAIL_VERIFICATION_TTL,
+      deps.config.passwords.EMAIL_VERIFICATION_TTL,
     );
     await recordAudit(deps.pool, deps.logger, {
       eventType: "email.verification_resent",
@@ -278,7 +278,7 @@ export async function requestPasswordReset(
       deps.pool,
       user.id,
       "password_reset",
-      deps.config.PASSWORD_RESET_TTL,
+      deps.config.passwords.PASSWORD_RESET_TTL,
     );
     await recordAudit(deps.pool, deps.logger, {
       eventType: "password.reset_requested",
@@ -292,7 +292,7 @@ export async function requestPasswordReset(
         to: user.email,
         content: passwordResetMail(
           link(deps, "/auth/password/reset", token),
-          deps.config.PASSWORD_RESET_TTL,
+          deps.config.passwords.PASSWORD_RESET_TTL,
         ),
         userId: user.id,
         purpose: "password_reset",
@@ -315,7 +315,7 @@ export async function resetPassword(
   facts: RequestFacts,
 ): Promise<User> {
   checkPassword(deps, "#/password", input.password);
-  const passwordHash = await hashPassword(input.password, deps.config);
+  const passwordHash = await hashPassword(input.password, deps.config.passwords);
   const user = await deps.pool.transaction(async (tx) => {
     const used = await redeemEmailToken(tx, input.token, "password_reset");
     if (!used) throw invalidLink("#/token");
@@ -354,7 +354,7 @@ export async function changePassword(
   await enforceRateLimit(rateLimits(deps), {
     name: "password_change_account",
     key: accountKey(caller.userId, ""),
-    setting: deps.config.RATE_LIMIT_LOGIN_ACCOUNT,
+    setting: deps.config.limits.RATE_LIMIT_LOGIN_ACCOUNT,
     audit: { ...facts, userId: caller.userId },
   });
   const current = await findUserById(deps.pool, caller.userId);
@@ -376,7 +376,7 @@ export async function changePassword(
     throw invalidField("#/current_password", "The current password is wrong.");
   }
   checkPassword(deps, "#/new_password", input.newPassword, current.email);
-  const passwordHash = await hashPassword(input.newPassword, deps.config);
+  const passwordHash = await hashPassword(input.newPassword, deps.config.passwords);
   const user = await deps.pool.transaction(async (tx) => {
     const updated = await setUserPassword(tx, caller.userId, passwordHash, false);
     if (!updated) throw new Problem(401, "Unauthorized", "Sign in first.");

@@ -80,7 +80,7 @@ export async function disownSignUp(
   facts: RequestFacts,
 ): Promise<User> {
   checkPassword(deps, "#/password", input.password);
-  const passwordHash = await hashPassword(input.password, deps.config);
+  const passwordHash = await hashPassword(input.password, deps.config.passwords);
   return deps.pool.transaction(async (tx) => {
     const used = await redeemEmailToken(tx, input.token, "email_verification");
     const holder = used ? await findUserById(tx, used.user_id) : null;

@@ -1,9 +1,12 @@
-import type { Config } from "../config.ts";
+import type { PasswordsConfig } from "../config/index.ts";
 
 // argon2id through Bun.password (libargon2 inside Bun; no native add-on).
 // Bun uses one lane, as OWASP's recommended configurations do.
 
-export type HashCost = Pick<Config, "PASSWORD_HASH_MEMORY_KIB" | "PASSWORD_HASH_TIME_COST">;
+export type HashCost = Pick<
+  PasswordsConfig,
+  "PASSWORD_HASH_MEMORY_KIB" | "PASSWORD_HASH_TIME_COST"
+>;
 
 /** NIST SP 800-63B 5.1.1.2: Unicode passwords are normalised (NFKC) before hashing. */
 export function normalisePassword(password: string): string {

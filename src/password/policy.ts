@@ -1,5 +1,5 @@
 import { dictionary } from "@zxcvbn-ts/language-common";
-import type { Config } from "../config.ts";
+import type { PasswordsConfig } from "../config/index.ts";
 import { normalisePassword } from "./hashing.ts";
 
 // NIST SP 800-63B 5.1.1.2: a length floor, a generous ceiling, any Unicode,
@@ -14,7 +14,7 @@ export const maxPasswordLength = 128;
 /** Why `password` may not be used, or null when it may. Lengths count code points after NFKC. */
 export function passwordRefusal(
   password: string,
-  config: Pick<Config, "PASSWORD_MIN_LENGTH">,
+  config: Pick<PasswordsConfig, "PASSWORD_MIN_LENGTH">,
   context: { email?: string | null } = {},
 ): string | null {
   const normalised = normalisePassword(password);

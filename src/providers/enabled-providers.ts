@@ -1,4 +1,4 @@
-import type { Config } from "../config.ts";
+import type { Config } from "../config/index.ts";
 import type { Logger } from "../logger.ts";
 import { openIdConnectProvider } from "./openid-connect.ts";
 import { type ProviderName, providerLabels, type SignInProvider } from "./sign-in-providers.ts";
@@ -6,7 +6,7 @@ import { socialProvider } from "./social-provider.ts";
 
 /** The providers configured with credentials, in the order the sign-in page lists them. */
 export function enabledProviders(
-  config: Config,
+  config: Pick<Config, "http" | "providers" | "runtime">,
   logger: Logger,
 ): Map<ProviderName, SignInProvider> {
   const providers = new Map<ProviderName, SignInProvider>();

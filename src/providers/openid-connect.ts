@@ -1,5 +1,5 @@
 import * as client from "openid-client";
-import type { Config } from "../config.ts";
+import type { Config } from "../config/index.ts";
 import type { Logger } from "../logger.ts";
 import { profileOf } from "./profile.ts";
 import {
@@ -47,17 +47,20 @@ function tokenAuthMethod(supported: readonly string[] | undefined) {
   return supported.includes("client_secret_post") ? "client_secret_post" : "client_secret_basic";
 }
 
-export function openIdConnectProvider(config: Config, logger: Logger): SignInProvider | null {
-  const issuer = config.OIDC_ISSUER;
-  const clientId = config.OIDC_CLIENT_ID;
+export function openIdConnectProvider(
+  config: Pick<Config, "http" | "providers" | "runtime">,
+  logger: Logger,
+): SignInProvider | null {
+  const issuer = config.providers.OIDC_ISSUER;
+  const clientId = config.providers.OIDC_CLIENT_ID;
   if (!issuer || !clientId) return null;
   const redirectUri = callbackUrlOf(config, "oidc");
-  const scope = config.OIDC_SCOPES.split(/\s+/).includes("openid")
-    ? config.OIDC_SCOPES
-    : `openid ${config.OIDC_SCOPES}`;
+  const scope = config.providers.OIDC_SCOPES.split(/\s+/).includes("openid")
+    ? config.providers.OIDC_SCOPES
+    : `openid ${config.providers.OIDC_SCOPES}`;
 
-  const secret = config.OIDC_CLIENT_SECRET;
-  const insecure = issuer.startsWith("http:") && config.NODE_ENV !== "production";
+  const secret = config.providers.OIDC_CLIENT_SECRET;
+  const insecure = issuer.startsWith("http:") && config.runtime.NODE_ENV !== "production";
 
   // Discovery happens on first use, not at start, so an issuer that is down
   // does not stop Gatehouse; a failed discovery is retried on the next sign-in.
@@ -72,7 +75,7 @@ export function openIdConnectProvider(config: Config, logger: Logger): SignInPro
       .then((probe) => {
         const server = probe.serverMetadata();
         const method = secret
-          ? (config.OIDC_TOKEN_AUTH_METHOD ??
+          ? (config.providers.OIDC_TOKEN_AUTH_METHOD ??
             tokenAuthMethod(server.token_endpoint_auth_methods_supported))
           : "none";
         const oidc = new client.Configuration(
@@ -99,7 +102,7 @@ export function openIdConnectProvider(config: Config, logger: Logger): SignInPro
 
   return {
     name: "oidc",
-    label: config.OIDC_NAME,
+    label: config.providers.OIDC_NAME,
 
     begin: async () => {
       const oidc = await configuration();

@@ -1,4 +1,4 @@
-import type { Config, OAuthProviderName } from "../config.ts";
+import type { Config, OAuthProviderName } from "../config/index.ts";
 import type { Profile } from "./profile.ts";
 
 // What a sign-in provider is: the social providers (social-provider.ts) and
@@ -87,6 +87,6 @@ export const providerLabels: Record<ProviderName, string> = {
 };
 
 /** PUBLIC_URL's callback address: providers must see the public one, never the request's. */
-export function callbackUrlOf(config: Config, provider: ProviderName): string {
-  return `${config.PUBLIC_URL}/auth/${provider}/callback`;
+export function callbackUrlOf(config: Pick<Config, "http">, provider: ProviderName): string {
+  return `${config.http.PUBLIC_URL}/auth/${provider}/callback`;
 }

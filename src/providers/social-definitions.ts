@@ -1,5 +1,5 @@
 import { z } from "zod";
-import type { OAuthProviderName } from "../config.ts";
+import type { OAuthProviderName } from "../config/index.ts";
 import { withGitHubEmailAndMemberships } from "./github-account.ts";
 import type { CodeFlowEndpoints } from "./oauth2-code-flow.ts";
 import { type Profile, profileOf } from "./profile.ts";

@@ -1,5 +1,5 @@
 import { timingSafeEqual } from "node:crypto";
-import type { Config, OAuthProviderName } from "../config.ts";
+import type { Config, OAuthProviderName } from "../config/index.ts";
 import {
   authorizationRedirect,
   type OAuthClient,
@@ -26,14 +26,17 @@ function sameSecret(a: string, b: string): boolean {
 }
 
 /** The provider built from its <NAME>_CLIENT_ID/_SECRET, or null when either is unset. */
-export function socialProvider(name: OAuthProviderName, config: Config): SignInProvider | null {
+export function socialProvider(
+  name: OAuthProviderName,
+  config: Pick<Config, "http" | "providers">,
+): SignInProvider | null {
   const upper = name.toUpperCase() as Uppercase<OAuthProviderName>;
-  const clientId = config[`${upper}_CLIENT_ID`];
-  const clientSecret = config[`${upper}_CLIENT_SECRET`];
+  const clientId = config.providers[`${upper}_CLIENT_ID`];
+  const clientSecret = config.providers[`${upper}_CLIENT_SECRET`];
   if (!clientId || !clientSecret) return null;
   const client: OAuthClient = { clientId, clientSecret, redirectUri: callbackUrlOf(config, name) };
   const definition = socialDefinitions[name];
-  const endpoints = definition.endpoints({ msentraTenantId: config.MSENTRA_TENANT_ID });
+  const endpoints = definition.endpoints({ msentraTenantId: config.providers.MSENTRA_TENANT_ID });
 
   return {
     name,

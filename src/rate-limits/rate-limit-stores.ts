@@ -45,77 +45,78 @@ export function redisRateLimitStore(client: RedisClient): RateLimitStore {
 // connection attempt per replica now and then, not a slow request each time.
 const redisRetryMs = 5000;
 
+/** One Redis connection and what it remembers of failures; close() ends it. */
 type RedisConnection = {
-  client: RedisClient | null;
-  ready: Promise<void> | null;
-  skipUntil: number;
+  /** The hit counted in Redis; null while resting after a failure. */
+  hit(key: string, windowMs: number): Promise<{ hits: number; resetsAt: Date } | null>;
+  close(): void;
 };
 
-// One Redis connection per URL for the whole process (Bun's client pipelines
-// commands over it), shared by every app instance and login path. While
-// Redis cannot be reached the PostgreSQL counters stand in: an outage must
-// neither lift the limits nor turn every sign-in into a 500. Bun's own
-// reconnection waits through some twenty retries before a command fails, so
-// it is off: a lost connection is dropped and a new one tried later.
-const redisConnections = new Map<string, RedisConnection>();
-
-/** The hit counted in Redis; null while resting after a failure. */
-async function hitRedis(
-  url: string,
-  key: string,
-  windowMs: number,
-): Promise<{ hits: number; resetsAt: Date } | null> {
-  let connection = redisConnections.get(url);
-  if (!connection) {
-    connection = { client: null, ready: null, skipUntil: 0 };
-    redisConnections.set(url, connection);
-  }
-  if (Date.now() < connection.skipUntil) return null;
-  if (!connection.client) {
-    const client = new RedisClient(url, {
-      connectionTimeout: 1000,
-      autoReconnect: false,
-      enableOfflineQueue: false,
-    });
-    connection.client = client;
-    connection.ready = client.connect();
-  }
-  const client = connection.client;
-  try {
-    await connection.ready;
-    return await redisRateLimitStore(client).hit(key, windowMs);
-  } catch (error) {
-    if (connection.client === client) {
-      client.close();
-      connection.client = null;
-      connection.ready = null;
-      connection.skipUntil = Date.now() + redisRetryMs;
-    }
-    throw error;
-  }
+// One Redis connection per store, and createServices builds one store per
+// process (Bun's client pipelines commands over it). While Redis cannot be
+// reached the PostgreSQL counters stand in: an outage must neither lift the
+// limits nor turn every sign-in into a 500. Bun's own reconnection waits
+// through some twenty retries before a command fails, so it is off: a lost
+// connection is dropped and a new one tried later.
+function redisConnection(url: string): RedisConnection {
+  let client: RedisClient | null = null;
+  let ready: Promise<void> | null = null;
+  let skipUntil = 0;
+  return {
+    async hit(key, windowMs) {
+      if (Date.now() < skipUntil) return null;
+      if (!client) {
+        client = new RedisClient(url, {
+          connectionTimeout: 1000,
+          autoReconnect: false,
+          enableOfflineQueue: false,
+        });
+        ready = client.connect();
+      }
+      const current = client;
+      try {
+        await ready;
+        return await redisRateLimitStore(current).hit(key, windowMs);
+      } catch (error) {
+        if (client === current) {
+          current.close();
+          client = null;
+          ready = null;
+          skipUntil = Date.now() + redisRetryMs;
+        }
+        throw error;
+      }
+    },
+    close() {
+      client?.close();
+      client = null;
+      ready = null;
+    },
+  };
 }
 
-function redisWithFallback(url: string, fallback: RateLimitStore, logger: Logger): RateLimitStore {
+/**
+ * Redis when REDIS_URL is set (PostgreSQL while Redis is down), else the
+ * PostgreSQL table. Built once per process; close() ends the Redis connection.
+ */
+export function rateLimitStoreFor(
+  config: { REDIS_URL?: string | undefined },
+  db: CommonQueryMethods,
+  logger: Logger,
+): RateLimitStore & { close(): void } {
+  const fallback = postgresRateLimitStore(db);
+  if (!config.REDIS_URL) return { ...fallback, close() {} };
+  const redis = redisConnection(config.REDIS_URL);
   return {
     async hit(key, windowMs) {
       try {
-        const counted = await hitRedis(url, key, windowMs);
+        const counted = await redis.hit(key, windowMs);
         if (counted) return counted;
       } catch (error) {
         logger.warn({ err: error }, "Redis unreachable: rate limits use PostgreSQL for now");
       }
       return fallback.hit(key, windowMs);
     },
+    close: redis.close,
   };
-}
-
-/** Redis when REDIS_URL is set (PostgreSQL while Redis is down), else the PostgreSQL table. */
-export function rateLimitStoreFor(
-  config: { REDIS_URL?: string | undefined },
-  db: CommonQueryMethods,
-  logger: Logger,
-): RateLimitStore {
-  return config.REDIS_URL
-    ? redisWithFallback(config.REDIS_URL, postgresRateLimitStore(db), logger)
-    : postgresRateLimitStore(db);
 }

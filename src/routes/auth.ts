@@ -1,6 +1,6 @@
 import type { DatabasePool } from "slonik";
 import { recordAudit } from "../audit.ts";
-import type { Config } from "../config.ts";
+import type { Config } from "../config/index.ts";
 import { ApiRoutes, operation } from "../http/api-route.ts";
 import { requestAuditFields } from "../http/audit-fields.ts";
 import { clearSessionCookie } from "../http/session-cookie.ts";
@@ -22,7 +22,7 @@ export function authRoutes({
   pool,
   logger,
 }: {
-  config: Config;
+  config: Pick<Config, "http" | "session">;
   pool: DatabasePool;
   logger: Logger;
 }) {

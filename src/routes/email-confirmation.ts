@@ -1,6 +1,6 @@
 import type { DatabasePool } from "slonik";
 import { z } from "zod";
-import type { Config } from "../config.ts";
+import type { Config } from "../config/index.ts";
 import { ApiRoutes, operation } from "../http/api-route.ts";
 import { requestAuditFields } from "../http/audit-fields.ts";
 import { readBody } from "../http/json-body.ts";
@@ -8,6 +8,7 @@ import type { Problem } from "../http/problem.ts";
 import type { Logger } from "../logger.ts";
 import { AccountPage, ConfirmChoices, EmailForm, NotMeForm } from "../pages/password-pages.tsx";
 import { confirmEmail, disownSignUp } from "../password/email-confirmation.ts";
+import type { RateLimitStore } from "../rate-limits/rate-limit-stores.ts";
 import { toMeResponse } from "../users/user-view.ts";
 import { answering, formField, htmlPage, linkToken, tokenOf } from "./form-answers.ts";
 import {
@@ -84,11 +85,12 @@ const disownSignUpOperation = operation({
 });
 
 export function emailConfirmationRoutes(deps: {
-  config: Config;
+  config: Pick<Config, "access" | "limits" | "passwords">;
   pool: DatabasePool;
   logger: Logger;
+  rateLimitStore: RateLimitStore;
 }) {
-  const minLength = deps.config.PASSWORD_MIN_LENGTH;
+  const minLength = deps.config.passwords.PASSWORD_MIN_LENGTH;
   const routes = new ApiRoutes();
 
   const resendForm = () => EmailForm({ action: "/auth/email/resend", button: "Send a new link" });

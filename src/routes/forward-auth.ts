@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { userRoles } from "../../sql/users.ts";
-import type { Config } from "../config.ts";
+import type { Config } from "../config/index.ts";
 import { ApiRoutes, operation } from "../http/api-route.ts";
 import type { Principal } from "../http/app-env.ts";
 import { peerAddress } from "../http/client-ip.ts";
@@ -105,9 +105,9 @@ function headerValue(text: string | null): string {
   return Buffer.from(text.replace(/\p{Cc}/gu, " "), "utf8").toString("latin1");
 }
 
-export function forwardAuthRoutes({ config }: { config: Config }) {
+export function forwardAuthRoutes({ config }: { config: Pick<Config, "http"> }) {
   const routes = new ApiRoutes();
-  const trusted = proxyTrust(config);
+  const trusted = proxyTrust(config.http);
   const noStore = { "cache-control": "no-store" };
 
   routes.add(verifyForwardAuthOperation, (c) => {
@@ -115,7 +115,7 @@ export function forwardAuthRoutes({ config }: { config: Config }) {
     const principal = c.get("principal");
     if (!principal) {
       const original = originalRequest(c, trusted(peerAddress(c)));
-      const signIn = signInPageUrl(original.url, config);
+      const signIn = signInPageUrl(original.url, config.http);
       const reason: VerifyRefusalReason = c.get("credentialExpired")
         ? "expired"
         : "unauthenticated";

@@ -1,7 +1,7 @@
 import type { DatabasePool } from "slonik";
 import { z } from "zod";
 import { listLinkedAccountsOfUser } from "../../sql/oauth-accounts.ts";
-import { type Config, oauthProviderNames } from "../config.ts";
+import { type Config, oauthProviderNames } from "../config/index.ts";
 import { ApiRoutes, operation } from "../http/api-route.ts";
 import type { Principal } from "../http/app-env.ts";
 import { requestAuditFields } from "../http/audit-fields.ts";
@@ -54,7 +54,11 @@ const providerParam = z.enum([...oauthProviderNames, "oidc"]);
 const userIdOf = (c: { get: (k: "principal") => Principal | null }) =>
   c.get("principal")?.user.user_id ?? "";
 
-export function meAccountRoutes(deps: { config: Config; pool: DatabasePool; logger: Logger }) {
+export function meAccountRoutes(deps: {
+  config: Pick<Config, "http" | "session">;
+  pool: DatabasePool;
+  logger: Logger;
+}) {
   const { config, pool } = deps;
   const routes = new ApiRoutes();
 
@@ -101,7 +105,11 @@ export function meAccountRoutes(deps: { config: Config; pool: DatabasePool; logg
 
   routes.add(deleteMeOperation, async (c) => {
     await refusalsAsProblems(
-      assertRecentSignIn(pool, c.get("principal")?.sessionId ?? null, config.REAUTH_MAX_AGE),
+      assertRecentSignIn(
+        pool,
+        c.get("principal")?.sessionId ?? null,
+        config.session.REAUTH_MAX_AGE,
+      ),
     );
     await refusalsAsProblems(
       deleteAccount(deps, {

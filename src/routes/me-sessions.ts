@@ -1,6 +1,6 @@
 import type { DatabasePool } from "slonik";
 import { z } from "zod";
-import type { Config } from "../config.ts";
+import type { Config } from "../config/index.ts";
 import { ApiRoutes, operation } from "../http/api-route.ts";
 import type { Principal } from "../http/app-env.ts";
 import { requestAuditFields } from "../http/audit-fields.ts";
@@ -66,7 +66,11 @@ const sessionId = z.uuid();
 const principalOf = (c: { get: (k: "principal") => Principal | null }) =>
   c.get("principal") as Principal;
 
-export function meSessionRoutes(deps: { config: Config; pool: DatabasePool; logger: Logger }) {
+export function meSessionRoutes(deps: {
+  config: Pick<Config, "http" | "session">;
+  pool: DatabasePool;
+  logger: Logger;
+}) {
   const routes = new ApiRoutes();
 
   routes.add(listMySessionsOperation, async (c) => {

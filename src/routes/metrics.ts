@@ -1,6 +1,6 @@
 import { timingSafeEqual } from "node:crypto";
 import type { DatabasePool } from "slonik";
-import type { Config } from "../config.ts";
+import type { Config } from "../config/index.ts";
 import { ApiRoutes, operation } from "../http/api-route.ts";
 import { Problem } from "../http/problem.ts";
 import { databasePoolConnections, metricsRegistry } from "../metrics.ts";
@@ -25,13 +25,19 @@ const getMetricsOperation = operation({
 });
 
 /** GET /metrics: Prometheus text, behind `Authorization: Bearer METRICS_TOKEN` when that is set. */
-export function metricsRoutes({ config, pool }: { config: Config; pool: DatabasePool }) {
+export function metricsRoutes({
+  config,
+  pool,
+}: {
+  config: Pick<Config, "ops">;
+  pool: DatabasePool;
+}) {
   const routes = new ApiRoutes();
   routes.add(getMetricsOperation, async (c) => {
-    if (config.METRICS_TOKEN) {
+    if (config.ops.METRICS_TOKEN) {
       const header = c.req.header("authorization") ?? "";
       const token = header.startsWith("Bearer ") ? header.slice(7).trim() : "";
-      if (!sameSecret(token, config.METRICS_TOKEN)) {
+      if (!sameSecret(token, config.ops.METRICS_TOKEN)) {
         throw new Problem(401, "Unauthorized", "Metrics need the metrics bearer token.", {
           headers: { "www-authenticate": 'Bearer realm="metrics"' },
         });

@@ -8,13 +8,8 @@ import { signInBrowser } from "../http/browser-sign-in.ts";
 import { clearFlowCookie, readFlowCookie, writeFlowCookie } from "../http/oauth-flow-cookie.ts";
 import { Problem, problemResponse } from "../http/problem.ts";
 import { safeRedirectTarget } from "../http/redirect-target.ts";
-import {
-  createTokenCipher,
-  loadEncryptionKeys,
-  type TokenCipher,
-} from "../keys/token-encryption.ts";
+import type { TokenCipher } from "../keys/token-encryption.ts";
 import { logins } from "../metrics.ts";
-import { enabledProviders } from "../providers/enabled-providers.ts";
 import {
   callbackUrlOf,
   type MembershipNeeds,
@@ -164,20 +159,16 @@ function sameSecret(a: string, b: string): boolean {
   return x.length === y.length && timingSafeEqual(x, y);
 }
 
-export function oauthRoutes(deps: SignInDeps) {
-  const { config, pool, logger } = deps;
+type Deps = SignInDeps & {
+  signInProviders: ReadonlyMap<ProviderName, SignInProvider>;
+  /** Loads the keys on first use (see lazyTokenCipher). */
+  tokenCipher: () => Promise<TokenCipher>;
+};
+
+export function oauthRoutes(deps: Deps) {
+  const { config, pool, logger, tokenCipher } = deps;
   const routes = new ApiRoutes();
-  const providers = enabledProviders(config, logger);
-  let cipher: Promise<TokenCipher> | null = null;
-  const tokenCipher = () => {
-    cipher ??= loadEncryptionKeys(config, logger)
-      .then(createTokenCipher)
-      .catch((error: unknown) => {
-        cipher = null;
-        throw error;
-      });
-    return cipher;
-  };
+  const providers = deps.signInProviders;
   const needsOf = (provider: SignInProvider) =>
     provider.name === "github" ? membershipNeeds(pool) : Promise.resolve(noNeeds);
   const providerOf = (c: Context<AppEnv>) => {
@@ -200,7 +191,7 @@ export function oauthRoutes(deps: SignInDeps) {
 
   routes.add(startProviderSignInOperation, async (c) => {
     const provider = providerOf(c);
-    const target = safeRedirectTarget(c.req.query("redirect_to"), config);
+    const target = safeRedirectTarget(c.req.query("redirect_to"), config.http);
     // It rides in the flow cookie, which has to stay well under 4 KB.
     const redirectTo = target.length <= 2048 ? target : "/";
     let started: Awaited<ReturnType<SignInProvider["begin"]>>;
@@ -326,7 +317,7 @@ export function oauthRoutes(deps: SignInDeps) {
       if (!(error instanceof AccountInactive || error instanceof AccountLocked)) throw error;
       return fail("account_inactive", undefined, signedIn.user.id, "done");
     }
-    return c.redirect(safeRedirectTarget(flow.redirectTo, config), 302);
+    return c.redirect(safeRedirectTarget(flow.redirectTo, config.http), 302);
   });
 
   return routes;

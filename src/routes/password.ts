@@ -7,7 +7,6 @@ import { readBody } from "../http/json-body.ts";
 import type { Problem } from "../http/problem.ts";
 import { safeRedirectTarget } from "../http/redirect-target.ts";
 import { emailAddress, isPrintableText } from "../http/text-input.ts";
-import { createMailer } from "../mail/mailer.ts";
 import {
   AccountPage,
   ChangeForm,
@@ -17,6 +16,7 @@ import {
   SignupForm,
 } from "../pages/password-pages.tsx";
 import {
+  type AccountDeps,
   changePassword,
   requestPasswordReset,
   resendVerification,
@@ -220,25 +220,24 @@ const listDevOutboxOperation = operation({
   responses: { 200: { description: "The kept mails, newest last" } },
 });
 
-export function passwordRoutes(deps: SignInDeps) {
+export function passwordRoutes(deps: SignInDeps & AccountDeps) {
   const { config } = deps;
-  const accounts = { ...deps, mailer: createMailer(config, deps.logger) };
-  const minLength = config.PASSWORD_MIN_LENGTH;
-  void dummyHash(config);
+  const minLength = config.passwords.PASSWORD_MIN_LENGTH;
+  void dummyHash(config.passwords);
   const routes = new ApiRoutes();
 
   const signupPage = (problem?: Problem) =>
     AccountPage({
       title: "Create an account",
       problem,
-      children: SignupForm({ askConsent: config.REQUIRE_CONSENT, minLength }),
+      children: SignupForm({ askConsent: config.access.REQUIRE_CONSENT, minLength }),
     });
   routes.add(showSignUpFormOperation, (c) => html(c, signupPage()));
   routes.add(signUpOperation, (c) =>
     answering(c, signupPage, async (form) => {
       const body = await readBody(c, signupBody);
       await signUp(
-        accounts,
+        deps,
         {
           email: body.email,
           password: body.password,
@@ -257,7 +256,7 @@ export function passwordRoutes(deps: SignInDeps) {
   const loginPage = (redirectTo: string) => (problem?: Problem) =>
     AccountPage({ title: "Sign in", problem, children: LoginForm({ redirectTo }) });
   routes.add(signInOperation, async (c) => {
-    const redirectTo = safeRedirectTarget(await formField(c, "redirect_to"), config);
+    const redirectTo = safeRedirectTarget(await formField(c, "redirect_to"), config.http);
     return answering(c, loginPage(redirectTo), async (form) => {
       const body = await readBody(c, loginBody);
       const factor = await verifyPasswordLogin(deps, {
@@ -281,7 +280,7 @@ export function passwordRoutes(deps: SignInDeps) {
   routes.add(resendVerificationOperation, (c) =>
     answering(c, resendPage, async (form) => {
       const { email } = await readBody(c, emailBody);
-      await resendVerification(accounts, email, requestAuditFields(c));
+      await resendVerification(deps, email, requestAuditFields(c));
       const message = "If this address has an unconfirmed account, a new mail is on its way.";
       return form
         ? html(c, AccountPage({ title: "Mail sent", notice: message }), 202)
@@ -299,7 +298,7 @@ export function passwordRoutes(deps: SignInDeps) {
   routes.add(requestPasswordResetOperation, (c) =>
     answering(c, forgotPage, async (form) => {
       const { email } = await readBody(c, emailBody);
-      await requestPasswordReset(accounts, email, requestAuditFields(c));
+      await requestPasswordReset(deps, email, requestAuditFields(c));
       const message = "If this address has an account, a reset link is on its way.";
       return form
         ? html(c, AccountPage({ title: "Check your inbox", notice: message }), 202)
@@ -324,7 +323,7 @@ export function passwordRoutes(deps: SignInDeps) {
       resetPage(/^[A-Za-z0-9_-]{1,100}$/.test(token) ? token : ""),
       async (form) => {
         const body = await readBody(c, resetBody);
-        await resetPassword(accounts, body, requestAuditFields(c));
+        await resetPassword(deps, body, requestAuditFields(c));
         const message = "Password changed; sign in with the new one.";
         return form
           ? html(c, AccountPage({ title: "Password changed", notice: message }))
@@ -341,7 +340,7 @@ export function passwordRoutes(deps: SignInDeps) {
       const principal = c.get("principal") as Principal;
       const body = await readBody(c, changeBody);
       await changePassword(
-        accounts,
+        deps,
         { userId: principal.user.user_id, sessionId: principal.sessionId },
         { currentPassword: body.current_password, newPassword: body.new_password },
         requestAuditFields(c),
@@ -353,8 +352,8 @@ export function passwordRoutes(deps: SignInDeps) {
     }),
   );
 
-  if (accounts.mailer.outbox) {
-    const outbox = accounts.mailer.outbox;
+  if (deps.mailer.outbox) {
+    const outbox = deps.mailer.outbox;
     // Development only (never mounted in production): the mails that were not sent.
     routes.add(listDevOutboxOperation, (c) => c.json({ messages: outbox }));
   }

@@ -5,8 +5,8 @@ import { ApiRoutes, operation } from "../http/api-route.ts";
 import { requestAuditFields } from "../http/audit-fields.ts";
 import { Problem } from "../http/problem.ts";
 import { isStorableText, refusedTextPointers } from "../http/text-input.ts";
-import { completeSignIn } from "../sign-in/complete.ts";
-import { verifyPasswordLogin } from "../sign-in/password-login.ts";
+import { completeSignIn, type SignInDeps } from "../sign-in/complete.ts";
+import { type PasswordLoginDeps, verifyPasswordLogin } from "../sign-in/password-login.ts";
 import {
   refreshTokenPair,
   revokeToken,
@@ -195,7 +195,7 @@ function loginRefusal(c: Context, problem: Problem) {
   );
 }
 
-export function tokenRoutes(deps: TokenDeps) {
+export function tokenRoutes(deps: TokenDeps & SignInDeps & PasswordLoginDeps) {
   const routes = new ApiRoutes();
 
   routes.add(issueTokenOperation, async (c) => {

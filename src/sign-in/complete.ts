@@ -1,7 +1,7 @@
 import type { DatabasePool, DatabaseTransactionConnection } from "slonik";
 import { recordSuccessfulLogin, recordUserLogin, type User } from "../../sql/users.ts";
 import { recordAudit } from "../audit.ts";
-import type { Config } from "../config.ts";
+import type { Config } from "../config/index.ts";
 import { grantRightsOfIdentity } from "../gate/grant-rights.ts";
 import type { Logger } from "../logger.ts";
 import { logins, sessionsCreated, tokensIssued } from "../metrics.ts";
@@ -100,7 +100,7 @@ async function completeInTransaction(
     ? await recordSuccessfulLogin(tx, factor.user.id, factor.password.rehash)
     : await recordUserLogin(tx, factor.user.id);
   // Locked by failures that committed between the first factor's read and now.
-  if (!recorded) throw new AccountLocked(Math.ceil(config.LOGIN_LOCKOUT / 1000));
+  if (!recorded) throw new AccountLocked(Math.ceil(config.limits.LOGIN_LOCKOUT / 1000));
   if (recorded.status === "locked") throw new AccountLocked(null);
   if (recorded.status !== "active") throw new AccountInactive();
 
@@ -134,8 +134,8 @@ async function completeInTransaction(
   if (door.replaces) await invalidateSession(tx, door.replaces, "replaced by a new sign-in");
   const { session, secret } = await createSession(tx, {
     userId: user.id,
-    ttlMs: config.SESSION_TTL,
-    idleTtlMs: config.SESSION_IDLE_TTL,
+    ttlMs: config.session.SESSION_TTL,
+    idleTtlMs: config.session.SESSION_IDLE_TTL,
     ...request,
   });
   await recordAudit(tx, logger, {

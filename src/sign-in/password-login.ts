@@ -1,7 +1,7 @@
 import type { DatabasePool } from "slonik";
 import { findUserByEmail, recordFailedLogin } from "../../sql/users.ts";
 import { recordAudit } from "../audit.ts";
-import type { Config } from "../config.ts";
+import type { Config } from "../config/index.ts";
 import { Problem } from "../http/problem.ts";
 import { isPrintableText } from "../http/text-input.ts";
 import type { Logger } from "../logger.ts";
@@ -11,7 +11,7 @@ import {
   verifyAgainstDummy,
   verifyPassword,
 } from "../password/hashing.ts";
-import { rateLimitStoreFor } from "../rate-limits/rate-limit-stores.ts";
+import type { RateLimitStore } from "../rate-limits/rate-limit-stores.ts";
 import { accountKey, clientNetwork, enforceRateLimit } from "../rate-limits/rate-limiter.ts";
 import { recordSignInFailure } from "./failures.ts";
 import type { FirstFactor } from "./first-factor.ts";
@@ -60,7 +60,13 @@ export class EmailNotVerified extends Problem {
   }
 }
 
-export type PasswordLoginDeps = { config: Config; pool: DatabasePool; logger: Logger };
+export type PasswordLoginDeps = {
+  config: Pick<Config, "access" | "limits" | "passwords">;
+  pool: DatabasePool;
+  /** The process's rate-limit counters (built once by createServices). */
+  rateLimitStore: RateLimitStore;
+  logger: Logger;
+};
 
 export type PasswordLoginInput = {
   email: string;
@@ -106,12 +112,12 @@ export type PasswordLoginInput = {
  * Starting a session or issuing tokens is the caller's business.
  */
 export async function verifyPasswordLogin(
-  { config, pool, logger }: PasswordLoginDeps,
+  { config, pool, logger, rateLimitStore }: PasswordLoginDeps,
   input: PasswordLoginInput,
 ): Promise<FirstFactor> {
   const method = input.method ?? "password";
   const facts = { ip: input.ip, userAgent: input.userAgent ?? null };
-  const limits = { store: rateLimitStoreFor(config, pool, logger), pool, logger };
+  const limits = { store: rateLimitStore, pool, logger };
   const email = input.email.trim();
   // Whatever a caller failed to validate (the token grant reads forms too)
   // must not reach the database: an address PostgreSQL cannot even store
@@ -121,14 +127,14 @@ export async function verifyPasswordLogin(
   await enforceRateLimit(limits, {
     name: "login_ip",
     key: clientNetwork(input.ip),
-    setting: config.RATE_LIMIT_LOGIN_IP,
+    setting: config.limits.RATE_LIMIT_LOGIN_IP,
     audit: facts,
   });
   const user = plausible ? await findUserByEmail(pool, email) : null;
   await enforceRateLimit(limits, {
     name: "login_account",
     key: accountKey(user?.id ?? null, email),
-    setting: config.RATE_LIMIT_LOGIN_ACCOUNT,
+    setting: config.limits.RATE_LIMIT_LOGIN_ACCOUNT,
     audit: { ...facts, userId: user?.id ?? null },
   });
 
@@ -144,7 +150,7 @@ export async function verifyPasswordLogin(
   };
 
   if (!user?.password_hash) {
-    await verifyAgainstDummy(input.password, config);
+    await verifyAgainstDummy(input.password, config.passwords);
     throw await refuse(
       user ? "no_password" : "unknown_email",
       new InvalidCredentials(),
@@ -156,9 +162,9 @@ export async function verifyPasswordLogin(
   if (!(await verifyPassword(input.password, user.password_hash))) {
     if (lockedFor === null) {
       const failed = await recordFailedLogin(pool, user.id, {
-        maxFailures: config.LOGIN_MAX_FAILURES,
-        lockoutMs: config.LOGIN_LOCKOUT,
-        maxLockoutMs: config.LOGIN_LOCKOUT_MAX,
+        maxFailures: config.limits.LOGIN_MAX_FAILURES,
+        lockoutMs: config.limits.LOGIN_LOCKOUT,
+        maxLockoutMs: config.limits.LOGIN_LOCKOUT_MAX,
       });
       if (failed?.just_locked) {
         await recordAudit(pool, logger, {
@@ -183,8 +189,11 @@ export async function verifyPasswordLogin(
     throw await refuse("unverified", new EmailNotVerified(), user.id);
   }
 
-  const rehash = needsRehash(user.password_hash, config)
-    ? { verifiedHash: user.password_hash, newHash: await hashPassword(input.password, config) }
+  const rehash = needsRehash(user.password_hash, config.passwords)
+    ? {
+        verifiedHash: user.password_hash,
+        newHash: await hashPassword(input.password, config.passwords),
+      }
     : null;
   return { user, method, password: { rehash } };
 }

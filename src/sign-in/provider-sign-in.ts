@@ -10,7 +10,7 @@ import {
 } from "../../sql/oauth-accounts.ts";
 import { findUserByEmail, findUserById, insertUser, type User } from "../../sql/users.ts";
 import { recordAudit } from "../audit.ts";
-import type { Config } from "../config.ts";
+import type { Config } from "../config/index.ts";
 import { decideSignInGrants } from "../gate/sign-in-grants.ts";
 import type { TokenCipher } from "../keys/token-encryption.ts";
 import type { Logger } from "../logger.ts";
@@ -45,7 +45,12 @@ class LostRace extends Error {}
 
 export type ProviderSignIn = { user: User; created: boolean; linked: boolean };
 
-type Deps = { pool: DatabasePool; logger: Logger; config: Config; cipher: TokenCipher };
+type Deps = {
+  pool: DatabasePool;
+  logger: Logger;
+  config: Pick<Config, "access">;
+  cipher: TokenCipher;
+};
 type AccountFields = Omit<NewOAuthAccount, "id" | "userId" | "provider" | "providerUserId">;
 type RequestFacts = { ip: string | null; userAgent: string | null };
 
@@ -91,7 +96,7 @@ async function signInOnce(
 ): Promise<ProviderSignIn> {
   // A new user is created with what the identity grants; an existing one
   // gets it from completeSignIn, like every other sign-in.
-  const grants = await decideSignInGrants(tx, config.ADMIN_EMAILS, identity);
+  const grants = await decideSignInGrants(tx, config.access.ADMIN_EMAILS, identity);
   const auditContext = {
     provider: identity.provider,
     ...(grants.rule ? { allowlist_rule: `${grants.rule.kind}:${grants.rule.value}` } : {}),
@@ -158,7 +163,7 @@ async function signInOnce(
     avatarUrl: identity.avatarUrl,
     role: grants.bootstrapAdmin ? "admin" : "user",
     isWhitelisted: grants.whitelisted,
-    consentAt: config.REQUIRE_CONSENT ? new Date() : null,
+    consentAt: config.access.REQUIRE_CONSENT ? new Date() : null,
   });
   if (!(await insertOAuthAccountIfAbsent(tx, await account(user.id)))) throw new LostRace();
   await recordAudit(tx, logger, {

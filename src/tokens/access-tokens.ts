@@ -2,8 +2,9 @@ import { randomUUID } from "node:crypto";
 import { errors, type JWTHeaderParameters, jwtVerify, SignJWT } from "jose";
 import { z } from "zod";
 import { userRoles } from "../../sql/users.ts";
-import type { Config } from "../config.ts";
-import { loadSigningKeys, type PublicJwk, type SigningKey } from "../keys/signing-keys.ts";
+import type { Config } from "../config/index.ts";
+import type { PublicJwk, SigningKey } from "../keys/signing-key-text.ts";
+import { loadSigningKeys } from "../keys/signing-keys.ts";
 import type { Logger } from "../logger.ts";
 
 // Access tokens are JWTs (RFC 9068 profile: typ at+jwt) signed with our
@@ -65,13 +66,16 @@ export type AccessTokens = {
   expired: (token: string) => Promise<boolean>;
 };
 
-export function createAccessTokens(config: Config, logger: Logger): AccessTokens {
+export function createAccessTokens(
+  config: Pick<Config, "http" | "runtime" | "tokens">,
+  logger: Logger,
+): AccessTokens {
   const keys = loadSigningKeys(config, logger);
   const [current] = keys as [SigningKey, ...SigningKey[]];
   const byKid = new Map(keys.map((k) => [k.kid, k]));
-  const issuer = config.PUBLIC_URL;
-  const audience = config.ACCESS_TOKEN_AUDIENCE ?? config.PUBLIC_URL;
-  const ttlSeconds = Math.max(1, Math.floor(config.ACCESS_TOKEN_TTL / 1000));
+  const issuer = config.http.PUBLIC_URL;
+  const audience = config.tokens.ACCESS_TOKEN_AUDIENCE ?? config.http.PUBLIC_URL;
+  const ttlSeconds = Math.max(1, Math.floor(config.tokens.ACCESS_TOKEN_TTL / 1000));
 
   // The key is chosen by kid and must be used with its own algorithm: a
   // token claiming HS256 (HMAC keyed with our public key), `none`, or another

@@ -10,7 +10,7 @@ import { denyAccessToken } from "../../sql/revoked-access-tokens.ts";
 import { insertSessionAt, revokeSession, touchSession } from "../../sql/sessions.ts";
 import { findUserById, type User } from "../../sql/users.ts";
 import { recordAudit } from "../audit.ts";
-import type { Config } from "../config.ts";
+import type { Config } from "../config/index.ts";
 import type { Logger } from "../logger.ts";
 import { refreshTokenReuse, sessionsRevoked, tokensIssued, tokensRefreshed } from "../metrics.ts";
 import { hashSecret, newSessionSecret } from "../sessions/sessions.ts";
@@ -27,7 +27,7 @@ import { type AccessTokens, clockToleranceSeconds } from "./access-tokens.ts";
 // are revoked: the thief's and the victim's tokens stop alike.
 
 export type TokenDeps = {
-  config: Config;
+  config: Pick<Config, "tokens">;
   pool: DatabasePool;
   logger: Logger;
   accessTokens: AccessTokens;
@@ -87,8 +87,8 @@ export async function openTokenSession(
     userId,
     createdAt: grant.type === "session" ? grant.signedInAt : now,
     lastSeenAt: now,
-    expiresAt: new Date(now.getTime() + config.REFRESH_TOKEN_TTL),
-    idleTimeoutSeconds: Math.ceil(config.REFRESH_TOKEN_TTL / 1000),
+    expiresAt: new Date(now.getTime() + config.tokens.REFRESH_TOKEN_TTL),
+    idleTimeoutSeconds: Math.ceil(config.tokens.REFRESH_TOKEN_TTL / 1000),
     ip: client.ip,
     userAgent: client.userAgent,
   });

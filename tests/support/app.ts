@@ -1,11 +1,10 @@
 import { generateKeyPairSync } from "node:crypto";
 import { type App, createApp } from "../../src/app.ts";
-import { type Config, parseConfig } from "../../src/config.ts";
-import { migrationNamesOnDisk } from "../../src/db/migrations.ts";
+import { type Config, parseConfig } from "../../src/config/index.ts";
 import type { DatabasePool } from "../../src/db/pool.ts";
 import type { Logger } from "../../src/logger.ts";
-import { type CredentialCache, startCredentialCache } from "../../src/sessions/credential-cache.ts";
-import { startSessionTouches } from "../../src/sessions/session-touches.ts";
+import { createServices } from "../../src/services.ts";
+import type { CredentialCache } from "../../src/sessions/credential-cache.ts";
 import { testLogger } from "./database.ts";
 
 export type TestApp = {
@@ -27,7 +26,7 @@ const testSigningKeys = JSON.stringify({
 });
 
 /**
- * Serves createApp over real HTTP on 127.0.0.1 with a test configuration;
+ * Serves createApp over createServices, as main.ts does, on 127.0.0.1 with a test configuration;
  * `env` overrides environment variables as an operator would set them.
  */
 export async function startTestApp(
@@ -49,29 +48,17 @@ export async function startTestApp(
     AUTH_CACHE_TTL: "0",
     ...env,
   });
-  const credentials =
-    config.AUTH_CACHE_TTL > 0
-      ? startCredentialCache({
-          url: listenUrl ?? pool.configuration.connectionUri,
-          pool,
-          ttlMs: config.AUTH_CACHE_TTL,
-          logger,
-        })
-      : null;
-  const sessionTouches = startSessionTouches(pool, logger);
-  const app = createApp({
-    config,
+  const services = await createServices(config, {
     pool,
     logger,
-    expectedMigrations: await migrationNamesOnDisk(),
-    credentialCache: credentials?.cache,
-    sessionTouches,
+    ...(listenUrl ? { listenUrl } : {}),
   });
+  const app = createApp(services);
   extraRoutes?.(app);
   // Port 0 (any free one) unless the test fixes PORT, e.g. so PUBLIC_URL can name it.
   const server = Bun.serve({
     hostname: "127.0.0.1",
-    port: env.PORT ? config.PORT : 0,
+    port: env.PORT ? config.http.PORT : 0,
     fetch: app.fetch,
   });
   const url = `http://127.0.0.1:${server.port}`;
@@ -79,11 +66,10 @@ export async function startTestApp(
     url,
     config,
     request: (path, init) => fetch(new URL(path, url), init),
-    credentialCache: credentials?.cache,
+    credentialCache: services.credentialCache,
     close: async () => {
       await server.stop(true);
-      await sessionTouches.close();
-      await credentials?.close();
+      await services.close();
     },
   };
 }

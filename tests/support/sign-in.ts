@@ -1,6 +1,6 @@
 import type { DatabasePool } from "slonik";
 import { insertUser, type NewUser, type User } from "../../sql/users.ts";
-import type { Config } from "../../src/config.ts";
+import type { Config } from "../../src/config/index.ts";
 import { sessionCookieName } from "../../src/http/session-cookie.ts";
 import { createSession } from "../../src/sessions/sessions.ts";
 
@@ -24,8 +24,8 @@ export async function signedInUser(
   });
   const { session, secret } = await createSession(pool, {
     userId: created.id,
-    ttlMs: config.SESSION_TTL,
-    idleTtlMs: config.SESSION_IDLE_TTL,
+    ttlMs: config.session.SESSION_TTL,
+    idleTtlMs: config.session.SESSION_IDLE_TTL,
     ip: "127.0.0.1",
     userAgent: "test",
   });

@@ -1,0 +1,30 @@
+import { z } from "zod";
+import { parseDuration } from "../duration.ts";
+import { duration } from "./values.ts";
+
+/** How long a browser session lives, and how long a replica may trust what it checked. */
+export const sessionSchema = z.object({
+  SESSION_TTL: duration("30d"),
+  SESSION_IDLE_TTL: duration("7d"),
+  /** How fresh the session must be for DELETE /me (sign in again after this). */
+  REAUTH_MAX_AGE: duration("5m"),
+  /**
+   * How long a replica may reuse a validated session or bearer-token check
+   * (src/sessions/credential-cache.ts): the bound on staleness should change
+   * notifications fail unnoticed by the listener's heartbeat. 0: no cache.
+   */
+  AUTH_CACHE_TTL: z
+    .string()
+    .trim()
+    .default("1s")
+    .transform((value, ctx) => {
+      const ms = value === "0" ? 0 : parseDuration(value);
+      if (ms === null || ms > 10_000) {
+        ctx.addIssue({ code: "custom", message: "expected 0 or a duration up to 10s, like 1s" });
+        return z.NEVER;
+      }
+      return ms;
+    }),
+});
+
+export type SessionConfig = z.infer<typeof sessionSchema>;

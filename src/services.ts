@@ -1,0 +1,84 @@
+import type { Config } from "./config/index.ts";
+import { migrationNamesOnDisk } from "./db/migrations.ts";
+import type { DatabasePool } from "./db/pool.ts";
+import { lazyTokenCipher, type TokenCipher } from "./keys/token-encryption.ts";
+import { createLogger, type Logger } from "./logger.ts";
+import { createMailer, type Mailer } from "./mail/mailer.ts";
+import { enabledProviders } from "./providers/enabled-providers.ts";
+import type { ProviderName, SignInProvider } from "./providers/sign-in-providers.ts";
+import { type RateLimitStore, rateLimitStoreFor } from "./rate-limits/rate-limit-stores.ts";
+import { type CredentialCache, startCredentialCache } from "./sessions/credential-cache.ts";
+import { type SessionTouches, startSessionTouches } from "./sessions/session-touches.ts";
+import { type AccessTokens, createAccessTokens } from "./tokens/access-tokens.ts";
+
+// The composition root: everything the routes share is built here, once
+// per process, from the configuration and an opened database. main.ts and
+// the tests both call createServices and hand the result to createApp.
+
+export type Services = {
+  config: Config;
+  pool: DatabasePool;
+  logger: Logger;
+  /** Migration names the code expects applied; /readyz compares against them. */
+  expectedMigrations: readonly string[];
+  /** Validated sessions and bearer checks kept between requests; none when AUTH_CACHE_TTL=0. */
+  credentialCache: CredentialCache | undefined;
+  /** Where session checks leave their last_seen_at, written once a second (and at close). */
+  sessionTouches: SessionTouches;
+  /** Signs and verifies access tokens (signing keys loaded once; a development key may be generated). */
+  accessTokens: AccessTokens;
+  /** Encrypts stored provider tokens; its keys are loaded at the first provider sign-in. */
+  tokenCipher: () => Promise<TokenCipher>;
+  /** The sign-in providers configured with credentials, in the sign-in page's order. */
+  signInProviders: ReadonlyMap<ProviderName, SignInProvider>;
+  mailer: Mailer;
+  /** Rate-limit counters shared by every replica (PostgreSQL, or Redis with REDIS_URL). */
+  rateLimitStore: RateLimitStore;
+  /**
+   * Ends what createServices started (pending session touches are written,
+   * the LISTEN connection and Redis closed); the pool stays with its opener.
+   */
+  close(): Promise<void>;
+};
+
+export async function createServices(
+  config: Config,
+  {
+    pool,
+    listenUrl = pool.configuration.connectionUri,
+    logger = createLogger(config.runtime.LOG_LEVEL),
+  }: {
+    /** The opened database; whoever opened it closes it. */
+    pool: DatabasePool;
+    /** Where the credential cache's LISTEN connection goes (the pool's database by default). */
+    listenUrl?: string;
+    logger?: Logger;
+  },
+): Promise<Services> {
+  const expectedMigrations = await migrationNamesOnDisk();
+  const accessTokens = createAccessTokens(config, logger);
+  const rateLimitStore = rateLimitStoreFor(config.limits, pool, logger);
+  const credentials =
+    config.session.AUTH_CACHE_TTL > 0
+      ? startCredentialCache({ url: listenUrl, pool, ttlMs: config.session.AUTH_CACHE_TTL, logger })
+      : null;
+  const sessionTouches = startSessionTouches(pool, logger);
+  return {
+    config,
+    pool,
+    logger,
+    expectedMigrations,
+    credentialCache: credentials?.cache,
+    sessionTouches,
+    accessTokens,
+    tokenCipher: lazyTokenCipher(config, logger),
+    signInProviders: enabledProviders(config, logger),
+    mailer: createMailer(config, logger),
+    rateLimitStore,
+    close: async () => {
+      await sessionTouches.close();
+      await credentials?.close();
+      rateLimitStore.close();
+    },
+  };
+}
