@@ -8,10 +8,10 @@ import { authenticate } from "./http/authenticate.ts";
 import { clientIp } from "./http/client-ip.ts";
 import { csrfProtection } from "./http/csrf.ts";
 import { gateDenialAuditor } from "./http/gate-denials.ts";
-import { leanRequestLogger, secureHeadersUnlessOk } from "./http/lean-request.ts";
 import { httpMetrics } from "./http/metrics.ts";
 import { handleError, handleNotFound, Problem } from "./http/problem.ts";
 import { requestLogger } from "./http/request-logger.ts";
+import { secureHeadersUnlessOk } from "./http/secure-headers.ts";
 import { adminPageRoutes } from "./pages/admin-page.tsx";
 import { apiDocsRoutes } from "./pages/api-docs.tsx";
 import { signInPageRoutes } from "./pages/sign-in-page.tsx";
@@ -48,30 +48,32 @@ export function createApp(deps: Services) {
   };
   const metrics = httpMetrics();
   const authenticated = authenticate(deps);
-  const auditGateDenial = gateDenialAuditor({ ...deps, config: config.http });
+  const auditGateDenial = gateDenialAuditor(deps);
   const withGateAudit: MiddlewareHandler<AppEnv> = (c, next) => {
     c.set("auditGateDenial", auditGateDenial);
     return next();
   };
 
+  // Every request starts with the same pieces: its id, its log line, its
+  // metrics, the client's address.
+  const front = (options?: { perRequestChild: boolean }) =>
+    [requestId(), requestLogger(logger, options), metrics, clientIp(config.http)] as const;
+
   // Forward-auth is asked about every request to every protected app: it is
-  // answered here, before the general middleware, with only the parts it
-  // needs (src/http/lean-request.ts says what it skips and why).
+  // answered here, before the general middleware, with the same front and
+  // only what else it needs. It skips a child logger per request, secure
+  // headers on a 200 (src/http/secure-headers.ts), and the body limit and
+  // CSRF (a GET that reads no body and changes nothing).
   app.get(
     "/auth/verify",
-    requestId(),
-    leanRequestLogger(logger),
-    metrics,
+    ...front({ perRequestChild: false }),
     secureHeadersUnlessOk(),
     authenticated,
     withGateAudit,
   );
   mount(forwardAuthRoutes(deps));
 
-  app.use(requestId());
-  app.use(requestLogger(logger));
-  app.use(metrics);
-  app.use(clientIp(config.http));
+  for (const piece of front()) app.use(piece);
   app.use(secureHeaders());
   app.use(
     bodyLimit({

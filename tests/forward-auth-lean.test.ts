@@ -4,7 +4,7 @@ import { createTestDatabase } from "./support/database.ts";
 import { signedInUser } from "./support/sign-in.ts";
 
 // GET /auth/verify runs before the general middleware with only part of it
-// (src/http/lean-request.ts); what it keeps is checked here.
+// (src/app.ts); what it keeps is checked here.
 
 const db = await createTestDatabase();
 let app: TestApp;

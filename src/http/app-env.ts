@@ -1,6 +1,6 @@
+import type { Context } from "hono";
 import type { Logger } from "../logger.ts";
 import type { SessionWithUser } from "../sessions/sessions.ts";
-import type { GateDenialAuditor } from "./gate-denials.ts";
 
 /** Who is making the request, when anyone: set by the authenticate middleware. */
 export type Principal = {
@@ -28,3 +28,6 @@ export type AppEnv = {
     auditGateDenial: GateDenialAuditor;
   };
 };
+
+/** Records a refusal by the gate, throttled (src/http/gate-denials.ts). */
+export type GateDenialAuditor = (c: Context<AppEnv>, reason: string) => void;

@@ -21,8 +21,7 @@ export function clientIp(
   };
 }
 
-/** What the clientIp middleware sets, for a chain that resolves it only when needed. */
-export function clientIpResolver(
+function clientIpResolver(
   config: Pick<HttpConfig, "TRUST_PROXY_HOPS" | "TRUSTED_PROXIES">,
 ): (c: Context<AppEnv>) => string | null {
   const trustedHops = config.TRUST_PROXY_HOPS;
