@@ -62,7 +62,7 @@ if (config.database.MIGRATE_ON_START) {
   }
 }
 
-const services = await createServices(config, { pool: db.pool, listenUrl: db.url, logger });
+const services = await createServices(config, { pool: db.pool, listenUrl: db.listenUrl, logger });
 await stopIfAsked(async () => {
   await services.close();
   await db.close();

@@ -22,6 +22,12 @@ export const databaseSchema = z.object({
   DATABASE_URL: postgresUrl,
   /** The schema owner, for migrations and the CLI's owner work; DATABASE_URL when unset. */
   DATABASE_MIGRATION_URL: postgresUrl,
+  /**
+   * A direct connection for the credential cache's LISTEN, when DATABASE_URL
+   * goes through a pooler in transaction mode (PgBouncer), where LISTEN does
+   * not work; DATABASE_URL when unset.
+   */
+  DATABASE_LISTEN_URL: postgresUrl,
   /** PEM file of the CA that signed the database server's certificate (implies verify-full). */
   DATABASE_CA_FILE: optionalText,
   DB_POOL_MIN: integer(2, { max: 1000 }),

@@ -10,6 +10,8 @@ export type OpenDatabase = {
   url: string;
   /** The schema owner's (DATABASE_MIGRATION_URL, else DATABASE_URL): for migrations. */
   ownerUrl: string;
+  /** Where the credential cache listens (DATABASE_LISTEN_URL, else DATABASE_URL). */
+  listenUrl: string;
   pool: DatabasePool;
   embedded: boolean;
   close: () => Promise<void>;
@@ -49,6 +51,9 @@ export async function openDatabase(
   const ownerUrl = config.database.DATABASE_MIGRATION_URL
     ? withCaFile(config.database.DATABASE_MIGRATION_URL, config.database.DATABASE_CA_FILE)
     : serviceUrl;
+  const listenUrl = config.database.DATABASE_LISTEN_URL
+    ? withCaFile(config.database.DATABASE_LISTEN_URL, config.database.DATABASE_CA_FILE)
+    : serviceUrl;
   url = as === "owner" ? ownerUrl : serviceUrl;
   let pool: DatabasePool;
   try {
@@ -77,6 +82,7 @@ export async function openDatabase(
   return {
     url,
     ownerUrl,
+    listenUrl,
     pool,
     embedded: !config.database.DATABASE_URL,
     close: async () => {
