@@ -1,7 +1,11 @@
 import { z } from "zod";
-import { listAllowlistRules } from "../../sql/allowlist-rules.ts";
-import { addAllowlistRule, deleteAllowlistRuleAudited } from "../gate/allowlist.ts";
-import { allowlistRuleBody, toRuleView } from "../routes/admin-allowlist.ts";
+import {
+  addAllowlistRule,
+  allowlistRuleBody,
+  allowlistRules,
+  deleteAllowlistRuleAudited,
+  toRuleView,
+} from "../gate/allowlist.ts";
 import { commandLineActor } from "../users/bootstrap.ts";
 import { RuleExists, RuleNotFound } from "../users/refusals.ts";
 import { type CliCommand, CliError, output, withDatabase } from "./command.ts";
@@ -54,7 +58,7 @@ export const allowlistCommand: CliCommand = {
               return { rule: added, created: true };
             } catch (error) {
               if (!(error instanceof RuleExists)) throw error;
-              const existing = (await listAllowlistRules(db.pool)).find(
+              const existing = (await allowlistRules(db.pool)).find(
                 (r) => r.kind === parsed.data.kind && r.value === parsed.data.value,
               );
               if (!existing) throw error;
@@ -72,7 +76,7 @@ export const allowlistCommand: CliCommand = {
       case "list": {
         if (args.length > 0) throw new CliError("allowlist list takes no arguments");
         const rules = (
-          await withDatabase(({ db }) => listAllowlistRules(db.pool), { migrate: true })
+          await withDatabase(({ db }) => allowlistRules(db.pool), { migrate: true })
         ).map(toRuleView);
         output(json, rules, () =>
           rules.length === 0 ? "no allowlist rules" : rules.map(line).join("\n"),

@@ -1,5 +1,5 @@
-import { listAppliedMigrations } from "../../sql/schema-migrations.ts";
 import { createMigrationFile, migrationNamesOnDisk, runMigrations } from "../db/migrations.ts";
+import { migrationStatus } from "../ops/migration-status.ts";
 import { type CliCommand, CliError, output, withOwnerDatabase } from "./command.ts";
 
 const help = `usage: gatehouse migrate <up | down [N] | status | create NAME> [--json]
@@ -32,9 +32,9 @@ export const migrateCommand: CliCommand = {
       }
       case "status": {
         const onDisk = await migrationNamesOnDisk();
-        const applied = await withOwnerDatabase(({ db }) => listAppliedMigrations(db.pool));
-        const appliedNames = new Set(applied.map((m) => m.name));
-        const pending = onDisk.filter((n) => !appliedNames.has(n));
+        const { applied, pending } = await withOwnerDatabase(({ db }) =>
+          migrationStatus(db.pool, onDisk),
+        );
         output(
           json,
           { applied: applied.map((m) => ({ name: m.name, run_on: m.run_on })), pending },

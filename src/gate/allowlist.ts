@@ -1,16 +1,62 @@
-import type { DatabasePool } from "slonik";
+import type { CommonQueryMethods, DatabasePool } from "slonik";
+import { z } from "zod";
 import {
   type AllowlistKind,
   type AllowlistRule,
+  allowlistKinds,
   insertAllowlistRule,
+  listAllowlistRules,
   removeAllowlistRule,
 } from "../../sql/allowlist-rules.ts";
 import { recordAudit } from "../audit.ts";
 import type { Logger } from "../logger.ts";
+import { emailAddress, mailDomain } from "../text-input.ts";
 import type { Actor } from "../users/administration.ts";
 import { RuleExists, RuleNotFound } from "../users/refusals.ts";
 
+export { type AllowlistRule, allowlistKinds };
+
 type Deps = { pool: DatabasePool; logger: Logger };
+
+// The same shapes as the table's CHECK constraints, checked first so bad input
+// is refused naming the field rather than failing in the database. The API,
+// the admin page and the CLI read a rule with it.
+const lowerText = (max: number) => z.string().trim().toLowerCase().min(1).max(max);
+export const allowlistRuleBody = z.discriminatedUnion("kind", [
+  // The same address and domain checks as sign-up: a rule value such as
+  // `%@%` is no address, and a rule is matched only by equality anyway.
+  z.strictObject({
+    kind: z.literal("email"),
+    value: emailAddress.transform((email) => email.toLowerCase()),
+  }),
+  z.strictObject({ kind: z.literal("domain"), value: mailDomain }),
+  z.strictObject({
+    kind: z.literal("github_org"),
+    value: lowerText(39).regex(/^[a-z0-9][a-z0-9-]{0,38}$/, "expected a GitHub organisation"),
+  }),
+  z.strictObject({
+    kind: z.literal("github_team"),
+    value: lowerText(140).regex(
+      /^[a-z0-9][a-z0-9-]{0,38}\/[a-z0-9_.-]{1,100}$/,
+      "expected org/team-slug",
+    ),
+  }),
+]);
+
+/** A rule as the API and `gatehouse allowlist --json` show it. */
+export function toRuleView(rule: AllowlistRule) {
+  return {
+    id: rule.id,
+    kind: rule.kind,
+    value: rule.value,
+    created_by: rule.created_by,
+    created_at: rule.created_at.toISOString(),
+  };
+}
+
+export function allowlistRules(db: CommonQueryMethods): Promise<readonly AllowlistRule[]> {
+  return listAllowlistRules(db);
+}
 
 export async function addAllowlistRule(
   { pool, logger }: Deps,
@@ -20,12 +66,7 @@ export async function addAllowlistRule(
   return pool.transaction(async (tx) => {
     const added = await insertAllowlistRule(tx, { ...rule, createdBy: actor.actorId });
     if (!added) throw new RuleExists();
-    await recordAudit(tx, logger, {
-      eventType: "admin.allowlist_rule_added",
-      result: "success",
-      ...actor,
-      context: { rule_id: added.id, kind: added.kind, value: added.value },
-    });
+    await auditRuleChange(tx, logger, "admin.allowlist_rule_added", actor, added);
     return added;
   });
 }
@@ -38,12 +79,22 @@ export async function deleteAllowlistRuleAudited(
   return pool.transaction(async (tx) => {
     const removed = await removeAllowlistRule(tx, id);
     if (!removed) throw new RuleNotFound();
-    await recordAudit(tx, logger, {
-      eventType: "admin.allowlist_rule_deleted",
-      result: "success",
-      ...actor,
-      context: { rule_id: removed.id, kind: removed.kind, value: removed.value },
-    });
+    await auditRuleChange(tx, logger, "admin.allowlist_rule_deleted", actor, removed);
     return removed;
+  });
+}
+
+function auditRuleChange(
+  tx: CommonQueryMethods,
+  logger: Logger,
+  eventType: string,
+  actor: Actor,
+  rule: AllowlistRule,
+): Promise<void> {
+  return recordAudit(tx, logger, {
+    eventType,
+    result: "success",
+    ...actor,
+    context: { rule_id: rule.id, kind: rule.kind, value: rule.value },
   });
 }

@@ -1,7 +1,7 @@
 import type { Context } from "hono";
 import type { z } from "zod";
+import { isStorableText, refusedTextPointers } from "../text-input.ts";
 import { type FieldError, Problem } from "./problem.ts";
-import { isStorableText, refusedTextPointers } from "./text-input.ts";
 
 /**
  * Reads and validates a request body: JSON, or a urlencoded/multipart form.

@@ -1,8 +1,8 @@
 import type { Context } from "hono";
 import type { z } from "zod";
+import { isPrintableText, refusedTextPointers } from "../text-input.ts";
 import { fieldErrors } from "./json-body.ts";
 import { Problem } from "./problem.ts";
-import { isPrintableText, refusedTextPointers } from "./text-input.ts";
 
 /** Validates the query string (first value of each parameter); invalid → 400 naming each one. */
 export function readQuery<Schema extends z.ZodType>(c: Context, schema: Schema): z.infer<Schema> {

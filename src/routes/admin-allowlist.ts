@@ -1,38 +1,19 @@
 import type { DatabasePool } from "slonik";
 import { z } from "zod";
-import { allowlistKinds, listAllowlistRules } from "../../sql/allowlist-rules.ts";
-import { addAllowlistRule, deleteAllowlistRuleAudited } from "../gate/allowlist.ts";
+import {
+  addAllowlistRule,
+  allowlistKinds,
+  allowlistRuleBody,
+  allowlistRules,
+  deleteAllowlistRuleAudited,
+  toRuleView,
+} from "../gate/allowlist.ts";
+import { actorOf } from "../http/admin-request.ts";
 import { ApiRoutes, operation } from "../http/api-route.ts";
 import { readBody } from "../http/json-body.ts";
 import { refusalProblem, refusalsAsProblems } from "../http/refusal-problem.ts";
-import { emailAddress, mailDomain } from "../http/text-input.ts";
 import type { Logger } from "../logger.ts";
 import { RuleNotFound } from "../users/refusals.ts";
-import { actorOf } from "./admin-users.ts";
-
-// The same shapes as the table's CHECK constraints, checked first so bad input
-// is a 400 naming the field rather than a database error.
-const lowerText = (max: number) => z.string().trim().toLowerCase().min(1).max(max);
-export const allowlistRuleBody = z.discriminatedUnion("kind", [
-  // The same address and domain checks as sign-up: a rule value such as
-  // `%@%` is no address, and a rule is matched only by equality anyway.
-  z.strictObject({
-    kind: z.literal("email"),
-    value: emailAddress.transform((email) => email.toLowerCase()),
-  }),
-  z.strictObject({ kind: z.literal("domain"), value: mailDomain }),
-  z.strictObject({
-    kind: z.literal("github_org"),
-    value: lowerText(39).regex(/^[a-z0-9][a-z0-9-]{0,38}$/, "expected a GitHub organisation"),
-  }),
-  z.strictObject({
-    kind: z.literal("github_team"),
-    value: lowerText(140).regex(
-      /^[a-z0-9][a-z0-9-]{0,38}\/[a-z0-9_.-]{1,100}$/,
-      "expected org/team-slug",
-    ),
-  }),
-]);
 
 const allowlistRuleResponse = z
   .object({
@@ -44,21 +25,11 @@ const allowlistRuleResponse = z
   })
   .meta({ id: "AllowlistRule", description: "Who may pass the gate without an approval" });
 
-export function toRuleView(rule: {
-  id: string;
-  kind: string;
-  value: string;
-  created_by: string | null;
-  created_at: Date;
-}) {
-  return { ...rule, created_at: rule.created_at.toISOString() };
-}
-
 export function adminAllowlistRoutes(deps: { pool: DatabasePool; logger: Logger }) {
   const routes = new ApiRoutes();
 
   routes.add(listAllowlistRulesOperation, async (c) => {
-    const rules = await listAllowlistRules(deps.pool);
+    const rules = await allowlistRules(deps.pool);
     return c.json({ rules: rules.map(toRuleView) });
   });
 

@@ -1,6 +1,6 @@
 import type { DatabasePool } from "slonik";
 import { z } from "zod";
-import { type AuditEvent, auditResults, listAuditEvents } from "../../sql/audit-events.ts";
+import { auditResults, pageOfAuditEvents, toAuditView } from "../audit-trail.ts";
 import { ApiRoutes, operation } from "../http/api-route.ts";
 import { decodeCursor, encodeCursor } from "../http/cursor.ts";
 import { readQuery } from "../http/query-params.ts";
@@ -45,43 +45,28 @@ const auditEventResponse = z
   })
   .meta({ id: "AuditEvent", description: "One entry of the audit trail" });
 
-export function toAuditView(event: AuditEvent) {
-  return {
-    id: event.id,
-    occurred_at: event.occurred_at.toISOString(),
-    event_type: event.event_type,
-    result: event.result,
-    user_id: event.user_id,
-    actor_id: event.actor_id,
-    ip: event.ip,
-    user_agent: event.user_agent,
-    failure_reason: event.failure_reason,
-    context: event.context,
-  };
-}
-
 export function adminAuditRoutes({ pool }: { pool: DatabasePool }) {
   const routes = new ApiRoutes();
 
   routes.add(listAuditEventsOperation, async (c) => {
     const query = readQuery(c, auditQuery);
     const cursor = query.cursor ? decodeCursor(query.cursor) : undefined;
-    const rows = await listAuditEvents(pool, {
-      userId: query.user_id,
-      actorId: query.actor_id,
-      eventType: query.event_type,
-      result: query.result,
-      since: query.since,
-      until: query.until,
-      before: cursor ? { occurredAt: cursor.time, id: cursor.id } : undefined,
-      limit: query.limit + 1,
-    });
-    const page = rows.slice(0, query.limit);
-    const last = page.at(-1);
+    const { events, next } = await pageOfAuditEvents(
+      pool,
+      {
+        userId: query.user_id,
+        actorId: query.actor_id,
+        eventType: query.event_type,
+        result: query.result,
+        since: query.since,
+        until: query.until,
+        before: cursor ? { occurredAt: cursor.time, id: cursor.id } : undefined,
+      },
+      query.limit,
+    );
     return c.json({
-      events: page.map(toAuditView),
-      next_cursor:
-        rows.length > query.limit && last ? encodeCursor(last.cursor_occurred_at, last.id) : null,
+      events: events.map(toAuditView),
+      next_cursor: next ? encodeCursor(next.occurredAt, next.id) : null,
     });
   });
 

@@ -1,33 +1,24 @@
-import type { Context } from "hono";
 import type { DatabasePool } from "slonik";
 import { z } from "zod";
-import { listLinkedAccountsOfUser } from "../../sql/oauth-accounts.ts";
-import { listLiveSessionsOfUser } from "../../sql/sessions.ts";
-import { findUserById, userStatuses } from "../../sql/users.ts";
+import {
+  actorOf,
+  booleanParam,
+  targetUserId,
+  userListFilter,
+  userListQuery,
+} from "../http/admin-request.ts";
 import { ApiRoutes, operation } from "../http/api-route.ts";
-import type { AppEnv } from "../http/app-env.ts";
-import { requestAuditFields } from "../http/audit-fields.ts";
-import { decodeCursor, encodeCursor } from "../http/cursor.ts";
+import { encodeCursor } from "../http/cursor.ts";
 import { readBody } from "../http/json-body.ts";
 import { readQuery } from "../http/query-params.ts";
 import { refusalProblem, refusalsAsProblems } from "../http/refusal-problem.ts";
-import { printableText } from "../http/text-input.ts";
 import type { Logger } from "../logger.ts";
-import { type Actor, changeUser, revokeUserAccess } from "../users/administration.ts";
+import { changeUser, revokeUserAccess } from "../users/administration.ts";
 import { deleteAccount } from "../users/deletion.ts";
 import { UserNotFound } from "../users/refusals.ts";
 import { adminUserView, pageOfUsers } from "../users/user-list.ts";
+import { adminUserDetail } from "../users/user-record.ts";
 import { meResponse } from "../users/user-view.ts";
-
-const booleanParam = z.enum(["true", "false"]).transform((v) => v === "true");
-
-export const userListQuery = z.object({
-  q: printableText(200).trim().optional(),
-  status: z.enum(userStatuses).optional(),
-  whitelisted: booleanParam.optional(),
-  limit: z.coerce.number().int().min(1).max(200).default(50),
-  cursor: z.string().max(200).optional(),
-});
 
 export const userChangeBody = z
   .strictObject({
@@ -70,36 +61,13 @@ const userDetailResponse = z.object({
 
 const deleteQuery = z.object({ hard: booleanParam.default(false) });
 
-export const userIdParam = z.uuid();
-
-/** The :id of the path, or 404: a malformed id names no user. */
-export function targetUserId(c: Context): string {
-  const parsed = userIdParam.safeParse(c.req.param("id"));
-  if (!parsed.success) throw refusalProblem(new UserNotFound());
-  return parsed.data;
-}
-
-export function actorOf(c: Context<AppEnv>): Actor {
-  return { actorId: c.get("principal")?.user.user_id ?? "", ...requestAuditFields(c) };
-}
-
 export function adminUserRoutes(deps: { pool: DatabasePool; logger: Logger }) {
   const { pool } = deps;
   const routes = new ApiRoutes();
 
   routes.add(listUsersOperation, async (c) => {
     const query = readQuery(c, userListQuery);
-    const cursor = query.cursor ? decodeCursor(query.cursor) : undefined;
-    const { users, next } = await pageOfUsers(
-      pool,
-      {
-        query: query.q || undefined,
-        status: query.status,
-        whitelisted: query.whitelisted,
-        before: cursor ? { createdAt: cursor.time, id: cursor.id } : undefined,
-      },
-      query.limit,
-    );
+    const { users, next } = await pageOfUsers(pool, userListFilter(query), query.limit);
     return c.json({
       users: users.map(adminUserView),
       next_cursor: next ? encodeCursor(next.createdAt, next.id) : null,
@@ -108,29 +76,9 @@ export function adminUserRoutes(deps: { pool: DatabasePool; logger: Logger }) {
 
   routes.add(getUserOperation, async (c) => {
     const id = targetUserId(c);
-    const user = await findUserById(pool, id);
-    if (!user) throw refusalProblem(new UserNotFound());
-    const [accounts, sessions] = await Promise.all([
-      listLinkedAccountsOfUser(pool, id),
-      listLiveSessionsOfUser(pool, id),
-    ]);
-    return c.json({
-      user: adminUserView(user),
-      linked_accounts: accounts.map((a) => ({
-        provider: a.provider,
-        email: a.email,
-        email_verified: a.email_verified,
-        created_at: a.created_at.toISOString(),
-      })),
-      sessions: sessions.map((s) => ({
-        id: s.id,
-        created_at: s.created_at.toISOString(),
-        last_seen_at: s.last_seen_at.toISOString(),
-        expires_at: s.expires_at.toISOString(),
-        ip: s.ip,
-        user_agent: s.user_agent,
-      })),
-    });
+    const detail = await adminUserDetail(pool, id);
+    if (!detail) throw refusalProblem(new UserNotFound());
+    return c.json(detail);
   });
 
   routes.add(updateUserOperation, async (c) => {
@@ -149,16 +97,7 @@ export function adminUserRoutes(deps: { pool: DatabasePool; logger: Logger }) {
   routes.add(deleteUserOperation, async (c) => {
     const id = targetUserId(c);
     const { hard } = readQuery(c, deleteQuery);
-    const actor = actorOf(c);
-    await refusalsAsProblems(
-      deleteAccount(deps, {
-        userId: id,
-        actorId: actor.actorId,
-        ip: actor.ip,
-        userAgent: actor.userAgent,
-        hard,
-      }),
-    );
+    await refusalsAsProblems(deleteAccount(deps, { userId: id, ...actorOf(c), hard }));
     return c.body(null, 204);
   });
 

@@ -1,16 +1,6 @@
 import type { DatabasePool } from "slonik";
 import { z } from "zod";
 import type { Config } from "../config/index.ts";
-import { ApiRoutes, operation } from "../http/api-route.ts";
-import { requestAuditFields } from "../http/audit-fields.ts";
-import { readBody } from "../http/json-body.ts";
-import type { Problem } from "../http/problem.ts";
-import type { Logger } from "../logger.ts";
-import { AccountPage, ConfirmChoices, EmailForm, NotMeForm } from "../pages/password-pages.tsx";
-import { confirmEmail, disownSignUp } from "../password/email-confirmation.ts";
-import type { RateLimitStore } from "../rate-limits/rate-limit-stores.ts";
-import { toMeResponse } from "../users/user-view.ts";
-import { answering, formField, htmlPage, linkToken, tokenOf } from "./form-answers.ts";
 import {
   loginResponse,
   messageResponse,
@@ -18,7 +8,17 @@ import {
   resetBody,
   tokenInput,
   tokenQuery,
-} from "./password.ts";
+} from "../http/account-schemas.ts";
+import { ApiRoutes, operation } from "../http/api-route.ts";
+import { requestAuditFields } from "../http/audit-fields.ts";
+import { answering, formField, htmlPage, linkToken, tokenOf } from "../http/form-answers.ts";
+import { readBody } from "../http/json-body.ts";
+import type { Problem } from "../http/problem.ts";
+import type { Logger } from "../logger.ts";
+import { AccountPage, ConfirmChoices, EmailForm, NotMeForm } from "../pages/password-pages.tsx";
+import { confirmEmail, disownSignUp } from "../password/email-confirmation.ts";
+import type { RateLimitStore } from "../rate-limits/rate-limit-stores.ts";
+import { toMeResponse } from "../users/user-view.ts";
 
 // The confirmation mail's two links. "Confirm" works only in a session of
 // the account the link was sent for (its page signs in first); "this was not

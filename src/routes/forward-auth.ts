@@ -1,5 +1,4 @@
 import { z } from "zod";
-import { userRoles } from "../../sql/users.ts";
 import type { Config } from "../config/index.ts";
 import { ApiRoutes, operation } from "../http/api-route.ts";
 import type { Principal } from "../http/app-env.ts";
@@ -11,6 +10,7 @@ import { Problem } from "../http/problem.ts";
 import { readQuery } from "../http/query-params.ts";
 import { signInPageUrl } from "../http/redirect-target.ts";
 import { proxyTrust } from "../http/trusted-proxies.ts";
+import { userRoles } from "../users/user-list.ts";
 
 // GET /auth/verify: nginx auth_request, Caddy forward_auth and Traefik
 // forwardAuth call it for every request to every protected app. The answer

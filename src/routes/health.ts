@@ -1,8 +1,8 @@
 import type { DatabasePool } from "slonik";
 import { z } from "zod";
-import { listAppliedMigrations } from "../../sql/schema-migrations.ts";
 import { ApiRoutes, operation } from "../http/api-route.ts";
 import { Problem } from "../http/problem.ts";
+import { migrationStatus } from "../ops/migration-status.ts";
 
 const getLivenessOperation = operation({
   operationId: "getLiveness",
@@ -47,15 +47,14 @@ export function healthRoutes({
   routes.add(getLivenessOperation, (c) => c.json({ status: "ok" }));
 
   routes.add(getReadinessOperation, async (c) => {
-    let applied: readonly { name: string }[];
+    let migrations: Awaited<ReturnType<typeof migrationStatus>>;
     try {
-      applied = await listAppliedMigrations(pool);
+      migrations = await migrationStatus(pool, expectedMigrations);
     } catch (error) {
       c.get("logger").warn({ err: error }, "readiness: database unreachable");
       throw new Problem(503, "Service Unavailable", "The database is unreachable.");
     }
-    const appliedNames = new Set(applied.map((m) => m.name));
-    const pending = expectedMigrations.filter((name) => !appliedNames.has(name));
+    const { applied, pending } = migrations;
     if (pending.length > 0) {
       throw new Problem(503, "Service Unavailable", `${pending.length} migration(s) not applied.`);
     }

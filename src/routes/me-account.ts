@@ -1,6 +1,5 @@
 import type { DatabasePool } from "slonik";
 import { z } from "zod";
-import { listLinkedAccountsOfUser } from "../../sql/oauth-accounts.ts";
 import { type Config, oauthProviderNames } from "../config/index.ts";
 import { ApiRoutes, operation } from "../http/api-route.ts";
 import type { Principal } from "../http/app-env.ts";
@@ -9,8 +8,8 @@ import { readBody } from "../http/json-body.ts";
 import { Problem } from "../http/problem.ts";
 import { refusalsAsProblems } from "../http/refusal-problem.ts";
 import { clearSessionCookie } from "../http/session-cookie.ts";
-import { isPrintableText } from "../http/text-input.ts";
 import type { Logger } from "../logger.ts";
+import { isPrintableText } from "../text-input.ts";
 import { deleteAccount } from "../users/deletion.ts";
 import {
   assertRecentSignIn,
@@ -18,6 +17,7 @@ import {
   unlinkProvider,
   updateProfile,
 } from "../users/self-service.ts";
+import { linkedAccountsOf } from "../users/user-record.ts";
 import { meResponse, toMeResponse } from "../users/user-view.ts";
 
 // An avatar is shown in other people's browsers: https only, so it can be
@@ -76,15 +76,7 @@ export function meAccountRoutes(deps: {
   });
 
   routes.add(listMyLinkedAccountsOperation, async (c) => {
-    const accounts = await listLinkedAccountsOfUser(pool, userIdOf(c));
-    return c.json({
-      accounts: accounts.map((a) => ({
-        provider: a.provider,
-        email: a.email,
-        email_verified: a.email_verified,
-        created_at: a.created_at.toISOString(),
-      })),
-    });
+    return c.json({ accounts: await linkedAccountsOf(pool, userIdOf(c)) });
   });
 
   routes.add(unlinkMyProviderOperation, async (c) => {

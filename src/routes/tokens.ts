@@ -1,12 +1,13 @@
 import type { Context } from "hono";
 import { z } from "zod";
-import { findSessionById } from "../../sql/sessions.ts";
+import { loginBody } from "../http/account-schemas.ts";
 import { ApiRoutes, operation } from "../http/api-route.ts";
 import { requestAuditFields } from "../http/audit-fields.ts";
 import { Problem } from "../http/problem.ts";
-import { isStorableText, refusedTextPointers } from "../http/text-input.ts";
+import { sessionStartedAt } from "../sessions/sessions.ts";
 import { completeSignIn, type SignInDeps } from "../sign-in/complete.ts";
 import { type PasswordLoginDeps, verifyPasswordLogin } from "../sign-in/password-login.ts";
+import { isStorableText, refusedTextPointers } from "../text-input.ts";
 import {
   refreshTokenPair,
   revokeToken,
@@ -15,7 +16,6 @@ import {
   TokenGrantRefused,
   type TokenPair,
 } from "../tokens/token-grants.ts";
-import { loginBody } from "./password.ts";
 
 // The token endpoint speaks OAuth 2.0 (RFC 6749 §5), not problem+json: its
 // clients are OAuth libraries that read `error` from the body. Every other
@@ -260,10 +260,10 @@ export function tokenRoutes(deps: TokenDeps & SignInDeps & PasswordLoginDeps) {
     if (principal?.via !== "cookie") {
       throw new Problem(403, "Forbidden", "Only a browser session can be exchanged for tokens.");
     }
-    const browser = principal.sessionId
-      ? await findSessionById(deps.pool, principal.sessionId)
+    const signedInAt = principal.sessionId
+      ? await sessionStartedAt(deps.pool, principal.sessionId)
       : null;
-    if (!browser) throw new Problem(401, "Unauthorized", "Sign in first.");
+    if (!signedInAt) throw new Problem(401, "Unauthorized", "Sign in first.");
     const pair = await startTokenSession(
       deps,
       {
@@ -272,7 +272,7 @@ export function tokenRoutes(deps: TokenDeps & SignInDeps & PasswordLoginDeps) {
         email: principal.user.email,
         email_verified: principal.user.email_verified,
       },
-      browser.created_at,
+      signedInAt,
       requestAuditFields(c),
     );
     return answer(c, 200, pair);

@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from "node:crypto";
 import type { CommonQueryMethods } from "slonik";
 import {
+  findSessionById,
   findUnrevokedSessionWithUser,
   insertSession,
   revokeSession,
@@ -122,4 +123,9 @@ export async function invalidateSession(
   const revoked = await revokeSession(db, id, reason);
   if (revoked) sessionsRevoked.inc({ reason });
   return revoked;
+}
+
+/** When session `id` was started, its sign-in: null when there is no such session. */
+export async function sessionStartedAt(db: CommonQueryMethods, id: string): Promise<Date | null> {
+  return (await findSessionById(db, id))?.created_at ?? null;
 }

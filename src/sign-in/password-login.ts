@@ -3,7 +3,6 @@ import { findUserByEmail, recordFailedLogin } from "../../sql/users.ts";
 import { recordAudit } from "../audit.ts";
 import type { Config } from "../config/index.ts";
 import { Problem } from "../http/problem.ts";
-import { isPrintableText } from "../http/text-input.ts";
 import type { Logger } from "../logger.ts";
 import {
   hashPassword,
@@ -13,6 +12,7 @@ import {
 } from "../password/hashing.ts";
 import type { RateLimitStore } from "../rate-limits/rate-limit-stores.ts";
 import { accountKey, clientNetwork, enforceRateLimit } from "../rate-limits/rate-limiter.ts";
+import { isPrintableText } from "../text-input.ts";
 import { recordSignInFailure } from "./failures.ts";
 import type { FirstFactor } from "./first-factor.ts";
 

@@ -14,6 +14,8 @@ import type { Logger } from "../logger.ts";
 import { sessionsRevoked } from "../metrics.ts";
 import { LastAdministrator, UserNotFound } from "./refusals.ts";
 
+export type { AdministrativeChange };
+
 /** Who is acting, and from where: every admin action is audited with it (actorId null: the CLI). */
 export type Actor = { actorId: string | null; ip: string | null; userAgent: string | null };
 export type AdminDeps = { pool: DatabasePool; logger: Logger };

@@ -1,6 +1,15 @@
 import type { CommonQueryMethods } from "slonik";
-import { listUsersPage, type User, type UserListFilter } from "../../sql/users.ts";
+import {
+  listPendingUsers,
+  listUsersPage,
+  type User,
+  type UserListFilter,
+  userRoles,
+  userStatuses,
+} from "../../sql/users.ts";
 import { toMeResponse } from "./user-view.ts";
+
+export { type User, userRoles, userStatuses };
 
 /** What an administrator sees of a user: the /me view plus lockout state, never the hash. */
 export function adminUserView(user: User) {
@@ -29,4 +38,9 @@ export async function pageOfUsers(
     users: page,
     next: rows.length > limit && last ? { createdAt: last.cursor_created_at, id: last.id } : null,
   };
+}
+
+/** Signed-in users waiting for approval, oldest first. */
+export function pendingUsers(db: CommonQueryMethods, limit: number): Promise<readonly User[]> {
+  return listPendingUsers(db, limit);
 }

@@ -4,7 +4,7 @@ import {
   RuleExists,
   RuleNotFound,
   UserNotFound,
-} from "../users/refusals.ts";
+} from "../../users/refusals.ts";
 
 // What the admin page says after a form post. The redirect carries a code
 // (`/admin?notice=approve`, `?error=last_admin`), never the words: with text

@@ -1,7 +1,7 @@
 import type { Context } from "hono";
 import type { Child } from "hono/jsx";
-import type { AppEnv } from "../http/app-env.ts";
-import { Problem } from "../http/problem.ts";
+import type { AppEnv } from "./app-env.ts";
+import { Problem } from "./problem.ts";
 
 // The account pages' forms post to the JSON routes' own URLs: these helpers
 // tell a form post from a JSON request and answer each in its own language.

@@ -1,0 +1,46 @@
+import type { CommonQueryMethods } from "slonik";
+import {
+  type AuditEvent,
+  type AuditFilter,
+  auditResults,
+  listAuditEvents,
+} from "../sql/audit-events.ts";
+
+// Reading the audit trail (src/audit.ts writes it): the admin API's pages
+// of events, and the admin page's trail of one user (src/users/user-record.ts).
+
+export { type AuditEvent, auditResults };
+
+/** An event as the admin API shows it. */
+export function toAuditView(event: AuditEvent) {
+  return {
+    id: event.id,
+    occurred_at: event.occurred_at.toISOString(),
+    event_type: event.event_type,
+    result: event.result,
+    user_id: event.user_id,
+    actor_id: event.actor_id,
+    ip: event.ip,
+    user_agent: event.user_agent,
+    failure_reason: event.failure_reason,
+    context: event.context,
+  };
+}
+
+/**
+ * One page of events, newest first. Reads one row more than asked to learn
+ * whether another page exists; the cursor names the last row returned.
+ */
+export async function pageOfAuditEvents(
+  db: CommonQueryMethods,
+  filter: Omit<AuditFilter, "limit">,
+  limit: number,
+): Promise<{ events: AuditEvent[]; next: { occurredAt: string; id: string } | null }> {
+  const rows = await listAuditEvents(db, { ...filter, limit: limit + 1 });
+  const page = rows.slice(0, limit);
+  const last = page.at(-1);
+  return {
+    events: page,
+    next: rows.length > limit && last ? { occurredAt: last.cursor_occurred_at, id: last.id } : null,
+  };
+}
