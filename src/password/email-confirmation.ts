@@ -2,8 +2,7 @@ import { findUserById, markEmailVerified, setUserPassword, type User } from "../
 import { recordAudit } from "../audit.ts";
 import { grantRightsOfVerifiedEmail } from "../gate/grant-rights.ts";
 import { Problem } from "../http/problem.ts";
-import type { PasswordLoginDeps } from "../sign-in/password-login.ts";
-import { checkPassword, invalidLink, type RequestFacts } from "./accounts.ts";
+import { checkPassword, invalidLink, type PasswordDeps, type RequestFacts } from "./accounts.ts";
 import { redeemEmailToken } from "./email-tokens.ts";
 import { hashPassword } from "./hashing.ts";
 import { reclaimUnverifiedAccount } from "./reclaim.ts";
@@ -43,7 +42,7 @@ export class SignInToConfirm extends Problem {
  * (another account's link is refused and stays unused).
  */
 export async function confirmEmail(
-  deps: PasswordLoginDeps,
+  deps: PasswordDeps,
   callerId: string | null,
   token: string,
   facts: RequestFacts,
@@ -75,7 +74,7 @@ export async function confirmEmail(
  * to its real owner.
  */
 export async function disownSignUp(
-  deps: PasswordLoginDeps,
+  deps: PasswordDeps,
   input: { token: string; password: string },
   facts: RequestFacts,
 ): Promise<User> {

@@ -26,15 +26,11 @@ import {
   ResetForm,
   SignupForm,
 } from "../pages/password-pages.tsx";
-import {
-  type AccountDeps,
-  changePassword,
-  requestPasswordReset,
-  resendVerification,
-  resetPassword,
-  signUp,
-} from "../password/accounts.ts";
+import type { AccountDeps } from "../password/accounts.ts";
 import { dummyHash } from "../password/hashing.ts";
+import { changePassword } from "../password/password-change.ts";
+import { requestPasswordReset, resetPassword } from "../password/password-reset.ts";
+import { resendVerification, signUp } from "../password/sign-up.ts";
 import type { SignInDeps } from "../sign-in/complete.ts";
 import { verifyPasswordLogin } from "../sign-in/password-login.ts";
 import { toMeResponse } from "../users/user-view.ts";

@@ -1,0 +1,65 @@
+import type { User } from "../../sql/users.ts";
+import { recordAudit } from "../audit.ts";
+import { type MailContent, passwordChangedMail, verificationMail } from "../mail/templates.ts";
+import type { AccountDeps, RequestFacts } from "./accounts.ts";
+
+// The mails of the password account flows, sent after the request is answered.
+
+export const link = (deps: AccountDeps, path: string, token?: string) =>
+  `${deps.config.http.PUBLIC_URL}${path}${token ? `?token=${token}` : ""}`;
+
+/** The confirmation mail: one token, two links (confirm when signed in; "this was not me"). */
+export const confirmationMail = (deps: AccountDeps, token: string) =>
+  verificationMail(
+    {
+      confirm: link(deps, "/auth/email/verify", token),
+      notMe: link(deps, "/auth/email/not-me", token),
+    },
+    deps.config.passwords.EMAIL_VERIFICATION_TTL,
+  );
+
+/**
+ * Sends a mail after the request is answered. A mail server that is down
+ * loses no request: the change is already committed, the failure is logged
+ * and audited (`mail.failed`), and the user can ask again (resend, forgot).
+ */
+export function deliverLater(
+  deps: AccountDeps,
+  mail: { to: string; content: MailContent; userId: string | null; purpose: string },
+  facts: RequestFacts,
+): void {
+  deps.mailer.send(mail.to, mail.content).catch(async (error: unknown) => {
+    deps.logger.error(
+      { err: error, purpose: mail.purpose, userId: mail.userId },
+      "mail could not be sent",
+    );
+    await recordAudit(deps.pool, deps.logger, {
+      eventType: "mail.failed",
+      result: "failure",
+      userId: mail.userId,
+      failureReason: mail.purpose,
+      ...facts,
+      context: { error: error instanceof Error ? error.message.slice(0, 200) : "unknown" },
+    });
+  });
+}
+
+/** Work whose outcome must not show in the answer (nor in its timing): done after answering. */
+export function afterAnswering(deps: AccountDeps, label: string, work: () => Promise<void>): void {
+  work().catch((error: unknown) => deps.logger.error({ err: error }, `${label} failed`));
+}
+
+/** Tells the owner their password changed, with a way back in if it was not them. */
+export function notifyPasswordChanged(deps: AccountDeps, user: User, facts: RequestFacts): void {
+  if (!user.email) return;
+  deliverLater(
+    deps,
+    {
+      to: user.email,
+      content: passwordChangedMail(link(deps, "/auth/password/forgot")),
+      userId: user.id,
+      purpose: "password_changed_notice",
+    },
+    facts,
+  );
+}
