@@ -10,7 +10,7 @@ import {
 } from "../../sql/database-stats.ts";
 import { countLiveRefreshFamilies } from "../../sql/refresh-tokens.ts";
 import { countLiveSessions } from "../../sql/sessions.ts";
-import { countUsersByState } from "../../sql/users.ts";
+import { countUsersByState } from "../../sql/user-listing.ts";
 
 // The health report of `gatehouse health` and (later) GET /admin/health:
 // one JSON shape for both, so dashboards and scripts read either.

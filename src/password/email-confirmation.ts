@@ -1,4 +1,5 @@
-import { findUserById, markEmailVerified, setUserPassword, type User } from "../../sql/users.ts";
+import { markEmailVerified, setUserPassword } from "../../sql/user-credentials.ts";
+import { findUserById, type User } from "../../sql/users.ts";
 import { recordAudit } from "../audit.ts";
 import { grantRightsOfVerifiedEmail } from "../gate/grant-rights.ts";
 import { Problem } from "../http/problem.ts";

@@ -1,6 +1,7 @@
 import { revokeRefreshTokensOfUserExceptSession } from "../../sql/refresh-tokens.ts";
 import { revokeOtherSessionsOfUser } from "../../sql/sessions.ts";
-import { findUserById, setUserPassword, type User } from "../../sql/users.ts";
+import { setUserPassword } from "../../sql/user-credentials.ts";
+import { findUserById, type User } from "../../sql/users.ts";
 import { recordAudit } from "../audit.ts";
 import { Problem } from "../http/problem.ts";
 import { accountKey, enforceRateLimit } from "../rate-limits/rate-limiter.ts";

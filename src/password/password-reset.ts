@@ -1,4 +1,5 @@
-import { setUserPassword, type User } from "../../sql/users.ts";
+import { setUserPassword } from "../../sql/user-credentials.ts";
+import type { User } from "../../sql/users.ts";
 import { invalidateUnusedTokensOf } from "../../sql/verification-tokens.ts";
 import { recordAudit } from "../audit.ts";
 import { passwordResetMail } from "../mail/templates.ts";

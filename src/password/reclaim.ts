@@ -1,5 +1,6 @@
 import type { DatabaseTransactionConnection } from "slonik";
-import { reclaimUnverifiedUser, type User } from "../../sql/users.ts";
+import { reclaimUnverifiedUser } from "../../sql/user-credentials.ts";
+import type { User } from "../../sql/users.ts";
 import { deleteVerificationTokensOfUser } from "../../sql/verification-tokens.ts";
 import { recordAudit } from "../audit.ts";
 import type { Logger } from "../logger.ts";

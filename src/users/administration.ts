@@ -4,11 +4,10 @@ import { revokeSessionsOfUser } from "../../sql/sessions.ts";
 import {
   type AdministrativeChange,
   applyAdministrativeChange,
-  findUserById,
   invalidateTokensOfUser,
   lockUsableAdmins,
-  type User,
-} from "../../sql/users.ts";
+} from "../../sql/user-changes.ts";
+import { findUserById, type User } from "../../sql/users.ts";
 import { recordAudit } from "../audit.ts";
 import type { Logger } from "../logger.ts";
 import { sessionsRevoked } from "../metrics.ts";

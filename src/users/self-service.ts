@@ -7,13 +7,8 @@ import {
 } from "../../sql/oauth-accounts.ts";
 import { listRefreshTokensOfUser } from "../../sql/refresh-tokens.ts";
 import { findSessionById, listSessionsOfUser } from "../../sql/sessions.ts";
-import {
-  findUserById,
-  lockUserById,
-  type ProfileChange,
-  type User,
-  updateUserProfile,
-} from "../../sql/users.ts";
+import { lockUserById, type ProfileChange, updateUserProfile } from "../../sql/user-changes.ts";
+import { findUserById, type User } from "../../sql/users.ts";
 import { recordAudit } from "../audit.ts";
 import type { Logger } from "../logger.ts";
 import {

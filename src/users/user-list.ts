@@ -1,12 +1,6 @@
 import type { CommonQueryMethods } from "slonik";
-import {
-  listPendingUsers,
-  listUsersPage,
-  type User,
-  type UserListFilter,
-  userRoles,
-  userStatuses,
-} from "../../sql/users.ts";
+import { listPendingUsers, listUsersPage, type UserListFilter } from "../../sql/user-listing.ts";
+import { type User, userRoles, userStatuses } from "../../sql/users.ts";
 import { toMeResponse } from "./user-view.ts";
 
 export { type User, userRoles, userStatuses };

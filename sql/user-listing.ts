@@ -1,0 +1,104 @@
+import { type CommonQueryMethods, sql } from "slonik";
+import { z } from "zod";
+import { type User, type UserStatus, userColumns, userRow } from "./users.ts";
+
+// Reading many users: counts for health reports, the admin list, the pending queue.
+
+export const userFiguresRow = z.object({
+  total: z.number().int(),
+  active: z.number().int(),
+  inactive: z.number().int(),
+  locked: z.number().int(),
+  deleted: z.number().int(),
+  unverified: z.number().int(),
+  locked_out_now: z.number().int(),
+  whitelisted: z.number().int(),
+  pending_approval: z.number().int(),
+  admins: z.number().int(),
+});
+export type UserFigures = z.infer<typeof userFiguresRow>;
+
+/** Users by status and gate state, for health reports (deleted users count only as deleted). */
+export async function countUsersByState(db: CommonQueryMethods): Promise<UserFigures> {
+  return db.one(sql.type(userFiguresRow)`
+    SELECT count(*)::int AS total,
+      count(*) FILTER (WHERE status = 'active')::int AS active,
+      count(*) FILTER (WHERE status = 'inactive')::int AS inactive,
+      count(*) FILTER (WHERE status = 'locked')::int AS locked,
+      count(*) FILTER (WHERE status = 'deleted')::int AS deleted,
+      count(*) FILTER (WHERE status <> 'deleted' AND NOT email_verified)::int AS unverified,
+      count(*) FILTER (WHERE status <> 'deleted' AND locked_until > now())::int AS locked_out_now,
+      count(*) FILTER (WHERE status <> 'deleted' AND is_whitelisted)::int AS whitelisted,
+      count(*) FILTER (WHERE status = 'active' AND NOT is_whitelisted)::int AS pending_approval,
+      count(*) FILTER (WHERE status <> 'deleted' AND role = 'admin')::int AS admins
+    FROM users`);
+}
+
+/** A page row: the user plus its created_at at full microsecond precision, for the cursor. */
+export const userPageRow = userRow.extend({ cursor_created_at: z.string() });
+export type UserPageRow = z.infer<typeof userPageRow>;
+
+export type UserListFilter = {
+  /** Substring of email, username or full name (case-insensitive). */
+  query?: string;
+  /** Without a status, deleted (anonymised) users are left out. */
+  status?: UserStatus;
+  whitelisted?: boolean;
+  /** Keyset cursor: rows strictly older than this (created_at, id). */
+  before?: { createdAt: string; id: string };
+  limit: number;
+};
+
+// A timestamptz rendered to the microsecond in UTC: a JavaScript Date keeps
+// only milliseconds, and a cursor rounded to them would skip or repeat rows.
+const exactCreatedAt = sql.fragment`
+  to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS cursor_created_at`;
+
+function likePattern(text: string): string {
+  return `%${text.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+}
+
+/**
+ * Newest first, keyset-paginated on (created_at, id): each page is one index
+ * range scan however deep it is, and a row inserted meanwhile lands before the
+ * cursor, so no row already listed or still to come is skipped or repeated.
+ */
+export async function listUsersPage(
+  db: CommonQueryMethods,
+  filter: UserListFilter,
+): Promise<readonly UserPageRow[]> {
+  const conditions = [
+    filter.status ? sql.fragment`status = ${filter.status}` : sql.fragment`status <> 'deleted'`,
+  ];
+  if (filter.query) {
+    conditions.push(
+      sql.fragment`users_search_text(email, username, full_name) LIKE ${likePattern(filter.query)}`,
+    );
+  }
+  if (filter.whitelisted !== undefined) {
+    conditions.push(sql.fragment`is_whitelisted = ${filter.whitelisted}`);
+  }
+  if (filter.before) {
+    conditions.push(
+      sql.fragment`(created_at, id) < (${filter.before.createdAt}::timestamptz, ${filter.before.id}::uuid)`,
+    );
+  }
+  return db.any(sql.type(userPageRow)`
+    SELECT ${userColumns}, ${exactCreatedAt}
+    FROM users
+    WHERE ${sql.join(conditions, sql.fragment` AND `)}
+    ORDER BY created_at DESC, id DESC
+    LIMIT ${filter.limit}`);
+}
+
+/** Signed-in users waiting for approval, oldest first (served by users_pending_idx). */
+export async function listPendingUsers(
+  db: CommonQueryMethods,
+  limit: number,
+): Promise<readonly User[]> {
+  return db.any(sql.type(userRow)`
+    SELECT ${userColumns} FROM users
+    WHERE NOT is_whitelisted AND status = 'active'
+    ORDER BY created_at
+    LIMIT ${limit}`);
+}
