@@ -5,6 +5,7 @@ import { insertAuditEvent } from "../sql/audit-events.ts";
 import { findUserById, insertUser } from "../sql/users.ts";
 import { startTestApp } from "./support/app.ts";
 import { createTestDatabase } from "./support/database.ts";
+import { jsonSender } from "./support/requests.ts";
 import { signedInUser, testPasswordHash } from "./support/sign-in.ts";
 
 const db = await createTestDatabase();
@@ -17,16 +18,7 @@ afterAll(async () => {
 const admin = () => signedInUser(db.pool, app.config, { role: "admin", isWhitelisted: true });
 const member = () => signedInUser(db.pool, app.config, { isWhitelisted: true });
 
-function send(method: string, path: string, cookie: string | null, body?: unknown) {
-  const headers: Record<string, string> = { origin: app.config.http.PUBLIC_URL };
-  if (cookie) headers.cookie = cookie;
-  if (body !== undefined) headers["content-type"] = "application/json";
-  return app.request(path, {
-    method,
-    headers,
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-}
+const send = jsonSender(app);
 
 async function expectProblem(response: Response, status: number) {
   expect(response.status).toBe(status);

@@ -3,6 +3,7 @@ import { sql } from "slonik";
 import { findUserById } from "../sql/users.ts";
 import { startTestApp } from "./support/app.ts";
 import { createTestDatabase } from "./support/database.ts";
+import { formPoster } from "./support/requests.ts";
 import { signedInUser } from "./support/sign-in.ts";
 
 const db = await createTestDatabase();
@@ -14,19 +15,7 @@ afterAll(async () => {
 
 const admin = () => signedInUser(db.pool, app.config, { role: "admin", isWhitelisted: true });
 
-/** A browser form post: urlencoded, same-origin, no redirect following. */
-function postForm(path: string, cookie: string, fields: Record<string, string>) {
-  return app.request(path, {
-    method: "POST",
-    redirect: "manual",
-    headers: {
-      cookie,
-      origin: app.config.http.PUBLIC_URL,
-      "content-type": "application/x-www-form-urlencoded",
-    },
-    body: new URLSearchParams(fields).toString(),
-  });
-}
+const postForm = formPoster(app);
 
 test("the admin page lists pending users with approve and deny buttons", async () => {
   const { cookie } = await admin();

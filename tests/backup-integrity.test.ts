@@ -1,14 +1,11 @@
-import { afterAll, beforeEach, expect, setDefaultTimeout, test } from "bun:test";
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { beforeEach, expect, setDefaultTimeout, test } from "bun:test";
+import { readFile, writeFile } from "node:fs/promises";
 import { sql } from "slonik";
 import { z } from "zod";
 import { serviceTables } from "../sql/database-backup.ts";
 import { insertUser } from "../sql/users.ts";
 import { sha256OfFile } from "../src/ops/backup-file.ts";
-import { cliEnv, resignBackup, runCli, testBackupKey } from "./support/cli.ts";
-import { createTestDatabase } from "./support/database.ts";
+import { cliTestSetup, resignBackup, runCli, testBackupKey } from "./support/cli.ts";
 import { testPasswordHash } from "./support/sign-in.ts";
 
 // Backups are authenticated, not only checked: a file planted in BACKUP_DIR
@@ -17,13 +14,7 @@ import { testPasswordHash } from "./support/sign-in.ts";
 
 setDefaultTimeout(60_000);
 
-const db = await createTestDatabase();
-const dir = await mkdtemp(join(tmpdir(), "gatehouse-backup-integrity-"));
-const env = cliEnv(db.url, dir);
-afterAll(async () => {
-  await db.drop();
-  await rm(dir, { recursive: true, force: true });
-});
+const { db, env } = await cliTestSetup("backup-integrity");
 
 const userRow = z.object({ email: z.string(), role: z.string(), is_whitelisted: z.boolean() });
 const users = () =>

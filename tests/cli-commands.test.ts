@@ -1,20 +1,11 @@
-import { afterAll, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { join } from "node:path";
-import { cliEnv, runCli } from "./support/cli.ts";
-import { createTestDatabase } from "./support/database.ts";
+import { cliTestSetup, runCli } from "./support/cli.ts";
 
 // One subprocess per case.
 setDefaultTimeout(60_000);
 
-const db = await createTestDatabase();
-const dir = await mkdtemp(join(tmpdir(), "gatehouse-cli-"));
-const env = cliEnv(db.url, dir);
-afterAll(async () => {
-  await db.drop();
-  await rm(dir, { recursive: true, force: true });
-});
+const { dir, env } = await cliTestSetup("cli");
 
 const commands = ["seed", "backup", "backups", "restore", "health", "cleanup", "rotate-keys"];
 

@@ -4,6 +4,7 @@ import { changeUser } from "../src/users/administration.ts";
 import { LastAdministrator } from "../src/users/refusals.ts";
 import { startTestApp } from "./support/app.ts";
 import { createTestDatabase, testLogger } from "./support/database.ts";
+import { jsonSender } from "./support/requests.ts";
 import { signedInUser } from "./support/sign-in.ts";
 
 // Its own database: these tests count every administrator there is.
@@ -20,17 +21,7 @@ beforeEach(async () => {
 
 const admin = () => signedInUser(db.pool, app.config, { role: "admin", isWhitelisted: true });
 
-function send(method: string, path: string, cookie: string, body?: unknown) {
-  return app.request(path, {
-    method,
-    headers: {
-      cookie,
-      origin: app.config.http.PUBLIC_URL,
-      ...(body === undefined ? {} : { "content-type": "application/json" }),
-    },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-}
+const send = jsonSender(app);
 
 const usableAdmins = () =>
   db.pool.oneFirst(sql.unsafe`

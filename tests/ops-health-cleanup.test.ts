@@ -1,7 +1,6 @@
-import { afterAll, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { randomBytes } from "node:crypto";
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { sql } from "slonik";
 import { z } from "zod";
@@ -16,20 +15,13 @@ import { createBackup } from "../src/ops/backup.ts";
 import { listBackups } from "../src/ops/backup-catalog.ts";
 import { runCleanup } from "../src/ops/cleanup.ts";
 import { readHealth } from "../src/ops/health.ts";
-import { cliEnv, runCli, testBackupKey } from "./support/cli.ts";
-import { createTestDatabase } from "./support/database.ts";
+import { cliTestSetup, runCli, testBackupKey } from "./support/cli.ts";
 import { testPasswordHash } from "./support/sign-in.ts";
 
 // Every test drives the CLI as separate processes (and argon2id hashing in seed).
 setDefaultTimeout(60_000);
 
-const db = await createTestDatabase();
-const dir = await mkdtemp(join(tmpdir(), "gatehouse-cleanup-"));
-const env = cliEnv(db.url, dir);
-afterAll(async () => {
-  await db.drop();
-  await rm(dir, { recursive: true, force: true });
-});
+const { db, dir, env } = await cliTestSetup("cleanup");
 
 const day = 86_400_000;
 const at = (offsetMs: number) => new Date(Date.now() + offsetMs);

@@ -1,4 +1,4 @@
-import { afterAll, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { mkdtemp, readdir, readFile, rm, truncate, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -10,19 +10,13 @@ import { listAppliedMigrations } from "../sql/schema-migrations.ts";
 import { createDatabasePool } from "../src/db/pool.ts";
 import { createBackup } from "../src/ops/backup.ts";
 import { sha256OfFile } from "../src/ops/backup-file.ts";
-import { cliEnv, resignBackup, runCli, testBackupKey } from "./support/cli.ts";
-import { createEmptyDatabase, createTestDatabase, testLogger } from "./support/database.ts";
+import { cliTestSetup, resignBackup, runCli, testBackupKey } from "./support/cli.ts";
+import { createEmptyDatabase, testLogger } from "./support/database.ts";
 
 // Every test drives the CLI as separate processes (and argon2id hashing in seed).
 setDefaultTimeout(60_000);
 
-const db = await createTestDatabase();
-const dir = await mkdtemp(join(tmpdir(), "gatehouse-backups-"));
-const env = cliEnv(db.url, dir);
-afterAll(async () => {
-  await db.drop();
-  await rm(dir, { recursive: true, force: true });
-});
+const { db, dir, env } = await cliTestSetup("backups");
 
 async function tableCounts(): Promise<Record<string, number>> {
   const counts: Record<string, number> = {};

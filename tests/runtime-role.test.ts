@@ -12,6 +12,7 @@ import { runCleanup } from "../src/ops/cleanup.ts";
 import { startTestApp } from "./support/app.ts";
 import { cliEnv, runCli } from "./support/cli.ts";
 import { createTestDatabase, testLogger } from "./support/database.ts";
+import { jsonSender } from "./support/requests.ts";
 
 // The service as a role that reads and writes rows but cannot change the
 // schema, made by `gatehouse db roles --apply` itself; the owner (the test
@@ -66,16 +67,7 @@ afterAll(async () => {
 
 const password = "correct horse battery staple";
 
-function send(method: string, path: string, cookie: string | null, body?: unknown) {
-  const headers: Record<string, string> = { origin: app.config.http.PUBLIC_URL };
-  if (cookie) headers.cookie = cookie;
-  if (body !== undefined) headers["content-type"] = "application/json";
-  return app.request(path, {
-    method,
-    headers,
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-}
+const send = jsonSender(app);
 
 /** Signs up and signs in through the routes; returns the session cookie and user id. */
 async function signUpAndIn(email: string): Promise<{ cookie: string; id: string }> {

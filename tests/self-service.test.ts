@@ -7,6 +7,7 @@ import { insertRefreshToken } from "../sql/refresh-tokens.ts";
 import { findUserById, type NewUser } from "../sql/users.ts";
 import { startTestApp } from "./support/app.ts";
 import { createTestDatabase } from "./support/database.ts";
+import { jsonSender } from "./support/requests.ts";
 import { signedInUser } from "./support/sign-in.ts";
 
 const db = await createTestDatabase();
@@ -19,16 +20,7 @@ afterAll(async () => {
 const approved = (overrides: Partial<NewUser> = {}) =>
   signedInUser(db.pool, app.config, { isWhitelisted: true, ...overrides });
 
-function send(method: string, path: string, cookie: string | null, body?: unknown) {
-  const headers: Record<string, string> = { origin: app.config.http.PUBLIC_URL };
-  if (cookie) headers.cookie = cookie;
-  if (body !== undefined) headers["content-type"] = "application/json";
-  return app.request(path, {
-    method,
-    headers,
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-}
+const send = jsonSender(app);
 
 const ciphertext = () =>
   `v1.k1.${randomBytes(12).toString("base64url")}.${randomBytes(24).toString("base64url")}`;

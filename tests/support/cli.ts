@@ -1,7 +1,10 @@
-import { readFile, writeFile } from "node:fs/promises";
-import { resolve } from "node:path";
+import { afterAll } from "bun:test";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
 import type { EncryptionKey } from "../../src/keys/token-encryption.ts";
 import { signBackupMetadata } from "../../src/ops/backup-signature.ts";
+import { createTestDatabase } from "./database.ts";
 
 export type CliResult = { code: number; stdout: string; stderr: string };
 
@@ -58,4 +61,18 @@ export function cliEnv(databaseUrl: string, dir: string): Record<string, string>
     BACKUP_DIR: dir,
     DATA_DIR: dir,
   };
+}
+
+/**
+ * What a file of CLI tests runs against: its own database, a scratch
+ * BACKUP_DIR, and the environment naming both. Both are removed after the file.
+ */
+export async function cliTestSetup(name: string) {
+  const db = await createTestDatabase();
+  const dir = await mkdtemp(join(tmpdir(), `gatehouse-${name}-`));
+  afterAll(async () => {
+    await db.drop();
+    await rm(dir, { recursive: true, force: true });
+  });
+  return { db, dir, env: cliEnv(db.url, dir) };
 }
