@@ -54,6 +54,55 @@ export function AccountPage(props: {
   );
 }
 
+function EmailField(props: { autocomplete: "email" | "username"; value?: string }) {
+  return (
+    <>
+      <label for="email">Email</label>
+      <input
+        id="email"
+        name="email"
+        type="email"
+        required
+        autocomplete={props.autocomplete}
+        value={props.value}
+      />
+    </>
+  );
+}
+
+function CurrentPasswordField(props: { id: string; label: string }) {
+  return (
+    <>
+      <label for={props.id}>{props.label}</label>
+      <input
+        id={props.id}
+        name={props.id}
+        type="password"
+        required
+        autocomplete="current-password"
+      />
+    </>
+  );
+}
+
+/** A password being chosen: the policy's minimum length, the longest the hashing accepts. */
+function NewPasswordField(props: { id: string; name: string; label: string; minLength: number }) {
+  return (
+    <>
+      <label for={props.id}>{props.label}</label>
+      <input
+        id={props.id}
+        name={props.name}
+        type="password"
+        required
+        minlength={props.minLength}
+        maxlength={128}
+        autocomplete="new-password"
+      />
+    </>
+  );
+}
+
 /** Email and password sign-in; also shown on the sign-in page, below the providers. */
 export function LoginForm(props: { redirectTo: string }) {
   return (
@@ -61,16 +110,8 @@ export function LoginForm(props: { redirectTo: string }) {
       {props.redirectTo === "/" ? null : (
         <input type="hidden" name="redirect_to" value={props.redirectTo} />
       )}
-      <label for="email">Email</label>
-      <input id="email" name="email" type="email" required autocomplete="username" />
-      <label for="password">Password</label>
-      <input
-        id="password"
-        name="password"
-        type="password"
-        required
-        autocomplete="current-password"
-      />
+      <EmailField autocomplete="username" />
+      <CurrentPasswordField id="password" label="Password" />
       <button type="submit">Sign in</button>
     </form>
   );
@@ -84,15 +125,7 @@ export function SignupForm(props: {
 }) {
   return (
     <form method="post" action="/auth/signup">
-      <label for="email">Email</label>
-      <input
-        id="email"
-        name="email"
-        type="email"
-        required
-        autocomplete="email"
-        value={props.email ?? ""}
-      />
+      <EmailField autocomplete="email" value={props.email ?? ""} />
       <label for="full_name">Name (optional)</label>
       <input
         id="full_name"
@@ -101,15 +134,11 @@ export function SignupForm(props: {
         autocomplete="name"
         value={props.fullName ?? ""}
       />
-      <label for="password">Password</label>
-      <input
+      <NewPasswordField
         id="password"
         name="password"
-        type="password"
-        required
-        minlength={props.minLength}
-        maxlength={128}
-        autocomplete="new-password"
+        label="Password"
+        minLength={props.minLength}
       />
       <p class="muted">
         At least {props.minLength} characters; a long phrase is best. Common passwords are refused.
@@ -127,15 +156,7 @@ export function SignupForm(props: {
 export function EmailForm(props: { action: string; button: string; email?: string }) {
   return (
     <form method="post" action={props.action}>
-      <label for="email">Email</label>
-      <input
-        id="email"
-        name="email"
-        type="email"
-        required
-        autocomplete="email"
-        value={props.email ?? ""}
-      />
+      <EmailField autocomplete="email" value={props.email ?? ""} />
       <button type="submit">{props.button}</button>
     </form>
   );
@@ -185,15 +206,11 @@ export function NotMeForm(props: { token: string; minLength: number }) {
         your own instead: the account becomes yours, the other person's password stops working and
         every session of the account ends.
       </p>
-      <label for="not_me_password">Your new password</label>
-      <input
+      <NewPasswordField
         id="not_me_password"
         name="password"
-        type="password"
-        required
-        minlength={props.minLength}
-        maxlength={128}
-        autocomplete="new-password"
+        label="Your new password"
+        minLength={props.minLength}
       />
       <button type="submit">This was not me: take the account over</button>
     </form>
@@ -204,15 +221,11 @@ export function ResetForm(props: { token: string; minLength: number }) {
   return (
     <form method="post" action="/auth/password/reset">
       <input type="hidden" name="token" value={props.token} />
-      <label for="password">New password</label>
-      <input
+      <NewPasswordField
         id="password"
         name="password"
-        type="password"
-        required
-        minlength={props.minLength}
-        maxlength={128}
-        autocomplete="new-password"
+        label="New password"
+        minLength={props.minLength}
       />
       <p class="muted">Saving it signs you out on every device.</p>
       <button type="submit">Set the new password</button>
@@ -223,23 +236,12 @@ export function ResetForm(props: { token: string; minLength: number }) {
 export function ChangeForm(props: { minLength: number }) {
   return (
     <form method="post" action="/auth/password/change">
-      <label for="current_password">Current password</label>
-      <input
-        id="current_password"
-        name="current_password"
-        type="password"
-        required
-        autocomplete="current-password"
-      />
-      <label for="new_password">New password</label>
-      <input
+      <CurrentPasswordField id="current_password" label="Current password" />
+      <NewPasswordField
         id="new_password"
         name="new_password"
-        type="password"
-        required
-        minlength={props.minLength}
-        maxlength={128}
-        autocomplete="new-password"
+        label="New password"
+        minLength={props.minLength}
       />
       <p class="muted">Your other sessions will be signed out.</p>
       <button type="submit">Change password</button>

@@ -2,6 +2,7 @@ import type { User } from "../../sql/users.ts";
 import { recordAudit } from "../audit.ts";
 import { type MailContent, passwordChangedMail, verificationMail } from "../mail/templates.ts";
 import type { AccountDeps, RequestFacts } from "./accounts.ts";
+import { issueEmailToken } from "./email-tokens.ts";
 
 // The mails of the password account flows, sent after the request is answered.
 
@@ -60,6 +61,35 @@ export function notifyPasswordChanged(deps: AccountDeps, user: User, facts: Requ
       userId: user.id,
       purpose: "password_changed_notice",
     },
+    facts,
+  );
+}
+
+/**
+ * A mail link on request (resend, forgot): a fresh token for the user (older
+ * unused ones of the purpose stop working), the request audited, the mail sent.
+ */
+export async function sendLinkMail(
+  deps: AccountDeps,
+  user: User & { email: string },
+  request: {
+    purpose: "email_verification" | "password_reset";
+    ttlMs: number;
+    eventType: string;
+    content: (token: string) => MailContent;
+  },
+  facts: RequestFacts,
+): Promise<void> {
+  const token = await issueEmailToken(deps.pool, user.id, request.purpose, request.ttlMs);
+  await recordAudit(deps.pool, deps.logger, {
+    eventType: request.eventType,
+    result: "success",
+    userId: user.id,
+    ...facts,
+  });
+  deliverLater(
+    deps,
+    { to: user.email, content: request.content(token), userId: user.id, purpose: request.purpose },
     facts,
   );
 }

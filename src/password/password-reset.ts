@@ -4,7 +4,7 @@ import { invalidateUnusedTokensOf } from "../../sql/verification-tokens.ts";
 import { recordAudit } from "../audit.ts";
 import { passwordResetMail } from "../mail/templates.ts";
 import { revokeAllAccess } from "../users/administration.ts";
-import { afterAnswering, deliverLater, link, notifyPasswordChanged } from "./account-mail.ts";
+import { afterAnswering, link, notifyPasswordChanged, sendLinkMail } from "./account-mail.ts";
 import {
   type AccountDeps,
   checkPassword,
@@ -12,7 +12,7 @@ import {
   mailRequestLimits,
   type RequestFacts,
 } from "./accounts.ts";
-import { issueEmailToken, redeemEmailToken } from "./email-tokens.ts";
+import { redeemEmailToken } from "./email-tokens.ts";
 import { hashPassword } from "./hashing.ts";
 
 /** POST /auth/password/forgot: a reset mail when the address has an account; silent otherwise. */
@@ -32,28 +32,18 @@ export async function requestPasswordReset(
       });
       return;
     }
-    const token = await issueEmailToken(
-      deps.pool,
-      user.id,
-      "password_reset",
-      deps.config.passwords.PASSWORD_RESET_TTL,
-    );
-    await recordAudit(deps.pool, deps.logger, {
-      eventType: "password.reset_requested",
-      result: "success",
-      userId: user.id,
-      ...facts,
-    });
-    deliverLater(
+    await sendLinkMail(
       deps,
+      { ...user, email: user.email },
       {
-        to: user.email,
-        content: passwordResetMail(
-          link(deps, "/auth/password/reset", token),
-          deps.config.passwords.PASSWORD_RESET_TTL,
-        ),
-        userId: user.id,
         purpose: "password_reset",
+        ttlMs: deps.config.passwords.PASSWORD_RESET_TTL,
+        eventType: "password.reset_requested",
+        content: (token) =>
+          passwordResetMail(
+            link(deps, "/auth/password/reset", token),
+            deps.config.passwords.PASSWORD_RESET_TTL,
+          ),
       },
       facts,
     );

@@ -3,7 +3,13 @@ import { findUserByEmail, insertUser, type User } from "../../sql/users.ts";
 import { recordAudit } from "../audit.ts";
 import { existingAccountMail } from "../mail/templates.ts";
 import { accountKey, clientNetwork, enforceRateLimit } from "../rate-limits/rate-limiter.ts";
-import { afterAnswering, confirmationMail, deliverLater, link } from "./account-mail.ts";
+import {
+  afterAnswering,
+  confirmationMail,
+  deliverLater,
+  link,
+  sendLinkMail,
+} from "./account-mail.ts";
 import {
   type AccountDeps,
   checkPassword,
@@ -123,25 +129,14 @@ export async function resendVerification(
   const user = await mailRequestLimits(deps, "resend", email, facts);
   afterAnswering(deps, "verification resend", async () => {
     if (!user?.email || user.email_verified || user.status === "deleted") return;
-    const token = await issueEmailToken(
-      deps.pool,
-      user.id,
-      "email_verification",
-      deps.config.passwords.EMAIL_VERIFICATION_TTL,
-    );
-    await recordAudit(deps.pool, deps.logger, {
-      eventType: "email.verification_resent",
-      result: "success",
-      userId: user.id,
-      ...facts,
-    });
-    deliverLater(
+    await sendLinkMail(
       deps,
+      { ...user, email: user.email },
       {
-        to: user.email,
-        content: confirmationMail(deps, token),
-        userId: user.id,
         purpose: "email_verification",
+        ttlMs: deps.config.passwords.EMAIL_VERIFICATION_TTL,
+        eventType: "email.verification_resent",
+        content: (token) => confirmationMail(deps, token),
       },
       facts,
     );
