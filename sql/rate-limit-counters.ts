@@ -1,5 +1,6 @@
 import { type CommonQueryMethods, sql } from "slonik";
 import { z } from "zod";
+import { countDeadRows, deleteDeadRows } from "./dead-rows.ts";
 
 export const rateLimitCounterRow = z.object({
   key: z.string(),
@@ -32,19 +33,17 @@ export async function resetRateLimitCounter(db: CommonQueryMethods, key: string)
   await db.query(sql.unsafe`DELETE FROM rate_limit_counters WHERE key = ${key}`);
 }
 
+const counters = { table: "rate_limit_counters", key: "key" };
+const windowEnded = sql.fragment`window_ends_at <= now()`;
+
 /** Deletes at most `limit` counters whose window has ended (they would restart at 1 anyway). */
 export async function deleteExpiredRateLimitCounters(
   db: CommonQueryMethods,
   limit: number,
 ): Promise<number> {
-  const result = await db.query(sql.unsafe`
-    DELETE FROM rate_limit_counters WHERE key IN (
-      SELECT key FROM rate_limit_counters WHERE window_ends_at <= now()
-      LIMIT ${limit} FOR UPDATE SKIP LOCKED)`);
-  return result.rowCount;
+  return deleteDeadRows(db, counters, windowEnded, limit);
 }
 
 export async function countExpiredRateLimitCounters(db: CommonQueryMethods): Promise<number> {
-  return db.oneFirst(sql.type(z.object({ count: z.number().int() }))`
-    SELECT count(*)::int AS count FROM rate_limit_counters WHERE window_ends_at <= now()`);
+  return countDeadRows(db, counters, windowEnded);
 }

@@ -1,5 +1,6 @@
 import { type CommonQueryMethods, sql } from "slonik";
 import { z } from "zod";
+import { countDeadRows, deleteDeadRows } from "./dead-rows.ts";
 
 export const refreshTokenRow = z.object({
   id: z.uuid(),
@@ -104,6 +105,8 @@ export async function countLiveRefreshFamilies(db: CommonQueryMethods): Promise<
     WHERE used_at IS NULL AND revoked_at IS NULL AND expires_at > now()`);
 }
 
+const refreshTokens = { table: "refresh_tokens", key: "id" };
+
 // Dead before the cutoff: expired or revoked. Used tokens of a live family
 // stay until they expire, so presenting one again is still caught as reuse.
 const deadRefreshToken = (cutoff: Date) => sql.fragment`
@@ -114,19 +117,14 @@ export async function deleteDeadRefreshTokens(
   cutoff: Date,
   limit: number,
 ): Promise<number> {
-  const result = await db.query(sql.unsafe`
-    DELETE FROM refresh_tokens WHERE id IN (
-      SELECT id FROM refresh_tokens WHERE ${deadRefreshToken(cutoff)}
-      LIMIT ${limit} FOR UPDATE SKIP LOCKED)`);
-  return result.rowCount;
+  return deleteDeadRows(db, refreshTokens, deadRefreshToken(cutoff), limit);
 }
 
 export async function countDeadRefreshTokens(
   db: CommonQueryMethods,
   cutoff: Date,
 ): Promise<number> {
-  return db.oneFirst(sql.type(z.object({ count: z.number().int() }))`
-    SELECT count(*)::int AS count FROM refresh_tokens WHERE ${deadRefreshToken(cutoff)}`);
+  return countDeadRows(db, refreshTokens, deadRefreshToken(cutoff));
 }
 
 /** A user's refresh tokens, newest first; the hash column is never selected. */

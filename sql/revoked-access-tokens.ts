@@ -1,5 +1,6 @@
 import { type CommonQueryMethods, sql } from "slonik";
 import { z } from "zod";
+import { countDeadRows, deleteDeadRows } from "./dead-rows.ts";
 import { sessionWithUserRow } from "./sessions.ts";
 
 export const revokedAccessTokenRow = z.object({
@@ -29,21 +30,19 @@ export async function findRevokedAccessToken(
     SELECT jti, user_id, revoked_at, expires_at FROM revoked_access_tokens WHERE jti = ${jti}`);
 }
 
+const denyList = { table: "revoked_access_tokens", key: "jti" };
+const tokenExpired = sql.fragment`expires_at < now()`;
+
 /** Deletes at most `limit` deny-list rows whose token has expired anyway; returns how many. */
 export async function deleteExpiredDeniedTokens(
   db: CommonQueryMethods,
   limit: number,
 ): Promise<number> {
-  const result = await db.query(sql.unsafe`
-    DELETE FROM revoked_access_tokens WHERE jti IN (
-      SELECT jti FROM revoked_access_tokens WHERE expires_at < now()
-      LIMIT ${limit} FOR UPDATE SKIP LOCKED)`);
-  return result.rowCount;
+  return deleteDeadRows(db, denyList, tokenExpired, limit);
 }
 
 export async function countExpiredDeniedTokens(db: CommonQueryMethods): Promise<number> {
-  return db.oneFirst(sql.type(z.object({ count: z.number().int() }))`
-    SELECT count(*)::int AS count FROM revoked_access_tokens WHERE expires_at < now()`);
+  return countDeadRows(db, denyList, tokenExpired);
 }
 
 export const bearerSubjectRow = sessionWithUserRow.pick({

@@ -1,5 +1,6 @@
 import { type CommonQueryMethods, sql } from "slonik";
 import { z } from "zod";
+import { countDeadRows, deleteDeadRows } from "./dead-rows.ts";
 
 export const verificationPurposes = ["email_verification", "password_reset"] as const;
 export type VerificationPurpose = (typeof verificationPurposes)[number];
@@ -74,6 +75,7 @@ export async function insertVerificationTokenAt(
     RETURNING ${tokenColumns}`);
 }
 
+const verificationTokens = { table: "verification_tokens", key: "id" };
 const spentVerificationToken = (cutoff: Date) => sql.fragment`
   (used_at < ${sql.timestamp(cutoff)} OR expires_at < ${sql.timestamp(cutoff)})`;
 
@@ -83,19 +85,14 @@ export async function deleteSpentVerificationTokens(
   cutoff: Date,
   limit: number,
 ): Promise<number> {
-  const result = await db.query(sql.unsafe`
-    DELETE FROM verification_tokens WHERE id IN (
-      SELECT id FROM verification_tokens WHERE ${spentVerificationToken(cutoff)}
-      LIMIT ${limit} FOR UPDATE SKIP LOCKED)`);
-  return result.rowCount;
+  return deleteDeadRows(db, verificationTokens, spentVerificationToken(cutoff), limit);
 }
 
 export async function countSpentVerificationTokens(
   db: CommonQueryMethods,
   cutoff: Date,
 ): Promise<number> {
-  return db.oneFirst(sql.type(z.object({ count: z.number().int() }))`
-    SELECT count(*)::int AS count FROM verification_tokens WHERE ${spentVerificationToken(cutoff)}`);
+  return countDeadRows(db, verificationTokens, spentVerificationToken(cutoff));
 }
 
 export async function deleteVerificationTokensOfUser(

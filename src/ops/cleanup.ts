@@ -65,6 +65,9 @@ export type CleanupReport =
       audit_partitions_created: number;
     };
 
+/** The tables a run sweeps, as named in its report. */
+type Swept = Exclude<keyof Extract<CleanupReport, { ran: true }>["removed"], "backups">;
+
 async function inBatches(
   deleteBatch: (limit: number) => Promise<number>,
   batchSize: number,
@@ -109,39 +112,53 @@ export async function runCleanup(options: CleanupOptions): Promise<CleanupReport
       const batched = (label: string, fn: (limit: number) => Promise<number>) =>
         inBatches(fn, batchSize, (n) => onProgress?.(`${label}: ${n} removed`));
 
-      const removed = dryRun
-        ? {
-            sessions: await countDeadSessions(pool, cutoff),
-            refresh_tokens: await countDeadRefreshTokens(pool, cutoff),
-            verification_tokens: await countSpentVerificationTokens(pool, cutoff),
-            revoked_access_tokens: await countExpiredDeniedTokens(pool),
-            audit_events_default: await countDefaultPartitionEventsBefore(pool, auditCutoff),
-            rate_limit_counters: await countExpiredRateLimitCounters(pool),
-            backups: 0,
-          }
-        : {
-            // Refresh tokens first: a session is only removable once its tokens are gone.
-            refresh_tokens: await batched("refresh_tokens", (n) =>
-              deleteDeadRefreshTokens(pool, cutoff, n),
-            ),
-            sessions: await batched(
-              "sessions",
-              keysetSteps((n, after) => deleteDeadSessions(pool, cutoff, n, after)),
-            ),
-            verification_tokens: await batched("verification_tokens", (n) =>
-              deleteSpentVerificationTokens(pool, cutoff, n),
-            ),
-            revoked_access_tokens: await batched("revoked_access_tokens", (n) =>
-              deleteExpiredDeniedTokens(pool, n),
-            ),
-            audit_events_default: await batched("audit_events_default", (n) =>
-              deleteDefaultPartitionEventsBefore(pool, auditCutoff, n),
-            ),
-            rate_limit_counters: await batched("rate_limit_counters", (n) =>
-              deleteExpiredRateLimitCounters(pool, n),
-            ),
-            backups: 0,
-          };
+      // Each table's dead rows: counted on a dry run, else deleted in batches.
+      // Refresh tokens first: a session is only removable once its tokens are gone.
+      const sweeps: [Swept, () => Promise<number>, (limit: number) => Promise<number>][] = [
+        [
+          "refresh_tokens",
+          () => countDeadRefreshTokens(pool, cutoff),
+          (n) => deleteDeadRefreshTokens(pool, cutoff, n),
+        ],
+        [
+          "sessions",
+          () => countDeadSessions(pool, cutoff),
+          keysetSteps((n, after) => deleteDeadSessions(pool, cutoff, n, after)),
+        ],
+        [
+          "verification_tokens",
+          () => countSpentVerificationTokens(pool, cutoff),
+          (n) => deleteSpentVerificationTokens(pool, cutoff, n),
+        ],
+        [
+          "revoked_access_tokens",
+          () => countExpiredDeniedTokens(pool),
+          (n) => deleteExpiredDeniedTokens(pool, n),
+        ],
+        [
+          "audit_events_default",
+          () => countDefaultPartitionEventsBefore(pool, auditCutoff),
+          (n) => deleteDefaultPartitionEventsBefore(pool, auditCutoff, n),
+        ],
+        [
+          "rate_limit_counters",
+          () => countExpiredRateLimitCounters(pool),
+          (n) => deleteExpiredRateLimitCounters(pool, n),
+        ],
+      ];
+      const swept = {} as Record<Swept, number>;
+      for (const [what, count, remove] of sweeps) {
+        swept[what] = dryRun ? await count() : await batched(what, remove);
+      }
+      const removed = {
+        sessions: swept.sessions,
+        refresh_tokens: swept.refresh_tokens,
+        verification_tokens: swept.verification_tokens,
+        revoked_access_tokens: swept.revoked_access_tokens,
+        audit_events_default: swept.audit_events_default,
+        rate_limit_counters: swept.rate_limit_counters,
+        backups: 0,
+      };
 
       // A month is dropped once all of it is older than the retention.
       const expiredPartitions = (await listAuditMonthPartitions(pool)).filter(
