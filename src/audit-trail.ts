@@ -5,6 +5,7 @@ import {
   auditResults,
   listAuditEvents,
 } from "../sql/audit-events.ts";
+import { keysetPage } from "./keyset-page.ts";
 
 // Reading the audit trail (src/audit.ts writes it): the admin API's pages
 // of events, and the admin page's trail of one user (src/users/user-record.ts).
@@ -27,20 +28,16 @@ export function toAuditView(event: AuditEvent) {
   };
 }
 
-/**
- * One page of events, newest first. Reads one row more than asked to learn
- * whether another page exists; the cursor names the last row returned.
- */
+/** One page of events, newest first. */
 export async function pageOfAuditEvents(
   db: CommonQueryMethods,
   filter: Omit<AuditFilter, "limit">,
   limit: number,
 ): Promise<{ events: AuditEvent[]; next: { occurredAt: string; id: string } | null }> {
   const rows = await listAuditEvents(db, { ...filter, limit: limit + 1 });
-  const page = rows.slice(0, limit);
-  const last = page.at(-1);
-  return {
-    events: page,
-    next: rows.length > limit && last ? { occurredAt: last.cursor_occurred_at, id: last.id } : null,
-  };
+  const { page, next } = keysetPage(rows, limit, (e) => ({
+    occurredAt: e.cursor_occurred_at,
+    id: e.id,
+  }));
+  return { events: page, next };
 }

@@ -1,6 +1,7 @@
 import type { CommonQueryMethods } from "slonik";
 import { listPendingUsers, listUsersPage, type UserListFilter } from "../../sql/user-listing.ts";
 import { type User, userRoles, userStatuses } from "../../sql/users.ts";
+import { keysetPage } from "../keyset-page.ts";
 import { toMeResponse } from "./user-view.ts";
 
 export { type User, userRoles, userStatuses };
@@ -16,22 +17,18 @@ export function adminUserView(user: User) {
 }
 export type AdminUserView = ReturnType<typeof adminUserView>;
 
-/**
- * One page of users, newest first. Reads one row more than asked to learn
- * whether another page exists; the cursor names the last row returned.
- */
+/** One page of users, newest first. */
 export async function pageOfUsers(
   db: CommonQueryMethods,
   filter: Omit<UserListFilter, "limit">,
   limit: number,
 ): Promise<{ users: User[]; next: { createdAt: string; id: string } | null }> {
   const rows = await listUsersPage(db, { ...filter, limit: limit + 1 });
-  const page = rows.slice(0, limit);
-  const last = page.at(-1);
-  return {
-    users: page,
-    next: rows.length > limit && last ? { createdAt: last.cursor_created_at, id: last.id } : null,
-  };
+  const { page, next } = keysetPage(rows, limit, (u) => ({
+    createdAt: u.cursor_created_at,
+    id: u.id,
+  }));
+  return { users: page, next };
 }
 
 /** Signed-in users waiting for approval, oldest first. */

@@ -1,7 +1,7 @@
 import type { AllowlistRule } from "../../gate/allowlist.ts";
 import type { UserListQuery } from "../../http/admin-request.ts";
 import { type User, userStatuses } from "../../users/user-list.ts";
-import { ActionButton, StatusBadges, when } from "./layout.tsx";
+import { ActionButton, StatusBadges, Table, when } from "./layout.tsx";
 
 // /admin: who is waiting for approval, every user (searchable), the allowlist.
 
@@ -12,46 +12,37 @@ export function PendingSection({ pending }: { pending: readonly User[] }) {
       {pending.length === 0 ? (
         <p class="muted">Nobody is waiting.</p>
       ) : (
-        <table>
-          <thead>
+        <Table head={["User", "Signed up", ""]}>
+          {pending.map((u) => (
             <tr>
-              <th>User</th>
-              <th>Signed up</th>
-              <th />
+              <td>
+                <a href={`/admin/view/users/${u.id}`}>{u.email ?? u.username ?? u.id}</a>{" "}
+                {/* Approving on the strength of an address nobody confirmed is approving a stranger. */}
+                {u.email && !u.email_verified ? (
+                  <span class="badge pending">unverified</span>
+                ) : null}
+                {u.full_name ? <span class="muted"> · {u.full_name}</span> : null}
+              </td>
+              <td>{when(u.created_at)}</td>
+              <td class="row">
+                <ActionButton
+                  userId={u.id}
+                  action="approve"
+                  label="Approve"
+                  back="/admin"
+                  kind="primary"
+                />
+                <ActionButton
+                  userId={u.id}
+                  action="deny"
+                  label="Deny"
+                  back="/admin"
+                  kind="danger"
+                />
+              </td>
             </tr>
-          </thead>
-          <tbody>
-            {pending.map((u) => (
-              <tr>
-                <td>
-                  <a href={`/admin/view/users/${u.id}`}>{u.email ?? u.username ?? u.id}</a>{" "}
-                  {/* Approving on the strength of an address nobody confirmed is approving a stranger. */}
-                  {u.email && !u.email_verified ? (
-                    <span class="badge pending">unverified</span>
-                  ) : null}
-                  {u.full_name ? <span class="muted"> · {u.full_name}</span> : null}
-                </td>
-                <td>{when(u.created_at)}</td>
-                <td class="row">
-                  <ActionButton
-                    userId={u.id}
-                    action="approve"
-                    label="Approve"
-                    back="/admin"
-                    kind="primary"
-                  />
-                  <ActionButton
-                    userId={u.id}
-                    action="deny"
-                    label="Deny"
-                    back="/admin"
-                    kind="danger"
-                  />
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+          ))}
+        </Table>
       )}
     </section>
   );
@@ -87,31 +78,21 @@ export function UsersSection(props: {
         </select>
         <button type="submit">Search</button>
       </form>
-      <table>
-        <thead>
+      <Table head={["User", "State", "Created", "Last sign-in"]}>
+        {props.users.map((u) => (
           <tr>
-            <th>User</th>
-            <th>State</th>
-            <th>Created</th>
-            <th>Last sign-in</th>
+            <td>
+              <a href={`/admin/view/users/${u.id}`}>{u.email ?? u.username ?? "(anonymised)"}</a>
+              {u.full_name ? <span class="muted"> · {u.full_name}</span> : null}
+            </td>
+            <td>
+              <StatusBadges user={u} />
+            </td>
+            <td>{when(u.created_at)}</td>
+            <td>{when(u.last_login_at)}</td>
           </tr>
-        </thead>
-        <tbody>
-          {props.users.map((u) => (
-            <tr>
-              <td>
-                <a href={`/admin/view/users/${u.id}`}>{u.email ?? u.username ?? "(anonymised)"}</a>
-                {u.full_name ? <span class="muted"> · {u.full_name}</span> : null}
-              </td>
-              <td>
-                <StatusBadges user={u} />
-              </td>
-              <td>{when(u.created_at)}</td>
-              <td>{when(u.last_login_at)}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
+        ))}
+      </Table>
       {props.users.length === 0 ? <p class="muted">No user matches.</p> : null}
       {props.nextHref ? (
         <p>
@@ -127,34 +108,24 @@ export function AllowlistSection({ rules }: { rules: readonly AllowlistRule[] })
     <section id="allowlist">
       <h2>Allowlist rules</h2>
       <p class="muted">A user matching a rule is approved automatically at sign-in.</p>
-      <table>
-        <thead>
+      <Table head={["Kind", "Value", "Added", ""]}>
+        {rules.map((r) => (
           <tr>
-            <th>Kind</th>
-            <th>Value</th>
-            <th>Added</th>
-            <th />
+            <td>{r.kind}</td>
+            <td>
+              <code>{r.value}</code>
+            </td>
+            <td>{when(r.created_at)}</td>
+            <td>
+              <form class="inline" method="post" action={`/admin/forms/allowlist/${r.id}/delete`}>
+                <button type="submit" class="danger">
+                  Delete
+                </button>
+              </form>
+            </td>
           </tr>
-        </thead>
-        <tbody>
-          {rules.map((r) => (
-            <tr>
-              <td>{r.kind}</td>
-              <td>
-                <code>{r.value}</code>
-              </td>
-              <td>{when(r.created_at)}</td>
-              <td>
-                <form class="inline" method="post" action={`/admin/forms/allowlist/${r.id}/delete`}>
-                  <button type="submit" class="danger">
-                    Delete
-                  </button>
-                </form>
-              </td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
+        ))}
+      </Table>
       <form method="post" action="/admin/forms/allowlist" class="row" style="margin-top:.8rem">
         <select name="kind">
           <option value="email">email</option>

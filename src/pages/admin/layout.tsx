@@ -86,3 +86,15 @@ export function ErrorPage({ status, message }: { status: number; message: string
     </Layout>
   );
 }
+
+/** A table under its column headings; an empty heading is the column of a row's buttons. */
+export function Table(props: { head: readonly string[]; children: Child }) {
+  return (
+    <table>
+      <thead>
+        <tr>{props.head.map((h) => (h ? <th>{h}</th> : <th />))}</tr>
+      </thead>
+      <tbody>{props.children}</tbody>
+    </table>
+  );
+}

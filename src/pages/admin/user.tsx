@@ -1,5 +1,5 @@
 import type { UserRecord } from "../../users/user-record.ts";
-import { ActionButton, StatusBadges, when } from "./layout.tsx";
+import { ActionButton, StatusBadges, Table, when } from "./layout.tsx";
 
 // /admin/view/users/:id: one user's record, the actions on them, their
 // sessions and audit trail.
@@ -100,34 +100,23 @@ export function UserPage(props: UserRecord) {
         {props.sessions.length === 0 ? (
           <p class="muted">No sessions.</p>
         ) : (
-          <table>
-            <thead>
+          <Table head={["Created", "Last seen", "Address", "Agent", "State"]}>
+            {props.sessions.map((s) => (
               <tr>
-                <th>Created</th>
-                <th>Last seen</th>
-                <th>Address</th>
-                <th>Agent</th>
-                <th>State</th>
+                <td>{when(s.created_at)}</td>
+                <td>{when(s.last_seen_at)}</td>
+                <td>{s.ip ?? "—"}</td>
+                <td class="muted">{s.user_agent ?? "—"}</td>
+                <td>
+                  {s.revoked_at
+                    ? `revoked (${s.revoked_reason ?? ""})`
+                    : s.expires_at < new Date()
+                      ? "expired"
+                      : "live"}
+                </td>
               </tr>
-            </thead>
-            <tbody>
-              {props.sessions.map((s) => (
-                <tr>
-                  <td>{when(s.created_at)}</td>
-                  <td>{when(s.last_seen_at)}</td>
-                  <td>{s.ip ?? "—"}</td>
-                  <td class="muted">{s.user_agent ?? "—"}</td>
-                  <td>
-                    {s.revoked_at
-                      ? `revoked (${s.revoked_reason ?? ""})`
-                      : s.expires_at < new Date()
-                        ? "expired"
-                        : "live"}
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
+            ))}
+          </Table>
         )}
       </section>
       <section>
@@ -135,37 +124,26 @@ export function UserPage(props: UserRecord) {
         {props.events.length === 0 ? (
           <p class="muted">No events.</p>
         ) : (
-          <table>
-            <thead>
+          <Table head={["When", "Event", "Result", "By", "Address"]}>
+            {props.events.map((e) => (
               <tr>
-                <th>When</th>
-                <th>Event</th>
-                <th>Result</th>
-                <th>By</th>
-                <th>Address</th>
+                <td>{when(e.occurred_at)}</td>
+                <td>
+                  <code>{e.event_type}</code>
+                  {e.failure_reason ? <span class="muted"> · {e.failure_reason}</span> : null}
+                </td>
+                <td>{e.result}</td>
+                <td>
+                  {e.actor_id && e.actor_id !== e.user_id ? (
+                    <a href={`/admin/view/users/${e.actor_id}`}>admin</a>
+                  ) : (
+                    "self"
+                  )}
+                </td>
+                <td>{e.ip ?? "—"}</td>
               </tr>
-            </thead>
-            <tbody>
-              {props.events.map((e) => (
-                <tr>
-                  <td>{when(e.occurred_at)}</td>
-                  <td>
-                    <code>{e.event_type}</code>
-                    {e.failure_reason ? <span class="muted"> · {e.failure_reason}</span> : null}
-                  </td>
-                  <td>{e.result}</td>
-                  <td>
-                    {e.actor_id && e.actor_id !== e.user_id ? (
-                      <a href={`/admin/view/users/${e.actor_id}`}>admin</a>
-                    ) : (
-                      "self"
-                    )}
-                  </td>
-                  <td>{e.ip ?? "—"}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
+            ))}
+          </Table>
         )}
       </section>
     </>
