@@ -6,9 +6,9 @@ import {
   removeAllowlistRule,
 } from "../../sql/allowlist-rules.ts";
 import { recordAudit } from "../audit.ts";
+import { DomainError } from "../errors.ts";
 import type { Logger } from "../logger.ts";
 import type { Actor } from "../users/administration.ts";
-import { RuleExists, RuleNotFound } from "../users/refusals.ts";
 
 type Deps = { pool: DatabasePool; logger: Logger };
 
@@ -19,7 +19,7 @@ export async function addAllowlistRule(
 ): Promise<AllowlistRule> {
   return pool.transaction(async (tx) => {
     const added = await insertAllowlistRule(tx, { ...rule, createdBy: actor.actorId });
-    if (!added) throw new RuleExists();
+    if (!added) throw new DomainError("rule_exists");
     await recordAudit(tx, logger, {
       eventType: "admin.allowlist_rule_added",
       result: "success",
@@ -37,7 +37,7 @@ export async function deleteAllowlistRuleAudited(
 ): Promise<AllowlistRule> {
   return pool.transaction(async (tx) => {
     const removed = await removeAllowlistRule(tx, id);
-    if (!removed) throw new RuleNotFound();
+    if (!removed) throw new DomainError("rule_not_found");
     await recordAudit(tx, logger, {
       eventType: "admin.allowlist_rule_deleted",
       result: "success",

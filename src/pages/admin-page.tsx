@@ -8,19 +8,19 @@ import { listLinkedAccountsOfUser } from "../../sql/oauth-accounts.ts";
 import { listSessionsOfUser, type Session } from "../../sql/sessions.ts";
 import type { AdministrativeChange } from "../../sql/users.ts";
 import { findUserById, listPendingUsers, type User, userStatuses } from "../../sql/users.ts";
+import { DomainError, hasCode } from "../errors.ts";
 import { addAllowlistRule, deleteAllowlistRuleAudited } from "../gate/allowlist.ts";
 import type { AppEnv } from "../http/app-env.ts";
 import { decodeCursor, encodeCursor } from "../http/cursor.ts";
+import { errorMessage } from "../http/error-map.ts";
 import { gateRefusal } from "../http/gate.ts";
 import { readBody } from "../http/json-body.ts";
-import { Problem } from "../http/problem.ts";
 import type { Logger } from "../logger.ts";
 import { allowlistRuleBody } from "../routes/admin-allowlist.ts";
-import { errorCodeOf, flashMessages, withFlash } from "../routes/admin-flash.ts";
+import { flashMessages, withFlash } from "../routes/admin-flash.ts";
 import { actorOf, targetUserId, userListQuery } from "../routes/admin-users.ts";
 import { changeUser, revokeUserAccess } from "../users/administration.ts";
 import { deleteAccount } from "../users/deletion.ts";
-import { Refusal, RuleNotFound } from "../users/refusals.ts";
 import { pageOfUsers } from "../users/user-list.ts";
 import { HtmlDocument } from "./html-document.tsx";
 
@@ -485,10 +485,11 @@ function requireAdminPage(): MiddlewareHandler<AppEnv> {
     if (!principal) {
       if (c.req.method === "GET")
         return c.redirect(`/?redirect_to=${encodeURIComponent(c.req.path)}`, 302);
-      throw new Problem(401, "Unauthorized", "Sign in first.");
+      throw new DomainError("not_signed_in");
     }
     const refusal =
-      gateRefusal(principal) ?? (principal.user.role !== "admin" ? "Administrators only." : null);
+      gateRefusal(principal) ??
+      (principal.user.role !== "admin" ? errorMessage("admin_only") : null);
     if (refusal) return c.html(<ErrorPage status={403} message={refusal} />, 403);
     await next();
   };
@@ -543,7 +544,9 @@ export function adminPageRoutes(deps: { pool: DatabasePool; logger: Logger }) {
   app.get("/admin/view/users/:id", requireAdminPage(), async (c) => {
     const id = targetUserId(c);
     const user = await findUserById(pool, id);
-    if (!user) return c.html(<ErrorPage status={404} message="No such user." />, 404);
+    if (!user) {
+      return c.html(<ErrorPage status={404} message={errorMessage("user_not_found")} />, 404);
+    }
     const [accounts, sessions, events] = await Promise.all([
       listLinkedAccountsOfUser(pool, id),
       listSessionsOfUser(pool, id, 50),
@@ -573,8 +576,8 @@ export function adminPageRoutes(deps: { pool: DatabasePool; logger: Logger }) {
           hard: false,
         });
     } catch (error) {
-      if (error instanceof Refusal)
-        return c.redirect(withFlash(form.back, { error: errorCodeOf(error) }), 303);
+      if (error instanceof DomainError)
+        return c.redirect(withFlash(form.back, { error: error.code }), 303);
       throw error;
     }
     return c.redirect(withFlash(form.back, { notice: form.action }), 303);
@@ -585,7 +588,7 @@ export function adminPageRoutes(deps: { pool: DatabasePool; logger: Logger }) {
     try {
       rule = await readBody(c, allowlistRuleBody);
     } catch (error) {
-      if (error instanceof Problem && error.status === 400) {
+      if (hasCode(error, "validation_failed", "malformed_form", "malformed_json")) {
         return c.redirect(`${withFlash("/admin", { error: "rule_invalid" })}#allowlist`, 303);
       }
       throw error;
@@ -593,8 +596,8 @@ export function adminPageRoutes(deps: { pool: DatabasePool; logger: Logger }) {
     try {
       await addAllowlistRule(deps, actorOf(c), rule);
     } catch (error) {
-      if (error instanceof Refusal)
-        return c.redirect(withFlash("/admin", { error: errorCodeOf(error) }), 303);
+      if (error instanceof DomainError)
+        return c.redirect(withFlash("/admin", { error: error.code }), 303);
       throw error;
     }
     return c.redirect(withFlash("/admin", { notice: "rule_added" }), 303);
@@ -603,11 +606,11 @@ export function adminPageRoutes(deps: { pool: DatabasePool; logger: Logger }) {
   app.post("/admin/forms/allowlist/:id/delete", requireAdminPage(), async (c) => {
     const id = z.uuid().safeParse(c.req.param("id"));
     try {
-      if (!id.success) throw new RuleNotFound();
+      if (!id.success) throw new DomainError("rule_not_found");
       await deleteAllowlistRuleAudited(deps, actorOf(c), id.data);
     } catch (error) {
-      if (error instanceof Refusal)
-        return c.redirect(withFlash("/admin", { error: errorCodeOf(error) }), 303);
+      if (error instanceof DomainError)
+        return c.redirect(withFlash("/admin", { error: error.code }), 303);
       throw error;
     }
     return c.redirect(withFlash("/admin", { notice: "rule_deleted" }), 303);

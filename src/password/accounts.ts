@@ -11,7 +11,7 @@ import {
 import { invalidateUnusedTokensOf } from "../../sql/verification-tokens.ts";
 import { recordAudit } from "../audit.ts";
 import type { Config } from "../config/index.ts";
-import { Problem } from "../http/problem.ts";
+import { DomainError, fieldError } from "../errors.ts";
 import type { Mailer } from "../mail/mailer.ts";
 import {
   existingAccountMail,
@@ -30,15 +30,12 @@ import { passwordRefusal } from "./policy.ts";
 export type AccountDeps = PasswordLoginDeps & { config: Pick<Config, "http">; mailer: Mailer };
 export type RequestFacts = { ip: string | null; userAgent: string | null };
 
-export function invalidField(pointer: string, detail: string): Problem {
-  return new Problem(400, "Invalid request", "Some fields are missing or invalid.", {
-    type: "urn:gatehouse:problem:validation",
-    errors: [{ pointer, detail }],
-  });
-}
-
 export const invalidLink = (pointer: string) =>
-  invalidField(pointer, "This link is invalid, already used or expired; ask for a new one.");
+  fieldError(
+    "link_invalid",
+    pointer,
+    "This link is invalid, already used or expired; ask for a new one.",
+  );
 
 export function checkPassword(
   deps: { config: Pick<Config, "passwords"> },
@@ -47,7 +44,7 @@ export function checkPassword(
   email?: string | null,
 ): void {
   const refusal = passwordRefusal(password, deps.config.passwords, { email });
-  if (refusal) throw invalidField(pointer, refusal);
+  if (refusal) throw fieldError("weak_password", pointer, refusal);
 }
 
 function rateLimits(deps: AccountDeps) {
@@ -122,7 +119,7 @@ export async function signUp(
     audit: facts,
   });
   if (config.access.REQUIRE_CONSENT && input.consent !== true) {
-    throw invalidField("#/consent", "Accept the terms to create an account.");
+    throw fieldError("validation_failed", "#/consent", "Accept the terms to create an account.");
   }
   checkPassword(deps, "#/password", input.password, input.email);
   const existing = await findUserByEmail(pool, input.email);
@@ -359,11 +356,7 @@ export async function changePassword(
   });
   const current = await findUserById(deps.pool, caller.userId);
   if (!current?.password_hash) {
-    throw new Problem(
-      409,
-      "Conflict",
-      "This account has no password yet: use “forgot password” to set one.",
-    );
+    throw new DomainError("password_not_set");
   }
   if (!(await verifyPassword(input.currentPassword, current.password_hash))) {
     await recordAudit(deps.pool, deps.logger, {
@@ -373,13 +366,13 @@ export async function changePassword(
       failureReason: "bad_password",
       ...facts,
     });
-    throw invalidField("#/current_password", "The current password is wrong.");
+    throw fieldError("validation_failed", "#/current_password", "The current password is wrong.");
   }
   checkPassword(deps, "#/new_password", input.newPassword, current.email);
   const passwordHash = await hashPassword(input.newPassword, deps.config.passwords);
   const user = await deps.pool.transaction(async (tx) => {
     const updated = await setUserPassword(tx, caller.userId, passwordHash, false);
-    if (!updated) throw new Problem(401, "Unauthorized", "Sign in first.");
+    if (!updated) throw new DomainError("not_signed_in");
     // Refresh tokens first: revoking a session also revokes its tokens (a
     // trigger), which would leave nothing here to count.
     const refreshTokens = await revokeRefreshTokensOfUserExceptSession(

@@ -1,13 +1,12 @@
 import type { DatabasePool } from "slonik";
 import { z } from "zod";
 import { allowlistKinds, listAllowlistRules } from "../../sql/allowlist-rules.ts";
+import { DomainError } from "../errors.ts";
 import { addAllowlistRule, deleteAllowlistRuleAudited } from "../gate/allowlist.ts";
 import { ApiRoutes, operation } from "../http/api-route.ts";
 import { readBody } from "../http/json-body.ts";
-import { refusalProblem, refusalsAsProblems } from "../http/refusal-problem.ts";
-import { emailAddress, mailDomain } from "../http/text-input.ts";
 import type { Logger } from "../logger.ts";
-import { RuleNotFound } from "../users/refusals.ts";
+import { emailAddress, mailDomain } from "../text-input.ts";
 import { actorOf } from "./admin-users.ts";
 
 // The same shapes as the table's CHECK constraints, checked first so bad input
@@ -64,14 +63,14 @@ export function adminAllowlistRoutes(deps: { pool: DatabasePool; logger: Logger 
 
   routes.add(addAllowlistRuleOperation, async (c) => {
     const body = await readBody(c, allowlistRuleBody);
-    const rule = await refusalsAsProblems(addAllowlistRule(deps, actorOf(c), body));
+    const rule = await addAllowlistRule(deps, actorOf(c), body);
     return c.json(toRuleView(rule), 201);
   });
 
   routes.add(deleteAllowlistRuleOperation, async (c) => {
     const id = z.uuid().safeParse(c.req.param("id"));
-    if (!id.success) throw refusalProblem(new RuleNotFound());
-    await refusalsAsProblems(deleteAllowlistRuleAudited(deps, actorOf(c), id.data));
+    if (!id.success) throw new DomainError("rule_not_found");
+    await deleteAllowlistRuleAudited(deps, actorOf(c), id.data);
     return c.body(null, 204);
   });
 

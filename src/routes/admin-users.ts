@@ -4,18 +4,17 @@ import { z } from "zod";
 import { listLinkedAccountsOfUser } from "../../sql/oauth-accounts.ts";
 import { listLiveSessionsOfUser } from "../../sql/sessions.ts";
 import { findUserById, userStatuses } from "../../sql/users.ts";
+import { DomainError } from "../errors.ts";
 import { ApiRoutes, operation } from "../http/api-route.ts";
 import type { AppEnv } from "../http/app-env.ts";
 import { requestAuditFields } from "../http/audit-fields.ts";
 import { decodeCursor, encodeCursor } from "../http/cursor.ts";
 import { readBody } from "../http/json-body.ts";
 import { readQuery } from "../http/query-params.ts";
-import { refusalProblem, refusalsAsProblems } from "../http/refusal-problem.ts";
-import { printableText } from "../http/text-input.ts";
 import type { Logger } from "../logger.ts";
+import { printableText } from "../text-input.ts";
 import { type Actor, changeUser, revokeUserAccess } from "../users/administration.ts";
 import { deleteAccount } from "../users/deletion.ts";
-import { UserNotFound } from "../users/refusals.ts";
 import { adminUserView, pageOfUsers } from "../users/user-list.ts";
 import { meResponse } from "../users/user-view.ts";
 
@@ -75,7 +74,7 @@ export const userIdParam = z.uuid();
 /** The :id of the path, or 404: a malformed id names no user. */
 export function targetUserId(c: Context): string {
   const parsed = userIdParam.safeParse(c.req.param("id"));
-  if (!parsed.success) throw refusalProblem(new UserNotFound());
+  if (!parsed.success) throw new DomainError("user_not_found");
   return parsed.data;
 }
 
@@ -109,7 +108,7 @@ export function adminUserRoutes(deps: { pool: DatabasePool; logger: Logger }) {
   routes.add(getUserOperation, async (c) => {
     const id = targetUserId(c);
     const user = await findUserById(pool, id);
-    if (!user) throw refusalProblem(new UserNotFound());
+    if (!user) throw new DomainError("user_not_found");
     const [accounts, sessions] = await Promise.all([
       listLinkedAccountsOfUser(pool, id),
       listLiveSessionsOfUser(pool, id),
@@ -136,13 +135,11 @@ export function adminUserRoutes(deps: { pool: DatabasePool; logger: Logger }) {
   routes.add(updateUserOperation, async (c) => {
     const id = targetUserId(c);
     const body = await readBody(c, userChangeBody);
-    const user = await refusalsAsProblems(
-      changeUser(deps, actorOf(c), id, {
-        status: body.status,
-        isWhitelisted: body.is_whitelisted,
-        role: body.role,
-      }),
-    );
+    const user = await changeUser(deps, actorOf(c), id, {
+      status: body.status,
+      isWhitelisted: body.is_whitelisted,
+      role: body.role,
+    });
     return c.json(adminUserView(user));
   });
 
@@ -150,21 +147,19 @@ export function adminUserRoutes(deps: { pool: DatabasePool; logger: Logger }) {
     const id = targetUserId(c);
     const { hard } = readQuery(c, deleteQuery);
     const actor = actorOf(c);
-    await refusalsAsProblems(
-      deleteAccount(deps, {
-        userId: id,
-        actorId: actor.actorId,
-        ip: actor.ip,
-        userAgent: actor.userAgent,
-        hard,
-      }),
-    );
+    await deleteAccount(deps, {
+      userId: id,
+      actorId: actor.actorId,
+      ip: actor.ip,
+      userAgent: actor.userAgent,
+      hard,
+    });
     return c.body(null, 204);
   });
 
   routes.add(revokeUserSessionsOperation, async (c) => {
     const id = targetUserId(c);
-    const revoked = await refusalsAsProblems(revokeUserAccess(deps, actorOf(c), id));
+    const revoked = await revokeUserAccess(deps, actorOf(c), id);
     return c.json({
       revoked_sessions: revoked.sessions,
       revoked_refresh_tokens: revoked.refreshTokens,

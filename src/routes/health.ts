@@ -1,8 +1,8 @@
 import type { DatabasePool } from "slonik";
 import { z } from "zod";
 import { listAppliedMigrations } from "../../sql/schema-migrations.ts";
+import { DomainError } from "../errors.ts";
 import { ApiRoutes, operation } from "../http/api-route.ts";
-import { Problem } from "../http/problem.ts";
 
 const getLivenessOperation = operation({
   operationId: "getLiveness",
@@ -52,12 +52,14 @@ export function healthRoutes({
       applied = await listAppliedMigrations(pool);
     } catch (error) {
       c.get("logger").warn({ err: error }, "readiness: database unreachable");
-      throw new Problem(503, "Service Unavailable", "The database is unreachable.");
+      throw new DomainError("database_unavailable", { detail: "The database is unreachable." });
     }
     const appliedNames = new Set(applied.map((m) => m.name));
     const pending = expectedMigrations.filter((name) => !appliedNames.has(name));
     if (pending.length > 0) {
-      throw new Problem(503, "Service Unavailable", `${pending.length} migration(s) not applied.`);
+      throw new DomainError("migrations_pending", {
+        detail: `${pending.length} migration(s) not applied.`,
+      });
     }
     return c.json({ status: "ready", migrations: applied.length });
   });

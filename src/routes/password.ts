@@ -6,7 +6,6 @@ import { signInBrowser } from "../http/browser-sign-in.ts";
 import { readBody } from "../http/json-body.ts";
 import type { Problem } from "../http/problem.ts";
 import { safeRedirectTarget } from "../http/redirect-target.ts";
-import { emailAddress, isPrintableText } from "../http/text-input.ts";
 import {
   AccountPage,
   ChangeForm,
@@ -26,6 +25,7 @@ import {
 import { dummyHash } from "../password/hashing.ts";
 import type { SignInDeps } from "../sign-in/complete.ts";
 import { verifyPasswordLogin } from "../sign-in/password-login.ts";
+import { emailAddress, isPrintableText } from "../text-input.ts";
 import { meResponse, toMeResponse } from "../users/user-view.ts";
 import { answering, formField, htmlPage as html, tokenOf } from "./form-answers.ts";
 
