@@ -2,14 +2,15 @@ import { Hono, type MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { requestId } from "hono/request-id";
 import { secureHeaders } from "hono/secure-headers";
+import { DomainError } from "./errors.ts";
 import type { ApiOperation, ApiRoutes } from "./http/api-route.ts";
 import type { AppEnv } from "./http/app-env.ts";
 import { authenticate } from "./http/authenticate.ts";
 import { clientIp } from "./http/client-ip.ts";
 import { csrfProtection } from "./http/csrf.ts";
+import { handleError, handleNotFound } from "./http/error-handler.ts";
 import { gateDenialAuditor } from "./http/gate-denials.ts";
 import { httpMetrics } from "./http/metrics.ts";
-import { handleError, handleNotFound, Problem } from "./http/problem.ts";
 import { requestLogger } from "./http/request-logger.ts";
 import { secureHeadersUnlessOk } from "./http/secure-headers.ts";
 import { adminPageRoutes } from "./pages/admin-page.tsx";
@@ -79,11 +80,9 @@ export function createApp(deps: Services) {
     bodyLimit({
       maxSize: config.http.BODY_LIMIT_BYTES,
       onError: () => {
-        throw new Problem(
-          413,
-          "Content Too Large",
-          `Request bodies are limited to ${config.http.BODY_LIMIT_BYTES} bytes.`,
-        );
+        throw new DomainError("body_too_large", {
+          detail: `Request bodies are limited to ${config.http.BODY_LIMIT_BYTES} bytes.`,
+        });
       },
     }),
   );

@@ -1,5 +1,6 @@
 import { expect, test } from "bun:test";
 import { ApiRoutes, operation } from "../src/http/api-route.ts";
+import { handleError } from "../src/http/error-handler.ts";
 import { buildOpenApiDocument } from "../src/http/openapi.ts";
 
 const ping = operation({
@@ -27,7 +28,7 @@ test("two operations with one operationId cannot make a document", () => {
 test("a declared route is served behind the gate its access names", async () => {
   const routes = new ApiRoutes().add({ ...ping, access: "admin" }, (c) => c.text("pong"));
   // No authenticate middleware runs here: nobody is signed in, so the admin gate refuses.
-  routes.hono.onError((error, c) => c.text(String(error), 500));
+  routes.hono.onError(handleError);
   const answer = await routes.hono.request("/ping");
   expect(await answer.text()).toContain("Sign in first");
   expect(routes.operations.map((o) => o.operationId)).toEqual(["ping"]);

@@ -1,7 +1,7 @@
 import { afterAll, beforeEach, expect, test } from "bun:test";
 import { sql } from "slonik";
+import { DomainError } from "../src/errors.ts";
 import { changeUser } from "../src/users/administration.ts";
-import { LastAdministrator } from "../src/users/refusals.ts";
 import { startTestApp } from "./support/app.ts";
 import { createTestDatabase, testLogger } from "./support/database.ts";
 import { jsonSender } from "./support/requests.ts";
@@ -99,7 +99,9 @@ test("demotions racing inside the database: exactly one commits, the other is re
     ]);
     const refused = results.filter((r) => r.status === "rejected");
     expect(refused).toHaveLength(1);
-    expect((refused[0] as PromiseRejectedResult).reason).toBeInstanceOf(LastAdministrator);
+    const reason = (refused[0] as PromiseRejectedResult).reason;
+    expect(reason).toBeInstanceOf(DomainError);
+    expect((reason as DomainError).code).toBe("last_admin");
     expect(await usableAdmins()).toBe(1);
   }
 });

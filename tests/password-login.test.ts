@@ -2,6 +2,8 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { sql } from "slonik";
 import { insertUser, type User } from "../sql/users.ts";
 import { parseConfig } from "../src/config/index.ts";
+import type { DomainError } from "../src/errors.ts";
+import { problemOf } from "../src/http/error-map.ts";
 import { hashPassword } from "../src/password/hashing.ts";
 import { postgresRateLimitStore } from "../src/rate-limits/rate-limit-stores.ts";
 import { clientNetwork } from "../src/rate-limits/rate-limiter.ts";
@@ -39,6 +41,9 @@ function login(body: unknown, ip: string, target = app) {
     body: JSON.stringify(body),
   });
 }
+
+/** The status a refusal of the domain function is answered with over HTTP. */
+const answeredStatus = (refusal: DomainError) => problemOf(refusal).status;
 
 type AuditRow = { event_type: string; result: string; failure_reason: string | null };
 
@@ -308,7 +313,7 @@ describe("login rate limits", () => {
         method: "token",
       })
         .then(() => 200)
-        .catch((problem: { status: number }) => problem.status);
+        .catch(answeredStatus);
     expect(await attempt(nextIp())).toBe(401);
     expect(await attempt(nextIp())).toBe(401);
     expect(await attempt(nextIp())).toBe(429);
@@ -318,8 +323,7 @@ describe("login rate limits", () => {
 describe("verifyPasswordLogin options and reasons", () => {
   const config = parseConfig({ NODE_ENV: "test", DATABASE_URL: "postgres://unused" });
   const deps = { config, pool, logger: testLogger, rateLimitStore: postgresRateLimitStore(pool) };
-  const statusOf = (promise: Promise<unknown>) =>
-    promise.then(() => 200).catch((problem: { status: number }) => problem.status);
+  const statusOf = (promise: Promise<unknown>) => promise.then(() => 200).catch(answeredStatus);
   const reasonsOf = async (userId: string) =>
     (await auditOf(userId)).map((e) => `${e.event_type}:${e.failure_reason ?? ""}`);
 
@@ -382,7 +386,7 @@ test("the domain function answers unstorable addresses like unknown ones (no 5xx
       ip: nextIp(),
     })
       .then(() => 200)
-      .catch((problem: { status: number }) => problem.status);
+      .catch(answeredStatus);
     expect(status).toBe(401);
   }
 });

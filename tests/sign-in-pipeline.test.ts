@@ -2,6 +2,8 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { sql } from "slonik";
 import { upsertAllowlistRule } from "../sql/allowlist-rules.ts";
 import { insertUser, type User } from "../sql/users.ts";
+import type { DomainError } from "../src/errors.ts";
+import { problemOf } from "../src/http/error-map.ts";
 import { hashPassword } from "../src/password/hashing.ts";
 import { postgresRateLimitStore } from "../src/rate-limits/rate-limit-stores.ts";
 import { completeSignIn } from "../src/sign-in/complete.ts";
@@ -12,6 +14,9 @@ import { TestBrowser } from "./support/browser.ts";
 import { createTestDatabase, testLogger } from "./support/database.ts";
 import { fakeClient, startFakeSocialProviders } from "./support/fake-social-providers.ts";
 import { routeHostsTo, socialProviderHosts } from "./support/provider-routing.ts";
+
+/** The status a refusal of completeSignIn is answered with over HTTP. */
+const answeredStatus = (refusal: DomainError) => problemOf(refusal).status;
 
 // Every way in ends in one completeSignIn (src/sign-in/complete.ts): these
 // tests hold each way in to what that one place does.
@@ -182,10 +187,7 @@ describe("completeSignIn", () => {
       factor,
       { kind: "browser", replaces: null },
       request(),
-    ).then(
-      () => null,
-      (error: { status: number }) => error.status,
-    );
+    ).then(() => null, answeredStatus);
     expect(refused).toBe(403);
     expect(await liveSessions(user.id)).toBe(0);
     expect((await eventsOf(user.id)).map((e) => e.event_type)).toEqual(["login.failed"]);
@@ -198,7 +200,7 @@ describe("completeSignIn", () => {
       UPDATE users SET locked_until = now() + interval '1 minute' WHERE id = ${user.id}`);
     const refused = await completeSignIn(deps, factor, { kind: "token" }, request()).then(
       () => null,
-      (error: { status: number }) => error.status,
+      answeredStatus,
     );
     expect(refused).toBe(423);
     expect(await liveSessions(user.id)).toBe(0);

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { hasCode } from "../errors.ts";
 import {
   addAllowlistRule,
   allowlistRuleBody,
@@ -7,7 +8,6 @@ import {
   toRuleView,
 } from "../gate/allowlist.ts";
 import { commandLineActor } from "../users/bootstrap.ts";
-import { RuleExists, RuleNotFound } from "../users/refusals.ts";
 import { type CliCommand, CliError, output, withDatabase } from "./command.ts";
 
 const help = `usage: gatehouse allowlist <add KIND VALUE | list | remove ID> [--json]
@@ -57,7 +57,7 @@ export const allowlistCommand: CliCommand = {
               );
               return { rule: added, created: true };
             } catch (error) {
-              if (!(error instanceof RuleExists)) throw error;
+              if (!hasCode(error, "rule_exists")) throw error;
               const existing = (await allowlistRules(db.pool)).find(
                 (r) => r.kind === parsed.data.kind && r.value === parsed.data.value,
               );
@@ -92,7 +92,8 @@ export const allowlistCommand: CliCommand = {
             deleteAllowlistRuleAudited({ pool: db.pool, logger }, commandLineActor(), id),
           { migrate: true },
         ).catch((error: Error) => {
-          if (error instanceof RuleNotFound) throw new CliError(`no allowlist rule with id ${id}`);
+          if (hasCode(error, "rule_not_found"))
+            throw new CliError(`no allowlist rule with id ${id}`);
           throw error;
         });
         const view = toRuleView(removed);

@@ -1,6 +1,6 @@
 import { z } from "zod";
+import { hasCode } from "../errors.ts";
 import { commandLineActor, grantAdministrator } from "../users/bootstrap.ts";
-import { UserNotFound } from "../users/refusals.ts";
 import { type CliCommand, CliError, output, withDatabase } from "./command.ts";
 
 const help = `usage: gatehouse users grant-admin EMAIL [--json]
@@ -29,7 +29,7 @@ export const usersCommand: CliCommand = {
         grantAdministrator({ pool: db.pool, logger }, commandLineActor(), address),
       { migrate: true },
     ).catch((error: Error) => {
-      if (error instanceof UserNotFound) {
+      if (hasCode(error, "user_not_found")) {
         throw new CliError(`no user with email ${address} (they must sign up or sign in first)`);
       }
       throw error;

@@ -9,10 +9,10 @@ import {
   removeAllowlistRule,
 } from "../../sql/allowlist-rules.ts";
 import { recordAudit } from "../audit.ts";
+import { DomainError } from "../errors.ts";
 import type { Logger } from "../logger.ts";
 import { emailAddress, mailDomain } from "../text-input.ts";
 import type { Actor } from "../users/administration.ts";
-import { RuleExists, RuleNotFound } from "../users/refusals.ts";
 
 export { type AllowlistRule, allowlistKinds };
 
@@ -65,7 +65,7 @@ export async function addAllowlistRule(
 ): Promise<AllowlistRule> {
   return pool.transaction(async (tx) => {
     const added = await insertAllowlistRule(tx, { ...rule, createdBy: actor.actorId });
-    if (!added) throw new RuleExists();
+    if (!added) throw new DomainError("rule_exists");
     await auditRuleChange(tx, logger, "admin.allowlist_rule_added", actor, added);
     return added;
   });
@@ -78,7 +78,7 @@ export async function deleteAllowlistRuleAudited(
 ): Promise<AllowlistRule> {
   return pool.transaction(async (tx) => {
     const removed = await removeAllowlistRule(tx, id);
-    if (!removed) throw new RuleNotFound();
+    if (!removed) throw new DomainError("rule_not_found");
     await auditRuleChange(tx, logger, "admin.allowlist_rule_deleted", actor, removed);
     return removed;
   });

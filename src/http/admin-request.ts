@@ -1,13 +1,12 @@
 import type { Context } from "hono";
 import { z } from "zod";
+import { DomainError } from "../errors.ts";
 import { printableText } from "../text-input.ts";
 import type { Actor } from "../users/administration.ts";
-import { UserNotFound } from "../users/refusals.ts";
 import { userStatuses } from "../users/user-list.ts";
 import type { AppEnv } from "./app-env.ts";
 import { requestAuditFields } from "./audit-fields.ts";
 import { decodeCursor } from "./cursor.ts";
-import { refusalProblem } from "./refusal-problem.ts";
 
 // What the admin API and the admin page both read from a request.
 
@@ -39,7 +38,7 @@ export const userIdParam = z.uuid();
 /** The :id of the path, or 404: a malformed id names no user. */
 export function targetUserId(c: Context): string {
   const parsed = userIdParam.safeParse(c.req.param("id"));
-  if (!parsed.success) throw refusalProblem(new UserNotFound());
+  if (!parsed.success) throw new DomainError("user_not_found");
   return parsed.data;
 }
 

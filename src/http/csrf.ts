@@ -2,8 +2,8 @@ import type { MiddlewareHandler } from "hono";
 import { csrf } from "hono/csrf";
 import { HTTPException } from "hono/http-exception";
 import type { Config } from "../config/index.ts";
+import { DomainError } from "../errors.ts";
 import type { AppEnv } from "./app-env.ts";
-import { Problem } from "./problem.ts";
 import { readSessionCookie } from "./session-cookie.ts";
 
 /**
@@ -42,11 +42,7 @@ export function csrfProtection(
     } catch (error) {
       // Hono's refusal is a bare 403; say what a client developer needs to know.
       if (passed || !(error instanceof HTTPException) || error.status !== 403) throw error;
-      throw new Problem(
-        403,
-        "Forbidden",
-        "A browser request that changes something must come from this site's own pages; its Origin or Sec-Fetch-Site header says it does not.",
-      );
+      throw new DomainError("csrf_failed");
     }
   };
 }

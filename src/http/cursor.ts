@@ -1,4 +1,4 @@
-import { Problem } from "./problem.ts";
+import { DomainError } from "../errors.ts";
 
 // Keyset cursors are opaque to clients: base64url of "<exact UTC time>|<uuid>".
 // Decoding checks both parts, so a forged cursor is a 400, never a SQL error.
@@ -13,8 +13,8 @@ export function encodeCursor(time: string, id: string): string {
 export function decodeCursor(cursor: string): { time: string; id: string } {
   const [time, id, ...rest] = Buffer.from(cursor, "base64url").toString("utf8").split("|");
   if (!time || !id || rest.length > 0 || !exactTime.test(time) || !uuid.test(id)) {
-    throw new Problem(400, "Invalid request", "The cursor is not one this server issued.", {
-      type: "urn:gatehouse:problem:validation",
+    throw new DomainError("validation_failed", {
+      detail: "The cursor is not one this server issued.",
       errors: [{ pointer: "#/cursor", detail: "invalid cursor" }],
     });
   }

@@ -1,7 +1,9 @@
 import type { Context } from "hono";
 import type { Child } from "hono/jsx";
+import { DomainError } from "../errors.ts";
 import type { AppEnv } from "./app-env.ts";
-import { Problem } from "./problem.ts";
+import { problemOf } from "./error-map.ts";
+import type { Problem } from "./problem.ts";
 
 // The account pages' forms post to the JSON routes' own URLs: these helpers
 // tell a form post from a JSON request and answer each in its own language.
@@ -25,10 +27,11 @@ export async function answering(
   try {
     return await run(form);
   } catch (error) {
-    if (!(form && error instanceof Problem)) throw error;
-    return c.html(formPage(error) as string, error.status, {
+    if (!(form && error instanceof DomainError)) throw error;
+    const problem = problemOf(error);
+    return c.html(formPage(problem) as string, problem.status, {
       "cache-control": "no-store",
-      ...error.extra.headers,
+      ...problem.extra.headers,
     });
   }
 }

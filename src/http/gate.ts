@@ -1,7 +1,7 @@
 import type { MiddlewareHandler } from "hono";
+import { DomainError } from "../errors.ts";
 import type { AppEnv, Principal } from "./app-env.ts";
 import { gateDenialReason } from "./gate-denials.ts";
-import { Problem } from "./problem.ts";
 
 // SPEC's access levels. "Gated" = signed in AND whitelisted AND active: a
 // signed-in user awaiting approval may read /me and sign out, nothing else.
@@ -9,15 +9,9 @@ import { Problem } from "./problem.ts";
 export function requireSignedIn(): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     if (!c.get("principal")) {
-      // RFC 6750 §3.1: tell a client whose token was refused that it was the token.
+      // A bearer token was sent and refused: RFC 6750 §3.1 says so (invalid_token).
       const refusedToken = /^bearer\s/i.test(c.req.header("authorization") ?? "");
-      throw new Problem(401, "Unauthorized", "Sign in first.", {
-        headers: {
-          "www-authenticate": refusedToken
-            ? 'Bearer realm="gatehouse", error="invalid_token"'
-            : 'Bearer realm="gatehouse"',
-        },
-      });
+      throw new DomainError(refusedToken ? "invalid_token" : "not_signed_in");
     }
     await next();
   };
@@ -42,9 +36,7 @@ export function requireGated(): MiddlewareHandler<AppEnv> {
           c,
           gateDenialReason(principal.user.status, principal.user.is_whitelisted),
         );
-        throw new Problem(403, "Forbidden", refusal, {
-          type: "urn:gatehouse:problem:not-approved",
-        });
+        throw new DomainError("not_approved", { detail: refusal });
       }
       await next();
     });
@@ -56,7 +48,7 @@ export function requireAdmin(): MiddlewareHandler<AppEnv> {
     gated(c, async () => {
       if (c.get("principal")?.user.role !== "admin") {
         c.get("auditGateDenial")?.(c, "not_admin");
-        throw new Problem(403, "Forbidden", "Administrators only.");
+        throw new DomainError("admin_only");
       }
       await next();
     });

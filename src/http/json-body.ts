@@ -1,7 +1,7 @@
 import type { Context } from "hono";
 import type { z } from "zod";
+import { DomainError, type FieldError } from "../errors.ts";
 import { isStorableText, refusedTextPointers } from "../text-input.ts";
-import { type FieldError, Problem } from "./problem.ts";
 
 /**
  * Reads and validates a request body: JSON, or a urlencoded/multipart form.
@@ -18,28 +18,23 @@ export async function readBody<Schema extends z.ZodType>(
     try {
       raw = await c.req.json();
     } catch {
-      throw new Problem(400, "Malformed JSON", "The request body is not valid JSON.");
+      throw new DomainError("malformed_json");
     }
   } else if (type === "application/x-www-form-urlencoded" || type === "multipart/form-data") {
     try {
       const form = await c.req.formData();
       raw = Object.fromEntries([...form.entries()].filter(([, v]) => typeof v === "string"));
     } catch {
-      throw new Problem(400, "Malformed form", "The request body is not a valid form.");
+      throw new DomainError("malformed_form");
     }
   } else {
-    throw new Problem(
-      415,
-      "Unsupported Media Type",
-      "Send application/json (or a urlencoded form).",
-    );
+    throw new DomainError("unsupported_media_type");
   }
   // Before any field's own rule: NUL or a lone surrogate anywhere would
   // otherwise reach PostgreSQL (a 500) through any field that forgot to check.
   const unstorable = refusedTextPointers(raw, isStorableText);
   if (unstorable.length > 0) {
-    throw new Problem(400, "Invalid request", "Some fields are missing or invalid.", {
-      type: "urn:gatehouse:problem:validation",
+    throw new DomainError("validation_failed", {
       errors: unstorable.map((pointer) => ({
         pointer,
         detail: "Use text without NUL characters or lone surrogates.",
@@ -48,8 +43,7 @@ export async function readBody<Schema extends z.ZodType>(
   }
   const result = schema.safeParse(raw);
   if (!result.success) {
-    throw new Problem(400, "Invalid request", "Some fields are missing or invalid.", {
-      type: "urn:gatehouse:problem:validation",
+    throw new DomainError("validation_failed", {
       errors: fieldErrors(result.error),
     });
   }

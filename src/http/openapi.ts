@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { errorCodes } from "../errors.ts";
 import type { Access, ApiOperation } from "./api-route.ts";
 import { componentSchemas } from "./openapi-components.ts";
 
@@ -12,6 +13,9 @@ export const problemSchema = z
     title: z.string(),
     status: z.number().int(),
     detail: z.string().optional(),
+    code: z
+      .enum(errorCodes)
+      .meta({ description: "Stable machine-readable code: switch on this (docs/errors.md)" }),
     errors: z.array(z.object({ pointer: z.string(), detail: z.string() })).optional(),
     request_id: z.string().optional(),
   })

@@ -1,8 +1,10 @@
 import type { Context } from "hono";
 import type { z } from "zod";
+import { DomainError } from "../errors.ts";
 import { isPrintableText, refusedTextPointers } from "../text-input.ts";
 import { fieldErrors } from "./json-body.ts";
-import { Problem } from "./problem.ts";
+
+const queryInvalid = "Some query parameters are invalid.";
 
 /** Validates the query string (first value of each parameter); invalid → 400 naming each one. */
 export function readQuery<Schema extends z.ZodType>(c: Context, schema: Schema): z.infer<Schema> {
@@ -10,8 +12,8 @@ export function readQuery<Schema extends z.ZodType>(c: Context, schema: Schema):
   // Nothing a query string carries is a password: every value is printable text.
   const unprintable = refusedTextPointers(raw, isPrintableText);
   if (unprintable.length > 0) {
-    throw new Problem(400, "Invalid request", "Some query parameters are invalid.", {
-      type: "urn:gatehouse:problem:validation",
+    throw new DomainError("validation_failed", {
+      detail: queryInvalid,
       errors: unprintable.map((pointer) => ({
         pointer,
         detail: "Use printable characters only.",
@@ -20,8 +22,8 @@ export function readQuery<Schema extends z.ZodType>(c: Context, schema: Schema):
   }
   const result = schema.safeParse(raw);
   if (!result.success) {
-    throw new Problem(400, "Invalid request", "Some query parameters are invalid.", {
-      type: "urn:gatehouse:problem:validation",
+    throw new DomainError("validation_failed", {
+      detail: queryInvalid,
       errors: fieldErrors(result.error),
     });
   }

@@ -1,6 +1,7 @@
 import { type Context, Hono, type MiddlewareHandler } from "hono";
 import type { DatabasePool } from "slonik";
 import { z } from "zod";
+import { DomainError, hasCode } from "../errors.ts";
 import {
   addAllowlistRule,
   allowlistRuleBody,
@@ -10,16 +11,15 @@ import {
 import { actorOf, targetUserId, userListFilter, userListQuery } from "../http/admin-request.ts";
 import type { AppEnv } from "../http/app-env.ts";
 import { encodeCursor } from "../http/cursor.ts";
+import { errorMessage } from "../http/error-map.ts";
 import { gateRefusal } from "../http/gate.ts";
 import { readBody } from "../http/json-body.ts";
-import { Problem } from "../http/problem.ts";
 import type { Logger } from "../logger.ts";
 import { changeUser, revokeUserAccess } from "../users/administration.ts";
 import { deleteAccount } from "../users/deletion.ts";
-import { Refusal, RuleNotFound } from "../users/refusals.ts";
 import { pageOfUsers, pendingUsers } from "../users/user-list.ts";
 import { userRecord } from "../users/user-record.ts";
-import { errorCodeOf, flashMessages, type NoticeCode, withFlash } from "./admin/flash.ts";
+import { flashMessages, type NoticeCode, withFlash } from "./admin/flash.ts";
 import { AllowlistSection, PendingSection, UsersSection } from "./admin/home.tsx";
 import { ErrorPage, Layout } from "./admin/layout.tsx";
 import { UserPage } from "./admin/user.tsx";
@@ -40,10 +40,11 @@ function requireAdminPage(): MiddlewareHandler<AppEnv> {
     if (!principal) {
       if (c.req.method === "GET")
         return c.redirect(`/?redirect_to=${encodeURIComponent(c.req.path)}`, 302);
-      throw new Problem(401, "Unauthorized", "Sign in first.");
+      throw new DomainError("not_signed_in");
     }
     const refusal =
-      gateRefusal(principal) ?? (principal.user.role !== "admin" ? "Administrators only." : null);
+      gateRefusal(principal) ??
+      (principal.user.role !== "admin" ? errorMessage("admin_only") : null);
     if (refusal) return c.html(<ErrorPage status={403} message={refusal} />, 403);
     await next();
   };
@@ -63,8 +64,8 @@ async function changeThenBack(
   try {
     await change();
   } catch (error) {
-    if (error instanceof Refusal)
-      return c.redirect(withFlash(back, { error: errorCodeOf(error) }), 303);
+    if (error instanceof DomainError)
+      return c.redirect(withFlash(back, { error: error.code }), 303);
     throw error;
   }
   return c.redirect(withFlash(back, { notice }), 303);
@@ -104,7 +105,9 @@ export function adminPageRoutes(deps: { pool: DatabasePool; logger: Logger }) {
 
   app.get("/admin/view/users/:id", requireAdminPage(), async (c) => {
     const record = await userRecord(pool, targetUserId(c));
-    if (!record) return c.html(<ErrorPage status={404} message="No such user." />, 404);
+    if (!record) {
+      return c.html(<ErrorPage status={404} message={errorMessage("user_not_found")} />, 404);
+    }
     return c.html(
       <Layout title={record.user.email ?? "User"} {...flashOf(c)}>
         <UserPage {...record} />
@@ -129,7 +132,7 @@ export function adminPageRoutes(deps: { pool: DatabasePool; logger: Logger }) {
     try {
       rule = await readBody(c, allowlistRuleBody);
     } catch (error) {
-      if (error instanceof Problem && error.status === 400) {
+      if (hasCode(error, "validation_failed", "malformed_form", "malformed_json")) {
         return c.redirect(`${withFlash("/admin", { error: "rule_invalid" })}#allowlist`, 303);
       }
       throw error;
@@ -142,7 +145,7 @@ export function adminPageRoutes(deps: { pool: DatabasePool; logger: Logger }) {
   app.post("/admin/forms/allowlist/:id/delete", requireAdminPage(), async (c) => {
     const id = z.uuid().safeParse(c.req.param("id"));
     return changeThenBack(c, "/admin", "rule_deleted", async () => {
-      if (!id.success) throw new RuleNotFound();
+      if (!id.success) throw new DomainError("rule_not_found");
       await deleteAllowlistRuleAudited(deps, actorOf(c), id.data);
     });
   });

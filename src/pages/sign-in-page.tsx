@@ -3,13 +3,14 @@ import type { Child } from "hono/jsx";
 import type { DatabasePool } from "slonik";
 import { recordAudit } from "../audit.ts";
 import type { Config } from "../config/index.ts";
+import { isErrorCode } from "../errors.ts";
 import type { AppEnv, Principal } from "../http/app-env.ts";
 import { requestAuditFields } from "../http/audit-fields.ts";
+import { errorMessage } from "../http/error-map.ts";
 import { safeRedirectTarget } from "../http/redirect-target.ts";
 import { clearSessionCookie } from "../http/session-cookie.ts";
 import type { Logger } from "../logger.ts";
 import type { ProviderName, SignInProvider } from "../providers/sign-in-providers.ts";
-import { signInFailureMessage } from "../routes/oauth.ts";
 import { invalidateSession } from "../sessions/sessions.ts";
 import { HtmlDocument } from "./html-document.tsx";
 import { LoginForm } from "./password-pages.tsx";
@@ -148,12 +149,14 @@ export function signInPageRoutes({
         </Page>,
       );
     }
+    // Only a known code names a message: the page never shows the query's own text.
+    const error = c.req.query("error");
     return c.html(
       <Page>
         <SignIn
           providers={providers}
           redirectTo={redirectTo}
-          error={signInFailureMessage(c.req.query("error"))}
+          error={isErrorCode(error) ? errorMessage(error) : null}
           consentNotice={config.access.REQUIRE_CONSENT}
         />
       </Page>,

@@ -1,7 +1,7 @@
 import type { DatabasePool } from "slonik";
 import { findUserByEmail, type User } from "../../sql/users.ts";
 import type { Config } from "../config/index.ts";
-import { Problem } from "../http/problem.ts";
+import { fieldError } from "../errors.ts";
 import type { Logger } from "../logger.ts";
 import type { Mailer } from "../mail/mailer.ts";
 import type { RateLimitStore } from "../rate-limits/rate-limit-stores.ts";
@@ -22,15 +22,12 @@ export type PasswordDeps = {
 export type AccountDeps = PasswordDeps & { config: Pick<Config, "http">; mailer: Mailer };
 export type RequestFacts = { ip: string | null; userAgent: string | null };
 
-export function invalidField(pointer: string, detail: string): Problem {
-  return new Problem(400, "Invalid request", "Some fields are missing or invalid.", {
-    type: "urn:gatehouse:problem:validation",
-    errors: [{ pointer, detail }],
-  });
-}
-
 export const invalidLink = (pointer: string) =>
-  invalidField(pointer, "This link is invalid, already used or expired; ask for a new one.");
+  fieldError(
+    "link_invalid",
+    pointer,
+    "This link is invalid, already used or expired; ask for a new one.",
+  );
 
 export function checkPassword(
   deps: { config: Pick<Config, "passwords"> },
@@ -39,7 +36,7 @@ export function checkPassword(
   email?: string | null,
 ): void {
   const refusal = passwordRefusal(password, deps.config.passwords, { email });
-  if (refusal) throw invalidField(pointer, refusal);
+  if (refusal) throw fieldError("weak_password", pointer, refusal);
 }
 
 export function rateLimits(deps: AccountDeps) {

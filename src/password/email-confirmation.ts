@@ -1,8 +1,8 @@
 import { markEmailVerified, setUserPassword } from "../../sql/user-credentials.ts";
 import { findUserById, type User } from "../../sql/users.ts";
 import { recordAudit } from "../audit.ts";
+import { DomainError } from "../errors.ts";
 import { grantRightsOfVerifiedEmail } from "../gate/grant-rights.ts";
-import { Problem } from "../http/problem.ts";
 import { checkPassword, invalidLink, type PasswordDeps, type RequestFacts } from "./accounts.ts";
 import { redeemEmailToken } from "./email-tokens.ts";
 import { hashPassword } from "./hashing.ts";
@@ -14,33 +14,12 @@ import { reclaimUnverifiedAccount } from "./reclaim.ts";
 // are then one person. A mailbox holder who is not the password holder uses
 // the mail's other link ("this was not me"), which takes the account over.
 
-/** Signed in, but the link was sent for another account: the link stays usable. */
-export class LinkOfAnotherAccount extends Problem {
-  constructor() {
-    super(
-      403,
-      "Forbidden",
-      "This link confirms the address of another account: sign out, and sign in with the account it was sent for.",
-      { type: "urn:gatehouse:problem:link-of-another-account" },
-    );
-  }
-}
-
-/** Not signed in: the confirmation needs the account's password first. */
-export class SignInToConfirm extends Problem {
-  constructor() {
-    super(401, "Unauthorized", "Sign in with this account's password first, then confirm.", {
-      type: "urn:gatehouse:problem:sign-in-to-confirm",
-      headers: { "www-authenticate": 'Bearer realm="gatehouse"' },
-    });
-  }
-}
-
 /**
  * POST /auth/email/verify within the session (or bearer token) of
  * `callerId`: marks the address verified and gives it what ADMIN_EMAILS and
  * allowlist rules grant. The link works once, and only for its own account
- * (another account's link is refused and stays unused).
+ * (another account's link is refused, `link_of_another_account`, and stays
+ * unused); without a signed-in caller it is `sign_in_to_confirm`.
  */
 export async function confirmEmail(
   deps: PasswordDeps,
@@ -48,12 +27,12 @@ export async function confirmEmail(
   token: string,
   facts: RequestFacts,
 ): Promise<User> {
-  if (callerId === null) throw new SignInToConfirm();
+  if (callerId === null) throw new DomainError("sign_in_to_confirm");
   return deps.pool.transaction(async (tx) => {
     const used = await redeemEmailToken(tx, token, "email_verification");
     if (!used) throw invalidLink("#/token");
     // Thrown inside the transaction: the redemption rolls back with it.
-    if (used.user_id !== callerId) throw new LinkOfAnotherAccount();
+    if (used.user_id !== callerId) throw new DomainError("link_of_another_account");
     const user = await markEmailVerified(tx, used.user_id);
     if (!user) throw invalidLink("#/token");
     await recordAudit(tx, deps.logger, {

@@ -3,16 +3,10 @@ import { revokeOtherSessionsOfUser } from "../../sql/sessions.ts";
 import { setUserPassword } from "../../sql/user-credentials.ts";
 import { findUserById, type User } from "../../sql/users.ts";
 import { recordAudit } from "../audit.ts";
-import { Problem } from "../http/problem.ts";
+import { DomainError, fieldError } from "../errors.ts";
 import { accountKey, enforceRateLimit } from "../rate-limits/rate-limiter.ts";
 import { notifyPasswordChanged } from "./account-mail.ts";
-import {
-  type AccountDeps,
-  checkPassword,
-  invalidField,
-  type RequestFacts,
-  rateLimits,
-} from "./accounts.ts";
+import { type AccountDeps, checkPassword, type RequestFacts, rateLimits } from "./accounts.ts";
 import { hashPassword, verifyPassword } from "./hashing.ts";
 
 /**
@@ -35,11 +29,7 @@ export async function changePassword(
   });
   const current = await findUserById(deps.pool, caller.userId);
   if (!current?.password_hash) {
-    throw new Problem(
-      409,
-      "Conflict",
-      "This account has no password yet: use “forgot password” to set one.",
-    );
+    throw new DomainError("password_not_set");
   }
   if (!(await verifyPassword(input.currentPassword, current.password_hash))) {
     await recordAudit(deps.pool, deps.logger, {
@@ -49,13 +39,13 @@ export async function changePassword(
       failureReason: "bad_password",
       ...facts,
     });
-    throw invalidField("#/current_password", "The current password is wrong.");
+    throw fieldError("validation_failed", "#/current_password", "The current password is wrong.");
   }
   checkPassword(deps, "#/new_password", input.newPassword, current.email);
   const passwordHash = await hashPassword(input.newPassword, deps.config.passwords);
   const user = await deps.pool.transaction(async (tx) => {
     const updated = await setUserPassword(tx, caller.userId, passwordHash, false);
-    if (!updated) throw new Problem(401, "Unauthorized", "Sign in first.");
+    if (!updated) throw new DomainError("not_signed_in");
     // Refresh tokens first: revoking a session also revokes its tokens (a
     // trigger), which would leave nothing here to count.
     const refreshTokens = await revokeRefreshTokensOfUserExceptSession(

@@ -1,6 +1,7 @@
 import { UniqueIntegrityConstraintViolationError } from "slonik";
 import { findUserByEmail, insertUser, type User } from "../../sql/users.ts";
 import { recordAudit } from "../audit.ts";
+import { fieldError } from "../errors.ts";
 import { existingAccountMail } from "../mail/templates.ts";
 import { accountKey, clientNetwork, enforceRateLimit } from "../rate-limits/rate-limiter.ts";
 import {
@@ -13,7 +14,6 @@ import {
 import {
   type AccountDeps,
   checkPassword,
-  invalidField,
   mailRequestLimits,
   type RequestFacts,
   rateLimits,
@@ -41,7 +41,7 @@ export async function signUp(
     audit: facts,
   });
   if (config.access.REQUIRE_CONSENT && input.consent !== true) {
-    throw invalidField("#/consent", "Accept the terms to create an account.");
+    throw fieldError("validation_failed", "#/consent", "Accept the terms to create an account.");
   }
   checkPassword(deps, "#/password", input.password, input.email);
   const existing = await findUserByEmail(pool, input.email);

@@ -1,4 +1,5 @@
 import type { Config, OAuthProviderName } from "../config/index.ts";
+import { DomainError } from "../errors.ts";
 import type { Profile } from "./profile.ts";
 
 // What a sign-in provider is: the social providers (social-provider.ts) and
@@ -56,20 +57,23 @@ export type SignInProvider = {
 /**
  * A sign-in that the provider refused (`refused`: a bad or replayed code, an
  * ID token that fails validation) or that failed because the provider's answer
- * was unusable (`unavailable`: a 5xx, HTML, garbage, a timeout). `detail` is
- * for the log only: it may quote the provider.
+ * was unusable (`unavailable`: a 5xx, HTML, garbage, a timeout); answered as
+ * `provider_refused` or `provider_unavailable`. `detail` is for the log only:
+ * it may quote the provider, so the client gets the code's usual sentence.
  */
-export class ProviderFailure extends Error {
+export class ProviderFailure extends DomainError {
   override name = "ProviderFailure";
+  declare readonly code: "provider_refused" | "provider_unavailable";
   readonly detail: string;
   constructor(
     readonly kind: "refused" | "unavailable",
     detail: string,
   ) {
+    super(kind === "refused" ? "provider_refused" : "provider_unavailable");
     // Library errors can quote a request URL, and some providers (Facebook)
     // take the client secret and the code in the query string.
     const safe = detail.replace(/\?[^\s"'`]*/g, "?[query removed]").slice(0, 500);
-    super(`${kind}: ${safe}`);
+    this.message = `${kind}: ${safe}`;
     this.detail = safe;
   }
 }

@@ -1,20 +1,11 @@
 import { createHash } from "node:crypto";
 import type { CommonQueryMethods } from "slonik";
 import { recordAudit } from "../audit.ts";
-import { Problem } from "../http/problem.ts";
+import { DomainError } from "../errors.ts";
 import type { Logger } from "../logger.ts";
 import { rateLimited } from "../metrics.ts";
 import type { RateLimitSetting } from "./rate-limit-setting.ts";
 import type { RateLimitStore } from "./rate-limit-stores.ts";
-
-export class RateLimited extends Problem {
-  constructor(retryAfterSeconds: number) {
-    super(429, "Too Many Requests", "Too many attempts; try again later.", {
-      type: "urn:gatehouse:problem:rate-limited",
-      headers: { "retry-after": String(retryAfterSeconds) },
-    });
-  }
-}
 
 /**
  * The part of a client address that one party controls. An IPv6 client
@@ -50,7 +41,7 @@ export type RateLimitDeps = { store: RateLimitStore; pool: CommonQueryMethods; l
 
 /**
  * Counts one request against `name:key` and refuses it with 429 once the
- * window's limit is passed. Only the first refusal of a window is audited, so
+ * window's limit is passed (`rate_limited`, with the seconds until it resets). Only the first refusal of a window is audited, so
  * a flood of refused requests writes one audit row, not one each.
  */
 export async function enforceRateLimit(
@@ -75,5 +66,7 @@ export async function enforceRateLimit(
       failureReason: check.name,
     });
   }
-  throw new RateLimited(Math.max(1, Math.ceil((resetsAt.getTime() - Date.now()) / 1000)));
+  throw new DomainError("rate_limited", {
+    retryAfterSeconds: Math.max(1, Math.ceil((resetsAt.getTime() - Date.now()) / 1000)),
+  });
 }

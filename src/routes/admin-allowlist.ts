@@ -1,5 +1,6 @@
 import type { DatabasePool } from "slonik";
 import { z } from "zod";
+import { DomainError } from "../errors.ts";
 import {
   addAllowlistRule,
   allowlistKinds,
@@ -11,9 +12,7 @@ import {
 import { actorOf } from "../http/admin-request.ts";
 import { ApiRoutes, operation } from "../http/api-route.ts";
 import { readBody } from "../http/json-body.ts";
-import { refusalProblem, refusalsAsProblems } from "../http/refusal-problem.ts";
 import type { Logger } from "../logger.ts";
-import { RuleNotFound } from "../users/refusals.ts";
 
 const allowlistRuleResponse = z
   .object({
@@ -35,14 +34,14 @@ export function adminAllowlistRoutes(deps: { pool: DatabasePool; logger: Logger 
 
   routes.add(addAllowlistRuleOperation, async (c) => {
     const body = await readBody(c, allowlistRuleBody);
-    const rule = await refusalsAsProblems(addAllowlistRule(deps, actorOf(c), body));
+    const rule = await addAllowlistRule(deps, actorOf(c), body);
     return c.json(toRuleView(rule), 201);
   });
 
   routes.add(deleteAllowlistRuleOperation, async (c) => {
     const id = z.uuid().safeParse(c.req.param("id"));
-    if (!id.success) throw refusalProblem(new RuleNotFound());
-    await refusalsAsProblems(deleteAllowlistRuleAudited(deps, actorOf(c), id.data));
+    if (!id.success) throw new DomainError("rule_not_found");
+    await deleteAllowlistRuleAudited(deps, actorOf(c), id.data);
     return c.body(null, 204);
   });
 

@@ -1,5 +1,6 @@
 import type { DatabasePool } from "slonik";
 import { z } from "zod";
+import { DomainError } from "../errors.ts";
 import {
   actorOf,
   booleanParam,
@@ -11,11 +12,9 @@ import { ApiRoutes, operation } from "../http/api-route.ts";
 import { encodeCursor } from "../http/cursor.ts";
 import { readBody } from "../http/json-body.ts";
 import { readQuery } from "../http/query-params.ts";
-import { refusalProblem, refusalsAsProblems } from "../http/refusal-problem.ts";
 import type { Logger } from "../logger.ts";
 import { changeUser, revokeUserAccess } from "../users/administration.ts";
 import { deleteAccount } from "../users/deletion.ts";
-import { UserNotFound } from "../users/refusals.ts";
 import { adminUserView, pageOfUsers } from "../users/user-list.ts";
 import { adminUserDetail } from "../users/user-record.ts";
 import { meResponse } from "../users/user-view.ts";
@@ -77,33 +76,31 @@ export function adminUserRoutes(deps: { pool: DatabasePool; logger: Logger }) {
   routes.add(getUserOperation, async (c) => {
     const id = targetUserId(c);
     const detail = await adminUserDetail(pool, id);
-    if (!detail) throw refusalProblem(new UserNotFound());
+    if (!detail) throw new DomainError("user_not_found");
     return c.json(detail);
   });
 
   routes.add(updateUserOperation, async (c) => {
     const id = targetUserId(c);
     const body = await readBody(c, userChangeBody);
-    const user = await refusalsAsProblems(
-      changeUser(deps, actorOf(c), id, {
-        status: body.status,
-        isWhitelisted: body.is_whitelisted,
-        role: body.role,
-      }),
-    );
+    const user = await changeUser(deps, actorOf(c), id, {
+      status: body.status,
+      isWhitelisted: body.is_whitelisted,
+      role: body.role,
+    });
     return c.json(adminUserView(user));
   });
 
   routes.add(deleteUserOperation, async (c) => {
     const id = targetUserId(c);
     const { hard } = readQuery(c, deleteQuery);
-    await refusalsAsProblems(deleteAccount(deps, { userId: id, ...actorOf(c), hard }));
+    await deleteAccount(deps, { userId: id, ...actorOf(c), hard });
     return c.body(null, 204);
   });
 
   routes.add(revokeUserSessionsOperation, async (c) => {
     const id = targetUserId(c);
-    const revoked = await refusalsAsProblems(revokeUserAccess(deps, actorOf(c), id));
+    const revoked = await revokeUserAccess(deps, actorOf(c), id);
     return c.json({
       revoked_sessions: revoked.sessions,
       revoked_refresh_tokens: revoked.refreshTokens,

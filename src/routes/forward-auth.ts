@@ -1,12 +1,14 @@
 import { z } from "zod";
 import type { Config } from "../config/index.ts";
+import { DomainError } from "../errors.ts";
 import { ApiRoutes, operation } from "../http/api-route.ts";
 import type { Principal } from "../http/app-env.ts";
 import { peerAddress } from "../http/client-ip.ts";
+import { problemOf } from "../http/error-map.ts";
 import { acceptsHtml, originalRequest } from "../http/forwarded-request.ts";
 import { gateRefusal } from "../http/gate.ts";
 import { gateDenialReason } from "../http/gate-denials.ts";
-import { Problem } from "../http/problem.ts";
+import { problemResponse } from "../http/problem.ts";
 import { readQuery } from "../http/query-params.ts";
 import { signInPageUrl } from "../http/redirect-target.ts";
 import { proxyTrust } from "../http/trusted-proxies.ts";
@@ -125,13 +127,11 @@ export function forwardAuthRoutes({ config }: { config: Pick<Config, "http"> }) 
       if (browserPage && query.mode !== "401") {
         return c.body(null, 302, { location: signIn, "x-auth-reason": reason, ...noStore });
       }
-      throw new Problem(401, "Unauthorized", "Sign in first.", {
-        headers: {
-          location: signIn,
-          "www-authenticate": 'Bearer realm="gatehouse"',
-          "x-auth-reason": reason,
-          ...noStore,
-        },
+      const refusal = new DomainError(reason === "expired" ? "session_expired" : "not_signed_in");
+      return problemResponse(c, problemOf(refusal), {
+        location: signIn,
+        "x-auth-reason": reason,
+        ...noStore,
       });
     }
     const pending = gateRefusal(principal);
@@ -139,19 +139,17 @@ export function forwardAuthRoutes({ config }: { config: Pick<Config, "http"> }) 
       const { status, is_whitelisted } = principal.user;
       c.get("auditGateDenial")?.(c, gateDenialReason(status, is_whitelisted));
       const reason: VerifyRefusalReason = status !== "active" ? "inactive" : "pending_approval";
-      throw new Problem(403, "Forbidden", pending, {
-        type: "urn:gatehouse:problem:not-approved",
-        headers: { "x-auth-reason": reason, ...noStore },
+      return problemResponse(c, problemOf(new DomainError("not_approved", { detail: pending })), {
+        "x-auth-reason": reason,
+        ...noStore,
       });
     }
     const unmet = requirementRefusal(principal.user, query);
     if (unmet) {
       c.get("auditGateDenial")?.(c, "requirement_not_met");
       const reason: VerifyRefusalReason = "requirement_not_met";
-      throw new Problem(403, "Forbidden", unmet, {
-        type: "urn:gatehouse:problem:requirement-not-met",
-        headers: { "x-auth-reason": reason, ...noStore },
-      });
+      const refusal = new DomainError("requirement_not_met", { detail: unmet });
+      return problemResponse(c, problemOf(refusal), { "x-auth-reason": reason, ...noStore });
     }
     const { user } = principal;
     // An address nobody confirmed is only what the user typed at sign-up:

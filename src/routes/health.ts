@@ -1,7 +1,7 @@
 import type { DatabasePool } from "slonik";
 import { z } from "zod";
+import { DomainError } from "../errors.ts";
 import { ApiRoutes, operation } from "../http/api-route.ts";
-import { Problem } from "../http/problem.ts";
 import { migrationStatus } from "../ops/migration-status.ts";
 
 const getLivenessOperation = operation({
@@ -52,11 +52,13 @@ export function healthRoutes({
       migrations = await migrationStatus(pool, expectedMigrations);
     } catch (error) {
       c.get("logger").warn({ err: error }, "readiness: database unreachable");
-      throw new Problem(503, "Service Unavailable", "The database is unreachable.");
+      throw new DomainError("database_unavailable", { detail: "The database is unreachable." });
     }
     const { applied, pending } = migrations;
     if (pending.length > 0) {
-      throw new Problem(503, "Service Unavailable", `${pending.length} migration(s) not applied.`);
+      throw new DomainError("migrations_pending", {
+        detail: `${pending.length} migration(s) not applied.`,
+      });
     }
     return c.json({ status: "ready", migrations: applied.length });
   });

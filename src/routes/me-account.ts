@@ -1,12 +1,12 @@
 import type { DatabasePool } from "slonik";
 import { z } from "zod";
 import { type Config, oauthProviderNames } from "../config/index.ts";
+import { DomainError } from "../errors.ts";
 import { ApiRoutes, operation } from "../http/api-route.ts";
 import type { Principal } from "../http/app-env.ts";
 import { requestAuditFields } from "../http/audit-fields.ts";
 import { readBody } from "../http/json-body.ts";
-import { Problem } from "../http/problem.ts";
-import { refusalsAsProblems } from "../http/refusal-problem.ts";
+
 import { clearSessionCookie } from "../http/session-cookie.ts";
 import type { Logger } from "../logger.ts";
 import { isPrintableText } from "../text-input.ts";
@@ -64,13 +64,11 @@ export function meAccountRoutes(deps: {
 
   routes.add(updateMeOperation, async (c) => {
     const body = await readBody(c, profileBody);
-    const user = await refusalsAsProblems(
-      updateProfile(
-        deps,
-        userIdOf(c),
-        { fullName: body.full_name, username: body.username, avatarUrl: body.avatar_url },
-        requestAuditFields(c),
-      ),
+    const user = await updateProfile(
+      deps,
+      userIdOf(c),
+      { fullName: body.full_name, username: body.username, avatarUrl: body.avatar_url },
+      requestAuditFields(c),
     );
     return c.json(toMeResponse(user));
   });
@@ -81,36 +79,30 @@ export function meAccountRoutes(deps: {
 
   routes.add(unlinkMyProviderOperation, async (c) => {
     const provider = providerParam.safeParse(c.req.param("provider"));
-    if (!provider.success) throw new Problem(404, "Not Found", "No such provider is linked.");
-    await refusalsAsProblems(
-      unlinkProvider(deps, userIdOf(c), provider.data, requestAuditFields(c)),
-    );
+    if (!provider.success) throw new DomainError("provider_not_linked");
+    await unlinkProvider(deps, userIdOf(c), provider.data, requestAuditFields(c));
     return c.body(null, 204);
   });
 
   routes.add(exportMyDataOperation, async (c) => {
-    const data = await refusalsAsProblems(exportAccount(deps, userIdOf(c), requestAuditFields(c)));
+    const data = await exportAccount(deps, userIdOf(c), requestAuditFields(c));
     c.header("content-disposition", 'attachment; filename="gatehouse-export.json"');
     c.header("cache-control", "no-store");
     return c.json(data);
   });
 
   routes.add(deleteMeOperation, async (c) => {
-    await refusalsAsProblems(
-      assertRecentSignIn(
-        pool,
-        c.get("principal")?.sessionId ?? null,
-        config.session.REAUTH_MAX_AGE,
-      ),
+    await assertRecentSignIn(
+      pool,
+      c.get("principal")?.sessionId ?? null,
+      config.session.REAUTH_MAX_AGE,
     );
-    await refusalsAsProblems(
-      deleteAccount(deps, {
-        userId: userIdOf(c),
-        actorId: null,
-        ...requestAuditFields(c),
-        hard: false,
-      }),
-    );
+    await deleteAccount(deps, {
+      userId: userIdOf(c),
+      actorId: null,
+      ...requestAuditFields(c),
+      hard: false,
+    });
     clearSessionCookie(c, config);
     return c.body(null, 204);
   });

@@ -1,10 +1,10 @@
 import type { DatabasePool } from "slonik";
 import { z } from "zod";
 import type { Config } from "../config/index.ts";
+import { DomainError } from "../errors.ts";
 import { ApiRoutes, operation } from "../http/api-route.ts";
 import type { Principal } from "../http/app-env.ts";
 import { requestAuditFields } from "../http/audit-fields.ts";
-import { Problem } from "../http/problem.ts";
 import { clearSessionCookie } from "../http/session-cookie.ts";
 import type { Logger } from "../logger.ts";
 import { listDevices, revokeDevice, revokeOtherDevices } from "../users/devices.ts";
@@ -98,7 +98,7 @@ export function meSessionRoutes(deps: {
     const revoked =
       id.success &&
       (await revokeDevice(deps, principal.user.user_id, id.data, requestAuditFields(c)));
-    if (!revoked) throw new Problem(404, "Not Found", "No such session.");
+    if (!revoked) throw new DomainError("session_not_found");
     if (principal.via === "cookie" && id.data === principal.sessionId) {
       clearSessionCookie(c, deps.config);
     }

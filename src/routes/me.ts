@@ -1,6 +1,6 @@
 import type { DatabasePool } from "slonik";
+import { DomainError } from "../errors.ts";
 import { ApiRoutes, operation } from "../http/api-route.ts";
-import { Problem } from "../http/problem.ts";
 import type { CredentialCache } from "../sessions/credential-cache.ts";
 import { meResponse, ownUserView } from "../users/user-view.ts";
 
@@ -29,7 +29,7 @@ export function meRoutes({
   // Readable by a signed-in user awaiting approval too: it is how they learn they are pending.
   routes.add(getMeOperation, async (c) => {
     const view = await ownUserView(pool, c.get("principal")?.user.user_id ?? "", credentialCache);
-    if (!view) throw new Problem(401, "Unauthorized", "Sign in first.");
+    if (!view) throw new DomainError("not_signed_in");
     return c.json(view);
   });
 

@@ -1,8 +1,8 @@
 import { timingSafeEqual } from "node:crypto";
 import type { DatabasePool } from "slonik";
 import type { Config } from "../config/index.ts";
+import { DomainError } from "../errors.ts";
 import { ApiRoutes, operation } from "../http/api-route.ts";
-import { Problem } from "../http/problem.ts";
 import { databasePoolConnections, metricsRegistry } from "../metrics.ts";
 
 function sameSecret(given: string, expected: string): boolean {
@@ -38,9 +38,7 @@ export function metricsRoutes({
       const header = c.req.header("authorization") ?? "";
       const token = header.startsWith("Bearer ") ? header.slice(7).trim() : "";
       if (!sameSecret(token, config.ops.METRICS_TOKEN)) {
-        throw new Problem(401, "Unauthorized", "Metrics need the metrics bearer token.", {
-          headers: { "www-authenticate": 'Bearer realm="metrics"' },
-        });
+        throw new DomainError("metrics_token_required");
       }
     }
     const state = pool.state();

@@ -1,12 +1,14 @@
 import { timingSafeEqual } from "node:crypto";
 import type { Context } from "hono";
 import { z } from "zod";
+import { DomainError, hasCode } from "../errors.ts";
 import { ApiRoutes, operation } from "../http/api-route.ts";
 import type { AppEnv } from "../http/app-env.ts";
 import { requestAuditFields } from "../http/audit-fields.ts";
 import { signInBrowser } from "../http/browser-sign-in.ts";
+import { problemOf } from "../http/error-map.ts";
 import { clearFlowCookie, readFlowCookie, writeFlowCookie } from "../http/oauth-flow-cookie.ts";
-import { Problem, problemResponse } from "../http/problem.ts";
+import { problemResponse } from "../http/problem.ts";
 import { safeRedirectTarget } from "../http/redirect-target.ts";
 import type { TokenCipher } from "../keys/token-encryption.ts";
 import { logins } from "../metrics.ts";
@@ -19,7 +21,6 @@ import {
 } from "../providers/sign-in-providers.ts";
 import type { SignInDeps } from "../sign-in/complete.ts";
 import { recordSignInFailure } from "../sign-in/failures.ts";
-import { AccountInactive, AccountLocked } from "../sign-in/password-login.ts";
 import { membershipNeeds, SignInRefused, signInWithProvider } from "../sign-in/provider-sign-in.ts";
 
 export const providersResponse = z.object({
@@ -96,60 +97,15 @@ const completeProviderSignInOperation = operation({
   },
 });
 
-type Failure = {
-  reason: string;
-  status: 400 | 401 | 403 | 409 | 502;
-  title: string;
-  detail: string;
-};
-
-const failures = {
-  access_denied: {
-    status: 401,
-    title: "Sign-in cancelled",
-    detail: "Consent was refused at the provider; nothing was changed.",
-  },
-  provider_error: {
-    status: 502,
-    title: "Provider error",
-    detail: "The provider reported an error instead of signing you in.",
-  },
-  bad_state: {
-    status: 400,
-    title: "Sign-in expired or forged",
-    detail:
-      "This sign-in was not started from this browser, was already used, or took too long. Start again.",
-  },
-  provider_refused: {
-    status: 400,
-    title: "Sign-in refused by the provider",
-    detail: "The provider did not accept this sign-in (the code may have been used already).",
-  },
-  provider_unavailable: {
-    status: 502,
-    title: "Provider unavailable",
-    detail: "The provider's answer could not be used. Try again later.",
-  },
-  account_inactive: {
-    status: 403,
-    title: "Account not active",
-    detail: "This account has been deactivated or locked by an administrator.",
-  },
-  account_conflict: {
-    status: 409,
-    title: "Account already linked",
-    detail:
-      "The account with this email already signs in with a different identity at this provider.",
-  },
-} as const satisfies Record<string, Omit<Failure, "reason">>;
-export type SignInFailureReason = keyof typeof failures;
-
-/** The message the sign-in page shows for `/?error=<reason>`. */
-export function signInFailureMessage(reason: string | undefined): string | null {
-  if (!reason || !(reason in failures)) return null;
-  const failure = failures[reason as SignInFailureReason];
-  return `${failure.title}: ${failure.detail}`;
-}
+/** Why a provider sign-in failed: the audit reason, the answer's code and the page's `?error=`. */
+type SignInFailure =
+  | "access_denied"
+  | "provider_error"
+  | "bad_state"
+  | "provider_refused"
+  | "provider_unavailable"
+  | "account_inactive"
+  | "account_conflict";
 
 const noNeeds: MembershipNeeds = { githubOrgs: false, githubTeams: false };
 
@@ -173,8 +129,7 @@ export function oauthRoutes(deps: Deps) {
     provider.name === "github" ? membershipNeeds(pool) : Promise.resolve(noNeeds);
   const providerOf = (c: Context<AppEnv>) => {
     const provider = providers.get(c.req.param("provider") as ProviderName);
-    if (!provider)
-      throw new Problem(404, "Not Found", "No sign-in provider by that name is enabled.");
+    if (!provider) throw new DomainError("provider_not_found");
     return provider;
   };
 
@@ -206,11 +161,7 @@ export function oauthRoutes(deps: Deps) {
       if (c.req.header("accept")?.includes("text/html")) {
         return c.redirect(`/?${new URLSearchParams({ error: "provider_unavailable" })}`, 302);
       }
-      throw new Problem(
-        502,
-        failures.provider_unavailable.title,
-        failures.provider_unavailable.detail,
-      );
+      throw new DomainError("provider_unavailable");
     }
     writeFlowCookie(c, config, { provider: provider.name, secrets: started.secrets, redirectTo });
     return c.redirect(started.authorizationUrl, 302);
@@ -228,12 +179,11 @@ export function oauthRoutes(deps: Deps) {
      * completeSignIn recorded it already.
      */
     const fail = async (
-      reason: SignInFailureReason,
+      reason: SignInFailure,
       logDetail?: string,
       userId?: string | null,
       recorded: "all" | "counted" | "done" = "all",
     ) => {
-      const failure = failures[reason];
       c.get("logger").info(
         { provider: provider.name, reason, detail: logDetail },
         "sign-in failed",
@@ -254,11 +204,9 @@ export function oauthRoutes(deps: Deps) {
         return c.redirect(`/?${back}`, 302);
       }
       // Built through the context so the cookie-clearing header goes with it.
-      const problem = problemResponse(
-        c,
-        new Problem(failure.status, failure.title, failure.detail),
-      );
-      return c.body(await problem.text(), failure.status, Object.fromEntries(problem.headers));
+      const problem = problemOf(new DomainError(reason));
+      const response = problemResponse(c, problem);
+      return c.body(await response.text(), problem.status, Object.fromEntries(response.headers));
     };
 
     // The flow cookie and state come first, error reports included (RFC 6749
@@ -288,10 +236,7 @@ export function oauthRoutes(deps: Deps) {
       identity = await provider.finish(callbackUrl, flow, needs);
     } catch (error) {
       if (!(error instanceof ProviderFailure)) throw error;
-      return fail(
-        error.kind === "refused" ? "provider_refused" : "provider_unavailable",
-        error.detail,
-      );
+      return fail(error.code, error.detail);
     }
 
     let signedIn: Awaited<ReturnType<typeof signInWithProvider>>;
@@ -303,7 +248,7 @@ export function oauthRoutes(deps: Deps) {
       );
     } catch (error) {
       if (!(error instanceof SignInRefused)) throw error;
-      return fail(error.reason, undefined, error.userId);
+      return fail(error.code, undefined, error.userId);
     }
     try {
       await signInBrowser(c, deps, {
@@ -314,7 +259,7 @@ export function oauthRoutes(deps: Deps) {
       });
     } catch (error) {
       // Locked or deactivated meanwhile: completeSignIn recorded the failure.
-      if (!(error instanceof AccountInactive || error instanceof AccountLocked)) throw error;
+      if (!hasCode(error, "account_inactive", "account_locked")) throw error;
       return fail("account_inactive", undefined, signedIn.user.id, "done");
     }
     return c.redirect(safeRedirectTarget(flow.redirectTo, config.http), 302);

@@ -1,9 +1,10 @@
 import type { Context } from "hono";
 import { z } from "zod";
+import { DomainError, errorCodes } from "../errors.ts";
 import { loginBody } from "../http/account-schemas.ts";
 import { ApiRoutes, operation } from "../http/api-route.ts";
 import { requestAuditFields } from "../http/audit-fields.ts";
-import { Problem } from "../http/problem.ts";
+import { oauthErrorOf } from "../http/error-map.ts";
 import { sessionStartedAt } from "../sessions/sessions.ts";
 import { completeSignIn, type SignInDeps } from "../sign-in/complete.ts";
 import { type PasswordLoginDeps, verifyPasswordLogin } from "../sign-in/password-login.ts";
@@ -13,7 +14,6 @@ import {
   revokeToken,
   startTokenSession,
   type TokenDeps,
-  TokenGrantRefused,
   type TokenPair,
 } from "../tokens/token-grants.ts";
 
@@ -34,6 +34,7 @@ export const tokenError = z
   .object({
     error: z.enum(["invalid_request", "invalid_grant", "unsupported_grant_type", "slow_down"]),
     error_description: z.string(),
+    code: z.enum(errorCodes).meta({ description: "Gatehouse's stable code (docs/errors.md)" }),
   })
   .meta({ id: "OAuthError", description: "RFC 6749 §5.2 error response" });
 
@@ -169,31 +170,27 @@ async function readFields(
   return { fields };
 }
 
-function answer(c: Context, status: 200 | 400, body: TokenPair | z.infer<typeof tokenError>) {
+function answer(c: Context, pair: TokenPair) {
   // RFC 6749 §5.1: responses carrying tokens must not be cached.
+  c.header("cache-control", "no-store");
+  c.header("pragma", "no-cache");
+  return c.json(pair, 200);
+}
+
+/**
+ * A refusal in OAuth dress (error-map.ts): a wrong password, a lock or an
+ * inactive account is `invalid_grant` with the same description /auth/login
+ * gives, and Retry-After when it has one; a rate limit stays 429.
+ */
+function refusal(c: Context, error: DomainError) {
+  const { status, body, headers } = oauthErrorOf(error);
+  for (const [name, value] of Object.entries(headers)) c.header(name, value);
   c.header("cache-control", "no-store");
   c.header("pragma", "no-cache");
   return c.json(body, status);
 }
 
-/**
- * A password-login refusal in OAuth dress: a wrong password, a lock or an
- * inactive account is `invalid_grant` (400, RFC 6749 §5.2) with the same
- * description /auth/login gives, and Retry-After when it has one; a rate
- * limit stays 429.
- */
-function loginRefusal(c: Context, problem: Problem) {
-  for (const [name, value] of Object.entries(problem.extra.headers ?? {})) c.header(name, value);
-  c.header("cache-control", "no-store");
-  const rateLimited = problem.status === 429;
-  return c.json(
-    {
-      error: rateLimited ? "slow_down" : "invalid_grant",
-      error_description: problem.detail ?? problem.title,
-    },
-    rateLimited ? 429 : 400,
-  );
-}
+const invalidRequest = (detail: string) => new DomainError("validation_failed", { detail });
 
 export function tokenRoutes(deps: TokenDeps & SignInDeps & PasswordLoginDeps) {
   const routes = new ApiRoutes();
@@ -201,20 +198,19 @@ export function tokenRoutes(deps: TokenDeps & SignInDeps & PasswordLoginDeps) {
   routes.add(issueTokenOperation, async (c) => {
     try {
       const read = await readFields(c);
-      if ("refused" in read) throw new TokenGrantRefused("invalid_request", read.refused);
+      if ("refused" in read) throw invalidRequest(read.refused);
       const { fields } = read;
       const grantType = fields.grant_type;
       if (typeof grantType !== "string" || grantType === "") {
-        throw new TokenGrantRefused("invalid_request", "grant_type is required.");
+        throw invalidRequest("grant_type is required.");
       }
       if (grantType === "refresh_token") {
         const grant = refreshGrant.safeParse(fields);
         if (!grant.success) {
-          throw new TokenGrantRefused("invalid_request", "refresh_token is required.");
+          throw invalidRequest("refresh_token is required.");
         }
         return answer(
           c,
-          200,
           await refreshTokenPair(deps, grant.data.refresh_token, requestAuditFields(c)),
         );
       }
@@ -224,10 +220,7 @@ export function tokenRoutes(deps: TokenDeps & SignInDeps & PasswordLoginDeps) {
           email: fields.email ?? fields.username,
         });
         if (!grant.success) {
-          throw new TokenGrantRefused(
-            "invalid_request",
-            "email (or username) and password are required.",
-          );
+          throw invalidRequest("email (or username) and password are required.");
         }
         const client = requestAuditFields(c);
         // The very checks of POST /auth/login: rate limits, lockout, timing.
@@ -238,17 +231,11 @@ export function tokenRoutes(deps: TokenDeps & SignInDeps & PasswordLoginDeps) {
           method: "token",
         });
         const { pair } = await completeSignIn(deps, factor, { kind: "token" }, client);
-        return answer(c, 200, pair);
+        return answer(c, pair);
       }
-      throw new TokenGrantRefused(
-        "unsupported_grant_type",
-        "grant_type must be password or refresh_token.",
-      );
+      throw new DomainError("unsupported_grant_type");
     } catch (error) {
-      if (error instanceof TokenGrantRefused) {
-        return answer(c, 400, { error: error.error, error_description: error.description });
-      }
-      if (error instanceof Problem && error.status < 500) return loginRefusal(c, error);
+      if (error instanceof DomainError) return refusal(c, error);
       throw error;
     }
   });
@@ -258,12 +245,12 @@ export function tokenRoutes(deps: TokenDeps & SignInDeps & PasswordLoginDeps) {
     // A bearer token must not mint a fresh 30-day family: that would turn a
     // stolen 10-minute token into a long-lived one.
     if (principal?.via !== "cookie") {
-      throw new Problem(403, "Forbidden", "Only a browser session can be exchanged for tokens.");
+      throw new DomainError("browser_session_required");
     }
     const signedInAt = principal.sessionId
       ? await sessionStartedAt(deps.pool, principal.sessionId)
       : null;
-    if (!signedInAt) throw new Problem(401, "Unauthorized", "Sign in first.");
+    if (!signedInAt) throw new DomainError("not_signed_in");
     const pair = await startTokenSession(
       deps,
       {
@@ -275,7 +262,7 @@ export function tokenRoutes(deps: TokenDeps & SignInDeps & PasswordLoginDeps) {
       signedInAt,
       requestAuditFields(c),
     );
-    return answer(c, 200, pair);
+    return answer(c, pair);
   });
 
   routes.add(revokeTokenOperation, async (c) => {
@@ -284,9 +271,7 @@ export function tokenRoutes(deps: TokenDeps & SignInDeps & PasswordLoginDeps) {
     // RFC 7009 §2.2: an unknown or invalid token is still a 200; only a
     // request without a token at all is malformed.
     if ("refused" in read || !request.success) {
-      c.header("cache-control", "no-store");
-      const description = "refused" in read ? read.refused : "token is required.";
-      return c.json({ error: "invalid_request", error_description: description }, 400);
+      return refusal(c, invalidRequest("refused" in read ? read.refused : "token is required."));
     }
     await revokeToken(deps, request.data.token, requestAuditFields(c));
     c.header("cache-control", "no-store");

@@ -2,6 +2,7 @@ import type { DatabasePool, DatabaseTransactionConnection } from "slonik";
 import { recordSuccessfulLogin, recordUserLogin, type User } from "../../sql/users.ts";
 import { recordAudit } from "../audit.ts";
 import type { Config } from "../config/index.ts";
+import { DomainError, hasCode } from "../errors.ts";
 import { grantRightsOfIdentity } from "../gate/grant-rights.ts";
 import type { Logger } from "../logger.ts";
 import { logins, sessionsCreated, tokensIssued } from "../metrics.ts";
@@ -10,7 +11,7 @@ import type { AccessTokens } from "../tokens/access-tokens.ts";
 import { openTokenSession, type TokenPair, tokenPairFor } from "../tokens/token-grants.ts";
 import { recordSignInFailure } from "./failures.ts";
 import type { AuditContext, FirstFactor } from "./first-factor.ts";
-import { AccountInactive, AccountLocked } from "./password-login.ts";
+import { accountLocked } from "./password-login.ts";
 import { secondFactorStep } from "./second-factor.ts";
 
 // Every way in ends here: the password form and JSON login, the token
@@ -63,13 +64,14 @@ export async function completeSignIn<D extends Door>(
       completeInTransaction(tx, deps, factor, door, request),
     );
   } catch (error) {
-    if (error instanceof AccountLocked || error instanceof AccountInactive) {
+    if (hasCode(error, "account_locked", "account_inactive")) {
+      const locked = error.code === "account_locked";
       await recordSignInFailure(pool, logger, {
         method: factor.method,
-        reason: error instanceof AccountLocked ? "locked" : "inactive",
+        reason: locked ? "locked" : "inactive",
         userId: factor.user.id,
         ...request,
-        locked: error instanceof AccountLocked,
+        locked,
       });
     }
     throw error;
@@ -100,9 +102,9 @@ async function completeInTransaction(
     ? await recordSuccessfulLogin(tx, factor.user.id, factor.password.rehash)
     : await recordUserLogin(tx, factor.user.id);
   // Locked by failures that committed between the first factor's read and now.
-  if (!recorded) throw new AccountLocked(Math.ceil(config.limits.LOGIN_LOCKOUT / 1000));
-  if (recorded.status === "locked") throw new AccountLocked(null);
-  if (recorded.status !== "active") throw new AccountInactive();
+  if (!recorded) throw accountLocked(Math.ceil(config.limits.LOGIN_LOCKOUT / 1000));
+  if (recorded.status === "locked") throw accountLocked(null);
+  if (recorded.status !== "active") throw new DomainError("account_inactive");
 
   const identity = factor.identity ?? {
     email: recorded.email,

@@ -2,7 +2,7 @@ import type { DatabasePool } from "slonik";
 import { findUserByEmail, recordFailedLogin } from "../../sql/users.ts";
 import { recordAudit } from "../audit.ts";
 import type { Config } from "../config/index.ts";
-import { Problem } from "../http/problem.ts";
+import { DomainError } from "../errors.ts";
 import type { Logger } from "../logger.ts";
 import {
   hashPassword,
@@ -17,48 +17,19 @@ import { recordSignInFailure } from "./failures.ts";
 import type { FirstFactor } from "./first-factor.ts";
 
 /** Wrong email or password: one answer for both, so it reveals nothing. */
-export class InvalidCredentials extends Problem {
-  constructor() {
-    super(401, "Unauthorized", "The email or password is wrong.", {
-      type: "urn:gatehouse:problem:invalid-credentials",
-    });
-  }
-}
+const invalidCredentials = () => new DomainError("invalid_credentials");
 
-/** The password was right but the account is locked (after failures, or by an administrator). */
-export class AccountLocked extends Problem {
-  constructor(retryAfterSeconds: number | null) {
-    super(
-      423,
-      "Locked",
-      retryAfterSeconds === null
-        ? "This account is locked; contact an administrator."
-        : "Too many failed sign-ins: this account is locked for a while.",
-      {
-        type: "urn:gatehouse:problem:account-locked",
-        ...(retryAfterSeconds === null
-          ? {}
-          : { headers: { "retry-after": String(retryAfterSeconds) } }),
-      },
-    );
-  }
-}
-
-export class AccountInactive extends Problem {
-  constructor() {
-    super(403, "Forbidden", "This account is inactive.", {
-      type: "urn:gatehouse:problem:account-inactive",
-    });
-  }
-}
-
-export class EmailNotVerified extends Problem {
-  constructor() {
-    super(403, "Forbidden", "Confirm your email address first.", {
-      type: "urn:gatehouse:problem:email-not-verified",
-    });
-  }
-}
+/**
+ * The password was right but the account is locked: for a while after
+ * failures (with the seconds left), or by an administrator (null).
+ */
+export const accountLocked = (retryAfterSeconds: number | null) =>
+  retryAfterSeconds === null
+    ? new DomainError("account_locked")
+    : new DomainError("account_locked", {
+        detail: "Too many failed sign-ins: this account is locked for a while.",
+        retryAfterSeconds,
+      });
 
 export type PasswordLoginDeps = {
   config: Pick<Config, "access" | "limits" | "passwords">;
@@ -91,17 +62,17 @@ export type PasswordLoginInput = {
  * 1. Per-client rate limit (RATE_LIMIT_LOGIN_IP, keyed on the IPv4 address
  *    or the IPv6 /64), then per-account (RATE_LIMIT_LOGIN_ACCOUNT, keyed on
  *    the user id; an unknown address gets a counter of its own so both answer
- *    alike): throws `RateLimited` (429, Retry-After). Counters live in
+ *    alike): throws `rate_limited` (with the seconds to wait). Counters live in
  *    PostgreSQL or Redis, shared by every replica and both login paths.
  * 2. Unknown email, or an account without a password: a dummy hash of the
- *    same cost is verified (same timing), then `InvalidCredentials` (401).
- * 3. Wrong password: `InvalidCredentials` (401), the same answer, also while
+ *    same cost is verified (same timing), then `invalid_credentials`.
+ * 3. Wrong password: `invalid_credentials`, the same answer, also while
  *    the account is locked. The LOGIN_MAX_FAILURES-th failure in a row locks
  *    the account for LOGIN_LOCKOUT, doubling with each further lockout
  *    (audited `account.locked`).
- * 4. Right password on a locked account: `AccountLocked` (423, Retry-After);
- *    on an administrator-locked one 423 without Retry-After; on an inactive
- *    one `AccountInactive` (403). Only someone who knows the password learns
+ * 4. Right password on a locked account: `account_locked` with the seconds
+ *    left; on an administrator-locked one without them; on an inactive one
+ *    `account_inactive`. Only someone who knows the password learns
  *    the account's state.
  * 5. Success: the user, and a new hash when the stored one was made with a
  *    weaker cost than configured. Unverified users may sign in (to resend
@@ -138,22 +109,22 @@ export async function verifyPasswordLogin(
     audit: { ...facts, userId: user?.id ?? null },
   });
 
-  const refuse = async (reason: string, problem: Problem, userId: string | null) => {
+  const refuse = async (reason: string, refusal: DomainError, userId: string | null) => {
     await recordSignInFailure(pool, logger, {
       method,
       reason,
       userId,
       ...facts,
-      locked: problem.status === 423,
+      locked: refusal.code === "account_locked",
     });
-    return problem;
+    return refusal;
   };
 
   if (!user?.password_hash) {
     await verifyAgainstDummy(input.password, config.passwords);
     throw await refuse(
       user ? "no_password" : "unknown_email",
-      new InvalidCredentials(),
+      invalidCredentials(),
       user?.id ?? null,
     );
   }
@@ -179,14 +150,16 @@ export async function verifyPasswordLogin(
         });
       }
     }
-    throw await refuse("bad_password", new InvalidCredentials(), user.id);
+    throw await refuse("bad_password", invalidCredentials(), user.id);
   }
 
-  if (lockedFor !== null) throw await refuse("locked", new AccountLocked(lockedFor), user.id);
-  if (user.status === "locked") throw await refuse("locked", new AccountLocked(null), user.id);
-  if (user.status !== "active") throw await refuse("inactive", new AccountInactive(), user.id);
+  if (lockedFor !== null) throw await refuse("locked", accountLocked(lockedFor), user.id);
+  if (user.status === "locked") throw await refuse("locked", accountLocked(null), user.id);
+  if (user.status !== "active") {
+    throw await refuse("inactive", new DomainError("account_inactive"), user.id);
+  }
   if (input.requireVerifiedEmail && !user.email_verified) {
-    throw await refuse("unverified", new EmailNotVerified(), user.id);
+    throw await refuse("unverified", new DomainError("email_not_verified"), user.id);
   }
 
   const rehash = needsRehash(user.password_hash, config.passwords)

@@ -11,6 +11,7 @@ import {
 import { findUserByEmail, findUserById, insertUser, type User } from "../../sql/users.ts";
 import { recordAudit } from "../audit.ts";
 import type { Config } from "../config/index.ts";
+import { DomainError } from "../errors.ts";
 import { decideSignInGrants } from "../gate/sign-in-grants.ts";
 import type { TokenCipher } from "../keys/token-encryption.ts";
 import type { Logger } from "../logger.ts";
@@ -29,14 +30,15 @@ import type { MembershipNeeds, ProviderIdentity } from "../providers/sign-in-pro
 // that lets anyone type any address would otherwise hand over the account of
 // whoever owns it (or let an attacker pre-claim it before its owner arrives).
 
-export class SignInRefused extends Error {
+/** A provider sign-in refused for the account's sake; `userId` is for the audit trail. */
+export class SignInRefused extends DomainError {
   override name = "SignInRefused";
+  declare readonly code: "account_inactive" | "account_conflict";
   constructor(
-    readonly reason: "account_inactive" | "account_conflict",
-    /** Whose account it was, for the audit trail. */
+    code: "account_inactive" | "account_conflict",
     readonly userId: string | null,
   ) {
-    super(reason);
+    super(code);
   }
 }
 

@@ -11,6 +11,7 @@ import { insertSessionAt, revokeSession, touchSession } from "../../sql/sessions
 import { findUserById, type User } from "../../sql/users.ts";
 import { recordAudit } from "../audit.ts";
 import type { Config } from "../config/index.ts";
+import { DomainError } from "../errors.ts";
 import type { Logger } from "../logger.ts";
 import { refreshTokenReuse, sessionsRevoked, tokensIssued, tokensRefreshed } from "../metrics.ts";
 import { hashSecret, newSessionSecret } from "../sessions/sessions.ts";
@@ -43,19 +44,7 @@ export type TokenPair = {
   refresh_token: string;
 };
 
-/** A refusal of the token endpoint, answered as RFC 6749 §5.2 `{error, error_description}`. */
-export class TokenGrantRefused extends Error {
-  override name = "TokenGrantRefused";
-  constructor(
-    readonly error: "invalid_request" | "invalid_grant" | "unsupported_grant_type",
-    readonly description: string,
-  ) {
-    super(description);
-  }
-}
-
-const invalidGrant = () =>
-  new TokenGrantRefused("invalid_grant", "The refresh token is invalid, expired or revoked.");
+const invalidGrant = () => new DomainError("refresh_token_invalid");
 
 /** Refresh tokens look like session secrets: 32 random bytes, base64url. */
 const isRefreshSecret = (value: string) => /^[A-Za-z0-9_-]{43}$/.test(value);
@@ -155,7 +144,8 @@ export async function startTokenSession(
  * Redeems a refresh token for a new pair (grant_type=refresh_token). Of any
  * number of concurrent redemptions of one token exactly one wins: the
  * conditional UPDATE in consumeRefreshToken settles it in the database, and
- * the losers, finding the token used, revoke the family as reuse.
+ * the losers, finding the token used, revoke the family as reuse
+ * (`refresh_token_reused`).
  */
 export async function refreshTokenPair(
   { pool, logger, accessTokens }: TokenDeps,
@@ -215,9 +205,11 @@ export async function refreshTokenPair(
       });
       refreshTokenReuse.inc();
       if (revokedSession) sessionsRevoked.inc({ reason: "refresh_token_reuse" });
+      return "reused" as const;
     }
     return null;
   });
+  if (outcome === "reused") throw new DomainError("refresh_token_reused");
   if (!outcome) throw invalidGrant();
   tokensRefreshed.inc();
   return tokenPairFor(accessTokens, outcome.user, {

@@ -9,9 +9,9 @@ import {
 } from "../../sql/user-changes.ts";
 import { findUserById, type User } from "../../sql/users.ts";
 import { recordAudit } from "../audit.ts";
+import { DomainError, hasCode } from "../errors.ts";
 import type { Logger } from "../logger.ts";
 import { sessionsRevoked } from "../metrics.ts";
-import { LastAdministrator, UserNotFound } from "./refusals.ts";
 
 export type { AdministrativeChange };
 
@@ -24,7 +24,7 @@ export function isUsableAdmin(user: User): boolean {
 }
 
 /**
- * Refuses (LastAdministrator) when `target`, a usable admin, is about to stop
+ * Refuses (`last_admin`) when `target`, a usable admin, is about to stop
  * being one and nobody else is. The usable admins are row-locked first, so of
  * two transactions demoting the last two admins the second waits, then counts
  * afresh and is refused. Call inside a transaction.
@@ -32,7 +32,7 @@ export function isUsableAdmin(user: User): boolean {
 export async function guardLastAdministrator(tx: CommonQueryMethods, target: User): Promise<void> {
   if (!isUsableAdmin(target)) return;
   const admins = await lockUsableAdmins(tx);
-  if (admins.includes(target.id) && admins.length <= 1) throw new LastAdministrator();
+  if (admins.includes(target.id) && admins.length <= 1) throw new DomainError("last_admin");
 }
 
 function removesAdministration(change: AdministrativeChange): boolean {
@@ -70,10 +70,10 @@ export async function changeUser(
   try {
     return await pool.transaction(async (tx) => {
       const before = await findUserById(tx, targetId);
-      if (!before || before.status === "deleted") throw new UserNotFound();
+      if (!before || before.status === "deleted") throw new DomainError("user_not_found");
       if (removesAdministration(change)) await guardLastAdministrator(tx, before);
       const after = await applyAdministrativeChange(tx, targetId, change);
-      if (!after) throw new UserNotFound();
+      if (!after) throw new DomainError("user_not_found");
       const revoked =
         after.status !== "active"
           ? await revokeAllAccess(tx, targetId, `admin:${after.status}`)
@@ -93,7 +93,7 @@ export async function changeUser(
       return after;
     });
   } catch (error) {
-    if (error instanceof LastAdministrator) {
+    if (hasCode(error, "last_admin")) {
       await recordAudit(pool, logger, {
         eventType: "admin.user_updated",
         result: "failure",
@@ -123,7 +123,7 @@ export async function revokeUserAccess(
 ): Promise<{ sessions: number; refreshTokens: number }> {
   return pool.transaction(async (tx) => {
     const user = await findUserById(tx, targetId);
-    if (!user) throw new UserNotFound();
+    if (!user) throw new DomainError("user_not_found");
     const revoked = await revokeAllAccess(tx, targetId, "admin:revoked");
     await recordAudit(tx, logger, {
       eventType: "admin.sessions_revoked",

@@ -1,7 +1,7 @@
 import { userInfo } from "node:os";
 import { findUserByEmail, type User } from "../../sql/users.ts";
+import { DomainError } from "../errors.ts";
 import { type Actor, type AdminDeps, changeUser } from "./administration.ts";
-import { UserNotFound } from "./refusals.ts";
 
 /**
  * The actor of a command run on the server: no user id, and the operating
@@ -30,7 +30,7 @@ export async function grantAdministrator(
   email: string,
 ): Promise<{ user: User; changed: boolean }> {
   const user = await findUserByEmail(deps.pool, email);
-  if (!user || user.status === "deleted") throw new UserNotFound();
+  if (!user || user.status === "deleted") throw new DomainError("user_not_found");
   if (user.role === "admin" && user.is_whitelisted) return { user, changed: false };
   const updated = await changeUser(deps, actor, user.id, { role: "admin", isWhitelisted: true });
   return { user: updated, changed: true };

@@ -7,9 +7,9 @@ import { anonymiseUser, deleteUser } from "../../sql/user-changes.ts";
 import { findUserById } from "../../sql/users.ts";
 import { deleteVerificationTokensOfUser } from "../../sql/verification-tokens.ts";
 import { recordAudit } from "../audit.ts";
+import { DomainError, hasCode } from "../errors.ts";
 import type { Logger } from "../logger.ts";
 import { guardLastAdministrator } from "./administration.ts";
-import { LastAdministrator, UserNotFound } from "./refusals.ts";
 
 export type DeletionRequest = {
   userId: string;
@@ -37,7 +37,8 @@ export async function deleteAccount(
   try {
     await pool.transaction(async (tx) => {
       const user = await findUserById(tx, request.userId);
-      if (!user || (user.status === "deleted" && !request.hard)) throw new UserNotFound();
+      if (!user || (user.status === "deleted" && !request.hard))
+        throw new DomainError("user_not_found");
       await guardLastAdministrator(tx, user);
       await deleteRefreshTokensOfUser(tx, user.id);
       await deleteSessionsOfUser(tx, user.id);
@@ -61,7 +62,7 @@ export async function deleteAccount(
       });
     });
   } catch (error) {
-    if (error instanceof LastAdministrator) {
+    if (hasCode(error, "last_admin")) {
       await recordAudit(pool, logger, {
         eventType,
         result: "failure",

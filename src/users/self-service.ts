@@ -10,14 +10,8 @@ import { findSessionById, listSessionsOfUser } from "../../sql/sessions.ts";
 import { lockUserById, type ProfileChange, updateUserProfile } from "../../sql/user-changes.ts";
 import { findUserById, type User } from "../../sql/users.ts";
 import { recordAudit } from "../audit.ts";
+import { DomainError } from "../errors.ts";
 import type { Logger } from "../logger.ts";
-import {
-  NoSignInMethodLeft,
-  NotLinked,
-  RecentSignInRequired,
-  UserNotFound,
-  UsernameTaken,
-} from "./refusals.ts";
 import { toMeResponse } from "./user-view.ts";
 
 type Deps = { pool: DatabasePool; logger: Logger };
@@ -33,10 +27,11 @@ export async function updateProfile(
   try {
     user = await updateUserProfile(pool, userId, change);
   } catch (error) {
-    if (error instanceof UniqueIntegrityConstraintViolationError) throw new UsernameTaken();
+    if (error instanceof UniqueIntegrityConstraintViolationError)
+      throw new DomainError("username_taken");
     throw error;
   }
-  if (!user) throw new UserNotFound();
+  if (!user) throw new DomainError("user_not_found");
   await recordAudit(pool, logger, {
     eventType: "account.profile_updated",
     result: "success",
@@ -60,10 +55,13 @@ export async function unlinkProvider(
   try {
     await pool.transaction(async (tx) => {
       const user = await lockUserById(tx, userId);
-      if (!user) throw new UserNotFound();
+      if (!user) throw new DomainError("user_not_found");
       const linked = await countOAuthAccountsOfUser(tx, userId);
-      if (!(await deleteOAuthAccountOfUser(tx, userId, provider))) throw new NotLinked(provider);
-      if (user.password_hash === null && linked <= 1) throw new NoSignInMethodLeft();
+      if (!(await deleteOAuthAccountOfUser(tx, userId, provider)))
+        throw new DomainError("provider_not_linked", {
+          detail: `No ${provider} account is linked.`,
+        });
+      if (user.password_hash === null && linked <= 1) throw new DomainError("last_sign_in_method");
       await recordAudit(tx, logger, {
         eventType: "account.provider_unlinked",
         result: "success",
@@ -73,7 +71,7 @@ export async function unlinkProvider(
       });
     });
   } catch (error) {
-    if (isSignInMethodViolation(error)) throw new NoSignInMethodLeft();
+    if (isSignInMethodViolation(error)) throw new DomainError("last_sign_in_method");
     throw error;
   }
 }
@@ -93,7 +91,7 @@ function isSignInMethodViolation(error: unknown): boolean {
  */
 export async function exportAccount({ pool, logger }: Deps, userId: string, facts: RequestFacts) {
   const user = await findUserById(pool, userId);
-  if (!user) throw new UserNotFound();
+  if (!user) throw new DomainError("user_not_found");
   const [accounts, sessions, grants, events] = await Promise.all([
     listLinkedAccountsOfUser(pool, userId),
     listSessionsOfUser(pool, userId, 10_000),
@@ -152,6 +150,6 @@ export async function assertRecentSignIn(
 ): Promise<void> {
   const session = sessionId ? await findSessionById(pool, sessionId) : null;
   if (!session || Date.now() - session.created_at.getTime() > maxAgeMs) {
-    throw new RecentSignInRequired();
+    throw new DomainError("recent_sign_in_required");
   }
 }

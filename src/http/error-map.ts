@@ -1,0 +1,316 @@
+import type { ContentfulStatusCode } from "hono/utils/http-status";
+import type { DomainError, ErrorCode } from "../errors.ts";
+import { Problem } from "./problem.ts";
+
+// The one place a refusal's code becomes an answer: its status, title,
+// usual sentence and headers for problem+json (RFC 9457), its RFC 6749
+// `error` on the token endpoints, and the message pages show. Codes are
+// declared in src/errors.ts; docs/errors.md lists both.
+
+type OAuthError = "invalid_request" | "invalid_grant" | "unsupported_grant_type" | "slow_down";
+
+type Answer = {
+  status: ContentfulStatusCode;
+  title: string;
+  /** The usual sentence; a refusal may bring its own (DomainError details). */
+  detail: string;
+  /** The RFC 9457 `type` URI; about:blank when a code needs no page of its own. */
+  type?: string;
+  headers?: Record<string, string>;
+  /** What a page shows for this code, when it differs from `detail`. */
+  message?: string;
+  /** The token endpoints' RFC 6749 §5.2 error; invalid_grant by default. */
+  oauth?: OAuthError;
+};
+
+const urn = (name: string) => `urn:gatehouse:problem:${name}`;
+const bearer = { "www-authenticate": 'Bearer realm="gatehouse"' };
+const invalidRequest = { status: 400, title: "Invalid request", type: urn("validation") } as const;
+const fieldsInvalid = "Some fields are missing or invalid.";
+
+/** A provider sign-in's failure: the sign-in page shows its title and sentence together. */
+const signInFailure = (status: ContentfulStatusCode, title: string, detail: string): Answer => ({
+  status,
+  title,
+  detail,
+  message: `${title}: ${detail}`,
+});
+
+const answers: Record<ErrorCode, Answer> = {
+  invalid_credentials: {
+    status: 401,
+    title: "Unauthorized",
+    detail: "The email or password is wrong.",
+    type: urn("invalid-credentials"),
+  },
+  account_locked: {
+    status: 423,
+    title: "Locked",
+    detail: "This account is locked; contact an administrator.",
+    type: urn("account-locked"),
+  },
+  account_inactive: {
+    status: 403,
+    title: "Forbidden",
+    detail: "This account is inactive.",
+    type: urn("account-inactive"),
+    message: "Account not active: This account has been deactivated or locked by an administrator.",
+  },
+  email_not_verified: {
+    status: 403,
+    title: "Forbidden",
+    detail: "Confirm your email address first.",
+    type: urn("email-not-verified"),
+  },
+  rate_limited: {
+    status: 429,
+    title: "Too Many Requests",
+    detail: "Too many attempts; try again later.",
+    type: urn("rate-limited"),
+    oauth: "slow_down",
+  },
+  password_not_set: {
+    status: 409,
+    title: "Conflict",
+    detail: "This account has no password yet: use “forgot password” to set one.",
+  },
+
+  provider_not_found: {
+    status: 404,
+    title: "Not Found",
+    detail: "No sign-in provider by that name is enabled.",
+  },
+  access_denied: signInFailure(
+    401,
+    "Sign-in cancelled",
+    "Consent was refused at the provider; nothing was changed.",
+  ),
+  provider_error: signInFailure(
+    502,
+    "Provider error",
+    "The provider reported an error instead of signing you in.",
+  ),
+  bad_state: signInFailure(
+    400,
+    "Sign-in expired or forged",
+    "This sign-in was not started from this browser, was already used, or took too long. Start again.",
+  ),
+  provider_refused: signInFailure(
+    400,
+    "Sign-in refused by the provider",
+    "The provider did not accept this sign-in (the code may have been used already).",
+  ),
+  provider_unavailable: signInFailure(
+    502,
+    "Provider unavailable",
+    "The provider's answer could not be used. Try again later.",
+  ),
+  account_conflict: signInFailure(
+    409,
+    "Account already linked",
+    "The account with this email already signs in with a different identity at this provider.",
+  ),
+
+  not_signed_in: { status: 401, title: "Unauthorized", detail: "Sign in first.", headers: bearer },
+  invalid_token: {
+    status: 401,
+    title: "Unauthorized",
+    detail: "Sign in first.",
+    // RFC 6750 §3.1: tell a client whose token was refused that it was the token.
+    headers: { "www-authenticate": 'Bearer realm="gatehouse", error="invalid_token"' },
+  },
+  session_expired: {
+    status: 401,
+    title: "Unauthorized",
+    detail: "Sign in first.",
+    headers: bearer,
+  },
+  not_approved: {
+    status: 403,
+    title: "Forbidden",
+    detail: "Your account is waiting for an administrator's approval.",
+    type: urn("not-approved"),
+  },
+  admin_only: { status: 403, title: "Forbidden", detail: "Administrators only." },
+  requirement_not_met: {
+    status: 403,
+    title: "Forbidden",
+    detail: "This app needs a role or group this account does not have.",
+    type: urn("requirement-not-met"),
+  },
+  recent_sign_in_required: {
+    status: 403,
+    title: "Forbidden",
+    detail: "Deleting your account needs a fresh sign-in: sign out, sign in again, then retry.",
+    type: urn("reauthentication-required"),
+  },
+  browser_session_required: {
+    status: 403,
+    title: "Forbidden",
+    detail: "Only a browser session can be exchanged for tokens.",
+  },
+  csrf_failed: {
+    status: 403,
+    title: "Forbidden",
+    detail:
+      "A browser request that changes something must come from this site's own pages; its Origin or Sec-Fetch-Site header says it does not.",
+  },
+  metrics_token_required: {
+    status: 401,
+    title: "Unauthorized",
+    detail: "Metrics need the metrics bearer token.",
+    headers: { "www-authenticate": 'Bearer realm="metrics"' },
+  },
+
+  link_invalid: {
+    ...invalidRequest,
+    detail: fieldsInvalid,
+    message: "This link is invalid, already used or expired; ask for a new one.",
+  },
+  link_of_another_account: {
+    status: 403,
+    title: "Forbidden",
+    detail:
+      "This link confirms the address of another account: sign out, and sign in with the account it was sent for.",
+    type: urn("link-of-another-account"),
+  },
+  sign_in_to_confirm: {
+    status: 401,
+    title: "Unauthorized",
+    detail: "Sign in with this account's password first, then confirm.",
+    type: urn("sign-in-to-confirm"),
+    headers: bearer,
+  },
+
+  refresh_token_invalid: {
+    status: 400,
+    title: "Invalid grant",
+    detail: "The refresh token is invalid, expired or revoked.",
+  },
+  refresh_token_reused: {
+    status: 400,
+    title: "Invalid grant",
+    detail: "The refresh token is invalid, expired or revoked.",
+  },
+  unsupported_grant_type: {
+    status: 400,
+    title: "Unsupported grant type",
+    detail: "grant_type must be password or refresh_token.",
+    oauth: "unsupported_grant_type",
+  },
+
+  user_not_found: { status: 404, title: "Not Found", detail: "No such user." },
+  last_admin: {
+    status: 409,
+    title: "Conflict",
+    detail: "This is the last administrator: promote someone else first.",
+    type: urn("last-admin"),
+  },
+  last_sign_in_method: {
+    status: 409,
+    title: "Conflict",
+    detail: "This is your only way to sign in: set a password or link another provider first.",
+    type: urn("last-sign-in-method"),
+  },
+  provider_not_linked: { status: 404, title: "Not Found", detail: "No such provider is linked." },
+  username_taken: { status: 409, title: "Conflict", detail: "That username is taken." },
+  session_not_found: { status: 404, title: "Not Found", detail: "No such session." },
+  rule_exists: { status: 409, title: "Conflict", detail: "That allowlist rule already exists." },
+  rule_not_found: { status: 404, title: "Not Found", detail: "No such allowlist rule." },
+  rule_invalid: {
+    ...invalidRequest,
+    detail:
+      "Rule not added: the value does not fit its kind (an address such as ann@example.com, a domain such as example.com, a GitHub organisation, or organisation/team-slug).",
+  },
+
+  validation_failed: { ...invalidRequest, detail: fieldsInvalid, oauth: "invalid_request" },
+  weak_password: { ...invalidRequest, detail: fieldsInvalid, oauth: "invalid_request" },
+  malformed_json: {
+    status: 400,
+    title: "Malformed JSON",
+    detail: "The request body is not valid JSON.",
+    oauth: "invalid_request",
+  },
+  malformed_form: {
+    status: 400,
+    title: "Malformed form",
+    detail: "The request body is not a valid form.",
+    oauth: "invalid_request",
+  },
+  unsupported_media_type: {
+    status: 415,
+    title: "Unsupported Media Type",
+    detail: "Send application/json (or a urlencoded form).",
+    oauth: "invalid_request",
+  },
+  body_too_large: {
+    status: 413,
+    title: "Content Too Large",
+    detail: "The request body is too large.",
+    oauth: "invalid_request",
+  },
+  not_found: { status: 404, title: "Not Found", detail: "No such route." },
+  method_not_allowed: {
+    status: 405,
+    title: "Method Not Allowed",
+    detail: "This route does not take that method.",
+  },
+  request_refused: { status: 400, title: "Bad Request", detail: "The request was refused." },
+
+  database_unavailable: {
+    status: 503,
+    title: "Service Unavailable",
+    detail: "The database is unavailable; try again shortly.",
+  },
+  migrations_pending: {
+    status: 503,
+    title: "Service Unavailable",
+    detail: "Some migrations are not applied.",
+  },
+  internal_error: {
+    status: 500,
+    title: "Internal Server Error",
+    detail: "Something went wrong on our side; quote the request id.",
+  },
+};
+
+/** Every code that has an answer (all of them: the type checker insists). */
+export const answeredCodes = Object.keys(answers) as ErrorCode[];
+
+/** The problem+json answer to a refusal. */
+export function problemOf(error: DomainError): Problem {
+  const answer = answers[error.code];
+  const { detail, errors, retryAfterSeconds } = error.details;
+  const headers = { ...answer.headers };
+  if (retryAfterSeconds !== undefined) headers["retry-after"] = String(retryAfterSeconds);
+  return new Problem(error.code, answer.status, answer.title, detail ?? answer.detail, {
+    ...(answer.type ? { type: answer.type } : {}),
+    ...(errors ? { errors } : {}),
+    ...(Object.keys(headers).length > 0 ? { headers } : {}),
+  });
+}
+
+/**
+ * The same refusal on /auth/token and /auth/revoke, which speak RFC 6749
+ * §5.2 to OAuth libraries: `error` and `error_description` (with our `code`
+ * beside them); 429 stays 429 (slow_down), every other refusal is a 400.
+ */
+export function oauthErrorOf(error: DomainError): {
+  status: 400 | 429;
+  body: { error: OAuthError; error_description: string; code: ErrorCode };
+  headers: Record<string, string>;
+} {
+  const problem = problemOf(error);
+  const oauth = answers[error.code].oauth ?? "invalid_grant";
+  return {
+    status: oauth === "slow_down" ? 429 : 400,
+    body: { error: oauth, error_description: problem.detail, code: error.code },
+    headers: problem.extra.headers ?? {},
+  };
+}
+
+/** The sentence a page shows for a code (a flash `?error=`, a failed sign-in). */
+export function errorMessage(code: ErrorCode): string {
+  const answer = answers[code];
+  return answer.message ?? answer.detail;
+}
