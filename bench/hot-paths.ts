@@ -107,6 +107,11 @@ export async function runHotPaths(
   // cores; the ceilings look up this same user row in this same database.
   await gatehouse.stop();
 
+  // BENCH_ONLY=id,id: only those rows (ceiling-pg, verify-cookie, peer,
+  // password-verify, many-users, ...), for a quick A/B of a few hot paths.
+  const only = process.env.BENCH_ONLY?.split(",").filter(Boolean);
+  const wanted = (id: string) => !only || only.includes(id);
+
   // Ceilings -----------------------------------------------------------------
   const ceilings = [
     { id: "ceiling-json", mode: "json", label: "ceiling: Hono on Bun, small JSON", path: "/json" },
@@ -132,7 +137,7 @@ export async function runHotPaths(
       headers: { ...forwardedHeaders, cookie },
     },
   ];
-  for (const c of ceilings) {
+  for (const c of ceilings.filter((c) => wanted(c.id))) {
     const server = await startServer({
       script: "bench/ceiling-server.ts",
       args: [c.mode],
@@ -151,43 +156,44 @@ export async function runHotPaths(
   }
 
   // Peer ----------------------------------------------------------------------
-  try {
-    await ensurePeerInstalled(log);
-    const peerDatabase = await createPeerDatabase(postgres);
-    for (const cookieCache of [false, true]) {
-      const peer = await startPeer(peerDatabase, cookieCache);
-      try {
-        await measure(
-          {
-            id: cookieCache ? peerIds.cookieCache : peerIds.noCache,
-            label: `peer: better-auth get-session, one session, cookie cache ${cookieCache ? "on" : "off"}`,
-            kind: "peer",
-            ceiling: "ceiling-pg",
-          },
-          peer,
-          { request: peer.request, expectStatus: 200 },
-        );
-      } finally {
-        await peer.stop();
+  if (wanted("peer"))
+    try {
+      await ensurePeerInstalled(log);
+      const peerDatabase = await createPeerDatabase(postgres);
+      for (const cookieCache of [false, true]) {
+        const peer = await startPeer(peerDatabase, cookieCache);
+        try {
+          await measure(
+            {
+              id: cookieCache ? peerIds.cookieCache : peerIds.noCache,
+              label: `peer: better-auth get-session, one session, cookie cache ${cookieCache ? "on" : "off"}`,
+              kind: "peer",
+              ceiling: "ceiling-pg",
+            },
+            peer,
+            { request: peer.request, expectStatus: 200 },
+          );
+        } finally {
+          await peer.stop();
+        }
       }
+    } catch (error) {
+      const note = error instanceof Error ? error.message.split("\n")[0] : String(error);
+      for (const [id, on] of [
+        [peerIds.noCache, "off"],
+        [peerIds.cookieCache, "on"],
+      ] as const) {
+        if (results.some((r) => r.id === id)) continue;
+        results.push({
+          id,
+          label: `peer: better-auth get-session, one session, cookie cache ${on}`,
+          kind: "peer",
+          outcome: "failed",
+          note,
+        });
+      }
+      log(`better-auth: ${note}`);
     }
-  } catch (error) {
-    const note = error instanceof Error ? error.message.split("\n")[0] : String(error);
-    for (const [id, on] of [
-      [peerIds.noCache, "off"],
-      [peerIds.cookieCache, "on"],
-    ] as const) {
-      if (results.some((r) => r.id === id)) continue;
-      results.push({
-        id,
-        label: `peer: better-auth get-session, one session, cookie cache ${on}`,
-        kind: "peer",
-        outcome: "failed",
-        note,
-      });
-    }
-    log(`better-auth: ${note}`);
-  }
 
   // Gatehouse -----------------------------------------------------------------
   const issuer = await startOidcIssuer({
@@ -210,7 +216,7 @@ export async function runHotPaths(
       : {},
   );
   try {
-    for (const scenario of gatehouseScenarios) {
+    for (const scenario of gatehouseScenarios.filter((s) => wanted(s.id))) {
       const row = {
         id: scenario.id,
         label: scenario.label,
@@ -254,28 +260,31 @@ export async function runHotPaths(
     issuer?.stop();
   }
 
-  const verify: ScenarioResult = {
-    id: "password-verify",
-    label: "raw Bun.password.verify (argon2id, same hash), in-process",
-    kind: "raw",
-    outcome: "measured",
-    measurement: await measurePasswordVerify(passwordHash, settings.durationSeconds),
-  };
-  results.push(verify);
-  log(summary(verify));
+  if (wanted("password-verify")) {
+    const verify: ScenarioResult = {
+      id: "password-verify",
+      label: "raw Bun.password.verify (argon2id, same hash), in-process",
+      kind: "raw",
+      outcome: "measured",
+      measurement: await measurePasswordVerify(passwordHash, settings.durationSeconds),
+    };
+    results.push(verify);
+    log(summary(verify));
+  }
 
   // Many users -----------------------------------------------------------------
-  await runManySessions({
-    options,
-    postgres,
-    logger,
-    log,
-    measure,
-    record: (row) => {
-      results.push(row);
-      log(summary(row));
-    },
-  });
+  if (wanted("many-users"))
+    await runManySessions({
+      options,
+      postgres,
+      logger,
+      log,
+      measure,
+      record: (row) => {
+        results.push(row);
+        log(summary(row));
+      },
+    });
 
   return {
     kind: "hot-paths",
