@@ -29,7 +29,7 @@ export type NewAuditEvent = {
   ip?: string | null;
   userAgent?: string | null;
   failureReason?: string | null;
-  context?: Record<string, string | number | boolean | null>;
+  context?: Record<string, string | number | boolean | null | readonly string[]>;
 };
 
 export async function insertAuditEvent(

@@ -19,7 +19,10 @@ export async function beginReadOnlySnapshot(tx: DatabaseTransactionConnection): 
 export const serviceTables: readonly string[] = [
   "allowlist_rules",
   "audit_events",
+  "mfa_recovery_codes",
+  "mfa_totp",
   "oauth_accounts",
+  "pending_sign_ins",
   "refresh_tokens",
   "revoked_access_tokens",
   "sessions",

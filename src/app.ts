@@ -26,10 +26,12 @@ import { forwardAuthRoutes } from "./routes/forward-auth.ts";
 import { healthRoutes } from "./routes/health.ts";
 import { meRoutes } from "./routes/me.ts";
 import { meAccountRoutes } from "./routes/me-account.ts";
+import { meMfaRoutes } from "./routes/me-mfa.ts";
 import { meSessionRoutes } from "./routes/me-sessions.ts";
 import { metricsRoutes } from "./routes/metrics.ts";
 import { oauthRoutes } from "./routes/oauth.ts";
 import { passwordRoutes } from "./routes/password.ts";
+import { secondFactorSignInRoutes } from "./routes/second-factor-sign-in.ts";
 import { tokenRoutes } from "./routes/tokens.ts";
 import type { Services } from "./services.ts";
 
@@ -99,12 +101,14 @@ export function createApp(deps: Services) {
   mount(authRoutes(deps));
   mount(meRoutes(deps));
   mount(meAccountRoutes(deps));
+  mount(meMfaRoutes(deps));
   mount(adminUserRoutes(deps));
   mount(adminAllowlistRoutes(deps));
   mount(adminAuditRoutes(deps));
   mount(adminHealthRoutes(deps));
   app.route("/", adminPageRoutes(deps));
   mount(passwordRoutes(deps));
+  mount(secondFactorSignInRoutes(deps));
   mount(emailConfirmationRoutes(deps));
   mount(tokenRoutes(deps));
   mount(meSessionRoutes(deps));

@@ -41,6 +41,14 @@ export const errorCodes = [
   "refresh_token_invalid",
   "refresh_token_reused",
   "unsupported_grant_type",
+  // Second factors
+  "mfa_required",
+  "mfa_code_invalid",
+  "mfa_sign_in_expired",
+  "mfa_already_enrolled",
+  "mfa_not_enrolled",
+  "mfa_enrolment_code_invalid",
+  "mfa_proof_required",
   // Users, linked accounts, sessions, the allowlist
   "user_not_found",
   "last_admin",

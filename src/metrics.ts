@@ -88,3 +88,11 @@ export const cleanupRowsRemoved = new Counter({
   labelNames: ["what"] as const,
   registers: [metricsRegistry],
 });
+
+/** method: totp | recovery_code; result: success | failure. */
+export const mfaChallenges = new Counter({
+  name: "gatehouse_mfa_challenges_total",
+  help: "Second factors given (at sign-in and to change a factor), by method and result.",
+  labelNames: ["method", "result"] as const,
+  registers: [metricsRegistry],
+});

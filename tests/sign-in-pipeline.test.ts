@@ -228,6 +228,7 @@ describe("completeSignIn", () => {
       { kind: "browser", replaces: null },
       request(),
     );
+    if (first.kind !== "session") throw new Error("a user without a second factor signs in");
     await completeSignIn(
       deps,
       await verifyPasswordLogin(deps, { email: user.email ?? "", password, ...request() }),

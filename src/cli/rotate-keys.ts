@@ -5,7 +5,7 @@ import { progressLine } from "./progress.ts";
 
 const help = `usage: gatehouse rotate-keys [--batch-size N] [--max-batches N] [--json]
 
-Re-encrypts every stored provider token under the first key of
+Re-encrypts every stored provider token and TOTP secret under the first key of
 TOKEN_ENCRYPTION_KEYS (put the new key first, keep the old ones after it),
 bound to its row and column; tokens written before that binding existed are
 rewritten even when their key is already the first one.
@@ -26,7 +26,7 @@ function positive(name: string, value: unknown, fallback: number): number {
 }
 
 export const rotateKeysCommand: CliCommand = {
-  summary: "re-encrypt stored provider tokens under the first configured key",
+  summary: "re-encrypt stored provider tokens and TOTP secrets under the first configured key",
   help,
   options: { "batch-size": { type: "string" }, "max-batches": { type: "string" } },
   run: async ({ values, positionals, json }) => {

@@ -50,6 +50,11 @@ export const changeBody = z.object({
 });
 
 export const loginResponse = z.object({ user: meResponse });
+/** The password was right and a second factor is owed: finish at POST /auth/mfa. */
+export const mfaRequiredResponse = z.object({
+  mfa_required: z.literal(true),
+  methods: z.array(z.enum(["totp", "recovery_code"])),
+});
 export const messageResponse = z.object({ message: z.string() });
 
 export const rateLimitedResponse = {

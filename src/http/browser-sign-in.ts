@@ -1,24 +1,80 @@
 import type { Context } from "hono";
-import { completeSignIn, type SignInDeps } from "../sign-in/complete.ts";
+import { hasCode } from "../errors.ts";
+import type { SecondFactorAnswer } from "../mfa/second-factor-proof.ts";
+import {
+  completeSignIn,
+  type PendingOutcome,
+  type SessionOutcome,
+  type SignInDeps,
+} from "../sign-in/complete.ts";
 import type { FirstFactor } from "../sign-in/first-factor.ts";
+import { finishPendingSignIn } from "../sign-in/pending-sign-in.ts";
+import { pendingSignInExpired } from "../sign-in/second-factor.ts";
 import type { AppEnv } from "./app-env.ts";
 import { requestAuditFields } from "./audit-fields.ts";
+import {
+  clearPendingSignInCookie,
+  readPendingSignInCookie,
+  writePendingSignInCookie,
+} from "./pending-sign-in-cookie.ts";
 import { writeSessionCookie } from "./session-cookie.ts";
 
 /**
  * Completes a browser's sign-in (src/sign-in/complete.ts) and writes its
- * session cookie. Only the cookie's own session is replaced; a bearer
- * token's session is another client's.
+ * session cookie, or, when a second factor is owed, the pending sign-in's
+ * cookie (good only for POST /auth/mfa). Only the cookie's own session is
+ * replaced; a bearer token's session is another client's.
  */
-export async function signInBrowser(c: Context<AppEnv>, deps: SignInDeps, factor: FirstFactor) {
-  const principal = c.get("principal");
-  const replaces = principal?.via === "cookie" ? principal.sessionId : null;
+export async function signInBrowser(
+  c: Context<AppEnv>,
+  deps: SignInDeps,
+  factor: FirstFactor,
+): Promise<SessionOutcome | PendingOutcome> {
   const outcome = await completeSignIn(
     deps,
     factor,
-    { kind: "browser", replaces },
+    { kind: "browser", replaces: replacedSession(c) },
     requestAuditFields(c),
   );
-  writeSessionCookie(c, deps.config, outcome.secret);
+  if (outcome.kind === "pending") {
+    writePendingSignInCookie(c, deps.config, outcome.secret, outcome.expiresAt);
+  } else {
+    writeSessionCookie(c, deps.config, outcome.secret);
+  }
   return outcome;
+}
+
+/**
+ * Finishes the browser's pending sign-in (its cookie) with a second factor:
+ * the session cookie replaces the pending one. For a pending sign-in that
+ * is gone the cookie is cleared too (useless either way: the row decides);
+ * a wrong factor leaves it for another try.
+ */
+export async function finishBrowserSignIn(
+  c: Context<AppEnv>,
+  deps: SignInDeps,
+  answer: SecondFactorAnswer,
+): Promise<SessionOutcome> {
+  const secret = readPendingSignInCookie(c, deps.config);
+  try {
+    if (!secret) throw pendingSignInExpired();
+    const outcome = await finishPendingSignIn(
+      deps,
+      secret,
+      answer,
+      { kind: "browser", replaces: replacedSession(c) },
+      requestAuditFields(c),
+    );
+    clearPendingSignInCookie(c, deps.config);
+    writeSessionCookie(c, deps.config, outcome.secret);
+    return outcome;
+  } catch (error) {
+    if (hasCode(error, "mfa_sign_in_expired")) clearPendingSignInCookie(c, deps.config);
+    throw error;
+  }
+}
+
+function replacedSession(c: Context<AppEnv>): string | null {
+  const principal = c.get("principal");
+  return principal?.via === "cookie" ? principal.sessionId : null;
 }

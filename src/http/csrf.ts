@@ -4,6 +4,7 @@ import { HTTPException } from "hono/http-exception";
 import type { Config } from "../config/index.ts";
 import { DomainError } from "../errors.ts";
 import type { AppEnv } from "./app-env.ts";
+import { readPendingSignInCookie } from "./pending-sign-in-cookie.ts";
 import { readSessionCookie } from "./session-cookie.ts";
 
 /**
@@ -30,6 +31,7 @@ export function csrfProtection(
     if (safeMethod.test(c.req.method)) return next();
     const fromBrowser =
       readSessionCookie(c, config) !== undefined ||
+      readPendingSignInCookie(c, config) !== undefined ||
       c.req.header("sec-fetch-site") !== undefined ||
       c.req.header("origin") !== undefined;
     if (!fromBrowser) return next();

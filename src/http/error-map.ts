@@ -195,8 +195,49 @@ const answers: Record<ErrorCode, Answer> = {
   unsupported_grant_type: {
     status: 400,
     title: "Unsupported grant type",
-    detail: "grant_type must be password or refresh_token.",
+    detail:
+      "grant_type must be password, refresh_token or urn:gatehouse:params:oauth:grant-type:mfa.",
     oauth: "unsupported_grant_type",
+  },
+
+  mfa_required: {
+    status: 403,
+    title: "Forbidden",
+    detail:
+      "A second factor is required: finish at POST /auth/mfa, or with the mfa grant and mfa_token.",
+    type: urn("mfa-required"),
+  },
+  mfa_code_invalid: {
+    status: 401,
+    title: "Unauthorized",
+    detail: "That code is wrong or was used already.",
+    type: urn("mfa-code-invalid"),
+  },
+  mfa_sign_in_expired: {
+    status: 401,
+    title: "Unauthorized",
+    detail: "This sign-in has expired or is finished; sign in again.",
+    type: urn("mfa-sign-in-expired"),
+  },
+  mfa_already_enrolled: {
+    status: 409,
+    title: "Conflict",
+    detail: "An authenticator is already on; turn it off first to replace it.",
+  },
+  mfa_not_enrolled: {
+    status: 409,
+    title: "Conflict",
+    detail: "No authenticator enrolment to confirm: start one first (POST /me/mfa/totp).",
+  },
+  mfa_enrolment_code_invalid: {
+    status: 422,
+    title: "Unprocessable Content",
+    detail: "That code is not the authenticator's current one.",
+  },
+  mfa_proof_required: {
+    status: 403,
+    title: "Forbidden",
+    detail: "Give a current code from your authenticator, or an unused recovery code.",
   },
 
   user_not_found: { status: 404, title: "Not Found", detail: "No such user." },

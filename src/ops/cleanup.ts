@@ -7,6 +7,7 @@ import {
   ensureAuditPartitions,
   listAuditMonthPartitions,
 } from "../../sql/audit-events.ts";
+import { countSpentPendingSignIns, deleteSpentPendingSignIns } from "../../sql/pending-sign-ins.ts";
 import {
   countExpiredRateLimitCounters,
   deleteExpiredRateLimitCounters,
@@ -56,6 +57,7 @@ export type CleanupReport =
         sessions: number;
         refresh_tokens: number;
         verification_tokens: number;
+        pending_sign_ins: number;
         revoked_access_tokens: number;
         audit_events_default: number;
         rate_limit_counters: number;
@@ -131,6 +133,11 @@ export async function runCleanup(options: CleanupOptions): Promise<CleanupReport
           (n) => deleteSpentVerificationTokens(pool, cutoff, n),
         ],
         [
+          "pending_sign_ins",
+          () => countSpentPendingSignIns(pool, cutoff),
+          (n) => deleteSpentPendingSignIns(pool, cutoff, n),
+        ],
+        [
           "revoked_access_tokens",
           () => countExpiredDeniedTokens(pool),
           (n) => deleteExpiredDeniedTokens(pool, n),
@@ -154,6 +161,7 @@ export async function runCleanup(options: CleanupOptions): Promise<CleanupReport
         sessions: swept.sessions,
         refresh_tokens: swept.refresh_tokens,
         verification_tokens: swept.verification_tokens,
+        pending_sign_ins: swept.pending_sign_ins,
         revoked_access_tokens: swept.revoked_access_tokens,
         audit_events_default: swept.audit_events_default,
         rate_limit_counters: swept.rate_limit_counters,

@@ -1,5 +1,10 @@
 import type { DatabasePool } from "slonik";
 import {
+  countTotpSecretsByKey,
+  listTotpSecretsNotUnderKey,
+  replaceTotpSecret,
+} from "../../sql/mfa-totp.ts";
+import {
   countTokensByKey,
   listAccountsNotUnderKey,
   replaceAccountTokens,
@@ -10,9 +15,11 @@ import {
   type EncryptionKey,
   isCurrent,
 } from "../keys/token-encryption.ts";
+import { totpSecretBinding } from "../mfa/totp-secrets.ts";
 import { type AccountTokenColumn, bindingOf } from "../providers/provider-tokens.ts";
 
-// Re-encrypts stored provider tokens under the first configured key, in the
+// Re-encrypts stored provider tokens and TOTP secrets (sealed with the same
+// keys) under the first configured key, in the
 // current format (bound to their row and column; older unbound ones are
 // upgraded even when their key is already the current one). Each
 // batch commits on its own and rows already under the current key are never
@@ -45,8 +52,15 @@ export type KeyRotationReport = {
   finished: boolean;
 };
 
-const asRecord = (rows: readonly { key_id: string; tokens: number }[]) =>
-  Object.fromEntries(rows.map((r) => [r.key_id, r.tokens]));
+const asRecord = (rows: readonly { key_id: string; tokens: number }[]) => {
+  const counts: Record<string, number> = {};
+  for (const row of rows) counts[row.key_id] = (counts[row.key_id] ?? 0) + row.tokens;
+  return counts;
+};
+
+/** Ciphertexts per key: provider tokens and TOTP secrets together. */
+const countByKey = async (pool: DatabasePool) =>
+  asRecord([...(await countTokensByKey(pool)), ...(await countTotpSecretsByKey(pool))]);
 
 export async function rotateEncryptionKeys({
   pool,
@@ -63,7 +77,7 @@ export async function rotateEncryptionKeys({
 }): Promise<KeyRotationReport> {
   const cipher = await createTokenCipher(keys);
   const configured = new Set(keys.map((k) => k.id));
-  const before = asRecord(await countTokensByKey(pool));
+  const before = await countByKey(pool);
   const unknown = Object.fromEntries(Object.entries(before).filter(([id]) => !configured.has(id)));
   if (Object.keys(unknown).length > 0) throw new UnconfiguredKeys(unknown);
 
@@ -114,10 +128,53 @@ export async function rotateEncryptionKeys({
     const left = await listAccountsNotUnderKey(pool, currentFormat, cipher.currentKeyId, null, 1);
     finished = left.length === 0;
   }
+
+  // Then the TOTP secrets, the same way, within the same batch budget.
+  let totpDone = false;
+  let afterUser: string | null = null;
+  while (finished && !totpDone && batches < maxBatches) {
+    const batch = await listTotpSecretsNotUnderKey(
+      pool,
+      currentFormat,
+      cipher.currentKeyId,
+      afterUser,
+      batchSize,
+    );
+    if (batch.length === 0) {
+      totpDone = true;
+      break;
+    }
+    await pool.transaction(async (tx) => {
+      for (const row of batch) {
+        const binding = totpSecretBinding(row.user_id);
+        let next: string;
+        try {
+          next = await cipher.encrypt(await cipher.decrypt(row.secret, binding), binding);
+        } catch {
+          unreadable++;
+          continue;
+        }
+        if (await replaceTotpSecret(tx, row, next)) rotated++;
+      }
+    });
+    afterUser = batch.at(-1)?.user_id ?? afterUser;
+    batches++;
+    onProgress?.(rotated);
+  }
+  if (finished && !totpDone) {
+    const left = await listTotpSecretsNotUnderKey(
+      pool,
+      currentFormat,
+      cipher.currentKeyId,
+      null,
+      1,
+    );
+    finished = left.length === 0;
+  }
   return {
     current_key: cipher.currentKeyId,
     before,
-    after: asRecord(await countTokensByKey(pool)),
+    after: await countByKey(pool),
     rows_rotated: rotated,
     unreadable,
     batches,

@@ -8,6 +8,7 @@ import { requestAuditFields } from "../http/audit-fields.ts";
 import { signInBrowser } from "../http/browser-sign-in.ts";
 import { problemOf } from "../http/error-map.ts";
 import { clearFlowCookie, readFlowCookie, writeFlowCookie } from "../http/oauth-flow-cookie.ts";
+import { secondFactorPageUrl } from "../http/pending-sign-in-cookie.ts";
 import { problemResponse } from "../http/problem.ts";
 import { safeRedirectTarget } from "../http/redirect-target.ts";
 import type { TokenCipher } from "../keys/token-encryption.ts";
@@ -250,8 +251,9 @@ export function oauthRoutes(deps: Deps) {
       if (!(error instanceof SignInRefused)) throw error;
       return fail(error.code, undefined, error.userId);
     }
+    let outcome: Awaited<ReturnType<typeof signInBrowser>>;
     try {
-      await signInBrowser(c, deps, {
+      outcome = await signInBrowser(c, deps, {
         user: signedIn.user,
         method: provider.name,
         identity,
@@ -262,7 +264,11 @@ export function oauthRoutes(deps: Deps) {
       if (!hasCode(error, "account_inactive", "account_locked")) throw error;
       return fail("account_inactive", undefined, signedIn.user.id, "done");
     }
-    return c.redirect(safeRedirectTarget(flow.redirectTo, config.http), 302);
+    const target = safeRedirectTarget(flow.redirectTo, config.http);
+    // A provider's word is a first factor like a password: a user with a
+    // second factor gives it on the second-factor page before any session.
+    if (outcome.kind === "pending") return c.redirect(secondFactorPageUrl(target), 302);
+    return c.redirect(target, 302);
   });
 
   return routes;

@@ -1,9 +1,11 @@
+import { z } from "zod";
 import {
   changeBody,
   emailBody,
   loginBody,
   loginResponse,
   messageResponse,
+  mfaRequiredResponse,
   pageOperation,
   rateLimitedResponse,
   resetBody,
@@ -16,6 +18,7 @@ import { requestAuditFields } from "../http/audit-fields.ts";
 import { signInBrowser } from "../http/browser-sign-in.ts";
 import { answering, formField, htmlPage as html, tokenOf } from "../http/form-answers.ts";
 import { readBody } from "../http/json-body.ts";
+import { secondFactorPageUrl } from "../http/pending-sign-in-cookie.ts";
 import type { Problem } from "../http/problem.ts";
 import { safeRedirectTarget } from "../http/redirect-target.ts";
 import {
@@ -90,7 +93,11 @@ const signInOperation = operation({
   access: "anyone",
   body: loginBody,
   responses: {
-    200: { description: "Signed in", body: loginResponse },
+    200: {
+      description:
+        "Signed in; or, for an account with a second factor, `mfa_required` and a cookie good only for POST /auth/mfa (5 minutes)",
+      body: z.union([loginResponse, mfaRequiredResponse]),
+    },
     401: { description: "Wrong email or password (the same answer for an unknown email)" },
     403: { description: "Right password, but the account is inactive" },
     423: { description: "Right password, but the account is locked (Retry-After)" },
@@ -204,9 +211,13 @@ export function passwordRoutes(deps: SignInDeps & AccountDeps) {
         password: body.password,
         ...requestAuditFields(c),
       });
-      const { user } = await signInBrowser(c, deps, factor);
+      const outcome = await signInBrowser(c, deps, factor);
+      if (outcome.kind === "pending") {
+        if (form) return c.redirect(secondFactorPageUrl(redirectTo), 303);
+        return c.json(mfaRequiredResponse.parse({ mfa_required: true, methods: outcome.methods }));
+      }
       if (form) return c.redirect(redirectTo, 303);
-      return c.json(loginResponse.parse({ user: toMeResponse(user) }));
+      return c.json(loginResponse.parse({ user: toMeResponse(outcome.user) }));
     });
   });
 

@@ -5,9 +5,16 @@ import { loginBody } from "../http/account-schemas.ts";
 import { ApiRoutes, operation } from "../http/api-route.ts";
 import { requestAuditFields } from "../http/audit-fields.ts";
 import { oauthErrorOf } from "../http/error-map.ts";
+import {
+  mfaGrant,
+  mfaGrantType,
+  mfaRequiredError,
+  secondFactorOfGrant,
+} from "../http/second-factor-body.ts";
 import { sessionStartedAt } from "../sessions/sessions.ts";
 import { completeSignIn, type SignInDeps } from "../sign-in/complete.ts";
 import { type PasswordLoginDeps, verifyPasswordLogin } from "../sign-in/password-login.ts";
+import { finishPendingSignIn } from "../sign-in/pending-sign-in.ts";
 import { isStorableText, refusedTextPointers } from "../text-input.ts";
 import {
   refreshTokenPair,
@@ -47,7 +54,11 @@ const refreshGrant = z.object({
 const passwordGrant = loginBody.extend({ grant_type: z.literal("password") });
 
 /** As documented; the handler validates field by field to answer RFC 6749 errors. */
-export const tokenRequest = z.discriminatedUnion("grant_type", [passwordGrant, refreshGrant]);
+export const tokenRequest = z.discriminatedUnion("grant_type", [
+  passwordGrant,
+  refreshGrant,
+  mfaGrant,
+]);
 
 export const revokeRequest = z.object({
   token: z.string().min(1).max(8192),
@@ -73,7 +84,7 @@ const issueTokenOperation = operation({
   method: "post",
   path: "/auth/token",
   summary:
-    "OAuth 2.0 token endpoint: grant_type=password (email or username, password) or refresh_token; JSON or form; errors are RFC 6749 {error, error_description}",
+    "OAuth 2.0 token endpoint: grant_type=password (email or username, password), refresh_token, or urn:gatehouse:params:oauth:grant-type:mfa (mfa_token and otp or recovery_code); JSON or form; errors are RFC 6749 {error, error_description}",
   tag: "tokens",
   access: "anyone",
   // RFC 6749 §4.3.2 and RFC 7009 §2.1: OAuth clients send a form.
@@ -89,6 +100,12 @@ const issueTokenOperation = operation({
       description:
         "invalid_request, invalid_grant (also a wrong password, or a locked or inactive account) or unsupported_grant_type",
       body: tokenError,
+      contentType: "application/json",
+    },
+    403: {
+      description:
+        "mfa_required: the password was right and the account has a second factor; finish with the mfa grant",
+      body: mfaRequiredError,
       contentType: "application/json",
     },
     429: {
@@ -230,7 +247,35 @@ export function tokenRoutes(deps: TokenDeps & SignInDeps & PasswordLoginDeps) {
           ...client,
           method: "token",
         });
-        const { pair } = await completeSignIn(deps, factor, { kind: "token" }, client);
+        const outcome = await completeSignIn(deps, factor, { kind: "token" }, client);
+        if (outcome.kind === "pending") {
+          c.header("cache-control", "no-store");
+          return c.json(
+            mfaRequiredError.parse({
+              error: "mfa_required",
+              error_description: "A second factor is required: use the mfa grant with mfa_token.",
+              code: "mfa_required",
+              mfa_token: outcome.secret,
+              methods: outcome.methods,
+            }),
+            403,
+          );
+        }
+        return answer(c, outcome.pair);
+      }
+      if (grantType === mfaGrantType) {
+        const grant = mfaGrant.safeParse(fields);
+        const given = grant.success ? secondFactorOfGrant(grant.data) : null;
+        if (!grant.success || !given) {
+          throw invalidRequest("mfa_token and one of otp or recovery_code are required.");
+        }
+        const { pair } = await finishPendingSignIn(
+          deps,
+          grant.data.mfa_token,
+          given,
+          { kind: "token" },
+          requestAuditFields(c),
+        );
         return answer(c, pair);
       }
       throw new DomainError("unsupported_grant_type");

@@ -4,13 +4,20 @@ import { recordAudit } from "../audit.ts";
 import type { Config } from "../config/index.ts";
 import { DomainError, hasCode } from "../errors.ts";
 import { grantRightsOfIdentity } from "../gate/grant-rights.ts";
+import {
+  createTokenCipher,
+  loadEncryptionKeys,
+  type TokenCipher,
+} from "../keys/token-encryption.ts";
 import type { Logger } from "../logger.ts";
-import { logins, sessionsCreated, tokensIssued } from "../metrics.ts";
+import { logins, mfaChallenges, sessionsCreated, tokensIssued } from "../metrics.ts";
+import type { SecondFactorMethod } from "../mfa/second-factor-proof.ts";
+import type { RateLimitStore } from "../rate-limits/rate-limit-stores.ts";
 import { createSession, invalidateSession } from "../sessions/sessions.ts";
 import type { AccessTokens } from "../tokens/access-tokens.ts";
 import { openTokenSession, type TokenPair, tokenPairFor } from "../tokens/token-grants.ts";
 import { recordSignInFailure } from "./failures.ts";
-import type { AuditContext, FirstFactor } from "./first-factor.ts";
+import type { Door, FirstFactor } from "./first-factor.ts";
 import { accountLocked } from "./password-login.ts";
 import { secondFactorStep } from "./second-factor.ts";
 
@@ -25,14 +32,25 @@ export type SignInDeps = {
   pool: DatabasePool;
   logger: Logger;
   accessTokens: AccessTokens;
+  /** The sign-in rate limits' counters: finishing a pending sign-in counts against them. */
+  rateLimitStore: RateLimitStore;
+  /** Opens TOTP secrets; loaded from TOKEN_ENCRYPTION_KEYS on first use when not given. */
+  tokenCipher?: () => Promise<TokenCipher>;
 };
 
-/** How the result is handed over: a browser gets a session cookie, a token client a token pair. */
-export type Door = { kind: "browser"; replaces: string | null } | { kind: "token" };
+type AuditedContext = Record<string, string | number | boolean | null | readonly string[]>;
 
 export type SessionOutcome = { kind: "session"; user: User; sessionId: string; secret: string };
 export type TokensOutcome = { kind: "tokens"; user: User; pair: TokenPair };
-/** What each door hands over. */
+/** A second factor is owed: no session or token yet, only a pending sign-in's secret. */
+export type PendingOutcome = {
+  kind: "pending";
+  user: User;
+  secret: string;
+  methods: SecondFactorMethod[];
+  expiresAt: Date;
+};
+/** What each door hands over once the sign-in is complete. */
 export type OutcomeAt<D extends Door> = D extends { kind: "token" }
   ? TokensOutcome
   : SessionOutcome;
@@ -41,13 +59,16 @@ type RequestFacts = { ip: string | null; userAgent: string | null };
 
 /**
  * Completes a sign-in whose first factor was proved, in one transaction:
- *  1. lockout bookkeeping (a password's success clears its failures) and last_login_at;
- *  2. the gate: an account that became locked or inactive meanwhile is refused;
- *  3. what the identity grants by itself (allowlist rules, ADMIN_EMAILS);
- *  4. the second-factor step (src/sign-in/second-factor.ts);
+ *  1. the second-factor step (src/sign-in/second-factor.ts): a user with a
+ *     second factor who has not given it gets a pending sign-in and nothing
+ *     else (no lockout change, no grant, no session): PendingOutcome;
+ *  2. lockout bookkeeping (a password's or a second factor's success clears
+ *     the failures) and last_login_at;
+ *  3. the gate: an account that became locked or inactive meanwhile is refused;
+ *  4. what the identity grants by itself (allowlist rules, ADMIN_EMAILS);
  *  5. a new session: a browser's replaces the one it came with (a planted
  *     cookie is never promoted), a token client's gets a refresh-token family;
- *  6. `login.succeeded` (and `token.issued`) in the audit trail;
+ *  6. `login.succeeded` with the methods used (`amr`), and `token.issued`;
  * then, after the commit and nowhere else, the counters: a rolled-back
  * session is no session. A refusal is recorded as a failed sign-in and thrown.
  */
@@ -56,7 +77,7 @@ export async function completeSignIn<D extends Door>(
   factor: FirstFactor,
   door: D,
   request: RequestFacts,
-): Promise<OutcomeAt<D>> {
+): Promise<OutcomeAt<D> | PendingOutcome> {
   const { pool, logger } = deps;
   let committed: Committed;
   try {
@@ -76,7 +97,14 @@ export async function completeSignIn<D extends Door>(
     }
     throw error;
   }
+  if (committed.kind === "pending") {
+    logins.inc({ method: factor.method, result: "mfa_required" });
+    return committed;
+  }
   logins.inc({ method: factor.method, result: "success" });
+  if (factor.secondFactor) {
+    mfaChallenges.inc({ method: factor.secondFactor.answer.kind, result: "success" });
+  }
   if (committed.kind === "session") {
     sessionsCreated.inc();
     return committed as OutcomeAt<D>;
@@ -88,6 +116,7 @@ export async function completeSignIn<D extends Door>(
 
 type Committed =
   | SessionOutcome
+  | PendingOutcome
   | { kind: "tokens"; user: User; opened: Awaited<ReturnType<typeof openTokenSession>> };
 
 async function completeInTransaction(
@@ -98,9 +127,21 @@ async function completeInTransaction(
   request: RequestFacts,
 ): Promise<Committed> {
   const { config, logger } = deps;
-  const recorded = factor.password
-    ? await recordSuccessfulLogin(tx, factor.user.id, factor.password.rehash)
-    : await recordUserLogin(tx, factor.user.id);
+  const step = await secondFactorStep(
+    tx,
+    { logger, tokenCipher: deps.tokenCipher ?? cipherFromConfig(deps) },
+    factor,
+    door,
+    request,
+  );
+  if (step.kind === "pending") {
+    const { secret, methods, expiresAt } = step;
+    return { kind: "pending", user: factor.user, secret, methods, expiresAt };
+  }
+  const recorded =
+    factor.password || factor.secondFactor
+      ? await recordSuccessfulLogin(tx, factor.user.id, factor.password?.rehash ?? null)
+      : await recordUserLogin(tx, factor.user.id);
   // Locked by failures that committed between the first factor's read and now.
   if (!recorded) throw accountLocked(Math.ceil(config.limits.LOGIN_LOCKOUT / 1000));
   if (recorded.status === "locked") throw accountLocked(null);
@@ -114,10 +155,10 @@ async function completeInTransaction(
     ...request,
     via: `${factor.method}_login`,
   });
-  await secondFactorStep(tx, user, factor);
 
-  const audited = (sessionId: string): AuditContext => ({
+  const audited = (sessionId: string): AuditedContext => ({
     method: factor.method,
+    amr: step.amr,
     session_id: sessionId,
     ...(factor.password ? { rehashed: factor.password.rehash !== null } : {}),
     ...factor.context,
@@ -148,4 +189,8 @@ async function completeInTransaction(
     context: audited(session.id),
   });
   return { kind: "session", user, sessionId: session.id, secret };
+}
+
+function cipherFromConfig({ config, logger }: SignInDeps): () => Promise<TokenCipher> {
+  return () => loadEncryptionKeys(config, logger).then(createTokenCipher);
 }

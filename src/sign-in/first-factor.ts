@@ -1,5 +1,6 @@
 import type { User } from "../../sql/users.ts";
 import type { SignInIdentity } from "../gate/sign-in-grants.ts";
+import type { SecondFactorAnswer } from "../mfa/second-factor-proof.ts";
 
 export type AuditContext = Record<string, string | number | boolean | null>;
 
@@ -17,4 +18,12 @@ export type FirstFactor = {
   password?: { rehash: { verifiedHash: string; newHash: string } | null };
   /** Extra facts for `login.succeeded` (a provider sign-in: created, linked). */
   context?: AuditContext;
+  /** Finishing a pending sign-in (src/sign-in/pending-sign-in.ts): the second factor given. */
+  secondFactor?: SecondFactorGiven;
 };
+
+/** A pending sign-in being finished: which one, and the second factor given for it. */
+export type SecondFactorGiven = { pendingId: string; answer: SecondFactorAnswer };
+
+/** How the result is handed over: a browser gets a session cookie, a token client a token pair. */
+export type Door = { kind: "browser"; replaces: string | null } | { kind: "token" };

@@ -1,6 +1,5 @@
 import type { DatabasePool } from "slonik";
-import { findUserByEmail, recordFailedLogin } from "../../sql/users.ts";
-import { recordAudit } from "../audit.ts";
+import { findUserByEmail } from "../../sql/users.ts";
 import type { Config } from "../config/index.ts";
 import { DomainError } from "../errors.ts";
 import type { Logger } from "../logger.ts";
@@ -13,6 +12,7 @@ import {
 import type { RateLimitStore } from "../rate-limits/rate-limit-stores.ts";
 import { accountKey, clientNetwork, enforceRateLimit } from "../rate-limits/rate-limiter.ts";
 import { isPrintableText } from "../text-input.ts";
+import { countFailedAttempt } from "../users/lockout.ts";
 import { recordSignInFailure } from "./failures.ts";
 import type { FirstFactor } from "./first-factor.ts";
 
@@ -67,9 +67,8 @@ export type PasswordLoginInput = {
  * 2. Unknown email, or an account without a password: a dummy hash of the
  *    same cost is verified (same timing), then `invalid_credentials`.
  * 3. Wrong password: `invalid_credentials`, the same answer, also while
- *    the account is locked. The LOGIN_MAX_FAILURES-th failure in a row locks
- *    the account for LOGIN_LOCKOUT, doubling with each further lockout
- *    (audited `account.locked`).
+ *    the account is locked; the failure counts toward the lockout
+ *    (src/users/lockout.ts, shared with second-factor failures).
  * 4. Right password on a locked account: `account_locked` with the seconds
  *    left; on an administrator-locked one without them; on an inactive one
  *    `account_inactive`. Only someone who knows the password learns
@@ -131,25 +130,7 @@ export async function verifyPasswordLogin(
 
   const lockedFor = secondsUntil(user.locked_until);
   if (!(await verifyPassword(input.password, user.password_hash))) {
-    if (lockedFor === null) {
-      const failed = await recordFailedLogin(pool, user.id, {
-        maxFailures: config.limits.LOGIN_MAX_FAILURES,
-        lockoutMs: config.limits.LOGIN_LOCKOUT,
-        maxLockoutMs: config.limits.LOGIN_LOCKOUT_MAX,
-      });
-      if (failed?.just_locked) {
-        await recordAudit(pool, logger, {
-          eventType: "account.locked",
-          result: "success",
-          userId: user.id,
-          ...facts,
-          context: {
-            until: failed.locked_until?.toISOString() ?? null,
-            lockout_count: failed.lockout_count,
-          },
-        });
-      }
-    }
+    if (lockedFor === null) await countFailedAttempt(pool, { config, logger }, user.id, facts);
     throw await refuse("bad_password", invalidCredentials(), user.id);
   }
 

@@ -1,15 +1,114 @@
 import type { DatabaseTransactionConnection } from "slonik";
-import type { User } from "../../sql/users.ts";
-import type { FirstFactor } from "./first-factor.ts";
+import { consumePendingSignIn, insertPendingSignIn } from "../../sql/pending-sign-ins.ts";
+import { lockUserById } from "../../sql/user-changes.ts";
+import { DomainError } from "../errors.ts";
+import type { TokenCipher } from "../keys/token-encryption.ts";
+import type { Logger } from "../logger.ts";
+import {
+  amrOf,
+  hasSecondFactor,
+  proveSecondFactor,
+  type SecondFactorMethod,
+  secondFactorMethods,
+} from "../mfa/second-factor-proof.ts";
+import { hashSecret, newSessionSecret } from "../sessions/sessions.ts";
+import type { Door, FirstFactor } from "./first-factor.ts";
+import { accountLocked } from "./password-login.ts";
+
+/** How long a first factor waits for its second: long enough to open an authenticator app. */
+export const pendingSignInTtlMs = 5 * 60_000;
+
+export type SecondFactorDeps = {
+  logger: Logger;
+  /** The provider-token cipher, which also seals TOTP secrets. */
+  tokenCipher: () => Promise<TokenCipher>;
+};
+
+export type SecondFactorOutcome =
+  /** Nothing more is owed; `amr` lists the methods used (RFC 8176 names). */
+  | { kind: "pass"; amr: string[] }
+  /** A second factor is owed: a pending sign-in exists and its secret goes to the client. */
+  | { kind: "pending"; secret: string; methods: SecondFactorMethod[]; expiresAt: Date };
+
+/** No pending sign-in behind the secret: unknown, expired, finished, or another door's. */
+export const pendingSignInExpired = () => new DomainError("mfa_sign_in_expired");
+
+/** The second factor given did not prove; thrown inside the transaction, so nothing is used up. */
+export class SecondFactorRefused extends Error {
+  override name = "SecondFactorRefused";
+  constructor(readonly method: SecondFactorMethod) {
+    super("the second factor did not prove");
+  }
+}
 
 /**
- * The second-factor step of every sign-in, called by completeSignIn before
- * any session or token exists. No second factor exists yet, so every first
- * factor completes; this is the one place where a required second factor
- * will turn a completed first factor into a pending sign-in.
+ * The second-factor step of every sign-in, the first thing completeSignIn
+ * does in its transaction, before any session, token or lockout change:
+ *  - a user without a second factor passes;
+ *  - a user with one, whose way in proved only the first factor, gets a
+ *    pending sign-in instead (bound to the user, the first factor and the
+ *    door; 5 minutes; single use): the failures are not cleared and nothing
+ *    is granted until the second factor is proved;
+ *  - a pending sign-in finished with a second factor passes when that factor
+ *    proves, using up the pending sign-in and the factor (a TOTP step, a
+ *    recovery code) in the same transaction; otherwise SecondFactorRefused.
+ * Both of the latter refuse an account that is locked or inactive first, so
+ * a locked account's second factor is neither checked nor counted.
  */
 export async function secondFactorStep(
-  _tx: DatabaseTransactionConnection,
-  _user: User,
-  _factor: FirstFactor,
-): Promise<void> {}
+  tx: DatabaseTransactionConnection,
+  deps: SecondFactorDeps,
+  factor: FirstFactor,
+  door: Door,
+  request: { ip: string | null; userAgent: string | null },
+): Promise<SecondFactorOutcome> {
+  const first = firstFactorAmr(factor.method);
+  const userId = factor.user.id;
+  const given = factor.secondFactor;
+  if (!given) {
+    if (!(await hasSecondFactor(tx, userId))) return { kind: "pass", amr: [first] };
+    await refuseLockedOrInactive(tx, userId);
+    const secret = newSessionSecret();
+    const expiresAt = new Date(Date.now() + pendingSignInTtlMs);
+    await insertPendingSignIn(tx, {
+      secretHash: hashSecret(secret),
+      userId,
+      method: factor.method,
+      door: door.kind,
+      identity: factor.identity
+        ? {
+            email: factor.identity.email,
+            emailVerified: factor.identity.emailVerified,
+            ...(factor.identity.githubOrgs ? { githubOrgs: [...factor.identity.githubOrgs] } : {}),
+            ...(factor.identity.githubTeams
+              ? { githubTeams: [...factor.identity.githubTeams] }
+              : {}),
+          }
+        : null,
+      context: factor.context ?? {},
+      expiresAt,
+    });
+    return { kind: "pending", secret, methods: await secondFactorMethods(tx, userId), expiresAt };
+  }
+  await refuseLockedOrInactive(tx, userId);
+  // Bound to its user: a pending sign-in of one user never finishes as another.
+  if (!(await consumePendingSignIn(tx, given.pendingId, userId))) throw pendingSignInExpired();
+  const proofDeps = { logger: deps.logger, tokenCipher: deps.tokenCipher };
+  if (!(await proveSecondFactor(tx, proofDeps, userId, given.answer, request))) {
+    throw new SecondFactorRefused(given.answer.kind);
+  }
+  return { kind: "pass", amr: [first, amrOf(given.answer.kind)] };
+}
+
+/** RFC 8176: `pwd` for a password; a provider's sign-in has no registered value. */
+const firstFactorAmr = (method: string) =>
+  method === "password" || method === "token" ? "pwd" : "fed";
+
+async function refuseLockedOrInactive(tx: DatabaseTransactionConnection, userId: string) {
+  const user = await lockUserById(tx, userId);
+  if (!user) throw new DomainError("account_inactive");
+  const lockedMs = (user.locked_until?.getTime() ?? 0) - Date.now();
+  if (lockedMs > 0) throw accountLocked(Math.ceil(lockedMs / 1000));
+  if (user.status === "locked") throw accountLocked(null);
+  if (user.status !== "active") throw new DomainError("account_inactive");
+}

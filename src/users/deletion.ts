@@ -1,6 +1,9 @@
 import type { DatabasePool } from "slonik";
 import { eraseAuditPersonalData } from "../../sql/audit-events.ts";
+import { deleteRecoveryCodesOfUser } from "../../sql/mfa-recovery-codes.ts";
+import { deleteTotpOfUser } from "../../sql/mfa-totp.ts";
 import { deleteOAuthAccountsOfUser } from "../../sql/oauth-accounts.ts";
+import { deletePendingSignInsOfUser } from "../../sql/pending-sign-ins.ts";
 import { deleteRefreshTokensOfUser } from "../../sql/refresh-tokens.ts";
 import { deleteSessionsOfUser } from "../../sql/sessions.ts";
 import { anonymiseUser, deleteUser } from "../../sql/user-changes.ts";
@@ -25,7 +28,7 @@ export type DeletionRequest = {
  * Deletes an account in one transaction. Soft: the user row stays, anonymised
  * (status 'deleted', no email, name, avatar or credentials), and everything
  * else about the person goes: sessions, refresh tokens, linked accounts,
- * verification tokens. Hard: the row goes too (cascading to the same data).
+ * verification tokens, second factors and pending sign-ins. Hard: the row goes too (cascading to the same data).
  * Either way bearer tokens stop at once and audit rows stay, keeping the user
  * id and nothing else that identifies the person.
  */
@@ -43,10 +46,13 @@ export async function deleteAccount(
       await deleteRefreshTokensOfUser(tx, user.id);
       await deleteSessionsOfUser(tx, user.id);
       await deleteVerificationTokensOfUser(tx, user.id);
+      await deletePendingSignInsOfUser(tx, user.id);
       if (request.hard) {
         await deleteUser(tx, user.id);
       } else {
         await deleteOAuthAccountsOfUser(tx, user.id);
+        await deleteTotpOfUser(tx, user.id);
+        await deleteRecoveryCodesOfUser(tx, user.id);
         await anonymiseUser(tx, user.id);
       }
       await eraseAuditPersonalData(tx, user.id);

@@ -1,0 +1,66 @@
+import { z } from "zod";
+import { fieldError } from "../errors.ts";
+import type { SecondFactorAnswer } from "../mfa/second-factor-proof.ts";
+
+// A second factor as a request gives it: `code` (the six digits of an
+// authenticator app) or `recovery_code`, exactly one. A form sends both
+// fields, the unused one empty.
+
+const present = (value: string | undefined) =>
+  value === undefined || value.trim() === "" ? undefined : value;
+
+export const secondFactorBody = z.object({
+  code: z.string().max(32, "Too long.").optional().meta({ description: "TOTP code, six digits" }),
+  recovery_code: z
+    .string()
+    .max(64, "Too long.")
+    .optional()
+    .meta({ description: "One of the recovery codes (single use)" }),
+});
+
+/** The one answer the body gives; a 400 problem when it gives none or both. */
+export function secondFactorAnswerOf(body: z.infer<typeof secondFactorBody>): SecondFactorAnswer {
+  const code = present(body.code);
+  const recovery = present(body.recovery_code);
+  if (code !== undefined && recovery === undefined) return { kind: "totp", code };
+  if (recovery !== undefined && code === undefined)
+    return { kind: "recovery_code", code: recovery };
+  throw fieldError(
+    "validation_failed",
+    "#/code",
+    "Enter the code from your authenticator app, or a recovery code (one of them).",
+  );
+}
+
+// The token endpoint's form of the same: a password grant that answered
+// mfa_required is finished with the mfa grant, its mfa_token and either a
+// TOTP code (`otp`) or a recovery code.
+
+export const mfaGrantType = "urn:gatehouse:params:oauth:grant-type:mfa";
+
+export const mfaGrant = z.object({
+  grant_type: z.literal(mfaGrantType),
+  mfa_token: z.string().min(1).max(256),
+  otp: z.string().min(1).max(32).optional(),
+  recovery_code: z.string().min(1).max(64).optional(),
+});
+
+/** The password was right and a second factor is owed: finish with the mfa grant. */
+export const mfaRequiredError = z.object({
+  error: z.literal("mfa_required"),
+  error_description: z.string(),
+  code: z.literal("mfa_required"),
+  mfa_token: z.string().meta({ description: "Good for one mfa grant within 5 minutes" }),
+  methods: z.array(z.enum(["totp", "recovery_code"])),
+});
+
+/** The one second factor an mfa grant gives; null when it gives none or both. */
+export function secondFactorOfGrant(grant: z.infer<typeof mfaGrant>): SecondFactorAnswer | null {
+  if (grant.otp !== undefined && grant.recovery_code === undefined) {
+    return { kind: "totp", code: grant.otp };
+  }
+  if (grant.recovery_code !== undefined && grant.otp === undefined) {
+    return { kind: "recovery_code", code: grant.recovery_code };
+  }
+  return null;
+}

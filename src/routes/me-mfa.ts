@@ -1,0 +1,151 @@
+import type { Context } from "hono";
+import { z } from "zod";
+import { ApiRoutes, operation } from "../http/api-route.ts";
+import type { AppEnv, Principal } from "../http/app-env.ts";
+import { requestAuditFields } from "../http/audit-fields.ts";
+import { readBody } from "../http/json-body.ts";
+import { secondFactorAnswerOf, secondFactorBody } from "../http/second-factor-body.ts";
+import { secondFactorStatus } from "../mfa/second-factor-status.ts";
+import {
+  confirmTotpEnrolment,
+  type MfaDeps,
+  regenerateRecoveryCodes,
+  removeTotp,
+  startTotpEnrolment,
+} from "../mfa/totp-enrolment.ts";
+
+// The signed-in user's own second factors.
+
+const enrolmentResponse = z.object({
+  secret: z.string().meta({ description: "Base32, for typing into an authenticator app" }),
+  otpauth_url: z
+    .string()
+    .meta({ description: "otpauth://totp/... (RFC 6238, SHA-1, 6 digits, 30 s)" }),
+  qr_svg: z.string().meta({ description: "The otpauth URL as a QR code (SVG)" }),
+});
+const confirmBody = z.object({ code: z.string().min(1, "Enter the code.").max(32, "Too long.") });
+const recoveryCodesResponse = z.object({
+  recovery_codes: z.array(z.string()).meta({ description: "10 single-use codes, shown this once" }),
+});
+const statusResponse = z.object({
+  totp: z.object({ enabled: z.boolean(), confirmed_at: z.string().nullable() }),
+  recovery_codes_left: z.number().int(),
+});
+
+const secondFactorRefusals = {
+  400: { description: "Neither or both of code and recovery_code, or invalid input" },
+  403: { description: "The second factor given is wrong or used (counts toward the lockout)" },
+  409: { description: "No authenticator is on" },
+  423: { description: "The account is locked after too many wrong codes" },
+};
+
+const getSecondFactorsOperation = operation({
+  operationId: "getOwnSecondFactors",
+  method: "get",
+  path: "/me/mfa",
+  summary: "Which second factors the signed-in user has",
+  tag: "account",
+  access: "signed-in",
+  responses: { 200: { description: "The second factors", body: statusResponse } },
+});
+
+const startTotpOperation = operation({
+  operationId: "startTotpEnrolment",
+  method: "post",
+  path: "/me/mfa/totp",
+  summary:
+    "Start TOTP enrolment: a new secret, its otpauth:// URL and QR code; on only once confirmed",
+  tag: "account",
+  access: "signed-in",
+  responses: {
+    200: { description: "The secret to put into an authenticator app", body: enrolmentResponse },
+    409: { description: "An authenticator is already on" },
+  },
+});
+
+const confirmTotpOperation = operation({
+  operationId: "confirmTotpEnrolment",
+  method: "post",
+  path: "/me/mfa/totp/confirm",
+  summary: "Confirm TOTP enrolment with the app's current code: TOTP is on, recovery codes follow",
+  tag: "account",
+  access: "signed-in",
+  body: confirmBody,
+  responses: {
+    200: { description: "TOTP is on; the first recovery codes", body: recoveryCodesResponse },
+    400: { description: "Invalid input" },
+    409: { description: "No enrolment started, or TOTP is on already" },
+    422: { description: "The code is not the app's current one" },
+  },
+});
+
+const removeTotpOperation = operation({
+  operationId: "removeTotp",
+  method: "delete",
+  path: "/me/mfa/totp",
+  summary: "Turn TOTP off (its recovery codes too); needs a current code or a recovery code",
+  tag: "account",
+  access: "signed-in",
+  body: secondFactorBody,
+  responses: { 204: { description: "TOTP is off" }, ...secondFactorRefusals },
+});
+
+const renewRecoveryCodesOperation = operation({
+  operationId: "renewRecoveryCodes",
+  method: "post",
+  path: "/me/mfa/recovery-codes",
+  summary:
+    "A new set of 10 recovery codes (the old set dies); needs a current code or a recovery code",
+  tag: "account",
+  access: "signed-in",
+  body: secondFactorBody,
+  responses: {
+    200: { description: "The new codes, shown this once", body: recoveryCodesResponse },
+    ...secondFactorRefusals,
+  },
+});
+
+export function meMfaRoutes(deps: MfaDeps) {
+  const routes = new ApiRoutes();
+  // Behind the signed-in gate, so there is a principal.
+  const userOf = (c: Context<AppEnv>) => (c.get("principal") as Principal).user;
+
+  routes.add(getSecondFactorsOperation, async (c) => {
+    const status = await secondFactorStatus(deps.pool, userOf(c).user_id);
+    return c.json(statusResponse.parse(status));
+  });
+
+  routes.add(startTotpOperation, async (c) => {
+    const user = userOf(c);
+    const enrolment = await startTotpEnrolment(deps, { id: user.user_id, email: user.email });
+    c.header("cache-control", "no-store");
+    return c.json(enrolmentResponse.parse(enrolment));
+  });
+
+  routes.add(confirmTotpOperation, async (c) => {
+    const { code } = await readBody(c, confirmBody);
+    const codes = await confirmTotpEnrolment(deps, userOf(c).user_id, code, requestAuditFields(c));
+    c.header("cache-control", "no-store");
+    return c.json(recoveryCodesResponse.parse({ recovery_codes: codes }));
+  });
+
+  routes.add(removeTotpOperation, async (c) => {
+    const answer = secondFactorAnswerOf(await readBody(c, secondFactorBody));
+    await removeTotp(deps, userOf(c).user_id, answer, requestAuditFields(c));
+    return c.body(null, 204);
+  });
+
+  routes.add(renewRecoveryCodesOperation, async (c) => {
+    const answer = secondFactorAnswerOf(await readBody(c, secondFactorBody));
+    const codes = await regenerateRecoveryCodes(
+      deps,
+      userOf(c).user_id,
+      answer,
+      requestAuditFields(c),
+    );
+    c.header("cache-control", "no-store");
+    return c.json(recoveryCodesResponse.parse({ recovery_codes: codes }));
+  });
+
+  return routes;
+}

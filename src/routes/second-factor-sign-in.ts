@@ -1,0 +1,77 @@
+import { z } from "zod";
+import { ApiRoutes, operation } from "../http/api-route.ts";
+import { finishBrowserSignIn } from "../http/browser-sign-in.ts";
+import { answering, formField, htmlPage } from "../http/form-answers.ts";
+import { readBody } from "../http/json-body.ts";
+import type { Problem } from "../http/problem.ts";
+import { safeRedirectTarget } from "../http/redirect-target.ts";
+import { secondFactorAnswerOf, secondFactorBody } from "../http/second-factor-body.ts";
+import { secondFactorPage } from "../pages/second-factor-page.tsx";
+import type { SignInDeps } from "../sign-in/complete.ts";
+import { meResponse, toMeResponse } from "../users/user-view.ts";
+
+// The second half of a sign-in for a user with a second factor: POST
+// /auth/login (or a provider callback) left a pending sign-in's cookie; the
+// second factor given here turns it into a session.
+
+const finishBody = secondFactorBody.extend({
+  /** Forms only: where to go once signed in (an allowed target, else "/"). */
+  redirect_to: z.string().max(2048).optional(),
+});
+const finishResponse = z.object({ user: meResponse });
+
+const showSecondFactorFormOperation = operation({
+  operationId: "showSecondFactorForm",
+  method: "get",
+  path: "/auth/mfa",
+  summary: "Second-factor form (HTML), where a sign-in that owes one continues",
+  tag: "pages",
+  access: "anyone",
+  query: z.object({ redirect_to: z.string().max(2048).optional() }),
+  responses: { 200: { description: "HTML form", contentType: "text/html", body: z.string() } },
+});
+
+const finishSignInOperation = operation({
+  operationId: "finishSignInWithSecondFactor",
+  method: "post",
+  path: "/auth/mfa",
+  summary:
+    "Finish a pending sign-in (its cookie, set by POST /auth/login or a provider callback) with a TOTP code or a recovery code; sets the session cookie",
+  tag: "auth",
+  access: "anyone",
+  bodyMediaTypes: ["application/json", "application/x-www-form-urlencoded"],
+  body: finishBody,
+  responses: {
+    200: { description: "Signed in", body: finishResponse },
+    400: { description: "Neither or both of code and recovery_code, or invalid input" },
+    401: {
+      description:
+        "The code is wrong or used (counts toward the lockout), or no live pending sign-in",
+    },
+    403: { description: "The account is inactive" },
+    423: { description: "The account is locked (Retry-After)" },
+    429: { description: "The sign-in rate limits of /auth/login (Retry-After)" },
+  },
+});
+
+export function secondFactorSignInRoutes(deps: SignInDeps) {
+  const { config } = deps;
+  const routes = new ApiRoutes();
+  const page = (redirectTo: string) => (problem?: Problem) => secondFactorPage(redirectTo, problem);
+
+  routes.add(showSecondFactorFormOperation, (c) =>
+    htmlPage(c, page(safeRedirectTarget(c.req.query("redirect_to"), config.http))()),
+  );
+
+  routes.add(finishSignInOperation, async (c) => {
+    const redirectTo = safeRedirectTarget(await formField(c, "redirect_to"), config.http);
+    return answering(c, page(redirectTo), async (form) => {
+      const answer = secondFactorAnswerOf(await readBody(c, finishBody));
+      const { user } = await finishBrowserSignIn(c, deps, answer);
+      if (form) return c.redirect(redirectTo, 303);
+      return c.json(finishResponse.parse({ user: toMeResponse(user) }));
+    });
+  });
+
+  return routes;
+}

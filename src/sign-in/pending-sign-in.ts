@@ -1,0 +1,83 @@
+import { findLivePendingSignIn } from "../../sql/pending-sign-ins.ts";
+import { findUserById } from "../../sql/users.ts";
+import { DomainError } from "../errors.ts";
+import { recordSecondFactorFailure, type SecondFactorAnswer } from "../mfa/second-factor-proof.ts";
+import { accountKey, clientNetwork, enforceRateLimit } from "../rate-limits/rate-limiter.ts";
+import { hashSecret } from "../sessions/sessions.ts";
+import { completeSignIn, type OutcomeAt, type SignInDeps } from "./complete.ts";
+import { recordSignInFailure } from "./failures.ts";
+import type { Door } from "./first-factor.ts";
+import { pendingSignInExpired, SecondFactorRefused } from "./second-factor.ts";
+
+type RequestFacts = { ip: string | null; userAgent: string | null };
+
+/**
+ * Finishes a pending sign-in (POST /auth/mfa for a browser, the mfa grant of
+ * /auth/token for a token client) with its second factor. The pending
+ * sign-in must be live and made for this door; the password sign-in's rate
+ * limits apply (per client network and per account, the same counters); the
+ * rest happens in completeSignIn, as for every sign-in: the second-factor
+ * step uses up the pending sign-in and the factor, then the session or
+ * tokens. A second factor that does not prove changes nothing but the
+ * failure count (it counts toward the lockout like a wrong password), and
+ * the pending sign-in stays for another try until it expires.
+ */
+export async function finishPendingSignIn<D extends Door>(
+  deps: SignInDeps,
+  secret: string,
+  answer: SecondFactorAnswer,
+  door: D,
+  request: RequestFacts,
+): Promise<OutcomeAt<D>> {
+  const { config, pool, logger } = deps;
+  const pending =
+    secret.length <= 256 ? await findLivePendingSignIn(pool, hashSecret(secret), door.kind) : null;
+  if (!pending) throw pendingSignInExpired();
+
+  const limits = { store: deps.rateLimitStore, pool, logger };
+  await enforceRateLimit(limits, {
+    name: "login_ip",
+    key: clientNetwork(request.ip),
+    setting: config.limits.RATE_LIMIT_LOGIN_IP,
+    audit: request,
+  });
+  await enforceRateLimit(limits, {
+    name: "login_account",
+    key: accountKey(pending.user_id, ""),
+    setting: config.limits.RATE_LIMIT_LOGIN_ACCOUNT,
+    audit: { ...request, userId: pending.user_id },
+  });
+
+  const user = await findUserById(pool, pending.user_id);
+  if (!user) throw pendingSignInExpired();
+  try {
+    const outcome = await completeSignIn(
+      deps,
+      {
+        user,
+        method: pending.method,
+        ...(pending.identity ? { identity: pending.identity } : {}),
+        context: pending.context,
+        secondFactor: { pendingId: pending.id, answer },
+      },
+      door,
+      request,
+    );
+    // A second factor was given, so the step never asks for one again.
+    if (outcome.kind === "pending") throw pendingSignInExpired();
+    return outcome;
+  } catch (error) {
+    if (!(error instanceof SecondFactorRefused)) throw error;
+    await recordSecondFactorFailure(pool, deps, user.id, error.method, {
+      ...request,
+      purpose: "sign_in",
+    });
+    await recordSignInFailure(pool, logger, {
+      method: pending.method,
+      reason: "bad_second_factor",
+      userId: user.id,
+      ...request,
+    });
+    throw new DomainError("mfa_code_invalid");
+  }
+}
