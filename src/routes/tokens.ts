@@ -1,10 +1,9 @@
-import type { Context } from "hono";
 import { z } from "zod";
 import { DomainError, errorCodes } from "../errors.ts";
 import { loginBody } from "../http/account-schemas.ts";
 import { ApiRoutes, operation } from "../http/api-route.ts";
 import { requestAuditFields } from "../http/audit-fields.ts";
-import { oauthErrorOf } from "../http/error-map.ts";
+import { answer, invalidRequest, readFields, refusal } from "../http/oauth-answers.ts";
 import {
   mfaGrant,
   mfaGrantType,
@@ -15,18 +14,17 @@ import { sessionStartedAt } from "../sessions/sessions.ts";
 import { completeSignIn, type SignInDeps } from "../sign-in/complete.ts";
 import { type PasswordLoginDeps, verifyPasswordLogin } from "../sign-in/password-login.ts";
 import { finishPendingSignIn } from "../sign-in/pending-sign-in.ts";
-import { isStorableText, refusedTextPointers } from "../text-input.ts";
 import {
   refreshTokenPair,
   revokeToken,
   startTokenSession,
   type TokenDeps,
-  type TokenPair,
 } from "../tokens/token-grants.ts";
 
-// The token endpoint speaks OAuth 2.0 (RFC 6749 §5), not problem+json: its
-// clients are OAuth libraries that read `error` from the body. Every other
-// route here answers problems like the rest of the API.
+// The token endpoint speaks OAuth 2.0 (RFC 6749 §5), not problem+json
+// (src/http/oauth-answers.ts): its clients are OAuth libraries that read
+// `error` from the body. Every other route here answers problems like the
+// rest of the API.
 
 export const tokenResponse = z
   .object({
@@ -154,60 +152,6 @@ const getJwksOperation = operation({
   access: "anyone",
   responses: { 200: { description: "The JWK Set", body: jwksResponse } },
 });
-
-/**
- * The fields of a JSON or urlencoded body; null when it is neither, is
- * malformed, or carries text no field can hold (readBody's rule).
- */
-/** The request's fields, or why they cannot be read (an RFC 6749 error description). */
-async function readFields(
-  c: Context,
-): Promise<{ fields: Record<string, unknown> } | { refused: string }> {
-  const type = c.req.header("content-type")?.split(";")[0]?.trim().toLowerCase() ?? "";
-  let fields: Record<string, unknown> | null = null;
-  try {
-    if (type === "application/json") {
-      const body: unknown = await c.req.json();
-      if (typeof body === "object" && body !== null && !Array.isArray(body)) {
-        fields = body as Record<string, unknown>;
-      }
-    } else if (type === "application/x-www-form-urlencoded") {
-      fields = Object.fromEntries(new URLSearchParams(await c.req.text()));
-    }
-  } catch {
-    fields = null;
-  }
-  if (!fields) return { refused: "Send application/x-www-form-urlencoded or application/json." };
-  const unstorable = refusedTextPointers(fields, isStorableText);
-  if (unstorable.length > 0) {
-    return {
-      refused: `${unstorable.join(", ")}: use text without NUL characters or lone surrogates.`,
-    };
-  }
-  return { fields };
-}
-
-function answer(c: Context, pair: TokenPair) {
-  // RFC 6749 §5.1: responses carrying tokens must not be cached.
-  c.header("cache-control", "no-store");
-  c.header("pragma", "no-cache");
-  return c.json(pair, 200);
-}
-
-/**
- * A refusal in OAuth dress (error-map.ts): a wrong password, a lock or an
- * inactive account is `invalid_grant` with the same description /auth/login
- * gives, and Retry-After when it has one; a rate limit stays 429.
- */
-function refusal(c: Context, error: DomainError) {
-  const { status, body, headers } = oauthErrorOf(error);
-  for (const [name, value] of Object.entries(headers)) c.header(name, value);
-  c.header("cache-control", "no-store");
-  c.header("pragma", "no-cache");
-  return c.json(body, status);
-}
-
-const invalidRequest = (detail: string) => new DomainError("validation_failed", { detail });
 
 export function tokenRoutes(deps: TokenDeps & SignInDeps & PasswordLoginDeps) {
   const routes = new ApiRoutes();
