@@ -256,6 +256,32 @@ describe("credential cache whose listener cannot be relied on", () => {
     }
   }, 30_000);
 
+  test("a sign-out is refused at once by the replica that took it, before PostgreSQL's notification arrives", async () => {
+    let deaf = false;
+    const proxy = await startTcpProxy(proxyTarget, {
+      fromServer: () => dropNotifications(() => deaf),
+    });
+    const app = await startTestApp(pool, cacheEnv, undefined, testLogger, {
+      listenUrl: viaPort(proxy.port),
+    });
+    try {
+      const { cookie } = await signedInUser(pool, app.config, { isWhitelisted: true });
+      await cachedIn(app, { cookie }, cookieKey(cookie));
+      // From now on no notification reaches this replica; its cache stays
+      // trusted until a heartbeat is missed, long after the next request.
+      deaf = true;
+      const logout = await app.request("/auth/logout", {
+        method: "POST",
+        headers: { cookie, origin: app.config.http.PUBLIC_URL },
+      });
+      expect(logout.status).toBe(204);
+      expect((await verify(app, { cookie })).status).toBe(401);
+    } finally {
+      await app.close();
+      proxy.close();
+    }
+  });
+
   test("a listener that LISTENs without error but never hears, as through a pooler in transaction mode, caches nothing", async () => {
     // Listeners of earlier tests may still be ending: only one started from now on counts.
     const since = await pool.oneFirst(sql.unsafe`SELECT clock_timestamp()::text`);

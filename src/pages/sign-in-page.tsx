@@ -11,7 +11,8 @@ import { safeRedirectTarget } from "../http/redirect-target.ts";
 import { clearSessionCookie } from "../http/session-cookie.ts";
 import type { Logger } from "../logger.ts";
 import type { ProviderName, SignInProvider } from "../providers/sign-in-providers.ts";
-import { invalidateSession } from "../sessions/sessions.ts";
+import type { CredentialCache } from "../sessions/credential-cache.ts";
+import { signOutSession } from "../sessions/sessions.ts";
 import { HtmlDocument } from "./html-document.tsx";
 import { LoginForm } from "./password-pages.tsx";
 
@@ -125,11 +126,13 @@ export function signInPageRoutes({
   pool,
   logger,
   signInProviders,
+  credentialCache,
 }: {
   config: Pick<Config, "access" | "http" | "session">;
   pool: DatabasePool;
   logger: Logger;
   signInProviders: ReadonlyMap<ProviderName, SignInProvider>;
+  credentialCache?: CredentialCache | undefined;
 }) {
   const app = new Hono<AppEnv>();
   const providers = [...signInProviders.values()].map((p) => ({
@@ -168,7 +171,7 @@ export function signInPageRoutes({
   app.post("/sign-out", async (c) => {
     const principal = c.get("principal");
     if (principal?.sessionId) {
-      await invalidateSession(pool, principal.sessionId, "logout");
+      await signOutSession(pool, principal.sessionId, credentialCache);
       await recordAudit(pool, logger, {
         eventType: "logout",
         result: "success",

@@ -5,7 +5,8 @@ import { ApiRoutes, operation } from "../http/api-route.ts";
 import { requestAuditFields } from "../http/audit-fields.ts";
 import { clearSessionCookie } from "../http/session-cookie.ts";
 import type { Logger } from "../logger.ts";
-import { invalidateSession } from "../sessions/sessions.ts";
+import type { CredentialCache } from "../sessions/credential-cache.ts";
+import { signOutSession } from "../sessions/sessions.ts";
 
 const signOutOperation = operation({
   operationId: "signOut",
@@ -21,16 +22,18 @@ export function authRoutes({
   config,
   pool,
   logger,
+  credentialCache,
 }: {
   config: Pick<Config, "http" | "session">;
   pool: DatabasePool;
   logger: Logger;
+  credentialCache?: CredentialCache | undefined;
 }) {
   const routes = new ApiRoutes();
 
   routes.add(signOutOperation, async (c) => {
     const principal = c.get("principal");
-    if (principal?.sessionId) await invalidateSession(pool, principal.sessionId, "logout");
+    if (principal?.sessionId) await signOutSession(pool, principal.sessionId, credentialCache);
     clearSessionCookie(c, config);
     await recordAudit(pool, logger, {
       eventType: "logout",

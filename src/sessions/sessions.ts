@@ -125,6 +125,22 @@ export async function invalidateSession(
   return revoked;
 }
 
+/**
+ * Signs a session out (its own transaction) and forgets it in this replica's
+ * credential cache at once: the caller's next request must not find it there
+ * in the moment before PostgreSQL's notification arrives. Other replicas
+ * drop it on that notification.
+ */
+export async function signOutSession(
+  db: CommonQueryMethods,
+  id: string,
+  cache: CredentialCache | undefined,
+): Promise<boolean> {
+  const revoked = await invalidateSession(db, id, "logout");
+  cache?.invalidate(`s:${id}`);
+  return revoked;
+}
+
 /** When session `id` was started, its sign-in: null when there is no such session. */
 export async function sessionStartedAt(db: CommonQueryMethods, id: string): Promise<Date | null> {
   return (await findSessionById(db, id))?.created_at ?? null;

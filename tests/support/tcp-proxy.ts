@@ -107,7 +107,10 @@ export async function startTcpProxy(
  * transaction mode. The server's side of the protocol is framed throughout
  * (no SSL negotiation in tests): a type byte, then a length that counts itself.
  */
-export function dropNotifications(): (chunk: Uint8Array) => Uint8Array {
+export function dropNotifications(
+  /** Drops only while this says so (from the start by default). */
+  dropping: () => boolean = () => true,
+): (chunk: Uint8Array) => Uint8Array {
   let held = Buffer.alloc(0);
   return (chunk) => {
     held = Buffer.concat([held, chunk]);
@@ -116,7 +119,7 @@ export function dropNotifications(): (chunk: Uint8Array) => Uint8Array {
     while (held.length - at >= 5) {
       const end = at + 1 + held.readInt32BE(at + 1);
       if (held.length < end) break;
-      if (held[at] !== 0x41) kept.push(held.subarray(at, end));
+      if (held[at] !== 0x41 || !dropping()) kept.push(held.subarray(at, end));
       at = end;
     }
     held = held.subarray(at);
