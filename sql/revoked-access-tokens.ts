@@ -53,6 +53,7 @@ export const bearerSubjectRow = sessionWithUserRow.pick({
   role: true,
   status: true,
   is_whitelisted: true,
+  amr: true,
 });
 export type BearerSubject = z.infer<typeof bearerSubjectRow>;
 
@@ -71,7 +72,7 @@ export async function findBearerSubject(
 ): Promise<BearerSubject | null> {
   return db.maybeOne(sql.type(bearerSubjectRow)`
     SELECT u.id AS user_id, u.email, u.email_verified, u.full_name, u.role, u.status,
-           u.is_whitelisted
+           u.is_whitelisted, s.amr
     FROM sessions s JOIN users u ON u.id = s.user_id
     WHERE s.id = ${token.sessionId} AND u.id = ${token.userId}
       AND s.revoked_at IS NULL

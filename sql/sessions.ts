@@ -28,14 +28,16 @@ export type NewSession = {
   idleTimeoutSeconds: number;
   ip: string | null;
   userAgent: string | null;
+  /** How the sign-in was proved (pwd, fed, otp, recovery_code): RFC 8176 method references. */
+  amr?: readonly string[];
 };
 
 export async function insertSession(db: CommonQueryMethods, session: NewSession): Promise<Session> {
   return db.one(sql.type(sessionRow)`
-    INSERT INTO sessions (token_hash, user_id, expires_at, idle_timeout, ip, user_agent)
+    INSERT INTO sessions (token_hash, user_id, expires_at, idle_timeout, ip, user_agent, amr)
     VALUES (${sql.binary(session.tokenHash)}, ${session.userId}, ${sql.timestamp(session.expiresAt)},
             make_interval(secs => ${session.idleTimeoutSeconds}), ${session.ip},
-            ${session.userAgent?.slice(0, 512) ?? null})
+            ${session.userAgent?.slice(0, 512) ?? null}, ${sql.array(session.amr ?? [], "text")})
     RETURNING ${sessionColumns}`);
 }
 
@@ -98,6 +100,8 @@ export const sessionWithUserRow = z.object({
   role: userRow.shape.role,
   status: userRow.shape.status,
   is_whitelisted: z.boolean(),
+  /** How the session's sign-in was proved; two or more methods: a second factor. */
+  amr: z.array(z.string()),
 });
 export type SessionWithUser = z.infer<typeof sessionWithUserRow>;
 
@@ -119,7 +123,7 @@ export async function findUnrevokedSessionWithUser(
 ): Promise<SessionCheckRow | null> {
   return db.maybeOne(sql.type(sessionCheckRow)`
     SELECT s.id AS session_id, s.last_seen_at, s.expires_at, s.idle_timeout, u.id AS user_id, u.email,
-           u.email_verified, u.full_name, u.role, u.status, u.is_whitelisted,
+           u.email_verified, u.full_name, u.role, u.status, u.is_whitelisted, s.amr,
            (s.expires_at > now() AND s.last_seen_at + s.idle_timeout > now()) AS live
     FROM sessions s JOIN users u ON u.id = s.user_id
     WHERE s.token_hash = ${sql.binary(tokenHash)}
@@ -158,13 +162,13 @@ export async function insertSessionAt(
 ): Promise<Session> {
   return db.one(sql.type(sessionRow)`
     INSERT INTO sessions (token_hash, user_id, created_at, last_seen_at, expires_at, idle_timeout,
-                          ip, user_agent, revoked_at, revoked_reason)
+                          ip, user_agent, revoked_at, revoked_reason, amr)
     VALUES (${sql.binary(session.tokenHash)}, ${session.userId}, ${sql.timestamp(session.createdAt)},
             ${sql.timestamp(session.lastSeenAt)}, ${sql.timestamp(session.expiresAt)},
             make_interval(secs => ${session.idleTimeoutSeconds}), ${session.ip},
             ${session.userAgent?.slice(0, 512) ?? null},
             ${session.revokedAt ? sql.timestamp(session.revokedAt) : null},
-            ${session.revokedAt ? "seed" : null})
+            ${session.revokedAt ? "seed" : null}, ${sql.array(session.amr ?? [], "text")})
     RETURNING ${sessionColumns}`);
 }
 
@@ -295,4 +299,15 @@ export async function revokeOtherSessionsOfUser(
     WHERE user_id = ${userId} AND revoked_at IS NULL
       AND id IS DISTINCT FROM ${keptSessionId}::uuid`);
   return result.rowCount;
+}
+
+/** How session `id`'s sign-in was proved (for the access tokens a refresh issues). */
+export async function findSessionAmr(
+  db: CommonQueryMethods,
+  id: string,
+): Promise<readonly string[]> {
+  return (
+    (await db.maybeOneFirst(sql.type(z.object({ amr: z.array(z.string()) }))`
+      SELECT amr FROM sessions WHERE id = ${id}`)) ?? []
+  );
 }

@@ -566,3 +566,87 @@ describe("the pending sign-in", () => {
     expect(await liveSessions(user.id)).toBe(0);
   });
 });
+
+describe("the strength of a sign-in, downstream", () => {
+  const verify = (headers: Record<string, string>, query = "") =>
+    app.request(`/auth/verify?mode=401${query}`, { headers });
+  const claimsOf = (jwt: string) =>
+    JSON.parse(Buffer.from(jwt.split(".")[1] ?? "", "base64url").toString()) as {
+      amr?: string[];
+    };
+  const approve = (userId: string) =>
+    pool.query(sql.unsafe`UPDATE users SET is_whitelisted = true WHERE id = ${userId}`);
+
+  test("a password-only session says X-Auth-MFA: false, and ?mfa=1 refuses it", async () => {
+    const user = await passwordUser();
+    await approve(user.id);
+    const login = await postJson("/auth/login", { email: user.email, password });
+    const cookie = cookieHeader(cookiesSet(login));
+    const allowed = await verify({ cookie });
+    expect(allowed.status).toBe(200);
+    expect(allowed.headers.get("x-auth-mfa")).toBe("false");
+    const demanding = await verify({ cookie }, "&mfa=1");
+    expect(demanding.status).toBe(403);
+    expect(demanding.headers.get("x-auth-reason")).toBe("requirement_not_met");
+    const me = await app.request("/me", { headers: { cookie } });
+    expect(((await me.json()) as { amr: string[] }).amr).toEqual(["pwd"]);
+  });
+
+  test("a session finished with a TOTP code says X-Auth-MFA: true and passes ?mfa=1", async () => {
+    const { user, secret } = await userWithTotp();
+    await approve(user.id);
+    const login = await postJson("/auth/login", { email: user.email, password });
+    const finished = await postJson(
+      "/auth/mfa",
+      { code: await nextCode(user.id, secret) },
+      cookieHeader(cookiesSet(login)),
+    );
+    const cookie = cookieHeader(cookiesSet(finished));
+    const demanding = await verify({ cookie }, "&mfa=1");
+    expect(demanding.status).toBe(200);
+    expect(demanding.headers.get("x-auth-mfa")).toBe("true");
+    const me = await app.request("/me", { headers: { cookie } });
+    expect(((await me.json()) as { amr: string[] }).amr).toEqual(["pwd", "otp"]);
+  });
+
+  test("tokens from the mfa grant carry amr, forward-auth trusts them as two factors, refresh keeps it", async () => {
+    const { user, secret } = await userWithTotp();
+    await approve(user.id);
+    const first = await tokenRequest({
+      grant_type: "password",
+      username: user.email ?? "",
+      password,
+    });
+    const { mfa_token } = (await first.json()) as { mfa_token: string };
+    const finished = await tokenRequest({
+      grant_type: mfaGrant,
+      mfa_token,
+      otp: await nextCode(user.id, secret),
+    });
+    const pair = (await finished.json()) as { access_token: string; refresh_token: string };
+    expect(claimsOf(pair.access_token).amr).toEqual(["pwd", "otp"]);
+    const bearer = await verify({ authorization: `Bearer ${pair.access_token}` }, "&mfa=1");
+    expect(bearer.status).toBe(200);
+    expect(bearer.headers.get("x-auth-mfa")).toBe("true");
+    const refreshed = await tokenRequest({
+      grant_type: "refresh_token",
+      refresh_token: pair.refresh_token,
+    });
+    const next = (await refreshed.json()) as { access_token: string };
+    expect(claimsOf(next.access_token).amr).toEqual(["pwd", "otp"]);
+  });
+
+  test("a password-only token says X-Auth-MFA: false and carries amr pwd", async () => {
+    const user = await passwordUser();
+    await approve(user.id);
+    const issued = await tokenRequest({
+      grant_type: "password",
+      username: user.email ?? "",
+      password,
+    });
+    const pair = (await issued.json()) as { access_token: string };
+    expect(claimsOf(pair.access_token).amr).toEqual(["pwd"]);
+    const bearer = await verify({ authorization: `Bearer ${pair.access_token}` }, "&mfa=1");
+    expect(bearer.status).toBe(403);
+  });
+});

@@ -9,7 +9,14 @@ export type Principal = {
   via: "cookie" | "bearer";
   user: Pick<
     SessionWithUser,
-    "user_id" | "email" | "email_verified" | "full_name" | "role" | "status" | "is_whitelisted"
+    | "user_id"
+    | "email"
+    | "email_verified"
+    | "full_name"
+    | "role"
+    | "status"
+    | "is_whitelisted"
+    | "amr"
   >;
 };
 

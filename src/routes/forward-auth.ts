@@ -12,6 +12,7 @@ import { problemResponse } from "../http/problem.ts";
 import { readQuery } from "../http/query-params.ts";
 import { signInPageUrl } from "../http/redirect-target.ts";
 import { proxyTrust } from "../http/trusted-proxies.ts";
+import { hasSecondFactor } from "../sessions/sessions.ts";
 import { userRoles } from "../users/user-list.ts";
 
 // GET /auth/verify: nginx auth_request, Caddy forward_auth and Traefik
@@ -33,6 +34,12 @@ export const verifyQuery = z.object({
     .regex(/^[a-z0-9_-]+(,[a-z0-9_-]+)*$/, "expected comma-separated group names")
     .optional()
     .describe("Any of these groups; for now a user's groups are their role (admins are in both)"),
+  mfa: z
+    .literal("1")
+    .optional()
+    .describe(
+      "Only a sign-in that gave a second factor passes (403 requirement_not_met otherwise)",
+    ),
 });
 
 const verifyForwardAuthOperation = operation({
@@ -40,14 +47,14 @@ const verifyForwardAuthOperation = operation({
   method: "get",
   path: "/auth/verify",
   summary:
-    "Forward-auth for nginx auth_request, Caddy forward_auth and Traefik forwardAuth: 200 with X-Auth-User-Id, X-Auth-Email (verified addresses only), X-Auth-Email-Verified, X-Auth-Role and X-Auth-Name; every refusal names its X-Auth-Reason",
+    "Forward-auth for nginx auth_request, Caddy forward_auth and Traefik forwardAuth: 200 with X-Auth-User-Id, X-Auth-Email (verified addresses only), X-Auth-Email-Verified, X-Auth-Role, X-Auth-Name and X-Auth-MFA; every refusal names its X-Auth-Reason",
   tag: "auth",
   access: "anyone",
   query: verifyQuery,
   responses: {
     200: {
       description:
-        "Allowed; the X-Auth-* headers name the user (empty when unknown). X-Auth-Email is empty unless the address is verified; X-Auth-Email-Verified is true or false",
+        "Allowed; the X-Auth-* headers name the user (empty when unknown). X-Auth-Email is empty unless the address is verified; X-Auth-Email-Verified is true or false; X-Auth-MFA is true when the sign-in gave a second factor",
     },
     302: {
       description:
@@ -87,6 +94,9 @@ function requirementRefusal(
   query: z.infer<typeof verifyQuery>,
 ): string | null {
   if (query.role === "admin" && user.role !== "admin") return "This app needs the admin role.";
+  if (query.mfa && !hasSecondFactor(user.amr)) {
+    return "This app needs a sign-in with a second factor.";
+  }
   if (query.group) {
     const wanted = query.group.split(",");
     const groups = groupsOf(user);
@@ -161,6 +171,7 @@ export function forwardAuthRoutes({ config }: { config: Pick<Config, "http"> }) 
       "x-auth-email-verified": verified ? "true" : "false",
       "x-auth-role": user.role,
       "x-auth-name": headerValue(user.full_name),
+      "x-auth-mfa": hasSecondFactor(user.amr) ? "true" : "false",
       ...noStore,
     });
   });

@@ -28,9 +28,10 @@ export function meRoutes({
 
   // Readable by a signed-in user awaiting approval too: it is how they learn they are pending.
   routes.add(getMeOperation, async (c) => {
-    const view = await ownUserView(pool, c.get("principal")?.user.user_id ?? "", credentialCache);
-    if (!view) throw new DomainError("not_signed_in");
-    return c.json(view);
+    const principal = c.get("principal");
+    const view = await ownUserView(pool, principal?.user.user_id ?? "", credentialCache);
+    if (!view || !principal) throw new DomainError("not_signed_in");
+    return c.json({ ...view, amr: principal.user.amr });
   });
 
   return routes;

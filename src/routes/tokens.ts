@@ -248,7 +248,7 @@ export function tokenRoutes(deps: TokenDeps & SignInDeps & PasswordLoginDeps) {
         email: principal.user.email,
         email_verified: principal.user.email_verified,
       },
-      signedInAt,
+      { signedInAt, amr: principal.user.amr },
       requestAuditFields(c),
     );
     return answer(c, pair);

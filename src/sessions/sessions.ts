@@ -20,6 +20,11 @@ export type { SessionWithUser };
 export const sessionSecretBytes = 32;
 const touchIntervalMs = 60_000;
 
+/** A sign-in proved with two or more methods (its `amr`): a second factor was given. */
+export function hasSecondFactor(amr: readonly string[]): boolean {
+  return amr.length > 1;
+}
+
 export function newSessionSecret(): string {
   return randomBytes(sessionSecretBytes).toString("base64url");
 }
@@ -37,6 +42,7 @@ export async function createSession(
     idleTtlMs: number;
     ip: string | null;
     userAgent: string | null;
+    amr?: readonly string[];
   },
 ): Promise<{ session: Session; secret: string }> {
   const secret = newSessionSecret();
@@ -47,6 +53,7 @@ export async function createSession(
     idleTimeoutSeconds: Math.ceil(input.idleTtlMs / 1000),
     ip: input.ip,
     userAgent: input.userAgent,
+    amr: input.amr,
   });
   // Counted by the caller once its transaction commits (completeSignIn).
   return { session, secret };

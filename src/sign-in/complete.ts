@@ -164,7 +164,13 @@ async function completeInTransaction(
     ...factor.context,
   });
   if (door.kind === "token") {
-    const opened = await openTokenSession(tx, deps, user.id, { type: "password" }, request);
+    const opened = await openTokenSession(
+      tx,
+      deps,
+      user.id,
+      { type: "password", amr: step.amr },
+      request,
+    );
     await recordAudit(tx, logger, {
       eventType: "login.succeeded",
       result: "success",
@@ -177,6 +183,7 @@ async function completeInTransaction(
   if (door.replaces) await invalidateSession(tx, door.replaces, "replaced by a new sign-in");
   const { session, secret } = await createSession(tx, {
     userId: user.id,
+    amr: step.amr,
     ttlMs: config.session.SESSION_TTL,
     idleTtlMs: config.session.SESSION_IDLE_TTL,
     ...request,

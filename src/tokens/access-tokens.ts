@@ -37,6 +37,8 @@ const claimsSchema = z.object({
   // Optional for tokens signed before these claims existed.
   email: z.string().optional(),
   email_verified: z.boolean().optional(),
+  /** How the sign-in behind the token was proved (RFC 8176); absent on older tokens. */
+  amr: z.array(z.string()).optional(),
 });
 export type AccessTokenClaims = z.infer<typeof claimsSchema>;
 
@@ -48,6 +50,8 @@ export type AccessTokens = {
   issue: (subject: {
     userId: string;
     sessionId: string;
+    /** How the session's sign-in was proved; none for tokens minted outside a sign-in. */
+    amr?: readonly string[];
     role: AccessTokenClaims["role"];
     email: string | null;
     emailVerified: boolean;
@@ -106,13 +110,13 @@ export function createAccessTokens(
 
   return {
     jwks: { keys: keys.map((k) => k.publicJwk) },
-    issue: async ({ userId, sessionId, role, email, emailVerified }) => {
+    issue: async ({ userId, sessionId, amr, role, email, emailVerified }) => {
       const jti = randomUUID();
       // An address the user never confirmed is only their claim: apps that
       // trust `email` must not be handed one (OIDC Core §5.1 email_verified).
       const identity =
         emailVerified && email ? { email, email_verified: true } : { email_verified: false };
-      const token = await new SignJWT({ sid: sessionId, role, ...identity })
+      const token = await new SignJWT({ sid: sessionId, role, amr: [...(amr ?? [])], ...identity })
         .setProtectedHeader({ alg: current.alg, kid: current.kid, typ: "at+jwt" })
         .setIssuer(issuer)
         .setAudience(audience)

@@ -7,7 +7,12 @@ import {
   revokeRefreshTokenFamily,
 } from "../../sql/refresh-tokens.ts";
 import { denyAccessToken } from "../../sql/revoked-access-tokens.ts";
-import { insertSessionAt, revokeSession, touchSession } from "../../sql/sessions.ts";
+import {
+  findSessionAmr,
+  insertSessionAt,
+  revokeSession,
+  touchSession,
+} from "../../sql/sessions.ts";
 import { findUserById, type User } from "../../sql/users.ts";
 import { recordAudit } from "../audit.ts";
 import type { Config } from "../config/index.ts";
@@ -50,7 +55,17 @@ const invalidGrant = () => new DomainError("refresh_token_invalid");
 const isRefreshSecret = (value: string) => /^[A-Za-z0-9_-]{43}$/.test(value);
 
 /** A token client's new session and refresh-token family, written inside the caller's transaction. */
-export type OpenedTokenSession = { sessionId: string; familyId: string; refreshSecret: string };
+export type OpenedTokenSession = {
+  sessionId: string;
+  familyId: string;
+  refreshSecret: string;
+  amr: readonly string[];
+};
+
+/** How a token session comes about: a sign-in (password grant) or a browser session's exchange. */
+export type TokenGrant =
+  | { type: "password"; amr: readonly string[] }
+  | { type: "session"; signedInAt: Date; amr: readonly string[] };
 
 /**
  * Opens a session for a token client (a "device") and the first token of a
@@ -62,7 +77,7 @@ export async function openTokenSession(
   tx: DatabaseTransactionConnection,
   { config, logger }: Pick<TokenDeps, "config" | "logger">,
   userId: string,
-  grant: { type: "password" } | { type: "session"; signedInAt: Date },
+  grant: TokenGrant,
   client: ClientFacts,
 ): Promise<OpenedTokenSession> {
   const refreshSecret = newSessionSecret();
@@ -80,6 +95,7 @@ export async function openTokenSession(
     idleTimeoutSeconds: Math.ceil(config.tokens.REFRESH_TOKEN_TTL / 1000),
     ip: client.ip,
     userAgent: client.userAgent,
+    amr: grant.amr,
   });
   const familyId = randomUUID();
   await insertRefreshToken(tx, {
@@ -98,18 +114,19 @@ export async function openTokenSession(
     ...client,
     context: { grant: grant.type, session_id: session.id, family_id: familyId },
   });
-  return { sessionId: session.id, familyId, refreshSecret };
+  return { sessionId: session.id, familyId, refreshSecret, amr: grant.amr };
 }
 
 /** The pair a client receives for an opened (committed) token session. */
 export async function tokenPairFor(
   accessTokens: AccessTokens,
   user: Pick<User, "id" | "role" | "email" | "email_verified">,
-  opened: Pick<OpenedTokenSession, "sessionId" | "refreshSecret">,
+  opened: Pick<OpenedTokenSession, "sessionId" | "refreshSecret" | "amr">,
 ): Promise<TokenPair> {
   const access = await accessTokens.issue({
     userId: user.id,
     sessionId: opened.sessionId,
+    amr: opened.amr,
     role: user.role,
     email: user.email,
     emailVerified: user.email_verified,
@@ -130,11 +147,11 @@ export async function tokenPairFor(
 export async function startTokenSession(
   deps: TokenDeps,
   user: Pick<User, "id" | "role" | "email" | "email_verified">,
-  signedInAt: Date,
+  browser: { signedInAt: Date; amr: readonly string[] },
   client: ClientFacts,
 ): Promise<TokenPair> {
   const opened = await deps.pool.transaction((tx) =>
-    openTokenSession(tx, deps, user.id, { type: "session", signedInAt }, client),
+    openTokenSession(tx, deps, user.id, { type: "session", ...browser }, client),
   );
   tokensIssued.inc({ grant: "session" });
   return tokenPairFor(deps.accessTokens, user, opened);
@@ -181,7 +198,8 @@ export async function refreshTokenPair(
         ...client,
         context: { session_id: consumed.session_id, family_id: consumed.family_id },
       });
-      return { user, sessionId: consumed.session_id, nextSecret };
+      const amr = await findSessionAmr(tx, consumed.session_id);
+      return { user, sessionId: consumed.session_id, nextSecret, amr };
     }
 
     const presented = await findRefreshTokenByHash(tx, tokenHash);
@@ -215,6 +233,7 @@ export async function refreshTokenPair(
   return tokenPairFor(accessTokens, outcome.user, {
     sessionId: outcome.sessionId,
     refreshSecret: outcome.nextSecret,
+    amr: outcome.amr,
   });
 }
 

@@ -19,6 +19,10 @@ export const meResponse = userRow
     has_password: z.boolean(),
     created_at: z.iso.datetime(),
     last_login_at: z.iso.datetime().nullable(),
+    amr: z
+      .array(z.string())
+      .optional()
+      .describe("GET /me only: how the caller's sign-in was proved (RFC 8176: pwd, fed, otp, ...)"),
   })
   .meta({ id: "User", description: "A user as they see themselves" });
 
