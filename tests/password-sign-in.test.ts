@@ -1,30 +1,19 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { sql } from "slonik";
 import { upsertAllowlistRule } from "../sql/allowlist-rules.ts";
-import { startTestApp } from "./support/app.ts";
-import { TestBrowser } from "./support/browser.ts";
+import type { TestBrowser } from "./support/browser.ts";
 import { testKey } from "./support/cli.ts";
-import { createTestDatabase } from "./support/database.ts";
-import { fakeClient, startFakeSocialProviders } from "./support/fake-social-providers.ts";
-import { routeHostsTo, socialProviderHosts } from "./support/provider-routing.ts";
+import { socialProviderHosts } from "./support/provider-routing.ts";
 import { signedInUser } from "./support/sign-in.ts";
+import { base, me, publicHost, startSignInSite } from "./support/sign-in-site.ts";
 import { startTestSmtpServer, tokenFromMail } from "./support/smtp.ts";
 
 // Password accounts where they meet the rest of sign-in: the sign-in page,
 // allowlist rules and ADMIN_EMAILS, and provider sign-in of the same address.
 
-const db = await createTestDatabase();
-const { pool } = db;
 const smtp = await startTestSmtpServer();
-const fake = await startFakeSocialProviders();
-const unroute = routeHostsTo(fake.origin, socialProviderHosts);
-const publicHost = "auth.example.test";
-const base = `https://${publicHost}`;
-const app = await startTestApp(pool, {
-  PUBLIC_URL: base,
+const { pool, fake, app, browser, close } = await startSignInSite({
   SMTP_URL: smtp.url,
-  GITHUB_CLIENT_ID: fakeClient.id,
-  GITHUB_CLIENT_SECRET: fakeClient.secret,
   TOKEN_ENCRYPTION_KEYS: testKey("kp", 5),
   ADMIN_EMAILS:
     "Chief@Bosses.example,demoted@bosses.example,gh-demoted@bosses.example,squatted@bosses.example",
@@ -34,15 +23,11 @@ const app = await startTestApp(pool, {
   RATE_LIMIT_LOGIN_IP: "200/1h",
 });
 afterAll(async () => {
-  unroute();
-  await app.close();
-  fake.close();
+  await close();
   await smtp.close();
-  await db.drop();
 });
 
 const password = "correct horse battery staple";
-const browser = () => new TestBrowser({ [publicHost]: app.url });
 let n = 0;
 
 /** A form post from a page of ours, as a browser sends it. */
@@ -56,11 +41,6 @@ function submit(b: TestBrowser, path: string, fields: Record<string, string>) {
     },
     body: new URLSearchParams(fields).toString(),
   });
-}
-
-async function me(b: TestBrowser) {
-  const response = await b.request(`${base}/me`, { headers: { accept: "application/json" } });
-  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
 }
 
 async function signUp(b: TestBrowser, email: string) {
