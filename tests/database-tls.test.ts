@@ -10,6 +10,7 @@ import { migrationNamesOnDisk, runMigrations } from "../src/db/migrations.ts";
 import { openDatabase } from "../src/db/open-database.ts";
 import { runCli } from "./support/cli.ts";
 import { testLogger } from "./support/database.ts";
+import { startServer, waitForListening } from "./support/server-process.ts";
 import { startTlsDatabaseServer } from "./support/tls-database.ts";
 
 // DATABASE_URL with sslmode=verify-full and DATABASE_CA_FILE, against a
@@ -94,33 +95,17 @@ describe("sslmode=verify-full with DATABASE_CA_FILE", () => {
   });
 
   test("the server process starts on it and answers /readyz", async () => {
-    const child = Bun.spawn([process.execPath, "src/main.ts"], {
-      env: {
-        PATH: process.env.PATH ?? "",
-        HOME: process.env.HOME ?? "/tmp",
-        DATABASE_URL: verifyFull,
-        DATABASE_CA_FILE: server.caFile,
-        PORT: "0",
-        HOST: "127.0.0.1",
-        LOG_LEVEL: "info",
-        DATA_DIR: dir,
-      },
-      stdout: "pipe",
-      stderr: "pipe",
+    const child = startServer({
+      DATABASE_URL: verifyFull,
+      DATABASE_CA_FILE: server.caFile,
+      PORT: "0",
+      HOST: "127.0.0.1",
+      LOG_LEVEL: "info",
+      DATA_DIR: dir,
     });
     try {
-      const decoder = new TextDecoder();
-      let log = "";
-      let port = 0;
-      for await (const chunk of child.stdout) {
-        log += decoder.decode(chunk);
-        const line = log.split("\n").find((l) => l.includes('"msg":"listening"'));
-        if (line) {
-          port = Number(new URL(JSON.parse(line).url).port);
-          break;
-        }
-      }
-      expect({ port: port > 0, log: port > 0 ? "" : log }).toEqual({ port: true, log: "" });
+      const port = await waitForListening(child.stdout);
+      expect(port).toBeGreaterThan(0);
       expect((await fetch(`http://127.0.0.1:${port}/readyz`)).status).toBe(200);
     } finally {
       child.kill("SIGTERM");
@@ -154,19 +139,13 @@ describe("sslmode=verify-full with DATABASE_CA_FILE", () => {
   });
 
   test("the server process refuses a wrong CA at start with the same explanation", async () => {
-    const child = Bun.spawn([process.execPath, "src/main.ts"], {
-      env: {
-        PATH: process.env.PATH ?? "",
-        HOME: process.env.HOME ?? "/tmp",
-        DATABASE_URL: verifyFull,
-        DATABASE_CA_FILE: server.otherCaFile,
-        DB_MAX_RETRIES: "0",
-        PORT: "0",
-        LOG_LEVEL: "info",
-        DATA_DIR: dir,
-      },
-      stdout: "pipe",
-      stderr: "pipe",
+    const child = startServer({
+      DATABASE_URL: verifyFull,
+      DATABASE_CA_FILE: server.otherCaFile,
+      DB_MAX_RETRIES: "0",
+      PORT: "0",
+      LOG_LEVEL: "info",
+      DATA_DIR: dir,
     });
     const [code, stdout] = await Promise.all([child.exited, new Response(child.stdout).text()]);
     expect(code).toBe(1);
