@@ -445,6 +445,14 @@ describe("allowlist rules", () => {
     ]);
   });
 
+  /** Each body is a 400 problem, and no rule is stored. */
+  async function expectRulesRefused(adminCookie: string, bodies: object[]) {
+    for (const body of bodies) {
+      await expectProblem(await send("POST", "/admin/allowlist", adminCookie, body), 400);
+    }
+    expect(await db.pool.oneFirst(sql.unsafe`SELECT count(*)::int FROM allowlist_rules`)).toBe(0);
+  }
+
   test("rules of the wrong shape are 400 problems before the database sees them", async () => {
     const { cookie: adminCookie } = await admin();
     const bad = [
@@ -458,10 +466,7 @@ describe("allowlist rules", () => {
       { kind: "domain", value: "example.com", extra: 1 },
       { kind: "email", value: `${"a".repeat(250)}@example.com` },
     ];
-    for (const body of bad) {
-      await expectProblem(await send("POST", "/admin/allowlist", adminCookie, body), 400);
-    }
-    expect(await db.pool.oneFirst(sql.unsafe`SELECT count(*)::int FROM allowlist_rules`)).toBe(0);
+    await expectRulesRefused(adminCookie, bad);
   });
 
   test("allowlist rule values take the same address and domain checks as sign-up: `%@%` is refused", async () => {
@@ -479,10 +484,7 @@ describe("allowlist rules", () => {
       { kind: "domain", value: "*.example.com" },
       { kind: "domain", value: "example.123" },
     ];
-    for (const body of bad) {
-      await expectProblem(await send("POST", "/admin/allowlist", adminCookie, body), 400);
-    }
-    expect(await db.pool.oneFirst(sql.unsafe`SELECT count(*)::int FROM allowlist_rules`)).toBe(0);
+    await expectRulesRefused(adminCookie, bad);
     const good = await send("POST", "/admin/allowlist", adminCookie, {
       kind: "email",
       value: " Ann.O'Brien+x@Example.org ",
