@@ -11,8 +11,14 @@ import { startTestApp } from "./support/app.ts";
 import { TestBrowser } from "./support/browser.ts";
 import { testKey } from "./support/cli.ts";
 import { type FakeGitHubUser, fakeClient } from "./support/fake-social-providers.ts";
-import { socialProviderHosts } from "./support/provider-routing.ts";
-import { accountCounts, base, me, publicHost, startSignInSite } from "./support/sign-in-site.ts";
+import {
+  accountCounts,
+  base,
+  landed,
+  me,
+  publicHost,
+  startSignInSite,
+} from "./support/sign-in-site.ts";
 
 const keyA = testKey("ka", 1);
 const env = {
@@ -53,9 +59,7 @@ function signIn(b: TestBrowser, provider: "github" | "google", redirectTo?: stri
   const query = redirectTo === undefined ? "" : `?redirect_to=${encodeURIComponent(redirectTo)}`;
   return b.follow(`${base}/auth/${provider}/login${query}`, {
     // Follow the sign-in through the provider and stop at the landing redirect.
-    stopAt: (url) =>
-      !(url.host === publicHost && url.pathname.startsWith("/auth/")) &&
-      !(socialProviderHosts as readonly string[]).includes(url.host),
+    stopAt: landed,
   });
 }
 

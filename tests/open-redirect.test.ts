@@ -1,8 +1,7 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { testKey } from "./support/cli.ts";
-import { socialProviderHosts } from "./support/provider-routing.ts";
 import { signedInUser } from "./support/sign-in.ts";
-import { base, publicHost as host, startSignInSite } from "./support/sign-in-site.ts";
+import { base, publicHost as host, landed, startSignInSite } from "./support/sign-in-site.ts";
 
 // Every route that sends a browser somewhere it was told to go, against one
 // corpus of open-redirect payloads: oauth2-proxy's and Authelia's redirect
@@ -196,9 +195,7 @@ const routes: Record<string, Route> = {
     const { hops } = await b.follow(
       `${base}/auth/github/login?redirect_to=${queryValue(payload)}`,
       {
-        stopAt: (url) =>
-          !(url.host === host && url.pathname.startsWith("/auth/")) &&
-          !(socialProviderHosts as readonly string[]).includes(url.host),
+        stopAt: landed,
       },
     );
     const last = hops.at(-1);

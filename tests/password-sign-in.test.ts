@@ -3,16 +3,15 @@ import { sql } from "slonik";
 import { upsertAllowlistRule } from "../sql/allowlist-rules.ts";
 import type { TestBrowser } from "./support/browser.ts";
 import { testKey } from "./support/cli.ts";
-import { socialProviderHosts } from "./support/provider-routing.ts";
 import { signedInUser } from "./support/sign-in.ts";
-import { base, me, publicHost, startSignInSite } from "./support/sign-in-site.ts";
+import { base, landed, me, publicHost, startSignInSite } from "./support/sign-in-site.ts";
 import { startTestSmtpServer, tokenFromMail } from "./support/smtp.ts";
 
 // Password accounts where they meet the rest of sign-in: the sign-in page,
 // allowlist rules and ADMIN_EMAILS, and provider sign-in of the same address.
 
 const smtp = await startTestSmtpServer();
-const { pool, fake, app, browser, close } = await startSignInSite({
+const { pool, fake, app, browser, signInWithGitHub, close } = await startSignInSite({
   SMTP_URL: smtp.url,
   TOKEN_ENCRYPTION_KEYS: testKey("kp", 5),
   ADMIN_EMAILS:
@@ -51,18 +50,6 @@ async function signUp(b: TestBrowser, email: string) {
 async function signIn(b: TestBrowser, email: string, pw = password) {
   const answer = await submit(b, "/auth/login", { email, password: pw });
   expect(answer.status).toBe(303);
-}
-
-/** A GitHub sign-in in a fresh browser, through the fake provider. */
-async function signInWithGitHub(user: Parameters<typeof fake.signInToGitHub>[0]) {
-  fake.signInToGitHub(user);
-  const b = browser();
-  await b.follow(`${base}/auth/github/login`, {
-    stopAt: (url) =>
-      !(url.host === publicHost && url.pathname.startsWith("/auth/")) &&
-      !(socialProviderHosts as readonly string[]).includes(url.host),
-  });
-  return b;
 }
 
 /** An administrator's change through the admin API, as the admin page sends it. */
@@ -445,9 +432,7 @@ describe("pre-account takeover", () => {
     });
     const owner = browser();
     await owner.follow(`${base}/auth/github/login`, {
-      stopAt: (url) =>
-        !(url.host === publicHost && url.pathname.startsWith("/auth/")) &&
-        !(socialProviderHosts as readonly string[]).includes(url.host),
+      stopAt: landed,
     });
 
     // The owner holds the same account, now verified and without the squatter's password.
@@ -482,9 +467,7 @@ describe("pre-account takeover", () => {
     });
     const other = browser();
     await other.follow(`${base}/auth/github/login`, {
-      stopAt: (url) =>
-        !(url.host === publicHost && url.pathname.startsWith("/auth/")) &&
-        !(socialProviderHosts as readonly string[]).includes(url.host),
+      stopAt: landed,
     });
     expect((await me(other)).body).toMatchObject({ email, has_password: true });
     await signIn(b, email);

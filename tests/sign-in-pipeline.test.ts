@@ -10,8 +10,7 @@ import { completeSignIn } from "../src/sign-in/complete.ts";
 import { verifyPasswordLogin } from "../src/sign-in/password-login.ts";
 import { createAccessTokens } from "../src/tokens/access-tokens.ts";
 import { testLogger } from "./support/database.ts";
-import { socialProviderHosts } from "./support/provider-routing.ts";
-import { base, publicHost, startSignInSite } from "./support/sign-in-site.ts";
+import { startSignInSite } from "./support/sign-in-site.ts";
 
 /** The status a refusal of completeSignIn is answered with over HTTP. */
 const answeredStatus = (refusal: DomainError) => problemOf(refusal).status;
@@ -21,9 +20,8 @@ const answeredStatus = (refusal: DomainError) => problemOf(refusal).status;
 
 const {
   pool,
-  fake,
   app,
-  browser: newBrowser,
+  signInWithGitHub: gitHubSignIn,
   close,
 } = await startSignInSite({ TRUST_PROXY_HOPS: "1" });
 const deps = {
@@ -50,17 +48,6 @@ async function passwordUser(): Promise<User> {
 
 const passwordFactor = (user: User) =>
   verifyPasswordLogin(deps, { email: user.email ?? "", password, ...request() });
-
-/** A browser walks GitHub's sign-in: login → provider → callback → landing. */
-async function gitHubSignIn(person: Parameters<typeof fake.signInToGitHub>[0]) {
-  fake.signInToGitHub(person);
-  const browser = newBrowser();
-  await browser.follow(`${base}/auth/github/login`, {
-    stopAt: (url) =>
-      !(url.host === publicHost && url.pathname.startsWith("/auth/")) &&
-      !(socialProviderHosts as readonly string[]).includes(url.host),
-  });
-}
 
 type Event = { event_type: string; context: Record<string, unknown> | null };
 const eventsOf = async (userId: string) =>

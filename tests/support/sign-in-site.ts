@@ -15,6 +15,11 @@ import { routeHostsTo, socialProviderHosts } from "./provider-routing.ts";
 export const publicHost = "auth.example.test";
 export const base = `https://${publicHost}`;
 
+/** Where a provider sign-in walk stops: past our /auth/ pages and the providers, at the landing. */
+export const landed = (url: URL) =>
+  !(url.host === publicHost && url.pathname.startsWith("/auth/")) &&
+  !(socialProviderHosts as readonly string[]).includes(url.host);
+
 /** A test database, the fake providers and the app; `env` adds to or overrides the configuration. */
 export async function startSignInSite(env: Record<string, string> = {}) {
   const db = await createTestDatabase();
@@ -26,12 +31,20 @@ export async function startSignInSite(env: Record<string, string> = {}) {
     GITHUB_CLIENT_SECRET: fakeClient.secret,
     ...env,
   });
+  /** A browser (or, asking for JSON, an API client) that reaches the app by its public name. */
+  const browser = (accept?: string) => new TestBrowser({ [publicHost]: app.url }, accept);
   return {
     pool: db.pool,
     fake,
     app,
-    /** A browser (or, asking for JSON, an API client) that reaches the app by its public name. */
-    browser: (accept?: string) => new TestBrowser({ [publicHost]: app.url }, accept),
+    browser,
+    /** A fresh browser walks GitHub's sign-in as `person`: login → provider → callback → landing. */
+    signInWithGitHub: async (person: Parameters<typeof fake.signInToGitHub>[0]) => {
+      fake.signInToGitHub(person);
+      const b = browser();
+      await b.follow(`${base}/auth/github/login`, { stopAt: landed });
+      return b;
+    },
     close: async () => {
       unroute();
       await app.close();
