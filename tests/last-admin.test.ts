@@ -59,11 +59,15 @@ test("with a second admin, an admin may step down", async () => {
   expect(await usableAdmins()).toBe(1);
 });
 
+/** Two new admins, and no other. */
+async function onlyTwoAdmins() {
+  await db.pool.query(sql.unsafe`UPDATE users SET role = 'user' WHERE role = 'admin'`);
+  return [await admin(), await admin()] as const;
+}
+
 test("two concurrent demotions of the last two admins: exactly one succeeds", async () => {
   for (let round = 0; round < 5; round++) {
-    await db.pool.query(sql.unsafe`UPDATE users SET role = 'user' WHERE role = 'admin'`);
-    const a = await admin();
-    const b = await admin();
+    const [a, b] = await onlyTwoAdmins();
     // Each demotes the other at the same moment (and, in odd rounds, themselves).
     const [ra, rb] = await Promise.all([
       send("PATCH", `/admin/users/${round % 2 ? a.user.id : b.user.id}`, a.cookie, {
@@ -84,9 +88,7 @@ test("two concurrent demotions of the last two admins: exactly one succeeds", as
 
 test("demotions racing inside the database: exactly one commits, the other is refused", async () => {
   for (let round = 0; round < 5; round++) {
-    await db.pool.query(sql.unsafe`UPDATE users SET role = 'user' WHERE role = 'admin'`);
-    const a = await admin();
-    const b = await admin();
+    const [a, b] = await onlyTwoAdmins();
     const actor = (id: string) => ({ actorId: id, ip: null, userAgent: null });
     // Both callers are past authorisation; only the row locks decide.
     const results = await Promise.allSettled([
