@@ -1,19 +1,13 @@
-import { afterAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { randomBytes } from "node:crypto";
 import { sql } from "slonik";
 import { insertAuditEvent } from "../sql/audit-events.ts";
 import { findUserById, insertUser } from "../sql/users.ts";
-import { startTestApp } from "./support/app.ts";
-import { createTestDatabase } from "./support/database.ts";
+import { appTestSetup } from "./support/app.ts";
 import { jsonSender } from "./support/requests.ts";
 import { signedInUser, testPasswordHash } from "./support/sign-in.ts";
 
-const db = await createTestDatabase();
-const app = await startTestApp(db.pool);
-afterAll(async () => {
-  await app.close();
-  await db.drop();
-});
+const { db, app } = await appTestSetup();
 
 const admin = () => signedInUser(db.pool, app.config, { role: "admin", isWhitelisted: true });
 const member = () => signedInUser(db.pool, app.config, { isWhitelisted: true });

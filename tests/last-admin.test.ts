@@ -1,19 +1,14 @@
-import { afterAll, beforeEach, expect, test } from "bun:test";
+import { beforeEach, expect, test } from "bun:test";
 import { sql } from "slonik";
 import { DomainError } from "../src/errors.ts";
 import { changeUser } from "../src/users/administration.ts";
-import { startTestApp } from "./support/app.ts";
-import { createTestDatabase, testLogger } from "./support/database.ts";
+import { appTestSetup } from "./support/app.ts";
+import { testLogger } from "./support/database.ts";
 import { jsonSender } from "./support/requests.ts";
 import { signedInUser } from "./support/sign-in.ts";
 
 // Its own database: these tests count every administrator there is.
-const db = await createTestDatabase();
-const app = await startTestApp(db.pool);
-afterAll(async () => {
-  await app.close();
-  await db.drop();
-});
+const { db, app } = await appTestSetup();
 
 beforeEach(async () => {
   await db.pool.query(sql.unsafe`UPDATE users SET role = 'user' WHERE role = 'admin'`);

@@ -1,17 +1,12 @@
-import { afterAll, expect, test } from "bun:test";
+import { expect, test } from "bun:test";
 import { createApp } from "../src/app.ts";
 import { parseConfig } from "../src/config/index.ts";
 import { createServices } from "../src/services.ts";
-import { startTestApp } from "./support/app.ts";
-import { createTestDatabase, testLogger } from "./support/database.ts";
+import { appTestSetup } from "./support/app.ts";
+import { testLogger } from "./support/database.ts";
 import { signedInUser } from "./support/sign-in.ts";
 
-const db = await createTestDatabase();
-const app = await startTestApp(db.pool);
-afterAll(async () => {
-  await app.close();
-  await db.drop();
-});
+const { db, app } = await appTestSetup();
 
 // The admin page, the sign-in page and their form endpoints are for browsers, not part of the JSON API.
 const browserOnly = [/^\/admin$/, /^\/admin\/view\//, /^\/admin\/forms\//, /^\/$/, /^\/sign-out$/];

@@ -1,21 +1,15 @@
-import { afterAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { createHash, randomBytes } from "node:crypto";
 import { sql } from "slonik";
 import { insertAuditEvent } from "../sql/audit-events.ts";
 import { insertOAuthAccount } from "../sql/oauth-accounts.ts";
 import { insertRefreshToken } from "../sql/refresh-tokens.ts";
 import { findUserById, type NewUser } from "../sql/users.ts";
-import { startTestApp } from "./support/app.ts";
-import { createTestDatabase } from "./support/database.ts";
+import { appTestSetup } from "./support/app.ts";
 import { jsonSender } from "./support/requests.ts";
 import { signedInUser } from "./support/sign-in.ts";
 
-const db = await createTestDatabase();
-const app = await startTestApp(db.pool);
-afterAll(async () => {
-  await app.close();
-  await db.drop();
-});
+const { db, app } = await appTestSetup();
 
 const approved = (overrides: Partial<NewUser> = {}) =>
   signedInUser(db.pool, app.config, { isWhitelisted: true, ...overrides });
