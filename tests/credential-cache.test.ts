@@ -6,6 +6,7 @@ import { bearerKey, createCredentialCache, sessionKey } from "../src/sessions/cr
 import { createSession, hashSecret } from "../src/sessions/sessions.ts";
 import { startTestApp, type TestApp } from "./support/app.ts";
 import { createTestDatabase, testLogger } from "./support/database.ts";
+import { jsonSender } from "./support/requests.ts";
 import { signedInUser } from "./support/sign-in.ts";
 import { dropNotifications, startTcpProxy } from "./support/tcp-proxy.ts";
 
@@ -94,15 +95,14 @@ describe("credential cache across replicas", () => {
     await cachedIn(first, bearer, bearerKey(access_token));
     await cachedIn(second, bearer, bearerKey(access_token));
 
-    const deactivated = await first.request(`/admin/users/${holder.user.id}`, {
-      method: "PATCH",
-      headers: {
-        cookie: admin.cookie,
-        origin: first.config.http.PUBLIC_URL,
-        "content-type": "application/json",
+    const deactivated = await jsonSender(first)(
+      "PATCH",
+      `/admin/users/${holder.user.id}`,
+      admin.cookie,
+      {
+        status: "inactive",
       },
-      body: JSON.stringify({ status: "inactive" }),
-    });
+    );
     expect(deactivated.status).toBe(200);
 
     expect(await statusWithin(second, bearer, 401)).toBe(401);
