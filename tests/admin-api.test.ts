@@ -1,19 +1,13 @@
-import { afterAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { randomBytes } from "node:crypto";
 import { sql } from "slonik";
 import { insertAuditEvent } from "../sql/audit-events.ts";
 import { findUserById, insertUser } from "../sql/users.ts";
-import { startTestApp } from "./support/app.ts";
-import { createTestDatabase } from "./support/database.ts";
+import { appTestSetup } from "./support/app.ts";
 import { jsonSender } from "./support/requests.ts";
 import { signedInUser, testPasswordHash } from "./support/sign-in.ts";
 
-const db = await createTestDatabase();
-const app = await startTestApp(db.pool);
-afterAll(async () => {
-  await app.close();
-  await db.drop();
-});
+const { db, app } = await appTestSetup();
 
 const admin = () => signedInUser(db.pool, app.config, { role: "admin", isWhitelisted: true });
 const member = () => signedInUser(db.pool, app.config, { isWhitelisted: true });
@@ -445,6 +439,14 @@ describe("allowlist rules", () => {
     ]);
   });
 
+  /** Each body is a 400 problem, and no rule is stored. */
+  async function expectRulesRefused(adminCookie: string, bodies: object[]) {
+    for (const body of bodies) {
+      await expectProblem(await send("POST", "/admin/allowlist", adminCookie, body), 400);
+    }
+    expect(await db.pool.oneFirst(sql.unsafe`SELECT count(*)::int FROM allowlist_rules`)).toBe(0);
+  }
+
   test("rules of the wrong shape are 400 problems before the database sees them", async () => {
     const { cookie: adminCookie } = await admin();
     const bad = [
@@ -458,10 +460,7 @@ describe("allowlist rules", () => {
       { kind: "domain", value: "example.com", extra: 1 },
       { kind: "email", value: `${"a".repeat(250)}@example.com` },
     ];
-    for (const body of bad) {
-      await expectProblem(await send("POST", "/admin/allowlist", adminCookie, body), 400);
-    }
-    expect(await db.pool.oneFirst(sql.unsafe`SELECT count(*)::int FROM allowlist_rules`)).toBe(0);
+    await expectRulesRefused(adminCookie, bad);
   });
 
   test("allowlist rule values take the same address and domain checks as sign-up: `%@%` is refused", async () => {
@@ -479,10 +478,7 @@ describe("allowlist rules", () => {
       { kind: "domain", value: "*.example.com" },
       { kind: "domain", value: "example.123" },
     ];
-    for (const body of bad) {
-      await expectProblem(await send("POST", "/admin/allowlist", adminCookie, body), 400);
-    }
-    expect(await db.pool.oneFirst(sql.unsafe`SELECT count(*)::int FROM allowlist_rules`)).toBe(0);
+    await expectRulesRefused(adminCookie, bad);
     const good = await send("POST", "/admin/allowlist", adminCookie, {
       kind: "email",
       value: " Ann.O'Brien+x@Example.org ",

@@ -1,17 +1,11 @@
-import { afterAll, expect, test } from "bun:test";
+import { expect, test } from "bun:test";
 import { sql } from "slonik";
 import { findUserById } from "../sql/users.ts";
-import { startTestApp } from "./support/app.ts";
-import { createTestDatabase } from "./support/database.ts";
+import { appTestSetup } from "./support/app.ts";
 import { formPoster } from "./support/requests.ts";
 import { signedInUser } from "./support/sign-in.ts";
 
-const db = await createTestDatabase();
-const app = await startTestApp(db.pool);
-afterAll(async () => {
-  await app.close();
-  await db.drop();
-});
+const { db, app } = await appTestSetup();
 
 const admin = () => signedInUser(db.pool, app.config, { role: "admin", isWhitelisted: true });
 

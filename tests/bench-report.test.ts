@@ -9,6 +9,7 @@ import {
   formatScaleTable,
   formatTargets,
   type HotPathReport,
+  type Machine,
   type Measurement,
   manyIds,
   p99Growth,
@@ -24,6 +25,17 @@ import {
   uniformPicker,
   zipfPicker,
 } from "../bench/session-picks.ts";
+
+/** The machine every report here was measured on. */
+const machine: Machine = {
+  cores: 2,
+  cpu: "test",
+  memoryGb: 4,
+  os: "linux",
+  bun: "1.4.5",
+  postgres: "18.4",
+  database: "embedded",
+};
 
 // The bench's own pieces, without running a load: its arguments, its ratios
 // and its tables. No figure here is a speed claim.
@@ -114,15 +126,7 @@ describe("bench report", () => {
       kind: "hot-paths",
       date: "2026-11-23T00:00:00.000Z",
       quick: false,
-      machine: {
-        cores: 2,
-        cpu: "test",
-        memoryGb: 4,
-        os: "linux",
-        bun: "1.4.5",
-        postgres: "18.4",
-        database: "embedded",
-      },
+      machine,
       settings: { durationSeconds: 10, warmupSeconds: 2, connections: 32 },
       results,
       targets: checkTargets(results),
@@ -165,15 +169,7 @@ describe("bench report", () => {
       kind: "hot-paths",
       date: "2026-12-03T00:00:00.000Z",
       quick: false,
-      machine: {
-        cores: 2,
-        cpu: "test",
-        memoryGb: 4,
-        os: "linux",
-        bun: "1.4.5",
-        postgres: "18.4",
-        database: "embedded",
-      },
+      machine,
       settings: { durationSeconds: 10, warmupSeconds: 5, connections: 32 },
       results: rows,
       targets: checkTargets(rows),

@@ -6,6 +6,7 @@ import { bearerKey, createCredentialCache, sessionKey } from "../src/sessions/cr
 import { createSession, hashSecret } from "../src/sessions/sessions.ts";
 import { startTestApp, type TestApp } from "./support/app.ts";
 import { createTestDatabase, testLogger } from "./support/database.ts";
+import { jsonSender } from "./support/requests.ts";
 import { signedInUser } from "./support/sign-in.ts";
 import { dropNotifications, startTcpProxy } from "./support/tcp-proxy.ts";
 
@@ -94,15 +95,14 @@ describe("credential cache across replicas", () => {
     await cachedIn(first, bearer, bearerKey(access_token));
     await cachedIn(second, bearer, bearerKey(access_token));
 
-    const deactivated = await first.request(`/admin/users/${holder.user.id}`, {
-      method: "PATCH",
-      headers: {
-        cookie: admin.cookie,
-        origin: first.config.http.PUBLIC_URL,
-        "content-type": "application/json",
+    const deactivated = await jsonSender(first)(
+      "PATCH",
+      `/admin/users/${holder.user.id}`,
+      admin.cookie,
+      {
+        status: "inactive",
       },
-      body: JSON.stringify({ status: "inactive" }),
-    });
+    );
     expect(deactivated.status).toBe(200);
 
     expect(await statusWithin(second, bearer, 401)).toBe(401);
@@ -204,12 +204,18 @@ async function revokeQuietly(sessionId: string) {
   });
 }
 
+/** An app whose credential cache listens through a proxy the test can cut or black-hole. */
+async function appListeningThroughProxy(options?: Parameters<typeof startTcpProxy>[1]) {
+  const proxy = await startTcpProxy(proxyTarget, options);
+  const app = await startTestApp(pool, cacheEnv, undefined, testLogger, {
+    listenUrl: viaPort(proxy.port),
+  });
+  return { proxy, app };
+}
+
 describe("credential cache whose listener cannot be relied on", () => {
   test("a listener whose connection silently stops carrying anything drops the cache within the heartbeat window, so a session signed out meanwhile is refused", async () => {
-    const proxy = await startTcpProxy(proxyTarget);
-    const app = await startTestApp(pool, cacheEnv, undefined, testLogger, {
-      listenUrl: viaPort(proxy.port),
-    });
+    const { proxy, app } = await appListeningThroughProxy();
     try {
       const { cookie } = await signedInUser(pool, app.config, { isWhitelisted: true });
       await cachedIn(app, { cookie }, cookieKey(cookie));
@@ -234,10 +240,7 @@ describe("credential cache whose listener cannot be relied on", () => {
   });
 
   test("a listener that went deaf opens a new connection and the cache serves again once it hears its heartbeat", async () => {
-    const proxy = await startTcpProxy(proxyTarget);
-    const app = await startTestApp(pool, cacheEnv, undefined, testLogger, {
-      listenUrl: viaPort(proxy.port),
-    });
+    const { proxy, app } = await appListeningThroughProxy();
     try {
       const { cookie } = await signedInUser(pool, app.config, { isWhitelisted: true });
       await cachedIn(app, { cookie }, cookieKey(cookie));
@@ -292,10 +295,7 @@ describe("credential cache whose listener cannot be relied on", () => {
           WHERE datname = current_database() AND application_name LIKE 'gatehouse % listener'
             AND query LIKE 'LISTEN %' AND backend_start > ${String(since)}::timestamptz`),
       );
-    const proxy = await startTcpProxy(proxyTarget, { fromServer: dropNotifications });
-    const app = await startTestApp(pool, cacheEnv, undefined, testLogger, {
-      listenUrl: viaPort(proxy.port),
-    });
+    const { proxy, app } = await appListeningThroughProxy({ fromServer: dropNotifications });
     try {
       const deadline = performance.now() + 5000;
       while ((await listening()) === 0) {

@@ -1,34 +1,12 @@
 import { afterAll, expect, test } from "bun:test";
-import { createDatabasePool } from "../src/db/pool.ts";
-import { startTestApp } from "./support/app.ts";
-import { createTestDatabase, testLogger } from "./support/database.ts";
+import { startAppBehindProxy } from "./support/app-behind-proxy.ts";
 import { signedInUser } from "./support/sign-in.ts";
-import { startTcpProxy } from "./support/tcp-proxy.ts";
 
 // While PostgreSQL is unreachable the service is unavailable, not broken:
 // clients and proxies get 503 with Retry-After, and retry.
 
-const db = await createTestDatabase();
-const target = new URL(db.url);
-const proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port) });
-const proxied = new URL(db.url);
-proxied.port = String(proxy.port);
-const pool = await createDatabasePool({
-  url: proxied.toString(),
-  minPoolSize: 0,
-  maxPoolSize: 4,
-  connectionTimeoutMs: 1000,
-  statementTimeoutMs: 5000,
-  slowQueryMs: 1000,
-  logger: testLogger,
-});
-const app = await startTestApp(pool);
-afterAll(async () => {
-  await app.close();
-  proxy.close();
-  await pool.end().catch(() => {});
-  await db.drop();
-});
+const { proxy, pool, app, close } = await startAppBehindProxy();
+afterAll(close);
 
 type Problem = { type: string; title: string; status: number; detail: string };
 

@@ -10,6 +10,7 @@ import { migrationNamesOnDisk, runMigrations } from "../src/db/migrations.ts";
 import { openDatabase } from "../src/db/open-database.ts";
 import { runCli } from "./support/cli.ts";
 import { testLogger } from "./support/database.ts";
+import { startServer, waitForListening } from "./support/server-process.ts";
 import { startTlsDatabaseServer } from "./support/tls-database.ts";
 
 // DATABASE_URL with sslmode=verify-full and DATABASE_CA_FILE, against a
@@ -94,33 +95,17 @@ describe("sslmode=verify-full with DATABASE_CA_FILE", () => {
   });
 
   test("the server process starts on it and answers /readyz", async () => {
-    const child = Bun.spawn([process.execPath, "src/main.ts"], {
-      env: {
-        PATH: process.env.PATH ?? "",
-        HOME: process.env.HOME ?? "/tmp",
-        DATABASE_URL: verifyFull,
-        DATABASE_CA_FILE: server.caFile,
-        PORT: "0",
-        HOST: "127.0.0.1",
-        LOG_LEVEL: "info",
-        DATA_DIR: dir,
-      },
-      stdout: "pipe",
-      stderr: "pipe",
+    const child = startServer({
+      DATABASE_URL: verifyFull,
+      DATABASE_CA_FILE: server.caFile,
+      PORT: "0",
+      HOST: "127.0.0.1",
+      LOG_LEVEL: "info",
+      DATA_DIR: dir,
     });
     try {
-      const decoder = new TextDecoder();
-      let log = "";
-      let port = 0;
-      for await (const chunk of child.stdout) {
-        log += decoder.decode(chunk);
-        const line = log.split("\n").find((l) => l.includes('"msg":"listening"'));
-        if (line) {
-          port = Number(new URL(JSON.parse(line).url).port);
-          break;
-        }
-      }
-      expect({ port: port > 0, log: port > 0 ? "" : log }).toEqual({ port: true, log: "" });
+      const port = await waitForListening(child.stdout);
+      expect(port).toBeGreaterThan(0);
       expect((await fetch(`http://127.0.0.1:${port}/readyz`)).status).toBe(200);
     } finally {
       child.kill("SIGTERM");
@@ -154,19 +139,13 @@ describe("sslmode=verify-full with DATABASE_CA_FILE", () => {
   });
 
   test("the server process refuses a wrong CA at start with the same explanation", async () => {
-    const child = Bun.spawn([process.execPath, "src/main.ts"], {
-      env: {
-        PATH: process.env.PATH ?? "",
-        HOME: process.env.HOME ?? "/tmp",
-        DATABASE_URL: verifyFull,
-        DATABASE_CA_FILE: server.otherCaFile,
-        DB_MAX_RETRIES: "0",
-        PORT: "0",
-        LOG_LEVEL: "info",
-        DATA_DIR: dir,
-      },
-      stdout: "pipe",
-      stderr: "pipe",
+    const child = startServer({
+      DATABASE_URL: verifyFull,
+      DATABASE_CA_FILE: server.otherCaFile,
+      DB_MAX_RETRIES: "0",
+      PORT: "0",
+      LOG_LEVEL: "info",
+      DATA_DIR: dir,
     });
     const [code, stdout] = await Promise.all([child.exited, new Response(child.stdout).text()]);
     expect(code).toBe(1);
@@ -174,18 +153,22 @@ describe("sslmode=verify-full with DATABASE_CA_FILE", () => {
     expect(stdout).not.toContain(new URL(server.url).password);
   });
 
-  test("verify-full checks the host name; verify-ca checks the chain only", async () => {
-    const byAddress = settings({
-      DATABASE_URL: onIp(verifyFull),
-      DATABASE_CA_FILE: server.caFile,
-    });
-    const refused = await openDatabase(byAddress, testLogger).then(
+  /** Why opening the database with these settings failed; null when it opened. */
+  const refusalOf = (settings: Parameters<typeof openDatabase>[0]) =>
+    openDatabase(settings, testLogger).then(
       async (db) => {
         await db.close();
         return null;
       },
       (error: Error) => error.message,
     );
+
+  test("verify-full checks the host name; verify-ca checks the chain only", async () => {
+    const byAddress = settings({
+      DATABASE_URL: onIp(verifyFull),
+      DATABASE_CA_FILE: server.caFile,
+    });
+    const refused = await refusalOf(byAddress);
     expect(refused).toContain("ERR_TLS_CERT_ALTNAME_INVALID");
 
     const chainOnly = settings({
@@ -205,13 +188,7 @@ describe("sslmode=verify-full with DATABASE_CA_FILE", () => {
 
   test("without TLS this server turns the connection away (so the passes above used TLS)", async () => {
     const plain = settings({ DATABASE_URL: withMode(server.url, "disable") });
-    const failure = await openDatabase(plain, testLogger).then(
-      async (db) => {
-        await db.close();
-        return null;
-      },
-      (error: Error) => error.message,
-    );
+    const failure = await refusalOf(plain);
     expect(failure).toContain("no encryption");
   });
 });

@@ -92,6 +92,15 @@ afterAll(async () => {
 let gitHubIds = 5000;
 const gatehouseAddress = () => new URL(gatehouse.url).host;
 
+/** A browser's request for the protected app, sent to the proxy on `port()`. */
+const throughProxyOn =
+  (port: () => number) =>
+  (path: string, headers: Record<string, string> = {}) =>
+    fetch(`http://127.0.0.1:${port()}${path}`, {
+      headers: { host: "app.example.com", ...headers },
+      redirect: "manual",
+    });
+
 /** The same behaviour through either proxy: `get` sends a request as a browser would. */
 function proxyBehaviour(
   get: (path: string, headers?: Record<string, string>) => Promise<Response>,
@@ -293,12 +302,7 @@ ${server}
     await proc?.exited;
   });
 
-  proxyBehaviour((path, headers = {}) =>
-    fetch(`http://127.0.0.1:${port}${path}`, {
-      headers: { host: "app.example.com", ...headers },
-      redirect: "manual",
-    }),
-  );
+  proxyBehaviour(throughProxyOn(() => port));
 });
 
 describe.skipIf(!caddy)("Caddy forward_auth with the documented snippet", () => {
@@ -329,10 +333,5 @@ describe.skipIf(!caddy)("Caddy forward_auth with the documented snippet", () => 
     await proc?.exited;
   });
 
-  proxyBehaviour((path, headers = {}) =>
-    fetch(`http://127.0.0.1:${port}${path}`, {
-      headers: { host: "app.example.com", ...headers },
-      redirect: "manual",
-    }),
-  );
+  proxyBehaviour(throughProxyOn(() => port));
 });

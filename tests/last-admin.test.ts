@@ -1,19 +1,14 @@
-import { afterAll, beforeEach, expect, test } from "bun:test";
+import { beforeEach, expect, test } from "bun:test";
 import { sql } from "slonik";
 import { DomainError } from "../src/errors.ts";
 import { changeUser } from "../src/users/administration.ts";
-import { startTestApp } from "./support/app.ts";
-import { createTestDatabase, testLogger } from "./support/database.ts";
+import { appTestSetup } from "./support/app.ts";
+import { testLogger } from "./support/database.ts";
 import { jsonSender } from "./support/requests.ts";
 import { signedInUser } from "./support/sign-in.ts";
 
 // Its own database: these tests count every administrator there is.
-const db = await createTestDatabase();
-const app = await startTestApp(db.pool);
-afterAll(async () => {
-  await app.close();
-  await db.drop();
-});
+const { db, app } = await appTestSetup();
 
 beforeEach(async () => {
   await db.pool.query(sql.unsafe`UPDATE users SET role = 'user' WHERE role = 'admin'`);
@@ -59,11 +54,15 @@ test("with a second admin, an admin may step down", async () => {
   expect(await usableAdmins()).toBe(1);
 });
 
+/** Two new admins, and no other. */
+async function onlyTwoAdmins() {
+  await db.pool.query(sql.unsafe`UPDATE users SET role = 'user' WHERE role = 'admin'`);
+  return [await admin(), await admin()] as const;
+}
+
 test("two concurrent demotions of the last two admins: exactly one succeeds", async () => {
   for (let round = 0; round < 5; round++) {
-    await db.pool.query(sql.unsafe`UPDATE users SET role = 'user' WHERE role = 'admin'`);
-    const a = await admin();
-    const b = await admin();
+    const [a, b] = await onlyTwoAdmins();
     // Each demotes the other at the same moment (and, in odd rounds, themselves).
     const [ra, rb] = await Promise.all([
       send("PATCH", `/admin/users/${round % 2 ? a.user.id : b.user.id}`, a.cookie, {
@@ -84,9 +83,7 @@ test("two concurrent demotions of the last two admins: exactly one succeeds", as
 
 test("demotions racing inside the database: exactly one commits, the other is refused", async () => {
   for (let round = 0; round < 5; round++) {
-    await db.pool.query(sql.unsafe`UPDATE users SET role = 'user' WHERE role = 'admin'`);
-    const a = await admin();
-    const b = await admin();
+    const [a, b] = await onlyTwoAdmins();
     const actor = (id: string) => ({ actorId: id, ip: null, userAgent: null });
     // Both callers are past authorisation; only the row locks decide.
     const results = await Promise.allSettled([

@@ -10,23 +10,16 @@ import { bindingOf } from "../src/providers/provider-tokens.ts";
 import { startTestApp } from "./support/app.ts";
 import { TestBrowser } from "./support/browser.ts";
 import { testKey } from "./support/cli.ts";
-import { createTestDatabase } from "./support/database.ts";
+import { type FakeGitHubUser, fakeClient } from "./support/fake-social-providers.ts";
 import {
-  type FakeGitHubUser,
-  fakeClient,
-  startFakeSocialProviders,
-} from "./support/fake-social-providers.ts";
-import { routeHostsTo, socialProviderHosts } from "./support/provider-routing.ts";
+  accountCounts,
+  base,
+  landed,
+  me,
+  publicHost,
+  startSignInSite,
+} from "./support/sign-in-site.ts";
 
-const db = await createTestDatabase();
-const { pool } = db;
-const fake = await startFakeSocialProviders();
-const unroute = routeHostsTo(fake.origin, socialProviderHosts);
-
-// The app believes it is https://auth.example.test (PUBLIC_URL) while it
-// listens on 127.0.0.1: redirect URIs must come from the former.
-const publicHost = "auth.example.test";
-const base = `https://${publicHost}`;
 const keyA = testKey("ka", 1);
 const env = {
   PUBLIC_URL: base,
@@ -38,19 +31,13 @@ const env = {
   ADMIN_EMAILS: "Boss@Admins.example",
   ALLOWED_REDIRECT_ORIGINS: "https://app.example.test",
 };
-const app = await startTestApp(pool, env);
+const { pool, fake, app, browser, close } = await startSignInSite(env);
 const sessionCookie = "__Host-gatehouse_session";
 const flowCookie = "__Host-gatehouse_oauth";
 
 afterEach(() => fake.reset());
-afterAll(async () => {
-  unroute();
-  await app.close();
-  fake.close();
-  await db.drop();
-});
+afterAll(close);
 
-const browser = (accept?: string) => new TestBrowser({ [publicHost]: app.url }, accept);
 const apiClient = () => browser("application/json");
 
 let ids = 1000;
@@ -65,28 +52,14 @@ function gitHubUser(email: string, overrides: Partial<FakeGitHubUser> = {}): Fak
   };
 }
 
-async function counts() {
-  return pool.one(sql.type(
-    z.object({ users: z.number(), accounts: z.number(), sessions: z.number() }),
-  )`
-    SELECT (SELECT count(*)::int FROM users) AS users,
-           (SELECT count(*)::int FROM oauth_accounts) AS accounts,
-           (SELECT count(*)::int FROM sessions) AS sessions`);
-}
-
-async function me(b: TestBrowser) {
-  const response = await b.request(`${base}/me`, { headers: { accept: "application/json" } });
-  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
-}
+const counts = () => accountCounts(pool);
 
 /** Login → provider → callback → landing, as a browser walks it. */
 function signIn(b: TestBrowser, provider: "github" | "google", redirectTo?: string) {
   const query = redirectTo === undefined ? "" : `?redirect_to=${encodeURIComponent(redirectTo)}`;
   return b.follow(`${base}/auth/${provider}/login${query}`, {
     // Follow the sign-in through the provider and stop at the landing redirect.
-    stopAt: (url) =>
-      !(url.host === publicHost && url.pathname.startsWith("/auth/")) &&
-      !(socialProviderHosts as readonly string[]).includes(url.host),
+    stopAt: landed,
   });
 }
 

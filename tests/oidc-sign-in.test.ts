@@ -11,11 +11,10 @@ import {
   oidcPublicClient,
   startOidcIssuer,
 } from "./support/oidc-issuer.ts";
+import { accountCounts, base, publicHost } from "./support/sign-in-site.ts";
 
 const db = await createTestDatabase();
 const { pool } = db;
-const publicHost = "auth.example.test";
-const base = `https://${publicHost}`;
 const issuer = await startOidcIssuer(`${base}/auth/oidc/callback`);
 const app = await startTestApp(pool, {
   PUBLIC_URL: base,
@@ -35,14 +34,7 @@ afterAll(async () => {
 
 const browser = (accept?: string) => new TestBrowser({ [publicHost]: app.url }, accept);
 
-async function counts() {
-  return pool.one(sql.type(
-    z.object({ users: z.number(), accounts: z.number(), sessions: z.number() }),
-  )`
-    SELECT (SELECT count(*)::int FROM users) AS users,
-           (SELECT count(*)::int FROM oauth_accounts) AS accounts,
-           (SELECT count(*)::int FROM sessions) AS sessions`);
-}
+const counts = () => accountCounts(pool);
 
 /** Walks login → issuer (login and consent) and stops before our callback. */
 async function callbackUrlFor(b: TestBrowser) {

@@ -1,11 +1,7 @@
 import { afterAll, describe, expect, test } from "bun:test";
-import { startTestApp } from "./support/app.ts";
-import { TestBrowser } from "./support/browser.ts";
 import { testKey } from "./support/cli.ts";
-import { createTestDatabase } from "./support/database.ts";
-import { fakeClient, startFakeSocialProviders } from "./support/fake-social-providers.ts";
-import { routeHostsTo, socialProviderHosts } from "./support/provider-routing.ts";
 import { signedInUser } from "./support/sign-in.ts";
+import { base, publicHost as host, landed, startSignInSite } from "./support/sign-in-site.ts";
 
 // Every route that sends a browser somewhere it was told to go, against one
 // corpus of open-redirect payloads: oauth2-proxy's and Authelia's redirect
@@ -14,29 +10,15 @@ import { signedInUser } from "./support/sign-in.ts";
 // look-alike hosts, other schemes, Unicode). Whatever the route makes of a
 // payload, the browser must land on our own origin or an allowed one.
 
-const db = await createTestDatabase();
-const { pool } = db;
-const fake = await startFakeSocialProviders();
-const unroute = routeHostsTo(fake.origin, socialProviderHosts);
-const host = "auth.example.test";
-const base = `https://${host}`;
 const allowedOrigin = "https://app.example.test";
-const app = await startTestApp(pool, {
-  PUBLIC_URL: base,
+const { pool, fake, app, browser, close } = await startSignInSite({
   ALLOWED_REDIRECT_ORIGINS: allowedOrigin,
   TRUSTED_PROXIES: "127.0.0.1,::1",
-  GITHUB_CLIENT_ID: fakeClient.id,
-  GITHUB_CLIENT_SECRET: fakeClient.secret,
   TOKEN_ENCRYPTION_KEYS: testKey("kr", 7),
   RATE_LIMIT_LOGIN_IP: "100000/5m",
   RATE_LIMIT_LOGIN_ACCOUNT: "100000/5m",
 });
-afterAll(async () => {
-  unroute();
-  await app.close();
-  fake.close();
-  await db.drop();
-});
+afterAll(close);
 
 const evil = "evil.example";
 const payloads = [
@@ -209,13 +191,11 @@ const routes: Record<string, Route> = {
       name: "Redirected",
       emails: [{ email: "redirected@somewhere.example", primary: true, verified: true }],
     });
-    const b = new TestBrowser({ [host]: app.url });
+    const b = browser();
     const { hops } = await b.follow(
       `${base}/auth/github/login?redirect_to=${queryValue(payload)}`,
       {
-        stopAt: (url) =>
-          !(url.host === host && url.pathname.startsWith("/auth/")) &&
-          !(socialProviderHosts as readonly string[]).includes(url.host),
+        stopAt: landed,
       },
     );
     const last = hops.at(-1);

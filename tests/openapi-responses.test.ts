@@ -1,8 +1,7 @@
-import { afterAll, expect, test } from "bun:test";
+import { expect, test } from "bun:test";
 import Ajv2020 from "ajv/dist/2020.js";
 import addFormats from "ajv-formats";
-import { startTestApp } from "./support/app.ts";
-import { createTestDatabase } from "./support/database.ts";
+import { appTestSetup } from "./support/app.ts";
 import { signedInUser } from "./support/sign-in.ts";
 
 // What a generated client believes, checked against what the running app
@@ -10,12 +9,7 @@ import { signedInUser } from "./support/sign-in.ts";
 // gives them (output schemas refuse unknown fields, so a field added to an
 // answer but not to its schema fails too).
 
-const db = await createTestDatabase();
-const app = await startTestApp(db.pool);
-afterAll(async () => {
-  await app.close();
-  await db.drop();
-});
+const { db, app } = await appTestSetup();
 
 type Document = {
   paths: Record<

@@ -1,22 +1,29 @@
-import { afterAll, expect, test } from "bun:test";
+import { expect, test } from "bun:test";
 import { createApp } from "../src/app.ts";
 import { parseConfig } from "../src/config/index.ts";
 import { createServices } from "../src/services.ts";
-import { startTestApp } from "./support/app.ts";
-import { createTestDatabase, testLogger } from "./support/database.ts";
+import { appTestSetup } from "./support/app.ts";
+import { testLogger } from "./support/database.ts";
 import { signedInUser } from "./support/sign-in.ts";
 
-const db = await createTestDatabase();
-const app = await startTestApp(db.pool);
-afterAll(async () => {
-  await app.close();
-  await db.drop();
-});
+const { db, app } = await appTestSetup();
 
 // The admin page, the sign-in page and their form endpoints are for browsers, not part of the JSON API.
 const browserOnly = [/^\/admin$/, /^\/admin\/view\//, /^\/admin\/forms\//, /^\/$/, /^\/sign-out$/];
 
-type Document = { openapi: string; paths: Record<string, Record<string, { responses: object }>> };
+/** The parts of the served document these tests read. */
+type Document = {
+  openapi: string;
+  paths: Record<string, Record<string, DocumentedOperation>>;
+  components: { schemas: Record<string, { properties?: object }> };
+};
+type DocumentedOperation = {
+  description: string;
+  security: object[];
+  requestBody?: { content: Record<string, { schema: unknown }> };
+  responses: Record<string, { content?: Record<string, { schema: { properties?: object } }> }>;
+};
+const servedDocument = async () => (await (await app.request("/openapi.json")).json()) as Document;
 
 test("/openapi.json is an OpenAPI 3.1 document", async () => {
   const response = await app.request("/openapi.json");
@@ -33,7 +40,7 @@ test("every route the app registers is described in the document", async () => {
   );
   const hono = createApp(services);
   await services.close();
-  const document = (await (await app.request("/openapi.json")).json()) as Document;
+  const document = await servedDocument();
   const registered = hono.routes
     .filter((r) => r.method !== "ALL" && !browserOnly.some((p) => p.test(r.path)))
     .map((r) => `${r.method.toLowerCase()} ${r.path.replace(/:(\w+)/g, "{$1}")}`);
@@ -46,21 +53,7 @@ test("every route the app registers is described in the document", async () => {
 });
 
 test("request bodies and responses carry the routes' own schemas", async () => {
-  const document = (await (await app.request("/openapi.json")).json()) as {
-    paths: Record<
-      string,
-      Record<
-        string,
-        {
-          responses: Record<
-            string,
-            { content?: Record<string, { schema: { properties?: object } }> }
-          >;
-        }
-      >
-    >;
-    components: { schemas: Record<string, { properties?: object }> };
-  };
+  const document = await servedDocument();
   const reference = document.paths["/me"]?.get?.responses["200"]?.content?.["application/json"]
     ?.schema as { $ref?: string } | undefined;
   // The user is a shared schema: the response names it.
@@ -72,15 +65,7 @@ test("request bodies and responses carry the routes' own schemas", async () => {
 });
 
 test("admin request schemas come from the routes' own validation, with refusals listed", async () => {
-  const document = (await (await app.request("/openapi.json")).json()) as {
-    paths: Record<
-      string,
-      Record<
-        string,
-        { requestBody?: { content: Record<string, { schema: unknown }> }; responses: object }
-      >
-    >;
-  };
+  const document = await servedDocument();
   const patch = document.paths["/admin/users/{id}"]?.patch;
   expect(patch?.requestBody?.content["application/json"]?.schema).toMatchObject({
     properties: { role: { enum: ["user", "admin"] } },
@@ -100,9 +85,7 @@ test("/docs renders a readable reference page", async () => {
 });
 
 test("the gate each operation documents is the gate it runs", async () => {
-  const document = (await (await app.request("/openapi.json")).json()) as {
-    paths: Record<string, Record<string, { description: string; security: object[] }>>;
-  };
+  const document = await servedDocument();
   // Its handler answers a caller without a session (a form page offers to sign in).
   const checkedByHandler = ["post /auth/email/verify"];
   const pending = await signedInUser(db.pool, app.config, { isWhitelisted: false });

@@ -291,23 +291,18 @@ describe("cleanup", () => {
   });
 
   test("deletes backups older than the retention and keeps newer ones", async () => {
-    const old = await createBackup({
-      pool: db.pool,
-      databaseUrl: db.url,
-      dir,
-      compress: true,
-      validate: false,
-      signingKey: testBackupKey,
-    });
+    const backup = () =>
+      createBackup({
+        pool: db.pool,
+        databaseUrl: db.url,
+        dir,
+        compress: true,
+        validate: false,
+        signingKey: testBackupKey,
+      });
+    const old = await backup();
     await Bun.sleep(5);
-    const recent = await createBackup({
-      pool: db.pool,
-      databaseUrl: db.url,
-      dir,
-      compress: true,
-      validate: false,
-      signingKey: testBackupKey,
-    });
+    const recent = await backup();
     const metadataPath = join(dir, `${old.file}.json`);
     const metadata = JSON.parse(await readFile(metadataPath, "utf8"));
     metadata.created_at = "2020-01-01T00:00:00.000Z";

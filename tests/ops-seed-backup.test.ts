@@ -119,6 +119,18 @@ describe("seed", () => {
 });
 
 describe("backup and restore", () => {
+  /** A compressed, validated, signed backup into `into`, reporting each step to `onProgress`. */
+  const backupInto = (into: string, onProgress: (message: string) => void | Promise<void>) =>
+    createBackup({
+      pool: db.pool,
+      databaseUrl: db.url,
+      dir: into,
+      compress: true,
+      validate: true,
+      signingKey: testBackupKey,
+      onProgress,
+    });
+
   test("a backup's metadata names its tables, row counts, schema and checksum", async () => {
     const counts = await tableCounts();
     const meta = await backup();
@@ -143,29 +155,21 @@ describe("backup and restore", () => {
     try {
       const usersBefore = (await tableCounts()).users;
       let wrote = false;
-      const meta = await createBackup({
-        pool: db.pool,
-        databaseUrl: db.url,
-        dir: other,
-        compress: true,
-        validate: true,
-        signingKey: testBackupKey,
-        onProgress: async () => {
-          if (wrote) return;
-          wrote = true;
-          // A write from another connection after the snapshot was taken, before users is read.
-          // A plain pg client: slonik refuses a second pool inside the backup's transaction context.
-          const writer = new pg.Client({ connectionString: db.url });
-          await writer.connect();
-          try {
-            await writer.query(
-              "INSERT INTO users (email, email_verified, password_hash) VALUES ($1, true, $2)",
-              ["during-backup@example.com", "$argon2id$x"],
-            );
-          } finally {
-            await writer.end();
-          }
-        },
+      const meta = await backupInto(other, async () => {
+        if (wrote) return;
+        wrote = true;
+        // A write from another connection after the snapshot was taken, before users is read.
+        // A plain pg client: slonik refuses a second pool inside the backup's transaction context.
+        const writer = new pg.Client({ connectionString: db.url });
+        await writer.connect();
+        try {
+          await writer.query(
+            "INSERT INTO users (email, email_verified, password_hash) VALUES ($1, true, $2)",
+            ["during-backup@example.com", "$argon2id$x"],
+          );
+        } finally {
+          await writer.end();
+        }
       });
       expect(wrote).toBe(true);
       expect(meta.tables.users).toBe(usersBefore);
@@ -179,16 +183,8 @@ describe("backup and restore", () => {
   test("a backup that fails part-way leaves no file behind, under the final name or any other", async () => {
     const other = await mkdtemp(join(tmpdir(), "gatehouse-failing-"));
     try {
-      const failing = createBackup({
-        pool: db.pool,
-        databaseUrl: db.url,
-        dir: other,
-        compress: true,
-        validate: true,
-        signingKey: testBackupKey,
-        onProgress: (message) => {
-          if (message.startsWith("oauth_accounts")) throw new Error("disk full");
-        },
+      const failing = backupInto(other, (message) => {
+        if (message.startsWith("oauth_accounts")) throw new Error("disk full");
       });
       await expect(failing).rejects.toThrow("disk full");
       expect(await readdir(other)).toEqual([]);

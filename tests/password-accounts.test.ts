@@ -1,9 +1,9 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { generateKeyPairSync } from "node:crypto";
-import { createServer } from "node:net";
 import { sql } from "slonik";
 import { insertRefreshToken } from "../sql/refresh-tokens.ts";
 import { insertUser } from "../sql/users.ts";
+import { freePort } from "../src/free-port.ts";
 import { sessionCookieName } from "../src/http/session-cookie.ts";
 import { createSession, hashSecret } from "../src/sessions/sessions.ts";
 import { startTestApp, type TestApp } from "./support/app.ts";
@@ -442,12 +442,7 @@ describe("password rules", () => {
 
 describe("mail delivery", () => {
   test("SMTP down at sign-up loses nothing: the account exists, the failure is audited, resend works later", async () => {
-    const port = await new Promise<number>((resolve) => {
-      const probe = createServer().listen(0, "127.0.0.1", () => {
-        const { port } = probe.address() as { port: number };
-        probe.close(() => resolve(port));
-      });
-    });
+    const port = await freePort();
     const down = await startTestApp(pool, {
       ...env,
       SMTP_URL: `smtp://127.0.0.1:${port}`,

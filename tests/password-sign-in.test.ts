@@ -1,30 +1,18 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { sql } from "slonik";
 import { upsertAllowlistRule } from "../sql/allowlist-rules.ts";
-import { startTestApp } from "./support/app.ts";
-import { TestBrowser } from "./support/browser.ts";
+import type { TestBrowser } from "./support/browser.ts";
 import { testKey } from "./support/cli.ts";
-import { createTestDatabase } from "./support/database.ts";
-import { fakeClient, startFakeSocialProviders } from "./support/fake-social-providers.ts";
-import { routeHostsTo, socialProviderHosts } from "./support/provider-routing.ts";
 import { signedInUser } from "./support/sign-in.ts";
+import { base, landed, me, publicHost, startSignInSite } from "./support/sign-in-site.ts";
 import { startTestSmtpServer, tokenFromMail } from "./support/smtp.ts";
 
 // Password accounts where they meet the rest of sign-in: the sign-in page,
 // allowlist rules and ADMIN_EMAILS, and provider sign-in of the same address.
 
-const db = await createTestDatabase();
-const { pool } = db;
 const smtp = await startTestSmtpServer();
-const fake = await startFakeSocialProviders();
-const unroute = routeHostsTo(fake.origin, socialProviderHosts);
-const publicHost = "auth.example.test";
-const base = `https://${publicHost}`;
-const app = await startTestApp(pool, {
-  PUBLIC_URL: base,
+const { pool, fake, app, browser, signInWithGitHub, close } = await startSignInSite({
   SMTP_URL: smtp.url,
-  GITHUB_CLIENT_ID: fakeClient.id,
-  GITHUB_CLIENT_SECRET: fakeClient.secret,
   TOKEN_ENCRYPTION_KEYS: testKey("kp", 5),
   ADMIN_EMAILS:
     "Chief@Bosses.example,demoted@bosses.example,gh-demoted@bosses.example,squatted@bosses.example",
@@ -34,15 +22,11 @@ const app = await startTestApp(pool, {
   RATE_LIMIT_LOGIN_IP: "200/1h",
 });
 afterAll(async () => {
-  unroute();
-  await app.close();
-  fake.close();
+  await close();
   await smtp.close();
-  await db.drop();
 });
 
 const password = "correct horse battery staple";
-const browser = () => new TestBrowser({ [publicHost]: app.url });
 let n = 0;
 
 /** A form post from a page of ours, as a browser sends it. */
@@ -58,11 +42,6 @@ function submit(b: TestBrowser, path: string, fields: Record<string, string>) {
   });
 }
 
-async function me(b: TestBrowser) {
-  const response = await b.request(`${base}/me`, { headers: { accept: "application/json" } });
-  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
-}
-
 async function signUp(b: TestBrowser, email: string) {
   expect((await submit(b, "/auth/signup", { email, password })).status).toBe(201);
   return tokenFromMail(await smtp.waitForMail(email, /Confirm/), "/auth/email/verify");
@@ -71,18 +50,6 @@ async function signUp(b: TestBrowser, email: string) {
 async function signIn(b: TestBrowser, email: string, pw = password) {
   const answer = await submit(b, "/auth/login", { email, password: pw });
   expect(answer.status).toBe(303);
-}
-
-/** A GitHub sign-in in a fresh browser, through the fake provider. */
-async function signInWithGitHub(user: Parameters<typeof fake.signInToGitHub>[0]) {
-  fake.signInToGitHub(user);
-  const b = browser();
-  await b.follow(`${base}/auth/github/login`, {
-    stopAt: (url) =>
-      !(url.host === publicHost && url.pathname.startsWith("/auth/")) &&
-      !(socialProviderHosts as readonly string[]).includes(url.host),
-  });
-  return b;
 }
 
 /** An administrator's change through the admin API, as the admin page sends it. */
@@ -465,9 +432,7 @@ describe("pre-account takeover", () => {
     });
     const owner = browser();
     await owner.follow(`${base}/auth/github/login`, {
-      stopAt: (url) =>
-        !(url.host === publicHost && url.pathname.startsWith("/auth/")) &&
-        !(socialProviderHosts as readonly string[]).includes(url.host),
+      stopAt: landed,
     });
 
     // The owner holds the same account, now verified and without the squatter's password.
@@ -502,9 +467,7 @@ describe("pre-account takeover", () => {
     });
     const other = browser();
     await other.follow(`${base}/auth/github/login`, {
-      stopAt: (url) =>
-        !(url.host === publicHost && url.pathname.startsWith("/auth/")) &&
-        !(socialProviderHosts as readonly string[]).includes(url.host),
+      stopAt: landed,
     });
     expect((await me(other)).body).toMatchObject({ email, has_password: true });
     await signIn(b, email);

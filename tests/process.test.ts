@@ -6,50 +6,17 @@ import { sql } from "slonik";
 import { parseConfig } from "../src/config/index.ts";
 import { openDatabase } from "../src/db/open-database.ts";
 import { createTestDatabase, testLogger } from "./support/database.ts";
-import { startTcpProxy } from "./support/tcp-proxy.ts";
+import { readLog, startServer, waitForListening } from "./support/server-process.ts";
+import { proxyDatabase } from "./support/tcp-proxy.ts";
 
 const db = await createTestDatabase();
 afterAll(() => db.drop());
 
-const bun = process.execPath;
-
-function startServer(env: Record<string, string>) {
-  return Bun.spawn([bun, "src/main.ts"], {
-    env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/tmp", ...env },
-    stdout: "pipe",
-    stderr: "pipe",
-  });
-}
-
-type LogLine = { msg: string; url?: string; retryInMs?: number };
-
-/** The server's JSON log lines as they come; `until` reads on until a line matches. */
-function readLog(stdout: ReadableStream<Uint8Array>) {
-  const reader = stdout.getReader();
-  const decoder = new TextDecoder();
-  const lines: LogLine[] = [];
-  let partial = "";
-  return {
-    lines,
-    async until(match: (line: LogLine) => boolean): Promise<LogLine> {
-      for (;;) {
-        const found = lines.find(match);
-        if (found) return found;
-        const { done, value } = await reader.read();
-        if (done) throw new Error(`server exited: ${JSON.stringify(lines)}`);
-        partial += decoder.decode(value);
-        const complete = partial.split("\n");
-        partial = complete.pop() ?? "";
-        lines.push(...complete.filter(Boolean).map((l) => JSON.parse(l) as LogLine));
-      }
-    },
-  };
-}
-
-/** Reads the server's log until the "listening" line; returns its port. */
-async function waitForListening(stdout: ReadableStream<Uint8Array>): Promise<number> {
-  const listening = await readLog(stdout).until((l) => l.msg === "listening");
-  return Number(new URL(listening.url ?? "").port);
+/** The test database behind a proxy that is cut: down until `proxy.restore()`. */
+async function databaseBehindCutProxy() {
+  const proxied = await proxyDatabase(db.url);
+  proxied.proxy.cut();
+  return proxied;
 }
 
 describe("the server process", () => {
@@ -131,13 +98,9 @@ describe("the server process", () => {
   );
 
   test("a database that comes up seconds after the server is waited for with growing delays", async () => {
-    const target = new URL(db.url);
-    const proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port) });
-    proxy.cut();
-    const late = new URL(db.url);
-    late.port = String(proxy.port);
+    const { proxy, url: late } = await databaseBehindCutProxy();
     const child = startServer({
-      DATABASE_URL: late.toString(),
+      DATABASE_URL: late,
       DB_MAX_RETRIES: "5",
       DB_RETRY_DELAY_MS: "200",
       PORT: "0",
@@ -169,14 +132,10 @@ describe("the server process", () => {
   });
 
   test("a database that never comes up is given up on after DB_MAX_RETRIES, exit code 1", async () => {
-    const target = new URL(db.url);
-    const proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port) });
-    proxy.cut();
-    const down = new URL(db.url);
-    down.port = String(proxy.port);
+    const { proxy, url: down } = await databaseBehindCutProxy();
     const started = Date.now();
     const child = startServer({
-      DATABASE_URL: down.toString(),
+      DATABASE_URL: down,
       DB_MAX_RETRIES: "2",
       DB_RETRY_DELAY_MS: "300",
       PORT: "0",
@@ -194,13 +153,9 @@ describe("the server process", () => {
   });
 
   test("SIGTERM while start-up waits for the database stops the process at once, exit 0", async () => {
-    const target = new URL(db.url);
-    const proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port) });
-    proxy.cut();
-    const down = new URL(db.url);
-    down.port = String(proxy.port);
+    const { proxy, url: down } = await databaseBehindCutProxy();
     const child = startServer({
-      DATABASE_URL: down.toString(),
+      DATABASE_URL: down,
       DB_MAX_RETRIES: "10",
       DB_RETRY_DELAY_MS: "5000",
       PORT: "0",

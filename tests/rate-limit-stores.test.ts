@@ -1,11 +1,11 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { mkdtemp } from "node:fs/promises";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { RedisClient } from "bun";
 import { sql } from "slonik";
 import { insertUser } from "../sql/users.ts";
+import { freePort } from "../src/free-port.ts";
 import { runCleanup } from "../src/ops/cleanup.ts";
 import { hashPassword } from "../src/password/hashing.ts";
 import {
@@ -134,12 +134,7 @@ test("cleanup removes PostgreSQL counters whose window has ended, and only those
 });
 
 test("while Redis cannot be reached the PostgreSQL counters stand in (no 500s, limits hold)", async () => {
-  const port = await new Promise<number>((resolve) => {
-    const probe = createServer().listen(0, "127.0.0.1", () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
-    });
-  });
+  const port = await freePort();
   const down = await startTestApp(pool, {
     TRUST_PROXY_HOPS: "1",
     REDIS_URL: `redis://127.0.0.1:${port}`,

@@ -1,31 +1,10 @@
 import { afterAll, expect, test } from "bun:test";
 import { sql } from "slonik";
-import { createDatabasePool } from "../src/db/pool.ts";
 import { startTestApp } from "./support/app.ts";
-import { createTestDatabase, testLogger } from "./support/database.ts";
-import { startTcpProxy } from "./support/tcp-proxy.ts";
+import { startAppBehindProxy } from "./support/app-behind-proxy.ts";
 
-const db = await createTestDatabase();
-const target = new URL(db.url);
-const proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port) });
-const proxied = new URL(db.url);
-proxied.port = String(proxy.port);
-const pool = await createDatabasePool({
-  url: proxied.toString(),
-  minPoolSize: 0,
-  maxPoolSize: 4,
-  connectionTimeoutMs: 1000,
-  statementTimeoutMs: 5000,
-  slowQueryMs: 1000,
-  logger: testLogger,
-});
-const app = await startTestApp(pool);
-afterAll(async () => {
-  await app.close();
-  proxy.close();
-  await pool.end().catch(() => {});
-  await db.drop();
-});
+const { db, proxy, app, close } = await startAppBehindProxy();
+afterAll(close);
 
 test("/readyz follows the database: 200, then 503 while unreachable, then 200 again without a restart", async () => {
   expect((await app.request("/readyz")).status).toBe(200);

@@ -13,6 +13,7 @@ import { startTestApp } from "./support/app.ts";
 import { cliEnv, runCli } from "./support/cli.ts";
 import { createTestDatabase, testLogger } from "./support/database.ts";
 import { jsonSender } from "./support/requests.ts";
+import { startServer, waitForListening } from "./support/server-process.ts";
 
 // The service as a role that reads and writes rows but cannot change the
 // schema, made by `gatehouse db roles --apply` itself; the owner (the test
@@ -327,17 +328,11 @@ describe("the server process as the runtime role", () => {
       SELECT name, run_on::text AS run_on FROM pgmigrations ORDER BY id DESC LIMIT 1`);
     await ownerPool.query(sql.unsafe`DELETE FROM pgmigrations WHERE name = ${latest.name}`);
     try {
-      const child = Bun.spawn([process.execPath, "src/main.ts"], {
-        env: {
-          PATH: process.env.PATH ?? "",
-          HOME: process.env.HOME ?? "/tmp",
-          DATABASE_URL: runtimeUrl,
-          PORT: "0",
-          HOST: "127.0.0.1",
-          DATA_DIR: dir,
-        },
-        stdout: "pipe",
-        stderr: "pipe",
+      const child = startServer({
+        DATABASE_URL: runtimeUrl,
+        PORT: "0",
+        HOST: "127.0.0.1",
+        DATA_DIR: dir,
       });
       expect(await child.exited).toBe(1);
       const log = await new Response(child.stdout).text();
@@ -352,33 +347,17 @@ describe("the server process as the runtime role", () => {
   });
 
   test("starts with DATABASE_MIGRATION_URL beside it, answers /readyz and stops cleanly", async () => {
-    const child = Bun.spawn([process.execPath, "src/main.ts"], {
-      env: {
-        PATH: process.env.PATH ?? "",
-        HOME: process.env.HOME ?? "/tmp",
-        DATABASE_URL: runtimeUrl,
-        DATABASE_MIGRATION_URL: owner.url,
-        PORT: "0",
-        HOST: "127.0.0.1",
-        LOG_LEVEL: "info",
-        DATA_DIR: dir,
-      },
-      stdout: "pipe",
-      stderr: "pipe",
+    const child = startServer({
+      DATABASE_URL: runtimeUrl,
+      DATABASE_MIGRATION_URL: owner.url,
+      PORT: "0",
+      HOST: "127.0.0.1",
+      LOG_LEVEL: "info",
+      DATA_DIR: dir,
     });
     try {
-      const decoder = new TextDecoder();
-      let log = "";
-      let port = 0;
-      for await (const chunk of child.stdout) {
-        log += decoder.decode(chunk);
-        const line = log.split("\n").find((l) => l.includes('"msg":"listening"'));
-        if (line) {
-          port = Number(new URL(JSON.parse(line).url).port);
-          break;
-        }
-      }
-      expect({ port: port > 0, log: port > 0 ? "" : log }).toEqual({ port: true, log: "" });
+      const port = await waitForListening(child.stdout);
+      expect(port).toBeGreaterThan(0);
       const ready = await fetch(`http://127.0.0.1:${port}/readyz`);
       expect(ready.status).toBe(200);
     } finally {

@@ -1,21 +1,15 @@
-import { afterAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { createHash, randomBytes } from "node:crypto";
 import { sql } from "slonik";
 import { insertAuditEvent } from "../sql/audit-events.ts";
 import { insertOAuthAccount } from "../sql/oauth-accounts.ts";
 import { insertRefreshToken } from "../sql/refresh-tokens.ts";
 import { findUserById, type NewUser } from "../sql/users.ts";
-import { startTestApp } from "./support/app.ts";
-import { createTestDatabase } from "./support/database.ts";
+import { appTestSetup } from "./support/app.ts";
 import { jsonSender } from "./support/requests.ts";
 import { signedInUser } from "./support/sign-in.ts";
 
-const db = await createTestDatabase();
-const app = await startTestApp(db.pool);
-afterAll(async () => {
-  await app.close();
-  await db.drop();
-});
+const { db, app } = await appTestSetup();
 
 const approved = (overrides: Partial<NewUser> = {}) =>
   signedInUser(db.pool, app.config, { isWhitelisted: true, ...overrides });
@@ -41,6 +35,10 @@ async function link(userId: string, provider: string) {
 }
 
 /** A user whose only sign-in methods are the given providers (no password). */
+/** How many provider accounts a user has linked. */
+const linkedAccounts = (userId: string) =>
+  db.pool.oneFirst(sql.unsafe`SELECT count(*)::int FROM oauth_accounts WHERE user_id = ${userId}`);
+
 async function providerOnlyUser(providers: string[]) {
   return db.pool.transaction(async (tx) => {
     const made = await signedInUser(tx as never, app.config, {
@@ -137,10 +135,7 @@ describe("linked accounts", () => {
     const { user, cookie } = await approved();
     await link(user.id, "github");
     expect((await send("DELETE", "/me/accounts/github", cookie)).status).toBe(204);
-    expect(
-      await db.pool.oneFirst(sql.unsafe`
-      SELECT count(*)::int FROM oauth_accounts WHERE user_id = ${user.id}`),
-    ).toBe(0);
+    expect(await linkedAccounts(user.id)).toBe(0);
   });
 
   test("unlinking the last way to sign in is a 409 and keeps the account", async () => {
@@ -151,10 +146,7 @@ describe("linked accounts", () => {
     expect(await refused.json()).toMatchObject({
       type: "urn:gatehouse:problem:last-sign-in-method",
     });
-    expect(
-      await db.pool.oneFirst(sql.unsafe`
-      SELECT count(*)::int FROM oauth_accounts WHERE user_id = ${user.id}`),
-    ).toBe(1);
+    expect(await linkedAccounts(user.id)).toBe(1);
   });
 
   test("two concurrent unlinks of the last two providers leave one", async () => {
@@ -164,10 +156,7 @@ describe("linked accounts", () => {
       send("DELETE", "/me/accounts/google", cookie),
     ]);
     expect(results.map((r) => r.status).sort()).toEqual([204, 409]);
-    expect(
-      await db.pool.oneFirst(sql.unsafe`
-      SELECT count(*)::int FROM oauth_accounts WHERE user_id = ${user.id}`),
-    ).toBe(1);
+    expect(await linkedAccounts(user.id)).toBe(1);
   });
 
   test("another user's provider cannot be unlinked; unknown providers are 404", async () => {
@@ -176,10 +165,7 @@ describe("linked accounts", () => {
     const { cookie } = await approved();
     expect((await send("DELETE", "/me/accounts/discord", cookie)).status).toBe(404);
     expect((await send("DELETE", "/me/accounts/myspace", cookie)).status).toBe(404);
-    expect(
-      await db.pool.oneFirst(sql.unsafe`
-      SELECT count(*)::int FROM oauth_accounts WHERE user_id = ${victim.user.id}`),
-    ).toBe(1);
+    expect(await linkedAccounts(victim.user.id)).toBe(1);
   });
 });
 

@@ -55,25 +55,19 @@ describe("sign-in grants", () => {
   });
 
   test("GitHub organisation and team memberships match their rules", async () => {
-    const org = await decideSignInGrants(pool, admins, {
-      email: null,
-      emailVerified: false,
-      githubOrgs: ["other", "ACME"],
-    });
+    // A GitHub account with no usable email: only its memberships can match.
+    const membersOf = (githubOrgs: string[], githubTeams?: string[]) =>
+      decideSignInGrants(pool, admins, {
+        email: null,
+        emailVerified: false,
+        githubOrgs,
+        ...(githubTeams ? { githubTeams } : {}),
+      });
+    const org = await membersOf(["other", "ACME"]);
     expect(org.rule?.kind).toBe("github_org");
-    const team = await decideSignInGrants(pool, admins, {
-      email: null,
-      emailVerified: false,
-      githubOrgs: ["widgets"],
-      githubTeams: ["widgets/core"],
-    });
+    const team = await membersOf(["widgets"], ["widgets/core"]);
     expect(team.rule?.kind).toBe("github_team");
-    const none = await decideSignInGrants(pool, admins, {
-      email: null,
-      emailVerified: false,
-      githubOrgs: ["widgets"],
-      githubTeams: ["widgets/other"],
-    });
+    const none = await membersOf(["widgets"], ["widgets/other"]);
     expect(none.whitelisted).toBe(false);
   });
 

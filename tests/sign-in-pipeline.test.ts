@@ -9,11 +9,8 @@ import { postgresRateLimitStore } from "../src/rate-limits/rate-limit-stores.ts"
 import { completeSignIn } from "../src/sign-in/complete.ts";
 import { verifyPasswordLogin } from "../src/sign-in/password-login.ts";
 import { createAccessTokens } from "../src/tokens/access-tokens.ts";
-import { startTestApp } from "./support/app.ts";
-import { TestBrowser } from "./support/browser.ts";
-import { createTestDatabase, testLogger } from "./support/database.ts";
-import { fakeClient, startFakeSocialProviders } from "./support/fake-social-providers.ts";
-import { routeHostsTo, socialProviderHosts } from "./support/provider-routing.ts";
+import { testLogger } from "./support/database.ts";
+import { startSignInSite } from "./support/sign-in-site.ts";
 
 /** The status a refusal of completeSignIn is answered with over HTTP. */
 const answeredStatus = (refusal: DomainError) => problemOf(refusal).status;
@@ -21,17 +18,12 @@ const answeredStatus = (refusal: DomainError) => problemOf(refusal).status;
 // Every way in ends in one completeSignIn (src/sign-in/complete.ts): these
 // tests hold each way in to what that one place does.
 
-const { pool, drop } = await createTestDatabase();
-const fake = await startFakeSocialProviders();
-const unroute = routeHostsTo(fake.origin, socialProviderHosts);
-const publicHost = "auth.example.test";
-const base = `https://${publicHost}`;
-const app = await startTestApp(pool, {
-  PUBLIC_URL: base,
-  TRUST_PROXY_HOPS: "1",
-  GITHUB_CLIENT_ID: fakeClient.id,
-  GITHUB_CLIENT_SECRET: fakeClient.secret,
-});
+const {
+  pool,
+  app,
+  signInWithGitHub: gitHubSignIn,
+  close,
+} = await startSignInSite({ TRUST_PROXY_HOPS: "1" });
 const deps = {
   config: app.config,
   pool,
@@ -39,12 +31,7 @@ const deps = {
   rateLimitStore: postgresRateLimitStore(pool),
   accessTokens: createAccessTokens(app.config, testLogger),
 };
-afterAll(async () => {
-  unroute();
-  await app.close();
-  fake.close();
-  await drop();
-});
+afterAll(close);
 
 const password = "correct horse battery staple";
 let counter = 0;
@@ -61,17 +48,6 @@ async function passwordUser(): Promise<User> {
 
 const passwordFactor = (user: User) =>
   verifyPasswordLogin(deps, { email: user.email ?? "", password, ...request() });
-
-/** A browser walks GitHub's sign-in: login → provider → callback → landing. */
-async function gitHubSignIn(person: Parameters<typeof fake.signInToGitHub>[0]) {
-  fake.signInToGitHub(person);
-  const browser = new TestBrowser({ [publicHost]: app.url });
-  await browser.follow(`${base}/auth/github/login`, {
-    stopAt: (url) =>
-      !(url.host === publicHost && url.pathname.startsWith("/auth/")) &&
-      !(socialProviderHosts as readonly string[]).includes(url.host),
-  });
-}
 
 type Event = { event_type: string; context: Record<string, unknown> | null };
 const eventsOf = async (userId: string) =>

@@ -159,14 +159,25 @@ describe("oauth_accounts", () => {
 });
 
 describe("sessions", () => {
-  test("a live session is found by its token hash and disappears when revoked", async () => {
+  /** A session of a new user, live for an hour; `client` says where it was opened. */
+  async function newSession(
+    idleTimeoutSeconds: number,
+    client: { ip: string | null; userAgent: string | null },
+  ) {
     const user = await newPasswordUser();
     const tokenHash = hash();
     const session = await insertSession(pool, {
       tokenHash,
       userId: user.id,
       expiresAt: inOneHour(),
-      idleTimeoutSeconds: 600,
+      idleTimeoutSeconds,
+      ...client,
+    });
+    return { user, tokenHash, session };
+  }
+
+  test("a live session is found by its token hash and disappears when revoked", async () => {
+    const { user, tokenHash, session } = await newSession(600, {
       ip: "2001:db8::1",
       userAgent: "test-agent",
     });
@@ -179,16 +190,7 @@ describe("sessions", () => {
   });
 
   test("an idle session is no longer live", async () => {
-    const user = await newPasswordUser();
-    const tokenHash = hash();
-    const session = await insertSession(pool, {
-      tokenHash,
-      userId: user.id,
-      expiresAt: inOneHour(),
-      idleTimeoutSeconds: 60,
-      ip: null,
-      userAgent: null,
-    });
+    const { tokenHash, session } = await newSession(60, { ip: null, userAgent: null });
     await pool.query(sql.unsafe`
       UPDATE sessions SET last_seen_at = now() - interval '2 minutes' WHERE id = ${session.id}`);
     expect(await findLiveSessionByTokenHash(pool, tokenHash)).toBeNull();

@@ -8,6 +8,7 @@ import { sessionCookieName } from "../src/http/session-cookie.ts";
 import { hashSecret, newSessionSecret } from "../src/sessions/sessions.ts";
 import { startTestApp } from "./support/app.ts";
 import { createTestDatabase } from "./support/database.ts";
+import { jsonSender } from "./support/requests.ts";
 import { signedInUser } from "./support/sign-in.ts";
 
 // The app signs with a key this file also holds, so tests can forge tokens
@@ -510,14 +511,8 @@ describe("access token verification", () => {
     const pair = await pairFor(target.cookie);
     expect((await withBearer("/me", pair.access_token)).status).toBe(200);
 
-    const patched = await app.request(`/admin/users/${target.user.id}`, {
-      method: "PATCH",
-      headers: {
-        cookie: admin.cookie,
-        origin: app.config.http.PUBLIC_URL,
-        "content-type": "application/json",
-      },
-      body: JSON.stringify({ status: "inactive" }),
+    const patched = await jsonSender(app)("PATCH", `/admin/users/${target.user.id}`, admin.cookie, {
+      status: "inactive",
     });
     expect(patched.status).toBe(200);
     expect((await withBearer("/me", pair.access_token)).status).toBe(401);

@@ -208,30 +208,25 @@ describe("every refusal of /auth/verify names its X-Auth-Reason", () => {
 
     const holder = await signedInUser(pool, app.config, { isWhitelisted: true });
     const now = Math.floor(Date.now() / 1000);
-    const stale = await new SignJWT({ sid: holder.sessionId, role: "user" })
-      .setProtectedHeader({ alg: "EdDSA", kid, typ: "at+jwt" })
-      .setIssuer(app.config.http.PUBLIC_URL)
-      .setAudience(app.config.http.PUBLIC_URL)
-      .setSubject(holder.user.id)
-      .setJti(crypto.randomUUID())
-      .setIssuedAt(now - 3600)
-      .setExpirationTime(now - 600)
-      .sign(signer);
+    // An access token of the holder's session that expired ten minutes ago, signed with `key`.
+    const expiredTokenSignedBy = (key: typeof signer) =>
+      new SignJWT({ sid: holder.sessionId, role: "user" })
+        .setProtectedHeader({ alg: "EdDSA", kid, typ: "at+jwt" })
+        .setIssuer(app.config.http.PUBLIC_URL)
+        .setAudience(app.config.http.PUBLIC_URL)
+        .setSubject(holder.user.id)
+        .setJti(crypto.randomUUID())
+        .setIssuedAt(now - 3600)
+        .setExpirationTime(now - 600)
+        .sign(key);
+    const stale = await expiredTokenSignedBy(signer);
     expect(await reasonOf({ authorization: `Bearer ${stale}` })).toEqual({
       status: 401,
       reason: "expired",
     });
     // The same token signed by someone else is not "expired" but unknown.
     const stranger = generateKeyPairSync("ed25519").privateKey;
-    const forged = await new SignJWT({ sid: holder.sessionId, role: "user" })
-      .setProtectedHeader({ alg: "EdDSA", kid, typ: "at+jwt" })
-      .setIssuer(app.config.http.PUBLIC_URL)
-      .setAudience(app.config.http.PUBLIC_URL)
-      .setSubject(holder.user.id)
-      .setJti(crypto.randomUUID())
-      .setIssuedAt(now - 3600)
-      .setExpirationTime(now - 600)
-      .sign(stranger);
+    const forged = await expiredTokenSignedBy(stranger);
     expect(await reasonOf({ authorization: `Bearer ${forged}` })).toEqual({
       status: 401,
       reason: "unauthenticated",

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { emailAddress, isPrintableText } from "../text-input.ts";
 import { meResponse } from "../users/user-view.ts";
-import { operation } from "./api-route.ts";
+import { operation, type Route } from "./api-route.ts";
 
 // The schemas of the password and email-confirmation routes, and of the token
 // endpoint's password grant, which takes the same fields as a JSON login.
@@ -65,14 +65,13 @@ export const tokenQuery = z.object({ token: tokenInput.optional() });
 
 /** An HTML page a mail or a form links to: public, the page itself is the answer. */
 export const pageOperation = <P extends string>(
-  declared: { path: P; operationId: string; summary: string },
-  query?: z.ZodObject,
+  route: Route<P>,
+  operationId: string,
+  declared: { summary: string; query?: z.ZodObject },
 ) =>
-  operation({
+  operation(route, operationId, {
     ...declared,
-    method: "get",
     tag: "pages",
     access: "anyone",
-    ...(query ? { query } : {}),
     responses: { 200: { description: "HTML form", contentType: "text/html", body: z.string() } },
   });

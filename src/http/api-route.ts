@@ -71,5 +71,46 @@ export class ApiRoutes {
   }
 }
 
-/** Declares an operation, keeping its path's literal type so the handler sees the path's parameters. */
-export const operation = <P extends string>(declared: ApiOperation & { path: P }) => declared;
+/** An operation's method and Hono-style path as one string: `"GET /admin/users/:id"`. */
+export type Route<P extends string> = `${Uppercase<ApiOperation["method"]>} ${P}`;
+
+type Declared = Omit<ApiOperation, "method" | "path" | "operationId">;
+
+/**
+ * Declares the operation `route` names (`operationId` is stable: generated
+ * clients name their methods after it), keeping the path's literal type so
+ * the handler sees the path's parameters.
+ */
+export function operation<P extends string>(
+  route: Route<P>,
+  operationId: string,
+  declared: Declared,
+): ApiOperation & { path: P };
+/** The older form, the whole operation as one object, which the second-factor routes still use. */
+export function operation<P extends string>(
+  declared: ApiOperation & { path: P },
+): ApiOperation & { path: P };
+export function operation(
+  routeOrDeclared: Route<string> | ApiOperation,
+  operationId?: string,
+  declared?: Declared,
+): ApiOperation {
+  if (typeof routeOrDeclared !== "string") return routeOrDeclared;
+  const [method, path] = routeOrDeclared.split(" ") as [string, string];
+  const method_ = method.toLowerCase() as ApiOperation["method"];
+  return { ...(declared as Declared), method: method_, path, operationId: operationId ?? "" };
+}
+
+/**
+ * Declares operations that share a tag and an access level, as most of a
+ * route file's do: `const adminOperation = operationsOf({ tag: "admin", access: "admin" })`.
+ * An operation may still name its own tag or access.
+ */
+export const operationsOf =
+  (shared: Pick<ApiOperation, "tag" | "access">) =>
+  <P extends string>(
+    route: Route<P>,
+    operationId: string,
+    declared: Omit<Declared, "tag" | "access"> & Partial<Pick<ApiOperation, "tag" | "access">>,
+  ) =>
+    operation(route, operationId, { ...shared, ...declared });

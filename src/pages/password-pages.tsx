@@ -70,34 +70,23 @@ function EmailField(props: { autocomplete: "email" | "username"; value?: string 
   );
 }
 
-function CurrentPasswordField(props: { id: string; label: string }) {
+/**
+ * A password field: the current password, or, given the policy's minimum
+ * length, one being chosen (at most the longest the hashing accepts).
+ */
+function PasswordField(props: { id: string; name?: string; label: string; minLength?: number }) {
+  const choosing = props.minLength !== undefined;
   return (
     <>
       <label for={props.id}>{props.label}</label>
       <input
         id={props.id}
-        name={props.id}
-        type="password"
-        required
-        autocomplete="current-password"
-      />
-    </>
-  );
-}
-
-/** A password being chosen: the policy's minimum length, the longest the hashing accepts. */
-function NewPasswordField(props: { id: string; name: string; label: string; minLength: number }) {
-  return (
-    <>
-      <label for={props.id}>{props.label}</label>
-      <input
-        id={props.id}
-        name={props.name}
+        name={props.name ?? props.id}
         type="password"
         required
         minlength={props.minLength}
-        maxlength={128}
-        autocomplete="new-password"
+        maxlength={choosing ? 128 : undefined}
+        autocomplete={choosing ? "new-password" : "current-password"}
       />
     </>
   );
@@ -111,7 +100,7 @@ export function LoginForm(props: { redirectTo: string }) {
         <input type="hidden" name="redirect_to" value={props.redirectTo} />
       )}
       <EmailField autocomplete="username" />
-      <CurrentPasswordField id="password" label="Password" />
+      <PasswordField id="password" label="Password" />
       <button type="submit">Sign in</button>
     </form>
   );
@@ -134,12 +123,7 @@ export function SignupForm(props: {
         autocomplete="name"
         value={props.fullName ?? ""}
       />
-      <NewPasswordField
-        id="password"
-        name="password"
-        label="Password"
-        minLength={props.minLength}
-      />
+      <PasswordField id="password" name="password" label="Password" minLength={props.minLength} />
       <p class="muted">
         At least {props.minLength} characters; a long phrase is best. Common passwords are refused.
       </p>
@@ -206,7 +190,7 @@ export function NotMeForm(props: { token: string; minLength: number }) {
         your own instead: the account becomes yours, the other person's password stops working and
         every session of the account ends.
       </p>
-      <NewPasswordField
+      <PasswordField
         id="not_me_password"
         name="password"
         label="Your new password"
@@ -221,7 +205,7 @@ export function ResetForm(props: { token: string; minLength: number }) {
   return (
     <form method="post" action="/auth/password/reset">
       <input type="hidden" name="token" value={props.token} />
-      <NewPasswordField
+      <PasswordField
         id="password"
         name="password"
         label="New password"
@@ -236,8 +220,8 @@ export function ResetForm(props: { token: string; minLength: number }) {
 export function ChangeForm(props: { minLength: number }) {
   return (
     <form method="post" action="/auth/password/change">
-      <CurrentPasswordField id="current_password" label="Current password" />
-      <NewPasswordField
+      <PasswordField id="current_password" label="Current password" />
+      <PasswordField
         id="new_password"
         name="new_password"
         label="New password"

@@ -1,9 +1,11 @@
 import type { DatabasePool } from "slonik";
 import { z } from "zod";
 import { auditResults, pageOfAuditEvents, toAuditView } from "../audit-trail.ts";
-import { ApiRoutes, operation } from "../http/api-route.ts";
+import { ApiRoutes, operationsOf } from "../http/api-route.ts";
 import { decodeCursor, encodeCursor } from "../http/cursor.ts";
 import { readQuery } from "../http/query-params.ts";
+
+const adminOperation = operationsOf({ tag: "admin", access: "admin" });
 
 const instant = z.iso.datetime({ offset: true }).transform((v) => new Date(v));
 
@@ -48,43 +50,42 @@ const auditEventResponse = z
 export function adminAuditRoutes({ pool }: { pool: DatabasePool }) {
   const routes = new ApiRoutes();
 
-  routes.add(listAuditEventsOperation, async (c) => {
-    const query = readQuery(c, auditQuery);
-    const cursor = query.cursor ? decodeCursor(query.cursor) : undefined;
-    const { events, next } = await pageOfAuditEvents(
-      pool,
-      {
-        userId: query.user_id,
-        actorId: query.actor_id,
-        eventType: query.event_type,
-        result: query.result,
-        since: query.since,
-        until: query.until,
-        before: cursor ? { occurredAt: cursor.time, id: cursor.id } : undefined,
+  routes.add(
+    adminOperation("GET /admin/audit", "listAuditEvents", {
+      summary: "Audit events, newest first, keyset cursor",
+      query: auditQuery,
+      responses: {
+        200: {
+          description: "A page of events; next_cursor asks for the next one",
+          body: z.object({
+            events: z.array(auditEventResponse),
+            next_cursor: z.string().nullable(),
+          }),
+        },
       },
-      query.limit,
-    );
-    return c.json({
-      events: events.map(toAuditView),
-      next_cursor: next ? encodeCursor(next.occurredAt, next.id) : null,
-    });
-  });
+    }),
+    async (c) => {
+      const query = readQuery(c, auditQuery);
+      const cursor = query.cursor ? decodeCursor(query.cursor) : undefined;
+      const { events, next } = await pageOfAuditEvents(
+        pool,
+        {
+          userId: query.user_id,
+          actorId: query.actor_id,
+          eventType: query.event_type,
+          result: query.result,
+          since: query.since,
+          until: query.until,
+          before: cursor ? { occurredAt: cursor.time, id: cursor.id } : undefined,
+        },
+        query.limit,
+      );
+      return c.json({
+        events: events.map(toAuditView),
+        next_cursor: next ? encodeCursor(next.occurredAt, next.id) : null,
+      });
+    },
+  );
 
   return routes;
 }
-
-const listAuditEventsOperation = operation({
-  operationId: "listAuditEvents",
-  method: "get",
-  path: "/admin/audit",
-  summary: "Audit events, newest first, keyset cursor",
-  tag: "admin",
-  access: "admin",
-  query: auditQuery,
-  responses: {
-    200: {
-      description: "A page of events; next_cursor asks for the next one",
-      body: z.object({ events: z.array(auditEventResponse), next_cursor: z.string().nullable() }),
-    },
-  },
-});

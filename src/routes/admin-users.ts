@@ -8,7 +8,7 @@ import {
   userListFilter,
   userListQuery,
 } from "../http/admin-request.ts";
-import { ApiRoutes, operation } from "../http/api-route.ts";
+import { ApiRoutes, operationsOf } from "../http/api-route.ts";
 import { encodeCursor } from "../http/cursor.ts";
 import { readBody } from "../http/json-body.ts";
 import { readQuery } from "../http/query-params.ts";
@@ -18,6 +18,8 @@ import { deleteAccount } from "../users/deletion.ts";
 import { adminUserView, pageOfUsers } from "../users/user-list.ts";
 import { adminUserDetail } from "../users/user-record.ts";
 import { meResponse } from "../users/user-view.ts";
+
+const adminOperation = operationsOf({ tag: "admin", access: "admin" });
 
 export const userChangeBody = z
   .strictObject({
@@ -64,126 +66,109 @@ export function adminUserRoutes(deps: { pool: DatabasePool; logger: Logger }) {
   const { pool } = deps;
   const routes = new ApiRoutes();
 
-  routes.add(listUsersOperation, async (c) => {
-    const query = readQuery(c, userListQuery);
-    const { users, next } = await pageOfUsers(pool, userListFilter(query), query.limit);
-    return c.json({
-      users: users.map(adminUserView),
-      next_cursor: next ? encodeCursor(next.createdAt, next.id) : null,
-    });
-  });
+  routes.add(
+    adminOperation("GET /admin/users", "listUsers", {
+      summary: "List users: search, status and whitelisted filters, keyset cursor",
+      query: userListQuery,
+      responses: {
+        200: {
+          description: "A page of users; next_cursor asks for the next one",
+          body: z.object({ users: z.array(adminUserResponse), next_cursor: z.string().nullable() }),
+        },
+      },
+    }),
+    async (c) => {
+      const query = readQuery(c, userListQuery);
+      const { users, next } = await pageOfUsers(pool, userListFilter(query), query.limit);
+      return c.json({
+        users: users.map(adminUserView),
+        next_cursor: next ? encodeCursor(next.createdAt, next.id) : null,
+      });
+    },
+  );
 
-  routes.add(getUserOperation, async (c) => {
-    const id = targetUserId(c);
-    const detail = await adminUserDetail(pool, id);
-    if (!detail) throw new DomainError("user_not_found");
-    return c.json(detail);
-  });
+  routes.add(
+    adminOperation("GET /admin/users/:id", "getUser", {
+      summary: "One user with linked providers and live sessions",
+      responses: {
+        200: {
+          description: "The user, linked providers and live sessions",
+          body: userDetailResponse,
+        },
+        404: { description: "No such user" },
+      },
+    }),
+    async (c) => {
+      const id = targetUserId(c);
+      const detail = await adminUserDetail(pool, id);
+      if (!detail) throw new DomainError("user_not_found");
+      return c.json(detail);
+    },
+  );
 
-  routes.add(updateUserOperation, async (c) => {
-    const id = targetUserId(c);
-    const body = await readBody(c, userChangeBody);
-    const user = await changeUser(deps, actorOf(c), id, {
-      status: body.status,
-      isWhitelisted: body.is_whitelisted,
-      role: body.role,
-    });
-    return c.json(adminUserView(user));
-  });
+  routes.add(
+    adminOperation("PATCH /admin/users/:id", "updateUser", {
+      summary: "Activate, deactivate, lock, unlock, approve, change role",
+      body: userChangeBody,
+      responses: {
+        200: { description: "The updated user", body: adminUserResponse },
+        404: { description: "No such user" },
+        409: { description: "Would remove the last admin" },
+      },
+    }),
+    async (c) => {
+      const id = targetUserId(c);
+      const body = await readBody(c, userChangeBody);
+      const user = await changeUser(deps, actorOf(c), id, {
+        status: body.status,
+        isWhitelisted: body.is_whitelisted,
+        role: body.role,
+      });
+      return c.json(adminUserView(user));
+    },
+  );
 
-  routes.add(deleteUserOperation, async (c) => {
-    const id = targetUserId(c);
-    const { hard } = readQuery(c, deleteQuery);
-    await deleteAccount(deps, { userId: id, ...actorOf(c), hard });
-    return c.body(null, 204);
-  });
+  routes.add(
+    adminOperation("DELETE /admin/users/:id", "deleteUser", {
+      summary: "Delete a user (anonymise; ?hard=true removes the row)",
+      query: z.object({ hard: z.enum(["true", "false"]).optional() }),
+      responses: {
+        204: { description: "Deleted" },
+        404: { description: "No such user" },
+        409: { description: "Would remove the last admin" },
+      },
+    }),
+    async (c) => {
+      const id = targetUserId(c);
+      const { hard } = readQuery(c, deleteQuery);
+      await deleteAccount(deps, { userId: id, ...actorOf(c), hard });
+      return c.body(null, 204);
+    },
+  );
 
-  routes.add(revokeUserSessionsOperation, async (c) => {
-    const id = targetUserId(c);
-    const revoked = await revokeUserAccess(deps, actorOf(c), id);
-    return c.json({
-      revoked_sessions: revoked.sessions,
-      revoked_refresh_tokens: revoked.refreshTokens,
-    });
-  });
+  routes.add(
+    adminOperation("POST /admin/users/:id/sessions/revoke", "revokeUserSessions", {
+      summary: "Sign a user out everywhere (sessions and refresh-token families)",
+      responses: {
+        200: {
+          description: "How many sessions and refresh-token families were revoked",
+          body: z.object({
+            revoked_sessions: z.number().int(),
+            revoked_refresh_tokens: z.number().int(),
+          }),
+        },
+        404: { description: "No such user" },
+      },
+    }),
+    async (c) => {
+      const id = targetUserId(c);
+      const revoked = await revokeUserAccess(deps, actorOf(c), id);
+      return c.json({
+        revoked_sessions: revoked.sessions,
+        revoked_refresh_tokens: revoked.refreshTokens,
+      });
+    },
+  );
 
   return routes;
 }
-
-const listUsersOperation = operation({
-  operationId: "listUsers",
-  method: "get",
-  path: "/admin/users",
-  summary: "List users: search, status and whitelisted filters, keyset cursor",
-  tag: "admin",
-  access: "admin",
-  query: userListQuery,
-  responses: {
-    200: {
-      description: "A page of users; next_cursor asks for the next one",
-      body: z.object({ users: z.array(adminUserResponse), next_cursor: z.string().nullable() }),
-    },
-  },
-});
-
-const getUserOperation = operation({
-  operationId: "getUser",
-  method: "get",
-  path: "/admin/users/:id",
-  summary: "One user with linked providers and live sessions",
-  tag: "admin",
-  access: "admin",
-  responses: {
-    200: { description: "The user, linked providers and live sessions", body: userDetailResponse },
-    404: { description: "No such user" },
-  },
-});
-
-const updateUserOperation = operation({
-  operationId: "updateUser",
-  method: "patch",
-  path: "/admin/users/:id",
-  summary: "Activate, deactivate, lock, unlock, approve, change role",
-  tag: "admin",
-  access: "admin",
-  body: userChangeBody,
-  responses: {
-    200: { description: "The updated user", body: adminUserResponse },
-    404: { description: "No such user" },
-    409: { description: "Would remove the last admin" },
-  },
-});
-
-const deleteUserOperation = operation({
-  operationId: "deleteUser",
-  method: "delete",
-  path: "/admin/users/:id",
-  summary: "Delete a user (anonymise; ?hard=true removes the row)",
-  tag: "admin",
-  access: "admin",
-  query: z.object({ hard: z.enum(["true", "false"]).optional() }),
-  responses: {
-    204: { description: "Deleted" },
-    404: { description: "No such user" },
-    409: { description: "Would remove the last admin" },
-  },
-});
-
-const revokeUserSessionsOperation = operation({
-  operationId: "revokeUserSessions",
-  method: "post",
-  path: "/admin/users/:id/sessions/revoke",
-  summary: "Sign a user out everywhere (sessions and refresh-token families)",
-  tag: "admin",
-  access: "admin",
-  responses: {
-    200: {
-      description: "How many sessions and refresh-token families were revoked",
-      body: z.object({
-        revoked_sessions: z.number().int(),
-        revoked_refresh_tokens: z.number().int(),
-      }),
-    },
-    404: { description: "No such user" },
-  },
-});

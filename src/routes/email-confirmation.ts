@@ -9,7 +9,7 @@ import {
   tokenInput,
   tokenQuery,
 } from "../http/account-schemas.ts";
-import { ApiRoutes, operation } from "../http/api-route.ts";
+import { ApiRoutes, operationsOf } from "../http/api-route.ts";
 import { requestAuditFields } from "../http/audit-fields.ts";
 import { answering, formField, htmlPage, linkToken, tokenOf } from "../http/form-answers.ts";
 import { readBody } from "../http/json-body.ts";
@@ -20,6 +20,8 @@ import { confirmEmail, disownSignUp } from "../password/email-confirmation.ts";
 import type { RateLimitStore } from "../rate-limits/rate-limit-stores.ts";
 import { toMeResponse } from "../users/user-view.ts";
 
+const authOperation = operationsOf({ tag: "auth", access: "anyone" });
+
 // The confirmation mail's two links. "Confirm" works only in a session of
 // the account the link was sent for (its page signs in first); "this was not
 // me" lets the mailbox holder take over an account someone else created with
@@ -28,61 +30,6 @@ import { toMeResponse } from "../users/user-view.ts";
 export const verifyBody = z.object({ token: tokenInput });
 /** The same fields as a password reset: the link's token and the new password. */
 export const notMeBody = resetBody;
-
-const showConfirmEmailPageOperation = pageOperation(
-  {
-    path: "/auth/email/verify",
-    operationId: "showConfirmEmailPage",
-    summary: "Confirm-address page the verification mail links to (HTML)",
-  },
-  tokenQuery,
-);
-const showNotMePageOperation = pageOperation(
-  {
-    path: "/auth/email/not-me",
-    operationId: "showNotMePage",
-    summary: "“This was not me” page the verification mail links to (HTML)",
-  },
-  tokenQuery,
-);
-
-const confirmEmailOperation = operation({
-  operationId: "confirmEmail",
-  method: "post",
-  path: "/auth/email/verify",
-  summary:
-    "Confirm the email address with the token from the mail (single use, 24 h), in a session of the account it was sent for",
-  tag: "auth",
-  access: "signed-in",
-  // Without a session the form answers with a page offering to sign in.
-  accessCheckedByHandler: true,
-  body: verifyBody,
-  responses: {
-    200: { description: "Verified", body: loginResponse },
-    400: { description: "Invalid input, or a link that is unknown, used or expired" },
-    401: { description: "Not signed in: sign in with the account's password first" },
-    403: { description: "The link belongs to another account (it stays unused)" },
-  },
-});
-
-const disownSignUpOperation = operation({
-  operationId: "disownSignUp",
-  method: "post",
-  path: "/auth/email/not-me",
-  summary:
-    "“This was not me”: take over an unconfirmed account created with your address, with the mail's token and a new password; signs out everywhere",
-  tag: "auth",
-  access: "anyone",
-  body: notMeBody,
-  responses: {
-    200: {
-      description:
-        "The account is the mailbox holder's: password set, address verified, every session and token revoked",
-      body: messageResponse,
-    },
-    400: { description: "Invalid input, a refused password, or a used/expired link" },
-  },
-});
 
 export function emailConfirmationRoutes(deps: {
   config: Pick<Config, "access" | "limits" | "passwords">;
@@ -100,31 +47,54 @@ export function emailConfirmationRoutes(deps: {
       problem,
       children: token ? ConfirmChoices({ token, signedIn, minLength }) : resendForm(),
     });
-  routes.add(showConfirmEmailPageOperation, (c) =>
-    htmlPage(c, verifyPage(tokenOf(c), c.get("principal") !== null)()),
+  routes.add(
+    pageOperation("GET /auth/email/verify", "showConfirmEmailPage", {
+      summary: "Confirm-address page the verification mail links to (HTML)",
+      query: tokenQuery,
+    }),
+    (c) => htmlPage(c, verifyPage(tokenOf(c), c.get("principal") !== null)()),
   );
-  routes.add(confirmEmailOperation, async (c) => {
-    const principal = c.get("principal");
-    const token = linkToken(await formField(c, "token"));
-    // A dead link gets the resend form; any other refusal keeps the link's choices.
-    const formPage = (problem: Problem) =>
-      verifyPage(problem.status === 400 ? "" : token, principal !== null)(problem);
-    return answering(c, formPage, async (form) => {
-      const body = await readBody(c, verifyBody);
-      const user = await confirmEmail(
-        deps,
-        principal?.user.user_id ?? null,
-        body.token,
-        requestAuditFields(c),
-      );
-      return form
-        ? htmlPage(
-            c,
-            AccountPage({ title: "Address confirmed", notice: "Your email address is confirmed." }),
-          )
-        : c.json(loginResponse.parse({ user: toMeResponse(user) }));
-    });
-  });
+  routes.add(
+    authOperation("POST /auth/email/verify", "confirmEmail", {
+      summary:
+        "Confirm the email address with the token from the mail (single use, 24 h), in a session of the account it was sent for",
+      access: "signed-in",
+      // Without a session the form answers with a page offering to sign in.
+      accessCheckedByHandler: true,
+      body: verifyBody,
+      responses: {
+        200: { description: "Verified", body: loginResponse },
+        400: { description: "Invalid input, or a link that is unknown, used or expired" },
+        401: { description: "Not signed in: sign in with the account's password first" },
+        403: { description: "The link belongs to another account (it stays unused)" },
+      },
+    }),
+    async (c) => {
+      const principal = c.get("principal");
+      const token = linkToken(await formField(c, "token"));
+      // A dead link gets the resend form; any other refusal keeps the link's choices.
+      const formPage = (problem: Problem) =>
+        verifyPage(problem.status === 400 ? "" : token, principal !== null)(problem);
+      return answering(c, formPage, async (form) => {
+        const body = await readBody(c, verifyBody);
+        const user = await confirmEmail(
+          deps,
+          principal?.user.user_id ?? null,
+          body.token,
+          requestAuditFields(c),
+        );
+        return form
+          ? htmlPage(
+              c,
+              AccountPage({
+                title: "Address confirmed",
+                notice: "Your email address is confirmed.",
+              }),
+            )
+          : c.json(loginResponse.parse({ user: toMeResponse(user) }));
+      });
+    },
+  );
 
   const notMePage = (token: string) => (problem?: Problem) =>
     AccountPage({
@@ -132,24 +102,45 @@ export function emailConfirmationRoutes(deps: {
       problem,
       children: token ? NotMeForm({ token, minLength }) : resendForm(),
     });
-  routes.add(showNotMePageOperation, (c) => htmlPage(c, notMePage(tokenOf(c))()));
-  routes.add(disownSignUpOperation, async (c) => {
-    const token = linkToken(await formField(c, "token"));
-    // Only a refused password is worth another try with the same link.
-    const formPage = (problem: Problem) =>
-      notMePage(problem.extra.errors?.some((e) => e.pointer === "#/password") ? token : "")(
-        problem,
-      );
-    return answering(c, formPage, async (form) => {
-      const body = await readBody(c, notMeBody);
-      await disownSignUp(deps, body, requestAuditFields(c));
-      const message =
-        "The account is yours: the address is confirmed, your password is set and every other session was signed out. Sign in with your new password.";
-      return form
-        ? htmlPage(c, AccountPage({ title: "The account is yours", notice: message }))
-        : c.json({ message });
-    });
-  });
+  routes.add(
+    pageOperation("GET /auth/email/not-me", "showNotMePage", {
+      summary: "“This was not me” page the verification mail links to (HTML)",
+      query: tokenQuery,
+    }),
+    (c) => htmlPage(c, notMePage(tokenOf(c))()),
+  );
+  routes.add(
+    authOperation("POST /auth/email/not-me", "disownSignUp", {
+      summary:
+        "“This was not me”: take over an unconfirmed account created with your address, with the mail's token and a new password; signs out everywhere",
+      body: notMeBody,
+      responses: {
+        200: {
+          description:
+            "The account is the mailbox holder's: password set, address verified, every session and token revoked",
+          body: messageResponse,
+        },
+        400: { description: "Invalid input, a refused password, or a used/expired link" },
+      },
+    }),
+    async (c) => {
+      const token = linkToken(await formField(c, "token"));
+      // Only a refused password is worth another try with the same link.
+      const formPage = (problem: Problem) =>
+        notMePage(problem.extra.errors?.some((e) => e.pointer === "#/password") ? token : "")(
+          problem,
+        );
+      return answering(c, formPage, async (form) => {
+        const body = await readBody(c, notMeBody);
+        await disownSignUp(deps, body, requestAuditFields(c));
+        const message =
+          "The account is yours: the address is confirmed, your password is set and every other session was signed out. Sign in with your new password.";
+        return form
+          ? htmlPage(c, AccountPage({ title: "The account is yours", notice: message }))
+          : c.json({ message });
+      });
+    },
+  );
 
   return routes;
 }

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import type { Config } from "../config/index.ts";
 import { DomainError } from "../errors.ts";
-import { ApiRoutes, operation } from "../http/api-route.ts";
+import { ApiRoutes, operationsOf } from "../http/api-route.ts";
 import type { Principal } from "../http/app-env.ts";
 import { peerAddress } from "../http/client-ip.ts";
 import { problemOf } from "../http/error-map.ts";
@@ -14,6 +14,8 @@ import { signInPageUrl } from "../http/redirect-target.ts";
 import { proxyTrust } from "../http/trusted-proxies.ts";
 import { hasSecondFactor } from "../sessions/sessions.ts";
 import { userRoles } from "../users/user-list.ts";
+
+const authOperation = operationsOf({ tag: "auth", access: "anyone" });
 
 // GET /auth/verify: nginx auth_request, Caddy forward_auth and Traefik
 // forwardAuth call it for every request to every protected app. The answer
@@ -40,35 +42,6 @@ export const verifyQuery = z.object({
     .describe(
       "Only a sign-in that gave a second factor passes (403 requirement_not_met otherwise)",
     ),
-});
-
-const verifyForwardAuthOperation = operation({
-  operationId: "verifyForwardAuth",
-  method: "get",
-  path: "/auth/verify",
-  summary:
-    "Forward-auth for nginx auth_request, Caddy forward_auth and Traefik forwardAuth: 200 with X-Auth-User-Id, X-Auth-Email (verified addresses only), X-Auth-Email-Verified, X-Auth-Role, X-Auth-Name and X-Auth-MFA; every refusal names its X-Auth-Reason",
-  tag: "auth",
-  access: "anyone",
-  query: verifyQuery,
-  responses: {
-    200: {
-      description:
-        "Allowed; the X-Auth-* headers name the user (empty when unknown). X-Auth-Email is empty unless the address is verified; X-Auth-Email-Verified is true or false; X-Auth-MFA is true when the sign-in gave a second factor",
-    },
-    302: {
-      description:
-        "Not signed in, and the original request is a browser asking for a page: to the sign-in page with redirect_to",
-    },
-    401: {
-      description:
-        "Not signed in (Location names the sign-in page); X-Auth-Reason: unauthenticated, or expired for a session or token past its lifetime",
-    },
-    403: {
-      description:
-        "Signed in but not allowed; X-Auth-Reason: pending_approval, inactive or requirement_not_met",
-    },
-  },
 });
 
 /**
@@ -122,59 +95,84 @@ export function forwardAuthRoutes({ config }: { config: Pick<Config, "http"> }) 
   const trusted = proxyTrust(config.http);
   const noStore = { "cache-control": "no-store" };
 
-  routes.add(verifyForwardAuthOperation, (c) => {
-    const query = readQuery(c, verifyQuery);
-    const principal = c.get("principal");
-    if (!principal) {
-      const original = originalRequest(c, trusted(peerAddress(c)));
-      const signIn = signInPageUrl(original.url, config.http);
-      const reason: VerifyRefusalReason = c.get("credentialExpired")
-        ? "expired"
-        : "unauthenticated";
-      const browserPage =
-        (original.method === "GET" || original.method === "HEAD") &&
-        acceptsHtml(c.req.header("accept"));
-      if (browserPage && query.mode !== "401") {
-        return c.body(null, 302, { location: signIn, "x-auth-reason": reason, ...noStore });
+  routes.add(
+    authOperation("GET /auth/verify", "verifyForwardAuth", {
+      summary:
+        "Forward-auth for nginx auth_request, Caddy forward_auth and Traefik forwardAuth: 200 with X-Auth-User-Id, X-Auth-Email (verified addresses only), X-Auth-Email-Verified, X-Auth-Role, X-Auth-Name and X-Auth-MFA; every refusal names its X-Auth-Reason",
+      query: verifyQuery,
+      responses: {
+        200: {
+          description:
+            "Allowed; the X-Auth-* headers name the user (empty when unknown). X-Auth-Email is empty unless the address is verified; X-Auth-Email-Verified is true or false; X-Auth-MFA is true when the sign-in gave a second factor",
+        },
+        302: {
+          description:
+            "Not signed in, and the original request is a browser asking for a page: to the sign-in page with redirect_to",
+        },
+        401: {
+          description:
+            "Not signed in (Location names the sign-in page); X-Auth-Reason: unauthenticated, or expired for a session or token past its lifetime",
+        },
+        403: {
+          description:
+            "Signed in but not allowed; X-Auth-Reason: pending_approval, inactive or requirement_not_met",
+        },
+      },
+    }),
+    (c) => {
+      const query = readQuery(c, verifyQuery);
+      const principal = c.get("principal");
+      if (!principal) {
+        const original = originalRequest(c, trusted(peerAddress(c)));
+        const signIn = signInPageUrl(original.url, config.http);
+        const reason: VerifyRefusalReason = c.get("credentialExpired")
+          ? "expired"
+          : "unauthenticated";
+        const browserPage =
+          (original.method === "GET" || original.method === "HEAD") &&
+          acceptsHtml(c.req.header("accept"));
+        if (browserPage && query.mode !== "401") {
+          return c.body(null, 302, { location: signIn, "x-auth-reason": reason, ...noStore });
+        }
+        const refusal = new DomainError(reason === "expired" ? "session_expired" : "not_signed_in");
+        return problemResponse(c, problemOf(refusal), {
+          location: signIn,
+          "x-auth-reason": reason,
+          ...noStore,
+        });
       }
-      const refusal = new DomainError(reason === "expired" ? "session_expired" : "not_signed_in");
-      return problemResponse(c, problemOf(refusal), {
-        location: signIn,
-        "x-auth-reason": reason,
+      const pending = gateRefusal(principal);
+      if (pending) {
+        const { status, is_whitelisted } = principal.user;
+        c.get("auditGateDenial")?.(c, gateDenialReason(status, is_whitelisted));
+        const reason: VerifyRefusalReason = status !== "active" ? "inactive" : "pending_approval";
+        return problemResponse(c, problemOf(new DomainError("not_approved", { detail: pending })), {
+          "x-auth-reason": reason,
+          ...noStore,
+        });
+      }
+      const unmet = requirementRefusal(principal.user, query);
+      if (unmet) {
+        c.get("auditGateDenial")?.(c, "requirement_not_met");
+        const reason: VerifyRefusalReason = "requirement_not_met";
+        const refusal = new DomainError("requirement_not_met", { detail: unmet });
+        return problemResponse(c, problemOf(refusal), { "x-auth-reason": reason, ...noStore });
+      }
+      const { user } = principal;
+      // An address nobody confirmed is only what the user typed at sign-up:
+      // apps behind us must not take it as who they are.
+      const verified = user.email_verified && user.email !== null;
+      return c.body(null, 200, {
+        "x-auth-user-id": user.user_id,
+        "x-auth-email": verified ? headerValue(user.email) : "",
+        "x-auth-email-verified": verified ? "true" : "false",
+        "x-auth-role": user.role,
+        "x-auth-name": headerValue(user.full_name),
+        "x-auth-mfa": hasSecondFactor(user.amr) ? "true" : "false",
         ...noStore,
       });
-    }
-    const pending = gateRefusal(principal);
-    if (pending) {
-      const { status, is_whitelisted } = principal.user;
-      c.get("auditGateDenial")?.(c, gateDenialReason(status, is_whitelisted));
-      const reason: VerifyRefusalReason = status !== "active" ? "inactive" : "pending_approval";
-      return problemResponse(c, problemOf(new DomainError("not_approved", { detail: pending })), {
-        "x-auth-reason": reason,
-        ...noStore,
-      });
-    }
-    const unmet = requirementRefusal(principal.user, query);
-    if (unmet) {
-      c.get("auditGateDenial")?.(c, "requirement_not_met");
-      const reason: VerifyRefusalReason = "requirement_not_met";
-      const refusal = new DomainError("requirement_not_met", { detail: unmet });
-      return problemResponse(c, problemOf(refusal), { "x-auth-reason": reason, ...noStore });
-    }
-    const { user } = principal;
-    // An address nobody confirmed is only what the user typed at sign-up:
-    // apps behind us must not take it as who they are.
-    const verified = user.email_verified && user.email !== null;
-    return c.body(null, 200, {
-      "x-auth-user-id": user.user_id,
-      "x-auth-email": verified ? headerValue(user.email) : "",
-      "x-auth-email-verified": verified ? "true" : "false",
-      "x-auth-role": user.role,
-      "x-auth-name": headerValue(user.full_name),
-      "x-auth-mfa": hasSecondFactor(user.amr) ? "true" : "false",
-      ...noStore,
-    });
-  });
+    },
+  );
 
   return routes;
 }

@@ -2,7 +2,7 @@ import type { DatabasePool } from "slonik";
 import { z } from "zod";
 import { type Config, oauthProviderNames } from "../config/index.ts";
 import { DomainError } from "../errors.ts";
-import { ApiRoutes, operation } from "../http/api-route.ts";
+import { ApiRoutes, operationsOf } from "../http/api-route.ts";
 import type { Principal } from "../http/app-env.ts";
 import { requestAuditFields } from "../http/audit-fields.ts";
 import { readBody } from "../http/json-body.ts";
@@ -19,6 +19,8 @@ import {
 } from "../users/self-service.ts";
 import { linkedAccountsOf } from "../users/user-record.ts";
 import { meResponse, toMeResponse } from "../users/user-view.ts";
+
+const accountOperation = operationsOf({ tag: "account", access: "gated" });
 
 // An avatar is shown in other people's browsers: https only, so it can be
 // neither mixed content nor a javascript:/data: URL.
@@ -62,122 +64,102 @@ export function meAccountRoutes(deps: {
   const { config, pool } = deps;
   const routes = new ApiRoutes();
 
-  routes.add(updateMeOperation, async (c) => {
-    const body = await readBody(c, profileBody);
-    const user = await updateProfile(
-      deps,
-      userIdOf(c),
-      { fullName: body.full_name, username: body.username, avatarUrl: body.avatar_url },
-      requestAuditFields(c),
-    );
-    return c.json(toMeResponse(user));
-  });
+  routes.add(
+    accountOperation("PATCH /me", "updateMe", {
+      summary: "Change own profile (full_name, username, https avatar_url)",
+      body: profileBody,
+      responses: {
+        200: { description: "The updated user", body: meResponse },
+        409: { description: "Username taken" },
+      },
+    }),
+    async (c) => {
+      const body = await readBody(c, profileBody);
+      const user = await updateProfile(
+        deps,
+        userIdOf(c),
+        { fullName: body.full_name, username: body.username, avatarUrl: body.avatar_url },
+        requestAuditFields(c),
+      );
+      return c.json(toMeResponse(user));
+    },
+  );
 
-  routes.add(listMyLinkedAccountsOperation, async (c) => {
-    return c.json({ accounts: await linkedAccountsOf(pool, userIdOf(c)) });
-  });
+  routes.add(
+    accountOperation("GET /me/accounts", "listMyLinkedAccounts", {
+      summary: "Linked sign-in providers (never their tokens)",
+      responses: {
+        200: {
+          description: "The linked providers",
+          body: z.object({ accounts: z.array(linkedAccountResponse) }),
+        },
+      },
+    }),
+    async (c) => {
+      return c.json({ accounts: await linkedAccountsOf(pool, userIdOf(c)) });
+    },
+  );
 
-  routes.add(unlinkMyProviderOperation, async (c) => {
-    const provider = providerParam.safeParse(c.req.param("provider"));
-    if (!provider.success) throw new DomainError("provider_not_linked");
-    await unlinkProvider(deps, userIdOf(c), provider.data, requestAuditFields(c));
-    return c.body(null, 204);
-  });
+  routes.add(
+    accountOperation("DELETE /me/accounts/:provider", "unlinkMyProvider", {
+      summary: "Unlink a provider (409 when it is the last way to sign in)",
+      responses: {
+        204: { description: "Unlinked" },
+        404: { description: "No such linked provider" },
+        409: { description: "It is the last way to sign in" },
+      },
+    }),
+    async (c) => {
+      const provider = providerParam.safeParse(c.req.param("provider"));
+      if (!provider.success) throw new DomainError("provider_not_linked");
+      await unlinkProvider(deps, userIdOf(c), provider.data, requestAuditFields(c));
+      return c.body(null, 204);
+    },
+  );
 
-  routes.add(exportMyDataOperation, async (c) => {
-    const data = await exportAccount(deps, userIdOf(c), requestAuditFields(c));
-    c.header("content-disposition", 'attachment; filename="gatehouse-export.json"');
-    c.header("cache-control", "no-store");
-    return c.json(data);
-  });
+  routes.add(
+    accountOperation("GET /me/export", "exportMyData", {
+      summary: "Everything held about the caller (GDPR export, no secrets)",
+      responses: {
+        200: { description: "Profile, linked accounts, sessions, token grants, audit events" },
+      },
+    }),
+    async (c) => {
+      const data = await exportAccount(deps, userIdOf(c), requestAuditFields(c));
+      c.header("content-disposition", 'attachment; filename="gatehouse-export.json"');
+      c.header("cache-control", "no-store");
+      return c.json(data);
+    },
+  );
 
-  routes.add(deleteMeOperation, async (c) => {
-    await assertRecentSignIn(
-      pool,
-      c.get("principal")?.sessionId ?? null,
-      config.session.REAUTH_MAX_AGE,
-    );
-    await deleteAccount(deps, {
-      userId: userIdOf(c),
-      actorId: null,
-      ...requestAuditFields(c),
-      hard: false,
-    });
-    clearSessionCookie(c, config);
-    return c.body(null, 204);
-  });
+  routes.add(
+    accountOperation("DELETE /me", "deleteMe", {
+      summary: "Delete own account (needs a sign-in within REAUTH_MAX_AGE)",
+      responses: {
+        204: { description: "Deleted" },
+        403: {
+          description:
+            "Not approved yet, not active, or the last sign-in is older than REAUTH_MAX_AGE (sign in again)",
+        },
+        409: { description: "The caller is the last administrator" },
+      },
+    }),
+    async (c) => {
+      await assertRecentSignIn(
+        pool,
+        c.get("principal")?.sessionId ?? null,
+        config.session.REAUTH_MAX_AGE,
+      );
+      await deleteAccount(deps, {
+        userId: userIdOf(c),
+        actorId: null,
+        ...requestAuditFields(c),
+        hard: false,
+      });
+      clearSessionCookie(c, config);
+      return c.body(null, 204);
+    },
+  );
 
   return routes;
 }
-
-const updateMeOperation = operation({
-  operationId: "updateMe",
-  method: "patch",
-  path: "/me",
-  summary: "Change own profile (full_name, username, https avatar_url)",
-  tag: "account",
-  access: "gated",
-  body: profileBody,
-  responses: {
-    200: { description: "The updated user", body: meResponse },
-    409: { description: "Username taken" },
-  },
-});
-
-const listMyLinkedAccountsOperation = operation({
-  operationId: "listMyLinkedAccounts",
-  method: "get",
-  path: "/me/accounts",
-  summary: "Linked sign-in providers (never their tokens)",
-  tag: "account",
-  access: "gated",
-  responses: {
-    200: {
-      description: "The linked providers",
-      body: z.object({ accounts: z.array(linkedAccountResponse) }),
-    },
-  },
-});
-
-const unlinkMyProviderOperation = operation({
-  operationId: "unlinkMyProvider",
-  method: "delete",
-  path: "/me/accounts/:provider",
-  summary: "Unlink a provider (409 when it is the last way to sign in)",
-  tag: "account",
-  access: "gated",
-  responses: {
-    204: { description: "Unlinked" },
-    404: { description: "No such linked provider" },
-    409: { description: "It is the last way to sign in" },
-  },
-});
-
-const exportMyDataOperation = operation({
-  operationId: "exportMyData",
-  method: "get",
-  path: "/me/export",
-  summary: "Everything held about the caller (GDPR export, no secrets)",
-  tag: "account",
-  access: "gated",
-  responses: {
-    200: { description: "Profile, linked accounts, sessions, token grants, audit events" },
-  },
-});
-
-const deleteMeOperation = operation({
-  operationId: "deleteMe",
-  method: "delete",
-  path: "/me",
-  summary: "Delete own account (needs a sign-in within REAUTH_MAX_AGE)",
-  tag: "account",
-  access: "gated",
-  responses: {
-    204: { description: "Deleted" },
-    403: {
-      description:
-        "Not approved yet, not active, or the last sign-in is older than REAUTH_MAX_AGE (sign in again)",
-    },
-    409: { description: "The caller is the last administrator" },
-  },
-});

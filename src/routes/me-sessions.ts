@@ -2,12 +2,14 @@ import type { DatabasePool } from "slonik";
 import { z } from "zod";
 import type { Config } from "../config/index.ts";
 import { DomainError } from "../errors.ts";
-import { ApiRoutes, operation } from "../http/api-route.ts";
+import { ApiRoutes, operationsOf } from "../http/api-route.ts";
 import type { Principal } from "../http/app-env.ts";
 import { requestAuditFields } from "../http/audit-fields.ts";
 import { clearSessionCookie } from "../http/session-cookie.ts";
 import type { Logger } from "../logger.ts";
 import { listDevices, revokeDevice, revokeOtherDevices } from "../users/devices.ts";
+
+const accountOperation = operationsOf({ tag: "account", access: "gated" });
 
 export const deviceResponse = z
   .object({
@@ -22,46 +24,6 @@ export const deviceResponse = z
   })
   .meta({ id: "Session", description: "A device: a browser session or a token client" });
 
-const listMySessionsOperation = operation({
-  operationId: "listMySessions",
-  method: "get",
-  path: "/me/sessions",
-  summary: "The caller's devices: live browser sessions and token clients, with a current flag",
-  tag: "account",
-  access: "gated",
-  responses: {
-    200: { description: "The devices", body: z.object({ sessions: z.array(deviceResponse) }) },
-  },
-});
-
-const revokeMySessionOperation = operation({
-  operationId: "revokeMySession",
-  method: "delete",
-  path: "/me/sessions/:id",
-  summary: "Revoke one device (its refresh tokens and access tokens stop too)",
-  tag: "account",
-  access: "gated",
-  responses: {
-    204: { description: "Revoked" },
-    404: { description: "No such live session of the caller" },
-  },
-});
-
-const revokeMyOtherSessionsOperation = operation({
-  operationId: "revokeMyOtherSessions",
-  method: "delete",
-  path: "/me/sessions",
-  summary: "Revoke every device but the current one",
-  tag: "account",
-  access: "gated",
-  responses: {
-    200: {
-      description: "How many sessions were revoked",
-      body: z.object({ revoked_sessions: z.number().int() }),
-    },
-  },
-});
-
 const sessionId = z.uuid();
 const principalOf = (c: { get: (k: "principal") => Principal | null }) =>
   c.get("principal") as Principal;
@@ -73,48 +35,76 @@ export function meSessionRoutes(deps: {
 }) {
   const routes = new ApiRoutes();
 
-  routes.add(listMySessionsOperation, async (c) => {
-    const principal = principalOf(c);
-    const devices = await listDevices(deps, principal.user.user_id, principal.sessionId);
-    c.header("cache-control", "no-store");
-    return c.json({
-      sessions: devices.map((d) => ({
-        id: d.id,
-        kind: d.kind,
-        created_at: d.created_at.toISOString(),
-        last_seen_at: d.last_seen_at.toISOString(),
-        expires_at: d.expires_at.toISOString(),
-        ip: d.ip,
-        user_agent: d.user_agent,
-        current: d.current,
-      })),
-    });
-  });
+  routes.add(
+    accountOperation("GET /me/sessions", "listMySessions", {
+      summary: "The caller's devices: live browser sessions and token clients, with a current flag",
+      responses: {
+        200: { description: "The devices", body: z.object({ sessions: z.array(deviceResponse) }) },
+      },
+    }),
+    async (c) => {
+      const principal = principalOf(c);
+      const devices = await listDevices(deps, principal.user.user_id, principal.sessionId);
+      c.header("cache-control", "no-store");
+      return c.json({
+        sessions: devices.map((d) => ({
+          id: d.id,
+          kind: d.kind,
+          created_at: d.created_at.toISOString(),
+          last_seen_at: d.last_seen_at.toISOString(),
+          expires_at: d.expires_at.toISOString(),
+          ip: d.ip,
+          user_agent: d.user_agent,
+          current: d.current,
+        })),
+      });
+    },
+  );
 
-  routes.add(revokeMySessionOperation, async (c) => {
-    const principal = principalOf(c);
-    const id = sessionId.safeParse(c.req.param("id"));
-    // 404 alike for a malformed id, a missing one and another user's: no probing.
-    const revoked =
-      id.success &&
-      (await revokeDevice(deps, principal.user.user_id, id.data, requestAuditFields(c)));
-    if (!revoked) throw new DomainError("session_not_found");
-    if (principal.via === "cookie" && id.data === principal.sessionId) {
-      clearSessionCookie(c, deps.config);
-    }
-    return c.body(null, 204);
-  });
+  routes.add(
+    accountOperation("DELETE /me/sessions/:id", "revokeMySession", {
+      summary: "Revoke one device (its refresh tokens and access tokens stop too)",
+      responses: {
+        204: { description: "Revoked" },
+        404: { description: "No such live session of the caller" },
+      },
+    }),
+    async (c) => {
+      const principal = principalOf(c);
+      const id = sessionId.safeParse(c.req.param("id"));
+      // 404 alike for a malformed id, a missing one and another user's: no probing.
+      const revoked =
+        id.success &&
+        (await revokeDevice(deps, principal.user.user_id, id.data, requestAuditFields(c)));
+      if (!revoked) throw new DomainError("session_not_found");
+      if (principal.via === "cookie" && id.data === principal.sessionId) {
+        clearSessionCookie(c, deps.config);
+      }
+      return c.body(null, 204);
+    },
+  );
 
-  routes.add(revokeMyOtherSessionsOperation, async (c) => {
-    const principal = principalOf(c);
-    const revoked = await revokeOtherDevices(
-      deps,
-      principal.user.user_id,
-      principal.sessionId,
-      requestAuditFields(c),
-    );
-    return c.json({ revoked_sessions: revoked });
-  });
+  routes.add(
+    accountOperation("DELETE /me/sessions", "revokeMyOtherSessions", {
+      summary: "Revoke every device but the current one",
+      responses: {
+        200: {
+          description: "How many sessions were revoked",
+          body: z.object({ revoked_sessions: z.number().int() }),
+        },
+      },
+    }),
+    async (c) => {
+      const principal = principalOf(c);
+      const revoked = await revokeOtherDevices(
+        deps,
+        principal.user.user_id,
+        principal.sessionId,
+        requestAuditFields(c),
+      );
+      return c.json({ revoked_sessions: revoked });
+    },
+  );
 
   return routes;
 }

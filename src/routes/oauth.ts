@@ -2,7 +2,7 @@ import { timingSafeEqual } from "node:crypto";
 import type { Context } from "hono";
 import { z } from "zod";
 import { DomainError, hasCode } from "../errors.ts";
-import { ApiRoutes, operation } from "../http/api-route.ts";
+import { ApiRoutes, operationsOf } from "../http/api-route.ts";
 import type { AppEnv } from "../http/app-env.ts";
 import { requestAuditFields } from "../http/audit-fields.ts";
 import { signInBrowser } from "../http/browser-sign-in.ts";
@@ -23,6 +23,8 @@ import {
 import type { SignInDeps } from "../sign-in/complete.ts";
 import { recordSignInFailure } from "../sign-in/failures.ts";
 import { membershipNeeds, SignInRefused, signInWithProvider } from "../sign-in/provider-sign-in.ts";
+
+const authOperation = operationsOf({ tag: "auth", access: "anyone" });
 
 export const providersResponse = z.object({
   providers: z.array(
@@ -49,53 +51,6 @@ const callbackQuery = z.looseObject({
   state: z.string().optional(),
   error: z.string().optional().meta({ description: "access_denied when consent was refused" }),
   error_description: z.string().optional(),
-});
-
-const listSignInProvidersOperation = operation({
-  operationId: "listSignInProviders",
-  method: "get",
-  path: "/auth/providers",
-  summary: "The enabled login methods: providers, and email + password",
-  tag: "auth",
-  access: "anyone",
-  responses: { 200: { description: "Enabled providers", body: providersResponse } },
-});
-
-const startProviderSignInOperation = operation({
-  operationId: "startProviderSignIn",
-  method: "get",
-  path: "/auth/:provider/login",
-  summary: "Start signing in with a provider: 302 to its authorization page",
-  tag: "auth",
-  access: "anyone",
-  query: loginQuery,
-  responses: {
-    302: { description: "To the provider; a short-lived flow cookie holds state, PKCE, nonce" },
-    404: { description: "No such provider is enabled" },
-    502: { description: "The provider could not be reached (OpenID Connect discovery)" },
-  },
-});
-
-const completeProviderSignInOperation = operation({
-  operationId: "completeProviderSignIn",
-  method: "get",
-  path: "/auth/:provider/callback",
-  summary: "The provider's redirect back: signs in (or creates the user) and 302s to redirect_to",
-  tag: "auth",
-  access: "anyone",
-  query: callbackQuery,
-  responses: {
-    302: {
-      description:
-        "Signed in: a new session cookie, to redirect_to. Browsers (Accept: text/html) are sent to /?error=... on failure instead of a problem",
-    },
-    400: { description: "Missing, tampered or replayed state; the provider refused the code" },
-    401: { description: "Consent was denied at the provider" },
-    403: { description: "The account is inactive or locked" },
-    404: { description: "No such provider is enabled" },
-    409: { description: "The email's owner already signs in with another identity there" },
-    502: { description: "The provider answered with an error or something unreadable" },
-  },
 });
 
 /** Why a provider sign-in failed: the audit reason, the answer's code and the page's `?error=`. */
@@ -134,142 +89,177 @@ export function oauthRoutes(deps: Deps) {
     return provider;
   };
 
-  routes.add(listSignInProvidersOperation, (c) =>
-    c.json({
-      providers: [...providers.values()].map((p) => ({
-        id: p.name,
-        name: p.label,
-        login_url: `/auth/${p.name}/login`,
-      })),
-      password: { login_url: "/auth/login", signup_url: "/auth/signup" },
+  routes.add(
+    authOperation("GET /auth/providers", "listSignInProviders", {
+      summary: "The enabled login methods: providers, and email + password",
+      responses: { 200: { description: "Enabled providers", body: providersResponse } },
     }),
+    (c) =>
+      c.json({
+        providers: [...providers.values()].map((p) => ({
+          id: p.name,
+          name: p.label,
+          login_url: `/auth/${p.name}/login`,
+        })),
+        password: { login_url: "/auth/login", signup_url: "/auth/signup" },
+      }),
   );
 
-  routes.add(startProviderSignInOperation, async (c) => {
-    const provider = providerOf(c);
-    const target = safeRedirectTarget(c.req.query("redirect_to"), config.http);
-    // It rides in the flow cookie, which has to stay well under 4 KB.
-    const redirectTo = target.length <= 2048 ? target : "/";
-    let started: Awaited<ReturnType<SignInProvider["begin"]>>;
-    try {
-      started = await provider.begin(await needsOf(provider));
-    } catch (error) {
-      if (!(error instanceof ProviderFailure)) throw error;
-      c.get("logger").warn(
-        { provider: provider.name, detail: error.detail },
-        "sign-in not started",
-      );
-      if (c.req.header("accept")?.includes("text/html")) {
-        return c.redirect(`/?${new URLSearchParams({ error: "provider_unavailable" })}`, 302);
+  routes.add(
+    authOperation("GET /auth/:provider/login", "startProviderSignIn", {
+      summary: "Start signing in with a provider: 302 to its authorization page",
+      query: loginQuery,
+      responses: {
+        302: { description: "To the provider; a short-lived flow cookie holds state, PKCE, nonce" },
+        404: { description: "No such provider is enabled" },
+        502: { description: "The provider could not be reached (OpenID Connect discovery)" },
+      },
+    }),
+    async (c) => {
+      const provider = providerOf(c);
+      const target = safeRedirectTarget(c.req.query("redirect_to"), config.http);
+      // It rides in the flow cookie, which has to stay well under 4 KB.
+      const redirectTo = target.length <= 2048 ? target : "/";
+      let started: Awaited<ReturnType<SignInProvider["begin"]>>;
+      try {
+        started = await provider.begin(await needsOf(provider));
+      } catch (error) {
+        if (!(error instanceof ProviderFailure)) throw error;
+        c.get("logger").warn(
+          { provider: provider.name, detail: error.detail },
+          "sign-in not started",
+        );
+        if (c.req.header("accept")?.includes("text/html")) {
+          return c.redirect(`/?${new URLSearchParams({ error: "provider_unavailable" })}`, 302);
+        }
+        throw new DomainError("provider_unavailable");
       }
-      throw new DomainError("provider_unavailable");
-    }
-    writeFlowCookie(c, config, { provider: provider.name, secrets: started.secrets, redirectTo });
-    return c.redirect(started.authorizationUrl, 302);
-  });
+      writeFlowCookie(c, config, { provider: provider.name, secrets: started.secrets, redirectTo });
+      return c.redirect(started.authorizationUrl, 302);
+    },
+  );
 
-  routes.add(completeProviderSignInOperation, async (c) => {
-    const provider = providerOf(c);
-    const flow = readFlowCookie(c, config);
-    // Whatever happens next, this flow is over: the cookie cannot serve twice.
-    clearFlowCookie(c, config);
+  routes.add(
+    authOperation("GET /auth/:provider/callback", "completeProviderSignIn", {
+      summary:
+        "The provider's redirect back: signs in (or creates the user) and 302s to redirect_to",
+      query: callbackQuery,
+      responses: {
+        302: {
+          description:
+            "Signed in: a new session cookie, to redirect_to. Browsers (Accept: text/html) are sent to /?error=... on failure instead of a problem",
+        },
+        400: { description: "Missing, tampered or replayed state; the provider refused the code" },
+        401: { description: "Consent was denied at the provider" },
+        403: { description: "The account is inactive or locked" },
+        404: { description: "No such provider is enabled" },
+        409: { description: "The email's owner already signs in with another identity there" },
+        502: { description: "The provider answered with an error or something unreadable" },
+      },
+    }),
+    async (c) => {
+      const provider = providerOf(c);
+      const flow = readFlowCookie(c, config);
+      // Whatever happens next, this flow is over: the cookie cannot serve twice.
+      clearFlowCookie(c, config);
 
-    /**
-     * `recorded`: "all" audits `login.failed` and counts it; "counted" only
-     * counts (a forged callback must not fill the audit trail); "done" when
-     * completeSignIn recorded it already.
-     */
-    const fail = async (
-      reason: SignInFailure,
-      logDetail?: string,
-      userId?: string | null,
-      recorded: "all" | "counted" | "done" = "all",
-    ) => {
-      c.get("logger").info(
-        { provider: provider.name, reason, detail: logDetail },
-        "sign-in failed",
-      );
-      if (recorded === "all") {
-        await recordSignInFailure(pool, logger, {
+      /**
+       * `recorded`: "all" audits `login.failed` and counts it; "counted" only
+       * counts (a forged callback must not fill the audit trail); "done" when
+       * completeSignIn recorded it already.
+       */
+      const fail = async (
+        reason: SignInFailure,
+        logDetail?: string,
+        userId?: string | null,
+        recorded: "all" | "counted" | "done" = "all",
+      ) => {
+        c.get("logger").info(
+          { provider: provider.name, reason, detail: logDetail },
+          "sign-in failed",
+        );
+        if (recorded === "all") {
+          await recordSignInFailure(pool, logger, {
+            method: provider.name,
+            reason,
+            userId: userId ?? null,
+            ...requestAuditFields(c),
+          });
+        } else if (recorded === "counted") {
+          logins.inc({ method: provider.name, result: "failure" });
+        }
+        if (c.req.header("accept")?.includes("text/html")) {
+          const back = new URLSearchParams({ error: reason });
+          if (flow && flow.redirectTo !== "/") back.set("redirect_to", flow.redirectTo);
+          return c.redirect(`/?${back}`, 302);
+        }
+        // Built through the context so the cookie-clearing header goes with it.
+        const problem = problemOf(new DomainError(reason));
+        const response = problemResponse(c, problem);
+        return c.body(await response.text(), problem.status, Object.fromEntries(response.headers));
+      };
+
+      // The flow cookie and state come first, error reports included (RFC 6749
+      // §4.1.2.1 echoes state in them): a callback this browser did not start
+      // is anyone's link, so it is refused as forged and writes no audit row
+      // that a stranger could fill the trail with.
+      const state = c.req.query("state");
+      if (!flow || flow.provider !== provider.name || !state || !sameSecret(state, flow.state)) {
+        return fail("bad_state", flow ? "state mismatch" : "no flow cookie", null, "counted");
+      }
+      const error = c.req.query("error");
+      if (error) {
+        return fail(
+          error === "access_denied" ? "access_denied" : "provider_error",
+          error.slice(0, 100),
+        );
+      }
+      if (!c.req.query("code")) return fail("provider_refused", "no code in the callback");
+
+      // The provider redirected to PUBLIC_URL's callback; the request URL may be
+      // an internal one, so rebuild it from PUBLIC_URL with the query string.
+      const callbackUrl = new URL(callbackUrlOf(config, provider.name));
+      callbackUrl.search = new URL(c.req.url).search;
+      const needs = await needsOf(provider);
+      let identity: Awaited<ReturnType<SignInProvider["finish"]>>;
+      try {
+        identity = await provider.finish(callbackUrl, flow, needs);
+      } catch (error) {
+        if (!(error instanceof ProviderFailure)) throw error;
+        return fail(error.code, error.detail);
+      }
+
+      let signedIn: Awaited<ReturnType<typeof signInWithProvider>>;
+      try {
+        signedIn = await signInWithProvider(
+          { ...deps, cipher: await tokenCipher() },
+          identity,
+          requestAuditFields(c),
+        );
+      } catch (error) {
+        if (!(error instanceof SignInRefused)) throw error;
+        return fail(error.code, undefined, error.userId);
+      }
+      let outcome: Awaited<ReturnType<typeof signInBrowser>>;
+      try {
+        outcome = await signInBrowser(c, deps, {
+          user: signedIn.user,
           method: provider.name,
-          reason,
-          userId: userId ?? null,
-          ...requestAuditFields(c),
+          identity,
+          context: { created: signedIn.created, linked: signedIn.linked },
         });
-      } else if (recorded === "counted") {
-        logins.inc({ method: provider.name, result: "failure" });
+      } catch (error) {
+        // Locked or deactivated meanwhile: completeSignIn recorded the failure.
+        if (!hasCode(error, "account_inactive", "account_locked")) throw error;
+        return fail("account_inactive", undefined, signedIn.user.id, "done");
       }
-      if (c.req.header("accept")?.includes("text/html")) {
-        const back = new URLSearchParams({ error: reason });
-        if (flow && flow.redirectTo !== "/") back.set("redirect_to", flow.redirectTo);
-        return c.redirect(`/?${back}`, 302);
-      }
-      // Built through the context so the cookie-clearing header goes with it.
-      const problem = problemOf(new DomainError(reason));
-      const response = problemResponse(c, problem);
-      return c.body(await response.text(), problem.status, Object.fromEntries(response.headers));
-    };
-
-    // The flow cookie and state come first, error reports included (RFC 6749
-    // §4.1.2.1 echoes state in them): a callback this browser did not start
-    // is anyone's link, so it is refused as forged and writes no audit row
-    // that a stranger could fill the trail with.
-    const state = c.req.query("state");
-    if (!flow || flow.provider !== provider.name || !state || !sameSecret(state, flow.state)) {
-      return fail("bad_state", flow ? "state mismatch" : "no flow cookie", null, "counted");
-    }
-    const error = c.req.query("error");
-    if (error) {
-      return fail(
-        error === "access_denied" ? "access_denied" : "provider_error",
-        error.slice(0, 100),
-      );
-    }
-    if (!c.req.query("code")) return fail("provider_refused", "no code in the callback");
-
-    // The provider redirected to PUBLIC_URL's callback; the request URL may be
-    // an internal one, so rebuild it from PUBLIC_URL with the query string.
-    const callbackUrl = new URL(callbackUrlOf(config, provider.name));
-    callbackUrl.search = new URL(c.req.url).search;
-    const needs = await needsOf(provider);
-    let identity: Awaited<ReturnType<SignInProvider["finish"]>>;
-    try {
-      identity = await provider.finish(callbackUrl, flow, needs);
-    } catch (error) {
-      if (!(error instanceof ProviderFailure)) throw error;
-      return fail(error.code, error.detail);
-    }
-
-    let signedIn: Awaited<ReturnType<typeof signInWithProvider>>;
-    try {
-      signedIn = await signInWithProvider(
-        { ...deps, cipher: await tokenCipher() },
-        identity,
-        requestAuditFields(c),
-      );
-    } catch (error) {
-      if (!(error instanceof SignInRefused)) throw error;
-      return fail(error.code, undefined, error.userId);
-    }
-    let outcome: Awaited<ReturnType<typeof signInBrowser>>;
-    try {
-      outcome = await signInBrowser(c, deps, {
-        user: signedIn.user,
-        method: provider.name,
-        identity,
-        context: { created: signedIn.created, linked: signedIn.linked },
-      });
-    } catch (error) {
-      // Locked or deactivated meanwhile: completeSignIn recorded the failure.
-      if (!hasCode(error, "account_inactive", "account_locked")) throw error;
-      return fail("account_inactive", undefined, signedIn.user.id, "done");
-    }
-    const target = safeRedirectTarget(flow.redirectTo, config.http);
-    // A provider's word is a first factor like a password: a user with a
-    // second factor gives it on the second-factor page before any session.
-    if (outcome.kind === "pending") return c.redirect(secondFactorPageUrl(target), 302);
-    return c.redirect(target, 302);
-  });
+      const target = safeRedirectTarget(flow.redirectTo, config.http);
+      // A provider's word is a first factor like a password: a user with a
+      // second factor gives it on the second-factor page before any session.
+      if (outcome.kind === "pending") return c.redirect(secondFactorPageUrl(target), 302);
+      return c.redirect(target, 302);
+    },
+  );
 
   return routes;
 }

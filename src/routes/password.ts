@@ -12,7 +12,7 @@ import {
   signupBody,
   tokenQuery,
 } from "../http/account-schemas.ts";
-import { ApiRoutes, operation } from "../http/api-route.ts";
+import { ApiRoutes, operationsOf } from "../http/api-route.ts";
 import type { Principal } from "../http/app-env.ts";
 import { requestAuditFields } from "../http/audit-fields.ts";
 import { signInBrowser } from "../http/browser-sign-in.ts";
@@ -38,134 +38,7 @@ import type { SignInDeps } from "../sign-in/complete.ts";
 import { verifyPasswordLogin } from "../sign-in/password-login.ts";
 import { toMeResponse } from "../users/user-view.ts";
 
-const showSignUpFormOperation = pageOperation({
-  path: "/auth/signup",
-  operationId: "showSignUpForm",
-  summary: "Sign-up form (HTML)",
-});
-const showResendVerificationFormOperation = pageOperation({
-  path: "/auth/email/resend",
-  operationId: "showResendVerificationForm",
-  summary: "Resend-verification form (HTML)",
-});
-const showForgotPasswordFormOperation = pageOperation({
-  path: "/auth/password/forgot",
-  operationId: "showForgotPasswordForm",
-  summary: "Forgot-password form (HTML)",
-});
-const showResetPasswordPageOperation = pageOperation(
-  {
-    path: "/auth/password/reset",
-    operationId: "showResetPasswordPage",
-    summary: "New-password page the reset mail links to (HTML)",
-  },
-  tokenQuery,
-);
-const showChangePasswordFormOperation = pageOperation({
-  path: "/auth/password/change",
-  operationId: "showChangePasswordForm",
-  summary: "Change-password form (HTML)",
-});
-
-const signUpOperation = operation({
-  operationId: "signUp",
-  method: "post",
-  path: "/auth/signup",
-  summary: "Create an email + password account; a verification mail follows",
-  tag: "auth",
-  access: "anyone",
-  body: signupBody,
-  responses: {
-    201: {
-      description: "Accepted; the same answer when the address already has an account",
-      body: messageResponse,
-    },
-    ...rateLimitedResponse,
-  },
-});
-
-const signInOperation = operation({
-  operationId: "signIn",
-  method: "post",
-  path: "/auth/login",
-  summary: "Sign in with email and password; sets the session cookie",
-  tag: "auth",
-  access: "anyone",
-  body: loginBody,
-  responses: {
-    200: {
-      description:
-        "Signed in; or, for an account with a second factor, `mfa_required` and a cookie good only for POST /auth/mfa (5 minutes)",
-      body: z.union([loginResponse, mfaRequiredResponse]),
-    },
-    401: { description: "Wrong email or password (the same answer for an unknown email)" },
-    403: { description: "Right password, but the account is inactive" },
-    423: { description: "Right password, but the account is locked (Retry-After)" },
-    ...rateLimitedResponse,
-  },
-});
-
-const resendVerificationOperation = operation({
-  operationId: "resendVerification",
-  method: "post",
-  path: "/auth/email/resend",
-  summary: "Send the verification mail again (202 whether or not the address has an account)",
-  tag: "auth",
-  access: "anyone",
-  body: emailBody,
-  responses: { 202: { description: "Accepted", body: messageResponse }, ...rateLimitedResponse },
-});
-
-const requestPasswordResetOperation = operation({
-  operationId: "requestPasswordReset",
-  method: "post",
-  path: "/auth/password/forgot",
-  summary: "Mail a password-reset link (202 whether or not the address has an account)",
-  tag: "auth",
-  access: "anyone",
-  body: emailBody,
-  responses: { 202: { description: "Accepted", body: messageResponse }, ...rateLimitedResponse },
-});
-
-const resetPasswordOperation = operation({
-  operationId: "resetPassword",
-  method: "post",
-  path: "/auth/password/reset",
-  summary: "Set a new password with the mailed token (single use, 1 h); signs out everywhere",
-  tag: "auth",
-  access: "anyone",
-  body: resetBody,
-  responses: {
-    200: { description: "Password set; every session and token revoked", body: messageResponse },
-    400: { description: "Invalid input, a refused password, or a used/expired link" },
-  },
-});
-
-const changePasswordOperation = operation({
-  operationId: "changePassword",
-  method: "post",
-  path: "/auth/password/change",
-  summary: "Change the password; other sessions are signed out, this one stays",
-  tag: "auth",
-  access: "signed-in",
-  body: changeBody,
-  responses: {
-    200: { description: "Changed", body: messageResponse },
-    400: { description: "Invalid input, a wrong current password, or a refused new one" },
-    409: { description: "The account has no password (use forgot password)" },
-    ...rateLimitedResponse,
-  },
-});
-
-const listDevOutboxOperation = operation({
-  operationId: "listDevOutbox",
-  method: "get",
-  path: "/dev/outbox",
-  summary: "The mails the development outbox kept instead of sending (development only)",
-  tag: "development",
-  access: "anyone",
-  responses: { 200: { description: "The kept mails, newest last" } },
-});
+const authOperation = operationsOf({ tag: "auth", access: "anyone" });
 
 export function passwordRoutes(deps: SignInDeps & AccountDeps) {
   const { config } = deps;
@@ -179,47 +52,83 @@ export function passwordRoutes(deps: SignInDeps & AccountDeps) {
       problem,
       children: SignupForm({ askConsent: config.access.REQUIRE_CONSENT, minLength }),
     });
-  routes.add(showSignUpFormOperation, (c) => html(c, signupPage()));
-  routes.add(signUpOperation, (c) =>
-    answering(c, signupPage, async (form) => {
-      const body = await readBody(c, signupBody);
-      await signUp(
-        deps,
-        {
-          email: body.email,
-          password: body.password,
-          fullName: body.full_name ?? null,
-          consent: body.consent,
-        },
-        requestAuditFields(c),
-      );
-      const message = "Check your inbox to confirm your email address.";
-      return form
-        ? html(c, AccountPage({ title: "Almost there", notice: message }), 201)
-        : c.json({ message }, 201);
+  routes.add(
+    pageOperation("GET /auth/signup", "showSignUpForm", {
+      summary: "Sign-up form (HTML)",
     }),
+    (c) => html(c, signupPage()),
+  );
+  routes.add(
+    authOperation("POST /auth/signup", "signUp", {
+      summary: "Create an email + password account; a verification mail follows",
+      body: signupBody,
+      responses: {
+        201: {
+          description: "Accepted; the same answer when the address already has an account",
+          body: messageResponse,
+        },
+        ...rateLimitedResponse,
+      },
+    }),
+    (c) =>
+      answering(c, signupPage, async (form) => {
+        const body = await readBody(c, signupBody);
+        await signUp(
+          deps,
+          {
+            email: body.email,
+            password: body.password,
+            fullName: body.full_name ?? null,
+            consent: body.consent,
+          },
+          requestAuditFields(c),
+        );
+        const message = "Check your inbox to confirm your email address.";
+        return form
+          ? html(c, AccountPage({ title: "Almost there", notice: message }), 201)
+          : c.json({ message }, 201);
+      }),
   );
 
   const loginPage = (redirectTo: string) => (problem?: Problem) =>
     AccountPage({ title: "Sign in", problem, children: LoginForm({ redirectTo }) });
-  routes.add(signInOperation, async (c) => {
-    const redirectTo = safeRedirectTarget(await formField(c, "redirect_to"), config.http);
-    return answering(c, loginPage(redirectTo), async (form) => {
-      const body = await readBody(c, loginBody);
-      const factor = await verifyPasswordLogin(deps, {
-        email: body.email,
-        password: body.password,
-        ...requestAuditFields(c),
+  routes.add(
+    authOperation("POST /auth/login", "signIn", {
+      summary: "Sign in with email and password; sets the session cookie",
+      body: loginBody,
+      responses: {
+        200: {
+          description:
+            "Signed in; or, for an account with a second factor, `mfa_required` and a cookie good only for POST /auth/mfa (5 minutes)",
+          body: z.union([loginResponse, mfaRequiredResponse]),
+        },
+        401: { description: "Wrong email or password (the same answer for an unknown email)" },
+        403: { description: "Right password, but the account is inactive" },
+        423: { description: "Right password, but the account is locked (Retry-After)" },
+        ...rateLimitedResponse,
+      },
+    }),
+    async (c) => {
+      const redirectTo = safeRedirectTarget(await formField(c, "redirect_to"), config.http);
+      return answering(c, loginPage(redirectTo), async (form) => {
+        const body = await readBody(c, loginBody);
+        const factor = await verifyPasswordLogin(deps, {
+          email: body.email,
+          password: body.password,
+          ...requestAuditFields(c),
+        });
+        const outcome = await signInBrowser(c, deps, factor);
+        if (outcome.kind === "pending") {
+          if (form) return c.redirect(secondFactorPageUrl(redirectTo), 303);
+          return c.json(
+            mfaRequiredResponse.parse({ mfa_required: true, methods: outcome.methods }),
+          );
+        }
+        if (form) return c.redirect(redirectTo, 303);
+        return c.json(loginResponse.parse({ user: toMeResponse(outcome.user) }));
       });
-      const outcome = await signInBrowser(c, deps, factor);
-      if (outcome.kind === "pending") {
-        if (form) return c.redirect(secondFactorPageUrl(redirectTo), 303);
-        return c.json(mfaRequiredResponse.parse({ mfa_required: true, methods: outcome.methods }));
-      }
-      if (form) return c.redirect(redirectTo, 303);
-      return c.json(loginResponse.parse({ user: toMeResponse(outcome.user) }));
-    });
-  });
+    },
+  );
 
   const resendPage = (problem?: Problem) =>
     AccountPage({
@@ -227,16 +136,30 @@ export function passwordRoutes(deps: SignInDeps & AccountDeps) {
       problem,
       children: EmailForm({ action: "/auth/email/resend", button: "Send" }),
     });
-  routes.add(showResendVerificationFormOperation, (c) => html(c, resendPage()));
-  routes.add(resendVerificationOperation, (c) =>
-    answering(c, resendPage, async (form) => {
-      const { email } = await readBody(c, emailBody);
-      await resendVerification(deps, email, requestAuditFields(c));
-      const message = "If this address has an unconfirmed account, a new mail is on its way.";
-      return form
-        ? html(c, AccountPage({ title: "Mail sent", notice: message }), 202)
-        : c.json({ message }, 202);
+  routes.add(
+    pageOperation("GET /auth/email/resend", "showResendVerificationForm", {
+      summary: "Resend-verification form (HTML)",
     }),
+    (c) => html(c, resendPage()),
+  );
+  routes.add(
+    authOperation("POST /auth/email/resend", "resendVerification", {
+      summary: "Send the verification mail again (202 whether or not the address has an account)",
+      body: emailBody,
+      responses: {
+        202: { description: "Accepted", body: messageResponse },
+        ...rateLimitedResponse,
+      },
+    }),
+    (c) =>
+      answering(c, resendPage, async (form) => {
+        const { email } = await readBody(c, emailBody);
+        await resendVerification(deps, email, requestAuditFields(c));
+        const message = "If this address has an unconfirmed account, a new mail is on its way.";
+        return form
+          ? html(c, AccountPage({ title: "Mail sent", notice: message }), 202)
+          : c.json({ message }, 202);
+      }),
   );
 
   const forgotPage = (problem?: Problem) =>
@@ -245,16 +168,30 @@ export function passwordRoutes(deps: SignInDeps & AccountDeps) {
       problem,
       children: EmailForm({ action: "/auth/password/forgot", button: "Mail me a reset link" }),
     });
-  routes.add(showForgotPasswordFormOperation, (c) => html(c, forgotPage()));
-  routes.add(requestPasswordResetOperation, (c) =>
-    answering(c, forgotPage, async (form) => {
-      const { email } = await readBody(c, emailBody);
-      await requestPasswordReset(deps, email, requestAuditFields(c));
-      const message = "If this address has an account, a reset link is on its way.";
-      return form
-        ? html(c, AccountPage({ title: "Check your inbox", notice: message }), 202)
-        : c.json({ message }, 202);
+  routes.add(
+    pageOperation("GET /auth/password/forgot", "showForgotPasswordForm", {
+      summary: "Forgot-password form (HTML)",
     }),
+    (c) => html(c, forgotPage()),
+  );
+  routes.add(
+    authOperation("POST /auth/password/forgot", "requestPasswordReset", {
+      summary: "Mail a password-reset link (202 whether or not the address has an account)",
+      body: emailBody,
+      responses: {
+        202: { description: "Accepted", body: messageResponse },
+        ...rateLimitedResponse,
+      },
+    }),
+    (c) =>
+      answering(c, forgotPage, async (form) => {
+        const { email } = await readBody(c, emailBody);
+        await requestPasswordReset(deps, email, requestAuditFields(c));
+        const message = "If this address has an account, a reset link is on its way.";
+        return form
+          ? html(c, AccountPage({ title: "Check your inbox", notice: message }), 202)
+          : c.json({ message }, 202);
+      }),
   );
 
   const resetPage = (token: string) => (problem?: Problem) =>
@@ -265,48 +202,91 @@ export function passwordRoutes(deps: SignInDeps & AccountDeps) {
         ? ResetForm({ token, minLength })
         : EmailForm({ action: "/auth/password/forgot", button: "Mail me a new link" }),
     });
-  routes.add(showResetPasswordPageOperation, (c) => html(c, resetPage(tokenOf(c))()));
-  routes.add(resetPasswordOperation, async (c) => {
-    // The form page needs the token back when only the password was refused.
-    const token = await formField(c, "token");
-    return answering(
-      c,
-      resetPage(/^[A-Za-z0-9_-]{1,100}$/.test(token) ? token : ""),
-      async (form) => {
-        const body = await readBody(c, resetBody);
-        await resetPassword(deps, body, requestAuditFields(c));
-        const message = "Password changed; sign in with the new one.";
-        return form
-          ? html(c, AccountPage({ title: "Password changed", notice: message }))
-          : c.json({ message });
+  routes.add(
+    pageOperation("GET /auth/password/reset", "showResetPasswordPage", {
+      summary: "New-password page the reset mail links to (HTML)",
+      query: tokenQuery,
+    }),
+    (c) => html(c, resetPage(tokenOf(c))()),
+  );
+  routes.add(
+    authOperation("POST /auth/password/reset", "resetPassword", {
+      summary: "Set a new password with the mailed token (single use, 1 h); signs out everywhere",
+      body: resetBody,
+      responses: {
+        200: {
+          description: "Password set; every session and token revoked",
+          body: messageResponse,
+        },
+        400: { description: "Invalid input, a refused password, or a used/expired link" },
       },
-    );
-  });
+    }),
+    async (c) => {
+      // The form page needs the token back when only the password was refused.
+      const token = await formField(c, "token");
+      return answering(
+        c,
+        resetPage(/^[A-Za-z0-9_-]{1,100}$/.test(token) ? token : ""),
+        async (form) => {
+          const body = await readBody(c, resetBody);
+          await resetPassword(deps, body, requestAuditFields(c));
+          const message = "Password changed; sign in with the new one.";
+          return form
+            ? html(c, AccountPage({ title: "Password changed", notice: message }))
+            : c.json({ message });
+        },
+      );
+    },
+  );
 
   const changePage = (problem?: Problem) =>
     AccountPage({ title: "Change your password", problem, children: ChangeForm({ minLength }) });
-  routes.add(showChangePasswordFormOperation, (c) => html(c, changePage()));
-  routes.add(changePasswordOperation, (c) =>
-    answering(c, changePage, async (form) => {
-      const principal = c.get("principal") as Principal;
-      const body = await readBody(c, changeBody);
-      await changePassword(
-        deps,
-        { userId: principal.user.user_id, sessionId: principal.sessionId },
-        { currentPassword: body.current_password, newPassword: body.new_password },
-        requestAuditFields(c),
-      );
-      const message = "Password changed; your other sessions were signed out.";
-      return form
-        ? html(c, AccountPage({ title: "Password changed", notice: message }))
-        : c.json({ message });
+  routes.add(
+    pageOperation("GET /auth/password/change", "showChangePasswordForm", {
+      summary: "Change-password form (HTML)",
     }),
+    (c) => html(c, changePage()),
+  );
+  routes.add(
+    authOperation("POST /auth/password/change", "changePassword", {
+      summary: "Change the password; other sessions are signed out, this one stays",
+      access: "signed-in",
+      body: changeBody,
+      responses: {
+        200: { description: "Changed", body: messageResponse },
+        400: { description: "Invalid input, a wrong current password, or a refused new one" },
+        409: { description: "The account has no password (use forgot password)" },
+        ...rateLimitedResponse,
+      },
+    }),
+    (c) =>
+      answering(c, changePage, async (form) => {
+        const principal = c.get("principal") as Principal;
+        const body = await readBody(c, changeBody);
+        await changePassword(
+          deps,
+          { userId: principal.user.user_id, sessionId: principal.sessionId },
+          { currentPassword: body.current_password, newPassword: body.new_password },
+          requestAuditFields(c),
+        );
+        const message = "Password changed; your other sessions were signed out.";
+        return form
+          ? html(c, AccountPage({ title: "Password changed", notice: message }))
+          : c.json({ message });
+      }),
   );
 
   if (deps.mailer.outbox) {
     const outbox = deps.mailer.outbox;
     // Development only (never mounted in production): the mails that were not sent.
-    routes.add(listDevOutboxOperation, (c) => c.json({ messages: outbox }));
+    routes.add(
+      authOperation("GET /dev/outbox", "listDevOutbox", {
+        summary: "The mails the development outbox kept instead of sending (development only)",
+        tag: "development",
+        responses: { 200: { description: "The kept mails, newest last" } },
+      }),
+      (c) => c.json({ messages: outbox }),
+    );
   }
 
   return routes;

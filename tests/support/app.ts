@@ -1,3 +1,4 @@
+import { afterAll } from "bun:test";
 import { generateKeyPairSync } from "node:crypto";
 import { type App, createApp } from "../../src/app.ts";
 import { type Config, parseConfig } from "../../src/config/index.ts";
@@ -5,7 +6,7 @@ import type { DatabasePool } from "../../src/db/pool.ts";
 import type { Logger } from "../../src/logger.ts";
 import { createServices } from "../../src/services.ts";
 import type { CredentialCache } from "../../src/sessions/credential-cache.ts";
-import { testLogger } from "./database.ts";
+import { createTestDatabase, testLogger } from "./database.ts";
 
 export type TestApp = {
   /** http://127.0.0.1:<port> */
@@ -72,4 +73,15 @@ export async function startTestApp(
       await services.close();
     },
   };
+}
+
+/** What most files of HTTP tests run against: their own database and an app over it, both gone after the file. */
+export async function appTestSetup() {
+  const db = await createTestDatabase();
+  const app = await startTestApp(db.pool);
+  afterAll(async () => {
+    await app.close();
+    await db.drop();
+  });
+  return { db, app };
 }

@@ -126,3 +126,12 @@ export function dropNotifications(
     return Buffer.concat(kept);
   };
 }
+
+/** A proxy to the database at `databaseUrl`, and the URL that reaches the database through it. */
+export async function proxyDatabase(databaseUrl: string) {
+  const target = new URL(databaseUrl);
+  const proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port) });
+  const proxied = new URL(databaseUrl);
+  proxied.port = String(proxy.port);
+  return { proxy, url: proxied.toString() };
+}
