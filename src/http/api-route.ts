@@ -85,20 +85,9 @@ export function operation<P extends string>(
   route: Route<P>,
   operationId: string,
   declared: Declared,
-): ApiOperation & { path: P };
-/** The older form, the whole operation as one object, which the second-factor routes still use. */
-export function operation<P extends string>(
-  declared: ApiOperation & { path: P },
-): ApiOperation & { path: P };
-export function operation(
-  routeOrDeclared: Route<string> | ApiOperation,
-  operationId?: string,
-  declared?: Declared,
-): ApiOperation {
-  if (typeof routeOrDeclared !== "string") return routeOrDeclared;
-  const [method, path] = routeOrDeclared.split(" ") as [string, string];
-  const method_ = method.toLowerCase() as ApiOperation["method"];
-  return { ...(declared as Declared), method: method_, path, operationId: operationId ?? "" };
+): ApiOperation & { path: P } {
+  const [method, path] = route.split(" ") as [string, P];
+  return { ...declared, method: method.toLowerCase() as ApiOperation["method"], path, operationId };
 }
 
 /**

@@ -1,6 +1,6 @@
 import type { Context } from "hono";
 import { z } from "zod";
-import { ApiRoutes, operation } from "../http/api-route.ts";
+import { ApiRoutes, operationsOf } from "../http/api-route.ts";
 import type { AppEnv, Principal } from "../http/app-env.ts";
 import { requestAuditFields } from "../http/audit-fields.ts";
 import { readBody } from "../http/json-body.ts";
@@ -15,6 +15,8 @@ import {
 } from "../mfa/totp-enrolment.ts";
 
 // The signed-in user's own second factors.
+
+const mfaOperation = operationsOf({ tag: "account", access: "signed-in" });
 
 const enrolmentResponse = z.object({
   secret: z.string().meta({ description: "Base32, for typing into an authenticator app" }),
@@ -39,37 +41,22 @@ const secondFactorRefusals = {
   423: { description: "The account is locked after too many wrong codes" },
 };
 
-const getSecondFactorsOperation = operation({
-  operationId: "getOwnSecondFactors",
-  method: "get",
-  path: "/me/mfa",
+const getSecondFactorsOperation = mfaOperation("GET /me/mfa", "getOwnSecondFactors", {
   summary: "Which second factors the signed-in user has",
-  tag: "account",
-  access: "signed-in",
   responses: { 200: { description: "The second factors", body: statusResponse } },
 });
 
-const startTotpOperation = operation({
-  operationId: "startTotpEnrolment",
-  method: "post",
-  path: "/me/mfa/totp",
+const startTotpOperation = mfaOperation("POST /me/mfa/totp", "startTotpEnrolment", {
   summary:
     "Start TOTP enrolment: a new secret, its otpauth:// URL and QR code; on only once confirmed",
-  tag: "account",
-  access: "signed-in",
   responses: {
     200: { description: "The secret to put into an authenticator app", body: enrolmentResponse },
     409: { description: "An authenticator is already on" },
   },
 });
 
-const confirmTotpOperation = operation({
-  operationId: "confirmTotpEnrolment",
-  method: "post",
-  path: "/me/mfa/totp/confirm",
+const confirmTotpOperation = mfaOperation("POST /me/mfa/totp/confirm", "confirmTotpEnrolment", {
   summary: "Confirm TOTP enrolment with the app's current code: TOTP is on, recovery codes follow",
-  tag: "account",
-  access: "signed-in",
   body: confirmBody,
   responses: {
     200: { description: "TOTP is on; the first recovery codes", body: recoveryCodesResponse },
@@ -79,31 +66,25 @@ const confirmTotpOperation = operation({
   },
 });
 
-const removeTotpOperation = operation({
-  operationId: "removeTotp",
-  method: "delete",
-  path: "/me/mfa/totp",
+const removeTotpOperation = mfaOperation("DELETE /me/mfa/totp", "removeTotp", {
   summary: "Turn TOTP off (its recovery codes too); needs a current code or a recovery code",
-  tag: "account",
-  access: "signed-in",
   body: secondFactorBody,
   responses: { 204: { description: "TOTP is off" }, ...secondFactorRefusals },
 });
 
-const renewRecoveryCodesOperation = operation({
-  operationId: "renewRecoveryCodes",
-  method: "post",
-  path: "/me/mfa/recovery-codes",
-  summary:
-    "A new set of 10 recovery codes (the old set dies); needs a current code or a recovery code",
-  tag: "account",
-  access: "signed-in",
-  body: secondFactorBody,
-  responses: {
-    200: { description: "The new codes, shown this once", body: recoveryCodesResponse },
-    ...secondFactorRefusals,
+const renewRecoveryCodesOperation = mfaOperation(
+  "POST /me/mfa/recovery-codes",
+  "renewRecoveryCodes",
+  {
+    summary:
+      "A new set of 10 recovery codes (the old set dies); needs a current code or a recovery code",
+    body: secondFactorBody,
+    responses: {
+      200: { description: "The new codes, shown this once", body: recoveryCodesResponse },
+      ...secondFactorRefusals,
+    },
   },
-});
+);
 
 export function meMfaRoutes(deps: MfaDeps) {
   const routes = new ApiRoutes();

@@ -20,25 +20,17 @@ const finishBody = secondFactorBody.extend({
 });
 const finishResponse = z.object({ user: meResponse });
 
-const showSecondFactorFormOperation = operation({
-  operationId: "showSecondFactorForm",
-  method: "get",
-  path: "/auth/mfa",
+const showSecondFactorFormOperation = operation("GET /auth/mfa", "showSecondFactorForm", {
   summary: "Second-factor form (HTML), where a sign-in that owes one continues",
-  tag: "pages",
-  access: "anyone",
   query: z.object({ redirect_to: z.string().max(2048).optional() }),
   responses: { 200: { description: "HTML form", contentType: "text/html", body: z.string() } },
+  tag: "pages",
+  access: "anyone",
 });
 
-const finishSignInOperation = operation({
-  operationId: "finishSignInWithSecondFactor",
-  method: "post",
-  path: "/auth/mfa",
+const finishSignInOperation = operation("POST /auth/mfa", "finishSignInWithSecondFactor", {
   summary:
     "Finish a pending sign-in (its cookie, set by POST /auth/login or a provider callback) with a TOTP code or a recovery code; sets the session cookie",
-  tag: "auth",
-  access: "anyone",
   bodyMediaTypes: ["application/json", "application/x-www-form-urlencoded"],
   body: finishBody,
   responses: {
@@ -52,6 +44,8 @@ const finishSignInOperation = operation({
     423: { description: "The account is locked (Retry-After)" },
     429: { description: "The sign-in rate limits of /auth/login (Retry-After)" },
   },
+  tag: "auth",
+  access: "anyone",
 });
 
 export function secondFactorSignInRoutes(deps: SignInDeps) {
