@@ -11,7 +11,7 @@ import { startTestApp } from "./support/app.ts";
 import { testKey } from "./support/cli.ts";
 import { createTestDatabase } from "./support/database.ts";
 import { signedInUser } from "./support/sign-in.ts";
-import { stepNow, totpCode } from "./support/totp.ts";
+import { nextCode, stepNow, totpCode } from "./support/totp.ts";
 
 // A user's own second factors through /me/mfa: enrol, confirm, turn off, new
 // recovery codes; what is stored; and the races the database settles.
@@ -43,20 +43,6 @@ async function enrol(cookie: string) {
   expect(confirmed.status).toBe(200);
   const { recovery_codes } = (await confirmed.json()) as { recovery_codes: string[] };
   return { secret, recoveryCodes: recovery_codes };
-}
-
-/** A code for a step after the last one used (as if time moved on when it must). */
-async function nextCode(userId: string, secret: string): Promise<string> {
-  const last = (await pool.maybeOneFirst(sql.unsafe`
-    SELECT last_used_step FROM mfa_totp WHERE user_id = ${userId}`)) as number | null;
-  const now = stepNow();
-  let step = Math.max(last === null ? now : Number(last) + 1, now);
-  if (step > now + 1) {
-    await pool.query(sql.unsafe`
-      UPDATE mfa_totp SET last_used_step = ${now - 1} WHERE user_id = ${userId}`);
-    step = now;
-  }
-  return totpCode(secret, step);
 }
 
 const eventTypes = async (userId: string) =>
@@ -156,7 +142,7 @@ describe("enrolment", () => {
     expect(failures).toBe(1);
     expect(await eventTypes(user.id)).toContain("mfa.challenge_failed");
 
-    const code = await nextCode(user.id, secret);
+    const code = await nextCode(pool, user.id, secret);
     const removed = await app.request("/me/mfa/totp", json(cookie, { code }, "DELETE"));
     expect(removed.status).toBe(204);
     expect(await totpRow(user.id)).toBeNull();
@@ -337,7 +323,7 @@ describe("what the database settles", () => {
           "content-type": "application/json",
           "x-forwarded-for": nextIp(),
         },
-        body: JSON.stringify({ code: await nextCode(user.id, secret) }),
+        body: JSON.stringify({ code: await nextCode(pool, user.id, secret) }),
       });
       expect(finished.status).toBe(200);
     } finally {

@@ -12,7 +12,7 @@ import { testKey } from "./support/cli.ts";
 import { createTestDatabase } from "./support/database.ts";
 import { fakeClient, startFakeSocialProviders } from "./support/fake-social-providers.ts";
 import { routeHostsTo, socialProviderHosts } from "./support/provider-routing.ts";
-import { stepNow, totpCode } from "./support/totp.ts";
+import { nextCode, stepNow, totpCode } from "./support/totp.ts";
 
 // An attacker with a victim's password (or their provider account) and no
 // second factor: every way in must stop at the second factor, and nothing it
@@ -136,19 +136,6 @@ async function userWithTotp() {
   return { user, ...enrolled };
 }
 
-/** A code for a step after the last one used (as if time moved on when it must). */
-async function nextCode(userId: string, secret: string): Promise<string> {
-  const last = (await pool.maybeOneFirst(sql.unsafe`
-    SELECT last_used_step FROM mfa_totp WHERE user_id = ${userId}`)) as number | null;
-  const now = stepNow();
-  let step = Math.max(last === null ? now : Number(last) + 1, now);
-  if (step > now + 1) {
-    await pool.query(sql.unsafe`
-      UPDATE mfa_totp SET last_used_step = ${now - 1} WHERE user_id = ${userId}`);
-    step = now;
-  }
-  return totpCode(secret, step);
-}
 const wrongCode = (code: string) => String((Number(code) + 1) % 1_000_000).padStart(6, "0");
 
 const liveSessions = (userId: string) =>
@@ -213,7 +200,7 @@ describe("no way around the second factor", () => {
 
     const finished = await postJson(
       "/auth/mfa",
-      { code: await nextCode(user.id, secret) },
+      { code: await nextCode(pool, user.id, secret) },
       cookieHeader(set),
     );
     expect(finished.status).toBe(200);
@@ -257,7 +244,7 @@ describe("no way around the second factor", () => {
     expect(wrong.headers.get("content-type")).toContain("text/html");
     const finished = await postForm(
       "/auth/mfa",
-      { code: await nextCode(user.id, secret), redirect_to: "/me" },
+      { code: await nextCode(pool, user.id, secret), redirect_to: "/me" },
       cookieHeader(set),
     );
     expect(finished.status).toBe(303);
@@ -290,7 +277,7 @@ describe("no way around the second factor", () => {
     // A token client's pending sign-in is not a browser's.
     const asBrowser = await postJson(
       "/auth/mfa",
-      { code: await nextCode(user.id, secret) },
+      { code: await nextCode(pool, user.id, secret) },
       `${pendingCookie}=${mfaToken}`,
     );
     expect(asBrowser.status).toBe(401);
@@ -301,7 +288,7 @@ describe("no way around the second factor", () => {
     const finished = await tokenRequest({
       grant_type: mfaGrant,
       mfa_token: mfaToken,
-      otp: await nextCode(user.id, secret),
+      otp: await nextCode(pool, user.id, secret),
     });
     expect(finished.status).toBe(200);
     const pair = (await finished.json()) as { access_token: string; refresh_token: string };
@@ -318,7 +305,7 @@ describe("no way around the second factor", () => {
     const again = await tokenRequest({
       grant_type: mfaGrant,
       mfa_token: mfaToken,
-      otp: await nextCode(user.id, secret),
+      otp: await nextCode(pool, user.id, secret),
     });
     expect(again.status).toBe(400);
     expect(await again.json()).toMatchObject({ error: "invalid_grant" });
@@ -360,7 +347,7 @@ describe("no way around the second factor", () => {
     const finished = await attacker.request(`${base}/auth/mfa`, {
       method: "POST",
       headers: { "content-type": "application/json", "x-forwarded-for": nextIp() },
-      body: JSON.stringify({ code: await nextCode(userId, secret) }),
+      body: JSON.stringify({ code: await nextCode(pool, userId, secret) }),
     });
     expect(finished.status).toBe(200);
     expect((await attacker.request(`${base}/me`)).status).toBe(200);
@@ -379,9 +366,17 @@ describe("the pending sign-in", () => {
   test("is single use, and dies when it expires", async () => {
     const { user, secret } = await userWithTotp();
     const cookie = await loginPending(user);
-    const once = await postJson("/auth/mfa", { code: await nextCode(user.id, secret) }, cookie);
+    const once = await postJson(
+      "/auth/mfa",
+      { code: await nextCode(pool, user.id, secret) },
+      cookie,
+    );
     expect(once.status).toBe(200);
-    const twice = await postJson("/auth/mfa", { code: await nextCode(user.id, secret) }, cookie);
+    const twice = await postJson(
+      "/auth/mfa",
+      { code: await nextCode(pool, user.id, secret) },
+      cookie,
+    );
     expect(twice.status).toBe(401);
     expect(await twice.json()).toMatchObject({ code: "mfa_sign_in_expired" });
     expect(await liveSessions(user.id)).toBe(1);
@@ -391,7 +386,11 @@ describe("the pending sign-in", () => {
       UPDATE pending_sign_ins SET created_at = now() - interval '6 minutes',
         expires_at = now() - interval '1 minute'
       WHERE user_id = ${user.id} AND used_at IS NULL`);
-    const expired = await postJson("/auth/mfa", { code: await nextCode(user.id, secret) }, later);
+    const expired = await postJson(
+      "/auth/mfa",
+      { code: await nextCode(pool, user.id, secret) },
+      later,
+    );
     expect(expired.status).toBe(401);
     expect(await liveSessions(user.id)).toBe(1);
   });
@@ -423,7 +422,7 @@ describe("the pending sign-in", () => {
     const cookie = await loginPending(a.user);
     const withCode = await postJson(
       "/auth/mfa",
-      { code: await nextCode(b.user.id, b.secret) },
+      { code: await nextCode(pool, b.user.id, b.secret) },
       cookie,
     );
     expect(withCode.status).toBe(401);
@@ -435,14 +434,18 @@ describe("the pending sign-in", () => {
       SELECT count(*)::int FROM mfa_recovery_codes WHERE user_id = ${b.user.id} AND used_at IS NULL`);
     expect(bCodesLeft).toBe(10);
     // A's own factor still finishes A's sign-in, as A.
-    const own = await postJson("/auth/mfa", { code: await nextCode(a.user.id, a.secret) }, cookie);
+    const own = await postJson(
+      "/auth/mfa",
+      { code: await nextCode(pool, a.user.id, a.secret) },
+      cookie,
+    );
     expect(own.status).toBe(200);
     expect(((await own.json()) as { user: { id: string } }).user.id).toBe(a.user.id);
   });
 
   test("a used code cannot be replayed; a recovery code works once", async () => {
     const { user, secret, recoveryCodes } = await userWithTotp();
-    const code = await nextCode(user.id, secret);
+    const code = await nextCode(pool, user.id, secret);
     expect((await postJson("/auth/mfa", { code }, await loginPending(user))).status).toBe(200);
     const replay = await postJson("/auth/mfa", { code }, await loginPending(user));
     expect(replay.status).toBe(401);
@@ -478,14 +481,14 @@ describe("the pending sign-in", () => {
       return answers.map((r) => r.status).sort();
     };
     expect(await race({ recovery_code: recoveryCodes[0] ?? "" })).toEqual([200, 401]);
-    expect(await race({ code: await nextCode(user.id, secret) })).toEqual([200, 401]);
+    expect(await race({ code: await nextCode(pool, user.id, secret) })).toEqual([200, 401]);
     expect(await liveSessions(user.id)).toBe(2);
   });
 
   test("wrong second factors count toward the lockout; a locked account's right code buys nothing", async () => {
     const { user, secret } = await userWithTotp();
     const cookie = await loginPending(user);
-    const right = await nextCode(user.id, secret);
+    const right = await nextCode(pool, user.id, secret);
     for (let i = 0; i < app.config.limits.LOGIN_MAX_FAILURES; i++) {
       const wrong = await postJson("/auth/mfa", { code: wrongCode(right) }, cookie);
       expect(wrong.status).toBe(401);
@@ -598,7 +601,7 @@ describe("the strength of a sign-in, downstream", () => {
     const login = await postJson("/auth/login", { email: user.email, password });
     const finished = await postJson(
       "/auth/mfa",
-      { code: await nextCode(user.id, secret) },
+      { code: await nextCode(pool, user.id, secret) },
       cookieHeader(cookiesSet(login)),
     );
     const cookie = cookieHeader(cookiesSet(finished));
@@ -621,7 +624,7 @@ describe("the strength of a sign-in, downstream", () => {
     const finished = await tokenRequest({
       grant_type: mfaGrant,
       mfa_token,
-      otp: await nextCode(user.id, secret),
+      otp: await nextCode(pool, user.id, secret),
     });
     const pair = (await finished.json()) as { access_token: string; refresh_token: string };
     expect(claimsOf(pair.access_token).amr).toEqual(["pwd", "otp"]);

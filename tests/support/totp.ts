@@ -1,4 +1,5 @@
 import { createHmac } from "node:crypto";
+import { type CommonQueryMethods, sql } from "slonik";
 
 // RFC 6238 computed here from the secret, independently of the library the
 // service uses: what an authenticator app would show.
@@ -25,4 +26,26 @@ export function totpCode(secretBase32: string, step: number): string {
   const offset = (mac[mac.length - 1] ?? 0) & 0xf;
   const binary = mac.readUInt32BE(offset) & 0x7fffffff;
   return String(binary % 1_000_000).padStart(6, "0");
+}
+
+/**
+ * A code for a step after the user's last used one, as if time moved on when
+ * it must (a used step is refused): moves last_used_step back when the next
+ * free step would lie beyond the ±1 window.
+ */
+export async function nextCode(
+  db: CommonQueryMethods,
+  userId: string,
+  secret: string,
+): Promise<string> {
+  const last = (await db.maybeOneFirst(sql.unsafe`
+    SELECT last_used_step FROM mfa_totp WHERE user_id = ${userId}`)) as number | null;
+  const now = stepNow();
+  let step = Math.max(last === null ? now : Number(last) + 1, now);
+  if (step > now + 1) {
+    await db.query(sql.unsafe`
+      UPDATE mfa_totp SET last_used_step = ${now - 1} WHERE user_id = ${userId}`);
+    step = now;
+  }
+  return totpCode(secret, step);
 }
