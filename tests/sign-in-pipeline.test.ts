@@ -4,6 +4,7 @@ import { upsertAllowlistRule } from "../sql/allowlist-rules.ts";
 import { insertUser, type User } from "../sql/users.ts";
 import type { DomainError } from "../src/errors.ts";
 import { problemOf } from "../src/http/error-map.ts";
+import { lazyTokenCipher } from "../src/keys/token-encryption.ts";
 import { hashPassword } from "../src/password/hashing.ts";
 import { postgresRateLimitStore } from "../src/rate-limits/rate-limit-stores.ts";
 import { completeSignIn } from "../src/sign-in/complete.ts";
@@ -30,6 +31,7 @@ const deps = {
   logger: testLogger,
   rateLimitStore: postgresRateLimitStore(pool),
   accessTokens: createAccessTokens(app.config, testLogger),
+  tokenCipher: lazyTokenCipher(app.config, testLogger),
 };
 afterAll(close);
 

@@ -4,11 +4,7 @@ import { recordAudit } from "../audit.ts";
 import type { Config } from "../config/index.ts";
 import { DomainError, hasCode } from "../errors.ts";
 import { grantRightsOfIdentity } from "../gate/grant-rights.ts";
-import {
-  createTokenCipher,
-  loadEncryptionKeys,
-  type TokenCipher,
-} from "../keys/token-encryption.ts";
+import type { TokenCipher } from "../keys/token-encryption.ts";
 import type { Logger } from "../logger.ts";
 import { logins, mfaChallenges, sessionsCreated, tokensIssued } from "../metrics.ts";
 import type { SecondFactorMethod } from "../mfa/second-factor-proof.ts";
@@ -34,8 +30,8 @@ export type SignInDeps = {
   accessTokens: AccessTokens;
   /** The sign-in rate limits' counters: finishing a pending sign-in counts against them. */
   rateLimitStore: RateLimitStore;
-  /** Opens TOTP secrets; loaded from TOKEN_ENCRYPTION_KEYS on first use when not given. */
-  tokenCipher?: () => Promise<TokenCipher>;
+  /** Opens TOTP secrets (built once by createServices, keys loaded on first use). */
+  tokenCipher: () => Promise<TokenCipher>;
 };
 
 type AuditedContext = Record<string, string | number | boolean | null | readonly string[]>;
@@ -129,7 +125,7 @@ async function completeInTransaction(
   const { config, logger } = deps;
   const step = await secondFactorStep(
     tx,
-    { logger, tokenCipher: deps.tokenCipher ?? cipherFromConfig(deps) },
+    { logger, tokenCipher: deps.tokenCipher },
     factor,
     door,
     request,
@@ -196,8 +192,4 @@ async function completeInTransaction(
     context: audited(session.id),
   });
   return { kind: "session", user, sessionId: session.id, secret };
-}
-
-function cipherFromConfig({ config, logger }: SignInDeps): () => Promise<TokenCipher> {
-  return () => loadEncryptionKeys(config, logger).then(createTokenCipher);
 }
