@@ -35,6 +35,14 @@ afterAll(async () => {
 const verify = (app: TestApp, headers: Record<string, string>) =>
   app.request("/auth/verify?mode=401", { headers });
 
+async function signOut(app: TestApp, cookie: string) {
+  const response = await app.request("/auth/logout", {
+    method: "POST",
+    headers: { cookie, origin: app.config.http.PUBLIC_URL },
+  });
+  expect(response.status).toBe(204);
+}
+
 /** Asks until the app holds the answer (its cache stores only once it hears its heartbeat). */
 async function cachedIn(
   app: TestApp,
@@ -72,11 +80,7 @@ describe("credential cache across replicas", () => {
     await cachedIn(first, { cookie }, cookieKey(cookie));
     await cachedIn(second, { cookie }, cookieKey(cookie));
 
-    const logout = await first.request("/auth/logout", {
-      method: "POST",
-      headers: { cookie, origin: first.config.http.PUBLIC_URL },
-    });
-    expect(logout.status).toBe(204);
+    await signOut(first, cookie);
 
     expect(await statusWithin(second, { cookie }, 401)).toBe(401);
     expect(await statusWithin(first, { cookie }, 401)).toBe(401);
@@ -222,11 +226,7 @@ describe("credential cache whose listener cannot be relied on", () => {
 
       // Half-open: nothing arrives, nothing fails, nothing is closed.
       proxy.blackhole();
-      const logout = await app.request("/auth/logout", {
-        method: "POST",
-        headers: { cookie, origin: app.config.http.PUBLIC_URL },
-      });
-      expect(logout.status).toBe(204);
+      await signOut(app, cookie);
 
       // The sign-out's notification never reaches this listener, and the TTL
       // (10 s) is far off: only the missing heartbeat echo can end the entry.
@@ -273,11 +273,7 @@ describe("credential cache whose listener cannot be relied on", () => {
       // From now on no notification reaches this replica; its cache stays
       // trusted until a heartbeat is missed, long after the next request.
       deaf = true;
-      const logout = await app.request("/auth/logout", {
-        method: "POST",
-        headers: { cookie, origin: app.config.http.PUBLIC_URL },
-      });
-      expect(logout.status).toBe(204);
+      await signOut(app, cookie);
       expect((await verify(app, { cookie })).status).toBe(401);
     } finally {
       await app.close();
@@ -310,11 +306,7 @@ describe("credential cache whose listener cannot be relied on", () => {
         expect(app.credentialCache?.size).toBe(0);
         await Bun.sleep(50);
       }
-      const logout = await app.request("/auth/logout", {
-        method: "POST",
-        headers: { cookie, origin: app.config.http.PUBLIC_URL },
-      });
-      expect(logout.status).toBe(204);
+      await signOut(app, cookie);
       expect((await verify(app, { cookie })).status).toBe(401);
     } finally {
       await app.close();

@@ -2,7 +2,7 @@ import { afterAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { sql } from "slonik";
+import { type DatabasePool, sql } from "slonik";
 import { z } from "zod";
 import { ConfigError, parseConfig } from "../src/config/index.ts";
 import { listenForever } from "../src/db/listen.ts";
@@ -10,7 +10,7 @@ import { migrationNamesOnDisk, runMigrations } from "../src/db/migrations.ts";
 import { openDatabase } from "../src/db/open-database.ts";
 import { runCli } from "./support/cli.ts";
 import { testLogger } from "./support/database.ts";
-import { startServer, waitForListening } from "./support/server-process.ts";
+import { expectReadyThenCleanStop, startServer } from "./support/server-process.ts";
 import { startTlsDatabaseServer } from "./support/tls-database.ts";
 
 // DATABASE_URL with sslmode=verify-full and DATABASE_CA_FILE, against a
@@ -45,6 +45,10 @@ const settings = (env: Record<string, string>) =>
   });
 
 const sslOfConnection = z.object({ ssl: z.boolean() });
+const usesTls = (pool: DatabasePool) =>
+  pool.oneFirst(
+    sql.type(sslOfConnection)`SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()`,
+  );
 
 function cliEnv(env: Record<string, string>) {
   return { NODE_ENV: "test", LOG_LEVEL: "silent", DATA_DIR: dir, BACKUP_DIR: dir, ...env };
@@ -55,10 +59,7 @@ describe("sslmode=verify-full with DATABASE_CA_FILE", () => {
     const config = settings({ DATABASE_URL: verifyFull, DATABASE_CA_FILE: server.caFile });
     const db = await openDatabase(config, testLogger);
     try {
-      expect(
-        await db.pool.oneFirst(sql.type(sslOfConnection)`
-          SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()`),
-      ).toBe(true);
+      expect(await usesTls(db.pool)).toBe(true);
 
       await runMigrations({ databaseUrl: db.ownerUrl, direction: "up", logger: testLogger });
       const applied = await db.pool.anyFirst(sql.type(z.object({ name: z.string() }))`
@@ -95,22 +96,11 @@ describe("sslmode=verify-full with DATABASE_CA_FILE", () => {
   });
 
   test("the server process starts on it and answers /readyz", async () => {
-    const child = startServer({
+    await expectReadyThenCleanStop({
       DATABASE_URL: verifyFull,
       DATABASE_CA_FILE: server.caFile,
-      PORT: "0",
-      HOST: "127.0.0.1",
-      LOG_LEVEL: "info",
       DATA_DIR: dir,
     });
-    try {
-      const port = await waitForListening(child.stdout);
-      expect(port).toBeGreaterThan(0);
-      expect((await fetch(`http://127.0.0.1:${port}/readyz`)).status).toBe(200);
-    } finally {
-      child.kill("SIGTERM");
-    }
-    expect(await child.exited).toBe(0);
   });
 
   test("the CLI migrates over it, the CA named by the URL's sslrootcert alone", async () => {
@@ -177,10 +167,7 @@ describe("sslmode=verify-full with DATABASE_CA_FILE", () => {
     });
     const db = await openDatabase(chainOnly, testLogger);
     try {
-      expect(
-        await db.pool.oneFirst(sql.type(sslOfConnection)`
-          SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()`),
-      ).toBe(true);
+      expect(await usesTls(db.pool)).toBe(true);
     } finally {
       await db.close();
     }

@@ -2,6 +2,7 @@ import { expect, test } from "bun:test";
 import Ajv2020 from "ajv/dist/2020.js";
 import addFormats from "ajv-formats";
 import { appTestSetup } from "./support/app.ts";
+import { apiRequest } from "./support/requests.ts";
 import { signedInUser } from "./support/sign-in.ts";
 
 // What a generated client believes, checked against what the running app
@@ -36,17 +37,7 @@ async function answerMatches(
   documentedPath: string,
   { cookie, body }: { cookie?: string; body?: unknown } = {},
 ) {
-  const response = await app.request(path, {
-    method: method.toUpperCase(),
-    headers: {
-      accept: "application/json",
-      origin: app.url,
-      "sec-fetch-site": "same-origin",
-      ...(cookie ? { cookie } : {}),
-      ...(body === undefined ? {} : { "content-type": "application/json" }),
-    },
-    body: body === undefined ? null : JSON.stringify(body),
-  });
+  const response = await apiRequest(app, method, path, { cookie, body });
   const at = `${method} ${path} → ${response.status}`;
   const documented = document.paths[documentedPath]?.[method]?.responses[String(response.status)];
   expect(documented, `${at} is not documented`).toBeDefined();

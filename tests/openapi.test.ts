@@ -4,6 +4,7 @@ import { parseConfig } from "../src/config/index.ts";
 import { createServices } from "../src/services.ts";
 import { appTestSetup } from "./support/app.ts";
 import { testLogger } from "./support/database.ts";
+import { apiRequest } from "./support/requests.ts";
 import { signedInUser } from "./support/sign-in.ts";
 
 const { db, app } = await appTestSetup();
@@ -91,17 +92,9 @@ test("the gate each operation documents is the gate it runs", async () => {
   const pending = await signedInUser(db.pool, app.config, { isWhitelisted: false });
   const approved = await signedInUser(db.pool, app.config, { isWhitelisted: true });
   const send = (method: string, path: string, cookie?: string) =>
-    app.request(path.replace(/\{\w+\}/g, crypto.randomUUID()), {
-      method: method.toUpperCase(),
-      headers: {
-        accept: "application/json",
-        origin: app.url,
-        "sec-fetch-site": "same-origin",
-        ...(cookie ? { cookie } : {}),
-        ...(method === "get" ? {} : { "content-type": "application/json" }),
-      },
-      body: method === "get" ? null : "{}",
-      redirect: "manual",
+    apiRequest(app, method, path.replace(/\{\w+\}/g, crypto.randomUUID()), {
+      cookie,
+      body: method === "get" ? undefined : {},
     });
   const wrong: string[] = [];
   let gated = 0;

@@ -13,7 +13,7 @@ import { startTestApp } from "./support/app.ts";
 import { cliEnv, runCli } from "./support/cli.ts";
 import { createTestDatabase, testLogger } from "./support/database.ts";
 import { jsonSender } from "./support/requests.ts";
-import { startServer, waitForListening } from "./support/server-process.ts";
+import { expectReadyThenCleanStop, startServer } from "./support/server-process.ts";
 
 // The service as a role that reads and writes rows but cannot change the
 // schema, made by `gatehouse db roles --apply` itself; the owner (the test
@@ -347,22 +347,10 @@ describe("the server process as the runtime role", () => {
   });
 
   test("starts with DATABASE_MIGRATION_URL beside it, answers /readyz and stops cleanly", async () => {
-    const child = startServer({
+    await expectReadyThenCleanStop({
       DATABASE_URL: runtimeUrl,
       DATABASE_MIGRATION_URL: owner.url,
-      PORT: "0",
-      HOST: "127.0.0.1",
-      LOG_LEVEL: "info",
       DATA_DIR: dir,
     });
-    try {
-      const port = await waitForListening(child.stdout);
-      expect(port).toBeGreaterThan(0);
-      const ready = await fetch(`http://127.0.0.1:${port}/readyz`);
-      expect(ready.status).toBe(200);
-    } finally {
-      child.kill("SIGTERM");
-    }
-    expect(await child.exited).toBe(0);
   });
 });

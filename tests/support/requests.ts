@@ -31,3 +31,24 @@ export function formPoster(app: Pick<TestApp, "request" | "config">) {
       body: new URLSearchParams(fields).toString(),
     });
 }
+
+/** A same-origin JSON API call that wants JSON back, redirects not followed. */
+export function apiRequest(
+  app: Pick<TestApp, "request" | "config">,
+  method: string,
+  path: string,
+  { cookie, body }: { cookie?: string; body?: unknown } = {},
+) {
+  return app.request(path, {
+    method: method.toUpperCase(),
+    redirect: "manual",
+    headers: {
+      accept: "application/json",
+      origin: app.config.http.PUBLIC_URL,
+      "sec-fetch-site": "same-origin",
+      ...(cookie ? { cookie } : {}),
+      ...(body === undefined ? {} : { "content-type": "application/json" }),
+    },
+    body: body === undefined ? null : JSON.stringify(body),
+  });
+}

@@ -1,3 +1,5 @@
+import { expect } from "bun:test";
+
 // The server as an operator starts it: `bun src/main.ts` in a process of its
 // own, with only the given environment (plus PATH/HOME), read through its
 // JSON log.
@@ -39,4 +41,20 @@ export function readLog(stdout: ReadableStream<Uint8Array>) {
 export async function waitForListening(stdout: ReadableStream<Uint8Array>): Promise<number> {
   const listening = await readLog(stdout).until((l) => l.msg === "listening");
   return Number(new URL(listening.url ?? "").port);
+}
+
+/**
+ * Starts the server on a free port of 127.0.0.1 with `env`, expects /readyz to
+ * answer 200, then stops it with SIGTERM and expects a clean exit.
+ */
+export async function expectReadyThenCleanStop(env: Record<string, string>) {
+  const child = startServer({ PORT: "0", HOST: "127.0.0.1", LOG_LEVEL: "info", ...env });
+  try {
+    const port = await waitForListening(child.stdout);
+    expect(port).toBeGreaterThan(0);
+    expect((await fetch(`http://127.0.0.1:${port}/readyz`)).status).toBe(200);
+  } finally {
+    child.kill("SIGTERM");
+  }
+  expect(await child.exited).toBe(0);
 }
