@@ -14,9 +14,12 @@ import { type FakeGitHubUser, fakeClient } from "./support/fake-social-providers
 import {
   accountCounts,
   base,
+  flowCookie,
+  flowOf,
   landed,
   me,
   publicHost,
+  rewriteFlow,
   startSignInSite,
 } from "./support/sign-in-site.ts";
 
@@ -33,7 +36,6 @@ const env = {
 };
 const { pool, fake, app, browser, close } = await startSignInSite(env);
 const sessionCookie = "__Host-gatehouse_session";
-const flowCookie = "__Host-gatehouse_oauth";
 
 afterEach(() => fake.reset());
 afterAll(close);
@@ -499,11 +501,7 @@ describe("refused sign-ins write nothing", () => {
     fake.signInToGitHub(gitHubUser("late@somewhere.example"));
     const b = apiClient();
     const callback = await callbackUrlFor(b, "github");
-    const flow = JSON.parse(
-      Buffer.from(b.cookie(publicHost, flowCookie) ?? "", "base64url").toString(),
-    ) as Record<string, unknown>;
-    flow.startedAt = Date.now() - 11 * 60_000;
-    b.setCookie(publicHost, flowCookie, Buffer.from(JSON.stringify(flow)).toString("base64url"));
+    rewriteFlow(b, { startedAt: Date.now() - 11 * 60_000 });
     const before = await counts();
     expect((await b.request(callback)).status).toBe(400);
     expect(await counts()).toEqual(before);
@@ -776,12 +774,8 @@ describe("X (PKCE carried through the flow cookie)", () => {
       fake.signInToX({ id: "x-43", name: "Mallory", username: "mallory" });
       const b = new TestBrowser({ [publicHost]: x.url }, "application/json");
       const callback = await xCallback(b);
-      const flow = JSON.parse(
-        Buffer.from(b.cookie(publicHost, flowCookie) ?? "", "base64url").toString(),
-      ) as Record<string, string>;
-      expect(flow.codeVerifier?.length).toBeGreaterThan(40);
-      flow.codeVerifier = "z".repeat(43);
-      b.setCookie(publicHost, flowCookie, Buffer.from(JSON.stringify(flow)).toString("base64url"));
+      expect(flowOf(b).codeVerifier?.length).toBeGreaterThan(40);
+      rewriteFlow(b, { codeVerifier: "z".repeat(43) });
       const before = await counts();
       const response = await b.request(callback);
       expect(response.status).toBe(400);
@@ -823,9 +817,7 @@ describe("PKCE at GitHub and Google", () => {
       const response = await b.request(`${base}/auth/${provider}/login`);
       const location = new URL(response.headers.get("location") ?? "");
       expect(location.searchParams.get("code_challenge_method")).toBe("S256");
-      const flow = JSON.parse(
-        Buffer.from(b.cookie(publicHost, flowCookie) ?? "", "base64url").toString(),
-      ) as Record<string, string>;
+      const flow = flowOf(b);
       const challenge = new Bun.CryptoHasher("sha256")
         .update(flow.codeVerifier ?? "")
         .digest("base64url");
@@ -837,11 +829,7 @@ describe("PKCE at GitHub and Google", () => {
       else fake.signInToGoogle({ id: "g-pkce-swap", email: "p@x.example", verified_email: true });
       const b = apiClient();
       const callback = await callbackUrlFor(b, provider);
-      const flow = JSON.parse(
-        Buffer.from(b.cookie(publicHost, flowCookie) ?? "", "base64url").toString(),
-      ) as Record<string, string>;
-      flow.codeVerifier = "z".repeat(43);
-      b.setCookie(publicHost, flowCookie, Buffer.from(JSON.stringify(flow)).toString("base64url"));
+      rewriteFlow(b, { codeVerifier: "z".repeat(43) });
       const before = await counts();
       const response = await b.request(callback);
       expect(response.status).toBe(400);

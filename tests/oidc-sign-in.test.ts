@@ -11,7 +11,14 @@ import {
   oidcPublicClient,
   startOidcIssuer,
 } from "./support/oidc-issuer.ts";
-import { accountCounts, base, publicHost } from "./support/sign-in-site.ts";
+import {
+  accountCounts,
+  base,
+  flowCookie,
+  me,
+  publicHost,
+  rewriteFlow,
+} from "./support/sign-in-site.ts";
 
 const db = await createTestDatabase();
 const { pool } = db;
@@ -24,7 +31,6 @@ const app = await startTestApp(pool, {
   OIDC_NAME: "Company SSO",
   TOKEN_ENCRYPTION_KEYS: testKey("k1", 7),
 });
-const flowCookie = "__Host-gatehouse_oauth";
 
 afterAll(async () => {
   await app.close();
@@ -102,11 +108,7 @@ describe("generic OpenID Connect", () => {
     issuer.signInAs({ sub: "emp-2", email: "bob@corp.example", email_verified: true, name: "Bob" });
     const b = browser("application/json");
     const { callback } = await callbackUrlFor(b);
-    const flow = JSON.parse(
-      Buffer.from(b.cookie(publicHost, flowCookie) ?? "", "base64url").toString(),
-    ) as Record<string, string>;
-    flow.nonce = "x".repeat(43);
-    b.setCookie(publicHost, flowCookie, Buffer.from(JSON.stringify(flow)).toString("base64url"));
+    rewriteFlow(b, { nonce: "x".repeat(43) });
     const before = await counts();
     const response = await b.request(callback);
     expect(response.status).toBe(400);
@@ -118,11 +120,7 @@ describe("generic OpenID Connect", () => {
     issuer.signInAs({ sub: "emp-3", email: "cy@corp.example", email_verified: true, name: "Cy" });
     const b = browser("application/json");
     const { callback } = await callbackUrlFor(b);
-    const flow = JSON.parse(
-      Buffer.from(b.cookie(publicHost, flowCookie) ?? "", "base64url").toString(),
-    ) as Record<string, string>;
-    flow.codeVerifier = "y".repeat(43);
-    b.setCookie(publicHost, flowCookie, Buffer.from(JSON.stringify(flow)).toString("base64url"));
+    rewriteFlow(b, { codeVerifier: "y".repeat(43) });
     const before = await counts();
     const response = await b.request(callback);
     expect(response.status).toBe(400);
@@ -157,77 +155,58 @@ describe("generic OpenID Connect", () => {
     expect(me).toMatchObject({ email: null, full_name: "Eve" });
   });
 
-  test("a client registered for client_secret_post signs in with OIDC_TOKEN_AUTH_METHOD", async () => {
-    const post = await startTestApp(pool, {
+  /** Signs `person` in through another app configured with `settings`; returns their /me. */
+  async function meAfterSignInOn(
+    settings: Record<string, string>,
+    at: typeof issuer,
+    person: Parameters<typeof issuer.signInAs>[0],
+  ) {
+    const other = await startTestApp(pool, {
       PUBLIC_URL: base,
-      OIDC_ISSUER: issuer.issuer,
+      OIDC_ISSUER: at.issuer,
+      TOKEN_ENCRYPTION_KEYS: testKey("k1", 7),
+      ...settings,
+    });
+    try {
+      at.signInAs(person);
+      const b = new TestBrowser({ [publicHost]: other.url });
+      const { callback } = await callbackUrlFor(b);
+      expect((await b.request(callback)).status).toBe(302);
+      return (await me(b)).body;
+    } finally {
+      await other.close();
+    }
+  }
+
+  test("a client registered for client_secret_post signs in with OIDC_TOKEN_AUTH_METHOD", async () => {
+    const person = { sub: "emp-6", email: "fay@corp.example", email_verified: true, name: "Fay" };
+    const settings = {
       OIDC_CLIENT_ID: oidcPostClient.id,
       OIDC_CLIENT_SECRET: oidcPostClient.secret,
       OIDC_TOKEN_AUTH_METHOD: "client_secret_post",
-      TOKEN_ENCRYPTION_KEYS: testKey("k1", 7),
+    };
+    expect(await meAfterSignInOn(settings, issuer, person)).toMatchObject({
+      email: "fay@corp.example",
     });
-    try {
-      issuer.signInAs({
-        sub: "emp-6",
-        email: "fay@corp.example",
-        email_verified: true,
-        name: "Fay",
-      });
-      const b = new TestBrowser({ [publicHost]: post.url });
-      const { callback } = await callbackUrlFor(b);
-      expect((await b.request(callback)).status).toBe(302);
-    } finally {
-      await post.close();
-    }
   });
 
   test("a public client (no secret) signs in with PKCE alone", async () => {
-    const publicApp = await startTestApp(pool, {
-      PUBLIC_URL: base,
-      OIDC_ISSUER: issuer.issuer,
-      OIDC_CLIENT_ID: oidcPublicClient.id,
-      TOKEN_ENCRYPTION_KEYS: testKey("k1", 7),
-    });
-    try {
-      issuer.signInAs({
-        sub: "emp-7",
-        email: "gus@corp.example",
-        email_verified: true,
-        name: "Gus",
-      });
-      const b = new TestBrowser({ [publicHost]: publicApp.url });
-      const { callback } = await callbackUrlFor(b);
-      expect((await b.request(callback)).status).toBe(302);
-      const me = await b.request(`${base}/me`, { headers: { accept: "application/json" } });
-      expect(await me.json()).toMatchObject({ email: "gus@corp.example" });
-    } finally {
-      await publicApp.close();
-    }
+    const person = { sub: "emp-7", email: "gus@corp.example", email_verified: true, name: "Gus" };
+    expect(
+      await meAfterSignInOn({ OIDC_CLIENT_ID: oidcPublicClient.id }, issuer, person),
+    ).toMatchObject({ email: "gus@corp.example" });
   });
 
   test("an issuer that puts email and name in the ID token itself works too", async () => {
     const direct = await startOidcIssuer(`${base}/auth/oidc/callback`, { claimsInIdToken: true });
-    const directApp = await startTestApp(pool, {
-      PUBLIC_URL: base,
-      OIDC_ISSUER: direct.issuer,
-      OIDC_CLIENT_ID: oidcClient.id,
-      OIDC_CLIENT_SECRET: oidcClient.secret,
-      TOKEN_ENCRYPTION_KEYS: testKey("k1", 7),
-    });
     try {
-      direct.signInAs({
-        sub: "emp-8",
+      const person = { sub: "emp-8", email: "hal@corp.example", email_verified: true, name: "Hal" };
+      const settings = { OIDC_CLIENT_ID: oidcClient.id, OIDC_CLIENT_SECRET: oidcClient.secret };
+      expect(await meAfterSignInOn(settings, direct, person)).toMatchObject({
         email: "hal@corp.example",
-        email_verified: true,
-        name: "Hal",
+        full_name: "Hal",
       });
-      const b = new TestBrowser({ [publicHost]: directApp.url });
-      const { callback } = await callbackUrlFor(b);
-      expect((await b.request(callback)).status).toBe(302);
-      const me = await b.request(`${base}/me`, { headers: { accept: "application/json" } });
-      expect(await me.json()).toMatchObject({ email: "hal@corp.example", full_name: "Hal" });
     } finally {
-      await directApp.close();
       await direct.close();
     }
   });

@@ -4,14 +4,14 @@ import { upsertAllowlistRule } from "../sql/allowlist-rules.ts";
 import type { TestBrowser } from "./support/browser.ts";
 import { testKey } from "./support/cli.ts";
 import { signedInUser } from "./support/sign-in.ts";
-import { base, landed, me, publicHost, startSignInSite } from "./support/sign-in-site.ts";
+import { base, me, publicHost, startSignInSite } from "./support/sign-in-site.ts";
 import { startTestSmtpServer, tokenFromMail } from "./support/smtp.ts";
 
 // Password accounts where they meet the rest of sign-in: the sign-in page,
 // allowlist rules and ADMIN_EMAILS, and provider sign-in of the same address.
 
 const smtp = await startTestSmtpServer();
-const { pool, fake, app, browser, signInWithGitHub, close } = await startSignInSite({
+const { pool, app, browser, signInWithGitHub, close } = await startSignInSite({
   SMTP_URL: smtp.url,
   TOKEN_ENCRYPTION_KEYS: testKey("kp", 5),
   ADMIN_EMAILS:
@@ -424,15 +424,11 @@ describe("pre-account takeover", () => {
     );
     const users = await pool.oneFirst(sql.unsafe`SELECT count(*)::int FROM users`);
 
-    fake.signInToGitHub({
+    const owner = await signInWithGitHub({
       id: 900 + n,
       login: `owner${n}`,
       name: "The Owner",
       emails: [{ email, primary: true, verified: true }],
-    });
-    const owner = browser();
-    await owner.follow(`${base}/auth/github/login`, {
-      stopAt: landed,
     });
 
     // The owner holds the same account, now verified and without the squatter's password.
@@ -459,15 +455,11 @@ describe("pre-account takeover", () => {
     const token = await signUp(b, email);
     await signIn(b, email);
     expect((await submit(b, "/auth/email/verify", { token })).status).toBe(200);
-    fake.signInToGitHub({
+    const other = await signInWithGitHub({
       id: 1900 + n,
       login: `linked${n}`,
       name: "Linked",
       emails: [{ email, primary: true, verified: true }],
-    });
-    const other = browser();
-    await other.follow(`${base}/auth/github/login`, {
-      stopAt: landed,
     });
     expect((await me(other)).body).toMatchObject({ email, has_password: true });
     await signIn(b, email);

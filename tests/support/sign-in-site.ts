@@ -69,3 +69,18 @@ export async function accountCounts(pool: DatabasePool) {
            (SELECT count(*)::int FROM oauth_accounts) AS accounts,
            (SELECT count(*)::int FROM sessions) AS sessions`);
 }
+
+/** The provider flow's cookie (state, nonce, PKCE verifier, start time) as the browser holds it. */
+export const flowCookie = "__Host-gatehouse_oauth";
+
+type Flow = { state?: string; nonce?: string; codeVerifier?: string; startedAt?: number };
+
+export function flowOf(b: TestBrowser): Flow {
+  return JSON.parse(Buffer.from(b.cookie(publicHost, flowCookie) ?? "", "base64url").toString());
+}
+
+/** Rewrites fields of the browser's flow cookie, as someone tampering with it would. */
+export function rewriteFlow(b: TestBrowser, fields: Flow) {
+  const flow = { ...flowOf(b), ...fields };
+  b.setCookie(publicHost, flowCookie, Buffer.from(JSON.stringify(flow)).toString("base64url"));
+}
