@@ -148,11 +148,22 @@ export async function touchSessions(
     WHERE s.id = v.id AND s.last_seen_at < v.seen`);
 }
 
-/** Moves last_seen_at forward, at most once a minute per session. */
-export async function touchSession(db: CommonQueryMethods, id: string): Promise<void> {
-  await db.query(sql.unsafe`
-    UPDATE sessions SET last_seen_at = now()
-    WHERE id = ${id} AND last_seen_at < now() - interval '1 minute'`);
+/**
+ * A refresh's one read of its session: moves last_seen_at forward (at most
+ * once a minute) and returns how its sign-in was proved, for the access
+ * tokens the refresh issues.
+ */
+export async function touchSessionReadingAmr(
+  db: CommonQueryMethods,
+  id: string,
+): Promise<readonly string[]> {
+  return (
+    (await db.maybeOneFirst(sql.type(z.object({ amr: z.array(z.string()) }))`
+      WITH touched AS (
+        UPDATE sessions SET last_seen_at = now()
+        WHERE id = ${id} AND last_seen_at < now() - interval '1 minute')
+      SELECT amr FROM sessions WHERE id = ${id}`)) ?? []
+  );
 }
 
 /** A session with given times, e.g. an already expired one (seed data, cleanup tests). */
@@ -299,15 +310,4 @@ export async function revokeOtherSessionsOfUser(
     WHERE user_id = ${userId} AND revoked_at IS NULL
       AND id IS DISTINCT FROM ${keptSessionId}::uuid`);
   return result.rowCount;
-}
-
-/** How session `id`'s sign-in was proved (for the access tokens a refresh issues). */
-export async function findSessionAmr(
-  db: CommonQueryMethods,
-  id: string,
-): Promise<readonly string[]> {
-  return (
-    (await db.maybeOneFirst(sql.type(z.object({ amr: z.array(z.string()) }))`
-      SELECT amr FROM sessions WHERE id = ${id}`)) ?? []
-  );
 }

@@ -72,9 +72,8 @@ export function createApp(deps: Services) {
     ...front({ perRequestChild: false }),
     secureHeadersUnlessOk(),
     authenticated,
-    withGateAudit,
   );
-  mount(forwardAuthRoutes(deps));
+  mount(forwardAuthRoutes({ config, auditGateDenial }));
 
   for (const piece of front()) app.use(piece);
   app.use(secureHeaders());

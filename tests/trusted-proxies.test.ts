@@ -1,5 +1,6 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { ConfigError, parseConfig } from "../src/config/index.ts";
+import { clientIpOf } from "../src/http/client-ip.ts";
 import { safeRedirectTarget } from "../src/http/redirect-target.ts";
 import { proxyTrust } from "../src/http/trusted-proxies.ts";
 import { startTestApp, type TestApp } from "./support/app.ts";
@@ -18,7 +19,7 @@ const base = { NODE_ENV: "test", DATABASE_URL: "postgres://unused" };
 /** An app with a route that answers the client address the middleware settled on. */
 async function ipApp(env: Record<string, string>) {
   const app = await startTestApp(db.pool, env, (a) =>
-    a.get("/test/client-ip", (c) => c.text(c.get("clientIp") ?? "unknown")),
+    a.get("/test/client-ip", (c) => c.text(clientIpOf(c) ?? "unknown")),
   );
   apps.push(app);
   return (xff?: string) =>

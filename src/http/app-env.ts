@@ -25,8 +25,8 @@ export type AppEnv = {
   Variables: {
     requestId: string;
     logger: Logger;
-    /** The client's address, through TRUST_PROXY_HOPS trusted proxies; null when unknown. */
-    clientIp: string | null;
+    /** The client's address, through trusted proxies; null when unknown. Read it with clientIpOf. */
+    clientIp: () => string | null;
     /** null when the request carries no valid credentials. */
     principal: Principal | null;
     /** True when the credentials presented were good once and have expired (principal is null). */

@@ -2,6 +2,7 @@ import type { DatabasePool } from "slonik";
 import { recordAudit } from "../audit.ts";
 import type { Logger } from "../logger.ts";
 import type { GateDenialAuditor } from "./app-env.ts";
+import { clientIpOf } from "./client-ip.ts";
 
 // A pending user's browser asks forward-auth for every asset of a page, so
 // one refusal per user, reason and minute is audited per replica: the trail
@@ -40,7 +41,7 @@ export function gateDenialAuditor({
       userId,
       failureReason: reason,
       context: { path: c.req.path },
-      ip: c.get("clientIp"),
+      ip: clientIpOf(c),
       userAgent: c.req.header("user-agent") ?? null,
     });
   };

@@ -2,7 +2,7 @@ import { z } from "zod";
 import type { Config } from "../config/index.ts";
 import { DomainError } from "../errors.ts";
 import { ApiRoutes, operationsOf } from "../http/api-route.ts";
-import type { Principal } from "../http/app-env.ts";
+import type { GateDenialAuditor, Principal } from "../http/app-env.ts";
 import { peerAddress } from "../http/client-ip.ts";
 import { problemOf } from "../http/error-map.ts";
 import { acceptsHtml, originalRequest } from "../http/forwarded-request.ts";
@@ -90,7 +90,13 @@ function headerValue(text: string | null): string {
   return Buffer.from(text.replace(/\p{Cc}/gu, " "), "utf8").toString("latin1");
 }
 
-export function forwardAuthRoutes({ config }: { config: Pick<Config, "http"> }) {
+export function forwardAuthRoutes({
+  config,
+  auditGateDenial,
+}: {
+  config: Pick<Config, "http">;
+  auditGateDenial: GateDenialAuditor;
+}) {
   const routes = new ApiRoutes();
   const trusted = proxyTrust(config.http);
   const noStore = { "cache-control": "no-store" };
@@ -144,7 +150,7 @@ export function forwardAuthRoutes({ config }: { config: Pick<Config, "http"> }) 
       const pending = gateRefusal(principal);
       if (pending) {
         const { status, is_whitelisted } = principal.user;
-        c.get("auditGateDenial")?.(c, gateDenialReason(status, is_whitelisted));
+        auditGateDenial(c, gateDenialReason(status, is_whitelisted));
         const reason: VerifyRefusalReason = status !== "active" ? "inactive" : "pending_approval";
         return problemResponse(c, problemOf(new DomainError("not_approved", { detail: pending })), {
           "x-auth-reason": reason,
@@ -153,7 +159,7 @@ export function forwardAuthRoutes({ config }: { config: Pick<Config, "http"> }) 
       }
       const unmet = requirementRefusal(principal.user, query);
       if (unmet) {
-        c.get("auditGateDenial")?.(c, "requirement_not_met");
+        auditGateDenial(c, "requirement_not_met");
         const reason: VerifyRefusalReason = "requirement_not_met";
         const refusal = new DomainError("requirement_not_met", { detail: unmet });
         return problemResponse(c, problemOf(refusal), { "x-auth-reason": reason, ...noStore });

@@ -42,7 +42,7 @@ export type PasswordLoginDeps = {
 export type PasswordLoginInput = {
   email: string;
   password: string;
-  /** The client address (c.get("clientIp")); IPv6 addresses are counted per /64. */
+  /** The client address (clientIpOf); IPv6 addresses are counted per /64. */
   ip: string | null;
   userAgent?: string | null;
   /** Which front door was used, for audit and metrics: POST /auth/login or the token grant. */

@@ -7,12 +7,7 @@ import {
   revokeRefreshTokenFamily,
 } from "../../sql/refresh-tokens.ts";
 import { denyAccessToken } from "../../sql/revoked-access-tokens.ts";
-import {
-  findSessionAmr,
-  insertSessionAt,
-  revokeSession,
-  touchSession,
-} from "../../sql/sessions.ts";
+import { insertSessionAt, revokeSession, touchSessionReadingAmr } from "../../sql/sessions.ts";
 import { findUserById, type User } from "../../sql/users.ts";
 import { recordAudit } from "../audit.ts";
 import type { Config } from "../config/index.ts";
@@ -190,7 +185,7 @@ export async function refreshTokenPair(
         expiresAt: consumed.expires_at,
         deviceInfo: consumed.device_info,
       });
-      await touchSession(tx, consumed.session_id);
+      const amr = await touchSessionReadingAmr(tx, consumed.session_id);
       await recordAudit(tx, logger, {
         eventType: "token.refreshed",
         result: "success",
@@ -198,7 +193,6 @@ export async function refreshTokenPair(
         ...client,
         context: { session_id: consumed.session_id, family_id: consumed.family_id },
       });
-      const amr = await findSessionAmr(tx, consumed.session_id);
       return { user, sessionId: consumed.session_id, nextSecret, amr };
     }
 
