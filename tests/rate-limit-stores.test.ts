@@ -1,12 +1,8 @@
 import { afterAll, describe, expect, test } from "bun:test";
-import { mkdtemp } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { RedisClient } from "bun";
 import { sql } from "slonik";
 import { insertUser } from "../sql/users.ts";
 import { freePort } from "../src/free-port.ts";
-import { runCleanup } from "../src/ops/cleanup.ts";
 import { hashPassword } from "../src/password/hashing.ts";
 import {
   postgresRateLimitStore,
@@ -14,6 +10,7 @@ import {
   redisRateLimitStore,
 } from "../src/rate-limits/rate-limit-stores.ts";
 import { startTestApp } from "./support/app.ts";
+import { cleanupNow } from "./support/cleanup.ts";
 import { createTestDatabase } from "./support/database.ts";
 
 // Both counter stores must behave alike. The Redis half runs when a server
@@ -120,13 +117,7 @@ test("cleanup removes PostgreSQL counters whose window has ended, and only those
   await store.hit(ended, 100);
   await store.hit(live, 60_000);
   await Bun.sleep(150);
-  const report = await runCleanup({
-    pool,
-    graceMs: 86_400_000,
-    auditRetentionDays: 90,
-    backupDir: await mkdtemp(join(tmpdir(), "gatehouse-cleanup-")),
-    backupRetentionMs: 86_400_000,
-  });
+  const report = await cleanupNow(pool);
   expect(report.ran && report.removed.rate_limit_counters).toBeGreaterThanOrEqual(1);
   const keys = await pool.anyFirst(sql.unsafe`
     SELECT key FROM rate_limit_counters WHERE key IN (${ended}, ${live})`);

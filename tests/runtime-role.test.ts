@@ -8,8 +8,8 @@ import { z } from "zod";
 import { listAuditMonthPartitions } from "../sql/audit-events.ts";
 import { createRangePartition } from "../sql/database-backup.ts";
 import { createDatabasePool } from "../src/db/pool.ts";
-import { runCleanup } from "../src/ops/cleanup.ts";
 import { startTestApp } from "./support/app.ts";
+import { cleanupNow } from "./support/cleanup.ts";
 import { cliEnv, runCli } from "./support/cli.ts";
 import { createTestDatabase, testLogger } from "./support/database.ts";
 import { jsonSender } from "./support/requests.ts";
@@ -270,13 +270,7 @@ describe("the runtime role", () => {
     if (!last) throw new Error("no audit partitions");
     await ownerPool.query(sql.unsafe`DROP TABLE ${sql.identifier([last.name])}`);
 
-    const report = await runCleanup({
-      pool: runtime,
-      graceMs: 86_400_000,
-      auditRetentionDays: 90,
-      backupDir: dir,
-      backupRetentionMs: 30 * 86_400_000,
-    });
+    const report = await cleanupNow(runtime, { backupDir: dir });
     expect(report.ran).toBe(true);
     if (!report.ran) return;
     expect(report.audit_partitions_dropped).toEqual(["audit_events_y2020m03"]);

@@ -1,13 +1,10 @@
 import { afterAll, describe, expect, test } from "bun:test";
-import { mkdtemp } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { sql } from "slonik";
 import { insertUser, type User } from "../sql/users.ts";
-import { runCleanup } from "../src/ops/cleanup.ts";
 import { hashPassword } from "../src/password/hashing.ts";
 import { startTestApp } from "./support/app.ts";
 import { TestBrowser } from "./support/browser.ts";
+import { cleanupNow } from "./support/cleanup.ts";
 import { testKey } from "./support/cli.ts";
 import { createTestDatabase } from "./support/database.ts";
 import { fakeClient, startFakeSocialProviders } from "./support/fake-social-providers.ts";
@@ -403,13 +400,7 @@ describe("the pending sign-in", () => {
       UPDATE pending_sign_ins SET created_at = now() - interval '3 days',
         expires_at = now() - interval '2 days'
       WHERE id = (SELECT id FROM pending_sign_ins WHERE user_id = ${user.id} LIMIT 1)`);
-    const report = await runCleanup({
-      pool,
-      graceMs: 86_400_000,
-      auditRetentionDays: 3650,
-      backupDir: await mkdtemp(join(tmpdir(), "gatehouse-mfa-cleanup-")),
-      backupRetentionMs: 86_400_000,
-    });
+    const report = await cleanupNow(pool, { auditRetentionDays: 3650 });
     expect(report.ran && report.removed.pending_sign_ins).toBe(1);
     const left = await pool.oneFirst(sql.unsafe`
       SELECT count(*)::int FROM pending_sign_ins WHERE user_id = ${user.id}`);
