@@ -10,7 +10,7 @@ import { bindingOf } from "../src/providers/provider-tokens.ts";
 import { startTestApp } from "./support/app.ts";
 import { TestBrowser } from "./support/browser.ts";
 import { testKey } from "./support/cli.ts";
-import { type FakeGitHubUser, fakeClient } from "./support/fake-social-providers.ts";
+import { fakeClient, gitHubUser } from "./support/fake-social-providers.ts";
 import {
   accountCounts,
   base,
@@ -41,18 +41,6 @@ afterEach(() => fake.reset());
 afterAll(close);
 
 const apiClient = () => browser("application/json");
-
-let ids = 1000;
-function gitHubUser(email: string, overrides: Partial<FakeGitHubUser> = {}): FakeGitHubUser {
-  const id = ++ids;
-  return {
-    id,
-    login: `user${id}`,
-    name: `User ${id}`,
-    emails: [{ email, primary: true, verified: true }],
-    ...overrides,
-  };
-}
 
 const counts = () => accountCounts(pool);
 
@@ -240,7 +228,7 @@ describe("first sign-in", () => {
       "/\\evil.example",
       "javascript:alert(1)",
     ]) {
-      fake.signInToGitHub(gitHubUser(`evil${ids}@somewhere.example`));
+      fake.signInToGitHub(gitHubUser(`evil-${crypto.randomUUID()}@somewhere.example`));
       const { response } = await signIn(browser(), "github", evil);
       expect(response.status).toBe(302);
       expect(response.headers.get("location")).toBe("/");
@@ -552,10 +540,11 @@ describe("refused sign-ins write nothing", () => {
   ] as const) {
     test(`${endpoint} answering ${kind} is a clean ${status} problem, nothing written`, async () => {
       const provider = endpoint.includes("google") ? "google" : "github";
-      if (provider === "github") fake.signInToGitHub(gitHubUser(`broken${ids}@somewhere.example`));
+      if (provider === "github")
+        fake.signInToGitHub(gitHubUser(`broken-${crypto.randomUUID()}@somewhere.example`));
       else {
         fake.signInToGoogle({
-          id: `g-broken-${ids++}`,
+          id: `g-broken-${crypto.randomUUID()}`,
           email: "b@x.example",
           verified_email: true,
         });

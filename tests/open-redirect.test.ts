@@ -1,5 +1,6 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { testKey } from "./support/cli.ts";
+import { gitHubUser } from "./support/fake-social-providers.ts";
 import { signedInUser } from "./support/sign-in.ts";
 import { base, publicHost as host, landed, startSignInSite } from "./support/sign-in-site.ts";
 
@@ -148,6 +149,8 @@ const passwordHash = await Bun.password.hash(password, {
 const member = await signedInUser(pool, app.config, { passwordHash, isWhitelisted: true });
 const memberEmail = member.user.email as string;
 const administrator = await signedInUser(pool, app.config, { role: "admin", isWhitelisted: true });
+/** One GitHub person signing in again and again (the same account each time). */
+const redirectedPerson = gitHubUser("redirected@somewhere.example");
 const pendingUser = await signedInUser(pool, app.config);
 
 /** Each route: the payload in, the Location (or link) a browser would follow out, and the page it is on. */
@@ -185,12 +188,7 @@ const routes: Record<string, Route> = {
   },
 
   "provider sign-in (GET /auth/github/login?redirect_to=) callback Location": async (payload) => {
-    fake.signInToGitHub({
-      id: 424242,
-      login: "redirected",
-      name: "Redirected",
-      emails: [{ email: "redirected@somewhere.example", primary: true, verified: true }],
-    });
+    fake.signInToGitHub(redirectedPerson);
     const b = browser();
     const { hops } = await b.follow(
       `${base}/auth/github/login?redirect_to=${queryValue(payload)}`,

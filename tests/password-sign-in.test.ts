@@ -3,6 +3,7 @@ import { sql } from "slonik";
 import { upsertAllowlistRule } from "../sql/allowlist-rules.ts";
 import type { TestBrowser } from "./support/browser.ts";
 import { testKey } from "./support/cli.ts";
+import { gitHubUser } from "./support/fake-social-providers.ts";
 import { signedInUser } from "./support/sign-in.ts";
 import { base, me, publicHost, startSignInSite } from "./support/sign-in-site.ts";
 import { startTestSmtpServer, tokenFromMail } from "./support/smtp.ts";
@@ -217,12 +218,7 @@ describe("an administrator's decision outranks ADMIN_EMAILS and allowlist rules"
 
   test("a demoted bootstrap admin signing in with GitHub again stays demoted", async () => {
     const email = "gh-demoted@bosses.example";
-    const github = {
-      id: 5000 + ++n,
-      login: `ghdemoted${n}`,
-      name: "Demoted",
-      emails: [{ email, primary: true, verified: true }],
-    };
+    const github = gitHubUser(email);
     expect((await me(await signInWithGitHub(github))).body).toMatchObject({
       role: "admin",
       is_whitelisted: true,
@@ -238,13 +234,7 @@ describe("an administrator's decision outranks ADMIN_EMAILS and allowlist rules"
   test("a GitHub organisation rule does not re-approve a user an administrator denied", async () => {
     await upsertAllowlistRule(pool, { kind: "github_org", value: "denied-org", createdBy: null });
     const email = `org${++n}@example.com`;
-    const github = {
-      id: 6000 + n,
-      login: `orgmember${n}`,
-      name: "Member",
-      emails: [{ email, primary: true, verified: true }],
-      orgs: ["denied-org"],
-    };
+    const github = gitHubUser(email, { orgs: ["denied-org"] });
     expect((await me(await signInWithGitHub(github))).body).toMatchObject({ is_whitelisted: true });
     const { id } = await rightsOf(email);
 
@@ -256,12 +246,7 @@ describe("an administrator's decision outranks ADMIN_EMAILS and allowlist rules"
 
   test("a user an administrator never decided on still gets a rule added later", async () => {
     const email = `undecided${++n}@example.com`;
-    const github = {
-      id: 7000 + n,
-      login: `undecided${n}`,
-      name: "Undecided",
-      emails: [{ email, primary: true, verified: true }],
-    };
+    const github = gitHubUser(email);
     expect((await me(await signInWithGitHub(github))).body).toMatchObject({
       is_whitelisted: false,
     });
@@ -424,12 +409,7 @@ describe("pre-account takeover", () => {
     );
     const users = await pool.oneFirst(sql.unsafe`SELECT count(*)::int FROM users`);
 
-    const owner = await signInWithGitHub({
-      id: 900 + n,
-      login: `owner${n}`,
-      name: "The Owner",
-      emails: [{ email, primary: true, verified: true }],
-    });
+    const owner = await signInWithGitHub(gitHubUser(email));
 
     // The owner holds the same account, now verified and without the squatter's password.
     expect((await me(owner)).body).toMatchObject({
@@ -455,12 +435,7 @@ describe("pre-account takeover", () => {
     const token = await signUp(b, email);
     await signIn(b, email);
     expect((await submit(b, "/auth/email/verify", { token })).status).toBe(200);
-    const other = await signInWithGitHub({
-      id: 1900 + n,
-      login: `linked${n}`,
-      name: "Linked",
-      emails: [{ email, primary: true, verified: true }],
-    });
+    const other = await signInWithGitHub(gitHubUser(email));
     expect((await me(other)).body).toMatchObject({ email, has_password: true });
     await signIn(b, email);
   });

@@ -7,7 +7,11 @@ import { TestBrowser } from "./support/browser.ts";
 import { cleanupNow } from "./support/cleanup.ts";
 import { testKey } from "./support/cli.ts";
 import { createTestDatabase } from "./support/database.ts";
-import { fakeClient, startFakeSocialProviders } from "./support/fake-social-providers.ts";
+import {
+  fakeClient,
+  gitHubUser,
+  startFakeSocialProviders,
+} from "./support/fake-social-providers.ts";
 import { routeHostsTo, socialProviderHosts } from "./support/provider-routing.ts";
 import { nextCode, stepNow, totpCode } from "./support/totp.ts";
 
@@ -309,12 +313,7 @@ describe("no way around the second factor", () => {
   });
 
   test("a provider sign-in stops at the second factor too", async () => {
-    const person = {
-      id: 7070,
-      login: "two-factor",
-      name: "Two Factor",
-      emails: [{ email: "two-factor@example.com", primary: true, verified: true }],
-    };
+    const person = gitHubUser("two-factor@example.com");
     const signIn = async (browser: TestBrowser) => {
       fake.signInToGitHub(person);
       return browser.follow(`${base}/auth/github/login`, {

@@ -11,6 +11,7 @@ import { completeSignIn } from "../src/sign-in/complete.ts";
 import { verifyPasswordLogin } from "../src/sign-in/password-login.ts";
 import { createAccessTokens } from "../src/tokens/access-tokens.ts";
 import { testLogger } from "./support/database.ts";
+import { gitHubUser } from "./support/fake-social-providers.ts";
 import { startSignInSite } from "./support/sign-in-site.ts";
 
 /** The status a refusal of completeSignIn is answered with over HTTP. */
@@ -143,12 +144,7 @@ describe("every way in completes in one place", () => {
 
   test("a provider callback completes once, through the same place", async () => {
     const before = await loginsCounted("github");
-    await gitHubSignIn({
-      id: 4242,
-      login: "pipeliner",
-      name: "Pipe Liner",
-      emails: [{ email: "pipeliner@example.com", primary: true, verified: true }],
-    });
+    await gitHubSignIn(gitHubUser("pipeliner@example.com"));
     const userId = await pool.oneFirst(sql.unsafe`
       SELECT id FROM users WHERE email = 'pipeliner@example.com'`);
     await expectOneCompletion(userId as string, "github", before);
@@ -220,12 +216,7 @@ describe("completeSignIn", () => {
   });
 
   test("a rule added after a provider user's first sign-in approves them at the next, audited", async () => {
-    const person = {
-      id: 5151,
-      login: "later",
-      name: "Later Approved",
-      emails: [{ email: "later@approved.example", primary: true, verified: true }],
-    };
+    const person = gitHubUser("later@approved.example");
     const signIn = () => gitHubSignIn(person);
     await signIn();
     const approved = () =>

@@ -16,6 +16,19 @@ export type FakeGitHubUser = {
   teams?: { org: string; slug: string }[];
 };
 
+let gitHubIds = 100_000;
+/** A GitHub person with a fresh id and login and one primary, verified address. */
+export function gitHubUser(email: string, overrides: Partial<FakeGitHubUser> = {}): FakeGitHubUser {
+  const id = ++gitHubIds;
+  return {
+    id,
+    login: `user${id}`,
+    name: `User ${id}`,
+    emails: [{ email, primary: true, verified: true }],
+    ...overrides,
+  };
+}
+
 export type FakeGoogleUser = {
   id: string;
   email: string;
