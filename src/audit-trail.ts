@@ -1,7 +1,9 @@
 import type { CommonQueryMethods } from "slonik";
+import { z } from "zod";
 import {
   type AuditEvent,
   type AuditFilter,
+  auditEventRow,
   auditResults,
   listAuditEvents,
 } from "../sql/audit-events.ts";
@@ -12,8 +14,12 @@ import { keysetPage } from "./keyset-page.ts";
 
 export { type AuditEvent, auditResults };
 
-/** An event as the admin API shows it. */
-export function toAuditView(event: AuditEvent) {
+/** An event as the admin API shows it: the row, its time as an ISO string. */
+export const auditEventView = auditEventRow
+  .extend({ occurred_at: z.iso.datetime() })
+  .meta({ id: "AuditEvent", description: "One entry of the audit trail" });
+
+export function toAuditView(event: AuditEvent): z.infer<typeof auditEventView> {
   return {
     id: event.id,
     occurred_at: event.occurred_at.toISOString(),

@@ -1,6 +1,6 @@
 import type { DatabasePool } from "slonik";
 import { z } from "zod";
-import { auditResults, pageOfAuditEvents, toAuditView } from "../audit-trail.ts";
+import { auditEventView, auditResults, pageOfAuditEvents, toAuditView } from "../audit-trail.ts";
 import { ApiRoutes, operationsOf } from "../http/api-route.ts";
 import { decodeCursor, encodeCursor } from "../http/cursor.ts";
 import { readQuery } from "../http/query-params.ts";
@@ -32,21 +32,6 @@ export const auditQuery = z
     path: ["since"],
   });
 
-const auditEventResponse = z
-  .object({
-    id: z.uuid(),
-    occurred_at: z.iso.datetime(),
-    event_type: z.string(),
-    result: z.enum(auditResults),
-    user_id: z.uuid().nullable(),
-    actor_id: z.uuid().nullable(),
-    ip: z.string().nullable(),
-    user_agent: z.string().nullable(),
-    failure_reason: z.string().nullable(),
-    context: z.record(z.string(), z.unknown()),
-  })
-  .meta({ id: "AuditEvent", description: "One entry of the audit trail" });
-
 export function adminAuditRoutes({ pool }: { pool: DatabasePool }) {
   const routes = new ApiRoutes();
 
@@ -58,7 +43,7 @@ export function adminAuditRoutes({ pool }: { pool: DatabasePool }) {
         200: {
           description: "A page of events; next_cursor asks for the next one",
           body: z.object({
-            events: z.array(auditEventResponse),
+            events: z.array(auditEventView),
             next_cursor: z.string().nullable(),
           }),
         },
