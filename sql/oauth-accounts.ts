@@ -66,14 +66,6 @@ export async function findOAuthAccount(
     WHERE provider = ${provider} AND provider_user_id = ${providerUserId}`);
 }
 
-export async function listOAuthAccountsOfUser(
-  db: CommonQueryMethods,
-  userId: string,
-): Promise<readonly OAuthAccount[]> {
-  return db.any(sql.type(oauthAccountRow)`
-    SELECT ${accountColumns} FROM oauth_accounts WHERE user_id = ${userId} ORDER BY created_at`);
-}
-
 export const tokenKeyCountRow = z.object({ key_id: z.string(), tokens: z.number().int() });
 
 /** How many stored tokens (access and refresh alike) each key id seals. */

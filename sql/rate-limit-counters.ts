@@ -29,10 +29,6 @@ export async function hitRateLimitCounter(
     RETURNING key, hits, window_ends_at`);
 }
 
-export async function resetRateLimitCounter(db: CommonQueryMethods, key: string): Promise<void> {
-  await db.query(sql.unsafe`DELETE FROM rate_limit_counters WHERE key = ${key}`);
-}
-
 const counters = { table: "rate_limit_counters", key: "key" };
 const windowEnded = sql.fragment`window_ends_at <= now()`;
 

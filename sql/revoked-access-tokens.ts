@@ -22,14 +22,6 @@ export async function denyAccessToken(
     ON CONFLICT (jti) DO NOTHING`);
 }
 
-export async function findRevokedAccessToken(
-  db: CommonQueryMethods,
-  jti: string,
-): Promise<RevokedAccessToken | null> {
-  return db.maybeOne(sql.type(revokedAccessTokenRow)`
-    SELECT jti, user_id, revoked_at, expires_at FROM revoked_access_tokens WHERE jti = ${jti}`);
-}
-
 const denyList = { table: "revoked_access_tokens", key: "jti" };
 const tokenExpired = sql.fragment`expires_at < now()`;
 

@@ -41,19 +41,6 @@ export async function insertSession(db: CommonQueryMethods, session: NewSession)
     RETURNING ${sessionColumns}`);
 }
 
-/** A live session: not revoked, not past its absolute expiry, not idle for too long. */
-export async function findLiveSessionByTokenHash(
-  db: CommonQueryMethods,
-  tokenHash: Buffer,
-): Promise<Session | null> {
-  return db.maybeOne(sql.type(sessionRow)`
-    SELECT ${sessionColumns} FROM sessions
-    WHERE token_hash = ${sql.binary(tokenHash)}
-      AND revoked_at IS NULL
-      AND expires_at > now()
-      AND last_seen_at + idle_timeout > now()`);
-}
-
 export async function listLiveSessionsOfUser(
   db: CommonQueryMethods,
   userId: string,

@@ -77,24 +77,6 @@ export async function findUserByEmail(db: CommonQueryMethods, email: string): Pr
   return db.maybeOne(sql.type(userRow)`SELECT ${userColumns} FROM users WHERE email = ${email}`);
 }
 
-export async function setUserRole(
-  db: CommonQueryMethods,
-  id: string,
-  role: UserRole,
-): Promise<User | null> {
-  return db.maybeOne(sql.type(userRow)`
-    UPDATE users SET role = ${role} WHERE id = ${id} RETURNING ${userColumns}`);
-}
-
-export async function setUserWhitelisted(
-  db: CommonQueryMethods,
-  id: string,
-  isWhitelisted: boolean,
-): Promise<User | null> {
-  return db.maybeOne(sql.type(userRow)`
-    UPDATE users SET is_whitelisted = ${isWhitelisted} WHERE id = ${id} RETURNING ${userColumns}`);
-}
-
 /** Puts a user into a given state at once (seed data; admin tooling). */
 export async function setUserState(
   db: CommonQueryMethods,

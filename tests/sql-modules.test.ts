@@ -10,7 +10,7 @@ import { insertAuditEvent, listAuditEventsOfUser } from "../sql/audit-events.ts"
 import {
   findOAuthAccount,
   insertOAuthAccount,
-  listOAuthAccountsOfUser,
+  listLinkedAccountsOfUser,
 } from "../sql/oauth-accounts.ts";
 import { hitRateLimitCounter } from "../sql/rate-limit-counters.ts";
 import {
@@ -19,21 +19,16 @@ import {
   insertRefreshToken,
   revokeRefreshTokenFamily,
 } from "../sql/refresh-tokens.ts";
-import { denyAccessToken, findRevokedAccessToken } from "../sql/revoked-access-tokens.ts";
+import { denyAccessToken } from "../sql/revoked-access-tokens.ts";
 import { listAppliedMigrations } from "../sql/schema-migrations.ts";
 import {
-  findLiveSessionByTokenHash,
+  findUnrevokedSessionWithUser,
   insertSession,
   listLiveSessionsOfUser,
   revokeSession,
 } from "../sql/sessions.ts";
-import {
-  findUserByEmail,
-  findUserById,
-  insertUser,
-  setUserRole,
-  setUserWhitelisted,
-} from "../sql/users.ts";
+import { applyAdministrativeChange } from "../sql/user-changes.ts";
+import { findUserByEmail, findUserById, insertUser } from "../sql/users.ts";
 import {
   consumeVerificationToken,
   insertVerificationToken,
@@ -75,8 +70,8 @@ describe("users", () => {
   test("role and whitelist changes are written and bump updated_at", async () => {
     const user = await newPasswordUser();
     await Bun.sleep(5);
-    const admin = await setUserRole(pool, user.id, "admin");
-    const whitelisted = await setUserWhitelisted(pool, user.id, true);
+    const admin = await applyAdministrativeChange(pool, user.id, { role: "admin" });
+    const whitelisted = await applyAdministrativeChange(pool, user.id, { isWhitelisted: true });
     expect(admin?.role).toBe("admin");
     expect(whitelisted?.is_whitelisted).toBe(true);
     expect(whitelisted?.updated_at.getTime()).toBeGreaterThan(user.updated_at.getTime());
@@ -136,7 +131,9 @@ describe("oauth_accounts", () => {
       expiresAt: inOneHour(),
     });
     expect(await findOAuthAccount(pool, "google", "g-1")).toEqual(account);
-    expect(await listOAuthAccountsOfUser(pool, user.id)).toEqual([account]);
+    expect(await listLinkedAccountsOfUser(pool, user.id)).toEqual([
+      expect.objectContaining({ provider: "google", provider_user_id: "g-1" }),
+    ]);
   });
 
   test("a plaintext provider token is refused by the database", async () => {
@@ -182,18 +179,21 @@ describe("sessions", () => {
       userAgent: "test-agent",
     });
     expect(session).toMatchObject({ ip: "2001:db8::1", idle_timeout: 600, revoked_at: null });
-    expect(await findLiveSessionByTokenHash(pool, tokenHash)).toEqual(session);
+    expect(await findUnrevokedSessionWithUser(pool, tokenHash)).toMatchObject({
+      session_id: session.id,
+      live: true,
+    });
     expect(await listLiveSessionsOfUser(pool, user.id)).toEqual([session]);
     expect(await revokeSession(pool, session.id, "logout")).toBe(true);
     expect(await revokeSession(pool, session.id, "logout")).toBe(false);
-    expect(await findLiveSessionByTokenHash(pool, tokenHash)).toBeNull();
+    expect(await findUnrevokedSessionWithUser(pool, tokenHash)).toBeNull();
   });
 
   test("an idle session is no longer live", async () => {
     const { tokenHash, session } = await newSession(60, { ip: null, userAgent: null });
     await pool.query(sql.unsafe`
       UPDATE sessions SET last_seen_at = now() - interval '2 minutes' WHERE id = ${session.id}`);
-    expect(await findLiveSessionByTokenHash(pool, tokenHash)).toBeNull();
+    expect(await findUnrevokedSessionWithUser(pool, tokenHash)).toMatchObject({ live: false });
   });
 });
 
@@ -227,11 +227,9 @@ describe("revoked_access_tokens", () => {
     const expiresAt = inOneHour();
     await denyAccessToken(pool, { jti: "jti-1", userId: null, expiresAt });
     await denyAccessToken(pool, { jti: "jti-1", userId: null, expiresAt });
-    expect(await findRevokedAccessToken(pool, "jti-1")).toMatchObject({
-      jti: "jti-1",
-      expires_at: expiresAt,
-    });
-    expect(await findRevokedAccessToken(pool, "jti-2")).toBeNull();
+    const denied = await pool.any(sql.unsafe`
+      SELECT jti, expires_at FROM revoked_access_tokens WHERE jti IN ('jti-1', 'jti-2')`);
+    expect(denied).toEqual([{ jti: "jti-1", expires_at: expiresAt }]);
   });
 });
 
