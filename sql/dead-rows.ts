@@ -5,8 +5,13 @@ import { z } from "zod";
 // used or revoked): count the dead ones, or delete a batch of them. Each
 // table module names its table, its key and what "dead" means there.
 
-/** A table swept by cleanup and the column a batch picks its rows by. */
-export type SweptTable = { table: string; key: string };
+/** A table swept by cleanup, the column a batch picks its rows by, and when a row is dead. */
+export type SweptTable = {
+  table: string;
+  key: string;
+  /** Dead for good, with `cutoff` as the end of the grace period. */
+  dead: (cutoff: Date) => FragmentSqlToken;
+};
 
 /**
  * Deletes at most `limit` rows matching `dead`; returns how many. Rows
@@ -14,22 +19,22 @@ export type SweptTable = { table: string; key: string };
  */
 export async function deleteDeadRows(
   db: CommonQueryMethods,
-  { table, key }: SweptTable,
-  dead: FragmentSqlToken,
+  { table, key, dead }: SweptTable,
+  cutoff: Date,
   limit: number,
 ): Promise<number> {
   const result = await db.query(sql.unsafe`
     DELETE FROM ${sql.identifier([table])} WHERE ${sql.identifier([key])} IN (
-      SELECT ${sql.identifier([key])} FROM ${sql.identifier([table])} WHERE ${dead}
+      SELECT ${sql.identifier([key])} FROM ${sql.identifier([table])} WHERE ${dead(cutoff)}
       LIMIT ${limit} FOR UPDATE SKIP LOCKED)`);
   return result.rowCount;
 }
 
 export async function countDeadRows(
   db: CommonQueryMethods,
-  { table }: SweptTable,
-  dead: FragmentSqlToken,
+  { table, dead }: SweptTable,
+  cutoff: Date,
 ): Promise<number> {
   return db.oneFirst(sql.type(z.object({ count: z.number().int() }))`
-    SELECT count(*)::int AS count FROM ${sql.identifier([table])} WHERE ${dead}`);
+    SELECT count(*)::int AS count FROM ${sql.identifier([table])} WHERE ${dead(cutoff)}`);
 }

@@ -1,6 +1,6 @@
 import { type CommonQueryMethods, sql } from "slonik";
 import { z } from "zod";
-import { countDeadRows, deleteDeadRows } from "./dead-rows.ts";
+import type { SweptTable } from "./dead-rows.ts";
 
 export const signInDoors = ["browser", "token"] as const;
 
@@ -78,24 +78,12 @@ export async function consumePendingSignIn(
     RETURNING ${pendingColumns}`);
 }
 
-// Used or not, a pending sign-in is worthless once expired; kept `cutoff` longer for inspection.
-const spentPendingSignIn = (cutoff: Date) => sql.fragment`expires_at < ${sql.timestamp(cutoff)}`;
-const pendingSignIns = { table: "pending_sign_ins", key: "id" };
-
-export async function deleteSpentPendingSignIns(
-  db: CommonQueryMethods,
-  cutoff: Date,
-  limit: number,
-): Promise<number> {
-  return deleteDeadRows(db, pendingSignIns, spentPendingSignIn(cutoff), limit);
-}
-
-export async function countSpentPendingSignIns(
-  db: CommonQueryMethods,
-  cutoff: Date,
-): Promise<number> {
-  return countDeadRows(db, pendingSignIns, spentPendingSignIn(cutoff));
-}
+/** For cleanup: used or not, a pending sign-in is worthless once expired; kept `cutoff` longer for inspection. */
+export const spentPendingSignIns: SweptTable = {
+  table: "pending_sign_ins",
+  key: "id",
+  dead: (cutoff) => sql.fragment`expires_at < ${sql.timestamp(cutoff)}`,
+};
 
 export async function deletePendingSignInsOfUser(
   db: CommonQueryMethods,

@@ -1,6 +1,6 @@
 import { type CommonQueryMethods, sql } from "slonik";
 import { z } from "zod";
-import { countDeadRows, deleteDeadRows } from "./dead-rows.ts";
+import type { SweptTable } from "./dead-rows.ts";
 
 export const rateLimitCounterRow = z.object({
   key: z.string(),
@@ -29,17 +29,9 @@ export async function hitRateLimitCounter(
     RETURNING key, hits, window_ends_at`);
 }
 
-const counters = { table: "rate_limit_counters", key: "key" };
-const windowEnded = sql.fragment`window_ends_at <= now()`;
-
-/** Deletes at most `limit` counters whose window has ended (they would restart at 1 anyway). */
-export async function deleteExpiredRateLimitCounters(
-  db: CommonQueryMethods,
-  limit: number,
-): Promise<number> {
-  return deleteDeadRows(db, counters, windowEnded, limit);
-}
-
-export async function countExpiredRateLimitCounters(db: CommonQueryMethods): Promise<number> {
-  return countDeadRows(db, counters, windowEnded);
-}
+/** For cleanup: counters whose window has ended (they would restart at 1 anyway). */
+export const endedRateLimitCounters: SweptTable = {
+  table: "rate_limit_counters",
+  key: "key",
+  dead: () => sql.fragment`window_ends_at <= now()`,
+};

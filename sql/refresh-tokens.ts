@@ -1,6 +1,6 @@
 import { type CommonQueryMethods, sql } from "slonik";
 import { z } from "zod";
-import { countDeadRows, deleteDeadRows } from "./dead-rows.ts";
+import type { SweptTable } from "./dead-rows.ts";
 
 export const refreshTokenRow = z.object({
   id: z.uuid(),
@@ -105,27 +105,17 @@ export async function countLiveRefreshFamilies(db: CommonQueryMethods): Promise<
     WHERE used_at IS NULL AND revoked_at IS NULL AND expires_at > now()`);
 }
 
-const refreshTokens = { table: "refresh_tokens", key: "id" };
-
-// Dead before the cutoff: expired or revoked. Used tokens of a live family
-// stay until they expire, so presenting one again is still caught as reuse.
-const deadRefreshToken = (cutoff: Date) => sql.fragment`
-  (expires_at < ${sql.timestamp(cutoff)} OR revoked_at < ${sql.timestamp(cutoff)})`;
-
-export async function deleteDeadRefreshTokens(
-  db: CommonQueryMethods,
-  cutoff: Date,
-  limit: number,
-): Promise<number> {
-  return deleteDeadRows(db, refreshTokens, deadRefreshToken(cutoff), limit);
-}
-
-export async function countDeadRefreshTokens(
-  db: CommonQueryMethods,
-  cutoff: Date,
-): Promise<number> {
-  return countDeadRows(db, refreshTokens, deadRefreshToken(cutoff));
-}
+/**
+ * For cleanup: tokens expired or revoked before the cutoff. Used tokens of a
+ * live family stay until they expire, so presenting one again is still
+ * caught as reuse.
+ */
+export const deadRefreshTokens: SweptTable = {
+  table: "refresh_tokens",
+  key: "id",
+  dead: (cutoff) => sql.fragment`
+    (expires_at < ${sql.timestamp(cutoff)} OR revoked_at < ${sql.timestamp(cutoff)})`,
+};
 
 /** A user's refresh tokens, newest first; the hash column is never selected. */
 export async function listRefreshTokensOfUser(

@@ -1,6 +1,6 @@
 import { type CommonQueryMethods, sql } from "slonik";
 import { z } from "zod";
-import { countDeadRows, deleteDeadRows } from "./dead-rows.ts";
+import type { SweptTable } from "./dead-rows.ts";
 import { sessionWithUserRow } from "./sessions.ts";
 
 export const revokedAccessTokenRow = z.object({
@@ -22,20 +22,12 @@ export async function denyAccessToken(
     ON CONFLICT (jti) DO NOTHING`);
 }
 
-const denyList = { table: "revoked_access_tokens", key: "jti" };
-const tokenExpired = sql.fragment`expires_at < now()`;
-
-/** Deletes at most `limit` deny-list rows whose token has expired anyway; returns how many. */
-export async function deleteExpiredDeniedTokens(
-  db: CommonQueryMethods,
-  limit: number,
-): Promise<number> {
-  return deleteDeadRows(db, denyList, tokenExpired, limit);
-}
-
-export async function countExpiredDeniedTokens(db: CommonQueryMethods): Promise<number> {
-  return countDeadRows(db, denyList, tokenExpired);
-}
+/** For cleanup: deny-list rows whose token has expired anyway. */
+export const expiredDeniedTokens: SweptTable = {
+  table: "revoked_access_tokens",
+  key: "jti",
+  dead: () => sql.fragment`expires_at < now()`,
+};
 
 export const bearerSubjectRow = sessionWithUserRow.pick({
   user_id: true,

@@ -1,6 +1,6 @@
 import { type CommonQueryMethods, sql } from "slonik";
 import { z } from "zod";
-import { countDeadRows, deleteDeadRows } from "./dead-rows.ts";
+import type { SweptTable } from "./dead-rows.ts";
 
 export const verificationPurposes = ["email_verification", "password_reset"] as const;
 export type VerificationPurpose = (typeof verificationPurposes)[number];
@@ -75,25 +75,13 @@ export async function insertVerificationTokenAt(
     RETURNING ${tokenColumns}`);
 }
 
-const verificationTokens = { table: "verification_tokens", key: "id" };
-const spentVerificationToken = (cutoff: Date) => sql.fragment`
-  (used_at < ${sql.timestamp(cutoff)} OR expires_at < ${sql.timestamp(cutoff)})`;
-
-/** Deletes at most `limit` tokens used or expired before `cutoff`; returns how many. */
-export async function deleteSpentVerificationTokens(
-  db: CommonQueryMethods,
-  cutoff: Date,
-  limit: number,
-): Promise<number> {
-  return deleteDeadRows(db, verificationTokens, spentVerificationToken(cutoff), limit);
-}
-
-export async function countSpentVerificationTokens(
-  db: CommonQueryMethods,
-  cutoff: Date,
-): Promise<number> {
-  return countDeadRows(db, verificationTokens, spentVerificationToken(cutoff));
-}
+/** For cleanup: tokens used or expired before the cutoff. */
+export const spentVerificationTokens: SweptTable = {
+  table: "verification_tokens",
+  key: "id",
+  dead: (cutoff) => sql.fragment`
+    (used_at < ${sql.timestamp(cutoff)} OR expires_at < ${sql.timestamp(cutoff)})`,
+};
 
 export async function deleteVerificationTokensOfUser(
   db: CommonQueryMethods,

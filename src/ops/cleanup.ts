@@ -7,21 +7,13 @@ import {
   ensureAuditPartitions,
   listAuditMonthPartitions,
 } from "../../sql/audit-events.ts";
-import { countSpentPendingSignIns, deleteSpentPendingSignIns } from "../../sql/pending-sign-ins.ts";
-import {
-  countExpiredRateLimitCounters,
-  deleteExpiredRateLimitCounters,
-} from "../../sql/rate-limit-counters.ts";
-import { countDeadRefreshTokens, deleteDeadRefreshTokens } from "../../sql/refresh-tokens.ts";
-import {
-  countExpiredDeniedTokens,
-  deleteExpiredDeniedTokens,
-} from "../../sql/revoked-access-tokens.ts";
+import { countDeadRows, deleteDeadRows, type SweptTable } from "../../sql/dead-rows.ts";
+import { spentPendingSignIns } from "../../sql/pending-sign-ins.ts";
+import { endedRateLimitCounters } from "../../sql/rate-limit-counters.ts";
+import { deadRefreshTokens } from "../../sql/refresh-tokens.ts";
+import { expiredDeniedTokens } from "../../sql/revoked-access-tokens.ts";
 import { countDeadSessions, deleteDeadSessions } from "../../sql/sessions.ts";
-import {
-  countSpentVerificationTokens,
-  deleteSpentVerificationTokens,
-} from "../../sql/verification-tokens.ts";
+import { spentVerificationTokens } from "../../sql/verification-tokens.ts";
 import { cleanupRowsRemoved, cleanupRuns } from "../metrics.ts";
 import { pruneBackups } from "./backup-catalog.ts";
 
@@ -116,42 +108,28 @@ export async function runCleanup(options: CleanupOptions): Promise<CleanupReport
 
       // Each table's dead rows: counted on a dry run, else deleted in batches.
       // Refresh tokens first: a session is only removable once its tokens are gone.
-      const sweeps: [Swept, () => Promise<number>, (limit: number) => Promise<number>][] = [
-        [
-          "refresh_tokens",
-          () => countDeadRefreshTokens(pool, cutoff),
-          (n) => deleteDeadRefreshTokens(pool, cutoff, n),
-        ],
+      type Sweep = [Swept, () => Promise<number>, (limit: number) => Promise<number>];
+      const sweepOf = (what: Swept, table: SweptTable): Sweep => [
+        what,
+        () => countDeadRows(pool, table, cutoff),
+        (n) => deleteDeadRows(pool, table, cutoff, n),
+      ];
+      const sweeps: Sweep[] = [
+        sweepOf("refresh_tokens", deadRefreshTokens),
         [
           "sessions",
           () => countDeadSessions(pool, cutoff),
           keysetSteps((n, after) => deleteDeadSessions(pool, cutoff, n, after)),
         ],
-        [
-          "verification_tokens",
-          () => countSpentVerificationTokens(pool, cutoff),
-          (n) => deleteSpentVerificationTokens(pool, cutoff, n),
-        ],
-        [
-          "pending_sign_ins",
-          () => countSpentPendingSignIns(pool, cutoff),
-          (n) => deleteSpentPendingSignIns(pool, cutoff, n),
-        ],
-        [
-          "revoked_access_tokens",
-          () => countExpiredDeniedTokens(pool),
-          (n) => deleteExpiredDeniedTokens(pool, n),
-        ],
+        sweepOf("verification_tokens", spentVerificationTokens),
+        sweepOf("pending_sign_ins", spentPendingSignIns),
+        sweepOf("revoked_access_tokens", expiredDeniedTokens),
         [
           "audit_events_default",
           () => countDefaultPartitionEventsBefore(pool, auditCutoff),
           (n) => deleteDefaultPartitionEventsBefore(pool, auditCutoff, n),
         ],
-        [
-          "rate_limit_counters",
-          () => countExpiredRateLimitCounters(pool),
-          (n) => deleteExpiredRateLimitCounters(pool, n),
-        ],
+        sweepOf("rate_limit_counters", endedRateLimitCounters),
       ];
       const swept = {} as Record<Swept, number>;
       for (const [what, count, remove] of sweeps) {
