@@ -116,6 +116,7 @@ describe("with CORS_ALLOWED_ORIGINS", () => {
     });
     expect(verify.status).toBe(200);
     expect(corsHeaders(verify)).toEqual([]);
+    expect(verify.headers.get("vary") ?? "").not.toContain("Origin");
   });
 
   test("the password grant and /me with its bearer token answer an allowed origin, and name it", async () => {
