@@ -7,6 +7,7 @@ import type { ApiOperation, ApiRoutes } from "./http/api-route.ts";
 import type { AppEnv } from "./http/app-env.ts";
 import { authenticate } from "./http/authenticate.ts";
 import { clientIp } from "./http/client-ip.ts";
+import { crossOriginBearer, crossOriginPaths } from "./http/cors.ts";
 import { csrfProtection } from "./http/csrf.ts";
 import { handleError, handleNotFound } from "./http/error-handler.ts";
 import { gateDenialAuditor } from "./http/gate-denials.ts";
@@ -77,6 +78,11 @@ export function createApp(deps: Services) {
 
   for (const piece of front()) app.use(piece);
   app.use(secureHeaders());
+  // Only on the routes browser apps call with bearer tokens, and only when
+  // CORS_ALLOWED_ORIGINS names some; preflights are answered here, before
+  // any credential is read.
+  const crossOrigin = crossOriginBearer(config);
+  if (crossOrigin) for (const path of crossOriginPaths) app.use(path, crossOrigin);
   app.use(
     bodyLimit({
       maxSize: config.http.BODY_LIMIT_BYTES,

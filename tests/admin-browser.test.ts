@@ -1,24 +1,15 @@
 import { afterAll, expect, test } from "bun:test";
-import { existsSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
-import { chromium } from "playwright-core";
 import { findUserById } from "../sql/users.ts";
 import { freePort } from "../src/free-port.ts";
 import { startTestApp } from "./support/app.ts";
+import { chromiumPath, launchChromium, warnWithoutChromium } from "./support/chromium.ts";
 import { createTestDatabase } from "./support/database.ts";
 import { signedInUser } from "./support/sign-in.ts";
 
-// A real browser on the admin page. .ci/run installs Debian's chromium when it
-// can; where no Chromium exists the test is skipped and says why.
-const chromiumPath = [process.env.CHROMIUM_PATH, "/usr/bin/chromium", "/usr/bin/chromium-browser"]
-  .filter((p): p is string => Boolean(p))
-  .find((p) => existsSync(p));
-if (!chromiumPath) {
-  console.warn(
-    "admin browser test skipped: no Chromium (apt-get install chromium, or set CHROMIUM_PATH)",
-  );
-}
+// A real browser on the admin page.
+warnWithoutChromium("admin browser test");
 
 const artifacts = join(import.meta.dir, "artifacts");
 
@@ -41,18 +32,7 @@ test.skipIf(!chromiumPath)(
     const pending = await signedInUser(db.pool, app.config, { fullName: "Pat Pending" });
     const [name, value] = admin.cookie.split("=") as [string, string];
 
-    const browser = await chromium.launch({
-      executablePath: chromiumPath,
-      args: [
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-      ],
-    });
+    const browser = await launchChromium();
     try {
       const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
       await context.addCookies([{ name, value, url: app.url, httpOnly: true, sameSite: "Lax" }]);

@@ -108,6 +108,35 @@ describe("configuration", () => {
     expect(config.http.PUBLIC_URL).toBe("https://auth.example.com");
   });
 
+  test.each([
+    "*",
+    "https://*.example.com",
+    "https://app.example.com/",
+    "https://app.example.com/app",
+    "https://app.example.com?x=1",
+    "https://user@app.example.com",
+    "null",
+    "app.example.com",
+    "ftp://app.example.com",
+  ])("CORS_ALLOWED_ORIGINS refuses %p: exact origins only", (value) => {
+    const env = { CORS_ALLOWED_ORIGINS: `https://ok.example.com,${value}` };
+    expect(() => parseConfig(env)).toThrow(ConfigError);
+    expect(() => parseConfig(env)).toThrow(
+      `CORS_ALLOWED_ORIGINS: expected exact origins such as https://app.example.com`,
+    );
+  });
+
+  test("CORS origins are kept as browsers send them: lower-case host, no default port; unset is none", () => {
+    expect(parseConfig({}).http.CORS_ALLOWED_ORIGINS).toEqual([]);
+    const config = parseConfig({
+      CORS_ALLOWED_ORIGINS: "https://App.Example.com:443, http://127.0.0.1:5173",
+    });
+    expect(config.http.CORS_ALLOWED_ORIGINS).toEqual([
+      "https://app.example.com",
+      "http://127.0.0.1:5173",
+    ]);
+  });
+
   test("every environment variable belongs to exactly one section, and the parsed config has each section", () => {
     const names = Object.values(sectionSchemas).flatMap((schema) => Object.keys(schema.shape));
     expect(names.length).toBe(new Set(names).size);

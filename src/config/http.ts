@@ -19,6 +19,39 @@ const origins = list.transform((values, ctx) => {
   return out;
 });
 
+// A browser's Origin header is scheme, host and port, nothing else, and
+// CORS matches it exactly: a path, a wildcard or a `null` here could only be
+// a mistake, so it stops the start instead of never matching (or matching
+// more than meant).
+const exactOrigins = list.transform((values, ctx) => {
+  const out: string[] = [];
+  for (const value of values) {
+    let url: URL | null = null;
+    try {
+      url = new URL(value);
+    } catch {}
+    const exact =
+      url !== null &&
+      (url.protocol === "https:" || url.protocol === "http:") &&
+      !value.includes("*") &&
+      url.username === "" &&
+      url.password === "" &&
+      url.pathname === "/" &&
+      !value.endsWith("/") &&
+      url.search === "" &&
+      url.hash === "";
+    if (!url || !exact) {
+      ctx.addIssue({
+        code: "custom",
+        message: `expected exact origins such as https://app.example.com (scheme, host, optional port; no path or wildcard), got ${value}`,
+      });
+      return z.NEVER;
+    }
+    out.push(url.origin);
+  }
+  return out;
+});
+
 // `10.0.0.0/8,::1,192.168.1.7`: a bare address is its own /32 or /128.
 const cidrList = list.transform((entries, ctx) => {
   const out: { network: string; prefix: number; family: "ipv4" | "ipv6" }[] = [];
@@ -69,6 +102,8 @@ export const httpSchema = z.object({
   ALLOWED_REDIRECT_ORIGINS: origins,
   /** One session cookie for every app under this domain (forward-auth), e.g. `.example.com`. */
   COOKIE_DOMAIN: cookieDomain,
+  /** Browser apps on these origins may call the token, revocation, JWKS and /me routes with bearer tokens (CORS). */
+  CORS_ALLOWED_ORIGINS: exactOrigins,
 });
 
 /** The section with its defaults that depend on other settings filled in. */

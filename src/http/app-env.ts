@@ -31,6 +31,8 @@ export type AppEnv = {
     principal: Principal | null;
     /** True when the credentials presented were good once and have expired (principal is null). */
     credentialExpired: boolean | undefined;
+    /** True on a CORS route when the request's Origin is in CORS_ALLOWED_ORIGINS (src/http/cors.ts). */
+    crossOriginAllowed: boolean | undefined;
     /** Records a refusal by the gate (throttled); set for every route that can refuse. */
     auditGateDenial: GateDenialAuditor;
   };

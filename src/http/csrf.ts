@@ -17,6 +17,10 @@ import { readSessionCookie } from "./session-cookie.ts";
  * no Origin) are not browsers and pass. An Origin alone marks a browser too:
  * a cross-site form that signs the victim into the attacker's account (login
  * CSRF) carries no cookie, and older browsers send no Sec-Fetch-Site.
+ * A browser app on a CORS_ALLOWED_ORIGINS origin calling a CORS route
+ * without our cookies passes as a REST client would (an OAuth library posts
+ * a form to /auth/token): nothing it sends rides on the user's cookies, and
+ * none of those routes sets one.
  */
 export function csrfProtection(
   config: Pick<Config, "http" | "session">,
@@ -29,9 +33,12 @@ export function csrfProtection(
   return async (c, next) => {
     // What Hono's check passes anyway, without parsing the cookies again.
     if (safeMethod.test(c.req.method)) return next();
-    const fromBrowser =
+    const withCookie =
       readSessionCookie(c, config) !== undefined ||
-      readPendingSignInCookie(c, config) !== undefined ||
+      readPendingSignInCookie(c, config) !== undefined;
+    if (!withCookie && c.get("crossOriginAllowed")) return next();
+    const fromBrowser =
+      withCookie ||
       c.req.header("sec-fetch-site") !== undefined ||
       c.req.header("origin") !== undefined;
     if (!fromBrowser) return next();
