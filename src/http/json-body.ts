@@ -1,7 +1,8 @@
 import type { Context } from "hono";
 import type { z } from "zod";
-import { DomainError, type FieldError } from "../errors.ts";
-import { isStorableText, refusedTextPointers } from "../text-input.ts";
+import { DomainError } from "../errors.ts";
+import { isStorableText } from "../text-input.ts";
+import { type TextRule, validatedInput } from "./validated-input.ts";
 
 /**
  * Reads and validates a request body: JSON, or a urlencoded/multipart form.
@@ -30,29 +31,11 @@ export async function readBody<Schema extends z.ZodType>(
   } else {
     throw new DomainError("unsupported_media_type");
   }
-  // Before any field's own rule: NUL or a lone surrogate anywhere would
-  // otherwise reach PostgreSQL (a 500) through any field that forgot to check.
-  const unstorable = refusedTextPointers(raw, isStorableText);
-  if (unstorable.length > 0) {
-    throw new DomainError("validation_failed", {
-      errors: unstorable.map((pointer) => ({
-        pointer,
-        detail: "Use text without NUL characters or lone surrogates.",
-      })),
-    });
-  }
-  const result = schema.safeParse(raw);
-  if (!result.success) {
-    throw new DomainError("validation_failed", {
-      errors: fieldErrors(result.error),
-    });
-  }
-  return result.data;
+  return validatedInput(raw, schema, storableText);
 }
 
-export function fieldErrors(error: z.ZodError): FieldError[] {
-  return error.issues.map((issue) => ({
-    pointer: `#/${issue.path.map((p) => String(p).replaceAll("~", "~0").replaceAll("/", "~1")).join("/")}`,
-    detail: issue.message,
-  }));
-}
+/** NUL or a lone surrogate cannot be stored in PostgreSQL text. */
+const storableText: TextRule = {
+  accepts: isStorableText,
+  detail: "Use text without NUL characters or lone surrogates.",
+};
