@@ -130,69 +130,71 @@ export function passwordRoutes(deps: SignInDeps & AccountDeps) {
     },
   );
 
-  const resendPage = (problem?: Problem) =>
-    AccountPage({
-      title: "Send the confirmation mail again",
-      problem,
-      children: EmailForm({ action: "/auth/email/resend", button: "Send" }),
-    });
-  routes.add(
-    pageOperation("GET /auth/email/resend", "showResendVerificationForm", {
-      summary: "Resend-verification form (HTML)",
-    }),
-    (c) => html(c, resendPage()),
-  );
-  routes.add(
-    authOperation("POST /auth/email/resend", "resendVerification", {
-      summary: "Send the verification mail again (202 whether or not the address has an account)",
-      body: emailBody,
-      responses: {
-        202: { description: "Accepted", body: messageResponse },
-        ...rateLimitedResponse,
-      },
-    }),
-    (c) =>
-      answering(c, resendPage, async (form) => {
-        const { email } = await readBody(c, emailBody);
-        await resendVerification(deps, email, requestAuditFields(c));
-        const message = "If this address has an unconfirmed account, a new mail is on its way.";
-        return form
-          ? html(c, AccountPage({ title: "Mail sent", notice: message }), 202)
-          : c.json({ message }, 202);
+  /**
+   * A page with one email field, and the POST behind it: it mails something
+   * and answers 202 whether or not the address has an account.
+   */
+  const mailRequest = (request: {
+    path: string;
+    title: string;
+    button: string;
+    operationIds: [show: string, post: string];
+    summary: string;
+    sentTitle: string;
+    message: string;
+    send: typeof resendVerification;
+  }) => {
+    const page = (problem?: Problem) =>
+      AccountPage({
+        title: request.title,
+        problem,
+        children: EmailForm({ action: request.path, button: request.button }),
+      });
+    const [showId, postId] = request.operationIds;
+    routes.add(
+      pageOperation(`GET ${request.path}`, showId, { summary: `${request.title} (HTML form)` }),
+      (c) => html(c, page()),
+    );
+    routes.add(
+      authOperation(`POST ${request.path}`, postId, {
+        summary: request.summary,
+        body: emailBody,
+        responses: {
+          202: { description: "Accepted", body: messageResponse },
+          ...rateLimitedResponse,
+        },
       }),
-  );
-
-  const forgotPage = (problem?: Problem) =>
-    AccountPage({
-      title: "Forgot your password?",
-      problem,
-      children: EmailForm({ action: "/auth/password/forgot", button: "Mail me a reset link" }),
-    });
-  routes.add(
-    pageOperation("GET /auth/password/forgot", "showForgotPasswordForm", {
-      summary: "Forgot-password form (HTML)",
-    }),
-    (c) => html(c, forgotPage()),
-  );
-  routes.add(
-    authOperation("POST /auth/password/forgot", "requestPasswordReset", {
-      summary: "Mail a password-reset link (202 whether or not the address has an account)",
-      body: emailBody,
-      responses: {
-        202: { description: "Accepted", body: messageResponse },
-        ...rateLimitedResponse,
-      },
-    }),
-    (c) =>
-      answering(c, forgotPage, async (form) => {
-        const { email } = await readBody(c, emailBody);
-        await requestPasswordReset(deps, email, requestAuditFields(c));
-        const message = "If this address has an account, a reset link is on its way.";
-        return form
-          ? html(c, AccountPage({ title: "Check your inbox", notice: message }), 202)
-          : c.json({ message }, 202);
-      }),
-  );
+      (c) =>
+        answering(c, page, async (form) => {
+          const { email } = await readBody(c, emailBody);
+          await request.send(deps, email, requestAuditFields(c));
+          const { message } = request;
+          return form
+            ? html(c, AccountPage({ title: request.sentTitle, notice: message }), 202)
+            : c.json({ message }, 202);
+        }),
+    );
+  };
+  mailRequest({
+    path: "/auth/email/resend",
+    title: "Send the confirmation mail again",
+    button: "Send",
+    operationIds: ["showResendVerificationForm", "resendVerification"],
+    summary: "Send the verification mail again (202 whether or not the address has an account)",
+    sentTitle: "Mail sent",
+    message: "If this address has an unconfirmed account, a new mail is on its way.",
+    send: resendVerification,
+  });
+  mailRequest({
+    path: "/auth/password/forgot",
+    title: "Forgot your password?",
+    button: "Mail me a reset link",
+    operationIds: ["showForgotPasswordForm", "requestPasswordReset"],
+    summary: "Mail a password-reset link (202 whether or not the address has an account)",
+    sentTitle: "Check your inbox",
+    message: "If this address has an account, a reset link is on its way.",
+    send: requestPasswordReset,
+  });
 
   const resetPage = (token: string) => (problem?: Problem) =>
     AccountPage({
