@@ -1,4 +1,4 @@
-import type { DatabasePool } from "slonik";
+import type { DatabasePool, DatabaseTransactionConnection } from "slonik";
 import {
   countTotpSecretsByKey,
   listTotpSecretsNotUnderKey,
@@ -14,6 +14,7 @@ import {
   currentFormat,
   type EncryptionKey,
   isCurrent,
+  type TokenBinding,
 } from "../keys/token-encryption.ts";
 import { totpSecretBinding } from "../mfa/totp-secrets.ts";
 import { type AccountTokenColumn, bindingOf } from "../providers/provider-tokens.ts";
@@ -62,6 +63,12 @@ const asRecord = (rows: readonly { key_id: string; tokens: number }[]) => {
 const countByKey = async (pool: DatabasePool) =>
   asRecord([...(await countTokensByKey(pool)), ...(await countTotpSecretsByKey(pool))]);
 
+/** One kind of sealed row: a keyset batch of those not under the current key, and resealing one. */
+type SealedRows<Row extends { id: string }> = {
+  list: (afterId: string | null, limit: number) => Promise<readonly Row[]>;
+  reseal: (tx: DatabaseTransactionConnection, row: Row) => Promise<boolean>;
+};
+
 export async function rotateEncryptionKeys({
   pool,
   keys,
@@ -82,95 +89,63 @@ export async function rotateEncryptionKeys({
   if (Object.keys(unknown).length > 0) throw new UnconfiguredKeys(unknown);
 
   let unreadable = 0;
-  const reseal = async (id: string, column: AccountTokenColumn, token: string | null) => {
-    if (token === null || isCurrent(token, cipher.currentKeyId)) return token;
-    const binding = bindingOf(id, column);
+  /** The sealed value under the current key, or null when it does not open for its binding. */
+  const resealed = async (sealed: string, binding: TokenBinding): Promise<string | null> => {
     try {
-      return await cipher.encrypt(await cipher.decrypt(token, binding), binding);
+      return await cipher.encrypt(await cipher.decrypt(sealed, binding), binding);
     } catch {
       unreadable++;
-      return token;
+      return null;
     }
   };
+  const resealToken = async (id: string, column: AccountTokenColumn, token: string | null) => {
+    if (token === null || isCurrent(token, cipher.currentKeyId)) return token;
+    return (await resealed(token, bindingOf(id, column))) ?? token;
+  };
+  const keyId = cipher.currentKeyId;
 
   let rotated = 0;
   let batches = 0;
-  let afterId: string | null = null;
-  let finished = false;
-  while (batches < maxBatches) {
-    const batch = await listAccountsNotUnderKey(
-      pool,
-      currentFormat,
-      cipher.currentKeyId,
-      afterId,
-      batchSize,
-    );
-    if (batch.length === 0) {
-      finished = true;
-      break;
+  /** Reseals every row of a kind within the batch budget; false when stopped with rows left. */
+  const resealAll = async <Row extends { id: string }>(kind: SealedRows<Row>) => {
+    let after: string | null = null;
+    while (batches < maxBatches) {
+      const batch = await kind.list(after, batchSize);
+      if (batch.length === 0) return true;
+      await pool.transaction(async (tx) => {
+        for (const row of batch) if (await kind.reseal(tx, row)) rotated++;
+      });
+      after = batch.at(-1)?.id ?? after;
+      batches++;
+      onProgress?.(rotated);
     }
-    await pool.transaction(async (tx) => {
-      for (const row of batch) {
+    return (await kind.list(null, 1)).length === 0;
+  };
+
+  // Provider tokens first, then TOTP secrets, within the one batch budget.
+  const finished =
+    (await resealAll({
+      list: (after, limit) => listAccountsNotUnderKey(pool, currentFormat, keyId, after, limit),
+      reseal: async (tx, row) => {
         const next = {
-          access_token: await reseal(row.id, "access_token", row.access_token),
-          refresh_token: await reseal(row.id, "refresh_token", row.refresh_token),
+          access_token: await resealToken(row.id, "access_token", row.access_token),
+          refresh_token: await resealToken(row.id, "refresh_token", row.refresh_token),
         };
         const changed =
           next.access_token !== row.access_token || next.refresh_token !== row.refresh_token;
-        if (changed && (await replaceAccountTokens(tx, row, next))) rotated++;
-      }
-    });
-    afterId = batch.at(-1)?.id ?? afterId;
-    batches++;
-    onProgress?.(rotated);
-  }
-  if (!finished) {
-    const left = await listAccountsNotUnderKey(pool, currentFormat, cipher.currentKeyId, null, 1);
-    finished = left.length === 0;
-  }
-
-  // Then the TOTP secrets, the same way, within the same batch budget.
-  let totpDone = false;
-  let afterUser: string | null = null;
-  while (finished && !totpDone && batches < maxBatches) {
-    const batch = await listTotpSecretsNotUnderKey(
-      pool,
-      currentFormat,
-      cipher.currentKeyId,
-      afterUser,
-      batchSize,
-    );
-    if (batch.length === 0) {
-      totpDone = true;
-      break;
-    }
-    await pool.transaction(async (tx) => {
-      for (const row of batch) {
-        const binding = totpSecretBinding(row.user_id);
-        let next: string;
-        try {
-          next = await cipher.encrypt(await cipher.decrypt(row.secret, binding), binding);
-        } catch {
-          unreadable++;
-          continue;
-        }
-        if (await replaceTotpSecret(tx, row, next)) rotated++;
-      }
-    });
-    afterUser = batch.at(-1)?.user_id ?? afterUser;
-    batches++;
-    onProgress?.(rotated);
-  }
-  if (finished && !totpDone) {
-    const left = await listTotpSecretsNotUnderKey(
-      pool,
-      currentFormat,
-      cipher.currentKeyId,
-      null,
-      1,
-    );
-    finished = left.length === 0;
-  }
+        return changed && (await replaceAccountTokens(tx, row, next));
+      },
+    })) &&
+    (await resealAll({
+      list: async (after, limit) =>
+        (
+          await listTotpSecretsNotUnderKey(pool, currentFormat, keyId, after, limit)
+        ).map((row) => ({ ...row, id: row.user_id })),
+      reseal: async (tx, row) => {
+        const next = await resealed(row.secret, totpSecretBinding(row.user_id));
+        return next !== null && (await replaceTotpSecret(tx, row, next));
+      },
+    }));
   return {
     current_key: cipher.currentKeyId,
     before,
