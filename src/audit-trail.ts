@@ -7,7 +7,7 @@ import {
   auditResults,
   listAuditEvents,
 } from "../sql/audit-events.ts";
-import { keysetPage } from "./keyset-page.ts";
+import { readKeysetPage } from "./keyset-page.ts";
 
 // Reading the audit trail (src/audit.ts writes it): the admin API's pages
 // of events, and the admin page's trail of one user (src/users/user-record.ts).
@@ -35,15 +35,13 @@ export function toAuditView(event: AuditEvent): z.infer<typeof auditEventView> {
 }
 
 /** One page of events, newest first. */
-export async function pageOfAuditEvents(
+export const pageOfAuditEvents = (
   db: CommonQueryMethods,
   filter: Omit<AuditFilter, "limit">,
   limit: number,
-): Promise<{ events: AuditEvent[]; next: { occurredAt: string; id: string } | null }> {
-  const rows = await listAuditEvents(db, { ...filter, limit: limit + 1 });
-  const { page, next } = keysetPage(rows, limit, (e) => ({
-    occurredAt: e.cursor_occurred_at,
-    id: e.id,
-  }));
-  return { events: page, next };
-}
+) =>
+  readKeysetPage(
+    (n) => listAuditEvents(db, { ...filter, limit: n }),
+    limit,
+    (e) => ({ occurredAt: e.cursor_occurred_at, id: e.id }),
+  );

@@ -1,13 +1,14 @@
 /**
- * One page of a keyset-paginated list, from `limit + 1` rows read: the extra
- * row only tells that another page exists, and the cursor names the last row
- * returned (the next page starts strictly after it).
+ * One page of a keyset-paginated list: `read` is asked for `limit + 1` rows,
+ * the extra row only tells that another page exists, and the cursor names
+ * the last row returned (the next page starts strictly after it).
  */
-export function keysetPage<Row, Cursor>(
-  rows: readonly Row[],
+export async function readKeysetPage<Row, Cursor>(
+  read: (limit: number) => Promise<readonly Row[]>,
   limit: number,
   cursorOf: (row: Row) => Cursor,
-): { page: Row[]; next: Cursor | null } {
+): Promise<{ page: Row[]; next: Cursor | null }> {
+  const rows = await read(limit + 1);
   const page = rows.slice(0, limit);
   const last = page.at(-1);
   return { page, next: rows.length > limit && last ? cursorOf(last) : null };

@@ -80,24 +80,24 @@ export function adminPageRoutes(deps: { pool: DatabasePool; logger: Logger }) {
       Object.fromEntries(Object.entries(c.req.query()).filter(([, v]) => v !== "")),
     );
     const query = parsed.success ? parsed.data : userListQuery.parse({});
-    const [pending, page, rules] = await Promise.all([
+    const [pending, users, rules] = await Promise.all([
       pendingUsers(pool, 100),
       pageOfUsers(pool, userListFilter(query), Math.min(query.limit, 50)),
       allowlistRules(pool),
     ]);
     let nextHref: string | null = null;
-    if (page.next) {
+    if (users.next) {
       const params = new URLSearchParams();
       if (query.q) params.set("q", query.q);
       if (query.status) params.set("status", query.status);
       if (query.whitelisted !== undefined) params.set("whitelisted", String(query.whitelisted));
-      params.set("cursor", encodeCursor(page.next.createdAt, page.next.id));
+      params.set("cursor", encodeCursor(users.next.createdAt, users.next.id));
       nextHref = `/admin?${params}#users`;
     }
     return c.html(
       <Layout title="Users" {...flashOf(c)}>
         <PendingSection pending={pending} />
-        <UsersSection users={page.users} query={query} nextHref={nextHref} />
+        <UsersSection users={users.page} query={query} nextHref={nextHref} />
         <AllowlistSection rules={rules} />
       </Layout>,
     );

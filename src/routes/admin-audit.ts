@@ -52,7 +52,7 @@ export function adminAuditRoutes({ pool }: { pool: DatabasePool }) {
     async (c) => {
       const query = readQuery(c, auditQuery);
       const cursor = query.cursor ? decodeCursor(query.cursor) : undefined;
-      const { events, next } = await pageOfAuditEvents(
+      const { page, next } = await pageOfAuditEvents(
         pool,
         {
           userId: query.user_id,
@@ -66,7 +66,7 @@ export function adminAuditRoutes({ pool }: { pool: DatabasePool }) {
         query.limit,
       );
       return c.json({
-        events: events.map(toAuditView),
+        events: page.map(toAuditView),
         next_cursor: next ? encodeCursor(next.occurredAt, next.id) : null,
       });
     },

@@ -79,9 +79,9 @@ export function adminUserRoutes(deps: { pool: DatabasePool; logger: Logger }) {
     }),
     async (c) => {
       const query = readQuery(c, userListQuery);
-      const { users, next } = await pageOfUsers(pool, userListFilter(query), query.limit);
+      const { page, next } = await pageOfUsers(pool, userListFilter(query), query.limit);
       return c.json({
-        users: users.map(adminUserView),
+        users: page.map(adminUserView),
         next_cursor: next ? encodeCursor(next.createdAt, next.id) : null,
       });
     },

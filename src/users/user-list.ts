@@ -1,7 +1,7 @@
 import type { CommonQueryMethods } from "slonik";
 import { listPendingUsers, listUsersPage, type UserListFilter } from "../../sql/user-listing.ts";
 import { type User, userRoles, userStatuses } from "../../sql/users.ts";
-import { keysetPage } from "../keyset-page.ts";
+import { readKeysetPage } from "../keyset-page.ts";
 import { toMeResponse } from "./user-view.ts";
 
 export { type User, userRoles, userStatuses };
@@ -18,18 +18,16 @@ export function adminUserView(user: User) {
 export type AdminUserView = ReturnType<typeof adminUserView>;
 
 /** One page of users, newest first. */
-export async function pageOfUsers(
+export const pageOfUsers = (
   db: CommonQueryMethods,
   filter: Omit<UserListFilter, "limit">,
   limit: number,
-): Promise<{ users: User[]; next: { createdAt: string; id: string } | null }> {
-  const rows = await listUsersPage(db, { ...filter, limit: limit + 1 });
-  const { page, next } = keysetPage(rows, limit, (u) => ({
-    createdAt: u.cursor_created_at,
-    id: u.id,
-  }));
-  return { users: page, next };
-}
+) =>
+  readKeysetPage(
+    (n) => listUsersPage(db, { ...filter, limit: n }),
+    limit,
+    (u) => ({ createdAt: u.cursor_created_at, id: u.id }),
+  );
 
 /** Signed-in users waiting for approval, oldest first. */
 export function pendingUsers(db: CommonQueryMethods, limit: number): Promise<readonly User[]> {
