@@ -4,7 +4,7 @@ import { hashPassword } from "../src/password/hashing.ts";
 import { type BenchPostgres, createGatehouseDatabase } from "./database.ts";
 import { benchPassword, seedSessionCookie, seedUser, startGatehouse } from "./gatehouse.ts";
 import { type LoadOptions, percentile, runLoad } from "./load.ts";
-import { describeMachine } from "./machine.ts";
+import { reportHeading } from "./machine.ts";
 import { runManySessions } from "./many-sessions.ts";
 import { startOidcIssuer } from "./oidc-issuer.ts";
 import type { BenchOptions } from "./options.ts";
@@ -287,10 +287,7 @@ export async function runHotPaths(
     });
 
   return {
-    kind: "hot-paths",
-    date: new Date().toISOString(),
-    quick: options.quick,
-    machine: await describeMachine(postgres),
+    ...(await reportHeading("hot-paths", options.quick, postgres)),
     settings,
     results,
     targets: checkTargets(results),

@@ -14,3 +14,12 @@ export async function describeMachine(postgres: BenchPostgres): Promise<Machine>
     database: postgres.kind,
   };
 }
+
+/** What every report starts with: its kind, when, whether it was a smoke run, and where. */
+export async function reportHeading<Kind extends string>(
+  kind: Kind,
+  quick: boolean,
+  postgres: BenchPostgres,
+) {
+  return { kind, date: new Date().toISOString(), quick, machine: await describeMachine(postgres) };
+}

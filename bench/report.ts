@@ -188,32 +188,27 @@ function measured(results: readonly ScenarioResult[], id: string): Measurement |
   return row?.outcome === "measured" && row.measurement ? row.measurement : null;
 }
 
-/** requests/s of `id` divided by requests/s of `other`; null when either was not measured. */
+/** `figure` (requests/s unless named) of `id` divided by that of `other`; null when either was not measured. */
 export function ratio(
   results: readonly ScenarioResult[],
   id: string,
   other: string,
+  figure: "requestsPerSecond" | "p99Ms" = "requestsPerSecond",
 ): number | null {
-  const a = measured(results, id)?.requestsPerSecond ?? null;
-  const b = measured(results, other)?.requestsPerSecond ?? null;
-  return a === null || b === null || b === 0 ? null : a / b;
-}
-
-/** p99 of `id` divided by p99 of `other`; null when either was not measured. */
-export function p99Ratio(
-  results: readonly ScenarioResult[],
-  id: string,
-  other: string,
-): number | null {
-  const a = measured(results, id)?.p99Ms ?? null;
-  const b = measured(results, other)?.p99Ms ?? null;
+  const a = measured(results, id)?.[figure] ?? null;
+  const b = measured(results, other)?.[figure] ?? null;
   return a === null || b === null || b === 0 ? null : a / b;
 }
 
 export function checkTargets(results: readonly ScenarioResult[]): TargetCheck[] {
   return targetDefinitions(results).map(
     ({ scenario, against, measure, atLeast, atMost, target }) => {
-      const r = (measure === "p99" ? p99Ratio : ratio)(results, scenario, against);
+      const r = ratio(
+        results,
+        scenario,
+        against,
+        measure === "p99" ? "p99Ms" : "requestsPerSecond",
+      );
       const met =
         r === null
           ? null

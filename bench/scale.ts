@@ -8,7 +8,7 @@ import { runCleanup } from "../src/ops/cleanup.ts";
 import { type BenchPostgres, createGatehouseDatabase } from "./database.ts";
 import { type Gatehouse, startGatehouse } from "./gatehouse.ts";
 import { runLoad } from "./load.ts";
-import { describeMachine } from "./machine.ts";
+import { reportHeading } from "./machine.ts";
 import type { BenchOptions } from "./options.ts";
 import { p99Growth, type ScaleReport, type ScaleStep } from "./report.ts";
 import { forwardedHeaders } from "./scenarios.ts";
@@ -209,10 +209,7 @@ export async function runScale(
     await gatehouse.stop();
   }
   return {
-    kind: "scale",
-    date: new Date().toISOString(),
-    quick: options.quick,
-    machine: await describeMachine(postgres),
+    ...(await reportHeading("scale", options.quick, postgres)),
     settings,
     steps,
     p99Growth: p99Growth(steps),
