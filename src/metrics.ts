@@ -36,6 +36,12 @@ export const logins = new Counter({
   registers: [metricsRegistry],
 });
 
+export const emailCodesSent = new Counter({
+  name: "gatehouse_email_codes_sent_total",
+  help: "Email sign-in codes made and handed to the mailer.",
+  registers: [metricsRegistry],
+});
+
 export const sessionsCreated = new Counter({
   name: "gatehouse_sessions_created_total",
   help: "Browser sessions created.",
