@@ -28,7 +28,7 @@ export const databasePoolConnections = new Gauge({
   registers: [metricsRegistry],
 });
 
-/** method: password | token | github | google | ...; result: success | failure | locked. */
+/** method: password | token | email_code | github | google | ...; result: success | failure | locked | mfa_required. */
 export const logins = new Counter({
   name: "gatehouse_logins_total",
   help: "Sign-in attempts by method and result.",
