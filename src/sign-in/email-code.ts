@@ -43,7 +43,7 @@ const invalidCode = () => new DomainError("email_code_invalid");
 /** Stands in for an unknown address's user id, so its queries cost what a known one's do. */
 const nobody = "00000000-0000-0000-0000-000000000000";
 
-const hashSignInCode = (userId: string, code: string) =>
+export const hashSignInCode = (userId: string, code: string) =>
   createHash("sha256").update(`email_sign_in:${userId}:${code}`).digest();
 
 const newSignInCode = () => String(randomInt(0, 1_000_000)).padStart(6, "0");
