@@ -539,6 +539,31 @@ describe("the pending sign-in", () => {
     expect(smtp.received.filter((m) => m.to.includes(user.email ?? ""))).toHaveLength(1);
   });
 
+  test("turning TOTP off with a recovery code mails the owner too", async () => {
+    const { user, recoveryCodes } = await userWithTotp();
+    const signedIn = await postJson(
+      "/auth/mfa",
+      { recovery_code: recoveryCodes[1] },
+      await loginPending(user),
+    );
+    const cookie = cookieHeader(cookiesSet(signedIn));
+    await smtp.waitForMail(user.email ?? "", /recovery code was used/);
+    const removed = await app.request("/me/mfa/totp", {
+      method: "DELETE",
+      headers: { cookie, "content-type": "application/json", "x-forwarded-for": nextIp() },
+      body: JSON.stringify({ recovery_code: recoveryCodes[2] }),
+    });
+    expect(removed.status).toBe(204);
+    const deadline = Date.now() + 5000;
+    const notices = () =>
+      smtp.received.filter(
+        (m) => m.to.includes(user.email ?? "") && /recovery code was used/.test(m.subject),
+      );
+    while (notices().length < 2 && Date.now() < deadline) await Bun.sleep(20);
+    expect(notices()).toHaveLength(2);
+    expect(notices()[1]?.source).toContain("You have no recovery codes left.");
+  });
+
   test("two concurrent sign-ins with one recovery code, or one TOTP code: exactly one finishes", async () => {
     const { user, secret, recoveryCodes } = await userWithTotp();
     const race = async (body: Record<string, string>) => {
