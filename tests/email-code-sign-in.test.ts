@@ -64,6 +64,8 @@ const codeOf = (mail: ReceivedMail) => {
   const code = /^([0-9]{6}) is your Gatehouse sign-in code$/.exec(mail.subject)?.[1];
   if (!code) throw new Error(`no code in "${mail.subject}"`);
   expect(mail.source).toContain(`Your sign-in code is ${code}`);
+  expect(mail.source).toContain("http://gatehouse.test/auth/email-code/verify");
+  expect(mail.source).not.toContain(`code=${code}`);
   return code;
 };
 const mailsTo = (email: string) => smtp.received.filter((m) => m.to.includes(email));

@@ -91,8 +91,8 @@ const minutes = (ms: number) => {
 
 /**
  * The code is the whole credential: it is in the subject too, so a phone's
- * notification shows it, and no link is offered (a mail scanner that follows
- * links would otherwise use it up).
+ * notification shows it, and no link carries it (a mail scanner that follows
+ * links would otherwise use it up); the page to type it in is named.
  */
 export function signInCodeMail(code: string, ttlMs: number, signInUrl: string): MailContent {
   return compose(`${code} is your Gatehouse sign-in code`, [

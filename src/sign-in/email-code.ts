@@ -109,7 +109,7 @@ export async function requestEmailCode(
       deps,
       {
         to: user.email,
-        content: signInCodeMail(code, signInCodeTtlMs, link(deps, "/auth/email-code")),
+        content: signInCodeMail(code, signInCodeTtlMs, link(deps, "/auth/email-code/verify")),
         userId: user.id,
         purpose: "email_sign_in",
       },
