@@ -2,8 +2,14 @@ import { type CommonQueryMethods, sql } from "slonik";
 import { z } from "zod";
 import type { SweptTable } from "./dead-rows.ts";
 
-export const verificationPurposes = ["email_verification", "password_reset"] as const;
+export const verificationPurposes = [
+  "email_verification",
+  "password_reset",
+  "email_sign_in",
+] as const;
 export type VerificationPurpose = (typeof verificationPurposes)[number];
+/** The purposes of a mailed link (a sign-in code has functions of its own below). */
+export type LinkPurpose = Exclude<VerificationPurpose, "email_sign_in">;
 
 export const verificationTokenRow = z.object({
   id: z.uuid(),
@@ -12,14 +18,17 @@ export const verificationTokenRow = z.object({
   created_at: z.date(),
   expires_at: z.date(),
   used_at: z.date().nullable(),
+  /** Wrong codes given so far (email sign-in codes only). */
+  failed_attempts: z.number().int(),
 });
 export type VerificationToken = z.infer<typeof verificationTokenRow>;
 
-const tokenColumns = sql.fragment`id, user_id, purpose, created_at, expires_at, used_at`;
+const tokenColumns = sql.fragment`
+  id, user_id, purpose, created_at, expires_at, used_at, failed_attempts`;
 
 export async function insertVerificationToken(
   db: CommonQueryMethods,
-  token: { tokenHash: Buffer; userId: string; purpose: VerificationPurpose; expiresAt: Date },
+  token: { tokenHash: Buffer; userId: string; purpose: LinkPurpose; expiresAt: Date },
 ): Promise<VerificationToken> {
   return db.one(sql.type(verificationTokenRow)`
     INSERT INTO verification_tokens (token_hash, user_id, purpose, expires_at)
@@ -34,7 +43,7 @@ export async function insertVerificationToken(
 export async function consumeVerificationToken(
   db: CommonQueryMethods,
   tokenHash: Buffer,
-  purpose: VerificationPurpose,
+  purpose: LinkPurpose,
 ): Promise<VerificationToken | null> {
   return db.maybeOne(sql.type(verificationTokenRow)`
     UPDATE verification_tokens SET used_at = now()
@@ -47,12 +56,65 @@ export async function consumeVerificationToken(
 export async function invalidateUnusedTokensOf(
   db: CommonQueryMethods,
   userId: string,
-  purpose: VerificationPurpose,
+  purpose: LinkPurpose,
 ): Promise<number> {
   const result = await db.query(sql.unsafe`
     UPDATE verification_tokens SET used_at = now()
     WHERE user_id = ${userId} AND purpose = ${purpose} AND used_at IS NULL AND expires_at > now()`);
   return result.rowCount;
+}
+
+/**
+ * The user's one email sign-in code: a new code replaces the row, whatever
+ * state the old one was in (one statement, so two racing requests leave one
+ * code, the later one).
+ */
+export async function replaceSignInCode(
+  db: CommonQueryMethods,
+  code: { codeHash: Buffer; userId: string; expiresAt: Date },
+): Promise<VerificationToken> {
+  return db.one(sql.type(verificationTokenRow)`
+    INSERT INTO verification_tokens (token_hash, user_id, purpose, expires_at)
+    VALUES (${sql.binary(code.codeHash)}, ${code.userId}, 'email_sign_in',
+            ${sql.timestamp(code.expiresAt)})
+    ON CONFLICT (user_id) WHERE purpose = 'email_sign_in' DO UPDATE SET
+      token_hash = excluded.token_hash, created_at = now(), expires_at = excluded.expires_at,
+      used_at = NULL, failed_attempts = 0
+    RETURNING ${tokenColumns}`);
+}
+
+/**
+ * Uses the user's live sign-in code when `codeHash` is its hash: one
+ * conditional UPDATE, so of two concurrent uses exactly one gets the row.
+ */
+export async function consumeSignInCode(
+  db: CommonQueryMethods,
+  userId: string,
+  codeHash: Buffer,
+): Promise<VerificationToken | null> {
+  return db.maybeOne(sql.type(verificationTokenRow)`
+    UPDATE verification_tokens SET used_at = now()
+    WHERE user_id = ${userId} AND purpose = 'email_sign_in'
+      AND token_hash = ${sql.binary(codeHash)} AND used_at IS NULL AND expires_at > now()
+    RETURNING ${tokenColumns}`);
+}
+
+/**
+ * A wrong code given for the user's live sign-in code: counted, and the
+ * `maxFailures`-th wrong try uses the code up. Null when there was no live
+ * code to guess (none, used, expired, or used up by this very count's rival).
+ */
+export async function countWrongSignInCode(
+  db: CommonQueryMethods,
+  userId: string,
+  maxFailures: number,
+): Promise<VerificationToken | null> {
+  return db.maybeOne(sql.type(verificationTokenRow)`
+    UPDATE verification_tokens SET failed_attempts = failed_attempts + 1,
+      used_at = CASE WHEN failed_attempts + 1 >= ${maxFailures} THEN now() ELSE NULL END
+    WHERE user_id = ${userId} AND purpose = 'email_sign_in'
+      AND used_at IS NULL AND expires_at > now()
+    RETURNING ${tokenColumns}`);
 }
 
 /** A token with given times and state (seed data, cleanup tests). */

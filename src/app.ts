@@ -22,6 +22,7 @@ import { adminAuditRoutes } from "./routes/admin-audit.ts";
 import { adminHealthRoutes } from "./routes/admin-health.ts";
 import { adminUserRoutes } from "./routes/admin-users.ts";
 import { authRoutes } from "./routes/auth.ts";
+import { emailCodeRoutes } from "./routes/email-code.ts";
 import { emailConfirmationRoutes } from "./routes/email-confirmation.ts";
 import { forwardAuthRoutes } from "./routes/forward-auth.ts";
 import { healthRoutes } from "./routes/health.ts";
@@ -114,6 +115,7 @@ export function createApp(deps: Services) {
   app.route("/", adminPageRoutes(deps));
   mount(passwordRoutes(deps));
   mount(secondFactorSignInRoutes(deps));
+  mount(emailCodeRoutes(deps));
   mount(emailConfirmationRoutes(deps));
   mount(tokenRoutes(deps));
   mount(meSessionRoutes(deps));

@@ -14,6 +14,7 @@ export const errorCodes = [
   "email_not_verified",
   "rate_limited",
   "password_not_set",
+  "email_code_invalid",
   // Signing in with a provider
   "provider_not_found",
   "access_denied",

@@ -28,11 +28,17 @@ export const databasePoolConnections = new Gauge({
   registers: [metricsRegistry],
 });
 
-/** method: password | token | github | google | ...; result: success | failure | locked. */
+/** method: password | token | email_code | github | google | ...; result: success | failure | locked | mfa_required. */
 export const logins = new Counter({
   name: "gatehouse_logins_total",
   help: "Sign-in attempts by method and result.",
   labelNames: ["method", "result"] as const,
+  registers: [metricsRegistry],
+});
+
+export const emailCodesSent = new Counter({
+  name: "gatehouse_email_codes_sent_total",
+  help: "Email sign-in codes made and handed to the mailer.",
   registers: [metricsRegistry],
 });
 

@@ -59,7 +59,13 @@ const upstream = Bun.serve({
   fetch(request) {
     upstreamHits++;
     const seen: Record<string, string | null> = { url: new URL(request.url).pathname };
-    for (const name of ["x-auth-user-id", "x-auth-email", "x-auth-role", "x-auth-name"]) {
+    for (const name of [
+      "x-auth-user-id",
+      "x-auth-email",
+      "x-auth-role",
+      "x-auth-name",
+      "x-auth-mfa",
+    ]) {
       seen[name] = request.headers.get(name);
     }
     return Response.json(seen);
@@ -118,7 +124,22 @@ function proxyBehaviour(
       "x-auth-email": user.email,
       "x-auth-role": "user",
       "x-auth-name": "Grace Hopper",
+      "x-auth-mfa": "false",
     });
+  });
+
+  test("the app sees X-Auth-MFA: true for a sign-in that gave a second factor", async () => {
+    const { user, cookie } = await signedInUser(
+      db.pool,
+      gatehouse.config,
+      { isWhitelisted: true },
+      { amr: ["pwd", "otp"] },
+    );
+    const response = await get("/", { cookie, accept: html });
+    expect(response.status).toBe(200);
+    const seen = (await response.json()) as Record<string, string | null>;
+    expect(seen["x-auth-user-id"]).toBe(user.id);
+    expect(seen["x-auth-mfa"]).toBe("true");
   });
 
   test("one sign-in at the auth host covers the app: 302, password sign-in, cookie for the domain, through", async () => {
@@ -200,12 +221,14 @@ function proxyBehaviour(
       "x-auth-user-id": "00000000-0000-0000-0000-000000000000",
       "x-auth-role": "admin",
       "x-auth-name": "Mallory",
+      "x-auth-mfa": "true",
     });
     expect(response.status).toBe(200);
     const seen = (await response.json()) as Record<string, string | null>;
     expect(seen["x-auth-user-id"]).toBe(user.id);
     expect(seen["x-auth-role"]).toBe("user");
     expect(seen["x-auth-name"] ?? "").toBe("");
+    expect(seen["x-auth-mfa"]).toBe("false");
   });
 
   test("a browser without a session is sent to the sign-in page and the app is never asked", async () => {

@@ -71,7 +71,7 @@ async function auditTypes(userId: string) {
 }
 
 describe("providers", () => {
-  test("GET /auth/providers lists the enabled providers only, and password sign-in", async () => {
+  test("GET /auth/providers lists the enabled providers only, password sign-in and email codes", async () => {
     const response = await app.request("/auth/providers");
     expect(response.status).toBe(200);
     expect(await response.json()).toEqual({
@@ -80,6 +80,7 @@ describe("providers", () => {
         { id: "google", name: "Google", login_url: "/auth/google/login" },
       ],
       password: { login_url: "/auth/login", signup_url: "/auth/signup" },
+      email_code: { request_url: "/auth/email-code", verify_url: "/auth/email-code/verify" },
     });
   });
 

@@ -1,4 +1,6 @@
 import { afterAll, describe, expect, test } from "bun:test";
+import { replaceSignInCode } from "../sql/verification-tokens.ts";
+import { hashSignInCode } from "../src/sign-in/email-code.ts";
 import { testKey } from "./support/cli.ts";
 import { gitHubUser } from "./support/fake-social-providers.ts";
 import { signedInUser } from "./support/sign-in.ts";
@@ -172,6 +174,34 @@ const routes: Record<string, Route> = {
     });
     const page = `${base}/auth/login`;
     // Refusing the form (a redirect_to over 2 KB) sends the browser nowhere, which is safe too.
+    if (response.status === 400 && !response.headers.has("location"))
+      return { refused: true, page };
+    expect(response.status).toBe(303);
+    return { location: response.headers.get("location"), page };
+  },
+
+  "email-code form sign-in (POST /auth/email-code/verify) Location": async (payload) => {
+    // A code planted as the mail would have brought it: one per payload.
+    await replaceSignInCode(pool, {
+      codeHash: hashSignInCode(member.user.id, "424242"),
+      userId: member.user.id,
+      expiresAt: new Date(Date.now() + 60_000),
+    });
+    const response = await app.request("/auth/email-code/verify", {
+      method: "POST",
+      redirect: "manual",
+      headers: {
+        "content-type": "application/x-www-form-urlencoded",
+        origin: base,
+        "sec-fetch-site": "same-origin",
+      },
+      body: new URLSearchParams({
+        email: memberEmail,
+        code: "424242",
+        redirect_to: payload,
+      }).toString(),
+    });
+    const page = `${base}/auth/email-code/verify`;
     if (response.status === 400 && !response.headers.has("location"))
       return { refused: true, page };
     expect(response.status).toBe(303);

@@ -13,6 +13,7 @@ import {
   startFakeSocialProviders,
 } from "./support/fake-social-providers.ts";
 import { routeHostsTo, socialProviderHosts } from "./support/provider-routing.ts";
+import { startTestSmtpServer } from "./support/smtp.ts";
 import { nextCode, stepNow, totpCode } from "./support/totp.ts";
 
 // An attacker with a victim's password (or their provider account) and no
@@ -23,6 +24,7 @@ import { nextCode, stepNow, totpCode } from "./support/totp.ts";
 
 const { pool, drop } = await createTestDatabase();
 const fake = await startFakeSocialProviders();
+const smtp = await startTestSmtpServer();
 const unroute = routeHostsTo(fake.origin, socialProviderHosts);
 const publicHost = "auth.example.test";
 const base = `https://${publicHost}`;
@@ -32,11 +34,13 @@ const app = await startTestApp(pool, {
   TOKEN_ENCRYPTION_KEYS: testKey("k1", 1),
   GITHUB_CLIENT_ID: fakeClient.id,
   GITHUB_CLIENT_SECRET: fakeClient.secret,
+  SMTP_URL: smtp.url,
 });
 afterAll(async () => {
   unroute();
   await app.close();
   fake.close();
+  await smtp.close();
   await drop();
 });
 
@@ -312,6 +316,57 @@ describe("no way around the second factor", () => {
     expect(await again.json()).toMatchObject({ error: "invalid_grant" });
   });
 
+  test("an email code stops at the second factor too, as JSON and as a form", async () => {
+    const { user, secret } = await userWithTotp();
+    const email = user.email ?? "";
+    const mailedCode = async () => {
+      const before = smtp.received.length;
+      expect((await postJson("/auth/email-code", { email })).status).toBe(202);
+      const deadline = Date.now() + 5000;
+      while (Date.now() < deadline) {
+        const mail = smtp.received.slice(before).find((m) => m.to.includes(email));
+        const code = mail && /^([0-9]{6}) /.exec(mail.subject)?.[1];
+        if (code) return code;
+        await Bun.sleep(20);
+      }
+      throw new Error("no code mailed");
+    };
+
+    const signIn = await postJson("/auth/email-code/verify", { email, code: await mailedCode() });
+    expect(signIn.status).toBe(200);
+    expect(await signIn.json()).toEqual({ mfa_required: true, methods: ["totp", "recovery_code"] });
+    const set = cookiesSet(signIn);
+    expect(Object.keys(set)).toEqual([pendingCookie]);
+    await expectNothingOpens(user.id, cookieHeader(set), [set[pendingCookie] ?? ""]);
+
+    const form = await postForm("/auth/email-code/verify", {
+      email,
+      code: await mailedCode(),
+      redirect_to: "/me",
+    });
+    expect(form.status).toBe(303);
+    expect(form.headers.get("location")).toBe("/auth/mfa?redirect_to=%2Fme");
+    const formSet = cookiesSet(form);
+    expect(Object.keys(formSet)).toEqual([pendingCookie]);
+    await expectNothingOpens(user.id, cookieHeader(formSet), [formSet[pendingCookie] ?? ""]);
+
+    const finished = await postJson(
+      "/auth/mfa",
+      { code: await nextCode(pool, user.id, secret) },
+      cookieHeader(formSet),
+    );
+    expect(finished.status).toBe(200);
+    const me = await app.request("/me", {
+      headers: { cookie: cookieHeader(cookiesSet(finished)) },
+    });
+    expect(((await me.json()) as { amr: string[] }).amr).toEqual(["email", "otp"]);
+    const succeeded = (await events(user.id)).filter((e) => e.event_type === "login.succeeded");
+    expect(succeeded.at(-1)?.context).toMatchObject({
+      method: "email_code",
+      amr: ["email", "otp"],
+    });
+  });
+
   test("a provider sign-in stops at the second factor too", async () => {
     const person = gitHubUser("two-factor@example.com");
     const signIn = async (browser: TestBrowser) => {
@@ -459,6 +514,54 @@ describe("the pending sign-in", () => {
     expect(kinds.filter((k) => k === "mfa.challenge_failed")).toHaveLength(2);
     const succeeded = (await events(user.id)).filter((e) => e.event_type === "login.succeeded");
     expect(succeeded.at(-1)?.context).toMatchObject({ amr: ["pwd", "recovery_code"] });
+  });
+
+  test("a used recovery code is mailed to its owner, with how many are left", async () => {
+    const { user, recoveryCodes } = await userWithTotp();
+    const used = await postJson(
+      "/auth/mfa",
+      { recovery_code: recoveryCodes[0] },
+      await loginPending(user),
+    );
+    expect(used.status).toBe(200);
+    const mail = await smtp.waitForMail(user.email ?? "", /recovery code was used/);
+    expect(mail.source).toContain("You have 9 recovery codes left.");
+    expect(mail.source).toContain(`Sign in at ${base}/`);
+    expect(mail.source).not.toContain(recoveryCodes[0] ?? "");
+    // A wrong one mails nothing.
+    const wrong = await postJson(
+      "/auth/mfa",
+      { recovery_code: "aaaa-aaaa-aaaa-aaaa" },
+      await loginPending(user),
+    );
+    expect(wrong.status).toBe(401);
+    await Bun.sleep(200);
+    expect(smtp.received.filter((m) => m.to.includes(user.email ?? ""))).toHaveLength(1);
+  });
+
+  test("turning TOTP off with a recovery code mails the owner too", async () => {
+    const { user, recoveryCodes } = await userWithTotp();
+    const signedIn = await postJson(
+      "/auth/mfa",
+      { recovery_code: recoveryCodes[1] },
+      await loginPending(user),
+    );
+    const cookie = cookieHeader(cookiesSet(signedIn));
+    await smtp.waitForMail(user.email ?? "", /recovery code was used/);
+    const removed = await app.request("/me/mfa/totp", {
+      method: "DELETE",
+      headers: { cookie, "content-type": "application/json", "x-forwarded-for": nextIp() },
+      body: JSON.stringify({ recovery_code: recoveryCodes[2] }),
+    });
+    expect(removed.status).toBe(204);
+    const deadline = Date.now() + 5000;
+    const notices = () =>
+      smtp.received.filter(
+        (m) => m.to.includes(user.email ?? "") && /recovery code was used/.test(m.subject),
+      );
+    while (notices().length < 2 && Date.now() < deadline) await Bun.sleep(20);
+    expect(notices()).toHaveLength(2);
+    expect(notices()[1]?.source).toContain("You have no recovery codes left.");
   });
 
   test("two concurrent sign-ins with one recovery code, or one TOTP code: exactly one finishes", async () => {

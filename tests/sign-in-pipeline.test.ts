@@ -5,6 +5,7 @@ import { insertUser, type User } from "../sql/users.ts";
 import type { DomainError } from "../src/errors.ts";
 import { problemOf } from "../src/http/error-map.ts";
 import { lazyTokenCipher } from "../src/keys/token-encryption.ts";
+import { createMailer } from "../src/mail/mailer.ts";
 import { hashPassword } from "../src/password/hashing.ts";
 import { postgresRateLimitStore } from "../src/rate-limits/rate-limit-stores.ts";
 import { completeSignIn } from "../src/sign-in/complete.ts";
@@ -33,6 +34,7 @@ const deps = {
   rateLimitStore: postgresRateLimitStore(pool),
   accessTokens: createAccessTokens(app.config, testLogger),
   tokenCipher: lazyTokenCipher(app.config, testLogger),
+  mailer: createMailer(app.config, testLogger),
 };
 afterAll(close);
 

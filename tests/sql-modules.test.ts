@@ -30,9 +30,12 @@ import {
 import { applyAdministrativeChange } from "../sql/user-changes.ts";
 import { findUserByEmail, findUserById, insertUser } from "../sql/users.ts";
 import {
+  consumeSignInCode,
   consumeVerificationToken,
+  countWrongSignInCode,
   insertVerificationToken,
   invalidateUnusedTokensOf,
+  replaceSignInCode,
 } from "../sql/verification-tokens.ts";
 import { recordAudit } from "../src/audit.ts";
 import { createTestDatabase, testLogger } from "./support/database.ts";
@@ -261,6 +264,49 @@ describe("verification_tokens", () => {
     expect(await consumeVerificationToken(pool, tokenHash, "password_reset")).toBeNull();
     expect(await invalidateUnusedTokensOf(pool, user.id, "email_verification")).toBe(1);
     expect(await consumeVerificationToken(pool, tokenHash, "email_verification")).toBeNull();
+  });
+});
+
+describe("verification_tokens: email sign-in codes", () => {
+  const liveCodes = (userId: string) =>
+    pool.oneFirst(sql.unsafe`
+      SELECT count(*)::int FROM verification_tokens
+      WHERE user_id = ${userId} AND purpose = 'email_sign_in'`);
+
+  test("two racing replacements leave one code per user, the other one dead", async () => {
+    const user = await newPasswordUser();
+    const hashes = [hash(), hash()];
+    await Promise.all(
+      hashes.map((codeHash) =>
+        replaceSignInCode(pool, { codeHash, userId: user.id, expiresAt: inOneHour() }),
+      ),
+    );
+    expect(await liveCodes(user.id)).toBe(1);
+    const used = await Promise.all(hashes.map((h) => consumeSignInCode(pool, user.id, h)));
+    expect(used.filter(Boolean)).toHaveLength(1);
+  });
+
+  test("the fifth wrong try uses the code up; a code is another user's never", async () => {
+    const user = await newPasswordUser();
+    const other = await newPasswordUser();
+    const codeHash = hash();
+    await replaceSignInCode(pool, { codeHash, userId: user.id, expiresAt: inOneHour() });
+    expect(await consumeSignInCode(pool, other.id, codeHash)).toBeNull();
+    for (let i = 1; i <= 5; i++) {
+      const counted = await countWrongSignInCode(pool, user.id, 5);
+      expect(counted?.failed_attempts).toBe(i);
+      expect(counted?.used_at === null).toBe(i < 5);
+    }
+    expect(await countWrongSignInCode(pool, user.id, 5)).toBeNull();
+    expect(await consumeSignInCode(pool, user.id, codeHash)).toBeNull();
+    // A new code starts over.
+    const fresh = await replaceSignInCode(pool, {
+      codeHash,
+      userId: user.id,
+      expiresAt: inOneHour(),
+    });
+    expect(fresh).toMatchObject({ failed_attempts: 0, used_at: null });
+    expect(await consumeSignInCode(pool, user.id, codeHash)).not.toBeNull();
   });
 });
 

@@ -74,6 +74,12 @@ const answers: Record<ErrorCode, Answer> = {
     title: "Conflict",
     detail: "This account has no password yet: use “forgot password” to set one.",
   },
+  email_code_invalid: {
+    status: 401,
+    title: "Unauthorized",
+    detail: "That code is wrong, used or expired. Ask for a new one.",
+    type: urn("email-code-invalid"),
+  },
 
   provider_not_found: {
     status: 404,

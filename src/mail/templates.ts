@@ -83,3 +83,35 @@ export function passwordChangedMail(forgotUrl: string): MailContent {
     `If it was not you, reset your password at once at ${forgotUrl} and tell your administrator.`,
   ]);
 }
+
+const minutes = (ms: number) => {
+  const m = Math.round(ms / 60_000);
+  return m === 1 ? "1 minute" : `${m} minutes`;
+};
+
+/**
+ * The code is the whole credential: it is in the subject too, so a phone's
+ * notification shows it, and no link carries it (a mail scanner that follows
+ * links would otherwise use it up); the page to type it in is named.
+ */
+export function signInCodeMail(code: string, ttlMs: number, signInUrl: string): MailContent {
+  return compose(`${code} is your Gatehouse sign-in code`, [
+    `Your sign-in code is ${code}`,
+    `Type it on the sign-in page (${signInUrl}) within ${minutes(ttlMs)}. It works once, and a newer code replaces it.`,
+    "If you did not ask for it, ignore this message: nobody can sign in without the code. Never give it to anyone who asks for it.",
+  ]);
+}
+
+/** After a recovery code was used: each one is a way in that bypasses the authenticator. */
+export function recoveryCodeUsedMail(left: number, accountUrl: string): MailContent {
+  const remaining =
+    left === 0
+      ? "You have no recovery codes left."
+      : left === 1
+        ? "You have 1 recovery code left."
+        : `You have ${left} recovery codes left.`;
+  return compose("A recovery code was used to sign in", [
+    `A recovery code of your Gatehouse account was just used instead of your authenticator app. ${remaining}`,
+    `Sign in at ${accountUrl} and make a new set of recovery codes (the old ones stop working). If it was not you, change your password and tell your administrator at once.`,
+  ]);
+}

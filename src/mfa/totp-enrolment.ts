@@ -14,7 +14,9 @@ import type { Config } from "../config/index.ts";
 import { DomainError, fieldError } from "../errors.ts";
 import type { TokenCipher } from "../keys/token-encryption.ts";
 import type { Logger } from "../logger.ts";
+import type { Mailer } from "../mail/mailer.ts";
 import { mfaChallenges } from "../metrics.ts";
+import { notifyRecoveryCodeUsed } from "./recovery-code-notice.ts";
 import { hashRecoveryCode, newRecoveryCodes, normaliseRecoveryCode } from "./recovery-codes.ts";
 import {
   proveSecondFactor,
@@ -35,6 +37,8 @@ export type MfaDeps = {
   pool: DatabasePool;
   logger: Logger;
   tokenCipher: () => Promise<TokenCipher>;
+  /** Tells the user when a recovery code was used. */
+  mailer: Mailer;
 };
 
 type Facts = { ip: string | null; userAgent: string | null };
@@ -173,4 +177,5 @@ async function withSecondFactor(
     throw new DomainError("mfa_proof_required");
   }
   mfaChallenges.inc({ method: answer.kind, result: "success" });
+  if (answer.kind === "recovery_code") notifyRecoveryCodeUsed(deps, userId, facts);
 }

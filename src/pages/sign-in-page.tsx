@@ -107,6 +107,7 @@ function SignIn(props: {
       {props.providers.length > 0 ? <p class="muted or">or with your email and password</p> : null}
       <LoginForm redirectTo={props.redirectTo} />
       <p class="links">
+        <a href={`/auth/email-code${query}`}>Email me a code</a>
         <a href="/auth/signup">Create an account</a>
         <a href="/auth/password/forgot">Forgot your password?</a>
       </p>

@@ -1,12 +1,16 @@
 import type { User } from "../../sql/users.ts";
 import { recordAudit } from "../audit.ts";
+import type { Config } from "../config/index.ts";
 import { type MailContent, passwordChangedMail, verificationMail } from "../mail/templates.ts";
 import type { AccountDeps, RequestFacts } from "./accounts.ts";
 import { issueEmailToken } from "./email-tokens.ts";
 
 // The mails of the password account flows, sent after the request is answered.
 
-export const link = (deps: AccountDeps, path: string, token?: string) =>
+/** What sending a mail after the answer needs. */
+export type MailDeps = Pick<AccountDeps, "mailer" | "pool" | "logger">;
+
+export const link = (deps: { config: Pick<Config, "http"> }, path: string, token?: string) =>
   `${deps.config.http.PUBLIC_URL}${path}${token ? `?token=${token}` : ""}`;
 
 /** The confirmation mail: one token, two links (confirm when signed in; "this was not me"). */
@@ -25,7 +29,7 @@ export const confirmationMail = (deps: AccountDeps, token: string) =>
  * and audited (`mail.failed`), and the user can ask again (resend, forgot).
  */
 export function deliverLater(
-  deps: AccountDeps,
+  deps: MailDeps,
   mail: { to: string; content: MailContent; userId: string | null; purpose: string },
   facts: RequestFacts,
 ): void {
@@ -46,7 +50,11 @@ export function deliverLater(
 }
 
 /** Work whose outcome must not show in the answer (nor in its timing): done after answering. */
-export function afterAnswering(deps: AccountDeps, label: string, work: () => Promise<void>): void {
+export function afterAnswering(
+  deps: Pick<AccountDeps, "logger">,
+  label: string,
+  work: () => Promise<void>,
+): void {
   work().catch((error: unknown) => deps.logger.error({ err: error }, `${label} failed`));
 }
 

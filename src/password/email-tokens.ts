@@ -4,7 +4,7 @@ import {
   consumeVerificationToken,
   insertVerificationToken,
   invalidateUnusedTokensOf,
-  type VerificationPurpose,
+  type LinkPurpose,
   type VerificationToken,
 } from "../../sql/verification-tokens.ts";
 import { hashSecret } from "../sessions/sessions.ts";
@@ -19,7 +19,7 @@ import { hashSecret } from "../sessions/sessions.ts";
 export async function issueEmailToken(
   db: CommonQueryMethods,
   userId: string,
-  purpose: VerificationPurpose,
+  purpose: LinkPurpose,
   ttlMs: number,
 ): Promise<string> {
   const secret = randomBytes(32).toString("base64url");
@@ -39,7 +39,7 @@ export const emailTokenPattern = /^[A-Za-z0-9_-]{43}$/;
 export async function redeemEmailToken(
   db: CommonQueryMethods,
   secret: string,
-  purpose: VerificationPurpose,
+  purpose: LinkPurpose,
 ): Promise<VerificationToken | null> {
   if (!emailTokenPattern.test(secret)) return null;
   return consumeVerificationToken(db, hashSecret(secret), purpose);

@@ -37,6 +37,9 @@ export const providersResponse = z.object({
   password: z
     .object({ login_url: z.string(), signup_url: z.string() })
     .meta({ description: "Email + password accounts: POST JSON to these" }),
+  email_code: z
+    .object({ request_url: z.string(), verify_url: z.string() })
+    .meta({ description: "Codes sent by mail: POST {email}, then {email, code}" }),
 });
 
 const loginQuery = z.object({
@@ -91,7 +94,7 @@ export function oauthRoutes(deps: Deps) {
 
   routes.add(
     authOperation("GET /auth/providers", "listSignInProviders", {
-      summary: "The enabled login methods: providers, and email + password",
+      summary: "The enabled login methods: providers, email + password, codes by mail",
       responses: { 200: { description: "Enabled providers", body: providersResponse } },
     }),
     (c) =>
@@ -102,6 +105,7 @@ export function oauthRoutes(deps: Deps) {
           login_url: `/auth/${p.name}/login`,
         })),
         password: { login_url: "/auth/login", signup_url: "/auth/signup" },
+        email_code: { request_url: "/auth/email-code", verify_url: "/auth/email-code/verify" },
       }),
   );
 

@@ -6,7 +6,9 @@ import { DomainError, hasCode } from "../errors.ts";
 import { grantRightsOfIdentity } from "../gate/grant-rights.ts";
 import type { TokenCipher } from "../keys/token-encryption.ts";
 import type { Logger } from "../logger.ts";
+import type { Mailer } from "../mail/mailer.ts";
 import { logins, mfaChallenges, sessionsCreated, tokensIssued } from "../metrics.ts";
+import { notifyRecoveryCodeUsed } from "../mfa/recovery-code-notice.ts";
 import type { SecondFactorMethod } from "../mfa/second-factor-proof.ts";
 import type { RateLimitStore } from "../rate-limits/rate-limit-stores.ts";
 import { createSession, invalidateSession } from "../sessions/sessions.ts";
@@ -32,6 +34,8 @@ export type SignInDeps = {
   rateLimitStore: RateLimitStore;
   /** Opens TOTP secrets (built once by createServices, keys loaded on first use). */
   tokenCipher: () => Promise<TokenCipher>;
+  /** Mails the notices a sign-in can owe its user (a recovery code used). */
+  mailer: Mailer;
 };
 
 type AuditedContext = Record<string, string | number | boolean | null | readonly string[]>;
@@ -65,8 +69,8 @@ type RequestFacts = { ip: string | null; userAgent: string | null };
  *  5. a new session: a browser's replaces the one it came with (a planted
  *     cookie is never promoted), a token client's gets a refresh-token family;
  *  6. `login.succeeded` with the methods used (`amr`), and `token.issued`;
- * then, after the commit and nowhere else, the counters: a rolled-back
- * session is no session. A refusal is recorded as a failed sign-in and thrown.
+ * then, after the commit and nowhere else, the counters and the mail telling
+ * the user a recovery code was used: a rolled-back session is no session. A refusal is recorded as a failed sign-in and thrown.
  */
 export async function completeSignIn<D extends Door>(
   deps: SignInDeps,
@@ -99,7 +103,9 @@ export async function completeSignIn<D extends Door>(
   }
   logins.inc({ method: factor.method, result: "success" });
   if (factor.secondFactor) {
-    mfaChallenges.inc({ method: factor.secondFactor.answer.kind, result: "success" });
+    const { kind } = factor.secondFactor.answer;
+    mfaChallenges.inc({ method: kind, result: "success" });
+    if (kind === "recovery_code") notifyRecoveryCodeUsed(deps, committed.user.id, request);
   }
   if (committed.kind === "session") {
     sessionsCreated.inc();
@@ -135,7 +141,7 @@ async function completeInTransaction(
     return { kind: "pending", user: factor.user, secret, methods, expiresAt };
   }
   const recorded =
-    factor.password || factor.secondFactor
+    factor.password || factor.provedSecret || factor.secondFactor
       ? await recordSuccessfulLogin(tx, factor.user.id, factor.password?.rehash ?? null)
       : await recordUserLogin(tx, factor.user.id);
   // Locked by failures that committed between the first factor's read and now.

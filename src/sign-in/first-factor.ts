@@ -16,6 +16,11 @@ export type FirstFactor = {
    * history, and replaces a hash made with a weaker cost than configured.
    */
   password?: { rehash: { verifiedHash: string; newHash: string } | null };
+  /**
+   * Another secret of the account was checked (a mailed sign-in code): like
+   * a password's, its success clears the failure count and lockout history.
+   */
+  provedSecret?: boolean;
   /** Extra facts for `login.succeeded` (a provider sign-in: created, linked). */
   context?: AuditContext;
   /** Finishing a pending sign-in (src/sign-in/pending-sign-in.ts): the second factor given. */

@@ -100,9 +100,16 @@ export async function secondFactorStep(
   return { kind: "pass", amr: [first, amrOf(given.answer.kind)] };
 }
 
-/** RFC 8176: `pwd` for a password; a provider's sign-in has no registered value. */
-const firstFactorAmr = (method: string) =>
-  method === "password" || method === "token" ? "pwd" : "fed";
+/**
+ * RFC 8176: `pwd` for a password. A provider's sign-in and a mailed code have
+ * no registered value: `fed` and `email` (the names Entra ID and Okta use).
+ * Not `otp` for a mailed code: relying parties read `otp` as an
+ * authenticator app's code, a second factor.
+ */
+function firstFactorAmr(method: string): string {
+  if (method === "password" || method === "token") return "pwd";
+  return method === "email_code" ? "email" : "fed";
+}
 
 async function refuseLockedOrInactive(tx: DatabaseTransactionConnection, userId: string) {
   const user = await lockUserById(tx, userId);

@@ -15,6 +15,8 @@ export async function signedInUser(
   pool: DatabasePool,
   config: Config,
   user: Partial<NewUser> = {},
+  /** How the session's sign-in was proved (RFC 8176 names); one factor unless said. */
+  { amr }: { amr?: readonly string[] } = {},
 ): Promise<{ user: User; sessionId: string; cookie: string }> {
   const created = await insertUser(pool, {
     email: `user${++counter}-${crypto.randomUUID().slice(0, 8)}@example.com`,
@@ -24,6 +26,7 @@ export async function signedInUser(
   });
   const { session, secret } = await createSession(pool, {
     userId: created.id,
+    ...(amr ? { amr } : {}),
     ttlMs: config.session.SESSION_TTL,
     idleTtlMs: config.session.SESSION_IDLE_TTL,
     ip: "127.0.0.1",
