@@ -14,9 +14,9 @@ import type { RateLimitStore } from "../rate-limits/rate-limit-stores.ts";
 import { createSession, invalidateSession } from "../sessions/sessions.ts";
 import type { AccessTokens } from "../tokens/access-tokens.ts";
 import { openTokenSession, type TokenPair, tokenPairFor } from "../tokens/token-grants.ts";
+import { accountLocked } from "./attempt.ts";
 import { recordSignInFailure } from "./failures.ts";
 import type { Door, FirstFactor } from "./first-factor.ts";
-import { accountLocked } from "./password-login.ts";
 import { secondFactorStep } from "./second-factor.ts";
 
 // Every way in ends here: the password form and JSON login, the token

@@ -1,27 +1,20 @@
 import { createHash, randomInt } from "node:crypto";
-import type { DatabasePool } from "slonik";
 import type { User } from "../../sql/users.ts";
-import { findUserByEmail } from "../../sql/users.ts";
 import {
   consumeSignInCode,
   countWrongSignInCode,
   replaceSignInCode,
 } from "../../sql/verification-tokens.ts";
 import { recordAudit } from "../audit.ts";
-import type { Config } from "../config/index.ts";
 import { DomainError } from "../errors.ts";
-import type { Logger } from "../logger.ts";
 import { signInCodeMail } from "../mail/templates.ts";
 import { emailCodesSent } from "../metrics.ts";
 import { afterAnswering, deliverLater, link } from "../password/account-mail.ts";
 import { type AccountDeps, mailRequestLimits, type RequestFacts } from "../password/accounts.ts";
-import type { RateLimitStore } from "../rate-limits/rate-limit-stores.ts";
-import { accountKey, clientNetwork, enforceRateLimit } from "../rate-limits/rate-limiter.ts";
 import { isPrintableText } from "../text-input.ts";
 import { countFailedAttempt } from "../users/lockout.ts";
-import { recordSignInFailure } from "./failures.ts";
+import { type AttemptDeps, refuseUnusableAccount, startSignInAttempt } from "./attempt.ts";
 import type { FirstFactor } from "./first-factor.ts";
-import { accountLocked } from "./password-login.ts";
 
 // Passwordless sign-in with a six-digit code mailed to the account's
 // address: a first factor like a password (a user with a second factor
@@ -118,13 +111,6 @@ export async function requestEmailCode(
   });
 }
 
-export type EmailCodeDeps = {
-  config: Pick<Config, "limits">;
-  pool: DatabasePool;
-  rateLimitStore: RateLimitStore;
-  logger: Logger;
-};
-
 /**
  * POST /auth/email-code/verify: checks an address and its code and returns
  * the proved first factor for completeSignIn. In order:
@@ -141,40 +127,16 @@ export type EmailCodeDeps = {
  * unknown_email, bad_code, no_code, locked, inactive.
  */
 export async function verifyEmailCode(
-  { config, pool, logger, rateLimitStore }: EmailCodeDeps,
+  deps: AttemptDeps,
   input: { email: string; code: string; ip: string | null; userAgent: string | null },
 ): Promise<FirstFactor> {
+  const { config, pool, logger } = deps;
   const method = "email_code";
   const facts = { ip: input.ip, userAgent: input.userAgent };
-  const limits = { store: rateLimitStore, pool, logger };
   const email = input.email.trim();
   const code = input.code.replace(/\s+/g, "");
   const plausible = email.length <= 254 && isPrintableText(email) && signInCodePattern.test(code);
-
-  await enforceRateLimit(limits, {
-    name: "login_ip",
-    key: clientNetwork(input.ip),
-    setting: config.limits.RATE_LIMIT_LOGIN_IP,
-    audit: facts,
-  });
-  const user = plausible ? await findUserByEmail(pool, email) : null;
-  await enforceRateLimit(limits, {
-    name: "login_account",
-    key: accountKey(user?.id ?? null, email),
-    setting: config.limits.RATE_LIMIT_LOGIN_ACCOUNT,
-    audit: { ...facts, userId: user?.id ?? null },
-  });
-
-  const refuse = async (reason: string, refusal: DomainError, userId: string | null) => {
-    await recordSignInFailure(pool, logger, {
-      method,
-      reason,
-      userId,
-      ...facts,
-      locked: refusal.code === "account_locked",
-    });
-    return refusal;
-  };
+  const { user, refuse } = await startSignInAttempt(deps, { method, email, plausible, ...facts });
 
   const userId = user?.id ?? nobody;
   const used = await consumeSignInCode(pool, userId, hashSignInCode(userId, code));
@@ -185,14 +147,6 @@ export async function verifyEmailCode(
     throw await refuse(counted ? "bad_code" : "no_code", invalidCode(), user.id);
   }
   if (!user) throw await refuse("unknown_email", invalidCode(), null);
-
-  const lockedMs = (user.locked_until?.getTime() ?? 0) - Date.now();
-  if (lockedMs > 0) {
-    throw await refuse("locked", accountLocked(Math.ceil(lockedMs / 1000)), user.id);
-  }
-  if (user.status === "locked") throw await refuse("locked", accountLocked(null), user.id);
-  if (user.status !== "active") {
-    throw await refuse("inactive", new DomainError("account_inactive"), user.id);
-  }
+  await refuseUnusableAccount(refuse, user);
   return { user, method, provedSecret: true };
 }

@@ -1,42 +1,26 @@
-import type { DatabasePool } from "slonik";
-import { findUserByEmail } from "../../sql/users.ts";
 import type { Config } from "../config/index.ts";
 import { DomainError } from "../errors.ts";
-import type { Logger } from "../logger.ts";
 import {
   hashPassword,
   needsRehash,
   verifyAgainstDummy,
   verifyPassword,
 } from "../password/hashing.ts";
-import type { RateLimitStore } from "../rate-limits/rate-limit-stores.ts";
-import { accountKey, clientNetwork, enforceRateLimit } from "../rate-limits/rate-limiter.ts";
 import { isPrintableText } from "../text-input.ts";
 import { countFailedAttempt } from "../users/lockout.ts";
-import { recordSignInFailure } from "./failures.ts";
+import {
+  type AttemptDeps,
+  refuseUnusableAccount,
+  secondsUntil,
+  startSignInAttempt,
+} from "./attempt.ts";
 import type { FirstFactor } from "./first-factor.ts";
 
 /** Wrong email or password: one answer for both, so it reveals nothing. */
 const invalidCredentials = () => new DomainError("invalid_credentials");
 
-/**
- * The password was right but the account is locked: for a while after
- * failures (with the seconds left), or by an administrator (null).
- */
-export const accountLocked = (retryAfterSeconds: number | null) =>
-  retryAfterSeconds === null
-    ? new DomainError("account_locked")
-    : new DomainError("account_locked", {
-        detail: "Too many failed sign-ins: this account is locked for a while.",
-        retryAfterSeconds,
-      });
-
-export type PasswordLoginDeps = {
+export type PasswordLoginDeps = AttemptDeps & {
   config: Pick<Config, "access" | "limits" | "passwords">;
-  pool: DatabasePool;
-  /** The process's rate-limit counters (built once by createServices). */
-  rateLimitStore: RateLimitStore;
-  logger: Logger;
 };
 
 export type PasswordLoginInput = {
@@ -82,42 +66,18 @@ export type PasswordLoginInput = {
  * Starting a session or issuing tokens is the caller's business.
  */
 export async function verifyPasswordLogin(
-  { config, pool, logger, rateLimitStore }: PasswordLoginDeps,
+  deps: PasswordLoginDeps,
   input: PasswordLoginInput,
 ): Promise<FirstFactor> {
+  const { config, pool, logger } = deps;
   const method = input.method ?? "password";
   const facts = { ip: input.ip, userAgent: input.userAgent ?? null };
-  const limits = { store: rateLimitStore, pool, logger };
   const email = input.email.trim();
   // Whatever a caller failed to validate (the token grant reads forms too)
   // must not reach the database: an address PostgreSQL cannot even store
   // answers like an unknown one.
   const plausible = email.length <= 254 && isPrintableText(email);
-
-  await enforceRateLimit(limits, {
-    name: "login_ip",
-    key: clientNetwork(input.ip),
-    setting: config.limits.RATE_LIMIT_LOGIN_IP,
-    audit: facts,
-  });
-  const user = plausible ? await findUserByEmail(pool, email) : null;
-  await enforceRateLimit(limits, {
-    name: "login_account",
-    key: accountKey(user?.id ?? null, email),
-    setting: config.limits.RATE_LIMIT_LOGIN_ACCOUNT,
-    audit: { ...facts, userId: user?.id ?? null },
-  });
-
-  const refuse = async (reason: string, refusal: DomainError, userId: string | null) => {
-    await recordSignInFailure(pool, logger, {
-      method,
-      reason,
-      userId,
-      ...facts,
-      locked: refusal.code === "account_locked",
-    });
-    return refusal;
-  };
+  const { user, refuse } = await startSignInAttempt(deps, { method, email, plausible, ...facts });
 
   if (!user?.password_hash) {
     await verifyAgainstDummy(input.password, config.passwords);
@@ -134,11 +94,7 @@ export async function verifyPasswordLogin(
     throw await refuse("bad_password", invalidCredentials(), user.id);
   }
 
-  if (lockedFor !== null) throw await refuse("locked", accountLocked(lockedFor), user.id);
-  if (user.status === "locked") throw await refuse("locked", accountLocked(null), user.id);
-  if (user.status !== "active") {
-    throw await refuse("inactive", new DomainError("account_inactive"), user.id);
-  }
+  await refuseUnusableAccount(refuse, user);
   if (input.requireVerifiedEmail && !user.email_verified) {
     throw await refuse("unverified", new DomainError("email_not_verified"), user.id);
   }
@@ -150,10 +106,4 @@ export async function verifyPasswordLogin(
       }
     : null;
   return { user, method, password: { rehash } };
-}
-
-function secondsUntil(time: Date | null): number | null {
-  if (!time) return null;
-  const ms = time.getTime() - Date.now();
-  return ms > 0 ? Math.ceil(ms / 1000) : null;
 }

@@ -12,8 +12,8 @@ import {
   secondFactorMethods,
 } from "../mfa/second-factor-proof.ts";
 import { hashSecret, newSessionSecret } from "../sessions/sessions.ts";
+import { accountLocked } from "./attempt.ts";
 import type { Door, FirstFactor } from "./first-factor.ts";
-import { accountLocked } from "./password-login.ts";
 
 /** How long a first factor waits for its second: long enough to open an authenticator app. */
 export const pendingSignInTtlMs = 5 * 60_000;
