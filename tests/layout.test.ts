@@ -39,3 +39,38 @@ test("a route file imports no other route file", () => {
   );
   expect(offending).toEqual([]);
 });
+
+test("the domain imports nothing from the HTTP layer", () => {
+  const http = ["src/http/", "src/routes/", "src/pages/", "src/app.ts"];
+  const domain = sourceFiles("src").filter(
+    (file) =>
+      !http.some((prefix) => file.startsWith(prefix)) && !/^src\/(main|services)\.ts$/.test(file),
+  );
+  const offending = domain.flatMap((file) =>
+    importsOf(file)
+      .filter((target) => http.some((prefix) => target.startsWith(prefix)))
+      .map((target) => `${file} -> ${target}`),
+  );
+  expect(offending).toEqual([]);
+});
+
+test("src/ and sql/ have no import cycles", () => {
+  const files = [...sourceFiles("src"), ...sourceFiles("sql")];
+  const edges = new Map(files.map((file) => [file, importsOf(file)]));
+  const cycles: string[] = [];
+  const state = new Map<string, "open" | "done">();
+  const path: string[] = [];
+  const visit = (file: string) => {
+    state.set(file, "open");
+    path.push(file);
+    for (const target of edges.get(file) ?? []) {
+      if (state.get(target) === "open") {
+        cycles.push([...path.slice(path.indexOf(target)), target].join(" -> "));
+      } else if (!state.has(target) && edges.has(target)) visit(target);
+    }
+    path.pop();
+    state.set(file, "done");
+  };
+  for (const file of files) if (!state.has(file)) visit(file);
+  expect(cycles).toEqual([]);
+});
