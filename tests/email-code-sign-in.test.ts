@@ -3,6 +3,7 @@ import { sql } from "slonik";
 import { insertUser, type User } from "../sql/users.ts";
 import { startTestApp } from "./support/app.ts";
 import { createTestDatabase } from "./support/database.ts";
+import { postForm } from "./support/requests.ts";
 import { testPasswordHash } from "./support/sign-in.ts";
 import { type ReceivedMail, startTestSmtpServer } from "./support/smtp.ts";
 
@@ -48,17 +49,8 @@ function postJson(path: string, body: unknown, ip = nextIp()): Promise<Response>
     body: typeof body === "string" ? body : JSON.stringify(body),
   });
 }
-const postForm = (path: string, fields: Record<string, string>) =>
-  app.request(path, {
-    method: "POST",
-    headers: {
-      "content-type": "application/x-www-form-urlencoded",
-      "sec-fetch-site": "same-origin",
-      "x-forwarded-for": nextIp(),
-    },
-    body: new URLSearchParams(fields),
-    redirect: "manual",
-  });
+const postFormFrom = (path: string, fields: Record<string, string>) =>
+  postForm(app, path, fields, { "x-forwarded-for": nextIp() });
 
 const codeOf = (mail: ReceivedMail) => {
   const code = /^([0-9]{6}) is your Gatehouse sign-in code$/.exec(mail.subject)?.[1];
@@ -438,7 +430,7 @@ describe("the pages", () => {
 
   test("the forms ask for a code, refuse a wrong one with the page again, and sign in with the right one", async () => {
     const user = await account();
-    const asked = await postForm("/auth/email-code", { email: user.email, redirect_to: "/me" });
+    const asked = await postFormFrom("/auth/email-code", { email: user.email, redirect_to: "/me" });
     expect(asked.status).toBe(202);
     const codeForm = await asked.text();
     expect(codeForm).toContain('action="/auth/email-code/verify"');
@@ -446,7 +438,7 @@ describe("the pages", () => {
     expect(codeForm).toContain('name="redirect_to" value="/me"');
     const code = codeOf(await smtp.waitForMail(user.email, /sign-in code/));
 
-    const refused = await postForm("/auth/email-code/verify", {
+    const refused = await postFormFrom("/auth/email-code/verify", {
       email: user.email,
       code: wrong(code),
       redirect_to: "/me",
@@ -457,7 +449,7 @@ describe("the pages", () => {
     expect(again).toContain("That code is wrong, used or expired.");
     expect(again).toContain(`value="${user.email}"`);
 
-    const signedIn = await postForm("/auth/email-code/verify", {
+    const signedIn = await postFormFrom("/auth/email-code/verify", {
       email: user.email,
       code: code.replace(/^(...)/, "$1 "),
       redirect_to: "/me",

@@ -3,6 +3,7 @@ import { replaceSignInCode } from "../sql/verification-tokens.ts";
 import { hashSignInCode } from "../src/sign-in/email-code.ts";
 import { testKey } from "./support/cli.ts";
 import { gitHubUser } from "./support/fake-social-providers.ts";
+import { postForm } from "./support/requests.ts";
 import { signedInUser } from "./support/sign-in.ts";
 import { base, publicHost as host, landed, startSignInSite } from "./support/sign-in-site.ts";
 
@@ -162,16 +163,12 @@ type Route = (
 
 const routes: Record<string, Route> = {
   "form sign-in (POST /auth/login) Location": async (payload) => {
-    const response = await app.request("/auth/login", {
-      method: "POST",
-      redirect: "manual",
-      headers: {
-        "content-type": "application/x-www-form-urlencoded",
-        origin: base,
-        "sec-fetch-site": "same-origin",
-      },
-      body: new URLSearchParams({ email: memberEmail, password, redirect_to: payload }).toString(),
-    });
+    const response = await postForm(
+      app,
+      "/auth/login",
+      { email: memberEmail, password, redirect_to: payload },
+      { origin: base },
+    );
     const page = `${base}/auth/login`;
     // Refusing the form (a redirect_to over 2 KB) sends the browser nowhere, which is safe too.
     if (response.status === 400 && !response.headers.has("location"))
@@ -187,20 +184,12 @@ const routes: Record<string, Route> = {
       userId: member.user.id,
       expiresAt: new Date(Date.now() + 60_000),
     });
-    const response = await app.request("/auth/email-code/verify", {
-      method: "POST",
-      redirect: "manual",
-      headers: {
-        "content-type": "application/x-www-form-urlencoded",
-        origin: base,
-        "sec-fetch-site": "same-origin",
-      },
-      body: new URLSearchParams({
-        email: memberEmail,
-        code: "424242",
-        redirect_to: payload,
-      }).toString(),
-    });
+    const response = await postForm(
+      app,
+      "/auth/email-code/verify",
+      { email: memberEmail, code: "424242", redirect_to: payload },
+      { origin: base },
+    );
     const page = `${base}/auth/email-code/verify`;
     if (response.status === 400 && !response.headers.has("location"))
       return { refused: true, page };

@@ -13,6 +13,7 @@ import {
   startFakeSocialProviders,
 } from "./support/fake-social-providers.ts";
 import { routeHostsTo, socialProviderHosts } from "./support/provider-routing.ts";
+import { postForm } from "./support/requests.ts";
 import { startTestSmtpServer } from "./support/smtp.ts";
 import { nextCode, stepNow, totpCode } from "./support/totp.ts";
 
@@ -86,18 +87,8 @@ function postJson(path: string, body: unknown, cookie = ""): Promise<Response> {
     body: JSON.stringify(body),
   });
 }
-const postForm = (path: string, fields: Record<string, string>, cookie = "") =>
-  app.request(path, {
-    method: "POST",
-    headers: {
-      "content-type": "application/x-www-form-urlencoded",
-      "sec-fetch-site": "same-origin",
-      "x-forwarded-for": nextIp(),
-      ...(cookie ? { cookie } : {}),
-    },
-    body: new URLSearchParams(fields),
-    redirect: "manual",
-  });
+const postFormFrom = (path: string, fields: Record<string, string>, cookie = "") =>
+  postForm(app, path, fields, { "x-forwarded-for": nextIp(), ...(cookie ? { cookie } : {}) });
 const tokenRequest = (fields: Record<string, string>) =>
   app.request("/auth/token", {
     method: "POST",
@@ -222,7 +213,7 @@ describe("no way around the second factor", () => {
 
   test("the sign-in form goes to the second-factor page, which finishes the sign-in", async () => {
     const { user, secret } = await userWithTotp();
-    const login = await postForm("/auth/login", {
+    const login = await postFormFrom("/auth/login", {
       email: user.email ?? "",
       password,
       redirect_to: "/me",
@@ -240,14 +231,14 @@ describe("no way around the second factor", () => {
     expect(html).toContain('name="code"');
     expect(html).toContain('name="recovery_code"');
 
-    const wrong = await postForm(
+    const wrong = await postFormFrom(
       "/auth/mfa",
       { code: "12345", redirect_to: "/me" },
       cookieHeader(set),
     );
     expect(wrong.status).toBe(401);
     expect(wrong.headers.get("content-type")).toContain("text/html");
-    const finished = await postForm(
+    const finished = await postFormFrom(
       "/auth/mfa",
       { code: await nextCode(pool, user.id, secret), redirect_to: "/me" },
       cookieHeader(set),
@@ -339,7 +330,7 @@ describe("no way around the second factor", () => {
     expect(Object.keys(set)).toEqual([pendingCookie]);
     await expectNothingOpens(user.id, cookieHeader(set), [set[pendingCookie] ?? ""]);
 
-    const form = await postForm("/auth/email-code/verify", {
+    const form = await postFormFrom("/auth/email-code/verify", {
       email,
       code: await mailedCode(),
       redirect_to: "/me",

@@ -1,5 +1,5 @@
 import type { Problem } from "../http/problem.ts";
-import { AccountPage } from "./password-pages.tsx";
+import { AccountPage, EmailField } from "./password-pages.tsx";
 
 // Signing in with a code mailed to the account's address: a page asks for
 // the address, the next one for the code. Both are plain forms posting to
@@ -14,15 +14,7 @@ export function EmailCodeRequestForm(props: { redirectTo: string; email?: string
   return (
     <form method="post" action="/auth/email-code">
       <KeepRedirect redirectTo={props.redirectTo} />
-      <label for="email">Email</label>
-      <input
-        id="email"
-        name="email"
-        type="email"
-        required
-        autocomplete="email"
-        value={props.email ?? ""}
-      />
+      <EmailField autocomplete="email" value={props.email ?? ""} />
       <button type="submit">Email me a code</button>
     </form>
   );
@@ -32,15 +24,7 @@ export function EmailCodeForm(props: { redirectTo: string; email: string }) {
   return (
     <form method="post" action="/auth/email-code/verify">
       <KeepRedirect redirectTo={props.redirectTo} />
-      <label for="email">Email</label>
-      <input
-        id="email"
-        name="email"
-        type="email"
-        required
-        autocomplete="email"
-        value={props.email}
-      />
+      <EmailField autocomplete="email" value={props.email} />
       <label for="code">Code from the mail</label>
       <input
         id="code"

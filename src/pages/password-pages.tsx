@@ -54,7 +54,7 @@ export function AccountPage(props: {
   );
 }
 
-function EmailField(props: { autocomplete: "email" | "username"; value?: string }) {
+export function EmailField(props: { autocomplete: "email" | "username"; value?: string }) {
   return (
     <>
       <label for="email">Email</label>

@@ -17,19 +17,29 @@ export function jsonSender(app: Pick<TestApp, "request" | "config">) {
   };
 }
 
-/** A browser form post: urlencoded, same-origin, no redirect following. */
+/** A same-origin browser form post (urlencoded, redirects not followed); `headers` add to it. */
+export function postForm(
+  app: Pick<TestApp, "request">,
+  path: string,
+  fields: Record<string, string>,
+  headers: Record<string, string> = {},
+) {
+  return app.request(path, {
+    method: "POST",
+    redirect: "manual",
+    headers: {
+      "content-type": "application/x-www-form-urlencoded",
+      "sec-fetch-site": "same-origin",
+      ...headers,
+    },
+    body: new URLSearchParams(fields).toString(),
+  });
+}
+
+/** A browser form post in the session `cookie`, with the Origin the CSRF check wants. */
 export function formPoster(app: Pick<TestApp, "request" | "config">) {
   return (path: string, cookie: string, fields: Record<string, string>) =>
-    app.request(path, {
-      method: "POST",
-      redirect: "manual",
-      headers: {
-        cookie,
-        origin: app.config.http.PUBLIC_URL,
-        "content-type": "application/x-www-form-urlencoded",
-      },
-      body: new URLSearchParams(fields).toString(),
-    });
+    postForm(app, path, fields, { cookie, origin: app.config.http.PUBLIC_URL });
 }
 
 /** A same-origin JSON API call that wants JSON back, redirects not followed. */
