@@ -61,6 +61,14 @@ export const rateLimitedResponse = {
   429: { description: "Too many requests from this client or for this address (Retry-After)" },
 };
 
+/** What a sign-in step answers when its secret (`wrong`) or the account refuses. */
+export const signInRefusals = (wrong: string) => ({
+  401: { description: wrong },
+  403: { description: "Right secret, but the account is inactive" },
+  423: { description: "Right secret, but the account is locked (Retry-After)" },
+  429: { description: "The sign-in rate limits of /auth/login (Retry-After)" },
+});
+
 export const tokenQuery = z.object({ token: tokenInput.optional() });
 
 /** An HTML page a mail or a form links to: public, the page itself is the answer. */

@@ -5,6 +5,7 @@ import {
   messageResponse,
   mfaRequiredResponse,
   rateLimitedResponse,
+  signInRefusals,
 } from "../http/account-schemas.ts";
 import { ApiRoutes, operation } from "../http/api-route.ts";
 import { requestAuditFields } from "../http/audit-fields.ts";
@@ -81,13 +82,9 @@ const verifyCodeOperation = operation("POST /auth/email-code/verify", "signInWit
       body: z.union([loginResponse, mfaRequiredResponse]),
     },
     400: { description: "Invalid input (an address, six digits)" },
-    401: {
-      description:
-        "The code is wrong, used, expired or used up (the same for an unknown address); a wrong one counts toward the lockout",
-    },
-    403: { description: "Right code, but the account is inactive" },
-    423: { description: "Right code, but the account is locked (Retry-After)" },
-    429: { description: "The sign-in rate limits of /auth/login (Retry-After)" },
+    ...signInRefusals(
+      "The code is wrong, used, expired or used up (the same for an unknown address); a wrong one counts toward the lockout",
+    ),
   },
   tag: "auth",
   access: "anyone",

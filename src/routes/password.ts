@@ -9,6 +9,7 @@ import {
   pageOperation,
   rateLimitedResponse,
   resetBody,
+  signInRefusals,
   signupBody,
   tokenQuery,
 } from "../http/account-schemas.ts";
@@ -102,10 +103,7 @@ export function passwordRoutes(deps: SignInDeps & AccountDeps) {
             "Signed in; or, for an account with a second factor, `mfa_required` and a cookie good only for POST /auth/mfa (5 minutes)",
           body: z.union([loginResponse, mfaRequiredResponse]),
         },
-        401: { description: "Wrong email or password (the same answer for an unknown email)" },
-        403: { description: "Right password, but the account is inactive" },
-        423: { description: "Right password, but the account is locked (Retry-After)" },
-        ...rateLimitedResponse,
+        ...signInRefusals("Wrong email or password (the same answer for an unknown email)"),
       },
     }),
     async (c) => {

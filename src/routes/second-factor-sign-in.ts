@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { signInRefusals } from "../http/account-schemas.ts";
 import { ApiRoutes, operation } from "../http/api-route.ts";
 import { finishBrowserSignIn } from "../http/browser-sign-in.ts";
 import { answering, formField, htmlPage } from "../http/form-answers.ts";
@@ -36,13 +37,9 @@ const finishSignInOperation = operation("POST /auth/mfa", "finishSignInWithSecon
   responses: {
     200: { description: "Signed in", body: finishResponse },
     400: { description: "Neither or both of code and recovery_code, or invalid input" },
-    401: {
-      description:
-        "The code is wrong or used (counts toward the lockout), or no live pending sign-in",
-    },
-    403: { description: "The account is inactive" },
-    423: { description: "The account is locked (Retry-After)" },
-    429: { description: "The sign-in rate limits of /auth/login (Retry-After)" },
+    ...signInRefusals(
+      "The code is wrong or used (counts toward the lockout), or no live pending sign-in",
+    ),
   },
   tag: "auth",
   access: "anyone",
