@@ -1,8 +1,14 @@
-import type { CommonQueryMethods } from "slonik";
+import type { CommonQueryMethods, DatabasePool } from "slonik";
 import { insertAuditEvent, type NewAuditEvent } from "../sql/audit-events.ts";
 import type { Logger } from "./logger.ts";
 
 export type AuditEntry = NewAuditEvent;
+
+/** Where a request came from, as every audit event of it records. */
+export type RequestFacts = { ip: string | null; userAgent: string | null };
+
+/** What a domain operation that writes and audits needs. */
+export type AuditedDeps = { pool: DatabasePool; logger: Logger };
 
 /**
  * Records a security event. A failing audit write is logged loudly but does

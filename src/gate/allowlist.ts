@@ -1,4 +1,4 @@
-import type { CommonQueryMethods, DatabasePool } from "slonik";
+import type { CommonQueryMethods } from "slonik";
 import { z } from "zod";
 import {
   type AllowlistKind,
@@ -8,15 +8,13 @@ import {
   listAllowlistRules,
   removeAllowlistRule,
 } from "../../sql/allowlist-rules.ts";
-import { recordAudit } from "../audit.ts";
+import { type AuditedDeps, recordAudit } from "../audit.ts";
 import { DomainError } from "../errors.ts";
 import type { Logger } from "../logger.ts";
 import { emailAddress, mailDomain } from "../text-input.ts";
 import type { Actor } from "../users/administration.ts";
 
 export { type AllowlistRule, allowlistKinds };
-
-type Deps = { pool: DatabasePool; logger: Logger };
 
 // The same shapes as the table's CHECK constraints, checked first so bad input
 // is refused naming the field rather than failing in the database. The API,
@@ -59,7 +57,7 @@ export function allowlistRules(db: CommonQueryMethods): Promise<readonly Allowli
 }
 
 export async function addAllowlistRule(
-  { pool, logger }: Deps,
+  { pool, logger }: AuditedDeps,
   actor: Actor,
   rule: { kind: AllowlistKind; value: string },
 ): Promise<AllowlistRule> {
@@ -72,7 +70,7 @@ export async function addAllowlistRule(
 }
 
 export async function deleteAllowlistRuleAudited(
-  { pool, logger }: Deps,
+  { pool, logger }: AuditedDeps,
   actor: Actor,
   id: string,
 ): Promise<AllowlistRule> {

@@ -1,5 +1,6 @@
 import type { DatabasePool } from "slonik";
 import { findUserByEmail, type User } from "../../sql/users.ts";
+import type { RequestFacts } from "../audit.ts";
 import type { Config } from "../config/index.ts";
 import { fieldError } from "../errors.ts";
 import type { Logger } from "../logger.ts";
@@ -20,7 +21,6 @@ export type PasswordDeps = {
   logger: Logger;
 };
 export type AccountDeps = PasswordDeps & { config: Pick<Config, "http">; mailer: Mailer };
-export type RequestFacts = { ip: string | null; userAgent: string | null };
 
 export const invalidLink = (pointer: string) =>
   fieldError(
@@ -72,3 +72,5 @@ export async function mailRequestLimits(
   });
   return user;
 }
+
+export type { RequestFacts };

@@ -1,5 +1,6 @@
 import type { DatabasePool } from "slonik";
 import { findUserByEmail, type User } from "../../sql/users.ts";
+import type { RequestFacts } from "../audit.ts";
 import type { Config } from "../config/index.ts";
 import { DomainError } from "../errors.ts";
 import type { Logger } from "../logger.ts";
@@ -30,8 +31,6 @@ export const accountLocked = (retryAfterSeconds: number | null) =>
         detail: "Too many failed sign-ins: this account is locked for a while.",
         retryAfterSeconds,
       });
-
-type RequestFacts = { ip: string | null; userAgent: string | null };
 
 /** Audits a refusal as `login.failed` with `reason` and returns it, to be thrown. */
 export type Refuse = (

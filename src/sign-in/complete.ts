@@ -1,6 +1,6 @@
 import type { DatabasePool, DatabaseTransactionConnection } from "slonik";
 import { recordSuccessfulLogin, recordUserLogin, type User } from "../../sql/users.ts";
-import { recordAudit } from "../audit.ts";
+import { type RequestFacts, recordAudit } from "../audit.ts";
 import type { Config } from "../config/index.ts";
 import { DomainError, hasCode } from "../errors.ts";
 import { grantRightsOfIdentity } from "../gate/grant-rights.ts";
@@ -54,8 +54,6 @@ export type PendingOutcome = {
 export type OutcomeAt<D extends Door> = D extends { kind: "token" }
   ? TokensOutcome
   : SessionOutcome;
-
-type RequestFacts = { ip: string | null; userAgent: string | null };
 
 /**
  * Completes a sign-in whose first factor was proved, in one transaction:

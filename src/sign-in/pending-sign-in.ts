@@ -1,5 +1,6 @@
 import { findLivePendingSignIn } from "../../sql/pending-sign-ins.ts";
 import { findUserById } from "../../sql/users.ts";
+import type { RequestFacts } from "../audit.ts";
 import { DomainError } from "../errors.ts";
 import { recordSecondFactorFailure, type SecondFactorAnswer } from "../mfa/second-factor-proof.ts";
 import { accountKey, clientNetwork, enforceRateLimit } from "../rate-limits/rate-limiter.ts";
@@ -8,8 +9,6 @@ import { completeSignIn, type OutcomeAt, type SignInDeps } from "./complete.ts";
 import { recordSignInFailure } from "./failures.ts";
 import type { Door } from "./first-factor.ts";
 import { pendingSignInExpired, SecondFactorRefused } from "./second-factor.ts";
-
-type RequestFacts = { ip: string | null; userAgent: string | null };
 
 /**
  * Finishes a pending sign-in (POST /auth/mfa for a browser, the mfa grant of

@@ -9,7 +9,7 @@ import {
   updateOAuthAccountAtSignIn,
 } from "../../sql/oauth-accounts.ts";
 import { findUserByEmail, findUserById, insertUser, type User } from "../../sql/users.ts";
-import { recordAudit } from "../audit.ts";
+import { type RequestFacts, recordAudit } from "../audit.ts";
 import type { Config } from "../config/index.ts";
 import { DomainError } from "../errors.ts";
 import { decideSignInGrants } from "../gate/sign-in-grants.ts";
@@ -54,7 +54,6 @@ type Deps = {
   cipher: TokenCipher;
 };
 type AccountFields = Omit<NewOAuthAccount, "id" | "userId" | "provider" | "providerUserId">;
-type RequestFacts = { ip: string | null; userAgent: string | null };
 
 /** Which GitHub memberships the allowlist rules ask about (and so which scopes to request). */
 export async function membershipNeeds(pool: DatabasePool): Promise<MembershipNeeds> {

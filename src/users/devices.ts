@@ -1,12 +1,10 @@
-import type { DatabasePool } from "slonik";
 import {
   type Device,
   listDevicesOfUser,
   revokeOtherSessionsOfUser,
   revokeSessionOfUser,
 } from "../../sql/sessions.ts";
-import { recordAudit } from "../audit.ts";
-import type { Logger } from "../logger.ts";
+import { type AuditedDeps, type RequestFacts, recordAudit } from "../audit.ts";
 import { sessionsRevoked } from "../metrics.ts";
 
 // A user's devices are their live sessions: browsers (cookie) and token
@@ -15,13 +13,10 @@ import { sessionsRevoked } from "../metrics.ts";
 // sessions_revoke_refresh_tokens) and its access tokens at their next use
 // (the bearer check reads the session).
 
-type Deps = { pool: DatabasePool; logger: Logger };
-type RequestFacts = { ip: string | null; userAgent: string | null };
-
 export type DeviceView = Device & { current: boolean };
 
 export async function listDevices(
-  { pool }: Deps,
+  { pool }: AuditedDeps,
   userId: string,
   currentSessionId: string | null,
 ): Promise<DeviceView[]> {
@@ -35,7 +30,7 @@ export async function listDevices(
  * already revoked.
  */
 export async function revokeDevice(
-  { pool, logger }: Deps,
+  { pool, logger }: AuditedDeps,
   userId: string,
   sessionId: string,
   facts: RequestFacts,
@@ -57,7 +52,7 @@ export async function revokeDevice(
 
 /** Revokes every session of the caller but the current one; returns how many. */
 export async function revokeOtherDevices(
-  { pool, logger }: Deps,
+  { pool, logger }: AuditedDeps,
   userId: string,
   currentSessionId: string | null,
   facts: RequestFacts,

@@ -9,16 +9,12 @@ import { listRefreshTokensOfUser } from "../../sql/refresh-tokens.ts";
 import { findSessionById, listSessionsOfUser } from "../../sql/sessions.ts";
 import { lockUserById, type ProfileChange, updateUserProfile } from "../../sql/user-changes.ts";
 import { findUserById, type User } from "../../sql/users.ts";
-import { recordAudit } from "../audit.ts";
+import { type AuditedDeps, type RequestFacts, recordAudit } from "../audit.ts";
 import { DomainError } from "../errors.ts";
-import type { Logger } from "../logger.ts";
 import { toMeResponse } from "./user-view.ts";
 
-type Deps = { pool: DatabasePool; logger: Logger };
-type RequestFacts = { ip: string | null; userAgent: string | null };
-
 export async function updateProfile(
-  { pool, logger }: Deps,
+  { pool, logger }: AuditedDeps,
   userId: string,
   change: ProfileChange,
   facts: RequestFacts,
@@ -47,7 +43,7 @@ export async function updateProfile(
 // same thing at COMMIT; we check first, under a lock on the user row, so two
 // concurrent unlinks of a user's last two providers cannot both pass.
 export async function unlinkProvider(
-  { pool, logger }: Deps,
+  { pool, logger }: AuditedDeps,
   userId: string,
   provider: string,
   facts: RequestFacts,
@@ -89,7 +85,11 @@ function isSignInMethodViolation(error: unknown): boolean {
  * accounts (never their tokens), sessions, refresh-token grants (never their
  * hashes) and the audit events about them.
  */
-export async function exportAccount({ pool, logger }: Deps, userId: string, facts: RequestFacts) {
+export async function exportAccount(
+  { pool, logger }: AuditedDeps,
+  userId: string,
+  facts: RequestFacts,
+) {
   const user = await findUserById(pool, userId);
   if (!user) throw new DomainError("user_not_found");
   const [accounts, sessions, grants, events] = await Promise.all([
