@@ -19,19 +19,27 @@ export const integer = (fallback: number, { min = 0, max = Number.MAX_SAFE_INTEG
     )
     .default(fallback);
 
-export const duration = (fallback: string) =>
+/** A text setting `parse` turns into a value; null from it is the error `expected`. */
+export const parsedText = <T>(
+  fallback: string,
+  parse: (text: string) => T | null,
+  expected: string,
+) =>
   z
     .string()
     .trim()
     .default(fallback)
     .transform((value, ctx) => {
-      const ms = parseDuration(value);
-      if (ms === null) {
-        ctx.addIssue({ code: "custom", message: "expected a duration like 90s, 15m, 12h or 30d" });
+      const parsed = parse(value);
+      if (parsed === null) {
+        ctx.addIssue({ code: "custom", message: expected });
         return z.NEVER;
       }
-      return ms;
+      return parsed;
     });
+
+export const duration = (fallback: string) =>
+  parsedText(fallback, parseDuration, "expected a duration like 90s, 15m, 12h or 30d");
 
 const booleanText = z.enum(["true", "false", "1", "0", "yes", "no"], {
   message: "expected true or false",

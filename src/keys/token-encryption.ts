@@ -107,17 +107,39 @@ export async function loadEncryptionKeys(
   config: Pick<Config, "providers" | "runtime">,
   logger: Logger,
 ): Promise<EncryptionKey[]> {
-  if (config.providers.TOKEN_ENCRYPTION_KEYS.length > 0)
-    return config.providers.TOKEN_ENCRYPTION_KEYS;
+  return configuredOrDevelopmentKeys(config, logger, {
+    configured: config.providers.TOKEN_ENCRYPTION_KEYS,
+    name: "TOKEN_ENCRYPTION_KEYS",
+    productionHint: "required in production (kid:base64 of 32 random bytes)",
+    file: "token-encryption.key",
+    what: "provider tokens are encrypted",
+  });
+}
+
+/**
+ * The keys a setting names; outside production, when it is unset, one key
+ * generated once and kept in `file` under DATA_DIR (so restarts still read
+ * what it sealed); in production an unset setting is a configuration error.
+ */
+export async function configuredOrDevelopmentKeys(
+  config: Pick<Config, "runtime">,
+  logger: Logger,
+  setting: {
+    configured: readonly EncryptionKey[];
+    name: string;
+    productionHint: string;
+    file: string;
+    what: string;
+  },
+): Promise<EncryptionKey[]> {
+  if (setting.configured.length > 0) return [...setting.configured];
   if (config.runtime.NODE_ENV === "production") {
-    throw new ConfigError(
-      "TOKEN_ENCRYPTION_KEYS: required in production (kid:base64 of 32 random bytes)",
-    );
+    throw new ConfigError(`${setting.name}: ${setting.productionHint}`);
   }
-  const file = resolve(config.runtime.DATA_DIR, "token-encryption.key");
+  const file = resolve(config.runtime.DATA_DIR, setting.file);
   logger.warn(
     { file },
-    "TOKEN_ENCRYPTION_KEYS is not set: provider tokens are encrypted with a development key kept in this file",
+    `${setting.name} is not set: ${setting.what} with a development key kept in this file`,
   );
   return [await readOrCreateDevelopmentKey(file)];
 }

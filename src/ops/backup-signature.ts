@@ -1,8 +1,7 @@
 import { createHmac, timingSafeEqual } from "node:crypto";
-import { resolve } from "node:path";
 import { z } from "zod";
-import { type Config, ConfigError } from "../config/index.ts";
-import { type EncryptionKey, readOrCreateDevelopmentKey } from "../keys/token-encryption.ts";
+import type { Config } from "../config/index.ts";
+import { configuredOrDevelopmentKeys, type EncryptionKey } from "../keys/token-encryption.ts";
 import type { Logger } from "../logger.ts";
 
 // Who made a backup, not only whether it is intact: its metadata carries an
@@ -76,16 +75,12 @@ export async function loadBackupSigningKeys(
   config: Pick<Config, "ops" | "runtime">,
   logger: Logger,
 ): Promise<EncryptionKey[]> {
-  if (config.ops.BACKUP_SIGNING_KEYS.length > 0) return config.ops.BACKUP_SIGNING_KEYS;
-  if (config.runtime.NODE_ENV === "production") {
-    throw new ConfigError(
-      "BACKUP_SIGNING_KEYS: required in production to sign and check backups (kid:base64 of 32 random bytes)",
-    );
-  }
-  const file = resolve(config.runtime.DATA_DIR, "backup-signing.key");
-  logger.warn(
-    { file },
-    "BACKUP_SIGNING_KEYS is not set: backups are signed with a development key kept in this file",
-  );
-  return [await readOrCreateDevelopmentKey(file)];
+  return configuredOrDevelopmentKeys(config, logger, {
+    configured: config.ops.BACKUP_SIGNING_KEYS,
+    name: "BACKUP_SIGNING_KEYS",
+    productionHint:
+      "required in production to sign and check backups (kid:base64 of 32 random bytes)",
+    file: "backup-signing.key",
+    what: "backups are signed",
+  });
 }

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import { parsedText } from "../config/values.ts";
 import { parseDuration } from "../duration.ts";
 
 export type RateLimitSetting = { limit: number; windowMs: number };
@@ -14,15 +14,4 @@ export function parseRateLimitSetting(value: string): RateLimitSetting | null {
 
 /** A config entry `COUNT/DURATION`, e.g. `20/5m`. */
 export const rateLimitSetting = (fallback: string) =>
-  z
-    .string()
-    .trim()
-    .default(fallback)
-    .transform((value, ctx) => {
-      const parsed = parseRateLimitSetting(value);
-      if (!parsed) {
-        ctx.addIssue({ code: "custom", message: "expected COUNT/DURATION like 20/5m" });
-        return z.NEVER;
-      }
-      return parsed;
-    });
+  parsedText(fallback, parseRateLimitSetting, "expected COUNT/DURATION like 20/5m");
