@@ -162,14 +162,6 @@ export async function deleteOAuthAccountOfUser(
   return result.rowCount === 1;
 }
 
-export async function deleteOAuthAccountsOfUser(
-  db: CommonQueryMethods,
-  userId: string,
-): Promise<number> {
-  const result = await db.query(sql.unsafe`DELETE FROM oauth_accounts WHERE user_id = ${userId}`);
-  return result.rowCount;
-}
-
 /**
  * Links an account unless (provider, provider_user_id) or (provider, user_id)
  * is already taken; null then. Concurrent first sign-ins of one identity are

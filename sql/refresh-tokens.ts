@@ -130,14 +130,6 @@ export async function listRefreshTokensOfUser(
     LIMIT ${limit}`);
 }
 
-export async function deleteRefreshTokensOfUser(
-  db: CommonQueryMethods,
-  userId: string,
-): Promise<number> {
-  const result = await db.query(sql.unsafe`DELETE FROM refresh_tokens WHERE user_id = ${userId}`);
-  return result.rowCount;
-}
-
 /** Revokes the user's refresh tokens except those bound to `keptSessionId`. */
 export async function revokeRefreshTokensOfUserExceptSession(
   db: CommonQueryMethods,

@@ -233,15 +233,6 @@ export async function listSessionsOfUser(
     LIMIT ${limit}`);
 }
 
-/** Erases a user's sessions (their addresses and user agents are personal data). */
-export async function deleteSessionsOfUser(
-  db: CommonQueryMethods,
-  userId: string,
-): Promise<number> {
-  const result = await db.query(sql.unsafe`DELETE FROM sessions WHERE user_id = ${userId}`);
-  return result.rowCount;
-}
-
 export const deviceRow = sessionRow
   .pick({
     id: true,

@@ -117,3 +117,24 @@ export async function updateUserProfile(
     WHERE id = ${id} AND status <> 'deleted'
     RETURNING ${userColumns}`);
 }
+
+/** Tables whose rows belong to one user (user_id) and go with the account. */
+export type UserOwnedTable =
+  | "refresh_tokens"
+  | "sessions"
+  | "verification_tokens"
+  | "pending_sign_ins"
+  | "oauth_accounts"
+  | "mfa_totp"
+  | "mfa_recovery_codes";
+
+/** Deletes the user's rows from each table, in the order given (refresh tokens before their sessions). */
+export async function deleteRowsOfUser(
+  db: CommonQueryMethods,
+  userId: string,
+  tables: readonly UserOwnedTable[],
+): Promise<void> {
+  for (const table of tables) {
+    await db.query(sql.unsafe`DELETE FROM ${sql.identifier([table])} WHERE user_id = ${userId}`);
+  }
+}

@@ -1,14 +1,12 @@
 import type { DatabasePool } from "slonik";
 import { eraseAuditPersonalData } from "../../sql/audit-events.ts";
-import { deleteRecoveryCodesOfUser } from "../../sql/mfa-recovery-codes.ts";
-import { deleteTotpOfUser } from "../../sql/mfa-totp.ts";
-import { deleteOAuthAccountsOfUser } from "../../sql/oauth-accounts.ts";
-import { deletePendingSignInsOfUser } from "../../sql/pending-sign-ins.ts";
-import { deleteRefreshTokensOfUser } from "../../sql/refresh-tokens.ts";
-import { deleteSessionsOfUser } from "../../sql/sessions.ts";
-import { anonymiseUser, deleteUser } from "../../sql/user-changes.ts";
+import {
+  anonymiseUser,
+  deleteRowsOfUser,
+  deleteUser,
+  type UserOwnedTable,
+} from "../../sql/user-changes.ts";
 import { findUserById } from "../../sql/users.ts";
-import { deleteVerificationTokensOfUser } from "../../sql/verification-tokens.ts";
 import { recordAudit } from "../audit.ts";
 import { DomainError, hasCode } from "../errors.ts";
 import type { Logger } from "../logger.ts";
@@ -43,16 +41,17 @@ export async function deleteAccount(
       if (!user || (user.status === "deleted" && !request.hard))
         throw new DomainError("user_not_found");
       await guardLastAdministrator(tx, user);
-      await deleteRefreshTokensOfUser(tx, user.id);
-      await deleteSessionsOfUser(tx, user.id);
-      await deleteVerificationTokensOfUser(tx, user.id);
-      await deletePendingSignInsOfUser(tx, user.id);
+      const credentials: UserOwnedTable[] = [
+        "refresh_tokens",
+        "sessions",
+        "verification_tokens",
+        "pending_sign_ins",
+      ];
+      await deleteRowsOfUser(tx, user.id, credentials);
       if (request.hard) {
         await deleteUser(tx, user.id);
       } else {
-        await deleteOAuthAccountsOfUser(tx, user.id);
-        await deleteTotpOfUser(tx, user.id);
-        await deleteRecoveryCodesOfUser(tx, user.id);
+        await deleteRowsOfUser(tx, user.id, ["oauth_accounts", "mfa_totp", "mfa_recovery_codes"]);
         await anonymiseUser(tx, user.id);
       }
       await eraseAuditPersonalData(tx, user.id);
