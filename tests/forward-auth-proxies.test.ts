@@ -3,16 +3,15 @@ import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { upsertAllowlistRule } from "../sql/allowlist-rules.ts";
-import { insertUser, setUserState } from "../sql/users.ts";
+import { setUserState } from "../sql/users.ts";
 import { freePort } from "../src/free-port.ts";
-import { hashPassword } from "../src/password/hashing.ts";
 import { startTestApp, type TestApp } from "./support/app.ts";
 import { TestBrowser } from "./support/browser.ts";
 import { testKey } from "./support/cli.ts";
 import { createTestDatabase } from "./support/database.ts";
 import { fakeClient, startFakeSocialProviders } from "./support/fake-social-providers.ts";
 import { routeHostsTo, socialProviderHosts } from "./support/provider-routing.ts";
-import { signedInUser } from "./support/sign-in.ts";
+import { approvedPasswordUser, knownPassword, signedInUser } from "./support/sign-in.ts";
 
 // The nginx and Caddy snippets of docs/forward-auth.md, run as written in
 // front of a real Gatehouse and a small upstream app; only addresses and
@@ -143,13 +142,8 @@ function proxyBehaviour(
   });
 
   test("one sign-in at the auth host covers the app: 302, password sign-in, cookie for the domain, through", async () => {
-    const password = "correct horse battery staple";
-    const user = await insertUser(db.pool, {
-      email: `walk-${crypto.randomUUID().slice(0, 8)}@example.com`,
-      emailVerified: true,
-      isWhitelisted: true,
-      passwordHash: await hashPassword(password, gatehouse.config.passwords),
-    });
+    const password = knownPassword;
+    const user = await approvedPasswordUser(db.pool, gatehouse.config);
     const first = await get("/projects/7?view=board", { accept: html });
     expect(first.status).toBe(302);
     const signInPage = new URL(first.headers.get("location") ?? "");

@@ -1,8 +1,7 @@
 import { afterAll, describe, expect, test } from "bun:test";
-import { insertUser } from "../sql/users.ts";
-import { hashPassword } from "../src/password/hashing.ts";
 import { startTestApp } from "./support/app.ts";
 import { createTestDatabase } from "./support/database.ts";
+import { approvedPasswordUser, knownPassword } from "./support/sign-in.ts";
 
 const db = await createTestDatabase();
 const open = await startTestApp(db.pool);
@@ -109,13 +108,8 @@ describe("GET /metrics", () => {
         revoked: value(samples, "gatehouse_sessions_revoked_total", { reason: "logout" }) ?? 0,
       };
     };
-    const password = "correct horse battery staple";
-    const user = await insertUser(db.pool, {
-      email: `metrics-${crypto.randomUUID().slice(0, 8)}@example.com`,
-      emailVerified: true,
-      isWhitelisted: true,
-      passwordHash: await hashPassword(password, open.config.passwords),
-    });
+    const password = knownPassword;
+    const user = await approvedPasswordUser(db.pool, open.config);
     const before = await read();
     const login = await open.request("/auth/login", {
       method: "POST",

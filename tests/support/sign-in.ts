@@ -2,6 +2,7 @@ import type { DatabasePool } from "slonik";
 import { insertUser, type NewUser, type User } from "../../sql/users.ts";
 import type { Config } from "../../src/config/index.ts";
 import { sessionCookieName } from "../../src/http/session-cookie.ts";
+import { hashPassword } from "../../src/password/hashing.ts";
 import { createSession } from "../../src/sessions/sessions.ts";
 
 export const testPasswordHash = "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA";
@@ -33,4 +34,19 @@ export async function signedInUser(
     userAgent: "test",
   });
   return { user: created, sessionId: session.id, cookie: `${sessionCookieName(config)}=${secret}` };
+}
+
+export const knownPassword = "correct horse battery staple";
+
+/** An approved user with a verified address whose password is knownPassword (no session). */
+export async function approvedPasswordUser(
+  pool: DatabasePool,
+  config: Pick<Config, "passwords">,
+): Promise<User> {
+  return insertUser(pool, {
+    email: `user${++counter}-${crypto.randomUUID().slice(0, 8)}@example.com`,
+    emailVerified: true,
+    isWhitelisted: true,
+    passwordHash: await hashPassword(knownPassword, config.passwords),
+  });
 }
