@@ -8,6 +8,7 @@ import { sessionCookieName } from "../src/http/session-cookie.ts";
 import { createSession, hashSecret } from "../src/sessions/sessions.ts";
 import { startTestApp, type TestApp } from "./support/app.ts";
 import { createTestDatabase } from "./support/database.ts";
+import { postForm } from "./support/requests.ts";
 import { testPasswordHash } from "./support/sign-in.ts";
 import { startTestSmtpServer, tokenFromMail } from "./support/smtp.ts";
 
@@ -731,17 +732,10 @@ test("the session cookie name follows PUBLIC_URL", () => {
 
 describe("browser forms (no JavaScript)", () => {
   function submit(path: string, fields: Record<string, string>, cookie?: string) {
-    return app.request(path, {
-      method: "POST",
-      redirect: "manual",
-      headers: {
-        "content-type": "application/x-www-form-urlencoded",
-        "sec-fetch-site": "same-origin",
-        origin: app.config.http.PUBLIC_URL,
-        "x-forwarded-for": nextIp(),
-        ...(cookie ? { cookie } : {}),
-      },
-      body: new URLSearchParams(fields).toString(),
+    return postForm(app, path, fields, {
+      origin: app.config.http.PUBLIC_URL,
+      "x-forwarded-for": nextIp(),
+      ...(cookie ? { cookie } : {}),
     });
   }
 
