@@ -27,6 +27,8 @@ afterAll(async () => {
 });
 
 const sessionCookie = "gatehouse_session";
+const failedAttempts = (userId: string) =>
+  pool.oneFirst(sql.unsafe`SELECT failed_login_attempts FROM users WHERE id = ${userId}`);
 let counter = 0;
 const nextIp = () => `198.51.100.${(++counter % 250) + 1}`;
 
@@ -193,11 +195,7 @@ describe("a mailed code", () => {
       code: wrong(code),
     });
     expect(first.status).toBe(401);
-    expect(
-      await pool.oneFirst(
-        sql.unsafe`SELECT failed_login_attempts FROM users WHERE id = ${user.id}`,
-      ),
-    ).toBe(max - 1);
+    expect(await failedAttempts(user.id)).toBe(max - 1);
     await postJson("/auth/email-code/verify", { email: user.email, code: wrong(code) });
     const locked = await pool.oneFirst(sql.unsafe`
       SELECT locked_until > now() FROM users WHERE id = ${user.id}`);
@@ -217,11 +215,7 @@ describe("a mailed code", () => {
     expect((await postJson("/auth/email-code/verify", { email: user.email, code })).status).toBe(
       200,
     );
-    expect(
-      await pool.oneFirst(
-        sql.unsafe`SELECT failed_login_attempts FROM users WHERE id = ${user.id}`,
-      ),
-    ).toBe(0);
+    expect(await failedAttempts(user.id)).toBe(0);
   });
 
   test("is replaced by a newer one", async () => {
@@ -244,11 +238,7 @@ describe("a mailed code", () => {
     expect(answers.map((r) => r.status).sort()).toEqual([200, 401, 401]);
     expect(await liveSessions(user.id)).toBe(1);
     // The losers found no live code: nothing counted toward the lockout.
-    expect(
-      await pool.oneFirst(
-        sql.unsafe`SELECT failed_login_attempts FROM users WHERE id = ${user.id}`,
-      ),
-    ).toBe(0);
+    expect(await failedAttempts(user.id)).toBe(0);
   });
 
   test("counts in the logins metric under its own method", async () => {
@@ -397,11 +387,7 @@ describe("bad input", () => {
     }
     expect((await events(user.id)).length).toBe(before.events);
     expect((await events(null)).length).toBe(before.anonymous);
-    expect(
-      await pool.oneFirst(
-        sql.unsafe`SELECT failed_login_attempts FROM users WHERE id = ${user.id}`,
-      ),
-    ).toBe(before.failures);
+    expect(await failedAttempts(user.id)).toBe(before.failures);
     // The code is untouched: no try counted, still good.
     const tries = await pool.oneFirst(sql.unsafe`
       SELECT failed_attempts FROM verification_tokens

@@ -154,6 +154,20 @@ const events = async (userId: string) =>
  * as a session cookie, not as a bearer token, not as a refresh token; and
  * the user has no session and no refresh token.
  */
+/**
+ * A form sign-in that owes its second factor: a 303 to the second-factor page
+ * (for /me), only the pending cookie, and nothing it holds opens anything.
+ * Returns the Cookie header to finish with.
+ */
+async function expectSentToSecondFactor(userId: string, response: Response): Promise<string> {
+  expect(response.status).toBe(303);
+  expect(response.headers.get("location")).toBe("/auth/mfa?redirect_to=%2Fme");
+  const set = cookiesSet(response);
+  expect(Object.keys(set)).toEqual([pendingCookie]);
+  await expectNothingOpens(userId, cookieHeader(set), [set[pendingCookie] ?? ""]);
+  return cookieHeader(set);
+}
+
 async function expectNothingOpens(userId: string, cookies: string, secrets: string[]) {
   const asCookie = { cookie: cookies, "sec-fetch-site": "same-origin" };
   expect((await app.request("/me", { headers: asCookie })).status).toBe(401);
@@ -218,11 +232,7 @@ describe("no way around the second factor", () => {
       password,
       redirect_to: "/me",
     });
-    expect(login.status).toBe(303);
-    expect(login.headers.get("location")).toBe("/auth/mfa?redirect_to=%2Fme");
-    const set = cookiesSet(login);
-    expect(Object.keys(set)).toEqual([pendingCookie]);
-    await expectNothingOpens(user.id, cookieHeader(set), [set[pendingCookie] ?? ""]);
+    const pending = await expectSentToSecondFactor(user.id, login);
 
     const page = await app.request("/auth/mfa?redirect_to=%2Fme");
     expect(page.status).toBe(200);
@@ -231,17 +241,13 @@ describe("no way around the second factor", () => {
     expect(html).toContain('name="code"');
     expect(html).toContain('name="recovery_code"');
 
-    const wrong = await postFormFrom(
-      "/auth/mfa",
-      { code: "12345", redirect_to: "/me" },
-      cookieHeader(set),
-    );
+    const wrong = await postFormFrom("/auth/mfa", { code: "12345", redirect_to: "/me" }, pending);
     expect(wrong.status).toBe(401);
     expect(wrong.headers.get("content-type")).toContain("text/html");
     const finished = await postFormFrom(
       "/auth/mfa",
       { code: await nextCode(pool, user.id, secret), redirect_to: "/me" },
-      cookieHeader(set),
+      pending,
     );
     expect(finished.status).toBe(303);
     expect(finished.headers.get("location")).toBe("/me");
@@ -335,16 +341,12 @@ describe("no way around the second factor", () => {
       code: await mailedCode(),
       redirect_to: "/me",
     });
-    expect(form.status).toBe(303);
-    expect(form.headers.get("location")).toBe("/auth/mfa?redirect_to=%2Fme");
-    const formSet = cookiesSet(form);
-    expect(Object.keys(formSet)).toEqual([pendingCookie]);
-    await expectNothingOpens(user.id, cookieHeader(formSet), [formSet[pendingCookie] ?? ""]);
+    const formPending = await expectSentToSecondFactor(user.id, form);
 
     const finished = await postJson(
       "/auth/mfa",
       { code: await nextCode(pool, user.id, secret) },
-      cookieHeader(formSet),
+      formPending,
     );
     expect(finished.status).toBe(200);
     const me = await app.request("/me", {
