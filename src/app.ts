@@ -61,20 +61,14 @@ export function createApp(deps: Services) {
 
   // Every request starts with the same pieces: its id, its log line, its
   // metrics, the client's address.
-  const front = (options?: { perRequestChild: boolean }) =>
-    [requestId(), requestLogger(logger, options), metrics, clientIp(config.http)] as const;
+  const front = () => [requestId(), requestLogger(logger), metrics, clientIp(config.http)] as const;
 
   // Forward-auth is asked about every request to every protected app: it is
   // answered here, before the general middleware, with the same front and
-  // only what else it needs. It skips a child logger per request, secure
-  // headers on a 200 (src/http/secure-headers.ts), and the body limit and
-  // CSRF (a GET that reads no body and changes nothing).
-  app.get(
-    "/auth/verify",
-    ...front({ perRequestChild: false }),
-    secureHeadersUnlessOk(),
-    authenticated,
-  );
+  // only what else it needs. It skips secure headers on a 200
+  // (src/http/secure-headers.ts), and the body limit and CSRF (a GET that
+  // reads no body and changes nothing).
+  app.get("/auth/verify", ...front(), secureHeadersUnlessOk(), authenticated);
   mount(forwardAuthRoutes({ config, auditGateDenial }));
 
   for (const piece of front()) app.use(piece);

@@ -3,31 +3,27 @@ import type { Logger } from "../logger.ts";
 import type { AppEnv } from "./app-env.ts";
 
 /**
- * One line per request. Only the path is logged: query strings carry OAuth
- * codes, states and tokens. Each request gets a child logger bound to its
- * id, except with `perRequestChild: false` (forward-auth, asked about every
- * request to every protected app): there the request id goes into the line
- * itself and a 200 costs nothing when info lines are off.
+ * One line per request, with its id. Only the path is logged: query strings
+ * carry OAuth codes, states and tokens. Handlers log through the same
+ * process logger and name the request id themselves: a child logger bound
+ * to it would cost every request a serialisation of its bindings (through
+ * the redaction), logged or not, and most requests log nothing.
  */
-export function requestLogger(
-  logger: Logger,
-  { perRequestChild = true }: { perRequestChild?: boolean } = {},
-): MiddlewareHandler<AppEnv> {
+export function requestLogger(logger: Logger): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     const started = performance.now();
-    const log = perRequestChild ? logger.child({ requestId: c.get("requestId") }) : logger;
-    c.set("logger", log);
+    c.set("logger", logger);
     await next();
     const status = c.res.status;
-    if (status < 500 && !log.isLevelEnabled("info")) return;
+    if (status < 500 && !logger.isLevelEnabled("info")) return;
     const line = {
-      ...(perRequestChild ? {} : { requestId: c.get("requestId") }),
+      requestId: c.get("requestId"),
       method: c.req.method,
       path: c.req.path,
       status,
       ms: Math.round((performance.now() - started) * 10) / 10,
     };
-    if (status >= 500) log.error(line, "request");
-    else log.info(line, "request");
+    if (status >= 500) logger.error(line, "request");
+    else logger.info(line, "request");
   };
 }

@@ -44,7 +44,10 @@ export function healthRoutes({
       try {
         migrations = await migrationStatus(pool, expectedMigrations);
       } catch (error) {
-        c.get("logger").warn({ err: error }, "readiness: database unreachable");
+        c.get("logger").warn(
+          { err: error, requestId: c.get("requestId") },
+          "readiness: database unreachable",
+        );
         throw new DomainError("database_unavailable", { detail: "The database is unreachable." });
       }
       const { applied, pending } = migrations;

@@ -130,7 +130,7 @@ export function oauthRoutes(deps: Deps) {
       } catch (error) {
         if (!(error instanceof ProviderFailure)) throw error;
         c.get("logger").warn(
-          { provider: provider.name, detail: error.detail },
+          { provider: provider.name, detail: error.detail, requestId: c.get("requestId") },
           "sign-in not started",
         );
         if (c.req.header("accept")?.includes("text/html")) {
@@ -179,7 +179,7 @@ export function oauthRoutes(deps: Deps) {
         recorded: "all" | "counted" | "done" = "all",
       ) => {
         c.get("logger").info(
-          { provider: provider.name, reason, detail: logDetail },
+          { provider: provider.name, reason, detail: logDetail, requestId: c.get("requestId") },
           "sign-in failed",
         );
         if (recorded === "all") {
