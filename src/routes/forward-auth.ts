@@ -44,6 +44,8 @@ export const verifyQuery = z.object({
     ),
 });
 
+type VerifyQuery = z.infer<typeof verifyQuery>;
+
 /**
  * Why /auth/verify refused, in X-Auth-Reason: stable words a proxy can log
  * and a page can explain (the problem body says it in prose).
@@ -62,10 +64,7 @@ function groupsOf(user: Principal["user"]): readonly string[] {
   return user.role === "admin" ? ["admin", "user"] : ["user"];
 }
 
-function requirementRefusal(
-  user: Principal["user"],
-  query: z.infer<typeof verifyQuery>,
-): string | null {
+function requirementRefusal(user: Principal["user"], query: VerifyQuery): string | null {
   if (query.role === "admin" && user.role !== "admin") return "This app needs the admin role.";
   if (query.mfa && !hasSecondFactor(user.amr)) {
     return "This app needs a sign-in with a second factor.";
@@ -126,7 +125,8 @@ export function forwardAuthRoutes({
       },
     }),
     (c) => {
-      const query = readQuery(c, verifyQuery);
+      // Most proxies ask without a query string: nothing to parse then.
+      const query: VerifyQuery = c.req.url.includes("?") ? readQuery(c, verifyQuery) : {};
       const principal = c.get("principal");
       if (!principal) {
         const original = originalRequest(c, trusted(peerAddress(c)));
