@@ -1,4 +1,5 @@
-import { Counter, Gauge, Histogram, Registry } from "prom-client";
+import { Counter, Gauge, Registry } from "prom-client";
+import { HttpRequestMetrics } from "./http-request-metrics.ts";
 
 // The process's Prometheus metrics. Features import the counter they need
 // and increment it; GET /metrics renders the registry. Label values are
@@ -6,20 +7,9 @@ import { Counter, Gauge, Histogram, Registry } from "prom-client";
 
 export const metricsRegistry = new Registry();
 
-export const httpRequests = new Counter({
-  name: "gatehouse_http_requests_total",
-  help: "HTTP requests answered, by method, route pattern and status.",
-  labelNames: ["method", "route", "status"] as const,
-  registers: [metricsRegistry],
-});
-
-export const httpRequestDuration = new Histogram({
-  name: "gatehouse_http_request_duration_seconds",
-  help: "Time to answer an HTTP request, by method and route pattern.",
-  labelNames: ["method", "route"] as const,
-  buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
-  registers: [metricsRegistry],
-});
+/** Counted without prom-client on the request path (src/http-request-metrics.ts). */
+export const httpRequestMetrics = new HttpRequestMetrics();
+httpRequestMetrics.registerIn(metricsRegistry);
 
 export const databasePoolConnections = new Gauge({
   name: "gatehouse_db_pool_connections",
