@@ -18,6 +18,10 @@ export const problemSchema = z
       .meta({ description: "Stable machine-readable code: switch on this (docs/errors.md)" }),
     errors: z.array(z.object({ pointer: z.string(), detail: z.string() })).optional(),
     request_id: z.string().optional(),
+    reauth_required: z
+      .literal(true)
+      .optional()
+      .meta({ description: "With code reauth_required: step up at POST /auth/reauth, then retry" }),
   })
   .meta({ id: "Problem", description: "RFC 9457 problem details" });
 

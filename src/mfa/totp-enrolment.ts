@@ -1,5 +1,5 @@
 import { toString as qrCodeText } from "qrcode";
-import type { DatabasePool } from "slonik";
+import type { DatabasePool, DatabaseTransactionConnection } from "slonik";
 import { deleteRecoveryCodesOfUser, replaceRecoveryCodes } from "../../sql/mfa-recovery-codes.ts";
 import {
   confirmTotp,
@@ -70,7 +70,27 @@ export async function confirmTotpEnrolment(
   code: string,
   facts: Facts,
 ): Promise<string[]> {
-  const pending = await findTotpOfUser(deps.pool, userId);
+  const codes = await deps.pool.transaction((tx) =>
+    confirmTotpInTransaction(tx, deps, userId, code, facts),
+  );
+  mfaChallenges.inc({ method: "totp", result: "success" });
+  return codes;
+}
+
+/**
+ * confirmTotpEnrolment's work inside the caller's transaction (a sign-in
+ * that owed an enrolment finishes in the same one, src/sign-in/second-factor.ts).
+ * A code that is not the app's current one throws and changes nothing; it
+ * does not count toward the lockout: whoever enrols was shown the secret.
+ */
+export async function confirmTotpInTransaction(
+  tx: DatabaseTransactionConnection,
+  deps: Pick<MfaDeps, "logger" | "tokenCipher">,
+  userId: string,
+  code: string,
+  facts: Facts,
+): Promise<string[]> {
+  const pending = await findTotpOfUser(tx, userId);
   if (!pending) throw new DomainError("mfa_not_enrolled");
   if (pending.confirmed_at) throw new DomainError("mfa_already_enrolled");
   const digits = normaliseTotpCode(code);
@@ -85,20 +105,17 @@ export async function confirmTotpEnrolment(
     );
   }
   const codes = newRecoveryCodes();
-  await deps.pool.transaction(async (tx) => {
-    // The very secret that was shown: a restarted enrolment meanwhile wins.
-    if (!(await confirmTotp(tx, userId, pending.secret, step)))
-      throw new DomainError("mfa_not_enrolled");
-    await replaceRecoveryCodes(tx, userId, codes.map(recoveryHash(userId)));
-    await recordAudit(tx, deps.logger, {
-      eventType: "mfa.enrolled",
-      result: "success",
-      userId,
-      ...facts,
-      context: { method: "totp" },
-    });
+  // The very secret that was shown: a restarted enrolment meanwhile wins.
+  if (!(await confirmTotp(tx, userId, pending.secret, step)))
+    throw new DomainError("mfa_not_enrolled");
+  await replaceRecoveryCodes(tx, userId, codes.map(recoveryHash(userId)));
+  await recordAudit(tx, deps.logger, {
+    eventType: "mfa.enrolled",
+    result: "success",
+    userId,
+    ...facts,
+    context: { method: "totp" },
   });
-  mfaChallenges.inc({ method: "totp", result: "success" });
   return codes;
 }
 
