@@ -16,6 +16,7 @@ import type { TokenCipher } from "../keys/token-encryption.ts";
 import type { Logger } from "../logger.ts";
 import type { Mailer } from "../mail/mailer.ts";
 import { mfaChallenges } from "../metrics.ts";
+import { secondFactorRequired } from "./policy.ts";
 import { notifyRecoveryCodeUsed } from "./recovery-code-notice.ts";
 import { hashRecoveryCode, newRecoveryCodes, normaliseRecoveryCode } from "./recovery-codes.ts";
 import {
@@ -33,7 +34,7 @@ import { openTotpSecret, sealTotpSecret } from "./totp-secrets.ts";
 // that protects the next sign-in.
 
 export type MfaDeps = {
-  config: Pick<Config, "http" | "limits">;
+  config: Pick<Config, "http" | "limits" | "mfa" | "access">;
   pool: DatabasePool;
   logger: Logger;
   tokenCipher: () => Promise<TokenCipher>;
@@ -119,13 +120,19 @@ export async function confirmTotpInTransaction(
   return codes;
 }
 
-/** Turns TOTP off (its recovery codes go with it); audited `mfa.removed`. */
+/**
+ * Turns TOTP off (its recovery codes go with it); audited `mfa.removed`.
+ * Refused (`mfa_last_factor`) when policy requires the user to have a second
+ * factor: TOTP is then their only one.
+ */
 export async function removeTotp(
   deps: MfaDeps,
   userId: string,
   answer: SecondFactorAnswer,
   facts: Facts,
 ): Promise<void> {
+  const user = await findUserById(deps.pool, userId);
+  if (user && secondFactorRequired(deps.config, user)) throw new DomainError("mfa_last_factor");
   await withSecondFactor(deps, userId, answer, facts, "remove", async (tx) => {
     await deleteTotpOfUser(tx, userId);
     await deleteRecoveryCodesOfUser(tx, userId);

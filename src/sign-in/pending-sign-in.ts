@@ -102,6 +102,15 @@ export async function finishPendingEnrolment<D extends Door>(
   return outcome as OutcomeAt<D> & { recoveryCodes: string[] };
 }
 
+/** Whether the live pending sign-in behind `secret` owes an enrolment; null when there is none. */
+export async function pendingSignInOwesEnrolment(
+  deps: SignInDeps,
+  secret: string,
+  door: Door,
+): Promise<boolean | null> {
+  return (await findLive(deps, secret, door))?.enrolment ?? null;
+}
+
 const findLive = (deps: SignInDeps, secret: string, door: Door) =>
   secret.length <= 256 ? findLivePendingSignIn(deps.pool, hashSecret(secret), door.kind) : null;
 
