@@ -91,3 +91,13 @@ export const spentPendingSignIns: SweptTable = {
   key: "id",
   dead: (cutoff) => sql.fragment`expires_at < ${sql.timestamp(cutoff)}`,
 };
+
+/** Ends every pending sign-in of a user (their second factors were reset by an administrator). */
+export async function deletePendingSignInsOfUser(
+  db: CommonQueryMethods,
+  userId: string,
+): Promise<number> {
+  const result = await db.query(sql.unsafe`
+    DELETE FROM pending_sign_ins WHERE user_id = ${userId}`);
+  return result.rowCount;
+}

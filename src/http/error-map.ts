@@ -265,6 +265,8 @@ const answers: Record<ErrorCode, Answer> = {
     detail:
       "This change needs a recent sign-in: confirm it is you (POST /auth/reauth with your password or a second factor), then retry.",
     type: urn("reauthentication-required"),
+    message:
+      "This change needs a recent sign-in: confirm it is you (or sign out and sign in again), then retry.",
     members: { reauth_required: true },
   },
 
