@@ -90,7 +90,12 @@ export async function secondFactorStep(
   const given = factor.secondFactor;
   if (!given) {
     const enrolled = await hasSecondFactor(tx, userId);
-    if (!enrolled && !secondFactorRequired(deps.config, factor.user, factor.identity)) {
+    // What completeSignIn's grants will read: the user's own address unless the way in asserted one.
+    const identity = factor.identity ?? {
+      email: factor.user.email,
+      emailVerified: factor.user.email_verified,
+    };
+    if (!enrolled && !secondFactorRequired(deps.config, factor.user, identity)) {
       return { kind: "pass", amr: [first] };
     }
     if (providerAssertedSecondFactor(deps.config, factor.providerAmr)) {
