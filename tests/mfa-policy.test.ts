@@ -224,6 +224,29 @@ describe("MFA_REQUIRED=admins", () => {
     expect(await liveSessions(user.id)).toBe(0);
   });
 
+  test("two concurrent confirmations of one enrolment: exactly one sign-in completes", async () => {
+    const user = await passwordUser({ role: "admin" });
+    const login = await postJson(admins, "/auth/login", { email: user.email, password });
+    const cookie = cookieHeader(cookiesSet(login));
+    const { secret } = (await (await postJson(admins, "/auth/mfa/totp", {}, cookie)).json()) as {
+      secret: string;
+    };
+    const code = totpCode(secret, stepNow());
+    const answers = await Promise.all(
+      Array.from({ length: 4 }, () => postJson(admins, "/auth/mfa/totp/confirm", { code }, cookie)),
+    );
+    const statuses = answers.map((r) => r.status).sort();
+    expect(statuses.filter((s) => s === 200)).toHaveLength(1);
+    for (const status of statuses.filter((s) => s !== 200)) {
+      expect([401, 409]).toContain(status);
+    }
+    expect(await liveSessions(user.id)).toBe(1);
+    expect(
+      await count(sql.unsafe`
+        SELECT count(*)::int FROM mfa_recovery_codes WHERE user_id = ${user.id}`),
+    ).toBe(10);
+  });
+
   test("a user who is not an administrator signs in with the password alone", async () => {
     const user = await passwordUser();
     const login = await postJson(admins, "/auth/login", { email: user.email, password });
