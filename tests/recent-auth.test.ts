@@ -216,7 +216,12 @@ describe("POST /auth/reauth", () => {
     const { secret } = (await (await send("POST", "/me/mfa/totp", cookie)).json()) as {
       secret: string;
     };
-    await send("POST", "/me/mfa/totp/confirm", cookie, { code: totpCode(secret, stepNow()) });
+    const confirmed = await send("POST", "/me/mfa/totp/confirm", cookie, {
+      code: totpCode(secret, stepNow()),
+    });
+    const { recovery_codes: recoveryCodes } = (await confirmed.json()) as {
+      recovery_codes: string[];
+    };
     await age(who.id, 60);
     const byPassword = await send("POST", "/auth/reauth", cookie, { password });
     expect(byPassword.status).toBe(403);
@@ -230,10 +235,27 @@ describe("POST /auth/reauth", () => {
       code: await nextCode(pool, who.id, secret),
     });
     expect(coded.status).toBe(200);
+    await age(who.id, 60);
+    const [recoveryCode] = recoveryCodes;
+    const byRecoveryCode = await send("POST", "/auth/reauth", cookie, {
+      recovery_code: recoveryCode,
+    });
+    expect(byRecoveryCode.status).toBe(200);
     const renewed = await send("POST", "/me/mfa/recovery-codes", cookie, {
       code: await nextCode(pool, who.id, secret),
     });
     expect(renewed.status).toBe(200);
+  });
+
+  test("the OpenAPI document describes the step-up and the guard", async () => {
+    const document = (await (await app.request("/openapi.json")).json()) as {
+      paths: Record<string, Record<string, { responses: Record<string, { description: string }> }>>;
+    };
+    expect(document.paths["/auth/reauth"]?.post).toBeDefined();
+    const patch = document.paths["/admin/users/{id}"]?.patch;
+    expect(patch?.responses["401"]?.description).toContain("reauth_required");
+    const read = document.paths["/admin/users/{id}"]?.get;
+    expect(read?.responses["401"]?.description).not.toContain("reauth_required");
   });
 
   test("bad input is a 4xx problem and changes nothing; anonymous callers get 401", async () => {
