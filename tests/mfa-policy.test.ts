@@ -19,7 +19,12 @@ async function appWith(env: Record<string, string>) {
   apps.push(app);
   return app;
 }
-const admins = await appWith({ MFA_REQUIRED: "admins", ADMIN_EMAILS: "boss@example.com" });
+const admins = await appWith({
+  MFA_REQUIRED: "admins",
+  ADMIN_EMAILS: "boss@example.com",
+  // The mailed sign-in code is read from the development outbox.
+  DEV_OUTBOX: "true",
+});
 const everyone = await appWith({ MFA_REQUIRED: "all" });
 afterAll(async () => {
   for (const app of apps) await app.close();
@@ -245,6 +250,32 @@ describe("MFA_REQUIRED=admins", () => {
       await count(sql.unsafe`
         SELECT count(*)::int FROM mfa_recovery_codes WHERE user_id = ${user.id}`),
     ).toBe(10);
+  });
+
+  test("an emailed sign-in code of an administrator stops at the enrolment too", async () => {
+    const user = await passwordUser({ role: "admin" });
+    const asked = await postJson(admins, "/auth/email-code", { email: user.email });
+    expect(asked.status).toBe(202);
+    let code = "";
+    for (let i = 0; i < 100 && !code; i++) {
+      const outbox = (await (await admins.request("/dev/outbox")).json()) as {
+        messages: { to: string; subject: string }[];
+      };
+      const mail = outbox.messages.find((m) => m.to === user.email);
+      code = /^(\d{6}) /.exec(mail?.subject ?? "")?.[1] ?? "";
+      if (!code) await Bun.sleep(20);
+    }
+    const verified = await postJson(admins, "/auth/email-code/verify", {
+      email: user.email,
+      code,
+    });
+    expect(verified.status).toBe(200);
+    expect(await verified.json()).toEqual({
+      mfa_required: true,
+      methods: [],
+      enrolment_required: true,
+    });
+    expect(await liveSessions(user.id)).toBe(0);
   });
 
   test("a user who is not an administrator signs in with the password alone", async () => {
