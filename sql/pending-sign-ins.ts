@@ -23,11 +23,13 @@ export const pendingSignInRow = z.object({
   created_at: z.date(),
   expires_at: z.date(),
   used_at: z.date().nullable(),
+  /** Good only for enrolling a second factor (policy requires one and the user has none). */
+  enrolment: z.boolean(),
 });
 export type PendingSignInRow = z.infer<typeof pendingSignInRow>;
 
 const pendingColumns = sql.fragment`
-  id, user_id, method, door, identity, context, created_at, expires_at, used_at`;
+  id, user_id, method, door, identity, context, created_at, expires_at, used_at, enrolment`;
 
 export type NewPendingSignIn = {
   secretHash: Buffer;
@@ -37,6 +39,7 @@ export type NewPendingSignIn = {
   identity: PendingSignInRow["identity"];
   context: PendingSignInRow["context"];
   expiresAt: Date;
+  enrolment: boolean;
 };
 
 export async function insertPendingSignIn(
@@ -44,10 +47,11 @@ export async function insertPendingSignIn(
   pending: NewPendingSignIn,
 ): Promise<PendingSignInRow> {
   return db.one(sql.type(pendingSignInRow)`
-    INSERT INTO pending_sign_ins (secret_hash, user_id, method, door, identity, context, expires_at)
+    INSERT INTO pending_sign_ins (secret_hash, user_id, method, door, identity, context, expires_at,
+                                  enrolment)
     VALUES (${sql.binary(pending.secretHash)}, ${pending.userId}, ${pending.method}, ${pending.door},
             ${pending.identity ? sql.jsonb(pending.identity) : null}, ${sql.jsonb(pending.context)},
-            ${sql.timestamp(pending.expiresAt)})
+            ${sql.timestamp(pending.expiresAt)}, ${pending.enrolment})
     RETURNING ${pendingColumns}`);
 }
 
@@ -65,16 +69,19 @@ export async function findLivePendingSignIn(
 
 /**
  * Uses a pending sign-in once: one conditional UPDATE, so of two concurrent
- * completions exactly one gets the row back.
+ * completions exactly one gets the row back. `enrolment` must match the
+ * row's: one made for enrolling a second factor is finished only that way.
  */
 export async function consumePendingSignIn(
   db: CommonQueryMethods,
   id: string,
   userId: string,
+  enrolment: boolean,
 ): Promise<PendingSignInRow | null> {
   return db.maybeOne(sql.type(pendingSignInRow)`
     UPDATE pending_sign_ins SET used_at = now()
-    WHERE id = ${id} AND user_id = ${userId} AND used_at IS NULL AND expires_at > now()
+    WHERE id = ${id} AND user_id = ${userId} AND enrolment = ${enrolment}
+      AND used_at IS NULL AND expires_at > now()
     RETURNING ${pendingColumns}`);
 }
 
@@ -84,3 +91,13 @@ export const spentPendingSignIns: SweptTable = {
   key: "id",
   dead: (cutoff) => sql.fragment`expires_at < ${sql.timestamp(cutoff)}`,
 };
+
+/** Ends every pending sign-in of a user (their second factors were reset by an administrator). */
+export async function deletePendingSignInsOfUser(
+  db: CommonQueryMethods,
+  userId: string,
+): Promise<number> {
+  const result = await db.query(sql.unsafe`
+    DELETE FROM pending_sign_ins WHERE user_id = ${userId}`);
+  return result.rowCount;
+}

@@ -153,15 +153,19 @@ export async function touchSessionReadingAmr(
   );
 }
 
-/** A session with given times, e.g. an already expired one (seed data, cleanup tests). */
+/**
+ * A session with given times, e.g. an already expired one (seed data, cleanup
+ * tests); its user last proved who they are at `createdAt`.
+ */
 export async function insertSessionAt(
   db: CommonQueryMethods,
   session: NewSession & { createdAt: Date; lastSeenAt: Date; revokedAt?: Date | null },
 ): Promise<Session> {
   return db.one(sql.type(sessionRow)`
-    INSERT INTO sessions (token_hash, user_id, created_at, last_seen_at, expires_at, idle_timeout,
-                          ip, user_agent, revoked_at, revoked_reason, amr)
+    INSERT INTO sessions (token_hash, user_id, created_at, authenticated_at, last_seen_at,
+                          expires_at, idle_timeout, ip, user_agent, revoked_at, revoked_reason, amr)
     VALUES (${sql.binary(session.tokenHash)}, ${session.userId}, ${sql.timestamp(session.createdAt)},
+            ${sql.timestamp(session.createdAt)},
             ${sql.timestamp(session.lastSeenAt)}, ${sql.timestamp(session.expiresAt)},
             make_interval(secs => ${session.idleTimeoutSeconds}), ${session.ip},
             ${session.userAgent?.slice(0, 512) ?? null},
@@ -288,4 +292,28 @@ export async function revokeOtherSessionsOfUser(
     WHERE user_id = ${userId} AND revoked_at IS NULL
       AND id IS DISTINCT FROM ${keptSessionId}::uuid`);
   return result.rowCount;
+}
+
+/**
+ * When the user of unrevoked session `id` last proved who they are (its
+ * sign-in, or a later step-up); null when there is no such session. Sessions
+ * older than the column count from their creation.
+ */
+export async function findSessionAuthenticatedAt(
+  db: CommonQueryMethods,
+  id: string,
+): Promise<Date | null> {
+  return db.maybeOneFirst(sql.type(z.object({ authenticated_at: z.date() }))`
+    SELECT coalesce(authenticated_at, created_at) AS authenticated_at
+    FROM sessions WHERE id = ${id} AND revoked_at IS NULL`);
+}
+
+/** A step-up: the session's user proved who they are again now; false when it is revoked. */
+export async function markSessionAuthenticated(
+  db: CommonQueryMethods,
+  id: string,
+): Promise<boolean> {
+  const result = await db.query(sql.unsafe`
+    UPDATE sessions SET authenticated_at = now() WHERE id = ${id} AND revoked_at IS NULL`);
+  return result.rowCount === 1;
 }

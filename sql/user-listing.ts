@@ -34,8 +34,15 @@ export async function countUsersByState(db: CommonQueryMethods): Promise<UserFig
     FROM users`);
 }
 
-/** A page row: the user plus its created_at at full microsecond precision, for the cursor. */
-export const userPageRow = userRow.extend({ cursor_created_at: z.string() });
+/**
+ * A page row: the user, their second factors (for the admin list), and its
+ * created_at at full microsecond precision, for the cursor.
+ */
+export const userPageRow = userRow.extend({
+  cursor_created_at: z.string(),
+  totp_enabled: z.boolean(),
+  recovery_codes_left: z.number().int(),
+});
 export type UserPageRow = z.infer<typeof userPageRow>;
 
 export type UserListFilter = {
@@ -44,6 +51,8 @@ export type UserListFilter = {
   /** Without a status, deleted (anonymised) users are left out. */
   status?: UserStatus;
   whitelisted?: boolean;
+  /** none: users without a second factor; enrolled: users with one. */
+  mfa?: "none" | "enrolled";
   /** Keyset cursor: rows strictly older than this (created_at, id). */
   before?: { createdAt: string; id: string };
   limit: number;
@@ -78,13 +87,23 @@ export async function listUsersPage(
   if (filter.whitelisted !== undefined) {
     conditions.push(sql.fragment`is_whitelisted = ${filter.whitelisted}`);
   }
+  if (filter.mfa) {
+    // Passkeys, once they exist, are second factors too and belong in this test.
+    const enrolled = sql.fragment`EXISTS (SELECT 1 FROM mfa_totp t
+                                          WHERE t.user_id = users.id AND t.confirmed_at IS NOT NULL)`;
+    conditions.push(filter.mfa === "none" ? sql.fragment`NOT ${enrolled}` : enrolled);
+  }
   if (filter.before) {
     conditions.push(
       sql.fragment`(created_at, id) < (${filter.before.createdAt}::timestamptz, ${filter.before.id}::uuid)`,
     );
   }
   return db.any(sql.type(userPageRow)`
-    SELECT ${userColumns}, ${exactCreatedAt}
+    SELECT ${userColumns}, ${exactCreatedAt},
+      EXISTS (SELECT 1 FROM mfa_totp t
+              WHERE t.user_id = users.id AND t.confirmed_at IS NOT NULL) AS totp_enabled,
+      (SELECT count(*)::int FROM mfa_recovery_codes r
+       WHERE r.user_id = users.id AND r.used_at IS NULL) AS recovery_codes_left
     FROM users
     WHERE ${sql.join(conditions, sql.fragment` AND `)}
     ORDER BY created_at DESC, id DESC

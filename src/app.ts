@@ -12,6 +12,7 @@ import { csrfProtection } from "./http/csrf.ts";
 import { handleError, handleNotFound } from "./http/error-handler.ts";
 import { gateDenialAuditor } from "./http/gate-denials.ts";
 import { httpMetrics } from "./http/metrics.ts";
+import { recentAuthChecker } from "./http/recent-auth.ts";
 import { requestLogger } from "./http/request-logger.ts";
 import { secureHeadersUnlessOk } from "./http/secure-headers.ts";
 import { adminPageRoutes } from "./pages/admin-page.tsx";
@@ -33,6 +34,7 @@ import { meSessionRoutes } from "./routes/me-sessions.ts";
 import { metricsRoutes } from "./routes/metrics.ts";
 import { oauthRoutes } from "./routes/oauth.ts";
 import { passwordRoutes } from "./routes/password.ts";
+import { reauthRoutes } from "./routes/reauth.ts";
 import { secondFactorSignInRoutes } from "./routes/second-factor-sign-in.ts";
 import { tokenRoutes } from "./routes/tokens.ts";
 import type { Services } from "./services.ts";
@@ -54,8 +56,10 @@ export function createApp(deps: Services) {
   const metrics = httpMetrics();
   const authenticated = authenticate(deps);
   const auditGateDenial = gateDenialAuditor(deps);
+  const recentAuth = recentAuthChecker(deps);
   const withGateAudit: MiddlewareHandler<AppEnv> = (c, next) => {
     c.set("auditGateDenial", auditGateDenial);
+    c.set("recentAuth", recentAuth);
     return next();
   };
 
@@ -110,6 +114,7 @@ export function createApp(deps: Services) {
   mount(passwordRoutes(deps));
   mount(secondFactorSignInRoutes(deps));
   mount(emailCodeRoutes(deps));
+  mount(reauthRoutes(deps));
   mount(emailConfirmationRoutes(deps));
   mount(tokenRoutes(deps));
   mount(meSessionRoutes(deps));

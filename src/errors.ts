@@ -50,6 +50,9 @@ export const errorCodes = [
   "mfa_not_enrolled",
   "mfa_enrolment_code_invalid",
   "mfa_proof_required",
+  "mfa_enrolment_required",
+  "mfa_last_factor",
+  "reauth_required",
   // Users, linked accounts, sessions, the allowlist
   "user_not_found",
   "last_admin",

@@ -252,14 +252,18 @@ describe("DELETE /me", () => {
     expect((await send("GET", "/me", cookie)).status).toBe(401);
   });
 
-  test("with an old session it is a 403 asking to sign in again, and nothing is deleted", async () => {
+  test("with an old session it is a 401 asking to confirm it is you, and nothing is deleted", async () => {
     const { user, cookie, sessionId } = await approved();
     await db.pool.query(sql.unsafe`
-      UPDATE sessions SET created_at = now() - interval '10 minutes' WHERE id = ${sessionId}`);
+      UPDATE sessions SET created_at = now() - interval '11 minutes',
+                          authenticated_at = now() - interval '11 minutes'
+      WHERE id = ${sessionId}`);
     const response = await send("DELETE", "/me", cookie);
-    expect(response.status).toBe(403);
+    expect(response.status).toBe(401);
     expect(await response.json()).toMatchObject({
       type: "urn:gatehouse:problem:reauthentication-required",
+      code: "reauth_required",
+      reauth_required: true,
     });
     expect((await findUserById(db.pool, user.id))?.status).toBe("active");
   });

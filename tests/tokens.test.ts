@@ -126,9 +126,10 @@ describe("POST /auth/token/session", () => {
     });
     const pair = await pairFor(`${sessionCookieName(app.config)}=${secret}`);
     const deletion = await withBearer("/me", pair.access_token, { method: "DELETE" });
-    expect(deletion.status).toBe(403);
+    expect(deletion.status).toBe(401);
     expect(await deletion.json()).toMatchObject({
       type: "urn:gatehouse:problem:reauthentication-required",
+      code: "reauth_required",
     });
     const device = await db.pool.oneFirst(sql.type(z.object({ created_at: z.date() }))`
       SELECT created_at FROM sessions WHERE id = ${decodePayload(pair.access_token).sid as string}`);

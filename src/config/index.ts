@@ -5,6 +5,7 @@ import { checkDatabase, type DatabaseConfig, databaseSchema } from "./database.t
 import { completeHttp, type HttpConfig, httpSchema } from "./http.ts";
 import { type LimitsConfig, limitsSchema } from "./limits.ts";
 import { type MailConfig, mailSchema } from "./mail.ts";
+import { completeMfa, type MfaConfig, mfaSchema } from "./mfa.ts";
 import { type OpsConfig, opsSchema } from "./ops.ts";
 import { type PasswordsConfig, passwordsSchema } from "./passwords.ts";
 import { checkServerProviders, type ProvidersConfig, providersSchema } from "./providers.ts";
@@ -22,6 +23,7 @@ export type { DatabaseConfig } from "./database.ts";
 export type { HttpConfig } from "./http.ts";
 export type { LimitsConfig } from "./limits.ts";
 export type { MailConfig } from "./mail.ts";
+export type { MfaConfig, MfaPolicy } from "./mfa.ts";
 export type { OpsConfig } from "./ops.ts";
 export type { PasswordsConfig } from "./passwords.ts";
 export { type OAuthProviderName, oauthProviderNames, type ProvidersConfig } from "./providers.ts";
@@ -41,6 +43,7 @@ export const sectionSchemas = {
   passwords: passwordsSchema,
   limits: limitsSchema,
   mail: mailSchema,
+  mfa: mfaSchema,
   ops: opsSchema,
 };
 
@@ -56,6 +59,7 @@ export const environmentSchema = z.object({
   ...passwordsSchema.shape,
   ...limitsSchema.shape,
   ...mailSchema.shape,
+  ...mfaSchema.shape,
   ...opsSchema.shape,
 });
 
@@ -70,6 +74,7 @@ export type Config = {
   passwords: PasswordsConfig;
   limits: LimitsConfig;
   mail: MailConfig;
+  mfa: MfaConfig;
   ops: OpsConfig;
 };
 
@@ -103,6 +108,7 @@ export function parseConfig(env: Record<string, string | undefined> = process.en
     passwords: sectionOf(passwordsSchema, parsed),
     limits: sectionOf(limitsSchema, parsed),
     mail: sectionOf(mailSchema, parsed),
+    mfa: completeMfa(sectionOf(mfaSchema, parsed), runtime),
     ops: sectionOf(opsSchema, parsed),
   };
 }

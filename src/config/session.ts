@@ -6,8 +6,11 @@ import { duration } from "./values.ts";
 export const sessionSchema = z.object({
   SESSION_TTL: duration("30d"),
   SESSION_IDLE_TTL: duration("7d"),
-  /** How fresh the session must be for DELETE /me (sign in again after this). */
-  REAUTH_MAX_AGE: duration("5m"),
+  /**
+   * How recent the session's last full sign-in or step-up (POST /auth/reauth)
+   * must be for a sensitive change (src/http/recent-auth.ts).
+   */
+  REAUTH_MAX_AGE: duration("10m"),
   /**
    * How long a replica may reuse a validated session or bearer-token check
    * (src/sessions/credential-cache.ts): the bound on staleness should change

@@ -54,6 +54,10 @@ export const loginResponse = z.object({ user: meResponse });
 export const mfaRequiredResponse = z.object({
   mfa_required: z.literal(true),
   methods: z.array(z.enum(["totp", "recovery_code"])),
+  enrolment_required: z.literal(true).optional().meta({
+    description:
+      "Policy requires a second factor the account lacks: the cookie is good only for enrolling one (POST /auth/mfa/totp, then /auth/mfa/totp/confirm)",
+  }),
 });
 export const messageResponse = z.object({ message: z.string() });
 

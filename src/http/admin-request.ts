@@ -16,6 +16,10 @@ export const userListQuery = z.object({
   q: printableText(200).trim().optional(),
   status: z.enum(userStatuses).optional(),
   whitelisted: booleanParam.optional(),
+  mfa: z
+    .enum(["none", "enrolled"])
+    .optional()
+    .meta({ description: "none: users without a second factor; enrolled: users with one" }),
   limit: z.coerce.number().int().min(1).max(200).default(50),
   cursor: z.string().max(200).optional(),
 });
@@ -29,6 +33,7 @@ export function userListFilter(query: UserListQuery) {
     query: query.q || undefined,
     status: query.status,
     whitelisted: query.whitelisted,
+    mfa: query.mfa,
     before: cursor ? { createdAt: cursor.time, id: cursor.id } : undefined,
   };
 }

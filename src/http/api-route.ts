@@ -2,6 +2,7 @@ import { type Handler, Hono, type MiddlewareHandler } from "hono";
 import type { z } from "zod";
 import type { AppEnv } from "./app-env.ts";
 import { requireAdmin, requireGated, requireSignedIn } from "./gate.ts";
+import { requireRecentAuth } from "./recent-auth.ts";
 
 // A JSON route is declared once: the declaration registers the handler
 // behind the gate its `access` names and is what /openapi.json describes, so
@@ -36,6 +37,14 @@ export type ApiOperation = {
    * to sign in) rather than the gate middleware; documented the same.
    */
   accessCheckedByHandler?: true;
+  /**
+   * The caller must have signed in or stepped up within REAUTH_MAX_AGE
+   * (src/http/recent-auth.ts), else 401 `reauth_required`. Every admin write
+   * (POST, PUT, PATCH, DELETE with access "admin") needs it without saying.
+   * "checked-by-handler": the handler checks (assertRecentAuthOf) so that a
+   * form page can show the refusal; documented the same.
+   */
+  recentAuth?: boolean | "checked-by-handler";
   query?: z.ZodObject;
   /** Request body (forms with the same fields are accepted where noted). */
   body?: z.ZodType;
@@ -64,11 +73,23 @@ export class ApiRoutes {
       throw new Error(`${key} is declared twice`);
     }
     const gate = operation.accessCheckedByHandler ? null : gates[operation.access];
-    const handlers = (gate ? [gate(), handler] : [handler]) as [Handler<AppEnv>];
+    const handlers = [
+      ...(gate ? [gate()] : []),
+      ...(needsRecentAuth(operation) && operation.recentAuth !== "checked-by-handler"
+        ? [requireRecentAuth()]
+        : []),
+      handler,
+    ] as [Handler<AppEnv>];
     this.hono.on(operation.method.toUpperCase(), operation.path, ...handlers);
     this.operations.push(operation);
     return this;
   }
+}
+
+/** Whether the operation is behind the recent-auth guard: declared so, or an admin write. */
+export function needsRecentAuth(operation: ApiOperation): boolean {
+  if (operation.recentAuth !== undefined) return operation.recentAuth !== false;
+  return operation.access === "admin" && operation.method !== "get";
 }
 
 /** An operation's method and Hono-style path as one string: `"GET /admin/users/:id"`. */

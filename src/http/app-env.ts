@@ -35,6 +35,8 @@ export type AppEnv = {
     crossOriginAllowed: boolean | undefined;
     /** Records a refusal by the gate (throttled); set for every route that can refuse. */
     auditGateDenial: GateDenialAuditor;
+    /** Throws `reauth_required` unless the caller authenticated recently (src/http/recent-auth.ts). */
+    recentAuth: (c: Context<AppEnv>) => Promise<void>;
   };
 };
 

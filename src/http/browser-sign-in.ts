@@ -1,6 +1,7 @@
 import type { Context } from "hono";
 import { hasCode } from "../errors.ts";
 import type { SecondFactorAnswer } from "../mfa/second-factor-proof.ts";
+import type { TotpEnrolment } from "../mfa/totp-enrolment.ts";
 import {
   completeSignIn,
   type PendingOutcome,
@@ -8,7 +9,12 @@ import {
   type SignInDeps,
 } from "../sign-in/complete.ts";
 import type { FirstFactor } from "../sign-in/first-factor.ts";
-import { finishPendingSignIn } from "../sign-in/pending-sign-in.ts";
+import {
+  finishPendingEnrolment,
+  finishPendingSignIn,
+  pendingSignInOwesEnrolment,
+  startPendingEnrolment,
+} from "../sign-in/pending-sign-in.ts";
 import { pendingSignInExpired } from "../sign-in/second-factor.ts";
 import type { AppEnv } from "./app-env.ts";
 import { requestAuditFields } from "./audit-fields.ts";
@@ -72,6 +78,59 @@ export async function finishBrowserSignIn(
     if (hasCode(error, "mfa_sign_in_expired")) clearPendingSignInCookie(c, deps.config);
     throw error;
   }
+}
+
+/**
+ * The browser's pending sign-in that owes an enrolment (its cookie) starts
+ * its authenticator: the secret, URL and QR code to show.
+ */
+export async function startBrowserEnrolment(
+  c: Context<AppEnv>,
+  deps: SignInDeps,
+): Promise<TotpEnrolment> {
+  const secret = readPendingSignInCookie(c, deps.config);
+  if (!secret) throw pendingSignInExpired();
+  return startPendingEnrolment(deps, secret, { kind: "browser", replaces: null });
+}
+
+/**
+ * Confirms that authenticator with its first code, which finishes the
+ * sign-in: the session cookie replaces the pending one, and the first
+ * recovery codes come back to be shown once.
+ */
+export async function finishBrowserEnrolment(
+  c: Context<AppEnv>,
+  deps: SignInDeps,
+  code: string,
+): Promise<SessionOutcome & { recoveryCodes: string[] }> {
+  const secret = readPendingSignInCookie(c, deps.config);
+  try {
+    if (!secret) throw pendingSignInExpired();
+    const outcome = await finishPendingEnrolment(
+      deps,
+      secret,
+      code,
+      { kind: "browser", replaces: replacedSession(c) },
+      requestAuditFields(c),
+    );
+    clearPendingSignInCookie(c, deps.config);
+    writeSessionCookie(c, deps.config, outcome.secret);
+    return outcome;
+  } catch (error) {
+    if (hasCode(error, "mfa_sign_in_expired")) clearPendingSignInCookie(c, deps.config);
+    throw error;
+  }
+}
+
+/** Whether the browser's pending sign-in owes an enrolment; null when it has none. */
+export async function browserPendingOwesEnrolment(
+  c: Context<AppEnv>,
+  deps: SignInDeps,
+): Promise<boolean | null> {
+  const secret = readPendingSignInCookie(c, deps.config);
+  return secret
+    ? pendingSignInOwesEnrolment(deps, secret, { kind: "browser", replaces: null })
+    : null;
 }
 
 function replacedSession(c: Context<AppEnv>): string | null {

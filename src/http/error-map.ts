@@ -21,6 +21,8 @@ type Answer = {
   message?: string;
   /** The token endpoints' RFC 6749 §5.2 error; invalid_grant by default. */
   oauth?: OAuthError;
+  /** Fixed members the problem body carries beside `code`, for clients that test a flag. */
+  members?: Record<string, boolean>;
 };
 
 const urn = (name: string) => `urn:gatehouse:problem:${name}`;
@@ -245,6 +247,28 @@ const answers: Record<ErrorCode, Answer> = {
     title: "Forbidden",
     detail: "Give a current code from your authenticator, or an unused recovery code.",
   },
+  mfa_enrolment_required: {
+    status: 403,
+    title: "Forbidden",
+    detail:
+      "This account must set up a second factor before signing in: POST /auth/mfa/totp, then POST /auth/mfa/totp/confirm.",
+    type: urn("mfa-enrolment-required"),
+  },
+  mfa_last_factor: {
+    status: 409,
+    title: "Conflict",
+    detail: "This account must keep a second factor: enrol another one before removing this one.",
+  },
+  reauth_required: {
+    status: 401,
+    title: "Unauthorized",
+    detail:
+      "This change needs a recent sign-in: confirm it is you (POST /auth/reauth with your password or a second factor), then retry.",
+    type: urn("reauthentication-required"),
+    message:
+      "This change needs a recent sign-in: confirm it is you (or sign out and sign in again), then retry.",
+    members: { reauth_required: true },
+  },
 
   user_not_found: { status: 404, title: "Not Found", detail: "No such user." },
   last_admin: {
@@ -332,6 +356,7 @@ export function problemOf(error: DomainError): Problem {
   if (retryAfterSeconds !== undefined) headers["retry-after"] = String(retryAfterSeconds);
   return new Problem(error.code, answer.status, answer.title, detail ?? answer.detail, {
     ...(answer.type ? { type: answer.type } : {}),
+    ...(answer.members ? { members: answer.members } : {}),
     ...(errors ? { errors } : {}),
     ...(Object.keys(headers).length > 0 ? { headers } : {}),
   });

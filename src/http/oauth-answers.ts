@@ -1,4 +1,5 @@
 import type { Context } from "hono";
+import { z } from "zod";
 import { DomainError } from "../errors.ts";
 import { isStorableText, refusedTextPointers } from "../text-input.ts";
 import type { TokenPair } from "../tokens/token-grants.ts";
@@ -38,6 +39,15 @@ export async function readFields(
   }
   return { fields };
 }
+
+export const tokenResponse = z
+  .object({
+    access_token: z.string(),
+    token_type: z.literal("Bearer"),
+    expires_in: z.number().int(),
+    refresh_token: z.string(),
+  })
+  .meta({ id: "TokenPair", description: "RFC 6749 §5.1 access token response" });
 
 export function answer(c: Context, pair: TokenPair) {
   // RFC 6749 §5.1: responses carrying tokens must not be cached.

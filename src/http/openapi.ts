@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { errorCodes } from "../errors.ts";
-import type { Access, ApiOperation } from "./api-route.ts";
+import { type Access, type ApiOperation, needsRecentAuth } from "./api-route.ts";
 import { componentSchemas } from "./openapi-components.ts";
 
 // OpenAPI 3.1 from the same zod schemas the routes validate with. OpenAPI 3.1
@@ -18,6 +18,10 @@ export const problemSchema = z
       .meta({ description: "Stable machine-readable code: switch on this (docs/errors.md)" }),
     errors: z.array(z.object({ pointer: z.string(), detail: z.string() })).optional(),
     request_id: z.string().optional(),
+    reauth_required: z
+      .literal(true)
+      .optional()
+      .meta({ description: "With code reauth_required: step up at POST /auth/reauth, then retry" }),
   })
   .meta({ id: "Problem", description: "RFC 9457 problem details" });
 
@@ -113,6 +117,11 @@ function describe(operation: ApiOperation, schemas: ReturnType<typeof componentS
     declared[Number(status)] = { description };
   }
   if (operation.body || operation.query) declared[400] = { description: "Invalid input" };
+  if (needsRecentAuth(operation)) {
+    declared[401] = {
+      description: `${declared[401]?.description ?? "Not signed in"}, or the last sign-in or step-up is older than REAUTH_MAX_AGE (reauth_required: step up at POST /auth/reauth)`,
+    };
+  }
   Object.assign(declared, operation.responses);
   const responses = Object.fromEntries(
     Object.entries(declared).map(([status, response]) => {

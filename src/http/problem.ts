@@ -12,7 +12,13 @@ export class Problem {
     readonly status: ContentfulStatusCode,
     readonly title: string,
     readonly detail: string,
-    readonly extra: { type?: string; errors?: FieldError[]; headers?: Record<string, string> } = {},
+    readonly extra: {
+      type?: string;
+      errors?: FieldError[];
+      headers?: Record<string, string>;
+      /** Fixed flags of the code (`reauth_required: true`). */
+      members?: Record<string, boolean>;
+    } = {},
   ) {}
 }
 
@@ -23,6 +29,7 @@ export function problemResponse(
   headers: Record<string, string> = {},
 ): Response {
   const body: Record<string, unknown> = {
+    ...problem.extra.members,
     type: problem.extra.type ?? "about:blank",
     title: problem.title,
     status: problem.status,

@@ -18,6 +18,19 @@ export const secondFactorBody = z.object({
     .meta({ description: "One of the recovery codes (single use)" }),
 });
 
+/** A TOTP enrolment's secret, as an authenticator app reads it. */
+export const totpEnrolmentResponse = z.object({
+  secret: z.string().meta({ description: "Base32, for typing into an authenticator app" }),
+  otpauth_url: z
+    .string()
+    .meta({ description: "otpauth://totp/... (RFC 6238, SHA-1, 6 digits, 30 s)" }),
+  qr_svg: z.string().meta({ description: "The otpauth URL as a QR code (SVG)" }),
+});
+
+export const recoveryCodesResponse = z.object({
+  recovery_codes: z.array(z.string()).meta({ description: "10 single-use codes, shown this once" }),
+});
+
 /** The one answer the body gives; a 400 problem when it gives none or both. */
 export function secondFactorAnswerOf(body: z.infer<typeof secondFactorBody>): SecondFactorAnswer {
   const code = present(body.code);
@@ -50,8 +63,15 @@ export const mfaRequiredError = z.object({
   error: z.literal("mfa_required"),
   error_description: z.string(),
   code: z.literal("mfa_required"),
-  mfa_token: z.string().meta({ description: "Good for one mfa grant within 5 minutes" }),
+  mfa_token: z.string().meta({
+    description:
+      "Good for one mfa grant within 5 minutes; or, with enrolment_required, for POST /auth/mfa/totp and /auth/mfa/totp/confirm",
+  }),
   methods: z.array(z.enum(["totp", "recovery_code"])),
+  enrolment_required: z.literal(true).optional().meta({
+    description:
+      "Policy requires a second factor the account lacks: enrol one (POST /auth/mfa/totp with mfa_token) to finish",
+  }),
 });
 
 /** The one second factor an mfa grant gives; null when it gives none or both. */

@@ -115,3 +115,14 @@ export function recoveryCodeUsedMail(left: number, accountUrl: string): MailCont
     `Sign in at ${accountUrl} and make a new set of recovery codes (the old ones stop working). If it was not you, change your password and tell your administrator at once.`,
   ]);
 }
+
+export function secondFactorsResetMail(signInUrl: string): MailContent {
+  return compose(
+    "Your second factor was reset",
+    [
+      "An administrator turned off the second factor of your Gatehouse account (the authenticator app and its recovery codes).",
+      "Set up a new authenticator once you are signed in. If you did not ask for this, tell your administrator at once.",
+    ],
+    { label: "Sign in", url: signInUrl },
+  );
+}

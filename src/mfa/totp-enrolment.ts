@@ -1,5 +1,5 @@
 import { toString as qrCodeText } from "qrcode";
-import type { DatabasePool } from "slonik";
+import type { DatabasePool, DatabaseTransactionConnection } from "slonik";
 import { deleteRecoveryCodesOfUser, replaceRecoveryCodes } from "../../sql/mfa-recovery-codes.ts";
 import {
   confirmTotp,
@@ -16,6 +16,7 @@ import type { TokenCipher } from "../keys/token-encryption.ts";
 import type { Logger } from "../logger.ts";
 import type { Mailer } from "../mail/mailer.ts";
 import { mfaChallenges } from "../metrics.ts";
+import { secondFactorRequired } from "./policy.ts";
 import { notifyRecoveryCodeUsed } from "./recovery-code-notice.ts";
 import { hashRecoveryCode, newRecoveryCodes, normaliseRecoveryCode } from "./recovery-codes.ts";
 import {
@@ -33,7 +34,7 @@ import { openTotpSecret, sealTotpSecret } from "./totp-secrets.ts";
 // that protects the next sign-in.
 
 export type MfaDeps = {
-  config: Pick<Config, "http" | "limits">;
+  config: Pick<Config, "http" | "limits" | "mfa" | "access">;
   pool: DatabasePool;
   logger: Logger;
   tokenCipher: () => Promise<TokenCipher>;
@@ -70,7 +71,27 @@ export async function confirmTotpEnrolment(
   code: string,
   facts: Facts,
 ): Promise<string[]> {
-  const pending = await findTotpOfUser(deps.pool, userId);
+  const codes = await deps.pool.transaction((tx) =>
+    confirmTotpInTransaction(tx, deps, userId, code, facts),
+  );
+  mfaChallenges.inc({ method: "totp", result: "success" });
+  return codes;
+}
+
+/**
+ * confirmTotpEnrolment's work inside the caller's transaction (a sign-in
+ * that owed an enrolment finishes in the same one, src/sign-in/second-factor.ts).
+ * A code that is not the app's current one throws and changes nothing; it
+ * does not count toward the lockout: whoever enrols was shown the secret.
+ */
+export async function confirmTotpInTransaction(
+  tx: DatabaseTransactionConnection,
+  deps: Pick<MfaDeps, "logger" | "tokenCipher">,
+  userId: string,
+  code: string,
+  facts: Facts,
+): Promise<string[]> {
+  const pending = await findTotpOfUser(tx, userId);
   if (!pending) throw new DomainError("mfa_not_enrolled");
   if (pending.confirmed_at) throw new DomainError("mfa_already_enrolled");
   const digits = normaliseTotpCode(code);
@@ -85,30 +106,33 @@ export async function confirmTotpEnrolment(
     );
   }
   const codes = newRecoveryCodes();
-  await deps.pool.transaction(async (tx) => {
-    // The very secret that was shown: a restarted enrolment meanwhile wins.
-    if (!(await confirmTotp(tx, userId, pending.secret, step)))
-      throw new DomainError("mfa_not_enrolled");
-    await replaceRecoveryCodes(tx, userId, codes.map(recoveryHash(userId)));
-    await recordAudit(tx, deps.logger, {
-      eventType: "mfa.enrolled",
-      result: "success",
-      userId,
-      ...facts,
-      context: { method: "totp" },
-    });
+  // The very secret that was shown: a restarted enrolment meanwhile wins.
+  if (!(await confirmTotp(tx, userId, pending.secret, step)))
+    throw new DomainError("mfa_not_enrolled");
+  await replaceRecoveryCodes(tx, userId, codes.map(recoveryHash(userId)));
+  await recordAudit(tx, deps.logger, {
+    eventType: "mfa.enrolled",
+    result: "success",
+    userId,
+    ...facts,
+    context: { method: "totp" },
   });
-  mfaChallenges.inc({ method: "totp", result: "success" });
   return codes;
 }
 
-/** Turns TOTP off (its recovery codes go with it); audited `mfa.removed`. */
+/**
+ * Turns TOTP off (its recovery codes go with it); audited `mfa.removed`.
+ * Refused (`mfa_last_factor`) when policy requires the user to have a second
+ * factor: TOTP is then their only one.
+ */
 export async function removeTotp(
   deps: MfaDeps,
   userId: string,
   answer: SecondFactorAnswer,
   facts: Facts,
 ): Promise<void> {
+  const user = await findUserById(deps.pool, userId);
+  if (user && secondFactorRequired(deps.config, user)) throw new DomainError("mfa_last_factor");
   await withSecondFactor(deps, userId, answer, facts, "remove", async (tx) => {
     await deleteTotpOfUser(tx, userId);
     await deleteRecoveryCodesOfUser(tx, userId);

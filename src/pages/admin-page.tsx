@@ -1,5 +1,4 @@
 import { type Context, Hono, type MiddlewareHandler } from "hono";
-import type { DatabasePool } from "slonik";
 import { z } from "zod";
 import { DomainError, hasCode } from "../errors.ts";
 import {
@@ -9,15 +8,19 @@ import {
   deleteAllowlistRuleAudited,
 } from "../gate/allowlist.ts";
 import { actorOf, targetUserId, userListFilter, userListQuery } from "../http/admin-request.ts";
-import type { AppEnv } from "../http/app-env.ts";
+import type { AppEnv, Principal } from "../http/app-env.ts";
+import { requestAuditFields } from "../http/audit-fields.ts";
 import { encodeCursor } from "../http/cursor.ts";
 import { errorMessage } from "../http/error-map.ts";
 import { gateRefusal } from "../http/gate.ts";
 import { readBody } from "../http/json-body.ts";
-import type { Logger } from "../logger.ts";
+import { assertRecentAuthOf } from "../http/recent-auth.ts";
+import { type MfaResetDeps, resetSecondFactors } from "../mfa/admin-reset.ts";
+import type { SignInDeps } from "../sign-in/complete.ts";
+import { reauthenticate } from "../sign-in/reauth.ts";
 import { changeUser, revokeUserAccess } from "../users/administration.ts";
 import { deleteAccount } from "../users/deletion.ts";
-import { pageOfUsers, pendingUsers } from "../users/user-list.ts";
+import { pageOfUsers, pendingUsers, secondFactorsView } from "../users/user-list.ts";
 import { userRecord } from "../users/user-record.ts";
 import { flashMessages, type NoticeCode, withFlash } from "./admin/flash.ts";
 import { AllowlistSection, PendingSection, UsersSection } from "./admin/home.tsx";
@@ -51,8 +54,18 @@ function requireAdminPage(): MiddlewareHandler<AppEnv> {
 }
 
 function flashOf(c: Context<AppEnv>) {
-  return flashMessages({ notice: c.req.query("notice"), error: c.req.query("error") });
+  const error = c.req.query("error");
+  return {
+    ...flashMessages({ notice: c.req.query("notice"), error }),
+    ...(error === "reauth_required" ? { reauthBack: c.req.path } : {}),
+  };
 }
+
+const reauthForm = z.object({
+  back: userActionForm.shape.back,
+  code: z.string().max(32).optional(),
+  password: z.string().max(1024).optional(),
+});
 
 /** Runs a form's change and goes back to `back`, saying it was done or why it was refused. */
 async function changeThenBack(
@@ -71,7 +84,7 @@ async function changeThenBack(
   return c.redirect(withFlash(back, { notice }), 303);
 }
 
-export function adminPageRoutes(deps: { pool: DatabasePool; logger: Logger }) {
+export function adminPageRoutes(deps: MfaResetDeps & SignInDeps) {
   const { pool } = deps;
   const app = new Hono<AppEnv>();
 
@@ -91,13 +104,18 @@ export function adminPageRoutes(deps: { pool: DatabasePool; logger: Logger }) {
       if (query.q) params.set("q", query.q);
       if (query.status) params.set("status", query.status);
       if (query.whitelisted !== undefined) params.set("whitelisted", String(query.whitelisted));
+      if (query.mfa) params.set("mfa", query.mfa);
       params.set("cursor", encodeCursor(users.next.createdAt, users.next.id));
       nextHref = `/admin?${params}#users`;
     }
     return c.html(
       <Layout title="Users" {...flashOf(c)}>
         <PendingSection pending={pending} />
-        <UsersSection users={users.page} query={query} nextHref={nextHref} />
+        <UsersSection
+          users={users.page.map((u) => ({ ...u, second_factors: secondFactorsView(u) }))}
+          query={query}
+          nextHref={nextHref}
+        />
         <AllowlistSection rules={rules} />
       </Layout>,
     );
@@ -120,11 +138,29 @@ export function adminPageRoutes(deps: { pool: DatabasePool; logger: Logger }) {
     const form = await readBody(c, userActionForm);
     const actor = actorOf(c);
     return changeThenBack(c, form.back, form.action, async () => {
+      await assertRecentAuthOf(c);
       const change = formActions[form.action];
       if (change) await changeUser(deps, actor, id, change);
       else if (form.action === "revoke_sessions") await revokeUserAccess(deps, actor, id);
+      else if (form.action === "reset_mfa") await resetSecondFactors(deps, actor, id);
       else await deleteAccount(deps, { userId: id, ...actor, hard: false });
     });
+  });
+
+  // The step-up, for a form refused with reauth_required: not itself behind
+  // the recent-auth check, and its wrong answers count toward the lockout.
+  app.post("/admin/forms/reauth", requireAdminPage(), async (c) => {
+    const form = await readBody(c, reauthForm);
+    const principal = c.get("principal") as Principal;
+    const code = form.code?.trim();
+    return changeThenBack(c, form.back, "reauthenticated", () =>
+      reauthenticate(
+        deps,
+        { userId: principal.user.user_id, sessionId: principal.sessionId },
+        code ? { kind: "totp", code } : { kind: "password", password: form.password ?? "" },
+        requestAuditFields(c),
+      ),
+    );
   });
 
   app.post("/admin/forms/allowlist", requireAdminPage(), async (c) => {
@@ -137,14 +173,16 @@ export function adminPageRoutes(deps: { pool: DatabasePool; logger: Logger }) {
       }
       throw error;
     }
-    return changeThenBack(c, "/admin", "rule_added", () =>
-      addAllowlistRule(deps, actorOf(c), rule),
-    );
+    return changeThenBack(c, "/admin", "rule_added", async () => {
+      await assertRecentAuthOf(c);
+      await addAllowlistRule(deps, actorOf(c), rule);
+    });
   });
 
   app.post("/admin/forms/allowlist/:id/delete", requireAdminPage(), async (c) => {
     const id = z.uuid().safeParse(c.req.param("id"));
     return changeThenBack(c, "/admin", "rule_deleted", async () => {
+      await assertRecentAuthOf(c);
       if (!id.success) throw new DomainError("rule_not_found");
       await deleteAllowlistRuleAudited(deps, actorOf(c), id.data);
     });

@@ -1,3 +1,4 @@
+import { raw } from "hono/html";
 import { AccountPage } from "./password-pages.tsx";
 
 // The page a browser lands on after a right first factor when a second one
@@ -45,4 +46,103 @@ export const secondFactorPage = (
     title: "Second factor",
     ...(problem ? { problem } : {}),
     children: SecondFactorForm({ redirectTo }),
+  });
+
+// A sign-in of an account that must have a second factor and has none
+// (MFA_REQUIRED) continues here instead: set up an authenticator, confirm it
+// with its first code, which finishes the sign-in, then keep the recovery
+// codes. The pending sign-in's cookie is sent to /auth/mfa/* only.
+
+const keepTarget = (redirectTo: string) =>
+  redirectTo === "/" ? null : <input type="hidden" name="redirect_to" value={redirectTo} />;
+
+function EnrolmentStartForm(props: { redirectTo: string }) {
+  return (
+    <>
+      <p>This account must use a second factor. Set up an authenticator app to continue.</p>
+      <form method="post" action="/auth/mfa/totp">
+        {keepTarget(props.redirectTo)}
+        <button type="submit">Set up an authenticator</button>
+      </form>
+    </>
+  );
+}
+
+function EnrolmentConfirmForm(props: { redirectTo: string }) {
+  return (
+    <form method="post" action="/auth/mfa/totp/confirm">
+      {keepTarget(props.redirectTo)}
+      <label for="code">Code from your authenticator app</label>
+      <input
+        id="code"
+        name="code"
+        inputmode="numeric"
+        pattern="[0-9 ]{6,7}"
+        autocomplete="one-time-code"
+        required
+        autofocus
+      />
+      <button type="submit">Turn on and continue</button>
+    </form>
+  );
+}
+
+type PageProblem = Parameters<typeof AccountPage>[0]["problem"];
+
+/** GET /auth/mfa for a pending sign-in that owes an enrolment (and its refusals). */
+export const enrolmentStartPage = (redirectTo: string, problem?: PageProblem) =>
+  AccountPage({
+    title: "Set up a second factor",
+    ...(problem ? { problem } : {}),
+    children: EnrolmentStartForm({ redirectTo }),
+  });
+
+/** The secret to scan, and the form for its first code. */
+export const enrolmentPage = (redirectTo: string, enrolment: { secret: string; qr_svg: string }) =>
+  AccountPage({
+    title: "Set up a second factor",
+    children: (
+      <>
+        <p>Scan this code with your authenticator app, or type the key into it.</p>
+        {/* Our own SVG, made by the qrcode library from the otpauth URL. */}
+        <div class="qr">{raw(enrolment.qr_svg)}</div>
+        <p>
+          Key: <code>{enrolment.secret}</code>
+        </p>
+        {EnrolmentConfirmForm({ redirectTo })}
+      </>
+    ),
+  });
+
+/** A refused confirmation: the app already has the secret, so only the code is asked again. */
+export const enrolmentConfirmPage = (redirectTo: string, problem?: PageProblem) =>
+  AccountPage({
+    title: "Set up a second factor",
+    ...(problem ? { problem } : {}),
+    children: EnrolmentConfirmForm({ redirectTo }),
+  });
+
+/** Signed in: the recovery codes, shown this once. */
+export const recoveryCodesPage = (redirectTo: string, codes: readonly string[]) =>
+  AccountPage({
+    title: "Keep your recovery codes",
+    notice: "Your authenticator is on and you are signed in.",
+    children: (
+      <>
+        <p>
+          Each code signs you in once if you lose your authenticator. Store them somewhere safe:
+          they are shown only now.
+        </p>
+        <ul>
+          {codes.map((code) => (
+            <li>
+              <code>{code}</code>
+            </li>
+          ))}
+        </ul>
+        <p>
+          <a href={redirectTo}>Continue</a>
+        </p>
+      </>
+    ),
   });

@@ -153,6 +153,7 @@ export function openIdConnectProvider(
             text(profile.name),
             text(profile.picture),
           ),
+          ...amrOf(claims.amr),
           tokens: {
             accessToken: tokens.access_token,
             refreshToken: tokens.refresh_token ?? null,
@@ -167,4 +168,11 @@ export function openIdConnectProvider(
       }
     },
   };
+}
+
+/** The ID token's `amr` when it is a list of short names (RFC 8176); anything else is none. */
+function amrOf(claim: unknown): { amr?: string[] } {
+  if (!Array.isArray(claim)) return {};
+  const names = claim.filter((v): v is string => typeof v === "string" && /^[\w.-]{1,64}$/.test(v));
+  return names.length > 0 ? { amr: names.slice(0, 16) } : {};
 }

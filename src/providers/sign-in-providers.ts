@@ -35,6 +35,11 @@ export type ProviderIdentity = Profile & {
   /** GitHub only, and only read when a github_org/github_team rule exists. */
   githubOrgs?: string[];
   githubTeams?: string[];
+  /**
+   * OpenID Connect only: the ID token's `amr`, how the issuer authenticated
+   * the person (RFC 8176: `mfa`, `otp`, `pwd`, ...).
+   */
+  amr?: string[];
   tokens: ProviderTokens;
 };
 

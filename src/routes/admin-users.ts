@@ -1,4 +1,3 @@
-import type { DatabasePool } from "slonik";
 import { z } from "zod";
 import { DomainError } from "../errors.ts";
 import {
@@ -12,10 +11,10 @@ import { ApiRoutes, operationsOf } from "../http/api-route.ts";
 import { encodeCursor } from "../http/cursor.ts";
 import { readBody } from "../http/json-body.ts";
 import { readQuery } from "../http/query-params.ts";
-import type { Logger } from "../logger.ts";
+import { type MfaResetDeps, resetSecondFactors } from "../mfa/admin-reset.ts";
 import { changeUser, revokeUserAccess } from "../users/administration.ts";
 import { deleteAccount } from "../users/deletion.ts";
-import { adminUserView, pageOfUsers } from "../users/user-list.ts";
+import { adminUserListView, adminUserView, pageOfUsers } from "../users/user-list.ts";
 import { adminUserDetail } from "../users/user-record.ts";
 import { meResponse } from "../users/user-view.ts";
 
@@ -38,8 +37,18 @@ const adminUserResponse = meResponse
   })
   .meta({ id: "AdminUser", description: "A user as administrators see them" });
 
+const secondFactorsResponse = z
+  .object({
+    totp: z.boolean().meta({ description: "An authenticator app (TOTP) is on" }),
+    recovery_codes_left: z.number().int(),
+  })
+  .meta({ id: "SecondFactors", description: "Which second factors a user has (never a secret)" });
+
+const adminUserListItem = adminUserResponse.extend({ second_factors: secondFactorsResponse });
+
 const userDetailResponse = z.object({
   user: adminUserResponse,
+  second_factors: secondFactorsResponse,
   linked_accounts: z.array(
     z.object({
       provider: z.string(),
@@ -62,18 +71,19 @@ const userDetailResponse = z.object({
 
 const deleteQuery = z.object({ hard: booleanParam.default(false) });
 
-export function adminUserRoutes(deps: { pool: DatabasePool; logger: Logger }) {
+export function adminUserRoutes(deps: MfaResetDeps) {
   const { pool } = deps;
   const routes = new ApiRoutes();
 
   routes.add(
     adminOperation("GET /admin/users", "listUsers", {
-      summary: "List users: search, status and whitelisted filters, keyset cursor",
+      summary:
+        "List users with their second factors: search, status, whitelisted and second-factor (mfa) filters, keyset cursor",
       query: userListQuery,
       responses: {
         200: {
           description: "A page of users; next_cursor asks for the next one",
-          body: z.object({ users: z.array(adminUserResponse), next_cursor: z.string().nullable() }),
+          body: z.object({ users: z.array(adminUserListItem), next_cursor: z.string().nullable() }),
         },
       },
     }),
@@ -81,7 +91,7 @@ export function adminUserRoutes(deps: { pool: DatabasePool; logger: Logger }) {
       const query = readQuery(c, userListQuery);
       const { page, next } = await pageOfUsers(pool, userListFilter(query), query.limit);
       return c.json({
-        users: page.map(adminUserView),
+        users: page.map(adminUserListView),
         next_cursor: next ? encodeCursor(next.createdAt, next.id) : null,
       });
     },
@@ -89,7 +99,7 @@ export function adminUserRoutes(deps: { pool: DatabasePool; logger: Logger }) {
 
   routes.add(
     adminOperation("GET /admin/users/:id", "getUser", {
-      summary: "One user with linked providers and live sessions",
+      summary: "One user with their second factors, linked providers and live sessions",
       responses: {
         200: {
           description: "The user, linked providers and live sessions",
@@ -167,6 +177,27 @@ export function adminUserRoutes(deps: { pool: DatabasePool; logger: Logger }) {
         revoked_sessions: revoked.sessions,
         revoked_refresh_tokens: revoked.refreshTokens,
       });
+    },
+  );
+
+  routes.add(
+    adminOperation("POST /admin/users/:id/mfa/reset", "resetUserSecondFactors", {
+      summary:
+        "Reset a user's second factors (authenticator and recovery codes); the user is told by mail",
+      responses: {
+        200: {
+          description: "What was removed (nothing, for a user who had none)",
+          body: z.object({
+            totp_removed: z.boolean(),
+            recovery_codes_removed: z.number().int(),
+          }),
+        },
+        404: { description: "No such user" },
+      },
+    }),
+    async (c) => {
+      const reset = await resetSecondFactors(deps, actorOf(c), targetUserId(c));
+      return c.json(reset);
     },
   );
 

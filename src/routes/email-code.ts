@@ -78,7 +78,7 @@ const verifyCodeOperation = operation("POST /auth/email-code/verify", "signInWit
   responses: {
     200: {
       description:
-        "Signed in; or, for an account with a second factor, `mfa_required` and a cookie good only for POST /auth/mfa (5 minutes)",
+        "Signed in; or, for an account with a second factor (or one that policy requires to have one), `mfa_required` and a cookie good only for /auth/mfa (5 minutes)",
       body: z.union([loginResponse, mfaRequiredResponse]),
     },
     400: { description: "Invalid input (an address, six digits)" },
@@ -130,7 +130,13 @@ export function emailCodeRoutes(deps: SignInDeps & AccountDeps) {
       const outcome = await signInBrowser(c, deps, factor);
       if (outcome.kind === "pending") {
         if (form) return c.redirect(secondFactorPageUrl(redirectTo), 303);
-        return c.json(mfaRequiredResponse.parse({ mfa_required: true, methods: outcome.methods }));
+        return c.json(
+          mfaRequiredResponse.parse({
+            mfa_required: true,
+            methods: outcome.methods,
+            ...(outcome.enrolment ? { enrolment_required: true } : {}),
+          }),
+        );
       }
       if (form) return c.redirect(redirectTo, 303);
       return c.json(loginResponse.parse({ user: toMeResponse(outcome.user) }));

@@ -11,12 +11,7 @@ import { clearSessionCookie } from "../http/session-cookie.ts";
 import type { Logger } from "../logger.ts";
 import { isPrintableText } from "../text-input.ts";
 import { deleteAccount } from "../users/deletion.ts";
-import {
-  assertRecentSignIn,
-  exportAccount,
-  unlinkProvider,
-  updateProfile,
-} from "../users/self-service.ts";
+import { exportAccount, unlinkProvider, updateProfile } from "../users/self-service.ts";
 import { linkedAccountsOf } from "../users/user-record.ts";
 import { meResponse, toMeResponse } from "../users/user-view.ts";
 
@@ -134,22 +129,14 @@ export function meAccountRoutes(deps: {
 
   routes.add(
     accountOperation("DELETE /me", "deleteMe", {
-      summary: "Delete own account (needs a sign-in within REAUTH_MAX_AGE)",
+      summary: "Delete own account (needs a sign-in or step-up within REAUTH_MAX_AGE)",
+      recentAuth: true,
       responses: {
         204: { description: "Deleted" },
-        403: {
-          description:
-            "Not approved yet, not active, or the last sign-in is older than REAUTH_MAX_AGE (sign in again)",
-        },
         409: { description: "The caller is the last administrator" },
       },
     }),
     async (c) => {
-      await assertRecentSignIn(
-        pool,
-        c.get("principal")?.sessionId ?? null,
-        config.session.REAUTH_MAX_AGE,
-      );
       await deleteAccount(deps, {
         userId: userIdOf(c),
         actorId: null,

@@ -4,7 +4,12 @@ import { ApiRoutes, operationsOf } from "../http/api-route.ts";
 import type { AppEnv, Principal } from "../http/app-env.ts";
 import { requestAuditFields } from "../http/audit-fields.ts";
 import { readBody } from "../http/json-body.ts";
-import { secondFactorAnswerOf, secondFactorBody } from "../http/second-factor-body.ts";
+import {
+  totpEnrolmentResponse as enrolmentResponse,
+  recoveryCodesResponse,
+  secondFactorAnswerOf,
+  secondFactorBody,
+} from "../http/second-factor-body.ts";
 import { secondFactorStatus } from "../mfa/second-factor-status.ts";
 import {
   confirmTotpEnrolment,
@@ -18,17 +23,7 @@ import {
 
 const mfaOperation = operationsOf({ tag: "account", access: "signed-in" });
 
-const enrolmentResponse = z.object({
-  secret: z.string().meta({ description: "Base32, for typing into an authenticator app" }),
-  otpauth_url: z
-    .string()
-    .meta({ description: "otpauth://totp/... (RFC 6238, SHA-1, 6 digits, 30 s)" }),
-  qr_svg: z.string().meta({ description: "The otpauth URL as a QR code (SVG)" }),
-});
 const confirmBody = z.object({ code: z.string().min(1, "Enter the code.").max(32, "Too long.") });
-const recoveryCodesResponse = z.object({
-  recovery_codes: z.array(z.string()).meta({ description: "10 single-use codes, shown this once" }),
-});
 const statusResponse = z.object({
   totp: z.object({ enabled: z.boolean(), confirmed_at: z.string().nullable() }),
   recovery_codes_left: z.number().int(),
@@ -48,7 +43,8 @@ const getSecondFactorsOperation = mfaOperation("GET /me/mfa", "getOwnSecondFacto
 
 const startTotpOperation = mfaOperation("POST /me/mfa/totp", "startTotpEnrolment", {
   summary:
-    "Start TOTP enrolment: a new secret, its otpauth:// URL and QR code; on only once confirmed",
+    "Start TOTP enrolment: a new secret, its otpauth:// URL and QR code; on only once confirmed (needs a recent sign-in)",
+  recentAuth: true,
   responses: {
     200: { description: "The secret to put into an authenticator app", body: enrolmentResponse },
     409: { description: "An authenticator is already on" },
@@ -67,9 +63,18 @@ const confirmTotpOperation = mfaOperation("POST /me/mfa/totp/confirm", "confirmT
 });
 
 const removeTotpOperation = mfaOperation("DELETE /me/mfa/totp", "removeTotp", {
-  summary: "Turn TOTP off (its recovery codes too); needs a current code or a recovery code",
+  summary:
+    "Turn TOTP off (its recovery codes too); needs a recent sign-in and a current code or a recovery code",
   body: secondFactorBody,
-  responses: { 204: { description: "TOTP is off" }, ...secondFactorRefusals },
+  recentAuth: true,
+  responses: {
+    204: { description: "TOTP is off" },
+    ...secondFactorRefusals,
+    409: {
+      description:
+        "No authenticator is on (mfa_not_enrolled), or policy requires a second factor and this is the last one (mfa_last_factor)",
+    },
+  },
 });
 
 const renewRecoveryCodesOperation = mfaOperation(
@@ -77,8 +82,9 @@ const renewRecoveryCodesOperation = mfaOperation(
   "renewRecoveryCodes",
   {
     summary:
-      "A new set of 10 recovery codes (the old set dies); needs a current code or a recovery code",
+      "A new set of 10 recovery codes (the old set dies); needs a recent sign-in and a current code or a recovery code",
     body: secondFactorBody,
+    recentAuth: true,
     responses: {
       200: { description: "The new codes, shown this once", body: recoveryCodesResponse },
       ...secondFactorRefusals,

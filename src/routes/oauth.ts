@@ -250,6 +250,7 @@ export function oauthRoutes(deps: Deps) {
           user: signedIn.user,
           method: provider.name,
           identity,
+          ...(identity.amr ? { providerAmr: identity.amr } : {}),
           context: { created: signedIn.created, linked: signedIn.linked },
         });
       } catch (error) {
@@ -259,7 +260,9 @@ export function oauthRoutes(deps: Deps) {
       }
       const target = safeRedirectTarget(flow.redirectTo, config.http);
       // A provider's word is a first factor like a password: a user with a
-      // second factor gives it on the second-factor page before any session.
+      // second factor gives it on the second-factor page before any session
+      // (or, whom policy requires to have one, enrols one there), unless the
+      // provider asserted its own and MFA_TRUST_PROVIDER_AMR takes its word.
       if (outcome.kind === "pending") return c.redirect(secondFactorPageUrl(target), 302);
       return c.redirect(target, 302);
     },

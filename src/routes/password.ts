@@ -21,6 +21,7 @@ import { answering, formField, htmlPage as html, tokenOf } from "../http/form-an
 import { readBody } from "../http/json-body.ts";
 import { secondFactorPageUrl } from "../http/pending-sign-in-cookie.ts";
 import type { Problem } from "../http/problem.ts";
+import { assertRecentAuthOf } from "../http/recent-auth.ts";
 import { safeRedirectTarget } from "../http/redirect-target.ts";
 import {
   AccountPage,
@@ -100,7 +101,7 @@ export function passwordRoutes(deps: SignInDeps & AccountDeps) {
       responses: {
         200: {
           description:
-            "Signed in; or, for an account with a second factor, `mfa_required` and a cookie good only for POST /auth/mfa (5 minutes)",
+            "Signed in; or, for an account with a second factor (or one that policy requires to have one), `mfa_required` and a cookie good only for /auth/mfa (5 minutes)",
           body: z.union([loginResponse, mfaRequiredResponse]),
         },
         ...signInRefusals("Wrong email or password (the same answer for an unknown email)"),
@@ -119,7 +120,11 @@ export function passwordRoutes(deps: SignInDeps & AccountDeps) {
         if (outcome.kind === "pending") {
           if (form) return c.redirect(secondFactorPageUrl(redirectTo), 303);
           return c.json(
-            mfaRequiredResponse.parse({ mfa_required: true, methods: outcome.methods }),
+            mfaRequiredResponse.parse({
+              mfa_required: true,
+              methods: outcome.methods,
+              ...(outcome.enrolment ? { enrolment_required: true } : {}),
+            }),
           );
         }
         if (form) return c.redirect(redirectTo, 303);
@@ -249,8 +254,10 @@ export function passwordRoutes(deps: SignInDeps & AccountDeps) {
   );
   routes.add(
     authOperation("POST /auth/password/change", "changePassword", {
-      summary: "Change the password; other sessions are signed out, this one stays",
+      summary:
+        "Change the password; other sessions are signed out, this one stays (needs a recent sign-in)",
       access: "signed-in",
+      recentAuth: "checked-by-handler",
       body: changeBody,
       responses: {
         200: { description: "Changed", body: messageResponse },
@@ -262,6 +269,7 @@ export function passwordRoutes(deps: SignInDeps & AccountDeps) {
     (c) =>
       answering(c, changePage, async (form) => {
         const principal = c.get("principal") as Principal;
+        await assertRecentAuthOf(c);
         const body = await readBody(c, changeBody);
         await changePassword(
           deps,

@@ -1,14 +1,33 @@
 import { z } from "zod";
 import { signInRefusals } from "../http/account-schemas.ts";
 import { ApiRoutes, operation } from "../http/api-route.ts";
-import { finishBrowserSignIn } from "../http/browser-sign-in.ts";
+import { requestAuditFields } from "../http/audit-fields.ts";
+import {
+  browserPendingOwesEnrolment,
+  finishBrowserEnrolment,
+  finishBrowserSignIn,
+  startBrowserEnrolment,
+} from "../http/browser-sign-in.ts";
 import { answering, formField, htmlPage } from "../http/form-answers.ts";
 import { readBody } from "../http/json-body.ts";
+import { tokenResponse } from "../http/oauth-answers.ts";
 import type { Problem } from "../http/problem.ts";
 import { safeRedirectTarget } from "../http/redirect-target.ts";
-import { secondFactorAnswerOf, secondFactorBody } from "../http/second-factor-body.ts";
-import { secondFactorPage } from "../pages/second-factor-page.tsx";
+import {
+  recoveryCodesResponse,
+  secondFactorAnswerOf,
+  secondFactorBody,
+  totpEnrolmentResponse,
+} from "../http/second-factor-body.ts";
+import {
+  enrolmentConfirmPage,
+  enrolmentPage,
+  enrolmentStartPage,
+  recoveryCodesPage,
+  secondFactorPage,
+} from "../pages/second-factor-page.tsx";
 import type { SignInDeps } from "../sign-in/complete.ts";
+import { finishPendingEnrolment, startPendingEnrolment } from "../sign-in/pending-sign-in.ts";
 import { meResponse, toMeResponse } from "../users/user-view.ts";
 
 // The second half of a sign-in for a user with a second factor: POST
@@ -45,14 +64,82 @@ const finishSignInOperation = operation("POST /auth/mfa", "finishSignInWithSecon
   access: "anyone",
 });
 
+const mfaTokenField = z.string().min(1).max(256).optional().meta({
+  description:
+    "A token client's mfa_token (from the password grant); a browser sends the pending sign-in's cookie instead",
+});
+const enrolBody = z.object({
+  mfa_token: mfaTokenField,
+  /** Forms only: where to go once signed in. */
+  redirect_to: z.string().max(2048).optional(),
+});
+const enrolConfirmBody = enrolBody.extend({
+  code: z.string().min(1, "Enter the code.").max(32, "Too long."),
+});
+const enrolledResponse = z.union([
+  finishResponse.extend(recoveryCodesResponse.shape),
+  tokenResponse.extend(recoveryCodesResponse.shape),
+]);
+
+const enrolmentRefusals = {
+  400: { description: "Invalid input" },
+  401: { description: "No live pending sign-in that owes an enrolment" },
+};
+
+const startEnrolmentOperation = operation("POST /auth/mfa/totp", "startSignInTotpEnrolment", {
+  summary:
+    "For a pending sign-in that owes a second factor (enrolment_required): start its TOTP enrolment",
+  bodyMediaTypes: ["application/json", "application/x-www-form-urlencoded"],
+  body: enrolBody,
+  responses: {
+    200: {
+      description: "The secret to put into an authenticator app",
+      body: totpEnrolmentResponse,
+    },
+    ...enrolmentRefusals,
+    409: { description: "An authenticator is already on" },
+  },
+  tag: "auth",
+  access: "anyone",
+});
+
+const confirmEnrolmentOperation = operation(
+  "POST /auth/mfa/totp/confirm",
+  "finishSignInWithTotpEnrolment",
+  {
+    summary:
+      "Confirm that enrolment with the app's current code: TOTP is on and the sign-in finishes (a session cookie, or with mfa_token a token pair), with the first recovery codes",
+    bodyMediaTypes: ["application/json", "application/x-www-form-urlencoded"],
+    body: enrolConfirmBody,
+    responses: {
+      200: {
+        description: "Signed in; the recovery codes, shown this once",
+        body: enrolledResponse,
+      },
+      ...enrolmentRefusals,
+      403: { description: "The account is inactive" },
+      409: { description: "No enrolment started for this sign-in" },
+      422: { description: "The code is not the app's current one (nothing changes)" },
+      423: { description: "The account is locked (Retry-After)" },
+      429: { description: "The sign-in rate limits of /auth/login (Retry-After)" },
+    },
+    tag: "auth",
+    access: "anyone",
+  },
+);
+
 export function secondFactorSignInRoutes(deps: SignInDeps) {
   const { config } = deps;
   const routes = new ApiRoutes();
   const page = (redirectTo: string) => (problem?: Problem) => secondFactorPage(redirectTo, problem);
 
-  routes.add(showSecondFactorFormOperation, (c) =>
-    htmlPage(c, page(safeRedirectTarget(c.req.query("redirect_to"), config.http))()),
-  );
+  routes.add(showSecondFactorFormOperation, async (c) => {
+    const redirectTo = safeRedirectTarget(c.req.query("redirect_to"), config.http);
+    if (await browserPendingOwesEnrolment(c, deps)) {
+      return htmlPage(c, enrolmentStartPage(redirectTo));
+    }
+    return htmlPage(c, page(redirectTo)());
+  });
 
   routes.add(finishSignInOperation, async (c) => {
     const redirectTo = safeRedirectTarget(await formField(c, "redirect_to"), config.http);
@@ -62,6 +149,52 @@ export function secondFactorSignInRoutes(deps: SignInDeps) {
       if (form) return c.redirect(redirectTo, 303);
       return c.json(finishResponse.parse({ user: toMeResponse(user) }));
     });
+  });
+
+  routes.add(startEnrolmentOperation, async (c) => {
+    const redirectTo = safeRedirectTarget(await formField(c, "redirect_to"), config.http);
+    return answering(
+      c,
+      (problem) => enrolmentStartPage(redirectTo, problem),
+      async (form) => {
+        const body = await readBody(c, enrolBody);
+        const enrolment =
+          body.mfa_token === undefined
+            ? await startBrowserEnrolment(c, deps)
+            : await startPendingEnrolment(deps, body.mfa_token, { kind: "token" });
+        if (form) return htmlPage(c, enrolmentPage(redirectTo, enrolment));
+        c.header("cache-control", "no-store");
+        return c.json(totpEnrolmentResponse.parse(enrolment));
+      },
+    );
+  });
+
+  routes.add(confirmEnrolmentOperation, async (c) => {
+    const redirectTo = safeRedirectTarget(await formField(c, "redirect_to"), config.http);
+    return answering(
+      c,
+      (problem) => enrolmentConfirmPage(redirectTo, problem),
+      async (form) => {
+        const body = await readBody(c, enrolConfirmBody);
+        c.header("cache-control", "no-store");
+        if (body.mfa_token !== undefined) {
+          const { pair, recoveryCodes } = await finishPendingEnrolment(
+            deps,
+            body.mfa_token,
+            body.code,
+            { kind: "token" },
+            requestAuditFields(c),
+          );
+          c.header("pragma", "no-cache");
+          return c.json(enrolledResponse.parse({ ...pair, recovery_codes: recoveryCodes }));
+        }
+        const { user, recoveryCodes } = await finishBrowserEnrolment(c, deps, body.code);
+        if (form) return htmlPage(c, recoveryCodesPage(redirectTo, recoveryCodes));
+        return c.json(
+          enrolledResponse.parse({ user: toMeResponse(user), recovery_codes: recoveryCodes }),
+        );
+      },
+    );
   });
 
   return routes;

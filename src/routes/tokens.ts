@@ -3,14 +3,20 @@ import { DomainError, errorCodes } from "../errors.ts";
 import { loginBody } from "../http/account-schemas.ts";
 import { ApiRoutes, operationsOf } from "../http/api-route.ts";
 import { requestAuditFields } from "../http/audit-fields.ts";
-import { answer, invalidRequest, readFields, refusal } from "../http/oauth-answers.ts";
+import {
+  answer,
+  invalidRequest,
+  readFields,
+  refusal,
+  tokenResponse,
+} from "../http/oauth-answers.ts";
 import {
   mfaGrant,
   mfaGrantType,
   mfaRequiredError,
   secondFactorOfGrant,
 } from "../http/second-factor-body.ts";
-import { sessionStartedAt } from "../sessions/sessions.ts";
+import { sessionAuthenticatedAt } from "../sessions/sessions.ts";
 import { completeSignIn, type SignInDeps } from "../sign-in/complete.ts";
 import { type PasswordLoginDeps, verifyPasswordLogin } from "../sign-in/password-login.ts";
 import { finishPendingSignIn } from "../sign-in/pending-sign-in.ts";
@@ -27,15 +33,6 @@ const tokensOperation = operationsOf({ tag: "tokens", access: "anyone" });
 // (src/http/oauth-answers.ts): its clients are OAuth libraries that read
 // `error` from the body. Every other route here answers problems like the
 // rest of the API.
-
-export const tokenResponse = z
-  .object({
-    access_token: z.string(),
-    token_type: z.literal("Bearer"),
-    expires_in: z.number().int(),
-    refresh_token: z.string(),
-  })
-  .meta({ id: "TokenPair", description: "RFC 6749 §5.1 access token response" });
 
 export const tokenError = z
   .object({
@@ -159,6 +156,7 @@ export function tokenRoutes(deps: TokenDeps & SignInDeps & PasswordLoginDeps) {
                 code: "mfa_required",
                 mfa_token: outcome.secret,
                 methods: outcome.methods,
+                ...(outcome.enrolment ? { enrolment_required: true } : {}),
               }),
               403,
             );
@@ -205,7 +203,7 @@ export function tokenRoutes(deps: TokenDeps & SignInDeps & PasswordLoginDeps) {
         throw new DomainError("browser_session_required");
       }
       const signedInAt = principal.sessionId
-        ? await sessionStartedAt(deps.pool, principal.sessionId)
+        ? await sessionAuthenticatedAt(deps.pool, principal.sessionId)
         : null;
       if (!signedInAt) throw new DomainError("not_signed_in");
       const pair = await startTokenSession(

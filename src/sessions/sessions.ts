@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from "node:crypto";
 import type { CommonQueryMethods } from "slonik";
 import {
-  findSessionById,
+  findSessionAuthenticatedAt,
   findUnrevokedSessionWithUser,
   insertSession,
   revokeSession,
@@ -148,7 +148,10 @@ export async function signOutSession(
   return revoked;
 }
 
-/** When session `id` was started, its sign-in: null when there is no such session. */
-export async function sessionStartedAt(db: CommonQueryMethods, id: string): Promise<Date | null> {
-  return (await findSessionById(db, id))?.created_at ?? null;
+/**
+ * When the user of session `id` last proved who they are (its sign-in or a
+ * later step-up): null when there is no such unrevoked session.
+ */
+export function sessionAuthenticatedAt(db: CommonQueryMethods, id: string): Promise<Date | null> {
+  return findSessionAuthenticatedAt(db, id);
 }

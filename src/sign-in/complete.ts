@@ -40,14 +40,23 @@ export type SignInDeps = {
 
 type AuditedContext = Record<string, string | number | boolean | null | readonly string[]>;
 
-export type SessionOutcome = { kind: "session"; user: User; sessionId: string; secret: string };
-export type TokensOutcome = { kind: "tokens"; user: User; pair: TokenPair };
+/** `recoveryCodes`: the sign-in enrolled the user's first authenticator; shown this once. */
+type Enrolled = { recoveryCodes?: string[] };
+export type SessionOutcome = {
+  kind: "session";
+  user: User;
+  sessionId: string;
+  secret: string;
+} & Enrolled;
+export type TokensOutcome = { kind: "tokens"; user: User; pair: TokenPair } & Enrolled;
 /** A second factor is owed: no session or token yet, only a pending sign-in's secret. */
 export type PendingOutcome = {
   kind: "pending";
   user: User;
   secret: string;
   methods: SecondFactorMethod[];
+  /** Policy requires a second factor the user lacks: the pending sign-in is for enrolling one. */
+  enrolment: boolean;
   expiresAt: Date;
 };
 /** What each door hands over once the sign-in is complete. */
@@ -101,7 +110,8 @@ export async function completeSignIn<D extends Door>(
   }
   logins.inc({ method: factor.method, result: "success" });
   if (factor.secondFactor) {
-    const { kind } = factor.secondFactor.answer;
+    const given = factor.secondFactor;
+    const kind = "answer" in given ? given.answer.kind : "totp";
     mfaChallenges.inc({ method: kind, result: "success" });
     if (kind === "recovery_code") notifyRecoveryCodeUsed(deps, committed.user.id, request);
   }
@@ -111,13 +121,23 @@ export async function completeSignIn<D extends Door>(
   }
   tokensIssued.inc({ grant: "password" });
   const pair = await tokenPairFor(deps.accessTokens, committed.user, committed.opened);
-  return { kind: "tokens", user: committed.user, pair } as OutcomeAt<D>;
+  const { user, recoveryCodes } = committed;
+  return {
+    kind: "tokens",
+    user,
+    pair,
+    ...(recoveryCodes ? { recoveryCodes } : {}),
+  } as OutcomeAt<D>;
 }
 
 type Committed =
   | SessionOutcome
   | PendingOutcome
-  | { kind: "tokens"; user: User; opened: Awaited<ReturnType<typeof openTokenSession>> };
+  | ({
+      kind: "tokens";
+      user: User;
+      opened: Awaited<ReturnType<typeof openTokenSession>>;
+    } & Enrolled);
 
 async function completeInTransaction(
   tx: DatabaseTransactionConnection,
@@ -129,15 +149,16 @@ async function completeInTransaction(
   const { config, logger } = deps;
   const step = await secondFactorStep(
     tx,
-    { logger, tokenCipher: deps.tokenCipher },
+    { config, logger, tokenCipher: deps.tokenCipher },
     factor,
     door,
     request,
   );
   if (step.kind === "pending") {
-    const { secret, methods, expiresAt } = step;
-    return { kind: "pending", user: factor.user, secret, methods, expiresAt };
+    const { secret, methods, enrolment, expiresAt } = step;
+    return { kind: "pending", user: factor.user, secret, methods, enrolment, expiresAt };
   }
+  const enrolled = step.recoveryCodes ? { recoveryCodes: step.recoveryCodes } : {};
   const recorded =
     factor.password || factor.provedSecret || factor.secondFactor
       ? await recordSuccessfulLogin(tx, factor.user.id, factor.password?.rehash ?? null)
@@ -178,7 +199,7 @@ async function completeInTransaction(
       ...request,
       context: audited(opened.sessionId),
     });
-    return { kind: "tokens", user, opened };
+    return { kind: "tokens", user, opened, ...enrolled };
   }
   if (door.replaces) await invalidateSession(tx, door.replaces, "replaced by a new sign-in");
   const { session, secret } = await createSession(tx, {
@@ -195,5 +216,5 @@ async function completeInTransaction(
     ...request,
     context: audited(session.id),
   });
-  return { kind: "session", user, sessionId: session.id, secret };
+  return { kind: "session", user, sessionId: session.id, secret, ...enrolled };
 }

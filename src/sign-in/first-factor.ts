@@ -23,12 +23,24 @@ export type FirstFactor = {
   provedSecret?: boolean;
   /** Extra facts for `login.succeeded` (a provider sign-in: created, linked). */
   context?: AuditContext;
+  /**
+   * The authentication methods the provider asserted (an OpenID Connect ID
+   * token's `amr`): `mfa` in it passes for a second factor when
+   * MFA_TRUST_PROVIDER_AMR allows.
+   */
+  providerAmr?: readonly string[];
   /** Finishing a pending sign-in (src/sign-in/pending-sign-in.ts): the second factor given. */
   secondFactor?: SecondFactorGiven;
 };
 
-/** A pending sign-in being finished: which one, and the second factor given for it. */
-export type SecondFactorGiven = { pendingId: string; answer: SecondFactorAnswer };
+/**
+ * A pending sign-in being finished: which one, and the second factor given
+ * for it, or (a pending sign-in that owes an enrolment) the first code of
+ * the authenticator being enrolled.
+ */
+export type SecondFactorGiven =
+  | { pendingId: string; answer: SecondFactorAnswer }
+  | { pendingId: string; enrolmentCode: string };
 
 /** How the result is handed over: a browser gets a session cookie, a token client a token pair. */
 export type Door = { kind: "browser"; replaces: string | null } | { kind: "token" };

@@ -1,9 +1,11 @@
 import type { DatabaseTransactionConnection } from "slonik";
 import { consumePendingSignIn, insertPendingSignIn } from "../../sql/pending-sign-ins.ts";
 import { lockUserById } from "../../sql/user-changes.ts";
+import type { Config } from "../config/index.ts";
 import { DomainError } from "../errors.ts";
 import type { TokenCipher } from "../keys/token-encryption.ts";
 import type { Logger } from "../logger.ts";
+import { providerAssertedSecondFactor, secondFactorRequired } from "../mfa/policy.ts";
 import {
   amrOf,
   hasSecondFactor,
@@ -11,6 +13,7 @@ import {
   type SecondFactorMethod,
   secondFactorMethods,
 } from "../mfa/second-factor-proof.ts";
+import { confirmTotpInTransaction } from "../mfa/totp-enrolment.ts";
 import { hashSecret, newSessionSecret } from "../sessions/sessions.ts";
 import { accountLocked } from "./attempt.ts";
 import type { Door, FirstFactor } from "./first-factor.ts";
@@ -19,16 +22,30 @@ import type { Door, FirstFactor } from "./first-factor.ts";
 export const pendingSignInTtlMs = 5 * 60_000;
 
 export type SecondFactorDeps = {
+  config: Pick<Config, "mfa" | "access">;
   logger: Logger;
   /** The provider-token cipher, which also seals TOTP secrets. */
   tokenCipher: () => Promise<TokenCipher>;
 };
 
 export type SecondFactorOutcome =
-  /** Nothing more is owed; `amr` lists the methods used (RFC 8176 names). */
-  | { kind: "pass"; amr: string[] }
-  /** A second factor is owed: a pending sign-in exists and its secret goes to the client. */
-  | { kind: "pending"; secret: string; methods: SecondFactorMethod[]; expiresAt: Date };
+  /**
+   * Nothing more is owed; `amr` lists the methods used (RFC 8176 names);
+   * `recoveryCodes` when the sign-in enrolled the user's first authenticator.
+   */
+  | { kind: "pass"; amr: string[]; recoveryCodes?: string[] }
+  /**
+   * A second factor is owed: a pending sign-in exists and its secret goes to
+   * the client. `enrolment`: the user has none and policy requires one, so
+   * the pending sign-in is good only for enrolling one (methods is empty).
+   */
+  | {
+      kind: "pending";
+      secret: string;
+      methods: SecondFactorMethod[];
+      enrolment: boolean;
+      expiresAt: Date;
+    };
 
 /** No pending sign-in behind the secret: unknown, expired, finished, or another door's. */
 export const pendingSignInExpired = () => new DomainError("mfa_sign_in_expired");
@@ -44,16 +61,22 @@ export class SecondFactorRefused extends Error {
 /**
  * The second-factor step of every sign-in, the first thing completeSignIn
  * does in its transaction, before any session, token or lockout change:
- *  - a user without a second factor passes;
- *  - a user with one, whose way in proved only the first factor, gets a
- *    pending sign-in instead (bound to the user, the first factor and the
- *    door; 5 minutes; single use): the failures are not cleared and nothing
- *    is granted until the second factor is proved;
- *  - a pending sign-in finished with a second factor passes when that factor
- *    proves, using up the pending sign-in and the factor (a TOTP step, a
- *    recovery code) in the same transaction; otherwise SecondFactorRefused.
- * Both of the latter refuse an account that is locked or inactive first, so
- * a locked account's second factor is neither checked nor counted.
+ *  - a user without a second factor whom policy (MFA_REQUIRED) does not
+ *    cover passes;
+ *  - a provider sign-in whose provider asserted its own second factor
+ *    passes when MFA_TRUST_PROVIDER_AMR allows (amr gains `mfa`);
+ *  - a user with a second factor, whose way in proved only the first,
+ *    gets a pending sign-in instead (bound to the user, the first factor and
+ *    the door; 5 minutes; single use): the failures are not cleared and
+ *    nothing is granted until the second factor is proved;
+ *  - a covered user without one gets a pending sign-in good only for
+ *    enrolling an authenticator, whose confirmation finishes the sign-in;
+ *  - a pending sign-in finished with a second factor (or the enrolment's
+ *    first code) passes when it proves, using up the pending sign-in and the
+ *    factor (a TOTP step, a recovery code) in the same transaction;
+ *    otherwise SecondFactorRefused (a wrong enrolment code: its own refusal).
+ * All but the first two refuse an account that is locked or inactive first,
+ * so a locked account's second factor is neither checked nor counted.
  */
 export async function secondFactorStep(
   tx: DatabaseTransactionConnection,
@@ -66,7 +89,18 @@ export async function secondFactorStep(
   const userId = factor.user.id;
   const given = factor.secondFactor;
   if (!given) {
-    if (!(await hasSecondFactor(tx, userId))) return { kind: "pass", amr: [first] };
+    const enrolled = await hasSecondFactor(tx, userId);
+    // What completeSignIn's grants will read: the user's own address unless the way in asserted one.
+    const identity = factor.identity ?? {
+      email: factor.user.email,
+      emailVerified: factor.user.email_verified,
+    };
+    if (!enrolled && !secondFactorRequired(deps.config, factor.user, identity)) {
+      return { kind: "pass", amr: [first] };
+    }
+    if (providerAssertedSecondFactor(deps.config, factor.providerAmr)) {
+      return { kind: "pass", amr: [first, "mfa"] };
+    }
     await refuseLockedOrInactive(tx, userId);
     const secret = newSessionSecret();
     const expiresAt = new Date(Date.now() + pendingSignInTtlMs);
@@ -87,12 +121,28 @@ export async function secondFactorStep(
         : null,
       context: factor.context ?? {},
       expiresAt,
+      enrolment: !enrolled,
     });
-    return { kind: "pending", secret, methods: await secondFactorMethods(tx, userId), expiresAt };
+    const methods = enrolled ? await secondFactorMethods(tx, userId) : [];
+    return { kind: "pending", secret, methods, enrolment: !enrolled, expiresAt };
   }
   await refuseLockedOrInactive(tx, userId);
-  // Bound to its user: a pending sign-in of one user never finishes as another.
-  if (!(await consumePendingSignIn(tx, given.pendingId, userId))) throw pendingSignInExpired();
+  const enrolling = "enrolmentCode" in given;
+  // Bound to its user and its kind: a pending sign-in of one user never
+  // finishes as another, nor an enrolment's with a code (or the reverse).
+  if (!(await consumePendingSignIn(tx, given.pendingId, userId, enrolling))) {
+    throw pendingSignInExpired();
+  }
+  if (enrolling) {
+    const recoveryCodes = await confirmTotpInTransaction(
+      tx,
+      deps,
+      userId,
+      given.enrolmentCode,
+      request,
+    );
+    return { kind: "pass", amr: [first, amrOf("totp")], recoveryCodes };
+  }
   const proofDeps = { logger: deps.logger, tokenCipher: deps.tokenCipher };
   if (!(await proveSecondFactor(tx, proofDeps, userId, given.answer, request))) {
     throw new SecondFactorRefused(given.answer.kind);

@@ -1,4 +1,4 @@
-import { type DatabasePool, UniqueIntegrityConstraintViolationError } from "slonik";
+import { UniqueIntegrityConstraintViolationError } from "slonik";
 import { listAuditEventsAboutUser } from "../../sql/audit-events.ts";
 import {
   countOAuthAccountsOfUser,
@@ -6,7 +6,7 @@ import {
   listLinkedAccountsOfUser,
 } from "../../sql/oauth-accounts.ts";
 import { listRefreshTokensOfUser } from "../../sql/refresh-tokens.ts";
-import { findSessionById, listSessionsOfUser } from "../../sql/sessions.ts";
+import { listSessionsOfUser } from "../../sql/sessions.ts";
 import { lockUserById, type ProfileChange, updateUserProfile } from "../../sql/user-changes.ts";
 import { findUserById, type User } from "../../sql/users.ts";
 import { type AuditedDeps, type RequestFacts, recordAudit } from "../audit.ts";
@@ -137,19 +137,4 @@ export async function exportAccount(
     })),
     audit_events: events,
   };
-}
-
-/**
- * Deleting an account is irreversible, so a stolen but old session must not
- * be enough: the session making the request must itself be fresh.
- */
-export async function assertRecentSignIn(
-  pool: DatabasePool,
-  sessionId: string | null,
-  maxAgeMs: number,
-): Promise<void> {
-  const session = sessionId ? await findSessionById(pool, sessionId) : null;
-  if (!session || Date.now() - session.created_at.getTime() > maxAgeMs) {
-    throw new DomainError("recent_sign_in_required");
-  }
 }

@@ -1,5 +1,10 @@
 import type { CommonQueryMethods } from "slonik";
-import { listPendingUsers, listUsersPage, type UserListFilter } from "../../sql/user-listing.ts";
+import {
+  listPendingUsers,
+  listUsersPage,
+  type UserListFilter,
+  type UserPageRow,
+} from "../../sql/user-listing.ts";
 import { type User, userRoles, userStatuses } from "../../sql/users.ts";
 import { readKeysetPage } from "../keyset-page.ts";
 import { toMeResponse } from "./user-view.ts";
@@ -16,6 +21,24 @@ export function adminUserView(user: User) {
   };
 }
 export type AdminUserView = ReturnType<typeof adminUserView>;
+
+/**
+ * Which second factors a user has, as administrators see them (never a
+ * secret). Passkeys, once they exist, are counted here too.
+ */
+export type SecondFactorsView = { totp: boolean; recovery_codes_left: number };
+
+export function secondFactorsView(row: {
+  totp_enabled: boolean;
+  recovery_codes_left: number;
+}): SecondFactorsView {
+  return { totp: row.totp_enabled, recovery_codes_left: row.recovery_codes_left };
+}
+
+/** A user of the admin list: the admin view plus their second factors. */
+export function adminUserListView(user: UserPageRow) {
+  return { ...adminUserView(user), second_factors: secondFactorsView(user) };
+}
 
 /** One page of users, newest first. */
 export const pageOfUsers = (

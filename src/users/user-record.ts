@@ -3,7 +3,8 @@ import { type AuditEvent, listAuditEventsOfUser } from "../../sql/audit-events.t
 import { type LinkedAccount, listLinkedAccountsOfUser } from "../../sql/oauth-accounts.ts";
 import { listLiveSessionsOfUser, listSessionsOfUser, type Session } from "../../sql/sessions.ts";
 import { findUserById, type User } from "../../sql/users.ts";
-import { adminUserView } from "./user-list.ts";
+import { secondFactorStatus } from "../mfa/second-factor-status.ts";
+import { adminUserView, type SecondFactorsView, secondFactorsView } from "./user-list.ts";
 
 // What is read about one user to show them: their linked providers (to
 // themselves and to an administrator), and the record an administrator opens.
@@ -26,12 +27,17 @@ export async function linkedAccountsOf(db: CommonQueryMethods, userId: string) {
 export async function adminUserDetail(db: CommonQueryMethods, userId: string) {
   const user = await findUserById(db, userId);
   if (!user) return null;
-  const [accounts, sessions] = await Promise.all([
+  const [accounts, sessions, factors] = await Promise.all([
     linkedAccountsOf(db, userId),
     listLiveSessionsOfUser(db, userId),
+    secondFactorStatus(db, userId),
   ]);
   return {
     user: adminUserView(user),
+    second_factors: secondFactorsView({
+      totp_enabled: factors.totp.enabled,
+      recovery_codes_left: factors.recovery_codes_left,
+    }),
     linked_accounts: accounts,
     sessions: sessions.map((s) => ({
       id: s.id,
@@ -51,6 +57,7 @@ export type UserRecord = {
   sessions: readonly Session[];
   /** The latest events about the user. */
   events: readonly AuditEvent[];
+  secondFactors: SecondFactorsView;
 };
 
 /** The admin page's view of one user; null when no such user. */
@@ -60,10 +67,15 @@ export async function userRecord(
 ): Promise<UserRecord | null> {
   const user = await findUserById(db, userId);
   if (!user) return null;
-  const [accounts, sessions, events] = await Promise.all([
+  const [accounts, sessions, events, factors] = await Promise.all([
     listLinkedAccountsOfUser(db, userId),
     listSessionsOfUser(db, userId, 50),
     listAuditEventsOfUser(db, userId, 100),
+    secondFactorStatus(db, userId),
   ]);
-  return { user, accounts, sessions, events };
+  const secondFactors = secondFactorsView({
+    totp_enabled: factors.totp.enabled,
+    recovery_codes_left: factors.recovery_codes_left,
+  });
+  return { user, accounts, sessions, events, secondFactors };
 }

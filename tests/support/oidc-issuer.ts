@@ -23,7 +23,10 @@ export async function startOidcIssuer(
   { claimsInIdToken = false } = {},
 ) {
   const accounts = new Map<string, IssuerAccount>();
-  const state = { signedInAs: "" };
+  const state: { signedInAs: string; amr: string[] | undefined } = {
+    signedInAs: "",
+    amr: undefined,
+  };
   const { privateKey } = await generateKeyPair("RS256", { extractable: true });
   const server = createServer();
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
@@ -56,7 +59,9 @@ export async function startOidcIssuer(
     ],
     jwks: { keys: [{ ...(await exportJWK(privateKey)), kid: "test", alg: "RS256", use: "sig" }] },
     cookies: { keys: ["a-cookie-signing-key-for-tests-only"] },
-    claims: { openid: ["sub"], email: ["email", "email_verified"], profile: ["name"] },
+    // `amr` (RFC 8176) with `openid`, as Entra ID, Okta or Auth0 put it in every ID token
+    // whose sign-in set it (signInAs's `amr`).
+    claims: { openid: ["sub", "amr"], email: ["email", "email_verified"], profile: ["name"] },
     features: { devInteractions: { enabled: false } },
     conformIdTokenClaims: !claimsInIdToken,
     ttl: {
@@ -86,7 +91,7 @@ export async function startOidcIssuer(
         await provider.interactionFinished(
           req,
           res,
-          { login: { accountId: state.signedInAs } },
+          { login: { accountId: state.signedInAs, ...(state.amr ? { amr: state.amr } : {}) } },
           { mergeWithLastSubmission: false },
         );
         return;
@@ -112,9 +117,11 @@ export async function startOidcIssuer(
   return {
     issuer,
     provider,
-    signInAs(account: IssuerAccount) {
+    /** `amr`: how the issuer says it authenticated the person (the ID token's `amr` claim). */
+    signInAs(account: IssuerAccount, { amr }: { amr?: string[] } = {}) {
       accounts.set(account.sub, account);
       state.signedInAs = account.sub;
+      state.amr = amr;
     },
     close: () =>
       new Promise<void>((resolve) => {

@@ -1,7 +1,7 @@
 import type { AllowlistRule } from "../../gate/allowlist.ts";
 import type { UserListQuery } from "../../http/admin-request.ts";
-import { type User, userStatuses } from "../../users/user-list.ts";
-import { ActionButton, StatusBadges, Table, when } from "./layout.tsx";
+import { type SecondFactorsView, type User, userStatuses } from "../../users/user-list.ts";
+import { ActionButton, StatusBadges, secondFactorsText, Table, when } from "./layout.tsx";
 
 // /admin: who is waiting for approval, every user (searchable), the allowlist.
 
@@ -49,7 +49,7 @@ export function PendingSection({ pending }: { pending: readonly User[] }) {
 }
 
 export function UsersSection(props: {
-  users: readonly User[];
+  users: readonly (User & { second_factors: SecondFactorsView })[];
   query: UserListQuery;
   nextHref: string | null;
 }) {
@@ -76,9 +76,18 @@ export function UsersSection(props: {
             not approved
           </option>
         </select>
+        <select name="mfa">
+          <option value="">second factor or not</option>
+          <option value="none" selected={query.mfa === "none"}>
+            no second factor
+          </option>
+          <option value="enrolled" selected={query.mfa === "enrolled"}>
+            with a second factor
+          </option>
+        </select>
         <button type="submit">Search</button>
       </form>
-      <Table head={["User", "State", "Created", "Last sign-in"]}>
+      <Table head={["User", "State", "Second factors", "Created", "Last sign-in"]}>
         {props.users.map((u) => (
           <tr>
             <td>
@@ -88,6 +97,7 @@ export function UsersSection(props: {
             <td>
               <StatusBadges user={u} />
             </td>
+            <td>{secondFactorsText(u.second_factors)}</td>
             <td>{when(u.created_at)}</td>
             <td>{when(u.last_login_at)}</td>
           </tr>

@@ -1,5 +1,5 @@
 import type { Child } from "hono/jsx";
-import type { User } from "../../users/user-list.ts";
+import type { SecondFactorsView, User } from "../../users/user-list.ts";
 import { HtmlDocument } from "../html-document.tsx";
 import type { FormAction } from "./user-actions.ts";
 
@@ -25,7 +25,14 @@ input,select{font:inherit;padding:.3rem .5rem;border:1px solid #d0d7de;border-ra
 .muted{color:#57606a}.row{display:flex;gap:.5rem;flex-wrap:wrap;align-items:center}dl{display:grid;grid-template-columns:12rem 1fr;gap:.3rem 1rem;margin:0}dt{color:#57606a}dd{margin:0}
 `;
 
-export function Layout(props: { title: string; notice?: string; error?: string; children: Child }) {
+export function Layout(props: {
+  title: string;
+  notice?: string;
+  error?: string;
+  /** The change was refused for want of a recent sign-in: offer the step-up, then back here. */
+  reauthBack?: string;
+  children: Child;
+}) {
   return (
     <HtmlDocument title={`${props.title} · Gatehouse admin`} css={css}>
       <header>
@@ -39,9 +46,37 @@ export function Layout(props: { title: string; notice?: string; error?: string; 
       <main>
         {props.notice ? <p class="notice">{props.notice}</p> : null}
         {props.error ? <p class="error">{props.error}</p> : null}
+        {props.reauthBack ? <ReauthForm back={props.reauthBack} /> : null}
         {props.children}
       </main>
     </HtmlDocument>
+  );
+}
+
+/** The step-up: the administrator's second factor, or the password of an account without one. */
+function ReauthForm({ back }: { back: string }) {
+  return (
+    <section>
+      <h2>Confirm it is you</h2>
+      <form method="post" action="/admin/forms/reauth" class="row">
+        <input type="hidden" name="back" value={back} />
+        <input
+          name="code"
+          inputmode="numeric"
+          autocomplete="one-time-code"
+          placeholder="authenticator code"
+        />
+        <input
+          name="password"
+          type="password"
+          autocomplete="current-password"
+          placeholder="or password"
+        />
+        <button type="submit" class="primary">
+          Confirm
+        </button>
+      </form>
+    </section>
   );
 }
 
@@ -58,6 +93,17 @@ export function StatusBadges({ user }: { user: User }) {
 }
 
 /** A one-button form posting an action about a user, returning to `back`. */
+/** A user's second factors in a few words (passkeys, once they exist, join the list). */
+export function secondFactorsText(factors: SecondFactorsView): string {
+  if (!factors.totp && factors.recovery_codes_left === 0) return "none";
+  return [
+    factors.totp ? "authenticator app" : null,
+    `${factors.recovery_codes_left} recovery code${factors.recovery_codes_left === 1 ? "" : "s"} left`,
+  ]
+    .filter(Boolean)
+    .join(", ");
+}
+
 export function ActionButton(props: {
   userId: string;
   action: FormAction;

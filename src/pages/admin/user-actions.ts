@@ -2,7 +2,8 @@ import { z } from "zod";
 import type { AdministrativeChange } from "../../users/administration.ts";
 
 // The buttons of the admin page: each posts one action about a user, which
-// is an administrative change, signing the user out everywhere, or deletion.
+// is an administrative change, signing the user out everywhere, resetting
+// their second factors, or deletion.
 
 export const formActions = {
   approve: { isWhitelisted: true },
@@ -16,6 +17,7 @@ export const formActions = {
   make_admin: { role: "admin" },
   remove_admin: { role: "user" },
   revoke_sessions: null,
+  reset_mfa: null,
   delete: null,
 } satisfies Record<string, AdministrativeChange | null>;
 export type FormAction = keyof typeof formActions;

@@ -1,5 +1,5 @@
 import type { UserRecord } from "../../users/user-record.ts";
-import { ActionButton, StatusBadges, Table, when } from "./layout.tsx";
+import { ActionButton, StatusBadges, secondFactorsText, Table, when } from "./layout.tsx";
 
 // /admin/view/users/:id: one user's record, the actions on them, their
 // sessions and audit trail.
@@ -33,6 +33,8 @@ export function UserPage(props: UserRecord) {
               .filter(Boolean)
               .join(", ") || "—"}
           </dd>
+          <dt>Second factors</dt>
+          <dd>{secondFactorsText(props.secondFactors)}</dd>
           <dt>Created · last sign-in</dt>
           <dd>
             {when(user.created_at)} · {when(user.last_login_at)}
@@ -85,6 +87,14 @@ export function UserPage(props: UserRecord) {
               label="Sign out everywhere"
               back={back}
             />
+            {props.secondFactors.totp || props.secondFactors.recovery_codes_left > 0 ? (
+              <ActionButton
+                userId={user.id}
+                action="reset_mfa"
+                label="Reset second factors"
+                back={back}
+              />
+            ) : null}
             <ActionButton
               userId={user.id}
               action="delete"

@@ -1,0 +1,100 @@
+import type { Context } from "hono";
+import { z } from "zod";
+import type { Config } from "../config/index.ts";
+import { fieldError } from "../errors.ts";
+import { ApiRoutes, operation } from "../http/api-route.ts";
+import type { AppEnv, Principal } from "../http/app-env.ts";
+import { requestAuditFields } from "../http/audit-fields.ts";
+import { readBody } from "../http/json-body.ts";
+import type { SignInDeps } from "../sign-in/complete.ts";
+import { type ReauthProof, reauthenticate } from "../sign-in/reauth.ts";
+
+// The step-up: a signed-in caller proves who they are again, so the
+// changes behind the recent-auth guard pass for REAUTH_MAX_AGE.
+
+const reauthBody = z.object({
+  password: z.string().max(1024, "Too long.").optional().meta({
+    description: "The account's password (accounts without a second factor)",
+  }),
+  code: z.string().max(32, "Too long.").optional().meta({ description: "TOTP code, six digits" }),
+  recovery_code: z
+    .string()
+    .max(64, "Too long.")
+    .optional()
+    .meta({ description: "One of the recovery codes (single use)" }),
+});
+
+const reauthResponse = z.object({
+  authenticated_at: z.iso.datetime(),
+  recent_until: z.iso
+    .datetime()
+    .meta({ description: "Changes that need a recent sign-in pass until then" }),
+});
+
+const reauthOperation = operation("POST /auth/reauth", "reauthenticate", {
+  summary:
+    "Step up: prove it is you again (the second factor, or the password of an account without one); sensitive changes then pass for REAUTH_MAX_AGE",
+  body: reauthBody,
+  responses: {
+    200: { description: "The session counts as recently authenticated", body: reauthResponse },
+    400: { description: "Not exactly one of password, code and recovery_code, or invalid input" },
+    401: {
+      description:
+        "Not signed in; or the password, code or recovery code is wrong (counts toward the lockout)",
+    },
+    403: { description: "A password given for an account that has a second factor, or inactive" },
+    409: { description: "A code given but no authenticator is on, or the account has no password" },
+    423: { description: "The account is locked (Retry-After)" },
+    429: { description: "The sign-in rate limits (Retry-After)" },
+  },
+  tag: "auth",
+  access: "signed-in",
+});
+
+/** The one proof the body gives; a 400 problem when it gives none or more than one. */
+function proofOf(body: z.infer<typeof reauthBody>): ReauthProof {
+  const given = (
+    [
+      ["password", body.password],
+      ["totp", body.code],
+      ["recovery_code", body.recovery_code],
+    ] as const
+  ).filter(([, value]) => value !== undefined && value.trim() !== "");
+  const [only] = given;
+  if (given.length !== 1 || !only) {
+    throw fieldError(
+      "validation_failed",
+      "#/password",
+      "Give one of: your password, a code from your authenticator, a recovery code.",
+    );
+  }
+  const [kind, value = ""] = only;
+  return kind === "password" ? { kind, password: value } : { kind, code: value };
+}
+
+export function reauthRoutes(deps: SignInDeps & { config: Config }) {
+  const routes = new ApiRoutes();
+  const principalOf = (c: Context<AppEnv>) => c.get("principal") as Principal;
+
+  routes.add(reauthOperation, async (c) => {
+    const proof = proofOf(await readBody(c, reauthBody));
+    const principal = principalOf(c);
+    const { authenticatedAt } = await reauthenticate(
+      deps,
+      { userId: principal.user.user_id, sessionId: principal.sessionId },
+      proof,
+      requestAuditFields(c),
+    );
+    c.header("cache-control", "no-store");
+    return c.json(
+      reauthResponse.parse({
+        authenticated_at: authenticatedAt.toISOString(),
+        recent_until: new Date(
+          authenticatedAt.getTime() + deps.config.session.REAUTH_MAX_AGE,
+        ).toISOString(),
+      }),
+    );
+  });
+
+  return routes;
+}

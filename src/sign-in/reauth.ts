@@ -1,0 +1,109 @@
+import { markSessionAuthenticated } from "../../sql/sessions.ts";
+import { findUserById } from "../../sql/users.ts";
+import { type RequestFacts, recordAudit } from "../audit.ts";
+import { DomainError } from "../errors.ts";
+import {
+  hasSecondFactor,
+  proveSecondFactor,
+  recordSecondFactorFailure,
+  type SecondFactorAnswer,
+} from "../mfa/second-factor-proof.ts";
+import { verifyAgainstDummy, verifyPassword } from "../password/hashing.ts";
+import { accountKey, clientNetwork, enforceRateLimit } from "../rate-limits/rate-limiter.ts";
+import { countFailedAttempt } from "../users/lockout.ts";
+import { accountLocked } from "./attempt.ts";
+import type { SignInDeps } from "./complete.ts";
+
+// A step-up (POST /auth/reauth): the signed-in user proves who they are
+// again, and the session counts as recently authenticated (its
+// authenticated_at is now), so sensitive changes pass for REAUTH_MAX_AGE.
+// The proof is the strongest the account has: its second factor when it has
+// one (a password alone would let someone who phished it and rides a stolen
+// session through), else its password. A wrong answer counts toward the
+// account's lockout like a wrong password at sign-in, under the same rate
+// limits, so a stolen session cannot be used to guess at leisure.
+
+export type ReauthProof = { kind: "password"; password: string } | SecondFactorAnswer;
+
+/** Proves `proof` for the user of `sessionId` and marks the session authenticated now. */
+export async function reauthenticate(
+  deps: SignInDeps,
+  who: { userId: string; sessionId: string | null },
+  proof: ReauthProof,
+  request: RequestFacts,
+): Promise<{ authenticatedAt: Date }> {
+  const { config, pool, logger } = deps;
+  const { userId, sessionId } = who;
+  if (!sessionId) throw new DomainError("not_signed_in");
+  const limits = { store: deps.rateLimitStore, pool, logger };
+  await enforceRateLimit(limits, {
+    name: "login_ip",
+    key: clientNetwork(request.ip),
+    setting: config.limits.RATE_LIMIT_LOGIN_IP,
+    audit: request,
+  });
+  await enforceRateLimit(limits, {
+    name: "login_account",
+    key: accountKey(userId, ""),
+    setting: config.limits.RATE_LIMIT_LOGIN_ACCOUNT,
+    audit: { ...request, userId },
+  });
+
+  const user = await findUserById(pool, userId);
+  if (!user) throw new DomainError("not_signed_in");
+  // While locked, guesses are neither checked nor counted (as at sign-in).
+  const lockedMs = (user.locked_until?.getTime() ?? 0) - Date.now();
+  if (lockedMs > 0) throw accountLocked(Math.ceil(lockedMs / 1000));
+  if (user.status === "locked") throw accountLocked(null);
+  if (user.status !== "active") throw new DomainError("account_inactive");
+
+  const enrolled = await hasSecondFactor(pool, userId);
+  const audited = async (result: "success" | "failure", failureReason?: string) =>
+    recordAudit(pool, logger, {
+      eventType: result === "success" ? "session.reauthenticated" : "session.reauth_failed",
+      result,
+      userId,
+      ...request,
+      ...(failureReason ? { failureReason } : {}),
+      context: { method: proof.kind, session_id: sessionId },
+    });
+
+  if (proof.kind === "password") {
+    if (enrolled) {
+      throw new DomainError("mfa_proof_required", {
+        detail:
+          "This account has a second factor: confirm with a code from your authenticator or a recovery code.",
+      });
+    }
+    if (!user.password_hash) {
+      await verifyAgainstDummy(proof.password, config.passwords);
+      throw new DomainError("password_not_set", {
+        detail: "This account has no password: sign out and sign in again instead.",
+      });
+    }
+    if (!(await verifyPassword(proof.password, user.password_hash))) {
+      await countFailedAttempt(pool, deps, userId, request);
+      await audited("failure", "bad_password");
+      throw new DomainError("invalid_credentials", { detail: "Wrong password." });
+    }
+    if (!(await markSessionAuthenticated(pool, sessionId))) {
+      throw new DomainError("not_signed_in");
+    }
+  } else {
+    if (!enrolled) throw new DomainError("mfa_not_enrolled", { detail: "No authenticator is on." });
+    const outcome = await pool.transaction(async (tx) => {
+      if (!(await proveSecondFactor(tx, deps, userId, proof, request))) return "refused";
+      return (await markSessionAuthenticated(tx, sessionId)) ? "proved" : "gone";
+    });
+    if (outcome === "gone") throw new DomainError("not_signed_in");
+    if (outcome === "refused") {
+      await recordSecondFactorFailure(pool, deps, userId, proof.kind, {
+        ...request,
+        purpose: "reauth",
+      });
+      throw new DomainError("mfa_code_invalid");
+    }
+  }
+  await audited("success");
+  return { authenticatedAt: new Date() };
+}
