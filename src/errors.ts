@@ -50,6 +50,11 @@ export const errorCodes = [
   "mfa_not_enrolled",
   "mfa_enrolment_code_invalid",
   "mfa_proof_required",
+  // Passkeys
+  "passkey_not_accepted",
+  "passkey_registration_failed",
+  "passkey_exists",
+  "passkey_not_found",
   // Users, linked accounts, sessions, the allowlist
   "user_not_found",
   "last_admin",

@@ -1,3 +1,4 @@
+import type { PublicKeyCredentialRequestOptionsJSON } from "@simplewebauthn/server";
 import type { Context } from "hono";
 import { hasCode } from "../errors.ts";
 import type { SecondFactorAnswer } from "../mfa/second-factor-proof.ts";
@@ -8,7 +9,7 @@ import {
   type SignInDeps,
 } from "../sign-in/complete.ts";
 import type { FirstFactor } from "../sign-in/first-factor.ts";
-import { finishPendingSignIn } from "../sign-in/pending-sign-in.ts";
+import { finishPendingSignIn, pendingSignInPasskeyOptions } from "../sign-in/pending-sign-in.ts";
 import { pendingSignInExpired } from "../sign-in/second-factor.ts";
 import type { AppEnv } from "./app-env.ts";
 import { requestAuditFields } from "./audit-fields.ts";
@@ -72,6 +73,21 @@ export async function finishBrowserSignIn(
     if (hasCode(error, "mfa_sign_in_expired")) clearPendingSignInCookie(c, deps.config);
     throw error;
   }
+}
+
+/** Passkey options for the browser's pending sign-in (its cookie); refused like POST /auth/mfa when it is gone. */
+export async function browserPendingSignInPasskeyOptions(
+  c: Context<AppEnv>,
+  deps: SignInDeps,
+): Promise<PublicKeyCredentialRequestOptionsJSON> {
+  const secret = readPendingSignInCookie(c, deps.config);
+  if (!secret) throw pendingSignInExpired();
+  return pendingSignInPasskeyOptions(
+    deps,
+    secret,
+    { kind: "browser", replaces: null },
+    requestAuditFields(c),
+  );
 }
 
 function replacedSession(c: Context<AppEnv>): string | null {

@@ -16,6 +16,7 @@ import type { TokenCipher } from "../keys/token-encryption.ts";
 import type { Logger } from "../logger.ts";
 import type { Mailer } from "../mail/mailer.ts";
 import { mfaChallenges } from "../metrics.ts";
+import { relyingPartyOf } from "../passkeys/relying-party.ts";
 import { notifyRecoveryCodeUsed } from "./recovery-code-notice.ts";
 import { hashRecoveryCode, newRecoveryCodes, normaliseRecoveryCode } from "./recovery-codes.ts";
 import {
@@ -168,7 +169,8 @@ async function withSecondFactor(
     });
   }
   const proved = await deps.pool.transaction(async (tx) => {
-    if (!(await proveSecondFactor(tx, deps, userId, answer, facts))) return false;
+    const proofDeps = { ...deps, relyingParty: relyingPartyOf(deps.config.http) };
+    if (!(await proveSecondFactor(tx, proofDeps, userId, answer, facts))) return false;
     await change(tx);
     return true;
   });

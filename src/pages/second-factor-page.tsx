@@ -1,3 +1,4 @@
+import { PasskeyButton, passkeyScripts } from "./passkey-page.tsx";
 import { AccountPage } from "./password-pages.tsx";
 
 // The page a browser lands on after a right first factor when a second one
@@ -10,6 +11,7 @@ export function SecondFactorForm(props: { redirectTo: string }) {
     );
   return (
     <>
+      <PasskeyButton ceremony="second-factor" redirectTo={props.redirectTo} label="Use a passkey" />
       <form method="post" action="/auth/mfa">
         {keep}
         <label for="code">Code from your authenticator app</label>
@@ -44,5 +46,6 @@ export const secondFactorPage = (
   AccountPage({
     title: "Second factor",
     ...(problem ? { problem } : {}),
+    scripts: passkeyScripts,
     children: SecondFactorForm({ redirectTo }),
   });

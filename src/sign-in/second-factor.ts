@@ -5,12 +5,12 @@ import { DomainError } from "../errors.ts";
 import type { TokenCipher } from "../keys/token-encryption.ts";
 import type { Logger } from "../logger.ts";
 import {
-  amrOf,
   hasSecondFactor,
   proveSecondFactor,
   type SecondFactorMethod,
   secondFactorMethods,
 } from "../mfa/second-factor-proof.ts";
+import type { RelyingParty } from "../passkeys/relying-party.ts";
 import { hashSecret, newSessionSecret } from "../sessions/sessions.ts";
 import { accountLocked } from "./attempt.ts";
 import type { Door, FirstFactor } from "./first-factor.ts";
@@ -22,6 +22,8 @@ export type SecondFactorDeps = {
   logger: Logger;
   /** The provider-token cipher, which also seals TOTP secrets. */
   tokenCipher: () => Promise<TokenCipher>;
+  /** Whose passkeys a passkey assertion must be for (PUBLIC_URL's host and origin). */
+  relyingParty: RelyingParty;
 };
 
 export type SecondFactorOutcome =
@@ -51,7 +53,9 @@ export class SecondFactorRefused extends Error {
  *    is granted until the second factor is proved;
  *  - a pending sign-in finished with a second factor passes when that factor
  *    proves, using up the pending sign-in and the factor (a TOTP step, a
- *    recovery code) in the same transaction; otherwise SecondFactorRefused.
+ *    recovery code, a passkey's challenge and counter) in the same
+ *    transaction; otherwise SecondFactorRefused;
+ *  - a passkey sign-in passes at once: it proved two factors itself.
  * Both of the latter refuse an account that is locked or inactive first, so
  * a locked account's second factor is neither checked nor counted.
  */
@@ -62,6 +66,8 @@ export async function secondFactorStep(
   door: Door,
   request: { ip: string | null; userAgent: string | null },
 ): Promise<SecondFactorOutcome> {
+  // A passkey sign-in proved two factors at once (src/sign-in/passkey-sign-in.ts).
+  if (factor.passkey) return { kind: "pass", amr: factor.passkey.amr };
   const first = firstFactorAmr(factor.method);
   const userId = factor.user.id;
   const given = factor.secondFactor;
@@ -93,11 +99,9 @@ export async function secondFactorStep(
   await refuseLockedOrInactive(tx, userId);
   // Bound to its user: a pending sign-in of one user never finishes as another.
   if (!(await consumePendingSignIn(tx, given.pendingId, userId))) throw pendingSignInExpired();
-  const proofDeps = { logger: deps.logger, tokenCipher: deps.tokenCipher };
-  if (!(await proveSecondFactor(tx, proofDeps, userId, given.answer, request))) {
-    throw new SecondFactorRefused(given.answer.kind);
-  }
-  return { kind: "pass", amr: [first, amrOf(given.answer.kind)] };
+  const proved = await proveSecondFactor(tx, deps, userId, given.answer, request);
+  if (!proved) throw new SecondFactorRefused(given.answer.kind);
+  return { kind: "pass", amr: [first, proved.amr] };
 }
 
 /**
