@@ -101,14 +101,14 @@ export async function provePasskey(
     ceremony.purpose,
     userId,
   );
-  if (!challenge) return { ok: false, reason: "passkey_challenge", passkey: null };
-
   const credentialId = Buffer.from(assertion.id, "base64url");
   const found =
     credentialId.toString("base64url") === assertion.id
       ? await findPasskeyByCredentialId(db, credentialId)
       : null;
   const passkey = found && (userId === null || found.user_id === userId) ? found : null;
+  // The passkey, when known, only names whose failure it was (for the audit trail).
+  if (!challenge) return { ok: false, reason: "passkey_challenge", passkey };
   if (!passkey) return { ok: false, reason: "passkey_unknown", passkey: null };
   if (
     ceremony.purpose === "sign_in" &&
