@@ -441,6 +441,66 @@ describe("a passkey as the second factor", () => {
   });
 });
 
+describe("the pages", () => {
+  test("the second-factor page offers the factors the user has: a passkey-only user gets the passkey button", async () => {
+    const { user } = await userWithPasskey();
+    const { cookie } = await logIn(user);
+    const html = await (await app.request("/auth/mfa", { headers: { cookie } })).text();
+    expect(html).toContain('data-passkey-ceremony="second-factor"');
+    expect(html).toContain('<script src="/assets/passkey-ceremonies.js"');
+    expect(html).not.toContain('name="code"');
+    expect(html).not.toContain('name="recovery_code"');
+
+    const totpOnly = await passwordUser();
+    const { cookie: session } = await logIn(totpOnly);
+    const started = await json<{ secret: string }>(await post("/me/mfa/totp", session), 200);
+    await json(
+      await post("/me/mfa/totp/confirm", session, { code: totpCode(started.secret, stepNow()) }),
+      200,
+    );
+    const { cookie: pending } = await logIn(totpOnly);
+    const totpPage = await (
+      await app.request("/auth/mfa", { headers: { cookie: pending } })
+    ).text();
+    expect(totpPage).toContain('name="code"');
+    expect(totpPage).toContain('name="recovery_code"');
+    expect(totpPage).not.toContain("data-passkey-ceremony");
+    expect(totpPage).not.toContain("<script");
+  });
+
+  test("the passkeys page lists the user's passkeys, and sends a visitor without a session to sign in", async () => {
+    const anonymous = await app.request("/account/passkeys", { redirect: "manual" });
+    expect(anonymous.status).toBe(303);
+    expect(anonymous.headers.get("location")).toBe("/?redirect_to=%2Faccount%2Fpasskeys");
+
+    const user = await passwordUser();
+    const { cookie } = await logIn(user);
+    await register(cookie, new TestAuthenticator(origin), "<b>Work</b> key");
+    const page = await app.request("/account/passkeys?notice=added", { headers: { cookie } });
+    expect(page.headers.get("cache-control")).toBe("no-store");
+    const html = await page.text();
+    expect(html).toContain("&lt;b&gt;Work&lt;/b&gt; key");
+    expect(html).toContain("Passkey added.");
+    expect(html).toContain("data-passkey-register");
+    const unknownNotice = await app.request("/account/passkeys?notice=constructor", {
+      headers: { cookie },
+    });
+    expect(await unknownNotice.text()).not.toContain('class="notice"');
+  });
+
+  test("the passkey scripts are served as JavaScript, revalidated by their ETag", async () => {
+    for (const path of ["/assets/simplewebauthn-browser.js", "/assets/passkey-ceremonies.js"]) {
+      const script = await app.request(path);
+      expect(script.status).toBe(200);
+      expect(script.headers.get("content-type")).toBe("text/javascript; charset=utf-8");
+      expect(await script.text()).toContain("SimpleWebAuthnBrowser");
+      const etag = script.headers.get("etag") ?? "";
+      const again = await app.request(path, { headers: { "if-none-match": etag } });
+      expect(again.status).toBe(304);
+    }
+  });
+});
+
 describe("bad input", () => {
   test("every passkey route answers malformed input with a 400 problem and writes nothing", async () => {
     const { user, authenticator } = await userWithPasskey();

@@ -1,7 +1,7 @@
 import type { PublicKeyCredentialRequestOptionsJSON } from "@simplewebauthn/server";
 import type { Context } from "hono";
 import { hasCode } from "../errors.ts";
-import type { SecondFactorAnswer } from "../mfa/second-factor-proof.ts";
+import type { SecondFactorAnswer, SecondFactorMethod } from "../mfa/second-factor-proof.ts";
 import {
   completeSignIn,
   type PendingOutcome,
@@ -9,7 +9,11 @@ import {
   type SignInDeps,
 } from "../sign-in/complete.ts";
 import type { FirstFactor } from "../sign-in/first-factor.ts";
-import { finishPendingSignIn, pendingSignInPasskeyOptions } from "../sign-in/pending-sign-in.ts";
+import {
+  finishPendingSignIn,
+  pendingSignInMethods,
+  pendingSignInPasskeyOptions,
+} from "../sign-in/pending-sign-in.ts";
 import { pendingSignInExpired } from "../sign-in/second-factor.ts";
 import type { AppEnv } from "./app-env.ts";
 import { requestAuditFields } from "./audit-fields.ts";
@@ -88,6 +92,17 @@ export async function browserPendingSignInPasskeyOptions(
     { kind: "browser", replaces: null },
     requestAuditFields(c),
   );
+}
+
+/** What the browser's pending sign-in (its cookie) can be finished with; null without a live one. */
+export async function browserPendingSignInMethods(
+  c: Context<AppEnv>,
+  deps: Pick<SignInDeps, "config" | "pool">,
+): Promise<SecondFactorMethod[] | null> {
+  const secret = readPendingSignInCookie(c, deps.config);
+  return secret
+    ? pendingSignInMethods(deps.pool, secret, { kind: "browser", replaces: null })
+    : null;
 }
 
 function replacedSession(c: Context<AppEnv>): string | null {

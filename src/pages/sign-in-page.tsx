@@ -74,6 +74,9 @@ function SignedIn(props: { principal: Principal; continueTo: string | null }) {
             Continue
           </a>
         ) : null}
+        <a class="button" href="/account/passkeys">
+          Passkeys
+        </a>
         <form method="post" action="/sign-out">
           <button type="submit">Sign out</button>
         </form>

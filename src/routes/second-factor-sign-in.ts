@@ -2,15 +2,17 @@ import { z } from "zod";
 import { signInRefusals } from "../http/account-schemas.ts";
 import { ApiRoutes, operation } from "../http/api-route.ts";
 import {
+  browserPendingSignInMethods,
   browserPendingSignInPasskeyOptions,
   finishBrowserSignIn,
 } from "../http/browser-sign-in.ts";
-import { answering, formField, htmlPage } from "../http/form-answers.ts";
+import { answering, formField, htmlPage, isFormPost } from "../http/form-answers.ts";
 import { readBody } from "../http/json-body.ts";
 import { passkeyOptionsResponse } from "../http/passkey-bodies.ts";
 import type { Problem } from "../http/problem.ts";
 import { safeRedirectTarget } from "../http/redirect-target.ts";
 import { pendingSignInAnswerBody, pendingSignInAnswerOf } from "../http/second-factor-body.ts";
+import type { SecondFactorMethod } from "../mfa/second-factor-proof.ts";
 import { secondFactorPage } from "../pages/second-factor-page.tsx";
 import type { SignInDeps } from "../sign-in/complete.ts";
 import { meResponse, toMeResponse } from "../users/user-view.ts";
@@ -72,15 +74,21 @@ const passkeyOptionsOperation = operation(
 export function secondFactorSignInRoutes(deps: SignInDeps) {
   const { config } = deps;
   const routes = new ApiRoutes();
-  const page = (redirectTo: string) => (problem?: Problem) => secondFactorPage(redirectTo, problem);
+  // The page offers the factors the pending sign-in's user has (all of
+  // them when it is gone: the answer then says so).
+  const page =
+    (redirectTo: string, methods: readonly SecondFactorMethod[] | null) => (problem?: Problem) =>
+      secondFactorPage(redirectTo, methods, problem);
 
-  routes.add(showSecondFactorFormOperation, (c) =>
-    htmlPage(c, page(safeRedirectTarget(c.req.query("redirect_to"), config.http))()),
-  );
+  routes.add(showSecondFactorFormOperation, async (c) => {
+    const redirectTo = safeRedirectTarget(c.req.query("redirect_to"), config.http);
+    return htmlPage(c, page(redirectTo, await browserPendingSignInMethods(c, deps))());
+  });
 
   routes.add(finishSignInOperation, async (c) => {
     const redirectTo = safeRedirectTarget(await formField(c, "redirect_to"), config.http);
-    return answering(c, page(redirectTo), async (form) => {
+    const methods = isFormPost(c) ? await browserPendingSignInMethods(c, deps) : null;
+    return answering(c, page(redirectTo, methods), async (form) => {
       const answer = pendingSignInAnswerOf(await readBody(c, finishBody));
       const { user } = await finishBrowserSignIn(c, deps, answer);
       if (form) return c.redirect(redirectTo, 303);

@@ -4,7 +4,12 @@ import { findLivePendingSignIn } from "../../sql/pending-sign-ins.ts";
 import { findUserById } from "../../sql/users.ts";
 import type { RequestFacts } from "../audit.ts";
 import { DomainError } from "../errors.ts";
-import { recordSecondFactorFailure, type SecondFactorAnswer } from "../mfa/second-factor-proof.ts";
+import {
+  recordSecondFactorFailure,
+  type SecondFactorAnswer,
+  type SecondFactorMethod,
+  secondFactorMethods,
+} from "../mfa/second-factor-proof.ts";
 import { assertionOptions } from "../passkeys/assertion.ts";
 import { relyingPartyOf } from "../passkeys/relying-party.ts";
 import { accountKey, clientNetwork, enforceRateLimit } from "../rate-limits/rate-limiter.ts";
@@ -13,6 +18,17 @@ import { completeSignIn, type OutcomeAt, type SignInDeps } from "./complete.ts";
 import { recordSignInFailure } from "./failures.ts";
 import type { Door } from "./first-factor.ts";
 import { pendingSignInExpired, SecondFactorRefused } from "./second-factor.ts";
+
+/** The second factors a live pending sign-in's user can give (the page offers those); null when none is live. */
+export async function pendingSignInMethods(
+  pool: SignInDeps["pool"],
+  secret: string,
+  door: Door,
+): Promise<SecondFactorMethod[] | null> {
+  const pending =
+    secret.length <= 256 ? await findLivePendingSignIn(pool, hashSecret(secret), door.kind) : null;
+  return pending ? secondFactorMethods(pool, pending.user_id) : null;
+}
 
 /**
  * Options for answering a pending sign-in with a passkey: a challenge bound
