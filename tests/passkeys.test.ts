@@ -3,6 +3,7 @@ import { sql } from "slonik";
 import { insertUser, type User } from "../sql/users.ts";
 import { hashPassword } from "../src/password/hashing.ts";
 import { startTestApp } from "./support/app.ts";
+import { cleanupNow } from "./support/cleanup.ts";
 import { testKey } from "./support/cli.ts";
 import { createTestDatabase } from "./support/database.ts";
 import { TestAuthenticator } from "./support/passkey-authenticator.ts";
@@ -380,6 +381,40 @@ describe("signing in with a passkey alone", () => {
     expect((await eventsOf(user.id, "login.failed")).at(-1)?.failure_reason).toBe(
       "passkey_challenge",
     );
+  });
+});
+
+describe("challenges", () => {
+  test("an expired challenge is refused, and cleanup sweeps expired challenges, not live ones", async () => {
+    const { user, authenticator } = await userWithPasskey();
+    const options = await json<Options>(await post("/auth/passkey/options", ""), 200);
+    await json<Options>(await post("/auth/passkey/options", ""), 200);
+    await pool.query(sql.unsafe`
+      UPDATE webauthn_challenges SET expires_at = now() - interval '1 second'
+      WHERE challenge = ${sql.binary(Buffer.from(options.challenge, "base64url"))}`);
+    const late = await post("/auth/passkey/verify", "", { passkey: authenticator.assert(options) });
+    expect((await json(late, 401)).code).toBe("passkey_not_accepted");
+    expect(await liveSessions(user.id)).toBe(0);
+
+    const live = await count(sql.unsafe`
+      SELECT count(*)::int FROM webauthn_challenges WHERE expires_at > now()`);
+    const report = await cleanupNow(pool, { auditRetentionDays: 3650 });
+    expect(report.ran && report.removed.webauthn_challenges).toBe(1);
+    expect(await count(sql.unsafe`SELECT count(*)::int FROM webauthn_challenges`)).toBe(live);
+  });
+
+  test("a user's new challenge replaces their earlier one of the same ceremony", async () => {
+    const user = await passwordUser();
+    const { cookie } = await logIn(user);
+    const first = await json<Options>(await post("/me/passkeys/options", cookie), 200);
+    await json<Options>(await post("/me/passkeys/options", cookie), 200);
+    const stale = new TestAuthenticator(origin).register(first);
+    const answer = await post("/me/passkeys/verify", cookie, { name: "Old", passkey: stale });
+    expect((await json(answer, 422)).code).toBe("passkey_registration_failed");
+    expect(
+      await count(sql.unsafe`
+        SELECT count(*)::int FROM webauthn_challenges WHERE user_id = ${user.id}`),
+    ).toBe(1);
   });
 });
 
