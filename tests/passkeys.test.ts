@@ -237,6 +237,27 @@ describe("registering passkeys", () => {
     expect((await send("DELETE", `/me/passkeys/${passkeyId}`, session)).status).toBe(404);
   });
 
+  test("the account export lists the passkeys, without their keys", async () => {
+    const user = await passwordUser();
+    const { cookie } = await logIn(user);
+    const { created } = await register(cookie, new TestAuthenticator(origin), "Laptop");
+    const exported = await json<{ passkeys: Json[] }>(await send("GET", "/me/export", cookie), 200);
+    expect(exported.passkeys).toEqual([
+      expect.objectContaining({ id: created.id, name: "Laptop", transports: ["internal"] }),
+    ]);
+    expect(JSON.stringify(exported)).not.toMatch(/public_key|credential_id/);
+  });
+
+  test("deleting the account deletes its passkeys", async () => {
+    const user = await passwordUser();
+    const { cookie } = await logIn(user);
+    const authenticator = new TestAuthenticator(origin);
+    await register(cookie, authenticator);
+    expect((await send("DELETE", "/me", cookie)).status).toBe(204);
+    expect(await passkeysOf(user.id)).toBe(0);
+    expect((await json(await passkeySignIn(authenticator), 401)).code).toBe("passkey_not_accepted");
+  });
+
   test("adding or removing a passkey needs a recent sign-in", async () => {
     const user = await passwordUser();
     const { cookie } = await logIn(user);
