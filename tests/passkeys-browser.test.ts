@@ -14,8 +14,8 @@ import { createTestDatabase } from "./support/database.ts";
 // platform authenticator that holds discoverable credentials and verifies
 // the user), through the pages and their one script: register on the
 // passkeys page, sign out, sign in with the passkey alone, then sign in with
-// the password and give the passkey as the second factor. Skipped, saying
-// why, where no Chromium exists (.ci/run installs Debian's).
+// the password and give the passkey as the second factor, and remove it.
+// Skipped, saying why, where no Chromium exists (.ci/run installs Debian's).
 const chromiumPath = [process.env.CHROMIUM_PATH, "/usr/bin/chromium", "/usr/bin/chromium-browser"]
   .filter((p): p is string => Boolean(p))
   .find((p) => existsSync(p));
@@ -59,7 +59,7 @@ const amrOf = (page: Page) =>
   page.evaluate(async () => ((await (await fetch("/me")).json()) as { amr: string[] }).amr);
 
 test.skipIf(!chromiumPath)(
-  "a passkey registered on the page signs in alone, and serves as the second factor after a password",
+  "a passkey registered on the page signs in alone, serves as the second factor after a password, and is removed there",
   async () => {
     const user = await insertUser(db.pool, {
       email: "pat@example.com",
@@ -135,6 +135,13 @@ test.skipIf(!chromiumPath)(
       const stored = await db.pool.oneFirst(sql.unsafe`
         SELECT counter::int FROM passkeys WHERE user_id = ${user.id}`);
       expect(stored).toBe(after.credentials[0]?.signCount ?? -1);
+
+      // And the page removes it.
+      await page.goto(`${publicUrl}/account/passkeys`);
+      await page.getByRole("button", { name: "Remove" }).click();
+      await page.waitForURL(/notice=removed/);
+      await page.getByText("You have no passkey yet.").waitFor();
+      await shot(page, "removed");
     } finally {
       await browser.close();
     }

@@ -78,7 +78,7 @@ function PasskeyList(props: { passkeys: PasskeyView[] }) {
               added {dateOf(p.created_at)}, last used {dateOf(p.last_used_at)}
               {p.device_type === "multiDevice" ? ", synced" : ""}
             </span>{" "}
-            <button type="button" data-passkey-remove={p.id} hidden>
+            <button type="button" class="secondary" data-passkey-remove={p.id} hidden>
               Remove
             </button>
           </li>
