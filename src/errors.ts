@@ -52,7 +52,7 @@ export const errorCodes = [
   "mfa_proof_required",
   // Passkeys
   "passkey_not_accepted",
-  "passkey_registration_failed",
+  "passkey_unverified",
   "passkey_exists",
   "passkey_not_found",
   // Users, linked accounts, sessions, the allowlist

@@ -195,7 +195,7 @@ describe("registering passkeys", () => {
         await post("/me/passkeys/verify", asCookie, { name: "Nope", passkey }),
         422,
       );
-      expect(answer.code).toBe("passkey_registration_failed");
+      expect(answer.code).toBe("passkey_unverified");
       expect((await allRows()).passkeys).toBe(before.passkeys);
     };
 
@@ -431,7 +431,7 @@ describe("challenges", () => {
     await json<Options>(await post("/me/passkeys/options", cookie), 200);
     const stale = new TestAuthenticator(origin).register(first);
     const answer = await post("/me/passkeys/verify", cookie, { name: "Old", passkey: stale });
-    expect((await json(answer, 422)).code).toBe("passkey_registration_failed");
+    expect((await json(answer, 422)).code).toBe("passkey_unverified");
     expect(
       await count(sql.unsafe`
         SELECT count(*)::int FROM webauthn_challenges WHERE user_id = ${user.id}`),

@@ -252,7 +252,7 @@ const answers: Record<ErrorCode, Answer> = {
     detail: "That passkey could not sign you in: try again, or sign in another way.",
     type: urn("passkey-not-accepted"),
   },
-  passkey_registration_failed: {
+  passkey_unverified: {
     status: 422,
     title: "Unprocessable Content",
     detail:

@@ -115,7 +115,7 @@ export async function registerPasskey(
     userId,
   );
   if (!challenge) {
-    throw new DomainError("passkey_registration_failed", {
+    throw new DomainError("passkey_unverified", {
       detail: "This registration has expired or was finished already: start again.",
     });
   }
@@ -132,7 +132,7 @@ export async function registerPasskey(
   } catch {
     verified = { verified: false };
   }
-  if (!verified.verified) throw new DomainError("passkey_registration_failed");
+  if (!verified.verified) throw new DomainError("passkey_unverified");
   const info = verified.registrationInfo;
   try {
     return await deps.pool.transaction(async (tx) => {
