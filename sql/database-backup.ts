@@ -22,6 +22,7 @@ export const serviceTables: readonly string[] = [
   "mfa_recovery_codes",
   "mfa_totp",
   "oauth_accounts",
+  "passkeys",
   "pending_sign_ins",
   "refresh_tokens",
   "revoked_access_tokens",

@@ -126,7 +126,8 @@ export type UserOwnedTable =
   | "pending_sign_ins"
   | "oauth_accounts"
   | "mfa_totp"
-  | "mfa_recovery_codes";
+  | "mfa_recovery_codes"
+  | "passkeys";
 
 /** Deletes the user's rows from each table, in the order given (refresh tokens before their sessions). */
 export async function deleteRowsOfUser(

@@ -42,6 +42,7 @@ export const userPageRow = userRow.extend({
   cursor_created_at: z.string(),
   totp_enabled: z.boolean(),
   recovery_codes_left: z.number().int(),
+  passkeys: z.number().int(),
 });
 export type UserPageRow = z.infer<typeof userPageRow>;
 
@@ -88,9 +89,9 @@ export async function listUsersPage(
     conditions.push(sql.fragment`is_whitelisted = ${filter.whitelisted}`);
   }
   if (filter.mfa) {
-    // Passkeys, once they exist, are second factors too and belong in this test.
-    const enrolled = sql.fragment`EXISTS (SELECT 1 FROM mfa_totp t
-                                          WHERE t.user_id = users.id AND t.confirmed_at IS NOT NULL)`;
+    const enrolled = sql.fragment`(EXISTS (SELECT 1 FROM mfa_totp t
+                                           WHERE t.user_id = users.id AND t.confirmed_at IS NOT NULL)
+                               OR EXISTS (SELECT 1 FROM passkeys p WHERE p.user_id = users.id))`;
     conditions.push(filter.mfa === "none" ? sql.fragment`NOT ${enrolled}` : enrolled);
   }
   if (filter.before) {
@@ -103,7 +104,8 @@ export async function listUsersPage(
       EXISTS (SELECT 1 FROM mfa_totp t
               WHERE t.user_id = users.id AND t.confirmed_at IS NOT NULL) AS totp_enabled,
       (SELECT count(*)::int FROM mfa_recovery_codes r
-       WHERE r.user_id = users.id AND r.used_at IS NULL) AS recovery_codes_left
+       WHERE r.user_id = users.id AND r.used_at IS NULL) AS recovery_codes_left,
+      (SELECT count(*)::int FROM passkeys p WHERE p.user_id = users.id) AS passkeys
     FROM users
     WHERE ${sql.join(conditions, sql.fragment` AND `)}
     ORDER BY created_at DESC, id DESC

@@ -53,6 +53,11 @@ export const errorCodes = [
   "mfa_enrolment_required",
   "mfa_last_factor",
   "reauth_required",
+  // Passkeys
+  "passkey_not_accepted",
+  "passkey_unverified",
+  "passkey_exists",
+  "passkey_not_found",
   // Users, linked accounts, sessions, the allowlist
   "user_not_found",
   "last_admin",

@@ -1,5 +1,6 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { sql } from "slonik";
+import { insertPasskey } from "../sql/passkeys.ts";
 import { insertUser, type User } from "../sql/users.ts";
 import { startTestApp } from "./support/app.ts";
 import { createTestDatabase } from "./support/database.ts";
@@ -63,7 +64,10 @@ const auditOf = (userId: string, eventType: string) =>
     readonly { actor_id: string | null; context: Record<string, unknown> }[]
   >;
 
-type Listed = { id: string; second_factors: { totp: boolean; recovery_codes_left: number } };
+type Listed = {
+  id: string;
+  second_factors: { totp: boolean; recovery_codes_left: number; passkeys: number };
+};
 
 describe("what administrators see", () => {
   test("the user list and a user's record show each user's second factors", async () => {
@@ -75,10 +79,12 @@ describe("what administrators see", () => {
     expect(users.find((u) => u.id === enrolled.user.id)?.second_factors).toEqual({
       totp: true,
       recovery_codes_left: 10,
+      passkeys: 0,
     });
     expect(users.find((u) => u.id === plain.id)?.second_factors).toEqual({
       totp: false,
       recovery_codes_left: 0,
+      passkeys: 0,
     });
     const detail = await send("GET", `/admin/users/${enrolled.user.id}`, cookie);
     expect(await detail.json()).toMatchObject({
@@ -126,7 +132,11 @@ describe("POST /admin/users/:id/mfa/reset", () => {
     const target = await userWithTotp();
     const reset = await send("POST", `/admin/users/${target.user.id}/mfa/reset`, actor.cookie);
     expect(reset.status).toBe(200);
-    expect(await reset.json()).toEqual({ totp_removed: true, recovery_codes_removed: 10 });
+    expect(await reset.json()).toEqual({
+      totp_removed: true,
+      recovery_codes_removed: 10,
+      passkeys_removed: 0,
+    });
     expect(await factorRows(target.user.id)).toEqual({ totp: 0, codes: 0 });
     const [event] = await auditOf(target.user.id, "mfa.removed");
     expect(event?.actor_id).toBe(actor.user.id);
@@ -155,7 +165,11 @@ describe("POST /admin/users/:id/mfa/reset", () => {
     const plain = await plainUser();
     const reset = await send("POST", `/admin/users/${plain.id}/mfa/reset`, cookie);
     expect(reset.status).toBe(200);
-    expect(await reset.json()).toEqual({ totp_removed: false, recovery_codes_removed: 0 });
+    expect(await reset.json()).toEqual({
+      totp_removed: false,
+      recovery_codes_removed: 0,
+      passkeys_removed: 0,
+    });
     expect(await auditOf(plain.id, "mfa.removed")).toHaveLength(0);
     await Bun.sleep(200);
     expect(smtp.received.some((m) => m.to.includes(plain.email ?? ""))).toBe(false);
@@ -173,5 +187,48 @@ describe("POST /admin/users/:id/mfa/reset", () => {
     const refused = await send("POST", `/admin/users/${target.user.id}/mfa/reset`, member.cookie);
     expect(refused.status).toBe(403);
     expect(await factorRows(target.user.id)).toEqual({ totp: 1, codes: 10 });
+  });
+});
+
+describe("passkeys are second factors for administrators too", () => {
+  /** A passkey row as registration stores it (its key is never used here). */
+  const plantPasskey = (userId: string) =>
+    insertPasskey(pool, {
+      userId,
+      credentialId: Buffer.from(crypto.randomUUID()),
+      publicKey: Buffer.from("not a real key"),
+      counter: 0,
+      transports: ["internal"],
+      deviceType: "multiDevice",
+      backedUp: true,
+      name: "Laptop",
+    });
+
+  test("a user with only a passkey is listed as enrolled, and a reset removes the passkey", async () => {
+    const actor = await admin();
+    const holder = await plainUser();
+    await plantPasskey(holder.id);
+    const listed = async (mfa: string) => {
+      const page = await send("GET", `/admin/users?limit=200&mfa=${mfa}`, actor.cookie);
+      return ((await page.json()) as { users: Listed[] }).users.find((u) => u.id === holder.id);
+    };
+    expect((await listed("enrolled"))?.second_factors).toEqual({
+      totp: false,
+      recovery_codes_left: 0,
+      passkeys: 1,
+    });
+    expect(await listed("none")).toBeUndefined();
+
+    const reset = await send("POST", `/admin/users/${holder.id}/mfa/reset`, actor.cookie);
+    expect(await reset.json()).toEqual({
+      totp_removed: false,
+      recovery_codes_removed: 0,
+      passkeys_removed: 1,
+    });
+    expect(
+      await pool.oneFirst(sql.unsafe`
+      SELECT count(*)::int FROM passkeys WHERE user_id = ${holder.id}`),
+    ).toBe(0);
+    expect(await auditOf(holder.id, "mfa.removed")).toHaveLength(1);
   });
 });

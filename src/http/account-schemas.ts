@@ -2,6 +2,7 @@ import { z } from "zod";
 import { emailAddress, isPrintableText } from "../text-input.ts";
 import { meResponse } from "../users/user-view.ts";
 import { operation, type Route } from "./api-route.ts";
+import { secondFactorMethodNames } from "./second-factor-body.ts";
 
 // The schemas of the password and email-confirmation routes, and of the token
 // endpoint's password grant, which takes the same fields as a JSON login.
@@ -53,7 +54,7 @@ export const loginResponse = z.object({ user: meResponse });
 /** The password was right and a second factor is owed: finish at POST /auth/mfa. */
 export const mfaRequiredResponse = z.object({
   mfa_required: z.literal(true),
-  methods: z.array(z.enum(["totp", "recovery_code"])),
+  methods: z.array(secondFactorMethodNames),
   enrolment_required: z.literal(true).optional().meta({
     description:
       "Policy requires a second factor the account lacks: the cookie is good only for enrolling one (POST /auth/mfa/totp, then /auth/mfa/totp/confirm)",

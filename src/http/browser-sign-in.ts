@@ -1,6 +1,7 @@
+import type { PublicKeyCredentialRequestOptionsJSON } from "@simplewebauthn/server";
 import type { Context } from "hono";
 import { hasCode } from "../errors.ts";
-import type { SecondFactorAnswer } from "../mfa/second-factor-proof.ts";
+import type { SecondFactorAnswer, SecondFactorMethod } from "../mfa/second-factor-proof.ts";
 import type { TotpEnrolment } from "../mfa/totp-enrolment.ts";
 import {
   completeSignIn,
@@ -12,7 +13,9 @@ import type { FirstFactor } from "../sign-in/first-factor.ts";
 import {
   finishPendingEnrolment,
   finishPendingSignIn,
+  pendingSignInMethods,
   pendingSignInOwesEnrolment,
+  pendingSignInPasskeyOptions,
   startPendingEnrolment,
 } from "../sign-in/pending-sign-in.ts";
 import { pendingSignInExpired } from "../sign-in/second-factor.ts";
@@ -130,6 +133,32 @@ export async function browserPendingOwesEnrolment(
   const secret = readPendingSignInCookie(c, deps.config);
   return secret
     ? pendingSignInOwesEnrolment(deps, secret, { kind: "browser", replaces: null })
+    : null;
+}
+
+/** Passkey options for the browser's pending sign-in (its cookie); refused like POST /auth/mfa when it is gone. */
+export async function browserPendingSignInPasskeyOptions(
+  c: Context<AppEnv>,
+  deps: SignInDeps,
+): Promise<PublicKeyCredentialRequestOptionsJSON> {
+  const secret = readPendingSignInCookie(c, deps.config);
+  if (!secret) throw pendingSignInExpired();
+  return pendingSignInPasskeyOptions(
+    deps,
+    secret,
+    { kind: "browser", replaces: null },
+    requestAuditFields(c),
+  );
+}
+
+/** What the browser's pending sign-in (its cookie) can be finished with; null without a live one. */
+export async function browserPendingSignInMethods(
+  c: Context<AppEnv>,
+  deps: Pick<SignInDeps, "config" | "pool">,
+): Promise<SecondFactorMethod[] | null> {
+  const secret = readPendingSignInCookie(c, deps.config);
+  return secret
+    ? pendingSignInMethods(deps.pool, secret, { kind: "browser", replaces: null })
     : null;
 }
 

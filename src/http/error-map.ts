@@ -270,6 +270,25 @@ const answers: Record<ErrorCode, Answer> = {
     members: { reauth_required: true },
   },
 
+  passkey_not_accepted: {
+    status: 401,
+    title: "Unauthorized",
+    detail: "That passkey could not sign you in: try again, or sign in another way.",
+    type: urn("passkey-not-accepted"),
+  },
+  passkey_unverified: {
+    status: 422,
+    title: "Unprocessable Content",
+    detail:
+      "The authenticator's answer could not be verified (it must unlock the passkey with a PIN or biometric): start again.",
+  },
+  passkey_exists: {
+    status: 409,
+    title: "Conflict",
+    detail: "This passkey is registered already.",
+  },
+  passkey_not_found: { status: 404, title: "Not Found", detail: "No such passkey." },
+
   user_not_found: { status: 404, title: "Not Found", detail: "No such user." },
   last_admin: {
     status: 409,

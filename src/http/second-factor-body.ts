@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { fieldError } from "../errors.ts";
 import type { SecondFactorAnswer } from "../mfa/second-factor-proof.ts";
+import { passkeyAssertionInput } from "./passkey-bodies.ts";
 
 // A second factor as a request gives it: `code` (the six digits of an
 // authenticator app) or `recovery_code`, exactly one. A form sends both
@@ -45,6 +46,27 @@ export function secondFactorAnswerOf(body: z.infer<typeof secondFactorBody>): Se
   );
 }
 
+// Finishing a pending sign-in (POST /auth/mfa) also takes a passkey's
+// answer, from the second-factor page's script: `passkey`, alone.
+
+export const pendingSignInAnswerBody = secondFactorBody.extend({
+  passkey: passkeyAssertionInput.optional(),
+});
+
+/** The one answer to a pending sign-in: a passkey's, or else a code as secondFactorAnswerOf reads it. */
+export function pendingSignInAnswerOf(
+  body: z.infer<typeof pendingSignInAnswerBody>,
+): SecondFactorAnswer {
+  if (body.passkey === undefined) return secondFactorAnswerOf(body);
+  if (present(body.code) !== undefined || present(body.recovery_code) !== undefined) {
+    throw fieldError("validation_failed", "#/passkey", "Give a passkey or a code, not both.");
+  }
+  return { kind: "passkey", assertion: body.passkey };
+}
+
+/** The second factors a pending sign-in can be finished with (a token client: the codes only). */
+export const secondFactorMethodNames = z.enum(["totp", "recovery_code", "passkey"]);
+
 // The token endpoint's form of the same: a password grant that answered
 // mfa_required is finished with the mfa grant, its mfa_token and either a
 // TOTP code (`otp`) or a recovery code.
@@ -67,7 +89,7 @@ export const mfaRequiredError = z.object({
     description:
       "Good for one mfa grant within 5 minutes; or, with enrolment_required, for POST /auth/mfa/totp and /auth/mfa/totp/confirm",
   }),
-  methods: z.array(z.enum(["totp", "recovery_code"])),
+  methods: z.array(secondFactorMethodNames),
   enrolment_required: z.literal(true).optional().meta({
     description:
       "Policy requires a second factor the account lacks: enrol one (POST /auth/mfa/totp with mfa_token) to finish",

@@ -1,6 +1,7 @@
 import type { DatabasePool } from "slonik";
 import { deleteRecoveryCodesOfUser } from "../../sql/mfa-recovery-codes.ts";
 import { deleteTotpOfUser } from "../../sql/mfa-totp.ts";
+import { deletePasskeysOfUser } from "../../sql/passkeys.ts";
 import { deletePendingSignInsOfUser } from "../../sql/pending-sign-ins.ts";
 import { findUserById } from "../../sql/users.ts";
 import { recordAudit } from "../audit.ts";
@@ -26,7 +27,11 @@ export type MfaResetDeps = {
   mailer: Mailer;
 };
 
-export type MfaReset = { totp_removed: boolean; recovery_codes_removed: number };
+export type MfaReset = {
+  totp_removed: boolean;
+  recovery_codes_removed: number;
+  passkeys_removed: number;
+};
 
 export async function resetSecondFactors(
   deps: MfaResetDeps,
@@ -37,13 +42,13 @@ export async function resetSecondFactors(
   const { user, reset } = await pool.transaction(async (tx) => {
     const user = await findUserById(tx, userId);
     if (!user || user.status === "deleted") throw new DomainError("user_not_found");
-    // Passkeys, once they exist, are second factors too and go here as well.
     const reset: MfaReset = {
       totp_removed: await deleteTotpOfUser(tx, userId),
       recovery_codes_removed: await deleteRecoveryCodesOfUser(tx, userId),
+      passkeys_removed: await deletePasskeysOfUser(tx, userId),
     };
     await deletePendingSignInsOfUser(tx, userId);
-    if (reset.totp_removed || reset.recovery_codes_removed > 0) {
+    if (removedAny(reset)) {
       await recordAudit(tx, logger, {
         eventType: "mfa.removed",
         result: "success",
@@ -54,7 +59,7 @@ export async function resetSecondFactors(
     }
     return { user, reset };
   });
-  if (user.email && (reset.totp_removed || reset.recovery_codes_removed > 0)) {
+  if (user.email && removedAny(reset)) {
     deliverLater(
       deps,
       {
@@ -68,3 +73,6 @@ export async function resetSecondFactors(
   }
   return reset;
 }
+
+const removedAny = (reset: MfaReset) =>
+  reset.totp_removed || reset.recovery_codes_removed > 0 || reset.passkeys_removed > 0;

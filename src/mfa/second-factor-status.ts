@@ -1,6 +1,7 @@
 import type { CommonQueryMethods } from "slonik";
 import { countUnusedRecoveryCodes } from "../../sql/mfa-recovery-codes.ts";
 import { findTotpOfUser } from "../../sql/mfa-totp.ts";
+import { countPasskeysOfUser } from "../../sql/passkeys.ts";
 
 /** What a user sees of their own second factors (never a secret). */
 export async function secondFactorStatus(db: CommonQueryMethods, userId: string) {
@@ -11,5 +12,6 @@ export async function secondFactorStatus(db: CommonQueryMethods, userId: string)
       confirmed_at: totp?.confirmed_at?.toISOString() ?? null,
     },
     recovery_codes_left: await countUnusedRecoveryCodes(db, userId),
+    passkeys: await countPasskeysOfUser(db, userId),
   };
 }

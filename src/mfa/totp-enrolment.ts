@@ -8,6 +8,7 @@ import {
   hasConfirmedTotp,
   saveUnconfirmedTotp,
 } from "../../sql/mfa-totp.ts";
+import { hasPasskey } from "../../sql/passkeys.ts";
 import { findUserById } from "../../sql/users.ts";
 import { recordAudit } from "../audit.ts";
 import type { Config } from "../config/index.ts";
@@ -16,6 +17,7 @@ import type { TokenCipher } from "../keys/token-encryption.ts";
 import type { Logger } from "../logger.ts";
 import type { Mailer } from "../mail/mailer.ts";
 import { mfaChallenges } from "../metrics.ts";
+import { relyingPartyOf } from "../passkeys/relying-party.ts";
 import { secondFactorRequired } from "./policy.ts";
 import { notifyRecoveryCodeUsed } from "./recovery-code-notice.ts";
 import { hashRecoveryCode, newRecoveryCodes, normaliseRecoveryCode } from "./recovery-codes.ts";
@@ -132,7 +134,10 @@ export async function removeTotp(
   facts: Facts,
 ): Promise<void> {
   const user = await findUserById(deps.pool, userId);
-  if (user && secondFactorRequired(deps.config, user)) throw new DomainError("mfa_last_factor");
+  // A passkey left keeps the account covered: TOTP is then not the last factor.
+  if (user && secondFactorRequired(deps.config, user) && !(await hasPasskey(deps.pool, userId))) {
+    throw new DomainError("mfa_last_factor");
+  }
   await withSecondFactor(deps, userId, answer, facts, "remove", async (tx) => {
     await deleteTotpOfUser(tx, userId);
     await deleteRecoveryCodesOfUser(tx, userId);
@@ -192,7 +197,8 @@ async function withSecondFactor(
     });
   }
   const proved = await deps.pool.transaction(async (tx) => {
-    if (!(await proveSecondFactor(tx, deps, userId, answer, facts))) return false;
+    const proofDeps = { ...deps, relyingParty: relyingPartyOf(deps.config.http) };
+    if (!(await proveSecondFactor(tx, proofDeps, userId, answer, facts))) return false;
     await change(tx);
     return true;
   });

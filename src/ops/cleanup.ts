@@ -14,6 +14,7 @@ import { deadRefreshTokens } from "../../sql/refresh-tokens.ts";
 import { expiredDeniedTokens } from "../../sql/revoked-access-tokens.ts";
 import { countDeadSessions, deleteDeadSessions } from "../../sql/sessions.ts";
 import { spentVerificationTokens } from "../../sql/verification-tokens.ts";
+import { expiredChallenges } from "../../sql/webauthn-challenges.ts";
 import { cleanupRowsRemoved, cleanupRuns } from "../metrics.ts";
 import { pruneBackups } from "./backup-catalog.ts";
 
@@ -50,6 +51,7 @@ export type CleanupReport =
         refresh_tokens: number;
         verification_tokens: number;
         pending_sign_ins: number;
+        webauthn_challenges: number;
         revoked_access_tokens: number;
         audit_events_default: number;
         rate_limit_counters: number;
@@ -123,6 +125,7 @@ export async function runCleanup(options: CleanupOptions): Promise<CleanupReport
         ],
         sweepOf("verification_tokens", spentVerificationTokens),
         sweepOf("pending_sign_ins", spentPendingSignIns),
+        sweepOf("webauthn_challenges", expiredChallenges),
         sweepOf("revoked_access_tokens", expiredDeniedTokens),
         [
           "audit_events_default",
@@ -140,6 +143,7 @@ export async function runCleanup(options: CleanupOptions): Promise<CleanupReport
         refresh_tokens: swept.refresh_tokens,
         verification_tokens: swept.verification_tokens,
         pending_sign_ins: swept.pending_sign_ins,
+        webauthn_challenges: swept.webauthn_challenges,
         revoked_access_tokens: swept.revoked_access_tokens,
         audit_events_default: swept.audit_events_default,
         rate_limit_counters: swept.rate_limit_counters,

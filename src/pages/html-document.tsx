@@ -2,10 +2,17 @@ import { raw } from "hono/html";
 import type { Child } from "hono/jsx";
 
 /**
- * The shell of every server-rendered page: no scripts, styles inline, and no
- * Referer sent onwards, since our URLs can carry one-time tokens and states.
+ * The shell of every server-rendered page: styles inline, no Referer sent
+ * onwards (our URLs can carry one-time tokens and states), and no scripts
+ * but our own files, the passkey ceremonies' (src/pages/passkey-page.tsx),
+ * on the pages that offer one.
  */
-export function HtmlDocument(props: { title: string; css: string; children: Child }) {
+export function HtmlDocument(props: {
+  title: string;
+  css: string;
+  scripts?: readonly string[] | undefined;
+  children: Child;
+}) {
   return (
     <>
       {raw("<!DOCTYPE html>")}
@@ -16,6 +23,9 @@ export function HtmlDocument(props: { title: string; css: string; children: Chil
           <meta name="referrer" content="no-referrer" />
           <title>{props.title}</title>
           <style>{raw(props.css)}</style>
+          {(props.scripts ?? []).map((src) => (
+            <script src={src} defer />
+          ))}
         </head>
         <body>{props.children}</body>
       </html>

@@ -15,18 +15,20 @@ input[type=email],input[type=password],input[type=text]{width:100%;font:inherit;
 button{margin-top:1.1rem;font:inherit;padding:.45rem 1rem;border-radius:6px;border:1px solid #1a7f37;background:#1f883d;color:#fff;cursor:pointer}
 .notice{background:#dafbe1;border:1px solid #4ac26b;padding:.6rem 1rem;border-radius:6px}
 .error{background:#ffebe9;border:1px solid #ff8182;padding:.6rem 1rem;border-radius:6px}
-.muted{color:#57606a;font-size:.9rem}nav{margin-top:1.2rem;display:flex;gap:1rem;flex-wrap:wrap;font-size:.9rem}
+.muted{color:#57606a;font-size:.9rem}[hidden]{display:none!important}button.secondary{margin:0 0 0 .4rem;padding:.15rem .6rem;font-size:.85rem;background:#f6f8fa;border-color:#d0d7de;color:#1f2328}li{margin:.3rem 0}nav{margin-top:1.2rem;display:flex;gap:1rem;flex-wrap:wrap;font-size:.9rem}
 `;
 
 export function AccountPage(props: {
   title: string;
   notice?: string;
   problem?: Problem;
+  /** The page's scripts (only pages with a passkey ceremony have any). */
+  scripts?: readonly string[];
   children?: Child;
 }) {
   const problem = props.problem;
   return (
-    <HtmlDocument title={`${props.title} · Gatehouse`} css={css}>
+    <HtmlDocument title={`${props.title} · Gatehouse`} css={css} scripts={props.scripts}>
       <main>
         <h1>{props.title}</h1>
         {props.notice ? <p class="notice">{props.notice}</p> : null}

@@ -14,6 +14,7 @@ import type { ProviderName, SignInProvider } from "../providers/sign-in-provider
 import type { CredentialCache } from "../sessions/credential-cache.ts";
 import { signOutSession } from "../sessions/sessions.ts";
 import { HtmlDocument } from "./html-document.tsx";
+import { PasskeyButton, passkeyScripts } from "./passkey-page.tsx";
 import { LoginForm } from "./password-pages.tsx";
 
 // The sign-in page: server-rendered, no JavaScript. Provider buttons are plain
@@ -34,11 +35,12 @@ label{display:block;margin:.7rem 0 .2rem;font-weight:600}form button{margin-top:
 input[type=email],input[type=password]{width:100%;font:inherit;padding:.5rem .6rem;border:1px solid #d0d7de;border-radius:8px}
 .links{display:flex;gap:1rem;flex-wrap:wrap;font-size:.9rem;margin-top:1rem}.or{text-align:center}
 .pending{background:#fff8c5;border:1px solid #d4a72c;padding:.6rem .9rem;border-radius:8px}
+[hidden]{display:none!important}
 `;
 
-function Page(props: { children: Child }) {
+function Page(props: { children: Child; scripts?: readonly string[] }) {
   return (
-    <HtmlDocument title={"Sign in · Gatehouse"} css={css}>
+    <HtmlDocument title={"Sign in · Gatehouse"} css={css} scripts={props.scripts}>
       <main>{props.children}</main>
     </HtmlDocument>
   );
@@ -72,6 +74,9 @@ function SignedIn(props: { principal: Principal; continueTo: string | null }) {
             Continue
           </a>
         ) : null}
+        <a class="button" href="/account/passkeys">
+          Passkeys
+        </a>
         <form method="post" action="/sign-out">
           <button type="submit">Sign out</button>
         </form>
@@ -103,6 +108,11 @@ function SignIn(props: {
             Continue with {p.label}
           </a>
         ))}
+        <PasskeyButton
+          ceremony="sign-in"
+          redirectTo={props.redirectTo}
+          label="Sign in with a passkey"
+        />
       </div>
       {props.providers.length > 0 ? <p class="muted or">or with your email and password</p> : null}
       <LoginForm redirectTo={props.redirectTo} />
@@ -156,7 +166,7 @@ export function signInPageRoutes({
     // Only a known code names a message: the page never shows the query's own text.
     const error = c.req.query("error");
     return c.html(
-      <Page>
+      <Page scripts={passkeyScripts}>
         <SignIn
           providers={providers}
           redirectTo={redirectTo}

@@ -41,6 +41,7 @@ const secondFactorsResponse = z
   .object({
     totp: z.boolean().meta({ description: "An authenticator app (TOTP) is on" }),
     recovery_codes_left: z.number().int(),
+    passkeys: z.number().int().meta({ description: "How many passkeys are registered" }),
   })
   .meta({ id: "SecondFactors", description: "Which second factors a user has (never a secret)" });
 

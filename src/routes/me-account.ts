@@ -116,7 +116,9 @@ export function meAccountRoutes(deps: {
     accountOperation("GET /me/export", "exportMyData", {
       summary: "Everything held about the caller (GDPR export, no secrets)",
       responses: {
-        200: { description: "Profile, linked accounts, sessions, token grants, audit events" },
+        200: {
+          description: "Profile, linked accounts, passkeys, sessions, token grants, audit events",
+        },
       },
     }),
     async (c) => {

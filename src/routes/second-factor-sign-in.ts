@@ -4,21 +4,25 @@ import { ApiRoutes, operation } from "../http/api-route.ts";
 import { requestAuditFields } from "../http/audit-fields.ts";
 import {
   browserPendingOwesEnrolment,
+  browserPendingSignInMethods,
+  browserPendingSignInPasskeyOptions,
   finishBrowserEnrolment,
   finishBrowserSignIn,
   startBrowserEnrolment,
 } from "../http/browser-sign-in.ts";
-import { answering, formField, htmlPage } from "../http/form-answers.ts";
+import { answering, formField, htmlPage, isFormPost } from "../http/form-answers.ts";
 import { readBody } from "../http/json-body.ts";
 import { tokenResponse } from "../http/oauth-answers.ts";
+import { passkeyOptionsResponse } from "../http/passkey-bodies.ts";
 import type { Problem } from "../http/problem.ts";
 import { safeRedirectTarget } from "../http/redirect-target.ts";
 import {
+  pendingSignInAnswerBody,
+  pendingSignInAnswerOf,
   recoveryCodesResponse,
-  secondFactorAnswerOf,
-  secondFactorBody,
   totpEnrolmentResponse,
 } from "../http/second-factor-body.ts";
+import type { SecondFactorMethod } from "../mfa/second-factor-proof.ts";
 import {
   enrolmentConfirmPage,
   enrolmentPage,
@@ -34,7 +38,7 @@ import { meResponse, toMeResponse } from "../users/user-view.ts";
 // /auth/login (or a provider callback) left a pending sign-in's cookie; the
 // second factor given here turns it into a session.
 
-const finishBody = secondFactorBody.extend({
+const finishBody = pendingSignInAnswerBody.extend({
   /** Forms only: where to go once signed in (an allowed target, else "/"). */
   redirect_to: z.string().max(2048).optional(),
 });
@@ -50,14 +54,14 @@ const showSecondFactorFormOperation = operation("GET /auth/mfa", "showSecondFact
 
 const finishSignInOperation = operation("POST /auth/mfa", "finishSignInWithSecondFactor", {
   summary:
-    "Finish a pending sign-in (its cookie, set by POST /auth/login or a provider callback) with a TOTP code or a recovery code; sets the session cookie",
+    "Finish a pending sign-in (its cookie, set by POST /auth/login or a provider callback) with a TOTP code, a recovery code or a passkey's answer (to POST /auth/mfa/passkey/options); sets the session cookie",
   bodyMediaTypes: ["application/json", "application/x-www-form-urlencoded"],
   body: finishBody,
   responses: {
     200: { description: "Signed in", body: finishResponse },
-    400: { description: "Neither or both of code and recovery_code, or invalid input" },
+    400: { description: "Not exactly one of code, recovery_code and passkey, or invalid input" },
     ...signInRefusals(
-      "The code is wrong or used (counts toward the lockout), or no live pending sign-in",
+      "The code or passkey is wrong or used (counts toward the lockout), or no live pending sign-in",
     ),
   },
   tag: "auth",
@@ -128,23 +132,48 @@ const confirmEnrolmentOperation = operation(
   },
 );
 
+const passkeyOptionsOperation = operation(
+  "POST /auth/mfa/passkey/options",
+  "startPasskeySecondFactor",
+  {
+    summary:
+      "WebAuthn request options for answering the pending sign-in (its cookie) with one of the user's passkeys; the answer goes to POST /auth/mfa as `passkey`",
+    responses: {
+      200: {
+        description: "Options for navigator.credentials.get()",
+        body: passkeyOptionsResponse,
+      },
+      401: { description: "No live pending sign-in" },
+      404: { description: "The user has no passkey" },
+      429: { description: "The sign-in rate limit of this client (Retry-After)" },
+    },
+    tag: "auth",
+    access: "anyone",
+  },
+);
+
 export function secondFactorSignInRoutes(deps: SignInDeps) {
   const { config } = deps;
   const routes = new ApiRoutes();
-  const page = (redirectTo: string) => (problem?: Problem) => secondFactorPage(redirectTo, problem);
+  // The page offers the factors the pending sign-in's user has (all of
+  // them when it is gone: the answer then says so).
+  const page =
+    (redirectTo: string, methods: readonly SecondFactorMethod[] | null) => (problem?: Problem) =>
+      secondFactorPage(redirectTo, methods, problem);
 
   routes.add(showSecondFactorFormOperation, async (c) => {
     const redirectTo = safeRedirectTarget(c.req.query("redirect_to"), config.http);
     if (await browserPendingOwesEnrolment(c, deps)) {
       return htmlPage(c, enrolmentStartPage(redirectTo));
     }
-    return htmlPage(c, page(redirectTo)());
+    return htmlPage(c, page(redirectTo, await browserPendingSignInMethods(c, deps))());
   });
 
   routes.add(finishSignInOperation, async (c) => {
     const redirectTo = safeRedirectTarget(await formField(c, "redirect_to"), config.http);
-    return answering(c, page(redirectTo), async (form) => {
-      const answer = secondFactorAnswerOf(await readBody(c, finishBody));
+    const methods = isFormPost(c) ? await browserPendingSignInMethods(c, deps) : null;
+    return answering(c, page(redirectTo, methods), async (form) => {
+      const answer = pendingSignInAnswerOf(await readBody(c, finishBody));
       const { user } = await finishBrowserSignIn(c, deps, answer);
       if (form) return c.redirect(redirectTo, 303);
       return c.json(finishResponse.parse({ user: toMeResponse(user) }));
@@ -195,6 +224,12 @@ export function secondFactorSignInRoutes(deps: SignInDeps) {
         );
       },
     );
+  });
+
+  routes.add(passkeyOptionsOperation, async (c) => {
+    const options = await browserPendingSignInPasskeyOptions(c, deps);
+    c.header("cache-control", "no-store");
+    return c.json(passkeyOptionsResponse.parse(options));
   });
 
   return routes;

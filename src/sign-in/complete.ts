@@ -10,6 +10,7 @@ import type { Mailer } from "../mail/mailer.ts";
 import { logins, mfaChallenges, sessionsCreated, tokensIssued } from "../metrics.ts";
 import { notifyRecoveryCodeUsed } from "../mfa/recovery-code-notice.ts";
 import type { SecondFactorMethod } from "../mfa/second-factor-proof.ts";
+import { relyingPartyOf } from "../passkeys/relying-party.ts";
 import type { RateLimitStore } from "../rate-limits/rate-limit-stores.ts";
 import { createSession, invalidateSession } from "../sessions/sessions.ts";
 import type { AccessTokens } from "../tokens/access-tokens.ts";
@@ -69,8 +70,8 @@ export type OutcomeAt<D extends Door> = D extends { kind: "token" }
  *  1. the second-factor step (src/sign-in/second-factor.ts): a user with a
  *     second factor who has not given it gets a pending sign-in and nothing
  *     else (no lockout change, no grant, no session): PendingOutcome;
- *  2. lockout bookkeeping (a password's or a second factor's success clears
- *     the failures) and last_login_at;
+ *  2. lockout bookkeeping (a password's, a passkey's or a second factor's
+ *     success clears the failures) and last_login_at;
  *  3. the gate: an account that became locked or inactive meanwhile is refused;
  *  4. what the identity grants by itself (allowlist rules, ADMIN_EMAILS);
  *  5. a new session: a browser's replaces the one it came with (a planted
@@ -149,7 +150,7 @@ async function completeInTransaction(
   const { config, logger } = deps;
   const step = await secondFactorStep(
     tx,
-    { config, logger, tokenCipher: deps.tokenCipher },
+    { config, logger, tokenCipher: deps.tokenCipher, relyingParty: relyingPartyOf(config.http) },
     factor,
     door,
     request,
@@ -160,7 +161,7 @@ async function completeInTransaction(
   }
   const enrolled = step.recoveryCodes ? { recoveryCodes: step.recoveryCodes } : {};
   const recorded =
-    factor.password || factor.provedSecret || factor.secondFactor
+    factor.password || factor.provedSecret || factor.secondFactor || factor.passkey
       ? await recordSuccessfulLogin(tx, factor.user.id, factor.password?.rehash ?? null)
       : await recordUserLogin(tx, factor.user.id);
   // Locked by failures that committed between the first factor's read and now.

@@ -21,6 +21,12 @@ export type FirstFactor = {
    * a password's, its success clears the failure count and lockout history.
    */
   provedSecret?: boolean;
+  /**
+   * A passkey with user verification signed in by itself: possession and
+   * the user's PIN or biometric are two factors, so no second factor is owed;
+   * `amr` is what it proved (RFC 8176).
+   */
+  passkey?: { amr: string[] };
   /** Extra facts for `login.succeeded` (a provider sign-in: created, linked). */
   context?: AuditContext;
   /**

@@ -1,15 +1,66 @@
+import type { PublicKeyCredentialRequestOptionsJSON } from "@simplewebauthn/server";
+import { hasPasskey } from "../../sql/passkeys.ts";
 import { findLivePendingSignIn, type PendingSignInRow } from "../../sql/pending-sign-ins.ts";
 import { findUserById, type User } from "../../sql/users.ts";
 import type { RequestFacts } from "../audit.ts";
 import { DomainError } from "../errors.ts";
-import { recordSecondFactorFailure, type SecondFactorAnswer } from "../mfa/second-factor-proof.ts";
+import {
+  recordSecondFactorFailure,
+  type SecondFactorAnswer,
+  type SecondFactorMethod,
+  secondFactorMethods,
+} from "../mfa/second-factor-proof.ts";
 import { startTotpEnrolment, type TotpEnrolment } from "../mfa/totp-enrolment.ts";
+import { assertionOptions } from "../passkeys/assertion.ts";
+import { relyingPartyOf } from "../passkeys/relying-party.ts";
 import { accountKey, clientNetwork, enforceRateLimit } from "../rate-limits/rate-limiter.ts";
 import { hashSecret } from "../sessions/sessions.ts";
 import { completeSignIn, type OutcomeAt, type SignInDeps } from "./complete.ts";
 import { recordSignInFailure } from "./failures.ts";
 import type { Door, SecondFactorGiven } from "./first-factor.ts";
 import { pendingSignInExpired, SecondFactorRefused } from "./second-factor.ts";
+
+/** The second factors a live pending sign-in's user can give (the page offers those); null when none is live. */
+export async function pendingSignInMethods(
+  pool: SignInDeps["pool"],
+  secret: string,
+  door: Door,
+): Promise<SecondFactorMethod[] | null> {
+  const pending =
+    secret.length <= 256 ? await findLivePendingSignIn(pool, hashSecret(secret), door.kind) : null;
+  return pending ? secondFactorMethods(pool, pending.user_id) : null;
+}
+
+/**
+ * Options for answering a pending sign-in with a passkey: a challenge bound
+ * to the pending sign-in's user, and only that user's passkeys allowed. It
+ * stores a challenge, so it counts against the client's sign-in rate limit.
+ */
+export async function pendingSignInPasskeyOptions(
+  deps: Pick<SignInDeps, "config" | "pool" | "logger" | "rateLimitStore">,
+  secret: string,
+  door: Door,
+  request: RequestFacts,
+): Promise<PublicKeyCredentialRequestOptionsJSON> {
+  const { config, pool, logger } = deps;
+  const pending =
+    secret.length <= 256 ? await findLivePendingSignIn(pool, hashSecret(secret), door.kind) : null;
+  if (!pending) throw pendingSignInExpired();
+  await enforceRateLimit(
+    { store: deps.rateLimitStore, pool, logger },
+    {
+      name: "login_ip",
+      key: clientNetwork(request.ip),
+      setting: config.limits.RATE_LIMIT_LOGIN_IP,
+      audit: request,
+    },
+  );
+  if (!(await hasPasskey(pool, pending.user_id))) throw new DomainError("passkey_not_found");
+  return assertionOptions(pool, relyingPartyOf(config.http), {
+    purpose: "second_factor",
+    userId: pending.user_id,
+  });
+}
 
 /**
  * Finishes a pending sign-in (POST /auth/mfa for a browser, the mfa grant of
@@ -53,7 +104,10 @@ export async function finishPendingSignIn<D extends Door>(
       userId: user.id,
       ...request,
     });
-    throw new DomainError("mfa_code_invalid");
+    throw new DomainError(
+      "mfa_code_invalid",
+      error.method === "passkey" ? { detail: "That passkey was not accepted: try again." } : {},
+    );
   }
 }
 

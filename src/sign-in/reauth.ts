@@ -8,6 +8,7 @@ import {
   recordSecondFactorFailure,
   type SecondFactorAnswer,
 } from "../mfa/second-factor-proof.ts";
+import { relyingPartyOf } from "../passkeys/relying-party.ts";
 import { verifyAgainstDummy, verifyPassword } from "../password/hashing.ts";
 import { accountKey, clientNetwork, enforceRateLimit } from "../rate-limits/rate-limiter.ts";
 import { countFailedAttempt } from "../users/lockout.ts";
@@ -92,7 +93,8 @@ export async function reauthenticate(
   } else {
     if (!enrolled) throw new DomainError("mfa_not_enrolled", { detail: "No authenticator is on." });
     const outcome = await pool.transaction(async (tx) => {
-      if (!(await proveSecondFactor(tx, deps, userId, proof, request))) return "refused";
+      const proofDeps = { ...deps, relyingParty: relyingPartyOf(config.http) };
+      if (!(await proveSecondFactor(tx, proofDeps, userId, proof, request))) return "refused";
       return (await markSessionAuthenticated(tx, sessionId)) ? "proved" : "gone";
     });
     if (outcome === "gone") throw new DomainError("not_signed_in");

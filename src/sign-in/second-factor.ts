@@ -7,13 +7,13 @@ import type { TokenCipher } from "../keys/token-encryption.ts";
 import type { Logger } from "../logger.ts";
 import { providerAssertedSecondFactor, secondFactorRequired } from "../mfa/policy.ts";
 import {
-  amrOf,
   hasSecondFactor,
   proveSecondFactor,
   type SecondFactorMethod,
   secondFactorMethods,
 } from "../mfa/second-factor-proof.ts";
 import { confirmTotpInTransaction } from "../mfa/totp-enrolment.ts";
+import type { RelyingParty } from "../passkeys/relying-party.ts";
 import { hashSecret, newSessionSecret } from "../sessions/sessions.ts";
 import { accountLocked } from "./attempt.ts";
 import type { Door, FirstFactor } from "./first-factor.ts";
@@ -26,6 +26,8 @@ export type SecondFactorDeps = {
   logger: Logger;
   /** The provider-token cipher, which also seals TOTP secrets. */
   tokenCipher: () => Promise<TokenCipher>;
+  /** Whose passkeys a passkey assertion must be for (PUBLIC_URL's host and origin). */
+  relyingParty: RelyingParty;
 };
 
 export type SecondFactorOutcome =
@@ -61,6 +63,7 @@ export class SecondFactorRefused extends Error {
 /**
  * The second-factor step of every sign-in, the first thing completeSignIn
  * does in its transaction, before any session, token or lockout change:
+ *  - a passkey sign-in passes at once: it proved two factors itself;
  *  - a user without a second factor whom policy (MFA_REQUIRED) does not
  *    cover passes;
  *  - a provider sign-in whose provider asserted its own second factor
@@ -73,10 +76,11 @@ export class SecondFactorRefused extends Error {
  *    enrolling an authenticator, whose confirmation finishes the sign-in;
  *  - a pending sign-in finished with a second factor (or the enrolment's
  *    first code) passes when it proves, using up the pending sign-in and the
- *    factor (a TOTP step, a recovery code) in the same transaction;
- *    otherwise SecondFactorRefused (a wrong enrolment code: its own refusal).
- * All but the first two refuse an account that is locked or inactive first,
- * so a locked account's second factor is neither checked nor counted.
+ *    factor (a TOTP step, a recovery code, a passkey's challenge and counter)
+ *    in the same transaction; otherwise SecondFactorRefused (a wrong
+ *    enrolment code: its own refusal).
+ * All but the first three refuse an account that is locked or inactive
+ * first, so a locked account's second factor is neither checked nor counted.
  */
 export async function secondFactorStep(
   tx: DatabaseTransactionConnection,
@@ -85,6 +89,8 @@ export async function secondFactorStep(
   door: Door,
   request: { ip: string | null; userAgent: string | null },
 ): Promise<SecondFactorOutcome> {
+  // A passkey sign-in proved two factors at once (src/sign-in/passkey-sign-in.ts).
+  if (factor.passkey) return { kind: "pass", amr: factor.passkey.amr };
   const first = firstFactorAmr(factor.method);
   const userId = factor.user.id;
   const given = factor.secondFactor;
@@ -141,13 +147,11 @@ export async function secondFactorStep(
       given.enrolmentCode,
       request,
     );
-    return { kind: "pass", amr: [first, amrOf("totp")], recoveryCodes };
+    return { kind: "pass", amr: [first, "otp"], recoveryCodes };
   }
-  const proofDeps = { logger: deps.logger, tokenCipher: deps.tokenCipher };
-  if (!(await proveSecondFactor(tx, proofDeps, userId, given.answer, request))) {
-    throw new SecondFactorRefused(given.answer.kind);
-  }
-  return { kind: "pass", amr: [first, amrOf(given.answer.kind)] };
+  const proved = await proveSecondFactor(tx, deps, userId, given.answer, request);
+  if (!proved) throw new SecondFactorRefused(given.answer.kind);
+  return { kind: "pass", amr: [first, proved.amr] };
 }
 
 /**

@@ -26,7 +26,7 @@ export type DeletionRequest = {
  * Deletes an account in one transaction. Soft: the user row stays, anonymised
  * (status 'deleted', no email, name, avatar or credentials), and everything
  * else about the person goes: sessions, refresh tokens, linked accounts,
- * verification tokens, second factors and pending sign-ins. Hard: the row goes too (cascading to the same data).
+ * verification tokens, second factors, passkeys and pending sign-ins. Hard: the row goes too (cascading to the same data).
  * Either way bearer tokens stop at once and audit rows stay, keeping the user
  * id and nothing else that identifies the person.
  */
@@ -51,7 +51,12 @@ export async function deleteAccount(
       if (request.hard) {
         await deleteUser(tx, user.id);
       } else {
-        await deleteRowsOfUser(tx, user.id, ["oauth_accounts", "mfa_totp", "mfa_recovery_codes"]);
+        await deleteRowsOfUser(tx, user.id, [
+          "oauth_accounts",
+          "mfa_totp",
+          "mfa_recovery_codes",
+          "passkeys",
+        ]);
         await anonymiseUser(tx, user.id);
       }
       await eraseAuditPersonalData(tx, user.id);

@@ -5,6 +5,7 @@ import {
   deleteOAuthAccountOfUser,
   listLinkedAccountsOfUser,
 } from "../../sql/oauth-accounts.ts";
+import { listPasskeysOfUser } from "../../sql/passkeys.ts";
 import { listRefreshTokensOfUser } from "../../sql/refresh-tokens.ts";
 import { listSessionsOfUser } from "../../sql/sessions.ts";
 import { lockUserById, type ProfileChange, updateUserProfile } from "../../sql/user-changes.ts";
@@ -82,8 +83,8 @@ function isSignInMethodViolation(error: unknown): boolean {
 
 /**
  * Everything held about the user, for GDPR access requests: profile, linked
- * accounts (never their tokens), sessions, refresh-token grants (never their
- * hashes) and the audit events about them.
+ * accounts (never their tokens), passkeys (never their keys), sessions,
+ * refresh-token grants (never their hashes) and the audit events about them.
  */
 export async function exportAccount(
   { pool, logger }: AuditedDeps,
@@ -92,8 +93,9 @@ export async function exportAccount(
 ) {
   const user = await findUserById(pool, userId);
   if (!user) throw new DomainError("user_not_found");
-  const [accounts, sessions, grants, events] = await Promise.all([
+  const [accounts, passkeys, sessions, grants, events] = await Promise.all([
     listLinkedAccountsOfUser(pool, userId),
+    listPasskeysOfUser(pool, userId),
     listSessionsOfUser(pool, userId, 10_000),
     listRefreshTokensOfUser(pool, userId, 10_000),
     listAuditEventsAboutUser(pool, userId),
@@ -115,6 +117,15 @@ export async function exportAccount(
       updated_at: user.updated_at,
     },
     linked_accounts: accounts,
+    passkeys: passkeys.map((p) => ({
+      id: p.id,
+      name: p.name,
+      created_at: p.created_at,
+      last_used_at: p.last_used_at,
+      device_type: p.device_type,
+      backed_up: p.backed_up,
+      transports: p.transports,
+    })),
     sessions: sessions.map((s) => ({
       id: s.id,
       created_at: s.created_at,

@@ -22,17 +22,19 @@ export function adminUserView(user: User) {
 }
 export type AdminUserView = ReturnType<typeof adminUserView>;
 
-/**
- * Which second factors a user has, as administrators see them (never a
- * secret). Passkeys, once they exist, are counted here too.
- */
-export type SecondFactorsView = { totp: boolean; recovery_codes_left: number };
+/** Which second factors a user has, as administrators see them (never a secret). */
+export type SecondFactorsView = { totp: boolean; recovery_codes_left: number; passkeys: number };
 
 export function secondFactorsView(row: {
   totp_enabled: boolean;
   recovery_codes_left: number;
+  passkeys: number;
 }): SecondFactorsView {
-  return { totp: row.totp_enabled, recovery_codes_left: row.recovery_codes_left };
+  return {
+    totp: row.totp_enabled,
+    recovery_codes_left: row.recovery_codes_left,
+    passkeys: row.passkeys,
+  };
 }
 
 /** A user of the admin list: the admin view plus their second factors. */

@@ -37,6 +37,7 @@ export async function adminUserDetail(db: CommonQueryMethods, userId: string) {
     second_factors: secondFactorsView({
       totp_enabled: factors.totp.enabled,
       recovery_codes_left: factors.recovery_codes_left,
+      passkeys: factors.passkeys,
     }),
     linked_accounts: accounts,
     sessions: sessions.map((s) => ({
@@ -76,6 +77,7 @@ export async function userRecord(
   const secondFactors = secondFactorsView({
     totp_enabled: factors.totp.enabled,
     recovery_codes_left: factors.recovery_codes_left,
+    passkeys: factors.passkeys,
   });
   return { user, accounts, sessions, events, secondFactors };
 }

@@ -93,12 +93,15 @@ export function StatusBadges({ user }: { user: User }) {
 }
 
 /** A one-button form posting an action about a user, returning to `back`. */
-/** A user's second factors in a few words (passkeys, once they exist, join the list). */
+/** A user's second factors in a few words. */
 export function secondFactorsText(factors: SecondFactorsView): string {
-  if (!factors.totp && factors.recovery_codes_left === 0) return "none";
+  if (!factors.totp && factors.recovery_codes_left === 0 && factors.passkeys === 0) return "none";
   return [
     factors.totp ? "authenticator app" : null,
-    `${factors.recovery_codes_left} recovery code${factors.recovery_codes_left === 1 ? "" : "s"} left`,
+    factors.passkeys > 0 ? `${factors.passkeys} passkey${factors.passkeys === 1 ? "" : "s"}` : null,
+    factors.totp || factors.recovery_codes_left > 0
+      ? `${factors.recovery_codes_left} recovery code${factors.recovery_codes_left === 1 ? "" : "s"} left`
+      : null,
   ]
     .filter(Boolean)
     .join(", ");

@@ -1,0 +1,175 @@
+import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
+import type { Context } from "hono";
+import { z } from "zod";
+import type { Config } from "../config/index.ts";
+import { ApiRoutes, operationsOf } from "../http/api-route.ts";
+import type { AppEnv } from "../http/app-env.ts";
+import { htmlPage } from "../http/form-answers.ts";
+import { listPasskeys, type PasskeyDeps, type PasskeyView } from "../passkeys/registration.ts";
+import { AccountPage } from "./password-pages.tsx";
+
+// The pages' passkey parts: the two script files (the only JavaScript any
+// page runs), the "Sign in with a passkey" control the sign-in and
+// second-factor pages show, and a small page where a signed-in user adds and
+// removes passkeys. The controls are hidden until the script finds WebAuthn
+// in the browser: without it, nothing on the page does nothing.
+
+/**
+ * A script file served from memory, revalidated by its ETag: a new release
+ * brings new content at once, an unchanged one costs a 304.
+ */
+function scriptFile(text: string) {
+  const etag = `"${createHash("sha256").update(text).digest("base64url").slice(0, 22)}"`;
+  return (c: Context<AppEnv>) => {
+    const headers = { "cache-control": "no-cache", etag };
+    if (c.req.header("if-none-match") === etag) return c.body(null, 304, headers);
+    return c.body(text, 200, { ...headers, "content-type": "text/javascript; charset=utf-8" });
+  };
+}
+
+// @simplewebauthn/browser's own bundle (ES2021, a global SimpleWebAuthnBrowser),
+// as the package ships it: its package exports only the module entry, which
+// sits beside the bundle's folder.
+const browserLibrary = readFileSync(
+  new URL("../dist/bundle/index.umd.min.js", import.meta.resolve("@simplewebauthn/browser")),
+  "utf8",
+);
+const ceremonies = readFileSync(new URL("./passkey-ceremonies.js", import.meta.url), "utf8");
+
+/** The scripts of a page with a passkey ceremony, in the order they must run. */
+export const passkeyScripts = [
+  "/assets/simplewebauthn-browser.js",
+  "/assets/passkey-ceremonies.js",
+] as const;
+
+/** The passkey button of the sign-in page ("sign-in") and of the second-factor page. */
+export function PasskeyButton(props: {
+  ceremony: "sign-in" | "second-factor";
+  redirectTo: string;
+  label: string;
+}) {
+  return (
+    <div data-passkey-ceremony={props.ceremony} data-redirect-to={props.redirectTo} hidden>
+      <button type="button">{props.label}</button>
+      <p role="status" hidden />
+    </div>
+  );
+}
+
+const notices: Record<string, string> = {
+  added: "Passkey added. You can sign in with it from now on.",
+  removed: "Passkey removed.",
+};
+
+const dateOf = (date: Date | null) => (date ? date.toISOString().slice(0, 10) : "never");
+
+function PasskeyList(props: { passkeys: PasskeyView[] }) {
+  if (props.passkeys.length === 0) {
+    return <p class="muted">You have no passkey yet.</p>;
+  }
+  return (
+    <>
+      <ul>
+        {props.passkeys.map((p) => (
+          <li>
+            <strong>{p.name}</strong>{" "}
+            <span class="muted">
+              added {dateOf(p.created_at)}, last used {dateOf(p.last_used_at)}
+              {p.device_type === "multiDevice" ? ", synced" : ""}
+            </span>{" "}
+            <button type="button" class="secondary" data-passkey-remove={p.id} hidden>
+              Remove
+            </button>
+          </li>
+        ))}
+      </ul>
+      <p id="passkey-list-status" role="status" hidden />
+    </>
+  );
+}
+
+function passkeysPage(passkeys: PasskeyView[], notice: string | undefined) {
+  return AccountPage({
+    title: "Passkeys",
+    ...(notice ? { notice } : {}),
+    scripts: passkeyScripts,
+    children: (
+      <>
+        <p class="muted">
+          A passkey signs you in with your device's screen lock or a security key, without a
+          password, and counts as a second factor after one.
+        </p>
+        <PasskeyList passkeys={passkeys} />
+        <form data-passkey-register hidden>
+          <label for="passkey-name">Name for a new passkey</label>
+          <input
+            id="passkey-name"
+            name="name"
+            type="text"
+            required
+            maxlength={64}
+            placeholder="Laptop"
+          />
+          <button type="submit">Add a passkey</button>
+          <p role="status" hidden />
+        </form>
+        <p>
+          <a href="/">Back</a>
+        </p>
+      </>
+    ),
+  });
+}
+
+const pageOperation = operationsOf({ tag: "pages", access: "anyone" });
+const scriptResponse = {
+  200: { description: "JavaScript", contentType: "text/javascript", body: z.string() },
+  304: { description: "Not modified (If-None-Match)" },
+};
+
+export function passkeyPageRoutes(deps: PasskeyDeps & { config: Pick<Config, "http"> }) {
+  const routes = new ApiRoutes();
+
+  routes.add(
+    pageOperation("GET /assets/simplewebauthn-browser.js", "getWebAuthnBrowserLibrary", {
+      summary: "@simplewebauthn/browser's bundle, for the passkey ceremonies of the pages",
+      responses: scriptResponse,
+    }),
+    scriptFile(browserLibrary),
+  );
+
+  routes.add(
+    pageOperation("GET /assets/passkey-ceremonies.js", "getPasskeyScript", {
+      summary: "The pages' passkey script: sign in, second factor, add and remove a passkey",
+      responses: scriptResponse,
+    }),
+    scriptFile(ceremonies),
+  );
+
+  routes.add(
+    pageOperation("GET /account/passkeys", "showPasskeysPage", {
+      summary: "The signed-in user's passkeys, to add and remove (HTML)",
+      query: z.object({ notice: z.string().max(16).optional() }),
+      access: "signed-in",
+      // Without a session the page sends the browser to sign in and come back.
+      accessCheckedByHandler: true,
+      responses: {
+        200: { description: "HTML page", contentType: "text/html", body: z.string() },
+        303: { description: "Not signed in: to the sign-in page, which comes back here" },
+      },
+    }),
+    async (c) => {
+      const principal = c.get("principal");
+      if (!principal) return c.redirect("/?redirect_to=%2Faccount%2Fpasskeys", 303);
+      const passkeys = await listPasskeys(deps, principal.user.user_id);
+      const notice = c.req.query("notice") ?? "";
+      return htmlPage(
+        c,
+        passkeysPage(passkeys, Object.hasOwn(notices, notice) ? notices[notice] : undefined),
+      );
+    },
+  );
+
+  return routes;
+}
