@@ -3,7 +3,7 @@ import { sql } from "slonik";
 import { insertUser, type User } from "../sql/users.ts";
 import { startTestApp } from "./support/app.ts";
 import { createTestDatabase } from "./support/database.ts";
-import { postForm } from "./support/requests.ts";
+import { nextIp, postForm } from "./support/requests.ts";
 import { testPasswordHash } from "./support/sign-in.ts";
 import { type ReceivedMail, startTestSmtpServer } from "./support/smtp.ts";
 
@@ -30,7 +30,6 @@ const sessionCookie = "gatehouse_session";
 const failedAttempts = (userId: string) =>
   pool.oneFirst(sql.unsafe`SELECT failed_login_attempts FROM users WHERE id = ${userId}`);
 let counter = 0;
-const nextIp = () => `198.51.100.${(++counter % 250) + 1}`;
 
 async function account(state: Partial<{ verified: boolean; approved: boolean }> = {}) {
   const user = await insertUser(pool, {

@@ -5,6 +5,7 @@ import { parseConfig } from "../src/config/index.ts";
 import { hashPassword } from "../src/password/hashing.ts";
 import { startTestApp, type TestApp } from "./support/app.ts";
 import { createTestDatabase } from "./support/database.ts";
+import { cookieHeader, cookiesSet, nextIp } from "./support/requests.ts";
 import { nextCode, stepNow, totpCode } from "./support/totp.ts";
 
 // MFA_REQUIRED: a user whom policy covers and who has no second factor gets,
@@ -35,7 +36,6 @@ const password = "correct horse battery staple";
 const pendingCookie = "gatehouse_mfa_pending";
 const sessionCookie = "gatehouse_session";
 let counter = 0;
-const nextIp = () => `198.51.100.${(++counter % 250) + 1}`;
 const mfaGrant = "urn:gatehouse:params:oauth:grant-type:mfa";
 
 async function passwordUser(fields: Partial<NewUser> = {}): Promise<User> {
@@ -47,21 +47,6 @@ async function passwordUser(fields: Partial<NewUser> = {}): Promise<User> {
     ...fields,
   });
 }
-
-function cookiesSet(response: Response): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const header of response.headers.getSetCookie()) {
-    const [pair = ""] = header.split(";");
-    if (/max-age=0/i.test(header)) continue;
-    const eq = pair.indexOf("=");
-    out[pair.slice(0, eq)] = pair.slice(eq + 1);
-  }
-  return out;
-}
-const cookieHeader = (cookies: Record<string, string>) =>
-  Object.entries(cookies)
-    .map(([k, v]) => `${k}=${v}`)
-    .join("; ");
 
 const postJson = (app: TestApp, path: string, body: unknown, cookie = "") =>
   app.request(path, {

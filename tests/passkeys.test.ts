@@ -7,6 +7,7 @@ import { cleanupNow } from "./support/cleanup.ts";
 import { testKey } from "./support/cli.ts";
 import { createTestDatabase } from "./support/database.ts";
 import { TestAuthenticator } from "./support/passkey-authenticator.ts";
+import { nextIp } from "./support/requests.ts";
 import { stepNow, totpCode } from "./support/totp.ts";
 
 // Passkeys through the front door, answered by a software authenticator
@@ -32,7 +33,6 @@ const password = "correct horse battery staple";
 const sessionCookie = "__Host-gatehouse_session";
 const pendingCookie = "__Secure-gatehouse_mfa_pending";
 let counter = 0;
-const nextIp = () => `198.51.100.${(++counter % 250) + 1}`;
 
 type Json = Record<string, unknown>;
 type Options = { challenge: string; user?: { id: string }; excludeCredentials?: { id: string }[] };

@@ -13,7 +13,7 @@ import {
   startFakeSocialProviders,
 } from "./support/fake-social-providers.ts";
 import { routeHostsTo, socialProviderHosts } from "./support/provider-routing.ts";
-import { postForm } from "./support/requests.ts";
+import { cookieHeader, cookiesSet, nextIp, postForm } from "./support/requests.ts";
 import { startTestSmtpServer } from "./support/smtp.ts";
 import { nextCode, stepNow, totpCode } from "./support/totp.ts";
 
@@ -49,7 +49,6 @@ const password = "correct horse battery staple";
 const sessionCookie = "__Host-gatehouse_session";
 const pendingCookie = "__Secure-gatehouse_mfa_pending";
 let counter = 0;
-const nextIp = () => `198.51.100.${(++counter % 250) + 1}`;
 const mfaGrant = "urn:gatehouse:params:oauth:grant-type:mfa";
 
 async function passwordUser(): Promise<User> {
@@ -59,22 +58,6 @@ async function passwordUser(): Promise<User> {
     passwordHash: await hashPassword(password, app.config.passwords),
   });
 }
-
-/** The `name=value` pairs a response sets (expired ones left out). */
-function cookiesSet(response: Response): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const header of response.headers.getSetCookie()) {
-    const [pair = ""] = header.split(";");
-    const eq = pair.indexOf("=");
-    if (/max-age=0/i.test(header)) continue;
-    out[pair.slice(0, eq)] = pair.slice(eq + 1);
-  }
-  return out;
-}
-const cookieHeader = (cookies: Record<string, string>) =>
-  Object.entries(cookies)
-    .map(([k, v]) => `${k}=${v}`)
-    .join("; ");
 
 function postJson(path: string, body: unknown, cookie = ""): Promise<Response> {
   return app.request(path, {

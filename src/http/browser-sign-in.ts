@@ -1,5 +1,6 @@
 import type { PublicKeyCredentialRequestOptionsJSON } from "@simplewebauthn/server";
 import type { Context } from "hono";
+import type { RequestFacts } from "../audit.ts";
 import { hasCode } from "../errors.ts";
 import type { SecondFactorAnswer, SecondFactorMethod } from "../mfa/second-factor-proof.ts";
 import type { TotpEnrolment } from "../mfa/totp-enrolment.ts";
@@ -53,34 +54,15 @@ export async function signInBrowser(
   return outcome;
 }
 
-/**
- * Finishes the browser's pending sign-in (its cookie) with a second factor:
- * the session cookie replaces the pending one. For a pending sign-in that
- * is gone the cookie is cleared too (useless either way: the row decides);
- * a wrong factor leaves it for another try.
- */
+/** Finishes the browser's pending sign-in (its cookie) with a second factor. */
 export async function finishBrowserSignIn(
   c: Context<AppEnv>,
   deps: SignInDeps,
   answer: SecondFactorAnswer,
 ): Promise<SessionOutcome> {
-  const secret = readPendingSignInCookie(c, deps.config);
-  try {
-    if (!secret) throw pendingSignInExpired();
-    const outcome = await finishPendingSignIn(
-      deps,
-      secret,
-      answer,
-      { kind: "browser", replaces: replacedSession(c) },
-      requestAuditFields(c),
-    );
-    clearPendingSignInCookie(c, deps.config);
-    writeSessionCookie(c, deps.config, outcome.secret);
-    return outcome;
-  } catch (error) {
-    if (hasCode(error, "mfa_sign_in_expired")) clearPendingSignInCookie(c, deps.config);
-    throw error;
-  }
+  return finishWithPendingCookie(c, deps, (secret, door, request) =>
+    finishPendingSignIn(deps, secret, answer, door, request),
+  );
 }
 
 /**
@@ -106,13 +88,31 @@ export async function finishBrowserEnrolment(
   deps: SignInDeps,
   code: string,
 ): Promise<SessionOutcome & { recoveryCodes: string[] }> {
+  return finishWithPendingCookie(c, deps, (secret, door, request) =>
+    finishPendingEnrolment(deps, secret, code, door, request),
+  );
+}
+
+/**
+ * Finishes the pending sign-in behind the browser's cookie with `finish`:
+ * the session cookie replaces the pending one. For a pending sign-in that
+ * is gone the cookie is cleared too (useless either way: the row decides);
+ * a wrong answer leaves it for another try.
+ */
+async function finishWithPendingCookie<Outcome extends SessionOutcome>(
+  c: Context<AppEnv>,
+  deps: SignInDeps,
+  finish: (
+    secret: string,
+    door: { kind: "browser"; replaces: string | null },
+    request: RequestFacts,
+  ) => Promise<Outcome>,
+): Promise<Outcome> {
   const secret = readPendingSignInCookie(c, deps.config);
   try {
     if (!secret) throw pendingSignInExpired();
-    const outcome = await finishPendingEnrolment(
-      deps,
+    const outcome = await finish(
       secret,
-      code,
       { kind: "browser", replaces: replacedSession(c) },
       requestAuditFields(c),
     );

@@ -3,6 +3,23 @@ import type { SecondFactorMethod } from "../mfa/second-factor-proof.ts";
 import { PasskeyButton, passkeyScripts } from "./passkey-page.tsx";
 import { AccountPage } from "./password-pages.tsx";
 
+/** The six digits an authenticator app shows (a space in the middle is fine). */
+export const AuthenticatorCodeField = () => (
+  <>
+    <label for="code">Code from your authenticator app</label>
+    <input
+      id="code"
+      name="code"
+      type="text"
+      inputmode="numeric"
+      pattern="[0-9 ]{6,7}"
+      autocomplete="one-time-code"
+      required
+      autofocus
+    />
+  </>
+);
+
 // The page a browser lands on after a right first factor when a second one
 // is owed (the pending sign-in's cookie rides along only to POST /auth/mfa).
 
@@ -28,16 +45,7 @@ export function SecondFactorForm(props: {
       {offers("totp") ? (
         <form method="post" action="/auth/mfa">
           {keep}
-          <label for="code">Code from your authenticator app</label>
-          <input
-            id="code"
-            name="code"
-            inputmode="numeric"
-            pattern="[0-9 ]{6,7}"
-            autocomplete="one-time-code"
-            required
-            autofocus
-          />
+          <AuthenticatorCodeField />
           <button type="submit">Continue</button>
         </form>
       ) : null}
@@ -92,16 +100,7 @@ function EnrolmentConfirmForm(props: { redirectTo: string }) {
   return (
     <form method="post" action="/auth/mfa/totp/confirm">
       {keepTarget(props.redirectTo)}
-      <label for="code">Code from your authenticator app</label>
-      <input
-        id="code"
-        name="code"
-        inputmode="numeric"
-        pattern="[0-9 ]{6,7}"
-        autocomplete="one-time-code"
-        required
-        autofocus
-      />
+      <AuthenticatorCodeField />
       <button type="submit">Turn on and continue</button>
     </form>
   );

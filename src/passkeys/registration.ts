@@ -50,7 +50,8 @@ export type PasskeyView = {
   backed_up: boolean;
 };
 
-const viewOf = (p: PasskeyRow): PasskeyView => ({
+/** A passkey as its owner sees it: never its key. */
+export const passkeyView = (p: PasskeyRow): PasskeyView => ({
   id: p.id,
   name: p.name,
   created_at: p.created_at,
@@ -60,7 +61,7 @@ const viewOf = (p: PasskeyRow): PasskeyView => ({
 });
 
 export async function listPasskeys(deps: PasskeyDeps, userId: string): Promise<PasskeyView[]> {
-  return (await listPasskeysOfUser(deps.pool, userId)).map(viewOf);
+  return (await listPasskeysOfUser(deps.pool, userId)).map(passkeyView);
 }
 
 /**
@@ -157,7 +158,7 @@ export async function registerPasskey(
           backed_up: passkey.backed_up,
         },
       });
-      return viewOf(passkey);
+      return passkeyView(passkey);
     });
   } catch (error) {
     if (error instanceof UniqueIntegrityConstraintViolationError) {

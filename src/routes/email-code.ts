@@ -7,7 +7,7 @@ import {
   rateLimitedResponse,
   signInRefusals,
 } from "../http/account-schemas.ts";
-import { ApiRoutes, operation } from "../http/api-route.ts";
+import { ApiRoutes, operation, operationsOf } from "../http/api-route.ts";
 import { requestAuditFields } from "../http/audit-fields.ts";
 import { signInBrowser } from "../http/browser-sign-in.ts";
 import { answering, formField, htmlPage } from "../http/form-answers.ts";
@@ -20,6 +20,8 @@ import type { SignInDeps } from "../sign-in/complete.ts";
 import { requestEmailCode, verifyEmailCode } from "../sign-in/email-code.ts";
 import { isPrintableText } from "../text-input.ts";
 import { toMeResponse } from "../users/user-view.ts";
+
+const authOperation = operationsOf({ tag: "auth", access: "anyone" });
 
 // Passwordless sign-in with a code mailed to the account's address
 // (src/sign-in/email-code.ts): ask for a code, then trade it for a session,
@@ -58,7 +60,7 @@ const showCodeFormOperation = operation("GET /auth/email-code/verify", "showEmai
   tag: "pages",
   access: "anyone",
 });
-const requestCodeOperation = operation("POST /auth/email-code", "requestEmailSignInCode", {
+const requestCodeOperation = authOperation("POST /auth/email-code", "requestEmailSignInCode", {
   summary:
     "Mail a six-digit sign-in code (10 minutes, single use, 5 tries) to an account that can sign in; 202 whatever the address",
   bodyMediaTypes,
@@ -67,10 +69,8 @@ const requestCodeOperation = operation("POST /auth/email-code", "requestEmailSig
     202: { description: "Accepted, for every address", body: messageResponse },
     ...rateLimitedResponse,
   },
-  tag: "auth",
-  access: "anyone",
 });
-const verifyCodeOperation = operation("POST /auth/email-code/verify", "signInWithEmailCode", {
+const verifyCodeOperation = authOperation("POST /auth/email-code/verify", "signInWithEmailCode", {
   summary:
     "Sign in with a mailed code; sets the session cookie (a user with a second factor gets `mfa_required` instead)",
   bodyMediaTypes,
@@ -86,8 +86,6 @@ const verifyCodeOperation = operation("POST /auth/email-code/verify", "signInWit
       "The code is wrong, used, expired or used up (the same for an unknown address); a wrong one counts toward the lockout",
     ),
   },
-  tag: "auth",
-  access: "anyone",
 });
 
 export function emailCodeRoutes(deps: SignInDeps & AccountDeps) {

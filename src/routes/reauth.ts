@@ -2,26 +2,23 @@ import type { Context } from "hono";
 import { z } from "zod";
 import type { Config } from "../config/index.ts";
 import { fieldError } from "../errors.ts";
-import { ApiRoutes, operation } from "../http/api-route.ts";
+import { ApiRoutes, operationsOf } from "../http/api-route.ts";
 import type { AppEnv, Principal } from "../http/app-env.ts";
 import { requestAuditFields } from "../http/audit-fields.ts";
 import { readBody } from "../http/json-body.ts";
+import { secondFactorBody } from "../http/second-factor-body.ts";
 import type { SignInDeps } from "../sign-in/complete.ts";
 import { type ReauthProof, reauthenticate } from "../sign-in/reauth.ts";
+
+const signedInAuthOperation = operationsOf({ tag: "auth", access: "signed-in" });
 
 // The step-up: a signed-in caller proves who they are again, so the
 // changes behind the recent-auth guard pass for REAUTH_MAX_AGE.
 
-const reauthBody = z.object({
+const reauthBody = secondFactorBody.extend({
   password: z.string().max(1024, "Too long.").optional().meta({
     description: "The account's password (accounts without a second factor)",
   }),
-  code: z.string().max(32, "Too long.").optional().meta({ description: "TOTP code, six digits" }),
-  recovery_code: z
-    .string()
-    .max(64, "Too long.")
-    .optional()
-    .meta({ description: "One of the recovery codes (single use)" }),
 });
 
 const reauthResponse = z.object({
@@ -31,7 +28,7 @@ const reauthResponse = z.object({
     .meta({ description: "Changes that need a recent sign-in pass until then" }),
 });
 
-const reauthOperation = operation("POST /auth/reauth", "reauthenticate", {
+const reauthOperation = signedInAuthOperation("POST /auth/reauth", "reauthenticate", {
   summary:
     "Step up: prove it is you again (the second factor, or the password of an account without one); sensitive changes then pass for REAUTH_MAX_AGE",
   body: reauthBody,
@@ -47,8 +44,6 @@ const reauthOperation = operation("POST /auth/reauth", "reauthenticate", {
     423: { description: "The account is locked (Retry-After)" },
     429: { description: "The sign-in rate limits (Retry-After)" },
   },
-  tag: "auth",
-  access: "signed-in",
 });
 
 /** The one proof the body gives; a 400 problem when it gives none or more than one. */

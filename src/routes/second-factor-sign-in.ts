@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { signInRefusals } from "../http/account-schemas.ts";
-import { ApiRoutes, operation } from "../http/api-route.ts";
+import { ApiRoutes, operation, operationsOf } from "../http/api-route.ts";
 import { requestAuditFields } from "../http/audit-fields.ts";
 import {
   browserPendingOwesEnrolment,
@@ -34,6 +34,8 @@ import type { SignInDeps } from "../sign-in/complete.ts";
 import { finishPendingEnrolment, startPendingEnrolment } from "../sign-in/pending-sign-in.ts";
 import { meResponse, toMeResponse } from "../users/user-view.ts";
 
+const authOperation = operationsOf({ tag: "auth", access: "anyone" });
+
 // The second half of a sign-in for a user with a second factor: POST
 // /auth/login (or a provider callback) left a pending sign-in's cookie; the
 // second factor given here turns it into a session.
@@ -52,7 +54,7 @@ const showSecondFactorFormOperation = operation("GET /auth/mfa", "showSecondFact
   access: "anyone",
 });
 
-const finishSignInOperation = operation("POST /auth/mfa", "finishSignInWithSecondFactor", {
+const finishSignInOperation = authOperation("POST /auth/mfa", "finishSignInWithSecondFactor", {
   summary:
     "Finish a pending sign-in (its cookie, set by POST /auth/login or a provider callback) with a TOTP code, a recovery code or a passkey's answer (to POST /auth/mfa/passkey/options); sets the session cookie",
   bodyMediaTypes: ["application/json", "application/x-www-form-urlencoded"],
@@ -64,8 +66,6 @@ const finishSignInOperation = operation("POST /auth/mfa", "finishSignInWithSecon
       "The code or passkey is wrong or used (counts toward the lockout), or no live pending sign-in",
     ),
   },
-  tag: "auth",
-  access: "anyone",
 });
 
 const mfaTokenField = z.string().min(1).max(256).optional().meta({
@@ -90,7 +90,7 @@ const enrolmentRefusals = {
   401: { description: "No live pending sign-in that owes an enrolment" },
 };
 
-const startEnrolmentOperation = operation("POST /auth/mfa/totp", "startSignInTotpEnrolment", {
+const startEnrolmentOperation = authOperation("POST /auth/mfa/totp", "startSignInTotpEnrolment", {
   summary:
     "For a pending sign-in that owes a second factor (enrolment_required): start its TOTP enrolment",
   bodyMediaTypes: ["application/json", "application/x-www-form-urlencoded"],
@@ -103,11 +103,9 @@ const startEnrolmentOperation = operation("POST /auth/mfa/totp", "startSignInTot
     ...enrolmentRefusals,
     409: { description: "An authenticator is already on" },
   },
-  tag: "auth",
-  access: "anyone",
 });
 
-const confirmEnrolmentOperation = operation(
+const confirmEnrolmentOperation = authOperation(
   "POST /auth/mfa/totp/confirm",
   "finishSignInWithTotpEnrolment",
   {
@@ -127,12 +125,10 @@ const confirmEnrolmentOperation = operation(
       423: { description: "The account is locked (Retry-After)" },
       429: { description: "The sign-in rate limits of /auth/login (Retry-After)" },
     },
-    tag: "auth",
-    access: "anyone",
   },
 );
 
-const passkeyOptionsOperation = operation(
+const passkeyOptionsOperation = authOperation(
   "POST /auth/mfa/passkey/options",
   "startPasskeySecondFactor",
   {
@@ -147,8 +143,6 @@ const passkeyOptionsOperation = operation(
       404: { description: "The user has no passkey" },
       429: { description: "The sign-in rate limit of this client (Retry-After)" },
     },
-    tag: "auth",
-    access: "anyone",
   },
 );
 

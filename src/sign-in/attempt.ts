@@ -46,24 +46,14 @@ export type Refuse = (
  * answers like an unknown address).
  */
 export async function startSignInAttempt(
-  { config, pool, logger, rateLimitStore }: AttemptDeps,
+  deps: AttemptDeps,
   attempt: { method: string; email: string; plausible: boolean } & RequestFacts,
 ): Promise<{ user: User | null; refuse: Refuse }> {
+  const { pool, logger } = deps;
   const facts = { ip: attempt.ip, userAgent: attempt.userAgent };
-  const limits = { store: rateLimitStore, pool, logger };
-  await enforceRateLimit(limits, {
-    name: "login_ip",
-    key: clientNetwork(attempt.ip),
-    setting: config.limits.RATE_LIMIT_LOGIN_IP,
-    audit: facts,
-  });
+  await enforceSignInLimit(deps, "login_ip", facts);
   const user = attempt.plausible ? await findUserByEmail(pool, attempt.email) : null;
-  await enforceRateLimit(limits, {
-    name: "login_account",
-    key: accountKey(user?.id ?? null, attempt.email),
-    setting: config.limits.RATE_LIMIT_LOGIN_ACCOUNT,
-    audit: { ...facts, userId: user?.id ?? null },
-  });
+  await enforceSignInLimit(deps, "login_account", facts, user?.id ?? null, attempt.email);
   const refuse: Refuse = async (reason, refusal, userId) => {
     await recordSignInFailure(pool, logger, {
       method: attempt.method,
@@ -75,6 +65,36 @@ export async function startSignInAttempt(
     return refusal;
   };
   return { user, refuse };
+}
+
+/**
+ * One of the sign-in rate limits every typed-in secret counts against: per
+ * client network (`login_ip`), or per account (`login_account`, keyed by
+ * the user, or by the address when no account has it).
+ */
+export async function enforceSignInLimit(
+  { config, pool, logger, rateLimitStore }: AttemptDeps,
+  name: "login_ip" | "login_account",
+  request: RequestFacts,
+  userId: string | null = null,
+  email = "",
+): Promise<void> {
+  const limits = { store: rateLimitStore, pool, logger };
+  if (name === "login_ip") {
+    await enforceRateLimit(limits, {
+      name,
+      key: clientNetwork(request.ip),
+      setting: config.limits.RATE_LIMIT_LOGIN_IP,
+      audit: request,
+    });
+    return;
+  }
+  await enforceRateLimit(limits, {
+    name,
+    key: accountKey(userId, email),
+    setting: config.limits.RATE_LIMIT_LOGIN_ACCOUNT,
+    audit: { ...request, userId },
+  });
 }
 
 /** Once the secret proved: a locked (for a while, or by an administrator) or inactive account is refused. */

@@ -13,8 +13,8 @@ import {
 import { startTotpEnrolment, type TotpEnrolment } from "../mfa/totp-enrolment.ts";
 import { assertionOptions } from "../passkeys/assertion.ts";
 import { relyingPartyOf } from "../passkeys/relying-party.ts";
-import { accountKey, clientNetwork, enforceRateLimit } from "../rate-limits/rate-limiter.ts";
 import { hashSecret } from "../sessions/sessions.ts";
+import { enforceSignInLimit } from "./attempt.ts";
 import { completeSignIn, type OutcomeAt, type SignInDeps } from "./complete.ts";
 import { recordSignInFailure } from "./failures.ts";
 import type { Door, SecondFactorGiven } from "./first-factor.ts";
@@ -46,15 +46,7 @@ export async function pendingSignInPasskeyOptions(
   const pending =
     secret.length <= 256 ? await findLivePendingSignIn(pool, hashSecret(secret), door.kind) : null;
   if (!pending) throw pendingSignInExpired();
-  await enforceRateLimit(
-    { store: deps.rateLimitStore, pool, logger },
-    {
-      name: "login_ip",
-      key: clientNetwork(request.ip),
-      setting: config.limits.RATE_LIMIT_LOGIN_IP,
-      audit: request,
-    },
-  );
+  await enforceSignInLimit(deps, "login_ip", request);
   if (!(await hasPasskey(pool, pending.user_id))) throw new DomainError("passkey_not_found");
   return assertionOptions(pool, relyingPartyOf(config.http), {
     purpose: "second_factor",
@@ -179,19 +171,8 @@ async function livePendingSignIn(
   const pending = await findLive(deps, secret, door);
   if (!pending) throw pendingSignInExpired();
 
-  const limits = { store: deps.rateLimitStore, pool, logger };
-  await enforceRateLimit(limits, {
-    name: "login_ip",
-    key: clientNetwork(request.ip),
-    setting: config.limits.RATE_LIMIT_LOGIN_IP,
-    audit: request,
-  });
-  await enforceRateLimit(limits, {
-    name: "login_account",
-    key: accountKey(pending.user_id, ""),
-    setting: config.limits.RATE_LIMIT_LOGIN_ACCOUNT,
-    audit: { ...request, userId: pending.user_id },
-  });
+  await enforceSignInLimit(deps, "login_ip", request);
+  await enforceSignInLimit(deps, "login_account", request, pending.user_id);
 
   const user = await findUserById(pool, pending.user_id);
   if (!user) throw pendingSignInExpired();

@@ -10,9 +10,8 @@ import {
 } from "../mfa/second-factor-proof.ts";
 import { relyingPartyOf } from "../passkeys/relying-party.ts";
 import { verifyAgainstDummy, verifyPassword } from "../password/hashing.ts";
-import { accountKey, clientNetwork, enforceRateLimit } from "../rate-limits/rate-limiter.ts";
 import { countFailedAttempt } from "../users/lockout.ts";
-import { accountLocked } from "./attempt.ts";
+import { accountLocked, enforceSignInLimit } from "./attempt.ts";
 import type { SignInDeps } from "./complete.ts";
 
 // A step-up (POST /auth/reauth): the signed-in user proves who they are
@@ -36,19 +35,8 @@ export async function reauthenticate(
   const { config, pool, logger } = deps;
   const { userId, sessionId } = who;
   if (!sessionId) throw new DomainError("not_signed_in");
-  const limits = { store: deps.rateLimitStore, pool, logger };
-  await enforceRateLimit(limits, {
-    name: "login_ip",
-    key: clientNetwork(request.ip),
-    setting: config.limits.RATE_LIMIT_LOGIN_IP,
-    audit: request,
-  });
-  await enforceRateLimit(limits, {
-    name: "login_account",
-    key: accountKey(userId, ""),
-    setting: config.limits.RATE_LIMIT_LOGIN_ACCOUNT,
-    audit: { ...request, userId },
-  });
+  await enforceSignInLimit(deps, "login_ip", request);
+  await enforceSignInLimit(deps, "login_account", request, userId);
 
   const user = await findUserById(pool, userId);
   if (!user) throw new DomainError("not_signed_in");

@@ -12,6 +12,7 @@ import { lockUserById, type ProfileChange, updateUserProfile } from "../../sql/u
 import { findUserById, type User } from "../../sql/users.ts";
 import { type AuditedDeps, type RequestFacts, recordAudit } from "../audit.ts";
 import { DomainError } from "../errors.ts";
+import { passkeyView } from "../passkeys/registration.ts";
 import { toMeResponse } from "./user-view.ts";
 
 export async function updateProfile(
@@ -117,15 +118,7 @@ export async function exportAccount(
       updated_at: user.updated_at,
     },
     linked_accounts: accounts,
-    passkeys: passkeys.map((p) => ({
-      id: p.id,
-      name: p.name,
-      created_at: p.created_at,
-      last_used_at: p.last_used_at,
-      device_type: p.device_type,
-      backed_up: p.backed_up,
-      transports: p.transports,
-    })),
+    passkeys: passkeys.map((p) => ({ ...passkeyView(p), transports: p.transports })),
     sessions: sessions.map((s) => ({
       id: s.id,
       created_at: s.created_at,

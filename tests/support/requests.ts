@@ -62,3 +62,25 @@ export function apiRequest(
     body: body === undefined ? null : JSON.stringify(body),
   });
 }
+
+let ipCounter = 0;
+/** A fresh client address per request (TRUST_PROXY_HOPS=1), so per-IP rate limits never meet. */
+export const nextIp = () => `198.51.100.${(++ipCounter % 250) + 1}`;
+
+/** The `name=value` pairs a response sets (expired ones left out). */
+export function cookiesSet(response: Response): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const header of response.headers.getSetCookie()) {
+    const [pair = ""] = header.split(";");
+    if (/max-age=0/i.test(header)) continue;
+    const eq = pair.indexOf("=");
+    out[pair.slice(0, eq)] = pair.slice(eq + 1);
+  }
+  return out;
+}
+
+/** A Cookie header carrying `cookies`. */
+export const cookieHeader = (cookies: Record<string, string>) =>
+  Object.entries(cookies)
+    .map(([k, v]) => `${k}=${v}`)
+    .join("; ");
