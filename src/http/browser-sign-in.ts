@@ -20,14 +20,43 @@ import {
   startPendingEnrolment,
 } from "../sign-in/pending-sign-in.ts";
 import { pendingSignInExpired } from "../sign-in/second-factor.ts";
+import { toMeResponse } from "../users/user-view.ts";
+import { loginResponse, mfaRequiredResponse } from "./account-schemas.ts";
 import type { AppEnv } from "./app-env.ts";
 import { requestAuditFields } from "./audit-fields.ts";
 import {
   clearPendingSignInCookie,
   readPendingSignInCookie,
+  secondFactorPageUrl,
   writePendingSignInCookie,
 } from "./pending-sign-in-cookie.ts";
 import { writeSessionCookie } from "./session-cookie.ts";
+
+/**
+ * Signs the browser in with `factor` (signInBrowser) and answers: a form is
+ * sent on to `redirectTo`, or to the second-factor page when one is owed;
+ * JSON gets the user, or `mfa_required` with the methods to finish with.
+ */
+export async function answerBrowserSignIn(
+  c: Context<AppEnv>,
+  deps: SignInDeps,
+  factor: FirstFactor,
+  { form, redirectTo }: { form: boolean; redirectTo: string },
+): Promise<Response> {
+  const outcome = await signInBrowser(c, deps, factor);
+  if (outcome.kind === "pending") {
+    if (form) return c.redirect(secondFactorPageUrl(redirectTo), 303);
+    return c.json(
+      mfaRequiredResponse.parse({
+        mfa_required: true,
+        methods: outcome.methods,
+        ...(outcome.enrolment ? { enrolment_required: true } : {}),
+      }),
+    );
+  }
+  if (form) return c.redirect(redirectTo, 303);
+  return c.json(loginResponse.parse({ user: toMeResponse(outcome.user) }));
+}
 
 /**
  * Completes a browser's sign-in (src/sign-in/complete.ts) and writes its

@@ -9,17 +9,15 @@ import {
 } from "../http/account-schemas.ts";
 import { ApiRoutes, operation, operationsOf } from "../http/api-route.ts";
 import { requestAuditFields } from "../http/audit-fields.ts";
-import { signInBrowser } from "../http/browser-sign-in.ts";
+import { answerBrowserSignIn } from "../http/browser-sign-in.ts";
 import { answering, formField, htmlPage } from "../http/form-answers.ts";
 import { readBody } from "../http/json-body.ts";
-import { secondFactorPageUrl } from "../http/pending-sign-in-cookie.ts";
 import { safeRedirectTarget } from "../http/redirect-target.ts";
 import { emailCodePage, emailCodeRequestPage } from "../pages/email-code-page.tsx";
 import type { AccountDeps } from "../password/accounts.ts";
 import type { SignInDeps } from "../sign-in/complete.ts";
 import { requestEmailCode, verifyEmailCode } from "../sign-in/email-code.ts";
 import { isPrintableText } from "../text-input.ts";
-import { toMeResponse } from "../users/user-view.ts";
 
 const authOperation = operationsOf({ tag: "auth", access: "anyone" });
 
@@ -125,19 +123,7 @@ export function emailCodeRoutes(deps: SignInDeps & AccountDeps) {
         code: body.code,
         ...requestAuditFields(c),
       });
-      const outcome = await signInBrowser(c, deps, factor);
-      if (outcome.kind === "pending") {
-        if (form) return c.redirect(secondFactorPageUrl(redirectTo), 303);
-        return c.json(
-          mfaRequiredResponse.parse({
-            mfa_required: true,
-            methods: outcome.methods,
-            ...(outcome.enrolment ? { enrolment_required: true } : {}),
-          }),
-        );
-      }
-      if (form) return c.redirect(redirectTo, 303);
-      return c.json(loginResponse.parse({ user: toMeResponse(outcome.user) }));
+      return answerBrowserSignIn(c, deps, factor, { form, redirectTo });
     });
   });
 

@@ -2,12 +2,11 @@ import { z } from "zod";
 import { loginResponse, mfaRequiredResponse } from "../http/account-schemas.ts";
 import { ApiRoutes, operationsOf } from "../http/api-route.ts";
 import { requestAuditFields } from "../http/audit-fields.ts";
-import { signInBrowser } from "../http/browser-sign-in.ts";
+import { answerBrowserSignIn } from "../http/browser-sign-in.ts";
 import { readBody } from "../http/json-body.ts";
 import { passkeyAssertionInput, passkeyOptionsResponse } from "../http/passkey-bodies.ts";
 import type { SignInDeps } from "../sign-in/complete.ts";
 import { passkeySignInOptions, verifyPasskeySignIn } from "../sign-in/passkey-sign-in.ts";
-import { toMeResponse } from "../users/user-view.ts";
 
 // Passwordless sign-in with a passkey (src/sign-in/passkey-sign-in.ts): the
 // sign-in page's script asks for options, lets the browser's authenticator
@@ -54,11 +53,8 @@ export function passkeySignInRoutes(deps: SignInDeps) {
   routes.add(verifyOperation, async (c) => {
     const { passkey } = await readBody(c, verifyBody);
     const factor = await verifyPasskeySignIn(deps, passkey, requestAuditFields(c));
-    const outcome = await signInBrowser(c, deps, factor);
-    if (outcome.kind === "pending") {
-      return c.json(mfaRequiredResponse.parse({ mfa_required: true, methods: outcome.methods }));
-    }
-    return c.json(loginResponse.parse({ user: toMeResponse(outcome.user) }));
+    // JSON only (the page's script posts it); a passkey sign-in owes nothing more.
+    return answerBrowserSignIn(c, deps, factor, { form: false, redirectTo: "/" });
   });
 
   return routes;

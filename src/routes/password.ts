@@ -16,10 +16,9 @@ import {
 import { ApiRoutes, operationsOf } from "../http/api-route.ts";
 import type { Principal } from "../http/app-env.ts";
 import { requestAuditFields } from "../http/audit-fields.ts";
-import { signInBrowser } from "../http/browser-sign-in.ts";
+import { answerBrowserSignIn } from "../http/browser-sign-in.ts";
 import { answering, formField, htmlPage as html, tokenOf } from "../http/form-answers.ts";
 import { readBody } from "../http/json-body.ts";
-import { secondFactorPageUrl } from "../http/pending-sign-in-cookie.ts";
 import type { Problem } from "../http/problem.ts";
 import { assertRecentAuthOf } from "../http/recent-auth.ts";
 import { safeRedirectTarget } from "../http/redirect-target.ts";
@@ -38,7 +37,6 @@ import { requestPasswordReset, resetPassword } from "../password/password-reset.
 import { resendVerification, signUp } from "../password/sign-up.ts";
 import type { SignInDeps } from "../sign-in/complete.ts";
 import { verifyPasswordLogin } from "../sign-in/password-login.ts";
-import { toMeResponse } from "../users/user-view.ts";
 
 const authOperation = operationsOf({ tag: "auth", access: "anyone" });
 
@@ -116,19 +114,7 @@ export function passwordRoutes(deps: SignInDeps & AccountDeps) {
           password: body.password,
           ...requestAuditFields(c),
         });
-        const outcome = await signInBrowser(c, deps, factor);
-        if (outcome.kind === "pending") {
-          if (form) return c.redirect(secondFactorPageUrl(redirectTo), 303);
-          return c.json(
-            mfaRequiredResponse.parse({
-              mfa_required: true,
-              methods: outcome.methods,
-              ...(outcome.enrolment ? { enrolment_required: true } : {}),
-            }),
-          );
-        }
-        if (form) return c.redirect(redirectTo, 303);
-        return c.json(loginResponse.parse({ user: toMeResponse(outcome.user) }));
+        return answerBrowserSignIn(c, deps, factor, { form, redirectTo });
       });
     },
   );
