@@ -20,9 +20,9 @@ import {
 } from "../passkeys/registration.ts";
 
 // The signed-in user's passkeys. Adding or removing one needs a recent
-// sign-in or step-up (REAUTH_MAX_AGE): a stolen session must not plant a passkey, which
-// would be a way back in that outlives the session, nor remove the user's
-// own. The options call is the one guarded for adding: the verify that
+// sign-in or step-up (REAUTH_MAX_AGE): a stolen session must not plant a
+// passkey, which would be a way back in that outlives the session, nor
+// remove the user's own. The options call is the one guarded for adding: the verify that
 // follows needs the challenge those options stored for this user, and a
 // person who just unlocked their authenticator should not be refused for
 // the seconds it took.
