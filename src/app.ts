@@ -19,6 +19,7 @@ import { adminPageRoutes } from "./pages/admin-page.tsx";
 import { apiDocsRoutes } from "./pages/api-docs.tsx";
 import { passkeyPageRoutes } from "./pages/passkey-page.tsx";
 import { signInPageRoutes } from "./pages/sign-in-page.tsx";
+import { accountSecurityRoutes } from "./routes/account-security.ts";
 import { adminAllowlistRoutes } from "./routes/admin-allowlist.ts";
 import { adminAuditRoutes } from "./routes/admin-audit.ts";
 import { adminHealthRoutes } from "./routes/admin-health.ts";
@@ -121,6 +122,7 @@ export function createApp(deps: Services) {
   mount(reauthRoutes(deps));
   mount(passkeySignInRoutes(deps));
   mount(passkeyPageRoutes(deps));
+  mount(accountSecurityRoutes(deps));
   mount(emailConfirmationRoutes(deps));
   mount(tokenRoutes(deps));
   mount(meSessionRoutes(deps));

@@ -88,7 +88,11 @@ test("/docs renders a readable reference page", async () => {
 test("the gate each operation documents is the gate it runs", async () => {
   const document = await servedDocument();
   // Its handler answers a caller without a session (a form page offers to sign in).
-  const checkedByHandler = ["post /auth/email/verify", "get /account/passkeys"];
+  const checkedByHandler = [
+    "post /auth/email/verify",
+    "get /account/passkeys",
+    "get /account/security",
+  ];
   const pending = await signedInUser(db.pool, app.config, { isWhitelisted: false });
   const approved = await signedInUser(db.pool, app.config, { isWhitelisted: true });
   const send = (method: string, path: string, cookie?: string) =>

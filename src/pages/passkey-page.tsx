@@ -94,6 +94,12 @@ function passkeysPage(passkeys: PasskeyView[], notice: string | undefined) {
     title: "Passkeys",
     ...(notice ? { notice } : {}),
     scripts: passkeyScripts,
+    nav: (
+      <>
+        <a href="/">Home</a>
+        <a href="/account/security">Account security</a>
+      </>
+    ),
     children: (
       <>
         <p class="muted">
@@ -114,9 +120,6 @@ function passkeysPage(passkeys: PasskeyView[], notice: string | undefined) {
           <button type="submit">Add a passkey</button>
           <p role="status" hidden />
         </form>
-        <p>
-          <a href="/">Back</a>
-        </p>
       </>
     ),
   });

@@ -15,7 +15,8 @@ input[type=email],input[type=password],input[type=text]{width:100%;font:inherit;
 button{margin-top:1.1rem;font:inherit;padding:.45rem 1rem;border-radius:6px;border:1px solid #1a7f37;background:#1f883d;color:#fff;cursor:pointer}
 .notice{background:#dafbe1;border:1px solid #4ac26b;padding:.6rem 1rem;border-radius:6px}
 .error{background:#ffebe9;border:1px solid #ff8182;padding:.6rem 1rem;border-radius:6px}
-.muted{color:#57606a;font-size:.9rem}[hidden]{display:none!important}button.secondary{margin:0 0 0 .4rem;padding:.15rem .6rem;font-size:.85rem;background:#f6f8fa;border-color:#d0d7de;color:#1f2328}li{margin:.3rem 0}nav{margin-top:1.2rem;display:flex;gap:1rem;flex-wrap:wrap;font-size:.9rem}
+.muted{color:#57606a;font-size:.9rem}[hidden]{display:none!important}code{overflow-wrap:anywhere}.qr svg{display:block;width:12rem;max-width:100%;height:auto}
+button.danger{background:#fff;color:#cf222e;border-color:#cf222e}summary{cursor:pointer;margin-top:.8rem}section{border-top:1px solid #d0d7de;margin-top:1.4rem}section>h2{margin-top:1rem}button.secondary{margin:0 0 0 .4rem;padding:.15rem .6rem;font-size:.85rem;background:#f6f8fa;border-color:#d0d7de;color:#1f2328}li{margin:.3rem 0}nav{margin-top:1.2rem;display:flex;gap:1rem;flex-wrap:wrap;font-size:.9rem}
 `;
 
 export function AccountPage(props: {
@@ -24,6 +25,8 @@ export function AccountPage(props: {
   problem?: Problem;
   /** The page's scripts (only pages with a passkey ceremony have any). */
   scripts?: readonly string[];
+  /** The links at the bottom; a signed-in page gives its own (the sign-in ones by default). */
+  nav?: Child;
   children?: Child;
 }) {
   const problem = props.problem;
@@ -47,9 +50,13 @@ export function AccountPage(props: {
         ) : null}
         {props.children}
         <nav>
-          <a href="/">Sign in</a>
-          <a href="/auth/signup">Create an account</a>
-          <a href="/auth/password/forgot">Forgot your password?</a>
+          {props.nav ?? (
+            <>
+              <a href="/">Sign in</a>
+              <a href="/auth/signup">Create an account</a>
+              <a href="/auth/password/forgot">Forgot your password?</a>
+            </>
+          )}
         </nav>
       </main>
     </HtmlDocument>

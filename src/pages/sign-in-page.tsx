@@ -74,8 +74,8 @@ function SignedIn(props: { principal: Principal; continueTo: string | null }) {
             Continue
           </a>
         ) : null}
-        <a class="button" href="/account/passkeys">
-          Passkeys
+        <a class="button" href="/account/security">
+          Account security
         </a>
         <form method="post" action="/sign-out">
           <button type="submit">Sign out</button>

@@ -5,10 +5,13 @@ import { fieldError } from "../errors.ts";
 import { ApiRoutes, operationsOf } from "../http/api-route.ts";
 import type { AppEnv, Principal } from "../http/app-env.ts";
 import { requestAuditFields } from "../http/audit-fields.ts";
+import { answering, formField, isFormPost } from "../http/form-answers.ts";
 import { readBody } from "../http/json-body.ts";
+import { safeRedirectTarget } from "../http/redirect-target.ts";
 import { secondFactorBody } from "../http/second-factor-body.ts";
+import { stepUpPage } from "../pages/step-up-form.tsx";
 import type { SignInDeps } from "../sign-in/complete.ts";
-import { type ReauthProof, reauthenticate } from "../sign-in/reauth.ts";
+import { type ReauthProof, reauthenticate, stepUpProofOf } from "../sign-in/reauth.ts";
 
 const signedInAuthOperation = operationsOf({ tag: "auth", access: "signed-in" });
 
@@ -16,6 +19,9 @@ const signedInAuthOperation = operationsOf({ tag: "auth", access: "signed-in" })
 // changes behind the recent-auth guard pass for REAUTH_MAX_AGE.
 
 const reauthBody = secondFactorBody.extend({
+  redirect_to: z.string().max(2048).optional().meta({
+    description: "Forms only: where the browser goes once confirmed (an allowed target, else /)",
+  }),
   password: z.string().max(1024, "Too long.").optional().meta({
     description: "The account's password (accounts without a second factor)",
   }),
@@ -30,10 +36,12 @@ const reauthResponse = z.object({
 
 const reauthOperation = signedInAuthOperation("POST /auth/reauth", "reauthenticate", {
   summary:
-    "Step up: prove it is you again (the second factor, or the password of an account without one); sensitive changes then pass for REAUTH_MAX_AGE",
+    "Step up: prove it is you again (the second factor, or the password of an account without one); sensitive changes then pass for REAUTH_MAX_AGE. A form post is sent on to its redirect_to (303), or shown the step-up page again with the refusal",
   body: reauthBody,
+  bodyMediaTypes: ["application/json", "application/x-www-form-urlencoded"],
   responses: {
     200: { description: "The session counts as recently authenticated", body: reauthResponse },
+    303: { description: "A form post, confirmed: on to its redirect_to" },
     400: { description: "Not exactly one of password, code and recovery_code, or invalid input" },
     401: {
       description:
@@ -72,22 +80,34 @@ export function reauthRoutes(deps: SignInDeps & { config: Config }) {
   const principalOf = (c: Context<AppEnv>) => c.get("principal") as Principal;
 
   routes.add(reauthOperation, async (c) => {
-    const proof = proofOf(await readBody(c, reauthBody));
     const principal = principalOf(c);
-    const { authenticatedAt } = await reauthenticate(
-      deps,
-      { userId: principal.user.user_id, sessionId: principal.sessionId },
-      proof,
-      requestAuditFields(c),
-    );
-    c.header("cache-control", "no-store");
-    return c.json(
-      reauthResponse.parse({
-        authenticated_at: authenticatedAt.toISOString(),
-        recent_until: new Date(
-          authenticatedAt.getTime() + deps.config.session.REAUTH_MAX_AGE,
-        ).toISOString(),
-      }),
+    // A form (an account page's step-up) is answered in HTML: on to where it
+    // came from, or the step-up again with the reason.
+    const form = isFormPost(c);
+    const redirectTo = safeRedirectTarget(await formField(c, "redirect_to"), deps.config.http);
+    const stepUp = form ? await stepUpProofOf(deps.pool, principal.user.user_id) : "password";
+    return answering(
+      c,
+      (problem) => stepUpPage(stepUp, redirectTo, problem),
+      async () => {
+        const proof = proofOf(await readBody(c, reauthBody));
+        const { authenticatedAt } = await reauthenticate(
+          deps,
+          { userId: principal.user.user_id, sessionId: principal.sessionId },
+          proof,
+          requestAuditFields(c),
+        );
+        if (form) return c.redirect(redirectTo, 303);
+        c.header("cache-control", "no-store");
+        return c.json(
+          reauthResponse.parse({
+            authenticated_at: authenticatedAt.toISOString(),
+            recent_until: new Date(
+              authenticatedAt.getTime() + deps.config.session.REAUTH_MAX_AGE,
+            ).toISOString(),
+          }),
+        );
+      },
     );
   });
 

@@ -1,3 +1,5 @@
+import type { CommonQueryMethods } from "slonik";
+import { hasConfirmedTotp } from "../../sql/mfa-totp.ts";
 import { markSessionAuthenticated } from "../../sql/sessions.ts";
 import { findUserById } from "../../sql/users.ts";
 import { type RequestFacts, recordAudit } from "../audit.ts";
@@ -24,6 +26,20 @@ import type { SignInDeps } from "./complete.ts";
 // limits, so a stolen session cannot be used to guess at leisure.
 
 export type ReauthProof = { kind: "password"; password: string } | SecondFactorAnswer;
+
+/**
+ * What a step-up of this user takes, as reauthenticate decides it: a code
+ * (TOTP on; recovery codes go with it), the password (no second factor), or
+ * neither ("sign_in_again": only passkeys, or no password, so only a fresh
+ * sign-in counts).
+ */
+export type StepUpProof = "second_factor" | "password" | "sign_in_again";
+
+export async function stepUpProofOf(db: CommonQueryMethods, userId: string): Promise<StepUpProof> {
+  if (await hasConfirmedTotp(db, userId)) return "second_factor";
+  if (await hasSecondFactor(db, userId)) return "sign_in_again";
+  return (await findUserById(db, userId))?.password_hash ? "password" : "sign_in_again";
+}
 
 /** Proves `proof` for the user of `sessionId` and marks the session authenticated now. */
 export async function reauthenticate(

@@ -1,0 +1,69 @@
+import type { Problem } from "../http/problem.ts";
+import type { StepUpProof } from "../sign-in/reauth.ts";
+import { AccountPage } from "./password-pages.tsx";
+
+// The step-up ("confirm it is you") as a plain form: it posts to POST
+// /auth/reauth, which sends the browser back to `redirectTo` once the
+// session counts as recently authenticated. It asks for what the account
+// can prove itself with (src/sign-in/reauth.ts): a second factor when it has
+// one, else its password; with neither, only a fresh sign-in will do.
+
+export function StepUpForm(props: { proof: StepUpProof; redirectTo: string }) {
+  if (props.proof === "sign_in_again") {
+    return (
+      <>
+        <p>
+          Your account has no authenticator code or password to confirm with here: sign out, sign in
+          again (with your passkey or your provider), then come back.
+        </p>
+        <form method="post" action="/sign-out">
+          <button type="submit">Sign out</button>
+        </form>
+      </>
+    );
+  }
+  return (
+    <form method="post" action="/auth/reauth">
+      <input type="hidden" name="redirect_to" value={props.redirectTo} />
+      {props.proof === "second_factor" ? (
+        <>
+          <label for="reauth-code">Code from your authenticator app</label>
+          <input
+            id="reauth-code"
+            name="code"
+            type="text"
+            inputmode="numeric"
+            pattern="[0-9 ]{6,7}"
+            autocomplete="one-time-code"
+          />
+          <details>
+            <summary>Use a recovery code instead</summary>
+            <label for="reauth-recovery-code">Recovery code</label>
+            <input id="reauth-recovery-code" name="recovery_code" type="text" autocomplete="off" />
+          </details>
+        </>
+      ) : (
+        <>
+          <label for="reauth-password">Your password</label>
+          <input
+            id="reauth-password"
+            name="password"
+            type="password"
+            required
+            autocomplete="current-password"
+          />
+        </>
+      )}
+      <button type="submit">Confirm</button>
+    </form>
+  );
+}
+
+/** The step-up on a page of its own: what a refused step-up form gets back. */
+export const stepUpPage = (proof: StepUpProof, redirectTo: string, problem?: Problem) =>
+  AccountPage({
+    title: "Confirm it is you",
+    ...(problem ? { problem } : {}),
+    nav: <a href={redirectTo}>Back</a>,
+    children: StepUpForm({ proof, redirectTo }),
+  });

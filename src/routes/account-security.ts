@@ -1,0 +1,226 @@
+import type { Context } from "hono";
+import { z } from "zod";
+import { DomainError } from "../errors.ts";
+import { ApiRoutes, operationsOf } from "../http/api-route.ts";
+import type { AppEnv, Principal } from "../http/app-env.ts";
+import { requestAuditFields } from "../http/audit-fields.ts";
+import { errorMessage, problemOf } from "../http/error-map.ts";
+import { htmlPage } from "../http/form-answers.ts";
+import { readBody } from "../http/json-body.ts";
+import { Problem } from "../http/problem.ts";
+import { assertRecentAuthOf } from "../http/recent-auth.ts";
+import { secondFactorAnswerOf, secondFactorBody } from "../http/second-factor-body.ts";
+import { securityOverview } from "../mfa/security-overview.ts";
+import {
+  confirmTotpEnrolment,
+  type MfaDeps,
+  regenerateRecoveryCodes,
+  removeTotp,
+  startTotpEnrolment,
+} from "../mfa/totp-enrolment.ts";
+import {
+  accountSecurityPage,
+  enrolmentPage,
+  recoveryCodesPage,
+  securityNotice,
+  securityPath,
+} from "../pages/account-security-page.tsx";
+
+// The account security page and its forms: the same domain functions as
+// /me/mfa, answered in HTML. A form's change runs only in a session with a
+// recent sign-in, as the JSON routes' do; a refused form gets the page again
+// with the refusal shown (a missing step-up as the step-up form), so the
+// browser never lands on a JSON problem. Every POST passes the CSRF check
+// of every other form (src/http/csrf.ts).
+
+const pageOperation = operationsOf({ tag: "pages", access: "signed-in" });
+const formMediaTypes = ["application/x-www-form-urlencoded"] as const;
+const html = (description: string) => ({
+  description,
+  contentType: "text/html",
+  body: z.string(),
+});
+const refusedForm = {
+  400: html("Invalid input: the page again, with the refusal shown"),
+  401: html(
+    "The last sign-in or step-up is older than REAUTH_MAX_AGE (the page offers the step-up), or a wrong code; not signed in: a problem+json",
+  ),
+};
+const proofRefusals = {
+  ...refusedForm,
+  403: html("The code or recovery code is wrong or used (counts toward the lockout)"),
+  409: html("No authenticator is on; or policy requires it as the last second factor"),
+  423: html("The account is locked after too many wrong codes"),
+};
+
+const confirmForm = z.object({ code: z.string().min(1, "Enter the code.").max(32, "Too long.") });
+
+const showOperation = pageOperation("GET /account/security", "showAccountSecurityPage", {
+  summary: "The signed-in user's second factors and passkeys, to manage with forms (HTML)",
+  query: z.object({ notice: z.string().max(32).optional() }),
+  // Without a session the page sends the browser to sign in and come back.
+  accessCheckedByHandler: true,
+  responses: {
+    200: html("HTML page"),
+    303: { description: "Not signed in: to the sign-in page, which comes back here" },
+  },
+});
+
+const startOperation = pageOperation("POST /account/security/totp", "startTotpEnrolmentForm", {
+  summary:
+    "Form: start setting up an authenticator app; the page shows the key as a QR code and as text (needs a recent sign-in)",
+  recentAuth: "checked-by-handler",
+  responses: {
+    200: html("The key to put into the app, and the form for its first code"),
+    ...refusedForm,
+    409: html("An authenticator is already on"),
+  },
+});
+
+const confirmOperation = pageOperation(
+  "POST /account/security/totp/confirm",
+  "confirmTotpEnrolmentForm",
+  {
+    summary: "Form: turn the authenticator app on with its current code; shows the recovery codes",
+    body: confirmForm,
+    bodyMediaTypes: formMediaTypes,
+    responses: {
+      200: html("The authenticator is on; the recovery codes, shown this once"),
+      ...refusedForm,
+      409: html("No set-up started, or an authenticator is on already"),
+      422: html("The code is not the app's current one (nothing changes)"),
+    },
+  },
+);
+
+const renewOperation = pageOperation(
+  "POST /account/security/recovery-codes",
+  "renewRecoveryCodesForm",
+  {
+    summary:
+      "Form: a new set of recovery codes (the old set dies); needs a recent sign-in and a current code or recovery code",
+    body: secondFactorBody,
+    bodyMediaTypes: formMediaTypes,
+    recentAuth: "checked-by-handler",
+    responses: { 200: html("The new codes, shown this once"), ...proofRefusals },
+  },
+);
+
+const turnOffOperation = pageOperation("POST /account/security/totp/off", "removeTotpForm", {
+  summary:
+    "Form: turn the authenticator app off (its recovery codes too); needs a recent sign-in and a current code or recovery code",
+  body: secondFactorBody,
+  bodyMediaTypes: formMediaTypes,
+  recentAuth: "checked-by-handler",
+  responses: {
+    303: { description: "Off: back to the page, which says so" },
+    ...proofRefusals,
+  },
+});
+
+export function accountSecurityRoutes(deps: MfaDeps) {
+  const routes = new ApiRoutes();
+  // Behind the signed-in gate (the page itself checks), so there is a principal.
+  const userOf = (c: Context<AppEnv>) => (c.get("principal") as Principal).user;
+
+  /** Whether the session may make the guarded changes now. */
+  const isRecent = async (c: Context<AppEnv>) => {
+    try {
+      await assertRecentAuthOf(c);
+      return true;
+    } catch (error) {
+      if (error instanceof DomainError && error.code === "reauth_required") return false;
+      throw error;
+    }
+  };
+
+  const page = async (
+    c: Context<AppEnv>,
+    shown: { notice?: string | undefined; problem?: Problem },
+  ) => {
+    const [overview, recent] = await Promise.all([
+      securityOverview(deps, userOf(c).user_id),
+      isRecent(c),
+    ]);
+    return accountSecurityPage({ overview, recent, ...shown });
+  };
+
+  /** Runs a form's change; a refusal shows the page again, as it now is, with the reason. */
+  const answering = async (c: Context<AppEnv>, run: () => Promise<Response>) => {
+    try {
+      return await run();
+    } catch (error) {
+      if (!(error instanceof DomainError)) throw error;
+      const problem = problemOf(error);
+      // The page's own words: the step-up form is right there.
+      const shown =
+        error.code === "reauth_required"
+          ? new Problem(
+              problem.code,
+              problem.status,
+              problem.title,
+              errorMessage("reauth_required"),
+              problem.extra,
+            )
+          : problem;
+      return c.html((await page(c, { problem: shown })) as string, problem.status, {
+        "cache-control": "no-store",
+        ...problem.extra.headers,
+      });
+    }
+  };
+
+  routes.add(showOperation, async (c) => {
+    if (!c.get("principal")) {
+      return c.redirect(`/?redirect_to=${encodeURIComponent(securityPath)}`, 303);
+    }
+    return htmlPage(c, await page(c, { notice: securityNotice(c.req.query("notice")) }));
+  });
+
+  routes.add(startOperation, (c) =>
+    answering(c, async () => {
+      await assertRecentAuthOf(c);
+      const user = userOf(c);
+      const enrolment = await startTotpEnrolment(deps, { id: user.user_id, email: user.email });
+      return htmlPage(c, enrolmentPage(enrolment));
+    }),
+  );
+
+  routes.add(confirmOperation, (c) =>
+    answering(c, async () => {
+      const { code } = await readBody(c, confirmForm);
+      const codes = await confirmTotpEnrolment(
+        deps,
+        userOf(c).user_id,
+        code,
+        requestAuditFields(c),
+      );
+      return htmlPage(c, recoveryCodesPage(codes, true));
+    }),
+  );
+
+  routes.add(renewOperation, (c) =>
+    answering(c, async () => {
+      await assertRecentAuthOf(c);
+      const answer = secondFactorAnswerOf(await readBody(c, secondFactorBody));
+      const codes = await regenerateRecoveryCodes(
+        deps,
+        userOf(c).user_id,
+        answer,
+        requestAuditFields(c),
+      );
+      return htmlPage(c, recoveryCodesPage(codes, false));
+    }),
+  );
+
+  routes.add(turnOffOperation, (c) =>
+    answering(c, async () => {
+      await assertRecentAuthOf(c);
+      const answer = secondFactorAnswerOf(await readBody(c, secondFactorBody));
+      await removeTotp(deps, userOf(c).user_id, answer, requestAuditFields(c));
+      return c.redirect(`${securityPath}?notice=totp_off`, 303);
+    }),
+  );
+
+  return routes;
+}
