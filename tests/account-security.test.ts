@@ -224,7 +224,8 @@ describe("a session older than REAUTH_MAX_AGE", () => {
     const wrongPage = await wrong.text();
     expect(wrongPage).toContain("<h1>Confirm it is you</h1>");
     expect(wrongPage).toContain("Wrong password.");
-    expect(wrongPage).toContain(`name="redirect_to" value="${back.replace("&", "&amp;")}"`);
+    expect(wrongPage).toContain(`name="redirect_to" value="${back}"`);
+    expect(wrongPage).toContain('<a href="/account/security">Back</a>');
 
     const stepped = await post("/auth/reauth", cookie, {
       redirect_to: back,

@@ -64,6 +64,7 @@ export const stepUpPage = (proof: StepUpProof, redirectTo: string, problem?: Pro
   AccountPage({
     title: "Confirm it is you",
     ...(problem ? { problem } : {}),
-    nav: <a href={redirectTo}>Back</a>,
+    // Back without the query: it may carry the notice that says the step-up passed.
+    nav: <a href={redirectTo.split("?")[0]}>Back</a>,
     children: StepUpForm({ proof, redirectTo }),
   });
