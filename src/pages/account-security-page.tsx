@@ -3,6 +3,7 @@ import type { Problem } from "../http/problem.ts";
 import type { SecurityOverview } from "../mfa/security-overview.ts";
 import type { TotpEnrolment } from "../mfa/totp-enrolment.ts";
 import { AccountPage } from "./password-pages.tsx";
+import { AuthenticatorCodeField } from "./second-factor-page.tsx";
 import { StepUpForm } from "./step-up-form.tsx";
 
 // The account security page (GET /account/security): the signed-in user's
@@ -37,15 +38,7 @@ function SignedInNav() {
 function ProofFields(props: { id: string }) {
   return (
     <>
-      <label for={`${props.id}-code`}>Code from your authenticator app</label>
-      <input
-        id={`${props.id}-code`}
-        name="code"
-        type="text"
-        inputmode="numeric"
-        pattern="[0-9 ]{6,7}"
-        autocomplete="one-time-code"
-      />
+      <AuthenticatorCodeField id={`${props.id}-code`} optional autofocus={false} />
       <details>
         <summary>Use a recovery code instead</summary>
         <label for={`${props.id}-recovery-code`}>Recovery code</label>
@@ -63,16 +56,7 @@ function ProofFields(props: { id: string }) {
 function ConfirmForm() {
   return (
     <form method="post" action={`${securityPath}/totp/confirm`}>
-      <label for="confirm-code">Code your app shows now</label>
-      <input
-        id="confirm-code"
-        name="code"
-        type="text"
-        inputmode="numeric"
-        pattern="[0-9 ]{6,7}"
-        autocomplete="one-time-code"
-        required
-      />
+      <AuthenticatorCodeField id="confirm-code" label="Code your app shows now" />
       <button type="submit">Turn on</button>
     </form>
   );

@@ -1,6 +1,7 @@
 import type { Problem } from "../http/problem.ts";
 import type { StepUpProof } from "../sign-in/reauth.ts";
 import { AccountPage } from "./password-pages.tsx";
+import { AuthenticatorCodeField } from "./second-factor-page.tsx";
 
 // The step-up ("confirm it is you") as a plain form: it posts to POST
 // /auth/reauth, which sends the browser back to `redirectTo` once the
@@ -27,15 +28,7 @@ export function StepUpForm(props: { proof: StepUpProof; redirectTo: string }) {
       <input type="hidden" name="redirect_to" value={props.redirectTo} />
       {props.proof === "second_factor" ? (
         <>
-          <label for="reauth-code">Code from your authenticator app</label>
-          <input
-            id="reauth-code"
-            name="code"
-            type="text"
-            inputmode="numeric"
-            pattern="[0-9 ]{6,7}"
-            autocomplete="one-time-code"
-          />
+          <AuthenticatorCodeField id="reauth-code" optional autofocus={false} />
           <details>
             <summary>Use a recovery code instead</summary>
             <label for="reauth-recovery-code">Recovery code</label>
