@@ -268,6 +268,21 @@ describe("a session older than REAUTH_MAX_AGE", () => {
     expect(await totpRow(user.id)).toBeNull();
   });
 
+  test("the passkeys page offers the same step-up, coming back to it", async () => {
+    const { user, cookie } = await member();
+    expect(await page(cookie, "/account/passkeys")).not.toContain('action="/auth/reauth"');
+    await age(user.id);
+    const html = await page(cookie, "/account/passkeys");
+    expect(html).toContain('action="/auth/reauth"');
+    expect(html).toContain('name="redirect_to" value="/account/passkeys"');
+    const stepped = await post("/auth/reauth", cookie, {
+      redirect_to: "/account/passkeys",
+      password: knownPassword,
+    });
+    expect(stepped.headers.get("location")).toBe("/account/passkeys");
+    expect(await page(cookie, "/account/passkeys")).not.toContain('action="/auth/reauth"');
+  });
+
   test("a step-up form cannot send the browser off-site afterwards", async () => {
     const { user, cookie } = await member();
     await age(user.id);

@@ -45,3 +45,14 @@ export async function assertRecentAuthOf(c: Context<AppEnv>): Promise<void> {
   if (!check) throw new DomainError("reauth_required");
   await check(c);
 }
+
+/** Whether the caller may make the guarded changes now (a page offers the step-up otherwise). */
+export async function hasRecentAuth(c: Context<AppEnv>): Promise<boolean> {
+  try {
+    await assertRecentAuthOf(c);
+    return true;
+  } catch (error) {
+    if (error instanceof DomainError && error.code === "reauth_required") return false;
+    throw error;
+  }
+}

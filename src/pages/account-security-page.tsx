@@ -2,8 +2,7 @@ import { raw } from "hono/html";
 import type { Problem } from "../http/problem.ts";
 import type { SecurityOverview } from "../mfa/security-overview.ts";
 import type { TotpEnrolment } from "../mfa/totp-enrolment.ts";
-import { AccountPage } from "./password-pages.tsx";
-import { AuthenticatorCodeField } from "./second-factor-page.tsx";
+import { AccountPage, AuthenticatorCodeField } from "./password-pages.tsx";
 import { StepUpForm } from "./step-up-form.tsx";
 
 // The account security page (GET /account/security): the signed-in user's

@@ -6,8 +6,11 @@ import type { Config } from "../config/index.ts";
 import { ApiRoutes, operationsOf } from "../http/api-route.ts";
 import type { AppEnv } from "../http/app-env.ts";
 import { htmlPage } from "../http/form-answers.ts";
+import { hasRecentAuth } from "../http/recent-auth.ts";
 import { listPasskeys, type PasskeyDeps, type PasskeyView } from "../passkeys/registration.ts";
+import { type StepUpProof, stepUpProofOf } from "../sign-in/reauth.ts";
 import { AccountPage } from "./password-pages.tsx";
+import { StepUpForm } from "./step-up-form.tsx";
 
 // The pages' passkey parts: the two script files (the only JavaScript any
 // page runs), the "Sign in with a passkey" control the sign-in and
@@ -89,7 +92,12 @@ function PasskeyList(props: { passkeys: PasskeyView[] }) {
   );
 }
 
-function passkeysPage(passkeys: PasskeyView[], notice: string | undefined) {
+function passkeysPage(
+  passkeys: PasskeyView[],
+  notice: string | undefined,
+  /** Set when the session is too old to add or remove one: how to step up first. */
+  stepUp: StepUpProof | null,
+) {
   return AccountPage({
     title: "Passkeys",
     ...(notice ? { notice } : {}),
@@ -102,6 +110,13 @@ function passkeysPage(passkeys: PasskeyView[], notice: string | undefined) {
     ),
     children: (
       <>
+        {stepUp ? (
+          <section aria-labelledby="reauth-heading">
+            <h2 id="reauth-heading">Confirm it is you</h2>
+            <p class="muted">Adding or removing a passkey needs a recent sign-in.</p>
+            <StepUpForm proof={stepUp} redirectTo="/account/passkeys" />
+          </section>
+        ) : null}
         <p class="muted">
           A passkey signs you in with your device's screen lock or a security key, without a
           password, and counts as a second factor after one.
@@ -165,11 +180,17 @@ export function passkeyPageRoutes(deps: PasskeyDeps & { config: Pick<Config, "ht
     async (c) => {
       const principal = c.get("principal");
       if (!principal) return c.redirect("/?redirect_to=%2Faccount%2Fpasskeys", 303);
-      const passkeys = await listPasskeys(deps, principal.user.user_id);
+      const userId = principal.user.user_id;
+      const [passkeys, recent] = await Promise.all([listPasskeys(deps, userId), hasRecentAuth(c)]);
+      const stepUp = recent ? null : await stepUpProofOf(deps.pool, userId);
       const notice = c.req.query("notice") ?? "";
       return htmlPage(
         c,
-        passkeysPage(passkeys, Object.hasOwn(notices, notice) ? notices[notice] : undefined),
+        passkeysPage(
+          passkeys,
+          Object.hasOwn(notices, notice) ? notices[notice] : undefined,
+          stepUp,
+        ),
       );
     },
   );

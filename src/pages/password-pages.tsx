@@ -101,6 +101,29 @@ function PasswordField(props: { id: string; name?: string; label: string; minLen
   );
 }
 
+/**
+ * The six digits an authenticator app shows (a space in the middle is fine);
+ * a page with several forms gives each its own id, and one where a recovery
+ * code may stand in leaves it optional.
+ */
+export const AuthenticatorCodeField = (
+  props: { id?: string; label?: string; optional?: boolean; autofocus?: boolean } = {},
+) => (
+  <>
+    <label for={props.id ?? "code"}>{props.label ?? "Code from your authenticator app"}</label>
+    <input
+      id={props.id ?? "code"}
+      name="code"
+      type="text"
+      inputmode="numeric"
+      pattern="[0-9 ]{6,7}"
+      autocomplete="one-time-code"
+      required={!props.optional}
+      autofocus={props.autofocus ?? true}
+    />
+  </>
+);
+
 /** Email and password sign-in; also shown on the sign-in page, below the providers. */
 export function LoginForm(props: { redirectTo: string }) {
   return (

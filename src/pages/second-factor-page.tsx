@@ -1,30 +1,7 @@
 import { raw } from "hono/html";
 import type { SecondFactorMethod } from "../mfa/second-factor-proof.ts";
 import { PasskeyButton, passkeyScripts } from "./passkey-page.tsx";
-import { AccountPage } from "./password-pages.tsx";
-
-/**
- * The six digits an authenticator app shows (a space in the middle is fine);
- * a page with several forms gives each its own id, and one where a recovery
- * code may stand in leaves it optional.
- */
-export const AuthenticatorCodeField = (
-  props: { id?: string; label?: string; optional?: boolean; autofocus?: boolean } = {},
-) => (
-  <>
-    <label for={props.id ?? "code"}>{props.label ?? "Code from your authenticator app"}</label>
-    <input
-      id={props.id ?? "code"}
-      name="code"
-      type="text"
-      inputmode="numeric"
-      pattern="[0-9 ]{6,7}"
-      autocomplete="one-time-code"
-      required={!props.optional}
-      autofocus={props.autofocus ?? true}
-    />
-  </>
-);
+import { AccountPage, AuthenticatorCodeField } from "./password-pages.tsx";
 
 // The page a browser lands on after a right first factor when a second one
 // is owed (the pending sign-in's cookie rides along only to POST /auth/mfa).

@@ -1,7 +1,6 @@
 import type { Problem } from "../http/problem.ts";
 import type { StepUpProof } from "../sign-in/reauth.ts";
-import { AccountPage } from "./password-pages.tsx";
-import { AuthenticatorCodeField } from "./second-factor-page.tsx";
+import { AccountPage, AuthenticatorCodeField } from "./password-pages.tsx";
 
 // The step-up ("confirm it is you") as a plain form: it posts to POST
 // /auth/reauth, which sends the browser back to `redirectTo` once the

@@ -8,7 +8,7 @@ import { errorMessage, problemOf } from "../http/error-map.ts";
 import { htmlPage } from "../http/form-answers.ts";
 import { readBody } from "../http/json-body.ts";
 import { Problem } from "../http/problem.ts";
-import { assertRecentAuthOf } from "../http/recent-auth.ts";
+import { assertRecentAuthOf, hasRecentAuth } from "../http/recent-auth.ts";
 import { secondFactorAnswerOf, secondFactorBody } from "../http/second-factor-body.ts";
 import { securityOverview } from "../mfa/security-overview.ts";
 import {
@@ -123,24 +123,13 @@ export function accountSecurityRoutes(deps: MfaDeps) {
   // Behind the signed-in gate (the page itself checks), so there is a principal.
   const userOf = (c: Context<AppEnv>) => (c.get("principal") as Principal).user;
 
-  /** Whether the session may make the guarded changes now. */
-  const isRecent = async (c: Context<AppEnv>) => {
-    try {
-      await assertRecentAuthOf(c);
-      return true;
-    } catch (error) {
-      if (error instanceof DomainError && error.code === "reauth_required") return false;
-      throw error;
-    }
-  };
-
   const page = async (
     c: Context<AppEnv>,
     shown: { notice?: string | undefined; problem?: Problem },
   ) => {
     const [overview, recent] = await Promise.all([
       securityOverview(deps, userOf(c).user_id),
-      isRecent(c),
+      hasRecentAuth(c),
     ]);
     return accountSecurityPage({ overview, recent, ...shown });
   };
