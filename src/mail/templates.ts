@@ -141,8 +141,8 @@ export function approvalDigestMail(
   adminUrl: string,
 ): MailContent {
   const line = (w: WaitingLine) =>
-    `${w.who} (${w.method}${w.unverified ? ", address not confirmed" : ""}, since ${w.since.toISOString().replace("T", " ").slice(0, 16)} UTC)`;
-  const more = total > waiting.length ? [`… and ${total - waiting.length} more.`] : [];
+    `${w.who}: ${w.method}${w.unverified ? ", address not confirmed" : ""}, waiting since ${w.since.toISOString().replace("T", " ").slice(0, 16)} UTC`;
+  const more = total > waiting.length ? [`And ${total - waiting.length} more.`] : [];
   return compose(
     total === 1 ? "1 user is waiting for approval" : `${total} users are waiting for approval`,
     [

@@ -24,6 +24,16 @@ export type DigestDeps = {
 
 const listed = 50;
 
+const whoIs = (u: {
+  id: string;
+  email: string | null;
+  username: string | null;
+  full_name: string | null;
+}) => {
+  const handle = u.email ?? u.username ?? u.id;
+  return u.full_name ? `${handle} (${u.full_name})` : handle;
+};
+
 /** Sends the digests that are due; returns how many administrators were mailed. */
 export async function sendApprovalDigests(deps: DigestDeps): Promise<number> {
   const { pool, logger, config } = deps;
@@ -47,7 +57,7 @@ export async function sendApprovalDigests(deps: DigestDeps): Promise<number> {
   });
   if (!due) return 0;
   const lines: WaitingLine[] = due.waiting.map((u) => ({
-    who: [u.email ?? u.username, u.full_name].filter(Boolean).join(" · ") || u.id,
+    who: whoIs(u),
     method: u.provider ? `signed in with ${u.provider}` : "signed up with a password",
     since: u.created_at,
     unverified: u.email !== null && !u.email_verified,
