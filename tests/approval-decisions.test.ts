@@ -95,6 +95,21 @@ describe("approving", () => {
     await smtp.waitForMail(user.email ?? "", /approved/);
   });
 
+  test("two administrators approving the same user at once send one mail", async () => {
+    const [first, second] = [await admin(), await admin()];
+    const user = await waitingUser();
+    const answers = await Promise.all(
+      [first, second].map((a) =>
+        send("PATCH", `/admin/users/${user.id}`, a.cookie, { is_whitelisted: true }),
+      ),
+    );
+    expect(answers.map((r) => r.status)).toEqual([200, 200]);
+    await smtp.waitForMail(user.email ?? "", /approved/);
+    await Bun.sleep(300);
+    expect(mailsTo(user.email ?? "")).toHaveLength(1);
+    expect(await auditOf(user.id, "user.approved")).toHaveLength(1);
+  });
+
   test("re-activating an approved user who was deactivated sends no approval mail", async () => {
     const { cookie } = await admin();
     const user = await waitingUser();

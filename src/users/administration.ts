@@ -6,6 +6,7 @@ import {
   applyAdministrativeChange,
   invalidateTokensOfUser,
   lockUsableAdmins,
+  lockUserById,
 } from "../../sql/user-changes.ts";
 import { findUserById, type User } from "../../sql/users.ts";
 import { recordAudit } from "../audit.ts";
@@ -96,10 +97,17 @@ export async function applyUserChange(
   }
   try {
     return await pool.transaction(async (tx) => {
-      const before = await findUserById(tx, targetId);
+      const seen = await findUserById(tx, targetId);
+      if (!seen || seen.status === "deleted") throw new DomainError("user_not_found");
+      if (removesAdministration(effectiveChange(seen, decision))) {
+        await guardLastAdministrator(tx, seen);
+      }
+      // Row-locked after the administrators (the guard's lock order), so of two
+      // administrators approving the same user at once one approves and one
+      // finds it done: the user gets one mail.
+      const before = await lockUserById(tx, targetId);
       if (!before || before.status === "deleted") throw new DomainError("user_not_found");
       const change = effectiveChange(before, decision);
-      if (removesAdministration(change)) await guardLastAdministrator(tx, before);
       const after = await applyAdministrativeChange(tx, targetId, change);
       if (!after) throw new DomainError("user_not_found");
       const revoked =
