@@ -1,8 +1,11 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { sql } from "slonik";
-import type { DatabasePool } from "../src/db/pool.ts";
+import type { Config } from "../src/config/index.ts";
+import { createDatabasePool, type DatabasePool } from "../src/db/pool.ts";
+import { createMailer } from "../src/mail/mailer.ts";
+import { sendApprovalDigests } from "../src/users/approval-digest.ts";
 import { startTestApp, type TestApp } from "./support/app.ts";
-import { createTestDatabase } from "./support/database.ts";
+import { createTestDatabase, testLogger } from "./support/database.ts";
 import { gitHubUser } from "./support/fake-social-providers.ts";
 import { jsonSender } from "./support/requests.ts";
 import { signedInUser } from "./support/sign-in.ts";
@@ -114,20 +117,50 @@ describe("the digest", () => {
 
   test("two replicas on one database send one digest per administrator", async () => {
     const db = await createTestDatabase();
+    const secondPool = await createDatabasePool({
+      url: db.url,
+      minPoolSize: 0,
+      maxPoolSize: 10,
+      connectionTimeoutMs: 5000,
+      statementTimeoutMs: 30000,
+      slowQueryMs: 1000,
+      logger: testLogger,
+    });
     const env = { SMTP_URL: smtp.url, APPROVAL_DIGEST_INTERVAL: "1h" };
-    const replicas = [await startTestApp(db.pool, env), await startTestApp(db.pool, env)];
+    const replicas = [await startTestApp(db.pool, env), await startTestApp(secondPool, env)];
     try {
       const admins = await adminsOf(db.pool, replicas[0] as TestApp);
       // Users join through both replicas at once: each replica runs a digest.
-      await Promise.all([0, 1, 2, 3, 4, 5].map((i) => signUp(replicas[i % 2] as TestApp)));
+      await Promise.all([0, 1, 2, 3].map((i) => signUp(replicas[i % 2] as TestApp)));
       for (const admin of admins) await waitForDigests(admin.email ?? "", 1);
+      // And both replicas' schedules firing at the same moment, many times over.
+      const later = await signedInUser(db.pool, replicas[0]?.config as Config, {});
+      await db.pool.query(sql.unsafe`
+        UPDATE approval_digests SET last_sent_at = now() - interval '2 hours'`);
+      const run = (pool: DatabasePool, app: TestApp) =>
+        sendApprovalDigests({
+          pool,
+          logger: testLogger,
+          mailer: createMailer(app.config, testLogger),
+          config: app.config,
+        });
+      const sent = await Promise.all(
+        [0, 1, 2, 3, 4, 5, 6, 7].map((i) =>
+          i % 2 ? run(secondPool, replicas[1] as TestApp) : run(db.pool, replicas[0] as TestApp),
+        ),
+      );
+      expect(sent.reduce((a, b) => a + b, 0)).toBe(admins.length);
+      for (const admin of admins) await waitForDigests(admin.email ?? "", 2);
       await Bun.sleep(1000);
       for (const admin of admins) {
-        expect(digestsTo(admin.email ?? "")).toHaveLength(1);
-        expect(await digestAudits(db.pool, admin.id)).toBe(1);
+        const digests = digestsTo(admin.email ?? "");
+        expect(digests).toHaveLength(2);
+        expect(digests[1]?.source).toContain(later.user.email ?? "<none>");
+        expect(await digestAudits(db.pool, admin.id)).toBe(2);
       }
     } finally {
       for (const replica of replicas) await replica.close();
+      await secondPool.end();
       await db.drop();
     }
   });
