@@ -18,6 +18,7 @@ export async function beginReadOnlySnapshot(tx: DatabaseTransactionConnection): 
  */
 export const serviceTables: readonly string[] = [
   "allowlist_rules",
+  "approval_digests",
   "audit_events",
   "mfa_recovery_codes",
   "mfa_totp",

@@ -25,7 +25,7 @@ export async function lockUserById(db: CommonQueryMethods, id: string): Promise<
 }
 
 export type AdministrativeChange = {
-  status?: "active" | "inactive" | "locked";
+  status?: "active" | "inactive" | "locked" | "denied";
   isWhitelisted?: boolean;
   role?: UserRole;
 };

@@ -9,6 +9,7 @@ export const userFiguresRow = z.object({
   active: z.number().int(),
   inactive: z.number().int(),
   locked: z.number().int(),
+  denied: z.number().int(),
   deleted: z.number().int(),
   unverified: z.number().int(),
   locked_out_now: z.number().int(),
@@ -25,6 +26,7 @@ export async function countUsersByState(db: CommonQueryMethods): Promise<UserFig
       count(*) FILTER (WHERE status = 'active')::int AS active,
       count(*) FILTER (WHERE status = 'inactive')::int AS inactive,
       count(*) FILTER (WHERE status = 'locked')::int AS locked,
+      count(*) FILTER (WHERE status = 'denied')::int AS denied,
       count(*) FILTER (WHERE status = 'deleted')::int AS deleted,
       count(*) FILTER (WHERE status <> 'deleted' AND NOT email_verified)::int AS unverified,
       count(*) FILTER (WHERE status <> 'deleted' AND locked_until > now())::int AS locked_out_now,
@@ -122,4 +124,10 @@ export async function listPendingUsers(
     WHERE NOT is_whitelisted AND status = 'active'
     ORDER BY created_at
     LIMIT ${limit}`);
+}
+
+/** How many users wait for approval (the admin page's count; the list shows the oldest only). */
+export async function countPendingUsers(db: CommonQueryMethods): Promise<number> {
+  return db.oneFirst(sql.type(z.object({ count: z.number().int() }))`
+    SELECT count(*)::int AS count FROM users WHERE NOT is_whitelisted AND status = 'active'`);
 }

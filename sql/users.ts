@@ -6,7 +6,7 @@ import { z } from "zod";
 // statements on users: user-listing.ts, user-changes.ts, user-credentials.ts.
 
 export const userRoles = ["user", "admin"] as const;
-export const userStatuses = ["active", "inactive", "locked", "deleted"] as const;
+export const userStatuses = ["active", "inactive", "locked", "denied", "deleted"] as const;
 
 export const userRow = z.object({
   id: z.uuid(),

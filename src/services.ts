@@ -10,6 +10,7 @@ import { type RateLimitStore, rateLimitStoreFor } from "./rate-limits/rate-limit
 import { type CredentialCache, startCredentialCache } from "./sessions/credential-cache.ts";
 import { type SessionTouches, startSessionTouches } from "./sessions/session-touches.ts";
 import { type AccessTokens, createAccessTokens } from "./tokens/access-tokens.ts";
+import { startApprovalDigestSchedule } from "./users/approval-digest.ts";
 
 // The composition root: everything the routes share is built here, once
 // per process, from the configuration and an opened database. main.ts and
@@ -35,8 +36,9 @@ export type Services = {
   /** Rate-limit counters shared by every replica (PostgreSQL, or Redis with REDIS_URL). */
   rateLimitStore: RateLimitStore;
   /**
-   * Ends what createServices started (pending session touches are written,
-   * the LISTEN connection and Redis closed); the pool stays with its opener.
+   * Ends what createServices started (the approval digests' schedule
+   * stopped, pending session touches written, the LISTEN connection and
+   * Redis closed); the pool stays with its opener.
    */
   close(): Promise<void>;
 };
@@ -63,6 +65,8 @@ export async function createServices(
       ? startCredentialCache({ url: listenUrl, pool, ttlMs: config.session.AUTH_CACHE_TTL, logger })
       : null;
   const sessionTouches = startSessionTouches(pool, logger);
+  const mailer = createMailer(config, logger);
+  const approvalDigests = startApprovalDigestSchedule({ pool, logger, mailer, config });
   return {
     config,
     pool,
@@ -73,9 +77,10 @@ export async function createServices(
     accessTokens,
     tokenCipher: lazyTokenCipher(config, logger),
     signInProviders: enabledProviders(config, logger),
-    mailer: createMailer(config, logger),
+    mailer,
     rateLimitStore,
     close: async () => {
+      await approvalDigests.stop();
       await sessionTouches.close();
       await credentials?.close();
       rateLimitStore.close();

@@ -50,14 +50,15 @@ test("approving through the form lets the user in and redirects back with a noti
   expect(await page.text()).toContain("Approved");
 });
 
-test("denying through the form deactivates the user and signs them out", async () => {
+test("denying through the form marks the user denied and signs them out", async () => {
   const { cookie } = await admin();
   const pending = await signedInUser(db.pool, app.config);
   const response = await postForm(`/admin/forms/users/${pending.user.id}`, cookie, {
     action: "deny",
+    reason: "Not expected here.",
   });
   expect(response.status).toBe(303);
-  expect((await findUserById(db.pool, pending.user.id))?.status).toBe("inactive");
+  expect((await findUserById(db.pool, pending.user.id))?.status).toBe("denied");
   expect((await app.request("/me", { headers: { cookie: pending.cookie } })).status).toBe(401);
 });
 

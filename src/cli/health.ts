@@ -44,7 +44,7 @@ export const healthCommand: CliCommand = {
       if (report.auth) {
         const u = report.auth.users;
         lines.push(
-          `users: ${u.total} (active ${u.active}, inactive ${u.inactive}, locked ${u.locked}, deleted ${u.deleted}); unverified ${u.unverified}, locked out now ${u.locked_out_now}, whitelisted ${u.whitelisted}, pending approval ${u.pending_approval}, admins ${u.admins}`,
+          `users: ${u.total} (active ${u.active}, inactive ${u.inactive}, locked ${u.locked}, denied ${u.denied}, deleted ${u.deleted}); unverified ${u.unverified}, locked out now ${u.locked_out_now}, whitelisted ${u.whitelisted}, pending approval ${u.pending_approval}, admins ${u.admins}`,
           `active sessions ${report.auth.active_sessions}, live refresh-token families ${report.auth.live_refresh_token_families}`,
           `last 24 h: ${report.auth.last_24h.failed_logins} failed logins, ${report.auth.last_24h.lockouts} lockouts`,
         );

@@ -19,6 +19,7 @@ export function requireSignedIn(): MiddlewareHandler<AppEnv> {
 
 /** Why a signed-in principal may not pass the gate, or null when it may. */
 export function gateRefusal(principal: Principal): string | null {
+  if (principal.user.status === "denied") return "This account was denied by an administrator.";
   if (principal.user.status !== "active") return `This account is ${principal.user.status}.`;
   if (!principal.user.is_whitelisted)
     return "Your account is waiting for an administrator's approval.";

@@ -126,3 +126,50 @@ export function secondFactorsResetMail(signInUrl: string): MailContent {
     { label: "Sign in", url: signInUrl },
   );
 }
+
+/** One line of the approval digest: who, how they signed up, when. */
+export type WaitingLine = { who: string; method: string; since: Date; unverified: boolean };
+
+/**
+ * To an administrator: everyone waiting for approval. Names and addresses are
+ * what the newcomers typed or their provider said; they are shown as text,
+ * never as links, so the digest cannot be used to send an admin elsewhere.
+ */
+export function approvalDigestMail(
+  waiting: readonly WaitingLine[],
+  total: number,
+  adminUrl: string,
+): MailContent {
+  const line = (w: WaitingLine) =>
+    `${w.who}: ${w.method}${w.unverified ? ", address not confirmed" : ""}, waiting since ${w.since.toISOString().replace("T", " ").slice(0, 16)} UTC`;
+  const more = total > waiting.length ? [`And ${total - waiting.length} more.`] : [];
+  return compose(
+    total === 1 ? "1 user is waiting for approval" : `${total} users are waiting for approval`,
+    [
+      total === 1
+        ? "Someone is waiting for your approval on Gatehouse:"
+        : `${total} people are waiting for your approval on Gatehouse:`,
+      ...waiting.map(line),
+      ...more,
+      "Approve or deny them on the admin page. You get at most one such mail in a while, listing everyone still waiting.",
+    ],
+    { label: "Open the admin page", url: adminUrl },
+  );
+}
+
+export function accountApprovedMail(appUrl: string): MailContent {
+  return compose(
+    "Your account was approved",
+    ["An administrator approved your Gatehouse account: you can sign in and use the app now."],
+    { label: "Open the app", url: appUrl },
+  );
+}
+
+/** The reason is an administrator's own words, passed on as text (escaped in the HTML part). */
+export function accountDeniedMail(reason: string): MailContent {
+  return compose("Your account was not approved", [
+    "An administrator declined your Gatehouse account, which cannot be used to sign in.",
+    `The reason given: ${reason}`,
+    "If you think this is a mistake, contact your administrator.",
+  ]);
+}

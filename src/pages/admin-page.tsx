@@ -18,9 +18,15 @@ import { assertRecentAuthOf } from "../http/recent-auth.ts";
 import { type MfaResetDeps, resetSecondFactors } from "../mfa/admin-reset.ts";
 import type { SignInDeps } from "../sign-in/complete.ts";
 import { reauthenticate } from "../sign-in/reauth.ts";
-import { changeUser, revokeUserAccess } from "../users/administration.ts";
+import { revokeUserAccess } from "../users/administration.ts";
+import { type DecisionDeps, decideOnUser } from "../users/approval.ts";
 import { deleteAccount } from "../users/deletion.ts";
-import { pageOfUsers, pendingUsers, secondFactorsView } from "../users/user-list.ts";
+import {
+  countWaitingUsers,
+  pageOfUsers,
+  pendingUsers,
+  secondFactorsView,
+} from "../users/user-list.ts";
 import { userRecord } from "../users/user-record.ts";
 import { flashMessages, type NoticeCode, withFlash } from "./admin/flash.ts";
 import { AllowlistSection, PendingSection, UsersSection } from "./admin/home.tsx";
@@ -84,7 +90,7 @@ async function changeThenBack(
   return c.redirect(withFlash(back, { notice }), 303);
 }
 
-export function adminPageRoutes(deps: MfaResetDeps & SignInDeps) {
+export function adminPageRoutes(deps: MfaResetDeps & SignInDeps & DecisionDeps) {
   const { pool } = deps;
   const app = new Hono<AppEnv>();
 
@@ -93,8 +99,9 @@ export function adminPageRoutes(deps: MfaResetDeps & SignInDeps) {
       Object.fromEntries(Object.entries(c.req.query()).filter(([, v]) => v !== "")),
     );
     const query = parsed.success ? parsed.data : userListQuery.parse({});
-    const [pending, users, rules] = await Promise.all([
+    const [pending, pendingCount, users, rules] = await Promise.all([
       pendingUsers(pool, 100),
+      countWaitingUsers(pool),
       pageOfUsers(pool, userListFilter(query), Math.min(query.limit, 50)),
       allowlistRules(pool),
     ]);
@@ -110,7 +117,7 @@ export function adminPageRoutes(deps: MfaResetDeps & SignInDeps) {
     }
     return c.html(
       <Layout title="Users" {...flashOf(c)}>
-        <PendingSection pending={pending} />
+        <PendingSection pending={pending} count={pendingCount} />
         <UsersSection
           users={users.page.map((u) => ({ ...u, second_factors: secondFactorsView(u) }))}
           query={query}
@@ -140,8 +147,10 @@ export function adminPageRoutes(deps: MfaResetDeps & SignInDeps) {
     return changeThenBack(c, form.back, form.action, async () => {
       await assertRecentAuthOf(c);
       const change = formActions[form.action];
-      if (change) await changeUser(deps, actor, id, change);
-      else if (form.action === "revoke_sessions") await revokeUserAccess(deps, actor, id);
+      if (change) {
+        const reason = form.action === "deny" ? form.reason : undefined;
+        await decideOnUser(deps, actor, id, { ...change, ...(reason ? { reason } : {}) });
+      } else if (form.action === "revoke_sessions") await revokeUserAccess(deps, actor, id);
       else if (form.action === "reset_mfa") await resetSecondFactors(deps, actor, id);
       else await deleteAccount(deps, { userId: id, ...actor, hard: false });
     });

@@ -4,6 +4,7 @@ import { recordAudit } from "../audit.ts";
 import { fieldError } from "../errors.ts";
 import { existingAccountMail } from "../mail/templates.ts";
 import { accountKey, clientNetwork, enforceRateLimit } from "../rate-limits/rate-limiter.ts";
+import { digestSoon } from "../users/approval-digest.ts";
 import {
   afterAnswering,
   confirmationMail,
@@ -86,6 +87,7 @@ export async function signUp(
     if (!(error instanceof UniqueIntegrityConstraintViolationError)) throw error;
   }
   if (created) {
+    digestSoon(deps);
     deliverLater(
       deps,
       {

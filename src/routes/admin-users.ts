@@ -12,7 +12,9 @@ import { encodeCursor } from "../http/cursor.ts";
 import { readBody } from "../http/json-body.ts";
 import { readQuery } from "../http/query-params.ts";
 import { type MfaResetDeps, resetSecondFactors } from "../mfa/admin-reset.ts";
-import { changeUser, revokeUserAccess } from "../users/administration.ts";
+import { printableText } from "../text-input.ts";
+import { revokeUserAccess } from "../users/administration.ts";
+import { type DecisionDeps, decideOnUser } from "../users/approval.ts";
 import { deleteAccount } from "../users/deletion.ts";
 import { adminUserListView, adminUserView, pageOfUsers } from "../users/user-list.ts";
 import { adminUserDetail } from "../users/user-record.ts";
@@ -22,12 +24,38 @@ const adminOperation = operationsOf({ tag: "admin", access: "admin" });
 
 export const userChangeBody = z
   .strictObject({
-    status: z.enum(["active", "inactive", "locked"]),
+    status: z.enum(["active", "inactive", "locked", "denied"]),
     is_whitelisted: z.boolean(),
     role: z.enum(["user", "admin"]),
+    reason: printableText(500)
+      .trim()
+      .min(1)
+      .meta({ description: "Why the user is denied (with status denied only); mailed to them" }),
   })
   .partial()
-  .refine((v) => Object.keys(v).length > 0, "give at least one of status, is_whitelisted, role");
+  .refine(
+    (v) => v.status !== undefined || v.is_whitelisted !== undefined || v.role !== undefined,
+    "give at least one of status, is_whitelisted, role",
+  )
+  .superRefine((v, ctx) => {
+    if (v.status === "denied" && !v.reason) {
+      ctx.addIssue({ code: "custom", path: ["reason"], message: "say why the user is denied" });
+    }
+    if (v.status !== "denied" && v.reason !== undefined) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["reason"],
+        message: "a reason goes with status denied",
+      });
+    }
+    if (v.status === "denied" && v.is_whitelisted === true) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["is_whitelisted"],
+        message: "a denied user cannot be approved",
+      });
+    }
+  });
 
 const adminUserResponse = meResponse
   .extend({
@@ -72,7 +100,7 @@ const userDetailResponse = z.object({
 
 const deleteQuery = z.object({ hard: booleanParam.default(false) });
 
-export function adminUserRoutes(deps: MfaResetDeps) {
+export function adminUserRoutes(deps: MfaResetDeps & DecisionDeps) {
   const { pool } = deps;
   const routes = new ApiRoutes();
 
@@ -119,7 +147,8 @@ export function adminUserRoutes(deps: MfaResetDeps) {
 
   routes.add(
     adminOperation("PATCH /admin/users/:id", "updateUser", {
-      summary: "Activate, deactivate, lock, unlock, approve, change role",
+      summary:
+        "Activate, deactivate, lock, unlock, approve, deny (with a reason), change role; an approved or denied user is told by mail",
       body: userChangeBody,
       responses: {
         200: { description: "The updated user", body: adminUserResponse },
@@ -130,10 +159,11 @@ export function adminUserRoutes(deps: MfaResetDeps) {
     async (c) => {
       const id = targetUserId(c);
       const body = await readBody(c, userChangeBody);
-      const user = await changeUser(deps, actorOf(c), id, {
+      const user = await decideOnUser(deps, actorOf(c), id, {
         status: body.status,
         isWhitelisted: body.is_whitelisted,
         role: body.role,
+        reason: body.reason,
       });
       return c.json(adminUserView(user));
     },

@@ -54,6 +54,7 @@ export const verifyRefusalReasons = [
   "unauthenticated",
   "expired",
   "pending_approval",
+  "denied",
   "inactive",
   "requirement_not_met",
 ] as const;
@@ -120,7 +121,7 @@ export function forwardAuthRoutes({
         },
         403: {
           description:
-            "Signed in but not allowed; X-Auth-Reason: pending_approval, inactive or requirement_not_met",
+            "Signed in but not allowed; X-Auth-Reason: pending_approval, denied, inactive or requirement_not_met",
         },
       },
     }),
@@ -151,7 +152,8 @@ export function forwardAuthRoutes({
       if (pending) {
         const { status, is_whitelisted } = principal.user;
         auditGateDenial(c, gateDenialReason(status, is_whitelisted));
-        const reason: VerifyRefusalReason = status !== "active" ? "inactive" : "pending_approval";
+        const reason: VerifyRefusalReason =
+          status === "denied" ? "denied" : status !== "active" ? "inactive" : "pending_approval";
         return problemResponse(c, problemOf(new DomainError("not_approved", { detail: pending })), {
           "x-auth-reason": reason,
           ...noStore,

@@ -10,14 +10,13 @@ import {
 } from "../../sql/oauth-accounts.ts";
 import { findUserByEmail, findUserById, insertUser, type User } from "../../sql/users.ts";
 import { type RequestFacts, recordAudit } from "../audit.ts";
-import type { Config } from "../config/index.ts";
 import { DomainError } from "../errors.ts";
 import { decideSignInGrants } from "../gate/sign-in-grants.ts";
 import type { TokenCipher } from "../keys/token-encryption.ts";
-import type { Logger } from "../logger.ts";
 import { reclaimUnverifiedAccount } from "../password/reclaim.ts";
 import { sealAccountTokens } from "../providers/provider-tokens.ts";
 import type { MembershipNeeds, ProviderIdentity } from "../providers/sign-in-providers.ts";
+import { type DigestDeps, digestSoon } from "../users/approval-digest.ts";
 
 // What a successful provider callback does to our data, in one transaction:
 //   1. a known (provider, provider_user_id) is that user: tokens refreshed;
@@ -47,12 +46,7 @@ class LostRace extends Error {}
 
 export type ProviderSignIn = { user: User; created: boolean; linked: boolean };
 
-type Deps = {
-  pool: DatabasePool;
-  logger: Logger;
-  config: Pick<Config, "access">;
-  cipher: TokenCipher;
-};
+type Deps = DigestDeps & { cipher: TokenCipher };
 type AccountFields = Omit<NewOAuthAccount, "id" | "userId" | "provider" | "providerUserId">;
 
 /** Which GitHub memberships the allowlist rules ask about (and so which scopes to request). */
@@ -79,7 +73,11 @@ export async function signInWithProvider(
   // the unique-constraint race roll back and find the winner's rows.
   for (let attempt = 0; ; attempt++) {
     try {
-      return await deps.pool.transaction((tx) => signInOnce(deps, tx, identity, stored, request));
+      const signedIn = await deps.pool.transaction((tx) =>
+        signInOnce(deps, tx, identity, stored, request),
+      );
+      if (signedIn.created && !signedIn.user.is_whitelisted) digestSoon(deps);
+      return signedIn;
     } catch (error) {
       const raced =
         error instanceof LostRace || error instanceof UniqueIntegrityConstraintViolationError;
@@ -125,6 +123,8 @@ async function signInOnce(
 
   const holder =
     identity.email && identity.emailVerified ? await findUserByEmail(tx, identity.email) : null;
+  // A denied address stays denied: signing in anew must not put it back in the queue.
+  if (holder?.status === "denied") throw new SignInRefused("account_inactive", holder.id);
   // Someone signed up with this address and never verified it: the provider
   // just proved it belongs to the person signing in, who gets the account
   // without the squatter's password (pre-account takeover).

@@ -6,10 +6,11 @@ import {
   applyAdministrativeChange,
   invalidateTokensOfUser,
   lockUsableAdmins,
+  lockUserById,
 } from "../../sql/user-changes.ts";
 import { findUserById, type User } from "../../sql/users.ts";
 import { recordAudit } from "../audit.ts";
-import { DomainError, hasCode } from "../errors.ts";
+import { DomainError, fieldError, hasCode } from "../errors.ts";
 import type { Logger } from "../logger.ts";
 import { sessionsRevoked } from "../metrics.ts";
 
@@ -58,20 +59,55 @@ export async function revokeAllAccess(tx: CommonQueryMethods, userId: string, re
 }
 
 /**
- * An administrator's change of status, allowlisting or role. Deactivating or
- * locking revokes every session and token in the same transaction.
+ * An administrator's decision: a change, and for a denial the reason given
+ * (audited, and mailed to the user by decideOnUser).
  */
-export async function changeUser(
+export type UserDecision = AdministrativeChange & { reason?: string };
+
+/**
+ * Denying also withdraws approval (an administrator's decision, so rules do
+ * not approve the user again); approving a denied user lets them in at once.
+ */
+function effectiveChange(before: User, decision: UserDecision): AdministrativeChange {
+  const { reason: _, ...change } = decision;
+  if (change.status === "denied") return { ...change, isWhitelisted: false };
+  if (before.status === "denied" && change.isWhitelisted === true && change.status === undefined) {
+    return { ...change, status: "active" };
+  }
+  return change;
+}
+
+/** The user was let in by this change (approved, or a denial reversed by approving). */
+export const wasApproved = (before: User, after: User) =>
+  !before.is_whitelisted && after.is_whitelisted && after.status === "active";
+
+/**
+ * An administrator's change of status, allowlisting or role. Deactivating,
+ * locking or denying revokes every session and token in the same
+ * transaction. Returns the user before and after the change.
+ */
+export async function applyUserChange(
   { pool, logger }: AdminDeps,
   actor: Actor,
   targetId: string,
-  change: AdministrativeChange,
-): Promise<User> {
+  decision: UserDecision,
+): Promise<{ before: User; after: User }> {
+  if (decision.status === "denied" && !decision.reason) {
+    throw fieldError("validation_failed", "#/reason", "Say why the user is denied.");
+  }
   try {
     return await pool.transaction(async (tx) => {
-      const before = await findUserById(tx, targetId);
+      const seen = await findUserById(tx, targetId);
+      if (!seen || seen.status === "deleted") throw new DomainError("user_not_found");
+      if (removesAdministration(effectiveChange(seen, decision))) {
+        await guardLastAdministrator(tx, seen);
+      }
+      // Row-locked after the administrators (the guard's lock order), so of two
+      // administrators approving the same user at once one approves and one
+      // finds it done: the user gets one mail.
+      const before = await lockUserById(tx, targetId);
       if (!before || before.status === "deleted") throw new DomainError("user_not_found");
-      if (removesAdministration(change)) await guardLastAdministrator(tx, before);
+      const change = effectiveChange(before, decision);
       const after = await applyAdministrativeChange(tx, targetId, change);
       if (!after) throw new DomainError("user_not_found");
       const revoked =
@@ -90,7 +126,25 @@ export async function changeUser(
             : {}),
         },
       });
-      return after;
+      if (wasApproved(before, after)) {
+        await recordAudit(tx, logger, {
+          eventType: "user.approved",
+          result: "success",
+          userId: targetId,
+          ...actor,
+          context: { previous_status: before.status },
+        });
+      }
+      if (change.status === "denied") {
+        await recordAudit(tx, logger, {
+          eventType: "user.denied",
+          result: "success",
+          userId: targetId,
+          ...actor,
+          context: { reason: decision.reason ?? "" },
+        });
+      }
+      return { before, after };
     });
   } catch (error) {
     if (hasCode(error, "last_admin")) {
@@ -100,14 +154,24 @@ export async function changeUser(
         userId: targetId,
         ...actor,
         failureReason: "last administrator",
-        context: changeContext(change),
+        context: changeContext(decision),
       });
     }
     throw error;
   }
 }
 
-function changeContext(change: AdministrativeChange): Record<string, string | boolean> {
+/** applyUserChange, for callers that tell nobody (the CLI's bootstrap). */
+export async function changeUser(
+  deps: AdminDeps,
+  actor: Actor,
+  targetId: string,
+  change: AdministrativeChange,
+): Promise<User> {
+  return (await applyUserChange(deps, actor, targetId, change)).after;
+}
+
+function changeContext(change: UserDecision): Record<string, string | boolean> {
   const context: Record<string, string | boolean> = {};
   if (change.status !== undefined) context.status = change.status;
   if (change.isWhitelisted !== undefined) context.is_whitelisted = change.isWhitelisted;

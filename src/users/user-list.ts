@@ -1,5 +1,6 @@
 import type { CommonQueryMethods } from "slonik";
 import {
+  countPendingUsers,
   listPendingUsers,
   listUsersPage,
   type UserListFilter,
@@ -57,4 +58,9 @@ export const pageOfUsers = (
 /** Signed-in users waiting for approval, oldest first. */
 export function pendingUsers(db: CommonQueryMethods, limit: number): Promise<readonly User[]> {
   return listPendingUsers(db, limit);
+}
+
+/** How many users wait for approval. */
+export function countWaitingUsers(db: CommonQueryMethods): Promise<number> {
+  return countPendingUsers(db);
 }

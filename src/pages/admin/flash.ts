@@ -9,13 +9,13 @@ import { errorMessage } from "../../http/error-map.ts";
 // https://evil.example"). An unknown code shows nothing.
 
 const notices = {
-  approve: "Approved: the user is let in at once.",
-  deny: "Denied: the account is deactivated.",
+  approve: "Approved: the user is let in at once and told by mail.",
+  deny: "Denied: the user cannot sign in and was told the reason by mail.",
   activate: "Activated.",
   deactivate: "Deactivated: every session and token is revoked.",
   lock: "Locked: every session and token is revoked.",
   unlock: "Unlocked.",
-  whitelist: "Approved.",
+  whitelist: "Approved: the user was told by mail.",
   unwhitelist: "Approval revoked.",
   make_admin: "Now an administrator.",
   remove_admin: "No longer an administrator.",

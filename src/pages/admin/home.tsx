@@ -1,14 +1,20 @@
 import type { AllowlistRule } from "../../gate/allowlist.ts";
 import type { UserListQuery } from "../../http/admin-request.ts";
 import { type SecondFactorsView, type User, userStatuses } from "../../users/user-list.ts";
-import { ActionButton, StatusBadges, secondFactorsText, Table, when } from "./layout.tsx";
+import { ActionButton, DenyForm, StatusBadges, secondFactorsText, Table, when } from "./layout.tsx";
 
 // /admin: who is waiting for approval, every user (searchable), the allowlist.
 
-export function PendingSection({ pending }: { pending: readonly User[] }) {
+/** The oldest of those waiting (`pending`), under the count of all of them. */
+export function PendingSection({ pending, count }: { pending: readonly User[]; count: number }) {
   return (
     <section id="pending">
-      <h2>Waiting for approval ({pending.length})</h2>
+      <h2>
+        Waiting for approval <span class="badge pending">{count}</span>
+      </h2>
+      {count > pending.length ? (
+        <p class="muted">The {pending.length} who have waited longest:</p>
+      ) : null}
       {pending.length === 0 ? (
         <p class="muted">Nobody is waiting.</p>
       ) : (
@@ -32,13 +38,7 @@ export function PendingSection({ pending }: { pending: readonly User[] }) {
                   back="/admin"
                   kind="primary"
                 />
-                <ActionButton
-                  userId={u.id}
-                  action="deny"
-                  label="Deny"
-                  back="/admin"
-                  kind="danger"
-                />
+                <DenyForm userId={u.id} back="/admin" />
               </td>
             </tr>
           ))}

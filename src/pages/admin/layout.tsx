@@ -18,7 +18,7 @@ form.inline{display:inline}button{font:inherit;padding:.25rem .7rem;border-radiu
 button.primary{background:#1f883d;border-color:#1a7f37;color:#fff}button.danger{background:#fff;color:#cf222e;border-color:#cf222e}
 input,select{font:inherit;padding:.3rem .5rem;border:1px solid #d0d7de;border-radius:6px}
 .badge{display:inline-block;padding:0 .5rem;border-radius:1rem;font-size:.8rem;border:1px solid #d0d7de}
-.active{background:#dafbe1;border-color:#4ac26b}.inactive,.deleted{background:#eaeef2}.locked{background:#ffebe9;border-color:#ff8182}
+.active{background:#dafbe1;border-color:#4ac26b}.inactive,.deleted{background:#eaeef2}.denied{background:#ffebe9;border-color:#cf222e}.locked{background:#ffebe9;border-color:#ff8182}
 .pending{background:#fff8c5;border-color:#d4a72c}.admin{background:#ddf4ff;border-color:#54aeff}
 .notice{background:#dafbe1;border:1px solid #4ac26b;padding:.6rem 1rem;border-radius:6px;margin-bottom:1rem}
 .error{background:#ffebe9;border:1px solid #ff8182;padding:.6rem 1rem;border-radius:6px;margin-bottom:1rem}
@@ -86,13 +86,14 @@ export function StatusBadges({ user }: { user: User }) {
   return (
     <span class="row">
       <span class={`badge ${user.status}`}>{user.status}</span>
-      {user.is_whitelisted ? null : <span class="badge pending">not approved</span>}
+      {user.is_whitelisted || user.status === "denied" ? null : (
+        <span class="badge pending">not approved</span>
+      )}
       {user.role === "admin" ? <span class="badge admin">admin</span> : null}
     </span>
   );
 }
 
-/** A one-button form posting an action about a user, returning to `back`. */
 /** A user's second factors in a few words. */
 export function secondFactorsText(factors: SecondFactorsView): string {
   if (!factors.totp && factors.recovery_codes_left === 0 && factors.passkeys === 0) return "none";
@@ -107,6 +108,7 @@ export function secondFactorsText(factors: SecondFactorsView): string {
     .join(", ");
 }
 
+/** A one-button form posting an action about a user, returning to `back`. */
 export function ActionButton(props: {
   userId: string;
   action: FormAction;
@@ -120,6 +122,20 @@ export function ActionButton(props: {
       <input type="hidden" name="back" value={props.back} />
       <button type="submit" class={props.kind ?? ""}>
         {props.label}
+      </button>
+    </form>
+  );
+}
+
+/** Denying takes a reason, which the user is sent by mail. */
+export function DenyForm(props: { userId: string; back: string }) {
+  return (
+    <form class="inline row" method="post" action={`/admin/forms/users/${props.userId}`}>
+      <input type="hidden" name="action" value="deny" />
+      <input type="hidden" name="back" value={props.back} />
+      <input name="reason" required maxlength={500} placeholder="reason (sent to the user)" />
+      <button type="submit" class="danger">
+        Deny
       </button>
     </form>
   );

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { printableText } from "../../text-input.ts";
 import type { AdministrativeChange } from "../../users/administration.ts";
 
 // The buttons of the admin page: each posts one action about a user, which
@@ -7,7 +8,7 @@ import type { AdministrativeChange } from "../../users/administration.ts";
 
 export const formActions = {
   approve: { isWhitelisted: true },
-  deny: { status: "inactive" },
+  deny: { status: "denied" },
   activate: { status: "active" },
   deactivate: { status: "inactive" },
   lock: { status: "locked" },
@@ -29,4 +30,6 @@ export const userActionForm = z.object({
     .string()
     .regex(/^\/admin(\/[A-Za-z0-9/_-]*)?$/)
     .default("/admin"),
+  /** Why the user is denied (the deny form only); mailed to them. */
+  reason: printableText(500).trim().optional(),
 });

@@ -1,5 +1,5 @@
 import type { UserRecord } from "../../users/user-record.ts";
-import { ActionButton, StatusBadges, secondFactorsText, Table, when } from "./layout.tsx";
+import { ActionButton, DenyForm, StatusBadges, secondFactorsText, Table, when } from "./layout.tsx";
 
 // /admin/view/users/:id: one user's record, the actions on them, their
 // sessions and audit trail.
@@ -71,6 +71,7 @@ export function UserPage(props: UserRecord) {
                 back={back}
               />
             )}
+            {user.status === "denied" ? null : <DenyForm userId={user.id} back={back} />}
             {user.role === "admin" ? (
               <ActionButton
                 userId={user.id}
