@@ -42,7 +42,7 @@ export async function pendingSignInPasskeyOptions(
   door: Door,
   request: RequestFacts,
 ): Promise<PublicKeyCredentialRequestOptionsJSON> {
-  const { config, pool, logger } = deps;
+  const { config, pool } = deps;
   const pending =
     secret.length <= 256 ? await findLivePendingSignIn(pool, hashSecret(secret), door.kind) : null;
   if (!pending) throw pendingSignInExpired();
@@ -167,7 +167,7 @@ async function livePendingSignIn(
   door: Door,
   request: RequestFacts,
 ): Promise<{ pending: PendingSignInRow; user: User }> {
-  const { config, pool, logger } = deps;
+  const { pool } = deps;
   const pending = await findLive(deps, secret, door);
   if (!pending) throw pendingSignInExpired();
 
