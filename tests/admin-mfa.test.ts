@@ -1,26 +1,17 @@
-import { afterAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { sql } from "slonik";
 import { insertPasskey } from "../sql/passkeys.ts";
 import { insertUser, type User } from "../sql/users.ts";
-import { startTestApp } from "./support/app.ts";
-import { createTestDatabase } from "./support/database.ts";
+import { startMailingApp } from "./support/mailing-app.ts";
 import { formPoster, jsonSender } from "./support/requests.ts";
 import { signedInUser, testPasswordHash } from "./support/sign-in.ts";
-import { startTestSmtpServer } from "./support/smtp.ts";
 import { stepNow, totpCode } from "./support/totp.ts";
 
 // What administrators see of users' second factors, and the reset for a
 // user who lost theirs: audited `mfa.removed` with `by_admin`, and the user
 // told by mail (a real SMTP server here).
 
-const { pool, drop } = await createTestDatabase();
-const smtp = await startTestSmtpServer();
-const app = await startTestApp(pool, { SMTP_URL: smtp.url });
-afterAll(async () => {
-  await app.close();
-  await smtp.close();
-  await drop();
-});
+const { pool, smtp, app } = await startMailingApp();
 
 const send = jsonSender(app);
 const postForm = formPoster(app);

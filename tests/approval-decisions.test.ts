@@ -1,12 +1,12 @@
-import { afterAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { sql } from "slonik";
 import { insertUser, type User } from "../sql/users.ts";
 import { hashPassword } from "../src/password/hashing.ts";
 import { startTestApp } from "./support/app.ts";
 import { createTestDatabase } from "./support/database.ts";
+import { startMailingApp } from "./support/mailing-app.ts";
 import { formPoster, jsonSender } from "./support/requests.ts";
 import { knownPassword, signedInUser } from "./support/sign-in.ts";
-import { startTestSmtpServer } from "./support/smtp.ts";
 
 // An administrator's decision on a user waiting for approval: approving
 // mails them a link to the app, denying (with a reason) mails them the
@@ -14,17 +14,9 @@ import { startTestSmtpServer } from "./support/smtp.ts";
 // again; either is reversible and audited. Mail goes to a real SMTP server.
 
 const appUrl = "https://app.example.test/welcome";
-const { pool, drop } = await createTestDatabase();
-const smtp = await startTestSmtpServer();
-const app = await startTestApp(pool, {
-  SMTP_URL: smtp.url,
+const { pool, smtp, app } = await startMailingApp({
   APPROVED_REDIRECT_URL: appUrl,
   APPROVAL_DIGEST_INTERVAL: "1h",
-});
-afterAll(async () => {
-  await app.close();
-  await smtp.close();
-  await drop();
 });
 
 const send = jsonSender(app);

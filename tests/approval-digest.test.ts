@@ -1,11 +1,11 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { sql } from "slonik";
 import type { Config } from "../src/config/index.ts";
-import { createDatabasePool, type DatabasePool } from "../src/db/pool.ts";
+import type { DatabasePool } from "../src/db/pool.ts";
 import { createMailer } from "../src/mail/mailer.ts";
 import { sendApprovalDigests } from "../src/users/approval-digest.ts";
 import { startTestApp, type TestApp } from "./support/app.ts";
-import { createTestDatabase, testLogger } from "./support/database.ts";
+import { createTestDatabase, openTestPool, testLogger } from "./support/database.ts";
 import { gitHubUser } from "./support/fake-social-providers.ts";
 import { jsonSender } from "./support/requests.ts";
 import { signedInUser } from "./support/sign-in.ts";
@@ -117,15 +117,7 @@ describe("the digest", () => {
 
   test("two replicas on one database send one digest per administrator", async () => {
     const db = await createTestDatabase();
-    const secondPool = await createDatabasePool({
-      url: db.url,
-      minPoolSize: 0,
-      maxPoolSize: 10,
-      connectionTimeoutMs: 5000,
-      statementTimeoutMs: 30000,
-      slowQueryMs: 1000,
-      logger: testLogger,
-    });
+    const secondPool = await openTestPool(db.url);
     const env = { SMTP_URL: smtp.url, APPROVAL_DIGEST_INTERVAL: "1h" };
     const replicas = [await startTestApp(db.pool, env), await startTestApp(secondPool, env)];
     try {

@@ -3,6 +3,7 @@ import type { Problem } from "../http/problem.ts";
 import type { SecurityOverview } from "../mfa/security-overview.ts";
 import type { TotpEnrolment } from "../mfa/totp-enrolment.ts";
 import { AccountPage, AuthenticatorCodeField } from "./password-pages.tsx";
+import { RecoveryCodeList } from "./second-factor-page.tsx";
 import { StepUpForm } from "./step-up-form.tsx";
 
 // The account security page (GET /account/security): the signed-in user's
@@ -223,13 +224,7 @@ export const recoveryCodesPage = (codes: readonly string[], first: boolean) =>
           Each code works once, in place of a code from your app, if you lose it. Store them
           somewhere safe: they are shown only now.
         </p>
-        <ul>
-          {codes.map((code) => (
-            <li>
-              <code>{code}</code>
-            </li>
-          ))}
-        </ul>
+        <RecoveryCodeList codes={codes} />
         <p>
           <a href={securityPath}>Done</a>
         </p>

@@ -3,6 +3,17 @@ import type { SecondFactorMethod } from "../mfa/second-factor-proof.ts";
 import { PasskeyButton, passkeyScripts } from "./passkey-page.tsx";
 import { AccountPage, AuthenticatorCodeField } from "./password-pages.tsx";
 
+/** Recovery codes shown once, one per line. */
+export const RecoveryCodeList = (props: { codes: readonly string[] }) => (
+  <ul>
+    {props.codes.map((code) => (
+      <li>
+        <code>{code}</code>
+      </li>
+    ))}
+  </ul>
+);
+
 // The page a browser lands on after a right first factor when a second one
 // is owed (the pending sign-in's cookie rides along only to POST /auth/mfa).
 
@@ -135,13 +146,7 @@ export const recoveryCodesPage = (redirectTo: string, codes: readonly string[]) 
           Each code signs you in once if you lose your authenticator. Store them somewhere safe:
           they are shown only now.
         </p>
-        <ul>
-          {codes.map((code) => (
-            <li>
-              <code>{code}</code>
-            </li>
-          ))}
-        </ul>
+        <RecoveryCodeList codes={codes} />
         <p>
           <a href={redirectTo}>Continue</a>
         </p>

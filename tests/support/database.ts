@@ -98,13 +98,10 @@ export type TestDatabase = {
   drop: () => Promise<void>;
 };
 
-/** A fresh, migrated database of this test file's own. */
-export async function createTestDatabase(): Promise<TestDatabase> {
-  const name = `gatehouse_test_${runId}_${++databaseCount}`;
-  await withAdminClient((c) => c.query(`CREATE DATABASE ${name} TEMPLATE ${templateName}`));
-  const url = databaseUrl(server?.adminUrl ?? "", name);
-  const pool = await createDatabasePool({
-    url: runtimeRole ? await grantRuntimeRole(url, runtimeRole) : url,
+/** A pool as the tests use it (what another replica would open, too). */
+export const openTestPool = (url: string) =>
+  createDatabasePool({
+    url,
     minPoolSize: 0,
     maxPoolSize: 10,
     connectionTimeoutMs: 5000,
@@ -112,6 +109,13 @@ export async function createTestDatabase(): Promise<TestDatabase> {
     slowQueryMs: 1000,
     logger: testLogger,
   });
+
+/** A fresh, migrated database of this test file's own. */
+export async function createTestDatabase(): Promise<TestDatabase> {
+  const name = `gatehouse_test_${runId}_${++databaseCount}`;
+  await withAdminClient((c) => c.query(`CREATE DATABASE ${name} TEMPLATE ${templateName}`));
+  const url = databaseUrl(server?.adminUrl ?? "", name);
+  const pool = await openTestPool(runtimeRole ? await grantRuntimeRole(url, runtimeRole) : url);
   return {
     url,
     pool,
