@@ -271,6 +271,36 @@ describe("registering passkeys", () => {
     expect(await passkeysOf(user.id)).toBe(1);
   });
 
+  test("a passkey steps a stale session up, and the passkey changes then pass", async () => {
+    const user = await passwordUser();
+    const { cookie } = await logIn(user);
+    const authenticator = new TestAuthenticator(origin);
+    const { created } = await register(cookie, authenticator);
+    await pool.query(sql.unsafe`
+      UPDATE sessions SET authenticated_at = now() - interval '1 hour' WHERE user_id = ${user.id}`);
+    expect((await send("DELETE", `/me/passkeys/${created.id}`, cookie)).status).toBe(401);
+    const options = await json<Options>(await post("/auth/reauth/passkey/options", cookie), 200);
+    const passkey = authenticator.assert(options);
+    expect((await post("/auth/reauth", cookie, { passkey })).status).toBe(200);
+    expect((await send("DELETE", `/me/passkeys/${created.id}`, cookie)).status).toBe(204);
+  });
+
+  test("another user's passkey does not step up this session", async () => {
+    const other = await userWithPasskey();
+    const user = await passwordUser();
+    const { cookie } = await logIn(user);
+    await register(cookie, new TestAuthenticator(origin));
+    await pool.query(sql.unsafe`
+      UPDATE sessions SET authenticated_at = now() - interval '1 hour' WHERE user_id = ${user.id}`);
+    const options = await json<Options>(await post("/auth/reauth/passkey/options", cookie), 200);
+    const refused = await post("/auth/reauth", cookie, {
+      passkey: other.authenticator.assert(options),
+    });
+    expect(refused.status).toBeGreaterThanOrEqual(400);
+    expect(refused.status).toBeLessThan(500);
+    expect((await post("/me/passkeys/options", cookie)).status).toBe(401);
+  });
+
   test("the passkey routes of /me need a session", async () => {
     for (const [method, path] of [
       ["GET", "/me/passkeys"],

@@ -7,18 +7,24 @@ import type { AppEnv, Principal } from "../http/app-env.ts";
 import { requestAuditFields } from "../http/audit-fields.ts";
 import { answering, formField, isFormPost } from "../http/form-answers.ts";
 import { readBody } from "../http/json-body.ts";
+import { passkeyOptionsResponse } from "../http/passkey-bodies.ts";
 import { safeRedirectTarget } from "../http/redirect-target.ts";
-import { secondFactorBody } from "../http/second-factor-body.ts";
+import { pendingSignInAnswerBody, pendingSignInAnswerOf } from "../http/second-factor-body.ts";
 import { stepUpPage } from "../pages/step-up-form.tsx";
 import type { SignInDeps } from "../sign-in/complete.ts";
-import { type ReauthProof, reauthenticate, stepUpProofOf } from "../sign-in/reauth.ts";
+import {
+  type ReauthProof,
+  reauthenticate,
+  reauthPasskeyOptions,
+  stepUpProofOf,
+} from "../sign-in/reauth.ts";
 
 const signedInAuthOperation = operationsOf({ tag: "auth", access: "signed-in" });
 
 // The step-up: a signed-in caller proves who they are again, so the
 // changes behind the recent-auth guard pass for REAUTH_MAX_AGE.
 
-const reauthBody = secondFactorBody.extend({
+const reauthBody = pendingSignInAnswerBody.extend({
   redirect_to: z.string().max(2048).optional().meta({
     description: "Forms only: where the browser goes once confirmed (an allowed target, else /)",
   }),
@@ -42,10 +48,10 @@ const reauthOperation = signedInAuthOperation("POST /auth/reauth", "reauthentica
   responses: {
     200: { description: "The session counts as recently authenticated", body: reauthResponse },
     303: { description: "A form post, confirmed: on to its redirect_to" },
-    400: { description: "Not exactly one of password, code and recovery_code, or invalid input" },
+    400: { description: "Not exactly one of password, code, recovery_code and passkey, or invalid input" },
     401: {
       description:
-        "Not signed in; or the password, code or recovery code is wrong (counts toward the lockout)",
+        "Not signed in; or the password, code, recovery code or passkey is wrong (counts toward the lockout)",
     },
     403: { description: "A password given for an account that has a second factor, or inactive" },
     409: { description: "A code given but no authenticator is on, or the account has no password" },
@@ -56,28 +62,44 @@ const reauthOperation = signedInAuthOperation("POST /auth/reauth", "reauthentica
 
 /** The one proof the body gives; a 400 problem when it gives none or more than one. */
 function proofOf(body: z.infer<typeof reauthBody>): ReauthProof {
-  const given = (
-    [
-      ["password", body.password],
-      ["totp", body.code],
-      ["recovery_code", body.recovery_code],
-    ] as const
-  ).filter(([, value]) => value !== undefined && value.trim() !== "");
-  const [only] = given;
-  if (given.length !== 1 || !only) {
-    throw fieldError(
-      "validation_failed",
-      "#/password",
-      "Give one of: your password, a code from your authenticator, a recovery code.",
-    );
-  }
-  const [kind, value = ""] = only;
-  return kind === "password" ? { kind, password: value } : { kind, code: value };
+  const password = body.password?.trim() ? body.password : undefined;
+  const other = body.code?.trim() || body.recovery_code?.trim() || body.passkey !== undefined;
+  if (password !== undefined && !other) return { kind: "password", password };
+  if (password === undefined && other) return pendingSignInAnswerOf(body);
+  throw fieldError(
+    "validation_failed",
+    "#/password",
+    "Give one of: your password, a code from your authenticator, a recovery code, a passkey.",
+  );
 }
+
+const passkeyOptionsOperation = signedInAuthOperation(
+  "POST /auth/reauth/passkey/options",
+  "startPasskeyReauthentication",
+  {
+    summary:
+      "WebAuthn request options for stepping up with one of the signed-in user's passkeys; the answer goes to POST /auth/reauth as `passkey`",
+    responses: {
+      200: { description: "Options for navigator.credentials.get()", body: passkeyOptionsResponse },
+      404: { description: "The user has no passkey" },
+      429: { description: "The sign-in rate limit of this client (Retry-After)" },
+    },
+  },
+);
 
 export function reauthRoutes(deps: SignInDeps & { config: Config }) {
   const routes = new ApiRoutes();
   const principalOf = (c: Context<AppEnv>) => c.get("principal") as Principal;
+
+  routes.add(passkeyOptionsOperation, async (c) => {
+    const options = await reauthPasskeyOptions(
+      deps,
+      principalOf(c).user.user_id,
+      requestAuditFields(c),
+    );
+    c.header("cache-control", "no-store");
+    return c.json(passkeyOptionsResponse.parse(options));
+  });
 
   routes.add(reauthOperation, async (c) => {
     const principal = principalOf(c);

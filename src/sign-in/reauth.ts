@@ -1,5 +1,7 @@
+import type { PublicKeyCredentialRequestOptionsJSON } from "@simplewebauthn/server";
 import type { CommonQueryMethods } from "slonik";
 import { hasConfirmedTotp } from "../../sql/mfa-totp.ts";
+import { hasPasskey } from "../../sql/passkeys.ts";
 import { markSessionAuthenticated } from "../../sql/sessions.ts";
 import { findUserById } from "../../sql/users.ts";
 import { type RequestFacts, recordAudit } from "../audit.ts";
@@ -10,6 +12,7 @@ import {
   recordSecondFactorFailure,
   type SecondFactorAnswer,
 } from "../mfa/second-factor-proof.ts";
+import { assertionOptions } from "../passkeys/assertion.ts";
 import { relyingPartyOf } from "../passkeys/relying-party.ts";
 import { verifyAgainstDummy, verifyPassword } from "../password/hashing.ts";
 import { countFailedAttempt } from "../users/lockout.ts";
@@ -39,6 +42,24 @@ export async function stepUpProofOf(db: CommonQueryMethods, userId: string): Pro
   if (await hasConfirmedTotp(db, userId)) return "second_factor";
   if (await hasSecondFactor(db, userId)) return "sign_in_again";
   return (await findUserById(db, userId))?.password_hash ? "password" : "sign_in_again";
+}
+
+/**
+ * Options for stepping up with one of the user's passkeys: a challenge bound
+ * to the user (the answer goes to reauthenticate as a passkey proof). It
+ * stores a challenge, so it counts against the client's sign-in rate limit.
+ */
+export async function reauthPasskeyOptions(
+  deps: SignInDeps,
+  userId: string,
+  request: RequestFacts,
+): Promise<PublicKeyCredentialRequestOptionsJSON> {
+  await enforceSignInLimit(deps, "login_ip", request);
+  if (!(await hasPasskey(deps.pool, userId))) throw new DomainError("passkey_not_found");
+  return assertionOptions(deps.pool, relyingPartyOf(deps.config.http), {
+    purpose: "second_factor",
+    userId,
+  });
 }
 
 /** Proves `proof` for the user of `sessionId` and marks the session authenticated now. */
