@@ -1,5 +1,6 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { sql } from "slonik";
+import { insertPasskey } from "../sql/passkeys.ts";
 import { insertUser, type NewUser, type User } from "../sql/users.ts";
 import { parseConfig } from "../src/config/index.ts";
 import { hashPassword } from "../src/password/hashing.ts";
@@ -332,7 +333,8 @@ describe("MFA_REQUIRED=admins", () => {
     expect(me.status).toBe(200);
   });
 
-  test("an administrator cannot turn off their last second factor", async () => {
+  /** An admin enrolled at sign-in, and the removal of their TOTP with a current code. */
+  async function adminRemovingTotp(before?: (userId: string) => Promise<unknown>) {
     const user = await passwordUser({ role: "admin" });
     const login = await postJson(admins, "/auth/login", { email: user.email, password });
     const cookie = cookieHeader(cookiesSet(login));
@@ -345,19 +347,41 @@ describe("MFA_REQUIRED=admins", () => {
       { code: await nextCode(pool, user.id, secret) },
       cookie,
     );
-    const session = cookieHeader(cookiesSet(confirmed));
+    await before?.(user.id);
     const removal = await admins.request("/me/mfa/totp", {
       method: "DELETE",
       headers: {
         "content-type": "application/json",
-        cookie: session,
+        cookie: cookieHeader(cookiesSet(confirmed)),
         origin: admins.config.http.PUBLIC_URL,
       },
       body: JSON.stringify({ code: await nextCode(pool, user.id, secret) }),
     });
+    return { user, removal };
+  }
+
+  test("an administrator cannot turn off their last second factor", async () => {
+    const { user, removal } = await adminRemovingTotp();
     expect(removal.status).toBe(409);
     expect(await removal.json()).toMatchObject({ code: "mfa_last_factor" });
     expect(await totpOn(user.id)).toBe(true);
+  });
+
+  test("with a passkey left, an administrator's TOTP is not the last factor and can go", async () => {
+    const { user, removal } = await adminRemovingTotp((userId) =>
+      insertPasskey(pool, {
+        userId,
+        credentialId: Buffer.from(crypto.randomUUID()),
+        publicKey: Buffer.from("not a real key"),
+        counter: 0,
+        transports: ["internal"],
+        deviceType: "multiDevice",
+        backedUp: true,
+        name: "Laptop",
+      }),
+    );
+    expect(removal.status).toBe(204);
+    expect(await totpOn(user.id)).toBe(false);
   });
 });
 
