@@ -1,10 +1,9 @@
 import { describe, expect, test } from "bun:test";
 import { sql } from "slonik";
-import { insertPasskey } from "../sql/passkeys.ts";
 import { insertUser, type User } from "../sql/users.ts";
 import { startMailingApp } from "./support/mailing-app.ts";
 import { formPoster, jsonSender } from "./support/requests.ts";
-import { signedInUser, testPasswordHash } from "./support/sign-in.ts";
+import { plantPasskey, signedInUser, testPasswordHash } from "./support/sign-in.ts";
 import { stepNow, totpCode } from "./support/totp.ts";
 
 // What administrators see of users' second factors, and the reset for a
@@ -182,23 +181,10 @@ describe("POST /admin/users/:id/mfa/reset", () => {
 });
 
 describe("passkeys are second factors for administrators too", () => {
-  /** A passkey row as registration stores it (its key is never used here). */
-  const plantPasskey = (userId: string) =>
-    insertPasskey(pool, {
-      userId,
-      credentialId: Buffer.from(crypto.randomUUID()),
-      publicKey: Buffer.from("not a real key"),
-      counter: 0,
-      transports: ["internal"],
-      deviceType: "multiDevice",
-      backedUp: true,
-      name: "Laptop",
-    });
-
   test("a user with only a passkey is listed as enrolled, and a reset removes the passkey", async () => {
     const actor = await admin();
     const holder = await plainUser();
-    await plantPasskey(holder.id);
+    await plantPasskey(pool, holder.id);
     const listed = async (mfa: string) => {
       const page = await send("GET", `/admin/users?limit=200&mfa=${mfa}`, actor.cookie);
       return ((await page.json()) as { users: Listed[] }).users.find((u) => u.id === holder.id);

@@ -1,12 +1,12 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { sql } from "slonik";
-import { insertPasskey } from "../sql/passkeys.ts";
 import { insertUser, type NewUser, type User } from "../sql/users.ts";
 import { parseConfig } from "../src/config/index.ts";
 import { hashPassword } from "../src/password/hashing.ts";
 import { startTestApp, type TestApp } from "./support/app.ts";
 import { createTestDatabase } from "./support/database.ts";
 import { cookieHeader, cookiesSet, nextIp } from "./support/requests.ts";
+import { plantPasskey } from "./support/sign-in.ts";
 import { nextCode, stepNow, totpCode } from "./support/totp.ts";
 
 // MFA_REQUIRED: a user whom policy covers and who has no second factor gets,
@@ -368,18 +368,7 @@ describe("MFA_REQUIRED=admins", () => {
   });
 
   test("with a passkey left, an administrator's TOTP is not the last factor and can go", async () => {
-    const { user, removal } = await adminRemovingTotp((userId) =>
-      insertPasskey(pool, {
-        userId,
-        credentialId: Buffer.from(crypto.randomUUID()),
-        publicKey: Buffer.from("not a real key"),
-        counter: 0,
-        transports: ["internal"],
-        deviceType: "multiDevice",
-        backedUp: true,
-        name: "Laptop",
-      }),
-    );
+    const { user, removal } = await adminRemovingTotp((userId) => plantPasskey(pool, userId));
     expect(removal.status).toBe(204);
     expect(await totpOn(user.id)).toBe(false);
   });

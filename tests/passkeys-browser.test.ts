@@ -1,13 +1,13 @@
 import { afterAll, expect, test } from "bun:test";
-import { existsSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
-import { chromium, type Page } from "playwright-core";
+import type { Page } from "playwright-core";
 import { sql } from "slonik";
 import { insertUser } from "../sql/users.ts";
 import { freePort } from "../src/free-port.ts";
 import { hashPassword } from "../src/password/hashing.ts";
 import { startTestApp } from "./support/app.ts";
+import { chromiumPath, launchChromium, warnWithoutChromium } from "./support/chromium.ts";
 import { createTestDatabase } from "./support/database.ts";
 
 // Passkeys in a real Chromium with its DevTools virtual authenticator (a
@@ -16,14 +16,7 @@ import { createTestDatabase } from "./support/database.ts";
 // passkeys page, sign out, sign in with the passkey alone, then sign in with
 // the password and give the passkey as the second factor, and remove it.
 // Skipped, saying why, where no Chromium exists (.ci/run installs Debian's).
-const chromiumPath = [process.env.CHROMIUM_PATH, "/usr/bin/chromium", "/usr/bin/chromium-browser"]
-  .filter((p): p is string => Boolean(p))
-  .find((p) => existsSync(p));
-if (!chromiumPath) {
-  console.warn(
-    "passkey browser test skipped: no Chromium (apt-get install chromium, or set CHROMIUM_PATH)",
-  );
-}
+warnWithoutChromium("passkey browser test");
 
 const artifacts = join(import.meta.dir, "artifacts");
 
@@ -72,19 +65,8 @@ test.skipIf(!chromiumPath)(
     const shot = (page: Page, name: string) =>
       page.screenshot({ path: join(artifacts, `passkeys-${name}.png`), fullPage: true });
 
-    const browser = await chromium.launch({
-      executablePath: chromiumPath,
-      args: [
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--host-resolver-rules=MAP localhost 127.0.0.1",
-      ],
-    });
+    // WebAuthn refuses an IP address as the relying party: the app is `localhost`.
+    const browser = await launchChromium(["--host-resolver-rules=MAP localhost 127.0.0.1"]);
     try {
       const context = await browser.newContext({ viewport: { width: 900, height: 800 } });
       const page = await context.newPage();

@@ -20,7 +20,8 @@ export function warnWithoutChromium(what: string): void {
   }
 }
 
-export function launchChromium(): Promise<Browser> {
+/** Headless Chromium without its background traffic; `extraArgs` add switches. */
+export function launchChromium(extraArgs: readonly string[] = []): Promise<Browser> {
   return chromium.launch({
     executablePath: chromiumPath,
     args: [
@@ -31,6 +32,7 @@ export function launchChromium(): Promise<Browser> {
       "--disable-background-networking",
       "--disable-component-update",
       "--disable-sync",
+      ...extraArgs,
     ],
   });
 }

@@ -1,4 +1,5 @@
 import type { DatabasePool } from "slonik";
+import { insertPasskey } from "../../sql/passkeys.ts";
 import { insertUser, type NewUser, type User } from "../../sql/users.ts";
 import type { Config } from "../../src/config/index.ts";
 import { sessionCookieName } from "../../src/http/session-cookie.ts";
@@ -48,5 +49,22 @@ export async function approvedPasswordUser(
     emailVerified: true,
     isWhitelisted: true,
     passwordHash: await hashPassword(knownPassword, config.passwords),
+  });
+}
+
+/**
+ * A passkey row as registration stores it, for tests that only need the user
+ * to have one (its key signs nothing).
+ */
+export function plantPasskey(pool: DatabasePool, userId: string) {
+  return insertPasskey(pool, {
+    userId,
+    credentialId: Buffer.from(crypto.randomUUID()),
+    publicKey: Buffer.from("not a real key"),
+    counter: 0,
+    transports: ["internal"],
+    deviceType: "multiDevice",
+    backedUp: true,
+    name: "Laptop",
   });
 }
