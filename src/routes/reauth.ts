@@ -48,7 +48,9 @@ const reauthOperation = signedInAuthOperation("POST /auth/reauth", "reauthentica
   responses: {
     200: { description: "The session counts as recently authenticated", body: reauthResponse },
     303: { description: "A form post, confirmed: on to its redirect_to" },
-    400: { description: "Not exactly one of password, code, recovery_code and passkey, or invalid input" },
+    400: {
+      description: "Not exactly one of password, code, recovery_code and passkey, or invalid input",
+    },
     401: {
       description:
         "Not signed in; or the password, code, recovery code or passkey is wrong (counts toward the lockout)",
