@@ -56,3 +56,37 @@ test.skipIf(!chromiumPath)(
   },
   60_000,
 );
+
+test.skipIf(!chromiumPath)(
+  "on a phone (390 px) the admin pages do not scroll sideways; wide tables scroll in their card",
+  async () => {
+    const admin = await signedInUser(db.pool, app.config, { role: "admin", isWhitelisted: true });
+    const pending = await signedInUser(db.pool, app.config, {
+      fullName: "Pat Phone-Width With A Rather Long Name",
+    });
+    const [name, value] = admin.cookie.split("=") as [string, string];
+    const browser = await launchChromium();
+    try {
+      const context = await browser.newContext({ viewport: { width: 390, height: 844 } });
+      await context.addCookies([{ name, value, url: app.url, httpOnly: true, sameSite: "Lax" }]);
+      const page = await context.newPage();
+      for (const path of ["/admin", `/admin/view/users/${pending.user.id}`]) {
+        await page.goto(`${app.url}${path}`);
+        const widths = await page.evaluate(() => ({
+          page: document.documentElement.scrollWidth,
+          viewport: document.documentElement.clientWidth,
+        }));
+        expect(`${path} ${widths.page}`).toBe(`${path} ${widths.viewport}`);
+      }
+      await page.goto(`${app.url}/admin`);
+      await mkdir(artifacts, { recursive: true });
+      await page.screenshot({ path: join(artifacts, "admin-390.png"), fullPage: true });
+      // The way home and out is in the header.
+      expect(await page.locator("header a", { hasText: "Home" }).count()).toBe(1);
+      expect(await page.locator("header button", { hasText: "Sign out" }).count()).toBe(1);
+    } finally {
+      await browser.close();
+    }
+  },
+  60_000,
+);

@@ -182,3 +182,11 @@ test("anonymous visitors are sent to sign in; non-admins see a 403 page", async 
   });
   expect(anonymousForm.status).toBe(401);
 });
+
+test("an admin's signed-in home links to the admin console; a member's does not", async () => {
+  const home = async (cookie: string) =>
+    (await app.request("/", { headers: { cookie, accept: "text/html" } })).text();
+  expect(await home((await admin()).cookie)).toContain('href="/admin"');
+  const member = await signedInUser(db.pool, app.config, { isWhitelisted: true });
+  expect(await home(member.cookie)).not.toContain('href="/admin"');
+});

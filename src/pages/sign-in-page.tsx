@@ -77,6 +77,11 @@ function SignedIn(props: { principal: Principal; continueTo: string | null }) {
         <a class="button" href="/account/security">
           Account security
         </a>
+        {user.role === "admin" && user.status === "active" && user.is_whitelisted ? (
+          <a class="button" href="/admin">
+            Admin console
+          </a>
+        ) : null}
         <form method="post" action="/sign-out">
           <button type="submit">Sign out</button>
         </form>

@@ -23,6 +23,8 @@ input,select{font:inherit;padding:.3rem .5rem;border:1px solid #d0d7de;border-ra
 .notice{background:#dafbe1;border:1px solid #4ac26b;padding:.6rem 1rem;border-radius:6px;margin-bottom:1rem}
 .error{background:#ffebe9;border:1px solid #ff8182;padding:.6rem 1rem;border-radius:6px;margin-bottom:1rem}
 .muted{color:#57606a}.row{display:flex;gap:.5rem;flex-wrap:wrap;align-items:center}dl{display:grid;grid-template-columns:12rem 1fr;gap:.3rem 1rem;margin:0}dt{color:#57606a}dd{margin:0}
+.scroll{overflow-x:auto}header .account{margin-left:auto;display:flex;gap:1rem;align-items:center}header .account a{font-weight:400;opacity:.85}header .account button{background:none;border:none;color:#fff;opacity:.85;padding:0}
+@media (max-width:640px){header{padding:.8rem 1rem;flex-wrap:wrap;gap:.8rem}main{padding:0 .75rem}section{padding:.75rem}dl{grid-template-columns:1fr}}
 `;
 
 export function Layout(props: {
@@ -42,6 +44,12 @@ export function Layout(props: {
           <a href="/admin#users">Users</a>
           <a href="/admin#allowlist">Allowlist</a>
         </nav>
+        <div class="account">
+          <a href="/">Home</a>
+          <form method="post" action="/sign-out">
+            <button type="submit">Sign out</button>
+          </form>
+        </div>
       </header>
       <main>
         {props.notice ? <p class="notice">{props.notice}</p> : null}
@@ -155,11 +163,14 @@ export function ErrorPage({ status, message }: { status: number; message: string
 /** A table under its column headings; an empty heading is the column of a row's buttons. */
 export function Table(props: { head: readonly string[]; children: Child }) {
   return (
-    <table>
-      <thead>
-        <tr>{props.head.map((h) => (h ? <th>{h}</th> : <th />))}</tr>
-      </thead>
-      <tbody>{props.children}</tbody>
-    </table>
+    // Wide tables scroll inside their card on a phone instead of widening the page.
+    <div class="scroll">
+      <table>
+        <thead>
+          <tr>{props.head.map((h) => (h ? <th>{h}</th> : <th />))}</tr>
+        </thead>
+        <tbody>{props.children}</tbody>
+      </table>
+    </div>
   );
 }
