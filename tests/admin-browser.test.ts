@@ -72,10 +72,9 @@ test.skipIf(!chromiumPath)(
       const page = await context.newPage();
       for (const path of ["/admin", `/admin/view/users/${pending.user.id}`]) {
         await page.goto(`${app.url}${path}`);
-        const widths = await page.evaluate(() => ({
-          page: document.documentElement.scrollWidth,
-          viewport: document.documentElement.clientWidth,
-        }));
+        const widths = (await page.evaluate(
+          "({ page: document.documentElement.scrollWidth, viewport: document.documentElement.clientWidth })",
+        )) as { page: number; viewport: number };
         expect(`${path} ${widths.page}`).toBe(`${path} ${widths.viewport}`);
       }
       await page.goto(`${app.url}/admin`);
