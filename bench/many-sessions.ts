@@ -151,8 +151,28 @@ async function gatehouseRows(
       cookieLoad(zipfPicker(live)),
       count,
     );
+    // The same mix with longer cache lifetimes: what a longer AUTH_CACHE_TTL buys.
+    for (const ttl of longerCacheTtls) {
+      await measureCounted(
+        context,
+        {
+          id: ids.zipfWithTtl(ttl),
+          label: `Gatehouse forward-auth, cookie, Zipf-distributed sessions (s=1, AUTH_CACHE_TTL=${ttl})`,
+          kind: "gatehouse",
+          ceiling: ids.ceilingPg,
+          peerRows,
+          sessions: live,
+        },
+        () => startGatehouse(databaseUrl, context.logger, { ...shared, AUTH_CACHE_TTL: ttl }),
+        cookieLoad(zipfPicker(live)),
+        count,
+      );
+    }
   }
 }
+
+/** The Zipf row is also measured at these AUTH_CACHE_TTL values (largest size only). */
+const longerCacheTtls = ["10s", "60s"] as const;
 
 /**
  * Runs one part of a size's rows; if it throws, each of `rows` it did not
@@ -273,6 +293,12 @@ export async function runManySessions(context: ManySessionsContext): Promise<voi
                   kind: "gatehouse" as const,
                   sessions: live,
                 },
+                ...longerCacheTtls.map((ttl) => ({
+                  id: ids.zipfWithTtl(ttl),
+                  label: `Gatehouse forward-auth, cookie, Zipf-distributed sessions (AUTH_CACHE_TTL=${ttl})`,
+                  kind: "gatehouse" as const,
+                  sessions: live,
+                })),
               ]
             : []),
         ],

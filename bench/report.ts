@@ -79,6 +79,8 @@ export function manyIds(sessions: number) {
     cookie: `verify-cookie-random@${sessions}`,
     bearer: `verify-bearer-random@${sessions}`,
     zipf: `verify-cookie-zipf@${sessions}`,
+    /** The Zipf row again with a longer AUTH_CACHE_TTL (`10s`, `60s`). */
+    zipfWithTtl: (ttl: string) => `verify-cookie-zipf-${ttl}@${sessions}`,
     peerNoCache: `better-auth-no-cache@${sessions}`,
     peerCookieCache: `better-auth-cookie-cache@${sessions}`,
   };

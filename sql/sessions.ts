@@ -78,7 +78,10 @@ export const sessionWithUserRow = z.object({
   session_id: z.uuid(),
   last_seen_at: z.date(),
   expires_at: z.date(),
-  /** Seconds; with last_seen_at, lets a cached copy enforce the idle timeout. */
+  /**
+   * Seconds; with last_seen_at, lets a cached copy enforce the idle timeout.
+   * Read as an int: parsing an interval's text costs more than the rest of the row.
+   */
   idle_timeout: z.number(),
   user_id: z.uuid(),
   email: z.string().nullable(),
@@ -109,7 +112,8 @@ export async function findUnrevokedSessionWithUser(
   tokenHash: Buffer,
 ): Promise<SessionCheckRow | null> {
   return db.maybeOne(sql.type(sessionCheckRow)`
-    SELECT s.id AS session_id, s.last_seen_at, s.expires_at, s.idle_timeout, u.id AS user_id, u.email,
+    SELECT s.id AS session_id, s.last_seen_at, s.expires_at,
+           EXTRACT(EPOCH FROM s.idle_timeout)::int AS idle_timeout, u.id AS user_id, u.email,
            u.email_verified, u.full_name, u.role, u.status, u.is_whitelisted, s.amr,
            (s.expires_at > now() AND s.last_seen_at + s.idle_timeout > now()) AS live
     FROM sessions s JOIN users u ON u.id = s.user_id

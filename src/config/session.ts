@@ -22,8 +22,8 @@ export const sessionSchema = z.object({
     .default("1s")
     .transform((value, ctx) => {
       const ms = value === "0" ? 0 : parseDuration(value);
-      if (ms === null || ms > 10_000) {
-        ctx.addIssue({ code: "custom", message: "expected 0 or a duration up to 10s, like 1s" });
+      if (ms === null || ms > 60_000) {
+        ctx.addIssue({ code: "custom", message: "expected 0 or a duration up to 60s, like 1s" });
         return z.NEVER;
       }
       return ms;

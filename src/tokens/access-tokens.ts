@@ -42,6 +42,11 @@ const claimsSchema = z.object({
 });
 export type AccessTokenClaims = z.infer<typeof claimsSchema>;
 
+/** Within its lifetime (and the clock tolerance): checked again on every reuse of verified claims. */
+export function unexpired(claims: Pick<AccessTokenClaims, "exp">): boolean {
+  return claims.exp + clockToleranceSeconds > Date.now() / 1000;
+}
+
 export type IssuedAccessToken = { token: string; jti: string; expiresIn: number };
 
 export type AccessTokens = {
@@ -105,9 +110,6 @@ export function createAccessTokens(
     }
     verified.set(token, claims);
   };
-  const unexpired = (claims: AccessTokenClaims) =>
-    claims.exp + clockToleranceSeconds > Date.now() / 1000;
-
   return {
     jwks: { keys: keys.map((k) => k.publicJwk) },
     issue: async ({ userId, sessionId, amr, role, email, emailVerified }) => {

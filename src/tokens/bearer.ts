@@ -1,7 +1,7 @@
 import type { CommonQueryMethods } from "slonik";
 import { type BearerSubject, findBearerSubject } from "../../sql/revoked-access-tokens.ts";
 import { bearerKey, type CredentialCache } from "../sessions/credential-cache.ts";
-import type { AccessTokenClaims, AccessTokens } from "./access-tokens.ts";
+import { type AccessTokenClaims, type AccessTokens, unexpired } from "./access-tokens.ts";
 
 export type BearerCaller = { claims: AccessTokenClaims; subject: BearerSubject };
 
@@ -12,9 +12,10 @@ export type BearerCaller = { claims: AccessTokenClaims; subject: BearerSubject }
  * (findBearerSubject): a deactivated user, a revoked session or a
  * deny-listed jti stop the token at once rather than at its expiry.
  *
- * With `credentialCache` (AUTH_CACHE_TTL), a passed check is reused until a
- * change to its user, session or jti is notified (credential-cache.ts), and
- * for at most that TTL: the same cache, by the same rules, as sessions.
+ * With `credentialCache` (AUTH_CACHE_TTL), a passed check (claims and
+ * caller together) is reused until a change to its user, session or jti is
+ * notified (credential-cache.ts), and for at most that TTL: the same cache,
+ * by the same rules, as sessions. A hit is the whole check of a cached token.
  */
 export function createBearerAuthenticator(
   db: CommonQueryMethods,
@@ -22,11 +23,14 @@ export function createBearerAuthenticator(
   credentialCache?: CredentialCache,
 ): (token: string) => Promise<BearerCaller | null> {
   return async (token) => {
+    const key = credentialCache ? bearerKey(token) : "";
+    // One lookup for a token checked within the TTL: the entry was stored
+    // only after its signature verified, and holds the claims with the
+    // caller's state; only the expiry can have changed since.
+    const cached = credentialCache?.get<BearerCaller>(key);
+    if (cached && unexpired(cached.claims)) return cached;
     const claims = await accessTokens.verify(token);
     if (!claims) return null;
-    const key = credentialCache ? bearerKey(token) : "";
-    const cached = credentialCache?.get<BearerSubject>(key);
-    if (cached) return { claims, subject: cached };
     const generation = credentialCache?.generation() ?? 0;
     const subject = await findBearerSubject(db, {
       userId: claims.sub,
@@ -35,9 +39,10 @@ export function createBearerAuthenticator(
       issuedAt: new Date(claims.iat * 1000),
     });
     if (!subject) return null;
+    const caller = { claims, subject };
     const tags = [`u:${claims.sub}`, `s:${claims.sid}`, `j:${claims.jti}`];
-    credentialCache?.set(key, subject, tags, generation);
-    return { claims, subject };
+    credentialCache?.set(key, caller, tags, generation);
+    return caller;
   };
 }
 
