@@ -46,14 +46,16 @@ const refusalsFor: Record<Access, Record<number, string>> = {
   admin: { 401: "Not signed in", 403: "Not an administrator" },
 };
 
+// In the order a client meets them: signing in first, operations last (the
+// order /docs shows them in); a tag missing here goes at the end.
 const tagDescriptions: Record<string, string> = {
   auth: "Signing in and out, passwords, email confirmation, providers, forward-auth",
   tokens: "OAuth 2.0 token endpoint, revocation and the public keys",
   account: "The signed-in user's own account, profile and devices",
   admin: "Administration: users, allowlist, audit trail, health",
-  pages: "HTML pages the mails and forms link to",
   health: "Liveness and readiness probes",
   operations: "Metrics",
+  pages: "HTML pages the mails and forms link to",
   meta: "This document",
   development: "Development only, never mounted in production",
 };
@@ -71,7 +73,9 @@ export function buildOpenApiDocument(operations: readonly ApiOperation[], public
     paths[path] ??= {};
     (paths[path] as Record<string, unknown>)[operation.method] = describe(operation, schemas);
   }
-  const tags = [...new Set(operations.map((o) => o.tag))];
+  const order = Object.keys(tagDescriptions);
+  const rank = (tag: string) => (order.includes(tag) ? order.indexOf(tag) : order.length);
+  const tags = [...new Set(operations.map((o) => o.tag))].sort((a, b) => rank(a) - rank(b));
   return {
     openapi: "3.1.0",
     info: {

@@ -1,6 +1,30 @@
+import { readFileSync } from "node:fs";
 import { z } from "zod";
 import { type ApiOperation, ApiRoutes } from "../http/api-route.ts";
 import { buildOpenApiDocument } from "../http/openapi.ts";
+import { staticAsset } from "../http/static-asset.ts";
+
+// Swagger UI as swagger-ui-dist ships it, and the few lines that start it.
+const swaggerUi = (file: string) =>
+  readFileSync(new URL(file, import.meta.resolve("swagger-ui-dist/package.json")), "utf8");
+const javascript = "text/javascript; charset=utf-8";
+const assets = [
+  {
+    path: "/docs/assets/swagger-ui.css",
+    operationId: "getSwaggerUiStylesheet",
+    serve: staticAsset(swaggerUi("swagger-ui.css"), "text/css; charset=utf-8"),
+  },
+  {
+    path: "/docs/assets/swagger-ui-bundle.js",
+    operationId: "getSwaggerUiScript",
+    serve: staticAsset(swaggerUi("swagger-ui-bundle.js"), javascript),
+  },
+  {
+    path: "/docs/assets/api-docs.js",
+    operationId: "getApiDocsScript",
+    serve: staticAsset(readFileSync(new URL("./api-docs.js", import.meta.url), "utf8"), javascript),
+  },
+];
 
 type Operation = {
   summary: string;
@@ -12,9 +36,10 @@ type Operation = {
 };
 
 /**
- * GET /openapi.json and a server-rendered reference at /docs (no script, no
- * CDN), describing `operations`: every operation the app declared, read at
- * the first request, when the app has mounted them all.
+ * GET /openapi.json and /docs, describing `operations`: every operation the
+ * app declared, read at the first request, when the app has mounted them
+ * all. /docs is a server-rendered reference that Swagger UI, served from
+ * here (no CDN), turns into an interactive one with "Try it out".
  */
 export function apiDocsRoutes({
   operations,
@@ -62,13 +87,16 @@ export function apiDocsRoutes({
         <html lang="en">
           <head>
             <meta charset="utf-8" />
+            <meta name="viewport" content="width=device-width, initial-scale=1" />
             <title>Gatehouse API</title>
+            <link rel="stylesheet" href="/docs/assets/swagger-ui.css" />
             <style>{`body{font:15px/1.5 system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#1d2433}
-h2{border-bottom:1px solid #dde;padding-bottom:.3rem;margin-top:2.5rem}
-.op{border:1px solid #dde;border-radius:6px;padding:.6rem 1rem;margin:.8rem 0}
-.m{display:inline-block;min-width:4.5rem;font-weight:700;text-transform:uppercase}
-code,pre{font:13px ui-monospace,monospace}pre{background:#f6f7f9;padding:.6rem;overflow:auto;border-radius:4px}
-details summary{cursor:pointer;color:#456}.muted{color:#667}`}</style>
+.reference h2{border-bottom:1px solid #dde;padding-bottom:.3rem;margin-top:2.5rem}
+.reference .op{border:1px solid #dde;border-radius:6px;padding:.6rem 1rem;margin:.8rem 0}
+.reference .m{display:inline-block;min-width:4.5rem;font-weight:700;text-transform:uppercase}
+.reference code,.reference pre{font:13px ui-monospace,monospace}
+.reference pre{background:#f6f7f9;padding:.6rem;overflow:auto;border-radius:4px}
+.reference details summary{cursor:pointer;color:#456}.muted{color:#667}`}</style>
           </head>
           <body>
             <h1>Gatehouse API</h1>
@@ -76,70 +104,97 @@ details summary{cursor:pointer;color:#456}.muted{color:#667}`}</style>
               Errors are <code>application/problem+json</code> (RFC 9457). Machine-readable:{" "}
               <a href="/openapi.json">/openapi.json</a> (OpenAPI 3.1).
             </p>
-            {document.tags.map(({ name: tag }) => (
-              <section>
-                <h2>{tag}</h2>
-                {Object.entries(document.paths)
-                  .flatMap(([path, operations]) =>
-                    Object.entries(operations as Record<string, Operation>).map(([method, op]) => ({
-                      path,
-                      method,
-                      op,
-                    })),
-                  )
-                  .filter(({ op }) => op.tags.includes(tag))
-                  .map(({ path, method, op }) => (
-                    <div class="op">
-                      <div>
-                        <span class="m">{method}</span> <code>{path}</code> — {op.summary}{" "}
-                        <span class="muted">({op.description})</span>
-                      </div>
-                      {op.parameters && (
-                        <div class="muted">
-                          Parameters:{" "}
-                          {op.parameters
-                            .map((p) => `${p.name} (${p.in}${p.required ? ", required" : ""})`)
-                            .join(", ")}
-                        </div>
-                      )}
-                      {op.requestBody && (
-                        <details>
-                          <summary>Request body</summary>
-                          <pre>
-                            {JSON.stringify(
-                              op.requestBody.content["application/json"]?.schema,
-                              null,
-                              2,
-                            )}
-                          </pre>
-                        </details>
-                      )}
-                      <details>
-                        <summary>Responses: {Object.keys(op.responses).join(", ")}</summary>
-                        {Object.entries(op.responses).map(([status, response]) => (
+            <div id="api">
+              <div class="reference">
+                {document.tags.map(({ name: tag }) => (
+                  <section>
+                    <h2>{tag}</h2>
+                    {Object.entries(document.paths)
+                      .flatMap(([path, operations]) =>
+                        Object.entries(operations as Record<string, Operation>).map(
+                          ([method, op]) => ({
+                            path,
+                            method,
+                            op,
+                          }),
+                        ),
+                      )
+                      .filter(({ op }) => op.tags.includes(tag))
+                      .map(({ path, method, op }) => (
+                        <div class="op">
                           <div>
-                            <strong>{status}</strong> {response.description}
-                            {response.content && (
+                            <span class="m">{method}</span> <code>{path}</code> — {op.summary}{" "}
+                            <span class="muted">({op.description})</span>
+                          </div>
+                          {op.parameters && (
+                            <div class="muted">
+                              Parameters:{" "}
+                              {op.parameters
+                                .map((p) => `${p.name} (${p.in}${p.required ? ", required" : ""})`)
+                                .join(", ")}
+                            </div>
+                          )}
+                          {op.requestBody && (
+                            <details>
+                              <summary>Request body</summary>
                               <pre>
                                 {JSON.stringify(
-                                  Object.values(response.content)[0]?.schema,
+                                  op.requestBody.content["application/json"]?.schema,
                                   null,
                                   2,
                                 )}
                               </pre>
-                            )}
-                          </div>
-                        ))}
-                      </details>
-                    </div>
-                  ))}
-              </section>
-            ))}
+                            </details>
+                          )}
+                          <details>
+                            <summary>Responses: {Object.keys(op.responses).join(", ")}</summary>
+                            {Object.entries(op.responses).map(([status, response]) => (
+                              <div>
+                                <strong>{status}</strong> {response.description}
+                                {response.content && (
+                                  <pre>
+                                    {JSON.stringify(
+                                      Object.values(response.content)[0]?.schema,
+                                      null,
+                                      2,
+                                    )}
+                                  </pre>
+                                )}
+                              </div>
+                            ))}
+                          </details>
+                        </div>
+                      ))}
+                  </section>
+                ))}
+              </div>
+            </div>
+            <script src="/docs/assets/swagger-ui-bundle.js" />
+            <script src="/docs/assets/api-docs.js" />
           </body>
         </html>,
       );
     },
   );
+
+  for (const { path, operationId, serve } of assets) {
+    const contentType = path.endsWith(".css") ? "text/css" : "text/javascript";
+    routes.add(
+      {
+        method: "get",
+        path,
+        operationId,
+        summary: "A file of the interactive /docs page (Swagger UI)",
+        tag: "meta",
+        access: "anyone",
+        responses: {
+          200: { description: "The file", contentType, body: z.string() },
+          304: { description: "Not modified (If-None-Match)" },
+        },
+      },
+      serve,
+    );
+  }
 
   return routes;
 }

@@ -1,12 +1,10 @@
-import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
-import type { Context } from "hono";
 import { z } from "zod";
 import type { Config } from "../config/index.ts";
 import { ApiRoutes, operationsOf } from "../http/api-route.ts";
-import type { AppEnv } from "../http/app-env.ts";
 import { htmlPage } from "../http/form-answers.ts";
 import { hasRecentAuth } from "../http/recent-auth.ts";
+import { staticAsset } from "../http/static-asset.ts";
 import { listPasskeys, type PasskeyDeps, type PasskeyView } from "../passkeys/registration.ts";
 import { type StepUpProof, stepUpProofOf } from "../sign-in/reauth.ts";
 import { AccountPage } from "./password-pages.tsx";
@@ -17,19 +15,6 @@ import { StepUpForm } from "./step-up-form.tsx";
 // second-factor pages show, and a small page where a signed-in user adds and
 // removes passkeys. The controls are hidden until the script finds WebAuthn
 // in the browser: without it, nothing on the page does nothing.
-
-/**
- * A script file served from memory, revalidated by its ETag: a new release
- * brings new content at once, an unchanged one costs a 304.
- */
-function scriptFile(text: string) {
-  const etag = `"${createHash("sha256").update(text).digest("base64url").slice(0, 22)}"`;
-  return (c: Context<AppEnv>) => {
-    const headers = { "cache-control": "no-cache", etag };
-    if (c.req.header("if-none-match") === etag) return c.body(null, 304, headers);
-    return c.body(text, 200, { ...headers, "content-type": "text/javascript; charset=utf-8" });
-  };
-}
 
 // @simplewebauthn/browser's own bundle (ES2021, a global SimpleWebAuthnBrowser),
 // as the package ships it: its package exports only the module entry, which
@@ -141,6 +126,7 @@ function passkeysPage(
 }
 
 const pageOperation = operationsOf({ tag: "pages", access: "anyone" });
+const javascript = "text/javascript; charset=utf-8";
 const scriptResponse = {
   200: { description: "JavaScript", contentType: "text/javascript", body: z.string() },
   304: { description: "Not modified (If-None-Match)" },
@@ -154,7 +140,7 @@ export function passkeyPageRoutes(deps: PasskeyDeps & { config: Pick<Config, "ht
       summary: "@simplewebauthn/browser's bundle, for the passkey ceremonies of the pages",
       responses: scriptResponse,
     }),
-    scriptFile(browserLibrary),
+    staticAsset(browserLibrary, javascript),
   );
 
   routes.add(
@@ -162,7 +148,7 @@ export function passkeyPageRoutes(deps: PasskeyDeps & { config: Pick<Config, "ht
       summary: "The pages' passkey script: sign in, second factor, add and remove a passkey",
       responses: scriptResponse,
     }),
-    scriptFile(ceremonies),
+    staticAsset(ceremonies, javascript),
   );
 
   routes.add(
