@@ -81,7 +81,7 @@ function histogramSamples({ method, route, inBucket, sum }: Series): Sample[] {
 }
 
 /** A metric prom-client's registry renders by asking `values` at scrape time. */
-function scraped(
+export function scraped(
   name: string,
   type: "counter" | "histogram",
   help: string,

@@ -1,11 +1,23 @@
-import { Counter, Gauge, Registry } from "prom-client";
-import { HttpRequestMetrics } from "./http-request-metrics.ts";
+import { Counter, collectDefaultMetrics, Gauge, Registry } from "prom-client";
+import { HttpRequestMetrics, scraped } from "./http-request-metrics.ts";
+import { gatehouseVersion } from "./version.ts";
 
 // The process's Prometheus metrics. Features import the counter they need
 // and increment it; GET /metrics renders the registry. Label values are
 // small fixed sets (never user input), so series stay bounded.
 
 export const metricsRegistry = new Registry();
+
+// The process's own: CPU, memory, heap, open files, event-loop lag, under
+// the names every Node.js dashboard reads (process_*, nodejs_*).
+collectDefaultMetrics({ register: metricsRegistry });
+
+new Gauge({
+  name: "gatehouse_build_info",
+  help: "Always 1; its labels name the running release and runtime.",
+  labelNames: ["version", "bun"] as const,
+  registers: [metricsRegistry],
+}).set({ version: gatehouseVersion, bun: Bun.version }, 1);
 
 /** Counted without prom-client on the request path (src/http-request-metrics.ts). */
 export const httpRequestMetrics = new HttpRequestMetrics();
@@ -92,3 +104,63 @@ export const mfaChallenges = new Counter({
   labelNames: ["method", "result"] as const,
   registers: [metricsRegistry],
 });
+
+/** method: password | provider. */
+export const signUps = new Counter({
+  name: "gatehouse_signups_total",
+  help: "Accounts created by signing up, by method.",
+  labelNames: ["method"] as const,
+  registers: [metricsRegistry],
+});
+
+export const accountLockouts = new Counter({
+  name: "gatehouse_account_lockouts_total",
+  help: "Accounts locked after too many wrong passwords or second factors in a row.",
+  registers: [metricsRegistry],
+});
+
+/** result: sent | failed | kept (no SMTP_URL: the development outbox or the log). */
+export const mails = new Counter({
+  name: "gatehouse_mails_total",
+  help: "Mails handed to the mail server, by result.",
+  labelNames: ["result"] as const,
+  registers: [metricsRegistry],
+});
+
+/**
+ * Forward-auth answers (allowed, or X-Auth-Reason) and credential-cache
+ * lookups: plain numbers on the request path, read at scrape (as the HTTP
+ * request metrics are).
+ */
+const forwardAuthDecisions = new Map<string, number>();
+export function countForwardAuthDecision(decision: string): void {
+  forwardAuthDecisions.set(decision, (forwardAuthDecisions.get(decision) ?? 0) + 1);
+}
+export const credentialCacheLookups = { hit: 0, miss: 0 };
+/** 1 while the cache's listener hears its heartbeats (the cache serves), else 0. */
+export const credentialCacheListening = new Gauge({
+  name: "gatehouse_credential_cache_listening",
+  help: "1 while the credential cache's LISTEN connection hears its own heartbeats (the cache serves), 0 while it is bypassed.",
+  registers: [metricsRegistry],
+});
+
+metricsRegistry.registerMetric(
+  scraped(
+    "gatehouse_forward_auth_decisions_total",
+    "counter",
+    "GET /auth/verify answers: allowed, or the X-Auth-Reason of a refusal.",
+    () => [...forwardAuthDecisions].map(([decision, value]) => ({ labels: { decision }, value })),
+  ),
+);
+metricsRegistry.registerMetric(
+  scraped(
+    "gatehouse_credential_cache_lookups_total",
+    "counter",
+    "Credential-cache lookups of session and bearer checks, by result (hit, miss).",
+    () =>
+      Object.entries(credentialCacheLookups).map(([result, value]) => ({
+        labels: { result },
+        value,
+      })),
+  ),
+);

@@ -1,6 +1,7 @@
 import nodemailer from "nodemailer";
 import type { Config } from "../config/index.ts";
 import type { Logger } from "../logger.ts";
+import { mails } from "../metrics.ts";
 import type { MailContent } from "./templates.ts";
 
 export type OutboxEntry = MailContent & { to: string; from: string; queuedAt: string };
@@ -38,7 +39,13 @@ export function createMailer(config: Pick<Config, "mail" | "runtime">, logger: L
     return {
       outbox: null,
       async send(to, content) {
-        await transport.sendMail({ from: config.mail.MAIL_FROM, to, ...content });
+        try {
+          await transport.sendMail({ from: config.mail.MAIL_FROM, to, ...content });
+        } catch (error) {
+          mails.inc({ result: "failed" });
+          throw error;
+        }
+        mails.inc({ result: "sent" });
         logger.info({ subject: content.subject }, "mail sent");
       },
     };
@@ -48,8 +55,10 @@ export function createMailer(config: Pick<Config, "mail" | "runtime">, logger: L
     outbox,
     async send(to, content) {
       if (config.runtime.NODE_ENV === "production") {
+        mails.inc({ result: "failed" });
         throw new Error("SMTP_URL is not set: mail cannot be delivered");
       }
+      mails.inc({ result: "kept" });
       outbox?.push({
         ...content,
         to,

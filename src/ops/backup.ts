@@ -16,6 +16,7 @@ import {
 import { listAppliedMigrations } from "../../sql/schema-migrations.ts";
 import type { EncryptionKey } from "../keys/token-encryption.ts";
 import { maskDatabaseUrl } from "../logger.ts";
+import { gatehouseVersion } from "../version.ts";
 import {
   type BackupMetadata,
   backupFormat,
@@ -44,11 +45,6 @@ export type BackupOptions = {
   /** Awaited, so a caller can pace the run (tests write between tables with it). */
   onProgress?: (message: string) => void | Promise<void>;
 };
-
-async function gatehouseVersion(): Promise<string> {
-  const manifest = await Bun.file(resolve(import.meta.dir, "../../package.json")).json();
-  return String((manifest as { version?: string }).version ?? "unknown");
-}
 
 export async function createBackup(options: BackupOptions): Promise<BackupMetadata> {
   const { pool, dir, compress, pageSize = 1000, onProgress } = options;
@@ -127,7 +123,7 @@ export async function createBackup(options: BackupOptions): Promise<BackupMetada
       sha256: hash.digest("hex"),
       format: backupFormat,
       format_version: backupFormatVersion,
-      gatehouse_version: await gatehouseVersion(),
+      gatehouse_version: gatehouseVersion,
       server_version: snapshot.version,
       schema_version: snapshot.migrations.at(-1) ?? null,
       migrations: snapshot.migrations,

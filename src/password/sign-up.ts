@@ -3,6 +3,7 @@ import { findUserByEmail, insertUser, type User } from "../../sql/users.ts";
 import { recordAudit } from "../audit.ts";
 import { fieldError } from "../errors.ts";
 import { existingAccountMail } from "../mail/templates.ts";
+import { signUps } from "../metrics.ts";
 import { accountKey, clientNetwork, enforceRateLimit } from "../rate-limits/rate-limiter.ts";
 import { digestSoon } from "../users/approval-digest.ts";
 import {
@@ -87,6 +88,7 @@ export async function signUp(
     if (!(error instanceof UniqueIntegrityConstraintViolationError)) throw error;
   }
   if (created) {
+    signUps.inc({ method: "password" });
     digestSoon(deps);
     deliverLater(
       deps,

@@ -12,6 +12,7 @@ import { problemResponse } from "../http/problem.ts";
 import { readQuery } from "../http/query-params.ts";
 import { signInPageUrl } from "../http/redirect-target.ts";
 import { proxyTrust } from "../http/trusted-proxies.ts";
+import { countForwardAuthDecision } from "../metrics.ts";
 import { hasSecondFactor } from "../sessions/sessions.ts";
 import { userRoles } from "../users/user-list.ts";
 
@@ -135,6 +136,7 @@ export function forwardAuthRoutes({
         const reason: VerifyRefusalReason = c.get("credentialExpired")
           ? "expired"
           : "unauthenticated";
+        countForwardAuthDecision(reason);
         const browserPage =
           (original.method === "GET" || original.method === "HEAD") &&
           acceptsHtml(c.req.header("accept"));
@@ -154,6 +156,7 @@ export function forwardAuthRoutes({
         auditGateDenial(c, gateDenialReason(status, is_whitelisted));
         const reason: VerifyRefusalReason =
           status === "denied" ? "denied" : status !== "active" ? "inactive" : "pending_approval";
+        countForwardAuthDecision(reason);
         return problemResponse(c, problemOf(new DomainError("not_approved", { detail: pending })), {
           "x-auth-reason": reason,
           ...noStore,
@@ -163,9 +166,11 @@ export function forwardAuthRoutes({
       if (unmet) {
         auditGateDenial(c, "requirement_not_met");
         const reason: VerifyRefusalReason = "requirement_not_met";
+        countForwardAuthDecision(reason);
         const refusal = new DomainError("requirement_not_met", { detail: unmet });
         return problemResponse(c, problemOf(refusal), { "x-auth-reason": reason, ...noStore });
       }
+      countForwardAuthDecision("allowed");
       const { user } = principal;
       // An address nobody confirmed is only what the user typed at sign-up:
       // apps behind us must not take it as who they are.

@@ -7,6 +7,7 @@ import {
 } from "../../sql/credential-notifications.ts";
 import { listenForever } from "../db/listen.ts";
 import type { Logger } from "../logger.ts";
+import { credentialCacheListening, credentialCacheLookups } from "../metrics.ts";
 
 // The one cache of credential checks: validated sessions (cookie) and bearer
 // checks, each by the SHA-256 of the credential, and GET /me's view of a
@@ -89,17 +90,23 @@ export function createCredentialCache(ttlMs: number, now = () => performance.now
   const cache: CredentialCache = {
     get: <T>(key: string) => {
       const entry = entries.get(key);
-      if (!entry) return undefined;
+      if (!entry) {
+        credentialCacheLookups.miss++;
+        return undefined;
+      }
       const at = now();
       if (at >= trustedUntil) {
         // The listener has not been heard from in time: notifications may be lost.
         clear();
+        credentialCacheLookups.miss++;
         return undefined;
       }
       if (at - entry.storedAt >= ttlMs) {
         remove(key);
+        credentialCacheLookups.miss++;
         return undefined;
       }
+      credentialCacheLookups.hit++;
       return entry.value as T;
     },
     generation: () => generation,
@@ -167,8 +174,14 @@ export function startCredentialCache({
     channel: credentialsChannel,
     logger,
     sendHeartbeat: (payload) => notifyCredentialListeners(pool, payload),
-    onHearing: (until) => cache.trustUntil(until),
-    onLost: () => cache.distrust(),
+    onHearing: (until) => {
+      cache.trustUntil(until);
+      credentialCacheListening.set(1);
+    },
+    onLost: () => {
+      cache.distrust();
+      credentialCacheListening.set(0);
+    },
     onNotification: (payload) => cache.invalidate(payload),
   });
   return { cache, close: listener.close };

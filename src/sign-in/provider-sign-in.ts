@@ -13,6 +13,7 @@ import { type RequestFacts, recordAudit } from "../audit.ts";
 import { DomainError } from "../errors.ts";
 import { decideSignInGrants } from "../gate/sign-in-grants.ts";
 import type { TokenCipher } from "../keys/token-encryption.ts";
+import { signUps } from "../metrics.ts";
 import { reclaimUnverifiedAccount } from "../password/reclaim.ts";
 import { sealAccountTokens } from "../providers/provider-tokens.ts";
 import type { MembershipNeeds, ProviderIdentity } from "../providers/sign-in-providers.ts";
@@ -76,7 +77,10 @@ export async function signInWithProvider(
       const signedIn = await deps.pool.transaction((tx) =>
         signInOnce(deps, tx, identity, stored, request),
       );
-      if (signedIn.created && !signedIn.user.is_whitelisted) digestSoon(deps);
+      if (signedIn.created) {
+        signUps.inc({ method: "provider" });
+        if (!signedIn.user.is_whitelisted) digestSoon(deps);
+      }
       return signedIn;
     } catch (error) {
       const raced =

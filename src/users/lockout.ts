@@ -3,6 +3,7 @@ import { recordFailedLogin } from "../../sql/users.ts";
 import { recordAudit } from "../audit.ts";
 import type { Config } from "../config/index.ts";
 import type { Logger } from "../logger.ts";
+import { accountLockouts } from "../metrics.ts";
 
 /**
  * A wrong secret given for an account (a password, or a second factor after
@@ -24,6 +25,7 @@ export async function countFailedAttempt(
     maxLockoutMs: config.limits.LOGIN_LOCKOUT_MAX,
   });
   if (failed?.just_locked) {
+    accountLockouts.inc();
     await recordAudit(db, logger, {
       eventType: "account.locked",
       result: "success",
