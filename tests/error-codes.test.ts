@@ -6,7 +6,7 @@ import { answeredCodes, oauthErrorOf, problemOf } from "../src/http/error-map.ts
 import { hashPassword } from "../src/password/hashing.ts";
 import { startTestApp } from "./support/app.ts";
 import { createTestDatabase } from "./support/database.ts";
-import { signedInUser } from "./support/sign-in.ts";
+import { approvedPasswordUser, signedInUser } from "./support/sign-in.ts";
 
 const db = await createTestDatabase();
 // TRUST_PROXY_HOPS=1: each test claims its own client address, so one test's
@@ -28,15 +28,9 @@ afterAll(async () => {
 const password = "correct horse battery staple";
 let ip = 0;
 const nextIp = () => `198.51.100.${++ip}`;
-let counter = 0;
+const counter = 0;
 
-async function passwordUser() {
-  return insertUser(db.pool, {
-    email: `codes${++counter}@example.com`,
-    emailVerified: true,
-    passwordHash: await hashPassword(password, app.config.passwords),
-  });
-}
+const passwordUser = () => approvedPasswordUser(db.pool, app.config, { isWhitelisted: false });
 
 const json = (body: unknown, headers: Record<string, string> = {}): RequestInit => ({
   method: "POST",

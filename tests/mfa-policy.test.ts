@@ -6,7 +6,7 @@ import { hashPassword } from "../src/password/hashing.ts";
 import { startTestApp, type TestApp } from "./support/app.ts";
 import { createTestDatabase } from "./support/database.ts";
 import { cookieHeader, cookiesSet, nextIp } from "./support/requests.ts";
-import { plantPasskey } from "./support/sign-in.ts";
+import { approvedPasswordUser, plantPasskey } from "./support/sign-in.ts";
 import { nextCode, stepNow, totpCode } from "./support/totp.ts";
 
 // MFA_REQUIRED: a user whom policy covers and who has no second factor gets,
@@ -36,18 +36,11 @@ afterAll(async () => {
 const password = "correct horse battery staple";
 const pendingCookie = "gatehouse_mfa_pending";
 const sessionCookie = "gatehouse_session";
-let counter = 0;
+const counter = 0;
 const mfaGrant = "urn:gatehouse:params:oauth:grant-type:mfa";
 
-async function passwordUser(fields: Partial<NewUser> = {}): Promise<User> {
-  return insertUser(pool, {
-    email: `policy${++counter}@example.com`,
-    emailVerified: true,
-    isWhitelisted: true,
-    passwordHash: await hashPassword(password, admins.config.passwords),
-    ...fields,
-  });
-}
+const passwordUser = (fields: Partial<NewUser> = {}) =>
+  approvedPasswordUser(pool, admins.config, fields);
 
 const postJson = (app: TestApp, path: string, body: unknown, cookie = "") =>
   app.request(path, {

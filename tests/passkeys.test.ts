@@ -8,6 +8,7 @@ import { testKey } from "./support/cli.ts";
 import { createTestDatabase } from "./support/database.ts";
 import { TestAuthenticator } from "./support/passkey-authenticator.ts";
 import { nextIp } from "./support/requests.ts";
+import { approvedPasswordUser } from "./support/sign-in.ts";
 import { stepNow, totpCode } from "./support/totp.ts";
 
 // Passkeys through the front door, answered by a software authenticator
@@ -32,19 +33,12 @@ afterAll(async () => {
 const password = "correct horse battery staple";
 const sessionCookie = "__Host-gatehouse_session";
 const pendingCookie = "__Secure-gatehouse_mfa_pending";
-let counter = 0;
+const counter = 0;
 
 type Json = Record<string, unknown>;
 type Options = { challenge: string; user?: { id: string }; excludeCredentials?: { id: string }[] };
 
-async function passwordUser(): Promise<User> {
-  return insertUser(pool, {
-    email: `passkey${++counter}@example.com`,
-    emailVerified: true,
-    passwordHash: await hashPassword(password, app.config.passwords),
-    isWhitelisted: true,
-  });
-}
+const passwordUser = () => approvedPasswordUser(pool, app.config);
 
 /** The `name=value` pairs a response sets (expired ones left out), as a Cookie header. */
 function cookiesOf(response: Response): string {

@@ -10,6 +10,7 @@ import { clientNetwork } from "../src/rate-limits/rate-limiter.ts";
 import { verifyPasswordLogin } from "../src/sign-in/password-login.ts";
 import { startTestApp } from "./support/app.ts";
 import { createTestDatabase, testLogger } from "./support/database.ts";
+import { approvedPasswordUser } from "./support/sign-in.ts";
 
 const { pool, drop } = await createTestDatabase();
 // TRUST_PROXY_HOPS=1 lets each test claim its own client address through
@@ -26,13 +27,8 @@ let counter = 0;
 let ipCounter = 0;
 const nextIp = () => `203.0.113.${++ipCounter}`;
 
-async function passwordUser(overrides: { passwordHash?: string } = {}): Promise<User> {
-  return insertUser(pool, {
-    email: `login${++counter}@example.com`,
-    emailVerified: true,
-    passwordHash: overrides.passwordHash ?? (await hashPassword(password, app.config.passwords)),
-  });
-}
+const passwordUser = (fields: { passwordHash?: string } = {}) =>
+  approvedPasswordUser(pool, app.config, { isWhitelisted: false, ...fields });
 
 function login(body: unknown, ip: string, target = app) {
   return target.request("/auth/login", {

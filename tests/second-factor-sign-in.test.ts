@@ -14,6 +14,7 @@ import {
 } from "./support/fake-social-providers.ts";
 import { routeHostsTo, socialProviderHosts } from "./support/provider-routing.ts";
 import { cookieHeader, cookiesSet, nextIp, postForm } from "./support/requests.ts";
+import { approvedPasswordUser } from "./support/sign-in.ts";
 import { startTestSmtpServer } from "./support/smtp.ts";
 import { nextCode, stepNow, totpCode } from "./support/totp.ts";
 
@@ -48,16 +49,10 @@ afterAll(async () => {
 const password = "correct horse battery staple";
 const sessionCookie = "__Host-gatehouse_session";
 const pendingCookie = "__Secure-gatehouse_mfa_pending";
-let counter = 0;
+const counter = 0;
 const mfaGrant = "urn:gatehouse:params:oauth:grant-type:mfa";
 
-async function passwordUser(): Promise<User> {
-  return insertUser(pool, {
-    email: `second${++counter}@example.com`,
-    emailVerified: true,
-    passwordHash: await hashPassword(password, app.config.passwords),
-  });
-}
+const passwordUser = () => approvedPasswordUser(pool, app.config, { isWhitelisted: false });
 
 function postJson(path: string, body: unknown, cookie = ""): Promise<Response> {
   return app.request(path, {

@@ -39,16 +39,21 @@ export async function signedInUser(
 
 export const knownPassword = "correct horse battery staple";
 
-/** An approved user with a verified address whose password is knownPassword (no session). */
+/**
+ * An approved user with a verified address whose password is knownPassword
+ * (no session); `fields` change any of that.
+ */
 export async function approvedPasswordUser(
   pool: DatabasePool,
   config: Pick<Config, "passwords">,
+  fields: Partial<NewUser> = {},
 ): Promise<User> {
   return insertUser(pool, {
     email: `user${++counter}-${crypto.randomUUID().slice(0, 8)}@example.com`,
     emailVerified: true,
     isWhitelisted: true,
     passwordHash: await hashPassword(knownPassword, config.passwords),
+    ...fields,
   });
 }
 
