@@ -91,6 +91,31 @@ function headerValue(text: string | null): string {
   return Buffer.from(text.replace(/\p{Cc}/gu, " "), "utf8").toString("latin1");
 }
 
+// The headers of a 200, kept with the user object they describe: a check
+// answered from the credential cache hands back the same object, so a
+// cached caller's headers are built once per cache entry, not per request.
+const headersOfUser = new WeakMap<Principal["user"], Record<string, string>>();
+
+function allowedHeaders(user: Principal["user"]): Record<string, string> {
+  let headers = headersOfUser.get(user);
+  if (!headers) {
+    // An address nobody confirmed is only what the user typed at sign-up:
+    // apps behind us must not take it as who they are.
+    const verified = user.email_verified && user.email !== null;
+    headers = {
+      "x-auth-user-id": user.user_id,
+      "x-auth-email": verified ? headerValue(user.email) : "",
+      "x-auth-email-verified": verified ? "true" : "false",
+      "x-auth-role": user.role,
+      "x-auth-name": headerValue(user.full_name),
+      "x-auth-mfa": hasSecondFactor(user.amr) ? "true" : "false",
+      "cache-control": "no-store",
+    };
+    headersOfUser.set(user, headers);
+  }
+  return headers;
+}
+
 export function forwardAuthRoutes({
   config,
   auditGateDenial,
@@ -171,19 +196,7 @@ export function forwardAuthRoutes({
         return problemResponse(c, problemOf(refusal), { "x-auth-reason": reason, ...noStore });
       }
       countForwardAuthDecision("allowed");
-      const { user } = principal;
-      // An address nobody confirmed is only what the user typed at sign-up:
-      // apps behind us must not take it as who they are.
-      const verified = user.email_verified && user.email !== null;
-      return c.body(null, 200, {
-        "x-auth-user-id": user.user_id,
-        "x-auth-email": verified ? headerValue(user.email) : "",
-        "x-auth-email-verified": verified ? "true" : "false",
-        "x-auth-role": user.role,
-        "x-auth-name": headerValue(user.full_name),
-        "x-auth-mfa": hasSecondFactor(user.amr) ? "true" : "false",
-        ...noStore,
-      });
+      return c.body(null, 200, allowedHeaders(principal.user));
     },
   );
 
