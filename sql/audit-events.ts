@@ -222,3 +222,22 @@ export async function eraseAuditPersonalData(
     WHERE user_id = ${userId}`);
   return result.rowCount;
 }
+
+/** The events that create an account: a password sign-up, a first provider sign-in. */
+export const arrivalEventTypes = ["signup", "user.created"] as const;
+
+export const arrivalRow = z.object({
+  arrival_event: z.string().nullable(),
+  arrival_context: z.record(z.string(), z.unknown()).nullable(),
+});
+export type Arrival = z.infer<typeof arrivalRow>;
+
+/** How the user's account was created: its first creating event (nulls when none is kept). */
+export async function findArrivalOfUser(db: CommonQueryMethods, userId: string): Promise<Arrival> {
+  const found = await db.maybeOne(sql.type(arrivalRow)`
+    SELECT event_type AS arrival_event, context AS arrival_context FROM audit_events
+    WHERE user_id = ${userId} AND result = 'success'
+      AND event_type = ANY(${sql.array([...arrivalEventTypes], "text")})
+    ORDER BY occurred_at LIMIT 1`);
+  return found ?? { arrival_event: null, arrival_context: null };
+}

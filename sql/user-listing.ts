@@ -1,6 +1,7 @@
 import { type CommonQueryMethods, sql } from "slonik";
 import { z } from "zod";
-import { type User, type UserStatus, userColumns, userRow } from "./users.ts";
+import { arrivalEventTypes, arrivalRow } from "./audit-events.ts";
+import { type UserRole, type UserStatus, userColumns, userRow } from "./users.ts";
 
 // Reading many users: counts for health reports, the admin list, the pending queue.
 
@@ -54,6 +55,7 @@ export type UserListFilter = {
   /** Without a status, deleted (anonymised) users are left out. */
   status?: UserStatus;
   whitelisted?: boolean;
+  role?: UserRole;
   /** none: users without a second factor; enrolled: users with one. */
   mfa?: "none" | "enrolled";
   /** Keyset cursor: rows strictly older than this (created_at, id). */
@@ -90,6 +92,7 @@ export async function listUsersPage(
   if (filter.whitelisted !== undefined) {
     conditions.push(sql.fragment`is_whitelisted = ${filter.whitelisted}`);
   }
+  if (filter.role) conditions.push(sql.fragment`role = ${filter.role}`);
   if (filter.mfa) {
     const enrolled = sql.fragment`(EXISTS (SELECT 1 FROM mfa_totp t
                                            WHERE t.user_id = users.id AND t.confirmed_at IS NOT NULL)
@@ -114,13 +117,35 @@ export async function listUsersPage(
     LIMIT ${filter.limit}`);
 }
 
+/**
+ * A user waiting for approval, with how they can sign in (a password, the
+ * providers linked) and how they arrived: the audit event that created the
+ * account (`signup` for a password sign-up, `user.created` for a first
+ * provider sign-in, with its context), null when none was recorded (seeded
+ * or created before these events existed, or the event was pruned).
+ */
+export const pendingUserRow = userRow.extend({
+  providers: z.array(z.string()),
+  ...arrivalRow.shape,
+});
+export type PendingUser = z.infer<typeof pendingUserRow>;
+
 /** Signed-in users waiting for approval, oldest first (served by users_pending_idx). */
 export async function listPendingUsers(
   db: CommonQueryMethods,
   limit: number,
-): Promise<readonly User[]> {
-  return db.any(sql.type(userRow)`
-    SELECT ${userColumns} FROM users
+): Promise<readonly PendingUser[]> {
+  return db.any(sql.type(pendingUserRow)`
+    SELECT ${userColumns},
+      ARRAY(SELECT o.provider FROM oauth_accounts o WHERE o.user_id = users.id
+            ORDER BY o.created_at) AS providers,
+      arrival.event_type AS arrival_event, arrival.context AS arrival_context
+    FROM users
+    LEFT JOIN LATERAL (
+      SELECT a.event_type, a.context FROM audit_events a
+      WHERE a.user_id = users.id AND a.result = 'success'
+        AND a.event_type = ANY(${sql.array([...arrivalEventTypes], "text")})
+      ORDER BY a.occurred_at LIMIT 1) arrival ON TRUE
     WHERE NOT is_whitelisted AND status = 'active'
     ORDER BY created_at
     LIMIT ${limit}`);
@@ -130,4 +155,21 @@ export async function listPendingUsers(
 export async function countPendingUsers(db: CommonQueryMethods): Promise<number> {
   return db.oneFirst(sql.type(z.object({ count: z.number().int() }))`
     SELECT count(*)::int AS count FROM users WHERE NOT is_whitelisted AND status = 'active'`);
+}
+
+export const userLabelRow = z.object({
+  id: z.uuid(),
+  email: z.string().nullable(),
+  username: z.string().nullable(),
+});
+export type UserLabel = z.infer<typeof userLabelRow>;
+
+/** How to name each of these users (the audit log's who and by whom). */
+export async function listUserLabels(
+  db: CommonQueryMethods,
+  ids: readonly string[],
+): Promise<readonly UserLabel[]> {
+  if (ids.length === 0) return [];
+  return db.any(sql.type(userLabelRow)`
+    SELECT id, email, username FROM users WHERE id = ANY(${sql.array(ids, "uuid")})`);
 }

@@ -17,6 +17,7 @@ import { requestLogger } from "./http/request-logger.ts";
 import { secureHeadersUnlessOk } from "./http/secure-headers.ts";
 import { adminPageRoutes } from "./pages/admin-page.tsx";
 import { apiDocsRoutes } from "./pages/api-docs.tsx";
+import { brandedPages, faviconRoutes } from "./pages/branding.tsx";
 import { passkeyPageRoutes } from "./pages/passkey-page.tsx";
 import { signInPageRoutes } from "./pages/sign-in-page.tsx";
 import { accountSecurityRoutes } from "./routes/account-security.ts";
@@ -80,6 +81,7 @@ export function createApp(deps: Services) {
   mount(forwardAuthRoutes({ config, auditGateDenial }));
 
   for (const piece of front()) app.use(piece);
+  app.use(brandedPages(config.branding));
   app.use(secureHeaders());
   // Only on the routes browser apps call with bearer tokens, and only when
   // CORS_ALLOWED_ORIGINS names some; preflights are answered here, before
@@ -99,6 +101,7 @@ export function createApp(deps: Services) {
 
   // Probes come first: they never read credentials or touch the session table.
   mount(healthRoutes(deps));
+  app.route("/", faviconRoutes(config.branding));
   mount(metricsRoutes(deps));
 
   app.use(authenticated);

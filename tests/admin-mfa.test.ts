@@ -85,7 +85,7 @@ describe("what administrators see", () => {
     });
     const html = await page.text();
     expect(html).toContain("authenticator app, 10 recovery codes left");
-    expect(html).toContain('value="reset_mfa"');
+    expect(html).toContain(`/admin/view/users/${enrolled.user.id}/confirm/reset_mfa`);
   });
 
   test("?mfa=none lists only users without a second factor, ?mfa=enrolled only those with one", async () => {
@@ -104,7 +104,7 @@ describe("what administrators see", () => {
     const withOne = await idsOf("enrolled");
     expect(withOne).toContain(enrolled.user.id);
     expect(withOne).not.toContain(plain.id);
-    const page = await app.request("/admin?mfa=none", { headers: { cookie } });
+    const page = await app.request("/admin/view/users?mfa=none", { headers: { cookie } });
     expect(await page.text()).not.toContain(enrolled.user.email ?? "<none>");
   });
 
@@ -144,6 +144,7 @@ describe("POST /admin/users/:id/mfa/reset", () => {
     const response = await postForm(`/admin/forms/users/${target.user.id}`, actor.cookie, {
       action: "reset_mfa",
       back,
+      confirmed: "yes",
     });
     expect(response.headers.get("location")).toBe(`${back}?notice=reset_mfa`);
     expect(await factorRows(target.user.id)).toEqual({ totp: 0, codes: 0 });

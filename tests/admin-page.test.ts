@@ -94,7 +94,10 @@ test("the back field cannot redirect off the admin pages", async () => {
 test("a user's page shows their sessions and audit trail", async () => {
   const { cookie } = await admin();
   const target = await signedInUser(db.pool, app.config, { isWhitelisted: true });
-  await postForm(`/admin/forms/users/${target.user.id}`, cookie, { action: "revoke_sessions" });
+  await postForm(`/admin/forms/users/${target.user.id}`, cookie, {
+    action: "revoke_sessions",
+    confirmed: "yes",
+  });
   const response = await app.request(`/admin/view/users/${target.user.id}`, {
     headers: { cookie },
   });
@@ -114,7 +117,7 @@ test("allowlist rules are added and deleted through the page's forms", async () 
   expect(added.status).toBe(303);
   const id = await db.pool.oneFirst(sql.unsafe`
     SELECT id FROM allowlist_rules WHERE kind = 'domain' AND value = 'example.net'`);
-  const page = await (await app.request("/admin", { headers: { cookie } })).text();
+  const page = await (await app.request("/admin/view/allowlist", { headers: { cookie } })).text();
   expect(page).toContain("example.net");
 
   const bad = await postForm("/admin/forms/allowlist", cookie, { kind: "domain", value: "nope" });
@@ -126,7 +129,9 @@ test("allowlist rules are added and deleted through the page's forms", async () 
   ).text();
   expect(explained).toContain("Rule not added");
 
-  const deleted = await postForm(`/admin/forms/allowlist/${id}/delete`, cookie, {});
+  const deleted = await postForm(`/admin/forms/allowlist/${id}/delete`, cookie, {
+    confirmed: "yes",
+  });
   expect(deleted.status).toBe(303);
   expect(await db.pool.oneFirst(sql.unsafe`SELECT count(*)::int FROM allowlist_rules`)).toBe(0);
 });
@@ -160,7 +165,7 @@ test("the page's notice and error come from fixed messages named by a code, neve
     headers: { cookie },
   });
   const text = await named.text();
-  expect(text).toContain('<p class="notice">Signed out everywhere.</p>');
+  expect(text).toContain('<p class="notice" role="status">Signed out everywhere.</p>');
   expect(text).toContain("This is the last administrator");
 });
 

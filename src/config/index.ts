@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { type AccessConfig, accessSchema } from "./access.ts";
+import { type BrandingConfig, brandingSchema, checkBranding } from "./branding.ts";
 import { ConfigError } from "./config-error.ts";
 import { checkDatabase, type DatabaseConfig, databaseSchema } from "./database.ts";
 import { completeHttp, type HttpConfig, httpSchema } from "./http.ts";
@@ -18,6 +19,7 @@ import { checkServerTokens, type TokensConfig, tokensSchema } from "./tokens.ts"
 // it reads. A bad value stops the process with one line naming the variable.
 
 export type { AccessConfig } from "./access.ts";
+export type { BrandingConfig } from "./branding.ts";
 export { ConfigError } from "./config-error.ts";
 export type { DatabaseConfig } from "./database.ts";
 export type { HttpConfig } from "./http.ts";
@@ -45,6 +47,7 @@ export const sectionSchemas = {
   mail: mailSchema,
   mfa: mfaSchema,
   ops: opsSchema,
+  branding: brandingSchema,
 };
 
 /** Every variable the server reads, each in exactly one section; parsed at once so every bad one is named. */
@@ -61,6 +64,7 @@ export const environmentSchema = z.object({
   ...mailSchema.shape,
   ...mfaSchema.shape,
   ...opsSchema.shape,
+  ...brandingSchema.shape,
 });
 
 export type Config = {
@@ -76,6 +80,7 @@ export type Config = {
   mail: MailConfig;
   mfa: MfaConfig;
   ops: OpsConfig;
+  branding: BrandingConfig;
 };
 
 /** The section's own variables out of the whole parsed environment. */
@@ -110,6 +115,7 @@ export function parseConfig(env: Record<string, string | undefined> = process.en
     mail: sectionOf(mailSchema, parsed),
     mfa: completeMfa(sectionOf(mfaSchema, parsed), runtime),
     ops: sectionOf(opsSchema, parsed),
+    branding: checkBranding(sectionOf(brandingSchema, parsed), runtime),
   };
 }
 

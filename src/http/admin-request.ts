@@ -3,7 +3,7 @@ import { z } from "zod";
 import { DomainError } from "../errors.ts";
 import { printableText } from "../text-input.ts";
 import type { Actor } from "../users/administration.ts";
-import { userStatuses } from "../users/user-list.ts";
+import { userRoles, userStatuses } from "../users/user-list.ts";
 import type { AppEnv } from "./app-env.ts";
 import { requestAuditFields } from "./audit-fields.ts";
 import { decodeCursor } from "./cursor.ts";
@@ -16,6 +16,7 @@ export const userListQuery = z.object({
   q: printableText(200).trim().optional(),
   status: z.enum(userStatuses).optional(),
   whitelisted: booleanParam.optional(),
+  role: z.enum(userRoles).optional(),
   mfa: z
     .enum(["none", "enrolled"])
     .optional()
@@ -33,6 +34,7 @@ export function userListFilter(query: UserListQuery) {
     query: query.q || undefined,
     status: query.status,
     whitelisted: query.whitelisted,
+    role: query.role,
     mfa: query.mfa,
     before: cursor ? { createdAt: cursor.time, id: cursor.id } : undefined,
   };

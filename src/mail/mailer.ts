@@ -2,13 +2,13 @@ import nodemailer from "nodemailer";
 import type { Config } from "../config/index.ts";
 import type { Logger } from "../logger.ts";
 import { mails } from "../metrics.ts";
-import type { MailContent } from "./templates.ts";
+import type { MailBrand, MailContent, MailDraft } from "./templates.ts";
 
 export type OutboxEntry = MailContent & { to: string; from: string; queuedAt: string };
 
 export type Mailer = {
-  /** Sends now; rejects when the mail server cannot be reached or refuses. */
-  send(to: string, content: MailContent): Promise<void>;
+  /** Completes the draft with the branding and sends it now; rejects when the mail server cannot be reached or refuses. */
+  send(to: string, draft: MailDraft): Promise<void>;
   /** Messages kept for GET /dev/outbox, newest last; null when the outbox is off. */
   outbox: OutboxEntry[] | null;
 };
@@ -28,7 +28,14 @@ export function outboxEnabled(config: Pick<Config, "mail" | "runtime">): boolean
  * mail's link is a credential) and the development outbox keeps it whole.
  * In production without SMTP_URL sending fails, like a server that is down.
  */
-export function createMailer(config: Pick<Config, "mail" | "runtime">, logger: Logger): Mailer {
+export function createMailer(
+  config: Pick<Config, "mail" | "runtime" | "branding">,
+  logger: Logger,
+): Mailer {
+  const brand: MailBrand = {
+    name: config.branding.APP_NAME,
+    supportUrl: config.branding.SUPPORT_URL ?? null,
+  };
   if (config.mail.SMTP_URL) {
     const transport = nodemailer.createTransport({
       url: config.mail.SMTP_URL,
@@ -38,7 +45,8 @@ export function createMailer(config: Pick<Config, "mail" | "runtime">, logger: L
     });
     return {
       outbox: null,
-      async send(to, content) {
+      async send(to, draft) {
+        const content = draft(brand);
         try {
           await transport.sendMail({ from: config.mail.MAIL_FROM, to, ...content });
         } catch (error) {
@@ -53,7 +61,8 @@ export function createMailer(config: Pick<Config, "mail" | "runtime">, logger: L
   const outbox = outboxEnabled(config) ? ([] as OutboxEntry[]) : null;
   return {
     outbox,
-    async send(to, content) {
+    async send(to, draft) {
+      const content = draft(brand);
       if (config.runtime.NODE_ENV === "production") {
         mails.inc({ result: "failed" });
         throw new Error("SMTP_URL is not set: mail cannot be delivered");

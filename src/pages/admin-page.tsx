@@ -1,5 +1,6 @@
 import { type Context, Hono, type MiddlewareHandler } from "hono";
 import { z } from "zod";
+import { pageOfAuditEvents } from "../audit-trail.ts";
 import { DomainError, hasCode } from "../errors.ts";
 import {
   addAllowlistRule,
@@ -10,38 +11,58 @@ import {
 import { actorOf, targetUserId, userListFilter, userListQuery } from "../http/admin-request.ts";
 import type { AppEnv, Principal } from "../http/app-env.ts";
 import { requestAuditFields } from "../http/audit-fields.ts";
-import { encodeCursor } from "../http/cursor.ts";
+import { decodeCursor, encodeCursor } from "../http/cursor.ts";
 import { errorMessage } from "../http/error-map.ts";
 import { gateRefusal } from "../http/gate.ts";
 import { readBody } from "../http/json-body.ts";
 import { assertRecentAuthOf } from "../http/recent-auth.ts";
 import { type MfaResetDeps, resetSecondFactors } from "../mfa/admin-reset.ts";
+import { auditQuery } from "../routes/admin-audit.ts";
 import type { SignInDeps } from "../sign-in/complete.ts";
 import { reauthenticate } from "../sign-in/reauth.ts";
-import { revokeUserAccess } from "../users/administration.ts";
+import { revokeOneSessionOfUser, revokeUserAccess } from "../users/administration.ts";
 import { type DecisionDeps, decideOnUser } from "../users/approval.ts";
 import { deleteAccount } from "../users/deletion.ts";
 import {
   countWaitingUsers,
+  labelsOfUsers,
   pageOfUsers,
   pendingUsers,
   secondFactorsView,
 } from "../users/user-list.ts";
 import { userRecord } from "../users/user-record.ts";
+import { AllowlistRules } from "./admin/allowlist.tsx";
+import { type AuditFilterFields, AuditLog, auditFilterNames } from "./admin/audit.tsx";
+import { ConfirmStep } from "./admin/confirm.tsx";
 import { flashMessages, type NoticeCode, withFlash } from "./admin/flash.ts";
-import { AllowlistSection, PendingSection, UsersSection } from "./admin/home.tsx";
-import { ErrorPage, Layout } from "./admin/layout.tsx";
+import {
+  type AdminFrame,
+  type AdminScreen,
+  Layout,
+  RefusalPage,
+  userLabel,
+} from "./admin/layout.tsx";
+import { PendingQueue } from "./admin/pending.tsx";
 import { UserPage } from "./admin/user.tsx";
-import { formActions, userActionForm } from "./admin/user-actions.ts";
+import {
+  confirmedActions,
+  formActions,
+  isConfirmedAction,
+  userActionForm,
+} from "./admin/user-actions.ts";
+import { UsersList, userFilterParams } from "./admin/users.tsx";
 
-// The operator's page: server-rendered HTML with plain forms, so it works
-// without JavaScript. Forms post to /admin/forms/*, which call the same domain
-// functions as the JSON API and redirect back (POST-redirect-GET). The session
-// cookie and the CSRF middleware protect them exactly as they protect the API.
+// The admin console: server-rendered HTML with plain forms, so it works
+// without JavaScript. Screens are GET /admin (the approval queue) and
+// /admin/view/* (users, one user, the audit log, the allowlist, and the
+// confirmation step of destructive actions); forms post to /admin/forms/*,
+// which call the same domain functions as the JSON API and redirect back
+// (POST-redirect-GET). The session cookie and the CSRF middleware protect
+// them exactly as they protect the API, and writes need a recent sign-in.
 
 /**
  * Pages answer people, not programs: anonymous visitors are sent to sign in,
- * signed-in non-admins get a readable 403.
+ * signed-in non-admins get a readable 403 without the admin navigation.
  */
 function requireAdminPage(): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
@@ -54,7 +75,7 @@ function requireAdminPage(): MiddlewareHandler<AppEnv> {
     const refusal =
       gateRefusal(principal) ??
       (principal.user.role !== "admin" ? errorMessage("admin_only") : null);
-    if (refusal) return c.html(<ErrorPage status={403} message={refusal} />, 403);
+    if (refusal) return c.html(<RefusalPage status={403} message={refusal} />, 403);
     await next();
   };
 }
@@ -73,6 +94,8 @@ const reauthForm = z.object({
   password: z.string().max(1024).optional(),
 });
 
+const confirmation = z.object({ confirmed: z.literal("yes").optional() });
+
 /** Runs a form's change and goes back to `back`, saying it was done or why it was refused. */
 async function changeThenBack(
   c: Context<AppEnv>,
@@ -90,52 +113,215 @@ async function changeThenBack(
   return c.redirect(withFlash(back, { notice }), 303);
 }
 
+/** The query string without its empty fields: an untouched filter means no filter. */
+const filledQuery = (c: Context) =>
+  Object.fromEntries(Object.entries(c.req.query()).filter(([, v]) => v !== ""));
+
+/** A filter's refusal in words, for the page that shows it (400). */
+function invalidFilters(error: z.ZodError | DomainError): string {
+  if (error instanceof DomainError) return error.details.detail ?? errorMessage(error.code);
+  return `Some filters are invalid: ${error.issues
+    .map((i) => `${i.path.join(".") || "query"}: ${i.message}`)
+    .join("; ")}.`;
+}
+
+/** A `datetime-local` field's value (no zone; the page says UTC) as an ISO instant. */
+const asUtcInstant = (value: string | undefined) =>
+  value && /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2})?$/.test(value)
+    ? `${value.length === 16 ? `${value}:00` : value}Z`
+    : value;
+
 export function adminPageRoutes(deps: MfaResetDeps & SignInDeps & DecisionDeps) {
   const { pool } = deps;
   const app = new Hono<AppEnv>();
 
-  app.get("/admin", requireAdminPage(), async (c) => {
-    const parsed = userListQuery.safeParse(
-      Object.fromEntries(Object.entries(c.req.query()).filter(([, v]) => v !== "")),
-    );
-    const query = parsed.success ? parsed.data : userListQuery.parse({});
-    const [pending, pendingCount, users, rules] = await Promise.all([
-      pendingUsers(pool, 100),
-      countWaitingUsers(pool),
-      pageOfUsers(pool, userListFilter(query), Math.min(query.limit, 50)),
-      allowlistRules(pool),
-    ]);
-    let nextHref: string | null = null;
-    if (users.next) {
-      const params = new URLSearchParams();
-      if (query.q) params.set("q", query.q);
-      if (query.status) params.set("status", query.status);
-      if (query.whitelisted !== undefined) params.set("whitelisted", String(query.whitelisted));
-      if (query.mfa) params.set("mfa", query.mfa);
-      params.set("cursor", encodeCursor(users.next.createdAt, users.next.id));
-      nextHref = `/admin?${params}#users`;
-    }
+  /** The header's facts: who is signed in, how many wait. */
+  async function frameOf(c: Context<AppEnv>, screen?: AdminScreen): Promise<AdminFrame> {
+    const { user } = c.get("principal") as Principal;
+    return {
+      adminName: user.full_name ?? user.email ?? "administrator",
+      pendingCount: await countWaitingUsers(pool),
+      ...(screen ? { screen } : {}),
+    };
+  }
+
+  async function notFound(c: Context<AppEnv>, message: string) {
     return c.html(
-      <Layout title="Users" {...flashOf(c)}>
-        <PendingSection pending={pending} count={pendingCount} />
-        <UsersSection
-          users={users.page.map((u) => ({ ...u, second_factors: secondFactorsView(u) }))}
-          query={query}
-          nextHref={nextHref}
-        />
-        <AllowlistSection rules={rules} />
+      <Layout title="Not found" frame={await frameOf(c)}>
+        <section>
+          <p>{message}</p>
+        </section>
+      </Layout>,
+      404,
+    );
+  }
+
+  app.get("/admin", requireAdminPage(), async (c) => {
+    const [pending, frame] = await Promise.all([pendingUsers(pool, 100), frameOf(c, "pending")]);
+    return c.html(
+      <Layout title="Approval queue" frame={frame} {...flashOf(c)}>
+        <PendingQueue pending={pending} count={frame.pendingCount} />
       </Layout>,
     );
   });
 
-  app.get("/admin/view/users/:id", requireAdminPage(), async (c) => {
-    const record = await userRecord(pool, targetUserId(c));
-    if (!record) {
-      return c.html(<ErrorPage status={404} message={errorMessage("user_not_found")} />, 404);
+  app.get("/admin/view/users", requireAdminPage(), async (c) => {
+    const frame = await frameOf(c, "users");
+    const parsed = userListQuery.safeParse(filledQuery(c));
+    let filter: ReturnType<typeof userListFilter> | null = null;
+    let problem: string | null = parsed.success ? null : invalidFilters(parsed.error);
+    if (parsed.success) {
+      try {
+        filter = userListFilter(parsed.data);
+      } catch (error) {
+        if (!(error instanceof DomainError)) throw error;
+        problem = invalidFilters(error);
+      }
+    }
+    const query = parsed.success ? parsed.data : userListQuery.parse({});
+    const users = filter ? await pageOfUsers(pool, filter, Math.min(query.limit, 50)) : null;
+    const params = userFilterParams(query);
+    const base = `/admin/view/users${params.size ? `?${params}` : ""}`;
+    let nextHref: string | null = null;
+    if (users?.next) {
+      params.set("cursor", encodeCursor(users.next.createdAt, users.next.id));
+      nextHref = `/admin/view/users?${params}`;
     }
     return c.html(
-      <Layout title={record.user.email ?? "User"} {...flashOf(c)}>
+      <Layout title="Users" frame={frame} {...flashOf(c)} {...(problem ? { error: problem } : {})}>
+        <UsersList
+          users={(users?.page ?? []).map((u) => ({ ...u, second_factors: secondFactorsView(u) }))}
+          query={query}
+          nextHref={nextHref}
+          firstHref={query.cursor ? base : null}
+        />
+      </Layout>,
+      problem ? 400 : 200,
+    );
+  });
+
+  app.get("/admin/view/users/:id", requireAdminPage(), async (c) => {
+    const [record, frame] = await Promise.all([
+      userRecord(pool, targetUserId(c)),
+      frameOf(c, "users"),
+    ]);
+    if (!record) return notFound(c, errorMessage("user_not_found"));
+    return c.html(
+      <Layout title={userLabel(record.user)} frame={frame} {...flashOf(c)}>
         <UserPage {...record} />
+      </Layout>,
+    );
+  });
+
+  app.get("/admin/view/users/:id/confirm/:action", requireAdminPage(), async (c) => {
+    const action = c.req.param("action");
+    const record = await userRecord(pool, targetUserId(c));
+    if (!record || record.user.status === "deleted" || !isConfirmedAction(action)) {
+      return notFound(c, errorMessage("user_not_found"));
+    }
+    const step = confirmedActions[action];
+    const userPage = `/admin/view/users/${record.user.id}`;
+    return c.html(
+      <Layout title="Are you sure?" frame={await frameOf(c, "users")} {...flashOf(c)}>
+        <ConfirmStep
+          subject={userLabel(record.user)}
+          question={step.question}
+          consequence={step.consequence}
+          button={step.button}
+          action={`/admin/forms/users/${record.user.id}`}
+          fields={{ action, back: action === "delete" ? "/admin/view/users" : userPage }}
+          cancelHref={userPage}
+        />
+      </Layout>,
+    );
+  });
+
+  app.get("/admin/view/audit", requireAdminPage(), async (c) => {
+    const frame = await frameOf(c, "audit");
+    const typed = filledQuery(c);
+    const fields: AuditFilterFields = Object.fromEntries(
+      auditFilterNames.filter((name) => typed[name] !== undefined).map((n) => [n, typed[n]]),
+    );
+    const parsed = auditQuery.safeParse({
+      ...typed,
+      since: asUtcInstant(typed.since),
+      until: asUtcInstant(typed.until),
+      limit: "50",
+    });
+    let problem: string | null = parsed.success ? null : invalidFilters(parsed.error);
+    let cursor: ReturnType<typeof decodeCursor> | undefined;
+    if (parsed.success && parsed.data.cursor) {
+      try {
+        cursor = decodeCursor(parsed.data.cursor);
+      } catch (error) {
+        if (!(error instanceof DomainError)) throw error;
+        problem = invalidFilters(error);
+      }
+    }
+    const query = parsed.success && !problem ? parsed.data : null;
+    const events = query
+      ? await pageOfAuditEvents(
+          pool,
+          {
+            userId: query.user_id,
+            actorId: query.actor_id,
+            eventType: query.event_type,
+            result: query.result,
+            since: query.since,
+            until: query.until,
+            before: cursor ? { occurredAt: cursor.time, id: cursor.id } : undefined,
+          },
+          query.limit,
+        )
+      : { page: [], next: null };
+    const labels = await labelsOfUsers(
+      pool,
+      events.page.flatMap((e) => [e.user_id, e.actor_id]),
+    );
+    const params = new URLSearchParams(fields as Record<string, string>);
+    const base = `/admin/view/audit${params.size ? `?${params}` : ""}`;
+    let nextHref: string | null = null;
+    if (events.next) {
+      params.set("cursor", encodeCursor(events.next.occurredAt, events.next.id));
+      nextHref = `/admin/view/audit?${params}`;
+    }
+    return c.html(
+      <Layout title="Audit log" frame={frame} {...(problem ? { error: problem } : {})}>
+        <AuditLog
+          fields={fields}
+          events={events.page}
+          labels={labels}
+          nextHref={nextHref}
+          firstHref={typed.cursor ? base : null}
+        />
+      </Layout>,
+      problem ? 400 : 200,
+    );
+  });
+
+  app.get("/admin/view/allowlist", requireAdminPage(), async (c) => {
+    const [rules, frame] = await Promise.all([allowlistRules(pool), frameOf(c, "allowlist")]);
+    return c.html(
+      <Layout title="Allowlist" frame={frame} {...flashOf(c)}>
+        <AllowlistRules rules={rules} />
+      </Layout>,
+    );
+  });
+
+  app.get("/admin/view/allowlist/:id/delete", requireAdminPage(), async (c) => {
+    const rule = (await allowlistRules(pool)).find((r) => r.id === c.req.param("id"));
+    if (!rule) return notFound(c, errorMessage("rule_not_found"));
+    return c.html(
+      <Layout title="Are you sure?" frame={await frameOf(c, "allowlist")} {...flashOf(c)}>
+        <ConfirmStep
+          subject={`${rule.kind} ${rule.value}`}
+          question="Delete the allowlist rule"
+          consequence="Nobody new is approved by it from now on; users it already approved stay approved."
+          button="Delete rule"
+          action={`/admin/forms/allowlist/${rule.id}/delete`}
+          fields={{}}
+          cancelHref="/admin/view/allowlist"
+        />
       </Layout>,
     );
   });
@@ -143,6 +329,10 @@ export function adminPageRoutes(deps: MfaResetDeps & SignInDeps & DecisionDeps) 
   app.post("/admin/forms/users/:id", requireAdminPage(), async (c) => {
     const id = targetUserId(c);
     const form = await readBody(c, userActionForm);
+    // A destructive action without its second step does nothing but ask for it.
+    if (isConfirmedAction(form.action) && form.confirmed !== "yes") {
+      return c.redirect(`/admin/view/users/${id}/confirm/${form.action}`, 303);
+    }
     const actor = actorOf(c);
     return changeThenBack(c, form.back, form.action, async () => {
       await assertRecentAuthOf(c);
@@ -153,6 +343,17 @@ export function adminPageRoutes(deps: MfaResetDeps & SignInDeps & DecisionDeps) 
       } else if (form.action === "revoke_sessions") await revokeUserAccess(deps, actor, id);
       else if (form.action === "reset_mfa") await resetSecondFactors(deps, actor, id);
       else await deleteAccount(deps, { userId: id, ...actor, hard: false });
+    });
+  });
+
+  app.post("/admin/forms/users/:id/sessions/:session/revoke", requireAdminPage(), async (c) => {
+    const id = targetUserId(c);
+    await readBody(c, z.object({}));
+    const session = z.uuid().safeParse(c.req.param("session"));
+    return changeThenBack(c, `/admin/view/users/${id}`, "session_revoked", async () => {
+      await assertRecentAuthOf(c);
+      if (!session.success) throw new DomainError("session_not_found");
+      await revokeOneSessionOfUser(deps, actorOf(c), id, session.data);
     });
   });
 
@@ -178,11 +379,11 @@ export function adminPageRoutes(deps: MfaResetDeps & SignInDeps & DecisionDeps) 
       rule = await readBody(c, allowlistRuleBody);
     } catch (error) {
       if (hasCode(error, "validation_failed", "malformed_form", "malformed_json")) {
-        return c.redirect(`${withFlash("/admin", { error: "rule_invalid" })}#allowlist`, 303);
+        return c.redirect(withFlash("/admin/view/allowlist", { error: "rule_invalid" }), 303);
       }
       throw error;
     }
-    return changeThenBack(c, "/admin", "rule_added", async () => {
+    return changeThenBack(c, "/admin/view/allowlist", "rule_added", async () => {
       await assertRecentAuthOf(c);
       await addAllowlistRule(deps, actorOf(c), rule);
     });
@@ -190,7 +391,11 @@ export function adminPageRoutes(deps: MfaResetDeps & SignInDeps & DecisionDeps) 
 
   app.post("/admin/forms/allowlist/:id/delete", requireAdminPage(), async (c) => {
     const id = z.uuid().safeParse(c.req.param("id"));
-    return changeThenBack(c, "/admin", "rule_deleted", async () => {
+    const form = await readBody(c, confirmation);
+    if (id.success && form.confirmed !== "yes") {
+      return c.redirect(`/admin/view/allowlist/${id.data}/delete`, 303);
+    }
+    return changeThenBack(c, "/admin/view/allowlist", "rule_deleted", async () => {
       await assertRecentAuthOf(c);
       if (!id.success) throw new DomainError("rule_not_found");
       await deleteAllowlistRuleAudited(deps, actorOf(c), id.data);

@@ -12,7 +12,7 @@ const css = `
 main{max-width:26rem;margin:3rem auto;padding:1.5rem 1.75rem;background:#fff;border:1px solid #d0d7de;border-radius:10px}
 h1{font-size:1.35rem;margin:0 0 1rem}h2{font-size:1.1rem;margin:1.6rem 0 .4rem}label{display:block;margin:.8rem 0 .2rem;font-weight:600}
 input[type=email],input[type=password],input[type=text]{width:100%;font:inherit;padding:.45rem .6rem;border:1px solid #d0d7de;border-radius:6px}
-button{margin-top:1.1rem;font:inherit;padding:.45rem 1rem;border-radius:6px;border:1px solid #1a7f37;background:#1f883d;color:#fff;cursor:pointer}
+button{margin-top:1.1rem;font:inherit;padding:.45rem 1rem;border-radius:6px;border:1px solid var(--accent);background:var(--accent);color:var(--accent-text);cursor:pointer}
 .notice{background:#dafbe1;border:1px solid #4ac26b;padding:.6rem 1rem;border-radius:6px}
 .error{background:#ffebe9;border:1px solid #ff8182;padding:.6rem 1rem;border-radius:6px}
 .muted{color:#57606a;font-size:.9rem}[hidden]{display:none!important}code{overflow-wrap:anywhere}.qr svg{display:block;width:12rem;max-width:100%;height:auto}
@@ -31,7 +31,7 @@ export function AccountPage(props: {
 }) {
   const problem = props.problem;
   return (
-    <HtmlDocument title={`${props.title} · Gatehouse`} css={css} scripts={props.scripts}>
+    <HtmlDocument title={props.title} css={css} scripts={props.scripts}>
       <main>
         <h1>{props.title}</h1>
         {props.notice ? <p class="notice">{props.notice}</p> : null}

@@ -1,7 +1,7 @@
 import type { User } from "../../sql/users.ts";
 import { recordAudit } from "../audit.ts";
 import type { Config } from "../config/index.ts";
-import { type MailContent, passwordChangedMail, verificationMail } from "../mail/templates.ts";
+import { type MailDraft, passwordChangedMail, verificationMail } from "../mail/templates.ts";
 import type { AccountDeps, RequestFacts } from "./accounts.ts";
 import { issueEmailToken } from "./email-tokens.ts";
 
@@ -30,7 +30,7 @@ export const confirmationMail = (deps: AccountDeps, token: string) =>
  */
 export function deliverLater(
   deps: MailDeps,
-  mail: { to: string; content: MailContent; userId: string | null; purpose: string },
+  mail: { to: string; content: MailDraft; userId: string | null; purpose: string },
   facts: RequestFacts,
 ): void {
   deps.mailer.send(mail.to, mail.content).catch(async (error: unknown) => {
@@ -84,7 +84,7 @@ export async function sendLinkMail(
     purpose: "email_verification" | "password_reset";
     ttlMs: number;
     eventType: string;
-    content: (token: string) => MailContent;
+    content: (token: string) => MailDraft;
   },
   facts: RequestFacts,
 ): Promise<void> {

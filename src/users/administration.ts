@@ -1,6 +1,6 @@
 import type { CommonQueryMethods, DatabasePool } from "slonik";
 import { revokeRefreshTokensOfUser } from "../../sql/refresh-tokens.ts";
-import { revokeSessionsOfUser } from "../../sql/sessions.ts";
+import { revokeSessionOfUser, revokeSessionsOfUser } from "../../sql/sessions.ts";
 import {
   type AdministrativeChange,
   applyAdministrativeChange,
@@ -201,4 +201,29 @@ export async function revokeUserAccess(
     });
     return revoked;
   });
+}
+
+/**
+ * Ends one of the user's sessions (its refresh tokens with it, by the
+ * database trigger); `session_not_found` when it is not theirs or already ended.
+ */
+export async function revokeOneSessionOfUser(
+  { pool, logger }: AdminDeps,
+  actor: Actor,
+  targetId: string,
+  sessionId: string,
+): Promise<void> {
+  await pool.transaction(async (tx) => {
+    if (!(await revokeSessionOfUser(tx, targetId, sessionId, "admin:revoked"))) {
+      throw new DomainError("session_not_found");
+    }
+    await recordAudit(tx, logger, {
+      eventType: "admin.sessions_revoked",
+      result: "success",
+      userId: targetId,
+      ...actor,
+      context: { session_id: sessionId, scope: "one" },
+    });
+  });
+  sessionsRevoked.inc({ reason: "admin:revoked" });
 }

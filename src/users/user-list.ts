@@ -2,7 +2,10 @@ import type { CommonQueryMethods } from "slonik";
 import {
   countPendingUsers,
   listPendingUsers,
+  listUserLabels,
   listUsersPage,
+  type PendingUser,
+  type UserLabel,
   type UserListFilter,
   type UserPageRow,
 } from "../../sql/user-listing.ts";
@@ -10,7 +13,7 @@ import { type User, userRoles, userStatuses } from "../../sql/users.ts";
 import { readKeysetPage } from "../keyset-page.ts";
 import { toMeResponse } from "./user-view.ts";
 
-export { type User, userRoles, userStatuses };
+export { type PendingUser, type User, type UserLabel, userRoles, userStatuses };
 
 /** What an administrator sees of a user: the /me view plus lockout state, never the hash. */
 export function adminUserView(user: User) {
@@ -55,12 +58,24 @@ export const pageOfUsers = (
     (u) => ({ createdAt: u.cursor_created_at, id: u.id }),
   );
 
-/** Signed-in users waiting for approval, oldest first. */
-export function pendingUsers(db: CommonQueryMethods, limit: number): Promise<readonly User[]> {
+/** Signed-in users waiting for approval, oldest first, with how they sign in and arrived. */
+export function pendingUsers(
+  db: CommonQueryMethods,
+  limit: number,
+): Promise<readonly PendingUser[]> {
   return listPendingUsers(db, limit);
 }
 
 /** How many users wait for approval. */
 export function countWaitingUsers(db: CommonQueryMethods): Promise<number> {
   return countPendingUsers(db);
+}
+
+/** The users named in a list of records, by id: how a page names them. */
+export async function labelsOfUsers(
+  db: CommonQueryMethods,
+  ids: readonly (string | null)[],
+): Promise<Map<string, UserLabel>> {
+  const wanted = [...new Set(ids.filter((id): id is string => id !== null))];
+  return new Map((await listUserLabels(db, wanted)).map((u) => [u.id, u]));
 }

@@ -1,5 +1,10 @@
 import type { CommonQueryMethods } from "slonik";
-import { type AuditEvent, listAuditEventsOfUser } from "../../sql/audit-events.ts";
+import {
+  type Arrival,
+  type AuditEvent,
+  findArrivalOfUser,
+  listAuditEventsOfUser,
+} from "../../sql/audit-events.ts";
 import { type LinkedAccount, listLinkedAccountsOfUser } from "../../sql/oauth-accounts.ts";
 import { listLiveSessionsOfUser, listSessionsOfUser, type Session } from "../../sql/sessions.ts";
 import { findUserById, type User } from "../../sql/users.ts";
@@ -59,6 +64,8 @@ export type UserRecord = {
   /** The latest events about the user. */
   events: readonly AuditEvent[];
   secondFactors: SecondFactorsView;
+  /** How the account was created (its creating audit event, when kept). */
+  arrival: Arrival;
 };
 
 /** The admin page's view of one user; null when no such user. */
@@ -68,16 +75,17 @@ export async function userRecord(
 ): Promise<UserRecord | null> {
   const user = await findUserById(db, userId);
   if (!user) return null;
-  const [accounts, sessions, events, factors] = await Promise.all([
+  const [accounts, sessions, events, factors, arrival] = await Promise.all([
     listLinkedAccountsOfUser(db, userId),
     listSessionsOfUser(db, userId, 50),
     listAuditEventsOfUser(db, userId, 100),
     secondFactorStatus(db, userId),
+    findArrivalOfUser(db, userId),
   ]);
   const secondFactors = secondFactorsView({
     totp_enabled: factors.totp.enabled,
     recovery_codes_left: factors.recovery_codes_left,
     passkeys: factors.passkeys,
   });
-  return { user, accounts, sessions, events, secondFactors };
+  return { user, accounts, sessions, events, secondFactors, arrival };
 }

@@ -20,6 +20,7 @@ const notices = {
   make_admin: "Now an administrator.",
   remove_admin: "No longer an administrator.",
   revoke_sessions: "Signed out everywhere.",
+  session_revoked: "Session revoked.",
   reset_mfa: "Second factors reset; the user was told by mail.",
   reauthenticated: "Confirmed: changes are open for a few minutes.",
   delete: "Account deleted.",

@@ -1,0 +1,65 @@
+import { type AllowlistRule, allowlistKinds } from "../../gate/allowlist.ts";
+import { ConfirmLink, Table, when } from "./layout.tsx";
+
+// /admin/view/allowlist: the rules that approve users at sign-in.
+
+const kindHelp: Record<(typeof allowlistKinds)[number], string> = {
+  email: "one address, e.g. alice@example.com",
+  domain: "every verified address at a domain, e.g. example.com",
+  github_org: "members of a GitHub organisation, e.g. acme",
+  github_team: "members of a GitHub team, e.g. acme/platform",
+};
+
+export function AllowlistRules({ rules }: { rules: readonly AllowlistRule[] }) {
+  return (
+    <>
+      <section aria-labelledby="rules-heading">
+        <h2 id="rules-heading">Rules</h2>
+        <p class="muted">
+          A user matching a rule is approved automatically when they sign in. Deleting a rule
+          approves nobody new; users it already approved stay approved.
+        </p>
+        {rules.length === 0 ? (
+          <p class="muted">No rules: every newcomer waits for an administrator.</p>
+        ) : (
+          <Table head={["Kind", "Value", "Added", ""]}>
+            {rules.map((r) => (
+              <tr>
+                <td>{r.kind}</td>
+                <td>
+                  <code>{r.value}</code>
+                </td>
+                <td>{when(r.created_at)}</td>
+                <td>
+                  <ConfirmLink href={`/admin/view/allowlist/${r.id}/delete`} label="Delete" />
+                </td>
+              </tr>
+            ))}
+          </Table>
+        )}
+      </section>
+      <section aria-labelledby="add-heading">
+        <h2 id="add-heading">Add a rule</h2>
+        <form method="post" action="/admin/forms/allowlist" class="row end">
+          <span class="field">
+            <label for="rule-kind">Kind</label>
+            <select id="rule-kind" name="kind">
+              {allowlistKinds.map((k) => (
+                <option value={k}>
+                  {k}: {kindHelp[k]}
+                </option>
+              ))}
+            </select>
+          </span>
+          <span class="field">
+            <label for="rule-value">Value</label>
+            <input id="rule-value" name="value" required maxlength={320} />
+          </span>
+          <button type="submit" class="primary">
+            Add rule
+          </button>
+        </form>
+      </section>
+    </>
+  );
+}
