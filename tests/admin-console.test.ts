@@ -1,0 +1,425 @@
+import { describe, expect, test } from "bun:test";
+import { sql } from "slonik";
+import { insertAuditEvent } from "../sql/audit-events.ts";
+import { insertOAuthAccount } from "../sql/oauth-accounts.ts";
+import { findSessionById } from "../sql/sessions.ts";
+import { findUserByEmail, findUserById, insertUser } from "../sql/users.ts";
+import { appTestSetup } from "./support/app.ts";
+import { formPoster, jsonSender } from "./support/requests.ts";
+import { knownPassword, signedInUser } from "./support/sign-in.ts";
+
+// The admin console's screens and forms, through real requests: the
+// approval queue, users, one user, the audit log, the allowlist, and the
+// confirmation step in front of every destructive action.
+
+const { db, app } = await appTestSetup();
+const { pool } = db;
+const postForm = formPoster(app);
+const send = jsonSender(app);
+let counter = 0;
+
+const admin = (fullName = "Ada Admin") =>
+  signedInUser(pool, app.config, { role: "admin", isWhitelisted: true, fullName });
+const member = () => signedInUser(pool, app.config, { isWhitelisted: true });
+const page = async (path: string, cookie: string) => {
+  const response = await app.request(path, { headers: { cookie }, redirect: "manual" });
+  return { status: response.status, html: await response.text() };
+};
+/** Makes the user's sessions' last proof of identity a day old: writes need a step-up. */
+const makeStale = (userId: string) =>
+  pool.query(sql.unsafe`
+    UPDATE sessions SET authenticated_at = now() - interval '1 day' WHERE user_id = ${userId}`);
+const statusOf = async (id: string) => (await findUserById(pool, id))?.status;
+const liveSessions = (userId: string) =>
+  pool.oneFirst(sql.unsafe`
+    SELECT count(*)::int FROM sessions WHERE user_id = ${userId} AND revoked_at IS NULL`);
+
+describe("the approval queue", () => {
+  test("shows each newcomer's address state, sign-in method and how they arrived", async () => {
+    const { cookie } = await admin();
+    const email = `newcomer${++counter}@example.com`;
+    const signup = await send("POST", "/auth/signup", null, { email, password: knownPassword });
+    expect(signup.status).toBe(201);
+    const newcomer = await findUserByEmail(pool, email);
+    // A first sign-in with GitHub, as provider-sign-in.ts records it.
+    const viaProvider = await pool.transaction(async (tx) => {
+      const user = await insertUser(tx, {
+        email: `octo${++counter}@example.com`,
+        emailVerified: true,
+      });
+      await insertOAuthAccount(tx, {
+        userId: user.id,
+        provider: "github",
+        providerUserId: String(counter),
+        email: user.email,
+        emailVerified: true,
+        encryptedAccessToken: null,
+        encryptedRefreshToken: null,
+        tokenType: null,
+        scope: null,
+        expiresAt: null,
+      });
+      await insertAuditEvent(tx, {
+        eventType: "user.created",
+        result: "success",
+        userId: user.id,
+        context: { provider: "github" },
+      });
+      return user;
+    });
+
+    const { html } = await page("/admin", cookie);
+    const rowOf = (id: string) =>
+      html.slice(html.indexOf(`/admin/view/users/${id}"`)).split("</tr>")[0] ?? "";
+    const passwordRow = rowOf(newcomer?.id ?? "");
+    expect(passwordRow).toContain("unverified");
+    expect(passwordRow).toContain("<td>password</td>");
+    expect(passwordRow).toContain("signed up with a password");
+    const providerRow = rowOf(viaProvider.id);
+    expect(providerRow).toContain('<span class="badge verified">verified</span>');
+    expect(providerRow).toContain("<td>github</td>");
+    expect(providerRow).toContain("first signed in with github");
+  });
+
+  test("the deny reason has its own label, inside the Deny form", async () => {
+    const { cookie } = await admin();
+    const pending = await signedInUser(pool, app.config);
+    const { html } = await page("/admin", cookie);
+    const id = `deny-reason-${pending.user.id}`;
+    expect(html).toContain(`<label for="${id}">Reason for denying (sent to the user)</label>`);
+    const form = html.slice(html.lastIndexOf("<form", html.indexOf(`id="${id}"`)));
+    expect(form.slice(0, form.indexOf("</form>"))).toContain('value="deny"');
+  });
+
+  test("denying without a reason is a 400 and leaves the user waiting", async () => {
+    const { cookie } = await admin();
+    const pending = await signedInUser(pool, app.config);
+    const response = await postForm(`/admin/forms/users/${pending.user.id}`, cookie, {
+      action: "deny",
+      back: "/admin",
+    });
+    expect(response.status).toBe(303);
+    expect(response.headers.get("location")).toBe("/admin?error=validation_failed");
+    expect(await statusOf(pending.user.id)).toBe("active");
+  });
+});
+
+describe("the frame", () => {
+  test("the header names the signed-in administrator, offers sign-out and counts those waiting", async () => {
+    const { cookie } = await admin("Grace Hopper");
+    await signedInUser(pool, app.config);
+    const waiting = await pool.oneFirst(sql.unsafe`
+      SELECT count(*)::int FROM users WHERE NOT is_whitelisted AND status = 'active'`);
+    for (const path of [
+      "/admin",
+      "/admin/view/users",
+      "/admin/view/audit",
+      "/admin/view/allowlist",
+    ]) {
+      const { html } = await page(path, cookie);
+      expect(html).toContain("Signed in as <strong>Grace Hopper</strong>");
+      expect(html).toContain('<form method="post" action="/sign-out">');
+      expect(html).toContain(`<span class="count">${waiting}<span class="vh"> waiting</span>`);
+      expect(html.match(/<h1[ >]/g)).toHaveLength(1);
+    }
+  });
+
+  test("a member's 403 page shows no admin navigation", async () => {
+    const { cookie } = await member();
+    for (const path of ["/admin", "/admin/view/users", "/admin/view/audit"]) {
+      const { status, html } = await page(path, cookie);
+      expect(status).toBe(403);
+      expect(html).toContain("Administrators only");
+      expect(html).not.toContain('aria-label="Admin"');
+      expect(html).not.toContain("/admin/view/");
+    }
+  });
+
+  test("an unknown user, or an action without a confirmation step, is a 404 page", async () => {
+    const { cookie } = await admin();
+    const target = await member();
+    for (const path of [
+      `/admin/view/users/${crypto.randomUUID()}`,
+      "/admin/view/users/not-a-uuid",
+      `/admin/view/users/${target.user.id}/confirm/approve`,
+      `/admin/view/allowlist/${crypto.randomUUID()}/delete`,
+    ]) {
+      expect(`${path} ${(await page(path, cookie)).status}`).toBe(`${path} 404`);
+    }
+  });
+});
+
+describe("the confirmation step", () => {
+  test.each(["delete", "deactivate", "revoke_sessions", "reset_mfa"])(
+    "%s posted without its confirmation changes nothing and leads to the confirmation page",
+    async (action) => {
+      const { cookie } = await admin();
+      const target = await member();
+      const response = await postForm(`/admin/forms/users/${target.user.id}`, cookie, {
+        action,
+        back: `/admin/view/users/${target.user.id}`,
+      });
+      expect(response.status).toBe(303);
+      expect(response.headers.get("location")).toBe(
+        `/admin/view/users/${target.user.id}/confirm/${action}`,
+      );
+      expect(await statusOf(target.user.id)).toBe("active");
+      expect(await liveSessions(target.user.id)).toBe(1);
+    },
+  );
+
+  test("the confirmation page names the user, posts the action confirmed, and Cancel goes back", async () => {
+    const { cookie } = await admin();
+    const target = await member();
+    const userPage = `/admin/view/users/${target.user.id}`;
+    const { status, html } = await page(`${userPage}/confirm/delete`, cookie);
+    expect(status).toBe(200);
+    expect(html).toContain("<h1>Are you sure?</h1>");
+    expect(html).toContain(`Delete the account of <strong>${target.user.email}</strong>?`);
+    expect(html).toContain(`action="/admin/forms/users/${target.user.id}"`);
+    expect(html).toContain('name="confirmed" value="yes"');
+    expect(html).toContain(`<a class="button" href="${userPage}">Cancel</a>`);
+  });
+
+  test("confirming a deletion deletes the account and goes back to the users list", async () => {
+    const { cookie } = await admin();
+    const target = await member();
+    const response = await postForm(`/admin/forms/users/${target.user.id}`, cookie, {
+      action: "delete",
+      back: "/admin/view/users",
+      confirmed: "yes",
+    });
+    expect(response.headers.get("location")).toBe("/admin/view/users?notice=delete");
+    expect(await statusOf(target.user.id)).toBe("deleted");
+  });
+
+  test("a stale administrator's confirmed deletion is sent to the step-up and changes nothing", async () => {
+    const actor = await admin();
+    const target = await member();
+    await makeStale(actor.user.id);
+    const response = await postForm(`/admin/forms/users/${target.user.id}`, actor.cookie, {
+      action: "delete",
+      back: "/admin/view/users",
+      confirmed: "yes",
+    });
+    expect(response.headers.get("location")).toBe("/admin/view/users?error=reauth_required");
+    expect(await statusOf(target.user.id)).toBe("active");
+  });
+
+  test("deleting an allowlist rule without its confirmation changes nothing and shows the question", async () => {
+    const { cookie } = await admin();
+    await postForm("/admin/forms/allowlist", cookie, { kind: "domain", value: "confirm.example" });
+    const id = await pool.oneFirst(sql.unsafe`
+      SELECT id FROM allowlist_rules WHERE value = 'confirm.example'`);
+    const response = await postForm(`/admin/forms/allowlist/${id}/delete`, cookie, {});
+    expect(response.headers.get("location")).toBe(`/admin/view/allowlist/${id}/delete`);
+    const { html } = await page(`/admin/view/allowlist/${id}/delete`, cookie);
+    expect(html).toContain("Delete the allowlist rule <strong>domain confirm.example</strong>?");
+    expect(
+      await pool.oneFirst(sql.unsafe`
+        SELECT count(*)::int FROM allowlist_rules WHERE id = ${String(id)}`),
+    ).toBe(1);
+  });
+});
+
+describe("one user's sessions", () => {
+  async function targetWithTwoSessions() {
+    const target = await member();
+    const second = await signedInUser(pool, app.config, {
+      email: `second${++counter}@example.com`,
+    });
+    // The second session moves to the target, so they have two.
+    await pool.query(sql.unsafe`
+      UPDATE sessions SET user_id = ${target.user.id} WHERE id = ${second.sessionId}`);
+    return { target, otherSessionId: second.sessionId };
+  }
+
+  test("revoking one session ends only that one, audited with the administrator", async () => {
+    const actor = await admin();
+    const { target, otherSessionId } = await targetWithTwoSessions();
+    const response = await postForm(
+      `/admin/forms/users/${target.user.id}/sessions/${target.sessionId}/revoke`,
+      actor.cookie,
+      {},
+    );
+    expect(response.headers.get("location")).toBe(
+      `/admin/view/users/${target.user.id}?notice=session_revoked`,
+    );
+    expect((await findSessionById(pool, target.sessionId))?.revoked_reason).toBe("admin:revoked");
+    expect((await findSessionById(pool, otherSessionId))?.revoked_at).toBeNull();
+    expect((await app.request("/me", { headers: { cookie: target.cookie } })).status).toBe(401);
+    const actorId = await pool.oneFirst(sql.unsafe`
+      SELECT actor_id FROM audit_events
+      WHERE user_id = ${target.user.id} AND event_type = 'admin.sessions_revoked'
+        AND context->>'scope' = 'one'`);
+    expect(actorId).toBe(actor.user.id);
+  });
+
+  test("another user's session, an unknown one or a malformed id is refused and nothing ends", async () => {
+    const { cookie } = await admin();
+    const target = await member();
+    const bystander = await member();
+    for (const session of [bystander.sessionId, crypto.randomUUID(), "nope"]) {
+      const response = await postForm(
+        `/admin/forms/users/${target.user.id}/sessions/${session}/revoke`,
+        cookie,
+        {},
+      );
+      expect(response.headers.get("location")).toBe(
+        `/admin/view/users/${target.user.id}?error=session_not_found`,
+      );
+    }
+    expect(await liveSessions(bystander.user.id)).toBe(1);
+    expect(await liveSessions(target.user.id)).toBe(1);
+  });
+
+  test("a stale administrator is sent to the step-up and the session stays", async () => {
+    const actor = await admin();
+    const target = await member();
+    await makeStale(actor.user.id);
+    const response = await postForm(
+      `/admin/forms/users/${target.user.id}/sessions/${target.sessionId}/revoke`,
+      actor.cookie,
+      {},
+    );
+    expect(response.headers.get("location")).toBe(
+      `/admin/view/users/${target.user.id}?error=reauth_required`,
+    );
+    expect(await liveSessions(target.user.id)).toBe(1);
+  });
+
+  test("a cross-site post is refused and the session stays", async () => {
+    const { cookie } = await admin();
+    const target = await member();
+    const response = await app.request(
+      `/admin/forms/users/${target.user.id}/sessions/${target.sessionId}/revoke`,
+      {
+        method: "POST",
+        redirect: "manual",
+        headers: {
+          cookie,
+          origin: "https://evil.example",
+          "sec-fetch-site": "cross-site",
+          "content-type": "application/x-www-form-urlencoded",
+        },
+        body: "",
+      },
+    );
+    expect(response.status).toBe(403);
+    expect(await liveSessions(target.user.id)).toBe(1);
+  });
+
+  test("the user page lists linked providers, the sessions with their Revoke buttons and a link to the full log", async () => {
+    const { cookie } = await admin();
+    const target = await member();
+    const { html } = await page(`/admin/view/users/${target.user.id}`, cookie);
+    expect(html).toContain(`/sessions/${target.sessionId}/revoke`);
+    expect(html).toContain("Linked providers");
+    expect(html).toContain(`/admin/view/audit?user_id=${target.user.id}`);
+  });
+});
+
+describe("the users list", () => {
+  test("filters by role and pages with a cursor that keeps the filters", async () => {
+    const { cookie } = await admin();
+    for (let i = 0; i < 3; i++) await admin(`Paged Admin ${i}`);
+    const first = await page("/admin/view/users?role=admin&limit=2", cookie);
+    expect(first.status).toBe(200);
+    const next = /href="(\/admin\/view\/users\?[^"]*cursor=[^"]+)"/.exec(first.html)?.[1];
+    expect(next).toBeDefined();
+    const nextUrl = new URL(next?.replaceAll("&amp;", "&") ?? "", app.url);
+    expect(nextUrl.searchParams.get("role")).toBe("admin");
+    const second = await page(`${nextUrl.pathname}${nextUrl.search}`, cookie);
+    expect(second.status).toBe(200);
+    expect(second.html).toContain("← First page");
+    const admins = [...second.html.matchAll(/<span class="badge admin">admin<\/span>/g)].length;
+    const rows = [...second.html.matchAll(/<tr><td><a href="\/admin\/view\/users\//g)].length;
+    expect(rows).toBeGreaterThan(0);
+    expect(admins).toBe(rows);
+  });
+
+  test("a bad filter or cursor is a 400 page that says so and lists nobody", async () => {
+    const { cookie } = await admin();
+    for (const query of ["status=sleeping", "role=owner", "cursor=bm9wZQ"]) {
+      const { status, html } = await page(`/admin/view/users?${query}`, cookie);
+      expect(`${query} ${status}`).toBe(`${query} 400`);
+      expect(html).toContain('class="error"');
+      expect(html).not.toContain('<tr><td><a href="/admin/view/users/');
+    }
+  });
+
+  test("the JSON API filters by role too", async () => {
+    const { cookie } = await admin();
+    await member();
+    const response = await send("GET", "/admin/users?role=admin&limit=200", cookie);
+    const { users } = (await response.json()) as { users: { role: string }[] };
+    expect(users.length).toBeGreaterThan(0);
+    expect(users.every((u) => u.role === "admin")).toBe(true);
+  });
+});
+
+describe("the audit log", () => {
+  test("shows every user's events, filtered by user, type, result and time, a page at a time", async () => {
+    const { cookie } = await admin();
+    const one = await member();
+    const two = await member();
+    for (const who of [one, two, one]) {
+      await insertAuditEvent(pool, {
+        eventType: "login.failed",
+        result: "failure",
+        userId: who.user.id,
+        failureReason: "bad password",
+      });
+    }
+    const all = await page("/admin/view/audit?event_type=login.failed&result=failure", cookie);
+    expect(all.status).toBe(200);
+    expect(all.html).toContain(one.user.email ?? "<none>");
+    expect(all.html).toContain(two.user.email ?? "<none>");
+
+    const onlyOne = await page(
+      `/admin/view/audit?user_id=${one.user.id}&event_type=login.failed`,
+      cookie,
+    );
+    expect(onlyOne.html).not.toContain(two.user.email ?? "<none>");
+    const rows = [...onlyOne.html.matchAll(/<code>login\.failed<\/code>/g)].length;
+    expect(rows).toBe(2);
+
+    const future = new Date(Date.now() + 86_400_000).toISOString().slice(0, 16);
+    const none = await page(`/admin/view/audit?since=${future}`, cookie);
+    expect(none.status).toBe(200);
+    expect(none.html).toContain("No event matches.");
+  });
+
+  test("pages through the events with a next link that keeps the filters", async () => {
+    const { cookie } = await admin();
+    const who = await member();
+    for (let i = 0; i < 55; i++) {
+      await insertAuditEvent(pool, {
+        eventType: "paging.test",
+        result: "success",
+        userId: who.user.id,
+      });
+    }
+    const first = await page("/admin/view/audit?event_type=paging.test", cookie);
+    expect([...first.html.matchAll(/<code>paging\.test<\/code>/g)]).toHaveLength(50);
+    const next = /href="(\/admin\/view\/audit\?[^"]*cursor=[^"]+)"/.exec(first.html)?.[1] ?? "";
+    const second = await page(next.replaceAll("&amp;", "&"), cookie);
+    expect([...second.html.matchAll(/<code>paging\.test<\/code>/g)]).toHaveLength(5);
+    expect(second.html).not.toContain("Next page");
+  });
+
+  test("a bad filter is a 400 page naming it", async () => {
+    const { cookie } = await admin();
+    for (const query of [
+      "user_id=someone",
+      "event_type=DROP TABLE",
+      "result=maybe",
+      "since=2026-02-01T00:00&until=2026-01-01T00:00",
+      "cursor=bm9wZQ",
+    ]) {
+      const { status, html } = await page(`/admin/view/audit?${query}`, cookie);
+      expect(`${query} ${status}`).toBe(`${query} 400`);
+      expect(html).toContain('class="error"');
+    }
+  });
+});
