@@ -46,10 +46,11 @@ const auditOf = (userId: string, eventType: string) =>
     readonly { actor_id: string | null; context: Record<string, unknown> }[]
   >;
 const auditCount = () => pool.oneFirst(sql.unsafe`SELECT count(*)::int FROM audit_events`);
-/** The admin page's "Waiting for approval" section. */
+/** The admin console's approval queue. */
 async function pendingSection(cookie: string): Promise<string> {
   const page = await (await app.request("/admin", { headers: { cookie } })).text();
-  return page.slice(page.indexOf('<section id="pending">'), page.indexOf('<section id="users">'));
+  const start = page.indexOf('<section id="pending"');
+  return page.slice(start, page.indexOf("</section>", start));
 }
 const mailsTo = (to: string) => smtp.received.filter((m) => m.to.includes(to));
 
@@ -286,7 +287,12 @@ describe("the admin page", () => {
     const waiting = await pool.oneFirst(sql.unsafe`
       SELECT count(*)::int FROM users WHERE status = 'active' AND NOT is_whitelisted`);
     const page = await (await app.request("/admin", { headers: { cookie } })).text();
-    expect(page).toContain(`Waiting for approval <span class="badge pending">${waiting}</span>`);
+    expect(page).toContain(
+      waiting === 1
+        ? "1 person is waiting for approval"
+        : `${waiting} people are waiting for approval`,
+    );
+    expect(page).toContain(`<span class="count">${waiting}<span class="vh"> waiting</span>`);
     expect(page).toContain('name="reason"');
   });
 });

@@ -144,6 +144,54 @@ describe("configuration", () => {
     expect(Object.keys(parseConfig({})).toSorted()).toEqual(Object.keys(sectionSchemas).toSorted());
   });
 
+  test("branding defaults to Gatehouse's name and green, with no logo or support link", () => {
+    expect(parseConfig({}).branding).toEqual({
+      APP_NAME: "Gatehouse",
+      APP_LOGO_URL: undefined,
+      APP_ACCENT_COLOR: "#1f883d",
+      SUPPORT_URL: undefined,
+    });
+    const config = parseConfig({
+      APP_NAME: " Acme Login ",
+      APP_LOGO_URL: "https://cdn.example.com/logo.svg",
+      APP_ACCENT_COLOR: "#C0FFEE",
+      SUPPORT_URL: "https://help.example.com/",
+    });
+    expect(config.branding).toEqual({
+      APP_NAME: "Acme Login",
+      APP_LOGO_URL: "https://cdn.example.com/logo.svg",
+      APP_ACCENT_COLOR: "#C0FFEE",
+      SUPPORT_URL: "https://help.example.com/",
+    });
+  });
+
+  test.each([
+    [{ APP_NAME: "<script>" }, "APP_NAME: expected plain text"],
+    [{ APP_NAME: "x".repeat(61) }, "APP_NAME: expected at most 60 characters"],
+    [{ APP_ACCENT_COLOR: "green" }, "APP_ACCENT_COLOR: expected a CSS hex colour like #1f883d"],
+    [{ APP_ACCENT_COLOR: "#12345" }, "APP_ACCENT_COLOR: expected a CSS hex colour"],
+    [{ APP_ACCENT_COLOR: "#fff;}body{display:none" }, "APP_ACCENT_COLOR: expected a CSS hex"],
+    [{ APP_LOGO_URL: "javascript:alert(1)" }, "APP_LOGO_URL: expected a URL like"],
+    [{ APP_LOGO_URL: "data:image/png;base64,AAAA" }, "APP_LOGO_URL: expected a URL like"],
+    [{ SUPPORT_URL: "help" }, "SUPPORT_URL: expected a URL like https://help.example.com/"],
+  ])("branding %p is refused with a message naming the variable", (env, message) => {
+    expect(() => parseConfig(env)).toThrow(ConfigError);
+    expect(() => parseConfig(env)).toThrow(message);
+  });
+
+  test("a logo over plain http is accepted in development only", () => {
+    const logo = "http://localhost:8080/logo.png";
+    expect(parseConfig({ APP_LOGO_URL: logo }).branding.APP_LOGO_URL).toBe(logo);
+    for (const env of [
+      { NODE_ENV: "test" },
+      { NODE_ENV: "production", DATABASE_URL: "postgres://db/x" },
+    ]) {
+      expect(() => parseConfig({ ...env, APP_LOGO_URL: logo })).toThrow(
+        "APP_LOGO_URL: expected an https URL (http only in development)",
+      );
+    }
+  });
+
   test("a cross-field check runs at parse time and names its variable", () => {
     expect(() =>
       parseConfig({ PUBLIC_URL: "https://auth.example.com", COOKIE_DOMAIN: "other.org" }),

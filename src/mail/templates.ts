@@ -63,7 +63,7 @@ export function verificationMail(
       brand,
       "Confirm your email address",
       [
-        `Someone (hopefully you) created a ${brand.name} account with this email address.`,
+        `Someone (hopefully you) created an account on ${brand.name} with this email address.`,
         `If it was you, confirm the address within ${hours(ttlMs)}: the page asks you to sign in with the password you chose, then confirms.`,
       ],
       { label: "Confirm my email address", url: links.confirm },

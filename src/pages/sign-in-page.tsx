@@ -13,6 +13,7 @@ import type { Logger } from "../logger.ts";
 import type { ProviderName, SignInProvider } from "../providers/sign-in-providers.ts";
 import type { CredentialCache } from "../sessions/credential-cache.ts";
 import { signOutSession } from "../sessions/sessions.ts";
+import { currentBrand } from "./branding.tsx";
 import { HtmlDocument } from "./html-document.tsx";
 import { PasskeyButton, passkeyScripts } from "./passkey-page.tsx";
 import { LoginForm } from "./password-pages.tsx";
@@ -101,7 +102,7 @@ function SignIn(props: {
   return (
     <>
       <h1>Sign in</h1>
-      <p class="muted">to continue to the applications behind Gatehouse.</p>
+      <p class="muted">to continue to the applications behind {currentBrand().name}.</p>
       {props.error ? (
         <p class="error" role="alert">
           {props.error}
