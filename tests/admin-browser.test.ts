@@ -57,35 +57,142 @@ test.skipIf(!chromiumPath)(
   60_000,
 );
 
+/** Expressions evaluated in the page (strings: no DOM types in the tests' TypeScript). */
+const inPage = {
+  widths:
+    "({ page: document.documentElement.scrollWidth, viewport: document.documentElement.clientWidth })",
+  h1s: "document.querySelectorAll('h1').length",
+  // Every visible control has a name: a label (or aria-label) for fields, text for buttons.
+  unlabelled: `[...document.querySelectorAll('input:not([type=hidden]), select, textarea, button, summary')]
+    .filter((el) => el.getClientRects().length > 0)
+    .filter((el) => ['BUTTON', 'SUMMARY'].includes(el.tagName)
+      ? !el.textContent.trim()
+      : !(el.labels && el.labels.length) && !el.getAttribute('aria-label'))
+    .map((el) => el.outerHTML.slice(0, 80))`,
+  // No two buttons closer than 4 px: each reads as its own target.
+  touching: `(() => {
+    const boxes = [...document.querySelectorAll('button, a.button, summary')]
+      .map((el) => ({ text: el.textContent.trim(), r: el.getBoundingClientRect() }))
+      .filter((b) => b.r.width > 0 && b.r.height > 0);
+    const close = [];
+    for (let i = 0; i < boxes.length; i++)
+      for (let j = i + 1; j < boxes.length; j++) {
+        const a = boxes[i].r, b = boxes[j].r;
+        const dx = Math.max(b.left - a.right, a.left - b.right);
+        const dy = Math.max(b.top - a.bottom, a.top - b.bottom);
+        if (Math.max(dx, dy) < 4) close.push(boxes[i].text + ' | ' + boxes[j].text);
+      }
+    return close;
+  })()`,
+};
+
 test.skipIf(!chromiumPath)(
-  "on a phone (390 px) the admin pages do not scroll sideways; wide tables scroll in their card",
+  "every admin screen at 1280 and 390 px: one h1, every control labelled, no buttons touching, no sideways scroll",
   async () => {
-    const admin = await signedInUser(db.pool, app.config, { role: "admin", isWhitelisted: true });
+    const admin = await signedInUser(db.pool, app.config, {
+      role: "admin",
+      isWhitelisted: true,
+      fullName: "Ada Admin",
+    });
     const pending = await signedInUser(db.pool, app.config, {
       fullName: "Pat Phone-Width With A Rather Long Name",
+      emailVerified: false,
     });
+    const [name, value] = admin.cookie.split("=") as [string, string];
+    const screens = {
+      queue: "/admin",
+      users: "/admin/view/users",
+      user: `/admin/view/users/${pending.user.id}`,
+      audit: "/admin/view/audit",
+      allowlist: "/admin/view/allowlist",
+      confirm: `/admin/view/users/${pending.user.id}/confirm/delete`,
+    };
+    const browser = await launchChromium();
+    await mkdir(artifacts, { recursive: true });
+    try {
+      for (const width of [1280, 390]) {
+        const context = await browser.newContext({ viewport: { width, height: 900 } });
+        await context.addCookies([{ name, value, url: app.url, httpOnly: true, sameSite: "Lax" }]);
+        const page = await context.newPage();
+        for (const [screen, path] of Object.entries(screens)) {
+          const response = await page.goto(`${app.url}${path}`);
+          expect(`${screen} ${response?.status()}`).toBe(`${screen} 200`);
+          // The Deny form's field is checked too, unfolded.
+          if (screen === "queue") await page.locator("details.deny summary").first().click();
+          const widths = (await page.evaluate(inPage.widths)) as { page: number; viewport: number };
+          expect(`${screen}@${width} ${widths.page}`).toBe(`${screen}@${width} ${widths.viewport}`);
+          expect(`${screen} h1s: ${await page.evaluate(inPage.h1s)}`).toBe(`${screen} h1s: 1`);
+          expect(await page.evaluate(inPage.unlabelled)).toEqual([]);
+          expect(await page.evaluate(inPage.touching)).toEqual([]);
+          await page.screenshot({
+            path: join(artifacts, `admin-${screen}-${width}.png`),
+            fullPage: true,
+          });
+        }
+        // The header names the administrator and offers the way out.
+        await page.goto(`${app.url}/admin`);
+        expect(await page.locator("header", { hasText: "Signed in as Ada Admin" }).count()).toBe(1);
+        expect(await page.locator("header button", { hasText: "Sign out" }).count()).toBe(1);
+        await context.close();
+      }
+    } finally {
+      await browser.close();
+    }
+  },
+  120_000,
+);
+
+test.skipIf(!chromiumPath)(
+  "a deletion asks first: Cancel keeps the account, the confirmation's button deletes it",
+  async () => {
+    const admin = await signedInUser(db.pool, app.config, { role: "admin", isWhitelisted: true });
+    const target = await signedInUser(db.pool, app.config, { isWhitelisted: true });
     const [name, value] = admin.cookie.split("=") as [string, string];
     const browser = await launchChromium();
     try {
       const context = await browser.newContext({ viewport: { width: 390, height: 844 } });
       await context.addCookies([{ name, value, url: app.url, httpOnly: true, sameSite: "Lax" }]);
       const page = await context.newPage();
-      for (const path of ["/admin", `/admin/view/users/${pending.user.id}`]) {
-        await page.goto(`${app.url}${path}`);
-        const widths = (await page.evaluate(
-          "({ page: document.documentElement.scrollWidth, viewport: document.documentElement.clientWidth })",
-        )) as { page: number; viewport: number };
-        expect(`${path} ${widths.page}`).toBe(`${path} ${widths.viewport}`);
-      }
-      await page.goto(`${app.url}/admin`);
-      await mkdir(artifacts, { recursive: true });
-      await page.screenshot({ path: join(artifacts, "admin-390.png"), fullPage: true });
-      // The way home and out is in the header.
-      expect(await page.locator("header a", { hasText: "Home" }).count()).toBe(1);
-      expect(await page.locator("header button", { hasText: "Sign out" }).count()).toBe(1);
+      await page.goto(`${app.url}/admin/view/users/${target.user.id}`);
+      await page.getByRole("link", { name: "Delete account…" }).click();
+      await page.waitForURL(/\/confirm\/delete$/);
+      await page.getByRole("link", { name: "Cancel" }).click();
+      await page.waitForURL(new RegExp(`/admin/view/users/${target.user.id}$`));
+      expect((await findUserById(db.pool, target.user.id))?.status).toBe("active");
+
+      await page.getByRole("link", { name: "Delete account…" }).click();
+      await page.getByRole("button", { name: "Delete account" }).click();
+      await page.waitForURL(/notice=delete/);
+      expect(await page.getByText("Account deleted.").isVisible()).toBe(true);
+      expect((await findUserById(db.pool, target.user.id))?.status).toBe("deleted");
     } finally {
       await browser.close();
     }
+  },
+  60_000,
+);
+
+test.skipIf(!chromiumPath)(
+  "an admin denies a newcomer from the queue with a reason typed into Deny's own field",
+  async () => {
+    const admin = await signedInUser(db.pool, app.config, { role: "admin", isWhitelisted: true });
+    const pending = await signedInUser(db.pool, app.config, { fullName: "Dana Denied" });
+    const [name, value] = admin.cookie.split("=") as [string, string];
+    const browser = await launchChromium();
+    try {
+      const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+      await context.addCookies([{ name, value, url: app.url, httpOnly: true, sameSite: "Lax" }]);
+      const page = await context.newPage();
+      await page.goto(`${app.url}/admin`);
+      const row = page.locator("tr", { hasText: "Dana Denied" });
+      await row.locator("summary", { hasText: "Deny" }).click();
+      await row.getByLabel("Reason for denying (sent to the user)").fill("Not on the team.");
+      await row.getByRole("button", { name: "Deny", exact: true }).click();
+      await page.waitForURL(/notice=deny/);
+    } finally {
+      await browser.close();
+    }
+    expect((await findUserById(db.pool, pending.user.id))?.status).toBe("denied");
   },
   60_000,
 );

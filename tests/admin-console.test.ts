@@ -73,11 +73,11 @@ describe("the approval queue", () => {
       html.slice(html.indexOf(`/admin/view/users/${id}"`)).split("</tr>")[0] ?? "";
     const passwordRow = rowOf(newcomer?.id ?? "");
     expect(passwordRow).toContain("unverified");
-    expect(passwordRow).toContain("<td>password</td>");
+    expect(passwordRow).toContain('<td data-label="Signs in with">password</td>');
     expect(passwordRow).toContain("signed up with a password");
     const providerRow = rowOf(viaProvider.id);
     expect(providerRow).toContain('<span class="badge verified">verified</span>');
-    expect(providerRow).toContain("<td>github</td>");
+    expect(providerRow).toContain('<td data-label="Signs in with">github</td>');
     expect(providerRow).toContain("first signed in with github");
   });
 
@@ -333,7 +333,7 @@ describe("the users list", () => {
     expect(second.status).toBe(200);
     expect(second.html).toContain("← First page");
     const admins = [...second.html.matchAll(/<span class="badge admin">admin<\/span>/g)].length;
-    const rows = [...second.html.matchAll(/<tr><td><a href="\/admin\/view\/users\//g)].length;
+    const rows = [...second.html.matchAll(/<tr><td data-label="User"><a href="\/admin\/view\/users\//g)].length;
     expect(rows).toBeGreaterThan(0);
     expect(admins).toBe(rows);
   });
@@ -344,7 +344,7 @@ describe("the users list", () => {
       const { status, html } = await page(`/admin/view/users?${query}`, cookie);
       expect(`${query} ${status}`).toBe(`${query} 400`);
       expect(html).toContain('class="error"');
-      expect(html).not.toContain('<tr><td><a href="/admin/view/users/');
+      expect(html).not.toContain('<tr><td data-label="User"><a href="/admin/view/users/');
     }
   });
 
@@ -383,6 +383,14 @@ describe("the audit log", () => {
     expect(onlyOne.html).not.toContain(two.user.email ?? "<none>");
     const rows = [...onlyOne.html.matchAll(/<code>login\.failed<\/code>/g)].length;
     expect(rows).toBe(2);
+
+    const byAddress = await page(
+      `/admin/view/audit?user_id=${encodeURIComponent(two.user.email ?? "")}&event_type=login.failed`,
+      cookie,
+    );
+    expect([...byAddress.html.matchAll(/<code>login\.failed<\/code>/g)]).toHaveLength(1);
+    const unknown = await page("/admin/view/audit?user_id=nobody%40example.com", cookie);
+    expect(unknown.html).toContain("No event matches.");
 
     const future = new Date(Date.now() + 86_400_000).toISOString().slice(0, 16);
     const none = await page(`/admin/view/audit?since=${future}`, cookie);

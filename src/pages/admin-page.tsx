@@ -29,6 +29,7 @@ import {
   pageOfUsers,
   pendingUsers,
   secondFactorsView,
+  userIdOfEmail,
 } from "../users/user-list.ts";
 import { userRecord } from "../users/user-record.ts";
 import { AllowlistRules } from "./admin/allowlist.tsx";
@@ -124,6 +125,9 @@ function invalidFilters(error: z.ZodError | DomainError): string {
     .map((i) => `${i.path.join(".") || "query"}: ${i.message}`)
     .join("; ")}.`;
 }
+
+/** The id no user has: the filter for an address that names nobody. */
+const nobody = "00000000-0000-0000-0000-000000000000";
 
 /** A `datetime-local` field's value (no zone; the page says UTC) as an ISO instant. */
 const asUtcInstant = (value: string | undefined) =>
@@ -242,8 +246,13 @@ export function adminPageRoutes(deps: MfaResetDeps & SignInDeps & DecisionDeps) 
     const fields: AuditFilterFields = Object.fromEntries(
       auditFilterNames.filter((name) => typed[name] !== undefined).map((n) => [n, typed[n]]),
     );
+    // A person is named by address or id; an address nobody has matches nothing.
+    const idOf = async (value: string | undefined) =>
+      value?.includes("@") ? ((await userIdOfEmail(pool, value)) ?? nobody) : value;
     const parsed = auditQuery.safeParse({
       ...typed,
+      user_id: await idOf(typed.user_id),
+      actor_id: await idOf(typed.actor_id),
       since: asUtcInstant(typed.since),
       until: asUtcInstant(typed.until),
       limit: "50",

@@ -9,7 +9,7 @@ import {
   type UserListFilter,
   type UserPageRow,
 } from "../../sql/user-listing.ts";
-import { type User, userRoles, userStatuses } from "../../sql/users.ts";
+import { findUserByEmail, type User, userRoles, userStatuses } from "../../sql/users.ts";
 import { readKeysetPage } from "../keyset-page.ts";
 import { toMeResponse } from "./user-view.ts";
 
@@ -78,4 +78,9 @@ export async function labelsOfUsers(
 ): Promise<Map<string, UserLabel>> {
   const wanted = [...new Set(ids.filter((id): id is string => id !== null))];
   return new Map((await listUserLabels(db, wanted)).map((u) => [u.id, u]));
+}
+
+/** The id of the user with this address (the audit log's filter takes either); null when none. */
+export async function userIdOfEmail(db: CommonQueryMethods, email: string): Promise<string | null> {
+  return (await findUserByEmail(db, email.trim().toLowerCase()))?.id ?? null;
 }

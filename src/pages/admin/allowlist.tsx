@@ -25,13 +25,13 @@ export function AllowlistRules({ rules }: { rules: readonly AllowlistRule[] }) {
           <Table head={["Kind", "Value", "Added", ""]}>
             {rules.map((r) => (
               <tr>
-                <td>{r.kind}</td>
-                <td>
+                <td data-label="Kind">{r.kind}</td>
+                <td data-label="Value">
                   <code>{r.value}</code>
                 </td>
-                <td>{when(r.created_at)}</td>
-                <td>
-                  <ConfirmLink href={`/admin/view/allowlist/${r.id}/delete`} label="Delete" />
+                <td data-label="Added">{when(r.created_at)}</td>
+                <td data-label="Actions">
+                  <ConfirmLink href={`/admin/view/allowlist/${r.id}/delete`} label="Delete" warn />
                 </td>
               </tr>
             ))}

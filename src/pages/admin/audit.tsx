@@ -50,8 +50,8 @@ function Field(props: {
 function AuditFilters({ fields }: { fields: AuditFilterFields }) {
   return (
     <form method="get" action="/admin/view/audit" class="row end">
-      <Field name="user_id" label="About user (id)" value={fields.user_id} />
-      <Field name="actor_id" label="By administrator (id)" value={fields.actor_id} />
+      <Field name="user_id" label="About user (email or id)" value={fields.user_id} />
+      <Field name="actor_id" label="By (email or id)" value={fields.actor_id} />
       <Field
         name="event_type"
         label="Event type"
@@ -105,25 +105,25 @@ export function AuditTable(props: {
     <Table head={["When (UTC)", "Event", "Result", "About", "By", "Address", "Details"]}>
       {props.events.map((e) => (
         <tr>
-          <td>{when(e.occurred_at)}</td>
-          <td>
+          <td data-label="When (UTC)">{when(e.occurred_at)}</td>
+          <td data-label="Event">
             <code>{e.event_type}</code>
           </td>
-          <td>
+          <td data-label="Result">
             <span class={`badge ${e.result === "success" ? "active" : "denied"}`}>{e.result}</span>
           </td>
-          <td>
+          <td data-label="About">
             <Who id={e.user_id} labels={props.labels} />
           </td>
-          <td>
+          <td data-label="By">
             {e.actor_id && e.actor_id !== e.user_id ? (
               <Who id={e.actor_id} labels={props.labels} />
             ) : (
               <span class="muted">{e.actor_id ? "self" : "—"}</span>
             )}
           </td>
-          <td>{e.ip ?? "—"}</td>
-          <td class="context">
+          <td data-label="Address">{e.ip ?? "—"}</td>
+          <td data-label="Details" class="context">
             {e.failure_reason ? <strong>{e.failure_reason} </strong> : null}
             {contextLine(e.context)}
           </td>

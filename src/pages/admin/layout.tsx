@@ -21,9 +21,9 @@ button,a.button{display:inline-block;font:inherit;line-height:1.4;padding:.3rem 
 button:hover,a.button:hover{background:#eaeef2}
 button.primary{background:var(--accent);border-color:var(--accent);color:var(--accent-text);font-weight:600}button.primary:hover{filter:brightness(.92)}
 button.danger{background:#cf222e;color:#fff;border-color:#a40e26;font-weight:600}button.danger:hover{background:#a40e26}
-button.secondary-danger{background:#fff;color:#cf222e;border-color:#cf222e}
+a.button.warn{color:#cf222e;border-color:#cf222e;background:#fff}a.button.warn:hover{background:#ffebe9}
 input,select,textarea{font:inherit;padding:.3rem .5rem;border:1px solid #8c959f;border-radius:6px;max-width:100%}
-label{font-weight:600;font-size:.9rem}.field{display:flex;flex-direction:column;gap:.2rem}
+label{font-weight:600;font-size:.9rem}.field{display:flex;flex-direction:column;gap:.2rem;max-width:100%;min-width:0}
 .badge{display:inline-block;padding:0 .5rem;border-radius:1rem;font-size:.8rem;border:1px solid #d0d7de;white-space:nowrap}
 .active,.verified{background:#dafbe1;border-color:#4ac26b}.inactive,.deleted{background:#eaeef2}.denied,.unverified{background:#ffebe9;border-color:#cf222e}.locked{background:#ffebe9;border-color:#ff8182}
 .pending{background:#fff8c5;border-color:#d4a72c}.admin{background:#ddf4ff;border-color:#54aeff}
@@ -31,7 +31,7 @@ label{font-weight:600;font-size:.9rem}.field{display:flex;flex-direction:column;
 .error{background:#ffebe9;border:1px solid #ff8182;padding:.6rem 1rem;border-radius:6px;margin-bottom:1rem}
 .muted{color:#57606a}.row{display:flex;gap:.6rem;flex-wrap:wrap;align-items:center}.row.end{align-items:flex-end}
 dl{display:grid;grid-template-columns:12rem 1fr;gap:.3rem 1rem;margin:0}dt{color:#57606a}dd{margin:0;overflow-wrap:anywhere}
-.scroll{overflow-x:auto}header .account{margin-left:auto;display:flex;gap:1rem;align-items:center;flex-wrap:wrap}
+.scroll{overflow-x:auto;position:relative}header .account{margin-left:auto;display:flex;gap:1rem;align-items:center;flex-wrap:wrap}
 header .account button{background:none;border:1px solid rgba(255,255,255,.5);color:#fff;padding:.15rem .7rem}
 details.deny summary{cursor:pointer;color:#cf222e;display:inline-block;padding:.3rem .8rem;border:1px solid #cf222e;border-radius:6px;background:#fff}
 details.deny[open] summary{margin-bottom:.5rem}details.deny form{display:flex;gap:.5rem;flex-wrap:wrap;align-items:flex-end}
@@ -40,7 +40,9 @@ fieldset{border:1px solid #d0d7de;border-radius:8px;padding:.6rem 1rem 1rem;marg
 .context{font-size:.8rem;color:#57606a;overflow-wrap:anywhere}code{overflow-wrap:anywhere}
 .pager{display:flex;gap:1rem;margin-top:.8rem}
 .vh{position:absolute;width:1px;height:1px;overflow:hidden;clip-path:inset(50%);white-space:nowrap}
-@media (max-width:640px){body>header{padding:.7rem 1rem}header .account{margin-left:0}main{padding:0 .75rem}section{padding:.75rem}dl{grid-template-columns:1fr}dt{margin-top:.4rem}}
+@media (max-width:640px){body>header{padding:.7rem 1rem}header .account{margin-left:0}main{padding:0 .75rem}section{padding:.75rem}dl{grid-template-columns:1fr}dt{margin-top:.4rem}
+table,tbody,tr,td{display:block}thead{position:absolute;width:1px;height:1px;overflow:hidden;clip-path:inset(50%)}tr{border-top:1px solid #d0d7de;padding:.5rem 0}tr:first-child{border-top:none}
+td{border:none;padding:.15rem 0 .15rem 8rem;position:relative;min-height:1.6rem}td::before{content:attr(data-label);position:absolute;left:0;width:7.5rem;color:#57606a;font-size:.8rem;text-transform:uppercase;letter-spacing:.03em;padding-top:.15rem}td[data-label=Actions]::before{content:none}td[data-label=Actions]{padding:.4rem 0 0}}
 `;
 
 export type AdminScreen = "pending" | "users" | "audit" | "allowlist";
@@ -210,9 +212,9 @@ export function ActionButton(props: {
 }
 
 /** A destructive action's button: it leads to the confirmation page, which does it. */
-export function ConfirmLink(props: { href: string; label: string }) {
+export function ConfirmLink(props: { href: string; label: string; warn?: boolean }) {
   return (
-    <a class="button" href={props.href}>
+    <a class={props.warn ? "button warn" : "button"} href={props.href}>
       {props.label}…
     </a>
   );
@@ -259,7 +261,8 @@ export function RefusalPage({ status, message }: { status: number; message: stri
 /** A table under its column headings; an empty heading is the column of a row's buttons. */
 export function Table(props: { head: readonly string[]; children: Child }) {
   return (
-    // Wide tables scroll inside their card on a phone instead of widening the page.
+    // On a phone each row becomes a card of labelled lines (the cells' data-label);
+    // what is still too wide scrolls inside its card instead of widening the page.
     <div class="scroll">
       <table>
         <thead>

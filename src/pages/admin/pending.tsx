@@ -47,17 +47,17 @@ export function PendingQueue({
         <Table head={["User", "Email", "Signs in with", "Arrived", "Waiting since", ""]}>
           {pending.map((u) => (
             <tr>
-              <td>
+              <td data-label="User">
                 <a href={`/admin/view/users/${u.id}`}>{userLabel(u)}</a>
                 {u.full_name ? <div class="muted">{u.full_name}</div> : null}
               </td>
-              <td>
+              <td data-label="Email">
                 <EmailBadge user={u} />
               </td>
-              <td>{signInMethods(u)}</td>
-              <td>{arrivalText(u)}</td>
-              <td>{when(u.created_at)}</td>
-              <td>
+              <td data-label="Signs in with">{signInMethods(u)}</td>
+              <td data-label="Arrived">{arrivalText(u)}</td>
+              <td data-label="Waiting since">{when(u.created_at)}</td>
+              <td data-label="Actions">
                 <div class="actions">
                   <ActionButton
                     userId={u.id}

@@ -127,12 +127,14 @@ export function UserPage(props: UserRecord) {
           <Table head={["Created", "Last seen", "Address", "Browser", "State", ""]}>
             {props.sessions.map((s) => (
               <tr>
-                <td>{when(s.created_at)}</td>
-                <td>{when(s.last_seen_at)}</td>
-                <td>{s.ip ?? "—"}</td>
-                <td class="context">{s.user_agent ?? "—"}</td>
-                <td>{sessionState(s)}</td>
-                <td>
+                <td data-label="Created">{when(s.created_at)}</td>
+                <td data-label="Last seen">{when(s.last_seen_at)}</td>
+                <td data-label="Address">{s.ip ?? "—"}</td>
+                <td data-label="Browser" class="context">
+                  {s.user_agent ?? "—"}
+                </td>
+                <td data-label="State">{sessionState(s)}</td>
+                <td data-label="Actions">
                   {sessionState(s) === "live" ? (
                     <form
                       class="inline"
@@ -172,8 +174,8 @@ export function UserPage(props: UserRecord) {
           <Table head={["Provider", "Their address there", "Linked"]}>
             {props.accounts.map((a) => (
               <tr>
-                <td>{a.provider}</td>
-                <td>
+                <td data-label="Provider">{a.provider}</td>
+                <td data-label="Their address there">
                   {a.email ?? "—"}{" "}
                   {a.email ? (
                     <span class={`badge ${a.email_verified ? "verified" : "unverified"}`}>
@@ -181,7 +183,7 @@ export function UserPage(props: UserRecord) {
                     </span>
                   ) : null}
                 </td>
-                <td>{when(a.created_at)}</td>
+                <td data-label="Linked">{when(a.created_at)}</td>
               </tr>
             ))}
           </Table>
@@ -196,20 +198,20 @@ export function UserPage(props: UserRecord) {
           <Table head={["When (UTC)", "Event", "Result", "By", "Address"]}>
             {props.events.map((e) => (
               <tr>
-                <td>{when(e.occurred_at)}</td>
-                <td>
+                <td data-label="When (UTC)">{when(e.occurred_at)}</td>
+                <td data-label="Event">
                   <code>{e.event_type}</code>
                   {e.failure_reason ? <span class="muted"> · {e.failure_reason}</span> : null}
                 </td>
-                <td>{e.result}</td>
-                <td>
+                <td data-label="Result">{e.result}</td>
+                <td data-label="By">
                   {e.actor_id && e.actor_id !== e.user_id ? (
                     <a href={`/admin/view/users/${e.actor_id}`}>admin</a>
                   ) : (
                     "self"
                   )}
                 </td>
-                <td>{e.ip ?? "—"}</td>
+                <td data-label="Address">{e.ip ?? "—"}</td>
               </tr>
             ))}
           </Table>
@@ -223,7 +225,7 @@ export function UserPage(props: UserRecord) {
         <section aria-labelledby="delete-heading">
           <h2 id="delete-heading">Delete the account</h2>
           <p class="muted">Erases their personal data; the audit trail keeps their id only.</p>
-          <ConfirmLink href={confirm("delete")} label="Delete account" />
+          <ConfirmLink href={confirm("delete")} label="Delete account" warn />
         </section>
       ) : null}
     </>

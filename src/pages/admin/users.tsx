@@ -112,19 +112,19 @@ export function UsersList(props: {
           <Table head={["User", "Email", "State", "Second factors", "Created", "Last sign-in"]}>
             {props.users.map((u) => (
               <tr>
-                <td>
+                <td data-label="User">
                   <a href={`/admin/view/users/${u.id}`}>{userLabel(u)}</a>
                   {u.full_name ? <div class="muted">{u.full_name}</div> : null}
                 </td>
-                <td>
+                <td data-label="Email">
                   <EmailBadge user={u} />
                 </td>
-                <td>
+                <td data-label="State">
                   <StatusBadges user={u} />
                 </td>
-                <td>{secondFactorsText(u.second_factors)}</td>
-                <td>{when(u.created_at)}</td>
-                <td>{when(u.last_login_at)}</td>
+                <td data-label="Second factors">{secondFactorsText(u.second_factors)}</td>
+                <td data-label="Created">{when(u.created_at)}</td>
+                <td data-label="Last sign-in">{when(u.last_login_at)}</td>
               </tr>
             ))}
           </Table>
