@@ -333,7 +333,9 @@ describe("the users list", () => {
     expect(second.status).toBe(200);
     expect(second.html).toContain("← First page");
     const admins = [...second.html.matchAll(/<span class="badge admin">admin<\/span>/g)].length;
-    const rows = [...second.html.matchAll(/<tr><td data-label="User"><a href="\/admin\/view\/users\//g)].length;
+    const rows = [
+      ...second.html.matchAll(/<tr><td data-label="User"><a href="\/admin\/view\/users\//g),
+    ].length;
     expect(rows).toBeGreaterThan(0);
     expect(admins).toBe(rows);
   });
