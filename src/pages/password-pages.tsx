@@ -133,7 +133,9 @@ export function LoginForm(props: { redirectTo: string }) {
       )}
       <EmailField autocomplete="username" />
       <PasswordField id="password" label="Password" />
-      <button type="submit">Sign in</button>
+      <button type="submit" class="primary">
+        Sign in
+      </button>
     </form>
   );
 }

@@ -1,4 +1,5 @@
 import type { Child } from "hono/jsx";
+import { errorMessage } from "../../http/error-map.ts";
 import type { SecondFactorsView, User } from "../../users/user-list.ts";
 import { BrandMark } from "../branding.tsx";
 import { HtmlDocument } from "../html-document.tsx";
@@ -42,7 +43,7 @@ fieldset{border:1px solid #d0d7de;border-radius:8px;padding:.6rem 1rem 1rem;marg
 .vh{position:absolute;width:1px;height:1px;overflow:hidden;clip-path:inset(50%);white-space:nowrap}
 @media (max-width:640px){body>header{padding:.7rem 1rem}header .account{margin-left:0}main{padding:0 .75rem}section{padding:.75rem}dl{grid-template-columns:1fr}dt{margin-top:.4rem}
 table,tbody,tr,td{display:block}thead{position:absolute;width:1px;height:1px;overflow:hidden;clip-path:inset(50%)}tr{border-top:1px solid #d0d7de;padding:.5rem 0}tr:first-child{border-top:none}
-td{border:none;padding:.15rem 0 .15rem 8rem;position:relative;min-height:1.6rem}td::before{content:attr(data-label);position:absolute;left:0;width:7.5rem;color:#57606a;font-size:.8rem;text-transform:uppercase;letter-spacing:.03em;padding-top:.15rem}td[data-label=Actions]::before{content:none}td[data-label=Actions]{padding:.4rem 0 0}}
+td{border:none;padding:.15rem 0 .15rem 8rem;display:flow-root}td::before{content:attr(data-label);float:left;width:7.5rem;margin-left:-8rem;color:#57606a;font-size:.8rem;text-transform:uppercase;letter-spacing:.03em;padding-top:.15rem}td[data-label=Actions]::before{content:none}td[data-label=Actions]{padding:.4rem 0 0}}
 `;
 
 export type AdminScreen = "pending" | "users" | "audit" | "allowlist";
@@ -248,7 +249,11 @@ export function RefusalPage({ status, message }: { status: number; message: stri
       <main>
         <section>
           <h1>{status === 403 ? "Administrators only" : "Not found"}</h1>
-          <p>{message}</p>
+          <p>
+            {message === errorMessage("admin_only")
+              ? "This console is for administrators, and your account is not one."
+              : message}
+          </p>
           <p>
             <a href="/">Back to the start page</a>
           </p>
