@@ -101,7 +101,7 @@ export function createApp(deps: Services) {
 
   // Probes come first: they never read credentials or touch the session table.
   mount(healthRoutes(deps));
-  app.route("/", faviconRoutes(config.branding));
+  mount(faviconRoutes(config.branding));
   mount(metricsRoutes(deps));
 
   app.use(authenticated);

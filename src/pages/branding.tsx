@@ -1,7 +1,9 @@
 import { AsyncLocalStorage } from "node:async_hooks";
-import { Hono, type MiddlewareHandler } from "hono";
+import type { MiddlewareHandler } from "hono";
+import { z } from "zod";
 import { brandingSchema } from "../config/branding.ts";
 import type { BrandingConfig } from "../config/index.ts";
+import { ApiRoutes, operationsOf } from "../http/api-route.ts";
 
 // The operator's branding (APP_NAME, APP_LOGO_URL, APP_ACCENT_COLOR,
 // SUPPORT_URL) on every page. The request's branding travels with the
@@ -68,9 +70,21 @@ export const faviconHref = (brand: Brand) =>
 /** GET /favicon.ico, for what browsers ask for on their own (a JSON response has no icon link). */
 export function faviconRoutes(branding: BrandingConfig) {
   const svg = faviconSvg(brandOf(branding));
-  return new Hono().get("/favicon.ico", (c) =>
-    c.body(svg, 200, { "content-type": "image/svg+xml", "cache-control": "public, max-age=86400" }),
+  const routes = new ApiRoutes();
+  routes.add(
+    operationsOf({ tag: "pages", access: "anyone" })("GET /favicon.ico", "getFavicon", {
+      summary: "The browser tab's icon (SVG in the accent colour)",
+      responses: {
+        200: { description: "The icon", contentType: "image/svg+xml", body: z.string() },
+      },
+    }),
+    (c) =>
+      c.body(svg, 200, {
+        "content-type": "image/svg+xml",
+        "cache-control": "public, max-age=86400",
+      }),
   );
+  return routes;
 }
 
 /** The brand's logo (when there is one) and name, linking home. */
