@@ -1,6 +1,7 @@
 import { afterAll, expect, test } from "bun:test";
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
+import type { Browser } from "playwright-core";
 import { findUserById } from "../sql/users.ts";
 import { freePort } from "../src/free-port.ts";
 import { startTestApp } from "./support/app.ts";
@@ -25,18 +26,23 @@ afterAll(async () => {
   await db.drop();
 });
 
+/** A page of a browser holding the session `cookie`, `width` pixels wide. */
+async function signedInPage(browser: Browser, cookie: string, width: number) {
+  const [name, value] = cookie.split("=") as [string, string];
+  const context = await browser.newContext({ viewport: { width, height: 900 } });
+  await context.addCookies([{ name, value, url: app.url, httpOnly: true, sameSite: "Lax" }]);
+  return { context, page: await context.newPage() };
+}
+
 test.skipIf(!chromiumPath)(
   "an admin approves a pending user on /admin in a real browser",
   async () => {
     const admin = await signedInUser(db.pool, app.config, { role: "admin", isWhitelisted: true });
     const pending = await signedInUser(db.pool, app.config, { fullName: "Pat Pending" });
-    const [name, value] = admin.cookie.split("=") as [string, string];
 
     const browser = await launchChromium();
     try {
-      const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-      await context.addCookies([{ name, value, url: app.url, httpOnly: true, sameSite: "Lax" }]);
-      const page = await context.newPage();
+      const { context, page } = await signedInPage(browser, admin.cookie, 1280);
       await page.goto(`${app.url}/admin`);
       const row = page.locator("tr", { hasText: "Pat Pending" }).first();
       await row.getByRole("button", { name: /approve/i }).click();
@@ -98,7 +104,6 @@ test.skipIf(!chromiumPath)(
       fullName: "Pat Phone-Width With A Rather Long Name",
       emailVerified: false,
     });
-    const [name, value] = admin.cookie.split("=") as [string, string];
     const screens = {
       queue: "/admin",
       users: "/admin/view/users",
@@ -111,9 +116,7 @@ test.skipIf(!chromiumPath)(
     await mkdir(artifacts, { recursive: true });
     try {
       for (const width of [1280, 390]) {
-        const context = await browser.newContext({ viewport: { width, height: 900 } });
-        await context.addCookies([{ name, value, url: app.url, httpOnly: true, sameSite: "Lax" }]);
-        const page = await context.newPage();
+        const { context, page } = await signedInPage(browser, admin.cookie, width);
         for (const [screen, path] of Object.entries(screens)) {
           const response = await page.goto(`${app.url}${path}`);
           expect(`${screen} ${response?.status()}`).toBe(`${screen} 200`);
@@ -147,12 +150,9 @@ test.skipIf(!chromiumPath)(
   async () => {
     const admin = await signedInUser(db.pool, app.config, { role: "admin", isWhitelisted: true });
     const target = await signedInUser(db.pool, app.config, { isWhitelisted: true });
-    const [name, value] = admin.cookie.split("=") as [string, string];
     const browser = await launchChromium();
     try {
-      const context = await browser.newContext({ viewport: { width: 390, height: 844 } });
-      await context.addCookies([{ name, value, url: app.url, httpOnly: true, sameSite: "Lax" }]);
-      const page = await context.newPage();
+      const { context, page } = await signedInPage(browser, admin.cookie, 390);
       await page.goto(`${app.url}/admin/view/users/${target.user.id}`);
       await page.getByRole("link", { name: "Delete account…" }).click();
       await page.waitForURL(/\/confirm\/delete$/);
@@ -177,12 +177,9 @@ test.skipIf(!chromiumPath)(
   async () => {
     const admin = await signedInUser(db.pool, app.config, { role: "admin", isWhitelisted: true });
     const pending = await signedInUser(db.pool, app.config, { fullName: "Dana Denied" });
-    const [name, value] = admin.cookie.split("=") as [string, string];
     const browser = await launchChromium();
     try {
-      const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-      await context.addCookies([{ name, value, url: app.url, httpOnly: true, sameSite: "Lax" }]);
-      const page = await context.newPage();
+      const { context, page } = await signedInPage(browser, admin.cookie, 1280);
       await page.goto(`${app.url}/admin`);
       const row = page.locator("tr", { hasText: "Dana Denied" });
       await row.locator("summary", { hasText: "Deny" }).click();

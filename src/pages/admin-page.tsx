@@ -11,13 +11,13 @@ import {
 import { actorOf, targetUserId, userListFilter, userListQuery } from "../http/admin-request.ts";
 import type { AppEnv, Principal } from "../http/app-env.ts";
 import { requestAuditFields } from "../http/audit-fields.ts";
-import { decodeCursor, encodeCursor } from "../http/cursor.ts";
+import { encodeCursor } from "../http/cursor.ts";
 import { errorMessage } from "../http/error-map.ts";
 import { gateRefusal } from "../http/gate.ts";
 import { readBody } from "../http/json-body.ts";
 import { assertRecentAuthOf } from "../http/recent-auth.ts";
 import { type MfaResetDeps, resetSecondFactors } from "../mfa/admin-reset.ts";
-import { auditQuery } from "../routes/admin-audit.ts";
+import { auditFilterOf, auditQuery } from "../routes/admin-audit.ts";
 import type { SignInDeps } from "../sign-in/complete.ts";
 import { reauthenticate } from "../sign-in/reauth.ts";
 import { revokeOneSessionOfUser, revokeUserAccess } from "../users/administration.ts";
@@ -258,31 +258,16 @@ export function adminPageRoutes(deps: MfaResetDeps & SignInDeps & DecisionDeps) 
       limit: "50",
     });
     let problem: string | null = parsed.success ? null : invalidFilters(parsed.error);
-    let cursor: ReturnType<typeof decodeCursor> | undefined;
-    if (parsed.success && parsed.data.cursor) {
+    let filter: ReturnType<typeof auditFilterOf> | null = null;
+    if (parsed.success) {
       try {
-        cursor = decodeCursor(parsed.data.cursor);
+        filter = auditFilterOf(parsed.data);
       } catch (error) {
         if (!(error instanceof DomainError)) throw error;
         problem = invalidFilters(error);
       }
     }
-    const query = parsed.success && !problem ? parsed.data : null;
-    const events = query
-      ? await pageOfAuditEvents(
-          pool,
-          {
-            userId: query.user_id,
-            actorId: query.actor_id,
-            eventType: query.event_type,
-            result: query.result,
-            since: query.since,
-            until: query.until,
-            before: cursor ? { occurredAt: cursor.time, id: cursor.id } : undefined,
-          },
-          query.limit,
-        )
-      : { page: [], next: null };
+    const events = filter ? await pageOfAuditEvents(pool, filter, 50) : { page: [], next: null };
     const labels = await labelsOfUsers(
       pool,
       events.page.flatMap((e) => [e.user_id, e.actor_id]),

@@ -32,6 +32,20 @@ export const auditQuery = z
     path: ["since"],
   });
 
+/** The filter an audit query asks for, its cursor decoded (a bad one is a 400 `validation_failed`). */
+export function auditFilterOf(query: z.infer<typeof auditQuery>) {
+  const cursor = query.cursor ? decodeCursor(query.cursor) : undefined;
+  return {
+    userId: query.user_id,
+    actorId: query.actor_id,
+    eventType: query.event_type,
+    result: query.result,
+    since: query.since,
+    until: query.until,
+    before: cursor ? { occurredAt: cursor.time, id: cursor.id } : undefined,
+  };
+}
+
 export function adminAuditRoutes({ pool }: { pool: DatabasePool }) {
   const routes = new ApiRoutes();
 
@@ -51,20 +65,7 @@ export function adminAuditRoutes({ pool }: { pool: DatabasePool }) {
     }),
     async (c) => {
       const query = readQuery(c, auditQuery);
-      const cursor = query.cursor ? decodeCursor(query.cursor) : undefined;
-      const { page, next } = await pageOfAuditEvents(
-        pool,
-        {
-          userId: query.user_id,
-          actorId: query.actor_id,
-          eventType: query.event_type,
-          result: query.result,
-          since: query.since,
-          until: query.until,
-          before: cursor ? { occurredAt: cursor.time, id: cursor.id } : undefined,
-        },
-        query.limit,
-      );
+      const { page, next } = await pageOfAuditEvents(pool, auditFilterOf(query), query.limit);
       return c.json({
         events: page.map(toAuditView),
         next_cursor: next ? encodeCursor(next.occurredAt, next.id) : null,

@@ -157,6 +157,20 @@ export const when = (d: Date | null) => (d ? d.toISOString().replace("T", " ").s
 export const userLabel = (u: Pick<User, "email" | "username">) =>
   u.email ?? u.username ?? "(anonymised)";
 
+/** A user in a list: their page's link, their name under it. */
+export function UserCell({
+  user,
+}: {
+  user: Pick<User, "id" | "email" | "username" | "full_name">;
+}) {
+  return (
+    <>
+      <a href={`/admin/view/users/${user.id}`}>{userLabel(user)}</a>
+      {user.full_name ? <div class="muted">{user.full_name}</div> : null}
+    </>
+  );
+}
+
 export function StatusBadges({ user }: { user: User }) {
   return (
     <span class="row">

@@ -1,5 +1,5 @@
 import type { PendingUser } from "../../users/user-list.ts";
-import { ActionButton, DenyForm, EmailBadge, Table, userLabel, when } from "./layout.tsx";
+import { ActionButton, DenyForm, EmailBadge, Table, UserCell, when } from "./layout.tsx";
 
 // /admin: the approval queue, oldest first, with what an administrator
 // weighs before approving: whether the address is confirmed, how the person
@@ -48,8 +48,7 @@ export function PendingQueue({
           {pending.map((u) => (
             <tr>
               <td data-label="User">
-                <a href={`/admin/view/users/${u.id}`}>{userLabel(u)}</a>
-                {u.full_name ? <div class="muted">{u.full_name}</div> : null}
+                <UserCell user={u} />
               </td>
               <td data-label="Email">
                 <EmailBadge user={u} />

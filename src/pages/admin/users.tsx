@@ -5,7 +5,7 @@ import {
   userRoles,
   userStatuses,
 } from "../../users/user-list.ts";
-import { EmailBadge, StatusBadges, secondFactorsText, Table, userLabel, when } from "./layout.tsx";
+import { EmailBadge, StatusBadges, secondFactorsText, Table, UserCell, when } from "./layout.tsx";
 
 // /admin/view/users: every user, newest first, searchable and filtered like
 // GET /admin/users, a page at a time (its keyset cursor).
@@ -113,8 +113,7 @@ export function UsersList(props: {
             {props.users.map((u) => (
               <tr>
                 <td data-label="User">
-                  <a href={`/admin/view/users/${u.id}`}>{userLabel(u)}</a>
-                  {u.full_name ? <div class="muted">{u.full_name}</div> : null}
+                  <UserCell user={u} />
                 </td>
                 <td data-label="Email">
                   <EmailBadge user={u} />
