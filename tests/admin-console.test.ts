@@ -319,6 +319,33 @@ describe("one user's sessions", () => {
   });
 });
 
+describe("how a user got in", () => {
+  test("the user page says who approved them, or which rule or ADMIN_EMAILS did", async () => {
+    const actor = await admin();
+    const byHand = await signedInUser(pool, app.config);
+    await postForm(`/admin/forms/users/${byHand.user.id}`, actor.cookie, { action: "approve" });
+    const byHandPage = await page(`/admin/view/users/${byHand.user.id}`, actor.cookie);
+    expect(byHandPage.html).toContain(
+      `by <a href="/admin/view/users/${actor.user.id}">an administrator</a> on `,
+    );
+
+    const byRule = await member();
+    await insertAuditEvent(pool, {
+      eventType: "account.auto_approved",
+      result: "success",
+      userId: byRule.user.id,
+      context: { via: "github", allowlist_rule: "domain:example.com" },
+    });
+    const byRulePage = await page(`/admin/view/users/${byRule.user.id}`, actor.cookie);
+    expect(byRulePage.html).toContain("automatically, by allowlist rule domain:example.com on ");
+
+    const waiting = await signedInUser(pool, app.config);
+    expect((await page(`/admin/view/users/${waiting.user.id}`, actor.cookie)).html).toContain(
+      "<dd>not approved</dd>",
+    );
+  });
+});
+
 describe("the users list", () => {
   test("filters by role and pages with a cursor that keeps the filters", async () => {
     const { cookie } = await admin();

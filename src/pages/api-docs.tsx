@@ -3,6 +3,7 @@ import { z } from "zod";
 import { type ApiOperation, ApiRoutes } from "../http/api-route.ts";
 import { buildOpenApiDocument } from "../http/openapi.ts";
 import { staticAsset } from "../http/static-asset.ts";
+import { currentBrand, faviconHref } from "./branding.tsx";
 
 // Swagger UI as swagger-ui-dist ships it, and the few lines that start it.
 const swaggerUi = (file: string) =>
@@ -83,12 +84,14 @@ export function apiDocsRoutes({
     },
     (c) => {
       const { document } = described();
+      const brand = currentBrand();
       return c.html(
         <html lang="en">
           <head>
             <meta charset="utf-8" />
             <meta name="viewport" content="width=device-width, initial-scale=1" />
-            <title>Gatehouse API</title>
+            <title>{`${brand.name} API`}</title>
+            <link rel="icon" href={faviconHref(brand)} />
             <link rel="stylesheet" href="/docs/assets/swagger-ui.css" />
             <style>{`body{font:15px/1.5 system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#1d2433}
 .reference h2{border-bottom:1px solid #dde;padding-bottom:.3rem;margin-top:2.5rem}
@@ -99,7 +102,7 @@ export function apiDocsRoutes({
 .reference details summary{cursor:pointer;color:#456}.muted{color:#667}`}</style>
           </head>
           <body>
-            <h1>Gatehouse API</h1>
+            <h1>{`${brand.name} API`}</h1>
             <p class="muted">
               Errors are <code>application/problem+json</code> (RFC 9457). Machine-readable:{" "}
               <a href="/openapi.json">/openapi.json</a> (OpenAPI 3.1).
