@@ -107,3 +107,27 @@ export async function githubAllowlistRuleKinds(
     SELECT EXISTS (SELECT 1 FROM allowlist_rules WHERE kind = 'github_org') AS orgs,
            EXISTS (SELECT 1 FROM allowlist_rules WHERE kind = 'github_team') AS teams`);
 }
+
+export const ruleReachRow = z.object({ id: z.uuid(), waiting: z.number().int() });
+
+/**
+ * Per email or domain rule, how many users waiting for approval it would
+ * let in at their next sign-in: active, not approved, no administrator's
+ * decision on their approval, and a verified address the rule matches (as
+ * findMatchingAllowlistRule matches it). GitHub rules are left out: only a
+ * sign-in reads a person's organisations and teams.
+ */
+export async function countWaitingUsersByRule(
+  db: CommonQueryMethods,
+): Promise<readonly z.infer<typeof ruleReachRow>[]> {
+  return db.any(sql.type(ruleReachRow)`
+    SELECT r.id, count(u.id)::int AS waiting
+    FROM allowlist_rules r
+    LEFT JOIN users u
+      ON u.status = 'active' AND NOT u.is_whitelisted AND u.approval_decided_at IS NULL
+     AND u.email_verified
+     AND ((r.kind = 'email' AND lower(u.email) = r.value)
+       OR (r.kind = 'domain' AND split_part(lower(u.email), '@', 2) = r.value))
+    WHERE r.kind IN ('email', 'domain')
+    GROUP BY r.id`);
+}

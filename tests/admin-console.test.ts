@@ -222,6 +222,30 @@ describe("the confirmation step", () => {
   });
 });
 
+describe("the allowlist", () => {
+  test("each rule says how many waiting users it would let in at their next sign-in", async () => {
+    const { cookie } = await admin();
+    const at = (name: string) => `${name}-${++counter}@reach.example`;
+    await signedInUser(pool, app.config, { email: at("waiting") });
+    await signedInUser(pool, app.config, { email: at("also-waiting") });
+    await signedInUser(pool, app.config, { email: at("unconfirmed"), emailVerified: false });
+    await signedInUser(pool, app.config, { email: at("approved"), isWhitelisted: true });
+    for (const [kind, value] of [
+      ["domain", "reach.example"],
+      ["email", "nobody@reach.example"],
+      ["github_org", "reach"],
+    ] as const) {
+      await postForm("/admin/forms/allowlist", cookie, { kind, value });
+    }
+    const { html } = await page("/admin/view/allowlist", cookie);
+    const rowOf = (value: string) =>
+      html.slice(html.indexOf(`<code>${value}</code>`)).split("</tr>")[0] ?? "";
+    expect(rowOf("reach.example")).toContain("2 waiting users, at their next sign-in");
+    expect(rowOf("nobody@reach.example")).toContain("nobody waiting");
+    expect(rowOf("reach")).toContain("known at their GitHub sign-in");
+  });
+});
+
 describe("one user's sessions", () => {
   async function targetWithTwoSessions() {
     const target = await member();

@@ -4,6 +4,7 @@ import {
   type AllowlistKind,
   type AllowlistRule,
   allowlistKinds,
+  countWaitingUsersByRule,
   insertAllowlistRule,
   listAllowlistRules,
   removeAllowlistRule,
@@ -54,6 +55,14 @@ export function toRuleView(rule: AllowlistRule) {
 
 export function allowlistRules(db: CommonQueryMethods): Promise<readonly AllowlistRule[]> {
   return listAllowlistRules(db);
+}
+
+/**
+ * How many waiting users each email or domain rule would let in at their
+ * next sign-in, by rule id (GitHub rules are absent: unknown until then).
+ */
+export async function waitingUsersByRule(db: CommonQueryMethods): Promise<Map<string, number>> {
+  return new Map((await countWaitingUsersByRule(db)).map((r) => [r.id, r.waiting]));
 }
 
 export async function addAllowlistRule(

@@ -7,6 +7,7 @@ import {
   allowlistRuleBody,
   allowlistRules,
   deleteAllowlistRuleAudited,
+  waitingUsersByRule,
 } from "../gate/allowlist.ts";
 import { actorOf, targetUserId, userListFilter, userListQuery } from "../http/admin-request.ts";
 import type { AppEnv, Principal } from "../http/app-env.ts";
@@ -294,10 +295,14 @@ export function adminPageRoutes(deps: MfaResetDeps & SignInDeps & DecisionDeps) 
   });
 
   app.get("/admin/view/allowlist", requireAdminPage(), async (c) => {
-    const [rules, frame] = await Promise.all([allowlistRules(pool), frameOf(c, "allowlist")]);
+    const [rules, waiting, frame] = await Promise.all([
+      allowlistRules(pool),
+      waitingUsersByRule(pool),
+      frameOf(c, "allowlist"),
+    ]);
     return c.html(
       <Layout title="Allowlist" frame={frame} {...flashOf(c)}>
-        <AllowlistRules rules={rules} />
+        <AllowlistRules rules={rules} waiting={waiting} />
       </Layout>,
     );
   });

@@ -10,7 +10,19 @@ const kindHelp: Record<(typeof allowlistKinds)[number], string> = {
   github_team: "members of a GitHub team, e.g. acme/platform",
 };
 
-export function AllowlistRules({ rules }: { rules: readonly AllowlistRule[] }) {
+/** Who the rule would let in among those waiting; GitHub memberships are read only at sign-in. */
+function reach(rule: AllowlistRule, waiting: Map<string, number>): string {
+  const count = waiting.get(rule.id);
+  if (count === undefined) return "known at their GitHub sign-in";
+  if (count === 0) return "nobody waiting";
+  return `${count} waiting ${count === 1 ? "user" : "users"}, at their next sign-in`;
+}
+
+export function AllowlistRules(props: {
+  rules: readonly AllowlistRule[];
+  waiting: Map<string, number>;
+}) {
+  const { rules } = props;
   return (
     <>
       <section aria-labelledby="rules-heading">
@@ -22,13 +34,14 @@ export function AllowlistRules({ rules }: { rules: readonly AllowlistRule[] }) {
         {rules.length === 0 ? (
           <p class="muted">No rules: every newcomer waits for an administrator.</p>
         ) : (
-          <Table head={["Kind", "Value", "Added", ""]}>
+          <Table head={["Kind", "Value", "Lets in", "Added", ""]}>
             {rules.map((r) => (
               <tr>
                 <td data-label="Kind">{r.kind}</td>
                 <td data-label="Value">
                   <code>{r.value}</code>
                 </td>
+                <td data-label="Lets in">{reach(r, props.waiting)}</td>
                 <td data-label="Added">{when(r.created_at)}</td>
                 <td data-label="Actions">
                   <ConfirmLink href={`/admin/view/allowlist/${r.id}/delete`} label="Delete" warn />
