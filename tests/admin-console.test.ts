@@ -206,6 +206,41 @@ describe("the confirmation step", () => {
     expect(await statusOf(target.user.id)).toBe("active");
   });
 
+  test("a confirmation field other than yes is a 400 and changes nothing", async () => {
+    const { cookie } = await admin();
+    const target = await member();
+    const response = await postForm(`/admin/forms/users/${target.user.id}`, cookie, {
+      action: "delete",
+      confirmed: "sure",
+    });
+    expect(response.status).toBe(400);
+    expect(await response.json()).toMatchObject({ code: "validation_failed" });
+    expect(await statusOf(target.user.id)).toBe("active");
+  });
+
+  test("a cross-site confirmed rule deletion is refused and the rule stays", async () => {
+    const { cookie } = await admin();
+    await postForm("/admin/forms/allowlist", cookie, { kind: "domain", value: "csrf.example" });
+    const id = await pool.oneFirst(sql.unsafe`
+      SELECT id FROM allowlist_rules WHERE value = 'csrf.example'`);
+    const response = await app.request(`/admin/forms/allowlist/${id}/delete`, {
+      method: "POST",
+      redirect: "manual",
+      headers: {
+        cookie,
+        origin: "https://evil.example",
+        "sec-fetch-site": "cross-site",
+        "content-type": "application/x-www-form-urlencoded",
+      },
+      body: "confirmed=yes",
+    });
+    expect(response.status).toBe(403);
+    expect(
+      await pool.oneFirst(sql.unsafe`
+        SELECT count(*)::int FROM allowlist_rules WHERE id = ${String(id)}`),
+    ).toBe(1);
+  });
+
   test("deleting an allowlist rule without its confirmation changes nothing and shows the question", async () => {
     const { cookie } = await admin();
     await postForm("/admin/forms/allowlist", cookie, { kind: "domain", value: "confirm.example" });
