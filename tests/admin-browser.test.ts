@@ -2,6 +2,7 @@ import { afterAll, expect, test } from "bun:test";
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import type { Browser } from "playwright-core";
+import { insertAllowlistRule } from "../sql/allowlist-rules.ts";
 import { findUserById } from "../sql/users.ts";
 import { freePort } from "../src/free-port.ts";
 import { startTestApp } from "./support/app.ts";
@@ -104,6 +105,11 @@ test.skipIf(!chromiumPath)(
       fullName: "Pat Phone-Width With A Rather Long Name",
       emailVerified: false,
     });
+    const rule = await insertAllowlistRule(db.pool, {
+      kind: "email",
+      value: "someone.with.a.long.address@a-rather-long-domain.example.com",
+      createdBy: admin.user.id,
+    });
     const screens = {
       queue: "/admin",
       users: "/admin/view/users",
@@ -111,6 +117,7 @@ test.skipIf(!chromiumPath)(
       audit: "/admin/view/audit",
       allowlist: "/admin/view/allowlist",
       confirm: `/admin/view/users/${pending.user.id}/confirm/delete`,
+      "rule-confirm": `/admin/view/allowlist/${rule?.id}/delete`,
     };
     const browser = await launchChromium();
     await mkdir(artifacts, { recursive: true });

@@ -469,14 +469,16 @@ describe("the audit log", () => {
       cookie,
     );
     expect(onlyOne.html).not.toContain(two.user.email ?? "<none>");
-    const rows = [...onlyOne.html.matchAll(/<code>login\.failed<\/code>/g)].length;
+    const rows = [...onlyOne.html.matchAll(/<code class="event">login\.failed<\/code>/g)].length;
     expect(rows).toBe(2);
 
     const byAddress = await page(
       `/admin/view/audit?user_id=${encodeURIComponent(two.user.email ?? "")}&event_type=login.failed`,
       cookie,
     );
-    expect([...byAddress.html.matchAll(/<code>login\.failed<\/code>/g)]).toHaveLength(1);
+    expect([...byAddress.html.matchAll(/<code class="event">login\.failed<\/code>/g)]).toHaveLength(
+      1,
+    );
     const unknown = await page("/admin/view/audit?user_id=nobody%40example.com", cookie);
     expect(unknown.html).toContain("No event matches.");
 
@@ -497,10 +499,10 @@ describe("the audit log", () => {
       });
     }
     const first = await page("/admin/view/audit?event_type=paging.test", cookie);
-    expect([...first.html.matchAll(/<code>paging\.test<\/code>/g)]).toHaveLength(50);
+    expect([...first.html.matchAll(/<code class="event">paging\.test<\/code>/g)]).toHaveLength(50);
     const next = /href="(\/admin\/view\/audit\?[^"]*cursor=[^"]+)"/.exec(first.html)?.[1] ?? "";
     const second = await page(next.replaceAll("&amp;", "&"), cookie);
-    expect([...second.html.matchAll(/<code>paging\.test<\/code>/g)]).toHaveLength(5);
+    expect([...second.html.matchAll(/<code class="event">paging\.test<\/code>/g)]).toHaveLength(5);
     expect(second.html).not.toContain("Next page");
   });
 

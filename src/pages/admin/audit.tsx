@@ -107,7 +107,7 @@ export function AuditTable(props: {
         <tr>
           <td data-label="When (UTC)">{when(e.occurred_at)}</td>
           <td data-label="Event">
-            <code>{e.event_type}</code>
+            <code class="event">{e.event_type}</code>
           </td>
           <td data-label="Result">
             <span class={`badge ${e.result === "success" ? "active" : "denied"}`}>{e.result}</span>

@@ -38,7 +38,7 @@ details.deny summary{cursor:pointer;color:#cf222e;display:inline-block;padding:.
 details.deny[open] summary{margin-bottom:.5rem}details.deny form{display:flex;gap:.5rem;flex-wrap:wrap;align-items:flex-end}
 fieldset{border:1px solid #d0d7de;border-radius:8px;padding:.6rem 1rem 1rem;margin:1rem 0 0}legend{font-weight:600;padding:0 .3rem}
 .actions{display:flex;gap:.6rem;flex-wrap:wrap;align-items:center;margin-top:.6rem}
-.context{font-size:.8rem;color:#57606a;overflow-wrap:anywhere}code{overflow-wrap:anywhere}td code{overflow-wrap:normal;white-space:nowrap}
+.context{font-size:.8rem;color:#57606a;overflow-wrap:anywhere}code{overflow-wrap:anywhere}code.event{overflow-wrap:normal;white-space:nowrap}
 .pager{display:flex;gap:1rem;margin-top:.8rem}
 .vh{position:absolute;width:1px;height:1px;overflow:hidden;clip-path:inset(50%);white-space:nowrap}
 @media (max-width:640px){body>header{padding:.7rem 1rem}header .account{margin-left:0}main{padding:0 .75rem}section{padding:.75rem}dl{grid-template-columns:1fr}dt{margin-top:.4rem}

@@ -230,7 +230,7 @@ export function UserPage(props: UserRecord) {
               <tr>
                 <td data-label="When (UTC)">{when(e.occurred_at)}</td>
                 <td data-label="Event">
-                  <code>{e.event_type}</code>
+                  <code class="event">{e.event_type}</code>
                   {e.failure_reason ? <span class="muted"> · {e.failure_reason}</span> : null}
                 </td>
                 <td data-label="Result">{e.result}</td>
