@@ -40,6 +40,12 @@ const pages: { path: (ids: { memberId: string }) => string; as: Visitor }[] = [
   { path: () => "/account/security", as: "member" },
   { path: () => "/account/passkeys", as: "member" },
   { path: () => "/docs", as: "anyone" },
+  { path: () => "/admin", as: "admin" },
+  { path: () => "/admin/view/users", as: "admin" },
+  { path: ({ memberId }) => `/admin/view/users/${memberId}`, as: "admin" },
+  { path: () => "/admin/view/audit", as: "admin" },
+  { path: () => "/admin/view/allowlist", as: "admin" },
+  { path: () => "/admin", as: "member" },
 ];
 
 const widths = [1280, 390] as const;
