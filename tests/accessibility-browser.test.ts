@@ -102,7 +102,11 @@ for (const width of widths) {
           "document.documentElement.scrollWidth - document.documentElement.clientWidth",
         )) as number;
         if (scroll > 0) found.push(`${as} ${path} @${width}: scrolls ${scroll} px sideways`);
-        const name = `${as}${path.replace(/[^a-z0-9]+/gi, "-")}`.replace(/-$/, "");
+        const name =
+          `${as}${path.replace(member.user.id, "user").replace(/[^a-z0-9]+/gi, "-")}`.replace(
+            /-$/,
+            "",
+          );
         await page.screenshot({
           path: join(artifacts, `a11y-${name}-${width}.png`),
           fullPage: true,
