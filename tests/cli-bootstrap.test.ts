@@ -183,7 +183,10 @@ describe("gatehouse allowlist", () => {
 
     const removed = await runCli(["allowlist", "remove", acme?.id ?? ""], env);
     expect(removed.code).toBe(0);
-    expect(removed.stdout.trim()).toBe(`removed ${acme?.id}  github_org   acme`);
+    expect(removed.stdout.trim().split("\n")).toEqual([
+      `removed ${acme?.id}  github_org   acme`,
+      "0 user(s) lose access (pending again, signed out); 0 keep it through another rule or ADMIN_EMAILS",
+    ]);
     const after = JSON.parse((await runCli(["allowlist", "list", "--json"], env)).stdout) as {
       id: string;
     }[];
