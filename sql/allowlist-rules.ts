@@ -131,7 +131,7 @@ export async function ruleWouldMatch(
   candidate: AllowlistCandidate,
 ): Promise<boolean> {
   return db.oneFirst(sql.type(z.object({ matches: z.boolean() }))`
-    SELECT ${ruleMatches(candidateFacts(candidate))} AS matches
+    SELECT coalesce(${ruleMatches(candidateFacts(candidate))}, false) AS matches
     FROM (VALUES (${rule.kind}, ${rule.value.toLowerCase()})) AS r(kind, value)`);
 }
 
