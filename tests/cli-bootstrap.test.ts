@@ -204,6 +204,28 @@ describe("gatehouse allowlist", () => {
     );
   });
 
+  test("impact counts the users a rule alone lets in; remove signs them out and says how many", async () => {
+    const added = await runCli(["allowlist", "add", "domain", "cli-gate.example", "--json"], env);
+    const rule = JSON.parse(added.stdout) as { id: string };
+    const { user, cookie } = await signedInUser(db.pool, app.config, {
+      email: `x${crypto.randomUUID().slice(0, 6)}@cli-gate.example`,
+      isWhitelisted: true,
+      approvedByRuleId: rule.id,
+    });
+    const impact = await runCli(["allowlist", "impact", rule.id, "--json"], env);
+    expect(impact.code).toBe(0);
+    expect(JSON.parse(impact.stdout)).toMatchObject({ unapproved: 1, kept: 0 });
+
+    const removed = await runCli(["allowlist", "remove", rule.id], env);
+    expect(removed.code).toBe(0);
+    expect(removed.stdout).toContain("1 user(s) lose access");
+    expect(await findUserById(db.pool, user.id)).toMatchObject({ is_whitelisted: false });
+    expect((await app.request("/me", { headers: { cookie } })).status).toBe(401);
+    const events = (await auditEvents("user.unapproved")).filter((e) => e.user_id === user.id);
+    expect(events).toHaveLength(1);
+    expect(events[0]).toMatchObject({ actor_id: null, context: { rule_id: rule.id } });
+  });
+
   test("--help of both commands prints usage and needs no database; both are in the top-level usage", async () => {
     const offline = { ...env, DATABASE_URL: "postgres://nobody@127.0.0.1:1/none" };
     for (const command of ["users", "allowlist"]) {
