@@ -228,3 +228,26 @@ export async function updateOAuthAccountAtSignIn(
       revoked_at = NULL
     WHERE id = ${id}`);
 }
+
+/** Stores the memberships just read (null: not read) as of now. */
+export async function recordGitHubMemberships(
+  db: CommonQueryMethods,
+  accountId: string,
+  memberships: { orgs: readonly string[] | null; teams: readonly string[] | null },
+): Promise<void> {
+  await db.query(sql.unsafe`
+    UPDATE oauth_accounts SET github_orgs = ${membershipArray(memberships.orgs)},
+      github_teams = ${membershipArray(memberships.teams)}, memberships_checked_at = now()
+    WHERE id = ${accountId}`);
+}
+
+/** GitHub refused the stored token: it no longer speaks for the person, nor do the memberships read with it. */
+export async function recordGitHubTokenRevoked(
+  db: CommonQueryMethods,
+  accountId: string,
+): Promise<void> {
+  await db.query(sql.unsafe`
+    UPDATE oauth_accounts SET revoked_at = now(), github_orgs = NULL, github_teams = NULL,
+      memberships_checked_at = now()
+    WHERE id = ${accountId}`);
+}

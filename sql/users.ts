@@ -3,7 +3,8 @@ import { z } from "zod";
 
 // The users table: its row, creating and finding a user, and the sign-in
 // bookkeeping (failed and successful logins, rights a sign-in grants). Other
-// statements on users: user-listing.ts, user-changes.ts, user-credentials.ts.
+// statements on users: user-listing.ts, user-changes.ts, user-credentials.ts,
+// user-approvals.ts.
 
 export const userRoles = ["user", "admin"] as const;
 export const userStatuses = ["active", "inactive", "locked", "denied", "deleted"] as const;

@@ -47,6 +47,16 @@ async function member(person: FakeGitHubUser) {
   return { browser, user };
 }
 
+/** A member of a fresh rule's organisation who has since left it, due for the re-check. */
+async function leaver(email: string) {
+  const rule = await orgRule();
+  const person = gitHubUser(email, { orgs: [rule.org] });
+  const signedIn = await member(person);
+  person.orgs = [];
+  await makeDue(signedIn.user.id);
+  return { rule, person, ...signedIn };
+}
+
 /** The interval has run out for this user: due at the next run. */
 async function makeDue(userId: string) {
   await pool.query(sql.unsafe`
@@ -94,11 +104,7 @@ describe("the GitHub re-check", () => {
   });
 
   test("a user whose organisation membership ends is pending again and signed out", async () => {
-    const rule = await orgRule();
-    const person = gitHubUser("leaver@gh.example", { orgs: [rule.org] });
-    const { browser, user } = await member(person);
-    person.orgs = [];
-    await makeDue(user.id);
+    const { rule, browser, user } = await leaver("leaver@gh.example");
     expect(await recheck()).toMatchObject({ ran: true, unapproved: 1 });
     expect(await approvalOf(user.id)).toMatchObject({ is_whitelisted: false });
     expect((await me(browser)).status).toBe(401);
@@ -147,11 +153,7 @@ describe("the GitHub re-check", () => {
   });
 
   test("GitHub failing (5xx) changes nothing, and the user is asked about again at the next run", async () => {
-    const { org } = await orgRule();
-    const person = gitHubUser("outage@gh.example", { orgs: [org] });
-    const { browser, user } = await member(person);
-    person.orgs = [];
-    await makeDue(user.id);
+    const { browser, user } = await leaver("outage@gh.example");
     const before = await checkedAt(user.id);
     for (const kind of ["500-json", "500-html", "garbage"] as const) {
       fake.breakNext("api.github.com/user/orgs", kind);
@@ -165,11 +167,7 @@ describe("the GitHub re-check", () => {
   });
 
   test("GitHub unreachable (a network error) changes nothing", async () => {
-    const { org } = await orgRule();
-    const person = gitHubUser("offline@gh.example", { orgs: [org] });
-    const { browser, user } = await member(person);
-    person.orgs = [];
-    await makeDue(user.id);
+    const { browser, user } = await leaver("offline@gh.example");
     // Nothing listens on port 1: the connection is refused.
     const unroute = routeHostsTo("http://127.0.0.1:1", ["api.github.com"]);
     try {

@@ -15,7 +15,7 @@ import {
   listRuleApprovals,
   moveRuleApprovals,
   type RuleApproval,
-} from "../../sql/rule-approvals.ts";
+} from "../../sql/user-approvals.ts";
 import { lockUsableAdmins } from "../../sql/user-changes.ts";
 import { type AuditedDeps, recordAudit } from "../audit.ts";
 import type { Config } from "../config/index.ts";

@@ -5,13 +5,12 @@ import {
   findMatchingAllowlistRule,
   githubAllowlistRuleKinds,
 } from "../../sql/allowlist-rules.ts";
+import { recordGitHubMemberships, recordGitHubTokenRevoked } from "../../sql/oauth-accounts.ts";
 import {
   type GitHubRecheck,
   listDueGitHubRechecks,
   moveRuleApprovals,
-  recordGitHubMemberships,
-  recordGitHubTokenRevoked,
-} from "../../sql/rule-approvals.ts";
+} from "../../sql/user-approvals.ts";
 import { lockUsableAdmins, lockUserById } from "../../sql/user-changes.ts";
 import { findUserById } from "../../sql/users.ts";
 import type { Config } from "../config/index.ts";

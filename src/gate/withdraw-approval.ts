@@ -1,6 +1,6 @@
 import type { CommonQueryMethods } from "slonik";
 import type { AllowlistRule } from "../../sql/allowlist-rules.ts";
-import { withdrawRuleApproval } from "../../sql/rule-approvals.ts";
+import { withdrawRuleApproval } from "../../sql/user-approvals.ts";
 import { recordAudit } from "../audit.ts";
 import type { Logger } from "../logger.ts";
 import { type Actor, revokeAllAccess } from "../users/administration.ts";

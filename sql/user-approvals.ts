@@ -102,28 +102,3 @@ export async function listDueGitHubRechecks(
     ORDER BY a.memberships_checked_at NULLS FIRST, u.id
     LIMIT ${limit}`);
 }
-
-/** Stores the memberships just read (null: not read) as of now. */
-export async function recordGitHubMemberships(
-  db: CommonQueryMethods,
-  accountId: string,
-  memberships: { orgs: readonly string[] | null; teams: readonly string[] | null },
-): Promise<void> {
-  const array = (values: readonly string[] | null) =>
-    values ? sql.array([...values], "text") : null;
-  await db.query(sql.unsafe`
-    UPDATE oauth_accounts SET github_orgs = ${array(memberships.orgs)},
-      github_teams = ${array(memberships.teams)}, memberships_checked_at = now()
-    WHERE id = ${accountId}`);
-}
-
-/** GitHub refused the stored token: it no longer speaks for the person, nor do the memberships read with it. */
-export async function recordGitHubTokenRevoked(
-  db: CommonQueryMethods,
-  accountId: string,
-): Promise<void> {
-  await db.query(sql.unsafe`
-    UPDATE oauth_accounts SET revoked_at = now(), github_orgs = NULL, github_teams = NULL,
-      memberships_checked_at = now()
-    WHERE id = ${accountId}`);
-}
