@@ -244,4 +244,33 @@ describe("the GitHub re-check", () => {
       await scheduled.close();
     }
   });
+
+  test("stopping the server does not wait for a GitHub that never answers", async () => {
+    const { user } = await leaver("hanging@gh.example");
+    let asked = false;
+    const hanging = Bun.serve({
+      hostname: "127.0.0.1",
+      port: 0,
+      fetch: () => {
+        asked = true;
+        return new Promise<Response>(() => {});
+      },
+    });
+    const unroute = routeHostsTo(`http://127.0.0.1:${hanging.port}`, ["api.github.com"]);
+    const scheduled = await startTestApp(pool, { ...env, GITHUB_RECHECK_INTERVAL: "1s" });
+    try {
+      const deadline = Date.now() + 10_000;
+      while (!asked && Date.now() < deadline) await Bun.sleep(50);
+      expect(asked).toBe(true);
+      const started = Date.now();
+      await scheduled.close();
+      expect(Date.now() - started).toBeLessThan(3_000);
+      expect(await approvalOf(user.id)).toMatchObject({ is_whitelisted: true });
+    } finally {
+      unroute();
+      hanging.stop(true);
+    }
+    // Answered again: the user is settled so later tests start clean.
+    expect(await recheck()).toMatchObject({ unapproved: 1 });
+  });
 });

@@ -48,10 +48,14 @@ export type RecheckReport =
 /** Nobody acts: the schedule does (audit rows name no actor). */
 const scheduler = { actorId: null, ip: null, userAgent: null };
 
-/** One run over the users that are due (at most `batch`); skipped while another replica runs. */
+/**
+ * One run over the users that are due (at most `batch`); skipped while
+ * another replica runs. `stop` ends it early (shutdown): the users not yet
+ * asked about stay due.
+ */
 export async function recheckGitHubMembers(
   deps: RecheckDeps,
-  { batch = 200 }: { batch?: number } = {},
+  { batch = 200, stop }: { batch?: number; stop?: AbortSignal } = {},
 ): Promise<RecheckReport> {
   return deps.pool.connect(async (lockConnection) => {
     if (!(await tryAdvisoryLock(lockConnection, githubRecheckLockName))) return { ran: false };
@@ -67,7 +71,8 @@ export async function recheckGitHubMembers(
       const kinds = await githubAllowlistRuleKinds(deps.pool);
       const needs: MembershipNeeds = { githubOrgs: kinds.orgs, githubTeams: kinds.teams };
       for (const account of due) {
-        const answer = await askAbout(deps, cipher, account, needs);
+        if (stop?.aborted) break;
+        const answer = await askAbout(deps, cipher, account, needs, stop);
         if (answer.kind === "no_answer") {
           report.unanswered++;
           deps.logger.warn(
@@ -91,6 +96,7 @@ async function askAbout(
   cipher: TokenCipher,
   account: GitHubRecheck,
   needs: MembershipNeeds,
+  stop: AbortSignal | undefined,
 ): Promise<MembershipAnswer> {
   const { accessToken } = await openAccountTokens(
     cipher,
@@ -100,7 +106,7 @@ async function askAbout(
   // No token to ask with (none stored, or under a key no longer configured)
   // is not GitHub's answer: nobody loses access over it.
   if (!accessToken) return { kind: "no_answer", detail: "no usable stored token" };
-  return readGitHubMemberships(accessToken, needs);
+  return readGitHubMemberships(accessToken, needs, stop);
 }
 
 /** Applies a definite answer; true when the user lost access. */
@@ -154,9 +160,11 @@ async function settle(
  */
 export function startGitHubRecheckSchedule(deps: RecheckDeps): { stop: () => Promise<void> } {
   let running: Promise<unknown> | null = null;
+  // Shutdown must not wait for GitHub: a run in progress stops asking.
+  const stopping = new AbortController();
   const tick = () => {
     if (running) return;
-    running = recheckGitHubMembers(deps)
+    running = recheckGitHubMembers(deps, { stop: stopping.signal })
       .then((report) => {
         if (report.ran && report.checked + report.unanswered > 0) {
           deps.logger.info({ github_recheck: report }, "GitHub memberships re-checked");
@@ -172,6 +180,7 @@ export function startGitHubRecheckSchedule(deps: RecheckDeps): { stop: () => Pro
   return {
     stop: async () => {
       clearInterval(timer);
+      stopping.abort();
       await running;
     },
   };

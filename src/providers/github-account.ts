@@ -82,7 +82,12 @@ export type MembershipAnswer =
 class NoAnswer extends Error {}
 class TokenRevoked extends Error {}
 
-async function askGitHub<T>(schema: z.ZodType<T>, path: string, token: string): Promise<T> {
+async function askGitHub<T>(
+  schema: z.ZodType<T>,
+  path: string,
+  token: string,
+  stop: AbortSignal | undefined,
+): Promise<T> {
   let response: Response;
   try {
     response = await fetch(`${githubApi}${path}`, {
@@ -91,7 +96,9 @@ async function askGitHub<T>(schema: z.ZodType<T>, path: string, token: string): 
         accept: "application/vnd.github+json",
         "user-agent": "Gatehouse",
       },
-      signal: AbortSignal.timeout(10_000),
+      signal: stop
+        ? AbortSignal.any([stop, AbortSignal.timeout(10_000)])
+        : AbortSignal.timeout(10_000),
     });
   } catch (error) {
     throw new NoAnswer(`GitHub ${path}: ${(error as Error).name}`);
@@ -103,18 +110,20 @@ async function askGitHub<T>(schema: z.ZodType<T>, path: string, token: string): 
   return parsed.data;
 }
 
+/** `stop`: the server is shutting down; an aborted request is no answer. */
 export async function readGitHubMemberships(
   token: string,
   needs: MembershipNeeds,
+  stop?: AbortSignal,
 ): Promise<MembershipAnswer> {
   try {
     const orgs = needs.githubOrgs
-      ? (await askGitHub(githubOrgs, "/user/orgs?per_page=100", token)).map((o) =>
+      ? (await askGitHub(githubOrgs, "/user/orgs?per_page=100", token, stop)).map((o) =>
           o.login.toLowerCase(),
         )
       : null;
     const teams = needs.githubTeams
-      ? (await askGitHub(githubTeams, "/user/teams?per_page=100", token)).map((t) =>
+      ? (await askGitHub(githubTeams, "/user/teams?per_page=100", token, stop)).map((t) =>
           `${t.organization.login}/${t.slug}`.toLowerCase(),
         )
       : null;
