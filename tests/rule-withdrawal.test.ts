@@ -1,9 +1,10 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { sql } from "slonik";
 import { findUserById, insertUser, type User } from "../sql/users.ts";
+import { grantRightsOfIdentity } from "../src/gate/grant-rights.ts";
 import { hashPassword } from "../src/password/hashing.ts";
 import { startTestApp } from "./support/app.ts";
-import { createTestDatabase } from "./support/database.ts";
+import { createTestDatabase, testLogger } from "./support/database.ts";
 import { jsonSender } from "./support/requests.ts";
 import { signedInUser, testPasswordHash } from "./support/sign-in.ts";
 
@@ -260,6 +261,30 @@ describe("deleting a rule", () => {
     ]);
     expect(answers.map((a) => a.status).sort()).toEqual([204, 404]);
     expect(await unapprovedEvents(s.domainRule)).toHaveLength(1);
+  });
+
+  test("an approval the rule is giving while it is deleted is taken back: no approval outlives its rule", async () => {
+    const { cookie } = await admin();
+    const rule = await addRule(cookie, "domain", "racing.example");
+    const racer = await person("racing.example");
+    const deletions: Promise<Response>[] = [];
+    // A sign-in's transaction, held open after the rule approved the user
+    // (the same grant completeSignIn applies), while the deletion starts.
+    await pool.transaction(async (tx) => {
+      const granted = await grantRightsOfIdentity(
+        tx,
+        { config: app.config, logger: testLogger },
+        racer,
+        { email: racer.email, emailVerified: true },
+        { ip: null, userAgent: null, via: "password_login" },
+      );
+      expect(granted).toMatchObject({ is_whitelisted: true, approved_by_rule_id: rule });
+      deletions.push(send("DELETE", `/admin/allowlist/${rule}`, cookie));
+      await Bun.sleep(300);
+    });
+    expect((await Promise.all(deletions)).map((d) => d.status)).toEqual([204]);
+    expect(await reload(racer)).toMatchObject({ is_whitelisted: false, approved_by_rule_id: null });
+    expect(await unapprovedEvents(rule)).toHaveLength(1);
   });
 
   test("bad input is a 4xx problem and changes nothing", async () => {
