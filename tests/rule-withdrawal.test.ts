@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { sql } from "slonik";
-import { findUserById, insertUser, type User } from "../sql/users.ts";
+import { findUserById, insertUser, recordUserLogin, type User } from "../sql/users.ts";
 import { grantRightsOfIdentity } from "../src/gate/grant-rights.ts";
 import { hashPassword } from "../src/password/hashing.ts";
 import { startTestApp } from "./support/app.ts";
@@ -285,6 +285,30 @@ describe("deleting a rule", () => {
     expect((await Promise.all(deletions)).map((d) => d.status)).toEqual([204]);
     expect(await reload(racer)).toMatchObject({ is_whitelisted: false, approved_by_rule_id: null });
     expect(await unapprovedEvents(rule)).toHaveLength(1);
+  });
+
+  test("the sign-in of a user the rule already let in never deadlocks with the rule's deletion", async () => {
+    const { cookie } = await admin();
+    const rule = await addRule(cookie, "domain", "signing.example");
+    const member = await person("signing.example");
+    await signIn(member);
+    const deletions: Promise<Response>[] = [];
+    // completeSignIn's order: the user's row first (the login is recorded),
+    // then the grants; the deletion meanwhile holds the rule and waits for the row.
+    await pool.transaction(async (tx) => {
+      const recorded = (await recordUserLogin(tx, member.id)) as User;
+      deletions.push(send("DELETE", `/admin/allowlist/${rule}`, cookie));
+      await Bun.sleep(300);
+      await grantRightsOfIdentity(
+        tx,
+        { config: app.config, logger: testLogger },
+        recorded,
+        { email: member.email, emailVerified: true },
+        { ip: null, userAgent: null, via: "password_login" },
+      );
+    });
+    expect((await Promise.all(deletions)).map((d) => d.status)).toEqual([204]);
+    expect((await reload(member)).is_whitelisted).toBe(false);
   });
 
   test("bad input is a 4xx problem and changes nothing", async () => {
