@@ -1,4 +1,4 @@
-import { type CommonQueryMethods, sql } from "slonik";
+import { type CommonQueryMethods, sql, type ValueExpression } from "slonik";
 import { z } from "zod";
 
 export const allowlistKinds = ["email", "domain", "github_org", "github_team"] as const;
@@ -74,29 +74,82 @@ export type AllowlistCandidate = {
   githubTeams: readonly string[];
 };
 
-/** The first rule that lets this person in, or null. One indexed probe per kind. */
+/** What a rule is matched against, as SQL expressions (text, text, text[], text[]). */
+export type MatchedFacts = {
+  email: ValueExpression;
+  domain: ValueExpression;
+  githubOrgs: ValueExpression;
+  githubTeams: ValueExpression;
+};
+
+/** True for a rule (aliased `r`) that lets in a person with these facts; the one place rules are matched. */
+export const ruleMatches = (facts: MatchedFacts) => sql.fragment`
+  ((r.kind = 'email' AND r.value = ${facts.email})
+   OR (r.kind = 'domain' AND r.value = ${facts.domain})
+   OR (r.kind = 'github_org' AND r.value = ANY(${facts.githubOrgs}))
+   OR (r.kind = 'github_team' AND r.value = ANY(${facts.githubTeams})))`;
+
+/** A candidate's facts as query parameters. */
+export function candidateFacts(candidate: AllowlistCandidate): MatchedFacts {
+  const email = candidate.email?.toLowerCase() ?? null;
+  return {
+    email,
+    domain: email ? email.slice(email.lastIndexOf("@") + 1) : null,
+    githubOrgs: sql.array(
+      candidate.githubOrgs.map((o) => o.toLowerCase()),
+      "text",
+    ),
+    githubTeams: sql.array(
+      candidate.githubTeams.map((t) => t.toLowerCase()),
+      "text",
+    ),
+  };
+}
+
+/**
+ * The first rule that lets this person in, or null. One indexed probe per
+ * kind. The rule is key-share locked until the transaction ends: a deletion
+ * of it (which locks it first, see lockAllowlistRule) waits for the approval
+ * it gives to commit and then takes it back, or goes first and is not found.
+ */
 export async function findMatchingAllowlistRule(
   db: CommonQueryMethods,
   candidate: AllowlistCandidate,
 ): Promise<AllowlistRule | null> {
-  const email = candidate.email?.toLowerCase() ?? null;
-  const domain = email ? email.slice(email.lastIndexOf("@") + 1) : null;
   return db.maybeOne(sql.type(allowlistRuleRow)`
-    SELECT ${ruleColumns} FROM allowlist_rules
-    WHERE (kind = 'email' AND value = ${email})
-       OR (kind = 'domain' AND value = ${domain})
-       OR (kind = 'github_org'
-           AND value = ANY(${sql.array(
-             candidate.githubOrgs.map((o) => o.toLowerCase()),
-             "text",
-           )}))
-       OR (kind = 'github_team'
-           AND value = ANY(${sql.array(
-             candidate.githubTeams.map((t) => t.toLowerCase()),
-             "text",
-           )}))
+    SELECT ${ruleColumns} FROM allowlist_rules r
+    WHERE ${ruleMatches(candidateFacts(candidate))}
     ORDER BY kind, value
-    LIMIT 1`);
+    LIMIT 1
+    FOR KEY SHARE`);
+}
+
+/** Whether `rule` (not stored) would match this candidate. */
+export async function ruleWouldMatch(
+  db: CommonQueryMethods,
+  rule: { kind: AllowlistKind; value: string },
+  candidate: AllowlistCandidate,
+): Promise<boolean> {
+  return db.oneFirst(sql.type(z.object({ matches: z.boolean() }))`
+    SELECT coalesce(${ruleMatches(candidateFacts(candidate))}, false) AS matches
+    FROM (VALUES (${rule.kind}, ${rule.value.toLowerCase()})) AS r(kind, value)`);
+}
+
+/** The rule, row-locked until the transaction ends (approvals it gives meanwhile wait); null when unknown. */
+export async function lockAllowlistRule(
+  db: CommonQueryMethods,
+  id: string,
+): Promise<AllowlistRule | null> {
+  return db.maybeOne(sql.type(allowlistRuleRow)`
+    SELECT ${ruleColumns} FROM allowlist_rules WHERE id = ${id} FOR UPDATE`);
+}
+
+export async function findAllowlistRule(
+  db: CommonQueryMethods,
+  id: string,
+): Promise<AllowlistRule | null> {
+  return db.maybeOne(sql.type(allowlistRuleRow)`
+    SELECT ${ruleColumns} FROM allowlist_rules WHERE id = ${id}`);
 }
 
 /** Which GitHub rule kinds exist: sign-in asks GitHub for orgs/teams (and read:org) only then. */

@@ -15,6 +15,11 @@ export const oauthAccountRow = z.object({
   scope: z.string().nullable(),
   expires_at: z.date().nullable(),
   revoked_at: z.date().nullable(),
+  /** GitHub organisation logins last read with the token (lower case); null: not read. */
+  github_orgs: z.array(z.string()).nullable(),
+  /** GitHub teams last read, as org/team-slug (lower case); null: not read. */
+  github_teams: z.array(z.string()).nullable(),
+  memberships_checked_at: z.date().nullable(),
   created_at: z.date(),
   updated_at: z.date(),
 });
@@ -22,7 +27,8 @@ export type OAuthAccount = z.infer<typeof oauthAccountRow>;
 
 const accountColumns = sql.fragment`
   id, user_id, provider, provider_user_id, email, email_verified, access_token, refresh_token,
-  token_type, scope, expires_at, revoked_at, created_at, updated_at`;
+  token_type, scope, expires_at, revoked_at, github_orgs, github_teams, memberships_checked_at,
+  created_at, updated_at`;
 
 export type NewOAuthAccount = {
   /** Chosen by the caller when there are tokens: their ciphertexts are bound to it. */
@@ -37,15 +43,28 @@ export type NewOAuthAccount = {
   tokenType: string | null;
   scope: string | null;
   expiresAt: Date | null;
+  /** GitHub memberships read at this sign-in; undefined or null: not read. */
+  githubOrgs?: readonly string[] | null;
+  githubTeams?: readonly string[] | null;
 };
+
+const membershipArray = (values: readonly string[] | null | undefined) =>
+  values ? sql.array([...values], "text") : null;
+
+/** Memberships read now, or null when neither was read. */
+const membershipsCheckedAt = (account: Pick<NewOAuthAccount, "githubOrgs" | "githubTeams">) =>
+  account.githubOrgs || account.githubTeams ? sql.fragment`now()` : null;
 
 const insertAccount = (account: NewOAuthAccount) => sql.fragment`
   INSERT INTO oauth_accounts (id, user_id, provider, provider_user_id, email, email_verified,
-                              access_token, refresh_token, token_type, scope, expires_at)
+                              access_token, refresh_token, token_type, scope, expires_at,
+                              github_orgs, github_teams, memberships_checked_at)
   VALUES (coalesce(${account.id ?? null}::uuid, gen_random_uuid()), ${account.userId}, ${account.provider}, ${account.providerUserId}, ${account.email},
           ${account.emailVerified}, ${account.encryptedAccessToken}, ${account.encryptedRefreshToken},
           ${account.tokenType}, ${account.scope},
-          ${account.expiresAt ? sql.timestamp(account.expiresAt) : null})`;
+          ${account.expiresAt ? sql.timestamp(account.expiresAt) : null},
+          ${membershipArray(account.githubOrgs)}, ${membershipArray(account.githubTeams)},
+          ${membershipsCheckedAt(account)})`;
 
 export async function insertOAuthAccount(
   db: CommonQueryMethods,
@@ -187,8 +206,8 @@ export async function findOAuthAccountOfUser(
 }
 
 /**
- * What a repeated sign-in refreshes: the provider's email claim and fresh
- * tokens. A provider that sends no refresh token this time (Google sends one
+ * What a repeated sign-in refreshes: the provider's email claim, fresh
+ * tokens and the memberships read (what was not read is no longer known). A provider that sends no refresh token this time (Google sends one
  * only at first consent) leaves the stored one in place.
  */
 export async function updateOAuthAccountAtSignIn(
@@ -203,6 +222,32 @@ export async function updateOAuthAccountAtSignIn(
       refresh_token = coalesce(${update.encryptedRefreshToken}::text, refresh_token),
       token_type = ${update.tokenType}, scope = ${update.scope},
       expires_at = ${update.expiresAt ? sql.timestamp(update.expiresAt) : null},
+      github_orgs = ${membershipArray(update.githubOrgs)},
+      github_teams = ${membershipArray(update.githubTeams)},
+      memberships_checked_at = ${membershipsCheckedAt(update)},
       revoked_at = NULL
     WHERE id = ${id}`);
+}
+
+/** Stores the memberships just read (null: not read) as of now. */
+export async function recordGitHubMemberships(
+  db: CommonQueryMethods,
+  accountId: string,
+  memberships: { orgs: readonly string[] | null; teams: readonly string[] | null },
+): Promise<void> {
+  await db.query(sql.unsafe`
+    UPDATE oauth_accounts SET github_orgs = ${membershipArray(memberships.orgs)},
+      github_teams = ${membershipArray(memberships.teams)}, memberships_checked_at = now()
+    WHERE id = ${accountId}`);
+}
+
+/** GitHub refused the stored token: it no longer speaks for the person, nor do the memberships read with it. */
+export async function recordGitHubTokenRevoked(
+  db: CommonQueryMethods,
+  accountId: string,
+): Promise<void> {
+  await db.query(sql.unsafe`
+    UPDATE oauth_accounts SET revoked_at = now(), github_orgs = NULL, github_teams = NULL,
+      memberships_checked_at = now()
+    WHERE id = ${accountId}`);
 }

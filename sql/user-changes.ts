@@ -32,7 +32,8 @@ export type AdministrativeChange = {
 
 /**
  * Applies an administrator's change to a live (not deleted) user. Setting the
- * role or approval (even to its current value) records the decision, which
+ * role or approval (even to its current value) records the decision (and who
+ * took it), which
  * sign-in grants then leave alone. Making a user active also clears a
  * failed-login lockout. Any change that takes access
  * away moves tokens_valid_after to now, so bearer tokens already issued stop
@@ -42,6 +43,8 @@ export async function applyAdministrativeChange(
   db: CommonQueryMethods,
   id: string,
   change: AdministrativeChange,
+  /** The administrator deciding; null for the command line. */
+  decidedBy: string | null = null,
 ): Promise<User | null> {
   const status = change.status ?? null;
   const whitelisted = change.isWhitelisted ?? null;
@@ -56,6 +59,11 @@ export async function applyAdministrativeChange(
       role_decided_at = CASE WHEN ${role}::text IS NULL THEN role_decided_at ELSE now() END,
       approval_decided_at =
         CASE WHEN ${whitelisted}::boolean IS NULL THEN approval_decided_at ELSE now() END,
+      approval_decided_by =
+        CASE WHEN ${whitelisted}::boolean IS NULL THEN approval_decided_by ELSE ${decidedBy}::uuid END,
+      -- Approved by hand now, whatever rule let the user in before.
+      approved_by_rule_id =
+        CASE WHEN ${whitelisted}::boolean IS NULL THEN approved_by_rule_id ELSE NULL END,
       locked_until = CASE WHEN ${status}::text = 'active' THEN NULL ELSE locked_until END,
       failed_login_attempts =
         CASE WHEN ${status}::text = 'active' THEN 0 ELSE failed_login_attempts END,

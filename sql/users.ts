@@ -3,7 +3,8 @@ import { z } from "zod";
 
 // The users table: its row, creating and finding a user, and the sign-in
 // bookkeeping (failed and successful logins, rights a sign-in grants). Other
-// statements on users: user-listing.ts, user-changes.ts, user-credentials.ts.
+// statements on users: user-listing.ts, user-changes.ts, user-credentials.ts,
+// user-approvals.ts.
 
 export const userRoles = ["user", "admin"] as const;
 export const userStatuses = ["active", "inactive", "locked", "denied", "deleted"] as const;
@@ -30,6 +31,12 @@ export const userRow = z.object({
   role_decided_at: z.date().nullable(),
   /** When an administrator last set is_whitelisted: allowlist rules no longer change it. */
   approval_decided_at: z.date().nullable(),
+  /** The administrator who last set is_whitelisted (null: the command line, or not recorded). */
+  approval_decided_by: z.uuid().nullable(),
+  /** When the user was last let in (null while not approved, or not recorded). */
+  approved_at: z.date().nullable(),
+  /** The allowlist rule that approved the user; rules take back only what they gave. */
+  approved_by_rule_id: z.uuid().nullable(),
   created_at: z.date(),
   updated_at: z.date(),
 });
@@ -42,7 +49,7 @@ export const userColumns = sql.fragment`
   id, email, email_verified, username, full_name, avatar_url, password_hash, role, status,
   is_whitelisted, failed_login_attempts, lockout_count, locked_until, last_login_at,
   password_changed_at, tokens_valid_after, consent_at, role_decided_at, approval_decided_at,
-  created_at, updated_at`;
+  approval_decided_by, approved_at, approved_by_rule_id, created_at, updated_at`;
 
 export type NewUser = {
   email: string | null;
@@ -53,6 +60,8 @@ export type NewUser = {
   passwordHash?: string | null;
   role?: UserRole;
   isWhitelisted?: boolean;
+  /** The allowlist rule that approves the new user, if one does. */
+  approvedByRuleId?: string | null;
   consentAt?: Date | null;
 };
 
@@ -60,10 +69,10 @@ export type NewUser = {
 export async function insertUser(db: CommonQueryMethods, user: NewUser): Promise<User> {
   return db.one(sql.type(userRow)`
     INSERT INTO users (email, email_verified, username, full_name, avatar_url, password_hash,
-                       role, is_whitelisted, consent_at, password_changed_at)
+                       role, is_whitelisted, approved_by_rule_id, consent_at, password_changed_at)
     VALUES (${user.email}, ${user.emailVerified}, ${user.username ?? null}, ${user.fullName ?? null},
             ${user.avatarUrl ?? null}, ${user.passwordHash ?? null}, ${user.role ?? "user"},
-            ${user.isWhitelisted ?? false},
+            ${user.isWhitelisted ?? false}, ${user.isWhitelisted ? (user.approvedByRuleId ?? null) : null},
             ${user.consentAt ? sql.timestamp(user.consentAt) : null},
             ${user.passwordHash ? sql.fragment`now()` : null})
     RETURNING ${userColumns}`);
@@ -165,15 +174,18 @@ export async function recordUserLogin(db: CommonQueryMethods, id: string): Promi
  * Rights a sign-in grants by itself (allowlist rule, ADMIN_EMAILS); never
  * takes any away, and never overrides an administrator's decision on the
  * same right (checked here too, against a decision committed meanwhile).
+ * `ruleId`: the rule that approves, recorded with the approval it gives.
  */
 export async function grantSignInRights(
   db: CommonQueryMethods,
   id: string,
-  grant: { whitelist: boolean; admin: boolean },
+  grant: { whitelist: boolean; admin: boolean; ruleId: string | null },
 ): Promise<User | null> {
+  const approves = sql.fragment`(${grant.whitelist} AND NOT is_whitelisted AND approval_decided_at IS NULL)`;
   return db.maybeOne(sql.type(userRow)`
     UPDATE users SET
-      is_whitelisted = is_whitelisted OR (${grant.whitelist} AND approval_decided_at IS NULL),
+      approved_by_rule_id = CASE WHEN ${approves} THEN ${grant.ruleId}::uuid ELSE approved_by_rule_id END,
+      is_whitelisted = is_whitelisted OR ${approves},
       role = CASE WHEN ${grant.admin} AND role_decided_at IS NULL THEN 'admin' ELSE role END
     WHERE id = ${id} AND status <> 'deleted'
     RETURNING ${userColumns}`);

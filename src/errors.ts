@@ -68,6 +68,7 @@ export const errorCodes = [
   "rule_exists",
   "rule_not_found",
   "rule_invalid",
+  "rule_impact_changed",
   // The request itself
   "validation_failed",
   "weak_password",

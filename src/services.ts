@@ -1,6 +1,7 @@
 import type { Config } from "./config/index.ts";
 import { migrationNamesOnDisk } from "./db/migrations.ts";
 import type { DatabasePool } from "./db/pool.ts";
+import { startGitHubRecheckSchedule } from "./gate/github-recheck.ts";
 import { lazyTokenCipher, type TokenCipher } from "./keys/token-encryption.ts";
 import { createLogger, type Logger } from "./logger.ts";
 import { createMailer, type Mailer } from "./mail/mailer.ts";
@@ -36,8 +37,8 @@ export type Services = {
   /** Rate-limit counters shared by every replica (PostgreSQL, or Redis with REDIS_URL). */
   rateLimitStore: RateLimitStore;
   /**
-   * Ends what createServices started (the approval digests' schedule
-   * stopped, pending session touches written, the LISTEN connection and
+   * Ends what createServices started (the approval digests' and GitHub
+   * re-check schedules stopped, pending session touches written, the LISTEN connection and
    * Redis closed); the pool stays with its opener.
    */
   close(): Promise<void>;
@@ -67,6 +68,8 @@ export async function createServices(
   const sessionTouches = startSessionTouches(pool, logger);
   const mailer = createMailer(config, logger);
   const approvalDigests = startApprovalDigestSchedule({ pool, logger, mailer, config });
+  const tokenCipher = lazyTokenCipher(config, logger);
+  const githubRecheck = startGitHubRecheckSchedule({ pool, logger, tokenCipher, config });
   return {
     config,
     pool,
@@ -75,12 +78,13 @@ export async function createServices(
     credentialCache: credentials?.cache,
     sessionTouches,
     accessTokens,
-    tokenCipher: lazyTokenCipher(config, logger),
+    tokenCipher,
     signInProviders: enabledProviders(config, logger),
     mailer,
     rateLimitStore,
     close: async () => {
       await approvalDigests.stop();
+      await githubRecheck.stop();
       await sessionTouches.close();
       await credentials?.close();
       rateLimitStore.close();

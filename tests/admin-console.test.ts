@@ -241,6 +241,35 @@ describe("the confirmation step", () => {
     ).toBe(1);
   });
 
+  test("a rule's confirmation says how many users lose access; a changed count refuses the deletion", async () => {
+    const { cookie } = await admin();
+    const id = String(
+      await pool.oneFirst(sql.unsafe`
+        INSERT INTO allowlist_rules (kind, value) VALUES ('domain', 'impact.example') RETURNING id`),
+    );
+    const covered = await signedInUser(pool, app.config, {
+      email: "one@impact.example",
+      isWhitelisted: true,
+      approvedByRuleId: id,
+    });
+    const { html } = await page(`/admin/view/allowlist/${id}/delete`, cookie);
+    expect(html).toContain("1 user only it lets in will lose access");
+    expect(html).toContain('name="expected_unapproved" value="1"');
+    const stale = await postForm(`/admin/forms/allowlist/${id}/delete`, cookie, {
+      confirmed: "yes",
+      expected_unapproved: "0",
+    });
+    expect(stale.headers.get("location")).toContain("error=rule_impact_changed");
+    expect((await findUserById(pool, covered.user.id))?.is_whitelisted).toBe(true);
+    const deleted = await postForm(`/admin/forms/allowlist/${id}/delete`, cookie, {
+      confirmed: "yes",
+      expected_unapproved: "1",
+    });
+    expect(deleted.headers.get("location")).toContain("notice=rule_deleted");
+    expect((await findUserById(pool, covered.user.id))?.is_whitelisted).toBe(false);
+    expect((await app.request("/me", { headers: { cookie: covered.cookie } })).status).toBe(401);
+  });
+
   test("deleting an allowlist rule without its confirmation changes nothing and shows the question", async () => {
     const { cookie } = await admin();
     await postForm("/admin/forms/allowlist", cookie, { kind: "domain", value: "confirm.example" });

@@ -183,7 +183,10 @@ describe("gatehouse allowlist", () => {
 
     const removed = await runCli(["allowlist", "remove", acme?.id ?? ""], env);
     expect(removed.code).toBe(0);
-    expect(removed.stdout.trim()).toBe(`removed ${acme?.id}  github_org   acme`);
+    expect(removed.stdout.trim().split("\n")).toEqual([
+      `removed ${acme?.id}  github_org   acme`,
+      "0 user(s) lose access (pending again, signed out); 0 keep it through another rule or ADMIN_EMAILS",
+    ]);
     const after = JSON.parse((await runCli(["allowlist", "list", "--json"], env)).stdout) as {
       id: string;
     }[];
@@ -199,6 +202,28 @@ describe("gatehouse allowlist", () => {
     expect(oneErrorLine(await runCli(["allowlist", "remove", "42"], env))).toBe(
       "gatehouse: no allowlist rule with id 42",
     );
+  });
+
+  test("impact counts the users a rule alone lets in; remove signs them out and says how many", async () => {
+    const added = await runCli(["allowlist", "add", "domain", "cli-gate.example", "--json"], env);
+    const rule = JSON.parse(added.stdout) as { id: string };
+    const { user, cookie } = await signedInUser(db.pool, app.config, {
+      email: `x${crypto.randomUUID().slice(0, 6)}@cli-gate.example`,
+      isWhitelisted: true,
+      approvedByRuleId: rule.id,
+    });
+    const impact = await runCli(["allowlist", "impact", rule.id, "--json"], env);
+    expect(impact.code).toBe(0);
+    expect(JSON.parse(impact.stdout)).toMatchObject({ unapproved: 1, kept: 0 });
+
+    const removed = await runCli(["allowlist", "remove", rule.id], env);
+    expect(removed.code).toBe(0);
+    expect(removed.stdout).toContain("1 user(s) lose access");
+    expect(await findUserById(db.pool, user.id)).toMatchObject({ is_whitelisted: false });
+    expect((await app.request("/me", { headers: { cookie } })).status).toBe(401);
+    const events = (await auditEvents("user.unapproved")).filter((e) => e.user_id === user.id);
+    expect(events).toHaveLength(1);
+    expect(events[0]).toMatchObject({ actor_id: null, context: { rule_id: rule.id } });
   });
 
   test("--help of both commands prints usage and needs no database; both are in the top-level usage", async () => {

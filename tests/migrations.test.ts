@@ -137,3 +137,74 @@ test("an administrator's demotion audited before the upgrade still outranks ADMI
     await older.drop();
   }
 });
+
+test("approvals given before the upgrade are attributed to the rule the audit trail or the verified address names", async () => {
+  const older = await createEmptyDatabase();
+  const client = new pg.Client({ connectionString: older.url });
+  try {
+    const all = await migrationNamesOnDisk();
+    const attribution = all.indexOf("1763921000000_why-each-user-is-let-in");
+    expect(attribution).toBeGreaterThan(0);
+    await runMigrations({
+      databaseUrl: older.url,
+      direction: "up",
+      count: attribution,
+      logger: testLogger,
+    });
+    await client.connect();
+    const hash = "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA";
+    const rules = await client.query<{ id: string; kind: string }>(
+      `INSERT INTO allowlist_rules (kind, value) VALUES ('github_org', 'acme'), ('domain', 'back.example')
+       RETURNING id, kind`,
+    );
+    const ruleOf = (kind: string) => rules.rows.find((r) => r.kind === kind)?.id;
+    const { rows } = await client.query<{ id: string; email: string }>(
+      `INSERT INTO users (email, email_verified, password_hash, is_whitelisted, approval_decided_at, role)
+       VALUES ('admin@else.example', true, $1, true, NULL, 'admin'),
+              ('gh@else.example', true, $1, true, NULL, 'user'),
+              ('dom@back.example', true, $1, true, NULL, 'user'),
+              ('hand@back.example', true, $1, true, now(), 'user'),
+              ('legacy@else.example', true, $1, true, NULL, 'user'),
+              ('pending@back.example', true, $1, false, NULL, 'user')
+       RETURNING id, email`,
+      [hash],
+    );
+    const id = (email: string) => rows.find((r) => r.email === email)?.id;
+    await client.query(
+      `INSERT INTO audit_events (event_type, result, user_id, actor_id, context) VALUES
+         ('account.auto_approved', 'success', $1, NULL, '{"allowlist_rule": "github_org:acme"}'),
+         ('admin.user_updated', 'success', $2, $3, '{"is_whitelisted": true}')`,
+      [id("gh@else.example"), id("hand@back.example"), id("admin@else.example")],
+    );
+
+    await runMigrations({ databaseUrl: older.url, direction: "up", logger: testLogger });
+    const after = await client.query<{
+      email: string;
+      approved_by_rule_id: string | null;
+      approval_decided_by: string | null;
+    }>(`SELECT email, approved_by_rule_id, approval_decided_by FROM users ORDER BY email`);
+    expect(after.rows).toEqual([
+      { email: "admin@else.example", approved_by_rule_id: null, approval_decided_by: null },
+      {
+        email: "dom@back.example",
+        approved_by_rule_id: ruleOf("domain") ?? "",
+        approval_decided_by: null,
+      },
+      {
+        email: "gh@else.example",
+        approved_by_rule_id: ruleOf("github_org") ?? "",
+        approval_decided_by: null,
+      },
+      {
+        email: "hand@back.example",
+        approved_by_rule_id: null,
+        approval_decided_by: id("admin@else.example") ?? "",
+      },
+      { email: "legacy@else.example", approved_by_rule_id: null, approval_decided_by: null },
+      { email: "pending@back.example", approved_by_rule_id: null, approval_decided_by: null },
+    ]);
+  } finally {
+    await client.end().catch(() => {});
+    await older.drop();
+  }
+});

@@ -3,14 +3,16 @@ import { hasCode } from "../errors.ts";
 import {
   addAllowlistRule,
   allowlistRuleBody,
+  allowlistRuleImpact,
   allowlistRules,
   deleteAllowlistRuleAudited,
+  toImpactView,
   toRuleView,
 } from "../gate/allowlist.ts";
 import { commandLineActor } from "../users/bootstrap.ts";
 import { type CliCommand, CliError, output, withDatabase } from "./command.ts";
 
-const help = `usage: gatehouse allowlist <add KIND VALUE | list | remove ID> [--json]
+const help = `usage: gatehouse allowlist <add KIND VALUE | list | impact ID | remove ID> [--json]
 
   add KIND VALUE   add a rule that whitelists matching users at sign-in:
                      email        alice@example.com
@@ -19,16 +21,44 @@ const help = `usage: gatehouse allowlist <add KIND VALUE | list | remove ID> [--
                      github_team  acme/platform
                    Adding a rule that exists changes nothing (exit 0).
   list             every rule
-  remove ID        delete a rule by its id
+  impact ID        how many users would lose access if the rule were removed
+  remove ID        delete a rule by its id: the users it alone let in are
+                   pending again and signed out (a user another rule or
+                   ADMIN_EMAILS also lets in keeps access; a user an
+                   administrator approved by hand is never touched)
 
-Rules apply from each user's next sign-in. Changes are audited as
-admin.allowlist_rule_added / admin.allowlist_rule_deleted.`;
+A new rule applies from each user's next sign-in. Changes are audited as
+admin.allowlist_rule_added / admin.allowlist_rule_deleted, each user who
+loses access as user.unapproved. To narrow a rule, add the narrower one
+first, then remove the broader one.`;
 
 type RuleView = ReturnType<typeof toRuleView>;
 const line = (r: RuleView) => `${r.id}  ${r.kind.padEnd(11)}  ${r.value}`;
 
+const losing = (view: ReturnType<typeof toImpactView>) =>
+  `${view.unapproved} user(s) lose access (pending again, signed out); ${view.kept} keep it through another rule or ADMIN_EMAILS`;
+
+function ruleIdOf(args: readonly string[], action: string): string {
+  const [id, ...extra] = args;
+  if (!id || extra.length > 0) throw new CliError(`allowlist ${action} needs exactly one ID`);
+  if (!z.uuid().safeParse(id).success) throw new CliError(`no allowlist rule with id ${id}`);
+  return id;
+}
+
+function onlyKnownRule<T>(id: string, work: Promise<T>): Promise<T> {
+  return work.catch((error: Error) => {
+    if (hasCode(error, "rule_not_found")) throw new CliError(`no allowlist rule with id ${id}`);
+    if (hasCode(error, "last_admin")) {
+      throw new CliError(
+        "the rule is all that lets the last administrator in: approve them by hand first",
+      );
+    }
+    throw error;
+  });
+}
+
 export const allowlistCommand: CliCommand = {
-  summary: "manage allowlist rules: allowlist add KIND VALUE | list | remove ID",
+  summary: "manage allowlist rules: allowlist add KIND VALUE | list | impact ID | remove ID",
   help,
   run: async ({ positionals, json }) => {
     const [action, ...args] = positionals;
@@ -83,25 +113,34 @@ export const allowlistCommand: CliCommand = {
         );
         return 0;
       }
-      case "remove": {
-        const [id, ...extra] = args;
-        if (!id || extra.length > 0) throw new CliError("allowlist remove needs exactly one ID");
-        if (!z.uuid().safeParse(id).success) throw new CliError(`no allowlist rule with id ${id}`);
-        const removed = await withDatabase(
-          ({ db, logger }) =>
-            deleteAllowlistRuleAudited({ pool: db.pool, logger }, commandLineActor(), id),
+      case "impact": {
+        const id = ruleIdOf(args, "impact");
+        const impact = await withDatabase(
+          ({ config, db }) => onlyKnownRule(id, allowlistRuleImpact({ pool: db.pool, config }, id)),
           { migrate: true },
-        ).catch((error: Error) => {
-          if (hasCode(error, "rule_not_found"))
-            throw new CliError(`no allowlist rule with id ${id}`);
-          throw error;
-        });
-        const view = toRuleView(removed);
-        output(json, view, () => `removed ${line(view)}`);
+        );
+        const view = toImpactView(impact);
+        output(json, view, () => `${line(view.rule)}\n${losing(view)}`);
+        return 0;
+      }
+      case "remove": {
+        const id = ruleIdOf(args, "remove");
+        const impact = await withDatabase(
+          ({ config, db, logger }) =>
+            onlyKnownRule(
+              id,
+              deleteAllowlistRuleAudited({ pool: db.pool, logger, config }, commandLineActor(), id),
+            ),
+          { migrate: true },
+        );
+        const view = toImpactView(impact);
+        output(json, view, () => `removed ${line(view.rule)}\n${losing(view)}`);
         return 0;
       }
       default:
-        throw new CliError("allowlist needs add, list or remove (see gatehouse allowlist --help)");
+        throw new CliError(
+          "allowlist needs add, list, impact or remove (see gatehouse allowlist --help)",
+        );
     }
   },
 };

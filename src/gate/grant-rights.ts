@@ -20,7 +20,9 @@ export async function grantRightsOfIdentity(
   identity: SignInIdentity,
   facts: { ip: string | null; userAgent: string | null; via: string },
 ): Promise<User> {
-  const grants = await decideSignInGrants(db, config.access.ADMIN_EMAILS, identity);
+  const grants = await decideSignInGrants(db, config.access.ADMIN_EMAILS, identity, {
+    ruleNeeded: !user.is_whitelisted && user.approval_decided_at === null,
+  });
   const granted = await applySignInGrants(db, user, grants);
   if (granted === user) return user;
   await recordAudit(db, logger, {

@@ -26,19 +26,27 @@ export type SignInGrants = {
   rule: AllowlistRule | null;
 };
 
+/**
+ * `ruleNeeded: false` (the user is approved or an administrator decided):
+ * no rule is looked up, so the sign-in of someone a rule already let in
+ * takes no lock on that rule and never waits for its deletion.
+ */
 export async function decideSignInGrants(
   db: CommonQueryMethods,
   adminEmails: readonly string[],
   identity: SignInIdentity,
+  { ruleNeeded = true }: { ruleNeeded?: boolean } = {},
 ): Promise<SignInGrants> {
   const verifiedEmail = identity.email && identity.emailVerified ? identity.email : null;
   const bootstrapAdmin =
     verifiedEmail !== null && adminEmails.includes(verifiedEmail.toLowerCase());
-  const rule = await findMatchingAllowlistRule(db, {
-    email: verifiedEmail,
-    githubOrgs: identity.githubOrgs ?? [],
-    githubTeams: identity.githubTeams ?? [],
-  });
+  const rule = ruleNeeded
+    ? await findMatchingAllowlistRule(db, {
+        email: verifiedEmail,
+        githubOrgs: identity.githubOrgs ?? [],
+        githubTeams: identity.githubTeams ?? [],
+      })
+    : null;
   return { whitelisted: bootstrapAdmin || rule !== null, bootstrapAdmin, rule };
 }
 
@@ -66,5 +74,7 @@ export async function applySignInGrants(
 ): Promise<User> {
   const due = grantsDue(user, grants);
   if (!due.whitelist && !due.admin) return user;
-  return (await grantSignInRights(db, user.id, due)) ?? user;
+  return (
+    (await grantSignInRights(db, user.id, { ...due, ruleId: grants.rule?.id ?? null })) ?? user
+  );
 }

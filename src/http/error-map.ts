@@ -307,6 +307,12 @@ const answers: Record<ErrorCode, Answer> = {
   session_not_found: { status: 404, title: "Not Found", detail: "No such session." },
   rule_exists: { status: 409, title: "Conflict", detail: "That allowlist rule already exists." },
   rule_not_found: { status: 404, title: "Not Found", detail: "No such allowlist rule." },
+  rule_impact_changed: {
+    status: 409,
+    title: "Conflict",
+    detail:
+      "Deleting the rule would now take access from a different number of users than expected: look at its impact again.",
+  },
   rule_invalid: {
     ...invalidRequest,
     detail:

@@ -5,6 +5,7 @@ import { DomainError, hasCode } from "../errors.ts";
 import {
   addAllowlistRule,
   allowlistRuleBody,
+  allowlistRuleImpact,
   allowlistRules,
   deleteAllowlistRuleAudited,
   waitingUsersByRule,
@@ -97,6 +98,10 @@ const reauthForm = z.object({
 });
 
 const confirmation = z.object({ confirmed: z.literal("yes").optional() });
+/** A rule deletion also carries the count its confirmation showed. */
+const ruleDeletionForm = confirmation.extend({
+  expected_unapproved: z.coerce.number().int().min(0).optional(),
+});
 
 /** Runs a form's change and goes back to `back`, saying it was done or why it was refused. */
 async function changeThenBack(
@@ -308,17 +313,25 @@ export function adminPageRoutes(deps: MfaResetDeps & SignInDeps & DecisionDeps) 
   });
 
   app.get("/admin/view/allowlist/:id/delete", requireAdminPage(), async (c) => {
-    const rule = (await allowlistRules(pool)).find((r) => r.id === c.req.param("id"));
-    if (!rule) return notFound(c, errorMessage("rule_not_found"));
+    const id = z.uuid().safeParse(c.req.param("id"));
+    const impact = id.success
+      ? await allowlistRuleImpact(deps, id.data).catch((error: unknown) => {
+          if (hasCode(error, "rule_not_found")) return null;
+          throw error;
+        })
+      : null;
+    if (!impact) return notFound(c, errorMessage("rule_not_found"));
+    const { rule, unapproved, kept } = impact;
     return c.html(
       <Layout title="Are you sure?" frame={await frameOf(c, "allowlist")} {...flashOf(c)}>
         <ConfirmStep
           subject={`${rule.kind} ${rule.value}`}
           question="Delete the allowlist rule"
-          consequence="Nobody new is approved by it from now on; users it already approved stay approved."
+          consequence={`Nobody new is approved by it from now on. ${unapproved} ${unapproved === 1 ? "user" : "users"} only it lets in will lose access (pending again, signed out); ${kept} it let in keep access through another rule or ADMIN_EMAILS. Users approved by hand are not touched.`}
           button="Delete rule"
           action={`/admin/forms/allowlist/${rule.id}/delete`}
-          fields={{}}
+          // What the administrator saw: refused if the deletion would now do otherwise.
+          fields={{ expected_unapproved: String(unapproved) }}
           cancelHref="/admin/view/allowlist"
         />
       </Layout>,
@@ -390,14 +403,18 @@ export function adminPageRoutes(deps: MfaResetDeps & SignInDeps & DecisionDeps) 
 
   app.post("/admin/forms/allowlist/:id/delete", requireAdminPage(), async (c) => {
     const id = z.uuid().safeParse(c.req.param("id"));
-    const form = await readBody(c, confirmation);
+    const form = await readBody(c, ruleDeletionForm);
     if (id.success && form.confirmed !== "yes") {
       return c.redirect(`/admin/view/allowlist/${id.data}/delete`, 303);
     }
     return changeThenBack(c, "/admin/view/allowlist", "rule_deleted", async () => {
       await assertRecentAuthOf(c);
       if (!id.success) throw new DomainError("rule_not_found");
-      await deleteAllowlistRuleAudited(deps, actorOf(c), id.data);
+      await deleteAllowlistRuleAudited(deps, actorOf(c), id.data, {
+        ...(form.expected_unapproved !== undefined
+          ? { expectedUnapproved: form.expected_unapproved }
+          : {}),
+      });
     });
   });
 

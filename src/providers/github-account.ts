@@ -10,7 +10,8 @@ import {
 // What GitHub's /user does not say: whether the primary email is verified
 // (GitHub's /user shows the primary address without saying), and, only when
 // an allowlist rule asks about them, the person's organisations and teams
-// (the first 100 of each: one page, one request).
+// (the first 100 of each: one page, one request), at sign-in and again on
+// the re-check schedule (src/gate/github-recheck.ts).
 
 const githubApi = "https://api.github.com";
 
@@ -65,4 +66,71 @@ export async function withGitHubEmailAndMemberships(
     enriched.githubTeams = teams.map((t) => `${t.organization.login}/${t.slug}`.toLowerCase());
   }
   return enriched;
+}
+
+/**
+ * What GitHub says of a stored token's memberships, for the scheduled
+ * re-check. Only a definite answer counts: the lists (200), or the token is
+ * no longer good (401). Anything else (no answer, a timeout, a 5xx, a rate
+ * limit's 403, garbage) is `no_answer`, and nobody loses access over it.
+ */
+export type MembershipAnswer =
+  | { kind: "members"; orgs: string[] | null; teams: string[] | null }
+  | { kind: "token_revoked" }
+  | { kind: "no_answer"; detail: string };
+
+class NoAnswer extends Error {}
+class TokenRevoked extends Error {}
+
+async function askGitHub<T>(
+  schema: z.ZodType<T>,
+  path: string,
+  token: string,
+  stop: AbortSignal | undefined,
+): Promise<T> {
+  let response: Response;
+  try {
+    response = await fetch(`${githubApi}${path}`, {
+      headers: {
+        authorization: `Bearer ${token}`,
+        accept: "application/vnd.github+json",
+        "user-agent": "Gatehouse",
+      },
+      signal: stop
+        ? AbortSignal.any([stop, AbortSignal.timeout(10_000)])
+        : AbortSignal.timeout(10_000),
+    });
+  } catch (error) {
+    throw new NoAnswer(`GitHub ${path}: ${(error as Error).name}`);
+  }
+  if (response.status === 401) throw new TokenRevoked();
+  const body = response.ok ? await response.json().catch(() => undefined) : undefined;
+  const parsed = schema.safeParse(body);
+  if (!parsed.success) throw new NoAnswer(`GitHub ${path} answered ${response.status}`);
+  return parsed.data;
+}
+
+/** `stop`: the server is shutting down; an aborted request is no answer. */
+export async function readGitHubMemberships(
+  token: string,
+  needs: MembershipNeeds,
+  stop?: AbortSignal,
+): Promise<MembershipAnswer> {
+  try {
+    const orgs = needs.githubOrgs
+      ? (await askGitHub(githubOrgs, "/user/orgs?per_page=100", token, stop)).map((o) =>
+          o.login.toLowerCase(),
+        )
+      : null;
+    const teams = needs.githubTeams
+      ? (await askGitHub(githubTeams, "/user/teams?per_page=100", token, stop)).map((t) =>
+          `${t.organization.login}/${t.slug}`.toLowerCase(),
+        )
+      : null;
+    return { kind: "members", orgs, teams };
+  } catch (error) {
+    if (error instanceof TokenRevoked) return { kind: "token_revoked" };
+    if (error instanceof NoAnswer) return { kind: "no_answer", detail: error.message };
+    throw error;
+  }
 }

@@ -1,12 +1,19 @@
 import { z } from "zod";
 import { DomainError } from "../errors.ts";
 import {
+  approvalSources,
+  type ExplainDeps,
+  explainAccess,
+  missingReasons,
+} from "../gate/access-explanation.ts";
+import {
   actorOf,
   booleanParam,
   targetUserId,
   userListFilter,
   userListQuery,
 } from "../http/admin-request.ts";
+import { allowlistRuleResponse } from "../http/allowlist-schemas.ts";
 import { ApiRoutes, operationsOf } from "../http/api-route.ts";
 import { encodeCursor } from "../http/cursor.ts";
 import { readBody } from "../http/json-body.ts";
@@ -98,9 +105,44 @@ const userDetailResponse = z.object({
   ),
 });
 
+const accessExplanationResponse = z
+  .object({
+    user_id: z.uuid(),
+    let_in: z.boolean().meta({ description: "The user passes the gate (nothing is missing)" }),
+    status: z.enum(["active", "inactive", "locked", "denied", "deleted"]),
+    missing: z.array(z.enum(missingReasons)).meta({
+      description:
+        "What keeps the user out: not active (deleted, denied, inactive, locked), pending_approval, email_unverified (rules match verified addresses only), second_factor (MFA_REQUIRED asks one of them and they have none)",
+    }),
+    approval: z.object({
+      approved: z.boolean(),
+      source: z.enum(approvalSources).nullable().meta({
+        description:
+          "How the approval came about: an administrator by hand (rules never touch it), an allowlist rule, ADMIN_EMAILS, or from before this was recorded",
+      }),
+      approved_at: z.iso.datetime().nullable(),
+      rule: allowlistRuleResponse.nullable().meta({ description: "The rule that let the user in" }),
+      decided_by_administrator: z
+        .object({
+          at: z.iso.datetime().nullable(),
+          administrator: z.object({ id: z.uuid(), email: z.string().nullable() }).nullable(),
+        })
+        .nullable()
+        .meta({
+          description:
+            "An administrator's last decision on the approval (administrator null: the command line)",
+        }),
+    }),
+    rule_at_next_sign_in: allowlistRuleResponse.nullable().meta({
+      description:
+        "A pending user no administrator decided on: the rule that lets them in at their next sign-in",
+    }),
+  })
+  .meta({ id: "AccessExplanation" });
+
 const deleteQuery = z.object({ hard: booleanParam.default(false) });
 
-export function adminUserRoutes(deps: MfaResetDeps & DecisionDeps) {
+export function adminUserRoutes(deps: MfaResetDeps & DecisionDeps & ExplainDeps) {
   const { pool } = deps;
   const routes = new ApiRoutes();
 
@@ -143,6 +185,18 @@ export function adminUserRoutes(deps: MfaResetDeps & DecisionDeps) {
       if (!detail) throw new DomainError("user_not_found");
       return c.json(detail);
     },
+  );
+
+  routes.add(
+    adminOperation("GET /admin/users/:id/access", "explainUserAccess", {
+      summary:
+        "Why this user is or is not let in: who approved them and when, which rule, or what is missing",
+      responses: {
+        200: { description: "The explanation", body: accessExplanationResponse },
+        404: { description: "No such user" },
+      },
+    }),
+    async (c) => c.json(await explainAccess(deps, targetUserId(c))),
   );
 
   routes.add(

@@ -69,6 +69,8 @@ export async function signInWithProvider(
     tokenType: identity.tokens.tokenType,
     scope: identity.tokens.scope,
     expiresAt: identity.tokens.expiresAt,
+    githubOrgs: identity.githubOrgs ?? null,
+    githubTeams: identity.githubTeams ?? null,
   });
   // Twenty browsers finishing the same first sign-in at once: the losers of
   // the unique-constraint race roll back and find the winner's rows.
@@ -168,6 +170,7 @@ async function signInOnce(
     avatarUrl: identity.avatarUrl,
     role: grants.bootstrapAdmin ? "admin" : "user",
     isWhitelisted: grants.whitelisted,
+    approvedByRuleId: grants.rule?.id ?? null,
     consentAt: config.access.REQUIRE_CONSENT ? new Date() : null,
   });
   if (!(await insertOAuthAccountIfAbsent(tx, await account(user.id)))) throw new LostRace();

@@ -108,7 +108,7 @@ export async function applyUserChange(
       const before = await lockUserById(tx, targetId);
       if (!before || before.status === "deleted") throw new DomainError("user_not_found");
       const change = effectiveChange(before, decision);
-      const after = await applyAdministrativeChange(tx, targetId, change);
+      const after = await applyAdministrativeChange(tx, targetId, change, actor.actorId);
       if (!after) throw new DomainError("user_not_found");
       const revoked =
         after.status !== "active"

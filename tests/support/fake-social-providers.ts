@@ -283,6 +283,12 @@ export async function startFakeSocialProviders() {
       xUsers.set(user.id, user);
       signedIn.x = user.id;
     },
+    /** The person (or their organisation) revokes every token GitHub gave us for them: 401 from then on. */
+    revokeGitHubTokens(user: FakeGitHubUser) {
+      for (const [token, grant] of tokens) {
+        if (grant.provider === "github" && grant.userKey === String(user.id)) tokens.delete(token);
+      }
+    },
     /** The person refuses consent on the provider's page. */
     denyConsent(provider: Provider, denied = true) {
       deny[provider] = denied;

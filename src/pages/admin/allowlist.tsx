@@ -28,8 +28,9 @@ export function AllowlistRules(props: {
       <section aria-labelledby="rules-heading">
         <h2 id="rules-heading">Rules</h2>
         <p class="muted">
-          A user matching a rule is approved automatically when they sign in. Deleting a rule
-          approves nobody new; users it already approved stay approved.
+          A user matching a rule is approved automatically when they sign in. Deleting a rule signs
+          out and un-approves the users only it lets in (its confirmation says how many); to narrow
+          a rule, add the narrower one first.
         </p>
         {rules.length === 0 ? (
           <p class="muted">No rules: every newcomer waits for an administrator.</p>
