@@ -58,7 +58,7 @@ export const errorCodes = [
   "passkey_unverified",
   "passkey_exists",
   "passkey_not_found",
-  // Users, linked accounts, sessions, the allowlist
+  // Users, linked accounts, sessions, the allowlist, webhooks
   "user_not_found",
   "last_admin",
   "last_sign_in_method",
@@ -68,6 +68,7 @@ export const errorCodes = [
   "rule_exists",
   "rule_not_found",
   "rule_invalid",
+  "webhook_not_found",
   // The request itself
   "validation_failed",
   "weak_password",

@@ -11,6 +11,7 @@ import { type CredentialCache, startCredentialCache } from "./sessions/credentia
 import { type SessionTouches, startSessionTouches } from "./sessions/session-touches.ts";
 import { type AccessTokens, createAccessTokens } from "./tokens/access-tokens.ts";
 import { startApprovalDigestSchedule } from "./users/approval-digest.ts";
+import { type DeliveryWorker, startDeliveryWorker } from "./webhooks/delivery-worker.ts";
 
 // The composition root: everything the routes share is built here, once
 // per process, from the configuration and an opened database. main.ts and
@@ -36,8 +37,8 @@ export type Services = {
   /** Rate-limit counters shared by every replica (PostgreSQL, or Redis with REDIS_URL). */
   rateLimitStore: RateLimitStore;
   /**
-   * Ends what createServices started (the approval digests' schedule
-   * stopped, pending session touches written, the LISTEN connection and
+   * Ends what createServices started (the approval digests' schedule and
+   * the webhook worker stopped, pending session touches written, the LISTEN connection and
    * Redis closed); the pool stays with its opener.
    */
   close(): Promise<void>;
@@ -49,12 +50,15 @@ export async function createServices(
     pool,
     listenUrl = pool.configuration.connectionUri,
     logger = createLogger(config.runtime.LOG_LEVEL),
+    deliverWebhooks = true,
   }: {
     /** The opened database; whoever opened it closes it. */
     pool: DatabasePool;
     /** Where the credential cache's LISTEN connection goes (the pool's database by default). */
     listenUrl?: string;
     logger?: Logger;
+    /** Whether this process works the webhook queue (the CLI's commands do not). */
+    deliverWebhooks?: boolean;
   },
 ): Promise<Services> {
   const expectedMigrations = await migrationNamesOnDisk();
@@ -67,6 +71,9 @@ export async function createServices(
   const sessionTouches = startSessionTouches(pool, logger);
   const mailer = createMailer(config, logger);
   const approvalDigests = startApprovalDigestSchedule({ pool, logger, mailer, config });
+  const webhookWorker: DeliveryWorker | null = deliverWebhooks
+    ? await startDeliveryWorker({ pool, config, logger, databaseUrl: listenUrl })
+    : null;
   return {
     config,
     pool,
@@ -81,6 +88,7 @@ export async function createServices(
     rateLimitStore,
     close: async () => {
       await approvalDigests.stop();
+      await webhookWorker?.stop();
       await sessionTouches.close();
       await credentials?.close();
       rateLimitStore.close();
