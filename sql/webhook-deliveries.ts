@@ -35,7 +35,7 @@ const deliveryColumns = sql.fragment`
  */
 const addDeliveryJob = (
   deliveryId: FragmentSqlToken | string,
-  attempt: number,
+  attempt: FragmentSqlToken | number,
   runAt: Date | null,
 ) =>
   sql.fragment`graphile_worker.add_job(
@@ -169,4 +169,11 @@ export async function releaseAbandonedDeliveryJobs(
     )
     SELECT coalesce(cardinality(workers), 0)::int AS workers FROM abandoned
     WHERE (SELECT count(*) FROM released) >= 0`);
+}
+
+/** A job for every pending delivery (after a restore: the queue is not in backups); how many. */
+export async function requeuePendingDeliveries(db: CommonQueryMethods): Promise<number> {
+  return db.oneFirst(sql.type(z.object({ queued: z.number().int() }))`
+    SELECT count(${addDeliveryJob(sql.fragment`id`, sql.fragment`attempts`, null)})::int AS queued
+    FROM webhook_deliveries WHERE status = 'pending'`);
 }
