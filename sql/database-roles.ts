@@ -53,6 +53,20 @@ END $$`,
     EXECUTE format('ALTER DEFAULT PRIVILEGES IN SCHEMA graphile_worker GRANT EXECUTE ON FUNCTIONS TO %I', ${literal});
   END IF;
 END $$`,
+    // Its tables have row-level security on and no policy (only their owner may
+    // read them): one policy per table lets the role work the queue's rows.
+    sql.unsafe`DO $$ DECLARE t record; BEGIN
+  IF to_regnamespace('graphile_worker') IS NOT NULL THEN
+    FOR t IN SELECT relname FROM pg_class
+             WHERE relnamespace = 'graphile_worker'::regnamespace AND relkind = 'r' AND relrowsecurity LOOP
+      IF NOT EXISTS (SELECT 1 FROM pg_policies WHERE schemaname = 'graphile_worker'
+                     AND tablename = t.relname AND policyname = ${literal}) THEN
+        EXECUTE format('CREATE POLICY %I ON graphile_worker.%I TO %I USING (true) WITH CHECK (true)',
+                       ${literal}, t.relname, ${literal});
+      END IF;
+    END LOOP;
+  END IF;
+END $$`,
     // An existing role, a membership or PostgreSQL 14's defaults may give more than the
     // grants above: refuse (and so roll back) rather than leave a role that can change the schema.
     sql.unsafe`DO $$ BEGIN
