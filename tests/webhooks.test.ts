@@ -1,6 +1,7 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { sql } from "slonik";
 import { z } from "zod";
+import { webhookEventTypes } from "../src/webhooks/events.ts";
 import { startTestApp } from "./support/app.ts";
 import { createTestDatabase } from "./support/database.ts";
 import { jsonSender } from "./support/requests.ts";
@@ -29,22 +30,11 @@ const sendTo = { first: jsonSender(first), second: jsonSender(second) };
 const send = sendTo.first;
 const admin = () => signedInUser(db.pool, first.config, { role: "admin", isWhitelisted: true });
 
-const allEvents = [
-  "user.created",
-  "user.pending",
-  "user.approved",
-  "user.denied",
-  "user.deactivated",
-  "user.deleted",
-  "session.revoked",
-  "login.failed",
-  "mfa.enabled",
-  "mfa.disabled",
-];
+const allEvents = [...webhookEventTypes];
 
 type Added = { id: string; secret: string; url: string; events: string[] };
 
-async function addEndpoint(cookie: string, events = allEvents): Promise<Added> {
+async function addEndpoint(cookie: string, events: string[] = allEvents): Promise<Added> {
   const response = await send("POST", "/admin/webhooks", cookie, { url: receiver.url, events });
   expect(response.status).toBe(201);
   const added = (await response.json()) as Added;
@@ -225,6 +215,20 @@ describe("delivering", () => {
     await Bun.sleep(500);
     const arrived = receiver.received.slice(start).filter(aboutUser(pending.user.id));
     expect(arrived.map((r) => r.payload?.type)).toEqual(["user.approved"]);
+    await removeEndpoint(cookie, endpoint.id);
+  });
+
+  test("a change that is refused and rolled back queues no event", async () => {
+    const { user: only, cookie } = await admin();
+    const endpoint = await addEndpoint(cookie, ["user.deactivated"]);
+    // Every other administrator is gone, so deactivating this one would leave none.
+    await db.pool.query(sql.unsafe`
+      UPDATE users SET role = 'user' WHERE role = 'admin' AND id <> ${only.id}`);
+    const refused = await send("PATCH", `/admin/users/${only.id}`, cookie, { status: "inactive" });
+    expect(refused.status).toBe(409);
+    const queued = await db.pool.oneFirst(sql.unsafe`
+      SELECT count(*)::int FROM webhook_deliveries WHERE endpoint_id = ${endpoint.id}`);
+    expect(queued).toBe(0);
     await removeEndpoint(cookie, endpoint.id);
   });
 
