@@ -50,6 +50,7 @@ export async function createServices(
     pool,
     listenUrl = pool.configuration.connectionUri,
     logger = createLogger(config.runtime.LOG_LEVEL),
+    queueUrl = pool.configuration.connectionUri,
     deliverWebhooks = true,
   }: {
     /** The opened database; whoever opened it closes it. */
@@ -57,7 +58,9 @@ export async function createServices(
     /** Where the credential cache's LISTEN connection goes (the pool's database by default). */
     listenUrl?: string;
     logger?: Logger;
-    /** Whether this process works the webhook queue (the CLI's commands do not). */
+    /** Where the webhook worker's own connections go (the pool's database by default). */
+    queueUrl?: string;
+    /** Whether this process works the webhook queue. */
     deliverWebhooks?: boolean;
   },
 ): Promise<Services> {
@@ -72,7 +75,7 @@ export async function createServices(
   const mailer = createMailer(config, logger);
   const approvalDigests = startApprovalDigestSchedule({ pool, logger, mailer, config });
   const webhookWorker: DeliveryWorker | null = deliverWebhooks
-    ? await startDeliveryWorker({ pool, config, logger, databaseUrl: listenUrl })
+    ? startDeliveryWorker({ pool, config, logger, databaseUrl: queueUrl })
     : null;
   return {
     config,

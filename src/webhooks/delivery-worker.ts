@@ -85,7 +85,7 @@ export type DeliveryWorker = { stop: () => Promise<void> };
 export const abandonedAfterMs = (config: WebhooksConfig) =>
   Math.max(2 * config.WEBHOOK_TIMEOUT, config.WEBHOOK_TIMEOUT + 5000);
 
-/** Every replica looks for a dead replica's jobs now and then (and at start). */
+/** Every replica looks for a dead replica's jobs now and then. */
 function startAbandonedJobSweep({ pool, config, logger }: WorkerDeps) {
   const after = abandonedAfterMs(config.webhooks);
   const sweep = () =>
@@ -94,7 +94,7 @@ function startAbandonedJobSweep({ pool, config, logger }: WorkerDeps) {
         if (workers > 0) logger.warn({ workers }, "webhook jobs of stopped workers released");
       })
       .catch((error: unknown) => logger.warn({ err: error }, "webhook job sweep failed"));
-  let running = sweep();
+  let running: Promise<void> = Promise.resolve();
   const timer = setInterval(
     () => {
       running = running.then(sweep);
@@ -108,11 +108,15 @@ function startAbandonedJobSweep({ pool, config, logger }: WorkerDeps) {
   };
 }
 
-export async function startDeliveryWorker(
-  deps: WorkerDeps & { databaseUrl: string },
-): Promise<DeliveryWorker> {
+/**
+ * Works the queue in the background: start-up does not wait for it, and
+ * graphile-worker, which stops its whole pool when one of its connections
+ * fails (a database restart), is started again after a pause that doubles
+ * up to 30 s.
+ */
+export function startDeliveryWorker(deps: WorkerDeps & { databaseUrl: string }): DeliveryWorker {
   const pgPool = queuePool(deps.databaseUrl, 4, deps.logger);
-  const runner: Runner = await run({
+  const options = {
     pgPool,
     concurrency: 4,
     noHandleSignals: true,
@@ -121,17 +125,52 @@ export async function startDeliveryWorker(
     parsedCronItems: [],
     logger: queueLogger(deps.logger),
     taskList: {
-      [deliveryTask]: async (payload) => {
+      [deliveryTask]: async (payload: unknown) => {
         const job = jobPayload.parse(payload);
         await attemptDelivery(deps, { deliveryId: job.delivery_id, attempt: job.attempt });
       },
     },
-  });
+  };
+  let stopping = false;
+  let runner: Runner | null = null;
+  let wake = () => {};
+  const supervised = (async () => {
+    for (let pauseMs = 1000; !stopping; pauseMs = Math.min(pauseMs * 2, 30_000)) {
+      try {
+        runner = await run(options);
+        // stop() came while it was starting: it found no runner to stop.
+        if (stopping) {
+          await runner.stop().catch(() => {});
+          break;
+        }
+        await runner.promise;
+        pauseMs = 500;
+      } catch (error) {
+        if (!stopping) {
+          deps.logger.warn(
+            { err: error, retryInMs: pauseMs },
+            "webhook worker stopped; starting it again",
+          );
+        }
+      }
+      if (stopping) break;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, pauseMs);
+        wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+    }
+  })();
   const stopSweep = startAbandonedJobSweep(deps);
   return {
     stop: async () => {
+      stopping = true;
+      wake();
       await stopSweep();
-      await runner.stop();
+      await (runner as Runner | null)?.stop().catch(() => {});
+      await supervised;
       await pgPool.end();
     },
   };
