@@ -204,7 +204,7 @@ export async function listAuditEventsAboutUser(
 }
 
 /** Context keys that can name a person; erased from a deleted user's events. */
-const personalContextKeys = ["email", "username", "full_name", "name", "ip", "user_agent"];
+export const personalContextKeys = ["email", "username", "full_name", "name", "ip", "user_agent"];
 
 /**
  * After an account is deleted its audit rows stay (they are the security

@@ -30,6 +30,8 @@ export const serviceTables: readonly string[] = [
   "sessions",
   "users",
   "verification_tokens",
+  "webhook_deliveries",
+  "webhook_endpoints",
 ];
 
 /** A leaf partition a backup may create: named after its parent, nothing else. */

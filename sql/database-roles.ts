@@ -5,7 +5,8 @@ import { z } from "zod";
 // statements run as the role that owns the schema (the one migrations run
 // as), which grants what it owns; `gatehouse db roles` prints or applies them.
 // LISTEN/NOTIFY and advisory locks need no grant; the two SECURITY DEFINER
-// audit-partition functions need EXECUTE, which PUBLIC lacks.
+// audit-partition functions need EXECUTE, which PUBLIC lacks. The webhook
+// queue's schema (graphile_worker) gets the same row rights.
 
 /** The statements that create (if missing) and grant the runtime role, in order. */
 export function runtimeRoleStatements(
@@ -39,6 +40,33 @@ END $$`,
   GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO ${name}`,
     sql.unsafe`ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT USAGE, SELECT ON SEQUENCES TO ${name}`,
     sql.unsafe`ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT EXECUTE ON FUNCTIONS TO ${name}`,
+    // The webhook delivery queue (graphile-worker's own schema): adding, taking and
+    // finishing jobs are row changes and calls of its functions, nothing more.
+    sql.unsafe`DO $$ BEGIN
+  IF to_regnamespace('graphile_worker') IS NOT NULL THEN
+    EXECUTE format('GRANT USAGE ON SCHEMA graphile_worker TO %I', ${literal});
+    EXECUTE format('GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA graphile_worker TO %I', ${literal});
+    EXECUTE format('GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA graphile_worker TO %I', ${literal});
+    EXECUTE format('GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA graphile_worker TO %I', ${literal});
+    EXECUTE format('ALTER DEFAULT PRIVILEGES IN SCHEMA graphile_worker GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO %I', ${literal});
+    EXECUTE format('ALTER DEFAULT PRIVILEGES IN SCHEMA graphile_worker GRANT USAGE, SELECT ON SEQUENCES TO %I', ${literal});
+    EXECUTE format('ALTER DEFAULT PRIVILEGES IN SCHEMA graphile_worker GRANT EXECUTE ON FUNCTIONS TO %I', ${literal});
+  END IF;
+END $$`,
+    // Its tables have row-level security on and no policy (only their owner may
+    // read them): one policy per table lets the role work the queue's rows.
+    sql.unsafe`DO $$ DECLARE t record; BEGIN
+  IF to_regnamespace('graphile_worker') IS NOT NULL THEN
+    FOR t IN SELECT relname FROM pg_class
+             WHERE relnamespace = 'graphile_worker'::regnamespace AND relkind = 'r' AND relrowsecurity LOOP
+      IF NOT EXISTS (SELECT 1 FROM pg_policies WHERE schemaname = 'graphile_worker'
+                     AND tablename = t.relname AND policyname = ${literal}) THEN
+        EXECUTE format('CREATE POLICY %I ON graphile_worker.%I TO %I USING (true) WITH CHECK (true)',
+                       ${literal}, t.relname, ${literal});
+      END IF;
+    END LOOP;
+  END IF;
+END $$`,
     // An existing role, a membership or PostgreSQL 14's defaults may give more than the
     // grants above: refuse (and so roll back) rather than leave a role that can change the schema.
     sql.unsafe`DO $$ BEGIN

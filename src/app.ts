@@ -25,6 +25,7 @@ import { adminAllowlistRoutes } from "./routes/admin-allowlist.ts";
 import { adminAuditRoutes } from "./routes/admin-audit.ts";
 import { adminHealthRoutes } from "./routes/admin-health.ts";
 import { adminUserRoutes } from "./routes/admin-users.ts";
+import { adminWebhookRoutes } from "./routes/admin-webhooks.ts";
 import { authRoutes } from "./routes/auth.ts";
 import { emailCodeRoutes } from "./routes/email-code.ts";
 import { emailConfirmationRoutes } from "./routes/email-confirmation.ts";
@@ -116,6 +117,7 @@ export function createApp(deps: Services) {
   mount(mePasskeyRoutes(deps));
   mount(adminUserRoutes(deps));
   mount(adminAllowlistRoutes(deps));
+  mount(adminWebhookRoutes(deps));
   mount(adminAuditRoutes(deps));
   mount(adminHealthRoutes(deps));
   app.route("/", adminPageRoutes(deps));

@@ -1,6 +1,8 @@
 import type { CommonQueryMethods, DatabasePool } from "slonik";
 import { insertAuditEvent, type NewAuditEvent } from "../sql/audit-events.ts";
+import { enqueueDeliveries } from "../sql/webhook-deliveries.ts";
 import type { Logger } from "./logger.ts";
+import { webhookDataOf, webhookEventsOf, webhookPayload } from "./webhooks/events.ts";
 
 export type AuditEntry = NewAuditEvent;
 
@@ -14,14 +16,31 @@ export type AuditedDeps = { pool: DatabasePool; logger: Logger };
  * Records a security event. A failing audit write is logged loudly but does
  * not fail the user's request: the event it describes has already happened.
  * Pass a transaction connection to make the event commit with its change.
+ *
+ * An event that a webhook reports (src/webhooks/events.ts) is written with
+ * a delivery for every subscribed endpoint, together: in their own
+ * transaction, or a savepoint of the caller's (so the change and its
+ * deliveries commit or vanish together, and a failure here leaves the
+ * caller's transaction usable).
  */
 export async function recordAudit(
   db: CommonQueryMethods,
   logger: Logger,
   entry: AuditEntry,
 ): Promise<void> {
+  const webhookEvents = webhookEventsOf(entry);
   try {
-    await insertAuditEvent(db, entry);
+    if (webhookEvents.length === 0) {
+      await insertAuditEvent(db, entry);
+      return;
+    }
+    const data = webhookDataOf(entry);
+    await db.transaction(async (tx) => {
+      await insertAuditEvent(tx, entry);
+      for (const eventType of webhookEvents) {
+        await enqueueDeliveries(tx, { eventType, payload: webhookPayload(eventType, data) });
+      }
+    });
   } catch (error) {
     logger.error({ err: error, eventType: entry.eventType }, "audit event not recorded");
   }

@@ -58,7 +58,7 @@ export const errorCodes = [
   "passkey_unverified",
   "passkey_exists",
   "passkey_not_found",
-  // Users, linked accounts, sessions, the allowlist
+  // Users, linked accounts, sessions, the allowlist, webhooks
   "user_not_found",
   "last_admin",
   "last_sign_in_method",
@@ -69,6 +69,7 @@ export const errorCodes = [
   "rule_not_found",
   "rule_invalid",
   "rule_impact_changed",
+  "webhook_not_found",
   // The request itself
   "validation_failed",
   "weak_password",

@@ -62,7 +62,12 @@ if (config.database.MIGRATE_ON_START) {
   }
 }
 
-const services = await createServices(config, { pool: db.pool, listenUrl: db.listenUrl, logger });
+const services = await createServices(config, {
+  pool: db.pool,
+  listenUrl: db.listenUrl,
+  queueUrl: db.url,
+  logger,
+});
 await stopIfAsked(async () => {
   await services.close();
   await db.close();

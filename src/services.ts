@@ -12,6 +12,7 @@ import { type CredentialCache, startCredentialCache } from "./sessions/credentia
 import { type SessionTouches, startSessionTouches } from "./sessions/session-touches.ts";
 import { type AccessTokens, createAccessTokens } from "./tokens/access-tokens.ts";
 import { startApprovalDigestSchedule } from "./users/approval-digest.ts";
+import { type DeliveryWorker, startDeliveryWorker } from "./webhooks/delivery-worker.ts";
 
 // The composition root: everything the routes share is built here, once
 // per process, from the configuration and an opened database. main.ts and
@@ -38,7 +39,7 @@ export type Services = {
   rateLimitStore: RateLimitStore;
   /**
    * Ends what createServices started (the approval digests' and GitHub
-   * re-check schedules stopped, pending session touches written, the LISTEN connection and
+   * re-check schedules and the webhook worker stopped, pending session touches written, the LISTEN connection and
    * Redis closed); the pool stays with its opener.
    */
   close(): Promise<void>;
@@ -50,12 +51,18 @@ export async function createServices(
     pool,
     listenUrl = pool.configuration.connectionUri,
     logger = createLogger(config.runtime.LOG_LEVEL),
+    queueUrl = pool.configuration.connectionUri,
+    deliverWebhooks = true,
   }: {
     /** The opened database; whoever opened it closes it. */
     pool: DatabasePool;
     /** Where the credential cache's LISTEN connection goes (the pool's database by default). */
     listenUrl?: string;
     logger?: Logger;
+    /** Where the webhook worker's own connections go (the pool's database by default). */
+    queueUrl?: string;
+    /** Whether this process works the webhook queue. */
+    deliverWebhooks?: boolean;
   },
 ): Promise<Services> {
   const expectedMigrations = await migrationNamesOnDisk();
@@ -70,6 +77,9 @@ export async function createServices(
   const approvalDigests = startApprovalDigestSchedule({ pool, logger, mailer, config });
   const tokenCipher = lazyTokenCipher(config, logger);
   const githubRecheck = startGitHubRecheckSchedule({ pool, logger, tokenCipher, config });
+  const webhookWorker: DeliveryWorker | null = deliverWebhooks
+    ? startDeliveryWorker({ pool, config, logger, databaseUrl: queueUrl })
+    : null;
   return {
     config,
     pool,
@@ -85,6 +95,7 @@ export async function createServices(
     close: async () => {
       await approvalDigests.stop();
       await githubRecheck.stop();
+      await webhookWorker?.stop();
       await sessionTouches.close();
       await credentials?.close();
       rateLimitStore.close();

@@ -7,9 +7,12 @@ import { sql } from "slonik";
 import { z } from "zod";
 import { listBackupTables, readAllRowsAsJson } from "../sql/database-backup.ts";
 import { listAppliedMigrations } from "../sql/schema-migrations.ts";
+import { enqueueDeliveryTo } from "../sql/webhook-deliveries.ts";
+import { insertWebhookEndpoint } from "../sql/webhook-endpoints.ts";
 import { createDatabasePool } from "../src/db/pool.ts";
 import { createBackup } from "../src/ops/backup.ts";
 import { sha256OfFile } from "../src/ops/backup-file.ts";
+import { newWebhookSecret } from "../src/webhooks/signing.ts";
 import { cliTestSetup, resignBackup, runCli, testBackupKey } from "./support/cli.ts";
 import { createEmptyDatabase, testLogger } from "./support/database.ts";
 
@@ -331,5 +334,46 @@ describe("backup and restore", () => {
     await resignBackup(meta.path);
     const { stderr } = await expectRefused(meta.path);
     expect(stderr).toContain("newer than this code");
+  });
+});
+
+describe("webhook deliveries across a restore", () => {
+  test("a restore queues again the deliveries still pending (the queue is not in backups)", async () => {
+    const endpoint = await insertWebhookEndpoint(db.pool, {
+      url: "https://hooks.example.com/gatehouse",
+      events: ["user.created"],
+      secret: newWebhookSecret(),
+      createdBy: null,
+    });
+    const payload = { type: "webhook.test", timestamp: new Date().toISOString(), data: {} };
+    const pending = await enqueueDeliveryTo(db.pool, endpoint.id, {
+      eventType: "webhook.test",
+      payload,
+    });
+    const meta = await backup();
+    const empty = await createEmptyDatabase();
+    const client = new pg.Client({ connectionString: empty.url });
+    try {
+      const result = await runCli(["restore", meta.path, "--yes"], {
+        ...env,
+        DATABASE_URL: empty.url,
+      });
+      expect(result.code).toBe(0);
+      await client.connect();
+      const { rows } = await client.query<{ key: string; payload: unknown }>(
+        `SELECT j.key, j.payload FROM graphile_worker._private_jobs j
+         JOIN graphile_worker._private_tasks t ON t.id = j.task_id
+         WHERE t.identifier = 'deliver_webhook'`,
+      );
+      expect(rows).toEqual([
+        {
+          key: `webhook-delivery:${pending?.id}`,
+          payload: { delivery_id: pending?.id, attempt: 0 },
+        },
+      ]);
+    } finally {
+      await client.end();
+      await empty.drop();
+    }
   });
 });

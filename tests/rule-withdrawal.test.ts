@@ -1,6 +1,7 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { sql } from "slonik";
 import { findUserById, insertUser, recordUserLogin, type User } from "../sql/users.ts";
+import { insertWebhookEndpoint } from "../sql/webhook-endpoints.ts";
 import { grantRightsOfIdentity } from "../src/gate/grant-rights.ts";
 import { hashPassword } from "../src/password/hashing.ts";
 import { startTestApp } from "./support/app.ts";
@@ -166,6 +167,24 @@ describe("deleting a rule", () => {
       SELECT context FROM audit_events WHERE event_type = 'admin.allowlist_rule_deleted'
         AND context ->> 'rule_id' = ${s.domainRule}`);
     expect(deletion).toMatchObject({ unapproved: 1 });
+  });
+
+  test("each user who loses access is queued to subscribed webhooks as user.unapproved", async () => {
+    const endpoint = await insertWebhookEndpoint(pool, {
+      url: "https://hooks.example.com/gatehouse",
+      events: ["user.unapproved"],
+      secret: "whsec_dGVzdHRlc3R0ZXN0dGVzdHRlc3R0ZXN0dGVzdHRlc3Q=",
+      createdBy: null,
+    });
+    const s = await coveredUsers("webhooked.example");
+    expect((await send("DELETE", `/admin/allowlist/${s.domainRule}`, s.cookie)).status).toBe(204);
+    const queued = await pool.any(sql.unsafe`
+      SELECT event_type, payload FROM webhook_deliveries WHERE endpoint_id = ${endpoint.id}`);
+    expect(queued).toHaveLength(1);
+    expect(queued[0]).toMatchObject({
+      event_type: "user.unapproved",
+      payload: { type: "user.unapproved", data: { user_id: s.alone.id, rule_id: s.domainRule } },
+    });
   });
 
   test("the impact shown first is the number of users the deletion then un-approves", async () => {

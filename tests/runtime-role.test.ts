@@ -14,6 +14,7 @@ import { cliEnv, runCli } from "./support/cli.ts";
 import { createTestDatabase, testLogger } from "./support/database.ts";
 import { jsonSender } from "./support/requests.ts";
 import { expectReadyThenCleanStop, startServer } from "./support/server-process.ts";
+import { startWebhookReceiver } from "./support/webhook-receiver.ts";
 
 // The service as a role that reads and writes rows but cannot change the
 // schema, made by `gatehouse db roles --apply` itself; the owner (the test
@@ -53,6 +54,8 @@ const app = await startTestApp(runtime, {
   ADMIN_EMAILS: adminEmail,
   // The credential cache's LISTEN connection runs as the role too.
   AUTH_CACHE_TTL: "1s",
+  // The webhook worker too; its receiver is on 127.0.0.1.
+  WEBHOOK_ALLOW_PRIVATE: "true",
 });
 const runtimeEnv = { ...ownerEnv, DATABASE_URL: runtimeUrl };
 
@@ -258,6 +261,30 @@ describe("the runtime role", () => {
     expect((await send("DELETE", `/admin/users/${member.id}?hard=true`, chief.cookie)).status).toBe(
       204,
     );
+  });
+
+  test("a webhook endpoint is added, and a change's event queued and delivered, by the role's worker", async () => {
+    const receiver = startWebhookReceiver();
+    try {
+      const webhookAdmin = await signUpAndIn(`hooks-${role}@example.com`);
+      const granted = await runCli(
+        ["users", "grant-admin", `hooks-${role}@example.com`],
+        runtimeEnv,
+      );
+      expect(granted.code).toBe(0);
+      const added = await send("POST", "/admin/webhooks", webhookAdmin.cookie, {
+        url: receiver.url,
+        events: ["user.created"],
+      });
+      expect(added.status).toBe(201);
+      receiver.useSecret(((await added.json()) as { secret: string }).secret);
+      const newcomer = await signUpAndIn(`hooked-${role}@example.com`);
+      await receiver.waitFor(() =>
+        receiver.ofType("user.created").some((r) => r.payload?.data.user_id === newcomer.id),
+      );
+    } finally {
+      receiver.stop();
+    }
   });
 
   test("cleanup drops expired audit months and creates the coming ones", async () => {

@@ -12,6 +12,7 @@ import { restoreCommand } from "./restore.ts";
 import { rotateKeysCommand } from "./rotate-keys.ts";
 import { seedCommand } from "./seed.ts";
 import { usersCommand } from "./users.ts";
+import { webhooksCommand } from "./webhooks.ts";
 
 // `gatehouse <command>`: one file per command, each a CliCommand.
 
@@ -26,6 +27,7 @@ const commands: Record<string, CliCommand> = {
   seed: seedCommand,
   users: usersCommand,
   allowlist: allowlistCommand,
+  webhooks: webhooksCommand,
   db: dbCommand,
 };
 

@@ -13,6 +13,7 @@ import { checkServerProviders, type ProvidersConfig, providersSchema } from "./p
 import { type RuntimeConfig, runtimeSchema } from "./runtime.ts";
 import { type SessionConfig, sessionSchema } from "./session.ts";
 import { checkServerTokens, type TokensConfig, tokensSchema } from "./tokens.ts";
+import { type WebhooksConfig, webhooksSchema } from "./webhooks.ts";
 
 // Every setting comes from the environment, parsed once here into sections,
 // one per concern (a file each in this folder); a module takes the sections
@@ -32,6 +33,7 @@ export { type OAuthProviderName, oauthProviderNames, type ProvidersConfig } from
 export type { RuntimeConfig } from "./runtime.ts";
 export type { SessionConfig } from "./session.ts";
 export type { TokensConfig } from "./tokens.ts";
+export type { WebhooksConfig } from "./webhooks.ts";
 
 /** The sections by name; each variable belongs to exactly one (a test checks). */
 export const sectionSchemas = {
@@ -48,6 +50,7 @@ export const sectionSchemas = {
   mfa: mfaSchema,
   ops: opsSchema,
   branding: brandingSchema,
+  webhooks: webhooksSchema,
 };
 
 /** Every variable the server reads, each in exactly one section; parsed at once so every bad one is named. */
@@ -65,6 +68,7 @@ export const environmentSchema = z.object({
   ...mfaSchema.shape,
   ...opsSchema.shape,
   ...brandingSchema.shape,
+  ...webhooksSchema.shape,
 });
 
 export type Config = {
@@ -81,6 +85,7 @@ export type Config = {
   mfa: MfaConfig;
   ops: OpsConfig;
   branding: BrandingConfig;
+  webhooks: WebhooksConfig;
 };
 
 /** The section's own variables out of the whole parsed environment. */
@@ -116,6 +121,7 @@ export function parseConfig(env: Record<string, string | undefined> = process.en
     mfa: completeMfa(sectionOf(mfaSchema, parsed), runtime),
     ops: sectionOf(opsSchema, parsed),
     branding: checkBranding(sectionOf(brandingSchema, parsed), runtime),
+    webhooks: sectionOf(webhooksSchema, parsed),
   };
 }
 

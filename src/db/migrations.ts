@@ -4,6 +4,7 @@ import { runner } from "node-pg-migrate";
 import type { CommonQueryMethods } from "slonik";
 import { listAppliedMigrations } from "../../sql/schema-migrations.ts";
 import type { Logger } from "../logger.ts";
+import { migrateDeliveryQueue } from "./delivery-queue.ts";
 import { databaseConnection } from "./tls.ts";
 
 export const migrationsDir = resolve(import.meta.dir, "../../migrations");
@@ -47,6 +48,7 @@ export async function runMigrations({
   }).catch((error: unknown) => {
     throw explainPrivilegeFailure(error);
   });
+  if (direction === "up") await migrateDeliveryQueue(databaseUrl, logger);
   return applied.map((m) => m.name);
 }
 
@@ -77,7 +79,11 @@ export async function applyPendingMigrations({
 }): Promise<string[]> {
   const applied = new Set((await listAppliedMigrations(pool)).map((m) => m.name));
   const onDisk = await migrationNamesOnDisk();
-  if (onDisk.every((name) => applied.has(name))) return [];
+  if (onDisk.every((name) => applied.has(name))) {
+    // The queue's own migrations may be behind ours (a newer graphile-worker).
+    await migrateDeliveryQueue(ownerUrl, logger);
+    return [];
+  }
   return runMigrations({ databaseUrl: ownerUrl, direction: "up", logger });
 }
 

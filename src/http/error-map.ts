@@ -318,6 +318,7 @@ const answers: Record<ErrorCode, Answer> = {
     detail:
       "Rule not added: the value does not fit its kind (an address such as ann@example.com, a domain such as example.com, a GitHub organisation, or organisation/team-slug).",
   },
+  webhook_not_found: { status: 404, title: "Not Found", detail: "No such webhook endpoint." },
 
   validation_failed: { ...invalidRequest, detail: fieldsInvalid, oauth: "invalid_request" },
   weak_password: { ...invalidRequest, detail: fieldsInvalid, oauth: "invalid_request" },

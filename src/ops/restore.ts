@@ -13,6 +13,7 @@ import {
   truncateTables,
 } from "../../sql/database-backup.ts";
 import { listAppliedMigrations } from "../../sql/schema-migrations.ts";
+import { requeuePendingDeliveries } from "../../sql/webhook-deliveries.ts";
 import { migrationNamesOnDisk, runMigrations } from "../db/migrations.ts";
 import type { EncryptionKey } from "../keys/token-encryption.ts";
 import type { Logger } from "../logger.ts";
@@ -171,6 +172,8 @@ export async function restoreBackup({
     }
     // Triggers were off: at commit, every replica drops its cached credentials.
     await notifyCredentialListeners(tx, flushAllCredentials);
+    // The delivery queue is not backed up: what was still to be sent is queued again.
+    if ("webhook_deliveries" in counts) await requeuePendingDeliveries(tx);
     return counts;
   });
   await runMigrations({ databaseUrl, direction: "up", logger });
