@@ -45,6 +45,7 @@ const pages: { path: (ids: { memberId: string }) => string; as: Visitor }[] = [
   { path: ({ memberId }) => `/admin/view/users/${memberId}`, as: "admin" },
   { path: () => "/admin/view/audit", as: "admin" },
   { path: () => "/admin/view/allowlist", as: "admin" },
+  { path: () => "/admin/view/webhooks", as: "admin" },
   { path: () => "/admin", as: "member" },
 ];
 

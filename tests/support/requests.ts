@@ -21,7 +21,8 @@ export function jsonSender(app: Pick<TestApp, "request" | "config">) {
 export function postForm(
   app: Pick<TestApp, "request">,
   path: string,
-  fields: Record<string, string>,
+  /** Pairs, for a field sent more than once (checkboxes). */
+  fields: Record<string, string> | [string, string][],
   headers: Record<string, string> = {},
 ) {
   return app.request(path, {
@@ -38,7 +39,7 @@ export function postForm(
 
 /** A browser form post in the session `cookie`, with the Origin the CSRF check wants. */
 export function formPoster(app: Pick<TestApp, "request" | "config">) {
-  return (path: string, cookie: string, fields: Record<string, string>) =>
+  return (path: string, cookie: string, fields: Record<string, string> | [string, string][]) =>
     postForm(app, path, fields, { cookie, origin: app.config.http.PUBLIC_URL });
 }
 

@@ -26,6 +26,8 @@ const notices = {
   delete: "Account deleted.",
   rule_added: "Rule added.",
   rule_deleted: "Rule deleted.",
+  webhook_removed: "Endpoint removed, with its delivery log.",
+  webhook_test_sent: "Test event queued: it appears among the latest deliveries.",
 } as const;
 
 export type NoticeCode = keyof typeof notices;

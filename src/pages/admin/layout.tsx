@@ -46,7 +46,7 @@ table,tbody,tr,td{display:block}thead{position:absolute;width:1px;height:1px;ove
 td{border:none;padding:.15rem 0 .15rem 8rem;display:flow-root}td::before{content:attr(data-label);float:left;width:7.5rem;margin-left:-8rem;color:#57606a;font-size:.8rem;text-transform:uppercase;letter-spacing:.03em;padding-top:.15rem}td[data-label=Actions]::before{content:none}td[data-label=Actions]{padding:.4rem 0 0}}
 `;
 
-export type AdminScreen = "pending" | "users" | "audit" | "allowlist";
+export type AdminScreen = "pending" | "users" | "audit" | "allowlist" | "webhooks";
 
 /** Who is looking at the console, and how many wait for them: every admin page's header shows both. */
 export type AdminFrame = { adminName: string; pendingCount: number; screen?: AdminScreen };
@@ -56,6 +56,7 @@ const screens: { screen: AdminScreen; href: string; label: string }[] = [
   { screen: "users", href: "/admin/view/users", label: "Users" },
   { screen: "audit", href: "/admin/view/audit", label: "Audit log" },
   { screen: "allowlist", href: "/admin/view/allowlist", label: "Allowlist" },
+  { screen: "webhooks", href: "/admin/view/webhooks", label: "Webhooks" },
 ];
 
 function AdminHeader({ frame }: { frame: AdminFrame }) {
