@@ -52,9 +52,15 @@ export function StepUpForm(props: { proof: StepUpProof; redirectTo: string }) {
 }
 
 /** The step-up on a page of its own: what a refused step-up form gets back. */
-export const stepUpPage = (proof: StepUpProof, redirectTo: string, problem?: Problem) =>
+export const stepUpPage = (
+  proof: StepUpProof,
+  redirectTo: string,
+  signedInAs: string,
+  problem?: Problem,
+) =>
   AccountPage({
     title: "Confirm it is you",
+    signedInAs,
     ...(problem ? { problem } : {}),
     // Back without the query: it may carry the notice that says the step-up passed.
     nav: <a href={redirectTo.split("?")[0]}>Back</a>,

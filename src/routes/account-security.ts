@@ -18,6 +18,7 @@ import {
   removeTotp,
   startTotpEnrolment,
 } from "../mfa/totp-enrolment.ts";
+import { displayName } from "../pages/account-page.tsx";
 import {
   accountSecurityPage,
   enrolmentPage,
@@ -122,6 +123,7 @@ export function accountSecurityRoutes(deps: MfaDeps) {
   const routes = new ApiRoutes();
   // Behind the signed-in gate (the page itself checks), so there is a principal.
   const userOf = (c: Context<AppEnv>) => (c.get("principal") as Principal).user;
+  const nameOf = (c: Context<AppEnv>) => displayName(userOf(c));
 
   const page = async (
     c: Context<AppEnv>,
@@ -131,7 +133,7 @@ export function accountSecurityRoutes(deps: MfaDeps) {
       securityOverview(deps, userOf(c).user_id),
       hasRecentAuth(c),
     ]);
-    return accountSecurityPage({ overview, recent, ...shown });
+    return accountSecurityPage({ overview, recent, signedInAs: nameOf(c), ...shown });
   };
 
   /** Runs a form's change; a refusal shows the page again, as it now is, with the reason. */
@@ -171,7 +173,7 @@ export function accountSecurityRoutes(deps: MfaDeps) {
       await assertRecentAuthOf(c);
       const user = userOf(c);
       const enrolment = await startTotpEnrolment(deps, { id: user.user_id, email: user.email });
-      return htmlPage(c, enrolmentPage(enrolment));
+      return htmlPage(c, enrolmentPage(enrolment, nameOf(c)));
     }),
   );
 
@@ -184,7 +186,7 @@ export function accountSecurityRoutes(deps: MfaDeps) {
         code,
         requestAuditFields(c),
       );
-      return htmlPage(c, recoveryCodesPage(codes, true));
+      return htmlPage(c, recoveryCodesPage(codes, true, nameOf(c)));
     }),
   );
 
@@ -198,7 +200,7 @@ export function accountSecurityRoutes(deps: MfaDeps) {
         answer,
         requestAuditFields(c),
       );
-      return htmlPage(c, recoveryCodesPage(codes, false));
+      return htmlPage(c, recoveryCodesPage(codes, false, nameOf(c)));
     }),
   );
 
