@@ -44,7 +44,9 @@ describe("the sign-in page", () => {
       '<script src="/assets/passkey-ceremonies.js" defer="">',
       '<script src="/assets/password-toggle.js" defer="">',
     ]);
-    expect(html).toMatch(/<button type="button" data-password-toggle="true" aria-controls="password"/);
+    expect(html).toMatch(
+      /<button type="button" data-password-toggle="true" aria-controls="password"/,
+    );
     expect(html).toMatch(/<div data-passkey-ceremony="sign-in" data-redirect-to="\/" hidden/);
     expect(html).toContain('<form method="post" action="/auth/login">');
   });
