@@ -12,8 +12,8 @@ import { AccountPage } from "./password-pages.tsx";
 import { javascript, scriptResponse } from "./script-file.ts";
 import { StepUpForm } from "./step-up-form.tsx";
 
-// The pages' passkey parts: the two script files (the only JavaScript any
-// page runs), the "Sign in with a passkey" control the sign-in and
+// The pages' passkey parts: the two script files (with password-toggle.js,
+// the only JavaScript any page runs), the "Sign in with a passkey" control the sign-in and
 // second-factor pages show, and a small page where a signed-in user adds and
 // removes passkeys. The controls are hidden until the script finds WebAuthn
 // in the browser: without it, nothing on the page does nothing.

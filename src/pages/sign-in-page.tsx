@@ -35,7 +35,7 @@ h1{font-size:1.4rem;margin:0 0 .3rem}p{margin:.5rem 0}.muted{color:#57606a;font-
 a.button,button{display:block;width:100%;text-align:center;font:inherit;font-weight:600;padding:.6rem 1rem;border-radius:8px;border:1px solid #d0d7de;background:#f6f8fa;color:#1f2328;text-decoration:none;cursor:pointer}
 a.button:hover,button:hover{background:#eaeef2}a.primary,button.primary{background:var(--accent);border-color:var(--accent);color:var(--accent-text)}a.primary:hover,button.primary:hover{background:var(--accent);filter:brightness(.92)}
 .error{background:#ffebe9;border:1px solid #ff8182;padding:.6rem .9rem;border-radius:8px}
-label{display:block;margin:.7rem 0 .2rem;font-weight:600}form button{margin-top:1rem}
+label{display:block;margin:.7rem 0 .2rem;font-weight:600}form button{margin-top:1rem}form button[type=submit]{background:#1f883d;border-color:#1a7f37;color:#fff}form button[type=submit]:hover{background:#1a7f37}
 input[type=email],input[type=password]{width:100%;font:inherit;padding:.5rem .6rem;border:1px solid #d0d7de;border-radius:8px}
 .links{display:flex;gap:1rem;flex-wrap:wrap;font-size:.9rem;margin-top:1rem}.or{text-align:center}
 .notice{background:#dafbe1;border:1px solid #4ac26b;padding:.6rem .9rem;border-radius:8px}
