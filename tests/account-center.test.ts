@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, test } from "bun:test";
-import { sql } from "slonik";
+import { type DatabaseTransactionConnection, sql } from "slonik";
 import { insertAuditEvent } from "../sql/audit-events.ts";
 import { insertOAuthAccount } from "../sql/oauth-accounts.ts";
 import { insertUser, type NewUser } from "../sql/users.ts";
@@ -23,6 +23,16 @@ afterAll(async () => {
 });
 
 const post = formPoster(app);
+/** The same form post from another site, with the session's cookie. */
+const crossSite = (path: string, cookie: string, fields: Record<string, string>) =>
+  postForm(app, path, fields, {
+    cookie,
+    origin: "https://evil.example",
+    "sec-fetch-site": "cross-site",
+  });
+/** A form post without a session (signed out). */
+const anonymous = (path: string, fields: Record<string, string>) =>
+  postForm(app, path, fields, { origin: app.config.http.PUBLIC_URL });
 const firefox = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0";
 const iphone =
   "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1";
@@ -52,10 +62,10 @@ async function otherDevice(userId: string, userAgent = firefox, ip = "203.0.113.
 const revokedAt = (sessionId: string) =>
   pool.oneFirst(sql.unsafe`SELECT revoked_at FROM sessions WHERE id = ${sessionId}`);
 
-const linkProvider = (userId: string, provider = "github") =>
-  insertOAuthAccount(pool, {
+const linkProvider = (userId: string, db: DatabaseTransactionConnection | typeof pool = pool) =>
+  insertOAuthAccount(db, {
     userId,
-    provider,
+    provider: "github",
     providerUserId: crypto.randomUUID(),
     email: "robin@users.example",
     emailVerified: true,
@@ -75,18 +85,7 @@ async function providerOnlyMember() {
       isWhitelisted: true,
       passwordHash: null,
     });
-    await insertOAuthAccount(tx, {
-      userId: created.id,
-      provider: "github",
-      providerUserId: crypto.randomUUID(),
-      email: created.email,
-      emailVerified: true,
-      encryptedAccessToken: null,
-      encryptedRefreshToken: null,
-      tokenType: null,
-      scope: null,
-      expiresAt: null,
-    });
+    await linkProvider(created.id, tx);
     return created;
   });
   const device = await otherDevice(user.id);
@@ -230,23 +229,13 @@ describe("the profile form", () => {
 
   test("a cross-site post is refused and nothing changes", async () => {
     const { user, cookie } = await member();
-    const refused = await postForm(
-      app,
-      "/account/profile",
-      { full_name: "Mallory" },
-      { cookie, origin: "https://evil.example", "sec-fetch-site": "cross-site" },
-    );
+    const refused = await crossSite("/account/profile", cookie, { full_name: "Mallory" });
     expect(refused.status).toBe(403);
     expect(await nameOf(user.id)).toBe("Robin Member");
   });
 
   test("without a session it is refused", async () => {
-    const refused = await postForm(
-      app,
-      "/account/profile",
-      { full_name: "Nobody" },
-      { origin: app.config.http.PUBLIC_URL },
-    );
+    const refused = await anonymous("/account/profile", { full_name: "Nobody" });
     expect(refused.status).toBe(401);
   });
 });
@@ -431,12 +420,7 @@ describe("deleting the account", () => {
 
   test("a cross-site post is refused and nothing changes", async () => {
     const { user, cookie } = await member();
-    const refused = await postForm(
-      app,
-      "/account/delete",
-      { confirm: "DELETE" },
-      { cookie, origin: "https://evil.example", "sec-fetch-site": "cross-site" },
-    );
+    const refused = await crossSite("/account/delete", cookie, { confirm: "DELETE" });
     expect(refused.status).toBe(403);
     expect(await statusOf(user.id)).toBe("active");
   });
@@ -458,12 +442,11 @@ describe("the sign-in flow's pages", () => {
   });
 
   test("a refused sign-up keeps the typed address and name", async () => {
-    const refused = await postForm(
-      app,
-      "/auth/signup",
-      { email: "keep.me@example.com", full_name: "Kept Name", password: "short" },
-      { origin: app.config.http.PUBLIC_URL },
-    );
+    const refused = await anonymous("/auth/signup", {
+      email: "keep.me@example.com",
+      full_name: "Kept Name",
+      password: "short",
+    });
     expect(refused.status).toBe(400);
     const html = await refused.text();
     expect(html).toContain('value="keep.me@example.com"');
@@ -472,24 +455,17 @@ describe("the sign-in flow's pages", () => {
   });
 
   test("check-your-inbox and password-reset end pages lead on to sign in", async () => {
-    const sent = await postForm(
-      app,
-      "/auth/password/forgot",
-      { email: "nobody@example.com" },
-      { origin: app.config.http.PUBLIC_URL },
-    );
+    const sent = await anonymous("/auth/password/forgot", { email: "nobody@example.com" });
     expect(sent.status).toBe(202);
     expect(await sent.text()).toContain('<a class="next" href="/">Sign in</a>');
   });
 
   test("a wrong password keeps the address on the sign-in page, once", async () => {
     const { user } = await member();
-    const wrong = await postForm(
-      app,
-      "/auth/login",
-      { email: user.email as string, password: "not the password" },
-      { origin: app.config.http.PUBLIC_URL },
-    );
+    const wrong = await anonymous("/auth/login", {
+      email: user.email as string,
+      password: "not the password",
+    });
     expect(wrong.status).toBe(303);
     expect(wrong.headers.get("location")).toBe("/?error=invalid_credentials");
     const cookie = cookieHeader(cookiesSet(wrong));
@@ -504,12 +480,10 @@ describe("the sign-in flow's pages", () => {
   test("a denied account signing in is told it was denied", async () => {
     const user = await approvedPasswordUser(pool, app.config);
     await pool.query(sql.unsafe`UPDATE users SET status = 'denied' WHERE id = ${user.id}`);
-    const refused = await postForm(
-      app,
-      "/auth/login",
-      { email: user.email as string, password: knownPassword },
-      { origin: app.config.http.PUBLIC_URL },
-    );
+    const refused = await anonymous("/auth/login", {
+      email: user.email as string,
+      password: knownPassword,
+    });
     expect(refused.headers.get("location")).toBe("/?error=account_denied");
   });
 });

@@ -5,7 +5,7 @@ import { ApiRoutes, operationsOf } from "../http/api-route.ts";
 import type { AppEnv, Principal } from "../http/app-env.ts";
 import { requestAuditFields } from "../http/audit-fields.ts";
 import { errorMessage, problemOf } from "../http/error-map.ts";
-import { htmlPage } from "../http/form-answers.ts";
+import { formMediaTypes, htmlPage, htmlResponse, refusalPage } from "../http/form-answers.ts";
 import { readBody } from "../http/json-body.ts";
 import { Problem } from "../http/problem.ts";
 import { assertRecentAuthOf, hasRecentAuth } from "../http/recent-auth.ts";
@@ -35,12 +35,7 @@ import {
 // of every other form (src/http/csrf.ts).
 
 const pageOperation = operationsOf({ tag: "pages", access: "signed-in" });
-const formMediaTypes = ["application/x-www-form-urlencoded"] as const;
-const html = (description: string) => ({
-  description,
-  contentType: "text/html",
-  body: z.string(),
-});
+const html = htmlResponse;
 const refusedForm = {
   400: html("Invalid input: the page again, with the refusal shown"),
   401: html(
@@ -154,10 +149,7 @@ export function accountSecurityRoutes(deps: MfaDeps) {
               problem.extra,
             )
           : problem;
-      return c.html((await page(c, { problem: shown })) as string, problem.status, {
-        "cache-control": "no-store",
-        ...problem.extra.headers,
-      });
+      return refusalPage(c, problem, await page(c, { problem: shown }));
     }
   };
 

@@ -10,8 +10,9 @@ import type { AppEnv, Principal } from "../http/app-env.ts";
 import { requestAuditFields } from "../http/audit-fields.ts";
 import { decodeCursor, encodeCursor } from "../http/cursor.ts";
 import { problemOf } from "../http/error-map.ts";
-import { htmlPage } from "../http/form-answers.ts";
+import { formMediaTypes, htmlPage, htmlResponse, refusalPage } from "../http/form-answers.ts";
 import { readBody } from "../http/json-body.ts";
+import { revokeCallersDevice } from "../http/own-devices.ts";
 import type { Problem } from "../http/problem.ts";
 import { readQuery } from "../http/query-params.ts";
 import { assertRecentAuthOf, hasRecentAuth } from "../http/recent-auth.ts";
@@ -29,7 +30,7 @@ import {
 } from "../pages/account-page.tsx";
 import { isPrintableText } from "../text-input.ts";
 import { deleteAccount } from "../users/deletion.ts";
-import { listDevices, revokeDevice, revokeOtherDevices } from "../users/devices.ts";
+import { listDevices, revokeOtherDevices } from "../users/devices.ts";
 import { unlinkProvider, updateProfile } from "../users/self-service.ts";
 import { linkedAccountsOf } from "../users/user-record.ts";
 import { ownUserView } from "../users/user-view.ts";
@@ -42,8 +43,7 @@ import { ownUserView } from "../users/user-view.ts";
 // of every other form (src/http/csrf.ts).
 
 const pageOperation = operationsOf({ tag: "pages", access: "gated" });
-const formMediaTypes = ["application/x-www-form-urlencoded"] as const;
-const html = (description: string) => ({ description, contentType: "text/html", body: z.string() });
+const html = htmlResponse;
 const back = (notice: string) => ({
   303: { description: `Done: back to the account page, which says so (?notice=${notice})` },
 });
@@ -58,7 +58,6 @@ const profileForm = z.object({
 });
 const deleteForm = z.object({ confirm: z.string().max(64) });
 const eventsQuery = z.object({ cursor: z.string().max(200).optional() });
-const sessionId = z.uuid();
 const eventsOnPage = 25;
 
 export function accountRoutes(
@@ -98,10 +97,7 @@ export function accountRoutes(
     } catch (error) {
       if (!(error instanceof DomainError)) throw error;
       const problem = problemOf(error);
-      return c.html((await page(c, { problem })) as string, problem.status, {
-        "cache-control": "no-store",
-        ...problem.extra.headers,
-      });
+      return refusalPage(c, problem, await page(c, { problem }));
     }
   };
   const backTo = (c: Context<AppEnv>, notice: string) =>
@@ -197,17 +193,8 @@ export function accountRoutes(
     }),
     (c) =>
       answering(c, async () => {
-        const principal = principalOf(c);
-        const id = sessionId.safeParse(c.req.param("id"));
-        // 404 alike for a malformed id, a missing one and another user's: no probing.
-        const revoked =
-          id.success &&
-          (await revokeDevice(deps, principal.user.user_id, id.data, requestAuditFields(c)));
-        if (!revoked) throw new DomainError("session_not_found");
-        if (principal.via === "cookie" && id.data === principal.sessionId) {
-          clearSessionCookie(c, config);
-          return c.redirect("/?notice=signed_out", 303);
-        }
+        const { current } = await revokeCallersDevice(c, deps, c.req.param("id"));
+        if (current) return c.redirect("/?notice=signed_out", 303);
         return backTo(c, "device_revoked");
       }),
   );
