@@ -69,17 +69,27 @@ test.skipIf(!chromiumPath)(
       for (const width of [1280, 390]) {
         const context = await browser.newContext({ viewport: { width, height: 900 } });
         const page = await context.newPage();
-        for (const path of ["/", "/auth/signup", "/auth/password/forgot", "/no/such/page"]) {
+        for (const path of [
+          "/",
+          "/auth/signup",
+          "/auth/password/forgot",
+          "/auth/password/reset?token=x",
+          "/auth/email-code",
+          "/no/such/page",
+        ]) {
           await page.goto(`${app.url}${path}`);
           expect(`${path} at ${width}: ${await problemsOf(page)}`).toBe(`${path} at ${width}: `);
         }
         await page.goto(`${app.url}/`);
         await page.screenshot({ path: join(artifacts, `sign-in-${width}.png`), fullPage: true });
+        await page.goto(`${app.url}/auth/signup`);
+        await page.screenshot({ path: join(artifacts, `sign-up-${width}.png`), fullPage: true });
         await context.addCookies([{ name, value, url: app.url, httpOnly: true, sameSite: "Lax" }]);
         for (const path of [
           "/account",
           "/account/events",
           "/account/security",
+          "/account/passkeys",
           "/auth/password/change",
         ]) {
           await page.goto(`${app.url}${path}`);
@@ -87,6 +97,11 @@ test.skipIf(!chromiumPath)(
         }
         await page.goto(`${app.url}/account`);
         await page.screenshot({ path: join(artifacts, `account-${width}.png`), fullPage: true });
+        await page.goto(`${app.url}/account/security`);
+        await page.screenshot({
+          path: join(artifacts, `account-security-${width}.png`),
+          fullPage: true,
+        });
         await context.close();
       }
     } finally {
