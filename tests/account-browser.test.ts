@@ -129,7 +129,7 @@ test.skipIf(!chromiumPath)(
       await context.addCookies([{ name, value, url: app.url, httpOnly: true, sameSite: "Lax" }]);
       const page = await context.newPage();
       await page.goto(`${app.url}/account`);
-      await page.getByRole("button", { name: "Sign out Firefox 128 on Linux" }).click();
+      await page.getByRole("button", { name: "Revoke Firefox 128 on Linux" }).click();
       await page.waitForURL(/notice=device_revoked/);
       expect(await page.getByText("That device is signed out.").isVisible()).toBe(true);
       expect(await page.getByText("Firefox 128 on Linux").count()).toBe(0);

@@ -215,7 +215,11 @@ function DevicesSection(props: { devices: readonly DeviceView[] }) {
                 </span>
               </div>
               <form method="post" action={`${accountPath}/sessions/${d.id}/revoke`}>
-                <button type="submit" class="secondary" aria-label={`Sign out ${name}`}>
+                <button
+                  type="submit"
+                  class="secondary"
+                  aria-label={`${d.current ? "Sign out" : "Revoke"} ${name}`}
+                >
                   {d.current ? "Sign out" : "Revoke"}
                 </button>
               </form>

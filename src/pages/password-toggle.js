@@ -8,6 +8,5 @@ for (const button of document.querySelectorAll("[data-password-toggle]")) {
     const show = input.type === "password";
     input.type = show ? "text" : "password";
     button.textContent = show ? "Hide" : "Show";
-    button.setAttribute("aria-pressed", String(show));
   });
 }

@@ -9,17 +9,14 @@ export const passwordToggleScript = "/assets/password-toggle.js";
 
 const script = readFileSync(new URL("./password-toggle.js", import.meta.url), "utf8");
 
-/** The button beside the password field `controls` names. */
+/**
+ * The button beside the password field `controls` names. Its name is its
+ * text ("Show", then "Hide"), so the field's label stays the only one that
+ * says "Password".
+ */
 export function PasswordToggle(props: { controls: string }) {
   return (
-    <button
-      type="button"
-      data-password-toggle
-      aria-controls={props.controls}
-      aria-label="Show password"
-      aria-pressed="false"
-      hidden
-    >
+    <button type="button" data-password-toggle aria-controls={props.controls} hidden>
       Show
     </button>
   );
