@@ -230,9 +230,7 @@ export const recoveryCodesPage = (codes: readonly string[], first: boolean, sign
           somewhere safe: they are shown only now.
         </p>
         <RecoveryCodeList codes={codes} />
-        <p>
-          <a href={securityPath}>Done</a>
-        </p>
       </>
     ),
+    next: { href: securityPath, label: "Done" },
   });
