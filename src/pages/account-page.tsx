@@ -1,4 +1,6 @@
 import type { AuditEvent } from "../audit-trail.ts";
+import { isErrorCode } from "../errors.ts";
+import { errorMessage } from "../http/error-map.ts";
 import type { Problem } from "../http/problem.ts";
 import type { SecurityOverview } from "../mfa/security-overview.ts";
 import type { DeviceView } from "../users/devices.ts";
@@ -25,8 +27,26 @@ const notices: Record<string, string> = {
   device_revoked: "That device is signed out.",
   others_revoked: "Every other device is signed out.",
   unlinked: "Provider unlinked.",
-  reauthenticated: "Confirmed: you can delete the account for the next few minutes.",
+  linked: "Provider linked: you can sign in with it from now on.",
+  reauthenticated:
+    "Confirmed: for the next few minutes you can link a provider or delete the account.",
 };
+
+// What a link flow that came back refused says (`?error=`): the link's own
+// outcomes, else a refusal code's usual words.
+const linkErrors: Record<string, string> = {
+  link_taken:
+    "That account at the provider is already linked to another account here, so it was not linked to yours.",
+  link_other_linked:
+    "Another account at this provider is already linked to yours: unlink it first.",
+  link_already_linked: "That account at the provider is already linked to yours.",
+};
+
+/** The fixed words an `?error=` names, when it names any (never the query's own text). */
+export function accountError(code: string | undefined): string | undefined {
+  if (code !== undefined && Object.hasOwn(linkErrors, code)) return linkErrors[code];
+  return isErrorCode(code) ? errorMessage(code) : undefined;
+}
 
 /** The fixed notice a `?notice=` names, when it names one (never the query's own text). */
 export const accountNotice = (code: string | undefined) =>
@@ -160,9 +180,46 @@ function SignInMethods(props: { user: Me; overview: SecurityOverview }) {
   );
 }
 
-function ProvidersSection(props: { linked: readonly Linked[] }) {
+function LinkProviders(props: {
+  unlinked: readonly { id: string; label: string }[];
+  recent: boolean;
+  stepUp: SecurityOverview["stepUp"];
+}) {
+  if (props.unlinked.length === 0) return null;
+  if (!props.recent) {
+    return (
+      <>
+        <p class="muted">To link another provider, confirm it is you first.</p>
+        <StepUpForm
+          proof={props.stepUp}
+          id="link-reauth"
+          redirectTo={`${accountPath}?notice=reauthenticated#providers`}
+        />
+      </>
+    );
+  }
   return (
-    <section aria-labelledby="providers-heading">
+    <div class="link-buttons">
+      {props.unlinked.map((p) => (
+        <form method="post" action={`${accountPath}/providers/${p.id}/link`}>
+          <button type="submit" class="secondary">
+            Link {p.label}
+          </button>
+        </form>
+      ))}
+    </div>
+  );
+}
+
+function ProvidersSection(props: {
+  linked: readonly Linked[];
+  providers: readonly { id: string; label: string }[];
+  recent: boolean;
+  stepUp: SecurityOverview["stepUp"];
+}) {
+  const unlinked = props.providers.filter((p) => !props.linked.some((a) => a.provider === p.id));
+  return (
+    <section aria-labelledby="providers-heading" id="providers">
       <h2 id="providers-heading">Linked providers</h2>
       {props.linked.length === 0 ? (
         <p class="muted">No provider is linked to this account.</p>
@@ -190,6 +247,7 @@ function ProvidersSection(props: { linked: readonly Linked[] }) {
           ))}
         </ul>
       )}
+      <LinkProviders unlinked={unlinked} recent={props.recent} stepUp={props.stepUp} />
     </section>
   );
 }
@@ -320,6 +378,8 @@ function DataSection(props: { overview: SecurityOverview; recent: boolean }) {
 
 export type AccountCenter = {
   user: Me;
+  /** The enabled sign-in providers, for "Link another". */
+  providers: readonly { id: string; label: string }[];
   continueTo: string | null;
   overview: SecurityOverview;
   linked: readonly Linked[];
@@ -331,7 +391,11 @@ export type AccountCenter = {
 
 export function accountPage(
   center: AccountCenter,
-  shown: { notice?: string | undefined; problem?: Problem | undefined } = {},
+  shown: {
+    notice?: string | undefined;
+    error?: string | undefined;
+    problem?: Problem | undefined;
+  } = {},
 ) {
   const { user } = center;
   const refused = accountRefusal(user) !== null;
@@ -340,6 +404,7 @@ export function accountPage(
     wide: true,
     signedInAs: displayName(user),
     notice: shown.notice,
+    error: shown.error,
     problem: shown.problem,
     nav: <a href="/docs">API documentation</a>,
     children: (
@@ -351,7 +416,12 @@ export function accountPage(
           <>
             <ProfileSection user={user} />
             <SignInMethods user={user} overview={center.overview} />
-            <ProvidersSection linked={center.linked} />
+            <ProvidersSection
+              linked={center.linked}
+              providers={center.providers}
+              recent={center.recent}
+              stepUp={center.overview.stepUp}
+            />
             <DevicesSection devices={center.devices} />
             <EventsSection events={center.events} />
             <DataSection overview={center.overview} recent={center.recent} />

@@ -15,7 +15,7 @@ header.who{width:min(48rem,100% - 2rem);margin:1rem auto 0;display:flex;gap:.8re
 a.next{display:inline-block;margin-top:1rem;padding:.45rem 1rem;border-radius:6px;background:var(--accent);color:var(--accent-text);text-decoration:none;font-weight:600}
 .pending{background:#fff8c5;border:1px solid #d4a72c;padding:.6rem 1rem;border-radius:6px}
 .badge{display:inline-block;font-size:.75rem;font-weight:600;padding:0 .45rem;border-radius:1rem;border:1px solid}.badge.ok{color:#1a7f37;border-color:#4ac26b;background:#dafbe1}.badge.warn{color:#9a6700;border-color:#d4a72c;background:#fff8c5}
-ul.rows{list-style:none;padding:0;margin:.6rem 0}ul.rows li{display:flex;justify-content:space-between;align-items:center;gap:.8rem;padding:.55rem 0;border-bottom:1px solid #eaeef2}ul.rows li>div{min-width:0;overflow-wrap:anywhere}ul.rows form button{margin:0;white-space:nowrap}form>button.secondary{margin:.5rem 0 0}
+ul.rows{list-style:none;padding:0;margin:.6rem 0}ul.rows li{display:flex;justify-content:space-between;align-items:center;gap:.8rem;padding:.55rem 0;border-bottom:1px solid #eaeef2}ul.rows li>div{min-width:0;overflow-wrap:anywhere}ul.rows form button{margin:0;white-space:nowrap}.link-buttons{display:flex;flex-wrap:wrap;gap:.5rem;margin-top:.6rem}form>button.secondary{margin:.5rem 0 0}
 .password-box{display:flex;gap:.4rem;align-items:stretch}.password-box input{flex:1;min-width:0}.password-box button{margin:0;padding:.2rem .6rem;background:#f6f8fa;color:#1f2328;border-color:#d0d7de;font-size:.85rem}
 h1{font-size:1.35rem;margin:0 0 1rem}h2{font-size:1.1rem;margin:1.6rem 0 .4rem}label{display:block;margin:.8rem 0 .2rem;font-weight:600}
 input[type=email],input[type=password],input[type=text],select{width:100%;font:inherit;padding:.45rem .6rem;border:1px solid #d0d7de;border-radius:6px}
@@ -52,6 +52,8 @@ export function AccountPage(props: {
   title: string;
   notice?: string | undefined;
   problem?: Problem | undefined;
+  /** A refusal that came back through a redirect, in words (no problem to show). */
+  error?: string | undefined;
   /** The page's scripts (only pages with a passkey ceremony have any). */
   scripts?: readonly string[];
   /** The links at the bottom; a signed-in page gives its own (the sign-in ones by default). */
@@ -80,6 +82,11 @@ export function AccountPage(props: {
         {props.notice ? (
           <p class="notice" role="status">
             {props.notice}
+          </p>
+        ) : null}
+        {props.error ? (
+          <p class="error" role="alert">
+            {props.error}
           </p>
         ) : null}
         {problem ? (

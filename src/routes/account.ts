@@ -22,12 +22,14 @@ import type { Logger } from "../logger.ts";
 import { securityOverview } from "../mfa/security-overview.ts";
 import type { MfaDeps } from "../mfa/totp-enrolment.ts";
 import {
+  accountError,
   accountEventsPage,
   accountNotice,
   accountPage,
   accountPath,
   displayName,
 } from "../pages/account-page.tsx";
+import type { ProviderName, SignInProvider } from "../providers/sign-in-providers.ts";
 import { isPrintableText } from "../text-input.ts";
 import { deleteAccount } from "../users/deletion.ts";
 import { listDevices, revokeOtherDevices } from "../users/devices.ts";
@@ -61,16 +63,26 @@ const eventsQuery = z.object({ cursor: z.string().max(200).optional() });
 const eventsOnPage = 25;
 
 export function accountRoutes(
-  deps: MfaDeps & { config: Pick<Config, "http" | "session">; pool: DatabasePool; logger: Logger },
+  deps: MfaDeps & {
+    config: Pick<Config, "http" | "session">;
+    pool: DatabasePool;
+    logger: Logger;
+    signInProviders: ReadonlyMap<ProviderName, SignInProvider>;
+  },
 ) {
   const { config, pool } = deps;
+  const providers = [...deps.signInProviders.values()].map((p) => ({ id: p.name, label: p.label }));
   const routes = new ApiRoutes();
   // Behind the gate (GET /account checks itself), so there is a principal.
   const principalOf = (c: Context<AppEnv>) => c.get("principal") as Principal;
 
   const page = async (
     c: Context<AppEnv>,
-    shown: { notice?: string | undefined; problem?: Problem | undefined },
+    shown: {
+      notice?: string | undefined;
+      error?: string | undefined;
+      problem?: Problem | undefined;
+    },
     continueTo: string | null = null,
   ) => {
     const principal = principalOf(c);
@@ -85,7 +97,7 @@ export function accountRoutes(
     ]);
     if (!user) throw new DomainError("not_signed_in");
     return accountPage(
-      { user, continueTo, overview, linked, devices, events: events.page, recent },
+      { user, providers, continueTo, overview, linked, devices, events: events.page, recent },
       shown,
     );
   };
@@ -111,6 +123,7 @@ export function accountRoutes(
       accessCheckedByHandler: true,
       query: z.object({
         notice: z.string().max(32).optional(),
+        error: z.string().max(64).optional(),
         redirect_to: z.string().max(2048).optional(),
       }),
       responses: {
@@ -126,7 +139,14 @@ export function accountRoutes(
       const continueTo = requested ? safeRedirectTarget(requested, config.http) : null;
       return htmlPage(
         c,
-        await page(c, { notice: accountNotice(c.req.query("notice")) }, continueTo),
+        await page(
+          c,
+          {
+            notice: accountNotice(c.req.query("notice")),
+            error: accountError(c.req.query("error")),
+          },
+          continueTo,
+        ),
       );
     },
   );
