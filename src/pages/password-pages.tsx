@@ -33,6 +33,27 @@ button.danger{background:#fff;color:#cf222e;border-color:#cf222e}summary{cursor:
 const hasPasswordToggle = (children: Child) =>
   [children].flat().some((child) => String(child ?? "").includes("data-password-toggle"));
 
+/** A page's notice (what worked) and error (what was refused), each in fixed words. */
+export function Messages(props: {
+  notice?: string | null | undefined;
+  error?: string | null | undefined;
+}) {
+  return (
+    <>
+      {props.notice ? (
+        <p class="notice" role="status">
+          {props.notice}
+        </p>
+      ) : null}
+      {props.error ? (
+        <p class="error" role="alert">
+          {props.error}
+        </p>
+      ) : null}
+    </>
+  );
+}
+
 /** Who is signed in, shown above a signed-in page with the way out. */
 export function SignedInHeader(props: { name: string }) {
   return (
@@ -79,16 +100,7 @@ export function AccountPage(props: {
       {props.signedInAs !== undefined ? <SignedInHeader name={props.signedInAs} /> : null}
       <main class={props.wide ? "wide" : undefined}>
         <h1>{props.title}</h1>
-        {props.notice ? (
-          <p class="notice" role="status">
-            {props.notice}
-          </p>
-        ) : null}
-        {props.error ? (
-          <p class="error" role="alert">
-            {props.error}
-          </p>
-        ) : null}
+        <Messages notice={props.notice} error={props.error} />
         {problem ? (
           <div class="error" role="alert">
             {problem.extra.errors?.length ? (

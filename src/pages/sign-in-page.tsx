@@ -17,7 +17,7 @@ import { signOutSession } from "../sessions/sessions.ts";
 import { currentBrand } from "./branding.tsx";
 import { HtmlDocument } from "./html-document.tsx";
 import { PasskeyButton, passkeyScripts } from "./passkey-page.tsx";
-import { LoginForm } from "./password-pages.tsx";
+import { LoginForm, Messages } from "./password-pages.tsx";
 import { passwordToggleScript } from "./password-toggle.tsx";
 
 // The sign-in page: server-rendered, no JavaScript needed. Provider buttons
@@ -69,16 +69,7 @@ function SignIn(props: {
     <>
       <h1>Sign in</h1>
       <p class="muted">to continue to the applications behind {currentBrand().name}.</p>
-      {props.notice ? (
-        <p class="notice" role="status">
-          {props.notice}
-        </p>
-      ) : null}
-      {props.error ? (
-        <p class="error" role="alert">
-          {props.error}
-        </p>
-      ) : null}
+      <Messages notice={props.notice} error={props.error} />
       <div class="methods">
         {props.providers.map((p) => (
           <a class="button" href={`/auth/${p.id}/login${query}`}>
