@@ -18,8 +18,11 @@ import { secureHeadersUnlessOk } from "./http/secure-headers.ts";
 import { adminPageRoutes } from "./pages/admin-page.tsx";
 import { apiDocsRoutes } from "./pages/api-docs.tsx";
 import { brandedPages, faviconRoutes } from "./pages/branding.tsx";
+import { notFoundPage } from "./pages/not-found-page.tsx";
 import { passkeyPageRoutes } from "./pages/passkey-page.tsx";
+import { passwordToggleRoutes } from "./pages/password-toggle.tsx";
 import { signInPageRoutes } from "./pages/sign-in-page.tsx";
+import { accountRoutes } from "./routes/account.ts";
 import { accountSecurityRoutes } from "./routes/account-security.ts";
 import { adminAllowlistRoutes } from "./routes/admin-allowlist.ts";
 import { adminAuditRoutes } from "./routes/admin-audit.ts";
@@ -127,6 +130,8 @@ export function createApp(deps: Services) {
   mount(reauthRoutes(deps));
   mount(passkeySignInRoutes(deps));
   mount(passkeyPageRoutes(deps));
+  mount(passwordToggleRoutes());
+  mount(accountRoutes(deps));
   mount(accountSecurityRoutes(deps));
   mount(emailConfirmationRoutes(deps));
   mount(tokenRoutes(deps));
@@ -134,7 +139,7 @@ export function createApp(deps: Services) {
   mount(oauthRoutes(deps));
   app.route("/", signInPageRoutes(deps));
 
-  app.notFound(handleNotFound);
+  app.notFound(notFoundPage(handleNotFound));
   app.onError(handleError);
   return app;
 }

@@ -84,7 +84,7 @@ describe("the page", () => {
     for (const [, id] of html.matchAll(/<input[^>]* id="([^"]+)"/g)) {
       expect(html).toContain(`for="${id}"`);
     }
-    expect(await page(cookie, "/")).toContain('href="/account/security"');
+    expect(await page(cookie, "/account")).toContain('href="/account/security"');
     expect(await page(cookie, "/account/passkeys")).toContain('href="/account/security"');
   });
 

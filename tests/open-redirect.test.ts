@@ -202,7 +202,7 @@ const routes: Record<string, Route> = {
       headers: { cookie: member.cookie },
     });
     expect(response.status).toBe(200);
-    const href = /<a class="button primary" href="([^"]*)"/.exec(await response.text())?.[1];
+    const href = /<a class="next" href="([^"]*)"/.exec(await response.text())?.[1];
     return { location: href === undefined ? null : decodeAttribute(href), page: `${base}/` };
   },
 
@@ -241,7 +241,7 @@ const routes: Record<string, Route> = {
     const continued = await app.request(`${page.pathname}${page.search}`, {
       headers: { cookie: member.cookie },
     });
-    const href = /<a class="button primary" href="([^"]*)"/.exec(await continued.text())?.[1];
+    const href = /<a class="next" href="([^"]*)"/.exec(await continued.text())?.[1];
     return { location: href === undefined ? "/" : decodeAttribute(href), page: page.href };
   },
 

@@ -90,6 +90,7 @@ test("the gate each operation documents is the gate it runs", async () => {
   // Its handler answers a caller without a session (a form page offers to sign in).
   const checkedByHandler = [
     "post /auth/email/verify",
+    "get /account",
     "get /account/passkeys",
     "get /account/security",
   ];

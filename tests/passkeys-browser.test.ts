@@ -44,7 +44,7 @@ async function signInWithPassword(page: Page, email: string) {
 
 async function signOut(page: Page) {
   await page.goto(`${publicUrl}/`);
-  await page.getByRole("button", { name: "Sign out" }).click();
+  await page.getByRole("button", { name: "Sign out", exact: true }).click();
   await page.getByRole("heading", { name: "Sign in" }).waitFor();
 }
 
@@ -84,7 +84,7 @@ test.skipIf(!chromiumPath)(
 
       // Register a passkey while signed in with the password.
       await signInWithPassword(page, user.email ?? "");
-      await page.getByRole("heading", { name: "Signed in" }).waitFor();
+      await page.getByRole("heading", { name: "Your account" }).waitFor();
       await page.goto(`${publicUrl}/account/passkeys`);
       await page.getByLabel("Name for a new passkey").fill("This browser");
       await page.getByRole("button", { name: "Add a passkey" }).click();
@@ -99,7 +99,7 @@ test.skipIf(!chromiumPath)(
       await signOut(page);
       await shot(page, "sign-in-page");
       await page.getByRole("button", { name: "Sign in with a passkey" }).click();
-      await page.getByRole("heading", { name: "Signed in" }).waitFor();
+      await page.getByRole("heading", { name: "Your account" }).waitFor();
       await shot(page, "signed-in-with-passkey");
       expect(await amrOf(page)).toEqual(["hwk", "user", "mfa"]);
 
@@ -110,7 +110,7 @@ test.skipIf(!chromiumPath)(
       await page.waitForURL(/\/auth\/mfa/);
       await shot(page, "second-factor-page");
       await page.getByRole("button", { name: "Use a passkey" }).click();
-      await page.getByRole("heading", { name: "Signed in" }).waitFor();
+      await page.getByRole("heading", { name: "Your account" }).waitFor();
       expect(await amrOf(page)).toEqual(["pwd", "hwk"]);
       // The counter stored is the authenticator's own.
       const after = await devtools.send("WebAuthn.getCredentials", { authenticatorId });

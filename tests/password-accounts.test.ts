@@ -8,7 +8,7 @@ import { sessionCookieName } from "../src/http/session-cookie.ts";
 import { createSession, hashSecret } from "../src/sessions/sessions.ts";
 import { startTestApp, type TestApp } from "./support/app.ts";
 import { createTestDatabase } from "./support/database.ts";
-import { postForm } from "./support/requests.ts";
+import { cookieHeader, cookiesSet, postForm } from "./support/requests.ts";
 import { testPasswordHash } from "./support/sign-in.ts";
 import { startTestSmtpServer, tokenFromMail } from "./support/smtp.ts";
 
@@ -762,9 +762,17 @@ describe("browser forms (no JavaScript)", () => {
     expect(pageHtml).toContain('action="/auth/email/not-me"');
     expect(pageHtml).toContain(`name="token" value="${token}"`);
 
+    // A wrong password goes back to the sign-in page (POST-redirect-GET), which
+    // says why and keeps the typed address.
     const wrong = await submit("/auth/login", { email, password: "not the password" });
-    expect(wrong.status).toBe(401);
-    expect(await wrong.text()).toContain("The email or password is wrong.");
+    expect(wrong.status).toBe(303);
+    expect(wrong.headers.get("location")).toBe("/?error=invalid_credentials");
+    const again = await app.request(wrong.headers.get("location") ?? "", {
+      headers: { cookie: cookieHeader(cookiesSet(wrong)) },
+    });
+    const againHtml = await again.text();
+    expect(againHtml).toContain("The email or password is wrong.");
+    expect(againHtml).toContain(`value="${email}"`);
     const signedIn = await submit("/auth/login", { email, password, redirect_to: here });
     expect(signedIn.status).toBe(303);
     expect(signedIn.headers.get("location")).toBe(here);

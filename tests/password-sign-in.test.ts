@@ -138,8 +138,10 @@ describe("allowlist rules and ADMIN_EMAILS", () => {
     const token = await signUp(b, email);
     await signIn(b, email);
     expect((await me(b)).body).toMatchObject({ email_verified: false, is_whitelisted: false });
-    // The sign-in page tells an unverified user how to get the mail again.
-    expect(await (await b.request(`${base}/`)).text()).toContain('href="/auth/email/resend"');
+    // The account page tells an unverified user how to get the mail again.
+    expect(await (await b.request(`${base}/account`)).text()).toContain(
+      'action="/auth/email/resend"',
+    );
     expect((await submit(b, "/auth/email/verify", { token })).status).toBe(200);
     expect((await me(b)).body).toMatchObject({ email_verified: true, is_whitelisted: true });
     const events = await pool.anyFirst(sql.unsafe`
@@ -342,7 +344,8 @@ describe("the confirmation link proves the mailbox and the password together", (
 
     // The squatter: old session out, old password refused, refresh token dead.
     expect((await me(squatter)).status).toBe(401);
-    expect((await submit(squatter, "/auth/login", { email, password })).status).toBe(401);
+    const refused = await submit(squatter, "/auth/login", { email, password });
+    expect(refused.headers.get("location")).toBe("/?error=invalid_credentials");
     const refreshed = await app.request("/auth/token", {
       method: "POST",
       headers: { "content-type": "application/json" },
@@ -421,7 +424,7 @@ describe("pre-account takeover", () => {
     // The squatter is out: session revoked, password gone.
     expect((await me(squatter)).status).toBe(401);
     const again = await submit(squatter, "/auth/login", { email, password });
-    expect(again.status).toBe(401);
+    expect(again.headers.get("location")).toBe("/?error=invalid_credentials");
     const events = await pool.anyFirst(sql.unsafe`
       SELECT event_type FROM audit_events WHERE user_id = ${userId} ORDER BY occurred_at, id`);
     // One transaction: reclaimed and linked together, or neither.

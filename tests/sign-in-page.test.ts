@@ -37,12 +37,16 @@ describe("the sign-in page", () => {
     expect(html).toContain("Continue with Acme SSO");
     expect(html).not.toContain("google");
     expect(html).toContain("records your consent");
-    // The only scripts are our own passkey files; their button is hidden
-    // until the script finds WebAuthn, and the forms need none.
+    // The only scripts are our own passkey files and the password field's
+    // show/hide; their buttons are hidden until the scripts run, and the forms need none.
     expect([...html.matchAll(/<script[^>]*>/g)].map((m) => m[0])).toEqual([
       '<script src="/assets/simplewebauthn-browser.js" defer="">',
       '<script src="/assets/passkey-ceremonies.js" defer="">',
+      '<script src="/assets/password-toggle.js" defer="">',
     ]);
+    expect(html).toMatch(
+      /<button type="button" data-password-toggle="true" aria-controls="password"/,
+    );
     expect(html).toMatch(/<div data-passkey-ceremony="sign-in" data-redirect-to="\/" hidden/);
     expect(html).toContain('<form method="post" action="/auth/login">');
   });
@@ -60,6 +64,26 @@ describe("the sign-in page", () => {
     const forged = await page("/?error=%3Cscript%3Ealert(1)%3C%2Fscript%3E");
     expect(forged).not.toContain("alert(1)");
     expect(forged).not.toContain('class="error"');
+  });
+
+  test("signed in, the home page is the account center", async () => {
+    const { cookie } = await signedInUser(pool, app.config, { isWhitelisted: true });
+    const response = await app.request("/?redirect_to=%2Fapp", {
+      headers: { cookie },
+      redirect: "manual",
+    });
+    expect(response.status).toBe(303);
+    expect(response.headers.get("location")).toBe("/account?redirect_to=%2Fapp");
+  });
+
+  test("the page explains an expired session and a denied account in words", async () => {
+    expect(await page("/?error=expired")).toContain("Your session has ended or expired.");
+    expect(await page("/?error=account_denied")).toContain("An administrator denied this account");
+  });
+
+  test("after signing out the page says so", async () => {
+    expect(await page("/?notice=signed_out")).toContain("You are signed out.");
+    expect(await page("/?notice=toString")).not.toContain('class="notice"');
   });
 
   test("a signed-in user awaiting approval is told so, with a sign-out button", async () => {
@@ -86,7 +110,7 @@ describe("the sign-in page", () => {
       redirect: "manual",
     });
     expect(response.status).toBe(303);
-    expect(response.headers.get("location")).toBe("/");
+    expect(response.headers.get("location")).toBe("/?notice=signed_out");
     expect(response.headers.getSetCookie().join()).toContain("Max-Age=0");
     const revoked = await pool.oneFirst(
       sql.unsafe`SELECT revoked_at IS NOT NULL FROM sessions WHERE id = ${sessionId}`,

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { oauthProviderNames } from "../config/index.ts";
 import { emailAddress, isPrintableText } from "../text-input.ts";
 import { meResponse } from "../users/user-view.ts";
 import { operation, type Route } from "./api-route.ts";
@@ -88,3 +89,6 @@ export const pageOperation = <P extends string>(
     access: "anyone",
     responses: { 200: { description: "HTML form", contentType: "text/html", body: z.string() } },
   });
+
+/** A linked provider named in a path (`/me/accounts/:provider`, the account page's unlink). */
+export const providerParam = z.enum([...oauthProviderNames, "oidc"]);

@@ -1,5 +1,6 @@
 import type { Context } from "hono";
 import type { Child } from "hono/jsx";
+import { z } from "zod";
 import { DomainError } from "../errors.ts";
 import type { AppEnv } from "./app-env.ts";
 import { problemOf } from "./error-map.ts";
@@ -29,12 +30,13 @@ export async function answering(
   } catch (error) {
     if (!(form && error instanceof DomainError)) throw error;
     const problem = problemOf(error);
-    return c.html(formPage(problem) as string, problem.status, {
-      "cache-control": "no-store",
-      ...problem.extra.headers,
-    });
+    return refusalPage(c, problem, formPage(problem));
   }
 }
+
+/** A form's page again, showing `problem`: its status and headers, never cached. */
+export const refusalPage = (c: Context, problem: Problem, page: Child) =>
+  c.html(page as string, problem.status, { "cache-control": "no-store", ...problem.extra.headers });
 
 /** One text field of a form post ("" otherwise), read before the body is validated. */
 export async function formField(c: Context, name: string): Promise<string> {
@@ -56,3 +58,13 @@ export const tokenOf = (c: Context) => linkToken(c.req.query("token") ?? "");
 /** An HTML page; never kept by a cache, since pages may carry a mail link's token. */
 export const htmlPage = (c: Context, node: Child, status: 200 | 201 | 202 = 200) =>
   c.html(node as string, status, { "cache-control": "no-store" });
+
+/** How a page form's body is sent, as its operation documents it. */
+export const formMediaTypes = ["application/x-www-form-urlencoded"] as const;
+
+/** An HTML answer, as an operation documents it. */
+export const htmlResponse = (description: string) => ({
+  description,
+  contentType: "text/html",
+  body: z.string(),
+});

@@ -18,6 +18,8 @@ const flowCookie = z.object({
   codeVerifier: z.string().max(256).optional(),
   nonce: z.string().max(256).optional(),
   redirectTo: z.string().max(2048),
+  /** Set when a signed-in user links this provider from the account page: who. */
+  linkUserId: z.uuid().optional(),
   /** Epoch ms; a copy kept past OAUTH_FLOW_TTL is refused even if a browser would send it. */
   startedAt: z.number().int(),
 });
@@ -39,12 +41,13 @@ function options(config: Pick<Config, "http" | "providers">) {
 export function writeFlowCookie(
   c: Context,
   config: Pick<Config, "http" | "providers">,
-  flow: { provider: ProviderName; secrets: FlowSecrets; redirectTo: string },
+  flow: { provider: ProviderName; secrets: FlowSecrets; redirectTo: string; linkUserId?: string },
 ): void {
   const value: FlowCookie = {
     provider: flow.provider,
     ...flow.secrets,
     redirectTo: flow.redirectTo,
+    ...(flow.linkUserId ? { linkUserId: flow.linkUserId } : {}),
     startedAt: Date.now(),
   };
   setCookie(c, cookieName(config), Buffer.from(JSON.stringify(value)).toString("base64url"), {

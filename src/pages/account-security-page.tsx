@@ -27,7 +27,7 @@ export const securityNotice = (code: string | undefined) =>
 function SignedInNav() {
   return (
     <>
-      <a href="/">Home</a>
+      <a href="/account">Your account</a>
       <a href="/account/passkeys">Passkeys</a>
       <a href="/auth/password/change">Change password</a>
     </>
@@ -159,10 +159,13 @@ export function accountSecurityPage(props: {
   recent: boolean;
   notice?: string | undefined;
   problem?: Problem | undefined;
+  /** Who is signed in, for the page's header. */
+  signedInAs: string;
 }) {
   const { overview, recent } = props;
   return AccountPage({
     title: "Account security",
+    signedInAs: props.signedInAs,
     ...(props.notice ? { notice: props.notice } : {}),
     ...(props.problem ? { problem: props.problem } : {}),
     nav: <SignedInNav />,
@@ -188,9 +191,10 @@ export function accountSecurityPage(props: {
 }
 
 /** The new authenticator's key, as a QR code and as text, and the form for its first code. */
-export const enrolmentPage = (enrolment: TotpEnrolment) =>
+export const enrolmentPage = (enrolment: TotpEnrolment, signedInAs: string) =>
   AccountPage({
     title: "Set up an authenticator app",
+    signedInAs,
     nav: <SignedInNav />,
     children: (
       <>
@@ -211,9 +215,10 @@ export const enrolmentPage = (enrolment: TotpEnrolment) =>
   });
 
 /** Recovery codes, shown this once (the first set, or a new one). */
-export const recoveryCodesPage = (codes: readonly string[], first: boolean) =>
+export const recoveryCodesPage = (codes: readonly string[], first: boolean, signedInAs: string) =>
   AccountPage({
     title: "Keep your recovery codes",
+    signedInAs,
     notice: first
       ? "Your authenticator app is on."
       : "New recovery codes: the old ones no longer work.",
@@ -225,9 +230,7 @@ export const recoveryCodesPage = (codes: readonly string[], first: boolean) =>
           somewhere safe: they are shown only now.
         </p>
         <RecoveryCodeList codes={codes} />
-        <p>
-          <a href={securityPath}>Done</a>
-        </p>
       </>
     ),
+    next: { href: securityPath, label: "Done" },
   });

@@ -7,11 +7,13 @@ import { hasRecentAuth } from "../http/recent-auth.ts";
 import { staticAsset } from "../http/static-asset.ts";
 import { listPasskeys, type PasskeyDeps, type PasskeyView } from "../passkeys/registration.ts";
 import { type StepUpProof, stepUpProofOf } from "../sign-in/reauth.ts";
+import { displayName } from "./account-page.tsx";
 import { AccountPage } from "./password-pages.tsx";
+import { javascript, scriptResponse } from "./script-file.ts";
 import { StepUpForm } from "./step-up-form.tsx";
 
-// The pages' passkey parts: the two script files (the only JavaScript any
-// page runs), the "Sign in with a passkey" control the sign-in and
+// The pages' passkey parts: the two script files (with password-toggle.js,
+// the only JavaScript any page runs), the "Sign in with a passkey" control the sign-in and
 // second-factor pages show, and a small page where a signed-in user adds and
 // removes passkeys. The controls are hidden until the script finds WebAuthn
 // in the browser: without it, nothing on the page does nothing.
@@ -82,14 +84,16 @@ function passkeysPage(
   notice: string | undefined,
   /** Set when the session is too old to add or remove one: how to step up first. */
   stepUp: StepUpProof | null,
+  signedInAs: string,
 ) {
   return AccountPage({
     title: "Passkeys",
+    signedInAs,
     ...(notice ? { notice } : {}),
     scripts: passkeyScripts,
     nav: (
       <>
-        <a href="/">Home</a>
+        <a href="/account">Your account</a>
         <a href="/account/security">Account security</a>
       </>
     ),
@@ -126,11 +130,6 @@ function passkeysPage(
 }
 
 const pageOperation = operationsOf({ tag: "pages", access: "anyone" });
-const javascript = "text/javascript; charset=utf-8";
-const scriptResponse = {
-  200: { description: "JavaScript", contentType: "text/javascript", body: z.string() },
-  304: { description: "Not modified (If-None-Match)" },
-};
 
 export function passkeyPageRoutes(deps: PasskeyDeps & { config: Pick<Config, "http"> }) {
   const routes = new ApiRoutes();
@@ -176,6 +175,7 @@ export function passkeyPageRoutes(deps: PasskeyDeps & { config: Pick<Config, "ht
           passkeys,
           Object.hasOwn(notices, notice) ? notices[notice] : undefined,
           stepUp,
+          displayName(principal.user),
         ),
       );
     },

@@ -147,9 +147,7 @@ export const recoveryCodesPage = (redirectTo: string, codes: readonly string[]) 
           they are shown only now.
         </p>
         <RecoveryCodeList codes={codes} />
-        <p>
-          <a href={redirectTo}>Continue</a>
-        </p>
       </>
     ),
+    next: { href: redirectTo, label: "Continue" },
   });

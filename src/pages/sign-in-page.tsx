@@ -4,11 +4,12 @@ import type { DatabasePool } from "slonik";
 import { recordAudit } from "../audit.ts";
 import type { Config } from "../config/index.ts";
 import { isErrorCode } from "../errors.ts";
-import type { AppEnv, Principal } from "../http/app-env.ts";
+import type { AppEnv } from "../http/app-env.ts";
 import { requestAuditFields } from "../http/audit-fields.ts";
 import { errorMessage } from "../http/error-map.ts";
 import { safeRedirectTarget } from "../http/redirect-target.ts";
 import { clearSessionCookie } from "../http/session-cookie.ts";
+import { takeTypedEmail } from "../http/typed-email-cookie.ts";
 import type { Logger } from "../logger.ts";
 import type { ProviderName, SignInProvider } from "../providers/sign-in-providers.ts";
 import type { CredentialCache } from "../sessions/credential-cache.ts";
@@ -16,78 +17,41 @@ import { signOutSession } from "../sessions/sessions.ts";
 import { currentBrand } from "./branding.tsx";
 import { HtmlDocument } from "./html-document.tsx";
 import { PasskeyButton, passkeyScripts } from "./passkey-page.tsx";
-import { LoginForm } from "./password-pages.tsx";
+import { LoginForm, Messages } from "./password-pages.tsx";
+import { passwordToggleScript } from "./password-toggle.tsx";
 
-// The sign-in page: server-rendered, no JavaScript. Provider buttons are plain
-// links to /auth/<provider>/login carrying redirect_to through; a failed
-// callback comes back here as /?error=<reason> and the page says why. Signed
-// in, it shows who you are, whether you are still waiting for approval, and a
-// sign-out button (a form: POST, so a link on another site cannot sign you out).
+// The sign-in page: server-rendered, no JavaScript needed. Provider buttons
+// are plain links to /auth/<provider>/login carrying redirect_to through; a
+// failed callback or a refused password comes back here as /?error=<reason>
+// and the page says why, with the address typed kept (typed-email-cookie.ts).
+// Signed in, `/` is the account center (/account). Sign-out is a form: POST,
+// so a link on another site cannot sign you out.
 
 const css = `
 *{box-sizing:border-box}body{margin:0;min-height:100vh;display:grid;grid-template-rows:auto 1fr auto;justify-items:center;align-items:center;font:16px/1.5 system-ui,-apple-system,"Segoe UI",sans-serif;color:#1f2328;background:#f6f8fa}
-main{width:min(26rem,100% - 2rem);background:#fff;border:1px solid #d0d7de;border-radius:12px;padding:2rem}
+main{width:min(26rem,100% - 2rem);margin:1rem 0;background:#fff;border:1px solid #d0d7de;border-radius:12px;padding:1.5rem 1.25rem}
 h1{font-size:1.4rem;margin:0 0 .3rem}p{margin:.5rem 0}.muted{color:#57606a;font-size:.9rem}
 .methods{display:flex;flex-direction:column;gap:.6rem;margin:1.4rem 0 .6rem}
 a.button,button{display:block;width:100%;text-align:center;font:inherit;font-weight:600;padding:.6rem 1rem;border-radius:8px;border:1px solid #d0d7de;background:#f6f8fa;color:#1f2328;text-decoration:none;cursor:pointer}
 a.button:hover,button:hover{background:#eaeef2}a.primary,button.primary{background:var(--accent);border-color:var(--accent);color:var(--accent-text)}a.primary:hover,button.primary:hover{background:var(--accent);filter:brightness(.92)}
 .error{background:#ffebe9;border:1px solid #ff8182;padding:.6rem .9rem;border-radius:8px}
-label{display:block;margin:.7rem 0 .2rem;font-weight:600}form button{margin-top:1rem}
+label{display:block;margin:.7rem 0 .2rem;font-weight:600}form button{margin-top:1rem}form button[type=submit]{background:#1f883d;border-color:#1a7f37;color:#fff}form button[type=submit]:hover{background:#1a7f37}
 input[type=email],input[type=password]{width:100%;font:inherit;padding:.5rem .6rem;border:1px solid #d0d7de;border-radius:8px}
 .links{display:flex;gap:1rem;flex-wrap:wrap;font-size:.9rem;margin-top:1rem}.or{text-align:center}
-.pending{background:#fff8c5;border:1px solid #d4a72c;padding:.6rem .9rem;border-radius:8px}
+.notice{background:#dafbe1;border:1px solid #4ac26b;padding:.6rem .9rem;border-radius:8px}
+.password-box{display:flex;gap:.4rem;align-items:stretch}.password-box input{flex:1;min-width:0}form .password-box button{display:inline-block;width:auto;margin:0;padding:.2rem .7rem;font-size:.85rem;font-weight:400}
 [hidden]{display:none!important}
 `;
 
 function Page(props: { children: Child; scripts?: readonly string[] }) {
   return (
-    <HtmlDocument title="Sign in" css={css} scripts={props.scripts}>
+    <HtmlDocument
+      title="Sign in"
+      css={css}
+      scripts={[...(props.scripts ?? []), passwordToggleScript]}
+    >
       <main>{props.children}</main>
     </HtmlDocument>
-  );
-}
-
-function SignedIn(props: { principal: Principal; continueTo: string | null }) {
-  const { user } = props.principal;
-  const refusal =
-    user.status !== "active"
-      ? `This account is ${user.status}. Ask an administrator.`
-      : !user.is_whitelisted
-        ? "Your account is waiting for an administrator's approval. You will get in as soon as they approve it."
-        : null;
-  return (
-    <>
-      <h1>Signed in</h1>
-      <p>
-        as <strong>{user.full_name ?? user.email ?? "you"}</strong>
-        {user.email && user.full_name ? <span class="muted"> ({user.email})</span> : null}
-      </p>
-      {refusal ? <p class="pending">{refusal}</p> : null}
-      {user.email && !user.email_verified ? (
-        <p class="pending">
-          Confirm your email address with the link we mailed you.{" "}
-          <a href="/auth/email/resend">Send it again</a>
-        </p>
-      ) : null}
-      <div class="methods">
-        {props.continueTo && !refusal ? (
-          <a class="button primary" href={props.continueTo}>
-            Continue
-          </a>
-        ) : null}
-        <a class="button" href="/account/security">
-          Account security
-        </a>
-        {user.role === "admin" && user.status === "active" && user.is_whitelisted ? (
-          <a class="button" href="/admin">
-            Admin console
-          </a>
-        ) : null}
-        <form method="post" action="/sign-out">
-          <button type="submit">Sign out</button>
-        </form>
-      </div>
-    </>
   );
 }
 
@@ -95,6 +59,8 @@ function SignIn(props: {
   providers: { id: string; label: string }[];
   redirectTo: string;
   error: string | null;
+  notice: string | null;
+  email: string | undefined;
   consentNotice: boolean;
 }) {
   const query =
@@ -103,11 +69,7 @@ function SignIn(props: {
     <>
       <h1>Sign in</h1>
       <p class="muted">to continue to the applications behind {currentBrand().name}.</p>
-      {props.error ? (
-        <p class="error" role="alert">
-          {props.error}
-        </p>
-      ) : null}
+      <Messages notice={props.notice} error={props.error} />
       <div class="methods">
         {props.providers.map((p) => (
           <a class="button" href={`/auth/${p.id}/login${query}`}>
@@ -121,7 +83,7 @@ function SignIn(props: {
         />
       </div>
       {props.providers.length > 0 ? <p class="muted or">or with your email and password</p> : null}
-      <LoginForm redirectTo={props.redirectTo} />
+      <LoginForm redirectTo={props.redirectTo} email={props.email} />
       <p class="links">
         <a href={`/auth/email-code${query}`}>Email me a code</a>
         <a href="/auth/signup">Create an account</a>
@@ -136,6 +98,29 @@ function SignIn(props: {
       <p class="muted">New accounts wait for an administrator's approval.</p>
     </>
   );
+}
+
+// Only a known code names a message: the page never shows the query's own text.
+const notices: Record<string, string> = {
+  signed_out: "You are signed out.",
+  account_deleted: "Your account is deleted. Thank you for using it.",
+};
+// The page's own words for some codes, and for words a link may carry that
+// are not refusal codes of their own (`?error=expired`).
+const pageMessages: Record<string, string> = {
+  expired: "Your session has ended or expired. Sign in again.",
+  session_expired: "Your session has ended or expired. Sign in again.",
+  account_denied:
+    "An administrator denied this account, so it cannot sign in. Ask them if you think this is a mistake.",
+};
+
+function signInPageNotice(code: string | undefined): string | null {
+  return code !== undefined && Object.hasOwn(notices, code) ? (notices[code] as string) : null;
+}
+
+function signInPageError(code: string | undefined): string | null {
+  if (code !== undefined && Object.hasOwn(pageMessages, code)) return pageMessages[code] as string;
+  return isErrorCode(code) ? errorMessage(code) : null;
 }
 
 export function signInPageRoutes({
@@ -158,25 +143,21 @@ export function signInPageRoutes({
   }));
 
   app.get("/", (c) => {
-    const principal = c.get("principal");
     const requested = c.req.query("redirect_to");
     const redirectTo = safeRedirectTarget(requested, config.http);
     c.header("cache-control", "no-store");
-    if (principal) {
-      return c.html(
-        <Page>
-          <SignedIn principal={principal} continueTo={requested ? redirectTo : null} />
-        </Page>,
-      );
+    if (c.get("principal")) {
+      const query = requested ? `?redirect_to=${encodeURIComponent(redirectTo)}` : "";
+      return c.redirect(`/account${query}`, 303);
     }
-    // Only a known code names a message: the page never shows the query's own text.
-    const error = c.req.query("error");
     return c.html(
       <Page scripts={passkeyScripts}>
         <SignIn
           providers={providers}
           redirectTo={redirectTo}
-          error={isErrorCode(error) ? errorMessage(error) : null}
+          error={signInPageError(c.req.query("error"))}
+          notice={signInPageNotice(c.req.query("notice"))}
+          email={takeTypedEmail(c)}
           consentNotice={config.access.REQUIRE_CONSENT}
         />
       </Page>,
@@ -197,7 +178,7 @@ export function signInPageRoutes({
       });
     }
     clearSessionCookie(c, config);
-    return c.redirect("/", 303);
+    return c.redirect("/?notice=signed_out", 303);
   });
 
   return app;

@@ -8,7 +8,13 @@ import { AccountPage, AuthenticatorCodeField } from "./password-pages.tsx";
 // can prove itself with (src/sign-in/reauth.ts): a second factor when it has
 // one, else its password; with neither, only a fresh sign-in will do.
 
-export function StepUpForm(props: { proof: StepUpProof; redirectTo: string }) {
+export function StepUpForm(props: {
+  proof: StepUpProof;
+  redirectTo: string;
+  /** Prefix of the fields' ids, for a page with two of these forms. */
+  id?: string;
+}) {
+  const id = props.id ?? "reauth";
   if (props.proof === "sign_in_again") {
     return (
       <>
@@ -27,18 +33,18 @@ export function StepUpForm(props: { proof: StepUpProof; redirectTo: string }) {
       <input type="hidden" name="redirect_to" value={props.redirectTo} />
       {props.proof === "second_factor" ? (
         <>
-          <AuthenticatorCodeField id="reauth-code" optional autofocus={false} />
+          <AuthenticatorCodeField id={`${id}-code`} optional autofocus={false} />
           <details>
             <summary>Use a recovery code instead</summary>
-            <label for="reauth-recovery-code">Recovery code</label>
-            <input id="reauth-recovery-code" name="recovery_code" type="text" autocomplete="off" />
+            <label for={`${id}-recovery-code`}>Recovery code</label>
+            <input id={`${id}-recovery-code`} name="recovery_code" type="text" autocomplete="off" />
           </details>
         </>
       ) : (
         <>
-          <label for="reauth-password">Your password</label>
+          <label for={`${id}-password`}>Your password</label>
           <input
-            id="reauth-password"
+            id={`${id}-password`}
             name="password"
             type="password"
             required
@@ -52,9 +58,15 @@ export function StepUpForm(props: { proof: StepUpProof; redirectTo: string }) {
 }
 
 /** The step-up on a page of its own: what a refused step-up form gets back. */
-export const stepUpPage = (proof: StepUpProof, redirectTo: string, problem?: Problem) =>
+export const stepUpPage = (
+  proof: StepUpProof,
+  redirectTo: string,
+  signedInAs: string,
+  problem?: Problem,
+) =>
   AccountPage({
     title: "Confirm it is you",
+    signedInAs,
     ...(problem ? { problem } : {}),
     // Back without the query: it may carry the notice that says the step-up passed.
     nav: <a href={redirectTo.split("?")[0]}>Back</a>,

@@ -5,7 +5,7 @@ import { ApiRoutes, operationsOf } from "../http/api-route.ts";
 import type { AppEnv, Principal } from "../http/app-env.ts";
 import { requestAuditFields } from "../http/audit-fields.ts";
 import { errorMessage, problemOf } from "../http/error-map.ts";
-import { htmlPage } from "../http/form-answers.ts";
+import { formMediaTypes, htmlPage, htmlResponse, refusalPage } from "../http/form-answers.ts";
 import { readBody } from "../http/json-body.ts";
 import { Problem } from "../http/problem.ts";
 import { assertRecentAuthOf, hasRecentAuth } from "../http/recent-auth.ts";
@@ -18,6 +18,7 @@ import {
   removeTotp,
   startTotpEnrolment,
 } from "../mfa/totp-enrolment.ts";
+import { displayName } from "../pages/account-page.tsx";
 import {
   accountSecurityPage,
   enrolmentPage,
@@ -34,12 +35,7 @@ import {
 // of every other form (src/http/csrf.ts).
 
 const pageOperation = operationsOf({ tag: "pages", access: "signed-in" });
-const formMediaTypes = ["application/x-www-form-urlencoded"] as const;
-const html = (description: string) => ({
-  description,
-  contentType: "text/html",
-  body: z.string(),
-});
+const html = htmlResponse;
 const refusedForm = {
   400: html("Invalid input: the page again, with the refusal shown"),
   401: html(
@@ -122,6 +118,7 @@ export function accountSecurityRoutes(deps: MfaDeps) {
   const routes = new ApiRoutes();
   // Behind the signed-in gate (the page itself checks), so there is a principal.
   const userOf = (c: Context<AppEnv>) => (c.get("principal") as Principal).user;
+  const nameOf = (c: Context<AppEnv>) => displayName(userOf(c));
 
   const page = async (
     c: Context<AppEnv>,
@@ -131,7 +128,7 @@ export function accountSecurityRoutes(deps: MfaDeps) {
       securityOverview(deps, userOf(c).user_id),
       hasRecentAuth(c),
     ]);
-    return accountSecurityPage({ overview, recent, ...shown });
+    return accountSecurityPage({ overview, recent, signedInAs: nameOf(c), ...shown });
   };
 
   /** Runs a form's change; a refusal shows the page again, as it now is, with the reason. */
@@ -152,10 +149,7 @@ export function accountSecurityRoutes(deps: MfaDeps) {
               problem.extra,
             )
           : problem;
-      return c.html((await page(c, { problem: shown })) as string, problem.status, {
-        "cache-control": "no-store",
-        ...problem.extra.headers,
-      });
+      return refusalPage(c, problem, await page(c, { problem: shown }));
     }
   };
 
@@ -171,7 +165,7 @@ export function accountSecurityRoutes(deps: MfaDeps) {
       await assertRecentAuthOf(c);
       const user = userOf(c);
       const enrolment = await startTotpEnrolment(deps, { id: user.user_id, email: user.email });
-      return htmlPage(c, enrolmentPage(enrolment));
+      return htmlPage(c, enrolmentPage(enrolment, nameOf(c)));
     }),
   );
 
@@ -184,7 +178,7 @@ export function accountSecurityRoutes(deps: MfaDeps) {
         code,
         requestAuditFields(c),
       );
-      return htmlPage(c, recoveryCodesPage(codes, true));
+      return htmlPage(c, recoveryCodesPage(codes, true, nameOf(c)));
     }),
   );
 
@@ -198,7 +192,7 @@ export function accountSecurityRoutes(deps: MfaDeps) {
         answer,
         requestAuditFields(c),
       );
-      return htmlPage(c, recoveryCodesPage(codes, false));
+      return htmlPage(c, recoveryCodesPage(codes, false, nameOf(c)));
     }),
   );
 

@@ -89,6 +89,7 @@ export function emailConfirmationRoutes(deps: {
               AccountPage({
                 title: "Address confirmed",
                 notice: "Your email address is confirmed.",
+                next: { href: "/account", label: "Continue" },
               }),
             )
           : c.json(loginResponse.parse({ user: toMeResponse(user) }));
@@ -136,7 +137,14 @@ export function emailConfirmationRoutes(deps: {
         const message =
           "The account is yours: the address is confirmed, your password is set and every other session was signed out. Sign in with your new password.";
         return form
-          ? htmlPage(c, AccountPage({ title: "The account is yours", notice: message }))
+          ? htmlPage(
+              c,
+              AccountPage({
+                title: "The account is yours",
+                notice: message,
+                next: { href: "/", label: "Sign in" },
+              }),
+            )
           : c.json({ message });
       });
     },

@@ -1,7 +1,8 @@
 import type { DatabasePool } from "slonik";
 import { z } from "zod";
-import { type Config, oauthProviderNames } from "../config/index.ts";
+import type { Config } from "../config/index.ts";
 import { DomainError } from "../errors.ts";
+import { providerParam } from "../http/account-schemas.ts";
 import { ApiRoutes, operationsOf } from "../http/api-route.ts";
 import type { Principal } from "../http/app-env.ts";
 import { requestAuditFields } from "../http/audit-fields.ts";
@@ -45,8 +46,6 @@ const linkedAccountResponse = z.object({
   email_verified: z.boolean(),
   created_at: z.iso.datetime(),
 });
-
-const providerParam = z.enum([...oauthProviderNames, "oidc"]);
 
 const userIdOf = (c: { get: (k: "principal") => Principal | null }) =>
   c.get("principal")?.user.user_id ?? "";

@@ -1,13 +1,12 @@
 import type { DatabasePool } from "slonik";
 import { z } from "zod";
 import type { Config } from "../config/index.ts";
-import { DomainError } from "../errors.ts";
 import { ApiRoutes, operationsOf } from "../http/api-route.ts";
 import type { Principal } from "../http/app-env.ts";
 import { requestAuditFields } from "../http/audit-fields.ts";
-import { clearSessionCookie } from "../http/session-cookie.ts";
+import { revokeCallersDevice } from "../http/own-devices.ts";
 import type { Logger } from "../logger.ts";
-import { listDevices, revokeDevice, revokeOtherDevices } from "../users/devices.ts";
+import { listDevices, revokeOtherDevices } from "../users/devices.ts";
 
 const accountOperation = operationsOf({ tag: "account", access: "gated" });
 
@@ -24,7 +23,6 @@ export const deviceResponse = z
   })
   .meta({ id: "Session", description: "A device: a browser session or a token client" });
 
-const sessionId = z.uuid();
 const principalOf = (c: { get: (k: "principal") => Principal | null }) =>
   c.get("principal") as Principal;
 
@@ -70,16 +68,7 @@ export function meSessionRoutes(deps: {
       },
     }),
     async (c) => {
-      const principal = principalOf(c);
-      const id = sessionId.safeParse(c.req.param("id"));
-      // 404 alike for a malformed id, a missing one and another user's: no probing.
-      const revoked =
-        id.success &&
-        (await revokeDevice(deps, principal.user.user_id, id.data, requestAuditFields(c)));
-      if (!revoked) throw new DomainError("session_not_found");
-      if (principal.via === "cookie" && id.data === principal.sessionId) {
-        clearSessionCookie(c, deps.config);
-      }
+      await revokeCallersDevice(c, deps, c.req.param("id"));
       return c.body(null, 204);
     },
   );

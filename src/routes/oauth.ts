@@ -3,13 +3,14 @@ import type { Context } from "hono";
 import { z } from "zod";
 import { DomainError, hasCode } from "../errors.ts";
 import { ApiRoutes, operationsOf } from "../http/api-route.ts";
-import type { AppEnv } from "../http/app-env.ts";
+import type { AppEnv, Principal } from "../http/app-env.ts";
 import { requestAuditFields } from "../http/audit-fields.ts";
 import { signInBrowser } from "../http/browser-sign-in.ts";
 import { problemOf } from "../http/error-map.ts";
 import { clearFlowCookie, readFlowCookie, writeFlowCookie } from "../http/oauth-flow-cookie.ts";
 import { secondFactorPageUrl } from "../http/pending-sign-in-cookie.ts";
 import { problemResponse } from "../http/problem.ts";
+import { hasRecentAuth } from "../http/recent-auth.ts";
 import { safeRedirectTarget } from "../http/redirect-target.ts";
 import type { TokenCipher } from "../keys/token-encryption.ts";
 import { logins } from "../metrics.ts";
@@ -22,6 +23,7 @@ import {
 } from "../providers/sign-in-providers.ts";
 import type { SignInDeps } from "../sign-in/complete.ts";
 import { recordSignInFailure } from "../sign-in/failures.ts";
+import { linkProviderToUser } from "../sign-in/provider-link.ts";
 import { membershipNeeds, SignInRefused, signInWithProvider } from "../sign-in/provider-sign-in.ts";
 
 const authOperation = operationsOf({ tag: "auth", access: "anyone" });
@@ -144,6 +146,44 @@ export function oauthRoutes(deps: Deps) {
   );
 
   routes.add(
+    authOperation("POST /account/providers/:provider/link", "linkProviderForm", {
+      summary:
+        "Form: link another provider to the signed-in account: 303 to its authorization page, back to /account (needs a sign-in or step-up within REAUTH_MAX_AGE)",
+      tag: "pages",
+      access: "gated",
+      recentAuth: "checked-by-handler",
+      responses: {
+        303: {
+          description:
+            "To the provider (a flow cookie names the account to link to); to /account?error=... when the session is too old or the provider is unreachable",
+        },
+        404: { description: "No such provider is enabled" },
+      },
+    }),
+    async (c) => {
+      const provider = providerOf(c);
+      const principal = c.get("principal") as Principal;
+      const back = (error: string) => c.redirect(`/account?${new URLSearchParams({ error })}`, 303);
+      // Linking adds a way in: only a session that proved itself lately may.
+      if (!(await hasRecentAuth(c))) return back("reauth_required");
+      let started: Awaited<ReturnType<SignInProvider["begin"]>>;
+      try {
+        started = await provider.begin(await needsOf(provider));
+      } catch (error) {
+        if (!(error instanceof ProviderFailure)) throw error;
+        return back("provider_unavailable");
+      }
+      writeFlowCookie(c, config, {
+        provider: provider.name,
+        secrets: started.secrets,
+        redirectTo: "/account",
+        linkUserId: principal.user.user_id,
+      });
+      return c.redirect(started.authorizationUrl, 303);
+    },
+  );
+
+  routes.add(
     authOperation("GET /auth/:provider/callback", "completeProviderSignIn", {
       summary:
         "The provider's redirect back: signs in (or creates the user) and 302s to redirect_to",
@@ -194,6 +234,7 @@ export function oauthRoutes(deps: Deps) {
         }
         if (c.req.header("accept")?.includes("text/html")) {
           const back = new URLSearchParams({ error: reason });
+          if (flow?.linkUserId) return c.redirect(`/account?${back}`, 302);
           if (flow && flow.redirectTo !== "/") back.set("redirect_to", flow.redirectTo);
           return c.redirect(`/?${back}`, 302);
         }
@@ -231,6 +272,21 @@ export function oauthRoutes(deps: Deps) {
       } catch (error) {
         if (!(error instanceof ProviderFailure)) throw error;
         return fail(error.code, error.detail);
+      }
+
+      if (flow.linkUserId) {
+        // Started from the account page: the same person must still be signed in here.
+        if (c.get("principal")?.user.user_id !== flow.linkUserId) {
+          return fail("bad_state", "link for another session", null, "counted");
+        }
+        const outcome = await linkProviderToUser(
+          { ...deps, cipher: await tokenCipher() },
+          flow.linkUserId,
+          identity,
+          requestAuditFields(c),
+        );
+        const query = outcome === "linked" ? "notice=linked" : `error=link_${outcome}`;
+        return c.redirect(`/account?${query}`, 302);
       }
 
       let signedIn: Awaited<ReturnType<typeof signInWithProvider>>;

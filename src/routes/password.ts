@@ -1,4 +1,6 @@
+import type { Context } from "hono";
 import { z } from "zod";
+import { DomainError } from "../errors.ts";
 import {
   changeBody,
   emailBody,
@@ -14,7 +16,7 @@ import {
   tokenQuery,
 } from "../http/account-schemas.ts";
 import { ApiRoutes, operationsOf } from "../http/api-route.ts";
-import type { Principal } from "../http/app-env.ts";
+import type { AppEnv, Principal } from "../http/app-env.ts";
 import { requestAuditFields } from "../http/audit-fields.ts";
 import { answerBrowserSignIn } from "../http/browser-sign-in.ts";
 import { answering, formField, htmlPage as html, tokenOf } from "../http/form-answers.ts";
@@ -22,6 +24,8 @@ import { readBody } from "../http/json-body.ts";
 import type { Problem } from "../http/problem.ts";
 import { assertRecentAuthOf } from "../http/recent-auth.ts";
 import { safeRedirectTarget } from "../http/redirect-target.ts";
+import { keepTypedEmail } from "../http/typed-email-cookie.ts";
+import { displayName } from "../pages/account-page.tsx";
 import {
   AccountPage,
   ChangeForm,
@@ -35,10 +39,13 @@ import { dummyHash } from "../password/hashing.ts";
 import { changePassword } from "../password/password-change.ts";
 import { requestPasswordReset, resetPassword } from "../password/password-reset.ts";
 import { resendVerification, signUp } from "../password/sign-up.ts";
+import { refusesDenied } from "../sign-in/attempt.ts";
 import type { SignInDeps } from "../sign-in/complete.ts";
 import { verifyPasswordLogin } from "../sign-in/password-login.ts";
 
 const authOperation = operationsOf({ tag: "auth", access: "anyone" });
+const signInNext = { href: "/", label: "Sign in" };
+const accountNext = { href: "/account", label: "Back to your account" };
 
 export function passwordRoutes(deps: SignInDeps & AccountDeps) {
   const { config } = deps;
@@ -46,17 +53,19 @@ export function passwordRoutes(deps: SignInDeps & AccountDeps) {
   void dummyHash(config.passwords);
   const routes = new ApiRoutes();
 
-  const signupPage = (problem?: Problem) =>
-    AccountPage({
-      title: "Create an account",
-      problem,
-      children: SignupForm({ askConsent: config.access.REQUIRE_CONSENT, minLength }),
-    });
+  const signupPage =
+    (typed: { email?: string; fullName?: string } = {}) =>
+    (problem?: Problem) =>
+      AccountPage({
+        title: "Create an account",
+        problem,
+        children: SignupForm({ askConsent: config.access.REQUIRE_CONSENT, minLength, ...typed }),
+      });
   routes.add(
     pageOperation("GET /auth/signup", "showSignUpForm", {
       summary: "Sign-up form (HTML)",
     }),
-    (c) => html(c, signupPage()),
+    (c) => html(c, signupPage()()),
   );
   routes.add(
     authOperation("POST /auth/signup", "signUp", {
@@ -70,8 +79,13 @@ export function passwordRoutes(deps: SignInDeps & AccountDeps) {
         ...rateLimitedResponse,
       },
     }),
-    (c) =>
-      answering(c, signupPage, async (form) => {
+    async (c) => {
+      // A refused form keeps what was typed (never the password).
+      const typed = {
+        email: await formField(c, "email"),
+        fullName: await formField(c, "full_name"),
+      };
+      return answering(c, signupPage(typed), async (form) => {
         const body = await readBody(c, signupBody);
         await signUp(
           deps,
@@ -85,13 +99,14 @@ export function passwordRoutes(deps: SignInDeps & AccountDeps) {
         );
         const message = "Check your inbox to confirm your email address.";
         return form
-          ? html(c, AccountPage({ title: "Almost there", notice: message }), 201)
+          ? html(c, AccountPage({ title: "Almost there", notice: message, next: signInNext }), 201)
           : c.json({ message }, 201);
-      }),
+      });
+    },
   );
 
-  const loginPage = (redirectTo: string) => (problem?: Problem) =>
-    AccountPage({ title: "Sign in", problem, children: LoginForm({ redirectTo }) });
+  const loginPage = (redirectTo: string, email: string) => (problem?: Problem) =>
+    AccountPage({ title: "Sign in", problem, children: LoginForm({ redirectTo, email }) });
   routes.add(
     authOperation("POST /auth/login", "signIn", {
       summary: "Sign in with email and password; sets the session cookie",
@@ -102,19 +117,38 @@ export function passwordRoutes(deps: SignInDeps & AccountDeps) {
             "Signed in; or, for an account with a second factor (or one that policy requires to have one), `mfa_required` and a cookie good only for /auth/mfa (5 minutes)",
           body: z.union([loginResponse, mfaRequiredResponse]),
         },
+        303: {
+          description:
+            "A form post: on to redirect_to (or the second-factor page); refused, back to the sign-in page with ?error=<code> and the typed address kept",
+        },
         ...signInRefusals("Wrong email or password (the same answer for an unknown email)"),
       },
     }),
     async (c) => {
       const redirectTo = safeRedirectTarget(await formField(c, "redirect_to"), config.http);
-      return answering(c, loginPage(redirectTo), async (form) => {
+      const typedEmail = await formField(c, "email");
+      // A malformed form (no browser sends one: the fields are required) is
+      // refused with a 400 page; a refused sign-in goes back to the sign-in page.
+      return answering(c, loginPage(redirectTo, typedEmail), async (form) => {
         const body = await readBody(c, loginBody);
-        const factor = await verifyPasswordLogin(deps, {
-          email: body.email,
-          password: body.password,
-          ...requestAuditFields(c),
-        });
-        return answerBrowserSignIn(c, deps, factor, { form, redirectTo });
+        try {
+          const factor = await verifyPasswordLogin(deps, {
+            email: body.email,
+            password: body.password,
+            ...requestAuditFields(c),
+          });
+          return await answerBrowserSignIn(c, deps, factor, { form, redirectTo });
+        } catch (error) {
+          if (!(form && error instanceof DomainError)) throw error;
+          // POST-redirect-GET: the sign-in page itself says why and keeps the
+          // address; a refresh there does not send the password again.
+          keepTypedEmail(c, config, body.email);
+          const query = new URLSearchParams({
+            error: refusesDenied(error) ? "account_denied" : error.code,
+          });
+          if (redirectTo !== "/") query.set("redirect_to", redirectTo);
+          return c.redirect(`/?${query}`, 303);
+        }
       });
     },
   );
@@ -159,7 +193,15 @@ export function passwordRoutes(deps: SignInDeps & AccountDeps) {
           await request.send(deps, email, requestAuditFields(c));
           const { message } = request;
           return form
-            ? html(c, AccountPage({ title: request.sentTitle, notice: message }), 202)
+            ? html(
+                c,
+                AccountPage({
+                  title: request.sentTitle,
+                  notice: message,
+                  next: c.get("principal") ? accountNext : signInNext,
+                }),
+                202,
+              )
             : c.json({ message }, 202);
         }),
     );
@@ -223,20 +265,27 @@ export function passwordRoutes(deps: SignInDeps & AccountDeps) {
           await resetPassword(deps, body, requestAuditFields(c));
           const message = "Password changed; sign in with the new one.";
           return form
-            ? html(c, AccountPage({ title: "Password changed", notice: message }))
+            ? html(c, AccountPage({ title: "Password changed", notice: message, next: signInNext }))
             : c.json({ message });
         },
       );
     },
   );
 
-  const changePage = (problem?: Problem) =>
-    AccountPage({ title: "Change your password", problem, children: ChangeForm({ minLength }) });
+  const changePage = (c: Context<AppEnv>) => (problem?: Problem) => {
+    const principal = c.get("principal");
+    return AccountPage({
+      title: "Change your password",
+      problem,
+      signedInAs: principal ? displayName(principal.user) : undefined,
+      children: ChangeForm({ minLength }),
+    });
+  };
   routes.add(
     pageOperation("GET /auth/password/change", "showChangePasswordForm", {
       summary: "Change-password form (HTML)",
     }),
-    (c) => html(c, changePage()),
+    (c) => html(c, changePage(c)()),
   );
   routes.add(
     authOperation("POST /auth/password/change", "changePassword", {
@@ -253,7 +302,7 @@ export function passwordRoutes(deps: SignInDeps & AccountDeps) {
       },
     }),
     (c) =>
-      answering(c, changePage, async (form) => {
+      answering(c, changePage(c), async (form) => {
         const principal = c.get("principal") as Principal;
         await assertRecentAuthOf(c);
         const body = await readBody(c, changeBody);
@@ -265,7 +314,15 @@ export function passwordRoutes(deps: SignInDeps & AccountDeps) {
         );
         const message = "Password changed; your other sessions were signed out.";
         return form
-          ? html(c, AccountPage({ title: "Password changed", notice: message }))
+          ? html(
+              c,
+              AccountPage({
+                title: "Password changed",
+                notice: message,
+                signedInAs: displayName(principal.user),
+                next: accountNext,
+              }),
+            )
           : c.json({ message });
       }),
   );

@@ -10,6 +10,7 @@ import { readBody } from "../http/json-body.ts";
 import { passkeyOptionsResponse } from "../http/passkey-bodies.ts";
 import { safeRedirectTarget } from "../http/redirect-target.ts";
 import { pendingSignInAnswerBody, pendingSignInAnswerOf } from "../http/second-factor-body.ts";
+import { displayName } from "../pages/account-page.tsx";
 import { stepUpPage } from "../pages/step-up-form.tsx";
 import type { SignInDeps } from "../sign-in/complete.ts";
 import {
@@ -112,7 +113,7 @@ export function reauthRoutes(deps: SignInDeps & { config: Config }) {
     const stepUp = form ? await stepUpProofOf(deps.pool, principal.user.user_id) : "password";
     return answering(
       c,
-      (problem) => stepUpPage(stepUp, redirectTo, problem),
+      (problem) => stepUpPage(stepUp, redirectTo, displayName(principal.user), problem),
       async () => {
         const proof = proofOf(await readBody(c, reauthBody));
         const { authenticatedAt } = await reauthenticate(

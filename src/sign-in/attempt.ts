@@ -102,10 +102,20 @@ export async function refuseUnusableAccount(refuse: Refuse, user: User): Promise
   const lockedFor = secondsUntil(user.locked_until);
   if (lockedFor !== null) throw await refuse("locked", accountLocked(lockedFor), user.id);
   if (user.status === "locked") throw await refuse("locked", accountLocked(null), user.id);
+  if (user.status === "denied") throw await refuse("inactive", accountDenied(), user.id);
   if (user.status !== "active") {
     throw await refuse("inactive", new DomainError("account_inactive"), user.id);
   }
 }
+
+export const deniedDetail = "An administrator denied this account.";
+
+/** A denied account's refusal: the code of every account that may not sign in, its own words. */
+export const accountDenied = () => new DomainError("account_inactive", { detail: deniedDetail });
+
+/** Whether `error` refuses a denied account (the sign-in page says so in its own words). */
+export const refusesDenied = (error: DomainError) =>
+  error.code === "account_inactive" && error.details.detail === deniedDetail;
 
 export function secondsUntil(time: Date | null): number | null {
   if (!time) return null;

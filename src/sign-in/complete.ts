@@ -15,7 +15,7 @@ import type { RateLimitStore } from "../rate-limits/rate-limit-stores.ts";
 import { createSession, invalidateSession } from "../sessions/sessions.ts";
 import type { AccessTokens } from "../tokens/access-tokens.ts";
 import { openTokenSession, type TokenPair, tokenPairFor } from "../tokens/token-grants.ts";
-import { accountLocked } from "./attempt.ts";
+import { accountDenied, accountLocked } from "./attempt.ts";
 import { recordSignInFailure } from "./failures.ts";
 import type { Door, FirstFactor } from "./first-factor.ts";
 import { secondFactorStep } from "./second-factor.ts";
@@ -167,6 +167,7 @@ async function completeInTransaction(
   // Locked by failures that committed between the first factor's read and now.
   if (!recorded) throw accountLocked(Math.ceil(config.limits.LOGIN_LOCKOUT / 1000));
   if (recorded.status === "locked") throw accountLocked(null);
+  if (recorded.status === "denied") throw accountDenied();
   if (recorded.status !== "active") throw new DomainError("account_inactive");
 
   const identity = factor.identity ?? {
