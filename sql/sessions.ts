@@ -163,18 +163,26 @@ export async function touchSessionReadingAmr(
  */
 export async function insertSessionAt(
   db: CommonQueryMethods,
-  session: NewSession & { createdAt: Date; lastSeenAt: Date; revokedAt?: Date | null },
+  session: NewSession & {
+    createdAt: Date;
+    lastSeenAt: Date;
+    revokedAt?: Date | null;
+    /** The relying party (src/oidc) whose tokens the session holds. */
+    clientId?: string | null;
+  },
 ): Promise<Session> {
   return db.one(sql.type(sessionRow)`
     INSERT INTO sessions (token_hash, user_id, created_at, authenticated_at, last_seen_at,
-                          expires_at, idle_timeout, ip, user_agent, revoked_at, revoked_reason, amr)
+                          expires_at, idle_timeout, ip, user_agent, revoked_at, revoked_reason, amr,
+                          client_id)
     VALUES (${sql.binary(session.tokenHash)}, ${session.userId}, ${sql.timestamp(session.createdAt)},
             ${sql.timestamp(session.createdAt)},
             ${sql.timestamp(session.lastSeenAt)}, ${sql.timestamp(session.expiresAt)},
             make_interval(secs => ${session.idleTimeoutSeconds}), ${session.ip},
             ${session.userAgent?.slice(0, 512) ?? null},
             ${session.revokedAt ? sql.timestamp(session.revokedAt) : null},
-            ${session.revokedAt ? "seed" : null}, ${sql.array(session.amr ?? [], "text")})
+            ${session.revokedAt ? "seed" : null}, ${sql.array(session.amr ?? [], "text")},
+            ${session.clientId ?? null})
     RETURNING ${sessionColumns}`);
 }
 

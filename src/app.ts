@@ -23,6 +23,7 @@ import { signInPageRoutes } from "./pages/sign-in-page.tsx";
 import { accountSecurityRoutes } from "./routes/account-security.ts";
 import { adminAllowlistRoutes } from "./routes/admin-allowlist.ts";
 import { adminAuditRoutes } from "./routes/admin-audit.ts";
+import { adminClientRoutes } from "./routes/admin-clients.ts";
 import { adminHealthRoutes } from "./routes/admin-health.ts";
 import { adminUserRoutes } from "./routes/admin-users.ts";
 import { authRoutes } from "./routes/auth.ts";
@@ -37,6 +38,7 @@ import { mePasskeyRoutes } from "./routes/me-passkeys.ts";
 import { meSessionRoutes } from "./routes/me-sessions.ts";
 import { metricsRoutes } from "./routes/metrics.ts";
 import { oauthRoutes } from "./routes/oauth.ts";
+import { oidcProviderRoutes } from "./routes/oidc-provider.ts";
 import { passkeySignInRoutes } from "./routes/passkey-sign-in.ts";
 import { passwordRoutes } from "./routes/password.ts";
 import { reauthRoutes } from "./routes/reauth.ts";
@@ -118,6 +120,7 @@ export function createApp(deps: Services) {
   mount(adminAllowlistRoutes(deps));
   mount(adminAuditRoutes(deps));
   mount(adminHealthRoutes(deps));
+  mount(adminClientRoutes(deps));
   app.route("/", adminPageRoutes(deps));
   mount(passwordRoutes(deps));
   mount(secondFactorSignInRoutes(deps));
@@ -130,6 +133,7 @@ export function createApp(deps: Services) {
   mount(tokenRoutes(deps));
   mount(meSessionRoutes(deps));
   mount(oauthRoutes(deps));
+  mount(oidcProviderRoutes(deps));
   app.route("/", signInPageRoutes(deps));
 
   app.notFound(handleNotFound);

@@ -69,6 +69,11 @@ export const errorCodes = [
   "rule_not_found",
   "rule_invalid",
   "rule_impact_changed",
+  // The OpenID provider: its clients, codes and requests
+  "client_not_found",
+  "invalid_client",
+  "authorization_code_invalid",
+  "authorization_request_invalid",
   // The request itself
   "validation_failed",
   "weak_password",

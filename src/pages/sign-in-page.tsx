@@ -162,7 +162,9 @@ export function signInPageRoutes({
     const requested = c.req.query("redirect_to");
     const redirectTo = safeRedirectTarget(requested, config.http);
     c.header("cache-control", "no-store");
-    if (principal) {
+    // prompt=login: an application (OpenID Connect prompt=login or max_age)
+    // wants a fresh sign-in, so the form is shown to a signed-in browser too.
+    if (principal && c.req.query("prompt") !== "login") {
       return c.html(
         <Page>
           <SignedIn principal={principal} continueTo={requested ? redirectTo : null} />
