@@ -117,7 +117,10 @@ describe("userinfo", () => {
     const tokens = await signInThrough(config, cookie, { scope: "openid email" });
     expect(tokens.claims()?.email).toBeUndefined();
     const info = await client.fetchUserInfo(config, tokens.access_token, user.id);
-    expect(JSON.parse(JSON.stringify(info)) as unknown).toEqual({ sub: user.id, email_verified: false });
+    expect(JSON.parse(JSON.stringify(info)) as unknown).toEqual({
+      sub: user.id,
+      email_verified: false,
+    });
   });
 
   test("a relying party's access token opens nothing else of Gatehouse", async () => {
