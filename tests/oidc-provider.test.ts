@@ -12,8 +12,9 @@ import {
   registerClient,
   signInThrough,
 } from "./support/relying-party.ts";
-import { cookiesSet, postForm } from "./support/requests.ts";
+import { cookieHeader, cookiesSet, postForm } from "./support/requests.ts";
 import { approvedPasswordUser, knownPassword, signedInUser } from "./support/sign-in.ts";
+import { nextCode, stepNow, totpCode } from "./support/totp.ts";
 
 // Gatehouse as an OpenID Connect provider, through a real relying party
 // (openid-client) configured only by discovery, against the real app.
@@ -207,6 +208,64 @@ describe("the gate and the sign-in", () => {
       expectedNonce: checks.nonce,
     });
     expect(tokens.claims()?.sub).toBe(user.id);
+  });
+
+  test("a user with a second factor comes back to the client after giving it", async () => {
+    const config = await discover(app, await registerClient(db.pool));
+    const user = await approvedPasswordUser(db.pool, app.config);
+    const json = (path: string, body: unknown, cookie?: string) =>
+      app.request(path, {
+        method: "POST",
+        headers: { "content-type": "application/json", ...(cookie ? { cookie } : {}) },
+        body: JSON.stringify(body),
+      });
+    const first = cookieHeader(
+      cookiesSet(await json("/auth/login", { email: user.email, password: knownPassword })),
+    );
+    const { secret } = (await (await json("/me/mfa/totp", undefined, first)).json()) as {
+      secret: string;
+    };
+    const confirmed = await json(
+      "/me/mfa/totp/confirm",
+      { code: totpCode(secret, stepNow()) },
+      first,
+    );
+    expect(confirmed.status).toBe(200);
+
+    const { url, checks } = await authorizationUrl(config);
+    const signInPage = new URL((await browse(url, null)).location as string, app.url);
+    const resume = signInPage.searchParams.get("redirect_to") as string;
+    const login = await postForm(app, "/auth/login", {
+      email: user.email as string,
+      password: knownPassword,
+      redirect_to: resume,
+    });
+    expect(login.status).toBe(303);
+    expect(login.headers.get("location")).toStartWith("/auth/mfa?");
+    const pending = cookieHeader(cookiesSet(login));
+    // The first factor alone gets no code.
+    const early = await browse(new URL(resume, app.url), pending);
+    expect(new URL(early.location as string, app.url).pathname).toBe("/");
+
+    const finished = await postForm(
+      app,
+      "/auth/mfa",
+      { code: await nextCode(db.pool, user.id, secret), redirect_to: resume },
+      { cookie: pending },
+    );
+    expect(finished.status).toBe(303);
+    expect(finished.headers.get("location")).toBe(resume);
+    const callback = await callbackFor(
+      new URL(resume, app.url),
+      cookieHeader(cookiesSet(finished)),
+    );
+    const tokens = await client.authorizationCodeGrant(config, callback, {
+      pkceCodeVerifier: checks.verifier,
+      expectedState: checks.state,
+      expectedNonce: checks.nonce,
+    });
+    expect(tokens.claims()?.sub).toBe(user.id);
+    expect(tokens.claims()?.amr).toEqual(["pwd", "otp"]);
   });
 
   test("a user waiting for approval is sent back with access_denied", async () => {
