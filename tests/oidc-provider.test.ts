@@ -47,6 +47,10 @@ describe("discovery", () => {
       keys: { kty: string; alg: string }[];
     };
     expect(keys.map((k) => k.alg).sort()).toEqual(["EdDSA", "RS256"]);
+    for (const key of keys) {
+      for (const secret of ["d", "p", "q", "dp", "dq", "qi"])
+        expect(key).not.toHaveProperty(secret);
+    }
   });
 });
 
