@@ -97,6 +97,28 @@ describe("authorization codes", () => {
     expect(await oauthError(answer)).toBe("invalid_grant");
   });
 
+  test("cleanup removes codes that expired before its grace period", async () => {
+    const { runCleanup } = await import("../src/ops/cleanup.ts");
+    const registered = await registerClient(db.pool);
+    await freshCode(registered);
+    await freshCode(registered);
+    await db.pool.query(sql.unsafe`
+      UPDATE oauth_authorization_codes SET created_at = now() - interval '2 days',
+        expires_at = now() - interval '2 days'
+      WHERE id = (SELECT id FROM oauth_authorization_codes WHERE client_id = ${registered.clientId} LIMIT 1)`);
+    const report = await runCleanup({
+      pool: db.pool,
+      graceMs: 86_400_000,
+      auditRetentionDays: 90,
+      backupDir: "/nonexistent",
+      backupRetentionMs: 0,
+    });
+    expect(report.ran && report.removed.oauth_authorization_codes).toBe(1);
+    const left = await db.pool.oneFirst(sql.unsafe`
+      SELECT count(*)::int FROM oauth_authorization_codes WHERE client_id = ${registered.clientId}`);
+    expect(left).toBe(1);
+  });
+
   test("codes live 60 seconds", async () => {
     const registered = await registerClient(db.pool);
     await freshCode(registered);

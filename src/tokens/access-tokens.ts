@@ -137,24 +137,34 @@ export function createAccessTokens(
     }
     verified.set(token, claims);
   };
+
+  /** A token for `subject` and `tokenAudience` with `claims`, signed with the newest key. */
+  const sign = async (
+    subject: string,
+    tokenAudience: string,
+    claims: Record<string, unknown>,
+  ): Promise<IssuedAccessToken> => {
+    const jti = randomUUID();
+    const token = await new SignJWT(claims)
+      .setProtectedHeader({ alg: current.alg, kid: current.kid, typ: "at+jwt" })
+      .setIssuer(issuer)
+      .setAudience(tokenAudience)
+      .setSubject(subject)
+      .setJti(jti)
+      .setIssuedAt()
+      .setExpirationTime(`${ttlSeconds}s`)
+      .sign(current.privateKey);
+    return { token, jti, expiresIn: ttlSeconds };
+  };
+
   return {
     jwks: { keys: keys.map((k) => k.publicJwk) },
-    issue: async ({ userId, sessionId, amr, role, email, emailVerified }) => {
-      const jti = randomUUID();
+    issue: ({ userId, sessionId, amr, role, email, emailVerified }) => {
       // An address the user never confirmed is only their claim: apps that
       // trust `email` must not be handed one (OIDC Core §5.1 email_verified).
       const identity =
         emailVerified && email ? { email, email_verified: true } : { email_verified: false };
-      const token = await new SignJWT({ sid: sessionId, role, amr: [...(amr ?? [])], ...identity })
-        .setProtectedHeader({ alg: current.alg, kid: current.kid, typ: "at+jwt" })
-        .setIssuer(issuer)
-        .setAudience(audience)
-        .setSubject(userId)
-        .setJti(jti)
-        .setIssuedAt()
-        .setExpirationTime(`${ttlSeconds}s`)
-        .sign(current.privateKey);
-      return { token, jti, expiresIn: ttlSeconds };
+      return sign(userId, audience, { sid: sessionId, role, amr: [...(amr ?? [])], ...identity });
     },
     verify: async (token) => {
       if (token.length > maxTokenLength) return null;
@@ -174,23 +184,8 @@ export function createAccessTokens(
         return null;
       }
     },
-    issueForClient: async ({ userId, sessionId, clientId, scopes, audience: resource }) => {
-      const jti = randomUUID();
-      const token = await new SignJWT({
-        sid: sessionId,
-        client_id: clientId,
-        scope: scopes.join(" "),
-      })
-        .setProtectedHeader({ alg: current.alg, kid: current.kid, typ: "at+jwt" })
-        .setIssuer(issuer)
-        .setAudience(resource)
-        .setSubject(userId)
-        .setJti(jti)
-        .setIssuedAt()
-        .setExpirationTime(`${ttlSeconds}s`)
-        .sign(current.privateKey);
-      return { token, jti, expiresIn: ttlSeconds };
-    },
+    issueForClient: ({ userId, sessionId, clientId, scopes, audience: resource }) =>
+      sign(userId, resource, { sid: sessionId, client_id: clientId, scope: scopes.join(" ") }),
     verifyForClient: async (token, resource) => {
       if (token.length > maxTokenLength) return null;
       try {
