@@ -263,7 +263,8 @@ export type Device = z.infer<typeof deviceRow>;
 
 /**
  * A user's live sessions as devices, most recently seen first: "token" for a
- * session that holds a refresh-token family (a CLI or app), else "browser".
+ * session that holds a refresh-token family (a CLI or app) or an OpenID
+ * relying party's tokens, else "browser".
  */
 export async function listDevicesOfUser(
   db: CommonQueryMethods,
@@ -271,7 +272,8 @@ export async function listDevicesOfUser(
 ): Promise<readonly Device[]> {
   return db.any(sql.type(deviceRow)`
     SELECT s.id, s.created_at, s.last_seen_at, s.expires_at, host(s.ip) AS ip, s.user_agent,
-           CASE WHEN EXISTS (SELECT 1 FROM refresh_tokens r WHERE r.session_id = s.id)
+           CASE WHEN s.client_id IS NOT NULL
+                  OR EXISTS (SELECT 1 FROM refresh_tokens r WHERE r.session_id = s.id)
                 THEN 'token' ELSE 'browser' END AS kind
     FROM sessions s
     WHERE s.user_id = ${userId} AND s.revoked_at IS NULL AND s.expires_at > now()

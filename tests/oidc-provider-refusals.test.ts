@@ -56,6 +56,13 @@ const codeGrant = (code: string, verifier: string) => ({
   code_verifier: verifier,
 });
 
+/** An authorization request written by hand, for what a client library would not send. */
+function handWritten(fields: Record<string, string>): URL {
+  const url = new URL(`${issuer}/oauth2/authorize`);
+  url.search = new URLSearchParams(fields).toString();
+  return url;
+}
+
 async function oauthError(response: Response) {
   return ((await response.json()) as { error: string }).error;
 }
@@ -142,14 +149,13 @@ describe("redirect URIs", () => {
   test("an unregistered redirect URI gets an error page, never a redirect", async () => {
     const registered = await registerClient(db.pool);
     const { cookie } = await approved();
-    const url = new URL(`${issuer}/oauth2/authorize`);
-    url.search = new URLSearchParams({
+    const url = handWritten({
       client_id: registered.clientId,
       redirect_uri: `${redirectUri}/../evil`,
       response_type: "code",
       scope: "openid",
       state: "s",
-    }).toString();
+    });
     const { response, location } = await browse(url, cookie);
     expect(response.status).toBe(400);
     expect(location).toBeNull();
@@ -159,26 +165,24 @@ describe("redirect URIs", () => {
 
   test("a prefix of a registered redirect URI is not a match", async () => {
     const registered = await registerClient(db.pool);
-    const url = new URL(`${issuer}/oauth2/authorize`);
-    url.search = new URLSearchParams({
+    const url = handWritten({
       client_id: registered.clientId,
       redirect_uri: `${redirectUri}x`,
       response_type: "code",
       scope: "openid",
-    }).toString();
+    });
     const { response, location } = await browse(url, null);
     expect(response.status).toBe(400);
     expect(location).toBeNull();
   });
 
   test("an unknown client gets an error page, never a redirect", async () => {
-    const url = new URL(`${issuer}/oauth2/authorize`);
-    url.search = new URLSearchParams({
+    const url = handWritten({
       client_id: crypto.randomUUID(),
       redirect_uri: redirectUri,
       response_type: "code",
       scope: "openid",
-    }).toString();
+    });
     const { response, location } = await browse(url, null);
     expect(response.status).toBe(400);
     expect(location).toBeNull();
@@ -330,14 +334,13 @@ describe("PKCE", () => {
 describe("the authorization response", () => {
   test("errors carry iss and state too", async () => {
     const registered = await registerClient(db.pool);
-    const url = new URL(`${issuer}/oauth2/authorize`);
-    url.search = new URLSearchParams({
+    const url = handWritten({
       client_id: registered.clientId,
       redirect_uri: redirectUri,
       response_type: "token",
       scope: "openid",
       state: "st",
-    }).toString();
+    });
     const { location } = await browse(url, null);
     const callback = new URL(location as string);
     expect(callback.searchParams.get("error")).toBe("unsupported_response_type");
@@ -347,13 +350,12 @@ describe("the authorization response", () => {
 
   test("a request without the openid scope is invalid_scope", async () => {
     const registered = await registerClient(db.pool);
-    const url = new URL(`${issuer}/oauth2/authorize`);
-    url.search = new URLSearchParams({
+    const url = handWritten({
       client_id: registered.clientId,
       redirect_uri: redirectUri,
       response_type: "code",
       scope: "email",
-    }).toString();
+    });
     const { location } = await browse(url, null);
     expect(new URL(location as string).searchParams.get("error")).toBe("invalid_scope");
   });

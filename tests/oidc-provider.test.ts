@@ -170,6 +170,16 @@ describe("refresh tokens (offline_access)", () => {
     expect(refreshed.access_token).toBeString();
   });
 
+  test("a relying party's grant is listed among the user's devices under the app's name", async () => {
+    const config = await discover(app, await registerClient(db.pool, { name: "Grafana" }));
+    const { cookie } = await approved();
+    await signInThrough(config, cookie);
+    const listed = (await (await app.request("/me/sessions", { headers: { cookie } })).json()) as {
+      sessions: { kind: string; user_agent: string | null }[];
+    };
+    expect(listed.sessions.find((s) => s.user_agent === "Grafana")?.kind).toBe("token");
+  });
+
   test("signing out everywhere ends a relying party's tokens", async () => {
     const config = await discover(app, await registerClient(db.pool));
     const { user, cookie } = await approved();
