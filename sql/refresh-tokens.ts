@@ -13,12 +13,16 @@ export const refreshTokenRow = z.object({
   used_at: z.date().nullable(),
   revoked_at: z.date().nullable(),
   device_info: z.string().nullable(),
+  /** The relying party (src/oidc) the token was issued to; null for Gatehouse's own token clients. */
+  client_id: z.uuid().nullable(),
+  /** What a relying party's tokens may carry; null for Gatehouse's own. */
+  scopes: z.array(z.string()).nullable(),
 });
 export type RefreshToken = z.infer<typeof refreshTokenRow>;
 
 const refreshTokenColumns = sql.fragment`
   id, family_id, parent_id, user_id, session_id, issued_at, expires_at, used_at, revoked_at,
-  device_info`;
+  device_info, client_id, scopes`;
 
 export type NewRefreshToken = {
   tokenHash: Buffer;
@@ -28,6 +32,8 @@ export type NewRefreshToken = {
   sessionId: string | null;
   expiresAt: Date;
   deviceInfo: string | null;
+  /** A relying party's token: its client and scopes. */
+  client?: { id: string; scopes: readonly string[] } | null;
 };
 
 export async function insertRefreshToken(
@@ -35,9 +41,11 @@ export async function insertRefreshToken(
   token: NewRefreshToken,
 ): Promise<RefreshToken> {
   return db.one(sql.type(refreshTokenRow)`
-    INSERT INTO refresh_tokens (token_hash, family_id, parent_id, user_id, session_id, expires_at, device_info)
+    INSERT INTO refresh_tokens (token_hash, family_id, parent_id, user_id, session_id, expires_at,
+                                device_info, client_id, scopes)
     VALUES (${sql.binary(token.tokenHash)}, ${token.familyId}, ${token.parentId}, ${token.userId},
-            ${token.sessionId}, ${sql.timestamp(token.expiresAt)}, ${token.deviceInfo?.slice(0, 512) ?? null})
+            ${token.sessionId}, ${sql.timestamp(token.expiresAt)}, ${token.deviceInfo?.slice(0, 512) ?? null},
+            ${token.client?.id ?? null}, ${token.client ? sql.array(token.client.scopes, "text") : null})
     RETURNING ${refreshTokenColumns}`);
 }
 
@@ -51,15 +59,17 @@ export async function findRefreshTokenByHash(
 
 /**
  * Marks a token used if, and only if, it is still unused, unrevoked and
- * unexpired: of two concurrent presentations exactly one gets the row back.
+ * unexpired, and was issued to `clientId` (null: Gatehouse's own token
+ * clients): of two concurrent presentations exactly one gets the row back.
  */
 export async function consumeRefreshToken(
   db: CommonQueryMethods,
   tokenHash: Buffer,
+  clientId: string | null,
 ): Promise<RefreshToken | null> {
   return db.maybeOne(sql.type(refreshTokenRow)`
     UPDATE refresh_tokens SET used_at = now()
-    WHERE token_hash = ${sql.binary(tokenHash)}
+    WHERE token_hash = ${sql.binary(tokenHash)} AND client_id IS NOT DISTINCT FROM ${clientId}::uuid
       AND used_at IS NULL AND revoked_at IS NULL AND expires_at > now()
     RETURNING ${refreshTokenColumns}`);
 }

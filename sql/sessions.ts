@@ -163,18 +163,26 @@ export async function touchSessionReadingAmr(
  */
 export async function insertSessionAt(
   db: CommonQueryMethods,
-  session: NewSession & { createdAt: Date; lastSeenAt: Date; revokedAt?: Date | null },
+  session: NewSession & {
+    createdAt: Date;
+    lastSeenAt: Date;
+    revokedAt?: Date | null;
+    /** The relying party (src/oidc) whose tokens the session holds. */
+    clientId?: string | null;
+  },
 ): Promise<Session> {
   return db.one(sql.type(sessionRow)`
     INSERT INTO sessions (token_hash, user_id, created_at, authenticated_at, last_seen_at,
-                          expires_at, idle_timeout, ip, user_agent, revoked_at, revoked_reason, amr)
+                          expires_at, idle_timeout, ip, user_agent, revoked_at, revoked_reason, amr,
+                          client_id)
     VALUES (${sql.binary(session.tokenHash)}, ${session.userId}, ${sql.timestamp(session.createdAt)},
             ${sql.timestamp(session.createdAt)},
             ${sql.timestamp(session.lastSeenAt)}, ${sql.timestamp(session.expiresAt)},
             make_interval(secs => ${session.idleTimeoutSeconds}), ${session.ip},
             ${session.userAgent?.slice(0, 512) ?? null},
             ${session.revokedAt ? sql.timestamp(session.revokedAt) : null},
-            ${session.revokedAt ? "seed" : null}, ${sql.array(session.amr ?? [], "text")})
+            ${session.revokedAt ? "seed" : null}, ${sql.array(session.amr ?? [], "text")},
+            ${session.clientId ?? null})
     RETURNING ${sessionColumns}`);
 }
 
@@ -255,7 +263,8 @@ export type Device = z.infer<typeof deviceRow>;
 
 /**
  * A user's live sessions as devices, most recently seen first: "token" for a
- * session that holds a refresh-token family (a CLI or app), else "browser".
+ * session that holds a refresh-token family (a CLI or app) or an OpenID
+ * relying party's tokens, else "browser".
  */
 export async function listDevicesOfUser(
   db: CommonQueryMethods,
@@ -263,7 +272,8 @@ export async function listDevicesOfUser(
 ): Promise<readonly Device[]> {
   return db.any(sql.type(deviceRow)`
     SELECT s.id, s.created_at, s.last_seen_at, s.expires_at, host(s.ip) AS ip, s.user_agent,
-           CASE WHEN EXISTS (SELECT 1 FROM refresh_tokens r WHERE r.session_id = s.id)
+           CASE WHEN s.client_id IS NOT NULL
+                  OR EXISTS (SELECT 1 FROM refresh_tokens r WHERE r.session_id = s.id)
                 THEN 'token' ELSE 'browser' END AS kind
     FROM sessions s
     WHERE s.user_id = ${userId} AND s.revoked_at IS NULL AND s.expires_at > now()

@@ -26,6 +26,7 @@ import { accountRoutes } from "./routes/account.ts";
 import { accountSecurityRoutes } from "./routes/account-security.ts";
 import { adminAllowlistRoutes } from "./routes/admin-allowlist.ts";
 import { adminAuditRoutes } from "./routes/admin-audit.ts";
+import { adminClientRoutes } from "./routes/admin-clients.ts";
 import { adminHealthRoutes } from "./routes/admin-health.ts";
 import { adminUserRoutes } from "./routes/admin-users.ts";
 import { adminWebhookRoutes } from "./routes/admin-webhooks.ts";
@@ -41,6 +42,7 @@ import { mePasskeyRoutes } from "./routes/me-passkeys.ts";
 import { meSessionRoutes } from "./routes/me-sessions.ts";
 import { metricsRoutes } from "./routes/metrics.ts";
 import { oauthRoutes } from "./routes/oauth.ts";
+import { oidcProviderRoutes } from "./routes/oidc-provider.ts";
 import { passkeySignInRoutes } from "./routes/passkey-sign-in.ts";
 import { passwordRoutes } from "./routes/password.ts";
 import { reauthRoutes } from "./routes/reauth.ts";
@@ -123,6 +125,7 @@ export function createApp(deps: Services) {
   mount(adminWebhookRoutes(deps));
   mount(adminAuditRoutes(deps));
   mount(adminHealthRoutes(deps));
+  mount(adminClientRoutes(deps));
   app.route("/", adminPageRoutes(deps));
   mount(passwordRoutes(deps));
   mount(secondFactorSignInRoutes(deps));
@@ -137,6 +140,7 @@ export function createApp(deps: Services) {
   mount(tokenRoutes(deps));
   mount(meSessionRoutes(deps));
   mount(oauthRoutes(deps));
+  mount(oidcProviderRoutes(deps));
   app.route("/", signInPageRoutes(deps));
 
   app.notFound(notFoundPage(handleNotFound));

@@ -70,6 +70,11 @@ export const errorCodes = [
   "rule_invalid",
   "rule_impact_changed",
   "webhook_not_found",
+  // The OpenID provider: its clients, codes and requests
+  "client_not_found",
+  "invalid_client",
+  "authorization_code_invalid",
+  "authorization_request_invalid",
   // The request itself
   "validation_failed",
   "weak_password",

@@ -5,6 +5,7 @@ import { startGitHubRecheckSchedule } from "./gate/github-recheck.ts";
 import { lazyTokenCipher, type TokenCipher } from "./keys/token-encryption.ts";
 import { createLogger, type Logger } from "./logger.ts";
 import { createMailer, type Mailer } from "./mail/mailer.ts";
+import { createIdTokens, type IdTokens } from "./oidc/id-tokens.ts";
 import { enabledProviders } from "./providers/enabled-providers.ts";
 import type { ProviderName, SignInProvider } from "./providers/sign-in-providers.ts";
 import { type RateLimitStore, rateLimitStoreFor } from "./rate-limits/rate-limit-stores.ts";
@@ -30,6 +31,8 @@ export type Services = {
   sessionTouches: SessionTouches;
   /** Signs and verifies access tokens (signing keys loaded once; a development key may be generated). */
   accessTokens: AccessTokens;
+  /** Signs the OpenID provider's ID tokens (RS256 keys loaded once; a development key may be generated). */
+  idTokens: IdTokens;
   /** Encrypts stored provider tokens; its keys are loaded at the first provider sign-in. */
   tokenCipher: () => Promise<TokenCipher>;
   /** The sign-in providers configured with credentials, in the sign-in page's order. */
@@ -67,6 +70,7 @@ export async function createServices(
 ): Promise<Services> {
   const expectedMigrations = await migrationNamesOnDisk();
   const accessTokens = createAccessTokens(config, logger);
+  const idTokens = createIdTokens(config, logger);
   const rateLimitStore = rateLimitStoreFor(config.limits, pool, logger);
   const credentials =
     config.session.AUTH_CACHE_TTL > 0
@@ -89,6 +93,7 @@ export async function createServices(
     sessionTouches,
     accessTokens,
     tokenCipher,
+    idTokens,
     signInProviders: enabledProviders(config, logger),
     mailer,
     rateLimitStore,

@@ -216,8 +216,8 @@ describe("refresh_tokens", () => {
     });
     expect(await findRefreshTokenByHash(pool, tokenHash)).toEqual(token);
     const results = await Promise.all([
-      consumeRefreshToken(pool, tokenHash),
-      consumeRefreshToken(pool, tokenHash),
+      consumeRefreshToken(pool, tokenHash, null),
+      consumeRefreshToken(pool, tokenHash, null),
     ]);
     expect(results.filter(Boolean)).toHaveLength(1);
     expect(await revokeRefreshTokenFamily(pool, familyId)).toBe(1);

@@ -55,8 +55,8 @@ async function expectRefusedOrHarmless(response: Response, what: string) {
   const body = await response.text();
   expect(response.status, `${what}: ${body.slice(0, 300)}`).toBeLessThan(500);
   if (response.status >= 400) {
-    // /auth/token and /auth/revoke keep RFC 6749's JSON error shape.
-    const oauthError = /^\w+ \/auth\/(token|revoke)\b/.test(what);
+    // /auth/token, /auth/revoke and /oauth2/token keep RFC 6749's JSON error shape.
+    const oauthError = /^\w+ \/(auth\/(token|revoke)|oauth2\/token)\b/.test(what);
     expect(response.headers.get("content-type"), what).toMatch(
       oauthError ? /^application\/json/ : /^(application\/problem\+json|text\/html)/,
     );

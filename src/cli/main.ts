@@ -4,6 +4,7 @@ import { allowlistCommand } from "./allowlist.ts";
 import { backupCommand } from "./backup.ts";
 import { backupsCommand } from "./backups.ts";
 import { cleanupCommand } from "./cleanup.ts";
+import { clientsCommand } from "./clients.ts";
 import { type CliCommand, CliError } from "./command.ts";
 import { dbCommand } from "./db.ts";
 import { healthCommand } from "./health.ts";
@@ -28,6 +29,7 @@ const commands: Record<string, CliCommand> = {
   users: usersCommand,
   allowlist: allowlistCommand,
   webhooks: webhooksCommand,
+  clients: clientsCommand,
   db: dbCommand,
 };
 

@@ -14,6 +14,8 @@ export const crossOriginPaths = [
   "/auth/token",
   "/auth/revoke",
   "/.well-known/*",
+  "/oauth2/token",
+  "/oauth2/userinfo",
   "/me",
   "/me/*",
 ] as const;

@@ -7,7 +7,12 @@ import { Problem } from "./problem.ts";
 // `error` on the token endpoints, and the message pages show. Codes are
 // declared in src/errors.ts; docs/errors.md lists both.
 
-type OAuthError = "invalid_request" | "invalid_grant" | "unsupported_grant_type" | "slow_down";
+type OAuthError =
+  | "invalid_request"
+  | "invalid_grant"
+  | "invalid_client"
+  | "unsupported_grant_type"
+  | "slow_down";
 
 type Answer = {
   status: ContentfulStatusCode;
@@ -320,6 +325,26 @@ const answers: Record<ErrorCode, Answer> = {
   },
   webhook_not_found: { status: 404, title: "Not Found", detail: "No such webhook endpoint." },
 
+  client_not_found: { status: 404, title: "Not Found", detail: "No such client." },
+  invalid_client: {
+    status: 401,
+    title: "Unauthorized",
+    detail: "Client authentication failed.",
+    headers: { "www-authenticate": 'Basic realm="gatehouse"' },
+    oauth: "invalid_client",
+  },
+  authorization_code_invalid: {
+    status: 400,
+    title: "Invalid grant",
+    detail: "The authorization code is invalid, expired or already used.",
+  },
+  authorization_request_invalid: {
+    ...invalidRequest,
+    detail:
+      "The application sent an invalid sign-in request (an unknown client or an unregistered redirect URI). Go back to the application and try again, or tell its administrator.",
+    oauth: "invalid_request",
+  },
+
   validation_failed: { ...invalidRequest, detail: fieldsInvalid, oauth: "invalid_request" },
   weak_password: { ...invalidRequest, detail: fieldsInvalid, oauth: "invalid_request" },
   malformed_json: {
@@ -389,19 +414,20 @@ export function problemOf(error: DomainError): Problem {
 }
 
 /**
- * The same refusal on /auth/token and /auth/revoke, which speak RFC 6749
- * §5.2 to OAuth libraries: `error` and `error_description` (with our `code`
- * beside them); 429 stays 429 (slow_down), every other refusal is a 400.
+ * The same refusal on the token endpoints and /auth/revoke, which speak
+ * RFC 6749 §5.2 to OAuth libraries: `error` and `error_description` (with
+ * our `code` beside them); 429 stays 429 (slow_down), invalid_client is a
+ * 401 (with its WWW-Authenticate), every other refusal is a 400.
  */
 export function oauthErrorOf(error: DomainError): {
-  status: 400 | 429;
+  status: 400 | 401 | 429;
   body: { error: OAuthError; error_description: string; code: ErrorCode };
   headers: Record<string, string>;
 } {
   const problem = problemOf(error);
   const oauth = answers[error.code].oauth ?? "invalid_grant";
   return {
-    status: oauth === "slow_down" ? 429 : 400,
+    status: oauth === "slow_down" ? 429 : oauth === "invalid_client" ? 401 : 400,
     body: { error: oauth, error_description: problem.detail, code: error.code },
     headers: problem.extra.headers ?? {},
   };

@@ -51,6 +51,8 @@ const refusalsFor: Record<Access, Record<number, string>> = {
 const tagDescriptions: Record<string, string> = {
   auth: "Signing in and out, passwords, email confirmation, providers, forward-auth",
   tokens: "OAuth 2.0 token endpoint, revocation and the public keys",
+  openid:
+    "Gatehouse as an OpenID Connect provider: discovery, authorization, consent, token, userinfo, logout",
   account: "The signed-in user's own account, profile and devices",
   admin: "Administration: users, allowlist, audit trail, health",
   health: "Liveness and readiness probes",

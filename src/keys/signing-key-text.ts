@@ -82,16 +82,22 @@ export function signingKey(
   };
 }
 
+/** A private key as written, with the kid and alg its JWK declared (if any). */
+export type WrittenPrivateKey = {
+  privateKey: KeyObject;
+  declared: { kid?: unknown; alg?: unknown };
+};
+
 /**
- * JWT_SIGNING_KEYS: one private JWK, a JSON array of them, a JWK Set
- * (`{"keys": [...]}`), or PEM blocks (PKCS#8 or SEC1; `\n` may be written
- * literally, as one-line environment values need). Newest first: the first
- * key signs, all of them are published and verify. Throws with a message fit
- * for the configuration error line, never quoting the key.
+ * Private keys as an operator writes them in a variable: one private JWK, a
+ * JSON array of them, a JWK Set (`{"keys": [...]}`), or PEM blocks (PKCS#8,
+ * SEC1 or PKCS#1; `\n` may be written literally, as one-line environment
+ * values need). Throws with a message fit for the configuration error line,
+ * never quoting the key. ID-token keys (id-token-keys.ts) are read the same way.
  */
-export function parseSigningKeys(text: string): SigningKey[] {
+export function readPrivateKeys(text: string): WrittenPrivateKey[] {
   const value = text.trim().replaceAll("\\n", "\n");
-  let keys: SigningKey[];
+  let keys: WrittenPrivateKey[];
   if (value.startsWith("{") || value.startsWith("[")) {
     let parsed: unknown;
     try {
@@ -106,27 +112,43 @@ export function parseSigningKeys(text: string): SigningKey[] {
         : [parsed];
     keys = entries.map((entry) => {
       if (typeof entry !== "object" || entry === null) throw new Error("a JWK must be an object");
-      let privateKey: KeyObject;
       try {
-        privateKey = createPrivateKey({ key: entry as JsonWebKeyInput["key"], format: "jwk" });
+        const privateKey = createPrivateKey({
+          key: entry as JsonWebKeyInput["key"],
+          format: "jwk",
+        });
+        return { privateKey, declared: entry as { kid?: unknown; alg?: unknown } };
       } catch {
         throw new Error("a JWK is not a usable private key (kty, crv, x, d)");
       }
-      return signingKey(privateKey, entry as { kid?: unknown; alg?: unknown });
     });
   } else {
     const blocks = value.match(/-----BEGIN ([A-Z ]+)-----[\s\S]+?-----END \1-----/g) ?? [];
     keys = blocks.map((pem) => {
-      let privateKey: KeyObject;
       try {
-        privateKey = createPrivateKey(pem);
+        return { privateKey: createPrivateKey(pem), declared: {} };
       } catch {
         throw new Error("a PEM block is not a usable private key");
       }
-      return signingKey(privateKey, {});
     });
   }
   if (keys.length === 0) throw new Error("no key found");
+  return keys;
+}
+
+/** Throws unless every key has its own kid. */
+export function assertDistinctKids(keys: readonly { kid: string }[]): void {
   if (new Set(keys.map((k) => k.kid)).size !== keys.length) throw new Error("two keys share a kid");
+}
+
+/**
+ * JWT_SIGNING_KEYS (read by readPrivateKeys), Ed25519 or P-256 only. Newest
+ * first: the first key signs, all of them are published and verify.
+ */
+export function parseSigningKeys(text: string): SigningKey[] {
+  const keys = readPrivateKeys(text).map(({ privateKey, declared }) =>
+    signingKey(privateKey, declared),
+  );
+  assertDistinctKids(keys);
   return keys;
 }

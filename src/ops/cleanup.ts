@@ -8,6 +8,7 @@ import {
   listAuditMonthPartitions,
 } from "../../sql/audit-events.ts";
 import { countDeadRows, deleteDeadRows, type SweptTable } from "../../sql/dead-rows.ts";
+import { deadAuthorizationCodes } from "../../sql/oauth-authorization-codes.ts";
 import { spentPendingSignIns } from "../../sql/pending-sign-ins.ts";
 import { endedRateLimitCounters } from "../../sql/rate-limit-counters.ts";
 import { deadRefreshTokens } from "../../sql/refresh-tokens.ts";
@@ -52,6 +53,7 @@ export type CleanupReport =
         verification_tokens: number;
         pending_sign_ins: number;
         webauthn_challenges: number;
+        oauth_authorization_codes: number;
         revoked_access_tokens: number;
         audit_events_default: number;
         rate_limit_counters: number;
@@ -126,6 +128,7 @@ export async function runCleanup(options: CleanupOptions): Promise<CleanupReport
         sweepOf("verification_tokens", spentVerificationTokens),
         sweepOf("pending_sign_ins", spentPendingSignIns),
         sweepOf("webauthn_challenges", expiredChallenges),
+        sweepOf("oauth_authorization_codes", deadAuthorizationCodes),
         sweepOf("revoked_access_tokens", expiredDeniedTokens),
         [
           "audit_events_default",
@@ -144,6 +147,7 @@ export async function runCleanup(options: CleanupOptions): Promise<CleanupReport
         verification_tokens: swept.verification_tokens,
         pending_sign_ins: swept.pending_sign_ins,
         webauthn_challenges: swept.webauthn_challenges,
+        oauth_authorization_codes: swept.oauth_authorization_codes,
         revoked_access_tokens: swept.revoked_access_tokens,
         audit_events_default: swept.audit_events_default,
         rate_limit_counters: swept.rate_limit_counters,

@@ -146,7 +146,9 @@ export function signInPageRoutes({
     const requested = c.req.query("redirect_to");
     const redirectTo = safeRedirectTarget(requested, config.http);
     c.header("cache-control", "no-store");
-    if (c.get("principal")) {
+    // prompt=login: an application (OpenID Connect prompt=login or max_age)
+    // wants a fresh sign-in, so the form is shown to a signed-in browser too.
+    if (c.get("principal") && c.req.query("prompt") !== "login") {
       const query = requested ? `?redirect_to=${encodeURIComponent(redirectTo)}` : "";
       return c.redirect(`/account${query}`, 303);
     }

@@ -16,6 +16,7 @@ import {
   mfaRequiredError,
   secondFactorOfGrant,
 } from "../http/second-factor-body.ts";
+import type { IdTokens } from "../oidc/id-tokens.ts";
 import { sessionAuthenticatedAt } from "../sessions/sessions.ts";
 import { completeSignIn, type SignInDeps } from "../sign-in/complete.ts";
 import { type PasswordLoginDeps, verifyPasswordLogin } from "../sign-in/password-login.ts";
@@ -66,9 +67,11 @@ const jwksResponse = z.object({
   keys: z.array(
     z.object({
       kty: z.string(),
-      crv: z.string(),
-      x: z.string(),
+      crv: z.string().optional(),
+      x: z.string().optional(),
       y: z.string().optional(),
+      n: z.string().optional().meta({ description: "RSA keys (ID tokens): modulus" }),
+      e: z.string().optional().meta({ description: "RSA keys (ID tokens): exponent" }),
       kid: z.string(),
       alg: z.string(),
       use: z.literal("sig"),
@@ -76,7 +79,9 @@ const jwksResponse = z.object({
   ),
 });
 
-export function tokenRoutes(deps: TokenDeps & SignInDeps & PasswordLoginDeps) {
+export function tokenRoutes(
+  deps: TokenDeps & SignInDeps & PasswordLoginDeps & { idTokens: IdTokens },
+) {
   const routes = new ApiRoutes();
 
   routes.add(
@@ -248,7 +253,8 @@ export function tokenRoutes(deps: TokenDeps & SignInDeps & PasswordLoginDeps) {
 
   routes.add(
     tokensOperation("GET /.well-known/jwks.json", "getJwks", {
-      summary: "Public keys that verify our access tokens (JWK Set)",
+      summary:
+        "Public keys that verify our access tokens (Ed25519, P-256) and ID tokens (RSA) (JWK Set)",
       responses: { 200: { description: "The JWK Set", body: jwksResponse } },
     }),
     (c) => {
@@ -256,7 +262,7 @@ export function tokenRoutes(deps: TokenDeps & SignInDeps & PasswordLoginDeps) {
       c.header("cache-control", "public, max-age=300");
       // Public keys: any origin may read them (a browser-side verifier, say).
       c.header("access-control-allow-origin", "*");
-      return c.json(deps.accessTokens.jwks);
+      return c.json({ keys: [...deps.accessTokens.jwks.keys, ...deps.idTokens.jwks] });
     },
   );
 

@@ -49,6 +49,23 @@ export function unexpired(claims: Pick<AccessTokenClaims, "exp">): boolean {
 
 export type IssuedAccessToken = { token: string; jti: string; expiresIn: number };
 
+/**
+ * A relying party's access token (src/oidc): good for our userinfo endpoint
+ * only. Its audience is that endpoint, so the bearer check of every other
+ * route (audience ACCESS_TOKEN_AUDIENCE) refuses it: an app a user signed in
+ * to cannot act on the user's Gatehouse account.
+ */
+const clientClaimsSchema = z.object({
+  sub: z.uuid(),
+  sid: z.uuid(),
+  jti: z.string().regex(/^[A-Za-z0-9_-]{1,128}$/),
+  iat: z.number().int(),
+  exp: z.number().int(),
+  client_id: z.uuid(),
+  scope: z.string(),
+});
+export type ClientAccessTokenClaims = z.infer<typeof clientClaimsSchema>;
+
 export type AccessTokens = {
   /** The public keys, as GET /.well-known/jwks.json serves them. */
   jwks: { keys: PublicJwk[] };
@@ -73,6 +90,16 @@ export type AccessTokens = {
    * than sign in again. For refusals only: it checks the signature again.
    */
   expired: (token: string) => Promise<boolean>;
+  /** A relying party's access token for the userinfo endpoint, `audience`. */
+  issueForClient: (grant: {
+    userId: string;
+    sessionId: string;
+    clientId: string;
+    scopes: readonly string[];
+    audience: string;
+  }) => Promise<IssuedAccessToken>;
+  /** The claims of a relying party's access token for `audience`, still within its lifetime; else null. */
+  verifyForClient: (token: string, audience: string) => Promise<ClientAccessTokenClaims | null>;
 };
 
 export function createAccessTokens(
@@ -110,24 +137,34 @@ export function createAccessTokens(
     }
     verified.set(token, claims);
   };
+
+  /** A token for `subject` and `tokenAudience` with `claims`, signed with the newest key. */
+  const sign = async (
+    subject: string,
+    tokenAudience: string,
+    claims: Record<string, unknown>,
+  ): Promise<IssuedAccessToken> => {
+    const jti = randomUUID();
+    const token = await new SignJWT(claims)
+      .setProtectedHeader({ alg: current.alg, kid: current.kid, typ: "at+jwt" })
+      .setIssuer(issuer)
+      .setAudience(tokenAudience)
+      .setSubject(subject)
+      .setJti(jti)
+      .setIssuedAt()
+      .setExpirationTime(`${ttlSeconds}s`)
+      .sign(current.privateKey);
+    return { token, jti, expiresIn: ttlSeconds };
+  };
+
   return {
     jwks: { keys: keys.map((k) => k.publicJwk) },
-    issue: async ({ userId, sessionId, amr, role, email, emailVerified }) => {
-      const jti = randomUUID();
+    issue: ({ userId, sessionId, amr, role, email, emailVerified }) => {
       // An address the user never confirmed is only their claim: apps that
       // trust `email` must not be handed one (OIDC Core §5.1 email_verified).
       const identity =
         emailVerified && email ? { email, email_verified: true } : { email_verified: false };
-      const token = await new SignJWT({ sid: sessionId, role, amr: [...(amr ?? [])], ...identity })
-        .setProtectedHeader({ alg: current.alg, kid: current.kid, typ: "at+jwt" })
-        .setIssuer(issuer)
-        .setAudience(audience)
-        .setSubject(userId)
-        .setJti(jti)
-        .setIssuedAt()
-        .setExpirationTime(`${ttlSeconds}s`)
-        .sign(current.privateKey);
-      return { token, jti, expiresIn: ttlSeconds };
+      return sign(userId, audience, { sid: sessionId, role, amr: [...(amr ?? [])], ...identity });
     },
     verify: async (token) => {
       if (token.length > maxTokenLength) return null;
@@ -143,6 +180,22 @@ export function createAccessTokens(
         if (!claims.success) return null;
         remember(token, claims.data);
         return claims.data;
+      } catch {
+        return null;
+      }
+    },
+    issueForClient: ({ userId, sessionId, clientId, scopes, audience: resource }) =>
+      sign(userId, resource, { sid: sessionId, client_id: clientId, scope: scopes.join(" ") }),
+    verifyForClient: async (token, resource) => {
+      if (token.length > maxTokenLength) return null;
+      try {
+        const { payload } = await jwtVerify(token, keyFor, {
+          ...verifyOptions,
+          audience: resource,
+          requiredClaims: [...verifyOptions.requiredClaims, "client_id"],
+        });
+        const claims = clientClaimsSchema.safeParse(payload);
+        return claims.success ? claims.data : null;
       } catch {
         return null;
       }

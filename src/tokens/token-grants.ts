@@ -154,20 +154,50 @@ export async function startTokenSession(
 
 /**
  * Redeems a refresh token for a new pair (grant_type=refresh_token). Of any
- * number of concurrent redemptions of one token exactly one wins: the
- * conditional UPDATE in consumeRefreshToken settles it in the database, and
- * the losers, finding the token used, revoke the family as reuse
- * (`refresh_token_reused`).
+ * number of concurrent redemptions of one token exactly one wins (see
+ * rotateRefreshToken).
  */
 export async function refreshTokenPair(
-  { pool, logger, accessTokens }: TokenDeps,
+  deps: TokenDeps,
   refreshToken: string,
   client: ClientFacts,
 ): Promise<TokenPair> {
+  const rotated = await rotateRefreshToken(deps, refreshToken, client, null);
+  return tokenPairFor(deps.accessTokens, rotated.user, {
+    sessionId: rotated.sessionId,
+    refreshSecret: rotated.nextSecret,
+    amr: rotated.amr,
+  });
+}
+
+/** A redeemed refresh token's successor and what the new tokens are for. */
+export type RotatedRefreshToken = {
+  user: User;
+  sessionId: string;
+  nextSecret: string;
+  amr: readonly string[];
+  /** A relying party's scopes (null for Gatehouse's own token clients). */
+  scopes: readonly string[] | null;
+};
+
+/**
+ * Uses up a refresh token issued to `clientId` (null: Gatehouse's own token
+ * clients; a relying party's: src/oidc) and stores its successor in the same
+ * family. The conditional UPDATE in consumeRefreshToken settles concurrent
+ * redemptions in the database; the losers, finding the token used, revoke the
+ * family and its session as reuse (`refresh_token_reused`). A token of
+ * another client is refused as unknown and changes nothing.
+ */
+export async function rotateRefreshToken(
+  { pool, logger }: Pick<TokenDeps, "pool" | "logger">,
+  refreshToken: string,
+  client: ClientFacts,
+  clientId: string | null,
+): Promise<RotatedRefreshToken> {
   if (!isRefreshSecret(refreshToken)) throw invalidGrant();
   const tokenHash = hashSecret(refreshToken);
   const outcome = await pool.transaction(async (tx) => {
-    const consumed = await consumeRefreshToken(tx, tokenHash);
+    const consumed = await consumeRefreshToken(tx, tokenHash, clientId);
     if (consumed) {
       const user = await findUserById(tx, consumed.user_id);
       if (user?.status !== "active" || !consumed.session_id) {
@@ -184,6 +214,10 @@ export async function refreshTokenPair(
         // The family's absolute end, carried down from its first token.
         expiresAt: consumed.expires_at,
         deviceInfo: consumed.device_info,
+        client:
+          consumed.client_id && consumed.scopes
+            ? { id: consumed.client_id, scopes: consumed.scopes }
+            : null,
       });
       const amr = await touchSessionReadingAmr(tx, consumed.session_id);
       await recordAudit(tx, logger, {
@@ -191,13 +225,23 @@ export async function refreshTokenPair(
         result: "success",
         userId: user.id,
         ...client,
-        context: { session_id: consumed.session_id, family_id: consumed.family_id },
+        context: {
+          session_id: consumed.session_id,
+          family_id: consumed.family_id,
+          ...(clientId ? { client_id: clientId } : {}),
+        },
       });
-      return { user, sessionId: consumed.session_id, nextSecret, amr };
+      return {
+        user,
+        sessionId: consumed.session_id,
+        nextSecret,
+        amr,
+        scopes: consumed.scopes,
+      };
     }
 
     const presented = await findRefreshTokenByHash(tx, tokenHash);
-    if (presented?.used_at) {
+    if (presented?.used_at && presented.client_id === clientId) {
       const revokedTokens = await revokeRefreshTokenFamily(tx, presented.family_id);
       const revokedSession = presented.session_id
         ? await revokeSession(tx, presented.session_id, "refresh_token_reuse")
@@ -224,11 +268,7 @@ export async function refreshTokenPair(
   if (outcome === "reused") throw new DomainError("refresh_token_reused");
   if (!outcome) throw invalidGrant();
   tokensRefreshed.inc();
-  return tokenPairFor(accessTokens, outcome.user, {
-    sessionId: outcome.sessionId,
-    refreshSecret: outcome.nextSecret,
-    amr: outcome.amr,
-  });
+  return outcome;
 }
 
 /**

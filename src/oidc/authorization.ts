@@ -1,0 +1,262 @@
+import type { DatabasePool } from "slonik";
+import { insertAuthorizationCode } from "../../sql/oauth-authorization-codes.ts";
+import { findConsentedScopes, grantConsent } from "../../sql/oauth-consents.ts";
+import type { UserStatus } from "../../sql/users.ts";
+import { type RequestFacts, recordAudit } from "../audit.ts";
+import type { Logger } from "../logger.ts";
+import { hashSecret, newSessionSecret, sessionAuthenticatedAt } from "../sessions/sessions.ts";
+import { isPrintableText } from "../text-input.ts";
+import { findClient, type OAuthClient } from "./clients.ts";
+import { grantedScopes, type Scope } from "./scopes.ts";
+
+// The authorization endpoint's logic (OpenID Connect Core §3.1.2): reading
+// a request, then deciding what the browser gets: the sign-in page, a
+// refusal at the client's redirect URI, the consent page, or a code.
+
+/** Codes live this long (seconds): enough for a redirect and a back-channel request. */
+export const codeTtlSeconds = 60;
+
+/**
+ * Added to the authorization request we resume after a sign-in that
+ * `prompt=login` or `max_age` demanded (milliseconds since the epoch of the redirect): the
+ * session must have been authenticated since, and only for a while. It can
+ * only make a request stricter than one without prompt=login.
+ */
+export const loginAfterParam = "gatehouse_login_after";
+const loginAfterLifeMs = 600_000;
+
+const promptValues = new Set(["none", "login", "consent", "select_account"]);
+
+export type AuthorizationRequest = {
+  client: OAuthClient;
+  redirectUri: string;
+  state: string | null;
+  scopes: Scope[];
+  nonce: string | null;
+  codeChallenge: string | null;
+  prompt: ReadonlySet<string>;
+  maxAgeSeconds: number | null;
+  loginAfter: number | null;
+};
+
+/** Nowhere safe to send the browser (unknown client, unregistered redirect URI): an error page. */
+export type Unredirectable = { kind: "unredirectable"; detail: string };
+/** An RFC 6749 §4.1.2.1 error, answered at the client's registered redirect URI. */
+export type Refusal = { kind: "refused"; error: string; description: string };
+export type ReadRequest =
+  | Unredirectable
+  | (Refusal & { redirectUri: string; state: string | null })
+  | { kind: "valid"; request: AuthorizationRequest };
+
+const refuse = (error: string, description: string): Refusal => ({
+  kind: "refused",
+  error,
+  description,
+});
+
+/**
+ * Reads an authorization request. The client and its exact redirect URI are
+ * settled first: until they are, nothing is redirected anywhere (an attacker
+ * could otherwise use us as an open redirector, RFC 6749 §4.1.2.1).
+ */
+export async function readAuthorizationRequest(
+  db: DatabasePool,
+  params: URLSearchParams,
+): Promise<ReadRequest> {
+  const single = (name: string) => {
+    const values = params.getAll(name);
+    return values.length === 1 ? (values[0] as string) : values.length === 0 ? null : undefined;
+  };
+  const clientId = single("client_id");
+  const redirectUri = single("redirect_uri");
+  if (!clientId || clientId.length > 64) {
+    return { kind: "unredirectable", detail: "client_id is missing or repeated." };
+  }
+  const client = await findClient(db, clientId);
+  if (!client) return { kind: "unredirectable", detail: "No client has that client_id." };
+  if (!redirectUri || !client.redirect_uris.includes(redirectUri)) {
+    return {
+      kind: "unredirectable",
+      detail: "redirect_uri is missing or is not one this client registered.",
+    };
+  }
+  const stateValue = single("state");
+  const state = typeof stateValue === "string" ? stateValue : null;
+  const at = (refusal: Refusal) => ({ ...refusal, redirectUri, state });
+
+  for (const name of new Set(params.keys())) {
+    const values = params.getAll(name);
+    if (values.length > 1) return at(refuse("invalid_request", `${name} is repeated.`));
+    const value = values[0] as string;
+    if (value.length > 2048 || !isPrintableText(value)) {
+      return at(refuse("invalid_request", `${name} is too long or not printable text.`));
+    }
+  }
+  if (params.has("request")) {
+    return at(refuse("request_not_supported", "Request objects are not supported."));
+  }
+  if (params.has("request_uri")) {
+    return at(refuse("request_uri_not_supported", "request_uri is not supported."));
+  }
+  const responseType = params.get("response_type");
+  if (!responseType) return at(refuse("invalid_request", "response_type is required."));
+  if (responseType !== "code") {
+    return at(refuse("unsupported_response_type", "Only response_type=code is supported."));
+  }
+  const responseMode = params.get("response_mode");
+  if (responseMode !== null && responseMode !== "query") {
+    return at(refuse("invalid_request", "Only response_mode=query is supported."));
+  }
+  const scope = params.get("scope") ?? "";
+  if (!scope.split(" ").includes("openid")) {
+    return at(refuse("invalid_scope", "The openid scope is required."));
+  }
+  const method = params.get("code_challenge_method");
+  const challenge = params.get("code_challenge");
+  if (challenge !== null || method !== null) {
+    // RFC 7636 §4.3: without a method the challenge is "plain", which lets
+    // whoever sees the request redeem the code; S256 only.
+    if (method !== "S256") {
+      return at(refuse("invalid_request", "code_challenge_method must be S256."));
+    }
+    if (challenge === null || !/^[A-Za-z0-9_-]{43}$/.test(challenge)) {
+      return at(
+        refuse("invalid_request", "code_challenge must be a base64url SHA-256 (43 characters)."),
+      );
+    }
+  } else if (!client.confidential) {
+    return at(
+      refuse("invalid_request", "A public client must use PKCE (code_challenge with S256)."),
+    );
+  }
+  const nonce = params.get("nonce");
+  if (nonce !== null && nonce.length > 512) {
+    return at(refuse("invalid_request", "nonce is longer than 512 characters."));
+  }
+  const prompt = new Set((params.get("prompt") ?? "").split(" ").filter(Boolean));
+  if ([...prompt].some((p) => !promptValues.has(p))) {
+    return at(refuse("invalid_request", "prompt may be none, login, consent or select_account."));
+  }
+  if (prompt.has("none") && prompt.size > 1) {
+    return at(refuse("invalid_request", "prompt=none cannot be combined with other values."));
+  }
+  const maxAge = params.get("max_age");
+  if (maxAge !== null && !/^\d{1,9}$/.test(maxAge)) {
+    return at(refuse("invalid_request", "max_age must be a number of seconds."));
+  }
+  const loginAfter = params.get(loginAfterParam);
+  if (loginAfter !== null && !/^\d{1,15}$/.test(loginAfter)) {
+    return at(refuse("invalid_request", `${loginAfterParam} is not a time.`));
+  }
+  return {
+    kind: "valid",
+    request: {
+      client,
+      redirectUri,
+      state,
+      scopes: grantedScopes(scope, client.allowed_scopes),
+      nonce,
+      codeChallenge: challenge,
+      prompt,
+      maxAgeSeconds: maxAge === null ? null : Number(maxAge),
+      loginAfter: loginAfter === null ? null : Number(loginAfter),
+    },
+  };
+}
+
+/** The browser's signed-in session, when it has one. */
+export type BrowserSession = {
+  sessionId: string;
+  userId: string;
+  status: UserStatus;
+  isWhitelisted: boolean;
+  amr: readonly string[];
+};
+
+export type Decision =
+  /** Sign in first; `again`: even though signed in (prompt=login, max_age). */
+  | { kind: "sign_in"; again: boolean }
+  | Refusal
+  | { kind: "consent" }
+  | { kind: "code"; code: string };
+
+/**
+ * What an authorization request gets. `consented`: the user just allowed
+ * the request on the consent page (recorded here, with the code).
+ */
+export async function decideAuthorization(
+  { pool, logger }: { pool: DatabasePool; logger: Logger },
+  request: AuthorizationRequest,
+  browser: BrowserSession | null,
+  facts: RequestFacts,
+  { consented = false }: { consented?: boolean } = {},
+): Promise<Decision> {
+  const silent = request.prompt.has("none");
+  const authTime = browser ? await sessionAuthenticatedAt(pool, browser.sessionId) : null;
+  if (!browser || !authTime) {
+    return silent
+      ? refuse("login_required", "The user is not signed in.")
+      : { kind: "sign_in", again: false };
+  }
+  const now = Date.now();
+  const { loginAfter, maxAgeSeconds } = request;
+  const signedInSinceRedirect =
+    loginAfter !== null && now - loginAfter <= loginAfterLifeMs && authTime.getTime() >= loginAfter;
+  const tooOld = maxAgeSeconds !== null && now - authTime.getTime() > maxAgeSeconds * 1000;
+  // A resumed request (it carries the marker) wants a sign-in since its
+  // redirect; a first one, a sign-in that prompt=login or max_age accepts.
+  const stale =
+    loginAfter !== null ? !signedInSinceRedirect : request.prompt.has("login") || tooOld;
+  if (stale) {
+    return silent
+      ? refuse("login_required", "The user must sign in again.")
+      : { kind: "sign_in", again: true };
+  }
+  const { client } = request;
+  if (browser.status !== "active" || !browser.isWhitelisted) {
+    await recordAudit(pool, logger, {
+      eventType: "oidc.authorization_denied",
+      result: "failure",
+      userId: browser.userId,
+      ...facts,
+      failureReason: browser.status !== "active" ? browser.status : "not approved",
+      context: { client_id: client.id },
+    });
+    // No more than the sign-in page tells the same person.
+    return refuse("access_denied", "The account may not sign in to applications yet.");
+  }
+  if (!client.first_party) {
+    const consentedScopes = await findConsentedScopes(pool, browser.userId, client.id);
+    const covered =
+      consentedScopes !== null && request.scopes.every((s) => consentedScopes.includes(s));
+    if (!consented && (!covered || request.prompt.has("consent"))) {
+      return silent
+        ? refuse("consent_required", "The user has not allowed this application.")
+        : { kind: "consent" };
+    }
+  }
+  const code = newSessionSecret();
+  await pool.transaction(async (tx) => {
+    if (consented) await grantConsent(tx, browser.userId, client.id, request.scopes);
+    await insertAuthorizationCode(tx, {
+      codeHash: hashSecret(code),
+      clientId: client.id,
+      userId: browser.userId,
+      redirectUri: request.redirectUri,
+      scopes: request.scopes,
+      nonce: request.nonce,
+      codeChallenge: request.codeChallenge,
+      authTime,
+      amr: browser.amr,
+      ttlSeconds: codeTtlSeconds,
+    });
+    await recordAudit(tx, logger, {
+      eventType: "oidc.code_issued",
+      result: "success",
+      userId: browser.userId,
+      ...facts,
+      context: { client_id: client.id, scopes: request.scopes, consented },
+    });
+  });
+  return { kind: "code", code };
+}
