@@ -34,6 +34,7 @@ export const webhookEndpointBody = z.strictObject({
     .refine((events) => new Set(events).size === events.length, "each event once"),
 });
 export type WebhookEndpointInput = z.infer<typeof webhookEndpointBody>;
+export type { WebhookDelivery, WebhookEndpoint };
 
 /** An endpoint as the API and `gatehouse webhooks --json` show it (never its secret). */
 export function toEndpointView(endpoint: WebhookEndpoint) {

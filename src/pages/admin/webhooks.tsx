@@ -1,5 +1,4 @@
-import type { WebhookDelivery } from "../../../sql/webhook-deliveries.ts";
-import type { WebhookEndpoint } from "../../../sql/webhook-endpoints.ts";
+import type { WebhookDelivery, WebhookEndpoint } from "../../webhooks/endpoints.ts";
 import { webhookEventTypes } from "../../webhooks/events.ts";
 import { ConfirmLink, Table, when } from "./layout.tsx";
 
