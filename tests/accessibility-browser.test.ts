@@ -3,10 +3,12 @@ import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import AxeBuilder from "@axe-core/playwright";
 import type { Browser } from "playwright-core";
-import { freePort } from "../src/free-port.ts";
-import { startTestApp } from "./support/app.ts";
-import { chromiumPath, launchChromium, warnWithoutChromium } from "./support/chromium.ts";
-import { createTestDatabase } from "./support/database.ts";
+import {
+  browserTestApp,
+  chromiumPath,
+  launchChromium,
+  warnWithoutChromium,
+} from "./support/chromium.ts";
 import { signedInUser } from "./support/sign-in.ts";
 
 // Every page people see, checked in real Chromium at a desktop and a phone
@@ -16,17 +18,10 @@ import { signedInUser } from "./support/sign-in.ts";
 warnWithoutChromium("accessibility browser tests");
 
 const artifacts = join(import.meta.dir, "artifacts");
-const db = await createTestDatabase();
-const port = await freePort();
-const app = await startTestApp(db.pool, {
-  PORT: String(port),
-  PUBLIC_URL: `http://127.0.0.1:${port}`,
-});
+const { db, app } = await browserTestApp();
 let browser: Browser | undefined;
 afterAll(async () => {
   await browser?.close();
-  await app.close();
-  await db.drop();
 });
 
 type Visitor = "anyone" | "member" | "admin";

@@ -1,13 +1,15 @@
-import { afterAll, expect, test } from "bun:test";
+import { expect, test } from "bun:test";
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import type { Page } from "playwright-core";
 import { sql } from "slonik";
-import { freePort } from "../src/free-port.ts";
 import { createSession } from "../src/sessions/sessions.ts";
-import { startTestApp } from "./support/app.ts";
-import { chromiumPath, launchChromium, warnWithoutChromium } from "./support/chromium.ts";
-import { createTestDatabase } from "./support/database.ts";
+import {
+  browserTestApp,
+  chromiumPath,
+  launchChromium,
+  warnWithoutChromium,
+} from "./support/chromium.ts";
 import { signedInUser } from "./support/sign-in.ts";
 
 // A real browser on the account center and the sign-in pages, at a desktop
@@ -17,17 +19,7 @@ warnWithoutChromium("account browser test");
 
 const artifacts = join(import.meta.dir, "artifacts");
 
-const db = await createTestDatabase();
-// The browser's Origin must be PUBLIC_URL's for the CSRF check, so fix the port.
-const port = await freePort();
-const app = await startTestApp(db.pool, {
-  PORT: String(port),
-  PUBLIC_URL: `http://127.0.0.1:${port}`,
-});
-afterAll(async () => {
-  await app.close();
-  await db.drop();
-});
+const { db, app } = await browserTestApp();
 
 const firefox = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0";
 

@@ -1,13 +1,15 @@
-import { afterAll, expect, test } from "bun:test";
+import { expect, test } from "bun:test";
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
-import type { Browser } from "playwright-core";
 import { insertAllowlistRule } from "../sql/allowlist-rules.ts";
 import { findUserById } from "../sql/users.ts";
-import { freePort } from "../src/free-port.ts";
-import { startTestApp } from "./support/app.ts";
-import { chromiumPath, launchChromium, warnWithoutChromium } from "./support/chromium.ts";
-import { createTestDatabase } from "./support/database.ts";
+import {
+  browserTestApp,
+  chromiumPath,
+  launchChromium,
+  signedInPage,
+  warnWithoutChromium,
+} from "./support/chromium.ts";
 import { signedInUser } from "./support/sign-in.ts";
 
 // A real browser on the admin page.
@@ -15,25 +17,7 @@ warnWithoutChromium("admin browser test");
 
 const artifacts = join(import.meta.dir, "artifacts");
 
-const db = await createTestDatabase();
-// The browser's Origin must be PUBLIC_URL's for the CSRF check, so fix the port.
-const port = await freePort();
-const app = await startTestApp(db.pool, {
-  PORT: String(port),
-  PUBLIC_URL: `http://127.0.0.1:${port}`,
-});
-afterAll(async () => {
-  await app.close();
-  await db.drop();
-});
-
-/** A page of a browser holding the session `cookie`, `width` pixels wide. */
-async function signedInPage(browser: Browser, cookie: string, width: number) {
-  const [name, value] = cookie.split("=") as [string, string];
-  const context = await browser.newContext({ viewport: { width, height: 900 } });
-  await context.addCookies([{ name, value, url: app.url, httpOnly: true, sameSite: "Lax" }]);
-  return { context, page: await context.newPage() };
-}
+const { db, app } = await browserTestApp();
 
 test.skipIf(!chromiumPath)(
   "an admin approves a pending user on /admin in a real browser",
@@ -43,7 +27,7 @@ test.skipIf(!chromiumPath)(
 
     const browser = await launchChromium();
     try {
-      const { context, page } = await signedInPage(browser, admin.cookie, 1280);
+      const { page } = await signedInPage(browser, app.url, admin.cookie, 1280);
       await page.goto(`${app.url}/admin`);
       const row = page.locator("tr", { hasText: "Pat Pending" }).first();
       await row.getByRole("button", { name: /approve/i }).click();
@@ -123,7 +107,7 @@ test.skipIf(!chromiumPath)(
     await mkdir(artifacts, { recursive: true });
     try {
       for (const width of [1280, 390]) {
-        const { context, page } = await signedInPage(browser, admin.cookie, width);
+        const { context, page } = await signedInPage(browser, app.url, admin.cookie, width);
         for (const [screen, path] of Object.entries(screens)) {
           const response = await page.goto(`${app.url}${path}`);
           expect(`${screen} ${response?.status()}`).toBe(`${screen} 200`);
@@ -159,7 +143,7 @@ test.skipIf(!chromiumPath)(
     const target = await signedInUser(db.pool, app.config, { isWhitelisted: true });
     const browser = await launchChromium();
     try {
-      const { context, page } = await signedInPage(browser, admin.cookie, 390);
+      const { page } = await signedInPage(browser, app.url, admin.cookie, 390);
       await page.goto(`${app.url}/admin/view/users/${target.user.id}`);
       await page.getByRole("link", { name: "Delete account…" }).click();
       await page.waitForURL(/\/confirm\/delete$/);
@@ -186,7 +170,7 @@ test.skipIf(!chromiumPath)(
     const pending = await signedInUser(db.pool, app.config, { fullName: "Dana Denied" });
     const browser = await launchChromium();
     try {
-      const { context, page } = await signedInPage(browser, admin.cookie, 1280);
+      const { page } = await signedInPage(browser, app.url, admin.cookie, 1280);
       await page.goto(`${app.url}/admin`);
       const row = page.locator("tr", { hasText: "Dana Denied" });
       await row.locator("summary", { hasText: "Deny" }).click();

@@ -1,26 +1,21 @@
 import { afterAll, expect, test } from "bun:test";
 import type { Browser } from "playwright-core";
-import { freePort } from "../src/free-port.ts";
-import { startTestApp } from "./support/app.ts";
-import { chromiumPath, launchChromium, warnWithoutChromium } from "./support/chromium.ts";
-import { createTestDatabase } from "./support/database.ts";
+import {
+  browserTestApp,
+  chromiumPath,
+  launchChromium,
+  warnWithoutChromium,
+} from "./support/chromium.ts";
 import { signedInUser } from "./support/sign-in.ts";
 
 // /docs in real Chromium: Swagger UI, served by Gatehouse itself, renders
 // the document and "Try it out" calls the API with the page's session.
 warnWithoutChromium("API docs browser tests");
 
-const db = await createTestDatabase();
-const port = await freePort();
-const app = await startTestApp(db.pool, {
-  PORT: String(port),
-  PUBLIC_URL: `http://127.0.0.1:${port}`,
-});
+const { db, app } = await browserTestApp();
 let browser: Browser | undefined;
 afterAll(async () => {
   await browser?.close();
-  await app.close();
-  await db.drop();
 });
 
 test.skipIf(!chromiumPath)(

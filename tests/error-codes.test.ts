@@ -1,9 +1,7 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { readFile } from "node:fs/promises";
-import { insertUser } from "../sql/users.ts";
 import { DomainError, errorCodes } from "../src/errors.ts";
 import { answeredCodes, oauthErrorOf, problemOf } from "../src/http/error-map.ts";
-import { hashPassword } from "../src/password/hashing.ts";
 import { startTestApp } from "./support/app.ts";
 import { createTestDatabase } from "./support/database.ts";
 import { approvedPasswordUser, signedInUser } from "./support/sign-in.ts";
@@ -28,7 +26,7 @@ afterAll(async () => {
 const password = "correct horse battery staple";
 let ip = 0;
 const nextIp = () => `198.51.100.${++ip}`;
-const counter = 0;
+const _counter = 0;
 
 const passwordUser = () => approvedPasswordUser(db.pool, app.config, { isWhitelisted: false });
 

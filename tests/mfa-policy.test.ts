@@ -1,8 +1,7 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { sql } from "slonik";
-import { insertUser, type NewUser, type User } from "../sql/users.ts";
+import type { NewUser } from "../sql/users.ts";
 import { parseConfig } from "../src/config/index.ts";
-import { hashPassword } from "../src/password/hashing.ts";
 import { startTestApp, type TestApp } from "./support/app.ts";
 import { createTestDatabase } from "./support/database.ts";
 import { cookieHeader, cookiesSet, nextIp } from "./support/requests.ts";
@@ -36,7 +35,7 @@ afterAll(async () => {
 const password = "correct horse battery staple";
 const pendingCookie = "gatehouse_mfa_pending";
 const sessionCookie = "gatehouse_session";
-const counter = 0;
+const _counter = 0;
 const mfaGrant = "urn:gatehouse:params:oauth:grant-type:mfa";
 
 const passwordUser = (fields: Partial<NewUser> = {}) =>

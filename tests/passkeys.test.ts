@@ -1,7 +1,6 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { sql } from "slonik";
-import { insertUser, type User } from "../sql/users.ts";
-import { hashPassword } from "../src/password/hashing.ts";
+import type { User } from "../sql/users.ts";
 import { startTestApp } from "./support/app.ts";
 import { cleanupNow } from "./support/cleanup.ts";
 import { testKey } from "./support/cli.ts";
@@ -33,7 +32,7 @@ afterAll(async () => {
 const password = "correct horse battery staple";
 const sessionCookie = "__Host-gatehouse_session";
 const pendingCookie = "__Secure-gatehouse_mfa_pending";
-const counter = 0;
+const _counter = 0;
 
 type Json = Record<string, unknown>;
 type Options = { challenge: string; user?: { id: string }; excludeCredentials?: { id: string }[] };

@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { sql } from "slonik";
-import { insertUser, type User } from "../sql/users.ts";
+import { insertUser } from "../sql/users.ts";
 import { parseConfig } from "../src/config/index.ts";
 import type { DomainError } from "../src/errors.ts";
 import { problemOf } from "../src/http/error-map.ts";
