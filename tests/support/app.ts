@@ -3,6 +3,7 @@ import { generateKeyPairSync } from "node:crypto";
 import { type App, createApp } from "../../src/app.ts";
 import { type Config, parseConfig } from "../../src/config/index.ts";
 import type { DatabasePool } from "../../src/db/pool.ts";
+import { freePort } from "../../src/free-port.ts";
 import type { Logger } from "../../src/logger.ts";
 import { createServices } from "../../src/services.ts";
 import type { CredentialCache } from "../../src/sessions/credential-cache.ts";
@@ -79,6 +80,26 @@ export async function startTestApp(
 export async function appTestSetup() {
   const db = await createTestDatabase();
   const app = await startTestApp(db.pool);
+  afterAll(async () => {
+    await app.close();
+    await db.drop();
+  });
+  return { db, app };
+}
+
+/**
+ * An app on its own database, on a fixed port that PUBLIC_URL names: what a
+ * browser's Origin (the CSRF check) and a relying party's issuer check need.
+ * Stopped after the file's tests.
+ */
+export async function selfAddressedAppSetup(env: Record<string, string> = {}) {
+  const db = await createTestDatabase();
+  const port = await freePort();
+  const app = await startTestApp(db.pool, {
+    PORT: String(port),
+    PUBLIC_URL: `http://127.0.0.1:${port}`,
+    ...env,
+  });
   afterAll(async () => {
     await app.close();
     await db.drop();

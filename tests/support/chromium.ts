@@ -1,9 +1,6 @@
-import { afterAll } from "bun:test";
 import { existsSync } from "node:fs";
 import { type Browser, chromium } from "playwright-core";
-import { freePort } from "../../src/free-port.ts";
-import { startTestApp } from "./app.ts";
-import { createTestDatabase } from "./database.ts";
+import { selfAddressedAppSetup } from "./app.ts";
 
 // Debian's Chromium, driven by playwright-core (which downloads no browser of
 // its own). .ci/run installs it when it can; without it the browser tests
@@ -41,25 +38,8 @@ export function launchChromium(extraArgs: readonly string[] = []): Promise<Brows
   });
 }
 
-/**
- * An app for a browser test, on its own database: on a fixed port that
- * PUBLIC_URL names, so the browser's Origin passes the CSRF check. Stopped
- * after the file's tests.
- */
-export async function browserTestApp(env: Record<string, string> = {}) {
-  const db = await createTestDatabase();
-  const port = await freePort();
-  const app = await startTestApp(db.pool, {
-    PORT: String(port),
-    PUBLIC_URL: `http://127.0.0.1:${port}`,
-    ...env,
-  });
-  afterAll(async () => {
-    await app.close();
-    await db.drop();
-  });
-  return { db, app };
-}
+/** An app for a browser test (its Origin passes the CSRF check). */
+export const browserTestApp = selfAddressedAppSetup;
 
 /** A page of a browser holding the session `cookie` for `url`, `width` pixels wide. */
 export async function signedInPage(browser: Browser, url: string, cookie: string, width = 1280) {

@@ -1,10 +1,8 @@
-import { afterAll } from "bun:test";
 import * as client from "openid-client";
 import type { DatabasePool } from "slonik";
-import { freePort } from "../../src/free-port.ts";
 import { addClient, type ClientInput, clientBody } from "../../src/oidc/clients.ts";
-import { startTestApp, type TestApp } from "./app.ts";
-import { createTestDatabase, testLogger } from "./database.ts";
+import { selfAddressedAppSetup, type TestApp } from "./app.ts";
+import { testLogger } from "./database.ts";
 
 // A real relying party for the OpenID provider's tests: openid-client
 // configured only through discovery, as an app would be, against the real
@@ -15,20 +13,7 @@ export const redirectUri = "https://rp.example/callback";
 export const postLogoutUri = "https://rp.example/signed-out";
 
 /** An app whose PUBLIC_URL is its own address (the issuer the relying party checks). */
-export async function providerTestSetup(env: Record<string, string> = {}) {
-  const db = await createTestDatabase();
-  const port = await freePort();
-  const app = await startTestApp(db.pool, {
-    PORT: String(port),
-    PUBLIC_URL: `http://127.0.0.1:${port}`,
-    ...env,
-  });
-  afterAll(async () => {
-    await app.close();
-    await db.drop();
-  });
-  return { db, app };
-}
+export const providerTestSetup = selfAddressedAppSetup;
 
 export type RegisteredClient = { clientId: string; secret: string | null };
 
