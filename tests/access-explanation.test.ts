@@ -1,13 +1,17 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { sql } from "slonik";
 import { upsertAllowlistRule } from "../sql/allowlist-rules.ts";
-import { insertOAuthAccount } from "../sql/oauth-accounts.ts";
 import { insertUser, type NewUser, type User } from "../sql/users.ts";
 import { hashPassword } from "../src/password/hashing.ts";
 import { startTestApp } from "./support/app.ts";
 import { createTestDatabase } from "./support/database.ts";
 import { jsonSender } from "./support/requests.ts";
-import { plantPasskey, signedInUser, testPasswordHash } from "./support/sign-in.ts";
+import {
+  linkTokenlessAccount,
+  plantPasskey,
+  signedInUser,
+  testPasswordHash,
+} from "./support/sign-in.ts";
 
 // GET /admin/users/:id/access says why a user is or is not let in, and
 // POST /admin/allowlist/dry-run whether a rule would let one in.
@@ -263,17 +267,10 @@ describe("POST /admin/allowlist/dry-run", () => {
       would_admit: false,
       reason: "github_memberships_unknown",
     });
-    await insertOAuthAccount(pool, {
+    await linkTokenlessAccount(pool, {
       userId: who.id,
-      provider: "github",
       providerUserId: `gh-${who.id}`,
       email: who.email,
-      emailVerified: true,
-      encryptedAccessToken: null,
-      encryptedRefreshToken: null,
-      tokenType: null,
-      scope: null,
-      expiresAt: null,
       githubOrgs: ["acme"],
       githubTeams: ["acme/platform"],
     });

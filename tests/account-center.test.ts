@@ -1,14 +1,18 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { type DatabaseTransactionConnection, sql } from "slonik";
 import { insertAuditEvent } from "../sql/audit-events.ts";
-import { insertOAuthAccount } from "../sql/oauth-accounts.ts";
 import { insertUser, type NewUser } from "../sql/users.ts";
 import { sessionCookieName } from "../src/http/session-cookie.ts";
 import { createSession } from "../src/sessions/sessions.ts";
 import { startTestApp } from "./support/app.ts";
 import { createTestDatabase } from "./support/database.ts";
 import { cookieHeader, cookiesSet, formPoster, postForm } from "./support/requests.ts";
-import { approvedPasswordUser, knownPassword, signedInUser } from "./support/sign-in.ts";
+import {
+  approvedPasswordUser,
+  knownPassword,
+  linkTokenlessAccount,
+  signedInUser,
+} from "./support/sign-in.ts";
 
 // The account center (/account): a signed-in person manages profile,
 // devices, providers, reads their own security events, downloads their data
@@ -63,17 +67,10 @@ const revokedAt = (sessionId: string) =>
   pool.oneFirst(sql.unsafe`SELECT revoked_at FROM sessions WHERE id = ${sessionId}`);
 
 const linkProvider = (userId: string, db: DatabaseTransactionConnection | typeof pool = pool) =>
-  insertOAuthAccount(db, {
+  linkTokenlessAccount(db, {
     userId,
-    provider: "github",
     providerUserId: crypto.randomUUID(),
     email: "robin@users.example",
-    emailVerified: true,
-    encryptedAccessToken: null,
-    encryptedRefreshToken: null,
-    tokenType: null,
-    scope: null,
-    expiresAt: null,
   });
 
 /** A user who signs in only with GitHub (no password), with a session. */

@@ -1,12 +1,11 @@
 import { describe, expect, test } from "bun:test";
 import { sql } from "slonik";
 import { insertAuditEvent } from "../sql/audit-events.ts";
-import { insertOAuthAccount } from "../sql/oauth-accounts.ts";
 import { findSessionById } from "../sql/sessions.ts";
 import { findUserByEmail, findUserById, insertUser } from "../sql/users.ts";
 import { appTestSetup } from "./support/app.ts";
 import { formPoster, jsonSender } from "./support/requests.ts";
-import { knownPassword, signedInUser } from "./support/sign-in.ts";
+import { knownPassword, linkTokenlessAccount, signedInUser } from "./support/sign-in.ts";
 
 // The admin console's screens and forms, through real requests: the
 // approval queue, users, one user, the audit log, the allowlist, and the
@@ -47,17 +46,10 @@ describe("the approval queue", () => {
         email: `octo${++counter}@example.com`,
         emailVerified: true,
       });
-      await insertOAuthAccount(tx, {
+      await linkTokenlessAccount(tx, {
         userId: user.id,
-        provider: "github",
         providerUserId: String(counter),
         email: user.email,
-        emailVerified: true,
-        encryptedAccessToken: null,
-        encryptedRefreshToken: null,
-        tokenType: null,
-        scope: null,
-        expiresAt: null,
       });
       await insertAuditEvent(tx, {
         eventType: "user.created",

@@ -26,7 +26,6 @@ afterAll(async () => {
 const password = "correct horse battery staple";
 let ip = 0;
 const nextIp = () => `198.51.100.${++ip}`;
-const _counter = 0;
 
 const passwordUser = () => approvedPasswordUser(db.pool, app.config, { isWhitelisted: false });
 

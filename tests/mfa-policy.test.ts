@@ -5,7 +5,12 @@ import { parseConfig } from "../src/config/index.ts";
 import { startTestApp, type TestApp } from "./support/app.ts";
 import { createTestDatabase } from "./support/database.ts";
 import { cookieHeader, cookiesSet, nextIp } from "./support/requests.ts";
-import { approvedPasswordUser, plantPasskey } from "./support/sign-in.ts";
+import {
+  approvedPasswordUser,
+  mfaGrant,
+  knownPassword as password,
+  plantPasskey,
+} from "./support/sign-in.ts";
 import { nextCode, stepNow, totpCode } from "./support/totp.ts";
 
 // MFA_REQUIRED: a user whom policy covers and who has no second factor gets,
@@ -32,11 +37,8 @@ afterAll(async () => {
   await drop();
 });
 
-const password = "correct horse battery staple";
 const pendingCookie = "gatehouse_mfa_pending";
 const sessionCookie = "gatehouse_session";
-const _counter = 0;
-const mfaGrant = "urn:gatehouse:params:oauth:grant-type:mfa";
 
 const passwordUser = (fields: Partial<NewUser> = {}) =>
   approvedPasswordUser(pool, admins.config, fields);

@@ -13,7 +13,7 @@ import {
 } from "./support/fake-social-providers.ts";
 import { routeHostsTo, socialProviderHosts } from "./support/provider-routing.ts";
 import { cookieHeader, cookiesSet, nextIp, postForm } from "./support/requests.ts";
-import { approvedPasswordUser } from "./support/sign-in.ts";
+import { approvedPasswordUser, mfaGrant, knownPassword as password } from "./support/sign-in.ts";
 import { startTestSmtpServer } from "./support/smtp.ts";
 import { nextCode, stepNow, totpCode } from "./support/totp.ts";
 
@@ -45,11 +45,8 @@ afterAll(async () => {
   await drop();
 });
 
-const password = "correct horse battery staple";
 const sessionCookie = "__Host-gatehouse_session";
 const pendingCookie = "__Secure-gatehouse_mfa_pending";
-const _counter = 0;
-const mfaGrant = "urn:gatehouse:params:oauth:grant-type:mfa";
 
 const passwordUser = () => approvedPasswordUser(pool, app.config, { isWhitelisted: false });
 

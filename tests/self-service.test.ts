@@ -7,7 +7,7 @@ import { insertRefreshToken } from "../sql/refresh-tokens.ts";
 import { findUserById, type NewUser } from "../sql/users.ts";
 import { appTestSetup } from "./support/app.ts";
 import { jsonSender } from "./support/requests.ts";
-import { signedInUser } from "./support/sign-in.ts";
+import { linkTokenlessAccount, signedInUser } from "./support/sign-in.ts";
 
 const { db, app } = await appTestSetup();
 
@@ -46,17 +46,12 @@ async function providerOnlyUser(providers: string[]) {
       passwordHash: null,
     });
     for (const provider of providers) {
-      await insertOAuthAccount(tx, {
+      await linkTokenlessAccount(tx, {
         userId: made.user.id,
         provider,
         providerUserId: `${provider}-${randomBytes(4).toString("hex")}`,
         email: null,
         emailVerified: false,
-        encryptedAccessToken: null,
-        encryptedRefreshToken: null,
-        tokenType: null,
-        scope: null,
-        expiresAt: null,
       });
     }
     return made;

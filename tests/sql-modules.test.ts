@@ -39,6 +39,7 @@ import {
 } from "../sql/verification-tokens.ts";
 import { recordAudit } from "../src/audit.ts";
 import { createTestDatabase, testLogger } from "./support/database.ts";
+import { linkTokenlessAccount } from "./support/sign-in.ts";
 
 const { pool, drop } = await createTestDatabase();
 afterAll(drop);
@@ -100,18 +101,7 @@ describe("users", () => {
   test("a user without a password commits when its first account is written in the same transaction", async () => {
     const user = await pool.transaction(async (tx) => {
       const u = await insertUser(tx, { email: "oauth-only@example.com", emailVerified: true });
-      await insertOAuthAccount(tx, {
-        userId: u.id,
-        provider: "github",
-        providerUserId: "12345",
-        email: u.email,
-        emailVerified: true,
-        encryptedAccessToken: null,
-        encryptedRefreshToken: null,
-        tokenType: null,
-        scope: null,
-        expiresAt: null,
-      });
+      await linkTokenlessAccount(tx, { userId: u.id, providerUserId: "12345", email: u.email });
       return u;
     });
     expect((await findUserById(pool, user.id))?.password_hash).toBeNull();

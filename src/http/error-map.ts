@@ -30,9 +30,35 @@ type Answer = {
   members?: Record<string, boolean>;
 };
 
+/** The standard reason phrases: the title of every answer that needs no title of its own. */
+const reasonPhrases = {
+  400: "Bad Request",
+  401: "Unauthorized",
+  403: "Forbidden",
+  404: "Not Found",
+  405: "Method Not Allowed",
+  409: "Conflict",
+  413: "Content Too Large",
+  415: "Unsupported Media Type",
+  422: "Unprocessable Content",
+  423: "Locked",
+  429: "Too Many Requests",
+  500: "Internal Server Error",
+  503: "Service Unavailable",
+} as const;
+
+/** An answer titled with its status's reason phrase. */
+const status = (
+  code: keyof typeof reasonPhrases,
+  detail: string,
+  more: Omit<Answer, "status" | "title" | "detail"> = {},
+): Answer => ({ status: code, title: reasonPhrases[code], detail, ...more });
+
 const urn = (name: string) => `urn:gatehouse:problem:${name}`;
 const bearer = { "www-authenticate": 'Bearer realm="gatehouse"' };
 const invalidRequest = { status: 400, title: "Invalid request", type: urn("validation") } as const;
+/** A refused grant: RFC 6749 §5.2 invalid_grant, the token endpoints' default. */
+const invalidGrant = (detail: string): Answer => ({ status: 400, title: "Invalid grant", detail });
 const fieldsInvalid = "Some fields are missing or invalid.";
 
 /** A provider sign-in's failure: the sign-in page shows its title and sentence together. */
@@ -44,55 +70,32 @@ const signInFailure = (status: ContentfulStatusCode, title: string, detail: stri
 });
 
 const answers: Record<ErrorCode, Answer> = {
-  invalid_credentials: {
-    status: 401,
-    title: "Unauthorized",
-    detail: "The email or password is wrong.",
+  invalid_credentials: status(401, "The email or password is wrong.", {
     type: urn("invalid-credentials"),
-  },
-  account_locked: {
-    status: 423,
-    title: "Locked",
-    detail: "This account is locked; contact an administrator.",
+  }),
+  account_locked: status(423, "This account is locked; contact an administrator.", {
     type: urn("account-locked"),
-  },
-  account_inactive: {
-    status: 403,
-    title: "Forbidden",
-    detail: "This account is inactive.",
+  }),
+  account_inactive: status(403, "This account is inactive.", {
     type: urn("account-inactive"),
     message: "Account not active: This account has been deactivated or locked by an administrator.",
-  },
-  email_not_verified: {
-    status: 403,
-    title: "Forbidden",
-    detail: "Confirm your email address first.",
+  }),
+  email_not_verified: status(403, "Confirm your email address first.", {
     type: urn("email-not-verified"),
-  },
-  rate_limited: {
-    status: 429,
-    title: "Too Many Requests",
-    detail: "Too many attempts; try again later.",
+  }),
+  rate_limited: status(429, "Too many attempts; try again later.", {
     type: urn("rate-limited"),
     oauth: "slow_down",
-  },
-  password_not_set: {
-    status: 409,
-    title: "Conflict",
-    detail: "This account has no password yet: use “forgot password” to set one.",
-  },
-  email_code_invalid: {
-    status: 401,
-    title: "Unauthorized",
-    detail: "That code is wrong, used or expired. Ask for a new one.",
+  }),
+  password_not_set: status(
+    409,
+    "This account has no password yet: use “forgot password” to set one.",
+  ),
+  email_code_invalid: status(401, "That code is wrong, used or expired. Ask for a new one.", {
     type: urn("email-code-invalid"),
-  },
+  }),
 
-  provider_not_found: {
-    status: 404,
-    title: "Not Found",
-    detail: "No sign-in provider by that name is enabled.",
-  },
+  provider_not_found: status(404, "No sign-in provider by that name is enabled."),
   access_denied: signInFailure(
     401,
     "Sign-in cancelled",
@@ -124,87 +127,50 @@ const answers: Record<ErrorCode, Answer> = {
     "The account with this email already signs in with a different identity at this provider.",
   ),
 
-  not_signed_in: { status: 401, title: "Unauthorized", detail: "Sign in first.", headers: bearer },
-  invalid_token: {
-    status: 401,
-    title: "Unauthorized",
-    detail: "Sign in first.",
+  not_signed_in: status(401, "Sign in first.", { headers: bearer }),
+  invalid_token: status(401, "Sign in first.", {
     // RFC 6750 §3.1: tell a client whose token was refused that it was the token.
     headers: { "www-authenticate": 'Bearer realm="gatehouse", error="invalid_token"' },
-  },
-  session_expired: {
-    status: 401,
-    title: "Unauthorized",
-    detail: "Sign in first.",
-    headers: bearer,
-  },
-  not_approved: {
-    status: 403,
-    title: "Forbidden",
-    detail: "Your account is waiting for an administrator's approval.",
+  }),
+  session_expired: status(401, "Sign in first.", { headers: bearer }),
+  not_approved: status(403, "Your account is waiting for an administrator's approval.", {
     type: urn("not-approved"),
-  },
-  admin_only: { status: 403, title: "Forbidden", detail: "Administrators only." },
-  requirement_not_met: {
-    status: 403,
-    title: "Forbidden",
-    detail: "This app needs a role or group this account does not have.",
+  }),
+  admin_only: status(403, "Administrators only."),
+  requirement_not_met: status(403, "This app needs a role or group this account does not have.", {
     type: urn("requirement-not-met"),
-  },
-  recent_sign_in_required: {
-    status: 403,
-    title: "Forbidden",
-    detail: "Deleting your account needs a fresh sign-in: sign out, sign in again, then retry.",
-    type: urn("reauthentication-required"),
-  },
-  browser_session_required: {
-    status: 403,
-    title: "Forbidden",
-    detail: "Only a browser session can be exchanged for tokens.",
-  },
-  csrf_failed: {
-    status: 403,
-    title: "Forbidden",
-    detail:
-      "A browser request that changes something must come from this site's own pages; its Origin or Sec-Fetch-Site header says it does not.",
-  },
-  metrics_token_required: {
-    status: 401,
-    title: "Unauthorized",
-    detail: "Metrics need the metrics bearer token.",
+  }),
+  recent_sign_in_required: status(
+    403,
+    "Deleting your account needs a fresh sign-in: sign out, sign in again, then retry.",
+    { type: urn("reauthentication-required") },
+  ),
+  browser_session_required: status(403, "Only a browser session can be exchanged for tokens."),
+  csrf_failed: status(
+    403,
+    "A browser request that changes something must come from this site's own pages; its Origin or Sec-Fetch-Site header says it does not.",
+  ),
+  metrics_token_required: status(401, "Metrics need the metrics bearer token.", {
     headers: { "www-authenticate": 'Bearer realm="metrics"' },
-  },
+  }),
 
   link_invalid: {
     ...invalidRequest,
     detail: fieldsInvalid,
     message: "This link is invalid, already used or expired; ask for a new one.",
   },
-  link_of_another_account: {
-    status: 403,
-    title: "Forbidden",
-    detail:
-      "This link confirms the address of another account: sign out, and sign in with the account it was sent for.",
-    type: urn("link-of-another-account"),
-  },
-  sign_in_to_confirm: {
-    status: 401,
-    title: "Unauthorized",
-    detail: "Sign in with this account's password first, then confirm.",
+  link_of_another_account: status(
+    403,
+    "This link confirms the address of another account: sign out, and sign in with the account it was sent for.",
+    { type: urn("link-of-another-account") },
+  ),
+  sign_in_to_confirm: status(401, "Sign in with this account's password first, then confirm.", {
     type: urn("sign-in-to-confirm"),
     headers: bearer,
-  },
+  }),
 
-  refresh_token_invalid: {
-    status: 400,
-    title: "Invalid grant",
-    detail: "The refresh token is invalid, expired or revoked.",
-  },
-  refresh_token_reused: {
-    status: 400,
-    title: "Invalid grant",
-    detail: "The refresh token is invalid, expired or revoked.",
-  },
+  refresh_token_invalid: invalidGrant("The refresh token is invalid, expired or revoked."),
+  refresh_token_reused: invalidGrant("The refresh token is invalid, expired or revoked."),
   unsupported_grant_type: {
     status: 400,
     title: "Unsupported grant type",
@@ -213,131 +179,95 @@ const answers: Record<ErrorCode, Answer> = {
     oauth: "unsupported_grant_type",
   },
 
-  mfa_required: {
-    status: 403,
-    title: "Forbidden",
-    detail:
-      "A second factor is required: finish at POST /auth/mfa, or with the mfa grant and mfa_token.",
-    type: urn("mfa-required"),
-  },
-  mfa_code_invalid: {
-    status: 401,
-    title: "Unauthorized",
-    detail: "That code is wrong or was used already.",
+  mfa_required: status(
+    403,
+    "A second factor is required: finish at POST /auth/mfa, or with the mfa grant and mfa_token.",
+    { type: urn("mfa-required") },
+  ),
+  mfa_code_invalid: status(401, "That code is wrong or was used already.", {
     type: urn("mfa-code-invalid"),
-  },
-  mfa_sign_in_expired: {
-    status: 401,
-    title: "Unauthorized",
-    detail: "This sign-in has expired or is finished; sign in again.",
+  }),
+  mfa_sign_in_expired: status(401, "This sign-in has expired or is finished; sign in again.", {
     type: urn("mfa-sign-in-expired"),
-  },
-  mfa_already_enrolled: {
-    status: 409,
-    title: "Conflict",
-    detail: "An authenticator is already on; turn it off first to replace it.",
-  },
-  mfa_not_enrolled: {
-    status: 409,
-    title: "Conflict",
-    detail: "No authenticator enrolment to confirm: start one first (POST /me/mfa/totp).",
-  },
-  mfa_enrolment_code_invalid: {
-    status: 422,
-    title: "Unprocessable Content",
-    detail: "That code is not the authenticator's current one.",
-  },
-  mfa_proof_required: {
-    status: 403,
-    title: "Forbidden",
-    detail: "Give a current code from your authenticator, or an unused recovery code.",
-  },
-  mfa_enrolment_required: {
-    status: 403,
-    title: "Forbidden",
-    detail:
-      "This account must set up a second factor before signing in: POST /auth/mfa/totp, then POST /auth/mfa/totp/confirm.",
-    type: urn("mfa-enrolment-required"),
-  },
-  mfa_last_factor: {
-    status: 409,
-    title: "Conflict",
-    detail: "This account must keep a second factor: enrol another one before removing this one.",
-  },
-  reauth_required: {
-    status: 401,
-    title: "Unauthorized",
-    detail:
-      "This change needs a recent sign-in: confirm it is you (POST /auth/reauth with your password or a second factor), then retry.",
-    type: urn("reauthentication-required"),
-    message:
-      "This change needs a recent sign-in: confirm it is you (or sign out and sign in again), then retry.",
-    members: { reauth_required: true },
-  },
+  }),
+  mfa_already_enrolled: status(
+    409,
+    "An authenticator is already on; turn it off first to replace it.",
+  ),
+  mfa_not_enrolled: status(
+    409,
+    "No authenticator enrolment to confirm: start one first (POST /me/mfa/totp).",
+  ),
+  mfa_enrolment_code_invalid: status(422, "That code is not the authenticator's current one."),
+  mfa_proof_required: status(
+    403,
+    "Give a current code from your authenticator, or an unused recovery code.",
+  ),
+  mfa_enrolment_required: status(
+    403,
+    "This account must set up a second factor before signing in: POST /auth/mfa/totp, then POST /auth/mfa/totp/confirm.",
+    { type: urn("mfa-enrolment-required") },
+  ),
+  mfa_last_factor: status(
+    409,
+    "This account must keep a second factor: enrol another one before removing this one.",
+  ),
+  reauth_required: status(
+    401,
+    "This change needs a recent sign-in: confirm it is you (POST /auth/reauth with your password or a second factor), then retry.",
+    {
+      type: urn("reauthentication-required"),
+      message:
+        "This change needs a recent sign-in: confirm it is you (or sign out and sign in again), then retry.",
+      members: { reauth_required: true },
+    },
+  ),
 
-  passkey_not_accepted: {
-    status: 401,
-    title: "Unauthorized",
-    detail: "That passkey could not sign you in: try again, or sign in another way.",
-    type: urn("passkey-not-accepted"),
-  },
-  passkey_unverified: {
-    status: 422,
-    title: "Unprocessable Content",
-    detail:
-      "The authenticator's answer could not be verified (it must unlock the passkey with a PIN or biometric): start again.",
-  },
-  passkey_exists: {
-    status: 409,
-    title: "Conflict",
-    detail: "This passkey is registered already.",
-  },
-  passkey_not_found: { status: 404, title: "Not Found", detail: "No such passkey." },
+  passkey_not_accepted: status(
+    401,
+    "That passkey could not sign you in: try again, or sign in another way.",
+    { type: urn("passkey-not-accepted") },
+  ),
+  passkey_unverified: status(
+    422,
+    "The authenticator's answer could not be verified (it must unlock the passkey with a PIN or biometric): start again.",
+  ),
+  passkey_exists: status(409, "This passkey is registered already."),
+  passkey_not_found: status(404, "No such passkey."),
 
-  user_not_found: { status: 404, title: "Not Found", detail: "No such user." },
-  last_admin: {
-    status: 409,
-    title: "Conflict",
-    detail: "This is the last administrator: promote someone else first.",
+  user_not_found: status(404, "No such user."),
+  last_admin: status(409, "This is the last administrator: promote someone else first.", {
     type: urn("last-admin"),
-  },
-  last_sign_in_method: {
-    status: 409,
-    title: "Conflict",
-    detail: "This is your only way to sign in: set a password or link another provider first.",
-    type: urn("last-sign-in-method"),
-  },
-  provider_not_linked: { status: 404, title: "Not Found", detail: "No such provider is linked." },
-  username_taken: { status: 409, title: "Conflict", detail: "That username is taken." },
-  session_not_found: { status: 404, title: "Not Found", detail: "No such session." },
-  rule_exists: { status: 409, title: "Conflict", detail: "That allowlist rule already exists." },
-  rule_not_found: { status: 404, title: "Not Found", detail: "No such allowlist rule." },
-  rule_impact_changed: {
-    status: 409,
-    title: "Conflict",
-    detail:
-      "Deleting the rule would now take access from a different number of users than expected: look at its impact again.",
-  },
+  }),
+  last_sign_in_method: status(
+    409,
+    "This is your only way to sign in: set a password or link another provider first.",
+    { type: urn("last-sign-in-method") },
+  ),
+  provider_not_linked: status(404, "No such provider is linked."),
+  username_taken: status(409, "That username is taken."),
+  session_not_found: status(404, "No such session."),
+  rule_exists: status(409, "That allowlist rule already exists."),
+  rule_not_found: status(404, "No such allowlist rule."),
+  rule_impact_changed: status(
+    409,
+    "Deleting the rule would now take access from a different number of users than expected: look at its impact again.",
+  ),
   rule_invalid: {
     ...invalidRequest,
     detail:
       "Rule not added: the value does not fit its kind (an address such as ann@example.com, a domain such as example.com, a GitHub organisation, or organisation/team-slug).",
   },
-  webhook_not_found: { status: 404, title: "Not Found", detail: "No such webhook endpoint." },
+  webhook_not_found: status(404, "No such webhook endpoint."),
 
-  client_not_found: { status: 404, title: "Not Found", detail: "No such client." },
-  invalid_client: {
-    status: 401,
-    title: "Unauthorized",
-    detail: "Client authentication failed.",
+  client_not_found: status(404, "No such client."),
+  invalid_client: status(401, "Client authentication failed.", {
     headers: { "www-authenticate": 'Basic realm="gatehouse"' },
     oauth: "invalid_client",
-  },
-  authorization_code_invalid: {
-    status: 400,
-    title: "Invalid grant",
-    detail: "The authorization code is invalid, expired or already used.",
-  },
+  }),
+  authorization_code_invalid: invalidGrant(
+    "The authorization code is invalid, expired or already used.",
+  ),
   authorization_request_invalid: {
     ...invalidRequest,
     detail:
@@ -359,41 +289,19 @@ const answers: Record<ErrorCode, Answer> = {
     detail: "The request body is not a valid form.",
     oauth: "invalid_request",
   },
-  unsupported_media_type: {
-    status: 415,
-    title: "Unsupported Media Type",
-    detail: "Send application/json (or a urlencoded form).",
+  unsupported_media_type: status(415, "Send application/json (or a urlencoded form).", {
     oauth: "invalid_request",
-  },
-  body_too_large: {
-    status: 413,
-    title: "Content Too Large",
-    detail: "The request body is too large.",
+  }),
+  body_too_large: status(413, "The request body is too large.", {
     oauth: "invalid_request",
-  },
-  not_found: { status: 404, title: "Not Found", detail: "No such route." },
-  method_not_allowed: {
-    status: 405,
-    title: "Method Not Allowed",
-    detail: "This route does not take that method.",
-  },
-  request_refused: { status: 400, title: "Bad Request", detail: "The request was refused." },
+  }),
+  not_found: status(404, "No such route."),
+  method_not_allowed: status(405, "This route does not take that method."),
+  request_refused: status(400, "The request was refused."),
 
-  database_unavailable: {
-    status: 503,
-    title: "Service Unavailable",
-    detail: "The database is unavailable; try again shortly.",
-  },
-  migrations_pending: {
-    status: 503,
-    title: "Service Unavailable",
-    detail: "Some migrations are not applied.",
-  },
-  internal_error: {
-    status: 500,
-    title: "Internal Server Error",
-    detail: "Something went wrong on our side; quote the request id.",
-  },
+  database_unavailable: status(503, "The database is unavailable; try again shortly."),
+  migrations_pending: status(503, "Some migrations are not applied."),
+  internal_error: status(500, "Something went wrong on our side; quote the request id."),
 };
 
 /** Every code that has an answer (all of them: the type checker insists). */

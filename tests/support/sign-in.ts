@@ -1,4 +1,5 @@
-import type { DatabasePool } from "slonik";
+import type { CommonQueryMethods, DatabasePool } from "slonik";
+import { insertOAuthAccount, type NewOAuthAccount } from "../../sql/oauth-accounts.ts";
 import { insertPasskey } from "../../sql/passkeys.ts";
 import { insertUser, type NewUser, type User } from "../../sql/users.ts";
 import type { Config } from "../../src/config/index.ts";
@@ -39,6 +40,9 @@ export async function signedInUser(
 
 export const knownPassword = "correct horse battery staple";
 
+/** The second-factor grant as clients spell it (written out, so a renamed constant in src/ shows). */
+export const mfaGrant = "urn:gatehouse:params:oauth:grant-type:mfa";
+
 /**
  * An approved user with a verified address whose password is knownPassword
  * (no session); `fields` change any of that.
@@ -71,5 +75,26 @@ export function plantPasskey(pool: DatabasePool, userId: string) {
     deviceType: "multiDevice",
     backedUp: true,
     name: "Laptop",
+  });
+}
+
+/**
+ * A provider account linked to the user as a sign-in that kept no provider
+ * tokens writes it: GitHub and a verified address unless `account` says
+ * otherwise.
+ */
+export function linkTokenlessAccount(
+  db: CommonQueryMethods,
+  account: Pick<NewOAuthAccount, "userId" | "providerUserId" | "email"> & Partial<NewOAuthAccount>,
+) {
+  return insertOAuthAccount(db, {
+    provider: "github",
+    emailVerified: true,
+    encryptedAccessToken: null,
+    encryptedRefreshToken: null,
+    tokenType: null,
+    scope: null,
+    expiresAt: null,
+    ...account,
   });
 }
