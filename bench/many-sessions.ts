@@ -59,29 +59,37 @@ async function gatehouseRows(
   const cacheTtl = `AUTH_CACHE_TTL=${config.session.AUTH_CACHE_TTL / 1000}s`;
   const cookieName = sessionCookieName(config);
   const start = () => startGatehouse(databaseUrl, context.logger, shared);
-  const count = { client, table: "sessions" };
-  const peerRows = { noCache: ids.peerNoCache, cookieCache: ids.peerCookieCache };
-  const cookieLoad = (pick: () => number) => async (): Promise<Load> => {
+  /** Forward-auth requests, each with the credential `credential()` gives. */
+  const verifyLoad = (credential: () => Record<string, string>) => async (): Promise<Load> => {
     const next = (): LoadRequest => ({
       path: "/auth/verify",
-      headers: { ...forwardedHeaders, cookie: `${cookieName}=${filledSessionSecret(pick())}` },
+      headers: { ...forwardedHeaders, ...credential() },
     });
     return { request: next(), expectStatus: 200, perRequest: { next } };
   };
+  const cookieLoad = (pick: () => number) =>
+    verifyLoad(() => ({ cookie: `${cookieName}=${filledSessionSecret(pick())}` }));
+  /** A cookie row, next to the pg ceiling and the peer's rows. */
+  const measureCookieRow = (id: string, label: string, load: () => Promise<Load>, run = start) =>
+    measureCounted(
+      context,
+      {
+        id,
+        label,
+        kind: "gatehouse",
+        ceiling: ids.ceilingPg,
+        peerRows: { noCache: ids.peerNoCache, cookieCache: ids.peerCookieCache },
+        sessions: live,
+      },
+      run,
+      load,
+      { client, table: "sessions" },
+    );
 
-  await measureCounted(
-    context,
-    {
-      id: ids.cookie,
-      label: `Gatehouse forward-auth, cookie, random session (${cacheTtl})`,
-      kind: "gatehouse",
-      ceiling: ids.ceilingPg,
-      peerRows,
-      sessions: live,
-    },
-    start,
+  await measureCookieRow(
+    ids.cookie,
+    `Gatehouse forward-auth, cookie, random session (${cacheTtl})`,
     cookieLoad(uniformPicker(live)),
-    count,
   );
   const poolSize = bearerPoolSize(live);
   context.log(`signing ${poolSize.toLocaleString("en-US")} access tokens ...`);
@@ -126,46 +134,23 @@ async function gatehouseRows(
       note: `a pool of ${formatCount(tokens.length)} tokens over distinct sessions`,
     },
     start,
-    async () => {
-      const next = (): LoadRequest => ({
-        path: "/auth/verify",
-        headers: { ...forwardedHeaders, authorization: `Bearer ${randomItem(tokens)}` },
-      });
-      return { request: next(), expectStatus: 200, perRequest: { next } };
-    },
-    count,
+    verifyLoad(() => ({ authorization: `Bearer ${randomItem(tokens)}` })),
+    { client, table: "sessions" },
   );
 
   if (largest) {
-    await measureCounted(
-      context,
-      {
-        id: ids.zipf,
-        label: `Gatehouse forward-auth, cookie, Zipf-distributed sessions (s=1, ${cacheTtl}): realistic mix`,
-        kind: "gatehouse",
-        ceiling: ids.ceilingPg,
-        peerRows,
-        sessions: live,
-      },
-      start,
+    await measureCookieRow(
+      ids.zipf,
+      `Gatehouse forward-auth, cookie, Zipf-distributed sessions (s=1, ${cacheTtl}): realistic mix`,
       cookieLoad(zipfPicker(live)),
-      count,
     );
     // The same mix with longer cache lifetimes: what a longer AUTH_CACHE_TTL buys.
     for (const ttl of longerCacheTtls) {
-      await measureCounted(
-        context,
-        {
-          id: ids.zipfWithTtl(ttl),
-          label: `Gatehouse forward-auth, cookie, Zipf-distributed sessions (s=1, AUTH_CACHE_TTL=${ttl})`,
-          kind: "gatehouse",
-          ceiling: ids.ceilingPg,
-          peerRows,
-          sessions: live,
-        },
-        () => startGatehouse(databaseUrl, context.logger, { ...shared, AUTH_CACHE_TTL: ttl }),
+      await measureCookieRow(
+        ids.zipfWithTtl(ttl),
+        `Gatehouse forward-auth, cookie, Zipf-distributed sessions (s=1, AUTH_CACHE_TTL=${ttl})`,
         cookieLoad(zipfPicker(live)),
-        count,
+        () => startGatehouse(databaseUrl, context.logger, { ...shared, AUTH_CACHE_TTL: ttl }),
       );
     }
   }

@@ -6,7 +6,13 @@ import { sessionCookieName } from "../src/http/session-cookie.ts";
 import { createSession } from "../src/sessions/sessions.ts";
 import { startTestApp } from "./support/app.ts";
 import { createTestDatabase } from "./support/database.ts";
-import { cookieHeader, cookiesSet, formPoster, postForm } from "./support/requests.ts";
+import {
+  cookieHeader,
+  cookiesSet,
+  crossSitePoster,
+  formPoster,
+  postForm,
+} from "./support/requests.ts";
 import {
   approvedPasswordUser,
   knownPassword,
@@ -27,13 +33,7 @@ afterAll(async () => {
 });
 
 const post = formPoster(app);
-/** The same form post from another site, with the session's cookie. */
-const crossSite = (path: string, cookie: string, fields: Record<string, string>) =>
-  postForm(app, path, fields, {
-    cookie,
-    origin: "https://evil.example",
-    "sec-fetch-site": "cross-site",
-  });
+const crossSite = crossSitePoster(app);
 /** A form post without a session (signed out). */
 const anonymous = (path: string, fields: Record<string, string>) =>
   postForm(app, path, fields, { origin: app.config.http.PUBLIC_URL });

@@ -4,7 +4,7 @@ import type { User } from "../sql/users.ts";
 import { hashPassword } from "../src/password/hashing.ts";
 import { startTestApp } from "./support/app.ts";
 import { createTestDatabase } from "./support/database.ts";
-import { formPoster, postForm } from "./support/requests.ts";
+import { crossSitePoster, formPoster } from "./support/requests.ts";
 import { knownPassword, signedInUser } from "./support/sign-in.ts";
 import { nextCode, stepNow, totpCode } from "./support/totp.ts";
 
@@ -190,12 +190,7 @@ describe("the authenticator app through the forms", () => {
 
   test("a form posted from another site is refused and changes nothing", async () => {
     const { user, cookie } = await member();
-    const response = await postForm(
-      app,
-      "/account/security/totp",
-      {},
-      { cookie, origin: "https://evil.example", "sec-fetch-site": "cross-site" },
-    );
+    const response = await crossSitePoster(app)("/account/security/totp", cookie);
     expect(response.status).toBe(403);
     expect(await response.json()).toMatchObject({ code: "csrf_failed" });
     expect(await totpRow(user.id)).toBeNull();

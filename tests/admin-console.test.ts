@@ -4,7 +4,7 @@ import { insertAuditEvent } from "../sql/audit-events.ts";
 import { findSessionById } from "../sql/sessions.ts";
 import { findUserByEmail, findUserById, insertUser } from "../sql/users.ts";
 import { appTestSetup } from "./support/app.ts";
-import { formPoster, jsonSender } from "./support/requests.ts";
+import { crossSitePoster, formPoster, jsonSender } from "./support/requests.ts";
 import { knownPassword, linkTokenlessAccount, signedInUser } from "./support/sign-in.ts";
 
 // The admin console's screens and forms, through real requests: the
@@ -14,6 +14,7 @@ import { knownPassword, linkTokenlessAccount, signedInUser } from "./support/sig
 const { db, app } = await appTestSetup();
 const { pool } = db;
 const postForm = formPoster(app);
+const crossSite = crossSitePoster(app);
 const send = jsonSender(app);
 let counter = 0;
 
@@ -173,14 +174,18 @@ describe("the confirmation step", () => {
     expect(html).toContain(`<a class="button" href="${userPage}">Cancel</a>`);
   });
 
-  test("confirming a deletion deletes the account and goes back to the users list", async () => {
-    const { cookie } = await admin();
-    const target = await member();
-    const response = await postForm(`/admin/forms/users/${target.user.id}`, cookie, {
+  /** The confirmation page's form, posted: delete the user, then back to the users list. */
+  const confirmDeletion = (userId: string, cookie: string) =>
+    postForm(`/admin/forms/users/${userId}`, cookie, {
       action: "delete",
       back: "/admin/view/users",
       confirmed: "yes",
     });
+
+  test("confirming a deletion deletes the account and goes back to the users list", async () => {
+    const { cookie } = await admin();
+    const target = await member();
+    const response = await confirmDeletion(target.user.id, cookie);
     expect(response.headers.get("location")).toBe("/admin/view/users?notice=delete");
     expect(await statusOf(target.user.id)).toBe("deleted");
   });
@@ -189,11 +194,7 @@ describe("the confirmation step", () => {
     const actor = await admin();
     const target = await member();
     await makeStale(actor.user.id);
-    const response = await postForm(`/admin/forms/users/${target.user.id}`, actor.cookie, {
-      action: "delete",
-      back: "/admin/view/users",
-      confirmed: "yes",
-    });
+    const response = await confirmDeletion(target.user.id, actor.cookie);
     expect(response.headers.get("location")).toBe("/admin/view/users?error=reauth_required");
     expect(await statusOf(target.user.id)).toBe("active");
   });
@@ -215,16 +216,8 @@ describe("the confirmation step", () => {
     await postForm("/admin/forms/allowlist", cookie, { kind: "domain", value: "csrf.example" });
     const id = await pool.oneFirst(sql.unsafe`
       SELECT id FROM allowlist_rules WHERE value = 'csrf.example'`);
-    const response = await app.request(`/admin/forms/allowlist/${id}/delete`, {
-      method: "POST",
-      redirect: "manual",
-      headers: {
-        cookie,
-        origin: "https://evil.example",
-        "sec-fetch-site": "cross-site",
-        "content-type": "application/x-www-form-urlencoded",
-      },
-      body: "confirmed=yes",
+    const response = await crossSite(`/admin/forms/allowlist/${id}/delete`, cookie, {
+      confirmed: "yes",
     });
     expect(response.status).toBe(403);
     expect(
@@ -371,19 +364,9 @@ describe("one user's sessions", () => {
   test("a cross-site post is refused and the session stays", async () => {
     const { cookie } = await admin();
     const target = await member();
-    const response = await app.request(
+    const response = await crossSite(
       `/admin/forms/users/${target.user.id}/sessions/${target.sessionId}/revoke`,
-      {
-        method: "POST",
-        redirect: "manual",
-        headers: {
-          cookie,
-          origin: "https://evil.example",
-          "sec-fetch-site": "cross-site",
-          "content-type": "application/x-www-form-urlencoded",
-        },
-        body: "",
-      },
+      cookie,
     );
     expect(response.status).toBe(403);
     expect(await liveSessions(target.user.id)).toBe(1);

@@ -2,7 +2,7 @@ import { expect, test } from "bun:test";
 import { sql } from "slonik";
 import { findUserById } from "../sql/users.ts";
 import { appTestSetup } from "./support/app.ts";
-import { formPoster } from "./support/requests.ts";
+import { crossSitePoster, formPoster } from "./support/requests.ts";
 import { signedInUser } from "./support/sign-in.ts";
 
 const { db, app } = await appTestSetup();
@@ -65,16 +65,8 @@ test("denying through the form marks the user denied and signs them out", async 
 test("a cross-site form post is refused and changes nothing", async () => {
   const { cookie } = await admin();
   const pending = await signedInUser(db.pool, app.config);
-  const response = await app.request(`/admin/forms/users/${pending.user.id}`, {
-    method: "POST",
-    redirect: "manual",
-    headers: {
-      cookie,
-      origin: "https://evil.example",
-      "sec-fetch-site": "cross-site",
-      "content-type": "application/x-www-form-urlencoded",
-    },
-    body: "action=approve",
+  const response = await crossSitePoster(app)(`/admin/forms/users/${pending.user.id}`, cookie, {
+    action: "approve",
   });
   expect(response.status).toBe(403);
   expect((await findUserById(db.pool, pending.user.id))?.is_whitelisted).toBe(false);

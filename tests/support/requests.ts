@@ -43,6 +43,19 @@ export function formPoster(app: Pick<TestApp, "request" | "config">) {
     postForm(app, path, fields, { cookie, origin: app.config.http.PUBLIC_URL });
 }
 
+/**
+ * The same form post sent by another site's page, in the session `cookie`:
+ * what a cross-site request forgery sends, for tests that it is refused.
+ */
+export function crossSitePoster(app: Pick<TestApp, "request">) {
+  return (path: string, cookie: string, fields: Record<string, string> = {}) =>
+    postForm(app, path, fields, {
+      cookie,
+      origin: "https://evil.example",
+      "sec-fetch-site": "cross-site",
+    });
+}
+
 /** A same-origin JSON API call that wants JSON back, redirects not followed. */
 export function apiRequest(
   app: Pick<TestApp, "request" | "config">,

@@ -1,3 +1,4 @@
+import { expect } from "bun:test";
 import type { CommonQueryMethods, DatabasePool } from "slonik";
 import { insertOAuthAccount, type NewOAuthAccount } from "../../sql/oauth-accounts.ts";
 import { insertPasskey } from "../../sql/passkeys.ts";
@@ -6,6 +7,8 @@ import type { Config } from "../../src/config/index.ts";
 import { sessionCookieName } from "../../src/http/session-cookie.ts";
 import { hashPassword } from "../../src/password/hashing.ts";
 import { createSession } from "../../src/sessions/sessions.ts";
+import type { TestApp } from "./app.ts";
+import { nextIp } from "./requests.ts";
 
 export const testPasswordHash = "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA";
 let counter = 0;
@@ -97,4 +100,25 @@ export function linkTokenlessAccount(
     expiresAt: null,
     ...account,
   });
+}
+
+/**
+ * A secret that a sign-in still owing its second factor handed out opens
+ * nothing: not as the session cookie, not as a bearer token, not as a
+ * refresh token.
+ */
+export async function expectSecretOpensNothing(app: TestApp, secret: string) {
+  const asSession = { cookie: `${sessionCookieName(app.config)}=${secret}` };
+  expect((await app.request("/me", { headers: asSession })).status).toBe(401);
+  expect((await app.request("/auth/verify", { headers: asSession })).status).toBe(401);
+  const bearer = { authorization: `Bearer ${secret}` };
+  expect((await app.request("/me", { headers: bearer })).status).toBe(401);
+  expect((await app.request("/auth/verify", { headers: bearer })).status).toBe(401);
+  const refreshed = await app.request("/auth/token", {
+    method: "POST",
+    headers: { "content-type": "application/x-www-form-urlencoded", "x-forwarded-for": nextIp() },
+    body: new URLSearchParams({ grant_type: "refresh_token", refresh_token: secret }),
+  });
+  expect(refreshed.status).toBe(400);
+  expect(await refreshed.json()).toMatchObject({ error: "invalid_grant" });
 }
