@@ -465,20 +465,20 @@ describe("allowlist rules", () => {
 
   test("allowlist rule values take the same address and domain checks as sign-up: `%@%` is refused", async () => {
     const { cookie: adminCookie } = await admin();
-    const bad = [
-      { kind: "email", value: "%@%" },
-      { kind: "email", value: "%@example.com" },
-      { kind: "email", value: "*@example.com" },
-      { kind: "email", value: "a@b" },
-      { kind: "email", value: "a@%.example.com" },
-      { kind: "email", value: "nul\u0000@example.com" },
-      { kind: "email", value: "\ud800@example.com" },
-      { kind: "domain", value: "%" },
-      { kind: "domain", value: "%.example.com" },
-      { kind: "domain", value: "*.example.com" },
-      { kind: "domain", value: "example.123" },
+    const badAddresses = [
+      "%@%",
+      "%@example.com",
+      "*@example.com",
+      "a@b",
+      "a@%.example.com",
+      "nul\u0000@example.com",
+      "\ud800@example.com",
     ];
-    await expectRulesRefused(adminCookie, bad);
+    const badDomains = ["%", "%.example.com", "*.example.com", "example.123"];
+    await expectRulesRefused(adminCookie, [
+      ...badAddresses.map((value) => ({ kind: "email", value })),
+      ...badDomains.map((value) => ({ kind: "domain", value })),
+    ]);
     const good = await send("POST", "/admin/allowlist", adminCookie, {
       kind: "email",
       value: " Ann.O'Brien+x@Example.org ",
