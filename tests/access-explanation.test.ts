@@ -1,10 +1,9 @@
-import { afterAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { sql } from "slonik";
 import { upsertAllowlistRule } from "../sql/allowlist-rules.ts";
 import { insertUser, type NewUser, type User } from "../sql/users.ts";
 import { hashPassword } from "../src/password/hashing.ts";
-import { startTestApp } from "./support/app.ts";
-import { createTestDatabase } from "./support/database.ts";
+import { appTestSetup, startTestApp } from "./support/app.ts";
 import { jsonSender } from "./support/requests.ts";
 import {
   linkTokenlessAccount,
@@ -16,15 +15,11 @@ import {
 // GET /admin/users/:id/access says why a user is or is not let in, and
 // POST /admin/allowlist/dry-run whether a rule would let one in.
 
-const { pool, drop } = await createTestDatabase();
-const app = await startTestApp(pool, {
+const { db, app } = await appTestSetup({
   ADMIN_EMAILS: "chief@explain.example",
   RATE_LIMIT_LOGIN_IP: "1000/5m",
 });
-afterAll(async () => {
-  await app.close();
-  await drop();
-});
+const { pool } = db;
 
 const send = jsonSender(app);
 const { cookie: adminCookie, user: adminUser } = await signedInUser(pool, app.config, {

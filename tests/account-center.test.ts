@@ -1,11 +1,10 @@
-import { afterAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { type DatabaseTransactionConnection, sql } from "slonik";
 import { insertAuditEvent } from "../sql/audit-events.ts";
 import { insertUser, type NewUser } from "../sql/users.ts";
 import { sessionCookieName } from "../src/http/session-cookie.ts";
 import { createSession } from "../src/sessions/sessions.ts";
-import { startTestApp } from "./support/app.ts";
-import { createTestDatabase } from "./support/database.ts";
+import { appTestSetup } from "./support/app.ts";
 import {
   cookieHeader,
   cookiesSet,
@@ -25,12 +24,8 @@ import {
 // and deletes the account, with plain forms (no script), every change
 // through a real request that passes the CSRF check.
 
-const { pool, drop } = await createTestDatabase();
-const app = await startTestApp(pool);
-afterAll(async () => {
-  await app.close();
-  await drop();
-});
+const { db, app } = await appTestSetup();
+const { pool } = db;
 
 const post = formPoster(app);
 const crossSite = crossSitePoster(app);

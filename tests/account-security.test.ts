@@ -1,9 +1,8 @@
-import { afterAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { sql } from "slonik";
 import type { User } from "../sql/users.ts";
 import { hashPassword } from "../src/password/hashing.ts";
-import { startTestApp } from "./support/app.ts";
-import { createTestDatabase } from "./support/database.ts";
+import { appTestSetup } from "./support/app.ts";
 import { crossSitePoster, formPoster } from "./support/requests.ts";
 import { knownPassword, signedInUser } from "./support/sign-in.ts";
 import { nextCode, stepNow, totpCode } from "./support/totp.ts";
@@ -12,15 +11,11 @@ import { nextCode, stepNow, totpCode } from "./support/totp.ts";
 // app and recovery codes with plain forms (no script), steps up when the
 // session is too old for a change, and sees every refusal on the page.
 
-const { pool, drop } = await createTestDatabase();
-const app = await startTestApp(pool, {
+const { db, app } = await appTestSetup({
   // Every request comes from 127.0.0.1: the per-address sign-in limit is not under test here.
   RATE_LIMIT_LOGIN_IP: "1000/5m",
 });
-afterAll(async () => {
-  await app.close();
-  await drop();
-});
+const { pool } = db;
 
 const post = formPoster(app);
 const page = async (cookie: string, path = "/account/security") => {

@@ -1,9 +1,8 @@
-import { afterAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { sql } from "slonik";
 import { findUserById, insertUser, type User } from "../sql/users.ts";
 import { hashPassword } from "../src/password/hashing.ts";
-import { startTestApp } from "./support/app.ts";
-import { createTestDatabase } from "./support/database.ts";
+import { appTestSetup } from "./support/app.ts";
 import { formPoster, jsonSender } from "./support/requests.ts";
 import { nextCode, stepNow, totpCode } from "./support/totp.ts";
 
@@ -13,17 +12,13 @@ import { nextCode, stepNow, totpCode } from "./support/totp.ts";
 // that one test can watch it run out; the others age the session in the
 // database instead of waiting.
 
-const { pool, drop } = await createTestDatabase();
-const app = await startTestApp(pool, {
+const { db, app } = await appTestSetup({
   REAUTH_MAX_AGE: "2s",
   LOGIN_MAX_FAILURES: "3",
   // Every request comes from 127.0.0.1: the per-address sign-in limit is not under test here.
   RATE_LIMIT_LOGIN_IP: "1000/5m",
 });
-afterAll(async () => {
-  await app.close();
-  await drop();
-});
+const { pool } = db;
 
 const send = jsonSender(app);
 const postForm = formPoster(app);

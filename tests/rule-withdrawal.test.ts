@@ -1,10 +1,10 @@
-import { afterAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { sql } from "slonik";
 import { findUserById, insertUser, recordUserLogin, type User } from "../sql/users.ts";
 import { insertWebhookEndpoint } from "../sql/webhook-endpoints.ts";
 import { grantRightsOfIdentity } from "../src/gate/grant-rights.ts";
 import { hashPassword } from "../src/password/hashing.ts";
-import { startTestApp } from "./support/app.ts";
+import { appTestSetup, startTestApp } from "./support/app.ts";
 import { createTestDatabase, testLogger } from "./support/database.ts";
 import { jsonSender } from "./support/requests.ts";
 import { signedInUser, testPasswordHash } from "./support/sign-in.ts";
@@ -14,16 +14,12 @@ import { signedInUser, testPasswordHash } from "./support/sign-in.ts";
 // ADMIN_EMAILS also lets in, and users an administrator approved by hand,
 // keep access. The impact shown first is what the deletion then does.
 
-const { pool, drop } = await createTestDatabase();
-const app = await startTestApp(pool, {
+const { db, app } = await appTestSetup({
   ADMIN_EMAILS: "boss@rules.example",
   // Every sign-in comes from 127.0.0.1: the per-address limit is not under test.
   RATE_LIMIT_LOGIN_IP: "1000/5m",
 });
-afterAll(async () => {
-  await app.close();
-  await drop();
-});
+const { pool } = db;
 
 const send = jsonSender(app);
 const password = "correct horse battery staple";

@@ -6,10 +6,16 @@ import { checkDatabase, type DatabaseConfig, databaseSchema } from "./database.t
 import { completeHttp, type HttpConfig, httpSchema } from "./http.ts";
 import { type LimitsConfig, limitsSchema } from "./limits.ts";
 import { type MailConfig, mailSchema } from "./mail.ts";
-import { completeMfa, type MfaConfig, mfaSchema } from "./mfa.ts";
+import { completeMfa, type MfaConfig, type MfaPolicy, mfaSchema } from "./mfa.ts";
 import { type OpsConfig, opsSchema } from "./ops.ts";
 import { type PasswordsConfig, passwordsSchema } from "./passwords.ts";
-import { checkServerProviders, type ProvidersConfig, providersSchema } from "./providers.ts";
+import {
+  checkServerProviders,
+  type OAuthProviderName,
+  oauthProviderNames,
+  type ProvidersConfig,
+  providersSchema,
+} from "./providers.ts";
 import { type RuntimeConfig, runtimeSchema } from "./runtime.ts";
 import { type SessionConfig, sessionSchema } from "./session.ts";
 import { checkServerTokens, type TokensConfig, tokensSchema } from "./tokens.ts";
@@ -19,21 +25,25 @@ import { type WebhooksConfig, webhooksSchema } from "./webhooks.ts";
 // one per concern (a file each in this folder); a module takes the sections
 // it reads. A bad value stops the process with one line naming the variable.
 
-export type { AccessConfig } from "./access.ts";
-export type { BrandingConfig } from "./branding.ts";
-export { ConfigError } from "./config-error.ts";
-export type { DatabaseConfig } from "./database.ts";
-export type { HttpConfig } from "./http.ts";
-export type { LimitsConfig } from "./limits.ts";
-export type { MailConfig } from "./mail.ts";
-export type { MfaConfig, MfaPolicy } from "./mfa.ts";
-export type { OpsConfig } from "./ops.ts";
-export type { PasswordsConfig } from "./passwords.ts";
-export { type OAuthProviderName, oauthProviderNames, type ProvidersConfig } from "./providers.ts";
-export type { RuntimeConfig } from "./runtime.ts";
-export type { SessionConfig } from "./session.ts";
-export type { TokensConfig } from "./tokens.ts";
-export type { WebhooksConfig } from "./webhooks.ts";
+export type {
+  AccessConfig,
+  BrandingConfig,
+  DatabaseConfig,
+  HttpConfig,
+  LimitsConfig,
+  MailConfig,
+  MfaConfig,
+  MfaPolicy,
+  OAuthProviderName,
+  OpsConfig,
+  PasswordsConfig,
+  ProvidersConfig,
+  RuntimeConfig,
+  SessionConfig,
+  TokensConfig,
+  WebhooksConfig,
+};
+export { ConfigError, oauthProviderNames };
 
 /** The sections by name; each variable belongs to exactly one (a test checks). */
 export const sectionSchemas = {

@@ -76,10 +76,13 @@ export async function startTestApp(
   };
 }
 
-/** What most files of HTTP tests run against: their own database and an app over it, both gone after the file. */
-export async function appTestSetup() {
+/**
+ * What most files of HTTP tests run against: their own database and an app
+ * over it (`env` added to its environment), both gone after the file.
+ */
+export async function appTestSetup(env: Record<string, string> = {}) {
   const db = await createTestDatabase();
-  const app = await startTestApp(db.pool);
+  const app = await startTestApp(db.pool, env);
   afterAll(async () => {
     await app.close();
     await db.drop();
