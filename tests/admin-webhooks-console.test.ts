@@ -33,6 +33,12 @@ async function addEndpoint(cookie: string, url: string) {
   ]);
 }
 
+/** Adds an endpoint through the form; its id. */
+async function addedEndpointId(cookie: string, url: string) {
+  await addEndpoint(cookie, url);
+  return pool.oneFirst(sql.unsafe`SELECT id FROM webhook_endpoints WHERE url = ${url}`);
+}
+
 test("an administrator adds an endpoint and is shown its signing secret once", async () => {
   const { cookie } = await admin();
   const added = await addEndpoint(cookie, "http://127.0.0.1:9/added");
@@ -68,9 +74,7 @@ test("an endpoint without events, or with an unknown one, is refused and nothing
 
 test("Send a test event queues webhook.test, listed among the latest deliveries", async () => {
   const { cookie } = await admin();
-  await addEndpoint(cookie, "http://127.0.0.1:9/tested");
-  const id = await pool.oneFirst(sql.unsafe`
-    SELECT id FROM webhook_endpoints WHERE url = 'http://127.0.0.1:9/tested'`);
+  const id = await addedEndpointId(cookie, "http://127.0.0.1:9/tested");
   const sent = await postForm(`/admin/forms/webhooks/${id}/test`, cookie, {});
   expect(sent.status).toBe(303);
   expect(sent.headers.get("location")).toContain("notice=webhook_test_sent");
@@ -80,9 +84,7 @@ test("Send a test event queues webhook.test, listed among the latest deliveries"
 
 test("removing asks first; confirmed, the endpoint and its log are gone", async () => {
   const { cookie } = await admin();
-  await addEndpoint(cookie, "http://127.0.0.1:9/removed");
-  const id = await pool.oneFirst(sql.unsafe`
-    SELECT id FROM webhook_endpoints WHERE url = 'http://127.0.0.1:9/removed'`);
+  const id = await addedEndpointId(cookie, "http://127.0.0.1:9/removed");
   const unconfirmed = await postForm(`/admin/forms/webhooks/${id}/remove`, cookie, {});
   expect(unconfirmed.status).toBe(303);
   expect(unconfirmed.headers.get("location")).toBe(`/admin/view/webhooks/${id}/remove`);
