@@ -59,6 +59,7 @@ async function gatehouseRows(
   const cacheTtl = `AUTH_CACHE_TTL=${config.session.AUTH_CACHE_TTL / 1000}s`;
   const cookieName = sessionCookieName(config);
   const start = () => startGatehouse(databaseUrl, context.logger, shared);
+  const count = { client, table: "sessions" };
   /** Forward-auth requests, each with the credential `credential()` gives. */
   const verifyLoad = (credential: () => Record<string, string>) => async (): Promise<Load> => {
     const next = (): LoadRequest => ({
@@ -83,7 +84,7 @@ async function gatehouseRows(
       },
       run,
       load,
-      { client, table: "sessions" },
+      count,
     );
 
   await measureCookieRow(
@@ -135,7 +136,7 @@ async function gatehouseRows(
     },
     start,
     verifyLoad(() => ({ authorization: `Bearer ${randomItem(tokens)}` })),
-    { client, table: "sessions" },
+    count,
   );
 
   if (largest) {
