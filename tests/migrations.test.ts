@@ -2,6 +2,7 @@ import { afterAll, expect, test } from "bun:test";
 import pg from "pg";
 import { migrationNamesOnDisk, runMigrations } from "../src/db/migrations.ts";
 import { createEmptyDatabase, createTestDatabase, testLogger } from "./support/database.ts";
+import { testPasswordHash } from "./support/sign-in.ts";
 
 const database = await createEmptyDatabase();
 afterAll(() => database.drop());
@@ -91,68 +92,72 @@ test("the schema includes the audit partitions for the coming months and an unlo
   expect(lines).toContain("relation rate_limit_counters r u");
 });
 
-test("an administrator's demotion audited before the upgrade still outranks ADMIN_EMAILS after it", async () => {
+/**
+ * An upgrade over rows written before `migration`: a new database migrated up
+ * to just before it, a client on it for `check` to write and read through,
+ * and `upgrade` to apply the rest. The database is dropped after.
+ */
+async function acrossMigration(
+  migration: string,
+  check: (client: pg.Client, upgrade: () => Promise<unknown>) => Promise<void>,
+) {
   const older = await createEmptyDatabase();
   const client = new pg.Client({ connectionString: older.url });
   try {
-    const all = await migrationNamesOnDisk();
-    const decisions = all.indexOf("1763910000000_administrator-decisions-outrank-sign-in-grants");
-    expect(decisions).toBeGreaterThan(0);
+    const before = (await migrationNamesOnDisk()).indexOf(migration);
+    expect(before).toBeGreaterThan(0);
     await runMigrations({
       databaseUrl: older.url,
       direction: "up",
-      count: decisions,
+      count: before,
       logger: testLogger,
     });
     await client.connect();
-    const hash = "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA";
-    const { rows } = await client.query<{ id: string }>(
-      `INSERT INTO users (email, email_verified, password_hash) VALUES
-         ('demoted@example.com', true, $1), ('untouched@example.com', true, $1)
-       RETURNING id`,
-      [hash],
+    await check(client, () =>
+      runMigrations({ databaseUrl: older.url, direction: "up", logger: testLogger }),
     );
-    const [demoted, untouched] = rows.map((r) => r.id);
-    await client.query(
-      `INSERT INTO audit_events (event_type, result, user_id, context) VALUES
-         ('admin.user_updated', 'success', $1, '{"role": "user"}'),
-         ('admin.user_updated', 'success', $2, '{"status": "active"}')`,
-      [demoted, untouched],
-    );
-
-    await runMigrations({ databaseUrl: older.url, direction: "up", logger: testLogger });
-    const after = await client.query<{
-      email: string;
-      role_decided: boolean;
-      approval_decided: boolean;
-    }>(`SELECT email, role_decided_at IS NOT NULL AS role_decided,
-               approval_decided_at IS NOT NULL AS approval_decided
-        FROM users ORDER BY email`);
-    expect(after.rows).toEqual([
-      { email: "demoted@example.com", role_decided: true, approval_decided: false },
-      { email: "untouched@example.com", role_decided: false, approval_decided: false },
-    ]);
   } finally {
     await client.end().catch(() => {});
     await older.drop();
   }
+}
+
+test("an administrator's demotion audited before the upgrade still outranks ADMIN_EMAILS after it", async () => {
+  await acrossMigration(
+    "1763910000000_administrator-decisions-outrank-sign-in-grants",
+    async (client, upgrade) => {
+      const { rows } = await client.query<{ id: string }>(
+        `INSERT INTO users (email, email_verified, password_hash) VALUES
+         ('demoted@example.com', true, $1), ('untouched@example.com', true, $1)
+       RETURNING id`,
+        [testPasswordHash],
+      );
+      const [demoted, untouched] = rows.map((r) => r.id);
+      await client.query(
+        `INSERT INTO audit_events (event_type, result, user_id, context) VALUES
+         ('admin.user_updated', 'success', $1, '{"role": "user"}'),
+         ('admin.user_updated', 'success', $2, '{"status": "active"}')`,
+        [demoted, untouched],
+      );
+
+      await upgrade();
+      const after = await client.query<{
+        email: string;
+        role_decided: boolean;
+        approval_decided: boolean;
+      }>(`SELECT email, role_decided_at IS NOT NULL AS role_decided,
+               approval_decided_at IS NOT NULL AS approval_decided
+        FROM users ORDER BY email`);
+      expect(after.rows).toEqual([
+        { email: "demoted@example.com", role_decided: true, approval_decided: false },
+        { email: "untouched@example.com", role_decided: false, approval_decided: false },
+      ]);
+    },
+  );
 });
 
 test("approvals given before the upgrade are attributed to the rule the audit trail or the verified address names", async () => {
-  const older = await createEmptyDatabase();
-  const client = new pg.Client({ connectionString: older.url });
-  try {
-    const all = await migrationNamesOnDisk();
-    const attribution = all.indexOf("1763921000000_why-each-user-is-let-in");
-    expect(attribution).toBeGreaterThan(0);
-    await runMigrations({
-      databaseUrl: older.url,
-      direction: "up",
-      count: attribution,
-      logger: testLogger,
-    });
-    await client.connect();
-    const hash = "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA";
+  await acrossMigration("1763921000000_why-each-user-is-let-in", async (client, upgrade) => {
     const rules = await client.query<{ id: string; kind: string }>(
       `INSERT INTO allowlist_rules (kind, value) VALUES ('github_org', 'acme'), ('domain', 'back.example')
        RETURNING id, kind`,
@@ -167,7 +172,7 @@ test("approvals given before the upgrade are attributed to the rule the audit tr
               ('legacy@else.example', true, $1, true, NULL, 'user'),
               ('pending@back.example', true, $1, false, NULL, 'user')
        RETURNING id, email`,
-      [hash],
+      [testPasswordHash],
     );
     const id = (email: string) => rows.find((r) => r.email === email)?.id;
     await client.query(
@@ -177,7 +182,7 @@ test("approvals given before the upgrade are attributed to the rule the audit tr
       [id("gh@else.example"), id("hand@back.example"), id("admin@else.example")],
     );
 
-    await runMigrations({ databaseUrl: older.url, direction: "up", logger: testLogger });
+    await upgrade();
     const after = await client.query<{
       email: string;
       approved_by_rule_id: string | null;
@@ -203,8 +208,5 @@ test("approvals given before the upgrade are attributed to the rule the audit tr
       { email: "legacy@else.example", approved_by_rule_id: null, approval_decided_by: null },
       { email: "pending@back.example", approved_by_rule_id: null, approval_decided_by: null },
     ]);
-  } finally {
-    await client.end().catch(() => {});
-    await older.drop();
-  }
+  });
 });

@@ -53,6 +53,13 @@ function signIn(b: TestBrowser, provider: "github" | "google", redirectTo?: stri
   });
 }
 
+/** A new browser signed in with `provider` as its current user: what /me then says. */
+async function signedIn(provider: "github" | "google") {
+  const b = browser();
+  await signIn(b, provider);
+  return (await me(b)).body;
+}
+
 /** Login and the provider's redirect, stopping before the callback is requested. */
 async function callbackUrlFor(b: TestBrowser, provider: "github" | "google") {
   let callback = "";
@@ -232,9 +239,7 @@ describe("first sign-in", () => {
   test("a domain allowlist rule lets the next new user straight in", async () => {
     await upsertAllowlistRule(pool, { kind: "domain", value: "team.example", createdBy: null });
     fake.signInToGitHub(gitHubUser("member@Team.example"));
-    const b = browser();
-    await signIn(b, "github");
-    expect((await me(b)).body).toMatchObject({
+    expect(await signedIn("github")).toMatchObject({
       email: "member@Team.example",
       is_whitelisted: true,
     });
@@ -250,9 +255,7 @@ describe("first sign-in", () => {
         ],
       }),
     );
-    const b = browser();
-    await signIn(b, "github");
-    expect((await me(b)).body).toMatchObject({
+    expect(await signedIn("github")).toMatchObject({
       email: null,
       email_verified: false,
       is_whitelisted: false,
@@ -261,9 +264,7 @@ describe("first sign-in", () => {
 
   test("a verified ADMIN_EMAILS address becomes a whitelisted admin", async () => {
     fake.signInToGitHub(gitHubUser("boss@admins.example"));
-    const b = browser();
-    await signIn(b, "github");
-    expect((await me(b)).body).toMatchObject({ role: "admin", is_whitelisted: true });
+    expect(await signedIn("github")).toMatchObject({ role: "admin", is_whitelisted: true });
   });
 
   test("an unverified ADMIN_EMAILS address gets nothing", async () => {
@@ -273,9 +274,11 @@ describe("first sign-in", () => {
       verified_email: false,
       name: "Not the boss",
     });
-    const b = browser();
-    await signIn(b, "google");
-    expect((await me(b)).body).toMatchObject({ role: "user", is_whitelisted: false, email: null });
+    expect(await signedIn("google")).toMatchObject({
+      role: "user",
+      is_whitelisted: false,
+      email: null,
+    });
   });
 
   test("a GitHub organisation rule asks for read:org and lets members in", async () => {
@@ -288,9 +291,7 @@ describe("first sign-in", () => {
     expect((await me(b)).body).toMatchObject({ is_whitelisted: true });
 
     fake.signInToGitHub(gitHubUser("outsider@personal.example", { orgs: ["other"] }));
-    const outsider = browser();
-    await signIn(outsider, "github");
-    expect((await me(outsider)).body).toMatchObject({ is_whitelisted: false });
+    expect(await signedIn("github")).toMatchObject({ is_whitelisted: false });
   });
 
   test("a GitHub team rule lets that team's members in", async () => {
@@ -302,9 +303,7 @@ describe("first sign-in", () => {
     fake.signInToGitHub(
       gitHubUser("core@personal.example", { teams: [{ org: "Widgets", slug: "core" }] }),
     );
-    const b = browser();
-    await signIn(b, "github");
-    expect((await me(b)).body).toMatchObject({ is_whitelisted: true });
+    expect(await signedIn("github")).toMatchObject({ is_whitelisted: true });
   });
 });
 
@@ -333,9 +332,7 @@ describe("returning and linking", () => {
 
   test("a second provider with the same verified email links to the same user", async () => {
     fake.signInToGitHub(gitHubUser("carol@shared.example"));
-    const b = browser();
-    await signIn(b, "github");
-    const carol = (await me(b)).body;
+    const carol = await signedIn("github");
 
     fake.signInToGoogle({
       id: "g-carol",
@@ -343,9 +340,7 @@ describe("returning and linking", () => {
       verified_email: true,
       name: "Carol",
     });
-    const other = browser();
-    await signIn(other, "google");
-    expect((await me(other)).body.id).toBe(carol.id);
+    expect((await signedIn("google")).id).toBe(carol.id);
     const providers = await pool.anyFirst(sql.unsafe`
       SELECT provider FROM oauth_accounts WHERE user_id = ${carol.id as string} ORDER BY provider`);
     expect(providers).toEqual(["github", "google"]);
@@ -354,9 +349,7 @@ describe("returning and linking", () => {
 
   test("the same email unverified at the second provider does not link", async () => {
     fake.signInToGitHub(gitHubUser("dave@shared.example"));
-    const b = browser();
-    await signIn(b, "github");
-    const dave = (await me(b)).body;
+    const dave = await signedIn("github");
 
     fake.signInToGoogle({
       id: "g-not-dave",
@@ -364,9 +357,7 @@ describe("returning and linking", () => {
       verified_email: false,
       name: "Mallory",
     });
-    const mallory = browser();
-    await signIn(mallory, "google");
-    const malloryMe = (await me(mallory)).body;
+    const malloryMe = await signedIn("google");
     expect(malloryMe.id).not.toBe(dave.id);
     expect(malloryMe.email).toBeNull();
     const daveProviders = await pool.anyFirst(sql.unsafe`
@@ -377,9 +368,7 @@ describe("returning and linking", () => {
   test("a deactivated user cannot sign in with a provider: 403, no session", async () => {
     const person = gitHubUser("gone@somewhere.example");
     fake.signInToGitHub(person);
-    const b = browser();
-    await signIn(b, "github");
-    const userId = (await me(b)).body.id as string;
+    const userId = (await signedIn("github")).id as string;
     await pool.query(sql.unsafe`UPDATE users SET status = 'inactive' WHERE id = ${userId}`);
     const before = await counts();
     const api = apiClient();
@@ -573,9 +562,7 @@ test("20 concurrent first callbacks for one identity make exactly one user and o
 test("provider tokens are stored encrypted and still open after a new key is put in front", async () => {
   const person = gitHubUser("sealed@somewhere.example");
   fake.signInToGitHub(person);
-  const b = browser();
-  await signIn(b, "github");
-  const userId = (await me(b)).body.id as string;
+  const userId = (await signedIn("github")).id as string;
   const { id: accountId, access_token: stored } = await pool.one(sql.type(
     z.object({ id: z.string(), access_token: z.string() }),
   )`
@@ -606,9 +593,7 @@ test("provider tokens are stored encrypted and still open after a new key is put
 
 test("a Google refresh token is stored encrypted", async () => {
   fake.signInToGoogle({ id: "g-refresh", email: "refresh@g.example", verified_email: true });
-  const b = browser();
-  await signIn(b, "google");
-  const userId = (await me(b)).body.id as string;
+  const userId = (await signedIn("google")).id as string;
   const row = await pool.one(sql.type(
     z.object({ id: z.string(), refresh_token: z.string(), expires_at: z.date() }),
   )`
@@ -771,9 +756,7 @@ describe("X (PKCE carried through the flow cookie)", () => {
 
 test("20 concurrent first Google sign-ins for an existing user link exactly one account", async () => {
   fake.signInToGitHub(gitHubUser("linker@somewhere.example"));
-  const first = browser();
-  await signIn(first, "github");
-  const userId = (await me(first)).body.id as string;
+  const userId = (await signedIn("github")).id as string;
 
   fake.signInToGoogle({
     id: "g-linker",
