@@ -1,12 +1,10 @@
 import { describe, expect, test } from "bun:test";
 import { sql } from "slonik";
-import { insertUser, type User } from "../sql/users.ts";
-import { hashPassword } from "../src/password/hashing.ts";
 import { startTestApp } from "./support/app.ts";
 import { createTestDatabase } from "./support/database.ts";
 import { startMailingApp } from "./support/mailing-app.ts";
 import { formPoster, jsonSender } from "./support/requests.ts";
-import { knownPassword, signedInUser } from "./support/sign-in.ts";
+import { approvedPasswordUser, knownPassword, signedInUser } from "./support/sign-in.ts";
 
 // An administrator's decision on a user waiting for approval: approving
 // mails them a link to the app, denying (with a reason) mails them the
@@ -22,16 +20,8 @@ const { pool, smtp, app } = await startMailingApp({
 const send = jsonSender(app);
 const postForm = formPoster(app);
 const admin = () => signedInUser(pool, app.config, { role: "admin", isWhitelisted: true });
-let counter = 0;
-
 /** Someone waiting for approval, with a confirmed address and knownPassword. */
-async function waitingUser(): Promise<User> {
-  return insertUser(pool, {
-    email: `waiting${++counter}@example.com`,
-    emailVerified: true,
-    passwordHash: await hashPassword(knownPassword, app.config.passwords),
-  });
-}
+const waitingUser = () => approvedPasswordUser(pool, app.config, { isWhitelisted: false });
 
 const stateOf = (id: string) =>
   pool.one(sql.unsafe`

@@ -1,18 +1,19 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { sql } from "slonik";
 import { upsertAllowlistRule } from "../sql/allowlist-rules.ts";
-import { insertUser, type User } from "../sql/users.ts";
+import type { User } from "../sql/users.ts";
 import type { DomainError } from "../src/errors.ts";
 import { problemOf } from "../src/http/error-map.ts";
 import { lazyTokenCipher } from "../src/keys/token-encryption.ts";
 import { createMailer } from "../src/mail/mailer.ts";
-import { hashPassword } from "../src/password/hashing.ts";
 import { postgresRateLimitStore } from "../src/rate-limits/rate-limit-stores.ts";
 import { completeSignIn } from "../src/sign-in/complete.ts";
 import { verifyPasswordLogin } from "../src/sign-in/password-login.ts";
 import { createAccessTokens } from "../src/tokens/access-tokens.ts";
 import { testLogger } from "./support/database.ts";
 import { gitHubUser } from "./support/fake-social-providers.ts";
+import { nextIp } from "./support/requests.ts";
+import { approvedPasswordUser, knownPassword as password } from "./support/sign-in.ts";
 import { startSignInSite } from "./support/sign-in-site.ts";
 
 /** The status a refusal of completeSignIn is answered with over HTTP. */
@@ -38,18 +39,10 @@ const deps = {
 };
 afterAll(close);
 
-const password = "correct horse battery staple";
-let counter = 0;
-const nextIp = () => `198.51.100.${++counter}`;
 const request = () => ({ ip: nextIp(), userAgent: "pipeline-test" });
 
-async function passwordUser(): Promise<User> {
-  return insertUser(pool, {
-    email: `pipeline${++counter}@example.com`,
-    emailVerified: true,
-    passwordHash: await hashPassword(password, app.config.passwords),
-  });
-}
+/** Someone not yet approved, with a confirmed address and knownPassword. */
+const passwordUser = () => approvedPasswordUser(pool, app.config, { isWhitelisted: false });
 
 const passwordFactor = (user: User) =>
   verifyPasswordLogin(deps, { email: user.email ?? "", password, ...request() });
