@@ -54,7 +54,7 @@ export async function findBearerSubject(
   db: CommonQueryMethods,
   token: { userId: string; sessionId: string; jti: string; issuedAt: Date },
 ): Promise<BearerSubject | null> {
-  return db.maybeOne(sql.type(bearerSubjectRow)`
+  return db.maybeOne(sql.prepared("gatehouse_bearer_subject", bearerSubjectRow)`
     SELECT u.id AS user_id, u.email, u.email_verified, u.full_name, u.role, u.status,
            u.is_whitelisted, s.amr
     FROM sessions s JOIN users u ON u.id = s.user_id

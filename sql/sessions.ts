@@ -103,7 +103,8 @@ export type SessionCheckRow = z.infer<typeof sessionCheckRow>;
 
 /**
  * The session check of every request (cookie sign-in, forward-auth): one
- * statement, two primary/unique-key lookups, no write. An unrevoked session
+ * statement, two primary/unique-key lookups, no write; a named prepared
+ * statement (src/db/pool.ts). An unrevoked session
  * past its expiry or idle timeout comes back with `live` false, so a refusal
  * can say "expired" without a second read; null for unknown or revoked.
  */
@@ -111,7 +112,7 @@ export async function findUnrevokedSessionWithUser(
   db: CommonQueryMethods,
   tokenHash: Buffer,
 ): Promise<SessionCheckRow | null> {
-  return db.maybeOne(sql.type(sessionCheckRow)`
+  return db.maybeOne(sql.prepared("gatehouse_session_check", sessionCheckRow)`
     SELECT s.id AS session_id, s.last_seen_at, s.expires_at,
            EXTRACT(EPOCH FROM s.idle_timeout)::int AS idle_timeout, u.id AS user_id, u.email,
            u.email_verified, u.full_name, u.role, u.status, u.is_whitelisted, s.amr,

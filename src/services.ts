@@ -74,7 +74,13 @@ export async function createServices(
   const rateLimitStore = rateLimitStoreFor(config.limits, pool, logger);
   const credentials =
     config.session.AUTH_CACHE_TTL > 0
-      ? startCredentialCache({ url: listenUrl, pool, ttlMs: config.session.AUTH_CACHE_TTL, logger })
+      ? startCredentialCache({
+          url: listenUrl,
+          pool,
+          ttlMs: config.session.AUTH_CACHE_TTL,
+          maxEntries: config.session.AUTH_CACHE_MAX_ENTRIES,
+          logger,
+        })
       : null;
   const sessionTouches = startSessionTouches(pool, logger);
   const mailer = createMailer(config, logger);

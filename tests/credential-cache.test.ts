@@ -350,7 +350,7 @@ describe("credential cache bookkeeping", () => {
 
   test("with no echo to extend it, trust lapses: entries are dropped and nothing is stored", () => {
     let now = 0;
-    const cache = createCredentialCache(10_000, () => now);
+    const cache = createCredentialCache(10_000, { now: () => now });
     cache.trustUntil(3000);
     cache.set("k", 1, [], cache.generation());
     now = 2999;
@@ -363,7 +363,7 @@ describe("credential cache bookkeeping", () => {
 
   test("a read that began before trust lapsed and came back is not stored", () => {
     let now = 0;
-    const cache = createCredentialCache(10_000, () => now);
+    const cache = createCredentialCache(10_000, { now: () => now });
     cache.trustUntil(1000);
     const readStarted = cache.generation();
     now = 1500; // lapsed: a notification may have been missed meanwhile
@@ -405,12 +405,45 @@ describe("credential cache bookkeeping", () => {
 
   test("an entry is dropped once older than the TTL", () => {
     let now = 0;
-    const cache = createCredentialCache(1000, () => now);
+    const cache = createCredentialCache(1000, { now: () => now });
     cache.trustUntil(Number.POSITIVE_INFINITY);
     cache.set("k", 1, [], cache.generation());
     now = 999;
     expect(cache.get<number>("k")).toBe(1);
     now = 1000;
     expect(cache.get("k")).toBeUndefined();
+  });
+});
+
+describe("credential cache capacity", () => {
+  test("when full, storing drops the oldest entry and keeps the size at the maximum", () => {
+    const cache = createCredentialCache(10_000, { maxEntries: 2 });
+    cache.trustUntil(Number.POSITIVE_INFINITY);
+    cache.set("a", 1, ["s:a"], cache.generation());
+    cache.set("b", 2, ["s:b"], cache.generation());
+    cache.set("c", 3, ["s:c"], cache.generation());
+    expect(cache.size).toBe(2);
+    expect(cache.get("a")).toBeUndefined();
+    expect(cache.get<number>("b")).toBe(2);
+    expect(cache.get<number>("c")).toBe(3);
+  });
+
+  test("expired entries are dropped as new ones are stored, not kept until the cache is full", () => {
+    let now = 0;
+    const cache = createCredentialCache(1000, { maxEntries: 100, now: () => now });
+    cache.trustUntil(Number.POSITIVE_INFINITY);
+    for (let i = 0; i < 10; i++) cache.set(`old${i}`, i, [`s:old${i}`], cache.generation());
+    now = 1000;
+    cache.set("new", 1, ["s:new"], cache.generation());
+    expect(cache.size).toBe(1);
+  });
+
+  test("an evicted entry's tags are forgotten: a later notification of them drops nothing else", () => {
+    const cache = createCredentialCache(10_000, { maxEntries: 1 });
+    cache.trustUntil(Number.POSITIVE_INFINITY);
+    cache.set("a", 1, ["u:shared"], cache.generation());
+    cache.set("b", 2, ["u:other"], cache.generation());
+    cache.invalidate("u:shared");
+    expect(cache.get<number>("b")).toBe(2);
   });
 });

@@ -37,6 +37,12 @@ export const databaseSchema = z.object({
   DB_MAX_RETRIES: integer(3, { max: 100 }),
   DB_RETRY_DELAY_MS: integer(1000),
   DB_SLOW_QUERY_MS: integer(200),
+  /**
+   * Named prepared statements for the per-request checks; false behind a
+   * pooler that cannot keep them (PgBouncer before 1.21, or with
+   * max_prepared_statements = 0).
+   */
+  DB_PREPARED_STATEMENTS: boolean(true),
   MIGRATE_ON_START: boolean(true),
 });
 

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { parseDuration } from "../duration.ts";
-import { duration } from "./values.ts";
+import { duration, integer } from "./values.ts";
 
 /** How long a browser session lives, and how long a replica may trust what it checked. */
 export const sessionSchema = z.object({
@@ -28,6 +28,13 @@ export const sessionSchema = z.object({
       }
       return ms;
     }),
+  /**
+   * How many checks a replica keeps at most (about 1 KB each, so 50 MB by
+   * default); the oldest goes first. Only matters with a longer
+   * AUTH_CACHE_TTL: at 1s a replica holds one entry per caller of the last
+   * second.
+   */
+  AUTH_CACHE_MAX_ENTRIES: integer(50_000, { min: 1, max: 10_000_000 }),
 });
 
 export type SessionConfig = z.infer<typeof sessionSchema>;

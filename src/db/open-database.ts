@@ -66,6 +66,7 @@ export async function openDatabase(
           connectionTimeoutMs: config.database.DB_CONNECTION_TIMEOUT_MS,
           statementTimeoutMs: config.database.DB_STATEMENT_TIMEOUT_MS,
           slowQueryMs: config.database.DB_SLOW_QUERY_MS,
+          preparedStatements: config.database.DB_PREPARED_STATEMENTS,
           logger,
         }),
       {

@@ -20,6 +20,12 @@ export type PoolOptions = {
   statementTimeoutMs: number;
   slowQueryMs: number;
   logger: Logger;
+  /**
+   * Run the queries sql/ declares with sql.prepared as named prepared
+   * statements (the default). Off for a pooler that cannot keep them
+   * (PgBouncer before 1.21, or max_prepared_statements = 0).
+   */
+  preparedStatements?: boolean;
 };
 
 // timestamptz comes back as a Date everywhere (slonik's default is epoch
@@ -60,6 +66,15 @@ function slowQueryLogger(thresholdMs: number, logger: Logger): Interceptor {
   };
 }
 
+// The hot checks (sql/sessions.ts, sql/revoked-access-tokens.ts) are named
+// prepared statements: PostgreSQL plans them once per connection and the
+// driver sends no query text, which halves the client's CPU per check. A
+// pooler that cannot keep prepared statements gets them unnamed.
+const unnamedStatements: Interceptor = {
+  name: "gatehouse.unnamed-statements",
+  transformQuery: (_context, query) => ({ sql: query.sql, values: query.values }),
+};
+
 export async function createDatabasePool(options: PoolOptions): Promise<DatabasePool> {
   const { connectionString, ssl } = databaseConnection(options.url);
   return createPool(connectionString, {
@@ -73,7 +88,11 @@ export async function createDatabasePool(options: PoolOptions): Promise<Database
     // DISCARD ALL on release is a wasted round trip on every request.
     resetConnection: async () => {},
     typeParsers,
-    interceptors: [rowParser, slowQueryLogger(options.slowQueryMs, options.logger)],
+    interceptors: [
+      rowParser,
+      slowQueryLogger(options.slowQueryMs, options.logger),
+      ...(options.preparedStatements === false ? [unnamedStatements] : []),
+    ],
   });
 }
 

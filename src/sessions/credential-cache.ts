@@ -39,9 +39,6 @@ export const sessionKey = (tokenHash: Buffer) => `c:${tokenHash.toString("base64
 /** The entry of a bearer check, by the SHA-256 of the whole token (its signature included). */
 export const bearerKey = (token: string) =>
   `b:${createHash("sha256").update(token).digest("base64")}`;
-/** Entries live a second by default, so this is ten thousand callers a second per replica. */
-const maxEntries = 10_000;
-
 type Entry = { value: unknown; storedAt: number; tags: readonly string[] };
 
 export type CredentialCache = {
@@ -64,9 +61,19 @@ export type CredentialCache = {
   readonly size: number;
 };
 
-export function createCredentialCache(ttlMs: number, now = () => performance.now()) {
+/**
+ * At most `maxEntries` live entries (AUTH_CACHE_MAX_ENTRIES): when full, the
+ * oldest goes first. Entries are kept in the order they were stored, so the
+ * expired ones are at the front.
+ */
+export function createCredentialCache(
+  ttlMs: number,
+  { maxEntries = 50_000, now = () => performance.now() } = {},
+) {
   const entries = new Map<string, Entry>();
-  const byTag = new Map<string, Set<string>>();
+  // Nearly every tag names one entry (a session, a jti; a user with one
+  // device), so a tag maps to its key itself and only grows a Set for more.
+  const byTag = new Map<string, string | Set<string>>();
   let generation = 0;
   /** Nothing is trusted before the listener's first echo. */
   let trustedUntil = Number.NEGATIVE_INFINITY;
@@ -77,8 +84,17 @@ export function createCredentialCache(ttlMs: number, now = () => performance.now
     entries.delete(key);
     for (const tag of entry.tags) {
       const keys = byTag.get(tag);
-      keys?.delete(key);
-      if (keys?.size === 0) byTag.delete(tag);
+      if (keys === key) byTag.delete(tag);
+      else if (typeof keys === "object") {
+        keys.delete(key);
+        if (keys.size === 0) byTag.delete(tag);
+      }
+    }
+  };
+  const makeRoom = (at: number) => {
+    for (const [key, entry] of entries) {
+      if (entries.size < maxEntries && at - entry.storedAt < ttlMs) return;
+      remove(key);
     }
   };
   const clear = () => {
@@ -115,13 +131,13 @@ export function createCredentialCache(ttlMs: number, now = () => performance.now
       const at = now();
       if (at >= trustedUntil) return;
       remove(key);
-      // The oldest entry goes first (Map keeps insertion order).
-      if (entries.size >= maxEntries) remove(entries.keys().next().value as string);
+      makeRoom(at);
       entries.set(key, { value, storedAt: at, tags });
       for (const tag of tags) {
         const keys = byTag.get(tag);
-        if (keys) keys.add(key);
-        else byTag.set(tag, new Set([key]));
+        if (keys === undefined) byTag.set(tag, key);
+        else if (typeof keys === "object") keys.add(key);
+        else if (keys !== key) byTag.set(tag, new Set([keys, key]));
       }
     },
     delete: remove,
@@ -132,8 +148,8 @@ export function createCredentialCache(ttlMs: number, now = () => performance.now
       }
       generation++;
       const keys = byTag.get(tag);
-      if (!keys) return;
-      for (const key of [...keys]) remove(key);
+      if (typeof keys === "string") remove(keys);
+      else if (keys) for (const key of [...keys]) remove(key);
     },
     trustUntil: (until) => {
       // Coming back from a lapse: a read that began while notifications
@@ -161,14 +177,16 @@ export function startCredentialCache({
   url,
   pool,
   ttlMs,
+  maxEntries,
   logger,
 }: {
   url: string;
   pool: CommonQueryMethods;
   ttlMs: number;
+  maxEntries: number;
   logger: Logger;
 }): { cache: CredentialCache; close: () => Promise<void> } {
-  const cache = createCredentialCache(ttlMs);
+  const cache = createCredentialCache(ttlMs, { maxEntries });
   const listener = listenForever({
     url,
     channel: credentialsChannel,
