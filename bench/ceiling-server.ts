@@ -10,7 +10,7 @@ import { validateSession } from "../src/sessions/sessions.ts";
 
 // The ceilings: the least a Hono app on Bun can do for one request, without
 // a database (`json`) and with one primary-key lookup through the raw `pg`
-// driver (`pg`) or through slonik configured exactly as Gatehouse's pool
+// driver (`pg`; `pg-prepared` as a named prepared statement) or through slonik configured exactly as Gatehouse's pool
 // (`slonik`: same interceptors, type parsers and zod row parser). Gatehouse's
 // session check can approach the `pg` figure but not pass it without a cache.
 // `session` is a diagnostic, not a ceiling: Gatehouse's own session check
@@ -18,7 +18,7 @@ import { validateSession } from "../src/sessions/sessions.ts";
 // difference to Gatehouse's forward-auth is what its middleware stack costs.
 // The many-users rows use `/sessions/:id` (one primary-key lookup in the
 // sessions table, a random one of many per request) in `pg` and `slonik`.
-// `bun bench/ceiling-server.ts json|pg|slonik|session`, PORT and DATABASE_URL from the environment.
+// `bun bench/ceiling-server.ts json|pg|pg-prepared|slonik|session`, PORT and DATABASE_URL from the environment.
 
 const mode = process.argv[2];
 const port = Number(process.env.PORT);
@@ -40,20 +40,25 @@ app.get("/healthz", (c) => c.json({ status: "ok" }));
 
 if (mode === "json") {
   app.get("/json", (c) => c.json({ status: "ok", user: "b3f1", role: "user" }));
-} else if (mode === "pg") {
+} else if (mode === "pg" || mode === "pg-prepared") {
   const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL, max: poolSize });
+  // pg-prepared: the same lookups as named prepared statements, as
+  // Gatehouse runs its per-request checks.
+  const name = (statement: string) => (mode === "pg-prepared" ? statement : undefined);
   app.get("/users/:id", async (c) => {
-    const { rows } = await pool.query(
-      "SELECT id, email, role, status, is_whitelisted FROM users WHERE id = $1",
-      [c.req.param("id")],
-    );
+    const { rows } = await pool.query({
+      name: name("ceiling_user"),
+      text: "SELECT id, email, role, status, is_whitelisted FROM users WHERE id = $1",
+      values: [c.req.param("id")],
+    });
     return rows[0] ? c.json(rows[0]) : c.json({ error: "not found" }, 404);
   });
   app.get("/sessions/:id", async (c) => {
-    const { rows } = await pool.query(
-      "SELECT id, user_id, expires_at, revoked_at FROM sessions WHERE id = $1",
-      [c.req.param("id")],
-    );
+    const { rows } = await pool.query({
+      name: name("ceiling_session"),
+      text: "SELECT id, user_id, expires_at, revoked_at FROM sessions WHERE id = $1",
+      values: [c.req.param("id")],
+    });
     return rows[0] ? c.json(rows[0]) : c.json({ error: "not found" }, 404);
   });
 } else if (mode === "slonik") {
@@ -94,7 +99,7 @@ if (mode === "json") {
     return c.body(null, 200, { "x-auth-user-id": found.user_id, "x-auth-role": found.role });
   });
 } else {
-  console.error("usage: bun bench/ceiling-server.ts json|pg|slonik|session");
+  console.error("usage: bun bench/ceiling-server.ts json|pg|pg-prepared|slonik|session");
   process.exit(2);
 }
 

@@ -227,6 +227,11 @@ export async function runManySessions(context: ManySessionsContext): Promise<voi
       ).rows.map((r) => r[0]);
       for (const [mode, id, label] of [
         ["pg", ids.ceilingPg, "ceiling: Hono + one sessions PK lookup, raw pg"],
+        [
+          "pg-prepared",
+          ids.ceilingPgPrepared,
+          "ceiling: Hono + one sessions PK lookup, raw pg, named prepared statement",
+        ],
         ["slonik", ids.ceilingSlonik, "ceiling: Hono + one sessions PK lookup, slonik"],
       ] as const) {
         await measureCounted(
@@ -236,7 +241,7 @@ export async function runManySessions(context: ManySessionsContext): Promise<voi
             label,
             kind: "ceiling",
             sessions: live,
-            ...(mode === "slonik" ? { ceiling: ids.ceilingPg } : {}),
+            ...(mode === "pg" ? {} : { ceiling: ids.ceilingPg }),
           },
           () =>
             startServer({

@@ -75,6 +75,7 @@ export const peerIds = { noCache: "better-auth-no-cache", cookieCache: "better-a
 export function manyIds(sessions: number) {
   return {
     ceilingPg: `ceiling-pg@${sessions}`,
+    ceilingPgPrepared: `ceiling-pg-prepared@${sessions}`,
     ceilingSlonik: `ceiling-slonik@${sessions}`,
     cookie: `verify-cookie-random@${sessions}`,
     bearer: `verify-bearer-random@${sessions}`,
