@@ -413,11 +413,49 @@ describe("the pages", () => {
     expect(await codePage.text()).toContain('name="code"');
   });
 
+  /** The redirect after asking for a code, followed as a browser does: its cookie goes along. */
+  const followAsked = (asked: Response) =>
+    app.request(asked.headers.get("location") ?? "", {
+      headers: {
+        cookie: asked.headers
+          .getSetCookie()
+          .map((c) => c.split(";")[0])
+          .join("; "),
+      },
+    });
+
+  test("asking for a code by form redirects to the code form, so a refresh does not mail another code", async () => {
+    const user = await account();
+    const asked = await postFormFrom("/auth/email-code", { email: user.email, redirect_to: "/me" });
+    expect(asked.status).toBe(303);
+    expect(asked.headers.get("location")).toBe("/auth/email-code/verify?redirect_to=%2Fme&sent=1");
+    expect(await (await followAsked(asked)).text()).toContain(
+      "If this address has an account that can sign in, a code is on its way.",
+    );
+    await smtp.waitForMail(user.email, /sign-in code/);
+    // The refresh: the same GET again, which mails nothing (the kept address is used up).
+    const refreshed = await app.request(asked.headers.get("location") ?? "");
+    expect(refreshed.status).toBe(200);
+    expect(await refreshed.text()).not.toContain(`value="${user.email}"`);
+    await Bun.sleep(300);
+    expect(mailsTo(user.email)).toHaveLength(1);
+  });
+
+  test("a refused code request shows its page again with the typed address kept", async () => {
+    const typed = "not-an-address@";
+    const refused = await postFormFrom("/auth/email-code", { email: typed });
+    expect(refused.status).toBe(400);
+    expect(refused.headers.get("content-type")).toContain("text/html");
+    const html = await refused.text();
+    expect(html).toContain('action="/auth/email-code"');
+    expect(html).toContain(`value="${typed}"`);
+    expect(html).toContain('role="alert"');
+  });
+
   test("the forms ask for a code, refuse a wrong one with the page again, and sign in with the right one", async () => {
     const user = await account();
     const asked = await postFormFrom("/auth/email-code", { email: user.email, redirect_to: "/me" });
-    expect(asked.status).toBe(202);
-    const codeForm = await asked.text();
+    const codeForm = await (await followAsked(asked)).text();
     expect(codeForm).toContain('action="/auth/email-code/verify"');
     expect(codeForm).toContain(`value="${user.email}"`);
     expect(codeForm).toContain('name="redirect_to" value="/me"');

@@ -13,6 +13,7 @@ import { answerBrowserSignIn } from "../http/browser-sign-in.ts";
 import { answering, formField, htmlPage } from "../http/form-answers.ts";
 import { readBody } from "../http/json-body.ts";
 import { safeRedirectTarget } from "../http/redirect-target.ts";
+import { keepTypedEmail, takeTypedEmail } from "../http/typed-email-cookie.ts";
 import { emailCodePage, emailCodeRequestPage } from "../pages/email-code-page.tsx";
 import type { AccountDeps } from "../password/accounts.ts";
 import type { SignInDeps } from "../sign-in/complete.ts";
@@ -38,6 +39,12 @@ const verifyBody = z.object({
   redirect_to: redirectInput,
 });
 const pageQuery = z.object({ redirect_to: redirectInput });
+const codePageQuery = pageQuery.extend({
+  sent: z
+    .literal("1")
+    .optional()
+    .meta({ description: "Set by the redirect after a code was asked for: the page says so" }),
+});
 const bodyMediaTypes = ["application/json", "application/x-www-form-urlencoded"] as const;
 const sentMessage = "If this address has an account that can sign in, a code is on its way.";
 
@@ -53,7 +60,7 @@ const showRequestFormOperation = operation("GET /auth/email-code", "showEmailCod
 });
 const showCodeFormOperation = operation("GET /auth/email-code/verify", "showEmailCodeForm", {
   summary: "Form to type a mailed sign-in code (HTML)",
-  query: pageQuery,
+  query: codePageQuery,
   responses: pageResponse,
   tag: "pages",
   access: "anyone",
@@ -65,6 +72,10 @@ const requestCodeOperation = authOperation("POST /auth/email-code", "requestEmai
   body: requestBody,
   responses: {
     202: { description: "Accepted, for every address", body: messageResponse },
+    303: {
+      description:
+        "A form post, accepted (for every address): on to the code form (POST-redirect-GET, so a refresh does not mail another code), the address kept in a one-minute cookie",
+    },
     ...rateLimitedResponse,
   },
 });
@@ -98,7 +109,14 @@ export function emailCodeRoutes(deps: SignInDeps & AccountDeps) {
     htmlPage(c, emailCodeRequestPage(redirectOf(c.req.query("redirect_to")))()),
   );
   routes.add(showCodeFormOperation, (c) =>
-    htmlPage(c, emailCodePage(redirectOf(c.req.query("redirect_to")), "")()),
+    htmlPage(
+      c,
+      emailCodePage(
+        redirectOf(c.req.query("redirect_to")),
+        takeTypedEmail(c) ?? "",
+        c.req.query("sent") === "1" ? sentMessage : undefined,
+      )(),
+    ),
   );
 
   routes.add(requestCodeOperation, async (c) => {
@@ -107,9 +125,14 @@ export function emailCodeRoutes(deps: SignInDeps & AccountDeps) {
     return answering(c, emailCodeRequestPage(redirectTo, email), async (form) => {
       const body = await readBody(c, requestBody);
       await requestEmailCode(deps, body.email, requestAuditFields(c));
-      return form
-        ? htmlPage(c, emailCodePage(redirectTo, body.email, sentMessage)(), 202)
-        : c.json({ message: sentMessage }, 202);
+      if (!form) return c.json({ message: sentMessage }, 202);
+      // POST-redirect-GET: refreshing the code form does not ask for another code.
+      keepTypedEmail(c, config, body.email);
+      const query = new URLSearchParams({
+        ...(redirectTo === "/" ? {} : { redirect_to: redirectTo }),
+        sent: "1",
+      });
+      return c.redirect(`/auth/email-code/verify?${query}`, 303);
     });
   });
 
