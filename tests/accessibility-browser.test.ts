@@ -12,7 +12,7 @@ import {
 import { signedInUser } from "./support/sign-in.ts";
 
 // Every page people see, checked in real Chromium at a desktop and a phone
-// width: axe-core finds no serious or critical WCAG 2.1 A/AA violation, and
+// width, in the light and the dark colour scheme: axe-core finds no serious or critical WCAG 2.1 A/AA violation, and
 // nothing scrolls sideways. Screenshots land in tests/artifacts/ (not
 // committed) for a person to look at.
 warnWithoutChromium("accessibility browser tests");
@@ -45,72 +45,83 @@ const pages: { path: (ids: { memberId: string }) => string; as: Visitor }[] = [
 ];
 
 const widths = [1280, 390] as const;
+const schemes = ["light", "dark"] as const;
 
-for (const width of widths) {
-  test.skipIf(!chromiumPath)(
-    `every page at ${width} px: no serious or critical axe-core violation, no sideways scroll`,
-    async () => {
-      browser ??= await launchChromium();
-      const member = await signedInUser(db.pool, app.config, {
-        isWhitelisted: true,
-        fullName: "Mia Member",
-      });
-      const admin = await signedInUser(db.pool, app.config, {
-        role: "admin",
-        isWhitelisted: true,
-        fullName: "Ada Admin",
-      });
-      const cookies: Record<Visitor, string | null> = {
-        anyone: null,
-        member: member.cookie,
-        admin: admin.cookie,
-      };
-      await mkdir(artifacts, { recursive: true });
-      const found: string[] = [];
-      for (const { path: pathOf, as } of pages) {
-        const path = pathOf({ memberId: member.user.id });
-        const context = await browser.newContext({ viewport: { width, height: 900 } });
-        const cookie = cookies[as];
-        if (cookie) {
-          const [name, value] = cookie.split("=") as [string, string];
-          await context.addCookies([
-            { name, value, url: app.url, httpOnly: true, sameSite: "Lax" },
-          ]);
-        }
-        const page = await context.newPage();
-        await page.goto(`${app.url}${path}`);
-        await page.waitForLoadState("networkidle");
-        const axe = new AxeBuilder({ page }).withTags(["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]);
-        // Swagger UI's own markup (an operation's summary is a button inside
-        // a button; its method badges' contrast) is the renderer's to fix;
-        // the page around it is checked.
-        if (path === "/docs") axe.exclude("#api");
-        const results = await axe.analyze();
-        for (const violation of results.violations) {
-          if (violation.impact === "serious" || violation.impact === "critical") {
-            const where = violation.nodes.map((n) => n.target.join(" ")).join("; ");
-            found.push(
-              `${as} ${path} @${width}: ${violation.id} (${violation.impact}) at ${where}`,
-            );
-          }
-        }
-        const scroll = (await page.evaluate(
-          "document.documentElement.scrollWidth - document.documentElement.clientWidth",
-        )) as number;
-        if (scroll > 0) found.push(`${as} ${path} @${width}: scrolls ${scroll} px sideways`);
-        const name =
-          `${as}${path.replace(member.user.id, "user").replace(/[^a-z0-9]+/gi, "-")}`.replace(
-            /-$/,
-            "",
-          );
-        await page.screenshot({
-          path: join(artifacts, `a11y-${name}-${width}.png`),
-          fullPage: true,
+for (const colorScheme of schemes)
+  for (const width of widths) {
+    test.skipIf(!chromiumPath)(
+      `every page at ${width} px, ${colorScheme}: no serious or critical axe-core violation, no sideways scroll`,
+      async () => {
+        browser ??= await launchChromium();
+        const member = await signedInUser(db.pool, app.config, {
+          isWhitelisted: true,
+          fullName: "Mia Member",
         });
-        await context.close();
-      }
-      expect(found).toEqual([]);
-    },
-    180_000,
-  );
-}
+        const admin = await signedInUser(db.pool, app.config, {
+          role: "admin",
+          isWhitelisted: true,
+          fullName: "Ada Admin",
+        });
+        const cookies: Record<Visitor, string | null> = {
+          anyone: null,
+          member: member.cookie,
+          admin: admin.cookie,
+        };
+        await mkdir(artifacts, { recursive: true });
+        const found: string[] = [];
+        for (const { path: pathOf, as } of pages) {
+          const path = pathOf({ memberId: member.user.id });
+          const context = await browser.newContext({
+            viewport: { width, height: 900 },
+            colorScheme,
+          });
+          const cookie = cookies[as];
+          if (cookie) {
+            const [name, value] = cookie.split("=") as [string, string];
+            await context.addCookies([
+              { name, value, url: app.url, httpOnly: true, sameSite: "Lax" },
+            ]);
+          }
+          const page = await context.newPage();
+          await page.goto(`${app.url}${path}`);
+          await page.waitForLoadState("networkidle");
+          const axe = new AxeBuilder({ page }).withTags([
+            "wcag2a",
+            "wcag2aa",
+            "wcag21a",
+            "wcag21aa",
+          ]);
+          // Swagger UI's own markup (an operation's summary is a button inside
+          // a button; its method badges' contrast) is the renderer's to fix;
+          // the page around it is checked.
+          if (path === "/docs") axe.exclude("#api");
+          const results = await axe.analyze();
+          for (const violation of results.violations) {
+            if (violation.impact === "serious" || violation.impact === "critical") {
+              const where = violation.nodes.map((n) => n.target.join(" ")).join("; ");
+              found.push(
+                `${as} ${path} @${width} ${colorScheme}: ${violation.id} (${violation.impact}) at ${where}`,
+              );
+            }
+          }
+          const scroll = (await page.evaluate(
+            "document.documentElement.scrollWidth - document.documentElement.clientWidth",
+          )) as number;
+          if (scroll > 0)
+            found.push(`${as} ${path} @${width} ${colorScheme}: scrolls ${scroll} px sideways`);
+          const name =
+            `${as}${path.replace(member.user.id, "user").replace(/[^a-z0-9]+/gi, "-")}`.replace(
+              /-$/,
+              "",
+            );
+          await page.screenshot({
+            path: join(artifacts, `a11y-${name}-${width}-${colorScheme}.png`),
+            fullPage: true,
+          });
+          await context.close();
+        }
+        expect(found).toEqual([]);
+      },
+      180_000,
+    );
+  }

@@ -1,5 +1,6 @@
 import { expect, test } from "bun:test";
-import { textOn } from "../src/pages/branding.tsx";
+import { contrast, inkOn, textOn } from "../src/pages/branding.tsx";
+import { themeSurfaces } from "../src/pages/site-css.ts";
 import { startMailingApp } from "./support/mailing-app.ts";
 import { jsonSender } from "./support/requests.ts";
 import { knownPassword, signedInUser } from "./support/sign-in.ts";
@@ -70,4 +71,25 @@ test("the text on the accent is white unless the accent is too light for it", ()
   expect(textOn("#5b21b6")).toBe("#ffffff");
   expect(textOn("#ffd33d")).toBe("#000000");
   expect(textOn("#fff")).toBe("#000000");
+});
+
+test("links in the accent read on both themes: a dark accent is lightened for the dark theme, a light one darkened for the light", () => {
+  for (const accent of ["#1f883d", "#5b21b6", "#ffd33d", "#000000", "#ffffff", "#0969da"]) {
+    const light = inkOn(accent, themeSurfaces.light, "black");
+    const dark = inkOn(accent, themeSurfaces.dark, "white");
+    for (const surface of themeSurfaces.light)
+      expect(contrast(light, surface)).toBeGreaterThanOrEqual(4.5);
+    for (const surface of themeSurfaces.dark)
+      expect(contrast(dark, surface)).toBeGreaterThanOrEqual(4.5);
+  }
+  expect(inkOn("#5b21b6", themeSurfaces.light, "black")).toBe("#5b21b6");
+  expect(inkOn("#5b21b6", themeSurfaces.dark, "white")).not.toBe("#5b21b6");
+});
+
+test("every page says which colour scheme it supports, and carries the dark theme", async () => {
+  for (const page of [await html("/"), await html("/auth/signup")]) {
+    expect(page).toContain('<meta name="color-scheme" content="light dark"/>');
+    expect(page).toContain("@media (prefers-color-scheme:dark)");
+    expect(page).toMatch(/--accent-ink:#[0-9a-f]{6};--accent-ink-dark:#[0-9a-f]{6}/);
+  }
 });

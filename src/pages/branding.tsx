@@ -4,6 +4,7 @@ import { z } from "zod";
 import { brandingSchema } from "../config/branding.ts";
 import type { BrandingConfig } from "../config/index.ts";
 import { ApiRoutes, operationsOf } from "../http/api-route.ts";
+import { themeSurfaces } from "./site-css.ts";
 
 // The operator's branding (APP_NAME, APP_LOGO_URL, APP_ACCENT_COLOR,
 // SUPPORT_URL) on every page. The request's branding travels with the
@@ -18,21 +19,57 @@ export type Brand = {
   accent: string;
   /** Black or white, whichever reads better on the accent. */
   accentText: string;
+  /** The accent as link text on the light and the dark theme's surfaces. */
+  accentInk: { light: string; dark: string };
   supportUrl: string | null;
 };
 
-/** The text colour that reads on `hex`: its relative luminance (WCAG) decides. */
-export function textOn(hex: string): string {
+type Rgb = [number, number, number];
+
+const rgbOf = (hex: string): Rgb => {
   const digits = hex.slice(1);
   const full = digits.length === 3 ? [...digits].map((d) => d + d).join("") : digits;
-  const channel = (i: number) => {
-    const v = Number.parseInt(full.slice(i, i + 2), 16) / 255;
-    return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4;
-  };
-  const luminance = 0.2126 * channel(0) + 0.7152 * channel(2) + 0.0722 * channel(4);
-  const onWhite = 1.05 / (luminance + 0.05);
+  return [0, 2, 4].map((i) => Number.parseInt(full.slice(i, i + 2), 16)) as Rgb;
+};
+const hexOf = (rgb: Rgb) =>
+  `#${rgb.map((v) => Math.round(v).toString(16).padStart(2, "0")).join("")}`;
+
+/** WCAG relative luminance. */
+function luminance(hex: string): number {
+  const [r, g, b] = rgbOf(hex).map((v) => {
+    const c = v / 255;
+    return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
+  }) as Rgb;
+  return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+}
+
+/** WCAG contrast ratio of two colours (1 to 21). */
+export function contrast(a: string, b: string): number {
+  const [light, dark] = [luminance(a), luminance(b)].sort((x, y) => y - x) as [number, number];
+  return (light + 0.05) / (dark + 0.05);
+}
+
+/** The text colour that reads on `hex`: its relative luminance (WCAG) decides. */
+export function textOn(hex: string): string {
+  const onWhite = contrast(hex, "#ffffff");
+  const onBlack = contrast(hex, "#000000");
   // White while it meets WCAG AA (4.5:1), as buttons usually are; else the better of the two.
-  return onWhite >= 4.5 || onWhite >= (luminance + 0.05) / 0.05 ? "#ffffff" : "#000000";
+  return onWhite >= 4.5 || onWhite >= onBlack ? "#ffffff" : "#000000";
+}
+
+/**
+ * The accent as text (links, focus rings) on a theme's `surfaces`: the accent
+ * itself when it reads (4.5:1) on all of them, else mixed towards black (a
+ * light theme) or white (a dark one) until it does.
+ */
+export function inkOn(accent: string, surfaces: readonly string[], towards: "black" | "white") {
+  const target = towards === "black" ? 0 : 255;
+  const start = rgbOf(accent);
+  for (let step = 0; step <= 20; step++) {
+    const mixed = hexOf(start.map((v) => v + ((target - v) * step) / 20) as Rgb);
+    if (surfaces.every((s) => contrast(mixed, s) >= 4.5)) return mixed;
+  }
+  return towards === "black" ? "#000000" : "#ffffff";
 }
 
 export function brandOf(config: BrandingConfig): Brand {
@@ -41,6 +78,10 @@ export function brandOf(config: BrandingConfig): Brand {
     logoUrl: config.APP_LOGO_URL ?? null,
     accent: config.APP_ACCENT_COLOR,
     accentText: textOn(config.APP_ACCENT_COLOR),
+    accentInk: {
+      light: inkOn(config.APP_ACCENT_COLOR, themeSurfaces.light, "black"),
+      dark: inkOn(config.APP_ACCENT_COLOR, themeSurfaces.dark, "white"),
+    },
     supportUrl: config.SUPPORT_URL ?? null,
   };
 }
@@ -112,10 +153,7 @@ export function SiteFooter() {
   );
 }
 
-/** The accent as CSS variables, and the shared header and footer's look. */
+/** The accent as CSS variables, before the shared stylesheet (site-css.ts), which uses them. */
 export function brandCss(brand: Brand): string {
-  return `:root{--accent:${brand.accent};--accent-text:${brand.accentText}}
-.site-header{padding:.7rem 1.25rem}.brand{display:inline-flex;align-items:center;gap:.5rem;font-weight:700;color:inherit;text-decoration:none}.brand img{display:block;height:28px;width:auto;max-width:10rem}
-.site-footer{display:flex;gap:1rem;flex-wrap:wrap;justify-content:center;padding:1rem;font-size:.85rem;color:#57606a}.site-footer a{color:inherit}
-:focus-visible{outline:3px solid var(--accent);outline-offset:2px}`;
+  return `:root{--accent:${brand.accent};--accent-text:${brand.accentText};--accent-ink:${brand.accentInk.light};--accent-ink-dark:${brand.accentInk.dark}}`;
 }

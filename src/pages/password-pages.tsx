@@ -8,24 +8,6 @@ import { PasswordToggle, passwordToggleScript } from "./password-toggle.tsx";
 // without JavaScript. Mail links land on these pages; nothing is consumed by
 // opening a link (mail scanners prefetch links), only by submitting its form.
 
-const css = `
-*{box-sizing:border-box}body{margin:0;font:16px/1.5 system-ui,-apple-system,"Segoe UI",sans-serif;color:#1f2328;background:#f6f8fa}
-main{width:min(26rem,100% - 2rem);margin:2rem auto;padding:1.5rem 1.25rem;background:#fff;border:1px solid #d0d7de;border-radius:10px}main.wide{width:min(48rem,100% - 2rem)}
-header.who{width:min(48rem,100% - 2rem);margin:1rem auto 0;display:flex;gap:.8rem;align-items:center;justify-content:flex-end;flex-wrap:wrap;font-size:.9rem}header.who form{margin:0}header.who button{margin:0;padding:.2rem .7rem;background:#f6f8fa;color:#1f2328;border-color:#d0d7de}
-a.next{display:inline-block;margin-top:1rem;padding:.45rem 1rem;border-radius:6px;background:var(--accent);color:var(--accent-text);text-decoration:none;font-weight:600}
-.pending{background:#fff8c5;border:1px solid #d4a72c;padding:.6rem 1rem;border-radius:6px}
-.badge{display:inline-block;font-size:.75rem;font-weight:600;padding:0 .45rem;border-radius:1rem;border:1px solid}.badge.ok{color:#1a7f37;border-color:#4ac26b;background:#dafbe1}.badge.warn{color:#9a6700;border-color:#d4a72c;background:#fff8c5}
-ul.rows{list-style:none;padding:0;margin:.6rem 0}ul.rows li{display:flex;justify-content:space-between;align-items:center;gap:.8rem;padding:.55rem 0;border-bottom:1px solid #eaeef2}ul.rows li>div{min-width:0;overflow-wrap:anywhere}ul.rows form button{margin:0;white-space:nowrap}.link-buttons{display:flex;flex-wrap:wrap;gap:.5rem;margin-top:.6rem}form>button.secondary{margin:.5rem 0 0}
-.password-box{display:flex;gap:.4rem;align-items:stretch}.password-box input{flex:1;min-width:0}.password-box button{margin:0;padding:.2rem .6rem;background:#f6f8fa;color:#1f2328;border-color:#d0d7de;font-size:.85rem}
-h1{font-size:1.35rem;margin:0 0 1rem}h2{font-size:1.1rem;margin:1.6rem 0 .4rem}label{display:block;margin:.8rem 0 .2rem;font-weight:600}
-input[type=email],input[type=password],input[type=text],select{width:100%;font:inherit;padding:.45rem .6rem;border:1px solid #d0d7de;border-radius:6px}
-button{margin-top:1.1rem;font:inherit;padding:.45rem 1rem;border-radius:6px;border:1px solid var(--accent);background:var(--accent);color:var(--accent-text);cursor:pointer}
-.notice{background:#dafbe1;border:1px solid #4ac26b;padding:.6rem 1rem;border-radius:6px}
-.error{background:#ffebe9;border:1px solid #ff8182;padding:.6rem 1rem;border-radius:6px}
-.muted{color:#57606a;font-size:.9rem}[hidden]{display:none!important}code{overflow-wrap:anywhere}.qr svg{display:block;width:12rem;max-width:100%;height:auto}
-button.danger{background:#fff;color:#cf222e;border-color:#cf222e}summary{cursor:pointer;margin-top:.8rem}section{border-top:1px solid #d0d7de;margin-top:1.4rem}section>h2{margin-top:1rem}button.secondary{margin:0 0 0 .4rem;padding:.15rem .6rem;font-size:.85rem;background:#f6f8fa;border-color:#d0d7de;color:#1f2328}li{margin:.3rem 0}nav{margin-top:1.2rem;display:flex;gap:1rem;flex-wrap:wrap;font-size:.9rem}
-`;
-
 /**
  * Whether the page's content has a password field's show/hide button: only
  * such pages load its script (a rendered JSX node is its HTML as a string).
@@ -54,21 +36,6 @@ export function Messages(props: {
   );
 }
 
-/** Who is signed in, shown above a signed-in page with the way out. */
-export function SignedInHeader(props: { name: string }) {
-  return (
-    <header class="who">
-      <span>
-        Signed in as <strong>{props.name}</strong>
-      </span>
-      <a href="/account">Your account</a>
-      <form method="post" action="/sign-out">
-        <button type="submit">Sign out</button>
-      </form>
-    </header>
-  );
-}
-
 export function AccountPage(props: {
   title: string;
   notice?: string | undefined;
@@ -91,13 +58,12 @@ export function AccountPage(props: {
   return (
     <HtmlDocument
       title={props.title}
-      css={css}
+      signedInAs={props.signedInAs}
       scripts={[
         ...(props.scripts ?? []),
         ...(hasPasswordToggle(props.children) ? [passwordToggleScript] : []),
       ]}
     >
-      {props.signedInAs !== undefined ? <SignedInHeader name={props.signedInAs} /> : null}
       <main class={props.wide ? "wide" : undefined}>
         <h1>{props.title}</h1>
         <Messages notice={props.notice} error={props.error} />

@@ -27,29 +27,9 @@ import { passwordToggleScript } from "./password-toggle.tsx";
 // Signed in, `/` is the account center (/account). Sign-out is a form: POST,
 // so a link on another site cannot sign you out.
 
-const css = `
-*{box-sizing:border-box}body{margin:0;min-height:100vh;display:grid;grid-template-rows:auto 1fr auto;justify-items:center;align-items:center;font:16px/1.5 system-ui,-apple-system,"Segoe UI",sans-serif;color:#1f2328;background:#f6f8fa}
-main{width:min(26rem,100% - 2rem);margin:1rem 0;background:#fff;border:1px solid #d0d7de;border-radius:12px;padding:1.5rem 1.25rem}
-h1{font-size:1.4rem;margin:0 0 .3rem}p{margin:.5rem 0}.muted{color:#57606a;font-size:.9rem}
-.methods{display:flex;flex-direction:column;gap:.6rem;margin:1.4rem 0 .6rem}
-a.button,button{display:block;width:100%;text-align:center;font:inherit;font-weight:600;padding:.6rem 1rem;border-radius:8px;border:1px solid #d0d7de;background:#f6f8fa;color:#1f2328;text-decoration:none;cursor:pointer}
-a.button:hover,button:hover{background:#eaeef2}a.primary,button.primary{background:var(--accent);border-color:var(--accent);color:var(--accent-text)}a.primary:hover,button.primary:hover{background:var(--accent);filter:brightness(.92)}
-.error{background:#ffebe9;border:1px solid #ff8182;padding:.6rem .9rem;border-radius:8px}
-label{display:block;margin:.7rem 0 .2rem;font-weight:600}form button{margin-top:1rem}form button[type=submit]{background:#1f883d;border-color:#1a7f37;color:#fff}form button[type=submit]:hover{background:#1a7f37}
-input[type=email],input[type=password]{width:100%;font:inherit;padding:.5rem .6rem;border:1px solid #d0d7de;border-radius:8px}
-.links{display:flex;gap:1rem;flex-wrap:wrap;font-size:.9rem;margin-top:1rem}.or{text-align:center}
-.notice{background:#dafbe1;border:1px solid #4ac26b;padding:.6rem .9rem;border-radius:8px}
-.password-box{display:flex;gap:.4rem;align-items:stretch}.password-box input{flex:1;min-width:0}form .password-box button{display:inline-block;width:auto;margin:0;padding:.2rem .7rem;font-size:.85rem;font-weight:400}
-[hidden]{display:none!important}
-`;
-
 function Page(props: { children: Child; scripts?: readonly string[] }) {
   return (
-    <HtmlDocument
-      title="Sign in"
-      css={css}
-      scripts={[...(props.scripts ?? []), passwordToggleScript]}
-    >
+    <HtmlDocument title="Sign in" scripts={[...(props.scripts ?? []), passwordToggleScript]}>
       <main>{props.children}</main>
     </HtmlDocument>
   );
