@@ -283,7 +283,9 @@ export function NotMeForm(props: { token: string; minLength: number }) {
         label="Your new password"
         minLength={props.minLength}
       />
-      <button type="submit">This was not me: take the account over</button>
+      <button type="submit" class="danger">
+        This was not me: take the account over
+      </button>
     </form>
   );
 }
