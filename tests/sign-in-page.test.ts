@@ -29,6 +29,18 @@ const page = async (path: string, cookie?: string) => {
 };
 
 describe("the sign-in page", () => {
+  test("each provider button carries the provider's mark, hidden from screen readers", async () => {
+    const html = await page("/");
+    const buttons = [
+      ...html.matchAll(/<a class="button" href="\/auth\/(\w+)\/login"[^>]*>(.*?)<\/a>/gs),
+    ];
+    expect(buttons.map((b) => b[1])).toEqual(["github", "oidc"]);
+    for (const [, , inner] of buttons) {
+      expect(inner).toMatch(/<svg class="mark"[^>]*aria-hidden="true"/);
+      expect(inner).toContain('fill="currentColor"');
+    }
+  });
+
   test("lists a button per enabled provider, and works without JavaScript", async () => {
     const html = await page("/");
     expect(html).toContain('href="/auth/github/login"');

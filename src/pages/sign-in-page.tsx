@@ -19,6 +19,7 @@ import { HtmlDocument } from "./html-document.tsx";
 import { PasskeyButton, passkeyScripts } from "./passkey-page.tsx";
 import { LoginForm, Messages } from "./password-pages.tsx";
 import { passwordToggleScript } from "./password-toggle.tsx";
+import { ProviderMark } from "./provider-marks.tsx";
 
 // The sign-in page: server-rendered, no JavaScript needed. Provider buttons
 // are plain links to /auth/<provider>/login carrying redirect_to through; a
@@ -36,7 +37,7 @@ function Page(props: { children: Child; scripts?: readonly string[] }) {
 }
 
 function SignIn(props: {
-  providers: { id: string; label: string }[];
+  providers: { id: ProviderName; label: string }[];
   redirectTo: string;
   error: string | null;
   notice: string | null;
@@ -53,6 +54,7 @@ function SignIn(props: {
       <div class="methods">
         {props.providers.map((p) => (
           <a class="button" href={`/auth/${p.id}/login${query}`}>
+            <ProviderMark provider={p.id} />
             Continue with {p.label}
           </a>
         ))}

@@ -59,6 +59,7 @@ const card = `
 .card main nav{margin-top:1.2rem;display:flex;gap:1rem;flex-wrap:wrap;font-size:.9rem}
 .card .methods{display:flex;flex-direction:column;gap:.6rem;margin:1.4rem 0 .6rem}
 .card .methods a.button,.card .methods button{display:block;width:100%;margin:0;text-align:center;font:inherit;font-weight:600;padding:.6rem 1rem;border-radius:8px;border:1px solid var(--border);background:var(--button);color:var(--text);text-decoration:none;cursor:pointer}
+.card .methods a.button .mark{vertical-align:-3px;margin-right:.5rem}
 .card .methods a.button:hover,.card .methods button:hover{background:var(--button-hover);filter:none}
 .card button.primary{width:100%;font-weight:600;padding:.6rem 1rem;border-radius:8px}.card .or{text-align:center}.card .links{display:flex;gap:1rem;flex-wrap:wrap;font-size:.9rem;margin-top:1rem}
 `;
