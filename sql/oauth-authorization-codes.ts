@@ -4,6 +4,18 @@ import type { SweptTable } from "./dead-rows.ts";
 
 // Authorization codes of the OpenID provider: hashed, 60 seconds, single use.
 
+/**
+ * What a request was granted beyond its scopes, carried from the code to the
+ * relying party's session (sessions.client_claims): the acr the sign-in met
+ * and where to report it.
+ */
+export const claimsGrant = z.object({
+  acr: z.string(),
+  id_token: z.boolean(),
+  userinfo: z.boolean(),
+});
+export type ClaimsGrant = z.infer<typeof claimsGrant>;
+
 export const authorizationCodeRow = z.object({
   id: z.uuid(),
   client_id: z.uuid(),
@@ -14,6 +26,7 @@ export const authorizationCodeRow = z.object({
   code_challenge: z.string().nullable(),
   auth_time: z.date(),
   amr: z.array(z.string()),
+  claims: claimsGrant.nullable(),
   expires_at: z.date(),
   used_at: z.date().nullable(),
   issued_session_id: z.uuid().nullable(),
@@ -21,8 +34,8 @@ export const authorizationCodeRow = z.object({
 export type AuthorizationCode = z.infer<typeof authorizationCodeRow>;
 
 const codeColumns = sql.fragment`
-  id, client_id, user_id, redirect_uri, scopes, nonce, code_challenge, auth_time, amr, expires_at,
-  used_at, issued_session_id`;
+  id, client_id, user_id, redirect_uri, scopes, nonce, code_challenge, auth_time, amr, claims,
+  expires_at, used_at, issued_session_id`;
 
 export type NewAuthorizationCode = {
   codeHash: Buffer;
@@ -34,6 +47,7 @@ export type NewAuthorizationCode = {
   codeChallenge: string | null;
   authTime: Date;
   amr: readonly string[];
+  claims: ClaimsGrant | null;
   ttlSeconds: number;
 };
 
@@ -43,10 +57,12 @@ export async function insertAuthorizationCode(
 ): Promise<void> {
   await db.query(sql.unsafe`
     INSERT INTO oauth_authorization_codes (code_hash, client_id, user_id, redirect_uri, scopes,
-                                           nonce, code_challenge, auth_time, amr, expires_at)
+                                           nonce, code_challenge, auth_time, amr, claims,
+                                           expires_at)
     VALUES (${sql.binary(code.codeHash)}, ${code.clientId}, ${code.userId}, ${code.redirectUri},
             ${sql.array(code.scopes, "text")}, ${code.nonce}, ${code.codeChallenge},
             ${sql.timestamp(code.authTime)}, ${sql.array(code.amr, "text")},
+            ${code.claims ? sql.jsonb(code.claims) : null},
             now() + make_interval(secs => ${code.ttlSeconds}))`);
 }
 

@@ -12,6 +12,7 @@ export const oauthClientRow = z.object({
   confidential: z.boolean(),
   first_party: z.boolean(),
   allowed_scopes: z.array(z.string()),
+  id_token_signed_response_alg: z.string(),
   previous_secret_expires_at: z.date().nullable(),
   created_at: z.date(),
 });
@@ -19,7 +20,7 @@ export type OAuthClient = z.infer<typeof oauthClientRow>;
 
 const clientColumns = sql.fragment`
   id, name, redirect_uris, post_logout_redirect_uris, confidential, first_party, allowed_scopes,
-  previous_secret_expires_at, created_at`;
+  id_token_signed_response_alg, previous_secret_expires_at, created_at`;
 
 export type NewOAuthClient = {
   name: string;
@@ -27,6 +28,7 @@ export type NewOAuthClient = {
   postLogoutRedirectUris: readonly string[];
   firstParty: boolean;
   allowedScopes: readonly string[];
+  idTokenSignedResponseAlg: string;
   /** null for a public client. */
   secretHash: Buffer | null;
 };
@@ -37,10 +39,12 @@ export async function insertOAuthClient(
 ): Promise<OAuthClient> {
   return db.one(sql.type(oauthClientRow)`
     INSERT INTO oauth_clients (name, redirect_uris, post_logout_redirect_uris, confidential,
-                               first_party, allowed_scopes, secret_hash)
+                               first_party, allowed_scopes, id_token_signed_response_alg,
+                               secret_hash)
     VALUES (${client.name}, ${sql.array(client.redirectUris, "text")},
             ${sql.array(client.postLogoutRedirectUris, "text")}, ${client.secretHash !== null},
             ${client.firstParty}, ${sql.array(client.allowedScopes, "text")},
+            ${client.idTokenSignedResponseAlg},
             ${client.secretHash ? sql.binary(client.secretHash) : null})
     RETURNING ${clientColumns}`);
 }

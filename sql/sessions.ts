@@ -1,5 +1,6 @@
 import { type CommonQueryMethods, sql } from "slonik";
 import { z } from "zod";
+import { type ClaimsGrant, claimsGrant } from "./oauth-authorization-codes.ts";
 import { userRow } from "./users.ts";
 
 export const sessionRow = z.object({
@@ -170,12 +171,14 @@ export async function insertSessionAt(
     revokedAt?: Date | null;
     /** The relying party (src/oidc) whose tokens the session holds. */
     clientId?: string | null;
+    /** What its grant carries beyond its scopes (the acr asked for). */
+    clientClaims?: ClaimsGrant | null;
   },
 ): Promise<Session> {
   return db.one(sql.type(sessionRow)`
     INSERT INTO sessions (token_hash, user_id, created_at, authenticated_at, last_seen_at,
                           expires_at, idle_timeout, ip, user_agent, revoked_at, revoked_reason, amr,
-                          client_id)
+                          client_id, client_claims)
     VALUES (${sql.binary(session.tokenHash)}, ${session.userId}, ${sql.timestamp(session.createdAt)},
             ${sql.timestamp(session.createdAt)},
             ${sql.timestamp(session.lastSeenAt)}, ${sql.timestamp(session.expiresAt)},
@@ -183,7 +186,8 @@ export async function insertSessionAt(
             ${session.userAgent?.slice(0, 512) ?? null},
             ${session.revokedAt ? sql.timestamp(session.revokedAt) : null},
             ${session.revokedAt ? "seed" : null}, ${sql.array(session.amr ?? [], "text")},
-            ${session.clientId ?? null})
+            ${session.clientId ?? null},
+            ${session.clientClaims ? sql.jsonb(session.clientClaims) : null})
     RETURNING ${sessionColumns}`);
 }
 
@@ -320,6 +324,21 @@ export async function findSessionAuthenticatedAt(
 ): Promise<Date | null> {
   return db.maybeOneFirst(sql.type(z.object({ authenticated_at: z.date() }))`
     SELECT coalesce(authenticated_at, created_at) AS authenticated_at
+    FROM sessions WHERE id = ${id} AND revoked_at IS NULL`);
+}
+
+/**
+ * A relying party's unrevoked session: the sign-in its grant carries and
+ * what the grant was given beyond its scopes.
+ */
+export async function findClientSessionGrant(
+  db: CommonQueryMethods,
+  id: string,
+): Promise<{ authenticated_at: Date; client_claims: ClaimsGrant | null } | null> {
+  return db.maybeOne(sql.type(
+    z.object({ authenticated_at: z.date(), client_claims: claimsGrant.nullable() }),
+  )`
+    SELECT coalesce(authenticated_at, created_at) AS authenticated_at, client_claims
     FROM sessions WHERE id = ${id} AND revoked_at IS NULL`);
 }
 

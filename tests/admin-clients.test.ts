@@ -73,6 +73,41 @@ describe("/admin/clients", () => {
     expect(after).toBe(before);
   });
 
+  test("an ID token algorithm this server does not offer is refused, and nothing is written", async () => {
+    // This app's access-token key is Ed25519: it offers RS256 and EdDSA.
+    const rows = sql.unsafe`
+      SELECT (SELECT count(*) FROM oauth_clients)::int
+           + (SELECT count(*) FROM audit_events WHERE event_type = 'admin.client_added')::int`;
+    const before = await db.pool.oneFirst(rows);
+    for (const alg of ["ES256", "HS256", "none", "", 256]) {
+      const answer = await send("POST", "/admin/clients", admin.cookie, {
+        ...newClient,
+        id_token_signed_response_alg: alg,
+      });
+      expect(answer.status, String(alg)).toBe(400);
+      const problem = (await answer.json()) as { code: string; errors: { pointer: string }[] };
+      expect(problem.code).toBe("validation_failed");
+      expect(JSON.stringify(problem.errors)).toContain("id_token_signed_response_alg");
+    }
+    expect(await db.pool.oneFirst(rows)).toBe(before);
+  });
+
+  test("an offered algorithm is stored and shown", async () => {
+    const created = await send("POST", "/admin/clients", admin.cookie, {
+      ...newClient,
+      id_token_signed_response_alg: "EdDSA",
+    });
+    expect(created.status).toBe(201);
+    const body = (await created.json()) as {
+      client_id: string;
+      id_token_signed_response_alg: string;
+    };
+    expect(body.id_token_signed_response_alg).toBe("EdDSA");
+    const stored = await db.pool.oneFirst(sql.unsafe`
+      SELECT id_token_signed_response_alg FROM oauth_clients WHERE id = ${body.client_id}`);
+    expect(stored).toBe("EdDSA");
+  });
+
   test("only administrators may use it", async () => {
     for (const cookie of [null, member.cookie]) {
       const listed = await send("GET", "/admin/clients", cookie);

@@ -2,6 +2,8 @@ import { afterAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { decodeProtectedHeader } from "jose";
+import * as client from "openid-client";
 import { sql } from "slonik";
 import { cliEnv, runCli } from "./support/cli.ts";
 import {
@@ -30,6 +32,7 @@ type ClientJson = {
   public: boolean;
   first_party: boolean;
   allowed_scopes: string[];
+  id_token_signed_response_alg: string;
 };
 
 const add = async (...args: string[]) => {
@@ -77,6 +80,29 @@ describe("gatehouse clients", () => {
     expect(tokens.claims()?.sub).toBe(user.id);
   });
 
+  test("--id-token-signed-response-alg EdDSA: openid-client verifies the EdDSA ID token", async () => {
+    const added = await add(
+      "Ed",
+      "--redirect-uri",
+      redirectUri,
+      "--first-party",
+      "--id-token-signed-response-alg",
+      "EdDSA",
+    );
+    expect(added.id_token_signed_response_alg).toBe("EdDSA");
+    const config = await client.discovery(
+      new URL(app.url),
+      added.client_id,
+      { id_token_signed_response_alg: "EdDSA" },
+      client.ClientSecretBasic(added.client_secret as string),
+      { execute: [client.allowInsecureRequests] },
+    );
+    const { user, cookie } = await signedInUser(db.pool, app.config, { isWhitelisted: true });
+    const tokens = await signInThrough(config, cookie);
+    expect(tokens.claims()?.sub).toBe(user.id);
+    expect(decodeProtectedHeader(tokens.id_token as string).alg).toBe("EdDSA");
+  });
+
   test("--public registers a client without a secret", async () => {
     const added = await add("SPA", "--redirect-uri", redirectUri, "--public");
     expect(added.public).toBe(true);
@@ -121,6 +147,25 @@ describe("gatehouse clients", () => {
       ["clients", "add", "Fragment", "--redirect-uri", "https://rp.example/cb#x"],
       ["clients", "add", "Scopes", "--redirect-uri", redirectUri, "--scope", "email"],
       ["clients", "add", "Unknown", "--redirect-uri", redirectUri, "--scope", "admin"],
+      // The CLI's environment has an Ed25519 access-token key: RS256 and EdDSA only.
+      [
+        "clients",
+        "add",
+        "P256",
+        "--redirect-uri",
+        redirectUri,
+        "--id-token-signed-response-alg",
+        "ES256",
+      ],
+      [
+        "clients",
+        "add",
+        "Hmac",
+        "--redirect-uri",
+        redirectUri,
+        "--id-token-signed-response-alg",
+        "HS256",
+      ],
       ["clients", "remove", "not-a-uuid"],
       ["clients", "remove", crypto.randomUUID()],
       ["clients", "rotate-secret", crypto.randomUUID()],

@@ -38,7 +38,7 @@ describe("discovery", () => {
     expect(metadata.jwks_uri).toBe(`${issuer}/.well-known/jwks.json`);
     expect(metadata.response_types_supported).toEqual(["code"]);
     expect(metadata.code_challenge_methods_supported).toEqual(["S256"]);
-    expect(metadata.id_token_signing_alg_values_supported).toEqual(["RS256"]);
+    expect(metadata.id_token_signing_alg_values_supported).toEqual(["RS256", "EdDSA"]);
     expect(metadata.authorization_response_iss_parameter_supported).toBe(true);
   });
 

@@ -8,6 +8,7 @@ import {
   rotateClientSecret,
   toClientView,
 } from "../oidc/clients.ts";
+import { offeredIdTokenAlgorithms } from "../oidc/id-tokens.ts";
 import { commandLineActor } from "../users/bootstrap.ts";
 import { type CliCommand, CliError, type CliInput, output, withDatabase } from "./command.ts";
 
@@ -20,6 +21,9 @@ const help = `usage: gatehouse clients <add NAME --redirect-uri URI... | list | 
     --public              no secret (single-page or native app); PKCE S256 required
     --first-party         trusted: users are not asked for consent
     --scope SCOPE         allowed scopes (repeatable; default: openid email profile groups offline_access)
+    --id-token-signed-response-alg ALG
+                          how its ID tokens are signed: RS256 (default), or EdDSA or ES256
+                          when JWT_SIGNING_KEYS has such a key (see the discovery document)
                         Prints client_id and, for a confidential client, client_secret:
                         shown this once, stored hashed.
   list                  every client (never a secret)
@@ -46,6 +50,7 @@ export const clientsCommand: CliCommand = {
     public: { type: "boolean" },
     "first-party": { type: "boolean" },
     scope: { type: "string", multiple: true },
+    "id-token-signed-response-alg": { type: "string" },
   },
   run: async ({ positionals, values, json }) => {
     const [action, ...args] = positionals;
@@ -54,6 +59,7 @@ export const clientsCommand: CliCommand = {
         const [name, ...extra] = args;
         if (!name || extra.length > 0) throw new CliError("clients add needs exactly one NAME");
         const scopes = strings(values.scope);
+        const [alg] = strings(values["id-token-signed-response-alg"]);
         const parsed = clientBody.safeParse({
           name,
           redirect_uris: strings(values["redirect-uri"]),
@@ -61,6 +67,7 @@ export const clientsCommand: CliCommand = {
           public: values.public === true,
           first_party: values["first-party"] === true,
           ...(scopes.length > 0 ? { allowed_scopes: scopes } : {}),
+          ...(alg !== undefined ? { id_token_signed_response_alg: alg } : {}),
         });
         if (!parsed.success) {
           const issue = parsed.error.issues[0];
@@ -68,9 +75,20 @@ export const clientsCommand: CliCommand = {
           throw new CliError(`invalid ${field}: ${issue?.message ?? "invalid"}`);
         }
         const { client, secret } = await withDatabase(
-          ({ db, logger }) => addClient({ pool: db.pool, logger }, commandLineActor(), parsed.data),
+          ({ config, db, logger }) =>
+            addClient(
+              { pool: db.pool, logger },
+              commandLineActor(),
+              parsed.data,
+              offeredIdTokenAlgorithms(config),
+            ),
           { migrate: true },
-        );
+        ).catch((error: Error) => {
+          if (hasCode(error, "validation_failed")) {
+            throw new CliError(`invalid id-token-signed-response-alg: ${error.message}`);
+          }
+          throw error;
+        });
         const view = { ...toClientView(client), client_secret: secret };
         output(json, view, () =>
           [

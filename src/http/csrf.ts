@@ -7,6 +7,9 @@ import type { AppEnv } from "./app-env.ts";
 import { readPendingSignInCookie } from "./pending-sign-in-cookie.ts";
 import { readSessionCookie } from "./session-cookie.ts";
 
+/** The OpenID provider's authorization endpoint, which a relying party may also POST a form to. */
+export const authorizationEndpointPath = "/oauth2/authorize";
+
 /**
  * Cross-site request forgery: a state-changing request that a browser sends
  * with our cookie, or that a browser marks as cross-site, must come from our
@@ -21,6 +24,11 @@ import { readSessionCookie } from "./session-cookie.ts";
  * without our cookies passes as a REST client would (an OAuth library posts
  * a form to /auth/token): nothing it sends rides on the user's cookies, and
  * none of those routes sets one.
+ * POST /oauth2/authorize is an OpenID Connect authorization request sent
+ * as a form from the relying party's own page (Core §3.1.2.1): it is
+ * answered exactly as the same request by GET, which any site can link to,
+ * so the form is let through; what it can lead to (a code, or a consent
+ * page whose answer is checked here) needs no more than the link would.
  */
 export function csrfProtection(
   config: Pick<Config, "http" | "session">,
@@ -33,6 +41,7 @@ export function csrfProtection(
   return async (c, next) => {
     // What Hono's check passes anyway, without parsing the cookies again.
     if (safeMethod.test(c.req.method)) return next();
+    if (c.req.path === authorizationEndpointPath) return next();
     const withCookie =
       readSessionCookie(c, config) !== undefined ||
       readPendingSignInCookie(c, config) !== undefined;

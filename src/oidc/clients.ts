@@ -16,6 +16,7 @@ import type { Logger } from "../logger.ts";
 import { hashSecret, newSessionSecret } from "../sessions/sessions.ts";
 import { printableText } from "../text-input.ts";
 import type { Actor } from "../users/administration.ts";
+import { type IdTokenAlgorithm, idTokenAlgorithms } from "./id-tokens.ts";
 import { supportedScopes } from "./scopes.ts";
 
 export type { OAuthClient };
@@ -65,6 +66,12 @@ export const clientBody = z.strictObject({
     .max(supportedScopes.length)
     .refine((scopes) => scopes.includes("openid"), "openid must be allowed.")
     .default([...supportedScopes]),
+  /**
+   * RFC 7591: how its ID tokens are signed; one of the algorithms this
+   * deployment offers (discovery's id_token_signing_alg_values_supported).
+   * Default: RS256 (or, without an RSA key, the access-token key's).
+   */
+  id_token_signed_response_alg: z.enum(idTokenAlgorithms).optional(),
 });
 export type ClientInput = z.input<typeof clientBody>;
 
@@ -78,6 +85,7 @@ export function toClientView(client: OAuthClient) {
     public: !client.confidential,
     first_party: client.first_party,
     allowed_scopes: client.allowed_scopes,
+    id_token_signed_response_alg: client.id_token_signed_response_alg,
     created_at: client.created_at.toISOString(),
   };
 }
@@ -94,12 +102,26 @@ export function findClient(db: CommonQueryMethods, clientId: string): Promise<OA
     : Promise.resolve(null);
 }
 
-/** Registers a client; a confidential one's secret comes back, to be shown this once. */
+/**
+ * Registers a client; a confidential one's secret comes back, to be shown
+ * this once. `algs`: the ID-token algorithms this deployment offers, the
+ * default first (IdTokens.algs); one it does not offer is refused before
+ * anything is written.
+ */
 export async function addClient(
   { pool, logger }: AuditedDeps,
   actor: Actor,
   input: z.output<typeof clientBody>,
+  algs: readonly IdTokenAlgorithm[],
 ): Promise<{ client: OAuthClient; secret: string | null }> {
+  const alg = input.id_token_signed_response_alg ?? algs[0] ?? "RS256";
+  if (!algs.includes(alg)) {
+    const detail = `This server signs ID tokens with ${algs.join(", ")} only.`;
+    throw new DomainError("validation_failed", {
+      detail,
+      errors: [{ pointer: "#/id_token_signed_response_alg", detail }],
+    });
+  }
   const secret = input.public ? null : newSessionSecret();
   const client = await pool.transaction(async (tx) => {
     const added = await insertOAuthClient(tx, {
@@ -108,6 +130,7 @@ export async function addClient(
       postLogoutRedirectUris: input.post_logout_redirect_uris,
       firstParty: input.first_party,
       allowedScopes: input.allowed_scopes,
+      idTokenSignedResponseAlg: alg,
       secretHash: secret ? hashSecret(secret) : null,
     });
     await auditClientChange(tx, logger, "admin.client_added", actor, added);

@@ -6,16 +6,26 @@ import type { IdTokenSigner, RsaPublicJwk } from "../keys/id-token-keys.ts";
 import { loadIdTokenKeys, loadSigningKeys } from "../keys/signing-keys.ts";
 import type { Logger } from "../logger.ts";
 
-// ID tokens (OpenID Connect Core §2): signed with the newest RS256 key, or,
-// in production without ID_TOKEN_SIGNING_KEYS, with the access-token key
-// (the discovery document then names that key's algorithm instead).
+// ID tokens (OpenID Connect Core §2): signed RS256 with the newest RSA key
+// unless the client registered another of the algorithms offered
+// (id_token_signed_response_alg): EdDSA or ES256 with the newest
+// access-token key of that algorithm. In production without
+// ID_TOKEN_SIGNING_KEYS there is no RSA key: the access-token key's
+// algorithm is then the default, and the only one offered besides its
+// siblings in JWT_SIGNING_KEYS.
 
 /** How long an ID token is good for: a relying party checks it once, at sign-in. */
 const idTokenTtlSeconds = 600;
 
+export type IdTokenAlgorithm = IdTokenSigner["alg"];
+/** Every algorithm a client may register; a deployment offers those its keys allow (IdTokens.algs). */
+export const idTokenAlgorithms = ["RS256", "EdDSA", "ES256"] as const satisfies IdTokenAlgorithm[];
+
 export type IdTokens = {
-  /** The algorithm every ID token is signed with (discovery's id_token_signing_alg_values_supported). */
-  alg: IdTokenSigner["alg"];
+  /** The algorithms offered, the default first (discovery's id_token_signing_alg_values_supported). */
+  algs: readonly IdTokenAlgorithm[];
+  /** What a client that registers none gets: RS256 when there is an RSA key. */
+  defaultAlg: IdTokenAlgorithm;
   /** The RSA public keys, served in the JWKS beside the access-token keys. */
   jwks: RsaPublicJwk[];
   sign: (claims: IdTokenClaims) => Promise<string>;
@@ -30,25 +40,55 @@ export type IdTokens = {
 export type IdTokenClaims = {
   sub: string;
   clientId: string;
+  /** The client's registered algorithm; the default when this deployment no longer offers it. */
+  alg: string;
   authTime: Date;
   nonce: string | null;
   amr: readonly string[];
+  /** The acr the sign-in met, when the request asked for one (src/oidc/acr.ts). */
+  acr: string | null;
   /** The access token issued beside it, for at_hash (Core §3.1.3.6). */
   accessToken: string;
-  /** The claims the granted scopes release (src/oidc/claims.ts). */
+  /** The claims the granted scopes and the claims parameter release (src/oidc/claims.ts). */
   released: Record<string, unknown>;
 };
 
 const hintClaims = z.object({ iss: z.string(), sub: z.string(), aud: z.string() });
+
+/**
+ * The algorithms a configuration offers for ID tokens, the default first,
+ * as createIdTokens will find them among its keys: what the CLI checks a
+ * registration against without loading (or generating) any key.
+ */
+export function offeredIdTokenAlgorithms(
+  config: Pick<Config, "runtime" | "tokens">,
+): IdTokenAlgorithm[] {
+  const rsa =
+    config.tokens.ID_TOKEN_SIGNING_KEYS.length > 0 || config.runtime.NODE_ENV !== "production";
+  const access =
+    config.tokens.JWT_SIGNING_KEYS.length > 0
+      ? config.tokens.JWT_SIGNING_KEYS.map((k) => k.alg)
+      : config.runtime.NODE_ENV === "production"
+        ? []
+        : ["EdDSA" as const];
+  return [...new Set<IdTokenAlgorithm>([...(rsa ? ["RS256" as const] : []), ...access])];
+}
 
 export function createIdTokens(
   config: Pick<Config, "http" | "runtime" | "tokens">,
   logger: Logger,
 ): IdTokens {
   const rsaKeys = loadIdTokenKeys(config, logger);
-  const signer: IdTokenSigner = rsaKeys[0] ?? (loadSigningKeys(config, logger)[0] as IdTokenSigner);
+  const accessKeys = loadSigningKeys(config, logger);
+  // The newest key of each algorithm signs it; RS256 first, the default when there.
+  const signers = new Map<IdTokenAlgorithm, IdTokenSigner>();
+  for (const key of [...rsaKeys, ...accessKeys]) {
+    if (!signers.has(key.alg)) signers.set(key.alg, key);
+  }
+  const algs = [...signers.keys()];
+  const defaultAlg = algs[0] as IdTokenAlgorithm;
   const verifiers = new Map<string, { alg: string; publicKey: KeyObject }>(
-    (rsaKeys.length > 0 ? rsaKeys : [signer]).map((k) => [
+    [...rsaKeys, ...accessKeys].map((k) => [
       k.kid,
       { alg: k.alg, publicKey: createPublicKey(k.privateKey) },
     ]),
@@ -56,15 +96,19 @@ export function createIdTokens(
   const issuer = config.http.PUBLIC_URL;
 
   return {
-    alg: signer.alg,
+    algs,
+    defaultAlg,
     jwks: rsaKeys.map((k) => k.publicJwk),
-    sign: async ({ sub, clientId, authTime, nonce, amr, accessToken, released }) =>
-      new SignJWT({
+    sign: async ({ sub, clientId, alg, authTime, nonce, amr, acr, accessToken, released }) => {
+      const signer = (signers.get(alg as IdTokenAlgorithm) ??
+        signers.get(defaultAlg)) as IdTokenSigner;
+      return new SignJWT({
         ...released,
         azp: clientId,
         auth_time: Math.floor(authTime.getTime() / 1000),
         ...(nonce !== null ? { nonce } : {}),
         ...(amr.length > 0 ? { amr: [...amr] } : {}),
+        ...(acr !== null ? { acr } : {}),
         at_hash: leftHalfHash(accessToken, signer.alg),
       })
         .setProtectedHeader({ alg: signer.alg, kid: signer.kid, typ: "JWT" })
@@ -73,13 +117,16 @@ export function createIdTokens(
         .setAudience(clientId)
         .setIssuedAt()
         .setExpirationTime(`${idTokenTtlSeconds}s`)
-        .sign(signer.privateKey),
+        .sign(signer.privateKey);
+    },
     readHint: async (token) => {
       if (token.length > 8192) return null;
       try {
-        const { kid, alg } = decodeProtectedHeader(token);
+        const { kid, alg, typ } = decodeProtectedHeader(token);
         const key = kid === undefined ? undefined : verifiers.get(kid);
-        if (!key || alg !== key.alg) return null;
+        // The access-token keys sign ID tokens too: an access token (typ
+        // at+jwt) is no proof that an application speaks for its user.
+        if (!key || alg !== key.alg || typ !== "JWT") return null;
         const { payload } = await compactVerify(token, key.publicKey, { algorithms: [key.alg] });
         const claims = hintClaims.safeParse(JSON.parse(new TextDecoder().decode(payload)));
         if (!claims.success || claims.data.iss !== issuer) return null;

@@ -27,6 +27,7 @@ export const claimsSupported = [
   "auth_time",
   "nonce",
   "amr",
+  "acr",
   "azp",
   "at_hash",
   "sid",

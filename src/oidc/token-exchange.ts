@@ -2,18 +2,19 @@ import { createHash, timingSafeEqual } from "node:crypto";
 import type { DatabasePool, DatabaseTransactionConnection } from "slonik";
 import {
   type AuthorizationCode,
+  type ClaimsGrant,
   consumeAuthorizationCode,
   findAuthorizationCodeByHash,
   recordCodeIssuedSession,
 } from "../../sql/oauth-authorization-codes.ts";
 import { insertRefreshToken } from "../../sql/refresh-tokens.ts";
-import { insertSessionAt, revokeSession } from "../../sql/sessions.ts";
+import { findClientSessionGrant, insertSessionAt, revokeSession } from "../../sql/sessions.ts";
 import { findUserById, type User } from "../../sql/users.ts";
 import { type RequestFacts, recordAudit } from "../audit.ts";
 import type { Config } from "../config/index.ts";
 import { DomainError } from "../errors.ts";
 import type { Logger } from "../logger.ts";
-import { hashSecret, newSessionSecret, sessionAuthenticatedAt } from "../sessions/sessions.ts";
+import { hashSecret, newSessionSecret } from "../sessions/sessions.ts";
 import type { AccessTokens } from "../tokens/access-tokens.ts";
 import { rotateRefreshToken } from "../tokens/token-grants.ts";
 import { releasedClaims } from "./claims.ts";
@@ -113,6 +114,7 @@ export async function redeemAuthorizationCode(
     authTime: code.auth_time,
     amr: code.amr,
     nonce: code.nonce,
+    claims: code.claims,
   });
 }
 
@@ -125,16 +127,17 @@ export async function refreshClientTokens(
 ): Promise<ClientTokenResponse> {
   const rotated = await rotateRefreshToken(deps, refreshToken, facts, client.id);
   // The session's authenticated_at is the sign-in the code carried.
-  const authTime = await sessionAuthenticatedAt(deps.pool, rotated.sessionId);
-  if (!rotated.user.is_whitelisted || !authTime) throw new DomainError("refresh_token_invalid");
+  const grant = await findClientSessionGrant(deps.pool, rotated.sessionId);
+  if (!rotated.user.is_whitelisted || !grant) throw new DomainError("refresh_token_invalid");
   return clientTokens(deps, client, rotated.user, {
     sessionId: rotated.sessionId,
     scopes: rotated.scopes ?? [],
     refreshSecret: rotated.nextSecret,
-    // A refreshed ID token keeps the original sign-in's time (Core §12.2).
-    authTime,
+    // A refreshed ID token keeps the original sign-in's time and acr (Core §12.2).
+    authTime: grant.authenticated_at,
     amr: rotated.amr,
     nonce: null,
+    claims: grant.client_claims,
   });
 }
 
@@ -208,6 +211,7 @@ async function openClientSession(
     userAgent: client.name,
     amr: code.amr,
     clientId: client.id,
+    clientClaims: code.claims,
   });
   const refreshSecret = offline ? newSessionSecret() : null;
   if (refreshSecret) {
@@ -243,6 +247,7 @@ async function clientTokens(
     authTime: Date;
     amr: readonly string[];
     nonce: string | null;
+    claims: ClaimsGrant | null;
   },
 ): Promise<ClientTokenResponse> {
   const access = await accessTokens.issueForClient({
@@ -251,13 +256,16 @@ async function clientTokens(
     clientId: client.id,
     scopes: grant.scopes,
     audience: `${config.http.PUBLIC_URL}${userinfoPath}`,
+    acr: grant.claims?.acr ?? null,
   });
   const idToken = await idTokens.sign({
     sub: user.id,
     clientId: client.id,
+    alg: client.id_token_signed_response_alg,
     authTime: grant.authTime,
     nonce: grant.nonce,
     amr: grant.amr,
+    acr: grant.claims?.id_token ? grant.claims.acr : null,
     accessToken: access.token,
     released: releasedClaims(user, grant.scopes),
   });

@@ -1,5 +1,6 @@
 import type { DatabasePool } from "slonik";
 import { findBearerSubject } from "../../sql/revoked-access-tokens.ts";
+import { findClientSessionGrant } from "../../sql/sessions.ts";
 import { findUserById } from "../../sql/users.ts";
 import { DomainError } from "../errors.ts";
 import type { AccessTokens } from "../tokens/access-tokens.ts";
@@ -26,5 +27,9 @@ export async function userinfoOf(
     : null;
   const user = claims && subject?.is_whitelisted ? await findUserById(pool, claims.sub) : null;
   if (!claims || !user) throw new DomainError("invalid_token");
-  return { sub: user.id, ...releasedClaims(user, claims.scope.split(" ")) };
+  const released = { sub: user.id, ...releasedClaims(user, claims.scope.split(" ")) };
+  // Only a grant whose claims parameter asked userinfo for the acr reads its session again.
+  if (!claims.acr) return released;
+  const grant = await findClientSessionGrant(pool, claims.sid);
+  return grant?.client_claims?.userinfo ? { ...released, acr: grant.client_claims.acr } : released;
 }

@@ -12,6 +12,7 @@ import {
   rotateClientSecret,
   toClientView,
 } from "../oidc/clients.ts";
+import { type IdTokens, idTokenAlgorithms } from "../oidc/id-tokens.ts";
 import { supportedScopes } from "../oidc/scopes.ts";
 
 const adminOperation = operationsOf({ tag: "admin", access: "admin" });
@@ -25,6 +26,7 @@ const clientResponse = z
     public: z.boolean(),
     first_party: z.boolean(),
     allowed_scopes: z.array(z.enum(supportedScopes)),
+    id_token_signed_response_alg: z.enum(idTokenAlgorithms),
     created_at: z.iso.datetime(),
   })
   .meta({ id: "OAuthClient", description: "An OpenID Connect relying party" });
@@ -36,7 +38,11 @@ const clientWithSecret = clientResponse.extend({
     .meta({ description: "Shown this once (null for a public client); only its hash is kept" }),
 });
 
-export function adminClientRoutes(deps: { pool: DatabasePool; logger: Logger }) {
+export function adminClientRoutes(deps: {
+  pool: DatabasePool;
+  logger: Logger;
+  idTokens: Pick<IdTokens, "algs">;
+}) {
   const routes = new ApiRoutes();
 
   routes.add(
@@ -56,11 +62,17 @@ export function adminClientRoutes(deps: { pool: DatabasePool; logger: Logger }) 
     adminOperation("POST /admin/clients", "addOAuthClient", {
       summary: "Register an OpenID Connect client; a confidential client's secret is shown once",
       body: clientBody,
-      responses: { 201: { description: "The new client", body: clientWithSecret } },
+      responses: {
+        201: { description: "The new client", body: clientWithSecret },
+        400: {
+          description:
+            "Invalid input, such as an id_token_signed_response_alg this server does not offer; nothing is written",
+        },
+      },
     }),
     async (c) => {
       const body = await readBody(c, clientBody);
-      const { client, secret } = await addClient(deps, actorOf(c), body);
+      const { client, secret } = await addClient(deps, actorOf(c), body, deps.idTokens.algs);
       c.header("cache-control", "no-store");
       return c.json({ ...toClientView(client), client_secret: secret }, 201);
     },

@@ -6,9 +6,11 @@ import { DomainError, errorCodes } from "../errors.ts";
 import { ApiRoutes, operationsOf } from "../http/api-route.ts";
 import type { AppEnv } from "../http/app-env.ts";
 import { requestAuditFields } from "../http/audit-fields.ts";
+import { authorizationEndpointPath } from "../http/csrf.ts";
 import { invalidRequest, readFields, refusal } from "../http/oauth-answers.ts";
 import { clearSessionCookie } from "../http/session-cookie.ts";
 import type { Logger } from "../logger.ts";
+import { supportedAcrValues } from "../oidc/acr.ts";
 import {
   type BrowserSession,
   decideAuthorization,
@@ -45,7 +47,7 @@ import { bearerTokenOf } from "../tokens/bearer.ts";
 
 const openidOperation = operationsOf({ tag: "openid", access: "anyone" });
 
-const authorizePath = "/oauth2/authorize";
+const authorizePath = authorizationEndpointPath;
 const tokenPath = "/oauth2/token";
 const endSessionPath = "/oauth2/logout";
 
@@ -61,6 +63,13 @@ const authorizationQuery = z.object({
   code_challenge_method: z.literal("S256").optional(),
   prompt: optionalParam.meta({ description: "none, login, consent or select_account" }),
   max_age: optionalParam,
+  acr_values: optionalParam.meta({
+    description: `Voluntary: the authentication classes wanted, in order of preference (${supportedAcrValues.join(", ")})`,
+  }),
+  claims: optionalParam.meta({
+    description:
+      "OpenID Connect Core §5.5: a JSON object with id_token and userinfo members; an acr with essential and values is sought and, unmet, refused",
+  }),
 });
 
 const discoveryResponse = z
@@ -80,6 +89,7 @@ const discoveryResponse = z
     token_endpoint_auth_methods_supported: z.array(z.string()),
     code_challenge_methods_supported: z.array(z.string()),
     claims_supported: z.array(z.string()),
+    acr_values_supported: z.array(z.string()),
     prompt_values_supported: z.array(z.string()),
     authorization_response_iss_parameter_supported: z.boolean(),
     claims_parameter_supported: z.boolean(),
@@ -133,6 +143,10 @@ const userinfoResponse = z
     preferred_username: z.string().optional(),
     picture: z.string().optional(),
     groups: z.array(z.string()).optional(),
+    acr: z
+      .string()
+      .optional()
+      .meta({ description: "When the claims parameter asked userinfo for it" }),
   })
   .meta({ id: "UserInfo", description: "The claims the access token's scopes release" });
 
@@ -178,7 +192,7 @@ export function oidcProviderRoutes(deps: OidcDeps) {
           response_modes_supported: ["query"],
           grant_types_supported: ["authorization_code", "refresh_token"],
           subject_types_supported: ["public"],
-          id_token_signing_alg_values_supported: [deps.idTokens.alg],
+          id_token_signing_alg_values_supported: [...deps.idTokens.algs],
           token_endpoint_auth_methods_supported: [
             "client_secret_basic",
             "client_secret_post",
@@ -186,9 +200,10 @@ export function oidcProviderRoutes(deps: OidcDeps) {
           ],
           code_challenge_methods_supported: ["S256"],
           claims_supported: [...claimsSupported],
+          acr_values_supported: [...supportedAcrValues],
           prompt_values_supported: ["none", "login", "consent", "select_account"],
           authorization_response_iss_parameter_supported: true,
-          claims_parameter_supported: false,
+          claims_parameter_supported: true,
           request_parameter_supported: false,
           request_uri_parameter_supported: false,
         }),
@@ -296,6 +311,27 @@ export function oidcProviderRoutes(deps: OidcDeps) {
       },
     }),
     (c) => authorize(c, new URL(c.req.url).searchParams),
+  );
+
+  routes.add(
+    openidOperation("POST /oauth2/authorize", "authorizeByForm", {
+      summary:
+        "The authorization endpoint with its parameters as a form (OpenID Connect Core §3.1.2.1), answered as the same request by GET",
+      bodyMediaTypes: ["application/x-www-form-urlencoded"],
+      body: authorizationQuery,
+      responses: {
+        302: {
+          description:
+            "To the sign-in page (coming back by GET), or to the registered redirect URI with code or error, state and iss",
+        },
+        200: { description: "The consent page", contentType: "text/html" },
+        400: {
+          description: "An unknown client or an unregistered redirect URI: an error page",
+          contentType: "text/html",
+        },
+      },
+    }),
+    async (c) => authorize(c, new URLSearchParams(await formText(c))),
   );
 
   routes.add(

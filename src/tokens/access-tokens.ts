@@ -63,6 +63,8 @@ const clientClaimsSchema = z.object({
   exp: z.number().int(),
   client_id: z.uuid(),
   scope: z.string(),
+  /** The acr the sign-in met, when the authorization request asked for one (RFC 9068 §2.2.1). */
+  acr: z.string().optional(),
 });
 export type ClientAccessTokenClaims = z.infer<typeof clientClaimsSchema>;
 
@@ -97,6 +99,7 @@ export type AccessTokens = {
     clientId: string;
     scopes: readonly string[];
     audience: string;
+    acr?: string | null;
   }) => Promise<IssuedAccessToken>;
   /** The claims of a relying party's access token for `audience`, still within its lifetime; else null. */
   verifyForClient: (token: string, audience: string) => Promise<ClientAccessTokenClaims | null>;
@@ -184,8 +187,13 @@ export function createAccessTokens(
         return null;
       }
     },
-    issueForClient: ({ userId, sessionId, clientId, scopes, audience: resource }) =>
-      sign(userId, resource, { sid: sessionId, client_id: clientId, scope: scopes.join(" ") }),
+    issueForClient: ({ userId, sessionId, clientId, scopes, audience: resource, acr }) =>
+      sign(userId, resource, {
+        sid: sessionId,
+        client_id: clientId,
+        scope: scopes.join(" "),
+        ...(acr ? { acr } : {}),
+      }),
     verifyForClient: async (token, resource) => {
       if (token.length > maxTokenLength) return null;
       try {

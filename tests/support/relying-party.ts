@@ -1,6 +1,7 @@
 import * as client from "openid-client";
 import type { DatabasePool } from "slonik";
 import { addClient, type ClientInput, clientBody } from "../../src/oidc/clients.ts";
+import { idTokenAlgorithms } from "../../src/oidc/id-tokens.ts";
 import { selfAddressedAppSetup, type TestApp } from "./app.ts";
 import { testLogger } from "./database.ts";
 
@@ -32,6 +33,8 @@ export async function registerClient(
       first_party: true,
       ...input,
     }),
+    // Refusing an algorithm the app does not offer is the admin API's test.
+    idTokenAlgorithms,
   );
   return { clientId: added.id, secret };
 }
