@@ -13,6 +13,7 @@ export const oauthClientRow = z.object({
   first_party: z.boolean(),
   allowed_scopes: z.array(z.string()),
   id_token_signed_response_alg: z.string(),
+  backchannel_logout_uri: z.string().nullable(),
   previous_secret_expires_at: z.date().nullable(),
   created_at: z.date(),
 });
@@ -20,7 +21,7 @@ export type OAuthClient = z.infer<typeof oauthClientRow>;
 
 const clientColumns = sql.fragment`
   id, name, redirect_uris, post_logout_redirect_uris, confidential, first_party, allowed_scopes,
-  id_token_signed_response_alg, previous_secret_expires_at, created_at`;
+  id_token_signed_response_alg, backchannel_logout_uri, previous_secret_expires_at, created_at`;
 
 export type NewOAuthClient = {
   name: string;
@@ -29,6 +30,7 @@ export type NewOAuthClient = {
   firstParty: boolean;
   allowedScopes: readonly string[];
   idTokenSignedResponseAlg: string;
+  backchannelLogoutUri: string | null;
   /** null for a public client. */
   secretHash: Buffer | null;
 };
@@ -40,11 +42,11 @@ export async function insertOAuthClient(
   return db.one(sql.type(oauthClientRow)`
     INSERT INTO oauth_clients (name, redirect_uris, post_logout_redirect_uris, confidential,
                                first_party, allowed_scopes, id_token_signed_response_alg,
-                               secret_hash)
+                               backchannel_logout_uri, secret_hash)
     VALUES (${client.name}, ${sql.array(client.redirectUris, "text")},
             ${sql.array(client.postLogoutRedirectUris, "text")}, ${client.secretHash !== null},
             ${client.firstParty}, ${sql.array(client.allowedScopes, "text")},
-            ${client.idTokenSignedResponseAlg},
+            ${client.idTokenSignedResponseAlg}, ${client.backchannelLogoutUri},
             ${client.secretHash ? sql.binary(client.secretHash) : null})
     RETURNING ${clientColumns}`);
 }

@@ -1,7 +1,9 @@
 import type { CommonQueryMethods, DatabasePool } from "slonik";
 import { insertAuditEvent, type NewAuditEvent } from "../sql/audit-events.ts";
+import { enqueueBackchannelLogouts } from "../sql/backchannel-logouts.ts";
 import { enqueueDeliveries } from "../sql/webhook-deliveries.ts";
 import type { Logger } from "./logger.ts";
+import { endsSignIn } from "./oidc/backchannel-events.ts";
 import { webhookDataOf, webhookEventsOf, webhookPayload } from "./webhooks/events.ts";
 
 export type AuditEntry = NewAuditEvent;
@@ -21,7 +23,9 @@ export type AuditedDeps = { pool: DatabasePool; logger: Logger };
  * a delivery for every subscribed endpoint, together: in their own
  * transaction, or a savepoint of the caller's (so the change and its
  * deliveries commit or vanish together, and a failure here leaves the
- * caller's transaction usable).
+ * caller's transaction usable). An event that ends a user's sign-in
+ * (src/oidc/backchannel-events.ts) queues, the same way, a back-channel
+ * logout notice for every relying party that asked for one.
  */
 export async function recordAudit(
   db: CommonQueryMethods,
@@ -29,17 +33,21 @@ export async function recordAudit(
   entry: AuditEntry,
 ): Promise<void> {
   const webhookEvents = webhookEventsOf(entry);
+  const signedOut = entry.userId ? endsSignIn(entry) : false;
   try {
-    if (webhookEvents.length === 0) {
+    if (webhookEvents.length === 0 && !signedOut) {
       await insertAuditEvent(db, entry);
       return;
     }
-    const data = webhookDataOf(entry);
     await db.transaction(async (tx) => {
       await insertAuditEvent(tx, entry);
-      for (const eventType of webhookEvents) {
-        await enqueueDeliveries(tx, { eventType, payload: webhookPayload(eventType, data) });
+      if (webhookEvents.length > 0) {
+        const data = webhookDataOf(entry);
+        for (const eventType of webhookEvents) {
+          await enqueueDeliveries(tx, { eventType, payload: webhookPayload(eventType, data) });
+        }
       }
+      if (signedOut && entry.userId) await enqueueBackchannelLogouts(tx, entry.userId);
     });
   } catch (error) {
     logger.error({ err: error, eventType: entry.eventType }, "audit event not recorded");

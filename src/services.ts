@@ -5,6 +5,7 @@ import { startGitHubRecheckSchedule } from "./gate/github-recheck.ts";
 import { lazyTokenCipher, type TokenCipher } from "./keys/token-encryption.ts";
 import { createLogger, type Logger } from "./logger.ts";
 import { createMailer, type Mailer } from "./mail/mailer.ts";
+import { backchannelLogoutTask, sendBackchannelLogout } from "./oidc/backchannel-logout.ts";
 import { createIdTokens, type IdTokens } from "./oidc/id-tokens.ts";
 import { enabledProviders } from "./providers/enabled-providers.ts";
 import type { ProviderName, SignInProvider } from "./providers/sign-in-providers.ts";
@@ -88,7 +89,16 @@ export async function createServices(
   const tokenCipher = lazyTokenCipher(config, logger);
   const githubRecheck = startGitHubRecheckSchedule({ pool, logger, tokenCipher, config });
   const webhookWorker: DeliveryWorker | null = deliverWebhooks
-    ? startDeliveryWorker({ pool, config, logger, databaseUrl: queueUrl })
+    ? startDeliveryWorker({
+        pool,
+        config,
+        logger,
+        databaseUrl: queueUrl,
+        tasks: {
+          [backchannelLogoutTask]: (payload) =>
+            sendBackchannelLogout({ pool, logger, idTokens }, payload),
+        },
+      })
     : null;
   return {
     config,

@@ -33,6 +33,7 @@ type ClientJson = {
   first_party: boolean;
   allowed_scopes: string[];
   id_token_signed_response_alg: string;
+  backchannel_logout_uri: string | null;
 };
 
 const add = async (...args: string[]) => {
@@ -101,6 +102,17 @@ describe("gatehouse clients", () => {
     const tokens = await signInThrough(config, cookie);
     expect(tokens.claims()?.sub).toBe(user.id);
     expect(decodeProtectedHeader(tokens.id_token as string).alg).toBe("EdDSA");
+  });
+
+  test("--backchannel-logout-uri is stored and shown", async () => {
+    const added = await add(
+      "Listening",
+      "--redirect-uri",
+      redirectUri,
+      "--backchannel-logout-uri",
+      "https://rp.example/backchannel-logout",
+    );
+    expect(added.backchannel_logout_uri).toBe("https://rp.example/backchannel-logout");
   });
 
   test("--public registers a client without a secret", async () => {

@@ -24,6 +24,9 @@ const help = `usage: gatehouse clients <add NAME --redirect-uri URI... | list | 
     --id-token-signed-response-alg ALG
                           how its ID tokens are signed: RS256 (default), or EdDSA or ES256
                           when JWT_SIGNING_KEYS has such a key (see the discovery document)
+    --backchannel-logout-uri URI
+                          where a signed logout token is POSTed when a user of the
+                          client signs out (OpenID Connect Back-Channel Logout)
                         Prints client_id and, for a confidential client, client_secret:
                         shown this once, stored hashed.
   list                  every client (never a secret)
@@ -51,6 +54,7 @@ export const clientsCommand: CliCommand = {
     "first-party": { type: "boolean" },
     scope: { type: "string", multiple: true },
     "id-token-signed-response-alg": { type: "string" },
+    "backchannel-logout-uri": { type: "string" },
   },
   run: async ({ positionals, values, json }) => {
     const [action, ...args] = positionals;
@@ -60,6 +64,7 @@ export const clientsCommand: CliCommand = {
         if (!name || extra.length > 0) throw new CliError("clients add needs exactly one NAME");
         const scopes = strings(values.scope);
         const [alg] = strings(values["id-token-signed-response-alg"]);
+        const [backchannel] = strings(values["backchannel-logout-uri"]);
         const parsed = clientBody.safeParse({
           name,
           redirect_uris: strings(values["redirect-uri"]),
@@ -68,6 +73,7 @@ export const clientsCommand: CliCommand = {
           first_party: values["first-party"] === true,
           ...(scopes.length > 0 ? { allowed_scopes: scopes } : {}),
           ...(alg !== undefined ? { id_token_signed_response_alg: alg } : {}),
+          ...(backchannel !== undefined ? { backchannel_logout_uri: backchannel } : {}),
         });
         if (!parsed.success) {
           const issue = parsed.error.issues[0];

@@ -72,6 +72,8 @@ export const clientBody = z.strictObject({
    * Default: RS256 (or, without an RSA key, the access-token key's).
    */
   id_token_signed_response_alg: z.enum(idTokenAlgorithms).optional(),
+  /** OpenID Connect Back-Channel Logout 1.0: where to POST a logout token when its user signs out. */
+  backchannel_logout_uri: redirectUri.optional(),
 });
 export type ClientInput = z.input<typeof clientBody>;
 
@@ -86,6 +88,7 @@ export function toClientView(client: OAuthClient) {
     first_party: client.first_party,
     allowed_scopes: client.allowed_scopes,
     id_token_signed_response_alg: client.id_token_signed_response_alg,
+    backchannel_logout_uri: client.backchannel_logout_uri,
     created_at: client.created_at.toISOString(),
   };
 }
@@ -131,6 +134,7 @@ export async function addClient(
       firstParty: input.first_party,
       allowedScopes: input.allowed_scopes,
       idTokenSignedResponseAlg: alg,
+      backchannelLogoutUri: input.backchannel_logout_uri ?? null,
       secretHash: secret ? hashSecret(secret) : null,
     });
     await auditClientChange(tx, logger, "admin.client_added", actor, added);

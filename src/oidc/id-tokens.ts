@@ -1,4 +1,4 @@
-import { createHash, createPublicKey, type KeyObject } from "node:crypto";
+import { createHash, createPublicKey, type KeyObject, randomUUID } from "node:crypto";
 import { compactVerify, decodeProtectedHeader, SignJWT } from "jose";
 import { z } from "zod";
 import type { Config } from "../config/index.ts";
@@ -16,6 +16,9 @@ import type { Logger } from "../logger.ts";
 
 /** How long an ID token is good for: a relying party checks it once, at sign-in. */
 const idTokenTtlSeconds = 600;
+/** A logout token is checked on arrival; its retries are within minutes. */
+const logoutTokenTtlSeconds = 300;
+export const backchannelLogoutEvent = "http://schemas.openid.net/event/backchannel-logout";
 
 export type IdTokenAlgorithm = IdTokenSigner["alg"];
 /** Every algorithm a client may register; a deployment offers those its keys allow (IdTokens.algs). */
@@ -29,6 +32,11 @@ export type IdTokens = {
   /** The RSA public keys, served in the JWKS beside the access-token keys. */
   jwks: RsaPublicJwk[];
   sign: (claims: IdTokenClaims) => Promise<string>;
+  /**
+   * A logout token (OpenID Connect Back-Channel Logout 1.0 §2.4) telling
+   * `clientId` that `sub` signed out, signed as its ID tokens are.
+   */
+  signLogoutToken: (logout: { sub: string; clientId: string; alg: string }) => Promise<string>;
   /**
    * The subject and audience of an ID token we signed, however old (an
    * end-session `id_token_hint` may have expired, OpenID RP-Initiated Logout
@@ -99,6 +107,20 @@ export function createIdTokens(
     algs,
     defaultAlg,
     jwks: rsaKeys.map((k) => k.publicJwk),
+    signLogoutToken: async ({ sub, clientId, alg }) => {
+      const signer = (signers.get(alg as IdTokenAlgorithm) ??
+        signers.get(defaultAlg)) as IdTokenSigner;
+      // typ logout+jwt (§2.4): no relying party can take it for an ID token.
+      return new SignJWT({ events: { [backchannelLogoutEvent]: {} } })
+        .setProtectedHeader({ alg: signer.alg, kid: signer.kid, typ: "logout+jwt" })
+        .setIssuer(issuer)
+        .setSubject(sub)
+        .setAudience(clientId)
+        .setIssuedAt()
+        .setJti(randomUUID())
+        .setExpirationTime(`${logoutTokenTtlSeconds}s`)
+        .sign(signer.privateKey);
+    },
     sign: async ({ sub, clientId, alg, authTime, nonce, amr, acr, accessToken, released }) => {
       const signer = (signers.get(alg as IdTokenAlgorithm) ??
         signers.get(defaultAlg)) as IdTokenSigner;

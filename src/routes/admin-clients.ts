@@ -27,6 +27,7 @@ const clientResponse = z
     first_party: z.boolean(),
     allowed_scopes: z.array(z.enum(supportedScopes)),
     id_token_signed_response_alg: z.enum(idTokenAlgorithms),
+    backchannel_logout_uri: z.string().nullable(),
     created_at: z.iso.datetime(),
   })
   .meta({ id: "OAuthClient", description: "An OpenID Connect relying party" });

@@ -1,6 +1,7 @@
 import type { Context } from "hono";
 import type { DatabasePool } from "slonik";
 import { z } from "zod";
+import { recordAudit } from "../audit.ts";
 import type { Config } from "../config/index.ts";
 import { DomainError, errorCodes } from "../errors.ts";
 import { ApiRoutes, operationsOf } from "../http/api-route.ts";
@@ -93,6 +94,8 @@ const discoveryResponse = z
     prompt_values_supported: z.array(z.string()),
     authorization_response_iss_parameter_supported: z.boolean(),
     claims_parameter_supported: z.boolean(),
+    backchannel_logout_supported: z.boolean(),
+    backchannel_logout_session_supported: z.boolean(),
     request_parameter_supported: z.boolean(),
     request_uri_parameter_supported: z.boolean(),
   })
@@ -204,6 +207,9 @@ export function oidcProviderRoutes(deps: OidcDeps) {
           prompt_values_supported: ["none", "login", "consent", "select_account"],
           authorization_response_iss_parameter_supported: true,
           claims_parameter_supported: true,
+          backchannel_logout_supported: true,
+          // Logout tokens name the user (sub), not a session: no sid.
+          backchannel_logout_session_supported: false,
           request_parameter_supported: false,
           request_uri_parameter_supported: false,
         }),
@@ -467,6 +473,14 @@ export function oidcProviderRoutes(deps: OidcDeps) {
       }
       await signOutSession(pool, session, deps.credentialCache);
       clearSessionCookie(c, config);
+      // Audited as every sign-out is; relying parties that asked are told (backchannel-events.ts).
+      await recordAudit(pool, deps.logger, {
+        eventType: "logout",
+        result: "success",
+        userId: principal.user.user_id,
+        ...requestAuditFields(c),
+        context: { via: "end_session" },
+      });
     }
     return read.redirectTo ? c.redirect(read.redirectTo, 302) : c.html(signedOutPage());
   };

@@ -114,7 +114,13 @@ function startAbandonedJobSweep({ pool, config, logger }: WorkerDeps) {
  * fails (a database restart), is started again after a pause that doubles
  * up to 30 s.
  */
-export function startDeliveryWorker(deps: WorkerDeps & { databaseUrl: string }): DeliveryWorker {
+export function startDeliveryWorker(
+  deps: WorkerDeps & {
+    databaseUrl: string;
+    /** Other jobs of the same queue, by task name (the OpenID provider's back-channel logouts). */
+    tasks?: Record<string, (payload: unknown) => Promise<void>>;
+  },
+): DeliveryWorker {
   const pgPool = queuePool(deps.databaseUrl, 4, deps.logger);
   const options = {
     pgPool,
@@ -125,6 +131,7 @@ export function startDeliveryWorker(deps: WorkerDeps & { databaseUrl: string }):
     parsedCronItems: [],
     logger: queueLogger(deps.logger),
     taskList: {
+      ...deps.tasks,
       [deliveryTask]: async (payload: unknown) => {
         const job = jobPayload.parse(payload);
         await attemptDelivery(deps, { deliveryId: job.delivery_id, attempt: job.attempt });
