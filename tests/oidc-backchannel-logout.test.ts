@@ -30,8 +30,9 @@ type Received = {
 };
 
 /** A relying party's back-channel logout endpoint; `delayMs` holds every answer that long. */
-function startReceiver({ delayMs = 0 } = {}) {
+function startReceiver({ delayMs = 0, failFirst = 0 } = {}) {
   const received: Received[] = [];
+  let failures = failFirst;
   const server = Bun.serve({
     hostname: "127.0.0.1",
     port: 0,
@@ -57,6 +58,10 @@ function startReceiver({ delayMs = 0 } = {}) {
         received.push({ contentType, sub: null, aud: null, error: String(error) });
       }
       if (delayMs > 0) await Bun.sleep(delayMs);
+      if (failures > 0) {
+        failures--;
+        return new Response("not now", { status: 503 });
+      }
       return new Response(null, { status: 200 });
     },
   });
@@ -73,7 +78,10 @@ async function waitFor(check: () => boolean, timeoutMs = 15_000) {
 }
 
 /** A client listening at a fresh receiver, and a user signed in to it. */
-async function signedInToListeningClient(receiverOptions?: { delayMs?: number }) {
+async function signedInToListeningClient(receiverOptions?: {
+  delayMs?: number;
+  failFirst?: number;
+}) {
   const receiver = startReceiver(receiverOptions);
   const registered = await registerClient(db.pool, { backchannel_logout_uri: receiver.url });
   const { user, cookie, sessionId } = await signedInUser(db.pool, app.config, {
@@ -144,6 +152,13 @@ describe("back-channel logout", () => {
     expect((await signOut(cookie)).status).toBe(204);
     expect(performance.now() - started).toBeLessThan(1000);
     await waitFor(() => receiver.received.length > 0);
+  });
+
+  test("a relying party that refuses the first try is sent the token again", async () => {
+    const { receiver, user, cookie } = await signedInToListeningClient({ failFirst: 1 });
+    await signOut(cookie);
+    await waitFor(() => receiver.received.length >= 2, 30_000);
+    expect(receiver.received.map((r) => r.sub)).toEqual([user.id, user.id]);
   });
 
   test("a bad backchannel_logout_uri is refused at registration, and nothing is written", async () => {

@@ -162,6 +162,18 @@ describe("acr", () => {
     expect(location.searchParams.get("error")).toBe("login_required");
   });
 
+  test("phr asked of a user whose only second factor is an authenticator app is not sought", async () => {
+    const { user, cookie } = await signedIn(["pwd", "otp"]);
+    // A confirmed authenticator (its sealed secret does not matter here).
+    await db.pool.query(sql.unsafe`
+      INSERT INTO mfa_totp (user_id, secret, confirmed_at) VALUES (${user.id}, 'v2.k.sealed.secret', now())`);
+    const config = await rp();
+    const voluntary = await signInThrough(config, cookie, { extra: { acr_values: "phr" } });
+    expect(voluntary.claims()?.acr).toBe(mfa);
+    const { location } = await answerTo(config, cookie, essentialAcr(["phr"]));
+    expect(location.searchParams.get("error")).toBe("unmet_authentication_requirements");
+  });
+
   test("an essential acr the session meets is reported", async () => {
     const { cookie } = await signedIn(["pwd", "otp"]);
     const tokens = await signInThrough(await rp(), cookie, { extra: essentialAcr([mfa]) });

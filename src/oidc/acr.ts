@@ -49,7 +49,13 @@ export function chooseAcr(
   return wanted ? { acr: wanted, met: true } : { acr: met[0] as string, met: false };
 }
 
-/** Whether any requested class is one a sign-in with a second factor could meet. */
-export function wantsSecondFactor(request: AcrRequest): boolean {
-  return request.values.some((value) => value === acrMultiFactor || value === acrPhishingResistant);
+/**
+ * What a fresh sign-in needs the user to have to meet the request: any
+ * second factor (urn:gatehouse:acr:mfa asked for), a passkey (only phr), or
+ * nothing that would help (only classes a fresh sign-in always meets, or
+ * unknown ones).
+ */
+export function stepUpNeeds(request: AcrRequest): "second_factor" | "passkey" | null {
+  if (request.values.includes(acrMultiFactor)) return "second_factor";
+  return request.values.includes(acrPhishingResistant) ? "passkey" : null;
 }

@@ -1,13 +1,14 @@
 import type { DatabasePool } from "slonik";
 import { type ClaimsGrant, insertAuthorizationCode } from "../../sql/oauth-authorization-codes.ts";
 import { findConsentedScopes, grantConsent } from "../../sql/oauth-consents.ts";
+import { hasPasskey } from "../../sql/passkeys.ts";
 import type { UserStatus } from "../../sql/users.ts";
 import { type RequestFacts, recordAudit } from "../audit.ts";
 import type { Logger } from "../logger.ts";
 import { hasSecondFactor } from "../mfa/second-factor-proof.ts";
 import { hashSecret, newSessionSecret, sessionAuthenticatedAt } from "../sessions/sessions.ts";
 import { isPrintableText } from "../text-input.ts";
-import { type AcrRequest, chooseAcr, wantsSecondFactor } from "./acr.ts";
+import { type AcrRequest, chooseAcr, stepUpNeeds } from "./acr.ts";
 import { readClaimsParameter } from "./claims-request.ts";
 import { findClient, type OAuthClient } from "./clients.ts";
 import { grantedScopes, type Scope } from "./scopes.ts";
@@ -291,9 +292,9 @@ export async function decideAuthorization(
 
 /**
  * The acr the ID token reports, when the request asked for one. A class the
- * sign-in does not meet is sought once: a user with a second factor signs
- * in again (and gives it); the request resumed after that sign-in is not
- * sent round again. Then a voluntary request (acr_values) gets the class
+ * sign-in does not meet is sought once: a user who has what it takes (a
+ * second factor for mfa, a passkey for phr) signs in again and gives it;
+ * the request resumed after that sign-in is not sent round again. Then a voluntary request (acr_values) gets the class
  * that was met, and an essential one (the claims parameter) fails with
  * unmet_authentication_requirements (Core §5.5.1.1: a failed sign-in).
  */
@@ -309,10 +310,11 @@ async function settleAcr(
   if (!asked) return { kind: "acr", grant: null };
   const { acr, met } = chooseAcr(asked, browser.amr);
   if (!met) {
+    const needs = signedInSinceRedirect ? null : stepUpNeeds(asked);
     const stepUp =
-      !signedInSinceRedirect &&
-      wantsSecondFactor(asked) &&
-      (await hasSecondFactor(pool, browser.userId));
+      needs === "second_factor"
+        ? await hasSecondFactor(pool, browser.userId)
+        : needs === "passkey" && (await hasPasskey(pool, browser.userId));
     if (stepUp && !request.prompt.has("none")) return { kind: "sign_in", again: true };
     if (asked.essential) {
       return stepUp
