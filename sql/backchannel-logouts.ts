@@ -10,8 +10,10 @@ export const backchannelLogoutTask = "backchannel_logout";
 
 /**
  * A job for every client with a back-channel logout URI and a relying-party
- * session of the user that was live when this transaction began: unrevoked,
- * or revoked by it (or within the minute). How many were queued.
+ * session of the user not revoked before this sign-out (unrevoked, or
+ * revoked by it or within the minute). Expired ones count: the app's own
+ * session usually outlives its Gatehouse tokens, and cleanup removes them
+ * CLEANUP_GRACE_PERIOD after they expire. How many were queued.
  */
 export async function enqueueBackchannelLogouts(
   db: CommonQueryMethods,
@@ -26,6 +28,6 @@ export async function enqueueBackchannelLogouts(
     WHERE c.backchannel_logout_uri IS NOT NULL
       AND EXISTS (
         SELECT 1 FROM sessions s
-        WHERE s.client_id = c.id AND s.user_id = ${userId}::uuid AND s.expires_at > now()
+        WHERE s.client_id = c.id AND s.user_id = ${userId}::uuid
           AND (s.revoked_at IS NULL OR s.revoked_at >= now() - interval '1 minute'))`);
 }

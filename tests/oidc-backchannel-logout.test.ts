@@ -136,6 +136,27 @@ describe("back-channel logout", () => {
     expect(receiver.received[0]?.sub).toBe(user.id);
   });
 
+  test("a client whose tokens for the user expired is still told (its own session outlives them)", async () => {
+    const { receiver, registered, user, cookie } = await signedInToListeningClient();
+    await db.pool.query(sql.unsafe`
+      UPDATE sessions
+      SET created_at = now() - interval '2 hours', expires_at = now() - interval '1 hour'
+      WHERE user_id = ${user.id} AND client_id = ${registered.clientId}`);
+    await signOut(cookie);
+    await waitFor(() => receiver.received.length > 0);
+    expect(receiver.received[0]?.sub).toBe(user.id);
+  });
+
+  test("a client whose session for the user already ended is not told again", async () => {
+    const { receiver: told, registered, user, cookie } = await signedInToListeningClient();
+    await db.pool.query(sql.unsafe`
+      UPDATE sessions SET revoked_at = now() - interval '1 hour', revoked_reason = 'test'
+      WHERE user_id = ${user.id} AND client_id = ${registered.clientId}`);
+    await signOut(cookie);
+    await Bun.sleep(1500);
+    expect(told.received).toEqual([]);
+  });
+
   test("a client the user never signed in to is not told", async () => {
     const { receiver: told, cookie } = await signedInToListeningClient();
     const idle = startReceiver();
