@@ -66,6 +66,8 @@ describe("discovery", () => {
     expect(metadata.claims_parameter_supported).toBe(true);
     expect(metadata.acr_values_supported).toEqual(["phr", mfa, sfa]);
     expect(metadata.claims_supported).toContain("acr");
+    // Only what ID tokens or userinfo can carry: no sid, which neither does.
+    expect(metadata.claims_supported).not.toContain("sid");
   });
 });
 

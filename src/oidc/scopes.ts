@@ -30,7 +30,6 @@ export const claimsSupported = [
   "acr",
   "azp",
   "at_hash",
-  "sid",
   "email",
   "email_verified",
   "name",
