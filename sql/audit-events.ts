@@ -241,27 +241,3 @@ export async function findArrivalOfUser(db: CommonQueryMethods, userId: string):
     ORDER BY occurred_at LIMIT 1`);
   return found ?? { arrival_event: null, arrival_context: null };
 }
-
-export const approvalEventRow = z.object({
-  event_type: z.string(),
-  actor_id: z.uuid().nullable(),
-  occurred_at: z.date(),
-  context: z.record(z.string(), z.unknown()),
-});
-export type ApprovalEvent = z.infer<typeof approvalEventRow>;
-
-/**
- * The latest event that let the user in: an approval (`user.approved`, by an
- * administrator or the CLI) or an automatic grant (`account.auto_approved`,
- * an allowlist rule or ADMIN_EMAILS); null when none is kept.
- */
-export async function findLatestApprovalOfUser(
-  db: CommonQueryMethods,
-  userId: string,
-): Promise<ApprovalEvent | null> {
-  return db.maybeOne(sql.type(approvalEventRow)`
-    SELECT event_type, actor_id, occurred_at, context FROM audit_events
-    WHERE user_id = ${userId} AND result = 'success'
-      AND event_type IN ('user.approved', 'account.auto_approved')
-    ORDER BY occurred_at DESC, id DESC LIMIT 1`);
-}

@@ -1,9 +1,11 @@
 import { describe, expect, test } from "bun:test";
 import { sql } from "slonik";
+import { upsertAllowlistRule } from "../sql/allowlist-rules.ts";
 import { insertAuditEvent } from "../sql/audit-events.ts";
 import { findSessionById } from "../sql/sessions.ts";
 import { findUserByEmail, findUserById, insertUser } from "../sql/users.ts";
-import { appTestSetup } from "./support/app.ts";
+import { hashPassword } from "../src/password/hashing.ts";
+import { appTestSetup, startTestApp } from "./support/app.ts";
 import { crossSitePoster, formPoster, jsonSender } from "./support/requests.ts";
 import { knownPassword, linkTokenlessAccount, signedInUser } from "./support/sign-in.ts";
 
@@ -382,30 +384,190 @@ describe("one user's sessions", () => {
   });
 });
 
-describe("how a user got in", () => {
-  test("the user page says who approved them, or which rule or ADMIN_EMAILS did", async () => {
+describe("why a user is (not) let in", () => {
+  const panelOf = (html: string) =>
+    html.slice(html.indexOf('<section aria-labelledby="access-heading"')).split("</section>")[0] ??
+    "";
+
+  test("the user page says which administrator approved them, and when", async () => {
     const actor = await admin();
     const byHand = await signedInUser(pool, app.config);
     await postForm(`/admin/forms/users/${byHand.user.id}`, actor.cookie, { action: "approve" });
-    const byHandPage = await page(`/admin/view/users/${byHand.user.id}`, actor.cookie);
-    expect(byHandPage.html).toContain(
-      `by <a href="/admin/view/users/${actor.user.id}">an administrator</a> on `,
+    const panel = panelOf((await page(`/admin/view/users/${byHand.user.id}`, actor.cookie)).html);
+    expect(panel).toContain("Why this user is let in");
+    expect(panel).toContain(
+      `Approved by <a href="/admin/view/users/${actor.user.id}">${actor.user.email}</a> on `,
     );
+    expect(panel).not.toContain("What keeps them out");
+  });
 
-    const byRule = await member();
-    await insertAuditEvent(pool, {
-      eventType: "account.auto_approved",
-      result: "success",
-      userId: byRule.user.id,
-      context: { via: "github", allowlist_rule: "domain:example.com" },
+  test("a user an allowlist rule let in at sign-in: the page names the rule", async () => {
+    const { cookie } = await admin();
+    const domain = `ruled${++counter}.example`;
+    await upsertAllowlistRule(pool, { kind: "domain", value: domain, createdBy: null });
+    const who = await insertUser(pool, {
+      email: `someone@${domain}`,
+      emailVerified: true,
+      passwordHash: await hashPassword(knownPassword, app.config.passwords),
     });
-    const byRulePage = await page(`/admin/view/users/${byRule.user.id}`, actor.cookie);
-    expect(byRulePage.html).toContain("automatically, by allowlist rule domain:example.com on ");
+    const login = await send("POST", "/auth/login", null, {
+      email: who.email,
+      password: knownPassword,
+    });
+    expect(login.status).toBe(200);
+    const panel = panelOf((await page(`/admin/view/users/${who.id}`, cookie)).html);
+    expect(panel).toContain(`Approved by allowlist rule <code>domain ${domain}</code> on `);
+  });
 
-    const waiting = await signedInUser(pool, app.config);
-    expect((await page(`/admin/view/users/${waiting.user.id}`, actor.cookie)).html).toContain(
-      "<dd>not approved</dd>",
+  test("a waiting user with an unverified address: not approved, and the address to verify", async () => {
+    const { cookie } = await admin();
+    const waiting = await signedInUser(pool, app.config, { emailVerified: false });
+    const panel = panelOf((await page(`/admin/view/users/${waiting.user.id}`, cookie)).html);
+    expect(panel).toContain("Why this user is not let in");
+    expect(panel).toContain("Nobody has approved them yet.");
+    expect(panel).toContain('<li data-missing="pending_approval">');
+    expect(panel).toContain('<li data-missing="email_unverified">');
+  });
+
+  test("a waiting user a rule matches: the rule that lets them in at their next sign-in", async () => {
+    const { cookie } = await admin();
+    const domain = `next${++counter}.example`;
+    await upsertAllowlistRule(pool, { kind: "domain", value: domain, createdBy: null });
+    const waiting = await signedInUser(pool, app.config, { email: `w@${domain}` });
+    const panel = panelOf((await page(`/admin/view/users/${waiting.user.id}`, cookie)).html);
+    expect(panel).toContain(
+      `Allowlist rule <code>domain ${domain}</code> lets them in at their next sign-in.`,
     );
+  });
+
+  test("denied and deactivated users: the page says what keeps them out", async () => {
+    const actor = await admin();
+    const denied = await signedInUser(pool, app.config);
+    await postForm(`/admin/forms/users/${denied.user.id}`, actor.cookie, {
+      action: "deny",
+      reason: "not on the team",
+    });
+    const deniedPanel = panelOf(
+      (await page(`/admin/view/users/${denied.user.id}`, actor.cookie)).html,
+    );
+    expect(deniedPanel).toContain('<li data-missing="denied">An administrator denied them access.');
+    const inactive = await member();
+    await postForm(`/admin/forms/users/${inactive.user.id}`, actor.cookie, {
+      action: "deactivate",
+      confirmed: "yes",
+    });
+    const inactivePanel = panelOf(
+      (await page(`/admin/view/users/${inactive.user.id}`, actor.cookie)).html,
+    );
+    expect(inactivePanel).toContain('<li data-missing="inactive">The account is deactivated.');
+  });
+
+  test("under MFA_REQUIRED=admins an administrator without a second factor is missing one", async () => {
+    const strict = await startTestApp(pool, { MFA_REQUIRED: "admins" });
+    try {
+      const { cookie } = await signedInUser(pool, strict.config, {
+        role: "admin",
+        isWhitelisted: true,
+      });
+      const bare = await signedInUser(pool, strict.config, { role: "admin", isWhitelisted: true });
+      const response = await strict.request(`/admin/view/users/${bare.user.id}`, {
+        headers: { cookie },
+        redirect: "manual",
+      });
+      const panel = panelOf(await response.text());
+      expect(panel).toContain("Why this user is not let in");
+      expect(panel).toContain('<li data-missing="second_factor">');
+    } finally {
+      await strict.close();
+    }
+  });
+});
+
+describe("the allowlist's dry run", () => {
+  const answerOf = (html: string) =>
+    html.slice(html.indexOf('<section aria-labelledby="dry-run-heading"')).split("</section>")[0] ??
+    "";
+  const rules = () => pool.oneFirst(sql.unsafe`SELECT count(*)::int FROM allowlist_rules`);
+
+  test("a rule that matches the user's verified address would let them in; nothing is added", async () => {
+    const { cookie } = await admin();
+    const target = await signedInUser(pool, app.config, {
+      email: `dry${++counter}@dry.example`,
+    });
+    const before = await rules();
+    const response = await postForm("/admin/forms/allowlist/dry-run", cookie, {
+      kind: "domain",
+      value: "dry.example",
+      user: target.user.email ?? "",
+    });
+    expect(response.status).toBe(200);
+    const answer = answerOf(await response.text());
+    expect(answer).toContain('<span class="badge verified">would let in</span>');
+    expect(answer).toContain('data-reason="matches"');
+    expect(answer).toContain(`href="/admin/view/users/${target.user.id}"`);
+    // The form keeps what was asked.
+    expect(answer).toContain('value="dry.example"');
+    expect(await rules()).toBe(before);
+  });
+
+  test("by id: an unverified address is not matched, and the answer says why", async () => {
+    const { cookie } = await admin();
+    const target = await signedInUser(pool, app.config, {
+      email: `dry${++counter}@unverified-dry.example`,
+      emailVerified: false,
+    });
+    const response = await postForm("/admin/forms/allowlist/dry-run", cookie, {
+      kind: "domain",
+      value: "unverified-dry.example",
+      user: target.user.id,
+    });
+    expect(response.status).toBe(200);
+    const answer = answerOf(await response.text());
+    expect(answer).toContain('<span class="badge unverified">would not let in</span>');
+    expect(answer).toContain('data-reason="email_unverified"');
+  });
+
+  test("an invalid rule is a 400 and an unknown user a 404, both on the form, changing nothing", async () => {
+    const { cookie } = await admin();
+    const before = await rules();
+    const invalid = await postForm("/admin/forms/allowlist/dry-run", cookie, {
+      kind: "domain",
+      value: "not a domain",
+      user: "someone@example.com",
+    });
+    expect(invalid.status).toBe(400);
+    expect(answerOf(await invalid.text())).toContain('<p role="alert">');
+    for (const user of ["nobody@nowhere.example", crypto.randomUUID(), "not-an-id"]) {
+      const unknown = await postForm("/admin/forms/allowlist/dry-run", cookie, {
+        kind: "domain",
+        value: "example.com",
+        user,
+      });
+      expect(unknown.status).toBe(404);
+      expect(answerOf(await unknown.text())).toContain("No such user.");
+    }
+    expect(await rules()).toBe(before);
+  });
+
+  test("a cross-site dry run is refused", async () => {
+    const { cookie } = await admin();
+    const response = await crossSite("/admin/forms/allowlist/dry-run", cookie, {
+      kind: "domain",
+      value: "example.com",
+      user: "someone@example.com",
+    });
+    expect(response.status).toBe(403);
+  });
+
+  test("a member gets the 403 page, not an answer", async () => {
+    const { cookie } = await member();
+    const response = await postForm("/admin/forms/allowlist/dry-run", cookie, {
+      kind: "domain",
+      value: "example.com",
+      user: "someone@example.com",
+    });
+    expect(response.status).toBe(403);
+    expect(await response.text()).not.toContain("would let in");
   });
 });
 

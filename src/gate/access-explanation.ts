@@ -119,6 +119,7 @@ export async function explainAccess(deps: ExplainDeps, userId: string) {
     rule_at_next_sign_in: waitingFor ? toRuleView(waitingFor) : null,
   };
 }
+export type AccessExplanation = Awaited<ReturnType<typeof explainAccess>>;
 
 export const dryRunReasons = [
   "matches",

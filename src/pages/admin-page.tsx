@@ -2,6 +2,7 @@ import { type Context, Hono, type MiddlewareHandler } from "hono";
 import { z } from "zod";
 import { pageOfAuditEvents } from "../audit-trail.ts";
 import { DomainError, hasCode } from "../errors.ts";
+import { dryRunRule, type ExplainDeps, explainAccess } from "../gate/access-explanation.ts";
 import {
   addAllowlistRule,
   allowlistRuleBody,
@@ -43,6 +44,7 @@ import {
   webhookEndpointBody,
   webhookEndpoints,
 } from "../webhooks/endpoints.ts";
+import type { DryRunFields, DryRunOutcome } from "./admin/access.tsx";
 import { AllowlistRules } from "./admin/allowlist.tsx";
 import { type AuditFilterFields, AuditLog, auditFilterNames } from "./admin/audit.tsx";
 import { ConfirmStep } from "./admin/confirm.tsx";
@@ -108,6 +110,12 @@ const reauthForm = z.object({
 });
 
 const confirmation = z.object({ confirmed: z.literal("yes").optional() });
+/** The dry run's fields as typed; the rule is checked as a rule once read. */
+const dryRunForm = z.object({
+  kind: z.string().max(32).default(""),
+  value: z.string().max(320).default(""),
+  user: z.string().max(320).default(""),
+});
 /** A rule deletion also carries the count its confirmation showed. */
 const ruleDeletionForm = confirmation.extend({
   expected_unapproved: z.coerce.number().int().min(0).optional(),
@@ -151,7 +159,9 @@ const asUtcInstant = (value: string | undefined) =>
     ? `${value.length === 16 ? `${value}:00` : value}Z`
     : value;
 
-export function adminPageRoutes(deps: MfaResetDeps & SignInDeps & DecisionDeps & EndpointDeps) {
+export function adminPageRoutes(
+  deps: MfaResetDeps & SignInDeps & DecisionDeps & EndpointDeps & ExplainDeps,
+) {
   const { pool } = deps;
   const app = new Hono<AppEnv>();
 
@@ -221,14 +231,13 @@ export function adminPageRoutes(deps: MfaResetDeps & SignInDeps & DecisionDeps &
   });
 
   app.get("/admin/view/users/:id", requireAdminPage(), async (c) => {
-    const [record, frame] = await Promise.all([
-      userRecord(pool, targetUserId(c)),
-      frameOf(c, "users"),
-    ]);
+    const id = targetUserId(c);
+    const [record, frame] = await Promise.all([userRecord(pool, id), frameOf(c, "users")]);
     if (!record) return notFound(c, errorMessage("user_not_found"));
+    const access = await explainAccess(deps, id);
     return c.html(
       <Layout title={userLabel(record.user)} frame={frame} {...flashOf(c)}>
-        <UserPage {...record} />
+        <UserPage {...record} access={access} />
       </Layout>,
     );
   });
@@ -309,7 +318,11 @@ export function adminPageRoutes(deps: MfaResetDeps & SignInDeps & DecisionDeps &
     );
   });
 
-  app.get("/admin/view/allowlist", requireAdminPage(), async (c) => {
+  async function allowlistScreen(
+    c: Context<AppEnv>,
+    dryRun?: { fields: DryRunFields; outcome: DryRunOutcome },
+    status: 200 | 400 | 404 = 200,
+  ) {
     const [rules, waiting, frame] = await Promise.all([
       allowlistRules(pool),
       waitingUsersByRule(pool),
@@ -317,9 +330,42 @@ export function adminPageRoutes(deps: MfaResetDeps & SignInDeps & DecisionDeps &
     ]);
     return c.html(
       <Layout title="Allowlist" frame={frame} {...flashOf(c)}>
-        <AllowlistRules rules={rules} waiting={waiting} />
+        <AllowlistRules rules={rules} waiting={waiting} {...(dryRun ? { dryRun } : {})} />
       </Layout>,
+      status,
     );
+  }
+
+  app.get("/admin/view/allowlist", requireAdminPage(), (c) => allowlistScreen(c));
+
+  // The dry run answers on the page it was asked from: it changes nothing,
+  // so no redirect and no recent sign-in (like POST /admin/allowlist/dry-run).
+  app.post("/admin/forms/allowlist/dry-run", requireAdminPage(), async (c) => {
+    const form = await readBody(c, dryRunForm);
+    const fields = { kind: form.kind, value: form.value, user: form.user };
+    const refused = (status: 400 | 404, message: string) =>
+      allowlistScreen(c, { fields, outcome: { kind: "refused", message } }, status);
+    const rule = allowlistRuleBody.safeParse({ kind: form.kind, value: form.value });
+    if (!rule.success) return refused(400, errorMessage("rule_invalid"));
+    const named = form.user.trim();
+    const userId = named.includes("@")
+      ? await userIdOfEmail(pool, named)
+      : z.uuid().safeParse(named).data;
+    if (!userId) return refused(404, errorMessage("user_not_found"));
+    try {
+      const answer = await dryRunRule(deps, rule.data, userId);
+      const outcome: DryRunOutcome = {
+        kind: "answer",
+        wouldAdmit: answer.would_admit,
+        reason: answer.reason,
+        userId,
+        user: named,
+      };
+      return allowlistScreen(c, { fields, outcome });
+    } catch (error) {
+      if (hasCode(error, "user_not_found")) return refused(404, errorMessage("user_not_found"));
+      throw error;
+    }
   });
 
   app.get("/admin/view/allowlist/:id/delete", requireAdminPage(), async (c) => {

@@ -1,10 +1,8 @@
 import type { CommonQueryMethods } from "slonik";
 import {
-  type ApprovalEvent,
   type Arrival,
   type AuditEvent,
   findArrivalOfUser,
-  findLatestApprovalOfUser,
   listAuditEventsOfUser,
 } from "../../sql/audit-events.ts";
 import { type LinkedAccount, listLinkedAccountsOfUser } from "../../sql/oauth-accounts.ts";
@@ -68,8 +66,6 @@ export type UserRecord = {
   secondFactors: SecondFactorsView;
   /** How the account was created (its creating audit event, when kept). */
   arrival: Arrival;
-  /** What last let them in (an approval or an automatic grant), when kept. */
-  approval: ApprovalEvent | null;
 };
 
 /** The admin page's view of one user; null when no such user. */
@@ -79,18 +75,17 @@ export async function userRecord(
 ): Promise<UserRecord | null> {
   const user = await findUserById(db, userId);
   if (!user) return null;
-  const [accounts, sessions, events, factors, arrival, approval] = await Promise.all([
+  const [accounts, sessions, events, factors, arrival] = await Promise.all([
     listLinkedAccountsOfUser(db, userId),
     listSessionsOfUser(db, userId, 50),
     listAuditEventsOfUser(db, userId, 100),
     secondFactorStatus(db, userId),
     findArrivalOfUser(db, userId),
-    findLatestApprovalOfUser(db, userId),
   ]);
   const secondFactors = secondFactorsView({
     totp_enabled: factors.totp.enabled,
     recovery_codes_left: factors.recovery_codes_left,
     passkeys: factors.passkeys,
   });
-  return { user, accounts, sessions, events, secondFactors, arrival, approval };
+  return { user, accounts, sessions, events, secondFactors, arrival };
 }

@@ -1,4 +1,5 @@
 import { type AllowlistRule, allowlistKinds } from "../../gate/allowlist.ts";
+import { type DryRunFields, DryRunForm, type DryRunOutcome } from "./access.tsx";
 import { ConfirmLink, Table, when } from "./layout.tsx";
 
 // /admin/view/allowlist: the rules that approve users at sign-in.
@@ -21,6 +22,7 @@ function reach(rule: AllowlistRule, waiting: Map<string, number>): string {
 export function AllowlistRules(props: {
   rules: readonly AllowlistRule[];
   waiting: Map<string, number>;
+  dryRun?: { fields: DryRunFields; outcome?: DryRunOutcome };
 }) {
   const { rules } = props;
   return (
@@ -74,6 +76,7 @@ export function AllowlistRules(props: {
           </button>
         </form>
       </section>
+      <DryRunForm {...(props.dryRun ?? { fields: {} })} />
     </>
   );
 }

@@ -1,4 +1,6 @@
+import type { AccessExplanation } from "../../gate/access-explanation.ts";
 import type { UserRecord } from "../../users/user-record.ts";
+import { AccessPanel } from "./access.tsx";
 import {
   ActionButton,
   ConfirmLink,
@@ -22,33 +24,7 @@ const sessionState = (s: UserRecord["sessions"][number]) =>
       ? "expired"
       : "live";
 
-/** What let the user in, as the audit trail tells it. */
-function Approval({ user, approval }: Pick<UserRecord, "user" | "approval">) {
-  if (!user.is_whitelisted) return <>not approved</>;
-  if (!approval) return <>approved (how is not recorded)</>;
-  const at = ` on ${when(approval.occurred_at)}`;
-  if (approval.event_type === "account.auto_approved") {
-    const rule = approval.context.allowlist_rule;
-    return (
-      <>
-        automatically
-        {typeof rule === "string" ? `, by allowlist rule ${rule}` : ""}
-        {approval.context.bootstrap_admin === true ? ", listed in ADMIN_EMAILS (bootstrap)" : ""}
-        {at}
-      </>
-    );
-  }
-  return approval.actor_id ? (
-    <>
-      by <a href={`/admin/view/users/${approval.actor_id}`}>an administrator</a>
-      {at}
-    </>
-  ) : (
-    <>from the command line{at}</>
-  );
-}
-
-export function UserPage(props: UserRecord) {
+export function UserPage(props: UserRecord & { access: AccessExplanation }) {
   const { user } = props;
   const back = `/admin/view/users/${user.id}`;
   const live = user.status !== "deleted";
@@ -78,10 +54,6 @@ export function UserPage(props: UserRecord) {
           <dd>{signInMethods({ ...user, providers: props.accounts.map((a) => a.provider) })}</dd>
           <dt>Arrived</dt>
           <dd>{arrivalText(props.arrival)}</dd>
-          <dt>Let in</dt>
-          <dd>
-            <Approval user={user} approval={props.approval} />
-          </dd>
           <dt>Created · last sign-in</dt>
           <dd>
             {when(user.created_at)} · {when(user.last_login_at)}
@@ -148,6 +120,8 @@ export function UserPage(props: UserRecord) {
           </fieldset>
         ) : null}
       </section>
+
+      <AccessPanel explanation={props.access} />
 
       <section aria-labelledby="sessions-heading">
         <h2 id="sessions-heading">Sessions</h2>
