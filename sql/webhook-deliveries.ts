@@ -84,8 +84,11 @@ export const dueDeliveryRow = z.object({
   payload: z.record(z.string(), z.unknown()),
   attempts: z.number().int(),
   created_at: z.date(),
+  endpoint_id: z.uuid(),
   url: z.string(),
-  secret: z.string(),
+  /** Exactly one is set: see webhook-endpoints.ts. */
+  secret: z.string().nullable(),
+  sealed_secret: z.string().nullable(),
 });
 export type DueDelivery = z.infer<typeof dueDeliveryRow>;
 
@@ -95,7 +98,8 @@ export async function findPendingDelivery(
   id: string,
 ): Promise<DueDelivery | null> {
   return db.maybeOne(sql.type(dueDeliveryRow)`
-    SELECT d.id, d.event_type, d.payload, d.attempts, d.created_at, e.url, e.secret
+    SELECT d.id, d.event_type, d.payload, d.attempts, d.created_at, d.endpoint_id, e.url,
+           e.secret, e.sealed_secret
     FROM webhook_deliveries d JOIN webhook_endpoints e ON e.id = d.endpoint_id
     WHERE d.id = ${id} AND d.status = 'pending'`);
 }

@@ -15,6 +15,7 @@ import { type SessionTouches, startSessionTouches } from "./sessions/session-tou
 import { type AccessTokens, createAccessTokens } from "./tokens/access-tokens.ts";
 import { startApprovalDigestSchedule } from "./users/approval-digest.ts";
 import { type DeliveryWorker, startDeliveryWorker } from "./webhooks/delivery-worker.ts";
+import { sealPlainSecretsAtStart } from "./webhooks/endpoint-secrets.ts";
 
 // The composition root: everything the routes share is built here, once
 // per process, from the configuration and an opened database. main.ts and
@@ -93,6 +94,7 @@ export async function createServices(
         pool,
         config,
         logger,
+        tokenCipher,
         databaseUrl: queueUrl,
         tasks: {
           [backchannelLogoutTask]: (payload) =>
@@ -100,6 +102,7 @@ export async function createServices(
         },
       })
     : null;
+  const sealingSecrets = sealPlainSecretsAtStart({ pool, logger, tokenCipher });
   return {
     config,
     pool,
@@ -117,6 +120,7 @@ export async function createServices(
       await approvalDigests.stop();
       await githubRecheck.stop();
       await webhookWorker?.stop();
+      await sealingSecrets;
       await sessionTouches.close();
       await credentials?.close();
       rateLimitStore.close();

@@ -8,13 +8,14 @@ import { z } from "zod";
 import { listBackupTables, readAllRowsAsJson } from "../sql/database-backup.ts";
 import { listAppliedMigrations } from "../sql/schema-migrations.ts";
 import { enqueueDeliveryTo } from "../sql/webhook-deliveries.ts";
-import { insertWebhookEndpoint } from "../sql/webhook-endpoints.ts";
+import { parseConfig } from "../src/config/index.ts";
 import { createDatabasePool } from "../src/db/pool.ts";
 import { createBackup } from "../src/ops/backup.ts";
 import { sha256OfFile } from "../src/ops/backup-file.ts";
 import { newWebhookSecret } from "../src/webhooks/signing.ts";
 import { cliTestSetup, resignBackup, runCli, testBackupKey } from "./support/cli.ts";
 import { createEmptyDatabase, testLogger } from "./support/database.ts";
+import { plantWebhookEndpoint } from "./support/webhook-endpoints.ts";
 
 // Every test drives the CLI as separate processes (and argon2id hashing in seed).
 setDefaultTimeout(60_000);
@@ -339,7 +340,7 @@ describe("backup and restore", () => {
 
 describe("webhook deliveries across a restore", () => {
   test("a restore queues again the deliveries still pending (the queue is not in backups)", async () => {
-    const endpoint = await insertWebhookEndpoint(db.pool, {
+    const endpoint = await plantWebhookEndpoint(db.pool, parseConfig(env), {
       url: "https://hooks.example.com/gatehouse",
       events: ["user.created"],
       secret: newWebhookSecret(),

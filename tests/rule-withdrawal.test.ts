@@ -1,13 +1,13 @@
 import { describe, expect, test } from "bun:test";
 import { sql } from "slonik";
 import { findUserById, insertUser, recordUserLogin, type User } from "../sql/users.ts";
-import { insertWebhookEndpoint } from "../sql/webhook-endpoints.ts";
 import { grantRightsOfIdentity } from "../src/gate/grant-rights.ts";
 import { hashPassword } from "../src/password/hashing.ts";
 import { appTestSetup, startTestApp } from "./support/app.ts";
 import { createTestDatabase, testLogger } from "./support/database.ts";
 import { jsonSender } from "./support/requests.ts";
 import { signedInUser, testPasswordHash } from "./support/sign-in.ts";
+import { plantWebhookEndpoint } from "./support/webhook-endpoints.ts";
 
 // Deleting an allowlist rule takes back the approvals only it gave: users it
 // alone let in are pending again and signed out; users another rule or
@@ -166,7 +166,7 @@ describe("deleting a rule", () => {
   });
 
   test("each user who loses access is queued to subscribed webhooks as user.unapproved", async () => {
-    const endpoint = await insertWebhookEndpoint(pool, {
+    const endpoint = await plantWebhookEndpoint(pool, app.config, {
       url: "https://hooks.example.com/gatehouse",
       events: ["user.unapproved"],
       secret: "whsec_dGVzdHRlc3R0ZXN0dGVzdHRlc3R0ZXN0dGVzdHRlc3Q=",

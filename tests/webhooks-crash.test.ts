@@ -1,11 +1,13 @@
 import { afterAll, expect, setDefaultTimeout, test } from "bun:test";
 import { sql } from "slonik";
 import { z } from "zod";
-import { insertWebhookEndpoint } from "../sql/webhook-endpoints.ts";
+import { parseConfig } from "../src/config/index.ts";
 import { newWebhookSecret } from "../src/webhooks/signing.ts";
 import { startTestApp } from "./support/app.ts";
+import { testKey } from "./support/cli.ts";
 import { createTestDatabase } from "./support/database.ts";
 import { startServer, waitForListening } from "./support/server-process.ts";
+import { plantWebhookEndpoint } from "./support/webhook-endpoints.ts";
 import { startWebhookReceiver } from "./support/webhook-receiver.ts";
 
 // A replica killed (SIGKILL, no shutdown) after a change committed and
@@ -29,12 +31,14 @@ const webhookEnv = {
   WEBHOOK_ALLOW_PRIVATE: "true",
   WEBHOOK_RETRY_DELAY: "100ms",
   WEBHOOK_TIMEOUT: "1s",
+  // The killed replica, the one after it and this test seal and open with one key.
+  TOKEN_ENCRYPTION_KEYS: testKey("w1", 3),
 };
 
 test("a replica killed between the change's commit and the delivery loses no event", async () => {
   const secret = newWebhookSecret();
   receiver.useSecret(secret);
-  await insertWebhookEndpoint(db.pool, {
+  await plantWebhookEndpoint(db.pool, parseConfig({ DATABASE_URL: db.url, ...webhookEnv }), {
     url: receiver.url,
     events: ["user.created"],
     secret,

@@ -1,7 +1,6 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { sql } from "slonik";
 import { z } from "zod";
-import { insertWebhookEndpoint } from "../sql/webhook-endpoints.ts";
 import { parseConfig } from "../src/config/index.ts";
 import { nextAttemptAt } from "../src/webhooks/delivery-worker.ts";
 import { checkedEndpointUrl } from "../src/webhooks/endpoints.ts";
@@ -10,6 +9,7 @@ import { startTestApp } from "./support/app.ts";
 import { createTestDatabase } from "./support/database.ts";
 import { jsonSender } from "./support/requests.ts";
 import { signedInUser } from "./support/sign-in.ts";
+import { plantWebhookEndpoint } from "./support/webhook-endpoints.ts";
 import { startWebhookReceiver } from "./support/webhook-receiver.ts";
 
 // Which URLs an endpoint may have, what bad input answers, who may change
@@ -85,7 +85,7 @@ describe("target addresses", () => {
     // As if the endpoint's name pointed elsewhere when it was added and at
     // 127.0.0.1 now (DNS rebinding): the row is written as it was then.
     const { cookie } = await admin();
-    const endpoint = await insertWebhookEndpoint(db.pool, {
+    const endpoint = await plantWebhookEndpoint(db.pool, app.config, {
       url: receiver.url,
       events: ["user.created"],
       secret: newWebhookSecret(),
@@ -158,7 +158,7 @@ describe("bad input", () => {
 describe("who may change endpoints", () => {
   test("adding, testing and removing an endpoint need a recent sign-in; the lists do not", async () => {
     const { user, cookie } = await admin();
-    const endpoint = await insertWebhookEndpoint(db.pool, {
+    const endpoint = await plantWebhookEndpoint(db.pool, app.config, {
       url: "https://hooks.example.com/gatehouse",
       events: ["user.created"],
       secret: newWebhookSecret(),

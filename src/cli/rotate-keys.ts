@@ -5,10 +5,11 @@ import { progressLine } from "./progress.ts";
 
 const help = `usage: gatehouse rotate-keys [--batch-size N] [--max-batches N] [--json]
 
-Re-encrypts every stored provider token and TOTP secret under the first key of
-TOKEN_ENCRYPTION_KEYS (put the new key first, keep the old ones after it),
-bound to its row and column; tokens written before that binding existed are
-rewritten even when their key is already the first one.
+Re-encrypts every stored provider token, TOTP secret and webhook signing secret
+under the first key of TOKEN_ENCRYPTION_KEYS (put the new key first, keep the
+old ones after it), bound to its row and column; tokens written before that binding existed are
+rewritten even when their key is already the first one, and webhook secrets
+still in plain text are sealed.
 Each batch commits on its own: an interrupted run continues where it stopped
 when run again, and a finished one finds nothing to do. Refuses to start when
 a stored token names a key that is not configured, so no token is lost.
@@ -26,7 +27,8 @@ function positive(name: string, value: unknown, fallback: number): number {
 }
 
 export const rotateKeysCommand: CliCommand = {
-  summary: "re-encrypt stored provider tokens and TOTP secrets under the first configured key",
+  summary:
+    "re-encrypt stored provider tokens, TOTP secrets and webhook secrets under the first configured key",
   help,
   options: { "batch-size": { type: "string" }, "max-batches": { type: "string" } },
   run: async ({ values, positionals, json }) => {

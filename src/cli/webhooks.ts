@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { hasCode } from "../errors.ts";
+import { lazyTokenCipher } from "../keys/token-encryption.ts";
 import { commandLineActor } from "../users/bootstrap.ts";
 import {
   addWebhookEndpoint,
@@ -58,7 +59,7 @@ export const webhooksCommand: CliCommand = {
         const { endpoint, secret } = await withDatabase(
           ({ config, db, logger }) =>
             addWebhookEndpoint(
-              { pool: db.pool, logger, config },
+              { pool: db.pool, logger, config, tokenCipher: lazyTokenCipher(config, logger) },
               commandLineActor(),
               parsed.data,
             ).catch(inputError),

@@ -10,6 +10,11 @@ import {
   replaceAccountTokens,
 } from "../../sql/oauth-accounts.ts";
 import {
+  countWebhookSecretsByKey,
+  listWebhookSecretsNotUnderKey,
+  replaceWebhookSecret,
+} from "../../sql/webhook-endpoints.ts";
+import {
   createTokenCipher,
   currentFormat,
   type EncryptionKey,
@@ -18,14 +23,16 @@ import {
 } from "../keys/token-encryption.ts";
 import { totpSecretBinding } from "../mfa/totp-secrets.ts";
 import { type AccountTokenColumn, bindingOf } from "../providers/provider-tokens.ts";
+import { webhookSecretBinding } from "../webhooks/endpoint-secrets.ts";
 
-// Re-encrypts stored provider tokens and TOTP secrets (sealed with the same
-// keys) under the first configured key, in the
+// Re-encrypts stored provider tokens, TOTP secrets and webhook signing
+// secrets (sealed with the same keys) under the first configured key, in the
 // current format (bound to their row and column; older unbound ones are
 // upgraded even when their key is already the current one). Each
 // batch commits on its own and rows already under the current key are never
 // selected, so an interrupted run simply continues where it stopped and a
-// second run finds nothing to do.
+// second run finds nothing to do. Webhook secrets still in plain text (from
+// before they were sealed) are sealed too.
 
 export class UnconfiguredKeys extends Error {
   override name = "UnconfiguredKeys";
@@ -59,9 +66,13 @@ const asRecord = (rows: readonly { key_id: string; tokens: number }[]) => {
   return counts;
 };
 
-/** Ciphertexts per key: provider tokens and TOTP secrets together. */
+/** Ciphertexts per key: provider tokens, TOTP secrets and webhook secrets together. */
 const countByKey = async (pool: DatabasePool) =>
-  asRecord([...(await countTokensByKey(pool)), ...(await countTotpSecretsByKey(pool))]);
+  asRecord([
+    ...(await countTokensByKey(pool)),
+    ...(await countTotpSecretsByKey(pool)),
+    ...(await countWebhookSecretsByKey(pool)),
+  ]);
 
 /** One kind of sealed row: a keyset batch of those not under the current key, and resealing one. */
 type SealedRows<Row extends { id: string }> = {
@@ -122,7 +133,7 @@ export async function rotateEncryptionKeys({
     return (await kind.list(null, 1)).length === 0;
   };
 
-  // Provider tokens first, then TOTP secrets, within the one batch budget.
+  // Provider tokens first, then TOTP secrets, then webhook secrets, within the one batch budget.
   const finished =
     (await resealAll({
       list: (after, limit) => listAccountsNotUnderKey(pool, currentFormat, keyId, after, limit),
@@ -144,6 +155,18 @@ export async function rotateEncryptionKeys({
       reseal: async (tx, row) => {
         const next = await resealed(row.secret, totpSecretBinding(row.user_id));
         return next !== null && (await replaceTotpSecret(tx, row, next));
+      },
+    })) &&
+    (await resealAll({
+      list: (after, limit) =>
+        listWebhookSecretsNotUnderKey(pool, currentFormat, keyId, after, limit),
+      reseal: async (tx, row) => {
+        const binding = webhookSecretBinding(row.id);
+        const next =
+          row.sealed_secret !== null
+            ? await resealed(row.sealed_secret, binding)
+            : await cipher.encrypt(row.secret as string, binding);
+        return next !== null && (await replaceWebhookSecret(tx, row, next));
       },
     }));
   return {

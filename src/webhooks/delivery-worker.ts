@@ -10,8 +10,10 @@ import {
 } from "../../sql/webhook-deliveries.ts";
 import type { WebhooksConfig } from "../config/index.ts";
 import { queueLogger, queuePool } from "../db/delivery-queue.ts";
+import type { TokenCipher } from "../keys/token-encryption.ts";
 import type { Logger } from "../logger.ts";
-import { postDelivery } from "./delivery-request.ts";
+import { type DeliveryResult, postDelivery } from "./delivery-request.ts";
+import { openWebhookSecret } from "./endpoint-secrets.ts";
 import { signedHeaders } from "./signing.ts";
 
 // Every replica runs this worker over the same queue (graphile-worker: jobs
@@ -22,7 +24,12 @@ import { signedHeaders } from "./signing.ts";
 // the delivery is marked failed. Our own schedule, not the queue's retries,
 // so the delivery log says what happened and the delays are configurable.
 
-type WorkerDeps = { pool: DatabasePool; config: { webhooks: WebhooksConfig }; logger: Logger };
+type WorkerDeps = {
+  pool: DatabasePool;
+  config: { webhooks: WebhooksConfig };
+  logger: Logger;
+  tokenCipher: () => Promise<TokenCipher>;
+};
 
 const jobPayload = z.object({ delivery_id: z.uuid(), attempt: z.number().int().min(0) });
 
@@ -41,13 +48,13 @@ export function nextAttemptAt(
 
 /** Sends attempt `attempt + 1` of a delivery and records how it went. */
 export async function attemptDelivery(
-  { pool, config, logger }: WorkerDeps,
+  { pool, config, logger, tokenCipher }: WorkerDeps,
   job: { deliveryId: string; attempt: number },
 ): Promise<void> {
   const delivery = await findPendingDelivery(pool, job.deliveryId);
   // Settled, deleted with its endpoint, or a stale job of an attempt already recorded.
   if (!delivery || delivery.attempts !== job.attempt) return;
-  const result = await send(delivery, config.webhooks);
+  const result = await send(delivery, config.webhooks, tokenCipher);
   const attempts = delivery.attempts + 1;
   const next = result.delivered
     ? null
@@ -65,9 +72,26 @@ export async function attemptDelivery(
   else logger.warn({ ...log, error: result.error }, "webhook delivery failed for good");
 }
 
-function send(delivery: DueDelivery, config: WebhooksConfig) {
+async function send(
+  delivery: DueDelivery,
+  config: WebhooksConfig,
+  tokenCipher: () => Promise<TokenCipher>,
+): Promise<DeliveryResult> {
+  let secret: string;
+  try {
+    secret = await openWebhookSecret(tokenCipher, { ...delivery, id: delivery.endpoint_id });
+  } catch {
+    // A key missing from TOKEN_ENCRYPTION_KEYS (or a tampered row): an
+    // attempt that failed, retried on schedule, so fixing the keys in time
+    // loses nothing. The error names no secret.
+    return {
+      delivered: false,
+      responseCode: null,
+      error: "the endpoint's signing secret does not open with TOKEN_ENCRYPTION_KEYS",
+    };
+  }
   const body = JSON.stringify(delivery.payload);
-  const headers = signedHeaders(delivery.secret, { id: delivery.id, body, at: new Date() });
+  const headers = signedHeaders(secret, { id: delivery.id, body, at: new Date() });
   return postDelivery(delivery.url, headers, body, {
     allowPrivate: config.WEBHOOK_ALLOW_PRIVATE,
     timeoutMs: config.WEBHOOK_TIMEOUT,

@@ -15,7 +15,9 @@ import {
 import { type AuditedDeps, recordAudit } from "../audit.ts";
 import type { Config } from "../config/index.ts";
 import { DomainError, fieldError } from "../errors.ts";
+import type { TokenCipher } from "../keys/token-encryption.ts";
 import type { Actor } from "../users/administration.ts";
+import { sealWebhookSecret } from "./endpoint-secrets.ts";
 import { testEventType, webhookEventTypes, webhookPayload } from "./events.ts";
 import { newWebhookSecret } from "./signing.ts";
 import { checkHost } from "./target-address.ts";
@@ -24,7 +26,10 @@ import { checkHost } from "./target-address.ts";
 // adding one checks its URL and answers its secret, once; removing one
 // drops its delivery log; each may be sent a test event.
 
-export type EndpointDeps = AuditedDeps & { config: Pick<Config, "runtime" | "webhooks"> };
+export type EndpointDeps = AuditedDeps & {
+  config: Pick<Config, "runtime" | "webhooks">;
+  tokenCipher: () => Promise<TokenCipher>;
+};
 
 export const webhookEndpointBody = z.strictObject({
   url: z.string().trim().min(1).max(2048),
@@ -92,15 +97,32 @@ export async function checkedEndpointUrl(
   return url.toString();
 }
 
+/** Stores an endpoint with its secret sealed; the URL as given (checkedEndpointUrl first). */
+export async function insertSealedEndpoint(
+  db: CommonQueryMethods,
+  cipher: TokenCipher,
+  endpoint: { url: string; events: readonly string[]; secret: string; createdBy: string | null },
+): Promise<WebhookEndpoint> {
+  const id = crypto.randomUUID();
+  return insertWebhookEndpoint(db, {
+    id,
+    url: endpoint.url,
+    events: endpoint.events,
+    sealedSecret: await sealWebhookSecret(cipher, id, endpoint.secret),
+    createdBy: endpoint.createdBy,
+  });
+}
+
 export async function addWebhookEndpoint(
-  { pool, logger, config }: EndpointDeps,
+  { pool, logger, config, tokenCipher }: EndpointDeps,
   actor: Actor,
   input: WebhookEndpointInput,
 ): Promise<{ endpoint: WebhookEndpoint; secret: string }> {
   const url = await checkedEndpointUrl(input.url, config);
   const secret = newWebhookSecret();
+  const cipher = await tokenCipher();
   return pool.transaction(async (tx) => {
-    const endpoint = await insertWebhookEndpoint(tx, {
+    const endpoint = await insertSealedEndpoint(tx, cipher, {
       url,
       events: input.events,
       secret,
