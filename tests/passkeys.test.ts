@@ -1,6 +1,7 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { sql } from "slonik";
 import type { User } from "../sql/users.ts";
+import { newWebhookSecret } from "../src/webhooks/signing.ts";
 import { startTestApp } from "./support/app.ts";
 import { cleanupNow } from "./support/cleanup.ts";
 import { testKey } from "./support/cli.ts";
@@ -9,6 +10,7 @@ import { TestAuthenticator } from "./support/passkey-authenticator.ts";
 import { nextIp } from "./support/requests.ts";
 import { approvedPasswordUser } from "./support/sign-in.ts";
 import { stepNow, totpCode } from "./support/totp.ts";
+import { plantWebhookEndpoint } from "./support/webhook-endpoints.ts";
 
 // Passkeys through the front door, answered by a software authenticator
 // (tests/support/passkey-authenticator.ts) as a browser's would answer:
@@ -152,8 +154,10 @@ describe("registering passkeys", () => {
     expect(Object.keys(list.passkeys[0] ?? {}).sort()).toEqual(
       ["backed_up", "created_at", "device_type", "id", "last_used_at", "name"].sort(),
     );
-    const registered = await eventsOf(user.id, "passkey.registered");
-    expect(registered.map((e) => e.context.passkey_id)).toEqual(list.passkeys.map((p) => p.id));
+    const registered = await eventsOf(user.id, "mfa.enrolled");
+    expect(registered.map((e) => e.context)).toEqual(
+      list.passkeys.map((p) => expect.objectContaining({ method: "passkey", passkey_id: p.id })),
+    );
   });
 
   test("registration options exclude the passkeys the user has already", async () => {
@@ -222,8 +226,8 @@ describe("registering passkeys", () => {
     const session = cookiesOf(signedIn);
     expect((await send("DELETE", `/me/passkeys/${passkeyId}`, session)).status).toBe(204);
     expect(await passkeysOf(user.id)).toBe(0);
-    expect((await eventsOf(user.id, "passkey.removed")).map((e) => e.context.passkey_id)).toEqual([
-      passkeyId,
+    expect((await eventsOf(user.id, "mfa.removed")).map((e) => e.context)).toEqual([
+      expect.objectContaining({ method: "passkey", passkey_id: passkeyId }),
     ]);
     const again = await json(await passkeySignIn(authenticator), 401);
     expect(again.code).toBe("passkey_not_accepted");
@@ -639,5 +643,44 @@ describe("bad input", () => {
     const { cookie } = await logIn(user);
     const answer = await json(await send("DELETE", "/me/passkeys/not-a-uuid", cookie), 404);
     expect(answer.code).toBe("passkey_not_found");
+  });
+});
+
+describe("passkeys as second factors, to webhooks", () => {
+  test("adding and removing a passkey are reported as mfa.enabled and mfa.disabled, method passkey", async () => {
+    const endpoint = await plantWebhookEndpoint(pool, app.config, {
+      url: "https://hooks.example.com/gatehouse",
+      events: ["mfa.enabled", "mfa.disabled"],
+      secret: newWebhookSecret(),
+      createdBy: null,
+    });
+    const user = await passwordUser();
+    const { cookie } = await logIn(user);
+    const { created } = await register(cookie, new TestAuthenticator(origin));
+    expect((await send("DELETE", `/me/passkeys/${created.id}`, cookie)).status).toBe(204);
+    const queued = (await pool.any(sql.unsafe`
+      SELECT event_type, payload FROM webhook_deliveries
+      WHERE endpoint_id = ${endpoint.id} AND payload -> 'data' ->> 'user_id' = ${user.id}
+      ORDER BY created_at, id`)) as readonly { event_type: string; payload: Json }[];
+    expect(queued.map((d) => [d.event_type, (d.payload.data as Json).method])).toEqual([
+      ["mfa.enabled", "passkey"],
+      ["mfa.disabled", "passkey"],
+    ]);
+    expect(queued.map((d) => (d.payload.data as Json).passkey_id)).toEqual([
+      created.id,
+      created.id,
+    ]);
+  });
+
+  test("the account page names a passkey added or removed as such", async () => {
+    const user = await passwordUser();
+    const { cookie } = await logIn(user);
+    const { created } = await register(cookie, new TestAuthenticator(origin));
+    expect((await send("DELETE", `/me/passkeys/${created.id}`, cookie)).status).toBe(204);
+    const page = await app.request("/", { headers: { cookie, "x-forwarded-for": nextIp() } });
+    const html = await page.text();
+    expect(html).toContain("<strong>Passkey added</strong>");
+    expect(html).toContain("<strong>Passkey removed</strong>");
+    expect(html).not.toContain("Authenticator app turned");
   });
 });

@@ -304,7 +304,7 @@ export function EventList(props: { events: readonly AuditEvent[] }) {
       {props.events.map((e) => (
         <li>
           <div>
-            <strong>{eventName(e.event_type)}</strong>{" "}
+            <strong>{eventName(e.event_type, e.context)}</strong>{" "}
             {e.result === "failure" ? <span class="badge warn">failed</span> : null}
             <br />
             <span class="muted">

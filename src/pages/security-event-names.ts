@@ -31,6 +31,7 @@ const names: Record<string, string> = {
   "mfa.recovery_codes_regenerated": "New recovery codes",
   "mfa.recovery_code_used": "Recovery code used",
   "mfa.challenge_failed": "Wrong second-factor code",
+  // Recorded before passkeys were audited as second factors (mfa.*).
   "passkey.registered": "Passkey added",
   "passkey.removed": "Passkey removed",
   "session.revoked": "Device signed out",
@@ -44,5 +45,15 @@ const names: Record<string, string> = {
   rate_limited: "Too many attempts",
 };
 
-export const eventName = (eventType: string) =>
-  Object.hasOwn(names, eventType) ? (names[eventType] as string) : eventType;
+/** Second-factor changes are one event type for every method; the words name the method. */
+const byMethod: Record<string, Record<string, string>> = {
+  "mfa.enrolled": { passkey: "Passkey added" },
+  "mfa.removed": { passkey: "Passkey removed", all: "Second factors reset by an administrator" },
+};
+
+export const eventName = (eventType: string, context: Record<string, unknown> = {}) => {
+  const method = typeof context.method === "string" ? context.method : "";
+  const special = byMethod[eventType]?.[method];
+  if (special) return special;
+  return Object.hasOwn(names, eventType) ? (names[eventType] as string) : eventType;
+};

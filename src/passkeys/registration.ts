@@ -97,7 +97,7 @@ export async function registrationOptions(
 
 /**
  * Stores the passkey an authenticator created for the options above, under
- * the name the user gave it; audited `passkey.registered`. Refused, with
+ * the name the user gave it; audited `mfa.enrolled` (method `passkey`). Refused, with
  * nothing stored, when the response was not made for a live registration
  * challenge of this user, on our origin, with user verification.
  */
@@ -147,12 +147,15 @@ export async function registerPasskey(
         backedUp: info.credentialBackedUp,
         name: registration.name,
       });
+      // A passkey is a second factor: audited (and reported to webhooks as
+      // mfa.enabled) like a confirmed authenticator app, told apart by method.
       await recordAudit(tx, deps.logger, {
-        eventType: "passkey.registered",
+        eventType: "mfa.enrolled",
         result: "success",
         userId,
         ...facts,
         context: {
+          method: "passkey",
           passkey_id: passkey.id,
           device_type: passkey.device_type,
           backed_up: passkey.backed_up,
@@ -168,7 +171,7 @@ export async function registerPasskey(
   }
 }
 
-/** Removes one of the user's passkeys; audited `passkey.removed`. */
+/** Removes one of the user's passkeys; audited `mfa.removed` (method `passkey`), like TOTP turned off. */
 export async function removePasskey(
   deps: PasskeyDeps,
   userId: string,
@@ -179,11 +182,11 @@ export async function removePasskey(
     const removed = await deletePasskeyOfUser(tx, userId, passkeyId);
     if (!removed) throw new DomainError("passkey_not_found");
     await recordAudit(tx, deps.logger, {
-      eventType: "passkey.removed",
+      eventType: "mfa.removed",
       result: "success",
       userId,
       ...facts,
-      context: { passkey_id: removed.id },
+      context: { method: "passkey", passkey_id: removed.id },
     });
   });
 }
