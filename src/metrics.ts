@@ -128,6 +128,20 @@ export const mails = new Counter({
 });
 
 /**
+ * outcome: delivered (a 2xx), retried (an attempt failed, the next is
+ * queued), failed (the last attempt of the retry window failed: given up).
+ * One count per attempt this process sent and recorded.
+ */
+export const webhookDeliveries = new Counter({
+  name: "gatehouse_webhook_deliveries_total",
+  help: "Webhook delivery attempts sent by this process, by outcome (delivered, retried, failed).",
+  labelNames: ["outcome"] as const,
+  registers: [metricsRegistry],
+});
+// Every outcome from the first scrape: a rate over a series that appears late reads as nothing.
+for (const outcome of ["delivered", "retried", "failed"]) webhookDeliveries.inc({ outcome }, 0);
+
+/**
  * Forward-auth answers (allowed, or X-Auth-Reason) and credential-cache
  * lookups: plain numbers on the request path, read at scrape (as the HTTP
  * request metrics are).

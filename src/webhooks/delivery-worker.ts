@@ -12,6 +12,7 @@ import type { WebhooksConfig } from "../config/index.ts";
 import { queueLogger, queuePool } from "../db/delivery-queue.ts";
 import type { TokenCipher } from "../keys/token-encryption.ts";
 import type { Logger } from "../logger.ts";
+import { webhookDeliveries } from "../metrics.ts";
 import { type DeliveryResult, postDelivery } from "./delivery-request.ts";
 import { openWebhookSecret } from "./endpoint-secrets.ts";
 import { signedHeaders } from "./signing.ts";
@@ -59,12 +60,16 @@ export async function attemptDelivery(
   const next = result.delivered
     ? null
     : nextAttemptAt(delivery.created_at, attempts, config.webhooks);
+  const outcome = result.delivered ? "delivered" : next ? "retried" : "failed";
   const recorded = await recordDeliveryAttempt(pool, delivery.id, delivery.attempts, {
     status: result.delivered ? "delivered" : next ? "pending" : "failed",
     responseCode: result.responseCode,
     error: result.error,
     nextAttemptAt: next,
   });
+  // A second worker's copy of the same attempt (its job run again) records
+  // nothing and is not counted twice.
+  if (recorded) webhookDeliveries.inc({ outcome });
   const log = { deliveryId: delivery.id, eventType: delivery.event_type, attempts, recorded };
   if (result.delivered) logger.debug(log, "webhook delivered");
   else if (next)
