@@ -299,6 +299,22 @@ export async function revokeSessionOfUser(
   return result.rowCount === 1;
 }
 
+/**
+ * Ends a relying party's sessions of a user (their refresh tokens end with
+ * them, by the trigger sessions_revoke_refresh_tokens); how many.
+ */
+export async function revokeClientSessionsOfUser(
+  db: CommonQueryMethods,
+  userId: string,
+  clientId: string,
+  reason: string,
+): Promise<number> {
+  const result = await db.query(sql.unsafe`
+    UPDATE sessions SET revoked_at = now(), revoked_reason = ${reason}
+    WHERE user_id = ${userId} AND client_id = ${clientId} AND revoked_at IS NULL`);
+  return result.rowCount;
+}
+
 /** Signs the user out everywhere but `keptSessionId` (a password change keeps the caller's session). */
 export async function revokeOtherSessionsOfUser(
   db: CommonQueryMethods,

@@ -37,6 +37,7 @@ import { forwardAuthRoutes } from "./routes/forward-auth.ts";
 import { healthRoutes } from "./routes/health.ts";
 import { meRoutes } from "./routes/me.ts";
 import { meAccountRoutes } from "./routes/me-account.ts";
+import { meAppRoutes } from "./routes/me-apps.ts";
 import { meMfaRoutes } from "./routes/me-mfa.ts";
 import { mePasskeyRoutes } from "./routes/me-passkeys.ts";
 import { meSessionRoutes } from "./routes/me-sessions.ts";
@@ -139,6 +140,7 @@ export function createApp(deps: Services) {
   mount(emailConfirmationRoutes(deps));
   mount(tokenRoutes(deps));
   mount(meSessionRoutes(deps));
+  mount(meAppRoutes(deps));
   mount(oauthRoutes(deps));
   mount(oidcProviderRoutes(deps));
   app.route("/", signInPageRoutes(deps));

@@ -3,16 +3,18 @@ import { isErrorCode } from "../errors.ts";
 import { errorMessage } from "../http/error-map.ts";
 import type { Problem } from "../http/problem.ts";
 import type { SecurityOverview } from "../mfa/security-overview.ts";
+import type { AppView } from "../oidc/apps-with-access.ts";
 import type { DeviceView } from "../users/devices.ts";
 import type { linkedAccountView } from "../users/user-record.ts";
 import type { toMeResponse } from "../users/user-view.ts";
+import { ConfirmStep } from "./admin/confirm.tsx";
 import { deviceName } from "./device-names.ts";
 import { AccountPage } from "./password-pages.tsx";
 import { eventName } from "./security-event-names.ts";
 import { StepUpForm } from "./step-up-form.tsx";
 
 // The account center (GET /account), the signed-in home: profile, sign-in
-// methods, linked providers, devices, the person's own security events,
+// methods, linked providers, devices, apps with access, the person's own security events,
 // their data and the way to delete the account. Every change is a plain
 // form posting to /account/* (src/routes/account.ts) or to the password
 // routes; nothing needs JavaScript.
@@ -27,6 +29,8 @@ const notices: Record<string, string> = {
   device_revoked: "That device is signed out.",
   others_revoked: "Every other device is signed out.",
   unlinked: "Provider unlinked.",
+  app_removed:
+    "That app's access is removed: it is signed out, and it asks you again before it gets back in.",
   linked: "Provider linked: you can sign in with it from now on.",
   reauthenticated:
     "Confirmed: for the next few minutes you can link a provider or delete the account.",
@@ -296,6 +300,70 @@ function DevicesSection(props: { devices: readonly DeviceView[] }) {
   );
 }
 
+// What each scope lets an app know, in a few words (the consent page says it at length).
+const scopeWords: Record<string, string> = {
+  openid: "who you are",
+  email: "your email address",
+  profile: "your name and picture",
+  groups: "your role",
+  offline_access: "staying signed in",
+};
+const scopeList = (scopes: readonly string[]) =>
+  scopes.length === 0 ? "sign-in only" : scopes.map((s) => scopeWords[s] ?? s).join(", ");
+
+/** Apps signed in with this account (OpenID Connect clients): what they were allowed, and removal. */
+function AppsSection(props: { apps: readonly AppView[] }) {
+  return (
+    <section aria-labelledby="apps-heading" id="apps">
+      <h2 id="apps-heading">Apps with access</h2>
+      {props.apps.length === 0 ? (
+        <p class="muted">No app signs in with this account.</p>
+      ) : (
+        <ul class="rows">
+          {props.apps.map((a) => (
+            <li>
+              <div>
+                <strong>{a.name}</strong>{" "}
+                {a.signed_in ? <span class="badge ok">signed in</span> : null}
+                <br />
+                <span class="muted">
+                  Can know {scopeList(a.scopes)}
+                  {a.consented_at ? `; allowed ${when(a.consented_at)}` : ""}
+                  {a.last_used_at ? `; last used ${when(a.last_used_at)}` : ""}
+                </span>
+              </div>
+              <form method="post" action={`${accountPath}/apps/${a.client_id}/remove`}>
+                <button type="submit" class="secondary" aria-label={`Remove access of ${a.name}`}>
+                  Remove access
+                </button>
+              </form>
+            </li>
+          ))}
+        </ul>
+      )}
+    </section>
+  );
+}
+
+/** The second step of "Remove access": what it does, and the button that does it. */
+export const removeAppPage = (props: { name: string; app: AppView }) =>
+  AccountPage({
+    title: "Remove the app's access?",
+    signedInAs: props.name,
+    nav: <a href={accountPath}>Back to your account</a>,
+    children: (
+      <ConfirmStep
+        subject={props.app.name}
+        question="Remove the access of"
+        consequence="It is signed out at once (its tokens stop working, refresh tokens too), and the next time you sign in to it, it asks for your permission again."
+        button="Remove access"
+        action={`${accountPath}/apps/${props.app.client_id}/remove`}
+        fields={{}}
+        cancelHref={`${accountPath}#apps`}
+      />
+    ),
+  });
+
 /** The person's own audit events, newest first, one per line. */
 export function EventList(props: { events: readonly AuditEvent[] }) {
   if (props.events.length === 0) return <p class="muted">No events yet.</p>;
@@ -384,6 +452,8 @@ export type AccountCenter = {
   overview: SecurityOverview;
   linked: readonly Linked[];
   devices: readonly DeviceView[];
+  /** Apps (OpenID Connect clients) consented to or holding the user's tokens. */
+  apps: readonly AppView[];
   events: readonly AuditEvent[];
   /** The session signed in or stepped up within REAUTH_MAX_AGE. */
   recent: boolean;
@@ -423,6 +493,7 @@ export function accountPage(
               stepUp={center.overview.stepUp}
             />
             <DevicesSection devices={center.devices} />
+            <AppsSection apps={center.apps} />
             <EventsSection events={center.events} />
             <DataSection overview={center.overview} recent={center.recent} />
           </>

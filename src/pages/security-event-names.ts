@@ -40,6 +40,7 @@ const names: Record<string, string> = {
   "token.issued": "App signed in",
   "token.refreshed": "App refreshed its sign-in",
   "token.revoked": "App signed out",
+  "oidc.access_revoked": "App's access removed",
   "token.reuse_detected": "A used app token came back (all its tokens were stopped)",
   "gate.denied": "Refused at an application's gate",
   rate_limited: "Too many attempts",

@@ -21,6 +21,7 @@ import { clearSessionCookie } from "../http/session-cookie.ts";
 import type { Logger } from "../logger.ts";
 import { securityOverview } from "../mfa/security-overview.ts";
 import type { MfaDeps } from "../mfa/totp-enrolment.ts";
+import { appsWithAccess, removeAppAccess, toAppView } from "../oidc/apps-with-access.ts";
 import {
   accountError,
   accountEventsPage,
@@ -28,6 +29,7 @@ import {
   accountPage,
   accountPath,
   displayName,
+  removeAppPage,
 } from "../pages/account-page.tsx";
 import type { ProviderName, SignInProvider } from "../providers/sign-in-providers.ts";
 import { isPrintableText } from "../text-input.ts";
@@ -59,6 +61,7 @@ const profileForm = z.object({
     .refine(isPrintableText, "Use printable characters only."),
 });
 const deleteForm = z.object({ confirm: z.string().max(64) });
+const confirmation = z.object({ confirmed: z.literal("yes").optional() });
 const eventsQuery = z.object({ cursor: z.string().max(200).optional() });
 const eventsOnPage = 25;
 
@@ -87,17 +90,28 @@ export function accountRoutes(
   ) => {
     const principal = principalOf(c);
     const userId = principal.user.user_id;
-    const [user, overview, linked, devices, events, recent] = await Promise.all([
+    const [user, overview, linked, devices, apps, events, recent] = await Promise.all([
       ownUserView(pool, userId),
       securityOverview(deps, userId),
       linkedAccountsOf(pool, userId),
       listDevices(deps, userId, principal.sessionId),
+      appsWithAccess(pool, userId),
       pageOfAuditEvents(pool, { userId }, 5),
       hasRecentAuth(c),
     ]);
     if (!user) throw new DomainError("not_signed_in");
     return accountPage(
-      { user, providers, continueTo, overview, linked, devices, events: events.page, recent },
+      {
+        user,
+        providers,
+        continueTo,
+        overview,
+        linked,
+        devices,
+        apps: apps.map(toAppView),
+        events: events.page,
+        recent,
+      },
       shown,
     );
   };
@@ -118,7 +132,7 @@ export function accountRoutes(
   routes.add(
     pageOperation("GET /account", "showAccountPage", {
       summary:
-        "The account center, the signed-in home: profile, password, second factors, providers, devices, security events, export and deletion (HTML)",
+        "The account center, the signed-in home: profile, password, second factors, providers, devices, apps with access, security events, export and deletion (HTML)",
       access: "signed-in",
       accessCheckedByHandler: true,
       query: z.object({
@@ -234,6 +248,56 @@ export function accountRoutes(
       );
       return backTo(c, "others_revoked");
     },
+  );
+
+  routes.add(
+    pageOperation("GET /account/apps/:clientId/remove", "showRemoveAppPage", {
+      summary: "The confirmation step of removing an app's access (HTML)",
+      responses: {
+        200: html("HTML page: what removing does, and the button that does it"),
+        404: html("No such app with access: the account page, with the refusal shown"),
+      },
+    }),
+    (c) =>
+      answering(c, async () => {
+        const principal = principalOf(c);
+        const app = (await appsWithAccess(pool, principal.user.user_id)).find(
+          (a) => a.client_id === c.req.param("clientId"),
+        );
+        if (!app) throw new DomainError("client_not_found");
+        return htmlPage(
+          c,
+          removeAppPage({ name: displayName(principal.user), app: toAppView(app) }),
+        );
+      }),
+  );
+
+  routes.add(
+    pageOperation("POST /account/apps/:clientId/remove", "removeAppForm", {
+      summary:
+        "Form: remove an app's access (its consent, sessions and tokens); without confirmed=yes, to the confirmation step",
+      body: confirmation,
+      bodyMediaTypes: formMediaTypes,
+      responses: {
+        303: {
+          description:
+            "Removed: back to the account page, which says so (?notice=app_removed); without confirmed=yes, to the confirmation step",
+        },
+        ...refused,
+        404: html("No such app with access: the page again, with the refusal shown"),
+      },
+    }),
+    (c) =>
+      answering(c, async () => {
+        const clientId = c.req.param("clientId");
+        const form = await readBody(c, confirmation);
+        // A removal without its second step does nothing but ask for it.
+        if (form.confirmed !== "yes") {
+          return c.redirect(`${accountPath}/apps/${encodeURIComponent(clientId)}/remove`, 303);
+        }
+        await removeAppAccess(deps, principalOf(c).user.user_id, clientId, requestAuditFields(c));
+        return backTo(c, "app_removed");
+      }),
   );
 
   routes.add(

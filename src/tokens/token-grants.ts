@@ -285,7 +285,10 @@ export async function revokeToken(
 ): Promise<void> {
   if (isRefreshSecret(token)) {
     const found = await findRefreshTokenByHash(pool, hashSecret(token));
-    if (!found) return;
+    // A relying party's token was not issued to this endpoint's callers:
+    // answered as an unknown one and left alone (RFC 7009 §2.1), or anyone
+    // who saw it in passing (a log, a proxy) could sign the user out of the app.
+    if (!found || found.client_id !== null) return;
     await pool.transaction(async (tx) => {
       const revokedTokens = await revokeRefreshTokenFamily(tx, found.family_id);
       const revokedSession = found.session_id
