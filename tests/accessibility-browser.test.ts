@@ -3,12 +3,14 @@ import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import AxeBuilder from "@axe-core/playwright";
 import type { Browser } from "playwright-core";
+import { grantConsent } from "../sql/oauth-consents.ts";
 import {
   browserTestApp,
   chromiumPath,
   launchChromium,
   warnWithoutChromium,
 } from "./support/chromium.ts";
+import { registerClient } from "./support/relying-party.ts";
 import { signedInUser } from "./support/sign-in.ts";
 
 // Every page people see, checked in real Chromium at a desktop and a phone
@@ -26,7 +28,7 @@ afterAll(async () => {
 
 type Visitor = "anyone" | "member" | "admin";
 
-type Ids = { memberId: string; waitingId: string };
+type Ids = { memberId: string; waitingId: string; clientId: string };
 /** A form to fill and send once the page is loaded: the page checked is its answer. */
 type Submission = { fields: Record<string, string>; button: string };
 
@@ -36,6 +38,8 @@ const pages: { path: (ids: Ids) => string; as: Visitor; submit?: (ids: Ids) => S
   { path: () => "/auth/password/reset", as: "anyone" },
   { path: () => "/auth/email-code", as: "anyone" },
   { path: () => "/", as: "member" },
+  { path: () => "/account", as: "member" },
+  { path: ({ clientId }) => `/account/apps/${clientId}/remove`, as: "member" },
   { path: () => "/account/security", as: "member" },
   { path: () => "/account/passkeys", as: "member" },
   { path: () => "/docs", as: "anyone" },
@@ -54,6 +58,8 @@ const pages: { path: (ids: Ids) => string; as: Visitor; submit?: (ids: Ids) => S
     }),
   },
   { path: () => "/admin/view/webhooks", as: "admin" },
+  { path: () => "/admin/view/clients", as: "admin" },
+  { path: ({ clientId }) => `/admin/view/clients/${clientId}/remove`, as: "admin" },
   { path: () => "/admin", as: "member" },
 ];
 
@@ -76,7 +82,21 @@ for (const colorScheme of schemes)
           fullName: "Ada Admin",
         });
         const waiting = await signedInUser(db.pool, app.config, { emailVerified: false });
-        const ids = { memberId: member.user.id, waitingId: waiting.user.id };
+        // An app the member let in, with long redirect URIs (the phone width must hold them).
+        const client = await registerClient(db.pool, {
+          name: "Team wiki",
+          redirect_uris: [
+            "https://wiki.team.example.com/auth/oidc/callback/with/a/rather/long/path/segment",
+          ],
+          post_logout_redirect_uris: ["https://wiki.team.example.com/signed-out"],
+          first_party: false,
+        });
+        await grantConsent(db.pool, member.user.id, client.clientId, ["openid", "email"]);
+        const ids = {
+          memberId: member.user.id,
+          waitingId: waiting.user.id,
+          clientId: client.clientId,
+        };
         const cookies: Record<Visitor, string | null> = {
           anyone: null,
           member: member.cookie,
@@ -137,6 +157,7 @@ for (const colorScheme of schemes)
           const name = `${as}${path
             .replace(member.user.id, "user")
             .replace(waiting.user.id, "waiting-user")
+            .replace(client.clientId, "client")
             .replace(/[^a-z0-9]+/gi, "-")}${submission ? "-answer" : ""}`.replace(/-$/, "");
           await page.screenshot({
             path: join(artifacts, `a11y-${name}-${width}-${colorScheme}.png`),

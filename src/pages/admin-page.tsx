@@ -20,6 +20,15 @@ import { gateRefusal } from "../http/gate.ts";
 import { readBody } from "../http/json-body.ts";
 import { assertRecentAuthOf } from "../http/recent-auth.ts";
 import { type MfaResetDeps, resetSecondFactors } from "../mfa/admin-reset.ts";
+import {
+  addClient,
+  clientBody,
+  findClient,
+  listClients,
+  removeClient,
+  rotateClientSecret,
+  toClientView,
+} from "../oidc/clients.ts";
 import { auditFilterOf, auditQuery } from "../routes/admin-audit.ts";
 import type { SignInDeps } from "../sign-in/complete.ts";
 import { reauthenticate } from "../sign-in/reauth.ts";
@@ -47,6 +56,7 @@ import {
 import type { DryRunFields, DryRunOutcome } from "./admin/access.tsx";
 import { AllowlistRules } from "./admin/allowlist.tsx";
 import { type AuditFilterFields, AuditLog, auditFilterNames } from "./admin/audit.tsx";
+import { ClientSecretShown, ClientsList } from "./admin/clients.tsx";
 import { ConfirmStep } from "./admin/confirm.tsx";
 import { flashMessages, type NoticeCode, withFlash } from "./admin/flash.ts";
 import {
@@ -69,7 +79,8 @@ import { WebhookAdded, WebhookEndpoints } from "./admin/webhooks.tsx";
 
 // The admin console: server-rendered HTML with plain forms, so it works
 // without JavaScript. Screens are GET /admin (the approval queue) and
-// /admin/view/* (users, one user, the audit log, the allowlist, and the
+// /admin/view/* (users, one user, the audit log, the allowlist, webhooks,
+// OpenID Connect clients, and the
 // confirmation step of destructive actions); forms post to /admin/forms/*,
 // which call the same domain functions as the JSON API and redirect back
 // (POST-redirect-GET). The session cookie and the CSRF middleware protect
@@ -557,6 +568,98 @@ export function adminPageRoutes(
       await assertRecentAuthOf(c);
       if (!id.success) throw new DomainError("webhook_not_found");
       await removeWebhookEndpointAudited(deps, actorOf(c), id.data);
+    });
+  });
+
+  app.get("/admin/view/clients", requireAdminPage(), async (c) => {
+    const clients = await listClients(pool);
+    return c.html(
+      <Layout title="Clients" frame={await frameOf(c, "clients")} {...flashOf(c)}>
+        <ClientsList clients={clients.map(toClientView)} />
+      </Layout>,
+    );
+  });
+
+  app.post("/admin/forms/clients", requireAdminPage(), async (c) => {
+    const form = await c.req.formData().catch(() => null);
+    const lines = (name: string) =>
+      String(form?.get(name) ?? "")
+        .split(/\r?\n/)
+        .map((line) => line.trim())
+        .filter((line) => line !== "");
+    const input = clientBody.safeParse({
+      name: form?.get("name"),
+      redirect_uris: lines("redirect_uris"),
+      post_logout_redirect_uris: lines("post_logout_redirect_uris"),
+      allowed_scopes: form?.getAll("allowed_scopes"),
+      public: form?.get("public") === "yes",
+      first_party: form?.get("first_party") === "yes",
+    });
+    if (!input.success) {
+      return c.redirect(withFlash("/admin/view/clients", { error: "validation_failed" }), 303);
+    }
+    return secretShownOnce(c, false, async () => addClient(deps, actorOf(c), input.data));
+  });
+
+  app.post("/admin/forms/clients/:id/secret", requireAdminPage(), async (c) => {
+    await readBody(c, z.object({}));
+    return secretShownOnce(c, true, () => rotateClientSecret(deps, actorOf(c), c.req.param("id")));
+  });
+
+  /** Runs a change that makes a secret and answers the page showing it, this once. */
+  async function secretShownOnce(
+    c: Context<AppEnv>,
+    rotated: boolean,
+    change: () => Promise<{ client: Parameters<typeof toClientView>[0]; secret: string | null }>,
+  ) {
+    try {
+      await assertRecentAuthOf(c);
+      const { client, secret } = await change();
+      // The secret must not outlive this page in any cache.
+      c.header("cache-control", "no-store");
+      return c.html(
+        <Layout
+          title={rotated ? "Secret rotated" : "Client registered"}
+          frame={await frameOf(c, "clients")}
+        >
+          <ClientSecretShown client={toClientView(client)} secret={secret} rotated={rotated} />
+        </Layout>,
+      );
+    } catch (error) {
+      if (error instanceof DomainError) {
+        return c.redirect(withFlash("/admin/view/clients", { error: error.code }), 303);
+      }
+      throw error;
+    }
+  }
+
+  app.get("/admin/view/clients/:id/remove", requireAdminPage(), async (c) => {
+    const client = await findClient(pool, c.req.param("id"));
+    if (!client) return notFound(c, errorMessage("client_not_found"));
+    return c.html(
+      <Layout title="Are you sure?" frame={await frameOf(c, "clients")}>
+        <ConfirmStep
+          subject={`${client.name} (${client.id})`}
+          question="Remove the client"
+          consequence="It can no longer sign anyone in: its users are signed out of it at once (its sessions, refresh tokens and codes end) and their consents are deleted. Registering it again gives a new client ID."
+          button="Remove client"
+          action={`/admin/forms/clients/${client.id}/remove`}
+          fields={{}}
+          cancelHref="/admin/view/clients"
+        />
+      </Layout>,
+    );
+  });
+
+  app.post("/admin/forms/clients/:id/remove", requireAdminPage(), async (c) => {
+    const id = z.uuid().safeParse(c.req.param("id"));
+    const form = await readBody(c, confirmation);
+    if (id.success && form.confirmed !== "yes") {
+      return c.redirect(`/admin/view/clients/${id.data}/remove`, 303);
+    }
+    return changeThenBack(c, "/admin/view/clients", "client_removed", async () => {
+      await assertRecentAuthOf(c);
+      await removeClient(deps, actorOf(c), c.req.param("id"));
     });
   });
 

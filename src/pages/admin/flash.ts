@@ -27,6 +27,7 @@ const notices = {
   rule_added: "Rule added.",
   rule_deleted: "Rule deleted.",
   webhook_removed: "Endpoint removed, with its delivery log.",
+  client_removed: "Client removed: its users are signed out of it, its consents are gone.",
   webhook_test_sent: "Test event queued: it appears among the latest deliveries.",
 } as const;
 

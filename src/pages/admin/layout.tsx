@@ -6,7 +6,7 @@ import type { FormAction } from "./user-actions.ts";
 
 // The admin console's frame and the small pieces every admin view uses.
 
-export type AdminScreen = "pending" | "users" | "audit" | "allowlist" | "webhooks";
+export type AdminScreen = "pending" | "users" | "audit" | "allowlist" | "webhooks" | "clients";
 
 /** Who is looking at the console, and how many wait for them: every admin page's header shows both. */
 export type AdminFrame = { adminName: string; pendingCount: number; screen?: AdminScreen };
@@ -17,6 +17,7 @@ const screens: { screen: AdminScreen; href: string; label: string }[] = [
   { screen: "audit", href: "/admin/view/audit", label: "Audit log" },
   { screen: "allowlist", href: "/admin/view/allowlist", label: "Allowlist" },
   { screen: "webhooks", href: "/admin/view/webhooks", label: "Webhooks" },
+  { screen: "clients", href: "/admin/view/clients", label: "Clients" },
 ];
 
 function AdminNav({ frame }: { frame: AdminFrame }) {
