@@ -269,3 +269,66 @@ describe("/auth/revoke and a relying party's refresh token", () => {
     expect(audited).toBe(0);
   });
 });
+
+describe("POST /oauth2/revoke", () => {
+  test("discovery names it as the revocation endpoint", async () => {
+    const metadata = (await (await app.request("/.well-known/openid-configuration")).json()) as {
+      revocation_endpoint: string;
+    };
+    expect(metadata.revocation_endpoint).toBe(`${issuer}/oauth2/revoke`);
+  });
+
+  test("the client revokes its own refresh token; the next refresh is invalid_grant", async () => {
+    const { user, config, tokens } = await consentedApp();
+    await client.tokenRevocation(config, tokens.refresh_token as string);
+    expect(await refreshError(config, tokens.refresh_token as string)).toBe("invalid_grant");
+    await expect(client.fetchUserInfo(config, tokens.access_token, user.id)).rejects.toThrow();
+  });
+
+  test("the client revokes its own access token; userinfo refuses it", async () => {
+    const { user, config, tokens } = await consentedApp();
+    await client.tokenRevocation(config, tokens.access_token);
+    await expect(client.fetchUserInfo(config, tokens.access_token, user.id)).rejects.toThrow();
+    // The refresh token was not named: it still works.
+    expect(await refreshError(config, tokens.refresh_token as string)).toBe("refreshed");
+  });
+
+  test("another client's token is answered 200 and left alone", async () => {
+    const owner = await consentedApp();
+    const other = await discover(app, await registerClient(db.pool, { name: "Other" }));
+    await client.tokenRevocation(other, owner.tokens.refresh_token as string);
+    await client.tokenRevocation(other, owner.tokens.access_token);
+    expect(await refreshError(owner.config, owner.tokens.refresh_token as string)).toBe(
+      "refreshed",
+    );
+  });
+
+  test("a wrong secret is invalid_client and revokes nothing", async () => {
+    const { registered, config, tokens } = await consentedApp();
+    const response = await app.request("/oauth2/revoke", {
+      method: "POST",
+      headers: {
+        "content-type": "application/x-www-form-urlencoded",
+        authorization: `Basic ${btoa(`${registered.clientId}:wrong`)}`,
+      },
+      body: new URLSearchParams({ token: tokens.refresh_token as string }).toString(),
+    });
+    expect(response.status).toBe(401);
+    expect(((await response.json()) as { error: string }).error).toBe("invalid_client");
+    expect(await refreshError(config, tokens.refresh_token as string)).toBe("refreshed");
+  });
+
+  test("a request without a token is invalid_request", async () => {
+    const { registered } = await consentedApp();
+    const response = await app.request("/oauth2/revoke", {
+      method: "POST",
+      headers: {
+        "content-type": "application/x-www-form-urlencoded",
+        authorization: `Basic ${btoa(`${registered.clientId}:${registered.secret}`)}`,
+      },
+      body: "",
+    });
+    expect(response.status).toBe(400);
+    expect(((await response.json()) as { error: string }).error).toBe("invalid_request");
+  });
+});

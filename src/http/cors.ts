@@ -16,6 +16,7 @@ export const crossOriginPaths = [
   "/.well-known/*",
   "/oauth2/token",
   "/oauth2/userinfo",
+  "/oauth2/revoke",
   "/me",
   "/me/*",
 ] as const;

@@ -20,6 +20,7 @@ import {
 } from "../oidc/authorization.ts";
 import { readEndSession } from "../oidc/end-session.ts";
 import type { IdTokens } from "../oidc/id-tokens.ts";
+import { revokeClientToken } from "../oidc/revocation.ts";
 import { claimsSupported, supportedScopes } from "../oidc/scopes.ts";
 import {
   authenticateClient,
@@ -81,6 +82,7 @@ const discoveryResponse = z
     userinfo_endpoint: z.string(),
     jwks_uri: z.string(),
     end_session_endpoint: z.string(),
+    revocation_endpoint: z.string(),
     scopes_supported: z.array(z.string()),
     response_types_supported: z.array(z.string()),
     response_modes_supported: z.array(z.string()),
@@ -119,6 +121,17 @@ const clientTokenError = z
     code: z.enum(errorCodes).meta({ description: "Gatehouse's stable code (docs/errors.md)" }),
   })
   .meta({ id: "OpenIdTokenError", description: "RFC 6749 §5.2 error response" });
+
+const clientRevokeRequest = z.object({
+  token: z.string().min(1).max(8192),
+  token_type_hint: z
+    .string()
+    .max(64)
+    .optional()
+    .meta({ description: "Ignored: both kinds are tried" }),
+  client_id: z.string().max(64).optional(),
+  client_secret: z.string().max(256).optional(),
+});
 
 const clientTokenRequest = z.discriminatedUnion("grant_type", [
   z.object({
@@ -190,6 +203,7 @@ export function oidcProviderRoutes(deps: OidcDeps) {
           userinfo_endpoint: `${issuer}${userinfoPath}`,
           jwks_uri: `${issuer}/.well-known/jwks.json`,
           end_session_endpoint: `${issuer}${endSessionPath}`,
+          revocation_endpoint: `${issuer}/oauth2/revoke`,
           scopes_supported: [...supportedScopes],
           response_types_supported: ["code"],
           response_modes_supported: ["query"],
@@ -432,6 +446,53 @@ export function oidcProviderRoutes(deps: OidcDeps) {
         c.header("cache-control", "no-store");
         c.header("pragma", "no-cache");
         return c.json(tokens, 200);
+      } catch (error) {
+        if (error instanceof DomainError) return refusal(c, error);
+        throw error;
+      }
+    },
+  );
+
+  routes.add(
+    openidOperation("POST /oauth2/revoke", "revokeOpenIdToken", {
+      summary:
+        "RFC 7009 revocation by a relying party of a refresh or access token issued to it (client authentication as at the token endpoint); always 200 for a token",
+      bodyMediaTypes: ["application/x-www-form-urlencoded"],
+      body: clientRevokeRequest,
+      responses: {
+        200: { description: "Revoked, or nothing of the client's to revoke" },
+        400: {
+          description: "No token given",
+          body: clientTokenError,
+          contentType: "application/json",
+        },
+        401: {
+          description: "invalid_client: unknown client, or a wrong or missing secret",
+          body: clientTokenError,
+          contentType: "application/json",
+        },
+      },
+    }),
+    async (c) => {
+      try {
+        const read = await readFields(c);
+        if ("refused" in read) throw invalidRequest(read.refused);
+        const request = clientRevokeRequest.safeParse(read.fields);
+        if (!request.success) throw invalidRequest("token is required.");
+        const credentials = clientCredentials(c.req.header("authorization"), {
+          clientId: request.data.client_id ?? null,
+          secret: request.data.client_secret ?? null,
+        });
+        const client = await authenticateClient(pool, credentials.clientId, credentials.secret);
+        await revokeClientToken(
+          deps,
+          client,
+          request.data.token,
+          `${issuer}${userinfoPath}`,
+          requestAuditFields(c),
+        );
+        c.header("cache-control", "no-store");
+        return c.body(null, 200);
       } catch (error) {
         if (error instanceof DomainError) return refusal(c, error);
         throw error;

@@ -128,14 +128,18 @@ function AddClientForm() {
         </fieldset>
         <fieldset>
           <legend>Kind</legend>
-          <label>
-            <input type="checkbox" name="public" value="yes" /> Public: no secret, PKCE required (a
-            single-page or native app)
-          </label>
-          <label>
-            <input type="checkbox" name="first_party" value="yes" /> First-party: trusted, its users
-            are not asked for consent
-          </label>
+          <div>
+            <label>
+              <input type="checkbox" name="public" value="yes" /> Public: no secret, PKCE required
+              (a single-page or native app)
+            </label>
+          </div>
+          <div>
+            <label>
+              <input type="checkbox" name="first_party" value="yes" /> First-party: trusted, its
+              users are not asked for consent
+            </label>
+          </div>
         </fieldset>
         <button type="submit" class="primary">
           Register client
