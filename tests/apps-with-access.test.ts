@@ -208,6 +208,21 @@ describe("removing access", () => {
     expect(await consentRows(owner.user.id)).toBe(1);
   });
 
+  test("of concurrent removals exactly one succeeds and one event is written", async () => {
+    const { cookie, user, registered } = await consentedApp();
+    const answers = await Promise.all(
+      Array.from({ length: 5 }, () =>
+        apiRequest(app, "DELETE", `/me/apps/${registered.clientId}`, { cookie }),
+      ),
+    );
+    expect(answers.map((r) => r.status).toSorted()).toEqual([204, 404, 404, 404, 404]);
+    expect(
+      await db.pool.oneFirst(sql.unsafe`
+        SELECT count(*)::int FROM audit_events
+        WHERE user_id = ${user.id} AND event_type = 'oidc.access_revoked'`),
+    ).toBe(1);
+  });
+
   test("the account form asks to confirm first, then removes", async () => {
     const { cookie, user, registered, config, tokens } = await consentedApp("Notes");
     const path = `/account/apps/${registered.clientId}/remove`;
