@@ -135,6 +135,19 @@ describe("the list", () => {
     expect(await listed(cookie)).toEqual([]);
   });
 
+  test("the data export includes the app", async () => {
+    const { cookie, registered } = await consentedApp("Exported");
+    const response = await apiRequest(app, "GET", "/me/export", { cookie });
+    const body = (await response.json()) as {
+      apps_with_access: AppListed[];
+      token_grants: { client_id: string | null }[];
+    };
+    expect(body.apps_with_access.map((a) => [a.client_id, a.name])).toEqual([
+      [registered.clientId, "Exported"],
+    ]);
+    expect(body.token_grants.map((t) => t.client_id)).toEqual([registered.clientId]);
+  });
+
   test("the account center shows the app and a Remove access button", async () => {
     const { cookie, registered } = await consentedApp("Wiki of the team");
     const response = await app.request("/account", { headers: { cookie } });

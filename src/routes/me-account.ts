@@ -116,7 +116,8 @@ export function meAccountRoutes(deps: {
       summary: "Everything held about the caller (GDPR export, no secrets)",
       responses: {
         200: {
-          description: "Profile, linked accounts, passkeys, sessions, token grants, audit events",
+          description:
+            "Profile, linked accounts, passkeys, sessions, token grants, apps with access, audit events",
         },
       },
     }),

@@ -12,6 +12,7 @@ import { lockUserById, type ProfileChange, updateUserProfile } from "../../sql/u
 import { findUserById, type User } from "../../sql/users.ts";
 import { type AuditedDeps, type RequestFacts, recordAudit } from "../audit.ts";
 import { DomainError } from "../errors.ts";
+import { appsWithAccess, toAppView } from "../oidc/apps-with-access.ts";
 import { passkeyView } from "../passkeys/registration.ts";
 import { toMeResponse } from "./user-view.ts";
 
@@ -85,7 +86,8 @@ function isSignInMethodViolation(error: unknown): boolean {
 /**
  * Everything held about the user, for GDPR access requests: profile, linked
  * accounts (never their tokens), passkeys (never their keys), sessions,
- * refresh-token grants (never their hashes) and the audit events about them.
+ * refresh-token grants (never their hashes), the apps (OpenID Connect
+ * clients) given access, and the audit events about them.
  */
 export async function exportAccount(
   { pool, logger }: AuditedDeps,
@@ -94,11 +96,12 @@ export async function exportAccount(
 ) {
   const user = await findUserById(pool, userId);
   if (!user) throw new DomainError("user_not_found");
-  const [accounts, passkeys, sessions, grants, events] = await Promise.all([
+  const [accounts, passkeys, sessions, grants, apps, events] = await Promise.all([
     listLinkedAccountsOfUser(pool, userId),
     listPasskeysOfUser(pool, userId),
     listSessionsOfUser(pool, userId, 10_000),
     listRefreshTokensOfUser(pool, userId, 10_000),
+    appsWithAccess(pool, userId),
     listAuditEventsAboutUser(pool, userId),
   ]);
   await recordAudit(pool, logger, {
@@ -138,7 +141,10 @@ export async function exportAccount(
       used_at: t.used_at,
       revoked_at: t.revoked_at,
       device_info: t.device_info,
+      client_id: t.client_id,
+      scopes: t.scopes,
     })),
+    apps_with_access: apps.map(toAppView),
     audit_events: events,
   };
 }
