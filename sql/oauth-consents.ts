@@ -96,3 +96,18 @@ export async function listAppsWithAccessOfUser(
     WHERE k.user_id IS NOT NULL OR s.live_sessions > 0
     ORDER BY lower(c.name), c.id`);
 }
+
+/** How many users a client reaches: those who consented to it or whom it holds live tokens of. */
+export async function countUsersOfClient(
+  db: CommonQueryMethods,
+  clientId: string,
+): Promise<number> {
+  return db.oneFirst(sql.type(z.object({ count: z.number().int() }))`
+    SELECT count(*)::int AS count FROM (
+      SELECT user_id FROM oauth_consents WHERE client_id = ${clientId}
+      UNION
+      SELECT user_id FROM sessions
+      WHERE client_id = ${clientId} AND revoked_at IS NULL AND expires_at > now()
+        AND last_seen_at + idle_timeout > now()
+    ) reached`);
+}

@@ -1,6 +1,7 @@
 import { afterAll, expect, test } from "bun:test";
 import { createHash } from "node:crypto";
 import { sql } from "slonik";
+import { grantConsent } from "../sql/oauth-consents.ts";
 import { startTestApp } from "./support/app.ts";
 import { createTestDatabase } from "./support/database.ts";
 import { postForm as crossPost, formPoster } from "./support/requests.ts";
@@ -199,6 +200,7 @@ test("removing asks to confirm first, then removes the client", async () => {
   const confirm = await page(`/admin/view/clients/${clientId}/remove`, cookie);
   expect(confirm.status).toBe(200);
   expect(confirm.html).toContain("Remove the client <strong>Outline");
+  expect(confirm.html).toContain("its users (0 now,");
   expect(confirm.html).toContain('name="confirmed" value="yes"');
 
   const removed = await postForm(`/admin/forms/clients/${clientId}/remove`, cookie, {
@@ -214,6 +216,17 @@ test("removing asks to confirm first, then removes the client", async () => {
       SELECT count(*)::int FROM audit_events
       WHERE event_type = 'admin.client_removed' AND context->>'client_id' = ${clientId}`),
   ).toBe(1);
+});
+
+test("the removal's confirmation counts the users who would lose access", async () => {
+  const { cookie } = await admin();
+  const clientId = clientIdIn(await (await register(cookie, "Counted")).text());
+  for (let i = 0; i < 3; i++) {
+    const { user } = await signedInUser(pool, app.config, { isWhitelisted: true });
+    await grantConsent(pool, user.id, clientId, ["openid"]);
+  }
+  const confirm = await page(`/admin/view/clients/${clientId}/remove`, cookie);
+  expect(confirm.html).toContain("its users (3 now,");
 });
 
 test("a stale administrator is sent to the step-up and nothing is added or removed", async () => {

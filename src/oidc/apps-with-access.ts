@@ -2,6 +2,7 @@ import type { CommonQueryMethods } from "slonik";
 import { z } from "zod";
 import {
   type AppWithAccess,
+  countUsersOfClient,
   deleteConsent,
   listAppsWithAccessOfUser,
 } from "../../sql/oauth-consents.ts";
@@ -40,6 +41,11 @@ export function appsWithAccess(
   userId: string,
 ): Promise<readonly AppWithAccess[]> {
   return listAppsWithAccessOfUser(db, userId);
+}
+
+/** How many users would lose access if the client were removed (its confirmation step says so). */
+export function usersOfClient(db: CommonQueryMethods, clientId: string): Promise<number> {
+  return countUsersOfClient(db, clientId);
 }
 
 /**

@@ -20,6 +20,7 @@ import { gateRefusal } from "../http/gate.ts";
 import { readBody } from "../http/json-body.ts";
 import { assertRecentAuthOf } from "../http/recent-auth.ts";
 import { type MfaResetDeps, resetSecondFactors } from "../mfa/admin-reset.ts";
+import { usersOfClient } from "../oidc/apps-with-access.ts";
 import {
   addClient,
   clientBody,
@@ -636,12 +637,13 @@ export function adminPageRoutes(
   app.get("/admin/view/clients/:id/remove", requireAdminPage(), async (c) => {
     const client = await findClient(pool, c.req.param("id"));
     if (!client) return notFound(c, errorMessage("client_not_found"));
+    const users = await usersOfClient(pool, client.id);
     return c.html(
       <Layout title="Are you sure?" frame={await frameOf(c, "clients")}>
         <ConfirmStep
           subject={`${client.name} (${client.id})`}
           question="Remove the client"
-          consequence="It can no longer sign anyone in: its users are signed out of it at once (its sessions, refresh tokens and codes end) and their consents are deleted. Registering it again gives a new client ID."
+          consequence={`It can no longer sign anyone in: its users (${users} now, who allowed it or are signed in to it) are signed out of it at once (its sessions, refresh tokens and codes end) and their consents are deleted. Registering it again gives a new client ID.`}
           button="Remove client"
           action={`/admin/forms/clients/${client.id}/remove`}
           fields={{}}
