@@ -273,6 +273,13 @@ describe("removing access", () => {
     expect(await consentRows(user.id)).toBe(1);
   });
 
+  test("the account form with a malformed id is a 404 page and asks nothing", async () => {
+    const { cookie } = await approved();
+    const response = await post("/account/apps/not-a-client/remove", cookie, {});
+    expect(response.status).toBe(404);
+    expect(response.headers.get("content-type")).toContain("text/html");
+  });
+
   test("the confirmation step of an app without access is a 404 page", async () => {
     const { cookie } = await approved();
     const response = await app.request(`/account/apps/${crypto.randomUUID()}/remove`, {

@@ -290,10 +290,11 @@ export function accountRoutes(
     (c) =>
       answering(c, async () => {
         const clientId = c.req.param("clientId");
+        if (!z.uuid().safeParse(clientId).success) throw new DomainError("client_not_found");
         const form = await readBody(c, confirmation);
         // A removal without its second step does nothing but ask for it.
         if (form.confirmed !== "yes") {
-          return c.redirect(`${accountPath}/apps/${encodeURIComponent(clientId)}/remove`, 303);
+          return c.redirect(`${accountPath}/apps/${clientId}/remove`, 303);
         }
         await removeAppAccess(deps, principalOf(c).user.user_id, clientId, requestAuditFields(c));
         return backTo(c, "app_removed");
