@@ -30,6 +30,7 @@ import {
   rotateClientSecret,
   toClientView,
 } from "../oidc/clients.ts";
+import type { IdTokens } from "../oidc/id-tokens.ts";
 import { auditFilterOf, auditQuery } from "../routes/admin-audit.ts";
 import type { SignInDeps } from "../sign-in/complete.ts";
 import { reauthenticate } from "../sign-in/reauth.ts";
@@ -172,7 +173,11 @@ const asUtcInstant = (value: string | undefined) =>
     : value;
 
 export function adminPageRoutes(
-  deps: MfaResetDeps & SignInDeps & DecisionDeps & EndpointDeps & ExplainDeps,
+  deps: MfaResetDeps &
+    SignInDeps &
+    DecisionDeps &
+    EndpointDeps &
+    ExplainDeps & { idTokens: Pick<IdTokens, "algs"> },
 ) {
   const { pool } = deps;
   const app = new Hono<AppEnv>();
@@ -599,7 +604,9 @@ export function adminPageRoutes(
     if (!input.success) {
       return c.redirect(withFlash("/admin/view/clients", { error: "validation_failed" }), 303);
     }
-    return secretShownOnce(c, false, async () => addClient(deps, actorOf(c), input.data));
+    return secretShownOnce(c, false, async () =>
+      addClient(deps, actorOf(c), input.data, deps.idTokens.algs),
+    );
   });
 
   app.post("/admin/forms/clients/:id/secret", requireAdminPage(), async (c) => {
