@@ -82,6 +82,17 @@ export async function findUserById(db: CommonQueryMethods, id: string): Promise<
   return db.maybeOne(sql.type(userRow)`SELECT ${userColumns} FROM users WHERE id = ${id}`);
 }
 
+/**
+ * The user, locked until the transaction ends: changes to one user's second
+ * factors are taken one at a time, so two removals cannot each leave the
+ * other as the last factor and both go through.
+ */
+export async function lockUserById(db: CommonQueryMethods, id: string): Promise<User | null> {
+  return db.maybeOne(
+    sql.type(userRow)`SELECT ${userColumns} FROM users WHERE id = ${id} FOR UPDATE`,
+  );
+}
+
 export async function findUserByEmail(db: CommonQueryMethods, email: string): Promise<User | null> {
   return db.maybeOne(sql.type(userRow)`SELECT ${userColumns} FROM users WHERE email = ${email}`);
 }

@@ -21,11 +21,12 @@ import { plantWebhookEndpoint } from "./support/webhook-endpoints.ts";
 const { pool, drop } = await createTestDatabase();
 const publicHost = "auth.example.test";
 const origin = `https://${publicHost}`;
-const app = await startTestApp(pool, {
+const env = {
   PUBLIC_URL: origin,
   TRUST_PROXY_HOPS: "1",
   TOKEN_ENCRYPTION_KEYS: testKey("k1", 1),
-});
+};
+const app = await startTestApp(pool, env);
 afterAll(async () => {
   await app.close();
   await drop();
@@ -232,6 +233,31 @@ describe("registering passkeys", () => {
     const again = await json(await passkeySignIn(authenticator), 401);
     expect(again.code).toBe("passkey_not_accepted");
     expect((await send("DELETE", `/me/passkeys/${passkeyId}`, session)).status).toBe(404);
+  });
+
+  test("under MFA_REQUIRED a user's last second factor, a passkey, cannot be removed; with another left it can", async () => {
+    const strict = await startTestApp(pool, { ...env, MFA_REQUIRED: "all" });
+    try {
+      const { user, authenticator, passkeyId } = await userWithPasskey();
+      const session = cookiesOf(await passkeySignIn(authenticator));
+      const remove = (id: string) =>
+        strict.request(`/me/passkeys/${id}`, {
+          method: "DELETE",
+          headers: { origin, "x-forwarded-for": nextIp(), cookie: session },
+        });
+      const refused = await json(await remove(passkeyId), 409);
+      expect(refused.code).toBe("mfa_last_factor");
+      expect(await passkeysOf(user.id)).toBe(1);
+      expect(await eventsOf(user.id, "mfa.removed")).toEqual([]);
+
+      const second = await register(session, new TestAuthenticator(origin), "Phone");
+      expect((await remove(passkeyId)).status).toBe(204);
+      expect(await passkeysOf(user.id)).toBe(1);
+      const last = await json(await remove(second.created.id as string), 409);
+      expect(last.code).toBe("mfa_last_factor");
+    } finally {
+      await strict.close();
+    }
   });
 
   test("the account export lists the passkeys, without their keys", async () => {

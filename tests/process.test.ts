@@ -1,4 +1,5 @@
 import { afterAll, describe, expect, test } from "bun:test";
+import { generateKeyPairSync } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -58,6 +59,17 @@ describe("the server process", () => {
       "production without JWT_SIGNING_KEYS",
       { NODE_ENV: "production" },
       "JWT_SIGNING_KEYS: required in production (an Ed25519 or P-256 key)",
+    ],
+    [
+      "production without TOKEN_ENCRYPTION_KEYS, even with no sign-in provider",
+      {
+        NODE_ENV: "production",
+        JWT_SIGNING_KEYS: JSON.stringify({
+          ...generateKeyPairSync("ed25519").privateKey.export({ format: "jwk" }),
+          kid: "production-test",
+        }),
+      },
+      "TOKEN_ENCRYPTION_KEYS: required in production (kid:base64 of 32 random bytes); provider tokens, authenticator-app secrets and webhook secrets are sealed with it",
     ],
   ])(
     "%s is refused in one line with exit code 2 before the database is touched",

@@ -48,21 +48,17 @@ export const providersSchema = z.object({
 
 export type ProvidersConfig = z.infer<typeof providersSchema>;
 
-/** The server's own check (the CLI's migrate or backup stores no provider tokens); throws ConfigError. */
+/**
+ * The server's own check (the CLI's migrate or backup seals nothing); throws
+ * ConfigError. In production the server needs its encryption keys from the
+ * start: provider tokens, authenticator-app secrets and webhook signing
+ * secrets are sealed with them, and a missing key found at the first such
+ * request would be a failed request instead of a refused start.
+ */
 export function checkServerProviders(providers: ProvidersConfig, runtime: RuntimeConfig): void {
-  const providerConfigured =
-    providers.OIDC_CLIENT_ID !== undefined ||
-    oauthProviderNames.some((name) => providers[`${toUpper(name)}_CLIENT_ID`] !== undefined);
-  if (
-    runtime.NODE_ENV === "production" &&
-    providerConfigured &&
-    !providers.TOKEN_ENCRYPTION_KEYS.length
-  ) {
-    // Otherwise the first provider sign-in would fail on storing the provider's tokens.
+  if (runtime.NODE_ENV === "production" && !providers.TOKEN_ENCRYPTION_KEYS.length) {
     throw new ConfigError(
-      "TOKEN_ENCRYPTION_KEYS: required in production when a sign-in provider is configured (kid:base64 of 32 random bytes)",
+      "TOKEN_ENCRYPTION_KEYS: required in production (kid:base64 of 32 random bytes); provider tokens, authenticator-app secrets and webhook secrets are sealed with it",
     );
   }
 }
-
-const toUpper = <T extends string>(name: T) => name.toUpperCase() as Uppercase<T>;

@@ -1,3 +1,6 @@
+import type { CommonQueryMethods } from "slonik";
+import { hasConfirmedTotp } from "../../sql/mfa-totp.ts";
+import { hasPasskey } from "../../sql/passkeys.ts";
 import type { User } from "../../sql/users.ts";
 import type { Config } from "../config/index.ts";
 import type { SignInIdentity } from "../gate/sign-in-grants.ts";
@@ -39,4 +42,19 @@ export function providerAssertedSecondFactor(
   providerAmr: readonly string[] | undefined,
 ): boolean {
   return config.mfa.MFA_TRUST_PROVIDER_AMR && (providerAmr?.includes("mfa") ?? false);
+}
+
+/**
+ * False when policy requires the user to have a second factor and none is
+ * left (no confirmed authenticator app, no passkey): what a removal must
+ * not do (`mfa_last_factor`). Read inside the removal's transaction, after
+ * it, with the user locked (lockUserById).
+ */
+export async function keepsSecondFactorUnderPolicy(
+  tx: CommonQueryMethods,
+  config: Pick<Config, "mfa" | "access">,
+  user: Pick<User, "id" | "role" | "role_decided_at">,
+): Promise<boolean> {
+  if (!secondFactorRequired(config, user)) return true;
+  return (await hasConfirmedTotp(tx, user.id)) || (await hasPasskey(tx, user.id));
 }

@@ -8,8 +8,7 @@ import {
   hasConfirmedTotp,
   saveUnconfirmedTotp,
 } from "../../sql/mfa-totp.ts";
-import { hasPasskey } from "../../sql/passkeys.ts";
-import { findUserById } from "../../sql/users.ts";
+import { findUserById, lockUserById } from "../../sql/users.ts";
 import { recordAudit } from "../audit.ts";
 import type { Config } from "../config/index.ts";
 import { DomainError, fieldError } from "../errors.ts";
@@ -18,7 +17,7 @@ import type { Logger } from "../logger.ts";
 import type { Mailer } from "../mail/mailer.ts";
 import { mfaChallenges } from "../metrics.ts";
 import { relyingPartyOf } from "../passkeys/relying-party.ts";
-import { secondFactorRequired } from "./policy.ts";
+import { keepsSecondFactorUnderPolicy } from "./policy.ts";
 import { notifyRecoveryCodeUsed } from "./recovery-code-notice.ts";
 import { hashRecoveryCode, newRecoveryCodes, normaliseRecoveryCode } from "./recovery-codes.ts";
 import {
@@ -133,13 +132,13 @@ export async function removeTotp(
   answer: SecondFactorAnswer,
   facts: Facts,
 ): Promise<void> {
-  const user = await findUserById(deps.pool, userId);
-  // A passkey left keeps the account covered: TOTP is then not the last factor.
-  if (user && secondFactorRequired(deps.config, user) && !(await hasPasskey(deps.pool, userId))) {
-    throw new DomainError("mfa_last_factor");
-  }
   await withSecondFactor(deps, userId, answer, facts, "remove", async (tx) => {
+    const user = await lockUserById(tx, userId);
     await deleteTotpOfUser(tx, userId);
+    // A passkey left keeps the account covered: TOTP is then not the last factor.
+    if (user && !(await keepsSecondFactorUnderPolicy(tx, deps.config, user))) {
+      throw new DomainError("mfa_last_factor");
+    }
     await deleteRecoveryCodesOfUser(tx, userId);
     await recordAudit(tx, deps.logger, {
       eventType: "mfa.removed",

@@ -11,10 +11,12 @@ import {
   listPasskeysOfUser,
   type PasskeyRow,
 } from "../../sql/passkeys.ts";
+import { lockUserById } from "../../sql/users.ts";
 import { recordAudit } from "../audit.ts";
 import type { Config } from "../config/index.ts";
 import { DomainError } from "../errors.ts";
 import type { Logger } from "../logger.ts";
+import { keepsSecondFactorUnderPolicy } from "../mfa/policy.ts";
 import { ceremonyTimeoutMs, issueChallenge, takeChallengeOf } from "./challenges.ts";
 import { relyingPartyOf, userHandleOf } from "./relying-party.ts";
 
@@ -27,7 +29,7 @@ import { relyingPartyOf, userHandleOf } from "./relying-party.ts";
 // an extra prompt.
 
 export type PasskeyDeps = {
-  config: Pick<Config, "http">;
+  config: Pick<Config, "http" | "mfa" | "access">;
   pool: DatabasePool;
   logger: Logger;
 };
@@ -60,7 +62,10 @@ export const passkeyView = (p: PasskeyRow): PasskeyView => ({
   backed_up: p.backed_up,
 });
 
-export async function listPasskeys(deps: PasskeyDeps, userId: string): Promise<PasskeyView[]> {
+export async function listPasskeys(
+  deps: Pick<PasskeyDeps, "pool">,
+  userId: string,
+): Promise<PasskeyView[]> {
   return (await listPasskeysOfUser(deps.pool, userId)).map(passkeyView);
 }
 
@@ -179,8 +184,12 @@ export async function removePasskey(
   facts: Facts,
 ): Promise<void> {
   await deps.pool.transaction(async (tx) => {
+    const user = await lockUserById(tx, userId);
     const removed = await deletePasskeyOfUser(tx, userId, passkeyId);
     if (!removed) throw new DomainError("passkey_not_found");
+    if (user && !(await keepsSecondFactorUnderPolicy(tx, deps.config, user))) {
+      throw new DomainError("mfa_last_factor");
+    }
     await recordAudit(tx, deps.logger, {
       eventType: "mfa.removed",
       result: "success",
