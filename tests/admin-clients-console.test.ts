@@ -272,3 +272,36 @@ test("a member gets the 403 page and changes nothing; an unknown client's confir
   const unknown = await page(`/admin/view/clients/${crypto.randomUUID()}/remove`, adminCookie);
   expect(unknown.status).toBe(404);
 });
+
+test("the register form offers this deployment's ID-token algorithms and takes a back-channel logout URI", async () => {
+  const { cookie } = await admin();
+  const { html } = await page("/admin/view/clients", cookie);
+  const offered = [...html.matchAll(/<option value="(\w+)"/g)].map((m) => m[1]);
+  expect(offered[0]).toBe("RS256");
+  const chosen = offered.at(-1) as string;
+  const added = await register(cookie, "Outline", [
+    ["id_token_signed_response_alg", chosen],
+    ["backchannel_logout_uri", "https://outline.example/logout"],
+  ]);
+  expect(added.status).toBe(200);
+  const clientId = clientIdIn(await added.text());
+  const row = (await pool.one(sql.unsafe`
+    SELECT id_token_signed_response_alg, backchannel_logout_uri
+    FROM oauth_clients WHERE id = ${clientId}`)) as Record<string, unknown>;
+  expect(row).toEqual({
+    id_token_signed_response_alg: chosen,
+    backchannel_logout_uri: "https://outline.example/logout",
+  });
+  const list = await page("/admin/view/clients", cookie);
+  expect(list.html).toContain(`ID tokens ${chosen}`);
+  expect(list.html).toContain("https://outline.example/logout");
+});
+
+test("an ID-token algorithm the deployment does not offer is refused and nothing is registered", async () => {
+  const { cookie } = await admin();
+  const before = await clientCount();
+  const refused = await register(cookie, "Bad alg", [["id_token_signed_response_alg", "HS256"]]);
+  expect(refused.status).toBe(303);
+  expect(refused.headers.get("location")).toContain("error=validation_failed");
+  expect(await clientCount()).toBe(before);
+});

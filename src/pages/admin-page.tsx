@@ -581,7 +581,7 @@ export function adminPageRoutes(
     const clients = await listClients(pool);
     return c.html(
       <Layout title="Clients" frame={await frameOf(c, "clients")} {...flashOf(c)}>
-        <ClientsList clients={clients.map(toClientView)} />
+        <ClientsList clients={clients.map(toClientView)} algs={deps.idTokens.algs} />
       </Layout>,
     );
   });
@@ -600,6 +600,8 @@ export function adminPageRoutes(
       allowed_scopes: form?.getAll("allowed_scopes"),
       public: form?.get("public") === "yes",
       first_party: form?.get("first_party") === "yes",
+      id_token_signed_response_alg: form?.get("id_token_signed_response_alg") || undefined,
+      backchannel_logout_uri: form?.get("backchannel_logout_uri") || undefined,
     });
     if (!input.success) {
       return c.redirect(withFlash("/admin/view/clients", { error: "validation_failed" }), 303);

@@ -1,4 +1,5 @@
 import { type ClientView, secretRotationGraceMs } from "../../oidc/clients.ts";
+import type { IdTokenAlgorithm } from "../../oidc/id-tokens.ts";
 import { supportedScopes } from "../../oidc/scopes.ts";
 import { ConfirmLink, Table } from "./layout.tsx";
 
@@ -22,7 +23,14 @@ function UriList({ uris }: { uris: readonly string[] }) {
   );
 }
 
-export function ClientsList({ clients }: { clients: readonly ClientView[] }) {
+export function ClientsList({
+  clients,
+  algs,
+}: {
+  clients: readonly ClientView[];
+  /** The ID-token algorithms this deployment offers, the default first. */
+  algs: readonly IdTokenAlgorithm[];
+}) {
   return (
     <>
       <section aria-labelledby="clients-heading">
@@ -48,12 +56,20 @@ export function ClientsList({ clients }: { clients: readonly ClientView[] }) {
                 <td data-label="Client ID">
                   <code>{client.client_id}</code>
                 </td>
-                <td data-label="Type">{client.public ? "public" : "confidential"}</td>
+                <td data-label="Type">
+                  {client.public ? "public" : "confidential"}
+                  <div class="muted">ID tokens {client.id_token_signed_response_alg}</div>
+                </td>
                 <td data-label="Redirect URIs">
                   <UriList uris={client.redirect_uris} />
                   {client.post_logout_redirect_uris.length > 0 ? (
                     <div class="muted">
                       after sign-out: <UriList uris={client.post_logout_redirect_uris} />
+                    </div>
+                  ) : null}
+                  {client.backchannel_logout_uri ? (
+                    <div class="muted">
+                      back-channel logout: <code>{client.backchannel_logout_uri}</code>
                     </div>
                   ) : null}
                 </td>
@@ -86,12 +102,12 @@ export function ClientsList({ clients }: { clients: readonly ClientView[] }) {
           </Table>
         )}
       </section>
-      <AddClientForm />
+      <AddClientForm algs={algs} />
     </>
   );
 }
 
-function AddClientForm() {
+function AddClientForm({ algs }: { algs: readonly IdTokenAlgorithm[] }) {
   return (
     <section aria-labelledby="add-client-heading">
       <h2 id="add-client-heading">Register a client</h2>
@@ -116,6 +132,29 @@ function AddClientForm() {
         <span class="field">
           <label for="client-logout-uris">Post-logout redirect URIs, one a line (optional)</label>
           <textarea id="client-logout-uris" name="post_logout_redirect_uris" rows={2} />
+        </span>
+        <span class="field">
+          <label for="client-backchannel-uri">
+            Back-channel logout URI (optional): told when a user signs out
+          </label>
+          <input
+            id="client-backchannel-uri"
+            name="backchannel_logout_uri"
+            type="url"
+            maxlength={2048}
+            placeholder="https://app.example.com/backchannel-logout"
+          />
+        </span>
+        <span class="field">
+          <label for="client-id-token-alg">ID tokens signed with</label>
+          <select id="client-id-token-alg" name="id_token_signed_response_alg">
+            {algs.map((alg, index) => (
+              <option value={alg} selected={index === 0}>
+                {alg}
+                {index === 0 ? " (the default, which every app accepts)" : ""}
+              </option>
+            ))}
+          </select>
         </span>
         <fieldset>
           <legend>Scopes it may ask for</legend>
