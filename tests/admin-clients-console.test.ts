@@ -116,7 +116,9 @@ test("a public client is registered without a secret and listed as public", asyn
       SELECT confidential FROM oauth_clients WHERE id = ${clientId}`),
   ).toBe(false);
   const screen = await page("/admin/view/clients", cookie);
-  expect(screen.html).toContain(`<td data-label="Type">public</td>`);
+  expect(screen.html).toContain(
+    `<td data-label="Type">public<div class="muted">ID tokens RS256</div></td>`,
+  );
   // No secret to rotate: the list offers no rotation for it.
   expect(screen.html).not.toContain(`/admin/forms/clients/${clientId}/secret`);
 });
