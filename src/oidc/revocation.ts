@@ -1,12 +1,12 @@
 import type { DatabasePool } from "slonik";
 import { findRefreshTokenByHash, revokeRefreshTokenFamily } from "../../sql/refresh-tokens.ts";
-import { denyAccessToken } from "../../sql/revoked-access-tokens.ts";
 import { revokeSession } from "../../sql/sessions.ts";
 import { type RequestFacts, recordAudit } from "../audit.ts";
 import type { Logger } from "../logger.ts";
 import { sessionsRevoked } from "../metrics.ts";
 import { hashSecret } from "../sessions/sessions.ts";
-import { type AccessTokens, clockToleranceSeconds } from "../tokens/access-tokens.ts";
+import type { AccessTokens } from "../tokens/access-tokens.ts";
+import { revokeAccessToken } from "../tokens/token-grants.ts";
 import type { OAuthClient } from "./clients.ts";
 
 // RFC 7009 for relying parties (POST /oauth2/revoke): an authenticated
@@ -62,22 +62,5 @@ export async function revokeClientToken(
   }
   const claims = await accessTokens.verifyForClient(token, userinfoAudience);
   if (claims?.client_id !== client.id) return;
-  await denyAccessToken(pool, {
-    jti: claims.jti,
-    userId: claims.sub,
-    // Verifiers accept a token up to the clock tolerance past exp.
-    expiresAt: new Date((claims.exp + clockToleranceSeconds) * 1000),
-  });
-  await recordAudit(pool, logger, {
-    eventType: "token.revoked",
-    result: "success",
-    userId: claims.sub,
-    ...facts,
-    context: {
-      token_type: "access_token",
-      client_id: client.id,
-      jti: claims.jti,
-      session_id: claims.sid,
-    },
-  });
+  await revokeAccessToken({ pool, logger }, claims, facts, { client_id: client.id });
 }

@@ -9,7 +9,7 @@ import {
 import { denyAccessToken } from "../../sql/revoked-access-tokens.ts";
 import { insertSessionAt, revokeSession, touchSessionReadingAmr } from "../../sql/sessions.ts";
 import { findUserById, type User } from "../../sql/users.ts";
-import { recordAudit } from "../audit.ts";
+import { type AuditedDeps, type RequestFacts, recordAudit } from "../audit.ts";
 import type { Config } from "../config/index.ts";
 import { DomainError } from "../errors.ts";
 import type { Logger } from "../logger.ts";
@@ -311,7 +311,19 @@ export async function revokeToken(
     return;
   }
   const claims = await accessTokens.verify(token);
-  if (!claims) return;
+  if (claims) await revokeAccessToken({ pool, logger }, claims, client);
+}
+
+/**
+ * Deny-lists an access token's jti until it would have expired anyway, and
+ * audits `token.revoked` (`context` adds to what is recorded, e.g. the client).
+ */
+export async function revokeAccessToken(
+  { pool, logger }: AuditedDeps,
+  claims: { jti: string; sub: string; sid: string; exp: number },
+  facts: RequestFacts,
+  context: Record<string, string> = {},
+): Promise<void> {
   await denyAccessToken(pool, {
     jti: claims.jti,
     userId: claims.sub,
@@ -322,7 +334,7 @@ export async function revokeToken(
     eventType: "token.revoked",
     result: "success",
     userId: claims.sub,
-    ...client,
-    context: { token_type: "access_token", jti: claims.jti, session_id: claims.sid },
+    ...facts,
+    context: { token_type: "access_token", ...context, jti: claims.jti, session_id: claims.sid },
   });
 }
