@@ -92,4 +92,8 @@ test("every page says which colour scheme it supports, and carries the dark them
     expect(page).toContain("@media (prefers-color-scheme:dark)");
     expect(page).toMatch(/--accent-ink:#[0-9a-f]{6};--accent-ink-dark:#[0-9a-f]{6}/);
   }
+  // The API reference keeps Swagger UI's own stylesheet; its dark theme inverts it.
+  const docs = await html("/docs");
+  expect(docs).toContain('<meta name="color-scheme" content="light dark"/>');
+  expect(docs).toContain("@media (prefers-color-scheme:dark)");
 });

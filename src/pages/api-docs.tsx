@@ -90,6 +90,7 @@ export function apiDocsRoutes({
           <head>
             <meta charset="utf-8" />
             <meta name="viewport" content="width=device-width, initial-scale=1" />
+            <meta name="color-scheme" content="light dark" />
             <title>{`${brand.name} API`}</title>
             <link rel="icon" href={faviconHref(brand)} />
             <link rel="stylesheet" href="/docs/assets/swagger-ui.css" />
@@ -99,7 +100,10 @@ export function apiDocsRoutes({
 .reference .m{display:inline-block;min-width:4.5rem;font-weight:700;text-transform:uppercase}
 .reference code,.reference pre{font:13px ui-monospace,monospace}
 .reference pre{background:#f6f7f9;padding:.6rem;overflow:auto;border-radius:4px}
-.reference details summary{cursor:pointer;color:#456}.muted{color:#667}`}</style>
+.reference details summary{cursor:pointer;color:#456}.muted{color:#667}
+@media (prefers-color-scheme:dark){body{background:#0d1117;color:#e6edf3}a{color:#4493f8}.muted{color:#9198a1}
+.reference h2{border-color:#3d444d}.reference .op{border-color:#3d444d}.reference pre{background:#161b22}.reference details summary{color:#9cc4e4}
+#api .swagger-ui{filter:invert(88%) hue-rotate(180deg)}#api .swagger-ui .microlight,#api .swagger-ui img{filter:invert(100%) hue-rotate(180deg)}}`}</style>
           </head>
           <body>
             <h1>{`${brand.name} API`}</h1>
