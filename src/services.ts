@@ -43,6 +43,12 @@ export type Services = {
   /** Rate-limit counters shared by every replica (PostgreSQL, or Redis with REDIS_URL). */
   rateLimitStore: RateLimitStore;
   /**
+   * Settles when the work started in the background at start-up is done
+   * (plain webhook secrets from before sealing existed are sealed); never
+   * rejects. The server does not wait for it; a test that counts queries does.
+   */
+  startUpWork: Promise<void>;
+  /**
    * Ends what createServices started (the approval digests' and GitHub
    * re-check schedules and the webhook worker stopped, pending session touches written, the LISTEN connection and
    * Redis closed); the pool stays with its opener.
@@ -116,6 +122,7 @@ export async function createServices(
     signInProviders: enabledProviders(config, logger),
     mailer,
     rateLimitStore,
+    startUpWork: sealingSecrets,
     close: async () => {
       await approvalDigests.stop();
       await githubRecheck.stop();

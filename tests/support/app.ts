@@ -55,6 +55,8 @@ export async function startTestApp(
     logger,
     ...(listenUrl ? { listenUrl } : {}),
   });
+  // Start-up work runs queries of its own: done before the test's first request.
+  await services.startUpWork;
   const app = createApp(services);
   extraRoutes?.(app);
   // Port 0 (any free one) unless the test fixes PORT, e.g. so PUBLIC_URL can name it.
