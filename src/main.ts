@@ -99,9 +99,18 @@ async function shutdown(signal: string) {
   const forced = setTimeout(() => server.stop(true), config.http.SHUTDOWN_TIMEOUT_MS);
   await server.stop();
   clearTimeout(forced);
-  await cleanupSchedule.stop();
-  await services.close();
-  await db.close();
+  // Each part is closed even when one before it fails: the database may be
+  // gone already (an embedded PostgreSQL that got the same signal).
+  const parts = [
+    ["cleanup schedule", () => cleanupSchedule.stop()],
+    ["services", () => services.close()],
+    ["database", () => db.close()],
+  ] as const;
+  for (const [part, close] of parts) {
+    await close().catch((err: unknown) =>
+      logger.warn({ err, part }, "shutdown: not closed cleanly"),
+    );
+  }
   logger.info("stopped");
   process.exit(0);
 }
