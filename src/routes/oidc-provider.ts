@@ -122,6 +122,13 @@ const clientTokenError = z
   })
   .meta({ id: "OpenIdTokenError", description: "RFC 6749 §5.2 error response" });
 
+/** What the token and revocation endpoints answer a client that fails authentication. */
+const invalidClientAnswer = {
+  description: "invalid_client: unknown client, or a wrong or missing secret",
+  body: clientTokenError,
+  contentType: "application/json",
+};
+
 const clientRevokeRequest = z.object({
   token: z.string().min(1).max(8192),
   token_type_hint: z
@@ -391,11 +398,7 @@ export function oidcProviderRoutes(deps: OidcDeps) {
           body: clientTokenError,
           contentType: "application/json",
         },
-        401: {
-          description: "invalid_client: unknown client, or a wrong or missing secret",
-          body: clientTokenError,
-          contentType: "application/json",
-        },
+        401: invalidClientAnswer,
       },
     }),
     async (c) => {
@@ -466,11 +469,7 @@ export function oidcProviderRoutes(deps: OidcDeps) {
           body: clientTokenError,
           contentType: "application/json",
         },
-        401: {
-          description: "invalid_client: unknown client, or a wrong or missing secret",
-          body: clientTokenError,
-          contentType: "application/json",
-        },
+        401: invalidClientAnswer,
       },
     }),
     async (c) => {
