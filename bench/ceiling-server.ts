@@ -6,7 +6,7 @@ import { z } from "zod";
 import { createDatabasePool } from "../src/db/pool.ts";
 import { createLogger } from "../src/logger.ts";
 import { startSessionTouches } from "../src/sessions/session-touches.ts";
-import { validateSession } from "../src/sessions/sessions.ts";
+import { sessionLookup, validateSession } from "../src/sessions/sessions.ts";
 
 // The ceilings: the least a Hono app on Bun can do for one request, without
 // a database (`json`) and with one primary-key lookup through the raw `pg`
@@ -89,9 +89,10 @@ if (mode === "json") {
 } else if (mode === "session") {
   const pool = await slonikPool();
   const touches = startSessionTouches(pool, createLogger("warn"));
+  const lookup = sessionLookup(pool);
   app.get("/auth/verify", async (c) => {
     const found = await validateSession(
-      pool,
+      lookup,
       getCookie(c, process.env.SESSION_COOKIE ?? "gatehouse_session") ?? "",
       touches,
     );

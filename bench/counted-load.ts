@@ -26,6 +26,8 @@ export type ManySessionsContext = {
   ) => Promise<{ result: ScenarioResult; warmupRequests: number }>;
   /** Records a row that could not be measured. */
   record: (row: ScenarioResult) => void;
+  /** Whether BENCH_ONLY asks for this row (all rows when it names none of them). */
+  wanted: (id: string) => boolean;
 };
 
 export const randomItem = <T>(items: readonly T[]) =>
@@ -54,6 +56,7 @@ export async function measureCounted(
   prepare: (server: ServerProcess) => Promise<Load>,
   count: { client: pg.Client; table: string },
 ) {
+  if (!context.wanted(row.id)) return;
   const before = await indexScans(count.client, count.table);
   let server: ServerProcess | null = null;
   let measured: Awaited<ReturnType<ManySessionsContext["measure"]>> | null = null;

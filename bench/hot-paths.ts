@@ -108,9 +108,14 @@ export async function runHotPaths(
   await gatehouse.stop();
 
   // BENCH_ONLY=id,id: only those rows (ceiling-pg, verify-cookie, peer,
-  // password-verify, many-users, ...), for a quick A/B of a few hot paths.
+  // password-verify, many-users, ...), for a quick A/B of a few hot paths;
+  // a many-users row by its id with the session count
+  // (verify-cookie-random@1000000) runs just that one of them.
   const only = process.env.BENCH_ONLY?.split(",").filter(Boolean);
   const wanted = (id: string) => !only || only.includes(id);
+  const manyUsersRows = only?.filter((id) => id.includes("@")) ?? [];
+  const wantedManyUsersRow = (id: string) =>
+    wanted("many-users") || manyUsersRows.length === 0 || manyUsersRows.includes(id);
 
   // Ceilings -----------------------------------------------------------------
   const ceilings = [
@@ -273,8 +278,9 @@ export async function runHotPaths(
   }
 
   // Many users -----------------------------------------------------------------
-  if (wanted("many-users"))
+  if (wanted("many-users") || manyUsersRows.length > 0)
     await runManySessions({
+      wanted: wantedManyUsersRow,
       options,
       postgres,
       logger,

@@ -97,29 +97,33 @@ export const sessionWithUserRow = z.object({
 export type SessionWithUser = z.infer<typeof sessionWithUserRow>;
 
 const sessionCheckRow = sessionWithUserRow.extend({
+  /** The SHA-256 of the cookie secret the row was found by. */
+  token_hash: z.instanceof(Buffer),
   /** Within its absolute lifetime and idle timeout, by the database's clock. */
   live: z.boolean(),
 });
 export type SessionCheckRow = z.infer<typeof sessionCheckRow>;
 
 /**
- * The session check of every request (cookie sign-in, forward-auth): one
- * statement, two primary/unique-key lookups, no write; a named prepared
- * statement (src/db/pool.ts). An unrevoked session
+ * The session check of every request (cookie sign-in, forward-auth), for
+ * the checks of many requests at once (src/db/batched-lookup.ts): one
+ * statement, an index lookup and a user's primary key per session, no
+ * write; a named prepared statement (src/db/pool.ts). An unrevoked session
  * past its expiry or idle timeout comes back with `live` false, so a refusal
- * can say "expired" without a second read; null for unknown or revoked.
+ * can say "expired" without a second read; unknown and revoked ones are
+ * left out.
  */
-export async function findUnrevokedSessionWithUser(
+export async function findUnrevokedSessionsWithUsers(
   db: CommonQueryMethods,
-  tokenHash: Buffer,
-): Promise<SessionCheckRow | null> {
-  return db.maybeOne(sql.prepared("gatehouse_session_check", sessionCheckRow)`
-    SELECT s.id AS session_id, s.last_seen_at, s.expires_at,
+  tokenHashes: readonly Buffer[],
+): Promise<readonly SessionCheckRow[]> {
+  return db.any(sql.prepared("gatehouse_session_check", sessionCheckRow)`
+    SELECT s.token_hash, s.id AS session_id, s.last_seen_at, s.expires_at,
            EXTRACT(EPOCH FROM s.idle_timeout)::int AS idle_timeout, u.id AS user_id, u.email,
            u.email_verified, u.full_name, u.role, u.status, u.is_whitelisted, s.amr,
            (s.expires_at > now() AND s.last_seen_at + s.idle_timeout > now()) AS live
     FROM sessions s JOIN users u ON u.id = s.user_id
-    WHERE s.token_hash = ${sql.binary(tokenHash)}
+    WHERE s.token_hash = ANY(${sql.array(tokenHashes, "bytea")})
       AND s.revoked_at IS NULL`);
 }
 

@@ -35,7 +35,7 @@ test("after a restore, a cached session that the restored data does not have is 
 
   // Signed in after the backup was taken: the restored data has no such session.
   const { cookie } = await signedInUser(db.pool, app.config, { isWhitelisted: true });
-  const key = sessionKey(hashSecret(cookie.slice(cookie.indexOf("=") + 1)));
+  const key = sessionKey(hashSecret(cookie.slice(cookie.indexOf("=") + 1)).toString("base64"));
   const deadline = performance.now() + 5000;
   while (app.credentialCache?.get(key) === undefined) {
     if (performance.now() > deadline) throw new Error("the session was never cached");

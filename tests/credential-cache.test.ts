@@ -57,7 +57,8 @@ async function cachedIn(
   }
 }
 
-const cookieKey = (cookie: string) => sessionKey(hashSecret(cookie.slice(cookie.indexOf("=") + 1)));
+const cookieKey = (cookie: string) =>
+  sessionKey(hashSecret(cookie.slice(cookie.indexOf("=") + 1)).toString("base64"));
 
 /** The status once it settles on `expected`, asking every 10 ms up to the bound. */
 async function statusWithin(

@@ -5,6 +5,7 @@ import { setUserState } from "../sql/users.ts";
 import { createDatabasePool } from "../src/db/pool.ts";
 import { sessionCookieName } from "../src/http/session-cookie.ts";
 import { createLogger } from "../src/logger.ts";
+import { hashSecret, invalidateSession, sessionLookup } from "../src/sessions/sessions.ts";
 import { startTestApp, type TestApp } from "./support/app.ts";
 import { createTestDatabase } from "./support/database.ts";
 import { signedInUser } from "./support/sign-in.ts";
@@ -44,6 +45,23 @@ function forwarded(host: string, uri: string, proto = "https"): Record<string, s
     "x-forwarded-host": host,
     "x-forwarded-uri": uri,
   };
+}
+
+/** A pool whose slow-query threshold is 0, so it logs every statement it runs into `statements`. */
+function countingPool(statements: string[]) {
+  return createDatabasePool({
+    url: db.url,
+    minPoolSize: 0,
+    maxPoolSize: 2,
+    connectionTimeoutMs: 5000,
+    statementTimeoutMs: 30000,
+    slowQueryMs: 0,
+    logger: createLogger("warn", {
+      write: (line: string) => {
+        statements.push((JSON.parse(line) as { sql: string }).sql);
+      },
+    }),
+  });
 }
 
 const verify = (app: TestApp, headers: Record<string, string>, query = "") =>
@@ -416,22 +434,51 @@ describe("advisory lessons: nothing about the original request skips the check",
 });
 
 describe("the hot path", () => {
-  test("a passing check is one query, writes nothing and records no audit event", async () => {
-    // A pool whose slow-query threshold is 0 logs every statement it runs.
-    const statements: string[] = [];
-    const counting = await createDatabasePool({
-      url: db.url,
-      minPoolSize: 0,
-      maxPoolSize: 2,
-      connectionTimeoutMs: 5000,
-      statementTimeoutMs: 30000,
-      slowQueryMs: 0,
-      logger: createLogger("warn", {
-        write: (line: string) => {
-          statements.push((JSON.parse(line) as { sql: string }).sql);
-        },
-      }),
+  test("checks of many sessions at once each get their own user, and a revoked one among them is refused", async () => {
+    const signedIn = await Promise.all(
+      Array.from({ length: 24 }, () =>
+        signedInUser(pool, behindProxy.config, { isWhitelisted: true }),
+      ),
+    );
+    const revoked = signedIn[7] as (typeof signedIn)[number];
+    await invalidateSession(pool, revoked.sessionId, "logout");
+    const answers = await Promise.all(
+      signedIn.map(({ cookie }) => verify(behindProxy, { cookie, ...forwarded("a.example", "/") })),
+    );
+    answers.forEach((response, i) => {
+      const { user, sessionId } = signedIn[i] as (typeof signedIn)[number];
+      if (sessionId === revoked.sessionId) expect(response.status).toBe(401);
+      else expect(response.headers.get("x-auth-user-id")).toBe(user.id);
     });
+  });
+
+  test("session checks made at the same moment are one statement", async () => {
+    const statements: string[] = [];
+    const counting = await countingPool(statements);
+    try {
+      const signedIn = await Promise.all(
+        Array.from({ length: 10 }, () =>
+          signedInUser(pool, behindProxy.config, { isWhitelisted: true }),
+        ),
+      );
+      const lookup = sessionLookup(counting);
+      const hashes = signedIn.map(({ cookie }) =>
+        hashSecret(cookie.slice(cookie.indexOf("=") + 1)).toString("base64"),
+      );
+      const found = await Promise.all([...hashes, hashes[0] as string].map(lookup));
+      expect(found.map((row) => row?.user_id)).toEqual([
+        ...signedIn.map(({ user }) => user.id),
+        signedIn[0]?.user.id,
+      ]);
+      expect(statements).toHaveLength(1);
+    } finally {
+      await counting.end();
+    }
+  });
+
+  test("a passing check is one query, writes nothing and records no audit event", async () => {
+    const statements: string[] = [];
+    const counting = await countingPool(statements);
     const app = await startTestApp(counting, { TRUSTED_PROXIES: "127.0.0.1" });
     try {
       const { sessionId, cookie } = await signedInUser(pool, app.config, { isWhitelisted: true });

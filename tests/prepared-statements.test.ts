@@ -2,7 +2,7 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { createHash, randomBytes } from "node:crypto";
 import { type DatabasePool, sql } from "slonik";
 import { z } from "zod";
-import { findUnrevokedSessionWithUser, insertSession } from "../sql/sessions.ts";
+import { findUnrevokedSessionsWithUsers, insertSession } from "../sql/sessions.ts";
 import { insertUser } from "../sql/users.ts";
 import { parseConfig } from "../src/config/index.ts";
 import { createDatabasePool } from "../src/db/pool.ts";
@@ -29,7 +29,7 @@ await insertSession(pool, {
 /** The session check on one connection, then what that connection has prepared. */
 async function preparedAfterSessionCheck(db: DatabasePool) {
   return db.connect(async (connection) => {
-    const found = await findUnrevokedSessionWithUser(connection, tokenHash);
+    const [found] = await findUnrevokedSessionsWithUsers(connection, [tokenHash]);
     expect(found?.user_id).toBe(user.id);
     return connection.anyFirst(
       sql.type(z.object({ name: z.string() }))`SELECT name FROM pg_prepared_statements`,

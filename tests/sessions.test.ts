@@ -6,6 +6,7 @@ import {
   createSession,
   hashSecret,
   invalidateSession,
+  sessionLookup,
   validateSession,
 } from "../src/sessions/sessions.ts";
 import { createTestDatabase, testLogger } from "./support/database.ts";
@@ -13,6 +14,7 @@ import { createTestDatabase, testLogger } from "./support/database.ts";
 const { pool, drop } = await createTestDatabase();
 // A long interval: these tests flush by hand, when they mean to.
 const touches = startSessionTouches(pool, testLogger, { intervalMs: 3_600_000 });
+const lookup = sessionLookup(pool);
 afterAll(async () => {
   await touches.close();
   await drop();
@@ -50,7 +52,7 @@ describe("sessions", () => {
 
   test("a valid secret yields the session with its user", async () => {
     const { user, secret, session } = await signIn();
-    const found = await validateSession(pool, secret, touches);
+    const found = await validateSession(lookup, secret, touches);
     expect(found).toMatchObject({
       session_id: session.id,
       user_id: user.id,
@@ -74,24 +76,24 @@ describe("sessions", () => {
   });
 
   test("malformed, unknown, revoked, expired and idle secrets yield nothing", async () => {
-    expect(await validateSession(pool, "short", touches)).toBeNull();
-    expect(await validateSession(pool, "A".repeat(43), touches)).toBeNull();
+    expect(await validateSession(lookup, "short", touches)).toBeNull();
+    expect(await validateSession(lookup, "A".repeat(43), touches)).toBeNull();
 
     const revoked = await signIn();
     expect(await invalidateSession(pool, revoked.session.id, "logout")).toBe(true);
-    expect(await validateSession(pool, revoked.secret, touches)).toBeNull();
+    expect(await validateSession(lookup, revoked.secret, touches)).toBeNull();
 
     const expired = await signIn();
     await pool.query(
       sql.unsafe`UPDATE sessions SET created_at = now() - interval '2 hours', expires_at = now() - interval '1 second' WHERE id = ${expired.session.id}`,
     );
-    expect(await validateSession(pool, expired.secret, touches)).toBeNull();
+    expect(await validateSession(lookup, expired.secret, touches)).toBeNull();
 
     const idle = await signIn({ idleTtlMs: 60_000 });
     await pool.query(
       sql.unsafe`UPDATE sessions SET last_seen_at = now() - interval '61 seconds' WHERE id = ${idle.session.id}`,
     );
-    expect(await validateSession(pool, idle.secret, touches)).toBeNull();
+    expect(await validateSession(lookup, idle.secret, touches)).toBeNull();
   });
 
   test("last_seen_at moves at most once a minute", async () => {
@@ -99,7 +101,7 @@ describe("sessions", () => {
     const lastSeen = () =>
       pool.oneFirst(sql.unsafe`SELECT last_seen_at FROM sessions WHERE id = ${session.id}`);
     const initial = (await lastSeen()) as Date;
-    await validateSession(pool, secret, touches);
+    await validateSession(lookup, secret, touches);
     await touches.flush();
     expect(await lastSeen()).toEqual(initial);
 
@@ -107,7 +109,7 @@ describe("sessions", () => {
       sql.unsafe`UPDATE sessions SET last_seen_at = now() - interval '5 minutes' WHERE id = ${session.id}`,
     );
     const stale = (await lastSeen()) as Date;
-    await validateSession(pool, secret, touches);
+    await validateSession(lookup, secret, touches);
     // Off the request path: written by the next flush, not by the check.
     expect(await lastSeen()).toEqual(stale);
     await touches.flush();
@@ -120,7 +122,7 @@ describe("sessions", () => {
     await pool.query(sql.unsafe`
       UPDATE sessions SET last_seen_at = now() - interval '5 minutes'
       WHERE id = ANY(${sql.array(ids, "uuid")})`);
-    for (const { secret } of sessions) await validateSession(pool, secret, touches);
+    for (const { secret } of sessions) await validateSession(lookup, secret, touches);
     await touches.flush();
     const moved = await pool.oneFirst(sql.unsafe`
       SELECT count(*)::int FROM sessions

@@ -22,7 +22,7 @@ import {
 import { denyAccessToken } from "../sql/revoked-access-tokens.ts";
 import { listAppliedMigrations } from "../sql/schema-migrations.ts";
 import {
-  findUnrevokedSessionWithUser,
+  findUnrevokedSessionsWithUsers,
   insertSession,
   listLiveSessionsOfUser,
   revokeSession,
@@ -172,21 +172,22 @@ describe("sessions", () => {
       userAgent: "test-agent",
     });
     expect(session).toMatchObject({ ip: "2001:db8::1", idle_timeout: 600, revoked_at: null });
-    expect(await findUnrevokedSessionWithUser(pool, tokenHash)).toMatchObject({
-      session_id: session.id,
-      live: true,
-    });
+    expect(await findUnrevokedSessionsWithUsers(pool, [tokenHash])).toMatchObject([
+      { session_id: session.id, live: true },
+    ]);
     expect(await listLiveSessionsOfUser(pool, user.id)).toEqual([session]);
     expect(await revokeSession(pool, session.id, "logout")).toBe(true);
     expect(await revokeSession(pool, session.id, "logout")).toBe(false);
-    expect(await findUnrevokedSessionWithUser(pool, tokenHash)).toBeNull();
+    expect(await findUnrevokedSessionsWithUsers(pool, [tokenHash])).toEqual([]);
   });
 
   test("an idle session is no longer live", async () => {
     const { tokenHash, session } = await newSession(60, { ip: null, userAgent: null });
     await pool.query(sql.unsafe`
       UPDATE sessions SET last_seen_at = now() - interval '2 minutes' WHERE id = ${session.id}`);
-    expect(await findUnrevokedSessionWithUser(pool, tokenHash)).toMatchObject({ live: false });
+    expect(await findUnrevokedSessionsWithUsers(pool, [tokenHash])).toMatchObject([
+      { live: false },
+    ]);
   });
 });
 

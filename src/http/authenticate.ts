@@ -3,7 +3,7 @@ import type { DatabasePool } from "slonik";
 import type { Config } from "../config/index.ts";
 import type { CredentialCache } from "../sessions/credential-cache.ts";
 import type { SessionTouches } from "../sessions/session-touches.ts";
-import { checkSession } from "../sessions/sessions.ts";
+import { checkSession, sessionLookup } from "../sessions/sessions.ts";
 import type { AccessTokens } from "../tokens/access-tokens.ts";
 import { bearerTokenOf, createBearerAuthenticator } from "../tokens/bearer.ts";
 import type { AppEnv, Principal } from "./app-env.ts";
@@ -31,6 +31,7 @@ export function authenticate({
   sessionTouches: SessionTouches;
 }): MiddlewareHandler<AppEnv> {
   const authenticateBearer = createBearerAuthenticator(pool, accessTokens, credentialCache);
+  const lookupSession = sessionLookup(pool);
   return async (c, next) => {
     const authorization = c.req.header("authorization");
     let principal: Principal | null = null;
@@ -43,7 +44,7 @@ export function authenticate({
     } else {
       const secret = readSessionCookie(c, config);
       const found = secret
-        ? await checkSession(pool, secret, sessionTouches, credentialCache)
+        ? await checkSession(lookupSession, secret, sessionTouches, credentialCache)
         : null;
       if (found === "expired") c.set("credentialExpired", true);
       else if (found) principal = { sessionId: found.session_id, via: "cookie", user: found };

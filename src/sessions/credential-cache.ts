@@ -34,8 +34,8 @@ import { credentialCacheListening, credentialCacheLookups } from "../metrics.ts"
 //   database, and an entry that fails a check (expiry, idle timeout) is
 //   dropped and the database asked again.
 
-/** The entry of a session, by the SHA-256 of its secret. */
-export const sessionKey = (tokenHash: Buffer) => `c:${tokenHash.toString("base64")}`;
+/** The entry of a session, by the SHA-256 of its secret (base64). */
+export const sessionKey = (tokenHash: string) => `c:${tokenHash}`;
 /** The entry of a bearer check, by the SHA-256 of the whole token (its signature included). */
 export const bearerKey = (token: string) =>
   `b:${createHash("sha256").update(token).digest("base64")}`;

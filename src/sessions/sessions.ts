@@ -2,12 +2,14 @@ import { createHash, randomBytes } from "node:crypto";
 import type { CommonQueryMethods } from "slonik";
 import {
   findSessionAuthenticatedAt,
-  findUnrevokedSessionWithUser,
+  findUnrevokedSessionsWithUsers,
   insertSession,
   revokeSession,
   type Session,
+  type SessionCheckRow,
   type SessionWithUser,
 } from "../../sql/sessions.ts";
+import { batchedLookup } from "../db/batched-lookup.ts";
 import { sessionsRevoked } from "../metrics.ts";
 import { type CredentialCache, sessionKey } from "./credential-cache.ts";
 import type { SessionTouches } from "./session-touches.ts";
@@ -60,16 +62,34 @@ export async function createSession(
 }
 
 /**
+ * The session check's read: the unrevoked session whose token hash is
+ * `tokenHash` (base64), with its user. Checks made at the same moment go to
+ * PostgreSQL as one statement (src/db/batched-lookup.ts), so build one per
+ * pool and share it.
+ */
+export type SessionLookup = (tokenHash: string) => Promise<SessionCheckRow | undefined>;
+
+export function sessionLookup(db: CommonQueryMethods): SessionLookup {
+  return batchedLookup(async (hashes) => {
+    const rows = await findUnrevokedSessionsWithUsers(
+      db,
+      hashes.map((hash) => Buffer.from(hash, "base64")),
+    );
+    return new Map(rows.map((row) => [row.token_hash.toString("base64"), row]));
+  });
+}
+
+/**
  * The live session behind a cookie secret, with its user; null when unknown,
  * revoked, expired or idle. See checkSession.
  */
 export async function validateSession(
-  db: CommonQueryMethods,
+  lookup: SessionLookup,
   secret: string,
   touches: Pick<SessionTouches, "touch">,
   cache?: CredentialCache,
 ): Promise<SessionWithUser | null> {
-  const checked = await checkSession(db, secret, touches, cache);
+  const checked = await checkSession(lookup, secret, touches, cache);
   return checked === "expired" ? null : checked;
 }
 
@@ -81,14 +101,14 @@ export async function validateSession(
  * minute, by `touches`, off the request path (session-touches.ts).
  */
 export async function checkSession(
-  db: CommonQueryMethods,
+  lookup: SessionLookup,
   secret: string,
   touches: Pick<SessionTouches, "touch">,
   cache?: CredentialCache,
 ): Promise<SessionWithUser | "expired" | null> {
   // Anything that is not one of our secrets is rejected before the database.
   if (!/^[A-Za-z0-9_-]{43}$/.test(secret)) return null;
-  const tokenHash = hashSecret(secret);
+  const tokenHash = hashSecret(secret).toString("base64");
   const key = cache ? sessionKey(tokenHash) : "";
   const now = Date.now();
   let found = cache?.get<SessionWithUser>(key);
@@ -100,9 +120,9 @@ export async function checkSession(
   }
   if (!found) {
     const generation = cache?.generation() ?? 0;
-    const row = await findUnrevokedSessionWithUser(db, tokenHash);
+    const row = await lookup(tokenHash);
     if (!row) return null;
-    const { live, ...session } = row;
+    const { live, token_hash: _, ...session } = row;
     if (!live) return "expired";
     found = session;
     cache?.set(key, found, [`s:${found.session_id}`, `u:${found.user_id}`], generation);
