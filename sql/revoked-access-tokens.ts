@@ -41,27 +41,52 @@ export const bearerSubjectRow = sessionWithUserRow.pick({
 });
 export type BearerSubject = z.infer<typeof bearerSubjectRow>;
 
+const bearerSubjectWithPosition = bearerSubjectRow.extend({ n: z.number() });
+
+export type BearerToken = { userId: string; sessionId: string; jti: string; issuedAt: Date };
+
 /**
  * The check behind every bearer request, after the signature: the user is
  * active and has not had their tokens cut off since `issuedAt`, the session
  * the token came from is not revoked, and the jti is not deny-listed. One
- * statement, three primary-key lookups, no write; null when any fails.
+ * statement for the checks of many requests at once (src/tokens/bearer.ts),
+ * three primary-key lookups per token, no write; a named prepared
+ * statement. Each subject found comes back with `n`, the position (from 1)
+ * of its token in `tokens`; a token that fails any test is left out.
  * `iat` has whole seconds, so a token of the very second of a cut-off passes
  * the tokens_valid_after test (a fresh sign-in right after must work); every
  * path that cuts tokens off also revokes the sessions, caught exactly here.
  */
+export async function findBearerSubjects(
+  db: CommonQueryMethods,
+  tokens: readonly BearerToken[],
+): Promise<readonly (BearerSubject & { n: number })[]> {
+  const column = (pick: (t: BearerToken) => string, type: string) =>
+    sql.array(tokens.map(pick), type);
+  const sessionIds = column((t) => t.sessionId, "uuid");
+  const userIds = column((t) => t.userId, "uuid");
+  const jtis = column((t) => t.jti, "text");
+  const issuedAt = column((t) => t.issuedAt.toISOString(), "timestamptz");
+  return db.any(sql.prepared("gatehouse_bearer_subjects", bearerSubjectWithPosition)`
+    SELECT t.n::int AS n, u.id AS user_id, u.email, u.email_verified, u.full_name, u.role,
+           u.status, u.is_whitelisted, s.amr
+    FROM unnest(${sessionIds}, ${userIds}, ${jtis}, ${issuedAt})
+         WITH ORDINALITY AS t(session_id, user_id, jti, issued_at, n)
+    JOIN sessions s ON s.id = t.session_id
+    JOIN users u ON u.id = s.user_id AND u.id = t.user_id
+    WHERE s.revoked_at IS NULL
+      AND u.status = 'active'
+      AND (u.tokens_valid_after IS NULL OR u.tokens_valid_after < t.issued_at + interval '1 second')
+      AND NOT EXISTS (SELECT 1 FROM revoked_access_tokens r WHERE r.jti = t.jti)`);
+}
+
+/** The check of one bearer token (see findBearerSubjects); null when it fails. */
 export async function findBearerSubject(
   db: CommonQueryMethods,
-  token: { userId: string; sessionId: string; jti: string; issuedAt: Date },
+  token: BearerToken,
 ): Promise<BearerSubject | null> {
-  return db.maybeOne(sql.prepared("gatehouse_bearer_subject", bearerSubjectRow)`
-    SELECT u.id AS user_id, u.email, u.email_verified, u.full_name, u.role, u.status,
-           u.is_whitelisted, s.amr
-    FROM sessions s JOIN users u ON u.id = s.user_id
-    WHERE s.id = ${token.sessionId} AND u.id = ${token.userId}
-      AND s.revoked_at IS NULL
-      AND u.status = 'active'
-      AND (u.tokens_valid_after IS NULL
-           OR u.tokens_valid_after < ${sql.timestamp(token.issuedAt)} + interval '1 second')
-      AND NOT EXISTS (SELECT 1 FROM revoked_access_tokens r WHERE r.jti = ${token.jti})`);
+  const [found] = await findBearerSubjects(db, [token]);
+  if (!found) return null;
+  const { n: _, ...subject } = found;
+  return subject;
 }

@@ -4,10 +4,13 @@ import { batchedLookup } from "../src/db/batched-lookup.ts";
 /** A lookup over `table` that records the keys of each load it makes. */
 function recordingLookup(table: Record<string, number>, options?: { maxBatch?: number }) {
   const loads: string[][] = [];
-  const lookup = batchedLookup<number>(async (keys) => {
-    loads.push([...keys]);
-    return new Map(keys.filter((k) => k in table).map((k) => [k, table[k] as number]));
-  }, options);
+  const lookup = batchedLookup(
+    async (keys: readonly string[]) => {
+      loads.push([...keys]);
+      return new Map(keys.filter((k) => k in table).map((k) => [k, table[k] as number]));
+    },
+    { keyOf: (key) => key, ...options },
+  );
   return { lookup, loads };
 }
 
@@ -44,10 +47,13 @@ describe("batched lookups", () => {
 
   test("a failed load rejects every call of its batch, and the next batch loads afresh", async () => {
     let fail = true;
-    const lookup = batchedLookup<number>(async (keys) => {
-      if (fail) throw new Error("database unavailable");
-      return new Map(keys.map((k) => [k, 1]));
-    });
+    const lookup = batchedLookup(
+      async (keys: readonly string[]) => {
+        if (fail) throw new Error("database unavailable");
+        return new Map(keys.map((k) => [k, 1]));
+      },
+      { keyOf: (key) => key },
+    );
     const settled = await Promise.allSettled([lookup("a"), lookup("b")]);
     expect(settled.map((s) => s.status)).toEqual(["rejected", "rejected"]);
     fail = false;

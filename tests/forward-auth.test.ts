@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { sql } from "slonik";
 import { z } from "zod";
+import { findBearerSubjects } from "../sql/revoked-access-tokens.ts";
 import { setUserState } from "../sql/users.ts";
 import { createDatabasePool } from "../src/db/pool.ts";
 import { sessionCookieName } from "../src/http/session-cookie.ts";
@@ -261,6 +262,46 @@ describe("forward-auth with bearer tokens", () => {
     const token = await accessTokenOf(cookie);
     await setUserState(pool, user.id, { status: "inactive" });
     expect((await verify(behindProxy, { authorization: `Bearer ${token}` })).status).toBe(401);
+  });
+
+  test("checks of many tokens at once each get their own user, and a cut-off one among them is refused", async () => {
+    const holders = await Promise.all(
+      Array.from({ length: 12 }, async () => {
+        const signedIn = await signedInUser(pool, behindProxy.config, { isWhitelisted: true });
+        return { ...signedIn, token: await accessTokenOf(signedIn.cookie) };
+      }),
+    );
+    const cutOff = holders[5] as (typeof holders)[number];
+    await setUserState(pool, cutOff.user.id, { status: "inactive" });
+    const answers = await Promise.all(
+      holders.map(({ token }) => verify(behindProxy, { authorization: `Bearer ${token}` })),
+    );
+    answers.forEach((response, i) => {
+      const { user } = holders[i] as (typeof holders)[number];
+      if (user.id === cutOff.user.id) expect(response.status).toBe(401);
+      else expect(response.headers.get("x-auth-user-id")).toBe(user.id);
+    });
+  });
+
+  test("the subjects of many tokens are one statement, each found at its token's position", async () => {
+    const holders = await Promise.all(
+      Array.from({ length: 3 }, () =>
+        signedInUser(pool, behindProxy.config, { isWhitelisted: true }),
+      ),
+    );
+    const tokens = holders.map(({ user, sessionId }, i) => ({
+      userId: user.id,
+      sessionId,
+      jti: `batch-${crypto.randomUUID()}-${i}`,
+      issuedAt: new Date(),
+    }));
+    await invalidateSession(pool, holders[1]?.sessionId as string, "logout");
+    const found = await findBearerSubjects(pool, tokens);
+    const byPosition = new Map(found.map(({ n, user_id }) => [n, user_id]));
+    expect([...byPosition].sort(([a], [b]) => a - b)).toEqual([
+      [1, holders[0]?.user.id as string],
+      [3, holders[2]?.user.id as string],
+    ]);
   });
 
   test("a browser page load with a bad token is still sent to sign in, never let through", async () => {

@@ -70,13 +70,16 @@ export async function createSession(
 export type SessionLookup = (tokenHash: string) => Promise<SessionCheckRow | undefined>;
 
 export function sessionLookup(db: CommonQueryMethods): SessionLookup {
-  return batchedLookup(async (hashes) => {
-    const rows = await findUnrevokedSessionsWithUsers(
-      db,
-      hashes.map((hash) => Buffer.from(hash, "base64")),
-    );
-    return new Map(rows.map((row) => [row.token_hash.toString("base64"), row]));
-  });
+  return batchedLookup(
+    async (hashes: readonly string[]) => {
+      const rows = await findUnrevokedSessionsWithUsers(
+        db,
+        hashes.map((hash) => Buffer.from(hash, "base64")),
+      );
+      return new Map(rows.map((row) => [row.token_hash.toString("base64"), row]));
+    },
+    { keyOf: (hash) => hash },
+  );
 }
 
 /**

@@ -1,5 +1,10 @@
 import type { CommonQueryMethods } from "slonik";
-import { type BearerSubject, findBearerSubject } from "../../sql/revoked-access-tokens.ts";
+import {
+  type BearerSubject,
+  type BearerToken,
+  findBearerSubjects,
+} from "../../sql/revoked-access-tokens.ts";
+import { batchedLookup } from "../db/batched-lookup.ts";
 import { bearerKey, type CredentialCache } from "../sessions/credential-cache.ts";
 import { type AccessTokenClaims, type AccessTokens, unexpired } from "./access-tokens.ts";
 
@@ -9,7 +14,8 @@ export type BearerCaller = { claims: AccessTokenClaims; subject: BearerSubject }
  * Resolves `Authorization: Bearer <token>` to its caller, or null. The
  * signature, issuer, audience, type and lifetime are checked in memory first,
  * so a forged or expired token costs no database read; a good one costs one
- * (findBearerSubject): a deactivated user, a revoked session or a
+ * (findBearerSubjects, shared with the checks of other requests at the same
+ * moment): a deactivated user, a revoked session or a
  * deny-listed jti stop the token at once rather than at its expiry.
  *
  * With `credentialCache` (AUTH_CACHE_TTL), a passed check (claims and
@@ -22,6 +28,7 @@ export function createBearerAuthenticator(
   accessTokens: AccessTokens,
   credentialCache?: CredentialCache,
 ): (token: string) => Promise<BearerCaller | null> {
+  const lookupSubject = bearerSubjectLookup(db);
   return async (token) => {
     const key = credentialCache ? bearerKey(token) : "";
     // One lookup for a token checked within the TTL: the entry was stored
@@ -32,7 +39,7 @@ export function createBearerAuthenticator(
     const claims = await accessTokens.verify(token);
     if (!claims) return null;
     const generation = credentialCache?.generation() ?? 0;
-    const subject = await findBearerSubject(db, {
+    const subject = await lookupSubject({
       userId: claims.sub,
       sessionId: claims.sid,
       jti: claims.jti,
@@ -45,6 +52,21 @@ export function createBearerAuthenticator(
     return caller;
   };
 }
+
+/** findBearerSubjects for the checks made at the same moment, as one statement. */
+function bearerSubjectLookup(db: CommonQueryMethods) {
+  return batchedLookup(
+    async (tokens: readonly BearerToken[]) => {
+      const found = await findBearerSubjects(db, tokens);
+      return new Map(
+        found.map(({ n, ...subject }) => [tokenKey(tokens[n - 1] as BearerToken), subject]),
+      );
+    },
+    { keyOf: tokenKey },
+  );
+}
+
+const tokenKey = (t: BearerToken) => `${t.jti} ${t.sessionId} ${t.userId} ${t.issuedAt.getTime()}`;
 
 /** The token of an `Authorization: Bearer` header (RFC 6750 §2.1), or null. */
 export function bearerTokenOf(authorization: string | undefined): string | null {
