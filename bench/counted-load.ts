@@ -43,8 +43,21 @@ async function indexScans(client: pg.Client, table: string): Promise<number> {
 }
 
 /**
+ * Transactions of the whole database so far: each statement a check runs
+ * outside a transaction is one, so with the index scans they tell how many
+ * checks shared a statement.
+ */
+async function transactions(client: pg.Client): Promise<number> {
+  const { rows } = await client.query<{ n: number }>(
+    `SELECT (xact_commit + xact_rollback)::float8 AS n FROM pg_stat_database
+     WHERE datname = current_database()`,
+  );
+  return rows[0]?.n ?? 0;
+}
+
+/**
  * One row on a server process of its own, with the index scans of `table`
- * per request over the whole load, warm-up included. A PostgreSQL backend
+ * and the statements per request over the whole load, warm-up included. A PostgreSQL backend
  * publishes its counters at most once a second while busy (and ten seconds
  * after going idle), but always when it exits: so the count is taken before
  * the server starts and after it, and with it its connections, stopped.
@@ -58,6 +71,7 @@ export async function measureCounted(
 ) {
   if (!context.wanted(row.id)) return;
   const before = await indexScans(count.client, count.table);
+  const transactionsBefore = await transactions(count.client);
   let server: ServerProcess | null = null;
   let measured: Awaited<ReturnType<ManySessionsContext["measure"]>> | null = null;
   try {
@@ -76,8 +90,12 @@ export async function measureCounted(
   // The backends exit just after the server closed their connections.
   await Bun.sleep(500);
   const requests = measured.result.measurement.requests + measured.warmupRequests;
-  measured.result.measurement.sessionReadsPerRequest =
+  const measurement = measured.result.measurement;
+  measurement.sessionReadsPerRequest =
     requests > 0 ? ((await indexScans(count.client, count.table)) - before) / requests : null;
+  // Less the two statements of this count itself.
+  measurement.statementsPerRequest =
+    requests > 0 ? ((await transactions(count.client)) - transactionsBefore - 2) / requests : null;
 }
 
 export async function answers(

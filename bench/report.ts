@@ -19,6 +19,12 @@ export type Measurement = {
    * Absent where not counted.
    */
   sessionReadsPerRequest?: number | null;
+  /**
+   * Statements of the whole database per request (its transactions, from
+   * pg_stat_database): below the session reads when checks of several
+   * requests shared one statement. Absent where not counted.
+   */
+  statementsPerRequest?: number | null;
 };
 
 export type ScenarioResult = {
@@ -286,20 +292,26 @@ export function formatHotPathTable(report: HotPathReport): string {
 export function formatManySessionsTable(report: HotPathReport): string {
   const { results } = report;
   const lines = [
-    "| scenario | live sessions | req/s | p50 ms | p99 ms | server CPU µs/req | server RSS MB | session reads/req | vs its ceiling | vs better-auth (no cache) | vs better-auth (cookie cache) |",
-    "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: |",
+    "| scenario | live sessions | req/s | p50 ms | p99 ms | server CPU µs/req | server RSS MB | session reads/req | statements/req | vs its ceiling | vs better-auth (no cache) | vs better-auth (cookie cache) |",
+    "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: |",
   ];
   for (const row of results) {
     if (row.sessions === undefined) continue;
     const m = row.measurement;
     const count = formatRate(row.sessions);
     if (row.outcome !== "measured" || !m) {
-      lines.push(`| ${row.label} | ${count} | ${row.outcome}: ${row.note ?? ""} | | | | | | | | |`);
+      lines.push(
+        `| ${row.label} | ${count} | ${row.outcome}: ${row.note ?? ""} | | | | | | | | | |`,
+      );
       continue;
     }
     const cells = rowCells(results, row, m);
-    const reads = m.sessionReadsPerRequest == null ? "–" : fixed(m.sessionReadsPerRequest, 2);
-    lines.push(`| ${cells.label} | ${count} | ${cells.figures} | ${reads} | ${cells.ratios} |`);
+    const perRequest = (n: number | null | undefined) => (n == null ? "–" : fixed(n, 2));
+    const reads = perRequest(m.sessionReadsPerRequest);
+    const statements = perRequest(m.statementsPerRequest);
+    lines.push(
+      `| ${cells.label} | ${count} | ${cells.figures} | ${reads} | ${statements} | ${cells.ratios} |`,
+    );
   }
   return lines.join("\n");
 }

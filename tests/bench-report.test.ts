@@ -142,7 +142,12 @@ describe("bench report", () => {
     const ids = (n: number) => manyIds(n);
     const withP99 = (row: ScenarioResult, p99Ms: number): ScenarioResult => ({
       ...row,
-      measurement: { ...(row.measurement as Measurement), p99Ms, sessionReadsPerRequest: 0.93 },
+      measurement: {
+        ...(row.measurement as Measurement),
+        p99Ms,
+        sessionReadsPerRequest: 0.93,
+        statementsPerRequest: 0.25,
+      },
     });
     const at = (n: number, cookie: number, bearer: number, p99: number): ScenarioResult[] => [
       measured(ids(n).ceilingPg, 10_000, { kind: "ceiling", sessions: n }),
@@ -207,11 +212,11 @@ describe("bench report", () => {
       expect(growth).toMatchObject({ ratio: 1.5, met: true });
     });
 
-    test("their own table shows the session count, reads per request and same-size ratios", () => {
+    test("their own table shows the session count, reads and statements per request and same-size ratios", () => {
       const lines = formatManySessionsTable(report(many)).split("\n");
       expect(lines).toHaveLength(2 + 10);
       expect(lines.find((l) => l.startsWith(`| ${ids(1_000_000).cookie} |`))).toBe(
-        `| ${ids(1_000_000).cookie} | 1,000,000 | 7,500 | 1.23 | 7.00 | 312 | 80 | 0.93 | 0.75× raw pg (10^6) | 7.50× | 3.75× |`,
+        `| ${ids(1_000_000).cookie} | 1,000,000 | 7,500 | 1.23 | 7.00 | 312 | 80 | 0.93 | 0.25 | 0.75× raw pg (10^6) | 7.50× | 3.75× |`,
       );
       // …and stay out of the single-session table.
       const single = formatHotPathTable(report(many));
