@@ -43,7 +43,11 @@ import { mePasskeyRoutes } from "./routes/me-passkeys.ts";
 import { meSessionRoutes } from "./routes/me-sessions.ts";
 import { metricsRoutes } from "./routes/metrics.ts";
 import { oauthRoutes } from "./routes/oauth.ts";
-import { oidcProviderRoutes } from "./routes/oidc-provider.ts";
+import { oidcAuthorizationRoutes } from "./routes/oidc-authorize.ts";
+import { oidcDiscoveryRoutes } from "./routes/oidc-discovery.ts";
+import { oidcLogoutRoutes } from "./routes/oidc-logout.ts";
+import { oidcTokenRoutes } from "./routes/oidc-token.ts";
+import { oidcUserinfoRoutes } from "./routes/oidc-userinfo.ts";
 import { passkeySignInRoutes } from "./routes/passkey-sign-in.ts";
 import { passwordRoutes } from "./routes/password.ts";
 import { reauthRoutes } from "./routes/reauth.ts";
@@ -142,7 +146,11 @@ export function createApp(deps: Services) {
   mount(meSessionRoutes(deps));
   mount(meAppRoutes(deps));
   mount(oauthRoutes(deps));
-  mount(oidcProviderRoutes(deps));
+  mount(oidcDiscoveryRoutes(deps));
+  mount(oidcAuthorizationRoutes(deps));
+  mount(oidcTokenRoutes(deps));
+  mount(oidcUserinfoRoutes(deps));
+  mount(oidcLogoutRoutes(deps));
   app.route("/", signInPageRoutes(deps));
 
   app.notFound(notFoundPage(handleNotFound));
