@@ -1,6 +1,7 @@
 import { type Context, Hono } from "hono";
 import { z } from "zod";
-import { DomainError, hasCode } from "../../errors.ts";
+import type { AuditedDeps } from "../../audit.ts";
+import { hasCode } from "../../errors.ts";
 import { dryRunRule, type ExplainDeps } from "../../gate/access-explanation.ts";
 import {
   addAllowlistRule,
@@ -8,7 +9,6 @@ import {
   allowlistRuleImpact,
   allowlistRules,
   deleteAllowlistRuleAudited,
-  type RuleDeletionDeps,
   waitingUsersByRule,
 } from "../../gate/allowlist.ts";
 import { actorOf } from "../../http/admin-request.ts";
@@ -19,12 +19,13 @@ import { assertRecentAuthOf } from "../../http/recent-auth.ts";
 import { userIdOfEmail } from "../../users/user-list.ts";
 import type { DryRunFields, DryRunOutcome } from "../admin/access.tsx";
 import { AllowlistRules } from "../admin/allowlist.tsx";
-import { ConfirmStep } from "../admin/confirm.tsx";
 import { withFlash } from "../admin/flash.ts";
 import { Layout } from "../admin/layout.tsx";
 import {
   changeThenBack,
   confirmation,
+  confirmedChange,
+  confirmScreen,
   flashOf,
   frameOf,
   notFoundScreen,
@@ -45,7 +46,7 @@ const ruleDeletionForm = confirmation.extend({
   expected_unapproved: z.coerce.number().int().min(0).optional(),
 });
 
-export function adminAllowlistScreen(deps: ExplainDeps & RuleDeletionDeps) {
+export function adminAllowlistScreen(deps: ExplainDeps & AuditedDeps) {
   const { pool } = deps;
   const app = new Hono<AppEnv>();
 
@@ -109,19 +110,21 @@ export function adminAllowlistScreen(deps: ExplainDeps & RuleDeletionDeps) {
       : null;
     if (!impact) return notFoundScreen(c, pool, errorMessage("rule_not_found"));
     const { rule, unapproved, kept } = impact;
-    return c.html(
-      <Layout title="Are you sure?" frame={await frameOf(c, pool, "allowlist")} {...flashOf(c)}>
-        <ConfirmStep
-          subject={`${rule.kind} ${rule.value}`}
-          question="Delete the allowlist rule"
-          consequence={`Nobody new is approved by it from now on. ${unapproved} ${unapproved === 1 ? "user" : "users"} only it lets in will lose access (pending again, signed out); ${kept} it let in keep access through another rule or ADMIN_EMAILS. Users approved by hand are not touched.`}
-          button="Delete rule"
-          action={`/admin/forms/allowlist/${rule.id}/delete`}
-          // What the administrator saw: refused if the deletion would now do otherwise.
-          fields={{ expected_unapproved: String(unapproved) }}
-          cancelHref="/admin/view/allowlist"
-        />
-      </Layout>,
+    return confirmScreen(
+      c,
+      pool,
+      "allowlist",
+      {
+        subject: `${rule.kind} ${rule.value}`,
+        question: "Delete the allowlist rule",
+        consequence: `Nobody new is approved by it from now on. ${unapproved} ${unapproved === 1 ? "user" : "users"} only it lets in will lose access (pending again, signed out); ${kept} it let in keep access through another rule or ADMIN_EMAILS. Users approved by hand are not touched.`,
+        button: "Delete rule",
+        action: `/admin/forms/allowlist/${rule.id}/delete`,
+        // What the administrator saw: refused if the deletion would now do otherwise.
+        fields: { expected_unapproved: String(unapproved) },
+        cancelHref: "/admin/view/allowlist",
+      },
+      flashOf(c),
     );
   });
 
@@ -141,22 +144,24 @@ export function adminAllowlistScreen(deps: ExplainDeps & RuleDeletionDeps) {
     });
   });
 
-  app.post("/admin/forms/allowlist/:id/delete", requireAdminPage(), async (c) => {
-    const id = z.uuid().safeParse(c.req.param("id"));
-    const form = await readBody(c, ruleDeletionForm);
-    if (id.success && form.confirmed !== "yes") {
-      return c.redirect(`/admin/view/allowlist/${id.data}/delete`, 303);
-    }
-    return changeThenBack(c, "/admin/view/allowlist", "rule_deleted", async () => {
-      await assertRecentAuthOf(c);
-      if (!id.success) throw new DomainError("rule_not_found");
-      await deleteAllowlistRuleAudited(deps, actorOf(c), id.data, {
-        ...(form.expected_unapproved !== undefined
-          ? { expectedUnapproved: form.expected_unapproved }
-          : {}),
-      });
-    });
-  });
+  app.post("/admin/forms/allowlist/:id/delete", requireAdminPage(), (c) =>
+    confirmedChange(
+      c,
+      ruleDeletionForm,
+      {
+        confirmHref: (id) => `/admin/view/allowlist/${id}/delete`,
+        back: "/admin/view/allowlist",
+        notice: "rule_deleted",
+        missing: "rule_not_found",
+      },
+      (id, form) =>
+        deleteAllowlistRuleAudited(deps, actorOf(c), id, {
+          ...(form.expected_unapproved !== undefined
+            ? { expectedUnapproved: form.expected_unapproved }
+            : {}),
+        }),
+    ),
+  );
 
   return app;
 }

@@ -1,11 +1,14 @@
 import type { Context, MiddlewareHandler } from "hono";
 import type { DatabasePool } from "slonik";
 import { z } from "zod";
-import { DomainError } from "../../errors.ts";
+import { DomainError, type ErrorCode } from "../../errors.ts";
 import type { AppEnv, Principal } from "../../http/app-env.ts";
 import { errorMessage } from "../../http/error-map.ts";
 import { gateRefusal } from "../../http/gate.ts";
+import { readBody } from "../../http/json-body.ts";
+import { assertRecentAuthOf } from "../../http/recent-auth.ts";
 import { countWaitingUsers } from "../../users/user-list.ts";
+import { ConfirmStep } from "../admin/confirm.tsx";
 import { flashMessages, type NoticeCode, withFlash } from "../admin/flash.ts";
 import { type AdminFrame, type AdminScreen, Layout, RefusalPage } from "../admin/layout.tsx";
 
@@ -93,9 +96,65 @@ export const filledQuery = (c: Context) =>
   Object.fromEntries(Object.entries(c.req.query()).filter(([, v]) => v !== ""));
 
 /** A filter's refusal in words, for the page that shows it (400). */
-export function invalidFilters(error: z.ZodError | DomainError): string {
+function invalidFilters(error: z.ZodError | DomainError): string {
   if (error instanceof DomainError) return error.details.detail ?? errorMessage(error.code);
   return `Some filters are invalid: ${error.issues
     .map((i) => `${i.path.join(".") || "query"}: ${i.message}`)
     .join("; ")}.`;
+}
+
+/** The filter a screen's query asks for, or why it cannot be read (said on the page, with 400). */
+export function filterOrProblem<Query, Filter>(
+  parsed: z.ZodSafeParseResult<Query>,
+  filterOf: (query: Query) => Filter,
+): { filter: Filter; problem: null } | { filter: null; problem: string } {
+  if (!parsed.success) return { filter: null, problem: invalidFilters(parsed.error) };
+  try {
+    return { filter: filterOf(parsed.data), problem: null };
+  } catch (error) {
+    if (!(error instanceof DomainError)) throw error;
+    return { filter: null, problem: invalidFilters(error) };
+  }
+}
+
+/** The confirmation step of a destructive form, on the screen it belongs to. */
+export async function confirmScreen(
+  c: Context<AppEnv>,
+  pool: DatabasePool,
+  screen: AdminScreen,
+  step: Parameters<typeof ConfirmStep>[0],
+  flash: ReturnType<typeof flashOf> | null = null,
+) {
+  return c.html(
+    <Layout title="Are you sure?" frame={await frameOf(c, pool, screen)} {...(flash ?? {})}>
+      <ConfirmStep {...step} />
+    </Layout>,
+  );
+}
+
+/**
+ * A destructive form's post about the thing its `:id` names: without
+ * confirmed=yes it only asks (to `confirmHref`); confirmed, the change runs
+ * after the recent sign-in check and the form goes back to `back`. An id
+ * that is no UUID names nothing: `missing`.
+ */
+export async function confirmedChange<Form extends z.ZodType<{ confirmed?: "yes" | undefined }>>(
+  c: Context<AppEnv>,
+  form: Form,
+  step: {
+    confirmHref: (id: string) => string;
+    back: string;
+    notice: NoticeCode;
+    missing: ErrorCode;
+  },
+  change: (id: string, form: z.infer<Form>) => Promise<unknown>,
+): Promise<Response> {
+  const id = z.uuid().safeParse(c.req.param("id"));
+  const fields = await readBody(c, form);
+  if (id.success && fields.confirmed !== "yes") return c.redirect(step.confirmHref(id.data), 303);
+  return changeThenBack(c, step.back, step.notice, async () => {
+    await assertRecentAuthOf(c);
+    if (!id.success) throw new DomainError(step.missing);
+    await change(id.data, fields);
+  });
 }

@@ -1,14 +1,13 @@
 import { Hono } from "hono";
 import type { DatabasePool } from "slonik";
 import { pageOfAuditEvents } from "../../audit-trail.ts";
-import { DomainError } from "../../errors.ts";
 import type { AppEnv } from "../../http/app-env.ts";
 import { auditFilterOf, auditQuery } from "../../http/audit-query.ts";
 import { encodeCursor } from "../../http/cursor.ts";
 import { labelsOfUsers, userIdOfEmail } from "../../users/user-list.ts";
 import { type AuditFilterFields, AuditLog, auditFilterNames } from "../admin/audit.tsx";
 import { Layout } from "../admin/layout.tsx";
-import { filledQuery, frameOf, invalidFilters, requireAdminPage } from "./answers.tsx";
+import { filledQuery, filterOrProblem, frameOf, requireAdminPage } from "./answers.tsx";
 
 // The console's audit log: the trail filtered as typed, a page at a time.
 
@@ -41,16 +40,7 @@ export function adminAuditScreen({ pool }: { pool: DatabasePool }) {
       until: asUtcInstant(typed.until),
       limit: "50",
     });
-    let problem: string | null = parsed.success ? null : invalidFilters(parsed.error);
-    let filter: ReturnType<typeof auditFilterOf> | null = null;
-    if (parsed.success) {
-      try {
-        filter = auditFilterOf(parsed.data);
-      } catch (error) {
-        if (!(error instanceof DomainError)) throw error;
-        problem = invalidFilters(error);
-      }
-    }
+    const { filter, problem } = filterOrProblem(parsed, auditFilterOf);
     const events = filter ? await pageOfAuditEvents(pool, filter, 50) : { page: [], next: null };
     const labels = await labelsOfUsers(
       pool,

@@ -19,12 +19,12 @@ import {
 import type { IdTokens } from "../../oidc/id-tokens.ts";
 import type { SignInDeps } from "../../sign-in/complete.ts";
 import { ClientSecretShown, ClientsList } from "../admin/clients.tsx";
-import { ConfirmStep } from "../admin/confirm.tsx";
 import { withFlash } from "../admin/flash.ts";
 import { Layout } from "../admin/layout.tsx";
 import {
-  changeThenBack,
   confirmation,
+  confirmedChange,
+  confirmScreen,
   flashOf,
   frameOf,
   notFoundScreen,
@@ -108,32 +108,30 @@ export function adminClientScreens(deps: SignInDeps & { idTokens: Pick<IdTokens,
     const client = await findClient(pool, c.req.param("id"));
     if (!client) return notFoundScreen(c, pool, errorMessage("client_not_found"));
     const users = await usersOfClient(pool, client.id);
-    return c.html(
-      <Layout title="Are you sure?" frame={await frameOf(c, pool, "clients")}>
-        <ConfirmStep
-          subject={`${client.name} (${client.id})`}
-          question="Remove the client"
-          consequence={`It can no longer sign anyone in: its users (${users} now, who allowed it or are signed in to it) are signed out of it at once (its sessions, refresh tokens and codes end) and their consents are deleted. Registering it again gives a new client ID.`}
-          button="Remove client"
-          action={`/admin/forms/clients/${client.id}/remove`}
-          fields={{}}
-          cancelHref="/admin/view/clients"
-        />
-      </Layout>,
-    );
-  });
-
-  app.post("/admin/forms/clients/:id/remove", requireAdminPage(), async (c) => {
-    const id = z.uuid().safeParse(c.req.param("id"));
-    const form = await readBody(c, confirmation);
-    if (id.success && form.confirmed !== "yes") {
-      return c.redirect(`/admin/view/clients/${id.data}/remove`, 303);
-    }
-    return changeThenBack(c, "/admin/view/clients", "client_removed", async () => {
-      await assertRecentAuthOf(c);
-      await removeClient(deps, actorOf(c), c.req.param("id"));
+    return confirmScreen(c, pool, "clients", {
+      subject: `${client.name} (${client.id})`,
+      question: "Remove the client",
+      consequence: `It can no longer sign anyone in: its users (${users} now, who allowed it or are signed in to it) are signed out of it at once (its sessions, refresh tokens and codes end) and their consents are deleted. Registering it again gives a new client ID.`,
+      button: "Remove client",
+      action: `/admin/forms/clients/${client.id}/remove`,
+      fields: {},
+      cancelHref: "/admin/view/clients",
     });
   });
+
+  app.post("/admin/forms/clients/:id/remove", requireAdminPage(), (c) =>
+    confirmedChange(
+      c,
+      confirmation,
+      {
+        confirmHref: (id) => `/admin/view/clients/${id}/remove`,
+        back: "/admin/view/clients",
+        notice: "client_removed",
+        missing: "client_not_found",
+      },
+      (id) => removeClient(deps, actorOf(c), id),
+    ),
+  );
 
   return app;
 }

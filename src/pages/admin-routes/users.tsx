@@ -14,7 +14,6 @@ import { type DecisionDeps, decideOnUser } from "../../users/approval.ts";
 import { deleteAccount } from "../../users/deletion.ts";
 import { pageOfUsers, pendingUsers, secondFactorsView } from "../../users/user-list.ts";
 import { userRecord } from "../../users/user-record.ts";
-import { ConfirmStep } from "../admin/confirm.tsx";
 import { Layout, userLabel } from "../admin/layout.tsx";
 import { PendingQueue } from "../admin/pending.tsx";
 import { UserPage } from "../admin/user.tsx";
@@ -27,10 +26,11 @@ import {
 import { UsersList, userFilterParams } from "../admin/users.tsx";
 import {
   changeThenBack,
+  confirmScreen,
   filledQuery,
+  filterOrProblem,
   flashOf,
   frameOf,
-  invalidFilters,
   notFoundScreen,
   requireAdminPage,
 } from "./answers.tsx";
@@ -58,16 +58,7 @@ export function adminUserScreens(deps: MfaResetDeps & DecisionDeps & ExplainDeps
   app.get("/admin/view/users", requireAdminPage(), async (c) => {
     const frame = await frameOf(c, pool, "users");
     const parsed = userListQuery.safeParse(filledQuery(c));
-    let filter: ReturnType<typeof userListFilter> | null = null;
-    let problem: string | null = parsed.success ? null : invalidFilters(parsed.error);
-    if (parsed.success) {
-      try {
-        filter = userListFilter(parsed.data);
-      } catch (error) {
-        if (!(error instanceof DomainError)) throw error;
-        problem = invalidFilters(error);
-      }
-    }
+    const { filter, problem } = filterOrProblem(parsed, userListFilter);
     const query = parsed.success ? parsed.data : userListQuery.parse({});
     const users = filter ? await pageOfUsers(pool, filter, Math.min(query.limit, 50)) : null;
     const params = userFilterParams(query);
@@ -110,18 +101,20 @@ export function adminUserScreens(deps: MfaResetDeps & DecisionDeps & ExplainDeps
     }
     const step = confirmedActions[action];
     const userPage = `/admin/view/users/${record.user.id}`;
-    return c.html(
-      <Layout title="Are you sure?" frame={await frameOf(c, pool, "users")} {...flashOf(c)}>
-        <ConfirmStep
-          subject={userLabel(record.user)}
-          question={step.question}
-          consequence={step.consequence}
-          button={step.button}
-          action={`/admin/forms/users/${record.user.id}`}
-          fields={{ action, back: action === "delete" ? "/admin/view/users" : userPage }}
-          cancelHref={userPage}
-        />
-      </Layout>,
+    return confirmScreen(
+      c,
+      pool,
+      "users",
+      {
+        subject: userLabel(record.user),
+        question: step.question,
+        consequence: step.consequence,
+        button: step.button,
+        action: `/admin/forms/users/${record.user.id}`,
+        fields: { action, back: action === "delete" ? "/admin/view/users" : userPage },
+        cancelHref: userPage,
+      },
+      flashOf(c),
     );
   });
 

@@ -15,13 +15,14 @@ import {
   webhookEndpointBody,
   webhookEndpoints,
 } from "../../webhooks/endpoints.ts";
-import { ConfirmStep } from "../admin/confirm.tsx";
 import { withFlash } from "../admin/flash.ts";
 import { Layout } from "../admin/layout.tsx";
 import { WebhookAdded, WebhookEndpoints } from "../admin/webhooks.tsx";
 import {
   changeThenBack,
   confirmation,
+  confirmedChange,
+  confirmScreen,
   flashOf,
   frameOf,
   notFoundScreen,
@@ -96,33 +97,31 @@ export function adminWebhookScreens(deps: EndpointDeps) {
       ? (await webhookEndpoints(pool)).find((e) => e.id === id.data)
       : undefined;
     if (!endpoint) return notFoundScreen(c, pool, errorMessage("webhook_not_found"));
-    return c.html(
-      <Layout title="Are you sure?" frame={await frameOf(c, pool, "webhooks")}>
-        <ConfirmStep
-          subject={endpoint.url}
-          question="Remove the webhook endpoint"
-          consequence="It is sent nothing more, and its delivery log is deleted with it; deliveries still waiting are dropped."
-          button="Remove endpoint"
-          action={`/admin/forms/webhooks/${endpoint.id}/remove`}
-          fields={{}}
-          cancelHref="/admin/view/webhooks"
-        />
-      </Layout>,
-    );
-  });
-
-  app.post("/admin/forms/webhooks/:id/remove", requireAdminPage(), async (c) => {
-    const id = z.uuid().safeParse(c.req.param("id"));
-    const form = await readBody(c, confirmation);
-    if (id.success && form.confirmed !== "yes") {
-      return c.redirect(`/admin/view/webhooks/${id.data}/remove`, 303);
-    }
-    return changeThenBack(c, "/admin/view/webhooks", "webhook_removed", async () => {
-      await assertRecentAuthOf(c);
-      if (!id.success) throw new DomainError("webhook_not_found");
-      await removeWebhookEndpointAudited(deps, actorOf(c), id.data);
+    return confirmScreen(c, pool, "webhooks", {
+      subject: endpoint.url,
+      question: "Remove the webhook endpoint",
+      consequence:
+        "It is sent nothing more, and its delivery log is deleted with it; deliveries still waiting are dropped.",
+      button: "Remove endpoint",
+      action: `/admin/forms/webhooks/${endpoint.id}/remove`,
+      fields: {},
+      cancelHref: "/admin/view/webhooks",
     });
   });
+
+  app.post("/admin/forms/webhooks/:id/remove", requireAdminPage(), (c) =>
+    confirmedChange(
+      c,
+      confirmation,
+      {
+        confirmHref: (id) => `/admin/view/webhooks/${id}/remove`,
+        back: "/admin/view/webhooks",
+        notice: "webhook_removed",
+        missing: "webhook_not_found",
+      },
+      (id) => removeWebhookEndpointAudited(deps, actorOf(c), id),
+    ),
+  );
 
   return app;
 }
