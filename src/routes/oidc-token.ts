@@ -1,3 +1,4 @@
+import type { Context } from "hono";
 import type { DatabasePool } from "slonik";
 import { z } from "zod";
 import type { Config } from "../config/index.ts";
@@ -67,6 +68,25 @@ const clientTokenRequest = z.discriminatedUnion("grant_type", [
   }),
 ]);
 
+/**
+ * Answers a relying party's back-channel request: its fields read (a body
+ * that is neither a form nor JSON is invalid_request), a refusal in
+ * RFC 6749 dress.
+ */
+async function backChannel(
+  c: Context,
+  run: (fields: Record<string, unknown>) => Promise<Response>,
+): Promise<Response> {
+  try {
+    const read = await readFields(c);
+    if ("refused" in read) throw invalidRequest(read.refused);
+    return await run(read.fields);
+  } catch (error) {
+    if (error instanceof DomainError) return refusal(c, error);
+    throw error;
+  }
+}
+
 export function oidcTokenRoutes(deps: {
   config: Pick<Config, "http" | "tokens">;
   pool: DatabasePool;
@@ -93,11 +113,8 @@ export function oidcTokenRoutes(deps: {
         401: invalidClientAnswer,
       },
     }),
-    async (c) => {
-      try {
-        const read = await readFields(c);
-        if ("refused" in read) throw invalidRequest(read.refused);
-        const fields = read.fields;
+    (c) =>
+      backChannel(c, async (fields) => {
         const text = (name: string, max: number) => {
           const value = fields[name];
           if (value === undefined) return null;
@@ -141,11 +158,7 @@ export function oidcTokenRoutes(deps: {
         c.header("cache-control", "no-store");
         c.header("pragma", "no-cache");
         return c.json(tokens, 200);
-      } catch (error) {
-        if (error instanceof DomainError) return refusal(c, error);
-        throw error;
-      }
-    },
+      }),
   );
 
   routes.add(
@@ -160,11 +173,9 @@ export function oidcTokenRoutes(deps: {
         401: invalidClientAnswer,
       },
     }),
-    async (c) => {
-      try {
-        const read = await readFields(c);
-        if ("refused" in read) throw invalidRequest(read.refused);
-        const request = clientRevokeRequest.safeParse(read.fields);
+    (c) =>
+      backChannel(c, async (fields) => {
+        const request = clientRevokeRequest.safeParse(fields);
         if (!request.success) throw invalidRequest("token is required.");
         const credentials = clientCredentials(c.req.header("authorization"), {
           clientId: request.data.client_id ?? null,
@@ -180,11 +191,7 @@ export function oidcTokenRoutes(deps: {
         );
         c.header("cache-control", "no-store");
         return c.body(null, 200);
-      } catch (error) {
-        if (error instanceof DomainError) return refusal(c, error);
-        throw error;
-      }
-    },
+      }),
   );
 
   return routes;
