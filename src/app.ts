@@ -23,6 +23,7 @@ import { passkeyPageRoutes } from "./pages/passkey-page.tsx";
 import { passwordToggleRoutes } from "./pages/password-toggle.tsx";
 import { signInPageRoutes } from "./pages/sign-in-page.tsx";
 import { accountRoutes } from "./routes/account.ts";
+import { accountAccessRoutes } from "./routes/account-access.ts";
 import { accountSecurityRoutes } from "./routes/account-security.ts";
 import { adminAllowlistRoutes } from "./routes/admin-allowlist.ts";
 import { adminAuditRoutes } from "./routes/admin-audit.ts";
@@ -140,6 +141,7 @@ export function createApp(deps: Services) {
   mount(passkeyPageRoutes(deps));
   mount(passwordToggleRoutes());
   mount(accountRoutes(deps));
+  mount(accountAccessRoutes(deps));
   mount(accountSecurityRoutes(deps));
   mount(emailConfirmationRoutes(deps));
   mount(tokenRoutes(deps));
