@@ -14,7 +14,8 @@ import type { ProviderName, SignInProvider } from "../providers/sign-in-provider
 import { listDevices } from "../users/devices.ts";
 import { linkedAccountsOf } from "../users/user-record.ts";
 import { ownUserView } from "../users/user-view.ts";
-import { accountPage, accountPath } from "./account-page.tsx";
+import { accountPath } from "./account/path.ts";
+import { accountPage } from "./account-page.tsx";
 
 // The account center as its routes answer it: the page with everything it
 // shows read for the signed-in user, and its forms' two outcomes, a

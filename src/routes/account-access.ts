@@ -9,6 +9,8 @@ import { formMediaTypes, htmlPage, htmlResponse } from "../http/form-answers.ts"
 import { readBody } from "../http/json-body.ts";
 import { revokeCallersDevice } from "../http/own-devices.ts";
 import { appsWithAccess, removeAppAccess, toAppView } from "../oidc/apps-with-access.ts";
+import { removeAppPage } from "../pages/account/apps.tsx";
+import { accountPath } from "../pages/account/path.ts";
 import {
   type AccountCenterDeps,
   accountFormAnswers,
@@ -16,7 +18,7 @@ import {
   backToAccount,
   principalOf,
 } from "../pages/account-center.ts";
-import { accountPath, displayName, removeAppPage } from "../pages/account-page.tsx";
+import { displayName } from "../pages/account-page.tsx";
 import { revokeOtherDevices } from "../users/devices.ts";
 
 // The account center's forms about what is signed in to the account: its

@@ -15,6 +15,8 @@ import { assertRecentAuthOf } from "../http/recent-auth.ts";
 import { safeRedirectTarget } from "../http/redirect-target.ts";
 import { clearSessionCookie } from "../http/session-cookie.ts";
 import type { MfaDeps } from "../mfa/totp-enrolment.ts";
+import { accountEventsPage } from "../pages/account/events.tsx";
+import { accountPath } from "../pages/account/path.ts";
 import {
   type AccountCenterDeps,
   accountCenterPage,
@@ -23,13 +25,7 @@ import {
   backToAccount,
   principalOf,
 } from "../pages/account-center.ts";
-import {
-  accountError,
-  accountEventsPage,
-  accountNotice,
-  accountPath,
-  displayName,
-} from "../pages/account-page.tsx";
+import { accountError, accountNotice, displayName } from "../pages/account-page.tsx";
 import { isPrintableText } from "../text-input.ts";
 import { deleteAccount } from "../users/deletion.ts";
 import { unlinkProvider, updateProfile } from "../users/self-service.ts";
