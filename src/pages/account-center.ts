@@ -3,6 +3,7 @@ import type { DatabasePool } from "slonik";
 import { pageOfAuditEvents } from "../audit-trail.ts";
 import type { Config } from "../config/index.ts";
 import { DomainError } from "../errors.ts";
+import { operationsOf } from "../http/api-route.ts";
 import type { AppEnv, Principal } from "../http/app-env.ts";
 import { htmlResponse, pageAgainIfRefused } from "../http/form-answers.ts";
 import type { Problem } from "../http/problem.ts";
@@ -79,8 +80,10 @@ export const answeringWithAccountPage = (
 export const backToAccount = (c: Context, notice: string) =>
   c.redirect(`${accountPath}?notice=${notice}`, 303);
 
-/** How an account form's outcomes are documented. */
-export const accountFormAnswers = {
+/** How the account center's routes are declared: gated pages, and their forms' answers. */
+export const accountPageDeclarations = {
+  operation: operationsOf({ tag: "pages", access: "gated" }),
+  html: htmlResponse,
   done: (notice: string) => ({
     303: { description: `Done: back to the account page, which says so (?notice=${notice})` },
   }),

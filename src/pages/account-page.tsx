@@ -5,13 +5,12 @@ import type { Problem } from "../http/problem.ts";
 import type { SecurityOverview } from "../mfa/security-overview.ts";
 import type { AppView } from "../oidc/apps-with-access.ts";
 import type { DeviceView } from "../users/devices.ts";
-import type { linkedAccountView } from "../users/user-record.ts";
 import type { toMeResponse } from "../users/user-view.ts";
 import { AppsSection } from "./account/apps.tsx";
 import { DevicesSection } from "./account/devices.tsx";
 import { EventsSection } from "./account/events.tsx";
 import { accountPath } from "./account/path.ts";
-import { ProvidersSection } from "./account/providers.tsx";
+import { type Linked, ProvidersSection } from "./account/providers.tsx";
 import { AccountPage } from "./password-pages.tsx";
 import { StepUpForm } from "./step-up-form.tsx";
 
@@ -23,7 +22,6 @@ import { StepUpForm } from "./step-up-form.tsx";
 // devices, apps) and events are in account/.
 
 type Me = ReturnType<typeof toMeResponse>;
-type Linked = ReturnType<typeof linkedAccountView>;
 
 const notices: Record<string, string> = {
   profile_saved: "Profile saved.",

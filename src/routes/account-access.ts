@@ -2,10 +2,10 @@ import type { Context } from "hono";
 import { z } from "zod";
 import type { Config } from "../config/index.ts";
 import { DomainError } from "../errors.ts";
-import { ApiRoutes, operationsOf } from "../http/api-route.ts";
+import { ApiRoutes } from "../http/api-route.ts";
 import type { AppEnv } from "../http/app-env.ts";
 import { requestAuditFields } from "../http/audit-fields.ts";
-import { formMediaTypes, htmlPage, htmlResponse } from "../http/form-answers.ts";
+import { formMediaTypes, htmlPage } from "../http/form-answers.ts";
 import { readBody } from "../http/json-body.ts";
 import { revokeCallersDevice } from "../http/own-devices.ts";
 import { appsWithAccess, removeAppAccess, toAppView } from "../oidc/apps-with-access.ts";
@@ -13,7 +13,7 @@ import { removeAppPage } from "../pages/account/apps.tsx";
 import { accountPath } from "../pages/account/path.ts";
 import {
   type AccountCenterDeps,
-  accountFormAnswers,
+  accountPageDeclarations,
   answeringWithAccountPage,
   backToAccount,
   principalOf,
@@ -26,9 +26,7 @@ import { revokeOtherDevices } from "../users/devices.ts";
 // (one removed, after a confirmation step). /me/sessions and /me/apps are
 // their JSON twins.
 
-const pageOperation = operationsOf({ tag: "pages", access: "gated" });
-const html = htmlResponse;
-const { done, refused } = accountFormAnswers;
+const { operation: pageOperation, html, done, refused } = accountPageDeclarations;
 const confirmation = z.object({ confirmed: z.literal("yes").optional() });
 
 export function accountAccessRoutes(

@@ -4,11 +4,11 @@ import { pageOfAuditEvents } from "../audit-trail.ts";
 import type { Config } from "../config/index.ts";
 import { DomainError, fieldError } from "../errors.ts";
 import { providerParam } from "../http/account-schemas.ts";
-import { ApiRoutes, operationsOf } from "../http/api-route.ts";
+import { ApiRoutes } from "../http/api-route.ts";
 import type { AppEnv } from "../http/app-env.ts";
 import { requestAuditFields } from "../http/audit-fields.ts";
 import { decodeCursor, encodeCursor } from "../http/cursor.ts";
-import { formMediaTypes, htmlPage, htmlResponse } from "../http/form-answers.ts";
+import { formMediaTypes, htmlPage } from "../http/form-answers.ts";
 import { readBody } from "../http/json-body.ts";
 import { readQuery } from "../http/query-params.ts";
 import { assertRecentAuthOf } from "../http/recent-auth.ts";
@@ -20,7 +20,7 @@ import { accountPath } from "../pages/account/path.ts";
 import {
   type AccountCenterDeps,
   accountCenterPage,
-  accountFormAnswers,
+  accountPageDeclarations,
   answeringWithAccountPage,
   backToAccount,
   principalOf,
@@ -36,9 +36,7 @@ import { unlinkProvider, updateProfile } from "../users/self-service.ts";
 // (devices and apps have theirs in account-access.ts). Every POST passes the
 // CSRF check of every other form (src/http/csrf.ts).
 
-const pageOperation = operationsOf({ tag: "pages", access: "gated" });
-const html = htmlResponse;
-const { done, refused } = accountFormAnswers;
+const { operation: pageOperation, html, done, refused } = accountPageDeclarations;
 
 const profileForm = z.object({
   full_name: z

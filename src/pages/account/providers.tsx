@@ -7,7 +7,8 @@ import { accountPath } from "./path.ts";
 // The account center's linked providers: each with its Unlink form, and a
 // Link button for every enabled one not linked yet (after a step-up).
 
-type Linked = ReturnType<typeof linkedAccountView>;
+/** A linked provider account as the section lists it. */
+export type Linked = ReturnType<typeof linkedAccountView>;
 
 const providerLabels: Record<string, string> = {
   github: "GitHub",
