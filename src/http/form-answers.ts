@@ -68,3 +68,18 @@ export const htmlResponse = (description: string) => ({
   contentType: "text/html",
   body: z.string(),
 });
+
+/** Runs a page's form; a refusal shows the page again, as it now is, with the reason. */
+export async function pageAgainIfRefused(
+  c: Context,
+  pageShowing: (problem: Problem) => Promise<Child>,
+  run: () => Promise<Response>,
+): Promise<Response> {
+  try {
+    return await run();
+  } catch (error) {
+    if (!(error instanceof DomainError)) throw error;
+    const problem = problemOf(error);
+    return refusalPage(c, problem, await pageShowing(problem));
+  }
+}

@@ -28,6 +28,11 @@ export const totpEnrolmentResponse = z.object({
   qr_svg: z.string().meta({ description: "The otpauth URL as a QR code (SVG)" }),
 });
 
+/** An enrolment's confirmation: the new authenticator's current code. */
+export const totpConfirmationBody = z.object({
+  code: z.string().min(1, "Enter the code.").max(32, "Too long."),
+});
+
 export const recoveryCodesResponse = z.object({
   recovery_codes: z.array(z.string()).meta({ description: "10 single-use codes, shown this once" }),
 });

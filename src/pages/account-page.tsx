@@ -5,24 +5,23 @@ import type { Problem } from "../http/problem.ts";
 import type { SecurityOverview } from "../mfa/security-overview.ts";
 import type { AppView } from "../oidc/apps-with-access.ts";
 import type { DeviceView } from "../users/devices.ts";
-import type { linkedAccountView } from "../users/user-record.ts";
 import type { toMeResponse } from "../users/user-view.ts";
-import { ConfirmStep } from "./admin/confirm.tsx";
-import { deviceName } from "./device-names.ts";
+import { AppsSection } from "./account/apps.tsx";
+import { DevicesSection } from "./account/devices.tsx";
+import { EventsSection } from "./account/events.tsx";
+import { accountPath } from "./account/path.ts";
+import { type Linked, ProvidersSection } from "./account/providers.tsx";
 import { AccountPage } from "./password-pages.tsx";
-import { eventName } from "./security-event-names.ts";
 import { StepUpForm } from "./step-up-form.tsx";
 
 // The account center (GET /account), the signed-in home: profile, sign-in
 // methods, linked providers, devices, apps with access, the person's own security events,
 // their data and the way to delete the account. Every change is a plain
-// form posting to /account/* (src/routes/account.ts) or to the password
-// routes; nothing needs JavaScript.
-
-export const accountPath = "/account";
+// form posting to /account/* (src/routes/account.ts, account-access.ts) or to the password
+// routes; nothing needs JavaScript. Its sections about access (providers,
+// devices, apps) and events are in account/.
 
 type Me = ReturnType<typeof toMeResponse>;
-type Linked = ReturnType<typeof linkedAccountView>;
 
 const notices: Record<string, string> = {
   profile_saved: "Profile saved.",
@@ -59,18 +58,6 @@ export const accountNotice = (code: string | undefined) =>
 /** What people call the account: their name, else their address. */
 export const displayName = (user: { full_name: string | null; email: string | null }) =>
   user.full_name ?? user.email ?? "you";
-
-/** "2026-12-03 14:05 UTC": one zone for everyone, said so. */
-export const when = (date: Date | string) =>
-  `${new Date(date).toISOString().slice(0, 16).replace("T", " ")} UTC`;
-
-const providerLabels: Record<string, string> = {
-  github: "GitHub",
-  google: "Google",
-  microsoft: "Microsoft",
-  oidc: "Single sign-on",
-};
-const providerLabel = (id: string) => providerLabels[id] ?? id;
 
 /** Why a signed-in account does not pass the gate, in words; null when it does. */
 export function accountRefusal(user: Pick<Me, "status" | "is_whitelisted">): string | null {
@@ -184,221 +171,6 @@ function SignInMethods(props: { user: Me; overview: SecurityOverview }) {
   );
 }
 
-function LinkProviders(props: {
-  unlinked: readonly { id: string; label: string }[];
-  recent: boolean;
-  stepUp: SecurityOverview["stepUp"];
-}) {
-  if (props.unlinked.length === 0) return null;
-  if (!props.recent) {
-    return (
-      <>
-        <p class="muted">To link another provider, confirm it is you first.</p>
-        <StepUpForm
-          proof={props.stepUp}
-          id="link-reauth"
-          redirectTo={`${accountPath}?notice=reauthenticated#providers`}
-        />
-      </>
-    );
-  }
-  return (
-    <div class="link-buttons">
-      {props.unlinked.map((p) => (
-        <form method="post" action={`${accountPath}/providers/${p.id}/link`}>
-          <button type="submit" class="secondary">
-            Link {p.label}
-          </button>
-        </form>
-      ))}
-    </div>
-  );
-}
-
-function ProvidersSection(props: {
-  linked: readonly Linked[];
-  providers: readonly { id: string; label: string }[];
-  recent: boolean;
-  stepUp: SecurityOverview["stepUp"];
-}) {
-  const unlinked = props.providers.filter((p) => !props.linked.some((a) => a.provider === p.id));
-  return (
-    <section aria-labelledby="providers-heading" id="providers">
-      <h2 id="providers-heading">Linked providers</h2>
-      {props.linked.length === 0 ? (
-        <p class="muted">No provider is linked to this account.</p>
-      ) : (
-        <ul class="rows">
-          {props.linked.map((a) => (
-            <li>
-              <div>
-                <strong>{providerLabel(a.provider)}</strong>
-                <br />
-                <span class="muted">
-                  {a.email ?? "no address"}, linked {when(a.created_at)}
-                </span>
-              </div>
-              <form method="post" action={`${accountPath}/providers/${a.provider}/unlink`}>
-                <button
-                  type="submit"
-                  class="secondary"
-                  aria-label={`Unlink ${providerLabel(a.provider)}`}
-                >
-                  Unlink
-                </button>
-              </form>
-            </li>
-          ))}
-        </ul>
-      )}
-      <LinkProviders unlinked={unlinked} recent={props.recent} stepUp={props.stepUp} />
-    </section>
-  );
-}
-
-function DevicesSection(props: { devices: readonly DeviceView[] }) {
-  const others = props.devices.filter((d) => !d.current).length;
-  return (
-    <section aria-labelledby="devices-heading">
-      <h2 id="devices-heading">Devices</h2>
-      <p class="muted">Where this account is signed in now.</p>
-      <ul class="rows">
-        {props.devices.map((d) => {
-          const name = deviceName(d.user_agent, d.kind);
-          return (
-            <li>
-              <div>
-                <strong>{name}</strong>{" "}
-                {d.current ? <span class="badge ok">this device</span> : null}
-                <br />
-                <span class="muted">
-                  Last seen {when(d.last_seen_at)}
-                  {d.ip ? `, from ${d.ip}` : ""}; signed in {when(d.created_at)}
-                </span>
-              </div>
-              <form method="post" action={`${accountPath}/sessions/${d.id}/revoke`}>
-                <button
-                  type="submit"
-                  class="secondary"
-                  aria-label={`${d.current ? "Sign out" : "Revoke"} ${name}`}
-                >
-                  {d.current ? "Sign out" : "Revoke"}
-                </button>
-              </form>
-            </li>
-          );
-        })}
-      </ul>
-      {others > 0 ? (
-        <form method="post" action={`${accountPath}/sessions/revoke-others`}>
-          <button type="submit" class="secondary">
-            Sign out every other device ({others})
-          </button>
-        </form>
-      ) : null}
-    </section>
-  );
-}
-
-// What each scope lets an app know, in a few words (the consent page says it at length).
-const scopeWords: Record<string, string> = {
-  openid: "who you are",
-  email: "your email address",
-  profile: "your name and picture",
-  groups: "your role",
-  offline_access: "staying signed in",
-};
-const scopeList = (scopes: readonly string[]) =>
-  scopes.length === 0 ? "sign-in only" : scopes.map((s) => scopeWords[s] ?? s).join(", ");
-
-/** Apps signed in with this account (OpenID Connect clients): what they were allowed, and removal. */
-function AppsSection(props: { apps: readonly AppView[] }) {
-  return (
-    <section aria-labelledby="apps-heading" id="apps">
-      <h2 id="apps-heading">Apps with access</h2>
-      {props.apps.length === 0 ? (
-        <p class="muted">No app signs in with this account.</p>
-      ) : (
-        <ul class="rows">
-          {props.apps.map((a) => (
-            <li>
-              <div>
-                <strong>{a.name}</strong>{" "}
-                {a.signed_in ? <span class="badge ok">signed in</span> : null}
-                <br />
-                <span class="muted">
-                  Can know {scopeList(a.scopes)}
-                  {a.consented_at ? `; allowed ${when(a.consented_at)}` : ""}
-                  {a.last_used_at ? `; last used ${when(a.last_used_at)}` : ""}
-                </span>
-              </div>
-              <form method="post" action={`${accountPath}/apps/${a.client_id}/remove`}>
-                <button type="submit" class="secondary" aria-label={`Remove access of ${a.name}`}>
-                  Remove access
-                </button>
-              </form>
-            </li>
-          ))}
-        </ul>
-      )}
-    </section>
-  );
-}
-
-/** The second step of "Remove access": what it does, and the button that does it. */
-export const removeAppPage = (props: { name: string; app: AppView }) =>
-  AccountPage({
-    title: "Remove the app's access?",
-    signedInAs: props.name,
-    nav: <a href={accountPath}>Back to your account</a>,
-    children: (
-      <ConfirmStep
-        subject={props.app.name}
-        question="Remove the access of"
-        consequence="It is signed out at once (its tokens stop working, refresh tokens too), and the next time you sign in to it, it asks for your permission again."
-        button="Remove access"
-        action={`${accountPath}/apps/${props.app.client_id}/remove`}
-        fields={{}}
-        cancelHref={`${accountPath}#apps`}
-      />
-    ),
-  });
-
-/** The person's own audit events, newest first, one per line. */
-export function EventList(props: { events: readonly AuditEvent[] }) {
-  if (props.events.length === 0) return <p class="muted">No events yet.</p>;
-  return (
-    <ul class="rows">
-      {props.events.map((e) => (
-        <li>
-          <div>
-            <strong>{eventName(e.event_type, e.context)}</strong>{" "}
-            {e.result === "failure" ? <span class="badge warn">failed</span> : null}
-            <br />
-            <span class="muted">
-              {when(e.occurred_at)}
-              {e.ip ? `, from ${e.ip}` : ""}
-              {e.user_agent ? `, ${deviceName(e.user_agent, "browser")}` : ""}
-            </span>
-          </div>
-        </li>
-      ))}
-    </ul>
-  );
-}
-
-function EventsSection(props: { events: readonly AuditEvent[] }) {
-  return (
-    <section aria-labelledby="events-heading">
-      <h2 id="events-heading">Recent security events</h2>
-      <EventList events={props.events} />
-      <p>
-        <a href={`${accountPath}/events`}>All security events</a>
-      </p>
-    </section>
-  );
-}
-
 function DataSection(props: { overview: SecurityOverview; recent: boolean }) {
   return (
     <>
@@ -502,32 +274,3 @@ export function accountPage(
     ),
   });
 }
-
-/** Every security event of the person, a page at a time. */
-export const accountEventsPage = (props: {
-  name: string;
-  events: readonly AuditEvent[];
-  next: string | null;
-}) =>
-  AccountPage({
-    title: "Your security events",
-    wide: true,
-    signedInAs: props.name,
-    nav: <a href={accountPath}>Back to your account</a>,
-    children: (
-      <>
-        <p class="muted">
-          Sign-ins, failed attempts and changes to this account, newest first, with the address they
-          came from.
-        </p>
-        <EventList events={props.events} />
-        {props.next ? (
-          <p>
-            <a href={`${accountPath}/events?cursor=${encodeURIComponent(props.next)}`}>
-              Older events
-            </a>
-          </p>
-        ) : null}
-      </>
-    ),
-  });

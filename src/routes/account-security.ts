@@ -1,23 +1,20 @@
 import type { Context } from "hono";
 import { z } from "zod";
-import { DomainError } from "../errors.ts";
 import { ApiRoutes, operationsOf } from "../http/api-route.ts";
 import type { AppEnv, Principal } from "../http/app-env.ts";
-import { requestAuditFields } from "../http/audit-fields.ts";
-import { errorMessage, problemOf } from "../http/error-map.ts";
-import { formMediaTypes, htmlPage, htmlResponse, refusalPage } from "../http/form-answers.ts";
-import { readBody } from "../http/json-body.ts";
+import { errorMessage } from "../http/error-map.ts";
+import {
+  formMediaTypes,
+  htmlPage,
+  htmlResponse,
+  pageAgainIfRefused,
+} from "../http/form-answers.ts";
+import { ownTotp } from "../http/own-totp.ts";
 import { Problem } from "../http/problem.ts";
 import { assertRecentAuthOf, hasRecentAuth } from "../http/recent-auth.ts";
-import { secondFactorAnswerOf, secondFactorBody } from "../http/second-factor-body.ts";
+import { secondFactorBody, totpConfirmationBody } from "../http/second-factor-body.ts";
 import { securityOverview } from "../mfa/security-overview.ts";
-import {
-  confirmTotpEnrolment,
-  type MfaDeps,
-  regenerateRecoveryCodes,
-  removeTotp,
-  startTotpEnrolment,
-} from "../mfa/totp-enrolment.ts";
+import type { MfaDeps } from "../mfa/totp-enrolment.ts";
 import { displayName } from "../pages/account-page.tsx";
 import {
   accountSecurityPage,
@@ -49,8 +46,6 @@ const proofRefusals = {
   423: html("The account is locked after too many wrong codes"),
 };
 
-const confirmForm = z.object({ code: z.string().min(1, "Enter the code.").max(32, "Too long.") });
-
 const showOperation = pageOperation("GET /account/security", "showAccountSecurityPage", {
   summary: "The signed-in user's second factors and passkeys, to manage with forms (HTML)",
   query: z.object({ notice: z.string().max(32).optional() }),
@@ -78,7 +73,7 @@ const confirmOperation = pageOperation(
   "confirmTotpEnrolmentForm",
   {
     summary: "Form: turn the authenticator app on with its current code; shows the recovery codes",
-    body: confirmForm,
+    body: totpConfirmationBody,
     bodyMediaTypes: formMediaTypes,
     responses: {
       200: html("The authenticator is on; the recovery codes, shown this once"),
@@ -114,6 +109,13 @@ const turnOffOperation = pageOperation("POST /account/security/totp/off", "remov
   },
 });
 
+/** A refusal in the page's own words: the step-up form is right there. */
+function inPageWords(problem: Problem): Problem {
+  if (problem.code !== "reauth_required") return problem;
+  const { code, status, title, extra } = problem;
+  return new Problem(code, status, title, errorMessage("reauth_required"), extra);
+}
+
 export function accountSecurityRoutes(deps: MfaDeps) {
   const routes = new ApiRoutes();
   // Behind the signed-in gate (the page itself checks), so there is a principal.
@@ -132,26 +134,8 @@ export function accountSecurityRoutes(deps: MfaDeps) {
   };
 
   /** Runs a form's change; a refusal shows the page again, as it now is, with the reason. */
-  const answering = async (c: Context<AppEnv>, run: () => Promise<Response>) => {
-    try {
-      return await run();
-    } catch (error) {
-      if (!(error instanceof DomainError)) throw error;
-      const problem = problemOf(error);
-      // The page's own words: the step-up form is right there.
-      const shown =
-        error.code === "reauth_required"
-          ? new Problem(
-              problem.code,
-              problem.status,
-              problem.title,
-              errorMessage("reauth_required"),
-              problem.extra,
-            )
-          : problem;
-      return refusalPage(c, problem, await page(c, { problem: shown }));
-    }
-  };
+  const answering = (c: Context<AppEnv>, run: () => Promise<Response>) =>
+    pageAgainIfRefused(c, (problem) => page(c, { problem: inPageWords(problem) }), run);
 
   routes.add(showOperation, async (c) => {
     if (!c.get("principal")) {
@@ -163,21 +147,14 @@ export function accountSecurityRoutes(deps: MfaDeps) {
   routes.add(startOperation, (c) =>
     answering(c, async () => {
       await assertRecentAuthOf(c);
-      const user = userOf(c);
-      const enrolment = await startTotpEnrolment(deps, { id: user.user_id, email: user.email });
+      const enrolment = await ownTotp.start(c, deps);
       return htmlPage(c, enrolmentPage(enrolment, nameOf(c)));
     }),
   );
 
   routes.add(confirmOperation, (c) =>
     answering(c, async () => {
-      const { code } = await readBody(c, confirmForm);
-      const codes = await confirmTotpEnrolment(
-        deps,
-        userOf(c).user_id,
-        code,
-        requestAuditFields(c),
-      );
+      const codes = await ownTotp.confirm(c, deps);
       return htmlPage(c, recoveryCodesPage(codes, true, nameOf(c)));
     }),
   );
@@ -185,13 +162,7 @@ export function accountSecurityRoutes(deps: MfaDeps) {
   routes.add(renewOperation, (c) =>
     answering(c, async () => {
       await assertRecentAuthOf(c);
-      const answer = secondFactorAnswerOf(await readBody(c, secondFactorBody));
-      const codes = await regenerateRecoveryCodes(
-        deps,
-        userOf(c).user_id,
-        answer,
-        requestAuditFields(c),
-      );
+      const codes = await ownTotp.renewRecoveryCodes(c, deps);
       return htmlPage(c, recoveryCodesPage(codes, false, nameOf(c)));
     }),
   );
@@ -199,8 +170,7 @@ export function accountSecurityRoutes(deps: MfaDeps) {
   routes.add(turnOffOperation, (c) =>
     answering(c, async () => {
       await assertRecentAuthOf(c);
-      const answer = secondFactorAnswerOf(await readBody(c, secondFactorBody));
-      await removeTotp(deps, userOf(c).user_id, answer, requestAuditFields(c));
+      await ownTotp.remove(c, deps);
       return c.redirect(`${securityPath}?notice=totp_off`, 303);
     }),
   );

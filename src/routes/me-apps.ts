@@ -7,7 +7,7 @@ import type { Logger } from "../logger.ts";
 import { appsWithAccess, removeAppAccess, toAppView } from "../oidc/apps-with-access.ts";
 
 // The caller's "apps with access" as JSON: the same list and the same
-// removal as the account center's section (src/pages/account-page.tsx).
+// removal as the account center's section (src/pages/account/apps.tsx).
 
 const accountOperation = operationsOf({ tag: "account", access: "gated" });
 

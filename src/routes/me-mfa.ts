@@ -2,28 +2,20 @@ import type { Context } from "hono";
 import { z } from "zod";
 import { ApiRoutes, operationsOf } from "../http/api-route.ts";
 import type { AppEnv, Principal } from "../http/app-env.ts";
-import { requestAuditFields } from "../http/audit-fields.ts";
-import { readBody } from "../http/json-body.ts";
+import { ownTotp } from "../http/own-totp.ts";
 import {
   totpEnrolmentResponse as enrolmentResponse,
   recoveryCodesResponse,
-  secondFactorAnswerOf,
   secondFactorBody,
+  totpConfirmationBody,
 } from "../http/second-factor-body.ts";
 import { secondFactorStatus } from "../mfa/second-factor-status.ts";
-import {
-  confirmTotpEnrolment,
-  type MfaDeps,
-  regenerateRecoveryCodes,
-  removeTotp,
-  startTotpEnrolment,
-} from "../mfa/totp-enrolment.ts";
+import type { MfaDeps } from "../mfa/totp-enrolment.ts";
 
 // The signed-in user's own second factors.
 
 const mfaOperation = operationsOf({ tag: "account", access: "signed-in" });
 
-const confirmBody = z.object({ code: z.string().min(1, "Enter the code.").max(32, "Too long.") });
 const statusResponse = z.object({
   totp: z.object({ enabled: z.boolean(), confirmed_at: z.string().nullable() }),
   recovery_codes_left: z.number().int(),
@@ -53,7 +45,7 @@ const startTotpOperation = mfaOperation("POST /me/mfa/totp", "startTotpEnrolment
 
 const confirmTotpOperation = mfaOperation("POST /me/mfa/totp/confirm", "confirmTotpEnrolment", {
   summary: "Confirm TOTP enrolment with the app's current code: TOTP is on, recovery codes follow",
-  body: confirmBody,
+  body: totpConfirmationBody,
   responses: {
     200: { description: "TOTP is on; the first recovery codes", body: recoveryCodesResponse },
     400: { description: "Invalid input" },
@@ -103,33 +95,24 @@ export function meMfaRoutes(deps: MfaDeps) {
   });
 
   routes.add(startTotpOperation, async (c) => {
-    const user = userOf(c);
-    const enrolment = await startTotpEnrolment(deps, { id: user.user_id, email: user.email });
+    const enrolment = await ownTotp.start(c, deps);
     c.header("cache-control", "no-store");
     return c.json(enrolmentResponse.parse(enrolment));
   });
 
   routes.add(confirmTotpOperation, async (c) => {
-    const { code } = await readBody(c, confirmBody);
-    const codes = await confirmTotpEnrolment(deps, userOf(c).user_id, code, requestAuditFields(c));
+    const codes = await ownTotp.confirm(c, deps);
     c.header("cache-control", "no-store");
     return c.json(recoveryCodesResponse.parse({ recovery_codes: codes }));
   });
 
   routes.add(removeTotpOperation, async (c) => {
-    const answer = secondFactorAnswerOf(await readBody(c, secondFactorBody));
-    await removeTotp(deps, userOf(c).user_id, answer, requestAuditFields(c));
+    await ownTotp.remove(c, deps);
     return c.body(null, 204);
   });
 
   routes.add(renewRecoveryCodesOperation, async (c) => {
-    const answer = secondFactorAnswerOf(await readBody(c, secondFactorBody));
-    const codes = await regenerateRecoveryCodes(
-      deps,
-      userOf(c).user_id,
-      answer,
-      requestAuditFields(c),
-    );
+    const codes = await ownTotp.renewRecoveryCodes(c, deps);
     c.header("cache-control", "no-store");
     return c.json(recoveryCodesResponse.parse({ recovery_codes: codes }));
   });

@@ -1,0 +1,2 @@
+/** Where the account center is; its forms post below it. */
+export const accountPath = "/account";
