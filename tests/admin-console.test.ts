@@ -5,28 +5,22 @@ import { insertAuditEvent } from "../sql/audit-events.ts";
 import { findSessionById } from "../sql/sessions.ts";
 import { findUserByEmail, findUserById, insertUser } from "../sql/users.ts";
 import { hashPassword } from "../src/password/hashing.ts";
-import { appTestSetup, startTestApp } from "./support/app.ts";
-import { crossSitePoster, formPoster, jsonSender } from "./support/requests.ts";
+import { consoleTestSetup, expectInvalidForm } from "./support/admin-console.ts";
+import { startTestApp } from "./support/app.ts";
+import { crossSitePoster, jsonSender } from "./support/requests.ts";
 import { knownPassword, linkTokenlessAccount, signedInUser } from "./support/sign-in.ts";
 
 // The admin console's screens and forms, through real requests: the
 // approval queue, users, one user, the audit log, the allowlist, and the
 // confirmation step in front of every destructive action.
 
-const { db, app } = await appTestSetup();
-const { pool } = db;
-const postForm = formPoster(app);
+const { pool, app, postForm, admin: newAdmin, page } = await consoleTestSetup();
 const crossSite = crossSitePoster(app);
 const send = jsonSender(app);
 let counter = 0;
 
-const admin = (fullName = "Ada Admin") =>
-  signedInUser(pool, app.config, { role: "admin", isWhitelisted: true, fullName });
+const admin = (fullName = "Ada Admin") => newAdmin({ fullName });
 const member = () => signedInUser(pool, app.config, { isWhitelisted: true });
-const page = async (path: string, cookie: string) => {
-  const response = await app.request(path, { headers: { cookie }, redirect: "manual" });
-  return { status: response.status, html: await response.text() };
-};
 /** Makes the user's sessions' last proof of identity a day old: writes need a step-up. */
 const makeStale = (userId: string) =>
   pool.query(sql.unsafe`
@@ -93,8 +87,7 @@ describe("the approval queue", () => {
       action: "deny",
       back: "/admin",
     });
-    expect(response.status).toBe(303);
-    expect(response.headers.get("location")).toBe("/admin?error=validation_failed");
+    expectInvalidForm(response, "/admin");
     expect(await statusOf(pending.user.id)).toBe("active");
   });
 });
