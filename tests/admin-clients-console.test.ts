@@ -11,7 +11,7 @@ import { signedInUser } from "./support/sign-in.ts";
 // period), remove one behind its confirmation step; the same domain
 // functions as /admin/clients, the same recent-auth and CSRF checks.
 
-const { pool, app, postForm, admin, page } = await consoleTestSetup();
+const { pool, app, postForm, expectInvalidForms, admin, page } = await consoleTestSetup();
 const clientCount = () =>
   pool.oneFirst(sql.unsafe`SELECT count(*)::int FROM oauth_clients`) as Promise<number>;
 const secretIn = (html: string) => /<code>([A-Za-z0-9_-]{43})<\/code>/.exec(html)?.[1];
@@ -113,7 +113,7 @@ test("a public client is registered without a secret and listed as public", asyn
 test("an invalid registration is refused and nothing is added", async () => {
   const { cookie } = await admin();
   const before = await clientCount();
-  for (const fields of [
+  await expectInvalidForms(cookie, "/admin/forms/clients", "/admin/view/clients", [
     [["name", "No redirect"]],
     [
       ["name", "Script redirect"],
@@ -132,12 +132,7 @@ test("an invalid registration is refused and nothing is added", async () => {
       ["name", ""],
       ["redirect_uris", "https://app.example/cb"],
     ],
-  ] as [string, string][][]) {
-    expectInvalidForm(
-      await postForm("/admin/forms/clients", cookie, fields),
-      "/admin/view/clients",
-    );
-  }
+  ]);
   expect(await clientCount()).toBe(before);
 });
 

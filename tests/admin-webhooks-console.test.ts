@@ -2,7 +2,7 @@ import { expect, test } from "bun:test";
 import { sql } from "slonik";
 import { createTokenCipher, loadEncryptionKeys } from "../src/keys/token-encryption.ts";
 import { webhookSecretBinding } from "../src/webhooks/endpoint-secrets.ts";
-import { consoleTestSetup, expectInvalidForm } from "./support/admin-console.ts";
+import { consoleTestSetup } from "./support/admin-console.ts";
 import { testLogger } from "./support/database.ts";
 import { signedInUser } from "./support/sign-in.ts";
 
@@ -10,7 +10,7 @@ import { signedInUser } from "./support/sign-in.ts";
 // once), the latest deliveries, a test event, removal behind its
 // confirmation step.
 // The endpoint is a loopback address: allowed here, refused by default.
-const { pool, app, postForm, admin, page } = await consoleTestSetup({
+const { pool, app, postForm, expectInvalidForms, admin, page } = await consoleTestSetup({
   WEBHOOK_ALLOW_PRIVATE: "true",
 });
 const endpointCount = () =>
@@ -55,18 +55,13 @@ test("an administrator adds an endpoint and is shown its signing secret once", a
 test("an endpoint without events, or with an unknown one, is refused and nothing is added", async () => {
   const { cookie } = await admin();
   const before = await endpointCount();
-  for (const fields of [
+  await expectInvalidForms(cookie, "/admin/forms/webhooks", "/admin/view/webhooks", [
     [["url", "http://127.0.0.1:9/none"]],
     [
       ["url", "http://127.0.0.1:9/unknown"],
       ["events", "user.exploded"],
     ],
-  ] as [string, string][][]) {
-    expectInvalidForm(
-      await postForm("/admin/forms/webhooks", cookie, fields),
-      "/admin/view/webhooks",
-    );
-  }
+  ]);
   expect(await endpointCount()).toBe(before);
 });
 

@@ -7,13 +7,20 @@ import { signedInUser } from "./sign-in.ts";
 // administrator signed in, a screen fetched and a form posted as the
 // browser does them.
 
+type Fields = Record<string, string> | [string, string][];
+
 export async function consoleTestSetup(env: Record<string, string> = {}) {
   const { db, app } = await appTestSetup(env);
+  const postForm = formPoster(app);
   return {
     db,
     pool: db.pool,
     app,
-    postForm: formPoster(app),
+    postForm,
+    /** Posts each of `forms` to `path`: each is refused for its input, sent back to `screen`. */
+    expectInvalidForms: async (cookie: string, path: string, screen: string, forms: Fields[]) => {
+      for (const fields of forms) expectInvalidForm(await postForm(path, cookie, fields), screen);
+    },
     /** A new administrator, signed in. */
     admin: (user: Parameters<typeof signedInUser>[2] = {}) =>
       signedInUser(db.pool, app.config, { role: "admin", isWhitelisted: true, ...user }),
