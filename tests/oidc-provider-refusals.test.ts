@@ -11,16 +11,13 @@ import {
   redirectUri,
   registerClient,
 } from "./support/relying-party.ts";
-import { signedInUser } from "./support/sign-in.ts";
 
 // What the OpenID Foundation's basic and config certification plans check a
 // provider refuses, turned into tests: replayed and expired codes, redirect
 // URI mismatches, nonces, PKCE downgrades, wrong secrets; and bad input on
 // every route of the provider answers 4xx, never 5xx.
 
-const { db, app } = await providerTestSetup();
-const issuer = app.config.http.PUBLIC_URL;
-const approved = () => signedInUser(db.pool, app.config, { isWhitelisted: true });
+const { db, app, issuer, member: approved } = await providerTestSetup();
 
 /** A raw token request, as a client library would send it. */
 function tokenRequest(fields: Record<string, string>, registered?: RegisteredClient) {
