@@ -381,12 +381,15 @@ describe("why a user is (not) let in", () => {
   const panelOf = (html: string) =>
     html.slice(html.indexOf('<section aria-labelledby="access-heading"')).split("</section>")[0] ??
     "";
+  /** The panel on the user's page, as the administrator with `cookie` sees it. */
+  const panelFor = async (userId: string, cookie: string) =>
+    panelOf((await page(`/admin/view/users/${userId}`, cookie)).html);
 
   test("the user page says which administrator approved them, and when", async () => {
     const actor = await admin();
     const byHand = await signedInUser(pool, app.config);
     await postForm(`/admin/forms/users/${byHand.user.id}`, actor.cookie, { action: "approve" });
-    const panel = panelOf((await page(`/admin/view/users/${byHand.user.id}`, actor.cookie)).html);
+    const panel = await panelFor(byHand.user.id, actor.cookie);
     expect(panel).toContain("Why this user is let in");
     expect(panel).toContain(
       `Approved by <a href="/admin/view/users/${actor.user.id}">${actor.user.email}</a> on `,
@@ -408,14 +411,14 @@ describe("why a user is (not) let in", () => {
       password: knownPassword,
     });
     expect(login.status).toBe(200);
-    const panel = panelOf((await page(`/admin/view/users/${who.id}`, cookie)).html);
+    const panel = await panelFor(who.id, cookie);
     expect(panel).toContain(`Approved by allowlist rule <code>domain ${domain}</code> on `);
   });
 
   test("a waiting user with an unverified address: not approved, and the address to verify", async () => {
     const { cookie } = await admin();
     const waiting = await signedInUser(pool, app.config, { emailVerified: false });
-    const panel = panelOf((await page(`/admin/view/users/${waiting.user.id}`, cookie)).html);
+    const panel = await panelFor(waiting.user.id, cookie);
     expect(panel).toContain("Why this user is not let in");
     expect(panel).toContain("Nobody has approved them yet.");
     expect(panel).toContain('<li data-missing="pending_approval">');
@@ -427,7 +430,7 @@ describe("why a user is (not) let in", () => {
     const domain = `next${++counter}.example`;
     await upsertAllowlistRule(pool, { kind: "domain", value: domain, createdBy: null });
     const waiting = await signedInUser(pool, app.config, { email: `w@${domain}` });
-    const panel = panelOf((await page(`/admin/view/users/${waiting.user.id}`, cookie)).html);
+    const panel = await panelFor(waiting.user.id, cookie);
     expect(panel).toContain(
       `Allowlist rule <code>domain ${domain}</code> lets them in at their next sign-in.`,
     );
@@ -440,18 +443,14 @@ describe("why a user is (not) let in", () => {
       action: "deny",
       reason: "not on the team",
     });
-    const deniedPanel = panelOf(
-      (await page(`/admin/view/users/${denied.user.id}`, actor.cookie)).html,
-    );
+    const deniedPanel = await panelFor(denied.user.id, actor.cookie);
     expect(deniedPanel).toContain('<li data-missing="denied">An administrator denied them access.');
     const inactive = await member();
     await postForm(`/admin/forms/users/${inactive.user.id}`, actor.cookie, {
       action: "deactivate",
       confirmed: "yes",
     });
-    const inactivePanel = panelOf(
-      (await page(`/admin/view/users/${inactive.user.id}`, actor.cookie)).html,
-    );
+    const inactivePanel = await panelFor(inactive.user.id, actor.cookie);
     expect(inactivePanel).toContain('<li data-missing="inactive">The account is deactivated.');
   });
 
