@@ -1,36 +1,25 @@
-import { afterAll, expect, test } from "bun:test";
+import { expect } from "bun:test";
 import AxeBuilder from "@axe-core/playwright";
-import type { Browser } from "playwright-core";
-import {
-  browserTestApp,
-  chromiumPath,
-  launchChromium,
-  signedInPage,
-  warnWithoutChromium,
-} from "./support/chromium.ts";
+import { browserTestApp, chromiumTests, signedInPage } from "./support/chromium.ts";
 import { signedInUser } from "./support/sign-in.ts";
 
 // An operator's accent colour, however light or dark, keeps the pages
 // readable in both colour schemes: axe-core's color-contrast rule passes on
 // the sign-in page and the account center (buttons in the accent, links in
 // its readable variant) in real Chromium.
-warnWithoutChromium("accent contrast browser test");
+const { browserTest, openBrowser } = chromiumTests("accent contrast browser test");
 
 // A pale yellow (unreadable as text on white) and a dark navy (unreadable on black).
 const accents = ["#ffd33d", "#1a1a6e"] as const;
 const apps = await Promise.all(
   accents.map((accent) => browserTestApp({ APP_ACCENT_COLOR: accent })),
 );
-let browser: Browser | undefined;
-afterAll(async () => {
-  await browser?.close();
-});
 
 accents.forEach((accent, i) => {
-  test.skipIf(!chromiumPath)(
+  browserTest(
     `with the accent ${accent}, the sign-in page and the account center pass color-contrast in light and dark`,
     async () => {
-      browser ??= await launchChromium();
+      const browser = await openBrowser();
       const { db, app } = apps[i] as (typeof apps)[number];
       const member = await signedInUser(db.pool, app.config, { isWhitelisted: true });
       const found: string[] = [];

@@ -1,15 +1,9 @@
-import { afterAll, expect, test } from "bun:test";
+import { expect } from "bun:test";
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import AxeBuilder from "@axe-core/playwright";
-import type { Browser } from "playwright-core";
 import { grantConsent } from "../sql/oauth-consents.ts";
-import {
-  browserTestApp,
-  chromiumPath,
-  launchChromium,
-  warnWithoutChromium,
-} from "./support/chromium.ts";
+import { browserTestApp, chromiumTests } from "./support/chromium.ts";
 import { registerClient } from "./support/relying-party.ts";
 import { signedInUser } from "./support/sign-in.ts";
 
@@ -17,14 +11,10 @@ import { signedInUser } from "./support/sign-in.ts";
 // width, in the light and the dark colour scheme: axe-core finds no serious or critical WCAG 2.1 A/AA violation, and
 // nothing scrolls sideways. Screenshots land in tests/artifacts/ (not
 // committed) for a person to look at.
-warnWithoutChromium("accessibility browser tests");
+const { browserTest, openBrowser } = chromiumTests("accessibility browser tests");
 
 const artifacts = join(import.meta.dir, "artifacts");
 const { db, app } = await browserTestApp();
-let browser: Browser | undefined;
-afterAll(async () => {
-  await browser?.close();
-});
 
 type Visitor = "anyone" | "member" | "admin";
 
@@ -68,10 +58,10 @@ const schemes = ["light", "dark"] as const;
 
 for (const colorScheme of schemes)
   for (const width of widths) {
-    test.skipIf(!chromiumPath)(
+    browserTest(
       `every page at ${width} px, ${colorScheme}: no serious or critical axe-core violation, no sideways scroll`,
       async () => {
-        browser ??= await launchChromium();
+        const browser = await openBrowser();
         const member = await signedInUser(db.pool, app.config, {
           isWhitelisted: true,
           fullName: "Mia Member",

@@ -1,21 +1,16 @@
-import { expect, test } from "bun:test";
+import { expect } from "bun:test";
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import type { Page } from "playwright-core";
 import { sql } from "slonik";
 import { createSession } from "../src/sessions/sessions.ts";
-import {
-  browserTestApp,
-  chromiumPath,
-  launchChromium,
-  warnWithoutChromium,
-} from "./support/chromium.ts";
+import { browserTestApp, chromiumTests } from "./support/chromium.ts";
 import { signedInUser } from "./support/sign-in.ts";
 
 // A real browser on the account center and the sign-in pages, at a desktop
 // width and a phone's: nothing scrolls sideways, every control has a name,
 // one h1 a page, and a device is signed out with the page's own button.
-warnWithoutChromium("account browser test");
+const { browserTest, openBrowser } = chromiumTests("account browser test");
 
 const artifacts = join(import.meta.dir, "artifacts");
 
@@ -40,7 +35,21 @@ const problemsOf = (page: Page) =>
     return problems;
   })()`) as Promise<string[]>;
 
-test.skipIf(!chromiumPath)(
+/** Each of `paths`, opened in `page` (`width` px wide), breaks none of the rules. */
+async function expectNoProblems(page: Page, width: number, paths: readonly string[]) {
+  for (const path of paths) {
+    await page.goto(`${app.url}${path}`);
+    expect(`${path} at ${width}: ${await problemsOf(page)}`).toBe(`${path} at ${width}: `);
+  }
+}
+
+/** A screenshot of `path`, whole, for a person to look at. */
+async function photograph(page: Page, path: string, name: string) {
+  await page.goto(`${app.url}${path}`);
+  await page.screenshot({ path: join(artifacts, `${name}.png`), fullPage: true });
+}
+
+browserTest(
   "the account center and sign-in pages fit a phone and a desktop, with every control named",
   async () => {
     const member = await signedInUser(db.pool, app.config, {
@@ -56,54 +65,37 @@ test.skipIf(!chromiumPath)(
     });
     const [name, value] = member.cookie.split("=") as [string, string];
     await mkdir(artifacts, { recursive: true });
-    const browser = await launchChromium();
-    try {
-      for (const width of [1280, 390]) {
-        const context = await browser.newContext({ viewport: { width, height: 900 } });
-        const page = await context.newPage();
-        for (const path of [
-          "/",
-          "/auth/signup",
-          "/auth/password/forgot",
-          "/auth/password/reset?token=x",
-          "/auth/email-code",
-          "/no/such/page",
-        ]) {
-          await page.goto(`${app.url}${path}`);
-          expect(`${path} at ${width}: ${await problemsOf(page)}`).toBe(`${path} at ${width}: `);
-        }
-        await page.goto(`${app.url}/`);
-        await page.screenshot({ path: join(artifacts, `sign-in-${width}.png`), fullPage: true });
-        await page.goto(`${app.url}/auth/signup`);
-        await page.screenshot({ path: join(artifacts, `sign-up-${width}.png`), fullPage: true });
-        await context.addCookies([{ name, value, url: app.url, httpOnly: true, sameSite: "Lax" }]);
-        for (const path of [
-          "/account",
-          "/account/events",
-          "/account/security",
-          "/account/passkeys",
-          "/auth/password/change",
-        ]) {
-          await page.goto(`${app.url}${path}`);
-          expect(`${path} at ${width}: ${await problemsOf(page)}`).toBe(`${path} at ${width}: `);
-        }
-        await page.goto(`${app.url}/account`);
-        await page.screenshot({ path: join(artifacts, `account-${width}.png`), fullPage: true });
-        await page.goto(`${app.url}/account/security`);
-        await page.screenshot({
-          path: join(artifacts, `account-security-${width}.png`),
-          fullPage: true,
-        });
-        await context.close();
-      }
-    } finally {
-      await browser.close();
+    const browser = await openBrowser();
+    for (const width of [1280, 390]) {
+      const context = await browser.newContext({ viewport: { width, height: 900 } });
+      const page = await context.newPage();
+      await expectNoProblems(page, width, [
+        "/",
+        "/auth/signup",
+        "/auth/password/forgot",
+        "/auth/password/reset?token=x",
+        "/auth/email-code",
+        "/no/such/page",
+      ]);
+      await photograph(page, "/", `sign-in-${width}`);
+      await photograph(page, "/auth/signup", `sign-up-${width}`);
+      await context.addCookies([{ name, value, url: app.url, httpOnly: true, sameSite: "Lax" }]);
+      await expectNoProblems(page, width, [
+        "/account",
+        "/account/events",
+        "/account/security",
+        "/account/passkeys",
+        "/auth/password/change",
+      ]);
+      await photograph(page, "/account", `account-${width}`);
+      await photograph(page, "/account/security", `account-security-${width}`);
+      await context.close();
     }
   },
   90_000,
 );
 
-test.skipIf(!chromiumPath)(
+browserTest(
   "a person signs another device out from the account center",
   async () => {
     const member = await signedInUser(db.pool, app.config, { isWhitelisted: true });
@@ -115,19 +107,15 @@ test.skipIf(!chromiumPath)(
       userAgent: firefox,
     });
     const [name, value] = member.cookie.split("=") as [string, string];
-    const browser = await launchChromium();
-    try {
-      const context = await browser.newContext({ viewport: { width: 390, height: 844 } });
-      await context.addCookies([{ name, value, url: app.url, httpOnly: true, sameSite: "Lax" }]);
-      const page = await context.newPage();
-      await page.goto(`${app.url}/account`);
-      await page.getByRole("button", { name: "Revoke Firefox 128 on Linux" }).click();
-      await page.waitForURL(/notice=device_revoked/);
-      expect(await page.getByText("That device is signed out.").isVisible()).toBe(true);
-      expect(await page.getByText("Firefox 128 on Linux").count()).toBe(0);
-    } finally {
-      await browser.close();
-    }
+    const browser = await openBrowser();
+    const context = await browser.newContext({ viewport: { width: 390, height: 844 } });
+    await context.addCookies([{ name, value, url: app.url, httpOnly: true, sameSite: "Lax" }]);
+    const page = await context.newPage();
+    await page.goto(`${app.url}/account`);
+    await page.getByRole("button", { name: "Revoke Firefox 128 on Linux" }).click();
+    await page.waitForURL(/notice=device_revoked/);
+    expect(await page.getByText("That device is signed out.").isVisible()).toBe(true);
+    expect(await page.getByText("Firefox 128 on Linux").count()).toBe(0);
     const revoked = await db.pool.oneFirst(
       sql.unsafe`SELECT revoked_at IS NOT NULL FROM sessions WHERE id = ${other.session.id}`,
     );

@@ -1,48 +1,44 @@
-import { expect, test } from "bun:test";
+import { expect } from "bun:test";
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { insertAllowlistRule } from "../sql/allowlist-rules.ts";
 import { findUserById } from "../sql/users.ts";
-import {
-  browserTestApp,
-  chromiumPath,
-  launchChromium,
-  signedInPage,
-  warnWithoutChromium,
-} from "./support/chromium.ts";
+import { browserTestApp, chromiumTests, signedInPage } from "./support/chromium.ts";
 import { signedInUser } from "./support/sign-in.ts";
 
 // A real browser on the admin page.
-warnWithoutChromium("admin browser test");
+const { browserTest, openBrowser } = chromiumTests("admin browser test");
 
 const artifacts = join(import.meta.dir, "artifacts");
 
 const { db, app } = await browserTestApp();
 
-test.skipIf(!chromiumPath)(
+/** An administrator's browser on the approval queue, where a newcomer named `fullName` waits. */
+async function queueWith(fullName: string) {
+  const admin = await signedInUser(db.pool, app.config, { role: "admin", isWhitelisted: true });
+  const pending = await signedInUser(db.pool, app.config, { fullName });
+  const { page } = await signedInPage(await openBrowser(), app.url, admin.cookie, 1280);
+  await page.goto(`${app.url}/admin`);
+  return { pending, page, row: page.locator("tr", { hasText: fullName }) };
+}
+
+browserTest(
   "an admin approves a pending user on /admin in a real browser",
   async () => {
-    const admin = await signedInUser(db.pool, app.config, { role: "admin", isWhitelisted: true });
-    const pending = await signedInUser(db.pool, app.config, { fullName: "Pat Pending" });
-
-    const browser = await launchChromium();
-    try {
-      const { page } = await signedInPage(browser, app.url, admin.cookie, 1280);
-      await page.goto(`${app.url}/admin`);
-      const row = page.locator("tr", { hasText: "Pat Pending" }).first();
-      await row.getByRole("button", { name: /approve/i }).click();
-      await page.waitForURL(/notice=/);
-      await expect(
-        page
-          .getByText(/approved/i)
-          .first()
-          .isVisible(),
-      ).resolves.toBe(true);
-      await mkdir(artifacts, { recursive: true });
-      await page.screenshot({ path: join(artifacts, "admin-approve.png"), fullPage: true });
-    } finally {
-      await browser.close();
-    }
+    const { pending, page, row } = await queueWith("Pat Pending");
+    await row
+      .first()
+      .getByRole("button", { name: /approve/i })
+      .click();
+    await page.waitForURL(/notice=/);
+    await expect(
+      page
+        .getByText(/approved/i)
+        .first()
+        .isVisible(),
+    ).resolves.toBe(true);
+    await mkdir(artifacts, { recursive: true });
+    await page.screenshot({ path: join(artifacts, "admin-approve.png"), fullPage: true });
     expect((await findUserById(db.pool, pending.user.id))?.is_whitelisted).toBe(true);
   },
   60_000,
@@ -77,7 +73,7 @@ const inPage = {
   })()`,
 };
 
-test.skipIf(!chromiumPath)(
+browserTest(
   "every admin screen at 1280 and 390 px: one h1, every control labelled, no buttons touching, no sideways scroll",
   async () => {
     const admin = await signedInUser(db.pool, app.config, {
@@ -103,83 +99,66 @@ test.skipIf(!chromiumPath)(
       confirm: `/admin/view/users/${pending.user.id}/confirm/delete`,
       "rule-confirm": `/admin/view/allowlist/${rule?.id}/delete`,
     };
-    const browser = await launchChromium();
+    const browser = await openBrowser();
     await mkdir(artifacts, { recursive: true });
-    try {
-      for (const width of [1280, 390]) {
-        const { context, page } = await signedInPage(browser, app.url, admin.cookie, width);
-        for (const [screen, path] of Object.entries(screens)) {
-          const response = await page.goto(`${app.url}${path}`);
-          expect(`${screen} ${response?.status()}`).toBe(`${screen} 200`);
-          // The Deny form's field is checked too, unfolded.
-          if (screen === "queue") await page.locator("details.deny summary").first().click();
-          const widths = (await page.evaluate(inPage.widths)) as { page: number; viewport: number };
-          expect(`${screen}@${width} ${widths.page}`).toBe(`${screen}@${width} ${widths.viewport}`);
-          expect(`${screen} h1s: ${await page.evaluate(inPage.h1s)}`).toBe(`${screen} h1s: 1`);
-          expect(await page.evaluate(inPage.unlabelled)).toEqual([]);
-          expect(await page.evaluate(inPage.touching)).toEqual([]);
-          await page.screenshot({
-            path: join(artifacts, `admin-${screen}-${width}.png`),
-            fullPage: true,
-          });
-        }
-        // The header names the administrator and offers the way out.
-        await page.goto(`${app.url}/admin`);
-        expect(await page.locator("header", { hasText: "Signed in as Ada Admin" }).count()).toBe(1);
-        expect(await page.locator("header button", { hasText: "Sign out" }).count()).toBe(1);
-        await context.close();
+    for (const width of [1280, 390]) {
+      const { context, page } = await signedInPage(browser, app.url, admin.cookie, width);
+      for (const [screen, path] of Object.entries(screens)) {
+        const response = await page.goto(`${app.url}${path}`);
+        expect(`${screen} ${response?.status()}`).toBe(`${screen} 200`);
+        // The Deny form's field is checked too, unfolded.
+        if (screen === "queue") await page.locator("details.deny summary").first().click();
+        const widths = (await page.evaluate(inPage.widths)) as { page: number; viewport: number };
+        expect(`${screen}@${width} ${widths.page}`).toBe(`${screen}@${width} ${widths.viewport}`);
+        expect(`${screen} h1s: ${await page.evaluate(inPage.h1s)}`).toBe(`${screen} h1s: 1`);
+        expect(await page.evaluate(inPage.unlabelled)).toEqual([]);
+        expect(await page.evaluate(inPage.touching)).toEqual([]);
+        await page.screenshot({
+          path: join(artifacts, `admin-${screen}-${width}.png`),
+          fullPage: true,
+        });
       }
-    } finally {
-      await browser.close();
+      // The header names the administrator and offers the way out.
+      await page.goto(`${app.url}/admin`);
+      expect(await page.locator("header", { hasText: "Signed in as Ada Admin" }).count()).toBe(1);
+      expect(await page.locator("header button", { hasText: "Sign out" }).count()).toBe(1);
+      await context.close();
     }
   },
   120_000,
 );
 
-test.skipIf(!chromiumPath)(
+browserTest(
   "a deletion asks first: Cancel keeps the account, the confirmation's button deletes it",
   async () => {
     const admin = await signedInUser(db.pool, app.config, { role: "admin", isWhitelisted: true });
     const target = await signedInUser(db.pool, app.config, { isWhitelisted: true });
-    const browser = await launchChromium();
-    try {
-      const { page } = await signedInPage(browser, app.url, admin.cookie, 390);
-      await page.goto(`${app.url}/admin/view/users/${target.user.id}`);
-      await page.getByRole("link", { name: "Delete account…" }).click();
-      await page.waitForURL(/\/confirm\/delete$/);
-      await page.getByRole("link", { name: "Cancel" }).click();
-      await page.waitForURL(new RegExp(`/admin/view/users/${target.user.id}$`));
-      expect((await findUserById(db.pool, target.user.id))?.status).toBe("active");
+    const browser = await openBrowser();
+    const { page } = await signedInPage(browser, app.url, admin.cookie, 390);
+    await page.goto(`${app.url}/admin/view/users/${target.user.id}`);
+    await page.getByRole("link", { name: "Delete account…" }).click();
+    await page.waitForURL(/\/confirm\/delete$/);
+    await page.getByRole("link", { name: "Cancel" }).click();
+    await page.waitForURL(new RegExp(`/admin/view/users/${target.user.id}$`));
+    expect((await findUserById(db.pool, target.user.id))?.status).toBe("active");
 
-      await page.getByRole("link", { name: "Delete account…" }).click();
-      await page.getByRole("button", { name: "Delete account" }).click();
-      await page.waitForURL(/notice=delete/);
-      expect(await page.getByText("Account deleted.").isVisible()).toBe(true);
-      expect((await findUserById(db.pool, target.user.id))?.status).toBe("deleted");
-    } finally {
-      await browser.close();
-    }
+    await page.getByRole("link", { name: "Delete account…" }).click();
+    await page.getByRole("button", { name: "Delete account" }).click();
+    await page.waitForURL(/notice=delete/);
+    expect(await page.getByText("Account deleted.").isVisible()).toBe(true);
+    expect((await findUserById(db.pool, target.user.id))?.status).toBe("deleted");
   },
   60_000,
 );
 
-test.skipIf(!chromiumPath)(
+browserTest(
   "an admin denies a newcomer from the queue with a reason typed into Deny's own field",
   async () => {
-    const admin = await signedInUser(db.pool, app.config, { role: "admin", isWhitelisted: true });
-    const pending = await signedInUser(db.pool, app.config, { fullName: "Dana Denied" });
-    const browser = await launchChromium();
-    try {
-      const { page } = await signedInPage(browser, app.url, admin.cookie, 1280);
-      await page.goto(`${app.url}/admin`);
-      const row = page.locator("tr", { hasText: "Dana Denied" });
-      await row.locator("summary", { hasText: "Deny" }).click();
-      await row.getByLabel("Reason for denying (sent to the user)").fill("Not on the team.");
-      await row.getByRole("button", { name: "Deny", exact: true }).click();
-      await page.waitForURL(/notice=deny/);
-    } finally {
-      await browser.close();
-    }
+    const { pending, page, row } = await queueWith("Dana Denied");
+    await row.locator("summary", { hasText: "Deny" }).click();
+    await row.getByLabel("Reason for denying (sent to the user)").fill("Not on the team.");
+    await row.getByRole("button", { name: "Deny", exact: true }).click();
+    await page.waitForURL(/notice=deny/);
     expect((await findUserById(db.pool, pending.user.id))?.status).toBe("denied");
   },
   60_000,

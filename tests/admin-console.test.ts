@@ -5,28 +5,22 @@ import { insertAuditEvent } from "../sql/audit-events.ts";
 import { findSessionById } from "../sql/sessions.ts";
 import { findUserByEmail, findUserById, insertUser } from "../sql/users.ts";
 import { hashPassword } from "../src/password/hashing.ts";
-import { appTestSetup, startTestApp } from "./support/app.ts";
-import { crossSitePoster, formPoster, jsonSender } from "./support/requests.ts";
+import { consoleTestSetup, expectInvalidForm } from "./support/admin-console.ts";
+import { startTestApp } from "./support/app.ts";
+import { crossSitePoster, jsonSender } from "./support/requests.ts";
 import { knownPassword, linkTokenlessAccount, signedInUser } from "./support/sign-in.ts";
 
 // The admin console's screens and forms, through real requests: the
 // approval queue, users, one user, the audit log, the allowlist, and the
 // confirmation step in front of every destructive action.
 
-const { db, app } = await appTestSetup();
-const { pool } = db;
-const postForm = formPoster(app);
+const { pool, app, postForm, admin: newAdmin, page } = await consoleTestSetup();
 const crossSite = crossSitePoster(app);
 const send = jsonSender(app);
 let counter = 0;
 
-const admin = (fullName = "Ada Admin") =>
-  signedInUser(pool, app.config, { role: "admin", isWhitelisted: true, fullName });
+const admin = (fullName = "Ada Admin") => newAdmin({ fullName });
 const member = () => signedInUser(pool, app.config, { isWhitelisted: true });
-const page = async (path: string, cookie: string) => {
-  const response = await app.request(path, { headers: { cookie }, redirect: "manual" });
-  return { status: response.status, html: await response.text() };
-};
 /** Makes the user's sessions' last proof of identity a day old: writes need a step-up. */
 const makeStale = (userId: string) =>
   pool.query(sql.unsafe`
@@ -93,8 +87,7 @@ describe("the approval queue", () => {
       action: "deny",
       back: "/admin",
     });
-    expect(response.status).toBe(303);
-    expect(response.headers.get("location")).toBe("/admin?error=validation_failed");
+    expectInvalidForm(response, "/admin");
     expect(await statusOf(pending.user.id)).toBe("active");
   });
 });
@@ -388,12 +381,15 @@ describe("why a user is (not) let in", () => {
   const panelOf = (html: string) =>
     html.slice(html.indexOf('<section aria-labelledby="access-heading"')).split("</section>")[0] ??
     "";
+  /** The panel on the user's page, as the administrator with `cookie` sees it. */
+  const panelFor = async (userId: string, cookie: string) =>
+    panelOf((await page(`/admin/view/users/${userId}`, cookie)).html);
 
   test("the user page says which administrator approved them, and when", async () => {
     const actor = await admin();
     const byHand = await signedInUser(pool, app.config);
     await postForm(`/admin/forms/users/${byHand.user.id}`, actor.cookie, { action: "approve" });
-    const panel = panelOf((await page(`/admin/view/users/${byHand.user.id}`, actor.cookie)).html);
+    const panel = await panelFor(byHand.user.id, actor.cookie);
     expect(panel).toContain("Why this user is let in");
     expect(panel).toContain(
       `Approved by <a href="/admin/view/users/${actor.user.id}">${actor.user.email}</a> on `,
@@ -415,14 +411,14 @@ describe("why a user is (not) let in", () => {
       password: knownPassword,
     });
     expect(login.status).toBe(200);
-    const panel = panelOf((await page(`/admin/view/users/${who.id}`, cookie)).html);
+    const panel = await panelFor(who.id, cookie);
     expect(panel).toContain(`Approved by allowlist rule <code>domain ${domain}</code> on `);
   });
 
   test("a waiting user with an unverified address: not approved, and the address to verify", async () => {
     const { cookie } = await admin();
     const waiting = await signedInUser(pool, app.config, { emailVerified: false });
-    const panel = panelOf((await page(`/admin/view/users/${waiting.user.id}`, cookie)).html);
+    const panel = await panelFor(waiting.user.id, cookie);
     expect(panel).toContain("Why this user is not let in");
     expect(panel).toContain("Nobody has approved them yet.");
     expect(panel).toContain('<li data-missing="pending_approval">');
@@ -434,7 +430,7 @@ describe("why a user is (not) let in", () => {
     const domain = `next${++counter}.example`;
     await upsertAllowlistRule(pool, { kind: "domain", value: domain, createdBy: null });
     const waiting = await signedInUser(pool, app.config, { email: `w@${domain}` });
-    const panel = panelOf((await page(`/admin/view/users/${waiting.user.id}`, cookie)).html);
+    const panel = await panelFor(waiting.user.id, cookie);
     expect(panel).toContain(
       `Allowlist rule <code>domain ${domain}</code> lets them in at their next sign-in.`,
     );
@@ -447,18 +443,14 @@ describe("why a user is (not) let in", () => {
       action: "deny",
       reason: "not on the team",
     });
-    const deniedPanel = panelOf(
-      (await page(`/admin/view/users/${denied.user.id}`, actor.cookie)).html,
-    );
+    const deniedPanel = await panelFor(denied.user.id, actor.cookie);
     expect(deniedPanel).toContain('<li data-missing="denied">An administrator denied them access.');
     const inactive = await member();
     await postForm(`/admin/forms/users/${inactive.user.id}`, actor.cookie, {
       action: "deactivate",
       confirmed: "yes",
     });
-    const inactivePanel = panelOf(
-      (await page(`/admin/view/users/${inactive.user.id}`, actor.cookie)).html,
-    );
+    const inactivePanel = await panelFor(inactive.user.id, actor.cookie);
     expect(inactivePanel).toContain('<li data-missing="inactive">The account is deactivated.');
   });
 

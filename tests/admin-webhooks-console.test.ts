@@ -1,29 +1,18 @@
-import { afterAll, expect, test } from "bun:test";
+import { expect, test } from "bun:test";
 import { sql } from "slonik";
 import { createTokenCipher, loadEncryptionKeys } from "../src/keys/token-encryption.ts";
 import { webhookSecretBinding } from "../src/webhooks/endpoint-secrets.ts";
-import { startTestApp } from "./support/app.ts";
-import { createTestDatabase, testLogger } from "./support/database.ts";
-import { formPoster } from "./support/requests.ts";
+import { consoleTestSetup } from "./support/admin-console.ts";
+import { testLogger } from "./support/database.ts";
 import { signedInUser } from "./support/sign-in.ts";
 
 // The console's webhooks screen through real requests: add (the secret shown
 // once), the latest deliveries, a test event, removal behind its
 // confirmation step.
-const db = await createTestDatabase();
-const { pool } = db;
 // The endpoint is a loopback address: allowed here, refused by default.
-const app = await startTestApp(pool, { WEBHOOK_ALLOW_PRIVATE: "true" });
-afterAll(async () => {
-  await app.close();
-  await db.drop();
+const { pool, app, postForm, expectInvalidForms, admin, page } = await consoleTestSetup({
+  WEBHOOK_ALLOW_PRIVATE: "true",
 });
-const postForm = formPoster(app);
-const admin = () => signedInUser(pool, app.config, { role: "admin", isWhitelisted: true });
-const page = async (path: string, cookie: string) => {
-  const response = await app.request(path, { headers: { cookie }, redirect: "manual" });
-  return { status: response.status, html: await response.text() };
-};
 const endpointCount = () =>
   pool.oneFirst(sql.unsafe`SELECT count(*)::int FROM webhook_endpoints`) as Promise<number>;
 
@@ -66,17 +55,13 @@ test("an administrator adds an endpoint and is shown its signing secret once", a
 test("an endpoint without events, or with an unknown one, is refused and nothing is added", async () => {
   const { cookie } = await admin();
   const before = await endpointCount();
-  for (const fields of [
+  await expectInvalidForms(cookie, "/admin/forms/webhooks", "/admin/view/webhooks", [
     [["url", "http://127.0.0.1:9/none"]],
     [
       ["url", "http://127.0.0.1:9/unknown"],
       ["events", "user.exploded"],
     ],
-  ] as [string, string][][]) {
-    const response = await postForm("/admin/forms/webhooks", cookie, fields);
-    expect(response.status).toBe(303);
-    expect(response.headers.get("location")).toContain("error=validation_failed");
-  }
+  ]);
   expect(await endpointCount()).toBe(before);
 });
 

@@ -1,27 +1,17 @@
-import { afterAll, expect, test } from "bun:test";
-import type { Browser } from "playwright-core";
-import {
-  browserTestApp,
-  chromiumPath,
-  launchChromium,
-  warnWithoutChromium,
-} from "./support/chromium.ts";
+import { expect } from "bun:test";
+import { browserTestApp, chromiumTests } from "./support/chromium.ts";
 import { signedInUser } from "./support/sign-in.ts";
 
 // /docs in real Chromium: Swagger UI, served by Gatehouse itself, renders
 // the document and "Try it out" calls the API with the page's session.
-warnWithoutChromium("API docs browser tests");
+const { browserTest, openBrowser } = chromiumTests("API docs browser tests");
 
 const { db, app } = await browserTestApp();
-let browser: Browser | undefined;
-afterAll(async () => {
-  await browser?.close();
-});
 
-test.skipIf(!chromiumPath)(
+browserTest(
   "/docs renders every operation interactively, fetching nothing from another origin",
   async () => {
-    browser ??= await launchChromium();
+    const browser = await openBrowser();
     const page = await browser.newPage();
     const elsewhere: string[] = [];
     page.on("request", (request) => {
@@ -41,25 +31,20 @@ test.skipIf(!chromiumPath)(
   },
 );
 
-test.skipIf(!chromiumPath)(
-  "Try it out on /docs calls the API with the browser's session",
-  async () => {
-    browser ??= await launchChromium();
-    const member = await signedInUser(db.pool, app.config, { isWhitelisted: true });
-    const context = await browser.newContext();
-    const [name, value] = member.cookie.split("=") as [string, string];
-    await context.addCookies([{ name, value, url: app.url, httpOnly: true, sameSite: "Lax" }]);
-    const page = await context.newPage();
-    await page.goto(`${app.url}/docs#/account/getMe`);
-    const operation = page.locator("#operations-account-getMe");
-    await operation.locator(".try-out__btn").click();
-    await operation.locator(".execute").click();
-    const status = operation.locator(".live-responses-table .response .response-col_status");
-    await status.first().waitFor({ timeout: 20_000 });
-    expect((await status.first().textContent())?.trim()).toBe("200");
-    expect(await operation.locator(".live-responses-table").textContent()).toContain(
-      member.user.id,
-    );
-    await context.close();
-  },
-);
+browserTest("Try it out on /docs calls the API with the browser's session", async () => {
+  const browser = await openBrowser();
+  const member = await signedInUser(db.pool, app.config, { isWhitelisted: true });
+  const context = await browser.newContext();
+  const [name, value] = member.cookie.split("=") as [string, string];
+  await context.addCookies([{ name, value, url: app.url, httpOnly: true, sameSite: "Lax" }]);
+  const page = await context.newPage();
+  await page.goto(`${app.url}/docs#/account/getMe`);
+  const operation = page.locator("#operations-account-getMe");
+  await operation.locator(".try-out__btn").click();
+  await operation.locator(".execute").click();
+  const status = operation.locator(".live-responses-table .response .response-col_status");
+  await status.first().waitFor({ timeout: 20_000 });
+  expect((await status.first().textContent())?.trim()).toBe("200");
+  expect(await operation.locator(".live-responses-table").textContent()).toContain(member.user.id);
+  await context.close();
+});

@@ -2,6 +2,7 @@ import { describe, expect, test } from "bun:test";
 import * as client from "openid-client";
 import { sql } from "slonik";
 import {
+  allowConsent,
   authorizationUrl,
   browse,
   type Checks,
@@ -11,19 +12,16 @@ import {
   registerClient,
 } from "./support/relying-party.ts";
 import { apiRequest, formPoster, postForm } from "./support/requests.ts";
-import { signedInUser } from "./support/sign-in.ts";
 
 // "Apps with access": the relying parties a user consented to, or that hold
 // the user's tokens, listed in the account center and at /me/apps, and
 // removed from either (consent withdrawn, tokens ended). A real relying
 // party (openid-client) against the real app, as in oidc-provider.test.ts.
 
-const { db, app } = await providerTestSetup();
-const issuer = app.config.http.PUBLIC_URL;
+const { db, app, issuer, relyingParty, member } = await providerTestSetup();
 const post = formPoster(app);
 
-const approved = () =>
-  signedInUser(db.pool, app.config, { isWhitelisted: true, fullName: "Ada Lovelace" });
+const approved = () => member({ fullName: "Ada Lovelace" });
 
 type Config = Awaited<ReturnType<typeof discover>>;
 
@@ -32,19 +30,7 @@ async function consentThrough(config: Config, cookie: string, scope: string) {
   const { url, checks } = await authorizationUrl(config, { scope });
   const page = await browse(url, cookie);
   expect(page.response.status).toBe(200);
-  const html = await page.response.text();
-  const fields = Object.fromEntries(
-    [...html.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)"/g)].map((m) => [
-      m[1],
-      (m[2] as string).replaceAll("&amp;", "&"),
-    ]),
-  );
-  const allowed = await postForm(
-    app,
-    "/oauth2/consent",
-    { ...fields, decision: "allow" },
-    { cookie, origin: issuer },
-  );
+  const allowed = await allowConsent(app, await page.response.text(), cookie);
   expect(allowed.status).toBe(302);
   return redeem(config, new URL(allowed.headers.get("location") as string), checks);
 }
@@ -330,7 +316,7 @@ describe("POST /oauth2/revoke", () => {
 
   test("another client's token is answered 200 and left alone", async () => {
     const owner = await consentedApp();
-    const other = await discover(app, await registerClient(db.pool, { name: "Other" }));
+    const other = await relyingParty({ name: "Other" });
     await client.tokenRevocation(other, owner.tokens.refresh_token as string);
     await client.tokenRevocation(other, owner.tokens.access_token);
     expect(await refreshError(owner.config, owner.tokens.refresh_token as string)).toBe(

@@ -1,16 +1,10 @@
-import { afterAll, expect, test } from "bun:test";
+import { afterAll, expect } from "bun:test";
 import { mkdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
-import type { Browser, Page } from "playwright-core";
+import type { Page } from "playwright-core";
 import { sql } from "slonik";
 import { findUserById } from "../sql/users.ts";
-import {
-  browserTestApp,
-  chromiumPath,
-  launchChromium,
-  signedInPage,
-  warnWithoutChromium,
-} from "./support/chromium.ts";
+import { browserTestApp, chromiumTests, signedInPage } from "./support/chromium.ts";
 import { signedInUser } from "./support/sign-in.ts";
 import { startTestSmtpServer, tokenFromMail } from "./support/smtp.ts";
 
@@ -22,14 +16,12 @@ import { startTestSmtpServer, tokenFromMail } from "./support/smtp.ts";
 // administrator also denies another newcomer with a reason, filters the
 // audit log and backs out of a destructive action. Every page visited is
 // photographed at 1280 and 390 px, light and dark, in tests/artifacts/.
-warnWithoutChromium("journey browser test");
+const { browserTest, openBrowser } = chromiumTests("journey browser test");
 
 const artifacts = join(import.meta.dir, "artifacts", "journey");
 const smtp = await startTestSmtpServer();
 const { db, app } = await browserTestApp({ SMTP_URL: smtp.url });
-let browser: Browser | undefined;
 afterAll(async () => {
-  await browser?.close();
   await smtp.close();
 });
 
@@ -65,10 +57,10 @@ async function signIn(page: Page, email: string) {
   await form.getByRole("button", { name: "Sign in", exact: true }).click();
 }
 
-test.skipIf(!chromiumPath)(
+browserTest(
   "a newcomer signs up, confirms, is approved, uses the account center and leaves; the admin denies, audits and backs out",
   async () => {
-    browser = await launchChromium();
+    const browser = await openBrowser();
     const email = `newcomer-${crypto.randomUUID().slice(0, 8)}@example.com`;
     const admin = await signedInUser(db.pool, app.config, {
       role: "admin",

@@ -16,8 +16,7 @@ import { signedInUser } from "./support/sign-in.ts";
 // receiver is a real HTTP server on 127.0.0.1 that checks each token with
 // jose against the provider's JWKS, as a relying party would.
 
-const { db, app } = await providerTestSetup();
-const issuer = app.config.http.PUBLIC_URL;
+const { db, app, issuer } = await providerTestSetup();
 const send = jsonSender(app);
 const jwks = createRemoteJWKSet(new URL(`${issuer}/.well-known/jwks.json`));
 const logoutEvent = "http://schemas.openid.net/event/backchannel-logout";

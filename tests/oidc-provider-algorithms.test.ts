@@ -27,10 +27,14 @@ const privateJwk = (type: "ed25519" | "ec", kid: string) => ({
   kid,
 });
 
-const { db, app } = await providerTestSetup({
+const {
+  db,
+  app,
+  issuer,
+  member: approved,
+} = await providerTestSetup({
   JWT_SIGNING_KEYS: JSON.stringify([privateJwk("ed25519", "ed-1"), privateJwk("ec", "p256-1")]),
 });
-const issuer = app.config.http.PUBLIC_URL;
 const send = jsonSender(app);
 
 /** openid-client from discovery, expecting ID tokens signed with `alg`. */
@@ -43,8 +47,6 @@ function discoverExpecting(registered: RegisteredClient, alg: string) {
     { execute: [client.allowInsecureRequests] },
   );
 }
-
-const approved = () => signedInUser(db.pool, app.config, { isWhitelisted: true });
 
 describe("ID token signing algorithms", () => {
   test("discovery offers RS256 first, then the access-token keys' algorithms", async () => {

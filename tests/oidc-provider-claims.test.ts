@@ -6,28 +6,23 @@ import {
   authorizationUrl,
   browse,
   callbackFor,
-  discover,
   providerTestSetup,
   redirectUri,
-  registerClient,
   signInThrough,
 } from "./support/relying-party.ts";
 import { cookieHeader, cookiesSet } from "./support/requests.ts";
-import { plantPasskey, signedInUser } from "./support/sign-in.ts";
+import { plantPasskey } from "./support/sign-in.ts";
 
 // What an authorization request may ask beyond its scopes: an acr
 // (acr_values, or the claims parameter's acr, essential or not), the
 // claims parameter itself, and the request sent as a form by POST.
 
-const { db, app } = await providerTestSetup();
-const issuer = app.config.http.PUBLIC_URL;
+const { db, app, issuer, relyingParty: rp, member } = await providerTestSetup();
 const sfa = "urn:gatehouse:acr:sfa";
 const mfa = "urn:gatehouse:acr:mfa";
 
 /** A signed-in, approved user whose session was proved with `amr`. */
-const signedIn = (amr: readonly string[] = ["pwd"]) =>
-  signedInUser(db.pool, app.config, { isWhitelisted: true }, { amr });
-const rp = async () => discover(app, await registerClient(db.pool));
+const signedIn = (amr: readonly string[] = ["pwd"]) => member({}, { amr });
 const claimsParam = (claims: unknown) => ({ claims: JSON.stringify(claims) });
 const essentialAcr = (values: string[]) =>
   claimsParam({ id_token: { acr: { essential: true, values } } });

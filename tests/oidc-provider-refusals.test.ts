@@ -11,16 +11,13 @@ import {
   redirectUri,
   registerClient,
 } from "./support/relying-party.ts";
-import { signedInUser } from "./support/sign-in.ts";
 
 // What the OpenID Foundation's basic and config certification plans check a
 // provider refuses, turned into tests: replayed and expired codes, redirect
 // URI mismatches, nonces, PKCE downgrades, wrong secrets; and bad input on
 // every route of the provider answers 4xx, never 5xx.
 
-const { db, app } = await providerTestSetup();
-const issuer = app.config.http.PUBLIC_URL;
-const approved = () => signedInUser(db.pool, app.config, { isWhitelisted: true });
+const { db, app, issuer, member: approved } = await providerTestSetup();
 
 /** A raw token request, as a client library would send it. */
 function tokenRequest(fields: Record<string, string>, registered?: RegisteredClient) {
@@ -56,11 +53,31 @@ const codeGrant = (code: string, verifier: string) => ({
   code_verifier: verifier,
 });
 
-/** An authorization request written by hand, for what a client library would not send. */
-function handWritten(fields: Record<string, string>): URL {
+/**
+ * An authorization request written by hand, for what a client library would
+ * not send: the code flow, scope openid, to the registered redirect URI,
+ * unless `fields` say otherwise.
+ */
+function handWritten(fields: Record<string, string> & { client_id: string }): URL {
   const url = new URL(`${issuer}/oauth2/authorize`);
-  url.search = new URLSearchParams(fields).toString();
+  url.search = new URLSearchParams({
+    redirect_uri: redirectUri,
+    response_type: "code",
+    scope: "openid",
+    ...fields,
+  }).toString();
   return url;
+}
+
+/** The authorization request of `fields` gets an error page (a 400), never a redirect. */
+async function expectErrorPage(
+  fields: Parameters<typeof handWritten>[0],
+  cookie: string | null = null,
+) {
+  const { response, location } = await browse(handWritten(fields), cookie);
+  expect(response.status).toBe(400);
+  expect(location).toBeNull();
+  return response;
 }
 
 async function oauthError(response: Response) {
@@ -149,43 +166,21 @@ describe("redirect URIs", () => {
   test("an unregistered redirect URI gets an error page, never a redirect", async () => {
     const registered = await registerClient(db.pool);
     const { cookie } = await approved();
-    const url = handWritten({
-      client_id: registered.clientId,
-      redirect_uri: `${redirectUri}/../evil`,
-      response_type: "code",
-      scope: "openid",
-      state: "s",
-    });
-    const { response, location } = await browse(url, cookie);
-    expect(response.status).toBe(400);
-    expect(location).toBeNull();
+    const response = await expectErrorPage(
+      { client_id: registered.clientId, redirect_uri: `${redirectUri}/../evil`, state: "s" },
+      cookie,
+    );
     expect(response.headers.get("content-type")).toStartWith("text/html");
     expect(await response.text()).toContain("redirect_uri");
   });
 
   test("a prefix of a registered redirect URI is not a match", async () => {
     const registered = await registerClient(db.pool);
-    const url = handWritten({
-      client_id: registered.clientId,
-      redirect_uri: `${redirectUri}x`,
-      response_type: "code",
-      scope: "openid",
-    });
-    const { response, location } = await browse(url, null);
-    expect(response.status).toBe(400);
-    expect(location).toBeNull();
+    await expectErrorPage({ client_id: registered.clientId, redirect_uri: `${redirectUri}x` });
   });
 
   test("an unknown client gets an error page, never a redirect", async () => {
-    const url = handWritten({
-      client_id: crypto.randomUUID(),
-      redirect_uri: redirectUri,
-      response_type: "code",
-      scope: "openid",
-    });
-    const { response, location } = await browse(url, null);
-    expect(response.status).toBe(400);
-    expect(location).toBeNull();
+    await expectErrorPage({ client_id: crypto.randomUUID() });
   });
 
   test("a code redeemed with another redirect URI than its request's is refused", async () => {
@@ -336,9 +331,7 @@ describe("the authorization response", () => {
     const registered = await registerClient(db.pool);
     const url = handWritten({
       client_id: registered.clientId,
-      redirect_uri: redirectUri,
       response_type: "token",
-      scope: "openid",
       state: "st",
     });
     const { location } = await browse(url, null);
@@ -350,12 +343,7 @@ describe("the authorization response", () => {
 
   test("a request without the openid scope is invalid_scope", async () => {
     const registered = await registerClient(db.pool);
-    const url = handWritten({
-      client_id: registered.clientId,
-      redirect_uri: redirectUri,
-      response_type: "code",
-      scope: "email",
-    });
+    const url = handWritten({ client_id: registered.clientId, scope: "email" });
     const { location } = await browse(url, null);
     expect(new URL(location as string).searchParams.get("error")).toBe("invalid_scope");
   });

@@ -2,6 +2,7 @@ import { describe, expect, test } from "bun:test";
 import * as client from "openid-client";
 import { sql } from "slonik";
 import {
+  allowConsent,
   authorizationUrl,
   browse,
   callbackFor,
@@ -19,11 +20,10 @@ import { nextCode, stepNow, totpCode } from "./support/totp.ts";
 // Gatehouse as an OpenID Connect provider, through a real relying party
 // (openid-client) configured only by discovery, against the real app.
 
-const { db, app } = await providerTestSetup();
-const issuer = app.config.http.PUBLIC_URL;
+const { db, app, issuer, relyingParty, member } = await providerTestSetup();
 
-const approved = (user: Parameters<typeof signedInUser>[2] = {}) =>
-  signedInUser(db.pool, app.config, { isWhitelisted: true, fullName: "Ada Lovelace", ...user });
+const approved = (user: Parameters<typeof member>[0] = {}) =>
+  member({ fullName: "Ada Lovelace", ...user });
 
 describe("discovery", () => {
   test("names PUBLIC_URL as the issuer and the code flow's endpoints", async () => {
@@ -81,7 +81,7 @@ describe("a confidential client", () => {
   });
 
   test("the authorization response carries state and iss (RFC 9207)", async () => {
-    const config = await discover(app, await registerClient(db.pool));
+    const config = await relyingParty();
     const { cookie } = await approved();
     const { url, checks } = await authorizationUrl(config);
     const callback = await callbackFor(url, cookie);
@@ -104,7 +104,7 @@ describe("a public client", () => {
 
 describe("userinfo", () => {
   test("answers the claims the granted scopes release", async () => {
-    const config = await discover(app, await registerClient(db.pool));
+    const config = await relyingParty();
     const { user, cookie } = await approved({ role: "admin" });
     const tokens = await signInThrough(config, cookie, { scope: "openid email groups" });
     const info = await client.fetchUserInfo(config, tokens.access_token, user.id);
@@ -117,7 +117,7 @@ describe("userinfo", () => {
   });
 
   test("an unverified address is never released as email", async () => {
-    const config = await discover(app, await registerClient(db.pool));
+    const config = await relyingParty();
     const { user, cookie } = await approved({ emailVerified: false });
     const tokens = await signInThrough(config, cookie, { scope: "openid email" });
     expect(tokens.claims()?.email).toBeUndefined();
@@ -129,7 +129,7 @@ describe("userinfo", () => {
   });
 
   test("a relying party's access token opens nothing else of Gatehouse", async () => {
-    const config = await discover(app, await registerClient(db.pool));
+    const config = await relyingParty();
     const { cookie } = await approved();
     const tokens = await signInThrough(config, cookie);
     const me = await app.request("/me", {
@@ -141,7 +141,7 @@ describe("userinfo", () => {
 
 describe("refresh tokens (offline_access)", () => {
   test("rotate; presenting a used one again revokes the family", async () => {
-    const config = await discover(app, await registerClient(db.pool));
+    const config = await relyingParty();
     const { user, cookie } = await approved();
     const tokens = await signInThrough(config, cookie, { scope: "openid email offline_access" });
     const first = tokens.refresh_token as string;
@@ -160,8 +160,8 @@ describe("refresh tokens (offline_access)", () => {
   });
 
   test("another client cannot redeem them", async () => {
-    const config = await discover(app, await registerClient(db.pool));
-    const other = await discover(app, await registerClient(db.pool));
+    const config = await relyingParty();
+    const other = await relyingParty();
     const { cookie } = await approved();
     const tokens = await signInThrough(config, cookie, { scope: "openid offline_access" });
     await expect(client.refreshTokenGrant(other, tokens.refresh_token as string)).rejects.toThrow();
@@ -171,7 +171,7 @@ describe("refresh tokens (offline_access)", () => {
   });
 
   test("a relying party's grant is listed among the user's devices under the app's name", async () => {
-    const config = await discover(app, await registerClient(db.pool, { name: "Grafana" }));
+    const config = await relyingParty({ name: "Grafana" });
     const { cookie } = await approved();
     await signInThrough(config, cookie);
     const listed = (await (await app.request("/me/sessions", { headers: { cookie } })).json()) as {
@@ -181,7 +181,7 @@ describe("refresh tokens (offline_access)", () => {
   });
 
   test("signing out everywhere ends a relying party's tokens", async () => {
-    const config = await discover(app, await registerClient(db.pool));
+    const config = await relyingParty();
     const { user, cookie } = await approved();
     const tokens = await signInThrough(config, cookie, { scope: "openid offline_access" });
     await db.pool.query(sql.unsafe`
@@ -195,7 +195,7 @@ describe("refresh tokens (offline_access)", () => {
 
 describe("the gate and the sign-in", () => {
   test("a browser that is not signed in goes through the sign-in page and comes back", async () => {
-    const config = await discover(app, await registerClient(db.pool));
+    const config = await relyingParty();
     const user = await approvedPasswordUser(db.pool, app.config);
     const { url, checks } = await authorizationUrl(config);
     const first = await browse(url, null);
@@ -225,7 +225,7 @@ describe("the gate and the sign-in", () => {
   });
 
   test("a user with a second factor comes back to the client after giving it", async () => {
-    const config = await discover(app, await registerClient(db.pool));
+    const config = await relyingParty();
     const user = await approvedPasswordUser(db.pool, app.config);
     const json = (path: string, body: unknown, cookie?: string) =>
       app.request(path, {
@@ -283,7 +283,7 @@ describe("the gate and the sign-in", () => {
   });
 
   test("a user waiting for approval is sent back with access_denied", async () => {
-    const config = await discover(app, await registerClient(db.pool));
+    const config = await relyingParty();
     const { cookie } = await signedInUser(db.pool, app.config);
     const { url, checks } = await authorizationUrl(config);
     const callback = await callbackFor(url, cookie);
@@ -293,7 +293,7 @@ describe("the gate and the sign-in", () => {
   });
 
   test("a deactivated user is sent back with access_denied", async () => {
-    const config = await discover(app, await registerClient(db.pool));
+    const config = await relyingParty();
     const { user, cookie } = await approved();
     await db.pool.query(sql.unsafe`UPDATE users SET status = 'inactive' WHERE id = ${user.id}`);
     const { url } = await authorizationUrl(config);
@@ -308,7 +308,7 @@ describe("the gate and the sign-in", () => {
   });
 
   test("prompt=none without a session answers login_required", async () => {
-    const config = await discover(app, await registerClient(db.pool));
+    const config = await relyingParty();
     const { url, checks } = await authorizationUrl(config, { extra: { prompt: "none" } });
     const { location } = await browse(url, null);
     const callback = new URL(location as string);
@@ -319,7 +319,7 @@ describe("the gate and the sign-in", () => {
   });
 
   test("prompt=login sends a signed-in browser to sign in again", async () => {
-    const config = await discover(app, await registerClient(db.pool));
+    const config = await relyingParty();
     const { cookie } = await approved();
     const { url } = await authorizationUrl(config, { extra: { prompt: "login" } });
     const { location } = await browse(url, cookie);
@@ -337,7 +337,7 @@ describe("the gate and the sign-in", () => {
   });
 
   test("max_age older than the session's sign-in sends the browser to sign in again", async () => {
-    const config = await discover(app, await registerClient(db.pool));
+    const config = await relyingParty();
     const { sessionId, cookie } = await approved();
     await db.pool.query(sql.unsafe`
       UPDATE sessions SET authenticated_at = now() - interval '1 hour' WHERE id = ${sessionId}`);
@@ -349,25 +349,14 @@ describe("the gate and the sign-in", () => {
 
 describe("consent", () => {
   test("a client that is not first-party asks once per scope set", async () => {
-    const config = await discover(app, await registerClient(db.pool, { first_party: false }));
+    const config = await relyingParty({ first_party: false });
     const { cookie } = await approved();
     const { url, checks } = await authorizationUrl(config, { scope: "openid email" });
     const page = await browse(url, cookie);
     expect(page.response.status).toBe(200);
     const html = await page.response.text();
     expect(html).toContain("See your email address");
-    const fields = Object.fromEntries(
-      [...html.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)"/g)].map((m) => [
-        m[1],
-        (m[2] as string).replaceAll("&amp;", "&"),
-      ]),
-    );
-    const allowed = await postForm(
-      app,
-      "/oauth2/consent",
-      { ...fields, decision: "allow" },
-      { cookie, origin: issuer },
-    );
+    const allowed = await allowConsent(app, html, cookie);
     expect(allowed.status).toBe(302);
     const callback = new URL(allowed.headers.get("location") as string);
     expect(callback.searchParams.get("state")).toBe(checks.state);
@@ -383,7 +372,7 @@ describe("consent", () => {
   });
 
   test("denying consent sends access_denied back", async () => {
-    const config = await discover(app, await registerClient(db.pool, { first_party: false }));
+    const config = await relyingParty({ first_party: false });
     const { cookie } = await approved();
     const { url } = await authorizationUrl(config);
     const fields = Object.fromEntries(url.searchParams);
@@ -401,7 +390,7 @@ describe("consent", () => {
 
 describe("end-session", () => {
   test("with the user's ID token signs the browser out and goes to the registered URI", async () => {
-    const config = await discover(app, await registerClient(db.pool));
+    const config = await relyingParty();
     const { cookie, sessionId } = await approved();
     const tokens = await signInThrough(config, cookie);
     const url = client.buildEndSessionUrl(config, {
@@ -433,7 +422,7 @@ describe("end-session", () => {
   });
 
   test("never redirects to a post-logout URI the client did not register", async () => {
-    const config = await discover(app, await registerClient(db.pool));
+    const config = await relyingParty();
     const { cookie } = await approved();
     const tokens = await signInThrough(config, cookie);
     const url = client.buildEndSessionUrl(config, {

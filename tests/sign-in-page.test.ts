@@ -1,13 +1,10 @@
-import { afterAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { sql } from "slonik";
-import { startTestApp } from "./support/app.ts";
-import { createTestDatabase } from "./support/database.ts";
+import { appTestSetup } from "./support/app.ts";
 import { signedInUser } from "./support/sign-in.ts";
 
-const db = await createTestDatabase();
-const { pool } = db;
 const publicUrl = "https://auth.example.test";
-const app = await startTestApp(pool, {
+const { db, app } = await appTestSetup({
   PUBLIC_URL: publicUrl,
   GITHUB_CLIENT_ID: "id",
   GITHUB_CLIENT_SECRET: "secret",
@@ -16,10 +13,7 @@ const app = await startTestApp(pool, {
   OIDC_NAME: "Acme SSO",
   REQUIRE_CONSENT: "true",
 });
-afterAll(async () => {
-  await app.close();
-  await db.drop();
-});
+const { pool } = db;
 
 const page = async (path: string, cookie?: string) => {
   const response = await app.request(path, { headers: cookie ? { cookie } : {} });

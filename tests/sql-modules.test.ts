@@ -35,6 +35,7 @@ import {
   countWrongSignInCode,
   insertVerificationToken,
   invalidateUnusedTokensOf,
+  type LinkPurpose,
   replaceSignInCode,
 } from "../sql/verification-tokens.ts";
 import { recordAudit } from "../src/audit.ts";
@@ -228,15 +229,16 @@ describe("revoked_access_tokens", () => {
 });
 
 describe("verification_tokens", () => {
+  /** A new token of `purpose` for `userId`, good for an hour: its hash. */
+  const plantToken = async (userId: string, purpose: LinkPurpose) => {
+    const tokenHash = hash();
+    await insertVerificationToken(pool, { tokenHash, userId, purpose, expiresAt: inOneHour() });
+    return tokenHash;
+  };
+
   test("two concurrent uses of one token succeed exactly once", async () => {
     const user = await newPasswordUser();
-    const tokenHash = hash();
-    await insertVerificationToken(pool, {
-      tokenHash,
-      userId: user.id,
-      purpose: "password_reset",
-      expiresAt: inOneHour(),
-    });
+    const tokenHash = await plantToken(user.id, "password_reset");
     const uses = await Promise.all(
       Array.from({ length: 5 }, () => consumeVerificationToken(pool, tokenHash, "password_reset")),
     );
@@ -245,13 +247,7 @@ describe("verification_tokens", () => {
 
   test("a token is not usable for another purpose, and a newer token invalidates older ones", async () => {
     const user = await newPasswordUser();
-    const tokenHash = hash();
-    await insertVerificationToken(pool, {
-      tokenHash,
-      userId: user.id,
-      purpose: "email_verification",
-      expiresAt: inOneHour(),
-    });
+    const tokenHash = await plantToken(user.id, "email_verification");
     expect(await consumeVerificationToken(pool, tokenHash, "password_reset")).toBeNull();
     expect(await invalidateUnusedTokensOf(pool, user.id, "email_verification")).toBe(1);
     expect(await consumeVerificationToken(pool, tokenHash, "email_verification")).toBeNull();

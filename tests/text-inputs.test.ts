@@ -1,7 +1,6 @@
-import { afterAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { sql } from "slonik";
-import { startTestApp } from "./support/app.ts";
-import { createTestDatabase } from "./support/database.ts";
+import { appTestSetup } from "./support/app.ts";
 import { signedInUser } from "./support/sign-in.ts";
 
 // Route-wide bad text: NUL (which PostgreSQL refuses in text, so a 500 if it
@@ -11,13 +10,8 @@ import { signedInUser } from "./support/sign-in.ts";
 // answer is a 4xx problem (or, for a page, a page that ignores it), never a
 // 5xx, and nothing is written.
 
-const db = await createTestDatabase();
+const { db, app } = await appTestSetup();
 const { pool } = db;
-const app = await startTestApp(pool);
-afterAll(async () => {
-  await app.close();
-  await db.drop();
-});
 
 const admin = await signedInUser(pool, app.config, { role: "admin", isWhitelisted: true });
 const target = await signedInUser(pool, app.config);

@@ -1,26 +1,17 @@
-import { afterAll, expect, test } from "bun:test";
-import { startTestApp } from "./support/app.ts";
-import { createTestDatabase } from "./support/database.ts";
+import { expect, test } from "bun:test";
 import { jsonSender } from "./support/requests.ts";
 import { signedInUser } from "./support/sign-in.ts";
-import { startWebhookReceiver } from "./support/webhook-receiver.ts";
+import { webhookTestSetup } from "./support/webhook-receiver.ts";
 
 // GET /metrics counts webhook delivery attempts by outcome: a receiver that
 // fails once then answers 204 is one retried and one delivered attempt; an
 // endpoint that always fails ends, once the (short) retry window is over, as
 // retried attempts and one failed.
 
-const db = await createTestDatabase();
-const app = await startTestApp(db.pool, {
+const { db, app, receiver } = await webhookTestSetup({
   WEBHOOK_ALLOW_PRIVATE: "true",
   WEBHOOK_RETRY_DELAY: "100ms",
   WEBHOOK_RETRY_WINDOW: "1s",
-});
-const receiver = startWebhookReceiver();
-afterAll(async () => {
-  receiver.stop();
-  await app.close();
-  await db.drop();
 });
 const send = jsonSender(app);
 

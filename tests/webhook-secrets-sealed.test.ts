@@ -1,4 +1,4 @@
-import { afterAll, expect, test } from "bun:test";
+import { expect, test } from "bun:test";
 import { sql } from "slonik";
 import { z } from "zod";
 import { parseConfig } from "../src/config/index.ts";
@@ -8,28 +8,20 @@ import { webhookSecretBinding } from "../src/webhooks/endpoint-secrets.ts";
 import { newWebhookSecret } from "../src/webhooks/signing.ts";
 import { startTestApp, type TestApp } from "./support/app.ts";
 import { testKey } from "./support/cli.ts";
-import { createTestDatabase } from "./support/database.ts";
 import { jsonSender } from "./support/requests.ts";
 import { signedInUser } from "./support/sign-in.ts";
-import { startWebhookReceiver } from "./support/webhook-receiver.ts";
+import { webhookTestSetup } from "./support/webhook-receiver.ts";
 
 // Webhook signing secrets at rest: sealed with TOKEN_ENCRYPTION_KEYS, bound
 // to their row; deliveries still verify with standardwebhooks; rows from
 // before sealing keep signing and are sealed at start-up or by rotate-keys,
 // which also moves sealed ones to a new key so the old one can go.
 
-const db = await createTestDatabase();
-const { pool } = db;
 const k1 = testKey("k1", 1);
 const k2 = testKey("k2", 2);
 const env = { WEBHOOK_ALLOW_PRIVATE: "true", WEBHOOK_RETRY_DELAY: "100ms" };
-const app = await startTestApp(pool, { ...env, TOKEN_ENCRYPTION_KEYS: k1 });
-const receiver = startWebhookReceiver();
-afterAll(async () => {
-  receiver.stop();
-  await app.close();
-  await db.drop();
-});
+const { db, app, receiver } = await webhookTestSetup({ ...env, TOKEN_ENCRYPTION_KEYS: k1 });
+const { pool } = db;
 
 const keysOf = (value: string) =>
   parseConfig({ TOKEN_ENCRYPTION_KEYS: value }).providers.TOKEN_ENCRYPTION_KEYS;

@@ -1,33 +1,24 @@
-import { afterAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { sql } from "slonik";
 import { z } from "zod";
 import { parseConfig } from "../src/config/index.ts";
 import { nextAttemptAt } from "../src/webhooks/delivery-worker.ts";
 import { checkedEndpointUrl } from "../src/webhooks/endpoints.ts";
 import { newWebhookSecret } from "../src/webhooks/signing.ts";
-import { startTestApp } from "./support/app.ts";
-import { createTestDatabase } from "./support/database.ts";
 import { jsonSender } from "./support/requests.ts";
 import { signedInUser } from "./support/sign-in.ts";
 import { plantWebhookEndpoint } from "./support/webhook-endpoints.ts";
-import { startWebhookReceiver } from "./support/webhook-receiver.ts";
+import { webhookTestSetup } from "./support/webhook-receiver.ts";
 
 // Which URLs an endpoint may have, what bad input answers, who may change
 // endpoints, and what the delivery does when the address it finds then is
 // refused. This app runs without WEBHOOK_ALLOW_PRIVATE, as production does:
 // no request is ever sent to a refused address (only 127.0.0.1 is used).
 
-const db = await createTestDatabase();
 // Retries 100 ms apart, doubling, for 2 s after the event.
-const app = await startTestApp(db.pool, {
+const { db, app, receiver } = await webhookTestSetup({
   WEBHOOK_RETRY_DELAY: "100ms",
   WEBHOOK_RETRY_WINDOW: "2s",
-});
-const receiver = startWebhookReceiver();
-afterAll(async () => {
-  receiver.stop();
-  await app.close();
-  await db.drop();
 });
 
 const send = jsonSender(app);

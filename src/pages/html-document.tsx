@@ -71,3 +71,24 @@ function SignedIn(props: { name: string }) {
     </div>
   );
 }
+
+/** A page's notice (what worked) and error (what was refused), each in fixed words. */
+export function Messages(props: {
+  notice?: string | null | undefined;
+  error?: string | null | undefined;
+}) {
+  return (
+    <>
+      {props.notice ? (
+        <p class="notice" role="status">
+          {props.notice}
+        </p>
+      ) : null}
+      {props.error ? (
+        <p class="error" role="alert">
+          {props.error}
+        </p>
+      ) : null}
+    </>
+  );
+}

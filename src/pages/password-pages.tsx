@@ -1,6 +1,6 @@
 import type { Child } from "hono/jsx";
 import type { Problem } from "../http/problem.ts";
-import { HtmlDocument } from "./html-document.tsx";
+import { HtmlDocument, Messages } from "./html-document.tsx";
 import { PasswordToggle, passwordToggleScript } from "./password-toggle.tsx";
 
 // The browser side of password accounts: plain HTML forms that post to the
@@ -14,27 +14,6 @@ import { PasswordToggle, passwordToggleScript } from "./password-toggle.tsx";
  */
 const hasPasswordToggle = (children: Child) =>
   [children].flat().some((child) => String(child ?? "").includes("data-password-toggle"));
-
-/** A page's notice (what worked) and error (what was refused), each in fixed words. */
-export function Messages(props: {
-  notice?: string | null | undefined;
-  error?: string | null | undefined;
-}) {
-  return (
-    <>
-      {props.notice ? (
-        <p class="notice" role="status">
-          {props.notice}
-        </p>
-      ) : null}
-      {props.error ? (
-        <p class="error" role="alert">
-          {props.error}
-        </p>
-      ) : null}
-    </>
-  );
-}
 
 export function AccountPage(props: {
   title: string;

@@ -15,9 +15,9 @@ import type { ProviderName, SignInProvider } from "../providers/sign-in-provider
 import type { CredentialCache } from "../sessions/credential-cache.ts";
 import { signOutSession } from "../sessions/sessions.ts";
 import { currentBrand } from "./branding.tsx";
-import { HtmlDocument } from "./html-document.tsx";
+import { HtmlDocument, Messages } from "./html-document.tsx";
 import { PasskeyButton, passkeyScripts } from "./passkey-page.tsx";
-import { LoginForm, Messages } from "./password-pages.tsx";
+import { LoginForm } from "./password-pages.tsx";
 import { passwordToggleScript } from "./password-toggle.tsx";
 import { ProviderMark } from "./provider-marks.tsx";
 

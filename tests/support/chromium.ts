@@ -1,3 +1,4 @@
+import { afterAll, test } from "bun:test";
 import { existsSync } from "node:fs";
 import { type Browser, chromium } from "playwright-core";
 import { selfAddressedAppSetup } from "./app.ts";
@@ -36,6 +37,27 @@ export function launchChromium(extraArgs: readonly string[] = []): Promise<Brows
       ...extraArgs,
     ],
   });
+}
+
+/**
+ * A file's browser tests: `browserTest` runs a test only where there is a
+ * Chromium (the file says once when there is none), and `openBrowser()` is
+ * the file's one Chromium, launched when first asked for and closed after
+ * the file's tests.
+ */
+export function chromiumTests(what: string) {
+  warnWithoutChromium(what);
+  let launched: Promise<Browser> | undefined;
+  afterAll(async () => {
+    await (await launched)?.close();
+  });
+  return {
+    browserTest: test.skipIf(!chromiumPath),
+    openBrowser: () => {
+      launched ??= launchChromium();
+      return launched;
+    },
+  };
 }
 
 /** An app for a browser test (its Origin passes the CSRF check). */

@@ -1,9 +1,12 @@
 import * as client from "openid-client";
 import type { DatabasePool } from "slonik";
+import type { NewUser } from "../../sql/users.ts";
 import { addClient, type ClientInput, clientBody } from "../../src/oidc/clients.ts";
 import { idTokenAlgorithms } from "../../src/oidc/id-tokens.ts";
 import { selfAddressedAppSetup, type TestApp } from "./app.ts";
 import { testLogger } from "./database.ts";
+import { postForm } from "./requests.ts";
+import { signedInUser } from "./sign-in.ts";
 
 // A real relying party for the OpenID provider's tests: openid-client
 // configured only through discovery, as an app would be, against the real
@@ -13,8 +16,24 @@ import { testLogger } from "./database.ts";
 export const redirectUri = "https://rp.example/callback";
 export const postLogoutUri = "https://rp.example/signed-out";
 
-/** An app whose PUBLIC_URL is its own address (the issuer the relying party checks). */
-export const providerTestSetup = selfAddressedAppSetup;
+/**
+ * An app whose PUBLIC_URL is its own address (the issuer the relying party
+ * checks), with what the provider's tests ask of it over and over.
+ */
+export async function providerTestSetup(env: Record<string, string> = {}) {
+  const { db, app } = await selfAddressedAppSetup(env);
+  return {
+    db,
+    app,
+    issuer: app.config.http.PUBLIC_URL,
+    /** A new client (registerClient's), configured by discovery. */
+    relyingParty: async (input: Partial<ClientInput> = {}) =>
+      discover(app, await registerClient(db.pool, input)),
+    /** A signed-in user the allowlist lets in; `session` as signedInUser's. */
+    member: (user: Partial<NewUser> = {}, session?: Parameters<typeof signedInUser>[3]) =>
+      signedInUser(db.pool, app.config, { isWhitelisted: true, ...user }, session),
+  };
+}
 
 export type RegisteredClient = { clientId: string; secret: string | null };
 
@@ -104,6 +123,22 @@ export async function callbackFor(url: URL, cookie: string): Promise<URL> {
     throw new Error(`expected a redirect to the client, got ${response.status} ${location}`);
   }
   return new URL(location);
+}
+
+/** Allows on the consent page (its `html`) as its form does: the hidden fields it carries, and "allow". */
+export function allowConsent(app: TestApp, html: string, cookie: string): Promise<Response> {
+  const fields = Object.fromEntries(
+    [...html.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)"/g)].map((m) => [
+      m[1],
+      (m[2] as string).replaceAll("&amp;", "&"),
+    ]),
+  );
+  return postForm(
+    app,
+    "/oauth2/consent",
+    { ...fields, decision: "allow" },
+    { cookie, origin: app.config.http.PUBLIC_URL },
+  );
 }
 
 /** Signs in through the whole code flow and redeems the code: openid-client's token response. */

@@ -1,3 +1,4 @@
+import { expect } from "bun:test";
 import { sql } from "slonik";
 import { z } from "zod";
 import type { DatabasePool } from "../../src/db/pool.ts";
@@ -68,6 +69,19 @@ export async function accountCounts(pool: DatabasePool) {
     SELECT (SELECT count(*)::int FROM users) AS users,
            (SELECT count(*)::int FROM oauth_accounts) AS accounts,
            (SELECT count(*)::int FROM sessions) AS sessions`);
+}
+
+/** `url`, asked for by `b`, is refused (a 400) and adds no user, account or session: the answer. */
+export async function expectRefusedWritingNothing(
+  pool: DatabasePool,
+  b: TestBrowser,
+  url: string,
+): Promise<Response> {
+  const before = await accountCounts(pool);
+  const response = await b.request(url);
+  expect(response.status).toBe(400);
+  expect(await accountCounts(pool)).toEqual(before);
+  return response;
 }
 
 /** The provider flow's cookie (state, nonce, PKCE verifier, start time) as the browser holds it. */

@@ -1,4 +1,6 @@
+import { afterAll } from "bun:test";
 import { Webhook } from "standardwebhooks";
+import { appTestSetup } from "./app.ts";
 
 // A webhook receiver on 127.0.0.1, as an app behind Gatehouse would run one:
 // every request is verified with standardwebhooks' own Webhook.verify, and
@@ -28,6 +30,17 @@ export type WebhookReceiver = {
   ofType(type: string): ReceivedDelivery[];
   stop(): void;
 };
+
+/**
+ * What most webhook tests run against: a receiver, and their own database
+ * with an app over it (`env` added to its environment), all gone after the file.
+ */
+export async function webhookTestSetup(env: Record<string, string> = {}) {
+  const receiver = startWebhookReceiver();
+  afterAll(() => receiver.stop());
+  const { db, app } = await appTestSetup(env);
+  return { db, app, receiver };
+}
 
 export function startWebhookReceiver(): WebhookReceiver {
   let secret: string | null = null;

@@ -1,7 +1,7 @@
 import type { Child } from "hono/jsx";
 import { errorMessage } from "../../http/error-map.ts";
 import type { SecondFactorsView, User } from "../../users/user-list.ts";
-import { HtmlDocument } from "../html-document.tsx";
+import { HtmlDocument, Messages } from "../html-document.tsx";
 import type { FormAction } from "./user-actions.ts";
 
 // The admin console's frame and the small pieces every admin view uses.
@@ -57,16 +57,7 @@ export function Layout(props: {
     >
       <main>
         <h1>{props.title}</h1>
-        {props.notice ? (
-          <p class="notice" role="status">
-            {props.notice}
-          </p>
-        ) : null}
-        {props.error ? (
-          <p class="error" role="alert">
-            {props.error}
-          </p>
-        ) : null}
+        <Messages notice={props.notice} error={props.error} />
         {props.reauthBack ? <ReauthForm back={props.reauthBack} /> : null}
         {props.children}
       </main>
@@ -109,16 +100,24 @@ export const when = (d: Date | null) => (d ? d.toISOString().replace("T", " ").s
 export const userLabel = (u: Pick<User, "email" | "username">) =>
   u.email ?? u.username ?? "(anonymised)";
 
-/** A user in a list: their page's link, their name under it. */
-export function UserCell({
+/**
+ * A user's first two cells in a list: their page's link with their name
+ * under it, and whether their address is confirmed.
+ */
+export function UserCells({
   user,
 }: {
-  user: Pick<User, "id" | "email" | "username" | "full_name">;
+  user: Pick<User, "id" | "email" | "username" | "full_name" | "email_verified">;
 }) {
   return (
     <>
-      <a href={`/admin/view/users/${user.id}`}>{userLabel(user)}</a>
-      {user.full_name ? <div class="muted">{user.full_name}</div> : null}
+      <td data-label="User">
+        <a href={`/admin/view/users/${user.id}`}>{userLabel(user)}</a>
+        {user.full_name ? <div class="muted">{user.full_name}</div> : null}
+      </td>
+      <td data-label="Email">
+        <EmailBadge user={user} />
+      </td>
     </>
   );
 }

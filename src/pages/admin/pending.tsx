@@ -1,5 +1,5 @@
 import type { PendingUser } from "../../users/user-list.ts";
-import { ActionButton, DenyForm, EmailBadge, Table, UserCell, when } from "./layout.tsx";
+import { ActionButton, DenyForm, Table, UserCells, when } from "./layout.tsx";
 
 // /admin: the approval queue, oldest first, with what an administrator
 // weighs before approving: whether the address is confirmed, how the person
@@ -47,12 +47,7 @@ export function PendingQueue({
         <Table head={["User", "Email", "Signs in with", "Arrived", "Waiting since", ""]}>
           {pending.map((u) => (
             <tr>
-              <td data-label="User">
-                <UserCell user={u} />
-              </td>
-              <td data-label="Email">
-                <EmailBadge user={u} />
-              </td>
+              <UserCells user={u} />
               <td data-label="Signs in with">{signInMethods(u)}</td>
               <td data-label="Arrived">{arrivalText(u)}</td>
               <td data-label="Waiting since">{when(u.created_at)}</td>

@@ -5,7 +5,7 @@ import {
   userRoles,
   userStatuses,
 } from "../../users/user-list.ts";
-import { EmailBadge, StatusBadges, secondFactorsText, Table, UserCell, when } from "./layout.tsx";
+import { StatusBadges, secondFactorsText, Table, UserCells, when } from "./layout.tsx";
 
 // /admin/view/users: every user, newest first, searchable and filtered like
 // GET /admin/users, a page at a time (its keyset cursor).
@@ -112,12 +112,7 @@ export function UsersList(props: {
           <Table head={["User", "Email", "State", "Second factors", "Created", "Last sign-in"]}>
             {props.users.map((u) => (
               <tr>
-                <td data-label="User">
-                  <UserCell user={u} />
-                </td>
-                <td data-label="Email">
-                  <EmailBadge user={u} />
-                </td>
+                <UserCells user={u} />
                 <td data-label="State">
                   <StatusBadges user={u} />
                 </td>
