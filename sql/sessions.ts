@@ -97,8 +97,6 @@ export const sessionWithUserRow = z.object({
 export type SessionWithUser = z.infer<typeof sessionWithUserRow>;
 
 const sessionCheckRow = sessionWithUserRow.extend({
-  /** The SHA-256 of the cookie secret the row was found by. */
-  token_hash: z.instanceof(Buffer),
   /** Within its absolute lifetime and idle timeout, by the database's clock. */
   live: z.boolean(),
 });
@@ -108,24 +106,28 @@ export type SessionCheckRow = z.infer<typeof sessionCheckRow>;
  * The session check of every request (cookie sign-in, forward-auth), for
  * the checks of many requests at once (src/db/batched-lookup.ts): one
  * statement, an index lookup and a user's primary key per session, no
- * write; a named prepared statement (src/db/pool.ts). An unrevoked session
- * past its expiry or idle timeout comes back with `live` false, so a refusal
- * can say "expired" without a second read; unknown and revoked ones are
- * left out.
+ * write; a named prepared statement (src/db/pool.ts). Each session found
+ * comes back with `n`, the position (from 1) of its hash in `tokenHashes`;
+ * unknown and revoked ones are left out. An unrevoked session past its
+ * expiry or idle timeout comes back with `live` false, so a refusal can say
+ * "expired" without a second read.
  */
 export async function findUnrevokedSessionsWithUsers(
   db: CommonQueryMethods,
   tokenHashes: readonly Buffer[],
-): Promise<readonly SessionCheckRow[]> {
-  return db.any(sql.prepared("gatehouse_session_check", sessionCheckRow)`
-    SELECT s.token_hash, s.id AS session_id, s.last_seen_at, s.expires_at,
+): Promise<readonly (SessionCheckRow & { n: number })[]> {
+  return db.any(sql.prepared("gatehouse_session_check", sessionCheckWithPosition)`
+    SELECT t.n::int AS n, s.id AS session_id, s.last_seen_at, s.expires_at,
            EXTRACT(EPOCH FROM s.idle_timeout)::int AS idle_timeout, u.id AS user_id, u.email,
            u.email_verified, u.full_name, u.role, u.status, u.is_whitelisted, s.amr,
            (s.expires_at > now() AND s.last_seen_at + s.idle_timeout > now()) AS live
-    FROM sessions s JOIN users u ON u.id = s.user_id
-    WHERE s.token_hash = ANY(${sql.array(tokenHashes, "bytea")})
-      AND s.revoked_at IS NULL`);
+    FROM unnest(${sql.array(tokenHashes, "bytea")}) WITH ORDINALITY AS t(token_hash, n)
+    JOIN sessions s ON s.token_hash = t.token_hash
+    JOIN users u ON u.id = s.user_id
+    WHERE s.revoked_at IS NULL`);
 }
+
+const sessionCheckWithPosition = sessionCheckRow.extend({ n: z.number() });
 
 /**
  * Moves last_seen_at of many sessions forward in one statement (the batch a

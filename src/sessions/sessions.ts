@@ -63,22 +63,25 @@ export async function createSession(
 
 /**
  * The session check's read: the unrevoked session whose token hash is
- * `tokenHash` (base64), with its user. Checks made at the same moment go to
- * PostgreSQL as one statement (src/db/batched-lookup.ts), so build one per
- * pool and share it.
+ * `digest` (`key`: the same in base64), with its user. Checks made at the
+ * same moment go to PostgreSQL as one statement (src/db/batched-lookup.ts),
+ * so build one per pool and share it.
  */
-export type SessionLookup = (tokenHash: string) => Promise<SessionCheckRow | undefined>;
+export type SessionLookup = (hash: {
+  digest: Buffer;
+  key: string;
+}) => Promise<SessionCheckRow | undefined>;
 
 export function sessionLookup(db: CommonQueryMethods): SessionLookup {
   return batchedLookup(
-    async (hashes: readonly string[]) => {
+    async (hashes: readonly { digest: Buffer; key: string }[]) => {
       const rows = await findUnrevokedSessionsWithUsers(
         db,
-        hashes.map((hash) => Buffer.from(hash, "base64")),
+        hashes.map((hash) => hash.digest),
       );
-      return new Map(rows.map((row) => [row.token_hash.toString("base64"), row]));
+      return new Map(rows.map(({ n, ...row }) => [hashes[n - 1]?.key as string, row]));
     },
-    { keyOf: (hash) => hash },
+    { keyOf: (hash) => hash.key },
   );
 }
 
@@ -111,8 +114,9 @@ export async function checkSession(
 ): Promise<SessionWithUser | "expired" | null> {
   // Anything that is not one of our secrets is rejected before the database.
   if (!/^[A-Za-z0-9_-]{43}$/.test(secret)) return null;
-  const tokenHash = hashSecret(secret).toString("base64");
-  const key = cache ? sessionKey(tokenHash) : "";
+  const digest = hashSecret(secret);
+  const hash = { digest, key: digest.toString("base64") };
+  const key = cache ? sessionKey(hash.key) : "";
   const now = Date.now();
   let found = cache?.get<SessionWithUser>(key);
   if (found && !stillLive(found, now)) {
@@ -123,9 +127,9 @@ export async function checkSession(
   }
   if (!found) {
     const generation = cache?.generation() ?? 0;
-    const row = await lookup(tokenHash);
+    const row = await lookup(hash);
     if (!row) return null;
-    const { live, token_hash: _, ...session } = row;
+    const { live, ...session } = row;
     if (!live) return "expired";
     found = session;
     cache?.set(key, found, [`s:${found.session_id}`, `u:${found.user_id}`], generation);
