@@ -4,7 +4,7 @@ import { dirname, join, relative, resolve } from "node:path";
 
 // The one-way rule of docs/architecture.md, checked on the import lines:
 // HTTP (routes, pages) reaches the database only through the domain, and a
-// route file never takes code from another route file.
+// route file never takes code from another route file, nor a page from one.
 
 const root = resolve(import.meta.dir, "..");
 
@@ -33,6 +33,15 @@ test("routes and pages import no sql/ module", () => {
 
 test("a route file imports no other route file", () => {
   const offending = sourceFiles("src/routes").flatMap((file) =>
+    importsOf(file)
+      .filter((target) => target.startsWith("src/routes/"))
+      .map((target) => `${file} -> ${target}`),
+  );
+  expect(offending).toEqual([]);
+});
+
+test("a page imports no route file", () => {
+  const offending = sourceFiles("src/pages").flatMap((file) =>
     importsOf(file)
       .filter((target) => target.startsWith("src/routes/"))
       .map((target) => `${file} -> ${target}`),
