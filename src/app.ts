@@ -43,6 +43,7 @@ import { meMfaRoutes } from "./routes/me-mfa.ts";
 import { mePasskeyRoutes } from "./routes/me-passkeys.ts";
 import { meSessionRoutes } from "./routes/me-sessions.ts";
 import { metricsRoutes } from "./routes/metrics.ts";
+import { newPasswordRoutes } from "./routes/new-password.ts";
 import { oauthRoutes } from "./routes/oauth.ts";
 import { oidcAuthorizationRoutes } from "./routes/oidc-authorize.ts";
 import { oidcDiscoveryRoutes } from "./routes/oidc-discovery.ts";
@@ -134,6 +135,7 @@ export function createApp(deps: Services) {
   mount(adminClientRoutes(deps));
   app.route("/", adminPageRoutes(deps));
   mount(passwordRoutes(deps));
+  mount(newPasswordRoutes(deps));
   mount(secondFactorSignInRoutes(deps));
   mount(emailCodeRoutes(deps));
   mount(reauthRoutes(deps));

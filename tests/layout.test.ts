@@ -4,7 +4,7 @@ import { dirname, join, relative, resolve } from "node:path";
 
 // The one-way rule of docs/architecture.md, checked on the import lines:
 // HTTP (routes, pages) reaches the database only through the domain, and a
-// route file never takes code from another route file.
+// route file never takes code from another route file, nor a page from one.
 
 const root = resolve(import.meta.dir, "..");
 
@@ -31,13 +31,20 @@ test("routes and pages import no sql/ module", () => {
   expect(offending).toEqual([]);
 });
 
-test("a route file imports no other route file", () => {
-  const offending = sourceFiles("src/routes").flatMap((file) =>
+/** The imports from the files under `dir` into files under `target` ("file -> import"). */
+const importsInto = (dir: string, target: string) =>
+  sourceFiles(dir).flatMap((file) =>
     importsOf(file)
-      .filter((target) => target.startsWith("src/routes/"))
-      .map((target) => `${file} -> ${target}`),
+      .filter((imported) => imported.startsWith(target))
+      .map((imported) => `${file} -> ${imported}`),
   );
-  expect(offending).toEqual([]);
+
+test("a route file imports no other route file", () => {
+  expect(importsInto("src/routes", "src/routes/")).toEqual([]);
+});
+
+test("a page imports no route file", () => {
+  expect(importsInto("src/pages", "src/routes/")).toEqual([]);
 });
 
 test("the domain imports nothing from the HTTP layer", () => {

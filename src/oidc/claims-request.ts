@@ -10,7 +10,7 @@ import type { AcrRequest } from "./acr.ts";
 // the ID token and at userinfo alike (claims.ts): naming one here releases
 // it only where its scope was granted, since consent is given per scope. So
 // what this parameter changes is `acr`: asked for, it is reported (and with
-// values, sought: authorization.ts).
+// values, sought: authorization-decision.ts).
 
 /** What the claims parameter asked for that the scopes do not already say. */
 export type ClaimsRequest = {

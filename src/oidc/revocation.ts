@@ -6,7 +6,7 @@ import type { Logger } from "../logger.ts";
 import { sessionsRevoked } from "../metrics.ts";
 import { hashSecret } from "../sessions/sessions.ts";
 import type { AccessTokens } from "../tokens/access-tokens.ts";
-import { revokeAccessToken } from "../tokens/token-grants.ts";
+import { revokeAccessToken } from "../tokens/token-revocation.ts";
 import type { OAuthClient } from "./clients.ts";
 
 // RFC 7009 for relying parties (POST /oauth2/revoke): an authenticated

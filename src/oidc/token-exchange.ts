@@ -16,7 +16,7 @@ import { DomainError } from "../errors.ts";
 import type { Logger } from "../logger.ts";
 import { hashSecret, newSessionSecret } from "../sessions/sessions.ts";
 import type { AccessTokens } from "../tokens/access-tokens.ts";
-import { rotateRefreshToken } from "../tokens/token-grants.ts";
+import { rotateRefreshToken } from "../tokens/refresh-rotation.ts";
 import { releasedClaims } from "./claims.ts";
 import { clientSecretMatches, findClient, type OAuthClient } from "./clients.ts";
 import type { IdTokens } from "./id-tokens.ts";
@@ -26,7 +26,7 @@ import type { IdTokens } from "./id-tokens.ts";
 // session of their own (sessions.client_id), so everything that ends a
 // user's sessions (sign out everywhere, deactivation, deletion, an
 // administrator) ends them too, and refresh tokens rotate with the same
-// reuse detection as Gatehouse's own (src/tokens/token-grants.ts).
+// reuse detection as Gatehouse's own (src/tokens/refresh-rotation.ts).
 
 export type ClientTokenDeps = {
   config: Pick<Config, "tokens" | "http">;

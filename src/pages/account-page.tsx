@@ -11,7 +11,7 @@ import { DevicesSection } from "./account/devices.tsx";
 import { EventsSection } from "./account/events.tsx";
 import { accountPath } from "./account/path.ts";
 import { type Linked, ProvidersSection } from "./account/providers.tsx";
-import { AccountPage } from "./password-pages.tsx";
+import { AccountPage } from "./card-page.tsx";
 import { StepUpForm } from "./step-up-form.tsx";
 
 // The account center (GET /account), the signed-in home: profile, sign-in

@@ -2,7 +2,8 @@ import { raw } from "hono/html";
 import type { Problem } from "../http/problem.ts";
 import type { SecurityOverview } from "../mfa/security-overview.ts";
 import type { TotpEnrolment } from "../mfa/totp-enrolment.ts";
-import { AccountPage, AuthenticatorCodeField } from "./password-pages.tsx";
+import { AccountPage } from "./card-page.tsx";
+import { AuthenticatorCodeField } from "./form-fields.tsx";
 import { RecoveryCodeList } from "./second-factor-page.tsx";
 import { StepUpForm } from "./step-up-form.tsx";
 

@@ -1,5 +1,6 @@
 import type { Problem } from "../http/problem.ts";
-import { AccountPage, EmailField } from "./password-pages.tsx";
+import { AccountPage } from "./card-page.tsx";
+import { EmailField } from "./form-fields.tsx";
 
 // Signing in with a code mailed to the account's address: a page asks for
 // the address, the next one for the code. Both are plain forms posting to

@@ -1,7 +1,7 @@
 import type { NotFoundHandler } from "hono";
 import type { AppEnv } from "../http/app-env.ts";
 import { displayName } from "./account-page.tsx";
-import { AccountPage } from "./password-pages.tsx";
+import { AccountPage } from "./card-page.tsx";
 
 // A person who follows a dead link gets a page with a way on; an API client
 // (anything not asking for HTML first) keeps the problem+json `not_found`.

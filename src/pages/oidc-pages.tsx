@@ -1,6 +1,6 @@
 import { DomainError } from "../errors.ts";
 import { problemOf } from "../http/error-map.ts";
-import { AccountPage } from "./password-pages.tsx";
+import { AccountPage } from "./card-page.tsx";
 
 // The OpenID provider's pages: a request we cannot send back to its client,
 // the consent question for a client that is not first-party, and the

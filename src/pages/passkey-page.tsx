@@ -8,7 +8,7 @@ import { staticAsset } from "../http/static-asset.ts";
 import { listPasskeys, type PasskeyDeps, type PasskeyView } from "../passkeys/registration.ts";
 import { type StepUpProof, stepUpProofOf } from "../sign-in/reauth.ts";
 import { displayName } from "./account-page.tsx";
-import { AccountPage } from "./password-pages.tsx";
+import { AccountPage } from "./card-page.tsx";
 import { javascript, scriptResponse } from "./script-file.ts";
 import { StepUpForm } from "./step-up-form.tsx";
 

@@ -1,7 +1,8 @@
 import { raw } from "hono/html";
 import type { SecondFactorMethod } from "../mfa/second-factor-proof.ts";
+import { AccountPage } from "./card-page.tsx";
+import { AuthenticatorCodeField } from "./form-fields.tsx";
 import { PasskeyButton, passkeyScripts } from "./passkey-page.tsx";
-import { AccountPage, AuthenticatorCodeField } from "./password-pages.tsx";
 
 /** Recovery codes shown once, one per line. */
 export const RecoveryCodeList = (props: { codes: readonly string[] }) => (

@@ -1,6 +1,7 @@
 import type { Problem } from "../http/problem.ts";
 import type { StepUpProof } from "../sign-in/reauth.ts";
-import { AccountPage, AuthenticatorCodeField } from "./password-pages.tsx";
+import { AccountPage } from "./card-page.tsx";
+import { AuthenticatorCodeField } from "./form-fields.tsx";
 
 // The step-up ("confirm it is you") as a plain form: it posts to POST
 // /auth/reauth, which sends the browser back to `redirectTo` once the

@@ -15,7 +15,8 @@ import { answering, formField, htmlPage, linkToken, tokenOf } from "../http/form
 import { readBody } from "../http/json-body.ts";
 import type { Problem } from "../http/problem.ts";
 import type { Logger } from "../logger.ts";
-import { AccountPage, ConfirmChoices, EmailForm, NotMeForm } from "../pages/password-pages.tsx";
+import { AccountPage } from "../pages/card-page.tsx";
+import { ConfirmChoices, EmailForm, NotMeForm } from "../pages/password-pages.tsx";
 import { confirmEmail, disownSignUp } from "../password/email-confirmation.ts";
 import type { RateLimitStore } from "../rate-limits/rate-limit-stores.ts";
 import { toMeResponse } from "../users/user-view.ts";

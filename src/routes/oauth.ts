@@ -1,19 +1,20 @@
 import { timingSafeEqual } from "node:crypto";
 import type { Context } from "hono";
-import { z } from "zod";
 import { DomainError, hasCode } from "../errors.ts";
 import { ApiRoutes, operationsOf } from "../http/api-route.ts";
 import type { AppEnv, Principal } from "../http/app-env.ts";
 import { requestAuditFields } from "../http/audit-fields.ts";
 import { signInBrowser } from "../http/browser-sign-in.ts";
-import { problemOf } from "../http/error-map.ts";
 import { clearFlowCookie, readFlowCookie, writeFlowCookie } from "../http/oauth-flow-cookie.ts";
 import { secondFactorPageUrl } from "../http/pending-sign-in-cookie.ts";
-import { problemResponse } from "../http/problem.ts";
+import {
+  answerProviderSignInFailure,
+  type SignInFailure,
+} from "../http/provider-sign-in-failure.ts";
+import { callbackQuery, loginQuery, providersResponse } from "../http/provider-sign-in-schemas.ts";
 import { hasRecentAuth } from "../http/recent-auth.ts";
 import { safeRedirectTarget } from "../http/redirect-target.ts";
 import type { TokenCipher } from "../keys/token-encryption.ts";
-import { logins } from "../metrics.ts";
 import {
   callbackUrlOf,
   type MembershipNeeds,
@@ -22,51 +23,10 @@ import {
   type SignInProvider,
 } from "../providers/sign-in-providers.ts";
 import type { SignInDeps } from "../sign-in/complete.ts";
-import { recordSignInFailure } from "../sign-in/failures.ts";
 import { linkProviderToUser } from "../sign-in/provider-link.ts";
 import { membershipNeeds, SignInRefused, signInWithProvider } from "../sign-in/provider-sign-in.ts";
 
 const authOperation = operationsOf({ tag: "auth", access: "anyone" });
-
-export const providersResponse = z.object({
-  providers: z.array(
-    z.object({
-      id: z.string().meta({ description: "github, google, ..., oidc" }),
-      name: z.string(),
-      login_url: z.string().meta({ description: "Where to send the browser to sign in" }),
-    }),
-  ),
-  password: z
-    .object({ login_url: z.string(), signup_url: z.string() })
-    .meta({ description: "Email + password accounts: POST JSON to these" }),
-  email_code: z
-    .object({ request_url: z.string(), verify_url: z.string() })
-    .meta({ description: "Codes sent by mail: POST {email}, then {email, code}" }),
-});
-
-const loginQuery = z.object({
-  redirect_to: z.string().optional().meta({
-    description:
-      "Where to land after signing in: a path, or an origin in ALLOWED_REDIRECT_ORIGINS; anything else lands on /",
-  }),
-});
-
-const callbackQuery = z.looseObject({
-  code: z.string().optional(),
-  state: z.string().optional(),
-  error: z.string().optional().meta({ description: "access_denied when consent was refused" }),
-  error_description: z.string().optional(),
-});
-
-/** Why a provider sign-in failed: the audit reason, the answer's code and the page's `?error=`. */
-type SignInFailure =
-  | "access_denied"
-  | "provider_error"
-  | "bad_state"
-  | "provider_refused"
-  | "provider_unavailable"
-  | "account_inactive"
-  | "account_conflict";
 
 const noNeeds: MembershipNeeds = { githubOrgs: false, githubTeams: false };
 
@@ -83,7 +43,7 @@ type Deps = SignInDeps & {
 };
 
 export function oauthRoutes(deps: Deps) {
-  const { config, pool, logger, tokenCipher } = deps;
+  const { config, pool, tokenCipher } = deps;
   const routes = new ApiRoutes();
   const providers = deps.signInProviders;
   const needsOf = (provider: SignInProvider) =>
@@ -207,42 +167,20 @@ export function oauthRoutes(deps: Deps) {
       // Whatever happens next, this flow is over: the cookie cannot serve twice.
       clearFlowCookie(c, config);
 
-      /**
-       * `recorded`: "all" audits `login.failed` and counts it; "counted" only
-       * counts (a forged callback must not fill the audit trail); "done" when
-       * completeSignIn recorded it already.
-       */
-      const fail = async (
+      const fail = (
         reason: SignInFailure,
         logDetail?: string,
         userId?: string | null,
-        recorded: "all" | "counted" | "done" = "all",
-      ) => {
-        c.get("logger").info(
-          { provider: provider.name, reason, detail: logDetail, requestId: c.get("requestId") },
-          "sign-in failed",
-        );
-        if (recorded === "all") {
-          await recordSignInFailure(pool, logger, {
-            method: provider.name,
-            reason,
-            userId: userId ?? null,
-            ...requestAuditFields(c),
-          });
-        } else if (recorded === "counted") {
-          logins.inc({ method: provider.name, result: "failure" });
-        }
-        if (c.req.header("accept")?.includes("text/html")) {
-          const back = new URLSearchParams({ error: reason });
-          if (flow?.linkUserId) return c.redirect(`/account?${back}`, 302);
-          if (flow && flow.redirectTo !== "/") back.set("redirect_to", flow.redirectTo);
-          return c.redirect(`/?${back}`, 302);
-        }
-        // Built through the context so the cookie-clearing header goes with it.
-        const problem = problemOf(new DomainError(reason));
-        const response = problemResponse(c, problem);
-        return c.body(await response.text(), problem.status, Object.fromEntries(response.headers));
-      };
+        recorded?: "all" | "counted" | "done",
+      ) =>
+        answerProviderSignInFailure(c, deps, {
+          provider: provider.name,
+          flow,
+          reason,
+          logDetail,
+          userId,
+          recorded,
+        });
 
       // The flow cookie and state come first, error reports included (RFC 6749
       // §4.1.2.1 echoes state in them): a callback this browser did not start

@@ -9,12 +9,8 @@ import { authorizationEndpointPath } from "../http/csrf.ts";
 import { formText, optionalParam } from "../http/oidc-client-requests.ts";
 import type { Logger } from "../logger.ts";
 import { supportedAcrValues } from "../oidc/acr.ts";
-import {
-  type BrowserSession,
-  decideAuthorization,
-  loginAfterParam,
-  readAuthorizationRequest,
-} from "../oidc/authorization.ts";
+import { type BrowserSession, decideAuthorization } from "../oidc/authorization-decision.ts";
+import { loginAfterParam, readAuthorizationRequest } from "../oidc/authorization-request.ts";
 import { authorizationErrorPage, consentPage } from "../pages/oidc-pages.tsx";
 
 // The OpenID provider's authorization endpoint (code flow) and the consent

@@ -1,8 +1,6 @@
-import type { Context } from "hono";
 import { z } from "zod";
 import { DomainError } from "../errors.ts";
 import {
-  changeBody,
   emailBody,
   loginBody,
   loginResponse,
@@ -10,42 +8,38 @@ import {
   mfaRequiredResponse,
   pageOperation,
   rateLimitedResponse,
-  resetBody,
   signInRefusals,
   signupBody,
-  tokenQuery,
 } from "../http/account-schemas.ts";
 import { ApiRoutes, operationsOf } from "../http/api-route.ts";
-import type { AppEnv, Principal } from "../http/app-env.ts";
 import { requestAuditFields } from "../http/audit-fields.ts";
 import { answerBrowserSignIn } from "../http/browser-sign-in.ts";
-import { answering, formField, htmlPage as html, tokenOf } from "../http/form-answers.ts";
+import { answering, formField, htmlPage as html } from "../http/form-answers.ts";
 import { readBody } from "../http/json-body.ts";
 import type { Problem } from "../http/problem.ts";
-import { assertRecentAuthOf } from "../http/recent-auth.ts";
 import { safeRedirectTarget } from "../http/redirect-target.ts";
 import { keepTypedEmail } from "../http/typed-email-cookie.ts";
-import { displayName } from "../pages/account-page.tsx";
+import { AccountPage } from "../pages/card-page.tsx";
 import {
-  AccountPage,
-  ChangeForm,
+  accountNext,
   EmailForm,
   LoginForm,
-  ResetForm,
   SignupForm,
+  signInNext,
 } from "../pages/password-pages.tsx";
 import type { AccountDeps } from "../password/accounts.ts";
 import { dummyHash } from "../password/hashing.ts";
-import { changePassword } from "../password/password-change.ts";
-import { requestPasswordReset, resetPassword } from "../password/password-reset.ts";
+import { requestPasswordReset } from "../password/password-reset.ts";
 import { resendVerification, signUp } from "../password/sign-up.ts";
 import { refusesDenied } from "../sign-in/attempt.ts";
 import type { SignInDeps } from "../sign-in/complete.ts";
 import { verifyPasswordLogin } from "../sign-in/password-login.ts";
 
+// Email + password accounts: signing up, signing in, and the two mails one
+// asks for by address (the confirmation again, a password reset). Choosing
+// the new password: new-password.ts.
+
 const authOperation = operationsOf({ tag: "auth", access: "anyone" });
-const signInNext = { href: "/", label: "Sign in" };
-const accountNext = { href: "/account", label: "Back to your account" };
 
 export function passwordRoutes(deps: SignInDeps & AccountDeps) {
   const { config } = deps;
@@ -226,106 +220,6 @@ export function passwordRoutes(deps: SignInDeps & AccountDeps) {
     message: "If this address has an account, a reset link is on its way.",
     send: requestPasswordReset,
   });
-
-  const resetPage = (token: string) => (problem?: Problem) =>
-    AccountPage({
-      title: "Choose a new password",
-      problem,
-      children: token
-        ? ResetForm({ token, minLength })
-        : EmailForm({ action: "/auth/password/forgot", button: "Mail me a new link" }),
-    });
-  routes.add(
-    pageOperation("GET /auth/password/reset", "showResetPasswordPage", {
-      summary: "New-password page the reset mail links to (HTML)",
-      query: tokenQuery,
-    }),
-    (c) => html(c, resetPage(tokenOf(c))()),
-  );
-  routes.add(
-    authOperation("POST /auth/password/reset", "resetPassword", {
-      summary: "Set a new password with the mailed token (single use, 1 h); signs out everywhere",
-      body: resetBody,
-      responses: {
-        200: {
-          description: "Password set; every session and token revoked",
-          body: messageResponse,
-        },
-        400: { description: "Invalid input, a refused password, or a used/expired link" },
-      },
-    }),
-    async (c) => {
-      // The form page needs the token back when only the password was refused.
-      const token = await formField(c, "token");
-      return answering(
-        c,
-        resetPage(/^[A-Za-z0-9_-]{1,100}$/.test(token) ? token : ""),
-        async (form) => {
-          const body = await readBody(c, resetBody);
-          await resetPassword(deps, body, requestAuditFields(c));
-          const message = "Password changed; sign in with the new one.";
-          return form
-            ? html(c, AccountPage({ title: "Password changed", notice: message, next: signInNext }))
-            : c.json({ message });
-        },
-      );
-    },
-  );
-
-  const changePage = (c: Context<AppEnv>) => (problem?: Problem) => {
-    const principal = c.get("principal");
-    return AccountPage({
-      title: "Change your password",
-      problem,
-      signedInAs: principal ? displayName(principal.user) : undefined,
-      children: ChangeForm({ minLength }),
-    });
-  };
-  routes.add(
-    pageOperation("GET /auth/password/change", "showChangePasswordForm", {
-      summary: "Change-password form (HTML)",
-    }),
-    (c) => html(c, changePage(c)()),
-  );
-  routes.add(
-    authOperation("POST /auth/password/change", "changePassword", {
-      summary:
-        "Change the password; other sessions are signed out, this one stays (needs a recent sign-in)",
-      access: "signed-in",
-      recentAuth: "checked-by-handler",
-      body: changeBody,
-      responses: {
-        200: { description: "Changed", body: messageResponse },
-        400: { description: "Invalid input, a wrong current password, or a refused new one" },
-        409: { description: "The account has no password (use forgot password)" },
-        ...rateLimitedResponse,
-      },
-    }),
-    (c) =>
-      answering(c, changePage(c), async (form) => {
-        const principal = c.get("principal") as Principal;
-        await assertRecentAuthOf(c);
-        const body = await readBody(c, changeBody);
-        await changePassword(
-          deps,
-          { userId: principal.user.user_id, sessionId: principal.sessionId },
-          { currentPassword: body.current_password, newPassword: body.new_password },
-          requestAuditFields(c),
-        );
-        const message = "Password changed; your other sessions were signed out.";
-        return form
-          ? html(
-              c,
-              AccountPage({
-                title: "Password changed",
-                notice: message,
-                signedInAs: displayName(principal.user),
-                next: accountNext,
-              }),
-            )
-          : c.json({ message });
-      }),
-  );
 
   if (deps.mailer.outbox) {
     const outbox = deps.mailer.outbox;

@@ -21,12 +21,9 @@ import { sessionAuthenticatedAt } from "../sessions/sessions.ts";
 import { completeSignIn, type SignInDeps } from "../sign-in/complete.ts";
 import { type PasswordLoginDeps, verifyPasswordLogin } from "../sign-in/password-login.ts";
 import { finishPendingSignIn } from "../sign-in/pending-sign-in.ts";
-import {
-  refreshTokenPair,
-  revokeToken,
-  startTokenSession,
-  type TokenDeps,
-} from "../tokens/token-grants.ts";
+import { refreshTokenPair } from "../tokens/refresh-rotation.ts";
+import { startTokenSession, type TokenDeps } from "../tokens/token-grants.ts";
+import { revokeToken } from "../tokens/token-revocation.ts";
 
 const tokensOperation = operationsOf({ tag: "tokens", access: "anyone" });
 

@@ -1,6 +1,6 @@
 import type { AppView } from "../../oidc/apps-with-access.ts";
 import { ConfirmStep } from "../admin/confirm.tsx";
-import { AccountPage } from "../password-pages.tsx";
+import { AccountPage } from "../card-page.tsx";
 import { when } from "../utc-time.ts";
 import { accountPath } from "./path.ts";
 

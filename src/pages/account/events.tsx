@@ -1,6 +1,6 @@
 import type { AuditEvent } from "../../audit-trail.ts";
+import { AccountPage } from "../card-page.tsx";
 import { deviceName } from "../device-names.ts";
-import { AccountPage } from "../password-pages.tsx";
 import { eventName } from "../security-event-names.ts";
 import { when } from "../utc-time.ts";
 import { accountPath } from "./path.ts";
