@@ -1,7 +1,7 @@
 import { type CommonQueryMethods, sql } from "slonik";
 import { z } from "zod";
 import type { SweptTable } from "./dead-rows.ts";
-import { sessionWithUserRow } from "./sessions.ts";
+import { sessionWithUserRow } from "./session-checks.ts";
 
 export const revokedAccessTokenRow = z.object({
   jti: z.string(),

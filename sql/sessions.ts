@@ -75,78 +75,6 @@ export async function revokeSessionsOfUser(
   return result.rowCount;
 }
 
-export const sessionWithUserRow = z.object({
-  session_id: z.uuid(),
-  last_seen_at: z.date(),
-  expires_at: z.date(),
-  /**
-   * Seconds; with last_seen_at, lets a cached copy enforce the idle timeout.
-   * Read as an int: parsing an interval's text costs more than the rest of the row.
-   */
-  idle_timeout: z.number(),
-  user_id: z.uuid(),
-  email: z.string().nullable(),
-  email_verified: z.boolean(),
-  full_name: z.string().nullable(),
-  role: userRow.shape.role,
-  status: userRow.shape.status,
-  is_whitelisted: z.boolean(),
-  /** How the session's sign-in was proved; two or more methods: a second factor. */
-  amr: z.array(z.string()),
-});
-export type SessionWithUser = z.infer<typeof sessionWithUserRow>;
-
-const sessionCheckRow = sessionWithUserRow.extend({
-  /** Within its absolute lifetime and idle timeout, by the database's clock. */
-  live: z.boolean(),
-});
-export type SessionCheckRow = z.infer<typeof sessionCheckRow>;
-
-/**
- * The session check of every request (cookie sign-in, forward-auth), for
- * the checks of many requests at once (src/db/batched-lookup.ts): one
- * statement, an index lookup and a user's primary key per session, no
- * write; a named prepared statement (src/db/pool.ts). Each session found
- * comes back with `n`, the position (from 1) of its hash in `tokenHashes`;
- * unknown and revoked ones are left out. An unrevoked session past its
- * expiry or idle timeout comes back with `live` false, so a refusal can say
- * "expired" without a second read.
- */
-export async function findUnrevokedSessionsWithUsers(
-  db: CommonQueryMethods,
-  tokenHashes: readonly Buffer[],
-): Promise<readonly (SessionCheckRow & { n: number })[]> {
-  return db.any(sql.prepared("gatehouse_session_check", sessionCheckWithPosition)`
-    SELECT t.n::int AS n, s.id AS session_id, s.last_seen_at, s.expires_at,
-           EXTRACT(EPOCH FROM s.idle_timeout)::int AS idle_timeout, u.id AS user_id, u.email,
-           u.email_verified, u.full_name, u.role, u.status, u.is_whitelisted, s.amr,
-           (s.expires_at > now() AND s.last_seen_at + s.idle_timeout > now()) AS live
-    FROM unnest(${sql.array(tokenHashes, "bytea")}) WITH ORDINALITY AS t(token_hash, n)
-    JOIN sessions s ON s.token_hash = t.token_hash
-    JOIN users u ON u.id = s.user_id
-    WHERE s.revoked_at IS NULL`);
-}
-
-const sessionCheckWithPosition = sessionCheckRow.extend({ n: z.number() });
-
-/**
- * Moves last_seen_at of many sessions forward in one statement (the batch a
- * replica collected over a second, see src/sessions/session-touches.ts);
- * never backwards, so replicas flushing out of order cannot undo each other.
- */
-export async function touchSessions(
-  db: CommonQueryMethods,
-  touches: ReadonlyMap<string, Date>,
-): Promise<void> {
-  if (touches.size === 0) return;
-  const ids = [...touches.keys()];
-  const times = [...touches.values()].map((t) => t.toISOString());
-  await db.query(sql.unsafe`
-    UPDATE sessions s SET last_seen_at = v.seen
-    FROM unnest(${sql.array(ids, "uuid")}, ${sql.array(times, "timestamptz")}) AS v(id, seen)
-    WHERE s.id = v.id AND s.last_seen_at < v.seen`);
-}
-
 /**
  * A refresh's one read of its session: moves last_seen_at forward (at most
  * once a minute) and returns how its sign-in was proved, for the access
@@ -258,51 +186,6 @@ export async function listSessionsOfUser(
     WHERE user_id = ${userId}
     ORDER BY created_at DESC
     LIMIT ${limit}`);
-}
-
-export const deviceRow = sessionRow
-  .pick({
-    id: true,
-    created_at: true,
-    last_seen_at: true,
-    expires_at: true,
-    ip: true,
-    user_agent: true,
-  })
-  .extend({ kind: z.enum(["browser", "token"]) });
-export type Device = z.infer<typeof deviceRow>;
-
-/**
- * A user's live sessions as devices, most recently seen first: "token" for a
- * session that holds a refresh-token family (a CLI or app) or an OpenID
- * relying party's tokens, else "browser".
- */
-export async function listDevicesOfUser(
-  db: CommonQueryMethods,
-  userId: string,
-): Promise<readonly Device[]> {
-  return db.any(sql.type(deviceRow)`
-    SELECT s.id, s.created_at, s.last_seen_at, s.expires_at, host(s.ip) AS ip, s.user_agent,
-           CASE WHEN s.client_id IS NOT NULL
-                  OR EXISTS (SELECT 1 FROM refresh_tokens r WHERE r.session_id = s.id)
-                THEN 'token' ELSE 'browser' END AS kind
-    FROM sessions s
-    WHERE s.user_id = ${userId} AND s.revoked_at IS NULL AND s.expires_at > now()
-      AND s.last_seen_at + s.idle_timeout > now()
-    ORDER BY s.last_seen_at DESC, s.id`);
-}
-
-/** Revokes one of the user's sessions; false when it is not theirs or already revoked. */
-export async function revokeSessionOfUser(
-  db: CommonQueryMethods,
-  userId: string,
-  id: string,
-  reason: string,
-): Promise<boolean> {
-  const result = await db.query(sql.unsafe`
-    UPDATE sessions SET revoked_at = now(), revoked_reason = ${reason}
-    WHERE id = ${id} AND user_id = ${userId} AND revoked_at IS NULL`);
-  return result.rowCount === 1;
 }
 
 /**

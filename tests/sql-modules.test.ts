@@ -21,12 +21,8 @@ import {
 } from "../sql/refresh-tokens.ts";
 import { denyAccessToken } from "../sql/revoked-access-tokens.ts";
 import { listAppliedMigrations } from "../sql/schema-migrations.ts";
-import {
-  findUnrevokedSessionsWithUsers,
-  insertSession,
-  listLiveSessionsOfUser,
-  revokeSession,
-} from "../sql/sessions.ts";
+import { findUnrevokedSessionsWithUsers } from "../sql/session-checks.ts";
+import { insertSession, listLiveSessionsOfUser, revokeSession } from "../sql/sessions.ts";
 import { applyAdministrativeChange } from "../sql/user-changes.ts";
 import { findUserByEmail, findUserById, insertUser } from "../sql/users.ts";
 import {

@@ -66,7 +66,7 @@ function slowQueryLogger(thresholdMs: number, logger: Logger): Interceptor {
   };
 }
 
-// The hot checks (sql/sessions.ts, sql/revoked-access-tokens.ts) are named
+// The hot checks (sql/session-checks.ts, sql/revoked-access-tokens.ts) are named
 // prepared statements: PostgreSQL plans them once per connection and the
 // driver sends no query text, which halves the client's CPU per check. A
 // pooler that cannot keep prepared statements gets them unnamed.

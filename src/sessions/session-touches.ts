@@ -1,5 +1,5 @@
 import type { CommonQueryMethods } from "slonik";
-import { touchSessions } from "../../sql/sessions.ts";
+import { touchSessions } from "../../sql/session-checks.ts";
 import type { Logger } from "../logger.ts";
 
 // A session check writes nothing on the request path: the sessions it saw

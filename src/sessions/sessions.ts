@@ -1,13 +1,15 @@
 import { createHash, randomBytes } from "node:crypto";
 import type { CommonQueryMethods } from "slonik";
 import {
-  findSessionAuthenticatedAt,
   findUnrevokedSessionsWithUsers,
+  type SessionCheckRow,
+  type SessionWithUser,
+} from "../../sql/session-checks.ts";
+import {
+  findSessionAuthenticatedAt,
   insertSession,
   revokeSession,
   type Session,
-  type SessionCheckRow,
-  type SessionWithUser,
 } from "../../sql/sessions.ts";
 import { batchedLookup } from "../db/batched-lookup.ts";
 import { sessionsRevoked } from "../metrics.ts";

@@ -1,6 +1,7 @@
 import type { CommonQueryMethods, DatabasePool } from "slonik";
+import { revokeSessionOfUser } from "../../sql/devices.ts";
 import { revokeRefreshTokensOfUser } from "../../sql/refresh-tokens.ts";
-import { revokeSessionOfUser, revokeSessionsOfUser } from "../../sql/sessions.ts";
+import { revokeSessionsOfUser } from "../../sql/sessions.ts";
 import {
   type AdministrativeChange,
   applyAdministrativeChange,

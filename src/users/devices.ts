@@ -1,9 +1,5 @@
-import {
-  type Device,
-  listDevicesOfUser,
-  revokeOtherSessionsOfUser,
-  revokeSessionOfUser,
-} from "../../sql/sessions.ts";
+import { type Device, listDevicesOfUser, revokeSessionOfUser } from "../../sql/devices.ts";
+import { revokeOtherSessionsOfUser } from "../../sql/sessions.ts";
 import { type AuditedDeps, type RequestFacts, recordAudit } from "../audit.ts";
 import { sessionsRevoked } from "../metrics.ts";
 
